@@ -1,0 +1,510 @@
+//! The wire types of the backend's HTTP API, version 1 (`API.md`). The backend serialises these and
+//! the widget deserialises them, so the two cannot disagree.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use crate::pbx::{ExtensionList, FindMeFollowMe, Mode, PbxUserState};
+use crate::profile::{Colour, ProfileId, Status};
+pub use crate::ring::{GroupMember, RingTargets};
+pub use crate::settings::{Forwarding, ProfileSettings, RingStep, Routing};
+
+/// The path prefix of version 1.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Every 4xx/5xx body: a stable code and a sentence for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub error: ErrorCode,
+    /// A sentence for a person; never anything internal.
+    pub message: String,
+}
+
+/// The stable error codes of API.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Malformed JSON, wrong types, body too large (400/413).
+    BadRequest,
+    /// No valid token (401).
+    Unauthenticated,
+    /// Wrong email or password (401).
+    InvalidCredentials,
+    /// No `crm_client` permission (403).
+    ClientNotLicensed,
+    /// Not allowed for this user (403).
+    Forbidden,
+    /// Nothing there, or not visible to this user (404).
+    NotFound,
+    /// Unknown profile id (422).
+    UnknownProfile,
+    /// A number that cannot be normalised (422).
+    InvalidNumber,
+    /// Settings that cannot be applied (422; an extension of API.md).
+    InvalidSettings,
+    /// The operation needs active mode (409).
+    ActiveModeRequired,
+    /// Too many requests (429, with `Retry-After`).
+    RateLimited,
+    /// Too many live connections (503; an extension of API.md).
+    Unavailable,
+    /// Something failed inside; nothing more is said (500).
+    Internal,
+}
+
+/// A user as others see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Login email.
+    pub email: String,
+    /// Internal extension.
+    pub extension: String,
+}
+
+/// Whether the PBX holds what the user's profile asks of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PbxSync {
+    /// Passive mode: nothing to apply.
+    #[default]
+    NotApplicable,
+    /// Stored, not yet confirmed by the PBX (being retried).
+    Pending,
+    /// The PBX holds the desired state.
+    Applied,
+    /// The PBX refused it after every retry.
+    Failed,
+}
+
+/// A user's presence as everyone sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    /// The current profile.
+    pub profile: ProfileId,
+    /// The profile's status.
+    pub status: Status,
+    /// The colour shown, busy overlay included.
+    pub colour: Colour,
+    /// Whether the user is on a call now.
+    pub on_call: bool,
+    /// When the profile was chosen.
+    pub since: DateTime<Utc>,
+    /// Whether the PBX has applied the profile's settings.
+    pub pbx_sync: PbxSync,
+    /// Why the PBX is pending or failed, when it is (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pbx_error: Option<String>,
+}
+
+/// A profile with this user's effective settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Stable id.
+    pub id: ProfileId,
+    /// Name in the requested language.
+    pub name: String,
+    /// Status.
+    pub status: Status,
+    /// Colour (without the busy overlay).
+    pub colour: Colour,
+    /// The settings that apply in active mode.
+    pub settings: ProfileSettings,
+    /// Whether the user overrode the defaults.
+    pub customised: bool,
+}
+
+/// The kind of a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    /// A desk phone.
+    Desk,
+    /// A softphone on a computer.
+    Softphone,
+    /// A mobile phone.
+    Mobile,
+}
+
+impl DeviceKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Desk => "desk",
+            DeviceKind::Softphone => "softphone",
+            DeviceKind::Mobile => "mobile",
+        }
+    }
+
+    /// The kind with this wire name.
+    pub fn parse(s: &str) -> Option<DeviceKind> {
+        match s {
+            "desk" => Some(DeviceKind::Desk),
+            "softphone" => Some(DeviceKind::Softphone),
+            "mobile" => Some(DeviceKind::Mobile),
+            _ => None,
+        }
+    }
+}
+
+/// One of a user's phones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Stable id.
+    pub id: String,
+    /// Kind.
+    pub kind: DeviceKind,
+    /// A label for people ("Desk phone").
+    pub label: String,
+    /// The device's number or SIP address.
+    pub number: String,
+}
+
+/// `POST /login` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// `POST /login` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Bearer token.
+    pub token: String,
+    /// When the token stops working.
+    pub expires_at: DateTime<Utc>,
+    /// The signed-in user.
+    pub user: User,
+}
+
+/// A customer as its users see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRef {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// `GET /me` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The user.
+    pub user: User,
+    /// Their company.
+    pub customer: CustomerRef,
+    /// Their permissions (`crm_client`, …).
+    pub permissions: Vec<String>,
+    /// The reseller's mode.
+    pub mode: Mode,
+    /// Whether the reseller enabled user extension lists.
+    pub extension_lists_enabled: bool,
+    /// Their presence.
+    pub presence: Presence,
+    /// Their devices.
+    pub devices: Vec<Device>,
+    /// Their role (an extension of API.md).
+    #[serde(default)]
+    pub role: Role,
+}
+
+/// What a user may administer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// An agent.
+    #[default]
+    User,
+    /// Manages their customer's users' permissions and devices.
+    CustomerAdmin,
+    /// Sets the reseller's mode.
+    ResellerAdmin,
+}
+
+/// `PUT /me/presence` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPresenceRequest {
+    /// The profile id as sent (validated by the server, so an unknown one gets `unknown_profile`).
+    pub profile: String,
+}
+
+/// One row of `GET /directory`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryEntry {
+    /// The colleague.
+    pub user: User,
+    /// Their presence.
+    pub presence: Presence,
+}
+
+/// `POST /events/ticket` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventTicket {
+    /// One-use ticket for `GET /events`.
+    pub ticket: String,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+/// The CRM a call was placed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrmKind {
+    /// Salesforce Lightning (Open CTI).
+    Salesforce,
+    /// Dynamics 365 (CIF).
+    Dynamics,
+    /// A plain page.
+    Standalone,
+}
+
+/// The CRM record a call relates to, for logging it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallContext {
+    /// Which CRM.
+    pub crm: CrmKind,
+    /// The record's id, if the CRM gave one.
+    #[serde(default)]
+    pub record_id: Option<String>,
+    /// The record's type (`Contact`, `contact`, …).
+    #[serde(default)]
+    pub object_type: Option<String>,
+}
+
+/// `POST /calls` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceCallRequest {
+    /// The number as typed or delivered by the CRM, or a colleague's extension.
+    pub to: String,
+    /// Where the call came from.
+    #[serde(default)]
+    pub context: Option<CallContext>,
+}
+
+/// Direction of a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallDirection {
+    /// Placed by the user.
+    Outbound,
+    /// Received by the user.
+    Inbound,
+}
+
+/// State of a call. A call only moves forward: dialing → ringing → connected → ended, or to failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// The PBX is ringing the user's own device(s).
+    Dialing,
+    /// The other side is ringing.
+    Ringing,
+    /// Talking.
+    Connected,
+    /// Over.
+    Ended,
+    /// Never connected.
+    Failed,
+}
+
+impl CallState {
+    /// Whether the call is over.
+    pub fn is_final(self) -> bool {
+        matches!(self, CallState::Ended | CallState::Failed)
+    }
+
+    /// Whether the user counts as "on a call" for the busy overlay (SPEC §3): while talking.
+    pub fn is_on_call(self) -> bool {
+        self == CallState::Connected
+    }
+
+    /// Whether a call may move from `self` to `next`.
+    pub fn can_become(self, next: CallState) -> bool {
+        use CallState::*;
+        matches!(
+            (self, next),
+            (Dialing, Ringing | Connected | Ended | Failed)
+                | (Ringing, Connected | Ended | Failed)
+                | (Connected, Ended)
+        )
+    }
+}
+
+/// A call in the user's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    /// Stable id.
+    pub id: String,
+    /// Direction.
+    pub direction: CallDirection,
+    /// Calling number or extension.
+    pub from: String,
+    /// Called number (E.164) or extension.
+    pub to: String,
+    /// State.
+    pub state: CallState,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it was answered.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The CRM record it relates to.
+    pub context: Option<CallContext>,
+}
+
+/// One user's presence inside a snapshot or a `presence` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceUpdate {
+    /// The user.
+    pub user_id: String,
+    /// Their presence.
+    pub presence: Presence,
+}
+
+/// The `snapshot` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Every user of the customer.
+    pub presence: Vec<PresenceUpdate>,
+    /// The subscriber's live calls.
+    pub calls: Vec<Call>,
+}
+
+/// An event of the live stream, by its `event:` name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// `snapshot`.
+    Snapshot(Snapshot),
+    /// `presence`.
+    Presence(PresenceUpdate),
+    /// `call`.
+    Call(Call),
+    /// `profile`.
+    Profile(Profile),
+}
+
+impl Event {
+    /// The SSE `event:` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Snapshot(_) => "snapshot",
+            Event::Presence(_) => "presence",
+            Event::Call(_) => "call",
+            Event::Profile(_) => "profile",
+        }
+    }
+
+    /// The SSE `data:` JSON.
+    pub fn data_json(&self) -> String {
+        let r = match self {
+            Event::Snapshot(s) => serde_json::to_string(s),
+            Event::Presence(p) => serde_json::to_string(p),
+            Event::Call(c) => serde_json::to_string(c),
+            Event::Profile(p) => serde_json::to_string(p),
+        };
+        r.unwrap_or_default()
+    }
+
+    /// Parses an event from its SSE name and data.
+    pub fn parse(name: &str, data: &str) -> Result<Event, EventParseError> {
+        Ok(match name {
+            "snapshot" => Event::Snapshot(serde_json::from_str(data)?),
+            "presence" => Event::Presence(serde_json::from_str(data)?),
+            "call" => Event::Call(serde_json::from_str(data)?),
+            "profile" => Event::Profile(serde_json::from_str(data)?),
+            other => return Err(EventParseError::UnknownName(other.to_owned())),
+        })
+    }
+}
+
+/// Why an SSE event could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EventParseError {
+    /// An `event:` name this client does not know.
+    #[error("unknown event {0}")]
+    UnknownName(String),
+    /// Data that is not the event's JSON.
+    #[error("malformed event data: {0}")]
+    Data(#[from] serde_json::Error),
+}
+
+/// `GET /pbx/ring` answer.
+pub type RingResponse = RingTargets;
+
+/// A hunt group (`GET /pbx/groups`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HuntGroup {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Members in ring order.
+    pub members: Vec<GroupMember>,
+}
+
+/// `POST /pbx/calls/inbound` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboundCallRequest {
+    /// Calling number.
+    pub from: String,
+    /// The user called.
+    pub to_user: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_states_only_move_forward() {
+        use CallState::*;
+        let all = [Dialing, Ringing, Connected, Ended, Failed];
+        for s in all {
+            assert!(!s.can_become(s));
+            if s.is_final() {
+                assert!(all.iter().all(|n| !s.can_become(*n)));
+            }
+        }
+        assert!(
+            Dialing.can_become(Ringing)
+                && Ringing.can_become(Connected)
+                && Connected.can_become(Ended)
+        );
+        assert!(!Connected.can_become(Failed) && !Ringing.can_become(Dialing));
+        assert!(Connected.is_on_call() && !Ringing.is_on_call());
+    }
+
+    #[test]
+    fn events_round_trip_through_their_sse_form() {
+        let p = PresenceUpdate {
+            user_id: "u1".into(),
+            presence: Presence {
+                profile: ProfileId::Lunch,
+                status: Status::Unavailable,
+                colour: Colour::Away,
+                on_call: false,
+                since: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+                pbx_sync: PbxSync::Pending,
+                pbx_error: None,
+            },
+        };
+        let e = Event::Presence(p);
+        let json: serde_json::Value = serde_json::from_str(&e.data_json()).unwrap();
+        assert_eq!(json["presence"]["since"], "2023-11-14T22:13:20Z");
+        assert_eq!(json["presence"]["pbx_sync"], "pending");
+        assert_eq!(Event::parse(e.name(), &e.data_json()).unwrap(), e);
+        assert!(Event::parse("nope", "{}").is_err());
+        assert_eq!(
+            serde_json::to_value(ErrorCode::ClientNotLicensed).unwrap(),
+            "client_not_licensed"
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! What a profile change asks of the PBX (SPEC §4, §5): nothing in passive mode; in active mode the
+//! profile's DND, forwarding and find-me/follow-me, and the user's extension list if they have one.
+//!
+//! These functions compute the *desired* PBX state. Storing it, and applying it until the PBX agrees,
+//! is the backend's job; talking to a PBX is its connector's.
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{Forwarding, ProfileSettings, RingStep, Routing};
+
+/// The mode of a reseller (SPEC §4); customers inherit it and cannot change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Profiles are purely visual (the default).
+    #[default]
+    Passive,
+    /// A profile change also reconfigures the user's PBX services.
+    Active,
+}
+
+impl Mode {
+    /// The wire name (`passive` / `active`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Passive => "passive",
+            Mode::Active => "active",
+        }
+    }
+
+    /// The mode with this wire name.
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "passive" => Some(Mode::Passive),
+            "active" => Some(Mode::Active),
+            _ => None,
+        }
+    }
+}
+
+/// Find-me/follow-me (personal routing) as the PBX holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindMeFollowMe {
+    /// The steps, in order.
+    pub steps: Vec<RingStep>,
+}
+
+/// A user extension list (SPEC §5): the devices a group rings for a member given as this list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionList {
+    /// The list's id on the PBX.
+    pub id: String,
+    /// Device ids, in ring order.
+    pub devices: Vec<String>,
+}
+
+/// Everything the PBX holds for one user (the body of `GET /api/v1/pbx/users/<id>`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PbxUserState {
+    /// Do Not Disturb.
+    pub dnd: bool,
+    /// Call forwarding.
+    pub forwarding: Forwarding,
+    /// Personal routing; `None` means every device rings at once.
+    pub find_me_follow_me: Option<FindMeFollowMe>,
+    /// The user's extension list, once they have one.
+    pub extension_list: Option<ExtensionList>,
+}
+
+/// The id of a user's extension list: one list per user, named after them, so creating it twice
+/// cannot make two.
+pub fn extension_list_id(user_id: &str) -> String {
+    format!("xl-{user_id}")
+}
+
+/// The devices a user's extension list holds under these settings: none under DND, every device for
+/// "Ring all", otherwise the devices of every step in ring order — forwarding is ignored (SPEC §5).
+pub fn extension_list_devices<S: AsRef<str>>(
+    settings: &ProfileSettings,
+    devices: &[S],
+) -> Vec<String> {
+    if settings.dnd {
+        return Vec::new();
+    }
+    match &settings.routing {
+        Routing::All => devices.iter().map(|d| d.as_ref().to_owned()).collect(),
+        Routing::Selected { steps } => steps
+            .iter()
+            .flat_map(|s| s.devices.iter())
+            .filter(|d| devices.iter().any(|o| o.as_ref() == d.as_str()))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// Whether saving `customised` creates the user's extension list: the reseller has the feature on,
+/// the user has none yet, and the change customises device routing (SPEC §5).
+pub fn creates_extension_list(
+    extension_lists_enabled: bool,
+    current: &PbxUserState,
+    customised: &ProfileSettings,
+) -> bool {
+    extension_lists_enabled && current.extension_list.is_none() && customised.customises_routing()
+}
+
+/// What the user's PBX state should become once `settings` are the current profile's effective
+/// settings, in `mode`. `None` in passive mode: no PBX change at all. An existing extension list
+/// follows the profile; `create_extension_list` (see [`creates_extension_list`]) makes one.
+/// `devices` are the user's device ids in their natural order.
+pub fn desired_state<S: AsRef<str>>(
+    mode: Mode,
+    user_id: &str,
+    settings: &ProfileSettings,
+    devices: &[S],
+    current: &PbxUserState,
+    create_extension_list: bool,
+) -> Option<PbxUserState> {
+    if mode == Mode::Passive {
+        return None;
+    }
+    let find_me_follow_me = match &settings.routing {
+        Routing::All => None,
+        Routing::Selected { steps } => Some(FindMeFollowMe {
+            steps: steps.clone(),
+        }),
+    };
+    let extension_list =
+        (current.extension_list.is_some() || create_extension_list).then(|| ExtensionList {
+            id: extension_list_id(user_id),
+            devices: extension_list_devices(settings, devices),
+        });
+    Some(PbxUserState {
+        dnd: settings.dnd,
+        forwarding: settings.forwarding.clone(),
+        find_me_follow_me,
+        extension_list,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{ProfileId, Status};
+    use crate::settings::default_settings;
+
+    const DEVICES: [&str; 3] = ["desk", "soft", "mobile"];
+
+    fn desk_then_mobile() -> ProfileSettings {
+        ProfileSettings {
+            dnd: false,
+            forwarding: Forwarding::default(),
+            routing: Routing::Selected {
+                steps: vec![
+                    RingStep {
+                        devices: vec!["desk".into()],
+                        after_seconds: 0,
+                    },
+                    RingStep {
+                        devices: vec!["mobile".into()],
+                        after_seconds: 15,
+                    },
+                ],
+            },
+        }
+    }
+
+    #[test]
+    fn passive_mode_changes_nothing_on_the_pbx() {
+        for p in ProfileId::ALL {
+            let s = default_settings(p);
+            assert_eq!(
+                desired_state(
+                    Mode::Passive,
+                    "u",
+                    &s,
+                    &DEVICES,
+                    &PbxUserState::default(),
+                    true
+                ),
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn active_mode_applies_the_seeds_table_for_every_profile() {
+        for p in ProfileId::ALL {
+            let s = default_settings(p);
+            let d = desired_state(
+                Mode::Active,
+                "u",
+                &s,
+                &DEVICES,
+                &PbxUserState::default(),
+                false,
+            )
+            .unwrap();
+            assert_eq!(d.dnd, p.status() == Status::Unavailable, "{p}");
+            assert!(!d.forwarding.enabled, "{p}");
+            assert_eq!(d.find_me_follow_me, None, "{p}: ring all");
+            assert_eq!(d.extension_list, None, "{p}: nobody customised");
+        }
+    }
+
+    #[test]
+    fn the_extension_list_lifecycle() {
+        let none = PbxUserState::default();
+        // DND or forwarding alone never create a list; customising routing does, if enabled.
+        let mut dnd_only = default_settings(ProfileId::Available);
+        dnd_only.dnd = true;
+        assert!(!creates_extension_list(true, &none, &dnd_only));
+        assert!(!creates_extension_list(false, &none, &desk_then_mobile()));
+        assert!(creates_extension_list(true, &none, &desk_then_mobile()));
+
+        // Created: holds the customised profile's devices when that profile is current.
+        let created = desired_state(
+            Mode::Active,
+            "ana",
+            &desk_then_mobile(),
+            &DEVICES,
+            &none,
+            true,
+        )
+        .unwrap();
+        let list = created.extension_list.clone().unwrap();
+        assert_eq!(list.id, "xl-ana");
+        assert_eq!(list.devices, ["desk", "mobile"]);
+        assert!(
+            !creates_extension_list(true, &created, &desk_then_mobile()),
+            "only once"
+        );
+
+        // It follows the current profile: Ring all → every device.
+        let avail = desired_state(
+            Mode::Active,
+            "ana",
+            &default_settings(ProfileId::OnTheRoad),
+            &DEVICES,
+            &created,
+            false,
+        )
+        .unwrap();
+        assert_eq!(avail.extension_list.unwrap().devices, DEVICES);
+
+        // Under DND it is emptied, and it comes back when DND is off.
+        let lunch = desired_state(
+            Mode::Active,
+            "ana",
+            &default_settings(ProfileId::Lunch),
+            &DEVICES,
+            &created,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            lunch.extension_list.as_ref().unwrap().devices,
+            Vec::<String>::new()
+        );
+        let back = desired_state(
+            Mode::Active,
+            "ana",
+            &desk_then_mobile(),
+            &DEVICES,
+            &lunch,
+            false,
+        )
+        .unwrap();
+        assert_eq!(back.extension_list.unwrap().devices, ["desk", "mobile"]);
+    }
+
+    #[test]
+    fn forwarding_does_not_change_the_extension_list() {
+        let mut s = desk_then_mobile();
+        s.forwarding = Forwarding {
+            enabled: true,
+            to: Some("+351912345678".into()),
+        };
+        assert_eq!(extension_list_devices(&s, &DEVICES), ["desk", "mobile"]);
+    }
+
+    #[test]
+    fn a_removed_device_leaves_the_extension_list() {
+        assert_eq!(
+            extension_list_devices(&desk_then_mobile(), &["desk"]),
+            ["desk"]
+        );
+    }
+}

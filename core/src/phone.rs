@@ -1,0 +1,314 @@
+//! Phone numbers normalised to E.164 with a default country (SPEC §6).
+//!
+//! A full numbering-plan library costs hundreds of kilobytes in the widget, so the rules here are a
+//! compact table: the international and trunk prefixes and the national-number lengths of the
+//! countries our customers are in, plus the general E.164 bounds for every other country code. A
+//! number is refused (never guessed at) when it breaks them; nothing is dialled then.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest input accepted, in bytes, before any parsing.
+pub const MAX_INPUT_LEN: usize = 64;
+/// E.164's longest number: 15 digits after the `+`.
+pub const MAX_E164_DIGITS: usize = 15;
+/// The shortest international number we accept (country code included).
+pub const MIN_E164_DIGITS: usize = 7;
+
+/// The numbering facts of one country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2 code (`PT`).
+    pub iso: &'static str,
+    /// Country calling code without `+` (`351`).
+    pub calling_code: &'static str,
+    /// The trunk prefix dialled before a national number, if the country has one (`0`).
+    pub trunk_prefix: Option<&'static str>,
+    /// The prefix dialled before an international number from this country (`00`).
+    pub international_prefix: &'static str,
+    /// Shortest national significant number.
+    pub min_len: usize,
+    /// Longest national significant number.
+    pub max_len: usize,
+}
+
+const fn c(
+    iso: &'static str,
+    calling_code: &'static str,
+    trunk_prefix: Option<&'static str>,
+    international_prefix: &'static str,
+    min_len: usize,
+    max_len: usize,
+) -> Country {
+    Country {
+        iso,
+        calling_code,
+        trunk_prefix,
+        international_prefix,
+        min_len,
+        max_len,
+    }
+}
+
+/// The countries whose national numbers we can normalise.
+pub const COUNTRIES: &[Country] = &[
+    c("PT", "351", None, "00", 9, 9),
+    c("BR", "55", Some("0"), "00", 10, 11),
+    c("US", "1", Some("1"), "011", 10, 10),
+    c("CA", "1", Some("1"), "011", 10, 10),
+    c("GB", "44", Some("0"), "00", 9, 10),
+    c("IE", "353", Some("0"), "00", 7, 9),
+    c("ES", "34", None, "00", 9, 9),
+    c("FR", "33", Some("0"), "00", 9, 9),
+    c("DE", "49", Some("0"), "00", 6, 13),
+    c("IT", "39", None, "00", 6, 11),
+    c("NL", "31", Some("0"), "00", 9, 9),
+    c("BE", "32", Some("0"), "00", 8, 9),
+    c("CH", "41", Some("0"), "00", 9, 9),
+    c("AO", "244", None, "00", 9, 9),
+    c("MZ", "258", None, "00", 8, 9),
+    c("CV", "238", None, "00", 7, 7),
+    c("MX", "52", None, "00", 10, 10),
+];
+
+/// The country with this ISO code (case-insensitive), if we know it.
+pub fn country(iso: &str) -> Option<&'static Country> {
+    COUNTRIES.iter().find(|c| c.iso.eq_ignore_ascii_case(iso))
+}
+
+/// A phone number in E.164 form: `+` and 7 to 15 digits, never starting with 0.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct E164(String);
+
+impl E164 {
+    /// The number as text (`+351912345678`).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The number as text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for E164 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Why a number could not be normalised. The `Display` text is the sentence a person reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PhoneError {
+    /// Nothing but spaces and punctuation.
+    #[error("the number is empty")]
+    Empty,
+    /// Longer than [`MAX_INPUT_LEN`].
+    #[error("the number is too long")]
+    TooLong,
+    /// Letters or symbols other than spaces, `+`, `-`, `.`, `/` and parentheses.
+    #[error("the number may contain only digits, spaces, and + - . / ( )")]
+    InvalidCharacters,
+    /// A `+` anywhere but at the start.
+    #[error("a + may only start the number")]
+    MisplacedPlus,
+    /// The default country is not one we can normalise national numbers for.
+    #[error(
+        "national numbers of country {0} are not supported; type the number with + and its country code"
+    )]
+    UnsupportedCountry(String),
+    /// Too few or too many digits for the country or for E.164.
+    #[error("the number has the wrong number of digits")]
+    WrongLength,
+    /// A country code cannot start with 0.
+    #[error("the country code is not valid")]
+    InvalidCountryCode,
+}
+
+/// Normalises a number as a person typed or a CRM delivered it to E.164. A number with `+` or the
+/// default country's international prefix is international; any other number is national in
+/// `default_country` (ISO alpha-2).
+pub fn normalise(input: &str, default_country: &str) -> Result<E164, PhoneError> {
+    if input.len() > MAX_INPUT_LEN {
+        return Err(PhoneError::TooLong);
+    }
+    let input = input.trim();
+    let input = input.strip_prefix("tel:").unwrap_or(input);
+    let mut digits = String::with_capacity(16);
+    let mut plus = false;
+    for ch in input.chars() {
+        match ch {
+            '0'..='9' => digits.push(ch),
+            '+' if digits.is_empty() && !plus => plus = true,
+            '+' => return Err(PhoneError::MisplacedPlus),
+            ' ' | '-' | '.' | '/' | '(' | ')' | '\u{a0}' => {}
+            _ => return Err(PhoneError::InvalidCharacters),
+        }
+    }
+    if digits.is_empty() {
+        return Err(PhoneError::Empty);
+    }
+    let home = country(default_country);
+    let international = if plus {
+        digits
+    } else if let Some(rest) = home.and_then(|h| digits.strip_prefix(h.international_prefix)) {
+        rest.to_owned()
+    } else {
+        let home =
+            home.ok_or_else(|| PhoneError::UnsupportedCountry(default_country.to_owned()))?;
+        let national = match home.trunk_prefix {
+            Some(t) if digits.len() > home.max_len => digits.strip_prefix(t).unwrap_or(&digits),
+            Some(t) if digits.starts_with(t) && home.trunk_prefix != Some(home.calling_code) => {
+                &digits[t.len()..]
+            }
+            _ => &digits,
+        };
+        if !(home.min_len..=home.max_len).contains(&national.len()) {
+            return Err(PhoneError::WrongLength);
+        }
+        format!("{}{}", home.calling_code, national)
+    };
+    check_international(&international)?;
+    Ok(E164(format!("+{international}")))
+}
+
+/// Checks the digits of an international number (country code first, no `+`).
+fn check_international(digits: &str) -> Result<(), PhoneError> {
+    if digits.starts_with('0') || digits.is_empty() {
+        return Err(PhoneError::InvalidCountryCode);
+    }
+    if !(MIN_E164_DIGITS..=MAX_E164_DIGITS).contains(&digits.len()) {
+        return Err(PhoneError::WrongLength);
+    }
+    // Where we know the country, its national lengths apply too. Several countries may share a
+    // code (US and CA): they agree on lengths, so the first match decides.
+    if let Some(c) = COUNTRIES
+        .iter()
+        .find(|c| digits.starts_with(c.calling_code))
+    {
+        let national = digits.len() - c.calling_code.len();
+        if !(c.min_len..=c.max_len).contains(&national) {
+            return Err(PhoneError::WrongLength);
+        }
+    }
+    Ok(())
+}
+
+/// Shortest internal extension.
+pub const MIN_EXTENSION_LEN: usize = 2;
+/// Longest internal extension.
+pub const MAX_EXTENSION_LEN: usize = 6;
+
+/// The input as an internal extension (2 to 6 digits, nothing else), if it can be one. Whether a
+/// colleague has that extension is for the caller to decide.
+pub fn as_extension(input: &str) -> Option<&str> {
+    let input = input.trim();
+    let ok = (MIN_EXTENSION_LEN..=MAX_EXTENSION_LEN).contains(&input.len())
+        && input.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ok(input: &str, country: &str) -> String {
+        normalise(input, country)
+            .unwrap_or_else(|e| panic!("{input} in {country}: {e}"))
+            .into_string()
+    }
+
+    #[test]
+    fn national_numbers_take_the_default_country() {
+        assert_eq!(ok("912 345 678", "PT"), "+351912345678");
+        assert_eq!(ok("21 123 4567", "pt"), "+351211234567");
+        assert_eq!(ok("(11) 98765-4321", "BR"), "+5511987654321");
+        assert_eq!(ok("011 98765-4321", "BR"), "+5511987654321");
+        assert_eq!(ok("(415) 555-2671", "US"), "+14155552671");
+        assert_eq!(ok("1 415 555 2671", "US"), "+14155552671");
+        assert_eq!(ok("020 7946 0958", "GB"), "+442079460958");
+        assert_eq!(ok("06 12 34 56 78", "FR"), "+33612345678");
+        assert_eq!(ok("tel:912345678", "PT"), "+351912345678");
+    }
+
+    #[test]
+    fn international_numbers_keep_their_country() {
+        assert_eq!(ok("+351 912 345 678", "BR"), "+351912345678");
+        assert_eq!(ok("00351912345678", "PT"), "+351912345678");
+        assert_eq!(ok("011 44 20 7946 0958", "US"), "+442079460958");
+        assert_eq!(ok("+81 3-1234-5678", "PT"), "+81312345678");
+        assert_eq!(ok("+55 11 98765 4321", "XX"), "+5511987654321");
+    }
+
+    #[test]
+    fn invalid_numbers_are_refused_with_a_reason() {
+        assert_eq!(normalise("", "PT"), Err(PhoneError::Empty));
+        assert_eq!(normalise(" - ", "PT"), Err(PhoneError::Empty));
+        assert_eq!(normalise("91234567", "PT"), Err(PhoneError::WrongLength));
+        assert_eq!(normalise("9123456789", "PT"), Err(PhoneError::WrongLength));
+        assert_eq!(
+            normalise("+351 91234567", "US"),
+            Err(PhoneError::WrongLength)
+        );
+        assert_eq!(
+            normalise("call me", "PT"),
+            Err(PhoneError::InvalidCharacters)
+        );
+        assert_eq!(
+            normalise("91+2345678", "PT"),
+            Err(PhoneError::MisplacedPlus)
+        );
+        assert_eq!(
+            normalise("++351912345678", "PT"),
+            Err(PhoneError::MisplacedPlus)
+        );
+        assert_eq!(
+            normalise("+0351912345678", "PT"),
+            Err(PhoneError::InvalidCountryCode)
+        );
+        assert_eq!(
+            normalise("+1234567890123456", "PT"),
+            Err(PhoneError::WrongLength)
+        );
+        assert_eq!(normalise(&"9".repeat(65), "PT"), Err(PhoneError::TooLong));
+        assert!(matches!(
+            normalise("912345678", "ZZ"),
+            Err(PhoneError::UnsupportedCountry(_))
+        ));
+        assert_eq!(
+            normalise("912 345 678\u{0}", "PT"),
+            Err(PhoneError::InvalidCharacters)
+        );
+    }
+
+    #[test]
+    fn extensions_are_short_digit_strings() {
+        assert_eq!(as_extension(" 201 "), Some("201"));
+        assert_eq!(as_extension("2"), None);
+        assert_eq!(as_extension("1234567"), None);
+        assert_eq!(as_extension("20a"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn normalised_numbers_are_e164_and_normalising_is_idempotent(input in "[0-9 +()./-]{0,40}", iso in "PT|BR|US|GB|DE|XX") {
+            if let Ok(n) = normalise(&input, &iso) {
+                let s = n.as_str();
+                prop_assert!(s.starts_with('+'));
+                let digits = &s[1..];
+                prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!((MIN_E164_DIGITS..=MAX_E164_DIGITS).contains(&digits.len()));
+                prop_assert!(!digits.starts_with('0'));
+                prop_assert_eq!(normalise(s, &iso), Ok(n.clone()));
+                prop_assert_eq!(normalise(s, "PT"), Ok(n));
+            }
+        }
+
+        #[test]
+        fn any_input_is_answered_without_panicking(input in "\\PC{0,80}", iso in "\\PC{0,3}") {
+            let _ = normalise(&input, &iso);
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! UcClient CRM presence backend (being built).

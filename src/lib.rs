@@ -1,0 +1,1 @@
+//! UcClient CRM widget (placeholder until the widget issue lands).
