@@ -1,0 +1,42 @@
+// UcClient CRM softphone boot for Salesforce (Open CTI): copied by `cargo xtask package` to the root of the
+// UcClientWidget static resource. It loads the widget's WebAssembly from the same static resource and
+// mounts the widget with host "salesforce"; it touches nothing of Open CTI itself (the widget's Salesforce
+// bridge does). When the module cannot start (a Content Security Policy without 'wasm-unsafe-eval', a
+// missing file) it says so in the panel instead of leaving it blank.
+const root = document.getElementById('ucclient-root');
+
+function showFailure(sentence, error) {
+  const box = document.createElement('div');
+  box.className = 'ucclient-boot-error';
+  box.setAttribute('role', 'alert');
+  const title = document.createElement('p');
+  title.textContent = sentence;
+  const detail = document.createElement('p');
+  detail.className = 'ucclient-boot-detail';
+  detail.textContent = String((error && error.message) || error || '');
+  box.append(title, detail);
+  root.replaceChildren(box);
+  window.__ucclientBootError = sentence;
+}
+
+function wasmBlocked(error) {
+  const text = String((error && error.message) || error || '');
+  return /WebAssembly|wasm|unsafe-eval|Content Security Policy/i.test(text);
+}
+
+try {
+  const widget = await import('./pkg/ucclient_widget.js');
+  // The content type Salesforce gives a .wasm inside a zip static resource is not documented: the glue
+  // instantiates from the response when it is application/wasm and from its bytes otherwise.
+  await widget.default({ module_or_path: new URL('./pkg/ucclient_widget_bg.wasm', import.meta.url) });
+  root.replaceChildren();
+  widget.mount(root, { host: 'salesforce', api_base: '' });
+} catch (error) {
+  showFailure(
+    wasmBlocked(error)
+      ? 'UcClient CRM cannot start: this page blocks WebAssembly. Ask your Salesforce administrator to check the softphone page\'s Content Security Policy (see the UcClient admin guide).'
+      : 'UcClient CRM could not be loaded. Reload the page; if this persists, ask your Salesforce administrator to redeploy the UcClientWidget static resource.',
+    error,
+  );
+  console.error('UcClient CRM boot failed', error);
+}
