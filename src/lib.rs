@@ -1,1 +1,4 @@
-//! UcClient CRM widget (placeholder until the widget issue lands).
+//! UcClient CRM widget: presence badge, profile switcher, click-to-dial, directory, call history and
+//! routing editor, in Leptos (CSR) compiled to WebAssembly.
+
+pub mod host;

@@ -1,0 +1,196 @@
+//! The plain-page host: the demo page, the backend-served page, and the stand-in for CRM bridges that
+//! are not wired yet.
+//!
+//! Click-to-dial comes in as a `window` custom event `ucclient:dial` whose `detail` is
+//! `{number, record_id?, object_type?, record_name?}`. What a CRM would do with a screen pop, a call
+//! log, panel visibility or the presence label is announced as `window` custom events
+//! (`ucclient:screen-pop`, `ucclient:call-log`, `ucclient:panel`, `ucclient:presence`) whose `detail`
+//! is JSON text, so a page or a test can observe them. It never touches any CRM API.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::Deserialize;
+use ucclient_core::Language;
+use ucclient_core::api::Call;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+
+use super::{DialRequest, Host, HostKind, PresenceLabel};
+
+/// The `window` event a page fires to click-to-dial.
+pub const DIAL_EVENT: &str = "ucclient:dial";
+/// Most dials buffered before the widget registers its handler.
+const MAX_PENDING_DIALS: usize = 8;
+/// Longest number accepted from the page, in bytes.
+const MAX_NUMBER_LEN: usize = 64;
+
+/// The `detail` of a `ucclient:dial` event.
+#[derive(Debug, Deserialize)]
+struct DialDetail {
+    number: String,
+    #[serde(default)]
+    record_id: Option<String>,
+    #[serde(default)]
+    object_type: Option<String>,
+    #[serde(default)]
+    record_name: Option<String>,
+}
+
+/// Shared between the event listener and the host.
+#[derive(Default)]
+struct Inner {
+    /// The widget's dial handler, once registered.
+    dial: Option<Rc<dyn Fn(DialRequest)>>,
+    /// Dials that came before the handler.
+    pending: Vec<DialRequest>,
+}
+
+/// A host that is just a web page.
+pub struct StandaloneHost {
+    /// Which kind was asked for (a CRM kind falls back here until its bridge exists).
+    kind: HostKind,
+    /// Handler and buffered dials.
+    inner: Rc<RefCell<Inner>>,
+    /// Keeps the `ucclient:dial` listener alive for as long as the host lives.
+    _listener: Option<Closure<dyn Fn(web_sys::Event)>>,
+}
+
+impl StandaloneHost {
+    /// Starts listening for `ucclient:dial` on `window`.
+    pub fn new(kind: HostKind) -> StandaloneHost {
+        let inner = Rc::new(RefCell::new(Inner::default()));
+        let listener = web_sys::window().map(|w| {
+            let inner = inner.clone();
+            let cb = Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
+                if let Some(req) = dial_from_event(&ev) {
+                    deliver(&inner, req);
+                }
+            });
+            let _ = w.add_event_listener_with_callback(DIAL_EVENT, cb.as_ref().unchecked_ref());
+            cb
+        });
+        StandaloneHost {
+            kind,
+            inner,
+            _listener: listener,
+        }
+    }
+}
+
+/// Hands a dial to the handler, or buffers it (bounded) until there is one.
+fn deliver(inner: &Rc<RefCell<Inner>>, req: DialRequest) {
+    let handler = inner.borrow().dial.clone();
+    match handler {
+        Some(h) => h(req),
+        None => {
+            let mut i = inner.borrow_mut();
+            if i.pending.len() < MAX_PENDING_DIALS {
+                i.pending.push(req);
+            }
+        }
+    }
+}
+
+/// Reads a dial out of a `ucclient:dial` event: `detail` may be an object or JSON text.
+fn dial_from_event(ev: &web_sys::Event) -> Option<DialRequest> {
+    let detail = ev.dyn_ref::<web_sys::CustomEvent>()?.detail();
+    let json = match detail.as_string() {
+        Some(s) => s,
+        None => js_sys::JSON::stringify(&detail).ok()?.as_string()?,
+    };
+    dial_from_json(&json)
+}
+
+/// Parses the `detail` JSON of a dial, refusing an empty or oversized number.
+fn dial_from_json(json: &str) -> Option<DialRequest> {
+    if json.len() > 4096 {
+        return None;
+    }
+    let d: DialDetail = serde_json::from_str(json).ok()?;
+    let number = d.number.trim().to_owned();
+    if number.is_empty() || number.len() > MAX_NUMBER_LEN {
+        return None;
+    }
+    Some(DialRequest {
+        number,
+        record_id: d.record_id,
+        object_type: d.object_type,
+        record_name: d.record_name,
+    })
+}
+
+/// Fires a `window` custom event whose detail is JSON text.
+fn announce(name: &str, detail: &serde_json::Value) {
+    let Some(w) = web_sys::window() else { return };
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(&detail.to_string().into());
+    if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = w.dispatch_event(&ev);
+    }
+}
+
+impl Host for StandaloneHost {
+    fn kind(&self) -> HostKind {
+        self.kind
+    }
+
+    fn on_click_to_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
+        let pending = {
+            let mut i = self.inner.borrow_mut();
+            i.dial = Some(handler.clone());
+            std::mem::take(&mut i.pending)
+        };
+        for req in pending {
+            handler(req);
+        }
+    }
+
+    fn on_unavailable(&self, _handler: Rc<dyn Fn(String)>) {
+        // A plain page has no host API that could be missing.
+    }
+
+    fn screen_pop(&self, call: &Call) {
+        announce(
+            "ucclient:screen-pop",
+            &serde_json::json!({"number": call.from, "call_id": call.id}),
+        );
+    }
+
+    fn log_call(&self, call: &Call) {
+        announce(
+            "ucclient:call-log",
+            &serde_json::to_value(call).unwrap_or_default(),
+        );
+    }
+
+    fn set_panel_visible(&self, visible: bool) {
+        announce("ucclient:panel", &serde_json::json!({"visible": visible}));
+    }
+
+    fn set_presence_label(&self, label: &PresenceLabel) {
+        announce(
+            "ucclient:presence",
+            &serde_json::json!({"label": label.label, "colour": label.colour, "on_call": label.on_call}),
+        );
+    }
+
+    fn locale(&self) -> Option<Language> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dial_details_are_bounded_and_trimmed() {
+        let d = dial_from_json(r#"{"number":" +351 912 345 678 ","record_id":"003x"}"#).unwrap();
+        assert_eq!(d.number, "+351 912 345 678");
+        assert_eq!(d.record_id.as_deref(), Some("003x"));
+        assert!(dial_from_json(r#"{"number":"  "}"#).is_none());
+        assert!(dial_from_json(&format!(r#"{{"number":"{}"}}"#, "9".repeat(65))).is_none());
+        assert!(dial_from_json("not json").is_none());
+    }
+}
