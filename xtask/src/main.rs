@@ -1,1 +1,76 @@
-fn main() {}
+//! `cargo xtask`: the one entry point for setting up, building, testing and running UcClient CRM.
+//!
+//! The pattern is matklad's cargo-xtask: a plain binary crate, reached through the alias in
+//! `.cargo/config.toml`, that calls cargo through `$CARGO` and every other tool by its full path. It
+//! owns no product logic and stays quick to compile (clap, anyhow, flate2 and brotli only).
+//!
+//! # Layout
+//! - `main.rs` — the command line and nothing else;
+//! - `project.rs` — where things are (repo root, `dist/`, `.tools/`) and how commands are run;
+//! - `setup.rs` — installs the toolchain pieces of `TOOLCHAIN.md`, idempotently;
+//! - `widget.rs` — `build-widget`: wasm-pack, npm `wasm-opt`, static files, compressed copies;
+//! - `size.rs` — `size`: the widget's transfer sizes against the budget;
+//! - `pipeline.rs` — `test`: every check, in order, stopping at the first failure;
+//! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
+//! - `package.rs` — `package`: the Salesforce and Dynamics 365 packages.
+
+mod demo;
+mod package;
+mod pipeline;
+mod project;
+mod setup;
+mod size;
+mod widget;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The command line of `cargo xtask`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Set up, build, test and run UcClient CRM"
+)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    task: Task,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Install what building and testing need (fast when everything is already there).
+    Setup,
+    /// Build the widget into dist/widget/ (wasm-pack, wasm-opt -Oz, static files, .gz/.br copies).
+    BuildWidget(widget::BuildArgs),
+    /// Print the widget's sizes (raw / gzip / brotli) against the budget; fails over budget.
+    Size,
+    /// Run every check: fmt, clippy (host and wasm32), all tests, widget build and size, browser
+    /// tests, end-to-end tests.
+    Test,
+    /// Build everything and run the backend with its demo data, serving the widget.
+    Demo(demo::DemoArgs),
+    /// Build the Salesforce and Dynamics 365 packages.
+    Package(package::PackageArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.task {
+        Task::Setup => setup::run(),
+        Task::BuildWidget(args) => widget::build(args),
+        Task::Size => size::run(),
+        Task::Test => pipeline::run(),
+        Task::Demo(args) => demo::run(args),
+        Task::Package(args) => package::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

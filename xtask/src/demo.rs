@@ -1,0 +1,81 @@
+//! `cargo xtask demo`: sets up, builds the widget and the backend, then replaces itself with
+//! `ucclient-server demo` (fresh database with API.md's demo data) serving the widget, in the
+//! foreground until Ctrl-C.
+
+use std::os::unix::process::CommandExt;
+
+use anyhow::{Context, Result, bail};
+
+use crate::project::{self, cargo, command, run as run_command};
+use crate::setup;
+use crate::widget::{self, BuildArgs};
+
+/// Options of `cargo xtask demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Address the backend listens on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+/// The pages to open, relative to the backend's address, with what each shows.
+const PAGES: &[(&str, &str)] = &[("/", "the widget on a plain page (standalone host)")];
+
+/// The demo accounts of API.md (password `demo`).
+const LOGINS: &[(&str, &str)] = &[
+    (
+        "ana@acme.example",
+        "Acme, active mode: crm_client, customer admin; desk, softphone, mobile",
+    ),
+    (
+        "bruno@acme.example",
+        "Acme, active mode: crm_client; desk, mobile",
+    ),
+    (
+        "carla@acme.example",
+        "Acme: no client permission (sees \"not enabled\")",
+    ),
+    ("dora@globex.example", "Globex, passive mode: crm_client"),
+    ("eli@globex.example", "Globex, passive mode: crm_client"),
+];
+
+/// Builds what the demo needs and runs the backend in the foreground.
+pub fn run(args: &DemoArgs) -> Result<()> {
+    setup::run()?;
+    widget::build(&BuildArgs::default())?;
+    // A debug build: `test` builds the same binary, so it is usually already there, and a release
+    // build of the backend (fat LTO, one codegen unit: the profile is tuned for the wasm) takes
+    // several times longer on two cores.
+    run_command(cargo().args(["build", "-p", "ucclient-server"]))?;
+    let server = project::target_dir().join("debug").join("ucclient-server");
+    if !server.exists() {
+        bail!(
+            "{} was not built: the backend has no binary yet (server/ is still a placeholder)",
+            server.display()
+        );
+    }
+
+    let base = format!("http://{}", args.listen);
+    println!("\nUcClient CRM demo — once the server prints `listening on http://...`, open:");
+    for (path, what) in PAGES {
+        println!("  {base}{path:<24} {what}");
+    }
+    println!("Demo logins (password `demo` for all):");
+    for (email, what) in LOGINS {
+        println!("  {email:<22} {what}");
+    }
+    println!("Two agents side by side: one normal and one private window. Stop with Ctrl-C.\n");
+
+    let mut command = command(&server);
+    command
+        .arg("demo")
+        .args(["--listen", &args.listen])
+        .arg("--database")
+        .arg(project::target_dir().join("demo.db"))
+        .arg("--static-dir")
+        .arg(project::dist_widget());
+    println!("$ {}", project::display(&command));
+    // exec: the server becomes the foreground process and gets Ctrl-C itself, shutting down cleanly.
+    let error = command.exec();
+    Err(error).with_context(|| format!("could not start {}", server.display()))
+}

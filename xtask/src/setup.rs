@@ -1,0 +1,149 @@
+//! `cargo xtask setup`: installs what building and testing need, as `TOOLCHAIN.md` says works on
+//! these machines (nothing fetched from outside the crates, npm and Debian registries). Each piece is
+//! checked first, so a second run only looks and takes about a second.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::project::{self, cargo, command, output, run as run_command};
+
+/// The npm `binaryen` release whose `wasm-opt` optimises the widget.
+const BINARYEN_VERSION: &str = "132.0.0";
+
+/// The Rust target the widget compiles to.
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// Installs every missing piece and prints one line per piece saying what it found or did.
+pub fn run() -> Result<()> {
+    let report = [
+        wasm_target()?,
+        wasm_bindgen()?,
+        wasm_pack()?,
+        wasm_opt()?,
+        chromium()?,
+    ];
+    println!("setup:");
+    for line in report {
+        println!("  {line}");
+    }
+    Ok(())
+}
+
+fn wasm_target() -> Result<String> {
+    let sysroot = output(command("rustc").args(["--print", "sysroot"]))
+        .context("`rustc --print sysroot` failed: is Rust installed?")?;
+    if Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(WASM_TARGET)
+        .is_dir()
+    {
+        return Ok(format!("{WASM_TARGET} target: present"));
+    }
+    run_command(command("rustup").args(["target", "add", WASM_TARGET]))?;
+    Ok(format!("{WASM_TARGET} target: installed"))
+}
+
+/// The version of the `wasm-bindgen` package in `Cargo.lock`, if the widget depends on it yet.
+pub fn locked_wasm_bindgen_version() -> Result<Option<String>> {
+    let lock =
+        fs::read_to_string(project::root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            let version = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+                .and_then(|v| v.strip_suffix('"'))
+                .context("Cargo.lock: no version after name = \"wasm-bindgen\"")?;
+            return Ok(Some(version.to_owned()));
+        }
+    }
+    Ok(None)
+}
+
+fn wasm_bindgen() -> Result<String> {
+    let Some(version) = locked_wasm_bindgen_version()? else {
+        return Ok("wasm-bindgen CLI: skipped (Cargo.lock has no wasm-bindgen package yet)".into());
+    };
+    let wanted =
+        |tool: &str| output(command(tool).arg("--version")) == Some(format!("{tool} {version}"));
+    if wanted("wasm-bindgen") && wanted("wasm-bindgen-test-runner") {
+        return Ok(format!("wasm-bindgen CLI {version}: present"));
+    }
+    // Without --locked: one of the CLI's locked dependencies is missing from the registry mirror.
+    run_command(cargo().args(["install", "wasm-bindgen-cli", "--version", &version]))?;
+    if !wanted("wasm-bindgen") {
+        bail!(
+            "wasm-bindgen {version} was installed but `wasm-bindgen --version` disagrees; check PATH"
+        );
+    }
+    Ok(format!("wasm-bindgen CLI {version}: installed"))
+}
+
+fn wasm_pack() -> Result<String> {
+    if let Some(version) = output(command("wasm-pack").arg("--version")) {
+        return Ok(format!("{version}: present"));
+    }
+    run_command(cargo().args(["install", "wasm-pack", "--locked"]))?;
+    Ok("wasm-pack: installed".into())
+}
+
+/// The version of the npm `binaryen` package in `.tools/`, if installed.
+fn installed_binaryen() -> Option<String> {
+    let manifest = project::tools_dir().join("node_modules/binaryen/package.json");
+    let text = fs::read_to_string(manifest).ok()?;
+    let after = text.split("\"version\"").nth(1)?;
+    let version = after.split('"').nth(1)?;
+    Some(version.to_owned())
+}
+
+fn wasm_opt() -> Result<String> {
+    let wasm_opt = project::wasm_opt();
+    if wasm_opt.exists() && installed_binaryen().as_deref() == Some(BINARYEN_VERSION) {
+        return Ok(format!(
+            "wasm-opt (npm binaryen {BINARYEN_VERSION}): present in .tools/"
+        ));
+    }
+    fs::create_dir_all(project::tools_dir()).context("creating .tools/")?;
+    run_command(command("npm").args([
+        "install",
+        "--prefix",
+        ".tools",
+        "--no-audit",
+        "--no-fund",
+        &format!("binaryen@{BINARYEN_VERSION}"),
+    ]))
+    .context("installing wasm-opt from the npm `binaryen` package (needs Node.js and npm)")?;
+    if !wasm_opt.exists() {
+        bail!(
+            "npm installed binaryen but {} is missing",
+            wasm_opt.display()
+        );
+    }
+    Ok(format!(
+        "wasm-opt (npm binaryen {BINARYEN_VERSION}): installed in .tools/"
+    ))
+}
+
+fn chromium() -> Result<String> {
+    let browser = Path::new("/usr/bin/chromium");
+    let driver = Path::new("/usr/bin/chromedriver");
+    if browser.exists() && driver.exists() {
+        return Ok("chromium + chromedriver: present in /usr/bin".into());
+    }
+    if output(command("id").arg("-u")).as_deref() != Some("0") {
+        bail!(
+            "Chromium and chromedriver are needed for the browser and end-to-end tests; as root run \
+             `apt-get update && apt-get install -y chromium chromium-driver` (Debian), then try again"
+        );
+    }
+    run_command(command("apt-get").arg("update"))?;
+    run_command(
+        command("apt-get")
+            .args(["install", "-y", "chromium", "chromium-driver"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    Ok("chromium + chromedriver: installed with apt-get".into())
+}

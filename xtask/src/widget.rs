@@ -1,0 +1,267 @@
+//! `cargo xtask build-widget`: turns the root crate into the servable widget in `dist/widget/`:
+//! wasm-pack (no downloads: `--mode no-install` with the wasm-bindgen CLI that `setup` installed),
+//! then the npm `wasm-opt -Oz` as an explicit step (checked to still load), the files of `static/`,
+//! and `.gz` / `.br` copies for servers that send precompressed files.
+//!
+//! Output: `dist/widget/<static files>`, `dist/widget/pkg/ucclient_widget.js` and
+//! `dist/widget/pkg/ucclient_widget_bg.wasm`; the static pages import `./pkg/ucclient_widget.js`.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+use crate::project::{self, command, output, run};
+use crate::setup::locked_wasm_bindgen_version;
+
+/// The name wasm-pack gives the JS glue and (with `_bg.wasm`) the module.
+pub const OUT_NAME: &str = "ucclient_widget";
+
+/// File extensions that get `.gz` and `.br` copies.
+const COMPRESSED_EXTENSIONS: [&str; 7] = ["wasm", "js", "mjs", "css", "html", "svg", "json"];
+
+/// WebAssembly features that rustc 1.95 enables by default for `wasm32-unknown-unknown` and that
+/// wasm-bindgen's output relies on (externref tables, bulk memory, ...). wasm-opt must be told, or it
+/// rejects the module; Chromium and every current browser support them all.
+const WASM_FEATURES: [&str; 8] = [
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-call-indirect-overlong",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-nontrapping-float-to-int",
+    "--enable-reference-types",
+    "--enable-sign-ext",
+];
+
+/// Options of `cargo xtask build-widget`.
+#[derive(Debug, Default, clap::Args)]
+pub struct BuildArgs {
+    /// Debug build without wasm-opt: quicker to build, much larger, with debug assertions.
+    #[arg(long)]
+    pub dev: bool,
+}
+
+/// The built wasm module.
+pub fn wasm_path() -> PathBuf {
+    project::dist_widget()
+        .join("pkg")
+        .join(format!("{OUT_NAME}_bg.wasm"))
+}
+
+/// Builds the widget into `dist/widget/` from scratch.
+pub fn build(args: &BuildArgs) -> Result<()> {
+    check_wasm_bindgen()?;
+    let dist = project::dist_widget();
+    if dist.exists() {
+        fs::remove_dir_all(&dist).with_context(|| format!("removing {}", dist.display()))?;
+    }
+    let pkg = dist.join("pkg");
+    fs::create_dir_all(&pkg).with_context(|| format!("creating {}", pkg.display()))?;
+
+    run(command("wasm-pack")
+        .args(["build", "--mode", "no-install", "--target", "web"])
+        .arg(if args.dev { "--dev" } else { "--release" })
+        .args([
+            "--no-pack",
+            "--no-typescript",
+            "--out-name",
+            OUT_NAME,
+            "--out-dir",
+        ])
+        .arg(&pkg)
+        .arg(project::root()))?;
+    let wasm = wasm_path();
+    if !wasm.exists() {
+        bail!("wasm-pack finished but {} is missing", wasm.display());
+    }
+    // wasm-pack leaves a `.gitignore` of `*` in its output; dist/ is ignored already.
+    let _ = fs::remove_file(pkg.join(".gitignore"));
+
+    if args.dev {
+        println!("--dev: wasm-opt skipped");
+    } else {
+        optimise(&wasm)?;
+    }
+
+    let static_dir = project::root().join("static");
+    if static_dir.is_dir() {
+        copy_dir(&static_dir, &dist)?;
+    }
+    let written = compress_tree(&dist)?;
+    println!(
+        "widget built in {} ({} compressed copies written)",
+        dist.display(),
+        written
+    );
+    Ok(())
+}
+
+/// wasm-pack in `--mode no-install` quietly needs the CLI to match `Cargo.lock` exactly: say so
+/// plainly before it fails obscurely.
+fn check_wasm_bindgen() -> Result<()> {
+    let Some(version) = locked_wasm_bindgen_version()? else {
+        bail!(
+            "Cargo.lock has no wasm-bindgen package: the widget does not depend on wasm-bindgen yet"
+        );
+    };
+    let found = output(command("wasm-bindgen").arg("--version"));
+    if found.as_deref() != Some(&format!("wasm-bindgen {version}")) {
+        bail!(
+            "wasm-bindgen CLI {version} is needed (Cargo.lock), found {}: run `cargo xtask setup`",
+            found.as_deref().unwrap_or("none")
+        );
+    }
+    Ok(())
+}
+
+/// Runs the npm `wasm-opt -Oz` on the module in place, keeping the unoptimised module aside to
+/// check that the optimised one still instantiates through the JS glue wherever the original did.
+fn optimise(wasm: &Path) -> Result<()> {
+    let wasm_opt = project::wasm_opt();
+    if !wasm_opt.exists() {
+        bail!("{} is missing: run `cargo xtask setup`", wasm_opt.display());
+    }
+    let work = project::target_dir().join("xtask");
+    fs::create_dir_all(&work)?;
+    let original = work.join(format!("{OUT_NAME}_bg.unopt.wasm"));
+    fs::copy(wasm, &original).context("keeping the unoptimised module")?;
+
+    let started = Instant::now();
+    run(command(&wasm_opt)
+        .arg("-Oz")
+        .args(WASM_FEATURES)
+        .arg(&original)
+        .arg("-o")
+        .arg(wasm))?;
+    let before = fs::metadata(&original)?.len();
+    let after = fs::metadata(wasm)?.len();
+    println!(
+        "wasm-opt -Oz: {before} -> {after} bytes in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+
+    match load_check(&original)? {
+        Err(reason) => println!(
+            "load check skipped: the unoptimised module does not load in Node either ({reason})"
+        ),
+        Ok(()) => match load_check(wasm)? {
+            Ok(()) => println!("load check: the optimised module instantiates"),
+            Err(reason) => bail!("wasm-opt broke the module: it no longer instantiates ({reason})"),
+        },
+    }
+    Ok(())
+}
+
+/// Instantiates `wasm` through a copy of the JS glue in Node (`initSync`); this catches the
+/// corrupted externref table of a bad wasm-opt. The outer error is for when the check itself cannot
+/// run; the inner one is the module's failure.
+fn load_check(wasm: &Path) -> Result<Result<(), String>> {
+    let check = project::target_dir().join("xtask").join("load-check");
+    if check.exists() {
+        fs::remove_dir_all(&check)?;
+    }
+    // The glue (and any snippets it imports) are ES modules in files ending in .js.
+    copy_dir(&project::dist_widget().join("pkg"), &check)?;
+    fs::write(check.join("package.json"), "{\"type\":\"module\"}\n")?;
+    fs::copy(wasm, check.join("module.wasm"))?;
+    fs::write(
+        check.join("check.js"),
+        format!(
+            "import {{ readFileSync }} from 'node:fs';\n\
+             import {{ initSync }} from './{OUT_NAME}.js';\n\
+             initSync({{ module: readFileSync(new URL('./module.wasm', import.meta.url)) }});\n"
+        ),
+    )?;
+    let out = command("node")
+        .arg(check.join("check.js"))
+        .output()
+        .context("running node for the load check (is Node.js installed?)")?;
+    if out.status.success() {
+        return Ok(Ok(()));
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let reason = stderr
+        .lines()
+        .find(|l| l.contains("Error"))
+        .unwrap_or("node failed")
+        .trim()
+        .to_owned();
+    Ok(Err(reason))
+}
+
+/// Copies the files of `from` into `to`, recursively, creating directories as needed.
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), &target)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every file under `dir`, recursively, in a stable order.
+pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .collect::<std::io::Result<_>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if entry.file_type()?.is_dir() {
+            files.extend(files_under(&entry.path())?);
+        } else {
+            files.push(entry.path());
+        }
+    }
+    Ok(files)
+}
+
+/// Writes `<file>.gz` and `<file>.br` beside every compressible file; returns how many copies.
+fn compress_tree(dir: &Path) -> Result<usize> {
+    let mut written = 0;
+    for file in files_under(dir)? {
+        let compressible = file
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| COMPRESSED_EXTENSIONS.contains(&e));
+        if !compressible {
+            continue;
+        }
+        let bytes = fs::read(&file)?;
+        let mut name = file.clone().into_os_string();
+        name.push(".gz");
+        fs::write(&name, gzip(&bytes)?)?;
+        let mut name = file.into_os_string();
+        name.push(".br");
+        fs::write(&name, brotli(&bytes)?)?;
+        written += 2;
+    }
+    Ok(written)
+}
+
+/// Gzip at the best level, with a zero timestamp so builds are reproducible.
+pub fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes)?;
+    Ok(encoder.finish()?)
+}
+
+/// Brotli at the best quality (11) and a 4 MiB window, what servers use for static assets.
+pub fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = brotli::CompressorWriter::new(&mut out, 64 * 1024, 11, 22);
+        encoder.write_all(bytes)?;
+        encoder.flush()?;
+    }
+    Ok(out)
+}
