@@ -1,1 +1,335 @@
-fn main() {}
+//! `ucclient-bench`: the load generator and harness behind `cargo xtask bench`. It starts the
+//! backend and `nats-server` on loopback, holds K subscribers of one customer open through each,
+//! changes presence at steady rates, measures delivery latency, throughput, CPU and memory of both
+//! sides, then the durable write path, and writes a Markdown section with the figures.
+//!
+//! Layout: `clock` (one clock, `/proc` readings), `http` (minimal HTTP/1.1 client), `sse` (raw
+//! event-stream subscriber), `nats` (raw NATS client), `record` (delivery samples), `fanout` (the
+//! fan-out phases), `write_path`, `procs` (child processes), `stats`, `report`.
+
+mod clock;
+mod fanout;
+mod http;
+mod nats;
+mod procs;
+mod record;
+mod report;
+mod sse;
+mod stats;
+mod write_path;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::sync::Mutex;
+
+use crate::fanout::{Phase, Publisher, open_nats, open_sse, run_phase};
+use crate::record::Recorder;
+use crate::report::{SystemResult, render};
+
+/// Command-line settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Shorter phases and fewer repeats (whole run under 3 minutes).
+    pub quick: bool,
+    /// The backend binary; without it only NATS is measured.
+    pub server_bin: Option<PathBuf>,
+    /// Extra arguments for `ucclient-server demo` (connection caps).
+    pub server_args: Vec<String>,
+    /// The `nats-server` binary; without it only the backend is measured.
+    pub nats_bin: Option<String>,
+    /// Where the Markdown section goes.
+    pub out: PathBuf,
+    /// Subscriber counts (small and large).
+    pub k_small: usize,
+    /// The large subscriber count.
+    pub k_large: usize,
+    /// Idle subscribers for the memory figure.
+    pub k_idle: usize,
+}
+
+impl Config {
+    /// Parses `std::env::args`.
+    fn from_args() -> anyhow::Result<Config> {
+        let mut c = Config {
+            quick: false,
+            server_bin: None,
+            server_args: Vec::new(),
+            nats_bin: None,
+            out: PathBuf::from("target/bench/section.md"),
+            k_small: 1_000,
+            k_large: 10_000,
+            k_idle: 15_000,
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(a) = args.next() {
+            let mut val = || args.next().with_context(|| format!("{a} needs a value"));
+            match a.as_str() {
+                "--quick" => c.quick = true,
+                "--server-bin" => c.server_bin = Some(PathBuf::from(val()?)),
+                "--server-arg" => c.server_args.push(val()?),
+                "--nats-bin" => c.nats_bin = Some(val()?),
+                "--out" => c.out = PathBuf::from(val()?),
+                "--k-small" => c.k_small = val()?.parse()?,
+                "--k-large" => c.k_large = val()?.parse()?,
+                "--k-idle" => c.k_idle = val()?.parse()?,
+                other => bail!("unknown argument {other}"),
+            }
+        }
+        Ok(c)
+    }
+
+    /// Repeats of each fixed-rate scenario.
+    fn runs(&self) -> usize {
+        if self.quick { 3 } else { 5 }
+    }
+
+    /// Seconds of publishing per phase.
+    fn secs(&self, k: usize) -> f64 {
+        match (self.quick, k >= 5_000) {
+            (true, false) => 3.0,
+            (true, true) => 4.0,
+            (false, false) => 8.0,
+            (false, true) => 12.0,
+        }
+    }
+
+    /// The rates tried at the large K, in changes per second.
+    fn ladder(&self) -> &'static [f64] {
+        if self.quick {
+            &[2.0, 6.0, 12.0]
+        } else {
+            &[2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0]
+        }
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let fds = clock::raise_fd_limit();
+    let config = Config::from_args()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(run(config, fds))
+}
+
+/// Runs every scenario and writes the section.
+async fn run(config: Config, fds: u64) -> anyhow::Result<()> {
+    clock::now_ns();
+    let needed = config.k_idle.max(config.k_large) as u64 + 200;
+    if fds < needed {
+        bail!("this process may open {fds} descriptors, the bench needs {needed}");
+    }
+    let mut systems = Vec::new();
+    if let Some(bin) = &config.nats_bin {
+        eprintln!("== nats-server");
+        systems.push(bench_nats(&config, bin).await?);
+    }
+    let mut write = Vec::new();
+    if let Some(bin) = &config.server_bin {
+        eprintln!("== ucclient-server");
+        let (sys, w) = bench_server(&config, bin).await?;
+        systems.push(sys);
+        write = w;
+    }
+    let md = render(&config, &systems, &write);
+    println!("{md}");
+    if let Some(dir) = config.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&config.out, md)?;
+    Ok(())
+}
+
+/// The fan-out scenarios on one system whose subscribers `open(from, to)` adds.
+async fn scenarios<F, Fut>(
+    config: &Config,
+    name: &'static str,
+    pid: u32,
+    publisher: Arc<Publisher>,
+    rec: Arc<Recorder>,
+    subs: &mut Vec<tokio::task::JoinHandle<()>>,
+    mut open: F,
+) -> anyhow::Result<SystemResult>
+where
+    F: FnMut(usize, usize, Vec<tokio::task::JoinHandle<()>>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<Vec<tokio::task::JoinHandle<()>>>>,
+{
+    let mut seq = 0u64;
+    let mut result = SystemResult {
+        name,
+        ..Default::default()
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let base = clock::rss_bytes(pid).unwrap_or(0);
+    // 1. Idle memory: K_idle fresh subscribers.
+    eprintln!("{name}: opening {} idle subscribers", config.k_idle);
+    *subs = open(0, config.k_idle, std::mem::take(subs)).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = clock::rss_bytes(pid).unwrap_or(0);
+    result.idle_k = config.k_idle;
+    result.idle_rss_per_conn = idle.saturating_sub(base) as f64 / config.k_idle as f64;
+    result.base_rss = base;
+    // 2. Large K: close the extra subscribers, warm up, fixed rate then the ladder.
+    for h in subs.drain(config.k_large..) {
+        h.abort();
+    }
+    let k = config.k_large;
+    let _ = run_phase(&publisher, &rec, k, 2.0, 1.0, pid, &mut seq).await;
+    for _ in 0..config.runs() {
+        let p = run_phase(&publisher, &rec, k, 1.0, config.secs(k), pid, &mut seq).await;
+        eprintln!(
+            "{name}: K={k} @1/s p99 {:.1} ms lost {}",
+            p.latency.p99,
+            p.lost()
+        );
+        result.large.push(p);
+    }
+    let ladder_runs = if config.quick { 1 } else { 3 };
+    for &rate in config.ladder() {
+        let mut runs: Vec<Phase> = Vec::new();
+        for _ in 0..ladder_runs {
+            let p = run_phase(
+                &publisher,
+                &rec,
+                k,
+                rate,
+                config.secs(k) / 2.0,
+                pid,
+                &mut seq,
+            )
+            .await;
+            eprintln!(
+                "{name}: K={k} @{rate}/s p99 {:.1} ms, {:.0} deliveries/s, lost {}",
+                p.latency.p99,
+                p.deliveries_per_s,
+                p.lost()
+            );
+            runs.push(p);
+        }
+        let ok = report::sustained(&runs);
+        result.ladder.push(runs);
+        if !ok {
+            break;
+        }
+    }
+    // 3. Small K.
+    for h in subs.drain(config.k_small..) {
+        h.abort();
+    }
+    let k = config.k_small;
+    let _ = run_phase(&publisher, &rec, k, 5.0, 1.0, pid, &mut seq).await;
+    for _ in 0..config.runs() {
+        let p = run_phase(&publisher, &rec, k, 10.0, config.secs(k), pid, &mut seq).await;
+        eprintln!(
+            "{name}: K={k} @10/s p99 {:.1} ms lost {}",
+            p.latency.p99,
+            p.lost()
+        );
+        result.small.push(p);
+    }
+    for h in subs.drain(..) {
+        h.abort();
+    }
+    Ok(result)
+}
+
+/// The fan-out through `nats-server`.
+async fn bench_nats(config: &Config, bin: &str) -> anyhow::Result<SystemResult> {
+    let proc = procs::start_nats(bin)?;
+    let addr = proc.addr;
+    let rec = Arc::new(Recorder::default());
+    let publisher = Arc::new(Publisher::Nats {
+        conn: nats::NatsPublisher::connect(addr).await?,
+        template: fanout::nats_template("u-dora"),
+    });
+    let mut subs = Vec::new();
+    let r = rec.clone();
+    scenarios(
+        config,
+        "nats-server",
+        proc.pid(),
+        publisher,
+        rec,
+        &mut subs,
+        move |from, to, mut subs| {
+            let r = r.clone();
+            async move {
+                open_nats(addr, from, to, &r, &mut subs).await?;
+                Ok(subs)
+            }
+        },
+    )
+    .await
+}
+
+/// The fan-out through the backend's SSE, then the write path.
+async fn bench_server(
+    config: &Config,
+    bin: &std::path::Path,
+) -> anyhow::Result<(SystemResult, Vec<write_path::WriteRun>)> {
+    let dir = std::env::temp_dir().join(format!("ucclient-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let proc = procs::start_server(bin, &dir.join("bench.db"), &config.server_args)?;
+    let addr = proc.addr;
+    let dora = write_path::login(addr, "dora@globex.example", "demo").await?;
+    let eli = write_path::login(addr, "eli@globex.example", "demo").await?;
+    let tokens = vec![dora.clone(), eli];
+    let rec = Arc::new(Recorder::default());
+    let publisher = Arc::new(Publisher::Sse {
+        addr,
+        token: dora,
+        pool: Mutex::new(Vec::new()),
+    });
+    let mut subs = Vec::new();
+    let r = rec.clone();
+    let sys = scenarios(
+        config,
+        "ucclient-server",
+        proc.pid(),
+        publisher,
+        rec,
+        &mut subs,
+        move |from, to, mut subs| {
+            let r = r.clone();
+            let tokens = tokens.clone();
+            async move {
+                open_sse(addr, &tokens, from, to, &r, &mut subs).await?;
+                Ok(subs)
+            }
+        },
+    )
+    .await?;
+    eprintln!("ucclient-server: write path");
+    let mut writers = Vec::new();
+    for email in [
+        "ana@acme.example",
+        "bruno@acme.example",
+        "dora@globex.example",
+        "eli@globex.example",
+    ] {
+        writers.push(write_path::login(addr, email, "demo").await?);
+    }
+    let mut write = Vec::new();
+    for _ in 0..config.runs() {
+        let w = write_path::run(
+            addr,
+            &writers,
+            32,
+            if config.quick { 3.0 } else { 8.0 },
+            proc.pid(),
+        )
+        .await?;
+        eprintln!(
+            "ucclient-server: {:.0} changes/s p99 {:.1} ms",
+            w.per_s, w.latency.p99
+        );
+        write.push(w);
+    }
+    drop(proc);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok((sys, write))
+}

@@ -1,0 +1,87 @@
+//! The processes under test: the backend (`ucclient-server demo`) and `nats-server`, started on
+//! loopback on free ports and killed when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// A child process killed on drop.
+pub struct Proc {
+    /// The child.
+    pub child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+}
+
+impl Proc {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Starts `nats-server` on a free loopback port and waits until it accepts.
+pub fn start_nats(bin: &str) -> anyhow::Result<Proc> {
+    let port = free_port()?;
+    let child = Command::new(bin)
+        .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {bin} (Debian package nats-server)"))?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let proc = Proc { child, addr };
+    let t0 = Instant::now();
+    while TcpStream::connect(addr).is_err() {
+        if t0.elapsed() > Duration::from_secs(10) {
+            bail!("nats-server did not start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(proc)
+}
+
+/// Starts the backend's `demo` command on a fresh database and reads its `listening on` line.
+pub fn start_server(bin: &Path, db: &Path, extra: &[String]) -> anyhow::Result<Proc> {
+    let mut cmd = Command::new(bin);
+    cmd.args(["demo", "--listen", "127.0.0.1:0", "--database"])
+        .arg(db)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", bin.display()))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let Some(line) = lines.next() else {
+            let _ = child.kill();
+            bail!("the server exited before listening");
+        };
+        let line = line?;
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().parse::<SocketAddr>()?;
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok(Proc { child, addr })
+}
