@@ -12,9 +12,13 @@
 //! - `size.rs` — `size`: the widget's transfer sizes against the budget;
 //! - `pipeline.rs` — `test`: every check, in order, stopping at the first failure;
 //! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
-//! - `package.rs` — `package`: the Salesforce and Dynamics 365 packages.
+//! - `package.rs` — `package`: the Salesforce and Dynamics 365 packages;
+//! - `bench.rs` — `bench`: fan-out against NATS, memory, write path, widget; writes BENCHMARKS.md;
+//! - `fuzz.rs` — `fuzz`: cargo-fuzz targets and schemathesis, for a bounded time.
 
+mod bench;
 mod demo;
+mod fuzz;
 mod package;
 mod pipeline;
 mod project;
@@ -54,6 +58,10 @@ enum Task {
     Demo(demo::DemoArgs),
     /// Build the Salesforce and Dynamics 365 packages.
     Package(package::PackageArgs),
+    /// Measure fan-out (against nats-server), memory, the write path and the widget; writes BENCHMARKS.md.
+    Bench(bench::BenchArgs),
+    /// Fuzz for a bounded time: cargo-fuzz targets (nightly), then schemathesis against a demo server.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +73,8 @@ fn main() -> ExitCode {
         Task::Test => pipeline::run(),
         Task::Demo(args) => demo::run(args),
         Task::Package(args) => package::run(args),
+        Task::Bench(args) => bench::run_bench(args),
+        Task::Fuzz(args) => fuzz::run_fuzz(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

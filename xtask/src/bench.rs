@@ -1,0 +1,211 @@
+//! `cargo xtask bench [--quick]`: builds the backend and the load generator in release mode,
+//! installs `nats-server` (Debian) when missing, builds the widget, runs `ucclient-bench` (fan-out
+//! through our SSE and through NATS, idle memory, write path, widget start-up) and writes
+//! `BENCHMARKS.md` with the command, the date and the machine. Only the figures measured in this
+//! run are written; a part that could not run says why instead.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::project::{self, cargo, command, output, run};
+use crate::widget::{self, BuildArgs};
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Shorter phases and fewer repeats (the whole run in under 3 minutes once built).
+    #[arg(long)]
+    pub quick: bool,
+}
+
+/// Arguments the backend needs to hold the bench's subscribers: raised caps on live connections.
+const SERVER_ARGS: &[&str] = &[];
+
+/// Runs the whole bench and writes `BENCHMARKS.md`.
+pub fn run_bench(args: &BenchArgs) -> Result<()> {
+    let nats = ensure_nats();
+    run(cargo().args([
+        "build",
+        "--release",
+        "-p",
+        "ucclient-server",
+        "-p",
+        "ucclient-bench",
+    ]))?;
+    let release = project::target_dir().join("release");
+    let mut notes = String::new();
+
+    let widget_built = match widget::build(&BuildArgs::default()) {
+        Ok(()) => true,
+        Err(e) => {
+            let _ = writeln!(
+                notes,
+                "- The widget could not be built here ({e:#}); its figures are missing."
+            );
+            false
+        }
+    };
+
+    let section = project::target_dir().join("bench").join("section.md");
+    let mut bench = command(release.join("ucclient-bench"));
+    bench.arg("--out").arg(&section);
+    if args.quick {
+        bench.arg("--quick");
+    }
+    match &nats {
+        Ok(bin) => {
+            bench.args(["--nats-bin", bin]);
+        }
+        Err(e) => {
+            let _ = writeln!(
+                notes,
+                "- nats-server is not available ({e:#}): no NATS figures, no ratios."
+            );
+        }
+    }
+    bench
+        .arg("--server-bin")
+        .arg(release.join("ucclient-server"));
+    for a in SERVER_ARGS {
+        bench.args(["--server-arg", a]);
+    }
+    if widget_built {
+        bench.arg("--widget-dir").arg(project::dist_widget());
+    }
+    run(&mut bench)?;
+
+    let mut md = String::new();
+    let line = if args.quick {
+        "cargo xtask bench --quick"
+    } else {
+        "cargo xtask bench"
+    };
+    let _ = writeln!(md, "# Benchmarks\n");
+    let _ = writeln!(
+        md,
+        "Written by `{line}` on {} — every figure below was measured by that run.\n",
+        date()
+    );
+    let _ = writeln!(md, "Machine: {}.\n", machine());
+    if !notes.is_empty() {
+        let _ = writeln!(md, "{notes}");
+    }
+    if widget_built {
+        md.push_str(&widget_sizes()?);
+    }
+    md.push_str(
+        &fs::read_to_string(&section).with_context(|| format!("reading {}", section.display()))?,
+    );
+    let out = project::root().join("BENCHMARKS.md");
+    fs::write(&out, md)?;
+    println!("wrote {}", out.display());
+    Ok(())
+}
+
+/// The `nats-server` binary, installed with apt when missing and running as root.
+fn ensure_nats() -> Result<String> {
+    for bin in ["/usr/sbin/nats-server", "/usr/bin/nats-server"] {
+        if Path::new(bin).exists() {
+            return Ok(bin.to_owned());
+        }
+    }
+    let root = output(command("id").arg("-u")).is_some_and(|u| u == "0");
+    anyhow::ensure!(
+        root,
+        "nats-server is not installed and only root may apt-get install it"
+    );
+    if run(command("apt-get").args(["install", "-y", "-q", "nats-server"])).is_err() {
+        run(command("apt-get").args(["update", "-q"]))?;
+        run(command("apt-get").args(["install", "-y", "-q", "nats-server"]))?;
+    }
+    Ok("/usr/sbin/nats-server".to_owned())
+}
+
+/// The current UTC time, from `date`.
+fn date() -> String {
+    output(command("date").args(["-u", "+%Y-%m-%d %H:%M UTC"]))
+        .unwrap_or_else(|| "an unknown date".into())
+}
+
+/// CPU count and model, memory and kernel, from `/proc`.
+fn machine() -> String {
+    let cpuinfo = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("model name")
+                .and_then(|r| r.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let meminfo = fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kb: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!(
+        "{cpus} CPUs (nproc), {model}, {:.1} GiB RAM, Linux {}; generator and servers on the same machine",
+        mem_kb as f64 / 1048576.0,
+        kernel.trim()
+    )
+}
+
+/// The widget's transfer sizes (what `cargo xtask size` counts: wasm, JS and CSS of `dist/widget/`).
+fn widget_sizes() -> Result<String> {
+    let dist = project::dist_widget();
+    let mut total = [0u64; 3];
+    let mut rows = String::new();
+    for file in widget::files_under(&dist)? {
+        if !matches!(
+            file.extension().and_then(|e| e.to_str()),
+            Some("wasm" | "js" | "mjs" | "css")
+        ) {
+            continue;
+        }
+        let bytes = fs::read(&file)?;
+        let sizes = [
+            bytes.len(),
+            widget::gzip(&bytes)?.len(),
+            widget::brotli(&bytes)?.len(),
+        ]
+        .map(|n| n as u64);
+        let name: PathBuf = file.strip_prefix(&dist).unwrap_or(&file).to_path_buf();
+        let _ = writeln!(
+            rows,
+            "| {} | {} | {} | {} |",
+            name.display(),
+            sizes[0],
+            sizes[1],
+            sizes[2]
+        );
+        for i in 0..3 {
+            total[i] += sizes[i];
+        }
+    }
+    let mut md = String::from(
+        "## Widget size (bytes)\n\n| file | raw | gzip | brotli |\n|---|---|---|---|\n",
+    );
+    md.push_str(&rows);
+    let _ = writeln!(
+        md,
+        "| **total** | **{}** | **{}** | **{}** |\n",
+        total[0], total[1], total[2]
+    );
+    let ok = total[1] <= crate::size::BUDGET_GZIP;
+    let _ = writeln!(
+        md,
+        "Target ≤ 150 KB gzip: {:.1} KB — {}.\n",
+        total[1] as f64 / 1000.0,
+        if ok { "met" } else { "**missed**" }
+    );
+    Ok(md)
+}
