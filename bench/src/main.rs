@@ -16,6 +16,7 @@ mod record;
 mod report;
 mod sse;
 mod stats;
+mod widget;
 mod write_path;
 
 use std::path::PathBuf;
@@ -48,6 +49,8 @@ pub struct Config {
     pub k_large: usize,
     /// Idle subscribers for the memory figure.
     pub k_idle: usize,
+    /// The built widget (`dist/widget`), for the browser timings.
+    pub widget_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -62,6 +65,7 @@ impl Config {
             k_small: 1_000,
             k_large: 10_000,
             k_idle: 15_000,
+            widget_dir: None,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -75,6 +79,7 @@ impl Config {
                 "--k-small" => c.k_small = val()?.parse()?,
                 "--k-large" => c.k_large = val()?.parse()?,
                 "--k-idle" => c.k_idle = val()?.parse()?,
+                "--widget-dir" => c.widget_dir = Some(PathBuf::from(val()?)),
                 other => bail!("unknown argument {other}"),
             }
         }
@@ -135,7 +140,16 @@ async fn run(config: Config, fds: u64) -> anyhow::Result<()> {
         systems.push(sys);
         write = w;
     }
-    let md = render(&config, &systems, &write);
+    let mut md = render(&config, &systems, &write);
+    if let (Some(bin), Some(dir)) = (&config.server_bin, &config.widget_dir) {
+        eprintln!("== widget in headless Chromium");
+        match bench_widget(&config, bin, dir).await {
+            Ok(t) => md.push_str(&t.render()),
+            Err(e) => md.push_str(&format!(
+                "## Widget start-up and click-to-dial\n\nNot measured: {e:#}.\n\n"
+            )),
+        }
+    }
     println!("{md}");
     if let Some(dir) = config.out.parent() {
         std::fs::create_dir_all(dir)?;
@@ -332,4 +346,23 @@ async fn bench_server(
     drop(proc);
     let _ = std::fs::remove_dir_all(&dir);
     Ok((sys, write))
+}
+
+/// The widget's timings: a backend serving `dir`, ten loads, five dials.
+async fn bench_widget(
+    config: &Config,
+    bin: &std::path::Path,
+    dir: &std::path::Path,
+) -> anyhow::Result<widget::WidgetTimings> {
+    let tmp = std::env::temp_dir().join(format!("ucclient-bench-widget-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp)?;
+    let mut args = config.server_args.clone();
+    args.push("--static-dir".into());
+    args.push(dir.display().to_string());
+    let proc = procs::start_server(bin, &tmp.join("widget.db"), &args)?;
+    let base = format!("http://{}", proc.addr);
+    let t = widget::measure(&base, "ana@acme.example", 10, 5).await;
+    drop(proc);
+    let _ = std::fs::remove_dir_all(&tmp);
+    t
 }
