@@ -258,7 +258,7 @@ async fn bench_nats(config: &Config, bin: &str) -> anyhow::Result<SystemResult> 
     let rec = Arc::new(Recorder::default());
     let publisher = Arc::new(Publisher::Nats {
         conn: nats::NatsPublisher::connect(addr).await?,
-        template: fanout::nats_template("u-dora"),
+        template: fanout::nats_template("dora"),
     });
     let mut subs = Vec::new();
     let r = rec.clone();
@@ -280,6 +280,24 @@ async fn bench_nats(config: &Config, bin: &str) -> anyhow::Result<SystemResult> 
     .await
 }
 
+/// Users changing presence concurrently in the write-path benchmark (one connection each).
+const WRITERS: usize = 32;
+
+/// Raised caps on live streams, so the backend holds every subscriber of the bench (the process
+/// itself may hold 20,000 descriptors).
+fn caps() -> Vec<String> {
+    [
+        "--max-streams-per-user",
+        "20000",
+        "--max-streams-per-customer",
+        "20000",
+        "--max-streams",
+        "20000",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 /// The fan-out through the backend's SSE, then the write path.
 async fn bench_server(
     config: &Config,
@@ -287,7 +305,10 @@ async fn bench_server(
 ) -> anyhow::Result<(SystemResult, Vec<write_path::WriteRun>)> {
     let dir = std::env::temp_dir().join(format!("ucclient-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let proc = procs::start_server(bin, &dir.join("bench.db"), &config.server_args)?;
+    let mut args = caps();
+    args.extend(config.server_args.iter().cloned());
+    let db = dir.join("bench.db");
+    let proc = procs::start_server(bin, &db, &args)?;
     let addr = proc.addr;
     let dora = write_path::login(addr, "dora@globex.example", "demo").await?;
     let eli = write_path::login(addr, "eli@globex.example", "demo").await?;
@@ -319,20 +340,15 @@ async fn bench_server(
     .await?;
     eprintln!("ucclient-server: write path");
     let mut writers = Vec::new();
-    for email in [
-        "ana@acme.example",
-        "bruno@acme.example",
-        "dora@globex.example",
-        "eli@globex.example",
-    ] {
-        writers.push(write_path::login(addr, email, "demo").await?);
+    for email in procs::add_users(bin, &db, WRITERS)? {
+        writers.push(write_path::login(addr, &email, "demo").await?);
     }
     let mut write = Vec::new();
     for _ in 0..config.runs() {
         let w = write_path::run(
             addr,
             &writers,
-            32,
+            WRITERS,
             if config.quick { 3.0 } else { 8.0 },
             proc.pid(),
         )
@@ -356,7 +372,8 @@ async fn bench_widget(
 ) -> anyhow::Result<widget::WidgetTimings> {
     let tmp = std::env::temp_dir().join(format!("ucclient-bench-widget-{}", std::process::id()));
     std::fs::create_dir_all(&tmp)?;
-    let mut args = config.server_args.clone();
+    let mut args = caps();
+    args.extend(config.server_args.iter().cloned());
     args.push("--static-dir".into());
     args.push(dir.display().to_string());
     let proc = procs::start_server(bin, &tmp.join("widget.db"), &args)?;

@@ -85,3 +85,40 @@ pub fn start_server(bin: &Path, db: &Path, extra: &[String]) -> anyhow::Result<P
     std::thread::spawn(move || for _ in lines {});
     Ok(Proc { child, addr })
 }
+
+/// Creates `n` licensed users `w<i>@globex.example` (password `demo`) with the admin command, on the
+/// database a running server uses (SQLite WAL lets both work on it).
+pub fn add_users(bin: &Path, db: &Path, n: usize) -> anyhow::Result<Vec<String>> {
+    use std::io::Write;
+    let mut emails = Vec::new();
+    for i in 0..n {
+        let email = format!("w{i}@globex.example");
+        let mut child = Command::new(bin)
+            .args(["user", "add", "--database"])
+            .arg(db)
+            .args([
+                "--customer",
+                "globex",
+                "--name",
+                &format!("Writer {i}"),
+                "--email",
+                &email,
+            ])
+            .args([
+                "--extension",
+                &format!("{}", 4000 + i),
+                "--permission",
+                "crm_client",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        child.stdin.take().context("stdin")?.write_all(b"demo\n")?;
+        if !child.wait()?.success() {
+            bail!("`user add` failed for {email}");
+        }
+        emails.push(email);
+    }
+    Ok(emails)
+}

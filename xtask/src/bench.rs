@@ -21,9 +21,6 @@ pub struct BenchArgs {
     pub quick: bool,
 }
 
-/// Arguments the backend needs to hold the bench's subscribers: raised caps on live connections.
-const SERVER_ARGS: &[&str] = &[];
-
 /// Runs the whole bench and writes `BENCHMARKS.md`.
 pub fn run_bench(args: &BenchArgs) -> Result<()> {
     let nats = ensure_nats();
@@ -69,9 +66,6 @@ pub fn run_bench(args: &BenchArgs) -> Result<()> {
     bench
         .arg("--server-bin")
         .arg(release.join("ucclient-server"));
-    for a in SERVER_ARGS {
-        bench.args(["--server-arg", a]);
-    }
     if widget_built {
         bench.arg("--widget-dir").arg(project::dist_widget());
     }
