@@ -1,1 +1,260 @@
-//! UcClient CRM presence backend (being built).
+//! UcClient CRM presence backend: accounts and licences, presence profiles, active mode on the
+//! PBX, live events over SSE, click-to-dial and call history (the contract is `API.md`).
+//!
+//! # Layout
+//!
+//! - [`config`]: the command line (`serve`, `demo`, admin commands) and every setting.
+//! - [`api`]: the HTTP handlers of `/api/v1`, one module per resource; [`app`] assembles the router
+//!   with CORS, body limits, static files and tracing.
+//! - [`auth`]: passwords, tokens, and the extractors that turn a bearer token into an account.
+//! - [`presence`]: choosing profiles and overrides, and bringing the PBX to the desired state
+//!   (with retries).
+//! - [`calls`]: click-to-dial, inbound calls, history, and the embedded PBX's call simulation.
+//! - [`events`]: the SSE stream over the persisted per-customer event log.
+//! - [`store`]: the one interface to the database ([`store::Store`]), SQLite by default.
+//! - [`pbx`]: the PBX connector trait and the embedded PBX.
+//! - [`demo`], [`admin`]: the demo data and the operator's commands.
+//!
+//! Nothing another node would need lives only in this process: sessions, tickets, rate-limit
+//! counters, the event log, PBX state and calls are all in the store. In memory there are only the
+//! wake-ups of this process's live streams, their counts, and one lock serialising PBX applies.
+
+pub mod admin;
+pub mod api;
+pub mod auth;
+pub mod calls;
+pub mod config;
+pub mod cors;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod openapi;
+pub mod pbx;
+pub mod presence;
+pub mod store;
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::any;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+use ucclient_core::profile::ColourScheme;
+
+pub use config::Config;
+
+use crate::events::Hub;
+use crate::pbx::Pbx;
+use crate::pbx::embedded::EmbeddedPbx;
+use crate::store::Store;
+use crate::store::sqlite::SqliteStore;
+
+/// Largest request body accepted (larger → 413 `bad_request`).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// How often old events, tickets and rate-limit windows are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// What every handler shares: the store, the PBX connector, the live-stream hub and the settings.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// The PBX connector.
+    pub pbx: Arc<dyn Pbx>,
+    /// Wake-ups and caps of this process's live streams.
+    pub hub: Arc<Hub>,
+    /// Settings.
+    pub config: Arc<Config>,
+    /// The colour of each profile.
+    pub colours: Arc<ColourScheme>,
+    /// Serialises PBX applies, so an older desired state never lands after a newer one.
+    pub pbx_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Wakes the PBX retry worker early.
+    pub sync_wakeup: Arc<Notify>,
+}
+
+/// A backend opened on its database, with its background tasks once started.
+pub struct Backend {
+    /// The shared state (what [`app`] takes).
+    pub state: AppState,
+    /// The embedded PBX (tests inject faults through it).
+    pub embedded: Arc<EmbeddedPbx>,
+    /// The SQLite store, to close it on shutdown.
+    sqlite: SqliteStore,
+    /// Flipping it ends live streams.
+    shutdown: watch::Sender<bool>,
+    /// The background tasks.
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Backend {
+    /// Opens the database (running migrations) and builds the state; starts nothing yet.
+    pub async fn open(config: Config) -> anyhow::Result<Backend> {
+        let sqlite = SqliteStore::open(&config.database).await?;
+        let store: Arc<dyn Store> = Arc::new(sqlite.clone());
+        let embedded = Arc::new(EmbeddedPbx::new(store.clone()));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let hub = Hub::new(
+            (
+                config.max_streams_per_user,
+                config.max_streams_per_customer,
+                config.max_streams,
+            ),
+            shutdown_rx,
+        );
+        let state = AppState {
+            store,
+            pbx: embedded.clone(),
+            hub: Arc::new(hub),
+            config: Arc::new(config),
+            colours: Arc::new(ColourScheme::default()),
+            pbx_lock: Arc::new(tokio::sync::Mutex::new(())),
+            sync_wakeup: Arc::new(Notify::new()),
+        };
+        Ok(Backend {
+            state,
+            embedded,
+            sqlite,
+            shutdown,
+            tasks: Vec::new(),
+        })
+    }
+
+    /// Reconciles what the last process left (orphaned calls end; pending PBX applies are retried)
+    /// and starts the background tasks: the PBX retry worker and the pruning of old events.
+    pub async fn start(&mut self) -> anyhow::Result<()> {
+        calls::end_orphans(&self.state)
+            .await
+            .map_err(|e| anyhow::anyhow!("ending orphaned calls: {e}"))?;
+        self.tasks
+            .push(tokio::spawn(presence::run_sync_worker(self.state.clone())));
+        let state = self.state.clone();
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                let cfg = &state.config;
+                let older = chrono::Utc::now().timestamp_millis()
+                    - cfg.event_retention_hours * 3_600_000;
+                if let Err(e) = state
+                    .store
+                    .prune_events(older, cfg.event_retention_count)
+                    .await
+                {
+                    tracing::error!(error = %e, "pruning events");
+                }
+                tokio::time::sleep(PRUNE_EVERY).await;
+            }
+        }));
+        Ok(())
+    }
+
+    /// The router of this backend.
+    pub fn router(&self) -> Router {
+        app(self.state.clone())
+    }
+
+    /// Ends live streams and background tasks, and closes the database.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.sqlite.close().await;
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops gracefully.
+    pub async fn run(
+        mut self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        self.start().await?;
+        let app = self.router();
+        let stop_streams = self.shutdown.clone();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down");
+                let _ = stop_streams.send(true);
+            })
+            .await?;
+        self.stop().await;
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface: `/api/v1` (unknown `/api` paths → 404 JSON), the static directory at `/`
+/// when configured, CORS from the allow-list, bounded bodies, and request tracing without URLs'
+/// query strings (SSE tickets travel there).
+pub fn app(state: AppState) -> Router {
+    let config = state.config.clone();
+    let api = api::router().with_state(state);
+    let mut router = Router::new()
+        .nest(ucclient_core::api::API_PREFIX, api)
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found));
+    if let Some(dir) = &config.static_dir {
+        router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+    }
+    router = router.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).layer(
+        TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }),
+    );
+    if let Some(cors) = cors::layer(&config.cors_origins) {
+        router = router.layer(cors);
+    }
+    router
+}
+
+async fn api_not_found() -> error::ApiError {
+    error::ApiError::NotFound("there is nothing at this address")
+}
+
+/// `serve` and `demo`: opens (for `demo`, first recreates with the demo data) the database, binds,
+/// prints `listening on http://<addr>` on stdout, and serves until SIGTERM or ctrl-c.
+pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let mut config = config;
+    if demo {
+        demo::recreate(&config.database).await?;
+        config.pbx_view_for_all = true;
+    }
+    let backend = Backend::open(config.clone()).await?;
+    let listener = TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on http://{addr}")?;
+        out.flush()?;
+    }
+    tracing::info!(%addr, database = %config.database.display(), "serving");
+    backend.run(listener, shutdown_signal()).await
+}
+
+/// Completes on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,451 @@
+//! The operator's commands: resellers, customers, users (password, permissions, role), devices and
+//! hunt groups, so nobody needs SQL. They work on the database file directly and may run while
+//! the server runs (SQLite WAL). Output is plain text on stdout; secrets are never printed.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Subcommand};
+use ucclient_core::api::{Device, DeviceKind, Role};
+use ucclient_core::licence::KNOWN_PERMISSIONS;
+use ucclient_core::pbx::Mode;
+use ucclient_core::ring::GroupMember;
+
+use crate::auth;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{NewUser, Store};
+
+/// The database the admin commands work on.
+#[derive(Debug, Clone, Args)]
+pub struct DbArg {
+    /// SQLite database file.
+    #[arg(long, env = "UCCLIENT_DATABASE", default_value = "ucclient.db", global = true)]
+    pub database: PathBuf,
+}
+
+/// `reseller …`
+#[derive(Debug, Args)]
+pub struct ResellerArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(subcommand)]
+    cmd: ResellerCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum ResellerCmd {
+    /// Creates a reseller.
+    Add {
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+        /// passive or active.
+        #[arg(long, default_value = "passive", value_parser = parse_mode)]
+        mode: Mode,
+        /// Enables user extension lists (active mode).
+        #[arg(long)]
+        extension_lists: bool,
+    },
+    /// Sets a reseller's mode (and the extension-list feature).
+    Mode {
+        /// Reseller id.
+        id: String,
+        /// passive or active.
+        #[arg(value_parser = parse_mode)]
+        mode: Mode,
+        /// Enables user extension lists.
+        #[arg(long)]
+        extension_lists: bool,
+    },
+    /// Lists resellers.
+    List,
+}
+
+/// `customer …`
+#[derive(Debug, Args)]
+pub struct CustomerArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(subcommand)]
+    cmd: CustomerCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum CustomerCmd {
+    /// Creates a customer.
+    Add {
+        /// Reseller id.
+        #[arg(long)]
+        reseller: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Default country for phone numbers (ISO alpha-2).
+        #[arg(long, default_value = "PT")]
+        country: String,
+        /// Id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Lists customers.
+    List,
+}
+
+/// `user …`
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(subcommand)]
+    cmd: UserCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCmd {
+    /// Creates a user; the password is read from the first line of stdin.
+    Add {
+        /// Customer id.
+        #[arg(long)]
+        customer: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// Extension (2 to 6 digits).
+        #[arg(long)]
+        extension: String,
+        /// user, customer_admin or reseller_admin.
+        #[arg(long, default_value = "user", value_parser = parse_role)]
+        role: Role,
+        /// Grants a permission (repeatable), e.g. crm_client.
+        #[arg(long = "permission")]
+        permissions: Vec<String>,
+        /// Id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Sets a password (read from the first line of stdin) and ends the user's sessions.
+    Password {
+        /// User id.
+        id: String,
+    },
+    /// Grants a permission.
+    Grant {
+        /// User id.
+        id: String,
+        /// Permission (crm_client, desktop_client).
+        permission: String,
+    },
+    /// Revokes a permission.
+    Revoke {
+        /// User id.
+        id: String,
+        /// Permission.
+        permission: String,
+    },
+    /// Sets a role.
+    Role {
+        /// User id.
+        id: String,
+        /// user, customer_admin or reseller_admin.
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// Deletes a user.
+    Delete {
+        /// User id.
+        id: String,
+    },
+    /// Lists users.
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+}
+
+/// `device …`
+#[derive(Debug, Args)]
+pub struct DeviceArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(subcommand)]
+    cmd: DeviceCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCmd {
+    /// Adds a device to a user.
+    Add {
+        /// User id.
+        #[arg(long)]
+        user: String,
+        /// desk, softphone or mobile.
+        #[arg(long, value_parser = parse_kind)]
+        kind: DeviceKind,
+        /// Label for people.
+        #[arg(long)]
+        label: String,
+        /// Number or SIP address.
+        #[arg(long)]
+        number: String,
+        /// Id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Removes a device.
+    Remove {
+        /// Device id.
+        id: String,
+    },
+    /// Lists a user's devices.
+    List {
+        /// User id.
+        #[arg(long)]
+        user: String,
+    },
+}
+
+/// `group …`
+#[derive(Debug, Args)]
+pub struct GroupArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(subcommand)]
+    cmd: GroupCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum GroupCmd {
+    /// Creates or replaces a hunt group.
+    Put {
+        /// Customer id.
+        #[arg(long)]
+        customer: String,
+        /// Group id.
+        #[arg(long)]
+        id: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// A member in ring order (repeatable): `user:<id>` or `list:<id>` (the user's extension list).
+        #[arg(long = "member", value_parser = parse_member)]
+        members: Vec<GroupMember>,
+    },
+    /// Deletes a hunt group.
+    Delete {
+        /// Group id.
+        id: String,
+    },
+    /// Lists a customer's hunt groups.
+    List {
+        /// Customer id.
+        #[arg(long)]
+        customer: String,
+    },
+}
+
+fn parse_mode(s: &str) -> Result<Mode, String> {
+    Mode::parse(s).ok_or_else(|| "expected passive or active".into())
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    serde_json::from_value(serde_json::Value::String(s.into()))
+        .map_err(|_| "expected user, customer_admin or reseller_admin".into())
+}
+
+fn parse_kind(s: &str) -> Result<DeviceKind, String> {
+    DeviceKind::parse(s).ok_or_else(|| "expected desk, softphone or mobile".into())
+}
+
+fn parse_member(s: &str) -> Result<GroupMember, String> {
+    match s.split_once(':') {
+        Some(("user", id)) if !id.is_empty() => Ok(GroupMember::User(id.into())),
+        Some(("list", id)) if !id.is_empty() => Ok(GroupMember::ExtensionListOf(id.into())),
+        _ => Err("expected user:<id> or list:<id>".into()),
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let pw = line.trim_end_matches(['\r', '\n']).to_owned();
+    if pw.is_empty() || pw.len() > 1024 {
+        bail!("give the password (1 to 1024 bytes) on the first line of stdin");
+    }
+    Ok(pw)
+}
+
+fn id_or_new(id: Option<String>) -> String {
+    id.unwrap_or_else(auth::new_id)
+}
+
+async fn open(db: &DbArg) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(&db.database)
+        .await
+        .with_context(|| format!("opening {}", db.database.display()))
+}
+
+fn found(ok: bool, what: &str) -> anyhow::Result<()> {
+    if ok { Ok(()) } else { Err(anyhow!("no such {what}")) }
+}
+
+/// Runs `reseller …`.
+pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
+    let s = open(&args.db).await?;
+    match args.cmd {
+        ResellerCmd::Add { name, id, mode, extension_lists } => {
+            let id = id_or_new(id);
+            s.create_reseller(&id, &name, mode, extension_lists).await?;
+            println!("{id}");
+        }
+        ResellerCmd::Mode { id, mode, extension_lists } => {
+            found(s.set_reseller_mode(&id, mode, extension_lists).await?, "reseller")?;
+        }
+        ResellerCmd::List => {
+            for (id, name, mode, xl) in s.list_resellers().await? {
+                println!("{id}\t{name}\t{}\textension_lists={xl}", mode.as_str());
+            }
+        }
+    }
+    s.close().await;
+    Ok(())
+}
+
+/// Runs `customer …`.
+pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
+    let s = open(&args.db).await?;
+    match args.cmd {
+        CustomerCmd::Add { reseller, name, country, id } => {
+            if ucclient_core::phone::country(&country).is_none() {
+                bail!("country {country} is not one whose national numbers we can normalise");
+            }
+            let id = id_or_new(id);
+            s.create_customer(&id, &reseller, &name, &country.to_ascii_uppercase()).await?;
+            println!("{id}");
+        }
+        CustomerCmd::List => {
+            for (id, reseller, name, country) in s.list_customers().await? {
+                println!("{id}\t{reseller}\t{name}\t{country}");
+            }
+        }
+    }
+    s.close().await;
+    Ok(())
+}
+
+/// Runs `user …`.
+pub async fn user(args: UserArgs) -> anyhow::Result<()> {
+    let s = open(&args.db).await?;
+    match args.cmd {
+        UserCmd::Add { customer, name, email, extension, role, permissions, id } => {
+            if ucclient_core::phone::as_extension(&extension) != Some(extension.as_str()) {
+                bail!("an extension is 2 to 6 digits");
+            }
+            for p in &permissions {
+                if !KNOWN_PERMISSIONS.contains(&p.as_str()) {
+                    bail!("unknown permission {p}");
+                }
+            }
+            let password = read_password()?;
+            let id = id_or_new(id);
+            s.create_user(&NewUser {
+                id: id.clone(),
+                customer_id: customer,
+                name,
+                email: email.trim().to_lowercase(),
+                extension,
+                password_hash: auth::hash_password(password).await?,
+                role,
+                permissions,
+            })
+            .await?;
+            println!("{id}");
+        }
+        UserCmd::Password { id } => {
+            let password = read_password()?;
+            found(s.set_password(&id, &auth::hash_password(password).await?).await?, "user")?;
+        }
+        UserCmd::Grant { id, permission } | UserCmd::Revoke { id, permission }
+            if !KNOWN_PERMISSIONS.contains(&permission.as_str()) =>
+        {
+            bail!("unknown permission {permission} for user {id}");
+        }
+        UserCmd::Grant { id, permission } => {
+            found(s.set_permission(&id, &permission, true).await?, "user")?;
+        }
+        UserCmd::Revoke { id, permission } => {
+            found(s.set_permission(&id, &permission, false).await?, "user")?;
+        }
+        UserCmd::Role { id, role } => found(s.set_role(&id, role).await?, "user")?,
+        UserCmd::Delete { id } => found(s.delete_user(&id).await?, "user")?,
+        UserCmd::List { customer } => {
+            for u in s.list_users(customer.as_deref()).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{:?}\t{}",
+                    u.user.id,
+                    u.customer_id,
+                    u.user.extension,
+                    u.user.email,
+                    u.user.name,
+                    u.role,
+                    u.permissions.join(",")
+                );
+            }
+        }
+    }
+    s.close().await;
+    Ok(())
+}
+
+/// Runs `device …`.
+pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
+    let s = open(&args.db).await?;
+    match args.cmd {
+        DeviceCmd::Add { user, kind, label, number, id } => {
+            let id = id_or_new(id);
+            s.add_device(&user, &Device { id: id.clone(), kind, label, number }).await?;
+            println!("{id}");
+        }
+        DeviceCmd::Remove { id } => found(s.remove_device(&id).await?, "device")?,
+        DeviceCmd::List { user } => {
+            for d in s.devices(&user).await? {
+                println!("{}\t{}\t{}\t{}", d.id, d.kind.as_str(), d.label, d.number);
+            }
+        }
+    }
+    s.close().await;
+    Ok(())
+}
+
+/// Runs `group …`.
+pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
+    let s = open(&args.db).await?;
+    match args.cmd {
+        GroupCmd::Put { customer, id, name, members } => {
+            s.put_group(&customer, &id, &name, &members).await?;
+        }
+        GroupCmd::Delete { id } => found(s.delete_group(&id).await?, "group")?,
+        GroupCmd::List { customer } => {
+            for g in s.groups(&customer).await? {
+                let members: Vec<String> = g
+                    .members
+                    .iter()
+                    .map(|m| match m {
+                        GroupMember::User(u) => format!("user:{u}"),
+                        GroupMember::ExtensionListOf(u) => format!("list:{u}"),
+                    })
+                    .collect();
+                println!("{}\t{}\t{}", g.id, g.name, members.join(","));
+            }
+        }
+    }
+    s.close().await;
+    Ok(())
+}

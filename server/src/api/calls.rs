@@ -1,0 +1,39 @@
+//! Click-to-dial, call history and hang-up.
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use serde::Deserialize;
+use ucclient_core::api::{Call, PlaceCallRequest};
+
+use crate::AppState;
+use crate::auth::Licensed;
+use crate::calls::{self, MAX_HISTORY};
+use crate::error::{ApiError, ApiJson, ApiResult};
+
+/// `POST /calls` → 201.
+pub async fn place(State(state): State<AppState>, Licensed(a): Licensed, ApiJson(req): ApiJson<PlaceCallRequest>) -> ApiResult<(StatusCode, ApiJson<Call>)> {
+    Ok((StatusCode::CREATED, ApiJson(calls::place(&state, &a, req).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+struct HistoryQuery {
+    limit: Option<i64>,
+}
+
+/// `GET /calls?limit=`: newest first, 50 by default, at most 200.
+pub async fn history(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri) -> ApiResult<ApiJson<Vec<Call>>> {
+    let q: HistoryQuery = super::query(&uri)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=MAX_HISTORY).contains(&limit) {
+        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_HISTORY}")));
+    }
+    Ok(ApiJson(calls::history(&state, &a, limit).await?))
+}
+
+/// `POST /calls/<id>/hangup`.
+pub async fn hangup(State(state): State<AppState>, Licensed(a): Licensed, Path(id): Path<String>) -> ApiResult<ApiJson<Call>> {
+    if id.len() > 64 {
+        return Err(ApiError::NotFound("there is no such call"));
+    }
+    Ok(ApiJson(calls::hangup(&state, &a, &id).await?))
+}

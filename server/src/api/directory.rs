@@ -1,0 +1,40 @@
+//! The colleague directory: the caller's own customer only.
+
+use axum::extract::State;
+use axum::http::Uri;
+use serde::Deserialize;
+use ucclient_core::api::DirectoryEntry;
+
+use crate::AppState;
+use crate::auth::Licensed;
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::presence;
+
+/// Most rows of one answer.
+pub const MAX_ROWS: i64 = 200;
+/// Longest search text.
+const MAX_Q_LEN: usize = 100;
+
+#[derive(Debug, Deserialize)]
+struct DirectoryQuery {
+    q: Option<String>,
+}
+
+/// `GET /directory?q=`.
+pub async fn list(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri) -> ApiResult<ApiJson<Vec<DirectoryEntry>>> {
+    let q: DirectoryQuery = super::query(&uri)?;
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    if text.is_some_and(|t| t.len() > MAX_Q_LEN) {
+        return Err(ApiError::bad_request("the search text is too long"));
+    }
+    let users = state.store.customer_users(&a.customer_id, text, MAX_ROWS).await?;
+    let ids: Vec<(String, Vec<String>)> = users.iter().map(|(u, p)| (u.id.clone(), p.clone())).collect();
+    let presences = presence::of_users(&state, &a.customer_id, &ids).await?;
+    Ok(ApiJson(
+        users
+            .into_iter()
+            .zip(presences)
+            .map(|((user, _), presence)| DirectoryEntry { user, presence })
+            .collect(),
+    ))
+}

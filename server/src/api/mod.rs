@@ -1,0 +1,81 @@
+//! The HTTP API, version 1 (`API.md`): one module per resource, merged into [`router`].
+
+mod account;
+mod calls;
+mod directory;
+mod pbx;
+mod profiles;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Longest query string accepted.
+pub const MAX_QUERY_LEN: usize = 2048;
+
+/// Every route of `/api/v1`, with unknown paths answering 404 in the API's error shape.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(account::login))
+        .route("/logout", post(account::logout))
+        .route("/me", get(account::me))
+        .route("/profiles", get(profiles::list))
+        .route("/me/presence", put(profiles::set_presence))
+        .route(
+            "/me/profiles/{id}/settings",
+            put(profiles::put_settings).delete(profiles::delete_settings),
+        )
+        .route("/directory", get(directory::list))
+        .route("/events/ticket", post(crate::events::ticket))
+        .route("/events", get(crate::events::stream))
+        .route("/calls", post(calls::place).get(calls::history))
+        .route("/calls/{id}/hangup", post(calls::hangup))
+        .route("/pbx/users/{id}", get(pbx::user))
+        .route("/pbx/ring", get(pbx::ring))
+        .route("/pbx/groups", get(pbx::groups))
+        .route("/pbx/calls/inbound", post(pbx::inbound))
+        .route("/openapi.json", get(crate::openapi::document))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(bound_query))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("there is nothing at this address")
+}
+
+async fn method_not_allowed() -> Response {
+    let mut r = ApiError::bad_request("this method is not allowed here").into_response();
+    *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    r
+}
+
+/// Refuses over-long query strings before any handler parses them.
+async fn bound_query(req: Request, next: Next) -> Response {
+    if req.uri().query().is_some_and(|q| q.len() > MAX_QUERY_LEN) {
+        return ApiError::bad_request("the query string is too long").into_response();
+    }
+    next.run(req).await
+}
+
+/// The language of a request's `Accept-Language` (English by default).
+pub fn language(headers: &axum::http::HeaderMap) -> ucclient_core::Language {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(ucclient_core::Language::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// Parses a query string into `T`, answering `bad_request` in the API's shape.
+pub fn query<T: serde::de::DeserializeOwned>(uri: &axum::http::Uri) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(uri)
+        .map(|q| q.0)
+        .map_err(|e| ApiError::bad_request(format!("the query is not valid: {}", e.body_text())))
+}

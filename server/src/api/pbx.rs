@@ -1,0 +1,122 @@
+//! The PBX as the backend sees it (API.md): what it holds for a user, who rings for a call, the hunt
+//! groups, and inbound calls of the embedded PBX.
+//!
+//! Who may look: a licensed user may always read their own `/pbx/users/<self>` (the widget's
+//! active-mode view); everything else here is for customer administrators, or for every licensed
+//! user of the customer when the server runs with `--pbx-view-for-all` (the `demo` command does).
+//! Ids of another customer answer 404, exactly like ids that do not exist.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use serde::Deserialize;
+use ucclient_core::api::{Call, HuntGroup, InboundCallRequest, PbxUserState, RingResponse};
+use ucclient_core::ring::{UserLine, ring_group, ring_user};
+
+use crate::AppState;
+use crate::auth::{Licensed, is_admin};
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::presence;
+use crate::store::Account;
+
+fn may_view(state: &AppState, a: &Account) -> ApiResult<()> {
+    if state.config.pbx_view_for_all || is_admin(a) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden("only customer administrators may see the phone system"))
+    }
+}
+
+async fn pbx_state(state: &AppState, user_id: &str) -> ApiResult<PbxUserState> {
+    state
+        .pbx
+        .user_state(user_id)
+        .await
+        .map_err(|e| ApiError::Internal(format!("pbx read: {e}")))
+}
+
+/// `GET /pbx/users/<id>`.
+pub async fn user(State(state): State<AppState>, Licensed(a): Licensed, Path(id): Path<String>) -> ApiResult<ApiJson<PbxUserState>> {
+    state
+        .store
+        .customer_user(&a.customer_id, &id)
+        .await?
+        .ok_or(ApiError::NotFound("there is no such user"))?;
+    if id != a.user.id {
+        may_view(&state, &a)?;
+    }
+    Ok(ApiJson(pbx_state(&state, &id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct RingQuery {
+    user: Option<String>,
+    group: Option<String>,
+}
+
+/// `GET /pbx/ring?user=` or `?group=`.
+pub async fn ring(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri) -> ApiResult<ApiJson<RingResponse>> {
+    let q: RingQuery = super::query(&uri)?;
+    match (q.user, q.group) {
+        (Some(user), None) => {
+            state
+                .store
+                .customer_user(&a.customer_id, &user)
+                .await?
+                .ok_or(ApiError::NotFound("there is no such user"))?;
+            if user != a.user.id {
+                may_view(&state, &a)?;
+            }
+            let devices = presence::device_ids(&state, &user).await?;
+            let pbx = pbx_state(&state, &user).await?;
+            Ok(ApiJson(ring_user(UserLine {
+                devices: &devices,
+                pbx: &pbx,
+            })))
+        }
+        (None, Some(group)) => {
+            may_view(&state, &a)?;
+            let group = state
+                .store
+                .groups(&a.customer_id)
+                .await?
+                .into_iter()
+                .find(|g| g.id == group)
+                .ok_or(ApiError::NotFound("there is no such group"))?;
+            let mut lines: HashMap<String, (Vec<String>, PbxUserState)> = HashMap::new();
+            for m in &group.members {
+                let id = m.user_id().to_owned();
+                if !lines.contains_key(&id) {
+                    let devices = presence::device_ids(&state, &id).await?;
+                    let pbx = pbx_state(&state, &id).await?;
+                    lines.insert(id, (devices, pbx));
+                }
+            }
+            Ok(ApiJson(ring_group(&group.members, |id| {
+                lines.get(id).map(|(devices, pbx)| UserLine { devices, pbx })
+            })))
+        }
+        _ => Err(ApiError::bad_request("ask about exactly one of user or group")),
+    }
+}
+
+/// `GET /pbx/groups`.
+pub async fn groups(State(state): State<AppState>, Licensed(a): Licensed) -> ApiResult<ApiJson<Vec<HuntGroup>>> {
+    may_view(&state, &a)?;
+    Ok(ApiJson(state.store.groups(&a.customer_id).await?))
+}
+
+/// `POST /pbx/calls/inbound` → 201.
+pub async fn inbound(State(state): State<AppState>, Licensed(a): Licensed, ApiJson(req): ApiJson<InboundCallRequest>) -> ApiResult<(StatusCode, ApiJson<Call>)> {
+    if req.to_user.len() > 64 {
+        return Err(ApiError::NotFound("there is no such user"));
+    }
+    state
+        .store
+        .customer_user(&a.customer_id, &req.to_user)
+        .await?
+        .ok_or(ApiError::NotFound("there is no such user"))?;
+    may_view(&state, &a)?;
+    Ok((StatusCode::CREATED, ApiJson(crate::calls::inbound(&state, &a, req).await?)))
+}

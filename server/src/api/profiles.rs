@@ -1,0 +1,59 @@
+//! Profiles, presence and per-profile settings.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use ucclient_core::ProfileId;
+use ucclient_core::api::{Presence, Profile, ProfileSettings, SetPresenceRequest};
+
+use super::language;
+use crate::AppState;
+use crate::auth::Licensed;
+use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::presence;
+
+fn profile_id(id: &str) -> ApiResult<ProfileId> {
+    ProfileId::parse(id).ok_or_else(|| ApiError::UnknownProfile(id.chars().take(64).collect()))
+}
+
+/// `GET /profiles`: the eleven profiles in SPEC order with this user's effective settings.
+pub async fn list(State(state): State<AppState>, Licensed(a): Licensed, headers: HeaderMap) -> ApiResult<ApiJson<Vec<Profile>>> {
+    let lang = language(&headers);
+    let overrides = state.store.overrides(&a.user.id).await?;
+    Ok(ApiJson(
+        ProfileId::ALL
+            .iter()
+            .map(|p| presence::profile_view(&state, *p, &overrides, lang))
+            .collect(),
+    ))
+}
+
+/// `PUT /me/presence`.
+pub async fn set_presence(State(state): State<AppState>, Licensed(a): Licensed, ApiJson(req): ApiJson<SetPresenceRequest>) -> ApiResult<ApiJson<Presence>> {
+    let profile = profile_id(&req.profile)?;
+    Ok(ApiJson(presence::set_profile(&state, &a, profile).await?))
+}
+
+/// `PUT /me/profiles/<id>/settings`.
+pub async fn put_settings(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(settings): ApiJson<ProfileSettings>,
+) -> ApiResult<ApiJson<Profile>> {
+    let profile = profile_id(&id)?;
+    let lang = language(&headers);
+    Ok(ApiJson(presence::put_settings(&state, &a, profile, Some(settings), lang).await?))
+}
+
+/// `DELETE /me/profiles/<id>/settings`: back to the defaults.
+pub async fn delete_settings(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<ApiJson<Profile>> {
+    let profile = profile_id(&id)?;
+    let lang = language(&headers);
+    Ok(ApiJson(presence::put_settings(&state, &a, profile, None, lang).await?))
+}

@@ -1,0 +1,178 @@
+//! The demo data of API.md, with readable ids (`ana`, `ana-desk`, `sales`, …) and password `demo`.
+
+use std::path::Path;
+
+use chrono::Utc;
+use ucclient_core::api::{Device, DeviceKind, PbxSync, Role};
+use ucclient_core::licence::CRM_CLIENT;
+use ucclient_core::pbx::{Mode, desired_state};
+use ucclient_core::ring::GroupMember;
+use ucclient_core::settings::default_settings;
+use ucclient_core::ProfileId;
+
+use crate::auth;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{NewUser, Store};
+
+/// The demo password of every user.
+pub const PASSWORD: &str = "demo";
+
+/// Deletes the database file (and its WAL files) and creates it anew with the demo data.
+pub async fn recreate(database: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = database.as_os_str().to_owned();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let store = SqliteStore::open(database).await?;
+    let hash = auth::hash_password(PASSWORD.to_owned()).await?;
+    seed(&store, &hash).await?;
+    store.close().await;
+    Ok(())
+}
+
+struct DemoUser {
+    id: &'static str,
+    customer: &'static str,
+    name: &'static str,
+    extension: &'static str,
+    licensed: bool,
+    role: Role,
+    devices: &'static [(&'static str, DeviceKind, &'static str, &'static str)],
+}
+
+/// The demo users (API.md): Acme on the active reseller, Globex on the passive one.
+const USERS: [DemoUser; 5] = [
+    DemoUser {
+        id: "ana",
+        customer: "acme",
+        name: "Ana Costa",
+        extension: "201",
+        licensed: true,
+        role: Role::CustomerAdmin,
+        devices: &[
+            ("ana-desk", DeviceKind::Desk, "Desk phone", "sip:201@acme.example"),
+            ("ana-softphone", DeviceKind::Softphone, "Softphone", "sip:201-soft@acme.example"),
+            ("ana-mobile", DeviceKind::Mobile, "Mobile", "+351912000201"),
+        ],
+    },
+    DemoUser {
+        id: "bruno",
+        customer: "acme",
+        name: "Bruno Silva",
+        extension: "202",
+        licensed: true,
+        role: Role::User,
+        devices: &[
+            ("bruno-desk", DeviceKind::Desk, "Desk phone", "sip:202@acme.example"),
+            ("bruno-mobile", DeviceKind::Mobile, "Mobile", "+351912000202"),
+        ],
+    },
+    DemoUser {
+        id: "carla",
+        customer: "acme",
+        name: "Carla Santos",
+        extension: "203",
+        licensed: false,
+        role: Role::User,
+        devices: &[("carla-desk", DeviceKind::Desk, "Desk phone", "sip:203@acme.example")],
+    },
+    DemoUser {
+        id: "dora",
+        customer: "globex",
+        name: "Dora Lima",
+        extension: "301",
+        licensed: true,
+        role: Role::User,
+        devices: &[
+            ("dora-desk", DeviceKind::Desk, "Desk phone", "sip:301@globex.example"),
+            ("dora-mobile", DeviceKind::Mobile, "Mobile", "+5511987000301"),
+        ],
+    },
+    DemoUser {
+        id: "eli",
+        customer: "globex",
+        name: "Eli Souza",
+        extension: "302",
+        licensed: true,
+        role: Role::User,
+        devices: &[("eli-desk", DeviceKind::Desk, "Desk phone", "sip:302@globex.example")],
+    },
+];
+
+/// Writes the demo data into an empty store; every user gets `password_hash` (of [`PASSWORD`]).
+pub async fn seed(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> {
+    store
+        .create_reseller("demo-active", "Demo Active", Mode::Active, true)
+        .await?;
+    store
+        .create_reseller("demo-passive", "Demo Passive", Mode::Passive, false)
+        .await?;
+    store.create_customer("acme", "demo-active", "Acme", "PT").await?;
+    store.create_customer("globex", "demo-passive", "Globex", "BR").await?;
+    for u in &USERS {
+        store
+            .create_user(&NewUser {
+                id: u.id.into(),
+                customer_id: u.customer.into(),
+                name: u.name.into(),
+                email: format!("{}@{}.example", u.id, u.customer),
+                extension: u.extension.into(),
+                password_hash: password_hash.to_owned(),
+                role: u.role,
+                permissions: if u.licensed {
+                    vec![CRM_CLIENT.to_owned()]
+                } else {
+                    Vec::new()
+                },
+            })
+            .await?;
+        for (id, kind, label, number) in u.devices {
+            store
+                .add_device(
+                    u.id,
+                    &Device {
+                        id: (*id).into(),
+                        kind: *kind,
+                        label: (*label).into(),
+                        number: (*number).into(),
+                    },
+                )
+                .await?;
+        }
+        if u.customer == "acme" {
+            // Active mode from the start: the PBX holds Available's settings.
+            let devices: Vec<&str> = u.devices.iter().map(|d| d.0).collect();
+            let desired = desired_state(
+                Mode::Active,
+                u.id,
+                &default_settings(ProfileId::Available),
+                &devices,
+                &Default::default(),
+                false,
+            );
+            if let Some(d) = desired {
+                store.put_pbx_state(u.id, &d).await?;
+                store
+                    .set_presence(u.id, ProfileId::Available, Utc::now(), PbxSync::Applied, Some(&d), &[])
+                    .await?;
+            }
+        }
+    }
+    store
+        .put_group(
+            "acme",
+            "sales",
+            "Sales",
+            &[
+                GroupMember::ExtensionListOf("ana".into()),
+                GroupMember::User("bruno".into()),
+            ],
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,165 @@
+//! The API's one error type: every 4xx/5xx leaves through [`ApiError`], as
+//! `{"error": "<code>", "message": "<sentence>"}`. A 500 says nothing internal; its cause is logged.
+
+use axum::Json;
+use axum::extract::FromRequest;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use ucclient_core::api::{ErrorBody, ErrorCode};
+
+use crate::store::StoreError;
+
+/// Everything a handler can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 (or 413 when `too_large`): malformed input.
+    #[error("{message}")]
+    BadRequest {
+        /// The sentence.
+        message: String,
+        /// Whether the body was over the limit.
+        too_large: bool,
+    },
+    /// 401: no valid token.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// 401: wrong email or password (one answer for both).
+    #[error("the email or password is not right")]
+    InvalidCredentials,
+    /// 403: the user lacks the `crm_client` permission.
+    #[error("UcClient CRM is not enabled for your account")]
+    ClientNotLicensed,
+    /// 403: not allowed for this user.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// 404: nothing there, or not visible to this user.
+    #[error("{0}")]
+    NotFound(&'static str),
+    /// 422: unknown profile id.
+    #[error("there is no profile {0}")]
+    UnknownProfile(String),
+    /// 422: a number that cannot be dialled; the sentence is core's `PhoneError`.
+    #[error("{0}")]
+    InvalidNumber(String),
+    /// 422: settings refused; the sentence is core's `SettingsError`.
+    #[error("{0}")]
+    InvalidSettings(String),
+    /// 409: needs active mode.
+    #[error("profile settings can only be changed when your provider runs active mode")]
+    ActiveModeRequired,
+    /// 429: too many requests; retry after this many seconds.
+    #[error("too many requests; try again in {0} seconds")]
+    RateLimited(u64),
+    /// 503: too many live connections.
+    #[error("too many live connections; try again later")]
+    Unavailable,
+    /// 500: logged, never described.
+    #[error("something went wrong on our side")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 with this sentence.
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::BadRequest {
+            message: message.into(),
+            too_large: false,
+        }
+    }
+
+    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+        match self {
+            ApiError::BadRequest { too_large: true, .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadRequest)
+            }
+            ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
+            ApiError::InvalidCredentials => {
+                (StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials)
+            }
+            ApiError::ClientNotLicensed => (StatusCode::FORBIDDEN, ErrorCode::ClientNotLicensed),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            ApiError::UnknownProfile(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnknownProfile)
+            }
+            ApiError::InvalidNumber(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidNumber)
+            }
+            ApiError::InvalidSettings(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidSettings)
+            }
+            ApiError::ActiveModeRequired => (StatusCode::CONFLICT, ErrorCode::ActiveModeRequired),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(%cause, "internal error");
+        }
+        let body = ErrorBody {
+            error: code,
+            message: self.to_string(),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let ApiError::RateLimited(secs) = self {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("60")),
+            );
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let too_large = r.status() == StatusCode::PAYLOAD_TOO_LARGE;
+        let message = if too_large {
+            "the request body is too large".to_owned()
+        } else {
+            // axum's text names the field and the problem, never anything of ours.
+            format!("the request body is not valid: {}", r.body_text())
+        };
+        ApiError::BadRequest { message, too_large }
+    }
+}
+
+/// `Json` whose rejection is an [`ApiError`] in the API's error shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let Json(v) = Json::<T>::from_request(req, state).await?;
+        Ok(ApiJson(v))
+    }
+}
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        Json(self.0).into_response()
+    }
+}
+
+/// Handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

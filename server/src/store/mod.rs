@@ -1,0 +1,293 @@
+//! The store: the one interface between the backend's logic and its database.
+//!
+//! Handlers and services never see SQL; they call [`Store`], whose methods are whole operations
+//! ("set this presence and log these events"), each one transaction. That keeps every change
+//! durable before it is acknowledged or announced, and lets another engine (PostgreSQL) implement
+//! the same trait without touching a handler. [`sqlite::SqliteStore`] is the embedded default.
+
+pub mod sqlite;
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ucclient_core::ProfileId;
+use ucclient_core::api::{
+    Call, CallState, Device, HuntGroup, PbxSync, PbxUserState, ProfileSettings, Role, User,
+};
+use ucclient_core::pbx::Mode;
+use ucclient_core::ring::GroupMember;
+
+/// A store failure: always a 500 to the client, the cause only in the log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// A stored JSON column did not parse.
+    #[error("stored data: {0}")]
+    Data(String),
+    /// A uniqueness rule was broken (admin commands report it).
+    #[error("already exists: {0}")]
+    Conflict(String),
+}
+
+/// Store results.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything about a signed-in user that requests need: who, which tenant, what they may do.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// The user.
+    pub user: User,
+    /// Their customer's id.
+    pub customer_id: String,
+    /// Their customer's name.
+    pub customer_name: String,
+    /// Their customer's reseller.
+    pub reseller_id: String,
+    /// The reseller's mode.
+    pub mode: Mode,
+    /// Whether the reseller enabled user extension lists.
+    pub extension_lists_enabled: bool,
+    /// The customer's default country for phone numbers (ISO alpha-2).
+    pub default_country: String,
+    /// What the user may administer.
+    pub role: Role,
+    /// Granted permissions, sorted.
+    pub permissions: Vec<String>,
+}
+
+/// A user's stored presence: the chosen profile and the state of its PBX application.
+#[derive(Debug, Clone)]
+pub struct PresenceRow {
+    /// The user.
+    pub user_id: String,
+    /// The profile as chosen (before the licence rule).
+    pub profile: ProfileId,
+    /// When it was chosen.
+    pub since: DateTime<Utc>,
+    /// How far applying it on the PBX got.
+    pub pbx_sync: PbxSync,
+    /// Why the PBX is pending or failed.
+    pub pbx_error: Option<String>,
+    /// The PBX state the profile asks for (active mode).
+    pub desired: Option<PbxUserState>,
+    /// Bumped on every new desired state, so an old apply cannot confirm a newer one.
+    pub desired_version: i64,
+    /// Failed applies of the current desired state.
+    pub sync_attempts: i64,
+}
+
+/// An event to log in the same transaction as the change it announces.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The customer whose stream carries it.
+    pub customer_id: String,
+    /// `None`: every subscriber of the customer; `Some(user)`: only that user's streams.
+    pub audience: Option<String>,
+    /// The SSE `event:` name.
+    pub kind: &'static str,
+    /// The SSE `data:` JSON.
+    pub data: String,
+}
+
+/// An event as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Its id in the customer's stream.
+    pub id: i64,
+    /// The `event:` name.
+    pub kind: String,
+    /// The `data:` JSON.
+    pub data: String,
+}
+
+/// How one attempt to apply a desired PBX state ended.
+#[derive(Debug, Clone)]
+pub enum SyncOutcome {
+    /// The PBX holds it.
+    Applied,
+    /// It failed; try again at `next_attempt_ms`.
+    Retry {
+        /// Why, for people.
+        error: String,
+        /// When to try again (Unix ms).
+        next_attempt_ms: i64,
+    },
+    /// It failed for the last time.
+    Failed {
+        /// Why, for people.
+        error: String,
+    },
+}
+
+/// A call with its owner.
+#[derive(Debug, Clone)]
+pub struct OwnedCall {
+    /// The user whose call it is.
+    pub user_id: String,
+    /// Their customer.
+    pub customer_id: String,
+    /// The call.
+    pub call: Call,
+}
+
+/// A user as the admin commands list them.
+#[derive(Debug, Clone)]
+pub struct AdminUser {
+    /// The user.
+    pub user: User,
+    /// Their customer.
+    pub customer_id: String,
+    /// Their role.
+    pub role: Role,
+    /// Their permissions.
+    pub permissions: Vec<String>,
+}
+
+/// A new user for [`Store::create_user`].
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Id (random unless the demo chooses a readable one).
+    pub id: String,
+    /// Customer.
+    pub customer_id: String,
+    /// Display name.
+    pub name: String,
+    /// Login email.
+    pub email: String,
+    /// Extension.
+    pub extension: String,
+    /// Argon2 PHC string.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// Permissions.
+    pub permissions: Vec<String>,
+}
+
+/// The operations the backend needs from a database. Each method is one transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- accounts and sessions ---
+
+    /// The user id and password hash behind a login email.
+    async fn login_lookup(&self, email: &str) -> StoreResult<Option<(String, String)>>;
+    /// Everything about a user that requests need.
+    async fn account(&self, user_id: &str) -> StoreResult<Option<Account>>;
+    /// Stores a session under the token's hash.
+    async fn create_session(&self, token_hash: &str, user_id: &str, expires_at_ms: i64) -> StoreResult<()>;
+    /// The user of a live session.
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<String>>;
+    /// Ends a session at once.
+    async fn revoke_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// A user's devices in their natural order.
+    async fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>>;
+    /// Users of a customer (with permissions), optionally matching `q` on name, email or extension.
+    async fn customer_users(&self, customer_id: &str, q: Option<&str>, limit: i64) -> StoreResult<Vec<(User, Vec<String>)>>;
+    /// A user of this customer by id (`None` for another customer's user: tenants never mix).
+    async fn customer_user(&self, customer_id: &str, user_id: &str) -> StoreResult<Option<(User, Vec<String>)>>;
+    /// A user of this customer by extension.
+    async fn user_by_extension(&self, customer_id: &str, extension: &str) -> StoreResult<Option<User>>;
+
+    // --- presence, overrides, PBX sync ---
+
+    /// The stored presence of users (missing users are left out).
+    async fn presence_rows(&self, user_ids: &[String]) -> StoreResult<Vec<PresenceRow>>;
+    /// Users of the customer who are on a call now.
+    async fn users_on_call(&self, customer_id: &str) -> StoreResult<HashSet<String>>;
+    /// Stores a new profile choice with its desired PBX state (bumping the version), and logs events.
+    async fn set_presence(&self, user_id: &str, profile: ProfileId, since: DateTime<Utc>, sync: PbxSync, desired: Option<&PbxUserState>, events: &[NewEvent]) -> StoreResult<i64>;
+    /// The user's overrides by profile.
+    async fn overrides(&self, user_id: &str) -> StoreResult<HashMap<ProfileId, ProfileSettings>>;
+    /// Stores or clears one override; with `desired`, also a new desired PBX state (pending,
+    /// version bumped). Logs events. Returns the desired version.
+    async fn set_override(&self, user_id: &str, profile: ProfileId, settings: Option<&ProfileSettings>, desired: Option<&PbxUserState>, events: &[NewEvent]) -> StoreResult<i64>;
+    /// Records the outcome of applying desired state `version`; does nothing (false) when a newer
+    /// desired state replaced it meanwhile. Events are logged only when it applied.
+    async fn record_sync(&self, user_id: &str, version: i64, outcome: &SyncOutcome, events: &[NewEvent]) -> StoreResult<bool>;
+    /// Users whose desired PBX state is pending and due for an attempt.
+    async fn due_syncs(&self, now_ms: i64) -> StoreResult<Vec<String>>;
+
+    // --- the event log and tickets ---
+
+    /// Logs events alone.
+    async fn append_events(&self, events: &[NewEvent]) -> StoreResult<()>;
+    /// Events of the customer after `after` that `user_id` may see, oldest first.
+    async fn events_after(&self, customer_id: &str, user_id: &str, after: i64, limit: i64) -> StoreResult<Vec<StoredEvent>>;
+    /// The newest event id of the customer's stream (0 when empty) and the id it was pruned through.
+    async fn stream_bounds(&self, customer_id: &str) -> StoreResult<(i64, i64)>;
+    /// The newest event id of all streams.
+    async fn max_event_id(&self) -> StoreResult<i64>;
+    /// Drops events older than `older_than_ms`, and beyond the newest `keep` of each customer.
+    async fn prune_events(&self, older_than_ms: i64, keep: i64) -> StoreResult<u64>;
+    /// Stores a one-use SSE ticket under its hash.
+    async fn create_ticket(&self, ticket_hash: &str, user_id: &str, expires_at_ms: i64) -> StoreResult<()>;
+    /// Consumes a ticket: its user if it existed and had not expired.
+    async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<String>>;
+
+    // --- rate limits ---
+
+    /// Counts one hit in the fixed window of `window_ms` containing `now_ms`: (hits so far in
+    /// this window including this one, the window's start).
+    async fn hit_rate_limit(&self, key: &str, window_ms: i64, now_ms: i64) -> StoreResult<(i64, i64)>;
+    /// Forgets a key's hits.
+    async fn clear_rate_limit(&self, key: &str) -> StoreResult<()>;
+
+    // --- calls ---
+
+    /// Stores a new call and logs events.
+    async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()>;
+    /// Replaces a call if its state is still `expected` (so racing transitions cannot go backwards),
+    /// logging events only then.
+    async fn update_call(&self, call: &Call, expected: CallState, events: &[NewEvent]) -> StoreResult<bool>;
+    /// One call with its owner.
+    async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
+    /// A user's calls, newest first.
+    async fn calls_of(&self, user_id: &str, limit: i64) -> StoreResult<Vec<Call>>;
+    /// Calls not yet over (optionally only one user's).
+    async fn live_calls(&self, user_id: Option<&str>) -> StoreResult<Vec<OwnedCall>>;
+
+    // --- the embedded PBX's own tables, and hunt groups ---
+
+    /// What the embedded PBX holds for a user.
+    async fn pbx_state(&self, user_id: &str) -> StoreResult<Option<PbxUserState>>;
+    /// Replaces what the embedded PBX holds for a user.
+    async fn put_pbx_state(&self, user_id: &str, state: &PbxUserState) -> StoreResult<()>;
+    /// A customer's hunt groups.
+    async fn groups(&self, customer_id: &str) -> StoreResult<Vec<HuntGroup>>;
+
+    // --- administration (CLI) ---
+
+    /// Creates a reseller.
+    async fn create_reseller(&self, id: &str, name: &str, mode: Mode, extension_lists: bool) -> StoreResult<()>;
+    /// Sets a reseller's mode and extension-list feature; false if unknown.
+    async fn set_reseller_mode(&self, id: &str, mode: Mode, extension_lists: bool) -> StoreResult<bool>;
+    /// Lists resellers: (id, name, mode, extension lists).
+    async fn list_resellers(&self) -> StoreResult<Vec<(String, String, Mode, bool)>>;
+    /// Creates a customer.
+    async fn create_customer(&self, id: &str, reseller_id: &str, name: &str, country: &str) -> StoreResult<()>;
+    /// Lists customers: (id, reseller, name, country).
+    async fn list_customers(&self) -> StoreResult<Vec<(String, String, String, String)>>;
+    /// Creates a user with an Available presence.
+    async fn create_user(&self, user: &NewUser) -> StoreResult<()>;
+    /// Lists users, optionally of one customer.
+    async fn list_users(&self, customer_id: Option<&str>) -> StoreResult<Vec<AdminUser>>;
+    /// Replaces a password hash and ends the user's sessions; false if unknown.
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<bool>;
+    /// Grants or revokes a permission; false if the user is unknown.
+    async fn set_permission(&self, user_id: &str, permission: &str, granted: bool) -> StoreResult<bool>;
+    /// Sets a role; false if unknown.
+    async fn set_role(&self, user_id: &str, role: Role) -> StoreResult<bool>;
+    /// Deletes a user; false if unknown.
+    async fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
+    /// Adds a device at the end of the user's list.
+    async fn add_device(&self, user_id: &str, device: &Device) -> StoreResult<()>;
+    /// Removes a device; false if unknown.
+    async fn remove_device(&self, device_id: &str) -> StoreResult<bool>;
+    /// Creates or replaces a hunt group with its members in order.
+    async fn put_group(&self, customer_id: &str, id: &str, name: &str, members: &[GroupMember]) -> StoreResult<()>;
+    /// Deletes a hunt group; false if unknown.
+    async fn delete_group(&self, id: &str) -> StoreResult<bool>;
+}

@@ -1,0 +1,1011 @@
+//! [`Store`] on SQLite (the embedded default): one file, WAL, migrations from `server/migrations/`
+//! run at start-up. Write transactions start with `BEGIN IMMEDIATE` so two writers queue on the busy
+//! timeout instead of failing on a lock upgrade.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool, Sqlite, Transaction};
+use ucclient_core::ProfileId;
+use ucclient_core::api::{
+    Call, CallContext, CallState, Device, DeviceKind, HuntGroup, PbxSync, PbxUserState,
+    ProfileSettings, Role, User,
+};
+use ucclient_core::pbx::Mode;
+use ucclient_core::ring::GroupMember;
+
+use super::{
+    Account, AdminUser, NewEvent, NewUser, OwnedCall, PresenceRow, StoreError, StoreResult,
+    StoredEvent, SyncOutcome, Store,
+};
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// The connection pool (WAL: many readers, one writer at a time).
+    pool: SqlitePool,
+}
+
+/// Most connections in the pool.
+const MAX_CONNECTIONS: u32 = 8;
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and runs the migrations.
+    pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // No idle reaping or lifetime: their timers would fire early under `tokio::time::pause()`.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(3600))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Data(format!("migrations: {e}")))?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Closes the pool (the WAL is checkpointed by SQLite).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+fn enum_str<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn parse_enum<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| StoreError::Data(format!("{s}: {e}")))
+}
+
+fn to_json<T: Serialize>(v: &T) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Data(e.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
+    serde_json::from_str(s).map_err(|e| StoreError::Data(e.to_string()))
+}
+
+fn profile(s: &str) -> StoreResult<ProfileId> {
+    ProfileId::parse(s).ok_or_else(|| StoreError::Data(format!("profile {s}")))
+}
+
+fn conflict(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_owned())
+        }
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            StoreError::Conflict(format!("unknown reference: {}", d.message()))
+        }
+        _ => StoreError::Db(e),
+    }
+}
+
+fn user_of(r: &sqlx::sqlite::SqliteRow) -> User {
+    User {
+        id: r.get("id"),
+        name: r.get("name"),
+        email: r.get("email"),
+        extension: r.get("extension"),
+    }
+}
+
+async fn log_events(tx: &mut Transaction<'static, Sqlite>, events: &[NewEvent]) -> StoreResult<()> {
+    let now = Utc::now().timestamp_millis();
+    for e in events {
+        sqlx::query(
+            "INSERT INTO events (customer_id, audience_user, kind, data, created_ms) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&e.customer_id)
+        .bind(&e.audience)
+        .bind(e.kind)
+        .bind(&e.data)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn permissions_of(pool: &SqlitePool, user_id: &str) -> StoreResult<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT permission FROM permissions WHERE user_id = ? ORDER BY permission")
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
+    let context: Option<String> = r.get("context");
+    let context: Option<CallContext> = match context {
+        Some(c) => Some(from_json(&c)?),
+        None => None,
+    };
+    Ok(OwnedCall {
+        user_id: r.get("user_id"),
+        customer_id: r.get("customer_id"),
+        call: Call {
+            id: r.get("id"),
+            direction: parse_enum(r.get::<&str, _>("direction"))?,
+            from: r.get("from_number"),
+            to: r.get("to_number"),
+            state: parse_enum(r.get::<&str, _>("state"))?,
+            started_at: r.get("started_at"),
+            answered_at: r.get("answered_at"),
+            ended_at: r.get("ended_at"),
+            context,
+        },
+    })
+}
+
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context";
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn login_lookup(&self, email: &str) -> StoreResult<Option<(String, String)>> {
+        let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get("id"), r.get("password_hash"))))
+    }
+
+    async fn account(&self, user_id: &str) -> StoreResult<Option<Account>> {
+        let Some(r) = sqlx::query(
+            "SELECT u.id, u.name, u.email, u.extension, u.role, c.id AS customer_id, c.name AS customer_name,
+                    c.default_country, r.id AS reseller_id, r.mode, r.extension_lists_enabled
+             FROM users u JOIN customers c ON c.id = u.customer_id JOIN resellers r ON r.id = c.reseller_id
+             WHERE u.id = ?",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Account {
+            user: user_of(&r),
+            customer_id: r.get("customer_id"),
+            customer_name: r.get("customer_name"),
+            reseller_id: r.get("reseller_id"),
+            mode: parse_enum(r.get::<&str, _>("mode"))?,
+            extension_lists_enabled: r.get::<i64, _>("extension_lists_enabled") != 0,
+            default_country: r.get("default_country"),
+            role: parse_enum(r.get::<&str, _>("role"))?,
+            permissions: permissions_of(&self.pool, user_id).await?,
+        }))
+    }
+
+    async fn create_session(&self, token_hash: &str, user_id: &str, expires_at_ms: i64) -> StoreResult<()> {
+        let now = Utc::now().timestamp_millis();
+        let mut tx = self.write().await?;
+        // Expired sessions are swept here, so the table stays as small as the live sessions.
+        sqlx::query("DELETE FROM sessions WHERE expires_at_ms < ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at_ms) VALUES (?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(expires_at_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?")
+                .bind(token_hash)
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn revoke_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, label, number FROM devices WHERE user_id = ? ORDER BY position, id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Device {
+                    id: r.get("id"),
+                    kind: DeviceKind::parse(r.get("kind"))
+                        .ok_or_else(|| StoreError::Data("device kind".into()))?,
+                    label: r.get("label"),
+                    number: r.get("number"),
+                })
+            })
+            .collect()
+    }
+
+    async fn customer_users(&self, customer_id: &str, q: Option<&str>, limit: i64) -> StoreResult<Vec<(User, Vec<String>)>> {
+        let pattern = q.map(|q| {
+            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let rows = sqlx::query(
+            "SELECT u.id, u.name, u.email, u.extension,
+                    (SELECT group_concat(permission) FROM permissions p WHERE p.user_id = u.id) AS perms
+             FROM users u WHERE u.customer_id = ?1
+               AND (?2 IS NULL OR u.name LIKE ?2 ESCAPE '\\' OR u.email LIKE ?2 ESCAPE '\\' OR u.extension LIKE ?2 ESCAPE '\\')
+             ORDER BY u.name, u.id LIMIT ?3",
+        )
+        .bind(customer_id)
+        .bind(pattern)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let perms: Option<String> = r.get("perms");
+                let mut perms: Vec<String> = perms
+                    .map(|p| p.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                perms.sort();
+                (user_of(r), perms)
+            })
+            .collect())
+    }
+
+    async fn customer_user(&self, customer_id: &str, user_id: &str) -> StoreResult<Option<(User, Vec<String>)>> {
+        let row = sqlx::query(
+            "SELECT id, name, email, extension FROM users WHERE customer_id = ? AND id = ?",
+        )
+        .bind(customer_id)
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some((user_of(&r), permissions_of(&self.pool, user_id).await?))),
+            None => Ok(None),
+        }
+    }
+
+    async fn user_by_extension(&self, customer_id: &str, extension: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(
+            "SELECT id, name, email, extension FROM users WHERE customer_id = ? AND extension = ?",
+        )
+        .bind(customer_id)
+        .bind(extension)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(user_of))
+    }
+
+    async fn presence_rows(&self, user_ids: &[String]) -> StoreResult<Vec<PresenceRow>> {
+        let mut out = Vec::with_capacity(user_ids.len());
+        // One query per chunk keeps the bind count under SQLite's limit.
+        for chunk in user_ids.chunks(200) {
+            let placeholders = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT user_id, profile, since, pbx_sync, pbx_error, desired_pbx, desired_version, sync_attempts
+                 FROM presence WHERE user_id IN ({placeholders})"
+            );
+            let mut q = sqlx::query(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let desired: Option<String> = r.get("desired_pbx");
+                out.push(PresenceRow {
+                    user_id: r.get("user_id"),
+                    profile: profile(r.get("profile"))?,
+                    since: r.get("since"),
+                    pbx_sync: parse_enum(r.get::<&str, _>("pbx_sync"))?,
+                    pbx_error: r.get("pbx_error"),
+                    desired: match desired {
+                        Some(d) => Some(from_json(&d)?),
+                        None => None,
+                    },
+                    desired_version: r.get("desired_version"),
+                    sync_attempts: r.get("sync_attempts"),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn users_on_call(&self, customer_id: &str) -> StoreResult<HashSet<String>> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT user_id FROM calls WHERE customer_id = ? AND state = 'connected'",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids.into_iter().collect())
+    }
+
+    async fn set_presence(&self, user_id: &str, profile: ProfileId, since: DateTime<Utc>, sync: PbxSync, desired: Option<&PbxUserState>, events: &[NewEvent]) -> StoreResult<i64> {
+        let desired = desired.map(to_json).transpose()?;
+        let now = Utc::now().timestamp_millis();
+        let mut tx = self.write().await?;
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO presence (user_id, profile, since, pbx_sync, pbx_error, desired_pbx, desired_version, sync_attempts, next_attempt_ms)
+             VALUES (?1, ?2, ?3, ?4, NULL, ?5, 1, 0, ?6)
+             ON CONFLICT (user_id) DO UPDATE SET profile = ?2, since = ?3, pbx_sync = ?4, pbx_error = NULL,
+                desired_pbx = ?5, desired_version = desired_version + 1, sync_attempts = 0, next_attempt_ms = ?6
+             RETURNING desired_version",
+        )
+        .bind(user_id)
+        .bind(profile.as_str())
+        .bind(since)
+        .bind(enum_str(&sync))
+        .bind(desired)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        log_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn overrides(&self, user_id: &str) -> StoreResult<HashMap<ProfileId, ProfileSettings>> {
+        let rows = sqlx::query("SELECT profile, settings FROM profile_overrides WHERE user_id = ?")
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((profile(r.get("profile"))?, from_json(r.get("settings"))?)))
+            .collect()
+    }
+
+    async fn set_override(&self, user_id: &str, profile: ProfileId, settings: Option<&ProfileSettings>, desired: Option<&PbxUserState>, events: &[NewEvent]) -> StoreResult<i64> {
+        let now = Utc::now().timestamp_millis();
+        let mut tx = self.write().await?;
+        match settings {
+            Some(s) => {
+                sqlx::query(
+                    "INSERT INTO profile_overrides (user_id, profile, settings) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (user_id, profile) DO UPDATE SET settings = ?3",
+                )
+                .bind(user_id)
+                .bind(profile.as_str())
+                .bind(to_json(s)?)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM profile_overrides WHERE user_id = ? AND profile = ?")
+                    .bind(user_id)
+                    .bind(profile.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let version: i64 = match desired {
+            Some(d) => {
+                sqlx::query_scalar(
+                    "UPDATE presence SET pbx_sync = 'pending', pbx_error = NULL, desired_pbx = ?2,
+                        desired_version = desired_version + 1, sync_attempts = 0, next_attempt_ms = ?3
+                     WHERE user_id = ?1 RETURNING desired_version",
+                )
+                .bind(user_id)
+                .bind(to_json(d)?)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query_scalar("SELECT desired_version FROM presence WHERE user_id = ?")
+                    .bind(user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .unwrap_or(0)
+            }
+        };
+        log_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(version)
+    }
+
+    async fn record_sync(&self, user_id: &str, version: i64, outcome: &SyncOutcome, events: &[NewEvent]) -> StoreResult<bool> {
+        let (sync, error, next): (PbxSync, Option<&str>, Option<i64>) = match outcome {
+            SyncOutcome::Applied => (PbxSync::Applied, None, None),
+            SyncOutcome::Retry { error, next_attempt_ms } => {
+                (PbxSync::Pending, Some(error), Some(*next_attempt_ms))
+            }
+            SyncOutcome::Failed { error } => (PbxSync::Failed, Some(error), None),
+        };
+        let failed_attempt = !matches!(outcome, SyncOutcome::Applied);
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE presence SET pbx_sync = ?3, pbx_error = ?4, next_attempt_ms = ?5,
+                sync_attempts = sync_attempts + ?6
+             WHERE user_id = ?1 AND desired_version = ?2",
+        )
+        .bind(user_id)
+        .bind(version)
+        .bind(enum_str(&sync))
+        .bind(error)
+        .bind(next)
+        .bind(failed_attempt as i64)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            log_events(&mut tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn due_syncs(&self, now_ms: i64) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM presence WHERE pbx_sync = 'pending' AND (next_attempt_ms IS NULL OR next_attempt_ms <= ?)
+             ORDER BY next_attempt_ms LIMIT 100",
+        )
+        .bind(now_ms)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn append_events(&self, events: &[NewEvent]) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        log_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn events_after(&self, customer_id: &str, user_id: &str, after: i64, limit: i64) -> StoreResult<Vec<StoredEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, data FROM events
+             WHERE customer_id = ? AND id > ? AND (audience_user IS NULL OR audience_user = ?)
+             ORDER BY id LIMIT ?",
+        )
+        .bind(customer_id)
+        .bind(after)
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| StoredEvent {
+                id: r.get("id"),
+                kind: r.get("kind"),
+                data: r.get("data"),
+            })
+            .collect())
+    }
+
+    async fn stream_bounds(&self, customer_id: &str) -> StoreResult<(i64, i64)> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events WHERE customer_id = ?")
+            .bind(customer_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let pruned: Option<i64> =
+            sqlx::query_scalar("SELECT pruned_through FROM event_retention WHERE customer_id = ?")
+                .bind(customer_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let pruned = pruned.unwrap_or(0);
+        Ok((last.unwrap_or(0).max(pruned), pruned))
+    }
+
+    async fn max_event_id(&self) -> StoreResult<i64> {
+        // sqlite_sequence keeps the highest id ever given, even after the rows are pruned.
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    async fn prune_events(&self, older_than_ms: i64, keep: i64) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let customers: Vec<String> = sqlx::query_scalar("SELECT DISTINCT customer_id FROM events")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut removed = 0;
+        for c in customers {
+            // The newest id to drop: anything too old, or beyond the newest `keep`.
+            let by_age: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(id) FROM events WHERE customer_id = ? AND created_ms < ?",
+            )
+            .bind(&c)
+            .bind(older_than_ms)
+            .fetch_one(&mut *tx)
+            .await?;
+            let by_count: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM events WHERE customer_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+            )
+            .bind(&c)
+            .bind(keep)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(through) = by_age.max(by_count) else {
+                continue;
+            };
+            removed += sqlx::query("DELETE FROM events WHERE customer_id = ? AND id <= ?")
+                .bind(&c)
+                .bind(through)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(
+                "INSERT INTO event_retention (customer_id, pruned_through) VALUES (?1, ?2)
+                 ON CONFLICT (customer_id) DO UPDATE SET pruned_through = MAX(pruned_through, ?2)",
+            )
+            .bind(&c)
+            .bind(through)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let now = Utc::now().timestamp_millis();
+        sqlx::query("DELETE FROM event_tickets WHERE expires_at_ms < ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM rate_limits WHERE window_start_ms < ?")
+            .bind(now - 3_600_000)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    async fn create_ticket(&self, ticket_hash: &str, user_id: &str, expires_at_ms: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO event_tickets (ticket_hash, user_id, expires_at_ms) VALUES (?, ?, ?)")
+            .bind(ticket_hash)
+            .bind(user_id)
+            .bind(expires_at_ms)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<String>> {
+        // DELETE … RETURNING makes the ticket single-use even when two requests race.
+        let row = sqlx::query("DELETE FROM event_tickets WHERE ticket_hash = ? RETURNING user_id, expires_at_ms")
+            .bind(ticket_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| {
+            (r.get::<i64, _>("expires_at_ms") > now_ms).then(|| r.get("user_id"))
+        }))
+    }
+
+    async fn hit_rate_limit(&self, key: &str, window_ms: i64, now_ms: i64) -> StoreResult<(i64, i64)> {
+        let start = now_ms - now_ms.rem_euclid(window_ms.max(1));
+        let row = sqlx::query(
+            "INSERT INTO rate_limits (key, window_start_ms, count) VALUES (?1, ?2, 1)
+             ON CONFLICT (key) DO UPDATE SET
+                count = CASE WHEN window_start_ms = ?2 THEN count + 1 ELSE 1 END,
+                window_start_ms = ?2
+             RETURNING count, window_start_ms",
+        )
+        .bind(key)
+        .bind(start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.get("count"), row.get("window_start_ms")))
+    }
+
+    async fn clear_rate_limit(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM rate_limits WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()> {
+        let c = &call.call;
+        let mut tx = self.write().await?;
+        sqlx::query(&format!(
+            "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&c.id)
+        .bind(&call.user_id)
+        .bind(&call.customer_id)
+        .bind(enum_str(&c.direction))
+        .bind(&c.from)
+        .bind(&c.to)
+        .bind(enum_str(&c.state))
+        .bind(c.started_at)
+        .bind(c.answered_at)
+        .bind(c.ended_at)
+        .bind(c.context.as_ref().map(to_json).transpose()?)
+        .execute(&mut *tx)
+        .await?;
+        log_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_call(&self, call: &Call, expected: CallState, events: &[NewEvent]) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "UPDATE calls SET state = ?, answered_at = ?, ended_at = ? WHERE id = ? AND state = ?",
+        )
+        .bind(enum_str(&call.state))
+        .bind(call.answered_at)
+        .bind(call.ended_at)
+        .bind(&call.id)
+        .bind(enum_str(&expected))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if done {
+            log_events(&mut tx, events).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>> {
+        let row = sqlx::query(&format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = ?"))
+            .bind(call_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(call_of).transpose()
+    }
+
+    async fn calls_of(&self, user_id: &str, limit: i64) -> StoreResult<Vec<Call>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE user_id = ? ORDER BY seq DESC LIMIT ?"
+        ))
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| call_of(r).map(|c| c.call)).collect()
+    }
+
+    async fn live_calls(&self, user_id: Option<&str>) -> StoreResult<Vec<OwnedCall>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE state NOT IN ('ended', 'failed') AND (?1 IS NULL OR user_id = ?1) ORDER BY seq"
+        ))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(call_of).collect()
+    }
+
+    async fn pbx_state(&self, user_id: &str) -> StoreResult<Option<PbxUserState>> {
+        let s: Option<String> = sqlx::query_scalar("SELECT state FROM pbx_user_state WHERE user_id = ?")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        s.map(|s| from_json(&s)).transpose()
+    }
+
+    async fn put_pbx_state(&self, user_id: &str, state: &PbxUserState) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pbx_user_state (user_id, state) VALUES (?1, ?2)
+             ON CONFLICT (user_id) DO UPDATE SET state = ?2",
+        )
+        .bind(user_id)
+        .bind(to_json(state)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn groups(&self, customer_id: &str) -> StoreResult<Vec<HuntGroup>> {
+        let rows = sqlx::query(
+            "SELECT g.id, g.name, m.kind, m.user_id FROM hunt_groups g
+             LEFT JOIN hunt_group_members m ON m.group_id = g.id
+             WHERE g.customer_id = ? ORDER BY g.name, g.id, m.position",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut groups: Vec<HuntGroup> = Vec::new();
+        for r in rows {
+            let id: String = r.get("id");
+            if groups.last().is_none_or(|g| g.id != id) {
+                groups.push(HuntGroup {
+                    id: id.clone(),
+                    name: r.get("name"),
+                    members: Vec::new(),
+                });
+            }
+            let kind: Option<String> = r.get("kind");
+            let user: Option<String> = r.get("user_id");
+            if let (Some(kind), Some(user), Some(g)) = (kind, user, groups.last_mut()) {
+                g.members.push(if kind == "user" {
+                    GroupMember::User(user)
+                } else {
+                    GroupMember::ExtensionListOf(user)
+                });
+            }
+        }
+        Ok(groups)
+    }
+
+    async fn create_reseller(&self, id: &str, name: &str, mode: Mode, extension_lists: bool) -> StoreResult<()> {
+        sqlx::query("INSERT INTO resellers (id, name, mode, extension_lists_enabled) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(name)
+            .bind(mode.as_str())
+            .bind(extension_lists as i64)
+            .execute(&self.pool)
+            .await
+            .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn set_reseller_mode(&self, id: &str, mode: Mode, extension_lists: bool) -> StoreResult<bool> {
+        Ok(sqlx::query("UPDATE resellers SET mode = ?, extension_lists_enabled = ? WHERE id = ?")
+            .bind(mode.as_str())
+            .bind(extension_lists as i64)
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn list_resellers(&self) -> StoreResult<Vec<(String, String, Mode, bool)>> {
+        let rows = sqlx::query("SELECT id, name, mode, extension_lists_enabled FROM resellers ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.get("id"),
+                    r.get("name"),
+                    parse_enum(r.get::<&str, _>("mode"))?,
+                    r.get::<i64, _>("extension_lists_enabled") != 0,
+                ))
+            })
+            .collect()
+    }
+
+    async fn create_customer(&self, id: &str, reseller_id: &str, name: &str, country: &str) -> StoreResult<()> {
+        sqlx::query("INSERT INTO customers (id, reseller_id, name, default_country) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(reseller_id)
+            .bind(name)
+            .bind(country)
+            .execute(&self.pool)
+            .await
+            .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn list_customers(&self) -> StoreResult<Vec<(String, String, String, String)>> {
+        let rows = sqlx::query("SELECT id, reseller_id, name, default_country FROM customers ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get("id"), r.get("reseller_id"), r.get("name"), r.get("default_country")))
+            .collect())
+    }
+
+    async fn create_user(&self, user: &NewUser) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO users (id, customer_id, name, email, extension, password_hash, role) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&user.id)
+        .bind(&user.customer_id)
+        .bind(&user.name)
+        .bind(&user.email)
+        .bind(&user.extension)
+        .bind(&user.password_hash)
+        .bind(enum_str(&user.role))
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        for p in &user.permissions {
+            sqlx::query("INSERT OR IGNORE INTO permissions (user_id, permission) VALUES (?, ?)")
+                .bind(&user.id)
+                .bind(p)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO presence (user_id, profile, since) VALUES (?, 'available', ?)")
+            .bind(&user.id)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_users(&self, customer_id: Option<&str>) -> StoreResult<Vec<AdminUser>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.name, u.email, u.extension, u.customer_id, u.role,
+                    (SELECT group_concat(permission) FROM permissions p WHERE p.user_id = u.id) AS perms
+             FROM users u WHERE ?1 IS NULL OR u.customer_id = ?1 ORDER BY u.customer_id, u.extension",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let perms: Option<String> = r.get("perms");
+                Ok(AdminUser {
+                    user: user_of(r),
+                    customer_id: r.get("customer_id"),
+                    role: parse_enum(r.get::<&str, _>("role"))?,
+                    permissions: perms
+                        .map(|p| p.split(',').map(str::to_owned).collect())
+                        .unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn set_permission(&self, user_id: &str, permission: &str, granted: bool) -> StoreResult<bool> {
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        let sql = if granted {
+            "INSERT OR IGNORE INTO permissions (user_id, permission) VALUES (?, ?)"
+        } else {
+            "DELETE FROM permissions WHERE user_id = ? AND permission = ?"
+        };
+        sqlx::query(sql)
+            .bind(user_id)
+            .bind(permission)
+            .execute(&self.pool)
+            .await?;
+        Ok(true)
+    }
+
+    async fn set_role(&self, user_id: &str, role: Role) -> StoreResult<bool> {
+        Ok(sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+            .bind(enum_str(&role))
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
+        Ok(sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn add_device(&self, user_id: &str, device: &Device) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO devices (id, user_id, kind, label, number, position)
+             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(position), 0) + 1 FROM devices WHERE user_id = ?2))",
+        )
+        .bind(&device.id)
+        .bind(user_id)
+        .bind(device.kind.as_str())
+        .bind(&device.label)
+        .bind(&device.number)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
+        Ok(())
+    }
+
+    async fn remove_device(&self, device_id: &str) -> StoreResult<bool> {
+        Ok(sqlx::query("DELETE FROM devices WHERE id = ?")
+            .bind(device_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    async fn put_group(&self, customer_id: &str, id: &str, name: &str, members: &[GroupMember]) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO hunt_groups (id, customer_id, name) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET name = ?3 WHERE customer_id = ?2",
+        )
+        .bind(id)
+        .bind(customer_id)
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        sqlx::query("DELETE FROM hunt_group_members WHERE group_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for (i, m) in members.iter().enumerate() {
+            let kind = match m {
+                GroupMember::User(_) => "user",
+                GroupMember::ExtensionListOf(_) => "extension_list_of",
+            };
+            let in_customer: Option<String> =
+                sqlx::query_scalar("SELECT id FROM users WHERE id = ? AND customer_id = ?")
+                    .bind(m.user_id())
+                    .bind(customer_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if in_customer.is_none() {
+                return Err(StoreError::Conflict(format!(
+                    "user {} is not in customer {customer_id}",
+                    m.user_id()
+                )));
+            }
+            sqlx::query("INSERT INTO hunt_group_members (group_id, position, kind, user_id) VALUES (?, ?, ?, ?)")
+                .bind(id)
+                .bind(i as i64)
+                .bind(kind)
+                .bind(m.user_id())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_group(&self, id: &str) -> StoreResult<bool> {
+        Ok(sqlx::query("DELETE FROM hunt_groups WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+}
