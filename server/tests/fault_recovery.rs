@@ -116,6 +116,11 @@ struct Sse {
 impl Sse {
     /// Gets a ticket with `token` and opens `/events`, resuming after `last` when given.
     async fn open(http: &reqwest::Client, addr: SocketAddr, token: &str, last: Option<i64>) -> Sse {
+        Sse::open_with(http, addr, token, last, None).await
+    }
+
+    /// [`Sse::open`] with a chosen socket receive buffer.
+    async fn open_with(http: &reqwest::Client, addr: SocketAddr, token: &str, last: Option<i64>, rcvbuf: Option<u32>) -> Sse {
         let t: Value = http
             .post(format!("http://{addr}/api/v1/events/ticket"))
             .bearer_auth(token)
@@ -130,11 +135,15 @@ impl Sse {
         if let Some(id) = last {
             path.push_str(&format!("&last_event_id={id}"));
         }
-        Sse::open_path(addr, &path).await.expect("stream opens")
+        Sse::open_path(addr, &path, rcvbuf).await.expect("stream opens")
     }
 
-    async fn open_path(addr: SocketAddr, path: &str) -> Result<Sse, u16> {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
+    async fn open_path(addr: SocketAddr, path: &str, rcvbuf: Option<u32>) -> Result<Sse, u16> {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        if let Some(n) = rcvbuf {
+            socket.set_recv_buffer_size(n).expect("SO_RCVBUF");
+        }
+        let mut stream = socket.connect(addr).await.expect("connect");
         let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
         stream.write_all(req.as_bytes()).await.expect("write");
         let mut raw = Vec::new();
@@ -397,7 +406,7 @@ async fn a_stalled_subscriber_costs_bounded_memory_and_slows_nobody() {
     let dora = login(&http, &base, "dora@globex.example").await;
     let eli = login(&http, &base, "eli@globex.example").await;
     // The stalled subscriber: a small receive buffer and no reads after the snapshot.
-    let mut stalled = Sse::open(&http, server.addr, &eli, None).await;
+    let mut stalled = Sse::open_with(&http, server.addr, &eli, None, Some(4096)).await;
     assert_eq!(stalled.next(DEADLINE).await.expect("snapshot").name, "snapshot");
     let mut live = Sse::open(&http, server.addr, &eli, None).await;
     assert_eq!(live.next(DEADLINE).await.expect("snapshot").name, "snapshot");
@@ -443,4 +452,133 @@ async fn a_stalled_subscriber_costs_bounded_memory_and_slows_nobody() {
         assert_eq!(after_snapshot.iter().filter(|e| e.name == "presence").count(), CHANGES, "nothing lost");
     }
     assert_eq!(change_of_event(got.last().expect("events")), Some(last));
+}
+
+/// An in-process backend (so the test reaches the embedded PBX's fault injection) on `db`.
+struct InProcess {
+    addr: SocketAddr,
+    pbx: Arc<ucclient_server::pbx::embedded::EmbeddedPbx>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcess {
+    /// Starts with PBX retries every `retry_ms`.
+    async fn start(db: &Path, retry_ms: u64) -> InProcess {
+        let mut config = ucclient_server::Config::with_database(db.to_path_buf());
+        config.pbx_retry_ms = retry_ms;
+        config.pbx_retry_cap_ms = retry_ms * 2;
+        config.pbx_max_attempts = 4;
+        config.pbx_timeout_ms = 300;
+        let backend = ucclient_server::Backend::open(config).await.expect("backend opens");
+        let pbx = backend.embedded.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(backend.run(listener, async move {
+            let _ = rx.await;
+        }));
+        InProcess { addr, pbx, stop, task }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}/api/v1{path}", self.addr)
+    }
+
+    async fn shut_down(self) {
+        let _ = self.stop.send(());
+        tokio::time::timeout(DEADLINE, self.task).await.expect("stopped in time").expect("task").expect("clean stop");
+    }
+}
+
+async fn set_profile(http: &reqwest::Client, b: &InProcess, token: &str, profile: &str) -> Value {
+    let r = http.put(b.url("/me/presence")).bearer_auth(token).json(&json!({"profile": profile})).send().await.expect("answered");
+    assert_eq!(r.status(), 200);
+    r.json().await.expect("json")
+}
+
+/// Polls `GET /me` until the presence's `pbx_sync` is `want`; every reading must still show
+/// `profile` (the chosen profile is never lost). Returns the final presence.
+async fn await_sync(http: &reqwest::Client, b: &InProcess, token: &str, profile: &str, want: &str) -> Value {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let me: Value = http.get(b.url("/me")).bearer_auth(token).send().await.expect("me").json().await.expect("json");
+        let p = me["presence"].clone();
+        assert_eq!(p["profile"], profile, "the chosen profile is kept while the PBX fails");
+        if p["pbx_sync"] == want {
+            return p;
+        }
+        assert!(Instant::now() < end, "pbx_sync became {want} in time (now {p})");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn pbx_state(http: &reqwest::Client, b: &InProcess, token: &str, user: &str) -> Value {
+    http.get(b.url(&format!("/pbx/users/{user}"))).bearer_auth(token).send().await.expect("pbx").json().await.expect("json")
+}
+
+/// The PBX refuses twice: pending, then applied by the retry worker, with exactly the state an
+/// unhindered apply gives. It refuses for good: failed after the retry bound, with a reason, and
+/// the profile kept. It hangs past the timeout: pending, then applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("x.db");
+    ucclient_server::demo::recreate(&db).await.expect("demo data");
+    let b = InProcess::start(&db, 50).await;
+    let http = client();
+    let ana = login(&http, &b.url(""), "ana@acme.example").await;
+
+    b.pbx.fail_next(2);
+    let p = set_profile(&http, &b, &ana, "lunch").await;
+    assert_eq!(p["profile"], "lunch");
+    assert_eq!(p["pbx_sync"], "pending", "a refused apply leaves the change pending");
+    assert!(p["pbx_error"].is_string(), "pending says why");
+    await_sync(&http, &b, &ana, "lunch", "applied").await;
+    let after_faults = pbx_state(&http, &b, &ana, "ana").await;
+    set_profile(&http, &b, &ana, "available").await;
+    await_sync(&http, &b, &ana, "available", "applied").await;
+    set_profile(&http, &b, &ana, "lunch").await;
+    await_sync(&http, &b, &ana, "lunch", "applied").await;
+    assert_eq!(pbx_state(&http, &b, &ana, "ana").await, after_faults, "the retried apply left the same PBX state");
+
+    b.pbx.fail_next(1000);
+    let p = set_profile(&http, &b, &ana, "in_a_meeting").await;
+    assert_eq!(p["pbx_sync"], "pending");
+    let failed = await_sync(&http, &b, &ana, "in_a_meeting", "failed").await;
+    assert!(failed["pbx_error"].as_str().is_some_and(|e| !e.is_empty()), "failed says why");
+    b.pbx.fail_next(0);
+
+    b.pbx.hang_next(1, Duration::from_secs(2));
+    let p = set_profile(&http, &b, &ana, "away").await;
+    assert_eq!(p["pbx_sync"], "pending", "an apply past the timeout leaves the change pending");
+    await_sync(&http, &b, &ana, "away", "applied").await;
+    drop(http);
+    b.shut_down().await;
+}
+
+/// A change left pending by a failing PBX is applied by the next process on the same database,
+/// without any new request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_pending_pbx_applies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("x.db");
+    ucclient_server::demo::recreate(&db).await.expect("demo data");
+    // Retries far apart, so this process stops before its next attempt.
+    let first = InProcess::start(&db, 3000).await;
+    let http = client();
+    let bruno = login(&http, &first.url(""), "bruno@acme.example").await;
+    first.pbx.fail_next(1000);
+    let p = set_profile(&http, &first, &bruno, "on_holiday").await;
+    assert_eq!(p["pbx_sync"], "pending");
+    drop(http);
+    first.shut_down().await;
+
+    // A new process with a working PBX: the stored pending change is retried when due.
+    let second = InProcess::start(&db, 50).await;
+    let http = client();
+    let p = await_sync(&http, &second, &bruno, "on_holiday", "applied").await;
+    assert_eq!(p["profile"], "on_holiday");
+    drop(http);
+    second.shut_down().await;
 }

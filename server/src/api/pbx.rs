@@ -76,7 +76,6 @@ pub async fn ring(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri
             })))
         }
         (None, Some(group)) => {
-            may_view(&state, &a)?;
             let group = state
                 .store
                 .groups(&a.customer_id)
@@ -84,6 +83,7 @@ pub async fn ring(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri
                 .into_iter()
                 .find(|g| g.id == group)
                 .ok_or(ApiError::NotFound("there is no such group"))?;
+            may_view(&state, &a)?;
             let mut lines: HashMap<String, (Vec<String>, PbxUserState)> = HashMap::new();
             for m in &group.members {
                 let id = m.user_id().to_owned();

@@ -1,0 +1,298 @@
+//! Test harness: a backend on a fresh SQLite file in a temp dir with the demo data, driven through
+//! `app().oneshot(..)`, or served on a real socket on 127.0.0.1:0.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower::ServiceExt;
+use ucclient_server::pbx::embedded::EmbeddedPbx;
+use ucclient_server::{AppState, Backend, Config};
+
+/// One cheap argon2 hash of the demo password, shared by every test (the costs are in the hash).
+fn demo_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        ucclient_server::auth::hash_password_with_costs(ucclient_server::demo::PASSWORD, 64, 1).unwrap()
+    })
+}
+
+/// An answer: status, JSON body (Null when empty or not JSON), headers.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Answer {
+    /// The `error` code of an error body.
+    pub fn code(&self) -> &str {
+        self.body["error"].as_str().unwrap_or("")
+    }
+}
+
+/// A backend under test (in-process, no socket).
+pub struct TestApp {
+    pub dir: TempDir,
+    pub state: AppState,
+    pub embedded: Arc<EmbeddedPbx>,
+    pub router: Router,
+    backend: Option<Backend>,
+}
+
+/// A config for a database in `dir`.
+pub fn config_in(dir: &TempDir) -> Config {
+    Config::with_database(dir.path().join("test.db"))
+}
+
+/// Seeds the demo data into a fresh database at the config's path.
+pub async fn seed(config: &Config) {
+    let store = ucclient_server::store::sqlite::SqliteStore::open(&config.database).await.unwrap();
+    ucclient_server::demo::seed(&store, demo_hash()).await.unwrap();
+    store.close().await;
+}
+
+impl TestApp {
+    /// The demo backend with default settings.
+    pub async fn demo() -> TestApp {
+        TestApp::demo_with(|_| {}).await
+    }
+
+    /// The demo backend with settings changed by `tweak`.
+    pub async fn demo_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = config_in(&dir);
+        config.pbx_view_for_all = false;
+        tweak(&mut config);
+        seed(&config).await;
+        let mut backend = Backend::open(config).await.unwrap();
+        backend.start().await.unwrap();
+        TestApp {
+            state: backend.state.clone(),
+            embedded: backend.embedded.clone(),
+            router: backend.router(),
+            backend: Some(backend),
+            dir,
+        }
+    }
+
+    /// Sends a request; `body` is JSON when given.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string()))
+                .unwrap(),
+            None => req.body(Body::empty()).unwrap(),
+        };
+        self.request(req).await
+    }
+
+    /// Sends a prepared request.
+    pub async fn request(&self, req: Request<Body>) -> Answer {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.unwrap();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Answer {
+            status,
+            body: serde_json::from_str(&text).unwrap_or(Value::Null),
+            headers,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(Method::PUT, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Logs a demo user in (`ana` → ana@acme.example) and returns the token.
+    pub async fn login(&self, who: &str) -> String {
+        let a = self
+            .send(Method::POST, "/api/v1/login", None, Some(serde_json::json!({"email": email(who), "password": "demo"})))
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        a.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Sets the token's user's profile, checking it worked.
+    pub async fn set_profile(&self, token: &str, profile: &str) -> Value {
+        let a = self.put("/api/v1/me/presence", token, serde_json::json!({"profile": profile})).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        a.body
+    }
+}
+
+/// The demo email of a user id.
+pub fn email(who: &str) -> String {
+    let customer = if ["dora", "eli"].contains(&who) { "globex" } else { "acme" };
+    format!("{who}@{customer}.example")
+}
+
+/// A backend on a real socket.
+pub struct Served {
+    pub base: String,
+    pub embedded: Arc<EmbeddedPbx>,
+    pub state: AppState,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Served {
+    /// Serves the database of `config` (already seeded) on 127.0.0.1:0.
+    pub async fn start(config: Config) -> Served {
+        let backend = Backend::open(config).await.unwrap();
+        let embedded = backend.embedded.clone();
+        let state = backend.state.clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            backend
+                .run(listener, async {
+                    let _ = rx.await;
+                })
+                .await
+                .unwrap();
+        });
+        Served {
+            base,
+            embedded,
+            state,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops gracefully (live streams end) and waits until the database is closed.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap();
+        }
+    }
+
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder().no_proxy().build().unwrap()
+    }
+
+    pub async fn login(&self, who: &str) -> String {
+        let r = Served::client()
+            .post(format!("{}/api/v1/login", self.base))
+            .json(&serde_json::json!({"email": email(who), "password": "demo"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn put_profile(&self, token: &str, profile: &str) {
+        let r = Served::client()
+            .put(format!("{}/api/v1/me/presence", self.base))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"profile": profile}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    pub async fn ticket(&self, token: &str) -> String {
+        let r = Served::client()
+            .post(format!("{}/api/v1/events/ticket", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["ticket"].as_str().unwrap().to_owned()
+    }
+
+    /// Opens an event stream (with an optional `Last-Event-ID` header).
+    pub async fn events(&self, token: &str, last_id: Option<&str>) -> Sse {
+        let ticket = self.ticket(token).await;
+        let mut req = Served::client().get(format!("{}/api/v1/events?ticket={ticket}", self.base));
+        if let Some(id) = last_id {
+            req = req.header("last-event-id", id);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        Sse { response: r, buffer: String::new() }
+    }
+}
+
+/// One SSE event as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub id: String,
+    pub event: String,
+    pub data: Value,
+}
+
+/// A live SSE response, read event by event.
+pub struct Sse {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Sse {
+    /// The next event (comments skipped); panics after 10 s without one.
+    pub async fn next(&mut self) -> Received {
+        tokio::time::timeout(std::time::Duration::from_secs(10), self.next_inner())
+            .await
+            .expect("no event within 10 s")
+    }
+
+    async fn next_inner(&mut self) -> Received {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("event:") {
+                        event = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                if event.is_empty() {
+                    continue; // a keep-alive comment
+                }
+                return Received { id, event, data: serde_json::from_str(&data).unwrap() };
+            }
+            let chunk = self.response.chunk().await.unwrap().expect("stream ended");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
