@@ -1,4 +1,86 @@
 //! UcClient CRM widget: presence badge, profile switcher, click-to-dial, directory, call history and
 //! routing editor, in Leptos (CSR) compiled to WebAssembly.
+//!
+//! # Layout
+//!
+//! - [`mount`]: the one JavaScript entry point; builds the host bridge and the backend client and
+//!   mounts [`app::App`].
+//! - [`app`]: the shared context and the actions that talk to the backend and the host.
+//! - [`state`]: the client store and its pure transitions (snapshot, deltas, calls), tested natively.
+//! - [`live`]: the Server-Sent Events connection with resume and backoff.
+//! - [`api`]: the backend client behind the [`api::Backend`] trait.
+//! - [`host`]: the [`host::Host`] trait, the only door to the host page, and its bridges.
+//! - [`components`]: one file per visible part.
+//! - [`i18n`]: every sentence in English, pt-PT and pt-BR.
 
+pub mod api;
+pub mod app;
+pub mod components;
 pub mod host;
+pub mod i18n;
+pub mod live;
+pub mod state;
+
+use std::rc::Rc;
+
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+
+/// The `config` object of [`mount`].
+#[derive(Debug, Default, Deserialize)]
+struct MountConfig {
+    /// Backend origin, `""` for the page's own.
+    #[serde(default)]
+    api_base: String,
+    /// `standalone`, `salesforce` or `dynamics`.
+    #[serde(default)]
+    host: String,
+    /// `en`, `pt-PT` or `pt-BR`.
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+/// Reads the config object (bounded: it is JSON-stringified and parsed as a small struct).
+fn read_config(config: &JsValue) -> MountConfig {
+    let json = js_sys::JSON::stringify(config)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default();
+    if json.len() > 4096 {
+        return MountConfig::default();
+    }
+    serde_json::from_str(&json).unwrap_or_default()
+}
+
+fn browser_languages() -> Vec<String> {
+    let Some(nav) = web_sys::window().map(|w| w.navigator()) else {
+        return vec![];
+    };
+    let mut out: Vec<String> = nav
+        .languages()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .take(16)
+        .collect();
+    if let Some(l) = nav.language() {
+        out.push(l);
+    }
+    out
+}
+
+/// Mounts the widget into `element`. `config`: `{api_base: "https://…" | "", host: "standalone" |
+/// "salesforce" | "dynamics", locale?: "en" | "pt-PT" | "pt-BR"}`.
+#[wasm_bindgen]
+pub fn mount(element: web_sys::HtmlElement, config: JsValue) {
+    let cfg = read_config(&config);
+    let host = host::select(host::HostKind::parse(&cfg.host));
+    let lang = i18n::pick_language(cfg.locale.as_deref(), host.locale(), &browser_languages());
+    let backend: Rc<dyn api::Backend> = Rc::new(api::HttpBackend::new(&cfg.api_base));
+    let api_base = cfg.api_base.clone();
+    leptos::mount::mount_to(element, move || {
+        let ctx = app::Ctx::new(backend, host, &api_base, lang);
+        ctx.resume();
+        leptos::view! { <app::App ctx=ctx /> }
+    })
+    .forget();
+}

@@ -6,6 +6,9 @@
 //! [`Host::on_unavailable`] instead), and must buffer events that arrive before a handler is
 //! registered so that the first click-to-dial is never lost.
 
+pub mod dynamics;
+mod interop;
+pub mod salesforce;
 pub mod standalone;
 
 use std::rc::Rc;
@@ -108,13 +111,12 @@ pub trait Host {
     fn locale(&self) -> Option<Language>;
 }
 
-/// Builds the bridge for `kind`. Salesforce and Dynamics fall back to the standalone bridge until
-/// their own bridges are wired in here.
+/// Builds the bridge for `kind`: Open CTI for Salesforce, CIF for Dynamics 365, the plain page otherwise.
 pub fn select(kind: HostKind) -> Rc<dyn Host> {
     match kind {
         HostKind::Standalone => Rc::new(standalone::StandaloneHost::new(HostKind::Standalone)),
-        HostKind::Salesforce => Rc::new(standalone::StandaloneHost::new(HostKind::Salesforce)),
-        HostKind::Dynamics => Rc::new(standalone::StandaloneHost::new(HostKind::Dynamics)),
+        HostKind::Salesforce => Rc::new(salesforce::SalesforceHost::new()),
+        HostKind::Dynamics => Rc::new(dynamics::DynamicsHost::new()),
     }
 }
 

@@ -1,0 +1,294 @@
+//! The backend client: one method per endpoint of `API.md`, with core's wire types. Components see
+//! the [`Backend`] trait, so browser tests can put a fake behind it; [`HttpBackend`] is the real one.
+//! The bearer token lives here and is never put in a URL.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use ucclient_core::ProfileId;
+use ucclient_core::api::{
+    API_PREFIX, Call, DirectoryEntry, ErrorBody, ErrorCode, EventTicket, LoginRequest,
+    LoginResponse, Me, PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
+};
+
+/// Most rows of call history asked for.
+pub const HISTORY_LIMIT: u32 = 50;
+/// Longest directory search sent, in characters.
+pub const MAX_QUERY_CHARS: usize = 64;
+
+/// An API call that did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status; 0 when the server could not be reached.
+    pub status: u16,
+    /// The stable code of the error body, if there was one.
+    pub code: Option<ErrorCode>,
+    /// The API's sentence for a person (English), shown as detail.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error for a request that never got an answer.
+    pub fn network(detail: impl Into<String>) -> ApiError {
+        ApiError {
+            status: 0,
+            code: None,
+            message: detail.into(),
+        }
+    }
+
+    /// Whether the token is no longer valid.
+    pub fn is_unauthenticated(&self) -> bool {
+        self.code == Some(ErrorCode::Unauthenticated)
+    }
+}
+
+/// The result of an API call.
+pub type ApiResult<T> = Result<T, ApiError>;
+/// A pending API call (the widget is single-threaded, so not `Send`).
+pub type ApiFuture<T> = Pin<Box<dyn Future<Output = ApiResult<T>>>>;
+
+/// The backend as the widget uses it.
+pub trait Backend {
+    /// Sets or forgets the bearer token used by every call but `login`.
+    fn set_token(&self, token: Option<String>);
+    /// `POST /login`.
+    fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse>;
+    /// `POST /logout`.
+    fn logout(&self) -> ApiFuture<()>;
+    /// `GET /me`.
+    fn me(&self) -> ApiFuture<Me>;
+    /// `GET /profiles`.
+    fn profiles(&self) -> ApiFuture<Vec<Profile>>;
+    /// `PUT /me/presence`.
+    fn set_presence(&self, profile: ProfileId) -> ApiFuture<Presence>;
+    /// `PUT /me/profiles/<id>/settings`.
+    fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile>;
+    /// `DELETE /me/profiles/<id>/settings`.
+    fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile>;
+    /// `GET /directory?q=`.
+    fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>>;
+    /// `POST /calls`.
+    fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call>;
+    /// `POST /calls/<id>/hangup`.
+    fn hangup(&self, call_id: String) -> ApiFuture<Call>;
+    /// `GET /calls?limit=`.
+    fn calls(&self) -> ApiFuture<Vec<Call>>;
+    /// `POST /events/ticket`.
+    fn ticket(&self) -> ApiFuture<EventTicket>;
+    /// The URL of the event stream for a ticket, resuming after `last_event_id`.
+    fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String;
+}
+
+/// The real backend over `fetch`.
+pub struct HttpBackend {
+    /// `https://host` or `""` for the page's own origin; no trailing slash.
+    base: String,
+    /// The bearer token, once signed in.
+    token: RefCell<Option<String>>,
+}
+
+impl HttpBackend {
+    /// A client for the backend at `api_base` (`""` = same origin).
+    pub fn new(api_base: &str) -> HttpBackend {
+        HttpBackend {
+            base: api_base.trim().trim_end_matches('/').to_owned(),
+            token: RefCell::new(None),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}{}", self.base, API_PREFIX, path)
+    }
+
+    fn authed(&self, b: RequestBuilder) -> RequestBuilder {
+        match self.token.borrow().as_deref() {
+            Some(t) => b.header("Authorization", &format!("Bearer {t}")),
+            None => b,
+        }
+    }
+
+    fn get<T: DeserializeOwned + 'static>(&self, path: &str) -> ApiFuture<T> {
+        let req = self.authed(Request::get(&self.url(path))).build();
+        Box::pin(async move { decode(send(req).await?).await })
+    }
+
+    fn with_body<B: Serialize, T: DeserializeOwned + 'static>(
+        &self,
+        b: RequestBuilder,
+        body: &B,
+    ) -> ApiFuture<T> {
+        let req = self.authed(b).json(body);
+        Box::pin(async move { decode(send(req).await?).await })
+    }
+
+    fn empty<T: DeserializeOwned + 'static>(&self, b: RequestBuilder) -> ApiFuture<T> {
+        let req = self.authed(b).build();
+        Box::pin(async move { decode(send(req).await?).await })
+    }
+}
+
+/// Sends a request; a 4xx/5xx becomes an [`ApiError`] with the body's code and sentence.
+async fn send(req: Result<Request, gloo_net::Error>) -> ApiResult<Response> {
+    let req = req.map_err(|e| ApiError::network(e.to_string()))?;
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| ApiError::network(e.to_string()))?;
+    if resp.ok() {
+        return Ok(resp);
+    }
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    Err(error_from_body(status, &text))
+}
+
+/// Reads an error body; anything unexpected keeps only the status.
+pub fn error_from_body(status: u16, text: &str) -> ApiError {
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(b) => ApiError {
+            status,
+            code: Some(b.error),
+            message: b.message.chars().take(300).collect(),
+        },
+        Err(_) => ApiError {
+            status,
+            code: None,
+            message: format!("HTTP {status}"),
+        },
+    }
+}
+
+async fn decode<T: DeserializeOwned>(resp: Response) -> ApiResult<T> {
+    let text = resp
+        .text()
+        .await
+        .map_err(|e| ApiError::network(e.to_string()))?;
+    let text = if text.is_empty() { "null" } else { &text };
+    serde_json::from_str(text).map_err(|e| ApiError {
+        status: resp.status(),
+        code: None,
+        message: e.to_string(),
+    })
+}
+
+impl Backend for HttpBackend {
+    fn set_token(&self, token: Option<String>) {
+        *self.token.borrow_mut() = token;
+    }
+
+    fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse> {
+        let r = Request::post(&self.url("/login")).json(&req);
+        Box::pin(async move { decode(send(r).await?).await })
+    }
+
+    fn logout(&self) -> ApiFuture<()> {
+        self.empty(Request::post(&self.url("/logout")))
+    }
+
+    fn me(&self) -> ApiFuture<Me> {
+        self.get("/me")
+    }
+
+    fn profiles(&self) -> ApiFuture<Vec<Profile>> {
+        self.get("/profiles")
+    }
+
+    fn set_presence(&self, profile: ProfileId) -> ApiFuture<Presence> {
+        let body = SetPresenceRequest {
+            profile: profile.as_str().to_owned(),
+        };
+        self.with_body(Request::put(&self.url("/me/presence")), &body)
+    }
+
+    fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile> {
+        let path = format!("/me/profiles/{}/settings", profile.as_str());
+        self.with_body(Request::put(&self.url(&path)), &settings)
+    }
+
+    fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile> {
+        let path = format!("/me/profiles/{}/settings", profile.as_str());
+        self.empty(Request::delete(&self.url(&path)))
+    }
+
+    fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>> {
+        let q: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
+        let q = String::from(js_sys::encode_uri_component(&q));
+        self.get(&format!("/directory?q={q}"))
+    }
+
+    fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call> {
+        self.with_body(Request::post(&self.url("/calls")), &req)
+    }
+
+    fn hangup(&self, call_id: String) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.empty(Request::post(&self.url(&format!("/calls/{id}/hangup"))))
+    }
+
+    fn calls(&self) -> ApiFuture<Vec<Call>> {
+        self.get(&format!("/calls?limit={HISTORY_LIMIT}"))
+    }
+
+    fn ticket(&self) -> ApiFuture<EventTicket> {
+        self.empty(Request::post(&self.url("/events/ticket")))
+    }
+
+    fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
+        events_url(&self.url("/events"), ticket, last_event_id)
+    }
+}
+
+/// `…/events?ticket=T[&last_event_id=N]` (the ticket is one-use and short-lived, never a credential
+/// that outlives the connection).
+pub fn events_url(base: &str, ticket: &str, last_event_id: Option<u64>) -> String {
+    let ticket: String = ticket
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
+        .take(256)
+        .collect();
+    match last_event_id {
+        Some(id) => format!("{base}?ticket={ticket}&last_event_id={id}"),
+        None => format!("{base}?ticket={ticket}"),
+    }
+}
+
+/// The sessionStorage key of the token for a backend: two backends never share a token.
+pub fn token_key(api_base: &str) -> String {
+    format!("ucclient.token:{}", api_base.trim().trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_bodies_keep_code_and_sentence() {
+        let e = error_from_body(
+            403,
+            r#"{"error":"client_not_licensed","message":"UcClient CRM is not enabled"}"#,
+        );
+        assert_eq!(e.code, Some(ErrorCode::ClientNotLicensed));
+        assert_eq!(e.message, "UcClient CRM is not enabled");
+        let e = error_from_body(502, "<html>bad gateway</html>");
+        assert_eq!((e.status, e.code), (502, None));
+        assert!(error_from_body(401, r#"{"error":"unauthenticated","message":""}"#).is_unauthenticated());
+    }
+
+    #[test]
+    fn event_urls_carry_ticket_and_resume_point() {
+        assert_eq!(
+            events_url("/api/v1/events", "abc", Some(42)),
+            "/api/v1/events?ticket=abc&last_event_id=42"
+        );
+        assert_eq!(
+            events_url("/api/v1/events", "a&b=c", None),
+            "/api/v1/events?ticket=abbc"
+        );
+        assert_eq!(token_key("https://x.example/"), "ucclient.token:https://x.example");
+    }
+}

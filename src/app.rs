@@ -1,0 +1,529 @@
+//! The widget's root: the shared context every component reads ([`Ctx`]), the actions that talk to
+//! the backend and the host, and the [`App`] layout that picks what to show for the session's state.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use ucclient_core::Language;
+use ucclient_core::api::{CallContext, CallDirection, CallState, LoginRequest, PlaceCallRequest};
+use ucclient_core::licence::has_crm_client;
+use ucclient_core::settings::ProfileSettings;
+use ucclient_core::ProfileId;
+
+use crate::api::{ApiError, Backend, token_key};
+use crate::components::{
+    badge::Badge, connection::ConnectionState, dialer::Dialer, directory::Directory,
+    history::History, not_enabled::NotEnabled, profile_switcher::ProfileSwitcher,
+    routing::RoutingEditor, sign_in::SignIn,
+};
+use crate::host::{DialRequest, Host, PresenceLabel};
+use crate::i18n::{T, call_state_text, error_text, tr};
+use crate::live::{self, LiveHandle};
+use crate::state::{Applied, ClientState};
+
+/// Where the session is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// Showing the sign-in form, with why if the session ended by itself.
+    SignedOut(Option<T>),
+    /// Signed in, loading `/me` and the rest.
+    Loading,
+    /// Signed in without the `crm_client` permission.
+    NotEnabled,
+    /// Signed in and licensed.
+    Ready,
+}
+
+/// The panel shown under the header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Dialer and call card.
+    Dial,
+    /// Profile switcher.
+    Presence,
+    /// Directory of colleagues.
+    Directory,
+    /// Call history.
+    History,
+    /// Routing editor (active mode).
+    Routing,
+}
+
+/// An error shown to the agent: a sentence in their language and the API's own words as detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The sentence.
+    pub text: T,
+    /// The API's message.
+    pub detail: String,
+}
+
+/// Everything components share. `Copy`: every field is a handle into Leptos's arena.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    /// The client store.
+    pub store: RwSignal<ClientState>,
+    /// The language spoken.
+    pub lang: RwSignal<Language>,
+    /// Where the session is.
+    pub session: RwSignal<Session>,
+    /// The last sentence for the ARIA live region (call state changes).
+    pub announcement: RwSignal<String>,
+    /// The error shown, if any.
+    pub notice: RwSignal<Option<Notice>>,
+    /// Why the host's API is unavailable, if it said so.
+    pub host_problem: RwSignal<Option<String>>,
+    /// The tab shown.
+    pub tab: RwSignal<Tab>,
+    /// The dialer's number field (redial and directory fill it).
+    pub dial_input: RwSignal<String>,
+    /// Whether a request the agent started is in flight (disables its button).
+    pub busy: RwSignal<bool>,
+    /// The backend client.
+    backend: StoredValue<Rc<dyn Backend>, LocalStorage>,
+    /// The host bridge.
+    host: StoredValue<Rc<dyn Host>, LocalStorage>,
+    /// The live connection, while signed in.
+    live: StoredValue<Option<LiveHandle>, LocalStorage>,
+    /// The backend URL the token belongs to.
+    api_base: StoredValue<String>,
+}
+
+impl Ctx {
+    /// A context for a backend and a host; call inside a Leptos owner.
+    pub fn new(
+        backend: Rc<dyn Backend>,
+        host: Rc<dyn Host>,
+        api_base: &str,
+        lang: Language,
+    ) -> Ctx {
+        Ctx {
+            store: RwSignal::new(ClientState::default()),
+            lang: RwSignal::new(lang),
+            session: RwSignal::new(Session::SignedOut(None)),
+            announcement: RwSignal::new(String::new()),
+            notice: RwSignal::new(None),
+            host_problem: RwSignal::new(None),
+            tab: RwSignal::new(Tab::Presence),
+            dial_input: RwSignal::new(String::new()),
+            busy: RwSignal::new(false),
+            backend: StoredValue::new_local(backend),
+            host: StoredValue::new_local(host),
+            live: StoredValue::new_local(None),
+            api_base: StoredValue::new(api_base.to_owned()),
+        }
+    }
+
+    /// The sentence in the current language (reactive).
+    pub fn t(&self, key: T) -> &'static str {
+        tr(self.lang.get(), key)
+    }
+
+    /// The backend client.
+    pub fn backend(&self) -> Rc<dyn Backend> {
+        self.backend.get_value()
+    }
+
+    /// The host bridge.
+    pub fn host(&self) -> Rc<dyn Host> {
+        self.host.get_value()
+    }
+
+    /// Shows an API error; an expired session goes back to sign-in instead.
+    pub fn show_error(&self, e: &ApiError) {
+        if e.is_unauthenticated() {
+            self.session_expired();
+            return;
+        }
+        self.notice.set(Some(Notice {
+            text: error_text(e.code),
+            detail: e.message.clone(),
+        }));
+    }
+
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.session_storage().ok()?
+    }
+
+    fn saved_token(&self) -> Option<String> {
+        let key = token_key(&self.api_base.get_value());
+        Self::storage()?.get_item(&key).ok()?
+    }
+
+    fn save_token(&self, token: Option<&str>) {
+        let key = token_key(&self.api_base.get_value());
+        if let Some(s) = Self::storage() {
+            let _ = match token {
+                Some(t) => s.set_item(&key, t),
+                None => s.remove_item(&key),
+            };
+        }
+    }
+
+    /// Picks up a token saved earlier in this browser session, if any.
+    pub fn resume(&self) {
+        if let Some(token) = self.saved_token() {
+            self.backend().set_token(Some(token));
+            self.start_session();
+        }
+    }
+
+    /// Signs in with email and password.
+    pub fn sign_in(&self, email: String, password: String) {
+        let ctx = *self;
+        ctx.notice.set(None);
+        ctx.busy.set(true);
+        leptos::task::spawn_local(async move {
+            let r = ctx
+                .backend()
+                .login(LoginRequest { email, password })
+                .await;
+            ctx.busy.set(false);
+            match r {
+                Ok(login) => {
+                    ctx.save_token(Some(&login.token));
+                    ctx.backend().set_token(Some(login.token));
+                    ctx.start_session();
+                }
+                Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+
+    /// Loads `/me` and, for a licensed user, everything else, then goes live.
+    fn start_session(&self) {
+        let ctx = *self;
+        ctx.session.set(Session::Loading);
+        leptos::task::spawn_local(async move {
+            let me = match ctx.backend().me().await {
+                Ok(me) => me,
+                Err(e) => {
+                    if e.is_unauthenticated() {
+                        ctx.session_expired();
+                    } else {
+                        ctx.session.set(Session::SignedOut(None));
+                        ctx.show_error(&e);
+                    }
+                    return;
+                }
+            };
+            let licensed = has_crm_client(&me.permissions);
+            ctx.store.update(|s| s.set_me(me));
+            if !licensed {
+                ctx.session.set(Session::NotEnabled);
+                return;
+            }
+            ctx.refresh().await;
+            ctx.session.set(Session::Ready);
+            ctx.go_live();
+        });
+    }
+
+    /// Reloads the profiles, the directory and the history (after sign-in and after a snapshot).
+    async fn refresh(&self) {
+        let b = self.backend();
+        match b.profiles().await {
+            Ok(p) => self.store.update(|s| s.set_profiles(p)),
+            Err(e) => self.show_error(&e),
+        }
+        match b.directory(String::new()).await {
+            Ok(d) => self.store.update(|s| s.set_directory(d)),
+            Err(e) => self.show_error(&e),
+        }
+        match b.calls().await {
+            Ok(c) => self.store.update(|s| s.set_history(c)),
+            Err(e) => self.show_error(&e),
+        }
+    }
+
+    fn go_live(&self) {
+        let ctx = *self;
+        let host = ctx.host();
+        host.on_click_to_dial(Rc::new(move |req: DialRequest| ctx.dial_from_host(req)));
+        host.on_unavailable(Rc::new(move |why: String| ctx.host_problem.set(Some(why))));
+        let handle = live::start(ctx, Rc::new(move |name, applied| ctx.on_event(name, applied)));
+        if let Some(old) = ctx.live.get_value() {
+            old.stop();
+        }
+        ctx.live.set_value(Some(handle));
+    }
+
+    fn stop_live(&self) {
+        if let Some(h) = self.live.get_value() {
+            h.stop();
+        }
+        self.live.set_value(None);
+    }
+
+    /// Reacts to an applied live event: announcements and host effects for calls; a resync of the
+    /// REST-only data after a snapshot.
+    fn on_event(&self, name: &str, applied: Applied) {
+        let lang = self.lang.get_untracked();
+        let host = self.host();
+        for call in applied.calls_changed {
+            let who = match call.direction {
+                CallDirection::Outbound => &call.to,
+                CallDirection::Inbound => &call.from,
+            };
+            self.announcement
+                .set(format!("{}: {}", tr(lang, call_state_text(call.state)), who));
+            if call.direction == CallDirection::Inbound && call.state == CallState::Ringing {
+                host.set_panel_visible(true);
+                host.screen_pop(&call);
+            }
+            if call.state.is_final() {
+                host.log_call(&call);
+            }
+        }
+        if name == "snapshot" {
+            let ctx = *self;
+            leptos::task::spawn_local(async move { ctx.refresh().await });
+        }
+    }
+
+    /// Signs out: the token stops working on the server and is forgotten here.
+    pub fn sign_out(&self) {
+        let ctx = *self;
+        ctx.stop_live();
+        let backend = ctx.backend();
+        leptos::task::spawn_local(async move {
+            let _ = backend.logout().await;
+            backend.set_token(None);
+        });
+        ctx.save_token(None);
+        ctx.store.update(|s| s.clear());
+        ctx.notice.set(None);
+        ctx.session.set(Session::SignedOut(None));
+    }
+
+    /// The token stopped working: back to sign-in, saying why.
+    pub fn session_expired(&self) {
+        self.stop_live();
+        self.backend().set_token(None);
+        self.save_token(None);
+        self.store.update(|s| s.clear());
+        self.session.set(Session::SignedOut(Some(T::SessionExpired)));
+    }
+
+    /// Switches the agent's profile.
+    pub fn set_presence(&self, profile: ProfileId) {
+        let ctx = *self;
+        ctx.notice.set(None);
+        leptos::task::spawn_local(async move {
+            match ctx.backend().set_presence(profile).await {
+                Ok(p) => ctx.store.update(|s| s.set_my_presence(p)),
+                Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+
+    fn dial_from_host(&self, req: DialRequest) {
+        let context = CallContext {
+            crm: self.host().kind().crm(),
+            record_id: req.record_id,
+            object_type: req.object_type,
+        };
+        self.dial_input.set(req.number.clone());
+        self.tab.set(Tab::Dial);
+        self.dial(req.number, Some(context));
+    }
+
+    /// Places a call; the server normalises the number and may refuse it.
+    pub fn dial(&self, number: String, context: Option<CallContext>) {
+        let ctx = *self;
+        ctx.notice.set(None);
+        ctx.busy.set(true);
+        ctx.tab.set(Tab::Dial);
+        leptos::task::spawn_local(async move {
+            let r = ctx
+                .backend()
+                .place_call(PlaceCallRequest {
+                    to: number,
+                    context,
+                })
+                .await;
+            ctx.busy.set(false);
+            match r {
+                Ok(call) => {
+                    let lang = ctx.lang.get_untracked();
+                    ctx.announcement
+                        .set(format!("{}: {}", tr(lang, call_state_text(call.state)), call.to));
+                    ctx.store.update(|s| {
+                        s.upsert_call(call);
+                    });
+                }
+                Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+
+    /// Hangs up a call.
+    pub fn hangup(&self, call_id: String) {
+        let ctx = *self;
+        leptos::task::spawn_local(async move {
+            match ctx.backend().hangup(call_id).await {
+                Ok(call) => {
+                    let lang = ctx.lang.get_untracked();
+                    ctx.announcement
+                        .set(tr(lang, call_state_text(call.state)).to_owned());
+                    ctx.store.update(|s| {
+                        s.upsert_call(call);
+                    });
+                }
+                Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+
+    /// Searches the directory.
+    pub fn search(&self, query: String) {
+        let ctx = *self;
+        leptos::task::spawn_local(async move {
+            match ctx.backend().directory(query).await {
+                Ok(d) => ctx.store.update(|s| s.set_directory(d)),
+                Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+
+    /// Saves a profile's settings; `None` resets them to the defaults.
+    pub fn save_settings(&self, profile: ProfileId, settings: Option<ProfileSettings>) {
+        let ctx = *self;
+        ctx.notice.set(None);
+        ctx.busy.set(true);
+        leptos::task::spawn_local(async move {
+            let b = ctx.backend();
+            let r = match settings {
+                Some(s) => b.save_settings(profile, s).await,
+                None => b.reset_settings(profile).await,
+            };
+            ctx.busy.set(false);
+            match r {
+                Ok(p) => {
+                    ctx.store.update(|s| s.upsert_profile(p));
+                    ctx.announcement.set(tr(ctx.lang.get_untracked(), T::Saved).into());
+                }
+                Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+}
+
+/// The widget: header (badge, connection, sign-out), the error notice, and the session's view.
+#[component]
+pub fn App(ctx: Ctx) -> impl IntoView {
+    provide_context(ctx);
+    // The host's chrome shows the agent's presence (Salesforce utility bar label).
+    Effect::new(move |_| {
+        let lang = ctx.lang.get();
+        let label = ctx.store.with(|s| {
+            s.my_presence().map(|p| PresenceLabel {
+                label: if p.on_call {
+                    format!("{} · {}", p.profile.name(lang), tr(lang, T::OnACall))
+                } else {
+                    p.profile.name(lang).to_owned()
+                },
+                colour: p.colour,
+                on_call: p.on_call,
+            })
+        });
+        if let Some(l) = label {
+            ctx.host().set_presence_label(&l);
+        }
+    });
+    let notice = move || {
+        ctx.notice.get().map(|n| {
+            view! {
+                <div class="uc-notice" role="alert">
+                    <p>
+                        <strong>{ctx.t(n.text)}</strong>
+                        <span class="uc-detail">{n.detail}</span>
+                    </p>
+                    <button class="uc-link" on:click=move |_| ctx.notice.set(None)>
+                        {move || ctx.t(T::Dismiss)}
+                    </button>
+                </div>
+            }
+        })
+    };
+    let host_problem = move || {
+        ctx.host_problem.get().map(|why| {
+            view! {
+                <div class="uc-notice" role="alert">
+                    <p>
+                        <strong>{ctx.t(T::HostUnavailable)}</strong>
+                        <span class="uc-detail">{why}</span>
+                    </p>
+                </div>
+            }
+        })
+    };
+    let body = move || match ctx.session.get() {
+        Session::SignedOut(why) => view! { <SignIn reason=why /> }.into_any(),
+        Session::Loading => {
+            view! { <p class="uc-loading" role="status">{move || ctx.t(T::Loading)}</p> }.into_any()
+        }
+        Session::NotEnabled => view! { <NotEnabled /> }.into_any(),
+        Session::Ready => view! { <Ready /> }.into_any(),
+    };
+    view! {
+        <div class="uc-widget" lang=move || ctx.lang.get().tag()>
+            <div class="uc-sr" aria-live="polite" role="status" data-test="announcer">
+                {move || ctx.announcement.get()}
+            </div>
+            {host_problem}
+            {notice}
+            {body}
+        </div>
+    }
+}
+
+/// The licensed agent's panel: header, call card, tabs.
+#[component]
+fn Ready() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let active = move || {
+        ctx.store
+            .with(|s| s.me.as_ref().map(|m| m.mode) == Some(ucclient_core::pbx::Mode::Active))
+    };
+    let tab_button = move |tab: Tab, key: T| {
+        view! {
+            <button
+                role="tab"
+                class="uc-tab"
+                id=format!("uc-tab-{tab:?}").to_lowercase()
+                aria-selected=move || (ctx.tab.get() == tab).to_string()
+                on:click=move |_| ctx.tab.set(tab)
+            >
+                {move || ctx.t(key)}
+            </button>
+        }
+    };
+    let panel = move || match ctx.tab.get() {
+        Tab::Dial => view! { <Dialer /> }.into_any(),
+        Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
+        Tab::Directory => view! { <Directory /> }.into_any(),
+        Tab::History => view! { <History /> }.into_any(),
+        Tab::Routing => view! { <RoutingEditor /> }.into_any(),
+    };
+    view! {
+        <header class="uc-header">
+            <Badge />
+            <ConnectionState />
+            <button class="uc-link uc-signout" on:click=move |_| ctx.sign_out()>
+                {move || ctx.t(T::SignOut)}
+            </button>
+        </header>
+        <crate::components::dialer::CallCards />
+        <nav class="uc-tabs" role="tablist">
+            {tab_button(Tab::Presence, T::TabPresence)}
+            {tab_button(Tab::Dial, T::TabDial)}
+            {tab_button(Tab::Directory, T::TabDirectory)}
+            {tab_button(Tab::History, T::TabHistory)}
+            {move || active().then(|| tab_button(Tab::Routing, T::TabRouting))}
+        </nav>
+        <section class="uc-panel" role="tabpanel">
+            {panel}
+        </section>
+    }
+}

@@ -1,0 +1,83 @@
+//! The agent's own presence badge: colour, shape and label (never colour alone), the busy overlay
+//! during calls, and a small indicator while the PBX has not applied the profile yet.
+
+use leptos::prelude::*;
+use ucclient_core::api::{PbxSync, Presence};
+use ucclient_core::profile::Colour;
+
+use crate::app::Ctx;
+use crate::i18n::T;
+
+/// The CSS class of a colour; the stylesheet gives each a different shape too.
+pub fn colour_class(c: Colour) -> &'static str {
+    match c {
+        Colour::Available => "uc-dot uc-available",
+        Colour::Away => "uc-dot uc-away",
+        Colour::Busy => "uc-dot uc-busy",
+    }
+}
+
+/// A presence as a dot plus the profile's name (with "on a call" during calls).
+#[component]
+pub fn PresenceLabel(
+    /// The presence shown.
+    presence: Signal<Option<Presence>>,
+) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let label = move || {
+        presence.get().map(|p| {
+            let name = p.profile.name(ctx.lang.get());
+            if p.on_call {
+                format!("{name} · {}", ctx.t(T::OnACall))
+            } else {
+                name.to_owned()
+            }
+        })
+    };
+    view! {
+        <span
+            class=move || presence.get().map(|p| colour_class(p.colour)).unwrap_or("uc-dot")
+            aria-hidden="true"
+        ></span>
+        <span class="uc-presence-label">{label}</span>
+    }
+}
+
+/// The badge in the header.
+#[component]
+pub fn Badge() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let mine = Signal::derive(move || ctx.store.with(|s| s.my_presence().cloned()));
+    let sync = move || {
+        let p = mine.get()?;
+        let (class, text) = match p.pbx_sync {
+            PbxSync::Pending => ("uc-sync uc-sync-pending", T::PbxPending),
+            PbxSync::Failed => ("uc-sync uc-sync-failed", T::PbxFailed),
+            _ => return None,
+        };
+        let reason = match p.pbx_error {
+            Some(e) => format!("{} {e}", ctx.t(text)),
+            None => ctx.t(text).to_owned(),
+        };
+        let (title, aria) = (reason.clone(), reason.clone());
+        Some(view! {
+            <span class=class tabindex="0" title=title aria-label=aria>
+                <span class="uc-tip" role="tooltip">{reason}</span>
+            </span>
+        })
+    };
+    view! {
+        <div
+            class="uc-badge"
+            data-test="badge"
+            aria-label=move || ctx.t(T::YourPresence)
+            role="group"
+            data-colour=move || {
+                mine.get().map(|p| format!("{:?}", p.colour).to_lowercase()).unwrap_or_default()
+            }
+        >
+            <PresenceLabel presence=mine />
+            {sync}
+        </div>
+    }
+}

@@ -1,0 +1,76 @@
+//! The directory: search colleagues, see their live presence, call them by extension.
+
+use leptos::prelude::*;
+
+use crate::app::Ctx;
+use crate::components::badge::PresenceLabel;
+use crate::i18n::T;
+
+/// The colleague list with its search field.
+#[component]
+pub fn Directory() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let query = RwSignal::new(String::new());
+    let rows = move || {
+        let me = ctx.store.with(|s| s.my_id().map(str::to_owned));
+        let users = ctx.store.with(|s| s.colleagues.clone());
+        if users.is_empty() {
+            return view! { <p class="uc-empty">{move || ctx.t(T::NoColleagues)}</p> }.into_any();
+        }
+        users
+            .into_iter()
+            .map(|u| {
+                let uid = u.id.clone();
+                let presence = Signal::derive(move || ctx.store.with(|s| s.presence.get(&uid).cloned()));
+                let is_me = me.as_deref() == Some(u.id.as_str());
+                let ext = u.extension.clone();
+                let name = u.name.clone();
+                view! {
+                    <li class="uc-colleague" data-user=u.id.clone()>
+                        <div class="uc-colleague-text">
+                            <span class="uc-name">
+                                {u.name.clone()}
+                                {is_me.then(|| view! { <span class="uc-detail">" (" {move || ctx.t(T::You)} ")"</span> })}
+                            </span>
+                            <span class="uc-presence">
+                                <PresenceLabel presence=presence />
+                            </span>
+                        </div>
+                        {(!is_me).then(|| view! {
+                            <button
+                                class="uc-button"
+                                data-test="call-colleague"
+                                aria-label=move || format!("{} {} ({})", ctx.t(T::CallColleague), name, ext)
+                                on:click={
+                                    let ext = u.extension.clone();
+                                    move |_| ctx.dial(ext.clone(), None)
+                                }
+                            >
+                                {u.extension.clone()}
+                            </button>
+                        })}
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <div class="uc-directory" data-test="directory">
+            <input
+                type="search"
+                class="uc-search"
+                maxlength="64"
+                aria-label=move || ctx.t(T::Search)
+                placeholder=move || ctx.t(T::Search)
+                prop:value=query
+                on:input=move |ev| {
+                    let q = event_target_value(&ev);
+                    query.set(q.clone());
+                    ctx.search(q);
+                }
+            />
+            <ul class="uc-list" role="list">{rows}</ul>
+        </div>
+    }
+}

@@ -1,0 +1,60 @@
+//! The call history: recent calls with direction, number, duration, and redial.
+
+use leptos::prelude::*;
+use ucclient_core::api::CallDirection;
+
+use crate::app::Ctx;
+use crate::i18n::{T, call_state_text, direction_text, tr};
+use crate::state::{format_duration, talk_seconds};
+
+/// The list of finished calls, newest first.
+#[component]
+pub fn History() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let rows = move || {
+        let lang = ctx.lang.get();
+        let calls = ctx.store.with(|s| s.history.clone());
+        if calls.is_empty() {
+            return view! { <p class="uc-empty">{tr(lang, T::NoCalls)}</p> }.into_any();
+        }
+        calls
+            .into_iter()
+            .map(|c| {
+                let number = match c.direction {
+                    CallDirection::Outbound => c.to.clone(),
+                    CallDirection::Inbound => c.from.clone(),
+                };
+                let arrow = match c.direction {
+                    CallDirection::Outbound => "↗",
+                    CallDirection::Inbound => "↙",
+                };
+                let duration = match talk_seconds(&c) {
+                    Some(s) => format_duration(s),
+                    None => tr(lang, T::NotAnswered).to_owned(),
+                };
+                let redial = number.clone();
+                view! {
+                    <li class="uc-call" data-test="history-row">
+                        <span class="uc-dir" aria-hidden="true">{arrow}</span>
+                        <div class="uc-call-text">
+                            <span class="uc-name">{number.clone()}</span>
+                            <span class="uc-detail">
+                                {tr(lang, direction_text(c.direction))} " · "
+                                {tr(lang, call_state_text(c.state))} " · " {duration}
+                            </span>
+                        </div>
+                        <button
+                            class="uc-button"
+                            aria-label=format!("{} {number}", tr(lang, T::Redial))
+                            on:click=move |_| ctx.dial(redial.clone(), None)
+                        >
+                            "↻"
+                        </button>
+                    </li>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! { <ul class="uc-list uc-history" data-test="history" role="list">{rows}</ul> }
+}

@@ -1,0 +1,27 @@
+//! What an unlicensed user sees: why the widget does nothing for them and whom to ask — never a
+//! blank panel.
+
+use leptos::prelude::*;
+
+use crate::app::Ctx;
+use crate::i18n::T;
+
+/// The "not enabled" panel.
+#[component]
+pub fn NotEnabled() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let who = move || {
+        ctx.store
+            .with(|s| s.me.as_ref().map(|m| format!("{} ({})", m.user.name, m.user.email)))
+    };
+    view! {
+        <section class="uc-not-enabled" data-test="not-enabled">
+            <h2>{move || ctx.t(T::NotEnabledTitle)}</h2>
+            <p>{move || ctx.t(T::NotEnabledBody)}</p>
+            <p class="uc-detail">{who}</p>
+            <button class="uc-button" on:click=move |_| ctx.sign_out()>
+                {move || ctx.t(T::SignOut)}
+            </button>
+        </section>
+    }
+}

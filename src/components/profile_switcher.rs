@@ -1,0 +1,166 @@
+//! The profile switcher: the eleven profiles grouped Available / Unavailable, the current one marked,
+//! and in active mode what each does to the agent's phone (DND, forwarding, which devices ring).
+
+use leptos::prelude::*;
+use ucclient_core::api::{Device, Profile};
+use ucclient_core::pbx::Mode;
+use ucclient_core::settings::Routing;
+use ucclient_core::{Language, ProfileId, Status};
+
+use crate::app::Ctx;
+use crate::components::badge::colour_class;
+use crate::i18n::{T, tr};
+
+/// One line saying what a profile does in active mode.
+pub fn effect_summary(lang: Language, profile: &Profile, devices: &[Device]) -> String {
+    let s = &profile.settings;
+    let mut parts: Vec<String> = Vec::new();
+    if s.dnd {
+        parts.push(tr(lang, T::DndOn).to_owned());
+    }
+    if s.forwarding.enabled {
+        let to = s.forwarding.to.as_deref().unwrap_or("?");
+        parts.push(format!("{} {to}", tr(lang, T::ForwardsTo)));
+    }
+    match &s.routing {
+        Routing::All => parts.push(tr(lang, T::RingsAll).to_owned()),
+        Routing::Selected { steps } => {
+            let label = |id: &String| {
+                devices
+                    .iter()
+                    .find(|d| &d.id == id)
+                    .map(|d| d.label.clone())
+                    .unwrap_or_else(|| id.clone())
+            };
+            let steps: Vec<String> = steps
+                .iter()
+                .map(|st| {
+                    let names: Vec<String> = st.devices.iter().map(label).collect();
+                    if st.after_seconds == 0 {
+                        names.join(" + ")
+                    } else {
+                        format!(
+                            "{} {} {}{}",
+                            names.join(" + "),
+                            tr(lang, T::After),
+                            st.after_seconds,
+                            tr(lang, T::Seconds)
+                        )
+                    }
+                })
+                .collect();
+            parts.push(format!("{}: {}", tr(lang, T::Rings), steps.join(", ")));
+        }
+    }
+    parts.join(" · ")
+}
+
+/// The switcher.
+#[component]
+pub fn ProfileSwitcher() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let group = move |status: Status, key: T| {
+        let items = move || {
+            let lang = ctx.lang.get();
+            ctx.store.with(|s| {
+                let current = s.my_presence().map(|p| p.profile);
+                let active = s.me.as_ref().map(|m| m.mode) == Some(Mode::Active);
+                let devices = s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default();
+                ProfileId::ALL
+                    .into_iter()
+                    .filter(|p| p.status() == status)
+                    .map(|id| {
+                        let is_current = current == Some(id);
+                        let profile = s.profiles.iter().find(|p| p.id == id);
+                        let colour = colour_class(
+                            profile.map(|p| p.colour).unwrap_or(match status {
+                                Status::Available => ucclient_core::Colour::Available,
+                                Status::Unavailable => ucclient_core::Colour::Away,
+                            }),
+                        );
+                        let effect = profile
+                            .filter(|_| active)
+                            .map(|p| effect_summary(lang, p, &devices));
+                        view! {
+                            <li>
+                                <button
+                                    class="uc-profile"
+                                    data-profile=id.as_str()
+                                    aria-pressed=is_current.to_string()
+                                    on:click=move |_| ctx.set_presence(id)
+                                >
+                                    <span class=colour aria-hidden="true"></span>
+                                    <span class="uc-profile-name">{id.name(lang)}</span>
+                                    {is_current.then(|| view! {
+                                        <span class="uc-current">{tr(lang, T::Current)}</span>
+                                    })}
+                                    {effect.map(|e| view! { <span class="uc-effect">{e}</span> })}
+                                </button>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            })
+        };
+        view! {
+            <h3 class="uc-group">{move || ctx.t(key)}</h3>
+            <ul class="uc-profiles" role="list">{items}</ul>
+        }
+    };
+    view! {
+        <div class="uc-switcher" data-test="profiles" role="group" aria-label=move || ctx.t(T::ChangePresence)>
+            {group(Status::Available, T::GroupAvailable)}
+            {group(Status::Unavailable, T::GroupUnavailable)}
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ucclient_core::api::DeviceKind;
+    use ucclient_core::settings::{Forwarding, ProfileSettings, RingStep, default_settings};
+
+    fn profile(settings: ProfileSettings) -> Profile {
+        Profile {
+            id: ProfileId::Lunch,
+            name: "Lunch".into(),
+            status: Status::Unavailable,
+            colour: ucclient_core::Colour::Away,
+            settings,
+            customised: true,
+        }
+    }
+
+    #[test]
+    fn summaries_say_what_the_phone_will_do() {
+        let devices = vec![Device {
+            id: "d1".into(),
+            kind: DeviceKind::Desk,
+            label: "Desk phone".into(),
+            number: "201".into(),
+        }];
+        let p = profile(default_settings(ProfileId::Lunch));
+        assert_eq!(
+            effect_summary(Language::En, &p, &devices),
+            "Do not disturb · All devices ring"
+        );
+        let p = profile(ProfileSettings {
+            dnd: false,
+            forwarding: Forwarding {
+                enabled: true,
+                to: Some("+351912345678".into()),
+            },
+            routing: Routing::Selected {
+                steps: vec![
+                    RingStep { devices: vec!["d1".into()], after_seconds: 0 },
+                    RingStep { devices: vec!["m9".into()], after_seconds: 15 },
+                ],
+            },
+        });
+        assert_eq!(
+            effect_summary(Language::PtPt, &p, &devices),
+            "Reencaminha para +351912345678 · Toca: Desk phone, m9 após 15s"
+        );
+    }
+}

@@ -1,0 +1,302 @@
+//! The routing editor (active mode): per profile, which devices ring in which step and after how
+//! many seconds, forwarding on/off and its number, and reset to defaults; the extension-list effect
+//! explained. The server validates (core's `ProfileSettings::validated`) and answers in its words.
+
+use leptos::prelude::*;
+use ucclient_core::ProfileId;
+use ucclient_core::pbx::Mode;
+use ucclient_core::settings::{
+    Forwarding, MAX_AFTER_SECONDS, MAX_STEPS, ProfileSettings, RingStep, Routing,
+    default_settings,
+};
+
+use crate::app::Ctx;
+use crate::i18n::{T, tr};
+
+/// Turns a step's device on or off.
+pub fn toggle_device(steps: &mut [RingStep], step: usize, device: &str, on: bool) {
+    if let Some(s) = steps.get_mut(step) {
+        s.devices.retain(|d| d != device);
+        if on {
+            s.devices.push(device.to_owned());
+        }
+    }
+}
+
+/// A new step after the last one, starting 15 s later.
+pub fn add_step(steps: &mut Vec<RingStep>) {
+    if steps.len() < MAX_STEPS {
+        let after = steps.last().map(|s| s.after_seconds + 15).unwrap_or(0);
+        steps.push(RingStep {
+            devices: vec![],
+            after_seconds: after.min(MAX_AFTER_SECONDS),
+        });
+    }
+}
+
+/// The editor.
+#[component]
+pub fn RoutingEditor() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let selected = RwSignal::new(
+        ctx.store
+            .with_untracked(|s| s.my_presence().map(|p| p.profile))
+            .unwrap_or_default(),
+    );
+    let draft = RwSignal::new(default_settings(selected.get_untracked()));
+    // Load the chosen profile's settings whenever the choice (or the stored profile) changes.
+    Effect::new(move |_| {
+        let id = selected.get();
+        let s = ctx.store.with(|s| {
+            s.profiles
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.settings.clone())
+        });
+        draft.set(s.unwrap_or_else(|| default_settings(id)));
+    });
+    let devices = move || {
+        ctx.store
+            .with(|s| s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default())
+    };
+    let active = move || ctx.store.with(|s| s.me.as_ref().map(|m| m.mode) == Some(Mode::Active));
+    let lists = move || ctx.store.with(|s| s.me.as_ref().is_some_and(|m| m.extension_lists_enabled));
+    let customised = move || {
+        ctx.store.with(|s| s.profiles.iter().any(|p| p.id == selected.get() && p.customised))
+    };
+    let steps_view = move || {
+        let lang = ctx.lang.get();
+        let Routing::Selected { steps } = draft.get().routing else {
+            return None;
+        };
+        let devs = devices();
+        let rows = steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let boxes = devs
+                    .iter()
+                    .map(|d| {
+                        let did = d.id.clone();
+                        let checked = step.devices.contains(&d.id);
+                        view! {
+                            <label class="uc-check">
+                                <input
+                                    type="checkbox"
+                                    prop:checked=checked
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        draft.update(|s| {
+                                            if let Routing::Selected { steps } = &mut s.routing {
+                                                toggle_device(steps, i, &did, on);
+                                            }
+                                        });
+                                    }
+                                />
+                                {d.label.clone()}
+                            </label>
+                        }
+                    })
+                    .collect_view();
+                let after_id = format!("uc-after-{i}");
+                view! {
+                    <fieldset class="uc-step" data-test="step">
+                        <legend>{format!("{} {}", tr(lang, T::Step), i + 1)}</legend>
+                        {boxes}
+                        <label for=after_id.clone()>{tr(lang, T::StartsAfter)}</label>
+                        <div class="uc-row">
+                            <input
+                                id=after_id
+                                type="number"
+                                min="0"
+                                max=MAX_AFTER_SECONDS.to_string()
+                                prop:value=step.after_seconds.to_string()
+                                on:change=move |ev| {
+                                    let v = event_target_value(&ev).parse::<u32>().unwrap_or(0);
+                                    draft.update(|s| {
+                                        if let Routing::Selected { steps } = &mut s.routing
+                                            && let Some(st) = steps.get_mut(i)
+                                        {
+                                            st.after_seconds = v.min(MAX_AFTER_SECONDS);
+                                        }
+                                    });
+                                }
+                            />
+                            <button
+                                type="button"
+                                class="uc-link"
+                                on:click=move |_| draft.update(|s| {
+                                    if let Routing::Selected { steps } = &mut s.routing && steps.len() > 1 {
+                                        steps.remove(i);
+                                    }
+                                })
+                            >
+                                {tr(lang, T::RemoveStep)}
+                            </button>
+                        </div>
+                    </fieldset>
+                }
+            })
+            .collect_view();
+        Some(view! {
+            {rows}
+            <button
+                type="button"
+                class="uc-button"
+                on:click=move |_| draft.update(|s| {
+                    if let Routing::Selected { steps } = &mut s.routing {
+                        add_step(steps);
+                    }
+                })
+            >
+                {tr(lang, T::AddStep)}
+            </button>
+        })
+    };
+    let set_routing_all = move |all: bool| {
+        draft.update(|s| {
+            s.routing = if all {
+                Routing::All
+            } else {
+                let every: Vec<String> = devices().into_iter().map(|d| d.id).collect();
+                Routing::Selected {
+                    steps: vec![RingStep {
+                        devices: every,
+                        after_seconds: 0,
+                    }],
+                }
+            }
+        })
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut s: ProfileSettings = draft.get_untracked();
+        s.forwarding.to = s
+            .forwarding
+            .to
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty());
+        ctx.save_settings(selected.get_untracked(), Some(s));
+    };
+    let editor = move || {
+        if !active() {
+            return view! { <p class="uc-info">{move || ctx.t(T::PassiveMode)}</p> }.into_any();
+        }
+        view! {
+            <form class="uc-routing" data-test="routing" on:submit=submit>
+                <p class="uc-detail">{move || ctx.t(T::RoutingIntro)}</p>
+                <label for="uc-routing-profile">{move || ctx.t(T::Profile)}</label>
+                <select
+                    id="uc-routing-profile"
+                    on:change=move |ev| {
+                        if let Some(p) = ProfileId::parse(&event_target_value(&ev)) {
+                            selected.set(p);
+                        }
+                    }
+                >
+                    {move || {
+                        let lang = ctx.lang.get();
+                        ProfileId::ALL
+                            .into_iter()
+                            .map(|p| view! {
+                                <option value=p.as_str() selected=move || selected.get() == p>
+                                    {p.name(lang)}
+                                </option>
+                            })
+                            .collect_view()
+                    }}
+                </select>
+                {move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> })}
+                <label class="uc-check">
+                    <input
+                        type="checkbox"
+                        data-test="dnd"
+                        prop:checked=move || draft.get().dnd
+                        on:change=move |ev| draft.update(|s| s.dnd = event_target_checked(&ev))
+                    />
+                    {move || ctx.t(T::DndOn)}
+                </label>
+                <label class="uc-check">
+                    <input
+                        type="checkbox"
+                        data-test="forwarding"
+                        prop:checked=move || draft.get().forwarding.enabled
+                        on:change=move |ev| draft.update(|s| s.forwarding.enabled = event_target_checked(&ev))
+                    />
+                    {move || ctx.t(T::Forwarding)}
+                </label>
+                <label for="uc-forward-to">{move || ctx.t(T::ForwardTo)}</label>
+                <input
+                    id="uc-forward-to"
+                    type="tel"
+                    maxlength="64"
+                    prop:value=move || draft.get().forwarding.to.unwrap_or_default()
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        draft.update(|s| s.forwarding = Forwarding { enabled: s.forwarding.enabled, to: Some(v) });
+                    }
+                />
+                <fieldset class="uc-ring">
+                    <label class="uc-check">
+                        <input
+                            type="radio"
+                            name="uc-ring"
+                            prop:checked=move || matches!(draft.get().routing, Routing::All)
+                            on:change=move |_| set_routing_all(true)
+                        />
+                        {move || ctx.t(T::RingAll)}
+                    </label>
+                    <label class="uc-check">
+                        <input
+                            type="radio"
+                            name="uc-ring"
+                            data-test="ring-selected"
+                            prop:checked=move || matches!(draft.get().routing, Routing::Selected { .. })
+                            on:change=move |_| set_routing_all(false)
+                        />
+                        {move || ctx.t(T::RingSelected)}
+                    </label>
+                </fieldset>
+                {steps_view}
+                {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> })}
+                <div class="uc-row">
+                    <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
+                        {move || ctx.t(T::Save)}
+                    </button>
+                    <button
+                        class="uc-button"
+                        type="button"
+                        on:click=move |_| ctx.save_settings(selected.get_untracked(), None)
+                    >
+                        {move || ctx.t(T::ResetDefaults)}
+                    </button>
+                </div>
+            </form>
+        }
+        .into_any()
+    };
+    view! { <div class="uc-routing-wrap">{editor}</div> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_edited_without_duplicates_and_bounded() {
+        let mut steps = vec![];
+        add_step(&mut steps);
+        toggle_device(&mut steps, 0, "desk", true);
+        toggle_device(&mut steps, 0, "desk", true);
+        assert_eq!(steps[0].devices, ["desk"]);
+        add_step(&mut steps);
+        assert_eq!(steps[1].after_seconds, 15);
+        toggle_device(&mut steps, 0, "desk", false);
+        assert!(steps[0].devices.is_empty());
+        for _ in 0..20 {
+            add_step(&mut steps);
+        }
+        assert_eq!(steps.len(), MAX_STEPS);
+        toggle_device(&mut steps, 99, "x", true);
+    }
+}

@@ -1,0 +1,542 @@
+//! The Dynamics 365 bridge: the widget inside the Channel Integration Framework (CIF v1) panel. This
+//! file is the only code that touches `Microsoft.CIFramework` and the Dataverse global context; it must
+//! never block and never panic when CIF is missing, late or failing (it says so through
+//! [`Host::on_unavailable`], and the widget keeps working for dialling by hand).
+//!
+//! Flow: the panel's loader awaits [`dynamics_prepare`], which loads the CIF library exactly as CRM.md
+//! says (`<org>/webresources/Widget/msdyn_ciLibrary.js` with `data-crmurl` and
+//! `data-cifid="CIFMainLibrary"`, listening for `CIFInitDone` *before* inserting the script) and waits
+//! for it with a timeout, then reads the user's language (LCID) from `getEnvironment`. The widget then
+//! mounts with a [`DynamicsHost`]: `addHandler("onclicktoact")` then `setClickToAct(true)`; clicks that
+//! arrive before the widget is signed in are kept. Inbound calls dock the panel (`setMode(1)`) and
+//! `searchAndOpenRecords` the contact with the caller's number; finished calls are logged with
+//! `createRecord("phonecall", …)`, regarding the contact when exactly one is known. Every CIF answer
+//! is a JSON string.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect};
+use serde_json::{Value, json};
+use ucclient_core::Language;
+use ucclient_core::api::{Call, CallDirection, CallState};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use super::interop::{
+    HandlerSlot, LoggedCalls, call_method, deliver, error_text, global_path, register, to_json,
+    wait_until,
+};
+use super::{DialRequest, Host, HostKind, PresenceLabel};
+
+/// Where the org serves the CIF library, relative to the org's origin.
+pub const CIF_LIBRARY_PATH: &str = "/webresources/Widget/msdyn_ciLibrary.js";
+/// The event CIF fires on `window` once it is ready.
+pub const CIF_INIT_EVENT: &str = "CIFInitDone";
+/// The longest [`dynamics_prepare`] waits for CIF, whatever the loader asks.
+const MAX_PREPARE_WAIT_MS: u32 = 15_000;
+/// How long a CIF promise may take before it counts as failed.
+const CIF_CALL_TIMEOUT_MS: u32 = 8_000;
+/// Most click-to-act payloads kept before the widget is ready.
+const MAX_PENDING_DIALS: usize = 8;
+/// Most problem reports kept before the widget listens.
+const MAX_PENDING_PROBLEMS: usize = 4;
+/// Longest phone number accepted from a payload, in bytes.
+const MAX_NUMBER_LEN: usize = 64;
+/// Longest entity name / id accepted from a payload, in bytes.
+const MAX_FIELD_LEN: usize = 128;
+/// Largest CIF answer read, in bytes of JSON.
+const MAX_ANSWER_JSON: usize = 64 * 1024;
+/// Screen-pop matches remembered for logging (call id → contact id).
+const MAX_REMEMBERED_MATCHES: usize = 64;
+
+/// What [`dynamics_prepare`] found.
+#[derive(Debug, Clone, Default)]
+struct Prepared {
+    /// CIF fired `CIFInitDone`.
+    ready: bool,
+    /// The library could not be loaded at all (script error).
+    load_failed: bool,
+    /// The user's LCID, from CIF's environment or the Dataverse global context.
+    lcid: Option<u32>,
+    /// [`dynamics_prepare`] has finished waiting.
+    waited: bool,
+}
+
+thread_local! {
+    static STATE: RefCell<Prepared> = RefCell::new(Prepared::default());
+}
+
+fn cif() -> Option<Object> {
+    global_path(&["Microsoft", "CIFramework"])
+}
+
+/// Calls a CIF method and waits (bounded) for its promise; CIF answers with JSON text, returned parsed
+/// (`Value::Null` when the text is not JSON).
+async fn cif_call(method: &str, args: &[JsValue]) -> Result<Value, String> {
+    let api = cif().ok_or_else(|| "the CIF library is not loaded".to_owned())?;
+    let promise: Promise = call_method(&api, method, args)?
+        .dyn_into()
+        .map_err(|_| format!("{method} did not return a promise"))?;
+    let answer = wasm_bindgen_futures::JsFuture::from(promise);
+    let timeout = gloo_timers::future::TimeoutFuture::new(CIF_CALL_TIMEOUT_MS);
+    futures::pin_mut!(answer);
+    let value = match futures::future::select(answer, timeout).await {
+        futures::future::Either::Left((Ok(v), _)) => v,
+        futures::future::Either::Left((Err(e), _)) => {
+            return Err(format!("{method} failed: {}", error_text(&e)));
+        }
+        futures::future::Either::Right(_) => return Err(format!("{method} did not answer")),
+    };
+    Ok(match value.as_string() {
+        Some(text) if text.len() <= MAX_ANSWER_JSON => {
+            serde_json::from_str(&text).unwrap_or(Value::Null)
+        }
+        Some(_) => Value::Null,
+        None => to_json(&value, MAX_ANSWER_JSON).unwrap_or(Value::Null),
+    })
+}
+
+/// Inserts the CIF library's script tag (once), listening for `CIFInitDone` first so it cannot be missed.
+fn load_library() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(document) = window.document() else {
+        return;
+    };
+    if document
+        .query_selector("script[data-cifid]")
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        return;
+    }
+    let on_ready = Closure::<dyn Fn()>::new(|| STATE.with(|s| s.borrow_mut().ready = true));
+    let _ =
+        window.add_event_listener_with_callback(CIF_INIT_EVENT, on_ready.as_ref().unchecked_ref());
+    on_ready.forget();
+    let Ok(origin) = window.location().origin() else {
+        return;
+    };
+    let Ok(script) = document.create_element("script") else {
+        return;
+    };
+    let _ = script.set_attribute("src", &format!("{origin}{CIF_LIBRARY_PATH}"));
+    let _ = script.set_attribute("data-crmurl", &origin);
+    let _ = script.set_attribute("data-cifid", "CIFMainLibrary");
+    let on_error = Closure::<dyn Fn()>::new(|| STATE.with(|s| s.borrow_mut().load_failed = true));
+    let _ = script.add_event_listener_with_callback("error", on_error.as_ref().unchecked_ref());
+    on_error.forget();
+    let parent = document
+        .body()
+        .map(|b| b.unchecked_into::<web_sys::Element>())
+        .or_else(|| document.document_element());
+    if let Some(parent) = parent {
+        let _ = parent.append_child(&script);
+    }
+}
+
+/// The user's LCID from Dataverse's global context (`GetGlobalContext().userSettings.languageId`),
+/// for pages that include `ClientGlobalContext.js.aspx`.
+fn global_context_lcid() -> Option<u32> {
+    let window: JsValue = web_sys::window()?.into();
+    let f = Reflect::get(&window, &"GetGlobalContext".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let ctx = f.call0(&JsValue::NULL).ok()?;
+    let settings = Reflect::get(&ctx, &"userSettings".into()).ok()?;
+    let id = Reflect::get(&settings, &"languageId".into())
+        .ok()?
+        .as_f64()?;
+    (id > 0.0 && id < 100_000.0).then_some(id as u32)
+}
+
+/// Loads CIF and waits for it (at most `timeout_ms`, capped), then reads the user's language.
+/// Resolves to `{cif: bool, lcid: number | null}`; never rejects.
+#[wasm_bindgen]
+pub async fn dynamics_prepare(timeout_ms: u32) -> JsValue {
+    load_library();
+    let ready = wait_until(
+        || STATE.with(|s| s.borrow().ready || s.borrow().load_failed),
+        timeout_ms.min(MAX_PREPARE_WAIT_MS),
+        25,
+    )
+    .await
+        && STATE.with(|s| s.borrow().ready);
+    let mut lcid = None;
+    if ready && let Ok(env) = cif_call("getEnvironment", &[]).await {
+        lcid = env
+            .get("userLcid")
+            .and_then(Value::as_u64)
+            .and_then(|l| u32::try_from(l).ok());
+    }
+    let lcid = lcid.or_else(global_context_lcid);
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        s.lcid = lcid;
+        s.waited = true;
+    });
+    let out = Object::new();
+    let _ = Reflect::set(&out, &"cif".into(), &JsValue::from_bool(ready));
+    let _ = Reflect::set(
+        &out,
+        &"lcid".into(),
+        &lcid.map(JsValue::from).unwrap_or(JsValue::NULL),
+    );
+    out.into()
+}
+
+/// Reads a click-to-act payload (`{"value","name","format","entityLogicalName","entityId"?}`), bounded.
+pub fn dial_from_click_to_act(payload: &Value) -> Option<DialRequest> {
+    let field = |key: &str| {
+        payload
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= MAX_FIELD_LEN)
+            .map(str::to_owned)
+    };
+    let number = field("value")?;
+    if number.len() > MAX_NUMBER_LEN {
+        return None;
+    }
+    Some(DialRequest {
+        number,
+        record_id: field("entityId").map(|id| id.trim_matches(['{', '}']).to_owned()),
+        object_type: field("entityLogicalName"),
+        record_name: None,
+    })
+}
+
+/// The OData query that finds contacts by phone number (office or mobile). The number is reduced to
+/// the characters a phone number has, and `+` is percent-encoded so it survives the query string.
+pub fn contact_query(number: &str) -> Option<String> {
+    let clean: String = number
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .take(MAX_NUMBER_LEN)
+        .collect();
+    if clean.trim_start_matches('+').is_empty() {
+        return None;
+    }
+    let n = clean.replace('+', "%2B");
+    Some(format!(
+        "?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '{n}' or mobilephone eq '{n}'"
+    ))
+}
+
+/// The one contact id in a `searchAndOpenRecords` answer (`{"0": {...}, ...}`), if exactly one matched.
+pub fn single_contact(found: &Value) -> Option<String> {
+    let map = found.as_object()?;
+    if map.len() != 1 {
+        return None;
+    }
+    let id = map.values().next()?.get("contactid")?.as_str()?;
+    let id = id.trim_matches(['{', '}']);
+    (!id.is_empty()
+        && id.len() <= MAX_FIELD_LEN
+        && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+    .then(|| id.to_owned())
+}
+
+/// The `createRecord("phonecall", …)` data for a finished call, regarding `contact` when known.
+pub fn phonecall_for(call: &Call, contact: Option<&str>) -> Value {
+    let (number, outgoing, verb) = match call.direction {
+        CallDirection::Outbound => (&call.to, true, "Call to"),
+        CallDirection::Inbound => (&call.from, false, "Call from"),
+    };
+    let outcome = if call.state == CallState::Failed || call.answered_at.is_none() {
+        " (not answered)"
+    } else {
+        ""
+    };
+    let seconds = super::salesforce::talk_seconds(call);
+    let mut record = json!({
+        "subject": format!("{verb} {number}{outcome}"),
+        "phonenumber": number,
+        "directioncode": outgoing,
+        "description": format!("{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM (call {}).", call.id),
+        "actualdurationminutes": (seconds + 59) / 60,
+    });
+    if let Some(id) = contact {
+        record["regardingobjectid_contact@odata.bind"] = Value::String(format!("/contacts({id})"));
+    }
+    record
+}
+
+/// State shared between the host and CIF's callbacks.
+struct Inner {
+    /// The widget's click-to-act handler and the clicks that came before it.
+    dials: Rc<RefCell<HandlerSlot<DialRequest>>>,
+    /// The widget's problem handler and the problems that came before it.
+    problems: Rc<RefCell<HandlerSlot<String>>>,
+    /// CIF is connected (handlers registered).
+    connected: RefCell<bool>,
+    /// Calls already logged.
+    logged: RefCell<LoggedCalls>,
+    /// The contact a screen pop found for a call (call id → contact id).
+    matches: RefCell<HashMap<String, String>>,
+}
+
+/// The widget's host inside a Dynamics 365 CIF panel.
+pub struct DynamicsHost {
+    /// Shared with the callbacks.
+    inner: Rc<Inner>,
+}
+
+impl DynamicsHost {
+    /// Connects to CIF if [`dynamics_prepare`] found it ready; otherwise says CIF is unavailable.
+    pub fn new() -> DynamicsHost {
+        let inner = Rc::new(Inner {
+            dials: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_DIALS))),
+            problems: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS))),
+            connected: RefCell::new(false),
+            logged: RefCell::new(LoggedCalls::default()),
+            matches: RefCell::new(HashMap::new()),
+        });
+        let prepared = STATE.with(|s| s.borrow().clone());
+        if !prepared.ready {
+            let why = if prepared.load_failed {
+                "the library could not be loaded"
+            } else if cif().is_none() {
+                "the library did not load"
+            } else {
+                "it did not initialise"
+            };
+            deliver(
+                &inner.problems,
+                format!(
+                    "Dynamics 365 Channel Integration Framework is unavailable ({why}): click-to-act, screen pop and call logging are off; dial by hand."
+                ),
+            );
+            return DynamicsHost { inner };
+        }
+        let dials = inner.dials.clone();
+        let handler = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |payload: JsValue| {
+            let parsed = payload
+                .as_string()
+                .filter(|t| t.len() <= MAX_ANSWER_JSON)
+                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+                .or_else(|| to_json(&payload, MAX_ANSWER_JSON));
+            if let Some(req) = parsed.as_ref().and_then(dial_from_click_to_act) {
+                deliver(&dials, req);
+            }
+            Promise::resolve(&JsValue::from_str("true")).into()
+        });
+        let handler: JsValue = handler.into_js_value();
+        let state = inner.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let steps: [(&str, Vec<JsValue>); 2] = [
+                ("addHandler", vec!["onclicktoact".into(), handler]),
+                ("setClickToAct", vec![JsValue::TRUE]),
+            ];
+            for (method, args) in steps {
+                if let Err(why) = cif_call(method, &args).await {
+                    deliver(&state.problems, format!("Dynamics 365 CIF: {why}."));
+                    return;
+                }
+            }
+            *state.connected.borrow_mut() = true;
+        });
+        DynamicsHost { inner }
+    }
+
+    fn fire(&self, method: &'static str, args: Vec<JsValue>) {
+        if cif().is_none() || !STATE.with(|s| s.borrow().ready) {
+            return;
+        }
+        let problems = self.inner.problems.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(why) = cif_call(method, &args).await {
+                deliver(&problems, format!("Dynamics 365 CIF: {why}."));
+            }
+        });
+    }
+}
+
+impl Default for DynamicsHost {
+    fn default() -> DynamicsHost {
+        DynamicsHost::new()
+    }
+}
+
+impl Host for DynamicsHost {
+    fn kind(&self) -> HostKind {
+        HostKind::Dynamics
+    }
+
+    fn on_click_to_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
+        register(&self.inner.dials, handler);
+    }
+
+    fn on_unavailable(&self, handler: Rc<dyn Fn(String)>) {
+        register(&self.inner.problems, handler);
+    }
+
+    fn screen_pop(&self, call: &Call) {
+        if !STATE.with(|s| s.borrow().ready) {
+            return;
+        }
+        let Some(query) = contact_query(&call.from) else {
+            return;
+        };
+        let inner = self.inner.clone();
+        let call_id = call.id.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let args = ["contact".into(), query.into(), JsValue::FALSE];
+            match cif_call("searchAndOpenRecords", &args).await {
+                Ok(found) => {
+                    if let Some(id) = single_contact(&found) {
+                        let mut m = inner.matches.borrow_mut();
+                        if m.len() >= MAX_REMEMBERED_MATCHES {
+                            m.clear();
+                        }
+                        m.insert(call_id, id);
+                    }
+                }
+                Err(why) => deliver(&inner.problems, format!("Dynamics 365 CIF: {why}.")),
+            }
+        });
+    }
+
+    fn log_call(&self, call: &Call) {
+        if !STATE.with(|s| s.borrow().ready) || !self.inner.logged.borrow_mut().first_time(&call.id)
+        {
+            return;
+        }
+        let from_context = call.context.as_ref().and_then(|c| {
+            let contact = c
+                .object_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("contact"));
+            c.record_id.clone().filter(|_| contact)
+        });
+        let known = from_context.or_else(|| self.inner.matches.borrow_mut().remove(&call.id));
+        let number = match call.direction {
+            CallDirection::Outbound => call.to.clone(),
+            CallDirection::Inbound => call.from.clone(),
+        };
+        let inner = self.inner.clone();
+        let call = call.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            // Click-to-act carries no record id: find the contact by number, and link only a single match.
+            let contact = match known {
+                Some(id) => Some(id),
+                None => match contact_query(&number) {
+                    Some(q) => cif_call(
+                        "searchAndOpenRecords",
+                        &["contact".into(), q.into(), JsValue::TRUE],
+                    )
+                    .await
+                    .ok()
+                    .and_then(|found| single_contact(&found)),
+                    None => None,
+                },
+            };
+            let data = phonecall_for(&call, contact.as_deref()).to_string();
+            if let Err(why) = cif_call("createRecord", &["phonecall".into(), data.into()]).await {
+                deliver(&inner.problems, format!("Dynamics 365 CIF: {why}."));
+            }
+        });
+    }
+
+    fn set_panel_visible(&self, visible: bool) {
+        self.fire("setMode", vec![JsValue::from(if visible { 1 } else { 0 })]);
+    }
+
+    fn set_presence_label(&self, _label: &PresenceLabel) {
+        // CIF v1 has no place for an agent's presence outside the panel, which shows it already.
+    }
+
+    fn locale(&self) -> Option<Language> {
+        STATE
+            .with(|s| s.borrow().lcid)
+            .and_then(Language::from_lcid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn click_to_act_payloads_become_dial_requests() {
+        let req = dial_from_click_to_act(&json!({
+            "value": "+351 912 345 678", "name": "mobilephone", "format": "phone",
+            "entityLogicalName": "contact"
+        }))
+        .unwrap();
+        assert_eq!(req.number, "+351 912 345 678");
+        assert_eq!(req.object_type.as_deref(), Some("contact"));
+        assert_eq!(req.record_id, None, "CIF gives no record id");
+        let with_id = dial_from_click_to_act(
+            &json!({"value": "1", "entityLogicalName": "contact", "entityId": "{ABC-1}"}),
+        );
+        assert_eq!(with_id.unwrap().record_id.as_deref(), Some("ABC-1"));
+        assert!(dial_from_click_to_act(&json!({"name": "mobilephone"})).is_none());
+        assert!(dial_from_click_to_act(&json!({"value": "9".repeat(65)})).is_none());
+    }
+
+    #[test]
+    fn the_contact_query_filters_by_office_or_mobile_number_and_resists_injection() {
+        assert_eq!(
+            contact_query("+351 210 000 001").unwrap(),
+            "?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '%2B351210000001' or mobilephone eq '%2B351210000001'"
+        );
+        let q = contact_query("1' or fullname ne '").unwrap();
+        assert!(!q.contains("fullname ne"), "{q}");
+        assert!(contact_query("abc").is_none());
+        assert!(contact_query("+").is_none());
+    }
+
+    #[test]
+    fn only_a_single_match_is_linked() {
+        let one = json!({"0": {"contactid": "{11111111-2222-3333-4444-555555555555}", "fullname": "Rita"}});
+        assert_eq!(
+            single_contact(&one).as_deref(),
+            Some("11111111-2222-3333-4444-555555555555")
+        );
+        let two = json!({"0": {"contactid": "a"}, "1": {"contactid": "b"}});
+        assert_eq!(single_contact(&two), None);
+        assert_eq!(single_contact(&json!({})), None);
+        assert_eq!(
+            single_contact(&json!({"0": {"contactid": "x') or ('1"}})),
+            None
+        );
+    }
+
+    #[test]
+    fn a_finished_call_becomes_a_phonecall_regarding_the_contact() {
+        let start = Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap();
+        let call = Call {
+            id: "c9".into(),
+            direction: CallDirection::Outbound,
+            from: "201".into(),
+            to: "+351912345678".into(),
+            state: CallState::Ended,
+            started_at: start,
+            answered_at: Some(start),
+            ended_at: Some(start + chrono::Duration::seconds(61)),
+            context: None,
+        };
+        let pc = phonecall_for(&call, Some("11111111-2222-3333-4444-555555555555"));
+        assert_eq!(pc["subject"], "Call to +351912345678");
+        assert_eq!(pc["phonenumber"], "+351912345678");
+        assert_eq!(pc["directioncode"], true);
+        assert_eq!(pc["actualdurationminutes"], 2);
+        assert_eq!(
+            pc["regardingobjectid_contact@odata.bind"],
+            "/contacts(11111111-2222-3333-4444-555555555555)"
+        );
+        assert!(
+            phonecall_for(&call, None)
+                .get("regardingobjectid_contact@odata.bind")
+                .is_none()
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! What the two CRM bridges share: reaching a host library's objects through `window` without ever
+//! panicking when it is missing, calling its methods with the error turned into a sentence, waiting
+//! for a flag with a timeout, and the bounded "deliver now or keep until a handler exists" slot that
+//! makes sure no click-to-dial and no problem report is lost. It never names a host API itself.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// `window.a.b.c` for `path = ["a", "b", "c"]`, if every step exists and is an object or function.
+pub fn global_path(path: &[&str]) -> Option<Object> {
+    let mut current: JsValue = web_sys::window()?.into();
+    for key in path {
+        let next = Reflect::get(&current, &JsValue::from_str(key)).ok()?;
+        if next.is_undefined() || next.is_null() {
+            return None;
+        }
+        current = next;
+    }
+    current.dyn_into::<Object>().ok()
+}
+
+/// Calls `target[method](...args)`; a missing method or a throw becomes `Err(sentence)`.
+pub fn call_method(target: &Object, method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    let f = Reflect::get(target, &JsValue::from_str(method))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok())
+        .ok_or_else(|| format!("{method} is not available"))?;
+    let array = js_sys::Array::new();
+    for a in args {
+        array.push(a);
+    }
+    f.apply(target, &array)
+        .map_err(|e| format!("{method} failed: {}", error_text(&e)))
+}
+
+/// A JavaScript error or value as short text (bounded, for messages and logs).
+pub fn error_text(value: &JsValue) -> String {
+    let text = value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .or_else(|| {
+            js_sys::JSON::stringify(value)
+                .ok()
+                .and_then(|s| s.as_string())
+        })
+        .unwrap_or_else(|| "unknown error".to_owned());
+    text.chars().take(200).collect()
+}
+
+/// A plain object from `(key, value)` pairs.
+pub fn object(entries: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    for (k, v) in entries {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o
+}
+
+/// A JSON-able Rust value as a JavaScript value (through JSON text, so only plain data crosses).
+pub fn to_js(value: &serde_json::Value) -> JsValue {
+    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+}
+
+/// A JavaScript value as JSON (`None` when it cannot be stringified or is over `max_len` bytes).
+pub fn to_json(value: &JsValue, max_len: usize) -> Option<serde_json::Value> {
+    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+    if text.len() > max_len {
+        return None;
+    }
+    serde_json::from_str(&text).ok()
+}
+
+/// Waits (polling every `step_ms`) until `ready()` or `timeout_ms` has passed; returns `ready()`.
+pub async fn wait_until(ready: impl Fn() -> bool, timeout_ms: u32, step_ms: u32) -> bool {
+    let mut waited = 0;
+    while !ready() {
+        if waited >= timeout_ms {
+            return false;
+        }
+        gloo_timers::future::TimeoutFuture::new(step_ms).await;
+        waited += step_ms;
+    }
+    true
+}
+
+/// One handler, and what arrived before it was registered (at most `capacity`, oldest kept: the
+/// first click-to-dial is the one a user remembers making).
+pub struct HandlerSlot<T> {
+    /// The handler, once registered.
+    handler: Option<Rc<dyn Fn(T)>>,
+    /// Items that arrived before it.
+    pending: VecDeque<T>,
+    /// Most items kept while there is no handler.
+    capacity: usize,
+}
+
+impl<T> HandlerSlot<T> {
+    /// An empty slot keeping at most `capacity` early items.
+    pub fn new(capacity: usize) -> HandlerSlot<T> {
+        HandlerSlot {
+            handler: None,
+            pending: VecDeque::new(),
+            capacity,
+        }
+    }
+}
+
+/// Hands `item` to the slot's handler, or keeps it (bounded) until there is one.
+pub fn deliver<T>(slot: &Rc<RefCell<HandlerSlot<T>>>, item: T) {
+    let handler = slot.borrow().handler.clone();
+    match handler {
+        Some(h) => h(item),
+        None => {
+            let mut s = slot.borrow_mut();
+            if s.pending.len() < s.capacity {
+                s.pending.push_back(item);
+            }
+        }
+    }
+}
+
+/// Registers (or replaces) the slot's handler and hands it everything kept so far, in order.
+pub fn register<T>(slot: &Rc<RefCell<HandlerSlot<T>>>, handler: Rc<dyn Fn(T)>) {
+    let pending: Vec<T> = {
+        let mut s = slot.borrow_mut();
+        s.handler = Some(handler.clone());
+        s.pending.drain(..).collect()
+    };
+    for item in pending {
+        handler(item);
+    }
+}
+
+/// Remembers which calls were already logged, so that a call seen final twice (a resync, two
+/// events) is logged once. Bounded: the oldest ids are forgotten first.
+#[derive(Debug, Default)]
+pub struct LoggedCalls {
+    /// Call ids, oldest first.
+    ids: VecDeque<String>,
+}
+
+/// Most call ids remembered.
+const MAX_LOGGED_IDS: usize = 256;
+
+impl LoggedCalls {
+    /// `true` the first time `id` is seen.
+    pub fn first_time(&mut self, id: &str) -> bool {
+        if self.ids.iter().any(|i| i == id) {
+            return false;
+        }
+        if self.ids.len() >= MAX_LOGGED_IDS {
+            self.ids.pop_front();
+        }
+        self.ids.push_back(id.to_owned());
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn early_items_wait_for_the_handler_in_order_and_are_bounded() {
+        let slot = Rc::new(RefCell::new(HandlerSlot::new(2)));
+        deliver(&slot, 1);
+        deliver(&slot, 2);
+        deliver(&slot, 3);
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = seen.clone();
+        register(&slot, Rc::new(move |i| s.borrow_mut().push(i)));
+        assert_eq!(*seen.borrow(), vec![1, 2], "oldest kept, bound respected");
+        deliver(&slot, 4);
+        assert_eq!(
+            *seen.borrow(),
+            vec![1, 2, 4],
+            "delivered at once once registered"
+        );
+    }
+
+    #[test]
+    fn a_call_is_logged_once() {
+        let mut logged = LoggedCalls::default();
+        assert!(logged.first_time("c1"));
+        assert!(!logged.first_time("c1"));
+        for i in 0..MAX_LOGGED_IDS {
+            logged.first_time(&format!("x{i}"));
+        }
+        assert!(logged.first_time("c1"), "forgotten after the bound");
+    }
+}

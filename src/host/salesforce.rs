@@ -1,0 +1,567 @@
+//! The Salesforce Lightning bridge: the widget inside an Open CTI softphone (the utility bar's iframe).
+//! This file is the only code that touches `sforce.opencti`; it must never block and never panic when
+//! Open CTI is missing or failing (it reports that as a sentence through [`Host::on_unavailable`]).
+//!
+//! Flow: the softphone page's boot script awaits [`salesforce_prepare`] (reads the call center's
+//! settings: the backend URL and whether to log calls), then mounts the widget, whose host is a
+//! [`SalesforceHost`]: it registers `onClickToDial` then `enableClickToDial`, and calls
+//! `notifyInitializationComplete`. Clicks that arrive before the widget is signed in are kept and
+//! delivered once it is. Inbound calls make the panel visible and `searchAndScreenPop` the caller's
+//! number; finished calls are logged with `saveLog` as completed Tasks on the record they relate to
+//! (the clicked record, else the single record the screen pop found); the agent's presence is shown
+//! on the utility item (label and icon).
+//!
+//! Open CTI is scheduled for retirement (CRM.md): keep this bridge thin so that a Salesforce Voice
+//! connector can sit beside it behind the same [`Host`] trait.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use chrono::Datelike;
+use js_sys::{Object, Promise, Reflect};
+use serde_json::{Map, Value, json};
+use ucclient_core::Language;
+use ucclient_core::api::{Call, CallDirection, CallState};
+use ucclient_core::profile::Colour;
+use wasm_bindgen::prelude::*;
+
+use super::interop::{
+    HandlerSlot, LoggedCalls, call_method, deliver, error_text, global_path, object, register,
+    to_js, to_json,
+};
+use super::{DialRequest, Host, HostKind, PresenceLabel};
+
+/// The call center's settings item holding the backend's origin (`ucClientSettings` section).
+pub const BACKEND_URL_KEY: &str = "/ucClientSettings/backendUrl";
+/// The call center's settings item saying whether finished calls are logged as Tasks.
+pub const LOG_CALLS_KEY: &str = "/ucClientSettings/logCalls";
+/// How long an Open CTI callback may take before it counts as failed.
+const CALLBACK_TIMEOUT_MS: u32 = 8_000;
+/// Most click-to-dial payloads kept before the widget is ready.
+const MAX_PENDING_DIALS: usize = 8;
+/// Most problem reports kept before the widget listens.
+const MAX_PENDING_PROBLEMS: usize = 4;
+/// Longest phone number accepted from a payload, in bytes.
+const MAX_NUMBER_LEN: usize = 64;
+/// Longest record id / name / type accepted from a payload, in bytes.
+const MAX_FIELD_LEN: usize = 255;
+/// Largest Open CTI answer read (settings, search results), in bytes of JSON.
+const MAX_ANSWER_JSON: usize = 64 * 1024;
+/// Longest utility-item label set.
+const MAX_LABEL_CHARS: usize = 40;
+/// Screen-pop matches remembered for logging (call id → record).
+const MAX_REMEMBERED_MATCHES: usize = 64;
+
+/// What the call center says about this softphone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallCenterSettings {
+    /// The backend origin, when the call center has a valid one.
+    pub backend_url: Option<String>,
+    /// Whether finished calls are logged as Tasks (on unless the setting says `false`).
+    pub log_calls: bool,
+}
+
+impl Default for CallCenterSettings {
+    fn default() -> CallCenterSettings {
+        CallCenterSettings {
+            backend_url: None,
+            log_calls: true,
+        }
+    }
+}
+
+/// Reads our items out of `getCallCenterSettings`' flat map; an invalid backend URL counts as none.
+pub fn settings_from_map(map: &Map<String, Value>) -> CallCenterSettings {
+    let text = |key: &str| map.get(key).and_then(Value::as_str).map(str::trim);
+    let backend_url = text(BACKEND_URL_KEY)
+        .map(|u| u.trim_end_matches('/'))
+        .filter(|u| {
+            u.len() <= 200
+                && (u.starts_with("https://") || u.starts_with("http://"))
+                && !u.contains(['"', '\'', '<', '>', ' ', '@'])
+        })
+        .map(str::to_owned);
+    let log_calls = !matches!(text(LOG_CALLS_KEY), Some(v) if v.eq_ignore_ascii_case("false"));
+    CallCenterSettings {
+        backend_url,
+        log_calls,
+    }
+}
+
+thread_local! {
+    /// Settings read by [`salesforce_prepare`], and the problem met while reading them.
+    static PREPARED: RefCell<(CallCenterSettings, Option<String>)> =
+        RefCell::new((CallCenterSettings::default(), None));
+}
+
+fn opencti() -> Option<Object> {
+    global_path(&["sforce", "opencti"])
+}
+
+/// Calls an Open CTI method with `args` plus a callback and waits (bounded) for its answer:
+/// `returnValue` on success, a sentence otherwise.
+async fn opencti_call(method: &str, args: Object) -> Result<JsValue, String> {
+    let api = opencti().ok_or_else(|| "Open CTI is not loaded".to_owned())?;
+    let mut resolve_fn: Option<js_sys::Function> = None;
+    let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
+    if let Some(resolve) = resolve_fn {
+        let _ = Reflect::set(&args, &"callback".into(), &resolve);
+    }
+    call_method(&api, method, &[args.into()])?;
+    let answer = wasm_bindgen_futures::JsFuture::from(promise);
+    let timeout = gloo_timers::future::TimeoutFuture::new(CALLBACK_TIMEOUT_MS);
+    futures::pin_mut!(answer);
+    let response = match futures::future::select(answer, timeout).await {
+        futures::future::Either::Left((Ok(r), _)) => r,
+        futures::future::Either::Left((Err(e), _)) => return Err(error_text(&e)),
+        futures::future::Either::Right(_) => return Err(format!("{method} did not answer")),
+    };
+    let success = Reflect::get(&response, &"success".into())
+        .ok()
+        .and_then(|s| s.as_bool())
+        .unwrap_or(false);
+    if success {
+        Ok(Reflect::get(&response, &"returnValue".into()).unwrap_or(JsValue::NULL))
+    } else {
+        let errors = Reflect::get(&response, &"errors".into()).unwrap_or(JsValue::NULL);
+        Err(format!("{method} failed: {}", error_text(&errors)))
+    }
+}
+
+/// Reads the call center's settings through Open CTI before the widget mounts. Resolves to
+/// `{api_base: string | null, log_calls: bool, problem: string | null}`; never rejects.
+#[wasm_bindgen]
+pub async fn salesforce_prepare() -> JsValue {
+    let (settings, problem) = match opencti_call("getCallCenterSettings", Object::new()).await {
+        Ok(value) => match to_json(&value, MAX_ANSWER_JSON) {
+            Some(Value::Object(map)) => {
+                let s = settings_from_map(&map);
+                let problem = s.backend_url.is_none().then(|| {
+                    "The call center has no valid Backend URL (UcClient CRM section): ask your Salesforce administrator to set it.".to_owned()
+                });
+                (s, problem)
+            }
+            _ => (
+                CallCenterSettings::default(),
+                Some(
+                    "Open CTI answered getCallCenterSettings with something unreadable.".to_owned(),
+                ),
+            ),
+        },
+        Err(why) => (
+            CallCenterSettings::default(),
+            Some(format!(
+                "Salesforce Open CTI is unavailable ({why}): click-to-dial, screen pop and call logging are off."
+            )),
+        ),
+    };
+    let out = object(&[
+        (
+            "api_base",
+            settings
+                .backend_url
+                .as_deref()
+                .map(JsValue::from_str)
+                .unwrap_or(JsValue::NULL),
+        ),
+        ("log_calls", JsValue::from_bool(settings.log_calls)),
+        (
+            "problem",
+            problem
+                .as_deref()
+                .map(JsValue::from_str)
+                .unwrap_or(JsValue::NULL),
+        ),
+    ]);
+    PREPARED.with(|p| *p.borrow_mut() = (settings, problem));
+    out.into()
+}
+
+/// Reads a click-to-dial payload (`number`, `recordId`, `recordName`, `objectType`, …), bounded.
+pub fn dial_from_payload(payload: &Value) -> Option<DialRequest> {
+    let field = |key: &str| {
+        payload
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty() && s.len() <= MAX_FIELD_LEN)
+            .map(str::to_owned)
+    };
+    let number = field("number")?;
+    if number.len() > MAX_NUMBER_LEN {
+        return None;
+    }
+    // A person account's click carries the account as the record; its contact is the person.
+    Some(DialRequest {
+        number,
+        record_id: field("recordId").or_else(|| field("contactId")),
+        object_type: field("objectType"),
+        record_name: field("recordName"),
+    })
+}
+
+/// The Task field naming the record: `WhoId` for people (Contact, Lead), `WhatId` for the rest.
+pub fn task_link_field(record_id: &str, object_type: Option<&str>) -> &'static str {
+    let person = match object_type {
+        Some(t) => t.eq_ignore_ascii_case("Contact") || t.eq_ignore_ascii_case("Lead"),
+        None => record_id.starts_with("003") || record_id.starts_with("00Q"),
+    };
+    if person { "WhoId" } else { "WhatId" }
+}
+
+/// How long the call talked, in whole seconds (0 when it was never answered).
+pub fn talk_seconds(call: &Call) -> i64 {
+    match (call.answered_at, call.ended_at) {
+        (Some(a), Some(e)) => (e - a).num_seconds().max(0),
+        _ => 0,
+    }
+}
+
+/// The `saveLog` value for a finished call: a completed Task linked to `record` when known.
+pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Value {
+    let (number, call_type, verb) = match call.direction {
+        CallDirection::Outbound => (&call.to, "Outbound", "Call to"),
+        CallDirection::Inbound => (&call.from, "Inbound", "Call from"),
+    };
+    let outcome = if call.state == CallState::Failed || call.answered_at.is_none() {
+        " (not answered)"
+    } else {
+        ""
+    };
+    let seconds = talk_seconds(call);
+    let day = call.ended_at.unwrap_or(call.started_at).date_naive();
+    let mut task = json!({
+        "entityApiName": "Task",
+        "Subject": format!("{verb} {number}{outcome}"),
+        "Status": "Completed",
+        "TaskSubtype": "Call",
+        "CallType": call_type,
+        "CallDurationInSeconds": seconds,
+        "CallObject": call.id,
+        "ActivityDate": format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day()),
+        "Description": format!("{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM."),
+    });
+    if let Some((id, object_type)) = record {
+        task[task_link_field(id, object_type)] = Value::String(id.to_owned());
+    }
+    task
+}
+
+/// The utility-item icon for a presence colour (Salesforce Lightning utility icon names).
+pub fn icon_for(label: &PresenceLabel) -> &'static str {
+    if label.on_call {
+        return "call";
+    }
+    match label.colour {
+        Colour::Available => "user",
+        Colour::Away => "away",
+        Colour::Busy => "ban",
+    }
+}
+
+/// State shared between the host and Open CTI's callbacks.
+struct Inner {
+    /// The widget's click-to-dial handler and the clicks that came before it.
+    dials: Rc<RefCell<HandlerSlot<DialRequest>>>,
+    /// The widget's problem handler and the problems that came before it.
+    problems: Rc<RefCell<HandlerSlot<String>>>,
+    /// Whether finished calls are logged.
+    log_calls: bool,
+    /// Calls already logged.
+    logged: RefCell<LoggedCalls>,
+    /// The record a screen pop found for a call (id → record id, object type).
+    matches: RefCell<HashMap<String, (String, Option<String>)>>,
+    /// The last label set on the utility item (not set again when unchanged).
+    last_label: RefCell<Option<PresenceLabel>>,
+}
+
+/// The widget's host inside a Salesforce Open CTI softphone.
+pub struct SalesforceHost {
+    /// Shared with the callbacks.
+    inner: Rc<Inner>,
+}
+
+impl SalesforceHost {
+    /// Connects to Open CTI (listener first, then click-to-dial on, then "initialised").
+    pub fn new() -> SalesforceHost {
+        let (settings, problem) = PREPARED.with(|p| p.borrow().clone());
+        let inner = Rc::new(Inner {
+            dials: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_DIALS))),
+            problems: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS))),
+            log_calls: settings.log_calls,
+            logged: RefCell::new(LoggedCalls::default()),
+            matches: RefCell::new(HashMap::new()),
+            last_label: RefCell::new(None),
+        });
+        if let Some(p) = problem {
+            deliver(&inner.problems, p);
+        }
+        if opencti().is_none() {
+            deliver(
+                &inner.problems,
+                "Salesforce Open CTI did not load: click-to-dial, screen pop and call logging are off.".to_owned(),
+            );
+            return SalesforceHost { inner };
+        }
+        let dials = inner.dials.clone();
+        let listener = Closure::<dyn Fn(JsValue)>::new(move |payload: JsValue| {
+            if let Some(req) =
+                to_json(&payload, MAX_ANSWER_JSON).and_then(|v| dial_from_payload(&v))
+            {
+                deliver(&dials, req);
+            }
+        });
+        let listener_fn: JsValue = listener.into_js_value();
+        let problems = inner.problems.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let steps = [
+                ("onClickToDial", object(&[("listener", listener_fn)])),
+                ("enableClickToDial", Object::new()),
+                ("notifyInitializationComplete", Object::new()),
+            ];
+            for (method, args) in steps {
+                if let Err(why) = opencti_call(method, args).await {
+                    deliver(&problems, format!("Salesforce Open CTI: {why}."));
+                }
+            }
+        });
+        SalesforceHost { inner }
+    }
+
+    /// Fires an Open CTI method whose answer only matters when it fails.
+    fn fire(&self, method: &'static str, args: Object) {
+        let problems = self.inner.problems.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(why) = opencti_call(method, args).await {
+                deliver(&problems, format!("Salesforce Open CTI: {why}."));
+            }
+        });
+    }
+}
+
+impl Default for SalesforceHost {
+    fn default() -> SalesforceHost {
+        SalesforceHost::new()
+    }
+}
+
+impl Host for SalesforceHost {
+    fn kind(&self) -> HostKind {
+        HostKind::Salesforce
+    }
+
+    fn on_click_to_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
+        register(&self.inner.dials, handler);
+    }
+
+    fn on_unavailable(&self, handler: Rc<dyn Fn(String)>) {
+        register(&self.inner.problems, handler);
+    }
+
+    fn screen_pop(&self, call: &Call) {
+        let call_type = global_path(&["sforce", "opencti", "CALL_TYPE"])
+            .and_then(|t| Reflect::get(&t, &"INBOUND".into()).ok())
+            .filter(|v| v.is_string())
+            .unwrap_or_else(|| JsValue::from_str("inbound"));
+        let number = call.from.clone();
+        let args = object(&[
+            ("searchParams", JsValue::from_str(&number)),
+            ("queryParams", JsValue::from_str("")),
+            ("defaultFieldValues", to_js(&json!({ "Phone": number }))),
+            ("callType", call_type),
+            ("deferred", JsValue::FALSE),
+        ]);
+        let inner = self.inner.clone();
+        let call_id = call.id.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match opencti_call("searchAndScreenPop", args).await {
+                Ok(found) => {
+                    // Link the call to a record only when the number matched exactly one.
+                    if let Some(Value::Object(map)) = to_json(&found, MAX_ANSWER_JSON)
+                        && map.len() == 1
+                        && let Some((id, record)) = map.into_iter().next()
+                    {
+                        let object_type = record
+                            .get("RecordType")
+                            .or_else(|| record.get("object"))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned);
+                        let mut m = inner.matches.borrow_mut();
+                        if m.len() >= MAX_REMEMBERED_MATCHES {
+                            m.clear();
+                        }
+                        m.insert(call_id, (id, object_type));
+                    }
+                }
+                Err(why) => deliver(&inner.problems, format!("Salesforce Open CTI: {why}.")),
+            }
+        });
+    }
+
+    fn log_call(&self, call: &Call) {
+        if !self.inner.log_calls || !self.inner.logged.borrow_mut().first_time(&call.id) {
+            return;
+        }
+        let from_context = call
+            .context
+            .as_ref()
+            .and_then(|c| c.record_id.clone().map(|id| (id, c.object_type.clone())));
+        let record = from_context.or_else(|| self.inner.matches.borrow_mut().remove(&call.id));
+        let task = task_for(
+            call,
+            record.as_ref().map(|(id, t)| (id.as_str(), t.as_deref())),
+        );
+        self.fire("saveLog", object(&[("value", to_js(&task))]));
+    }
+
+    fn set_panel_visible(&self, visible: bool) {
+        self.fire(
+            "setSoftphonePanelVisibility",
+            object(&[("visible", JsValue::from_bool(visible))]),
+        );
+    }
+
+    fn set_presence_label(&self, label: &PresenceLabel) {
+        if self.inner.last_label.borrow().as_ref() == Some(label) {
+            return;
+        }
+        *self.inner.last_label.borrow_mut() = Some(label.clone());
+        let text: String = label.label.chars().take(MAX_LABEL_CHARS).collect();
+        self.fire(
+            "setSoftphoneItemLabel",
+            object(&[("label", JsValue::from_str(&text))]),
+        );
+        self.fire(
+            "setSoftphoneItemIcon",
+            object(&[("key", JsValue::from_str(icon_for(label)))]),
+        );
+    }
+
+    fn locale(&self) -> Option<Language> {
+        // Open CTI for Lightning tells nothing about the user's language: the browser's is used.
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use ucclient_core::api::{CallContext, CrmKind};
+
+    fn call(direction: CallDirection, state: CallState, talked: Option<i64>) -> Call {
+        let start = Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap();
+        Call {
+            id: "call-1".into(),
+            direction,
+            from: "+351210000001".into(),
+            to: "+351912345678".into(),
+            state,
+            started_at: start,
+            answered_at: talked.map(|_| start + chrono::Duration::seconds(5)),
+            ended_at: Some(start + chrono::Duration::seconds(5 + talked.unwrap_or(0))),
+            context: Some(CallContext {
+                crm: CrmKind::Salesforce,
+                record_id: Some("003000000000001AAA".into()),
+                object_type: Some("Contact".into()),
+            }),
+        }
+    }
+
+    #[test]
+    fn settings_come_from_our_section_of_the_flat_map() {
+        let map: Map<String, Value> = serde_json::from_str(
+            r#"{"/reqGeneralInfo/reqAdapterUrl":"/apex/UcClientSoftphone",
+                "/ucClientSettings/backendUrl":" https://presence.acme.example/ ",
+                "/ucClientSettings/logCalls":"FALSE"}"#,
+        )
+        .unwrap();
+        let s = settings_from_map(&map);
+        assert_eq!(
+            s.backend_url.as_deref(),
+            Some("https://presence.acme.example")
+        );
+        assert!(!s.log_calls);
+        let empty = settings_from_map(&Map::new());
+        assert_eq!(empty, CallCenterSettings::default());
+        assert!(empty.log_calls, "logging is on by default");
+        let bad: Map<String, Value> =
+            serde_json::from_str(r#"{"/ucClientSettings/backendUrl":"javascript:alert(1)"}"#)
+                .unwrap();
+        assert_eq!(settings_from_map(&bad).backend_url, None);
+    }
+
+    #[test]
+    fn click_to_dial_payloads_become_dial_requests_with_their_record() {
+        let req = dial_from_payload(&json!({
+            "number": " +351 912 345 678 ", "recordId": "003000000000001AAA",
+            "recordName": "Rita Lopes", "objectType": "Contact"
+        }))
+        .unwrap();
+        assert_eq!(req.number, "+351 912 345 678");
+        assert_eq!(req.record_id.as_deref(), Some("003000000000001AAA"));
+        assert_eq!(req.object_type.as_deref(), Some("Contact"));
+        assert_eq!(req.record_name.as_deref(), Some("Rita Lopes"));
+        assert!(dial_from_payload(&json!({"recordId": "003"})).is_none());
+        assert!(dial_from_payload(&json!({"number": "9".repeat(65)})).is_none());
+        let person =
+            dial_from_payload(&json!({"number": "1", "contactId": "003X", "personAccount": true}));
+        assert_eq!(person.unwrap().record_id.as_deref(), Some("003X"));
+    }
+
+    #[test]
+    fn a_finished_call_becomes_a_completed_task_on_its_record() {
+        let task = task_for(
+            &call(CallDirection::Outbound, CallState::Ended, Some(42)),
+            Some(("003000000000001AAA", Some("Contact"))),
+        );
+        assert_eq!(task["entityApiName"], "Task");
+        assert_eq!(task["Status"], "Completed");
+        assert_eq!(task["CallType"], "Outbound");
+        assert_eq!(task["CallDurationInSeconds"], 42);
+        assert_eq!(task["WhoId"], "003000000000001AAA");
+        assert!(task.get("WhatId").is_none());
+        assert_eq!(task["Subject"], "Call to +351912345678");
+        assert_eq!(task["ActivityDate"], "2026-03-04");
+
+        let missed = task_for(
+            &call(CallDirection::Inbound, CallState::Failed, None),
+            Some(("0015000000ABCDE", Some("Account"))),
+        );
+        assert_eq!(missed["CallType"], "Inbound");
+        assert_eq!(missed["CallDurationInSeconds"], 0);
+        assert_eq!(missed["WhatId"], "0015000000ABCDE");
+        assert_eq!(missed["Subject"], "Call from +351210000001 (not answered)");
+        assert!(
+            task_for(
+                &call(CallDirection::Inbound, CallState::Ended, Some(1)),
+                None
+            )
+            .get("WhoId")
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn people_are_who_and_everything_else_is_what() {
+        assert_eq!(task_link_field("003x", None), "WhoId");
+        assert_eq!(task_link_field("00Qx", None), "WhoId");
+        assert_eq!(task_link_field("001x", None), "WhatId");
+        assert_eq!(task_link_field("anything", Some("lead")), "WhoId");
+        assert_eq!(task_link_field("003x", Some("Case")), "WhatId");
+    }
+
+    #[test]
+    fn the_utility_icon_follows_presence_and_calls() {
+        let l = |colour, on_call| PresenceLabel {
+            label: "x".into(),
+            colour,
+            on_call,
+        };
+        assert_eq!(icon_for(&l(Colour::Available, false)), "user");
+        assert_eq!(icon_for(&l(Colour::Away, false)), "away");
+        assert_eq!(icon_for(&l(Colour::Busy, false)), "ban");
+        assert_eq!(icon_for(&l(Colour::Busy, true)), "call");
+    }
+}

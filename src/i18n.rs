@@ -1,0 +1,244 @@
+//! Every sentence the widget shows, in English, European Portuguese and Brazilian Portuguese, and the
+//! choice of language. Profile names are not here: they come from `core` (`ProfileId::name`).
+
+use ucclient_core::Language;
+use ucclient_core::api::{CallDirection, CallState, ErrorCode};
+use ucclient_core::phone::PhoneError;
+
+macro_rules! texts {
+    ($($key:ident => $en:expr, $pt:expr, $br:expr;)*) => {
+        /// A sentence of the widget, by meaning.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum T { $($key,)* }
+
+        impl T {
+            /// Every sentence, for the completeness test.
+            #[cfg(test)]
+            pub const ALL: &'static [T] = &[$(T::$key,)*];
+        }
+
+        /// The sentence in a language.
+        pub fn tr(lang: Language, key: T) -> &'static str {
+            match key {
+                $(T::$key => match lang {
+                    Language::En => $en,
+                    Language::PtPt => $pt,
+                    Language::PtBr => $br,
+                },)*
+            }
+        }
+    };
+}
+
+texts! {
+    AppName => "UcClient CRM", "UcClient CRM", "UcClient CRM";
+    SignIn => "Sign in", "Iniciar sessão", "Entrar";
+    SigningIn => "Signing in…", "A iniciar sessão…", "Entrando…";
+    SignOut => "Sign out", "Terminar sessão", "Sair";
+    Email => "Email", "Email", "E-mail";
+    Password => "Password", "Palavra-passe", "Senha";
+    SessionExpired => "Your session ended. Please sign in again.", "A sua sessão terminou. Inicie sessão novamente.", "Sua sessão terminou. Entre novamente.";
+    Loading => "Loading…", "A carregar…", "Carregando…";
+    YourPresence => "Your presence", "A sua presença", "Sua presença";
+    OnACall => "On a call", "Em chamada", "Em ligação";
+    PbxPending => "Applying your settings to the phone system…", "A aplicar as definições na central telefónica…", "Aplicando as configurações na central telefônica…";
+    PbxFailed => "The phone system did not accept your settings.", "A central telefónica não aceitou as definições.", "A central telefônica não aceitou as configurações.";
+    ChangePresence => "Change presence", "Mudar presença", "Mudar presença";
+    GroupAvailable => "Available", "Disponível", "Disponível";
+    GroupUnavailable => "Unavailable", "Indisponível", "Indisponível";
+    Current => "current", "atual", "atual";
+    DndOn => "Do not disturb", "Não incomodar", "Não perturbe";
+    ForwardsTo => "Forwards to", "Reencaminha para", "Encaminha para";
+    RingsAll => "All devices ring", "Tocam todos os dispositivos", "Tocam todos os dispositivos";
+    Rings => "Rings", "Toca", "Toca";
+    After => "after", "após", "após";
+    Seconds => "s", "s", "s";
+    TabDial => "Dial", "Marcar", "Discar";
+    TabPresence => "Presence", "Presença", "Presença";
+    TabDirectory => "Colleagues", "Colegas", "Colegas";
+    TabHistory => "History", "Histórico", "Histórico";
+    TabRouting => "Routing", "Encaminhamento", "Roteamento";
+    Number => "Number to call", "Número a marcar", "Número para discar";
+    Call => "Call", "Ligar", "Ligar";
+    HangUp => "Hang up", "Desligar", "Desligar";
+    WillDial => "Will dial", "Vai marcar", "Vai discar";
+    InternalExtension => "Internal extension", "Extensão interna", "Ramal interno";
+    CallDialing => "Calling your phone…", "A chamar o seu telefone…", "Chamando seu telefone…";
+    CallRinging => "Ringing…", "A tocar…", "Tocando…";
+    CallConnected => "Connected", "Em conversação", "Em conversa";
+    CallEnded => "Call ended", "Chamada terminada", "Ligação encerrada";
+    CallFailed => "Call failed", "A chamada falhou", "A ligação falhou";
+    IncomingCall => "Incoming call", "Chamada recebida", "Ligação recebida";
+    OutgoingCall => "Outgoing call", "Chamada efetuada", "Ligação efetuada";
+    Search => "Search colleagues", "Procurar colegas", "Buscar colegas";
+    NoColleagues => "No colleagues found.", "Nenhum colega encontrado.", "Nenhum colega encontrado.";
+    CallColleague => "Call", "Ligar a", "Ligar para";
+    You => "you", "você", "você";
+    NoCalls => "No calls yet.", "Ainda não há chamadas.", "Ainda não há ligações.";
+    Redial => "Call again", "Voltar a ligar", "Ligar de novo";
+    NotAnswered => "not answered", "não atendida", "não atendida";
+    Duration => "Duration", "Duração", "Duração";
+    RoutingIntro => "Choose what the phone system does while each profile is on.", "Escolha o que a central faz enquanto cada perfil está ativo.", "Escolha o que a central faz enquanto cada perfil está ativo.";
+    PassiveMode => "Your company uses passive mode: profiles only show your presence, they do not change your phone settings.", "A sua empresa usa o modo passivo: os perfis só mostram a sua presença, não alteram o telefone.", "Sua empresa usa o modo passivo: os perfis só mostram sua presença, não alteram o telefone.";
+    Profile => "Profile", "Perfil", "Perfil";
+    Customised => "customised", "personalizado", "personalizado";
+    Forwarding => "Forward direct calls", "Reencaminhar chamadas diretas", "Encaminhar ligações diretas";
+    ForwardTo => "Forward to", "Reencaminhar para", "Encaminhar para";
+    RingAll => "Ring all my devices at once", "Tocar todos os meus dispositivos", "Tocar todos os meus dispositivos";
+    RingSelected => "Ring chosen devices in steps", "Tocar dispositivos escolhidos por passos", "Tocar dispositivos escolhidos em etapas";
+    Step => "Step", "Passo", "Etapa";
+    StartsAfter => "starts after (seconds)", "começa após (segundos)", "começa após (segundos)";
+    AddStep => "Add step", "Adicionar passo", "Adicionar etapa";
+    RemoveStep => "Remove step", "Remover passo", "Remover etapa";
+    Save => "Save", "Guardar", "Salvar";
+    Saved => "Saved.", "Guardado.", "Salvo.";
+    ResetDefaults => "Reset to defaults", "Repor predefinições", "Restaurar padrões";
+    ExtensionListNote => "Group calls normally ring all your devices. Customising which devices ring creates your extension list, so group calls ring only the devices of your current profile (forwarding does not apply to group calls).", "As chamadas de grupo tocam normalmente em todos os seus dispositivos. Personalizar os dispositivos cria a sua lista de extensões, e as chamadas de grupo passam a tocar só nos dispositivos do perfil atual (o reencaminhamento não se aplica a chamadas de grupo).", "Ligações de grupo normalmente tocam em todos os seus dispositivos. Personalizar os dispositivos cria sua lista de ramais, e as ligações de grupo passam a tocar só nos dispositivos do perfil atual (o encaminhamento não vale para ligações de grupo).";
+    NotEnabledTitle => "UcClient CRM is not enabled for your account", "O UcClient CRM não está ativo na sua conta", "O UcClient CRM não está habilitado na sua conta";
+    NotEnabledBody => "Ask your administrator to give you the UcClient CRM permission. Until then your status stays Available and turns Busy during calls.", "Peça ao seu administrador a permissão UcClient CRM. Até lá o seu estado fica Disponível e passa a Ocupado durante as chamadas.", "Peça ao seu administrador a permissão UcClient CRM. Até lá seu status fica Disponível e passa a Ocupado durante as ligações.";
+    Live => "Live", "Ligado", "Conectado";
+    Connecting => "Connecting…", "A ligar…", "Conectando…";
+    Reconnecting => "Reconnecting…", "A restabelecer a ligação…", "Reconectando…";
+    Offline => "Offline, retrying", "Sem ligação, a tentar de novo", "Sem conexão, tentando de novo";
+    HostUnavailable => "The CRM integration is not available", "A integração com o CRM não está disponível", "A integração com o CRM não está disponível";
+    Dismiss => "Dismiss", "Fechar", "Fechar";
+    ErrBadRequest => "The request was not accepted.", "O pedido não foi aceite.", "A solicitação não foi aceita.";
+    ErrUnauthenticated => "Your session ended. Please sign in again.", "A sua sessão terminou. Inicie sessão novamente.", "Sua sessão terminou. Entre novamente.";
+    ErrInvalidCredentials => "Wrong email or password.", "Email ou palavra-passe errados.", "E-mail ou senha incorretos.";
+    ErrNotLicensed => "UcClient CRM is not enabled for your account.", "O UcClient CRM não está ativo na sua conta.", "O UcClient CRM não está habilitado na sua conta.";
+    ErrForbidden => "You are not allowed to do that.", "Não tem permissão para isso.", "Você não tem permissão para isso.";
+    ErrNotFound => "Not found.", "Não encontrado.", "Não encontrado.";
+    ErrUnknownProfile => "That profile does not exist.", "Esse perfil não existe.", "Esse perfil não existe.";
+    ErrInvalidNumber => "That number cannot be dialled.", "Esse número não pode ser marcado.", "Esse número não pode ser discado.";
+    ErrInvalidSettings => "Those settings cannot be applied.", "Essas definições não podem ser aplicadas.", "Essas configurações não podem ser aplicadas.";
+    ErrActiveModeRequired => "Routing can be changed only in active mode.", "O encaminhamento só pode ser alterado no modo ativo.", "O roteamento só pode ser alterado no modo ativo.";
+    ErrRateLimited => "Too many requests; try again in a moment.", "Demasiados pedidos; tente daqui a pouco.", "Muitas solicitações; tente daqui a pouco.";
+    ErrUnavailable => "The service is busy; try again in a moment.", "O serviço está ocupado; tente daqui a pouco.", "O serviço está ocupado; tente daqui a pouco.";
+    ErrInternal => "Something went wrong on the server.", "Algo correu mal no servidor.", "Algo deu errado no servidor.";
+    ErrNetwork => "The server cannot be reached.", "Não é possível contactar o servidor.", "Não foi possível acessar o servidor.";
+    PhoneEmpty => "Type a number.", "Escreva um número.", "Digite um número.";
+    PhoneTooLong => "The number is too long.", "O número é demasiado longo.", "O número é longo demais.";
+    PhoneChars => "Use only digits, spaces and + - . / ( ).", "Use só algarismos, espaços e + - . / ( ).", "Use só dígitos, espaços e + - . / ( ).";
+    PhonePlus => "A + may only start the number.", "O + só pode estar no início.", "O + só pode estar no início.";
+    PhoneCountry => "Type the number with + and its country code.", "Escreva o número com + e o indicativo do país.", "Digite o número com + e o código do país.";
+    PhoneLength => "The number has the wrong number of digits.", "O número tem algarismos a mais ou a menos.", "O número tem dígitos a mais ou a menos.";
+    PhoneCountryCode => "The country code is not valid.", "O indicativo do país não é válido.", "O código do país não é válido.";
+    DirOutbound => "Outgoing", "Efetuada", "Efetuada";
+    DirInbound => "Incoming", "Recebida", "Recebida";
+}
+
+/// The sentence for an API error code.
+pub fn error_text(code: Option<ErrorCode>) -> T {
+    match code {
+        None => T::ErrNetwork,
+        Some(c) => match c {
+            ErrorCode::BadRequest => T::ErrBadRequest,
+            ErrorCode::Unauthenticated => T::ErrUnauthenticated,
+            ErrorCode::InvalidCredentials => T::ErrInvalidCredentials,
+            ErrorCode::ClientNotLicensed => T::ErrNotLicensed,
+            ErrorCode::Forbidden => T::ErrForbidden,
+            ErrorCode::NotFound => T::ErrNotFound,
+            ErrorCode::UnknownProfile => T::ErrUnknownProfile,
+            ErrorCode::InvalidNumber => T::ErrInvalidNumber,
+            ErrorCode::InvalidSettings => T::ErrInvalidSettings,
+            ErrorCode::ActiveModeRequired => T::ErrActiveModeRequired,
+            ErrorCode::RateLimited => T::ErrRateLimited,
+            ErrorCode::Unavailable => T::ErrUnavailable,
+            ErrorCode::Internal => T::ErrInternal,
+        },
+    }
+}
+
+/// The sentence for a phone-number problem (core's `Display` is English only).
+pub fn phone_error_text(e: &PhoneError) -> T {
+    match e {
+        PhoneError::Empty => T::PhoneEmpty,
+        PhoneError::TooLong => T::PhoneTooLong,
+        PhoneError::InvalidCharacters => T::PhoneChars,
+        PhoneError::MisplacedPlus => T::PhonePlus,
+        PhoneError::UnsupportedCountry(_) => T::PhoneCountry,
+        PhoneError::WrongLength => T::PhoneLength,
+        PhoneError::InvalidCountryCode => T::PhoneCountryCode,
+    }
+}
+
+/// The sentence for a call state, as the call card shows and the live region announces it.
+pub fn call_state_text(state: CallState) -> T {
+    match state {
+        CallState::Dialing => T::CallDialing,
+        CallState::Ringing => T::CallRinging,
+        CallState::Connected => T::CallConnected,
+        CallState::Ended => T::CallEnded,
+        CallState::Failed => T::CallFailed,
+    }
+}
+
+/// The sentence for a call direction.
+pub fn direction_text(d: CallDirection) -> T {
+    match d {
+        CallDirection::Outbound => T::DirOutbound,
+        CallDirection::Inbound => T::DirInbound,
+    }
+}
+
+/// The language to speak: the mount config's first, then the host's, then the browser's, else English.
+pub fn pick_language(
+    config: Option<&str>,
+    host: Option<Language>,
+    browser: &[String],
+) -> Language {
+    config
+        .and_then(Language::from_tag)
+        .or(host)
+        .or_else(|| browser.iter().find_map(|t| Language::from_tag(t)))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sentence_exists_in_every_language() {
+        for &k in T::ALL {
+            for lang in Language::ALL {
+                assert!(!tr(lang, k).trim().is_empty(), "{k:?} in {lang:?}");
+            }
+        }
+        // Portuguese is really translated, not copied from English, for the sentences with words.
+        assert_ne!(tr(Language::PtPt, T::SignIn), tr(Language::En, T::SignIn));
+        assert_ne!(tr(Language::PtPt, T::SignIn), tr(Language::PtBr, T::SignIn));
+    }
+
+    #[test]
+    fn language_comes_from_config_then_host_then_browser() {
+        let browser = vec!["de-DE".to_owned(), "pt-BR".to_owned()];
+        assert_eq!(
+            pick_language(Some("pt-PT"), Some(Language::En), &browser),
+            Language::PtPt
+        );
+        assert_eq!(
+            pick_language(None, Some(Language::En), &browser),
+            Language::En
+        );
+        assert_eq!(pick_language(Some("xx"), None, &browser), Language::PtBr);
+        assert_eq!(pick_language(None, None, &[]), Language::En);
+    }
+
+    #[test]
+    fn error_codes_map_to_sentences() {
+        assert_eq!(error_text(None), T::ErrNetwork);
+        assert_eq!(
+            tr(
+                Language::PtPt,
+                error_text(Some(ErrorCode::InvalidCredentials))
+            ),
+            "Email ou palavra-passe errados."
+        );
+        assert_eq!(
+            phone_error_text(&PhoneError::WrongLength),
+            T::PhoneLength
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! The live connection: Server-Sent Events into the store, with a fresh ticket and the last event id
+//! on every (re)connection, and capped exponential backoff with jitter between attempts.
+//!
+//! It owns the connection state shown to the agent; it never decides what an event means (that is
+//! `state::ClientState::apply_event`).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use futures::StreamExt;
+use futures::future::{Either, select};
+use gloo_net::eventsource::State as EsState;
+use gloo_net::eventsource::futures::EventSource;
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use ucclient_core::api::{ErrorCode, Event};
+
+use crate::app::Ctx;
+use crate::state::{Applied, Connection, backoff_delay_ms, connection_after_failures};
+
+/// Seconds a new stream may stay "connecting" before it is given up and retried.
+const CONNECT_TIMEOUT_TICKS: u32 = 10;
+/// How often the stream's state is checked, in milliseconds.
+const TICK_MS: u32 = 1000;
+/// The event names of API.md.
+const EVENT_NAMES: [&str; 4] = ["snapshot", "presence", "call", "profile"];
+
+/// Stops the live connection when dropped or when [`LiveHandle::stop`] is called.
+#[derive(Clone)]
+pub struct LiveHandle(Rc<Cell<bool>>);
+
+impl LiveHandle {
+    /// Ends the loop at its next step and closes the stream.
+    pub fn stop(&self) {
+        self.0.set(true);
+    }
+}
+
+/// Starts the connection loop. `on_applied` runs after each applied event (with the event's name).
+pub fn start(ctx: Ctx, on_applied: Rc<dyn Fn(&str, Applied)>) -> LiveHandle {
+    let stop = Rc::new(Cell::new(false));
+    let handle = LiveHandle(stop.clone());
+    leptos::task::spawn_local(run(ctx, stop, on_applied));
+    handle
+}
+
+async fn run(ctx: Ctx, stop: Rc<Cell<bool>>, on_applied: Rc<dyn Fn(&str, Applied)>) {
+    let mut failures: u32 = 0;
+    while !stop.get() {
+        let ticket = ctx.backend().ticket().await;
+        if stop.get() {
+            break;
+        }
+        let opened = match ticket {
+            Err(e) if e.is_unauthenticated() => {
+                ctx.session_expired();
+                break;
+            }
+            Err(e) if e.code == Some(ErrorCode::ClientNotLicensed) => break,
+            Err(_) => false,
+            Ok(t) => {
+                let last = ctx.store.with_untracked(|s| s.last_event_id);
+                let url = ctx.backend().events_url(&t.ticket, last);
+                stream(&ctx, &url, &stop, &on_applied).await
+            }
+        };
+        if stop.get() {
+            break;
+        }
+        // A stream that was live and dropped retries at once-ish; repeated failures back off.
+        failures = if opened { 1 } else { failures + 1 };
+        ctx.store
+            .update(|s| s.connection = connection_after_failures(failures));
+        let delay = backoff_delay_ms(failures - 1, js_sys::Math::random());
+        TimeoutFuture::new(delay).await;
+    }
+}
+
+/// Runs one stream until it fails; returns whether it was ever open.
+async fn stream(
+    ctx: &Ctx,
+    url: &str,
+    stop: &Rc<Cell<bool>>,
+    on_applied: &Rc<dyn Fn(&str, Applied)>,
+) -> bool {
+    let Ok(mut es) = EventSource::new(url) else {
+        return false;
+    };
+    let mut subs = Vec::new();
+    for name in EVENT_NAMES {
+        match es.subscribe(name) {
+            Ok(s) => subs.push(s.boxed_local()),
+            Err(_) => return false,
+        }
+    }
+    let mut merged = futures::stream::select_all(subs);
+    let mut opened = false;
+    let mut ticks = 0;
+    loop {
+        if stop.get() {
+            break;
+        }
+        match select(merged.next(), TimeoutFuture::new(TICK_MS)).await {
+            Either::Left((Some(Ok((name, msg))), _)) => {
+                if !opened {
+                    opened = true;
+                    ctx.store.update(|s| s.connection = Connection::Live);
+                }
+                let id = msg.last_event_id().trim().parse::<u64>().ok();
+                let data = msg.data().as_string().unwrap_or_default();
+                if let Ok(event) = Event::parse(&name, &data) {
+                    let mut applied = Applied::default();
+                    ctx.store.update(|s| applied = s.apply_event(id, event));
+                    if applied.applied {
+                        on_applied(&name, applied);
+                    }
+                }
+            }
+            Either::Left(_) => break,
+            Either::Right(_) => match es.state() {
+                EsState::Open => {
+                    if !opened {
+                        opened = true;
+                        ctx.store.update(|s| s.connection = Connection::Live);
+                    }
+                }
+                // The browser's own retry would reuse a spent ticket: take over instead.
+                EsState::Connecting if opened => break,
+                EsState::Connecting => {
+                    ticks += 1;
+                    if ticks >= CONNECT_TIMEOUT_TICKS {
+                        break;
+                    }
+                }
+                EsState::Closed => break,
+            },
+        }
+    }
+    drop(merged);
+    es.close();
+    opened
+}

@@ -1,0 +1,439 @@
+//! The client store: everything the widget knows, and the pure transitions that change it.
+//!
+//! REST answers and live events both go through the functions here, so the rules "a snapshot
+//! replaces, deltas apply in id order, nothing is applied twice" live in one place and are tested
+//! natively. This module does no I/O and knows nothing of Leptos.
+
+use std::collections::BTreeMap;
+
+use ucclient_core::api::{
+    Call, CallState, DirectoryEntry, Event, Me, Presence, PresenceUpdate, Profile, User,
+};
+
+/// Most calls kept in the history list.
+pub const MAX_HISTORY: usize = 50;
+/// Most colleagues kept (the API answers at most 200 rows).
+pub const MAX_DIRECTORY: usize = 200;
+
+/// The state of the live connection, as the agent sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Connection {
+    /// Not connected yet, or signed out.
+    #[default]
+    Connecting,
+    /// Events are flowing.
+    Live,
+    /// The stream dropped; retrying.
+    Reconnecting,
+    /// Several attempts failed in a row; still retrying, less often.
+    Offline,
+}
+
+/// Everything the widget knows about the signed-in agent and their colleagues.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientState {
+    /// `GET /me`, once loaded.
+    pub me: Option<Me>,
+    /// The eleven profiles with this agent's settings (`GET /profiles`, `profile` events).
+    pub profiles: Vec<Profile>,
+    /// Colleagues (the agent included) from `GET /directory`.
+    pub colleagues: Vec<User>,
+    /// Everyone's presence by user id, from the directory, snapshots and `presence` events.
+    pub presence: BTreeMap<String, Presence>,
+    /// The agent's calls that are not over yet.
+    pub live_calls: Vec<Call>,
+    /// Finished calls, newest first.
+    pub history: Vec<Call>,
+    /// The id of the last live event applied; sent as `last_event_id` on reconnection.
+    pub last_event_id: Option<u64>,
+    /// The live connection's state.
+    pub connection: Connection,
+}
+
+/// What applying an event changed that the UI must react to beyond re-rendering.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Applied {
+    /// Whether the event was applied at all (false: a duplicate or an older delta).
+    pub applied: bool,
+    /// Calls whose state changed (after the change), for announcements, screen pops and logging.
+    pub calls_changed: Vec<Call>,
+}
+
+impl ClientState {
+    /// The signed-in agent's id.
+    pub fn my_id(&self) -> Option<&str> {
+        self.me.as_ref().map(|m| m.user.id.as_str())
+    }
+
+    /// The agent's own presence: the live one when known, else the one `/me` gave.
+    pub fn my_presence(&self) -> Option<&Presence> {
+        let me = self.me.as_ref()?;
+        self.presence.get(&me.user.id).or(Some(&me.presence))
+    }
+
+    /// Stores `/me`, keeping the newest presence.
+    pub fn set_me(&mut self, me: Me) {
+        self.presence
+            .entry(me.user.id.clone())
+            .or_insert_with(|| me.presence.clone());
+        self.me = Some(me);
+    }
+
+    /// Stores the directory; presence already known from events is newer and wins only when it is
+    /// at least as recent (`since`) as the directory's.
+    pub fn set_directory(&mut self, rows: Vec<DirectoryEntry>) {
+        self.colleagues.clear();
+        for row in rows.into_iter().take(MAX_DIRECTORY) {
+            merge_presence(&mut self.presence, row.user.id.clone(), row.presence);
+            self.colleagues.push(row.user);
+        }
+    }
+
+    /// Stores the profile list.
+    pub fn set_profiles(&mut self, profiles: Vec<Profile>) {
+        self.profiles = profiles;
+    }
+
+    /// Stores one profile (answer of a settings change).
+    pub fn upsert_profile(&mut self, profile: Profile) {
+        match self.profiles.iter_mut().find(|p| p.id == profile.id) {
+            Some(p) => *p = profile,
+            None => self.profiles.push(profile),
+        }
+    }
+
+    /// Stores the agent's own presence (answer of `PUT /me/presence`).
+    pub fn set_my_presence(&mut self, presence: Presence) {
+        if let Some(id) = self.my_id().map(str::to_owned) {
+            self.presence.insert(id, presence);
+        }
+    }
+
+    /// Stores the call history (`GET /calls`); live ones go to `live_calls`.
+    pub fn set_history(&mut self, calls: Vec<Call>) {
+        for call in calls {
+            self.upsert_call(call);
+        }
+    }
+
+    /// Stores a call the agent just placed or hung up (REST answers); events may have been faster,
+    /// so a call never moves backwards.
+    pub fn upsert_call(&mut self, call: Call) -> bool {
+        let known = self
+            .live_calls
+            .iter()
+            .chain(self.history.iter())
+            .find(|c| c.id == call.id);
+        if let Some(k) = known
+            && !k.state.can_become(call.state)
+        {
+            return false;
+        }
+        self.live_calls.retain(|c| c.id != call.id);
+        self.history.retain(|c| c.id != call.id);
+        if call.state.is_final() {
+            let at = self
+                .history
+                .iter()
+                .position(|c| c.started_at < call.started_at)
+                .unwrap_or(self.history.len());
+            self.history.insert(at, call);
+            self.history.truncate(MAX_HISTORY);
+        } else {
+            self.live_calls.push(call);
+        }
+        true
+    }
+
+    /// Applies one live event with its SSE id. A snapshot always replaces (the server sends one when
+    /// a resume is impossible, and after a restart its ids may start over); a delta applies only when
+    /// its id is newer than the last one applied.
+    pub fn apply_event(&mut self, id: Option<u64>, event: Event) -> Applied {
+        let mut out = Applied::default();
+        if let Event::Snapshot(snap) = event {
+            self.presence.clear();
+            for PresenceUpdate { user_id, presence } in snap.presence {
+                self.presence.insert(user_id, presence);
+            }
+            let mut before: Vec<Call> = std::mem::take(&mut self.live_calls);
+            for call in snap.calls {
+                before.retain(|c| c.id != call.id);
+                if self.upsert_call(call.clone()) {
+                    out.calls_changed.push(call);
+                }
+            }
+            // Calls we thought live that the snapshot does not list ended while we were away.
+            for mut call in before {
+                call.state = CallState::Ended;
+                self.upsert_call(call.clone());
+                out.calls_changed.push(call);
+            }
+            if id.is_some() {
+                self.last_event_id = id;
+            }
+            out.applied = true;
+            return out;
+        }
+        if let (Some(new), Some(last)) = (id, self.last_event_id)
+            && new <= last
+        {
+            return out;
+        }
+        match event {
+            Event::Snapshot(_) => unreachable!("handled above"),
+            Event::Presence(p) => {
+                self.presence.insert(p.user_id, p.presence);
+            }
+            Event::Call(call) => {
+                if self.upsert_call(call.clone()) {
+                    out.calls_changed.push(call);
+                }
+            }
+            Event::Profile(p) => self.upsert_profile(p),
+        }
+        if id.is_some() {
+            self.last_event_id = id;
+        }
+        out.applied = true;
+        out
+    }
+
+    /// Forgets everything (sign-out).
+    pub fn clear(&mut self) {
+        *self = ClientState::default();
+    }
+}
+
+/// Keeps the more recent of two presences for a user (ties: the new one).
+fn merge_presence(map: &mut BTreeMap<String, Presence>, user: String, new: Presence) {
+    match map.get(&user) {
+        Some(old) if old.since > new.since => {}
+        _ => {
+            map.insert(user, new);
+        }
+    }
+}
+
+/// The delay before reconnection attempt `attempt` (0 = first retry): exponential from 500 ms,
+/// capped at 30 s, with `random` in `[0, 1)` spreading it over 50–100 % so that many widgets
+/// restarted by one backend restart do not come back in lockstep.
+pub fn backoff_delay_ms(attempt: u32, random: f64) -> u32 {
+    const BASE_MS: u32 = 500;
+    const CAP_MS: u32 = 30_000;
+    let exp = BASE_MS.saturating_mul(1u32 << attempt.min(16)).min(CAP_MS);
+    let spread = random.clamp(0.0, 1.0) * 0.5 + 0.5;
+    ((exp as f64) * spread) as u32
+}
+
+/// How many failed attempts in a row make the widget say "offline" rather than "reconnecting".
+pub const OFFLINE_AFTER_ATTEMPTS: u32 = 3;
+
+/// The connection state to show after `failures` consecutive failed attempts.
+pub fn connection_after_failures(failures: u32) -> Connection {
+    if failures >= OFFLINE_AFTER_ATTEMPTS {
+        Connection::Offline
+    } else {
+        Connection::Reconnecting
+    }
+}
+
+/// Whole seconds between two instants, never negative.
+pub fn seconds_between(
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> u64 {
+    (to - from).num_seconds().max(0) as u64
+}
+
+/// `m:ss` or `h:mm:ss`, for call timers and durations.
+pub fn format_duration(seconds: u64) -> String {
+    let (h, m, s) = (seconds / 3600, (seconds / 60) % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+/// A finished call's talk time (answer to end), if it was answered.
+pub fn talk_seconds(call: &Call) -> Option<u64> {
+    Some(seconds_between(call.answered_at?, call.ended_at?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+    use ucclient_core::api::{
+        CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot, Status,
+    };
+    use ucclient_core::profile::Colour;
+    use ucclient_core::ProfileId;
+
+    fn t(s: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()
+    }
+
+    fn presence(profile: ProfileId, on_call: bool, since: i64) -> Presence {
+        Presence {
+            profile,
+            status: profile.status(),
+            colour: if on_call { Colour::Busy } else { Colour::Available },
+            on_call,
+            since: t(since),
+            pbx_sync: PbxSync::NotApplicable,
+            pbx_error: None,
+        }
+    }
+
+    fn user(id: &str) -> User {
+        User {
+            id: id.into(),
+            name: id.into(),
+            email: format!("{id}@acme.example"),
+            extension: "201".into(),
+        }
+    }
+
+    fn call(id: &str, state: CallState, start: i64) -> Call {
+        Call {
+            id: id.into(),
+            direction: CallDirection::Outbound,
+            from: "201".into(),
+            to: "+351912345678".into(),
+            state,
+            started_at: t(start),
+            answered_at: None,
+            ended_at: None,
+            context: None,
+        }
+    }
+
+    fn me() -> Me {
+        Me {
+            user: user("ana"),
+            customer: CustomerRef {
+                id: "acme".into(),
+                name: "Acme".into(),
+            },
+            permissions: vec!["crm_client".into()],
+            mode: Mode::Active,
+            extension_lists_enabled: true,
+            presence: presence(ProfileId::Available, false, 0),
+            devices: vec![],
+            role: Role::User,
+        }
+    }
+
+    fn pres_event(user: &str, profile: ProfileId, since: i64) -> Event {
+        Event::Presence(PresenceUpdate {
+            user_id: user.into(),
+            presence: presence(profile, false, since),
+        })
+    }
+
+    #[test]
+    fn deltas_apply_in_id_order_and_never_twice() {
+        let mut s = ClientState::default();
+        s.set_me(me());
+        assert!(s.apply_event(Some(5), pres_event("bruno", ProfileId::Lunch, 1)).applied);
+        assert!(!s.apply_event(Some(5), pres_event("bruno", ProfileId::Away, 2)).applied);
+        assert!(!s.apply_event(Some(4), pres_event("bruno", ProfileId::Away, 2)).applied);
+        assert_eq!(s.presence["bruno"].profile, ProfileId::Lunch);
+        assert!(s.apply_event(Some(6), pres_event("bruno", ProfileId::Away, 3)).applied);
+        assert_eq!(s.presence["bruno"].profile, ProfileId::Away);
+        assert_eq!(s.last_event_id, Some(6));
+    }
+
+    #[test]
+    fn a_snapshot_replaces_even_with_a_lower_id_after_a_restart() {
+        let mut s = ClientState::default();
+        s.set_me(me());
+        s.apply_event(Some(40), pres_event("bruno", ProfileId::Lunch, 1));
+        s.apply_event(Some(41), Event::Call(call("c1", CallState::Connected, 1)));
+        let snap = Event::Snapshot(Snapshot {
+            presence: vec![PresenceUpdate {
+                user_id: "bruno".into(),
+                presence: presence(ProfileId::InAMeeting, false, 9),
+            }],
+            calls: vec![],
+        });
+        let out = s.apply_event(Some(2), snap);
+        assert!(out.applied);
+        assert_eq!(s.presence["bruno"].profile, ProfileId::InAMeeting);
+        assert!(!s.presence.contains_key("ana") || s.presence["ana"].profile == ProfileId::Available);
+        assert_eq!(s.last_event_id, Some(2));
+        // The call the snapshot no longer lists ended while we were away.
+        assert!(s.live_calls.is_empty());
+        assert_eq!(s.history[0].state, CallState::Ended);
+        assert_eq!(out.calls_changed.len(), 1);
+        // Later deltas after the new id apply again.
+        assert!(s.apply_event(Some(3), pres_event("bruno", ProfileId::Available, 10)).applied);
+    }
+
+    #[test]
+    fn calls_only_move_forward_and_finish_into_history() {
+        let mut s = ClientState::default();
+        assert!(s.upsert_call(call("c1", CallState::Dialing, 1)));
+        assert!(s.upsert_call(call("c1", CallState::Connected, 1)));
+        assert!(!s.upsert_call(call("c1", CallState::Ringing, 1)));
+        assert_eq!(s.live_calls[0].state, CallState::Connected);
+        assert!(s.upsert_call(call("c1", CallState::Ended, 1)));
+        assert!(s.live_calls.is_empty());
+        assert!(!s.upsert_call(call("c1", CallState::Connected, 1)));
+        s.upsert_call(call("c0", CallState::Failed, 0));
+        s.upsert_call(call("c2", CallState::Ended, 2));
+        let ids: Vec<&str> = s.history.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["c2", "c1", "c0"]);
+    }
+
+    #[test]
+    fn directory_presence_never_overwrites_a_newer_live_one() {
+        let mut s = ClientState::default();
+        s.apply_event(Some(1), pres_event("bruno", ProfileId::Lunch, 10));
+        s.set_directory(vec![DirectoryEntry {
+            user: user("bruno"),
+            presence: presence(ProfileId::Available, false, 5),
+        }]);
+        assert_eq!(s.presence["bruno"].profile, ProfileId::Lunch);
+        assert_eq!(s.colleagues.len(), 1);
+        assert_eq!(s.presence["bruno"].status, Status::Unavailable);
+    }
+
+    #[test]
+    fn my_presence_follows_events() {
+        let mut s = ClientState::default();
+        assert!(s.my_presence().is_none());
+        s.set_me(me());
+        assert_eq!(s.my_presence().unwrap().profile, ProfileId::Available);
+        s.apply_event(Some(1), pres_event("ana", ProfileId::OnHoliday, 3));
+        assert_eq!(s.my_presence().unwrap().profile, ProfileId::OnHoliday);
+        s.clear();
+        assert!(s.me.is_none() && s.presence.is_empty());
+    }
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        assert_eq!(backoff_delay_ms(0, 1.0), 500);
+        assert_eq!(backoff_delay_ms(0, 0.0), 250);
+        assert_eq!(backoff_delay_ms(3, 1.0), 4000);
+        assert_eq!(backoff_delay_ms(10, 1.0), 30_000);
+        assert_eq!(backoff_delay_ms(u32::MAX, 0.0), 15_000);
+        assert!(backoff_delay_ms(2, 0.3) < backoff_delay_ms(2, 0.9));
+        assert_eq!(connection_after_failures(1), Connection::Reconnecting);
+        assert_eq!(connection_after_failures(3), Connection::Offline);
+    }
+
+    #[test]
+    fn durations_read_like_clocks() {
+        assert_eq!(format_duration(0), "0:00");
+        assert_eq!(format_duration(75), "1:15");
+        assert_eq!(format_duration(3723), "1:02:03");
+        let mut c = call("c", CallState::Ended, 0);
+        assert_eq!(talk_seconds(&c), None);
+        c.answered_at = Some(t(10));
+        c.ended_at = Some(t(52));
+        assert_eq!(talk_seconds(&c), Some(42));
+        assert_eq!(seconds_between(t(5), t(1)), 0);
+    }
+}
