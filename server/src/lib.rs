@@ -133,6 +133,14 @@ impl Backend {
         calls::end_orphans(&self.state)
             .await
             .map_err(|e| anyhow::anyhow!("ending orphaned calls: {e}"))?;
+        let pending = self
+            .state
+            .store
+            .make_pending_due(chrono::Utc::now().timestamp_millis())
+            .await?;
+        if pending > 0 {
+            tracing::info!(pending, "reconciling PBX state left pending");
+        }
         self.tasks
             .push(tokio::spawn(presence::run_sync_worker(self.state.clone())));
         let state = self.state.clone();

@@ -207,6 +207,9 @@ pub trait Store: Send + Sync + 'static {
     /// Records the outcome of applying desired state `version`; does nothing (false) when a newer
     /// desired state replaced it meanwhile. Events are logged only when it applied.
     async fn record_sync(&self, user_id: &str, version: i64, outcome: &SyncOutcome, events: &[NewEvent]) -> StoreResult<bool>;
+    /// Makes every pending apply due now (start-up reconciliation: whatever the last process left
+    /// pending is tried at once).
+    async fn make_pending_due(&self, now_ms: i64) -> StoreResult<u64>;
     /// Users whose desired PBX state is pending and due for an attempt.
     async fn due_syncs(&self, now_ms: i64) -> StoreResult<Vec<String>>;
 

@@ -471,6 +471,14 @@ impl Store for SqliteStore {
         Ok(done)
     }
 
+    async fn make_pending_due(&self, now_ms: i64) -> StoreResult<u64> {
+        Ok(sqlx::query("UPDATE presence SET next_attempt_ms = ? WHERE pbx_sync = 'pending'")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     async fn due_syncs(&self, now_ms: i64) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT user_id FROM presence WHERE pbx_sync = 'pending' AND (next_attempt_ms IS NULL OR next_attempt_ms <= ?)

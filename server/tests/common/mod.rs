@@ -84,6 +84,35 @@ impl TestApp {
         }
     }
 
+    /// Stops this backend and opens a new one on the same database (a process restart).
+    pub async fn restart(mut self) -> TestApp {
+        let config = (*self.state.config).clone();
+        if let Some(b) = self.backend.take() {
+            b.stop().await;
+        }
+        let mut backend = Backend::open(config).await.unwrap();
+        backend.start().await.unwrap();
+        TestApp {
+            state: backend.state.clone(),
+            embedded: backend.embedded.clone(),
+            router: backend.router(),
+            backend: Some(backend),
+            dir: self.dir,
+        }
+    }
+
+    /// Polls `/me` until the presence's `pbx_sync` is `want` (at most 10 s).
+    pub async fn wait_sync(&self, token: &str, want: &str) -> Value {
+        for _ in 0..200 {
+            let me = self.get("/api/v1/me", token).await;
+            if me.body["presence"]["pbx_sync"] == want {
+                return me.body["presence"].clone();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("pbx_sync never became {want}");
+    }
+
     /// Sends a request; `body` is JSON when given.
     pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
         let mut req = Request::builder().method(method).uri(path);
