@@ -294,6 +294,12 @@ pub struct Sse {
 }
 
 impl Sse {
+    /// Reads an already opened stream.
+    pub fn from_response(response: reqwest::Response) -> Sse {
+        assert_eq!(response.status(), 200);
+        Sse { response, buffer: String::new() }
+    }
+
     /// The next event (comments skipped); panics after 10 s without one.
     pub async fn next(&mut self) -> Received {
         tokio::time::timeout(std::time::Duration::from_secs(10), self.next_inner())
