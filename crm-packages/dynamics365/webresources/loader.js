@@ -43,6 +43,9 @@ try {
     import('./pkg/ucclient_widget_wasm.js'),
   ]);
   await widget.default({ module_or_path: decodeBase64(wasm.default) });
+  // The widget's Dynamics bridge loads the CIF library and waits for CIFInitDone (at most 5 s: without
+  // CIF the widget still works and says what is unavailable), reading the user's language from it.
+  await widget.dynamics_prepare(5000);
   root.replaceChildren();
   widget.mount(root, { host: 'dynamics', api_base: config.default.backendUrl });
 } catch (error) {

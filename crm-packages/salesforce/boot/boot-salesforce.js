@@ -1,8 +1,9 @@
 // UcClient CRM softphone boot for Salesforce (Open CTI): copied by `cargo xtask package` to the root of the
 // UcClientWidget static resource. It loads the widget's WebAssembly from the same static resource and
-// mounts the widget with host "salesforce"; it touches nothing of Open CTI itself (the widget's Salesforce
-// bridge does). When the module cannot start (a Content Security Policy without 'wasm-unsafe-eval', a
-// missing file) it says so in the panel instead of leaving it blank.
+// mounts the widget with host "salesforce". It touches nothing of Open CTI itself: the widget's
+// Salesforce bridge does (in `salesforce_prepare`, and once mounted). When the module cannot start (a
+// Content Security Policy without 'wasm-unsafe-eval', a missing file) it says so in the panel instead
+// of leaving it blank.
 const root = document.getElementById('ucclient-root');
 
 function showFailure(sentence, error) {
@@ -29,8 +30,11 @@ try {
   // The content type Salesforce gives a .wasm inside a zip static resource is not documented: the glue
   // instantiates from the response when it is application/wasm and from its bytes otherwise.
   await widget.default({ module_or_path: new URL('./pkg/ucclient_widget_bg.wasm', import.meta.url) });
+  // The widget's Salesforce bridge reads the call center's settings (the backend URL) through Open CTI;
+  // when it cannot, the widget still mounts and says why.
+  const prepared = await widget.salesforce_prepare();
   root.replaceChildren();
-  widget.mount(root, { host: 'salesforce', api_base: '' });
+  widget.mount(root, { host: 'salesforce', api_base: prepared.api_base || '' });
 } catch (error) {
   showFailure(
     wasmBlocked(error)

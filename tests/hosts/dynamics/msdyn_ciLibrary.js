@@ -1,0 +1,155 @@
+/*
+ * Emulated Dynamics 365 Channel Integration Framework library (`Microsoft.CIFramework`, v1), written from
+ * Microsoft's public CIF documentation, for the end-to-end tests. The test server serves it at
+ * /webresources/Widget/msdyn_ciLibrary.js, preceded by `window.__cif_config = {...}`.
+ *
+ * Like the real library: it reads `data-crmurl` and `data-cifid="CIFMainLibrary"` from its own script tag
+ * (without them it never initialises), dispatches the window event `CIFInitDone` once ready, and every
+ * API returns a Promise whose result is a JSON *string*; event handlers receive a JSON string.
+ * For the tests: `window.__cif` records every call with its arguments (`calls`) and fires click-to-act
+ * payloads (`fireClickToAct`).
+ *
+ * Config (all optional): initDelayMs (default 30), neverInit (true: CIFInitDone never comes), userLcid
+ * (default 1033), contacts (array of records searchAndOpenRecords can find), failing (method names
+ * whose promise rejects).
+ */
+(function () {
+  'use strict';
+  var config = window.__cif_config || {};
+  var failing = config.failing || [];
+  var script = document.currentScript;
+  var crmUrl = script && script.getAttribute('data-crmurl');
+  var cifId = script && script.getAttribute('data-cifid');
+
+  var state = {
+    calls: [],
+    initDone: false,
+    scriptTagOk: !!crmUrl && cifId === 'CIFMainLibrary',
+    crmUrl: crmUrl,
+    clickToAct: false,
+    handlers: {},
+    mode: 0,
+    width: 300,
+    created: [],
+    opened: [],
+  };
+  var recordSeq = 0;
+
+  function record(method, args) {
+    state.calls.push({ method: method, args: JSON.parse(JSON.stringify(args)), at: Date.now() });
+  }
+
+  function api(method, effect) {
+    return function () {
+      var args = Array.prototype.slice.call(arguments).map(function (a) {
+        return typeof a === 'function' ? '[function]' : a;
+      });
+      record(method, args);
+      if (!state.initDone) {
+        return Promise.reject(new Error('CIF is not initialised yet (emulated)'));
+      }
+      if (failing.indexOf(method) >= 0) {
+        return Promise.reject(new Error(method + ' failed (emulated)'));
+      }
+      try {
+        var value = effect.apply(null, arguments);
+        return Promise.resolve(JSON.stringify(value));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
+  }
+
+  function parseQuery(query) {
+    // "?$select=fullname,telephone1&$filter=telephone1 eq '+351…'": enough OData for the tests.
+    var filter = /\$filter=([^&]*)/.exec(query || '');
+    var clause = filter ? decodeURIComponent(filter[1]) : '';
+    var tests = [];
+    clause.split(/\s+or\s+/i).forEach(function (part) {
+      var m = /(\w+)\s+eq\s+'([^']*)'/.exec(part);
+      if (m) { tests.push({ field: m[1], value: m[2] }); }
+    });
+    return tests;
+  }
+
+  window.Microsoft = window.Microsoft || {};
+  window.Microsoft.CIFramework = {
+    setClickToAct: api('setClickToAct', function (value) { state.clickToAct = !!value; return true; }),
+    getClickToAct: api('getClickToAct', function () { return state.clickToAct; }),
+    addHandler: api('addHandler', function (name, handler) {
+      state.handlers[String(name).toLowerCase()] = handler;
+      return true;
+    }),
+    removeHandler: api('removeHandler', function (name) {
+      delete state.handlers[String(name).toLowerCase()];
+      return true;
+    }),
+    setMode: api('setMode', function (mode) { state.mode = Number(mode); return state.mode; }),
+    getMode: api('getMode', function () { return state.mode; }),
+    setWidth: api('setWidth', function (px) { state.width = Number(px); return state.width; }),
+    getWidth: api('getWidth', function () { return state.width; }),
+    getEnvironment: api('getEnvironment', function () {
+      return {
+        appUrl: state.crmUrl + '/main.aspx?appid=00000000-0000-0000-0000-000000000001',
+        clientUrl: state.crmUrl,
+        orgId: '00000000-0000-0000-0000-0000000000aa',
+        orgLcid: 1033,
+        orgUniqueName: 'emulated',
+        userId: '{00000000-0000-0000-0000-0000000000bb}',
+        userLcid: config.userLcid || 1033,
+        username: 'Bruno (emulated)',
+        crmVersion: '9.2.0.0',
+        pagetype: 'entityrecord',
+        etn: 'contact',
+        id: '{00000000-0000-0000-0000-0000000000cc}',
+      };
+    }),
+    searchAndOpenRecords: api('searchAndOpenRecords', function (entity, query, searchOnly) {
+      var tests = parseQuery(query);
+      var found = {};
+      var n = 0;
+      (config.contacts || []).forEach(function (c) {
+        if (entity === 'contact' && tests.some(function (t) { return c[t.field] === t.value; })) {
+          found[String(n)] = c;
+          n += 1;
+        }
+      });
+      if (!searchOnly && n === 1) { state.opened.push({ entity: entity, id: found['0'].contactid }); }
+      return found;
+    }),
+    createRecord: api('createRecord', function (entity, data) {
+      recordSeq += 1;
+      var id = '00000000-0000-0000-0000-' + String(100000000000 + recordSeq);
+      state.created.push({ entity: entity, id: id, data: JSON.parse(data) });
+      return { id: id, entityType: entity };
+    }),
+    openForm: api('openForm', function () { return { savedEntityReference: [] }; }),
+    retrieveRecord: api('retrieveRecord', function () { return {}; }),
+    updateRecord: api('updateRecord', function () { return {}; }),
+  };
+
+  window.__cif = {
+    calls: state.calls,
+    state: state,
+    /** The recorded calls of one method. */
+    callsOf: function (method) {
+      return state.calls.filter(function (c) { return c.method === method; });
+    },
+    /** Fires click-to-act as the CIF host does when the agent clicks a phone number; true when delivered. */
+    fireClickToAct: function (payload) {
+      var handler = state.handlers.onclicktoact;
+      if (!state.initDone || !state.clickToAct || typeof handler !== 'function') {
+        return false;
+      }
+      handler(JSON.stringify(payload));
+      return true;
+    },
+  };
+
+  if (state.scriptTagOk && !config.neverInit) {
+    setTimeout(function () {
+      state.initDone = true;
+      window.dispatchEvent(new CustomEvent('CIFInitDone'));
+    }, config.initDelayMs === undefined ? 30 : config.initDelayMs);
+  }
+})();
