@@ -45,9 +45,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        // No idle reaping or lifetime: their timers would fire early under `tokio::time::pause()`.
+        // No reaping or ageing of idle connections (an idle SQLite file handle costs nothing), and
+        // no ping before use: a local file cannot have hung up.
         let pool = SqlitePoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
+            .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
             .acquire_timeout(Duration::from_secs(3600))
