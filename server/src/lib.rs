@@ -210,7 +210,11 @@ pub fn app(state: AppState) -> Router {
     if let Some(dir) = &config.static_dir {
         router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
     }
-    router = router.layer(DefaultBodyLimit::max(MAX_BODY_BYTES)).layer(
+    router = router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(api::bound_body))
+        .layer(axum::middleware::from_fn(api::bound_headers))
+        .layer(
         TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }),

@@ -169,13 +169,9 @@ pub async fn set_profile(state: &AppState, account: &Account, profile: ProfileId
         ..row
     };
     let presence = presence_of(state, &new_row, &account.permissions, busy);
-    // Passive: the change is complete, announce it with the commit. Active: the outcome of the
-    // apply is announced with it (one event per change); a crash in between is reconciled.
-    let events = if desired.is_none() {
-        vec![presence_event(&account.customer_id, user_id, &presence)]
-    } else {
-        Vec::new()
-    };
+    // The change is announced with its commit (in active mode as `pending`); the outcome of the
+    // PBX apply follows as a second event.
+    let events = vec![presence_event(&account.customer_id, user_id, &presence)];
     state
         .store
         .set_presence(user_id, profile, now, sync, desired.as_ref(), &events)
@@ -306,7 +302,7 @@ pub async fn sync_user(state: &AppState, user_id: &str) -> ApiResult<()> {
     };
     let mut events = Vec::new();
     // Announce only what a subscriber can see change (the first failure, the final outcome).
-    let visible = sync != row.pbx_sync || error != row.pbx_error || row.sync_attempts == 0;
+    let visible = sync != row.pbx_sync || error != row.pbx_error;
     if visible {
         let busy = on_call(state, &account.customer_id, user_id).await?;
         let new_row = PresenceRow {

@@ -20,12 +20,16 @@ fn id(e: &Received) -> i64 {
     e.id.parse().unwrap()
 }
 
-/// Reads events until one is a presence event of `user` with `profile`, returning all read.
+/// Reads events until the final presence event of `user` with `profile` (not `pending`), returning
+/// all read.
 async fn until_presence(sse: &mut Sse, user: &str, profile: &str) -> Vec<Received> {
     let mut seen = Vec::new();
     loop {
         let e = sse.next().await;
-        let done = e.event == "presence" && e.data["user_id"] == user && e.data["presence"]["profile"] == profile;
+        let done = e.event == "presence"
+            && e.data["user_id"] == user
+            && e.data["presence"]["profile"] == profile
+            && e.data["presence"]["pbx_sync"] != "pending";
         seen.push(e);
         if done {
             return seen;
@@ -46,13 +50,19 @@ async fn a_colleagues_change_arrives_after_a_snapshot() {
     assert_eq!(snap.data["calls"], json!([]));
 
     s.put_profile(&bruno, "lunch").await;
+    // Active mode: the change is announced with its commit, then the PBX's outcome.
     let e = sse.next().await;
     assert_eq!(e.event, "presence");
     assert_eq!(e.data["user_id"], "bruno");
     assert_eq!(e.data["presence"]["profile"], "lunch");
     assert_eq!(e.data["presence"]["colour"], "away");
-    assert_eq!(e.data["presence"]["pbx_sync"], "applied");
+    assert_eq!(e.data["presence"]["pbx_sync"], "pending");
     assert!(id(&e) > id(&snap));
+    let applied = sse.next().await;
+    assert_eq!(applied.data["presence"]["profile"], "lunch");
+    assert_eq!(applied.data["presence"]["pbx_sync"], "applied");
+    assert_eq!(applied.data["presence"]["since"], e.data["presence"]["since"]);
+    assert!(id(&applied) > id(&e));
     s.stop().await;
 }
 
@@ -64,8 +74,7 @@ async fn a_resume_replays_exactly_the_missed_events_in_order_even_across_a_resta
     let mut sse = s.events(&ana, None).await;
     assert_eq!(sse.next().await.event, "snapshot");
     s.put_profile(&bruno, "lunch").await;
-    let last = sse.next().await;
-    assert_eq!(last.data["presence"]["profile"], "lunch");
+    let last = until_presence(&mut sse, "bruno", "lunch").await.pop().unwrap();
     drop(sse);
 
     // While ana is away: three changes of bruno's, a call of bruno's (not hers to see), one of hers.
@@ -86,29 +95,42 @@ async fn a_resume_replays_exactly_the_missed_events_in_order_even_across_a_resta
 
     let mut sse = s.events(&ana, Some(&last.id)).await;
     let replay = until_presence(&mut sse, "bruno", "on_the_road").await;
-    let profiles: Vec<(&str, &str)> = replay
+    let profiles: Vec<(&str, &str, &str)> = replay
         .iter()
-        .map(|e| (e.event.as_str(), e.data["presence"]["profile"].as_str().unwrap_or("")))
+        .map(|e| {
+            let p = &e.data["presence"];
+            (e.event.as_str(), p["profile"].as_str().unwrap_or(""), p["pbx_sync"].as_str().unwrap_or(""))
+        })
         .collect();
-    assert_eq!(profiles, [("presence", "away"), ("presence", "in_a_meeting"), ("presence", "on_the_road")]);
+    assert_eq!(
+        profiles,
+        [
+            ("presence", "away", "pending"),
+            ("presence", "away", "applied"),
+            ("presence", "in_a_meeting", "pending"),
+            ("presence", "in_a_meeting", "applied"),
+            ("presence", "on_the_road", "pending"),
+            ("presence", "on_the_road", "applied"),
+        ]
+    );
     let ids: Vec<i64> = replay.iter().map(id).collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]) && ids[0] > id(&last), "{ids:?}");
 
     // Nothing more was due: the next event is a new change, and the query parameter resumes too.
     s.put_profile(&bruno, "available").await;
-    let next = sse.next().await;
-    assert_eq!(next.data["presence"]["profile"], "available");
+    let next = until_presence(&mut sse, "bruno", "available").await;
+    assert_eq!(next.len(), 2, "{next:?}");
     drop(sse);
     let ticket = s.ticket(&ana).await;
     let r = client
-        .get(format!("{}/api/v1/events?ticket={ticket}&last_event_id={}", s.base, ids[1]))
+        .get(format!("{}/api/v1/events?ticket={ticket}&last_event_id={}", s.base, ids[3]))
         .send()
         .await
         .unwrap();
     let mut sse = Sse::from_response(r);
     let replay = until_presence(&mut sse, "bruno", "available").await;
     let profiles: Vec<&str> = replay.iter().map(|e| e.data["presence"]["profile"].as_str().unwrap()).collect();
-    assert_eq!(profiles, ["on_the_road", "available"]);
+    assert_eq!(profiles, ["on_the_road", "on_the_road", "available", "available"]);
     s.stop().await;
 }
 
@@ -164,8 +186,11 @@ async fn streams_carry_only_what_the_subscriber_may_see() {
     let r = client.post(format!("{}/api/v1/calls", s.base)).bearer_auth(&ana).json(&json!({"to": "912345678"})).send().await.unwrap();
     assert_eq!(r.status(), 201);
 
-    let e = ana_sse.next().await;
-    assert_eq!((e.event.as_str(), &e.data["user_id"]), ("presence", &json!("ana")));
+    for sync in ["pending", "applied"] {
+        let e = ana_sse.next().await;
+        assert_eq!((e.event.as_str(), &e.data["user_id"]), ("presence", &json!("ana")));
+        assert_eq!(e.data["presence"]["pbx_sync"], sync);
+    }
     let e = ana_sse.next().await;
     assert_eq!(e.event, "profile");
     assert_eq!(e.data["id"], "away");
@@ -180,7 +205,7 @@ async fn streams_carry_only_what_the_subscriber_may_see() {
     s.put_profile(&eli, "away").await;
     let seen = until_presence(&mut bruno_sse, "bruno", "away").await;
     let kinds: Vec<(&str, &str)> = seen.iter().map(|e| (e.event.as_str(), e.data["user_id"].as_str().unwrap_or("-"))).collect();
-    assert_eq!(kinds, [("presence", "ana"), ("presence", "bruno")]);
+    assert_eq!(kinds, [("presence", "ana"), ("presence", "ana"), ("presence", "bruno"), ("presence", "bruno")]);
     let seen = until_presence(&mut dora_sse, "eli", "away").await;
     assert_eq!(seen.len(), 1, "nothing of Acme reached Globex: {seen:?}");
     s.stop().await;

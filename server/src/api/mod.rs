@@ -18,6 +18,8 @@ use crate::error::ApiError;
 
 /// Longest query string accepted.
 pub const MAX_QUERY_LEN: usize = 2048;
+/// Most bytes of all request headers together.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
 /// Every route of `/api/v1`, with unknown paths answering 404 in the API's error shape.
 pub fn router() -> Router<AppState> {
@@ -60,6 +62,48 @@ async fn method_not_allowed() -> Response {
 async fn bound_query(req: Request, next: Next) -> Response {
     if req.uri().query().is_some_and(|q| q.len() > MAX_QUERY_LEN) {
         return ApiError::bad_request("the query string is too long").into_response();
+    }
+    next.run(req).await
+}
+
+/// Most bytes of an over-long body read and thrown away before answering 413, so the client is
+/// not cut off while still sending and does read the answer.
+const MAX_DRAINED_BYTES: usize = 4 << 20;
+
+/// Answers 413 to a body whose declared length is over [`crate::MAX_BODY_BYTES`] (after draining
+/// it, up to [`MAX_DRAINED_BYTES`]); bodies without a length are bounded by the extractors.
+pub async fn bound_body(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(len) = declared
+        && len > crate::MAX_BODY_BYTES
+    {
+        if len <= MAX_DRAINED_BYTES {
+            let _ = axum::body::to_bytes(req.into_body(), MAX_DRAINED_BYTES).await;
+        }
+        return ApiError::BadRequest {
+            message: "the request body is too large".into(),
+            too_large: true,
+        }
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Refuses requests whose headers together exceed [`MAX_HEADER_BYTES`] (431).
+pub async fn bound_headers(req: Request, next: Next) -> Response {
+    let size: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if size > MAX_HEADER_BYTES {
+        let mut r = ApiError::bad_request("the request headers are too large").into_response();
+        *r.status_mut() = StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE;
+        return r;
     }
     next.run(req).await
 }
