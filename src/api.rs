@@ -287,7 +287,7 @@ mod tests {
         );
         assert_eq!(
             events_url("/api/v1/events", "a&b=c", None),
-            "/api/v1/events?ticket=abbc"
+            "/api/v1/events?ticket=abc"
         );
         assert_eq!(token_key("https://x.example/"), "ucclient.token:https://x.example");
     }

@@ -84,3 +84,6 @@ pub fn mount(element: web_sys::HtmlElement, config: JsValue) {
     })
     .forget();
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests;

@@ -265,10 +265,10 @@ mod tests {
     use super::*;
     use chrono::{DateTime, Utc};
     use ucclient_core::api::{
-        CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot, Status,
+        CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot,
     };
     use ucclient_core::profile::Colour;
-    use ucclient_core::ProfileId;
+    use ucclient_core::{ProfileId, Status};
 
     fn t(s: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()

@@ -1,0 +1,535 @@
+//! Component tests in headless Chromium (`wasm-bindgen-test`): each test mounts the whole widget in
+//! its own root element with a fake backend, interacts through the DOM, and asserts on the DOM and on
+//! the requests the fake received. No network is involved.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use ucclient_core::api::*;
+use ucclient_core::profile::Colour;
+use ucclient_core::settings::default_settings;
+use ucclient_core::{Language, ProfileId, Status};
+use leptos::prelude::{Set, Update};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+use crate::api::{ApiError, ApiFuture, Backend};
+use crate::app::{App, Ctx, Tab};
+use crate::host::{HostKind, standalone::StandaloneHost};
+use crate::state::Connection;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn t(s: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()
+}
+
+fn presence(profile: ProfileId, on_call: bool) -> Presence {
+    Presence {
+        profile,
+        status: profile.status(),
+        colour: if on_call {
+            Colour::Busy
+        } else if profile.status() == Status::Available {
+            Colour::Available
+        } else {
+            Colour::Away
+        },
+        on_call,
+        since: t(0),
+        pbx_sync: PbxSync::Applied,
+        pbx_error: None,
+    }
+}
+
+fn user(id: &str, ext: &str) -> User {
+    User {
+        id: id.into(),
+        name: format!("{}{}", id[..1].to_uppercase(), &id[1..]),
+        email: format!("{id}@acme.example"),
+        extension: ext.into(),
+    }
+}
+
+fn me(licensed: bool) -> Me {
+    Me {
+        user: user("ana", "201"),
+        customer: CustomerRef {
+            id: "acme".into(),
+            name: "Acme".into(),
+        },
+        permissions: if licensed {
+            vec!["crm_client".into()]
+        } else {
+            vec![]
+        },
+        mode: Mode::Active,
+        extension_lists_enabled: true,
+        presence: presence(ProfileId::Available, false),
+        devices: vec![
+            Device {
+                id: "ana-desk".into(),
+                kind: DeviceKind::Desk,
+                label: "Desk phone".into(),
+                number: "201".into(),
+            },
+            Device {
+                id: "ana-mobile".into(),
+                kind: DeviceKind::Mobile,
+                label: "Mobile".into(),
+                number: "+351912000001".into(),
+            },
+        ],
+        role: Role::User,
+    }
+}
+
+fn call(id: &str, to: &str, state: CallState) -> Call {
+    Call {
+        id: id.into(),
+        direction: CallDirection::Outbound,
+        from: "201".into(),
+        to: to.into(),
+        state,
+        started_at: t(10),
+        answered_at: None,
+        ended_at: None,
+        context: None,
+    }
+}
+
+/// A backend that answers from memory and writes down every request.
+struct Fake {
+    licensed: bool,
+    log: RefCell<Vec<String>>,
+}
+
+fn ready<T: 'static>(v: ApiResult<T>) -> ApiFuture<T> {
+    Box::pin(async move { v })
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+impl Fake {
+    fn note(&self, s: String) {
+        self.log.borrow_mut().push(s);
+    }
+}
+
+impl Backend for Fake {
+    fn set_token(&self, _token: Option<String>) {}
+    fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse> {
+        self.note(format!("login {}", req.email));
+        if req.password != "demo" {
+            return ready(Err(ApiError {
+                status: 401,
+                code: Some(ErrorCode::InvalidCredentials),
+                message: "wrong email or password".into(),
+            }));
+        }
+        ready(Ok(LoginResponse {
+            token: "tok".into(),
+            expires_at: t(3600),
+            user: user("ana", "201"),
+        }))
+    }
+    fn logout(&self) -> ApiFuture<()> {
+        self.note("logout".into());
+        ready(Ok(()))
+    }
+    fn me(&self) -> ApiFuture<Me> {
+        ready(Ok(me(self.licensed)))
+    }
+    fn profiles(&self) -> ApiFuture<Vec<Profile>> {
+        ready(Ok(ProfileId::ALL
+            .iter()
+            .map(|&id| Profile {
+                id,
+                name: id.name(Language::En).into(),
+                status: id.status(),
+                colour: Colour::Available,
+                settings: default_settings(id),
+                customised: false,
+            })
+            .collect()))
+    }
+    fn set_presence(&self, profile: ProfileId) -> ApiFuture<Presence> {
+        self.note(format!("presence {}", profile.as_str()));
+        ready(Ok(presence(profile, false)))
+    }
+    fn save_settings(
+        &self,
+        profile: ProfileId,
+        settings: ProfileSettings,
+    ) -> ApiFuture<Profile> {
+        self.note(format!(
+            "settings {} {}",
+            profile.as_str(),
+            serde_json::to_string(&settings).unwrap()
+        ));
+        ready(Ok(Profile {
+            id: profile,
+            name: profile.name(Language::En).into(),
+            status: profile.status(),
+            colour: Colour::Available,
+            settings,
+            customised: true,
+        }))
+    }
+    fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile> {
+        self.note(format!("reset {}", profile.as_str()));
+        self.save_settings(profile, default_settings(profile))
+    }
+    fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>> {
+        self.note(format!("directory {query}"));
+        ready(Ok(vec![
+            DirectoryEntry {
+                user: user("ana", "201"),
+                presence: presence(ProfileId::Available, false),
+            },
+            DirectoryEntry {
+                user: user("bruno", "202"),
+                presence: presence(ProfileId::Available, false),
+            },
+        ]))
+    }
+    fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call> {
+        self.note(format!("call {}", req.to));
+        if req.to == "999" {
+            return ready(Err(ApiError {
+                status: 422,
+                code: Some(ErrorCode::InvalidNumber),
+                message: "the number has the wrong number of digits".into(),
+            }));
+        }
+        ready(Ok(call("c1", &req.to, CallState::Dialing)))
+    }
+    fn hangup(&self, call_id: String) -> ApiFuture<Call> {
+        self.note(format!("hangup {call_id}"));
+        let mut c = call(&call_id, "+351912345678", CallState::Ended);
+        c.ended_at = Some(t(20));
+        ready(Ok(c))
+    }
+    fn calls(&self) -> ApiFuture<Vec<Call>> {
+        let mut c = call("old", "+351210000000", CallState::Ended);
+        c.answered_at = Some(t(12));
+        c.ended_at = Some(t(87));
+        ready(Ok(vec![c]))
+    }
+    fn ticket(&self) -> ApiFuture<EventTicket> {
+        // The live connection is not under test here: it stays "connecting".
+        Box::pin(futures::future::pending())
+    }
+    fn events_url(&self, ticket: &str, _last: Option<u64>) -> String {
+        format!("/never?ticket={ticket}")
+    }
+}
+
+/// A mounted widget: its root element, its context and its fake backend.
+struct Mounted {
+    root: web_sys::HtmlElement,
+    ctx: Ctx,
+    fake: Rc<Fake>,
+}
+
+static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+fn mount(licensed: bool, lang: Language) -> Mounted {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let fake = Rc::new(Fake {
+        licensed,
+        log: RefCell::new(vec![]),
+    });
+    // A distinct api_base per test, so saved tokens of other tests are not picked up.
+    let base = format!(
+        "test-{}",
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let slot: Rc<Cell<Option<Ctx>>> = Rc::new(Cell::new(None));
+    let (s, f) = (slot.clone(), fake.clone());
+    leptos::mount::mount_to(root.clone(), move || {
+        let ctx = Ctx::new(
+            f,
+            Rc::new(StandaloneHost::new(HostKind::Standalone)),
+            &base,
+            lang,
+        );
+        s.set(Some(ctx));
+        leptos::view! { <App ctx=ctx /> }
+    })
+    .forget();
+    Mounted {
+        root,
+        ctx: slot.get().unwrap(),
+        fake,
+    }
+}
+
+async fn tick() {
+    for _ in 0..3 {
+        let p = js_sys::Promise::new(&mut |res, _| {
+            web_sys::window()
+                .unwrap()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&res, 0)
+                .unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+    }
+}
+
+impl Mounted {
+    fn q(&self, sel: &str) -> web_sys::HtmlElement {
+        self.root
+            .query_selector(sel)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {sel} in {}", self.root.inner_html()))
+            .unchecked_into()
+    }
+    fn all(&self, sel: &str) -> Vec<web_sys::HtmlElement> {
+        let list = self.root.query_selector_all(sel).unwrap();
+        (0..list.length())
+            .map(|i| list.item(i).unwrap().unchecked_into())
+            .collect()
+    }
+    fn text(&self) -> String {
+        self.root.text_content().unwrap_or_default()
+    }
+    fn type_into(&self, sel: &str, value: &str) {
+        let input: web_sys::HtmlInputElement = self.q(sel).unchecked_into();
+        input.set_value(value);
+        input
+            .dispatch_event(&web_sys::Event::new("input").unwrap())
+            .unwrap();
+    }
+    fn log(&self) -> Vec<String> {
+        self.fake.log.borrow().clone()
+    }
+    async fn sign_in(&self) {
+        self.type_into("#uc-email", "ana@acme.example");
+        self.type_into("#uc-password", "demo");
+        self.q("form[data-test=sign-in] button[type=submit]").click();
+        tick().await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn sign_in_shows_the_panel_and_sign_out_returns() {
+    let m = mount(true, Language::En);
+    assert!(m.text().contains("Sign in"));
+    m.type_into("#uc-email", "ana@acme.example");
+    m.type_into("#uc-password", "nope");
+    m.q("form[data-test=sign-in] button[type=submit]").click();
+    tick().await;
+    assert!(m.text().contains("Wrong email or password."), "{}", m.text());
+    assert!(m.text().contains("wrong email or password"));
+    m.sign_in().await;
+    assert_eq!(m.log()[..2], ["login ana@acme.example", "login ana@acme.example"]);
+    assert!(m.q("[data-test=badge]").text_content().unwrap().contains("Available"));
+    m.q(".uc-signout").click();
+    tick().await;
+    assert!(m.log().contains(&"logout".to_string()));
+    assert!(m.root.query_selector("[data-test=sign-in]").unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn an_unlicensed_user_is_told_why() {
+    let m = mount(false, Language::En);
+    m.sign_in().await;
+    let panel = m.q("[data-test=not-enabled]").text_content().unwrap();
+    assert!(panel.contains("not enabled for your account"), "{panel}");
+    assert!(panel.contains("administrator"));
+    assert!(!m.log().iter().any(|l| l.starts_with("directory")));
+}
+
+#[wasm_bindgen_test]
+async fn the_badge_shows_the_busy_overlay_and_pbx_sync() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let mut p = presence(ProfileId::Available, true);
+    p.pbx_sync = PbxSync::Failed;
+    p.pbx_error = Some("PBX unreachable".into());
+    m.ctx.store.update(|s| s.set_my_presence(p));
+    tick().await;
+    let badge = m.q("[data-test=badge]");
+    assert_eq!(badge.get_attribute("data-colour").as_deref(), Some("busy"));
+    assert!(badge.text_content().unwrap().contains("Available · On a call"));
+    assert!(m.q("[data-test=badge] .uc-busy").class_name().contains("uc-dot"));
+    let sync = m.q(".uc-sync-failed");
+    assert!(sync.get_attribute("title").unwrap().contains("PBX unreachable"));
+    assert_eq!(sync.get_attribute("tabindex").as_deref(), Some("0"));
+}
+
+#[wasm_bindgen_test]
+async fn the_profile_switcher_groups_marks_and_switches() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let groups: Vec<String> = m
+        .all(".uc-group")
+        .iter()
+        .map(|g| g.text_content().unwrap())
+        .collect();
+    assert_eq!(groups, ["Available", "Unavailable"]);
+    assert_eq!(m.all(".uc-profile").len(), 11);
+    assert_eq!(
+        m.q("[data-profile=available]").get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    // Active mode: what each profile does.
+    assert!(m.q("[data-profile=lunch]").text_content().unwrap().contains("Do not disturb"));
+    m.q("[data-profile=lunch]").click();
+    tick().await;
+    assert!(m.log().contains(&"presence lunch".to_string()));
+    assert_eq!(
+        m.q("[data-profile=lunch]").get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    assert!(m.q("[data-test=badge]").text_content().unwrap().contains("Lunch"));
+}
+
+#[wasm_bindgen_test]
+async fn the_dialer_gives_feedback_dials_and_hangs_up() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-dial").click();
+    tick().await;
+    m.type_into("#uc-number", "9123456");
+    tick().await;
+    assert_eq!(m.q("#uc-number").get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert!(m.q("#uc-number-hint").text_content().unwrap().contains("wrong number of digits"));
+    m.type_into("#uc-number", "999");
+    m.q("form[data-test=dialer] button[type=submit]").click();
+    tick().await;
+    assert!(m.q("[role=alert]").text_content().unwrap().contains("cannot be dialled"));
+    m.type_into("#uc-number", "912 345 678");
+    tick().await;
+    assert!(m.q("#uc-number-hint").text_content().unwrap().contains("+351912345678"));
+    m.q("form[data-test=dialer] button[type=submit]").click();
+    tick().await;
+    assert!(m.log().contains(&"call 912 345 678".to_string()));
+    let card = m.q("[data-test=call-card]");
+    assert_eq!(card.get_attribute("data-state").as_deref(), Some("dialing"));
+    assert!(m.q("[data-test=announcer]").text_content().unwrap().contains("Calling your phone"));
+    // A live event moves the call on.
+    let mut c = call("c1", "912 345 678", CallState::Connected);
+    c.answered_at = Some(t(15));
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(1), Event::Call(c));
+    });
+    tick().await;
+    assert_eq!(m.q("[data-test=call-card]").get_attribute("data-state").as_deref(), Some("connected"));
+    assert!(m.root.query_selector(".uc-timer").unwrap().is_some());
+    m.q("[data-test=hangup]").click();
+    tick().await;
+    assert!(m.log().contains(&"hangup c1".to_string()));
+    assert!(m.root.query_selector("[data-test=call-card]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn an_incoming_call_gets_its_own_card() {
+    let m = mount(true, Language::PtPt);
+    m.sign_in().await;
+    let mut c = call("in1", "201", CallState::Ringing);
+    c.direction = CallDirection::Inbound;
+    c.from = "+351912999888".into();
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(3), Event::Call(c));
+    });
+    tick().await;
+    let card = m.q(".uc-incoming");
+    let text = card.text_content().unwrap();
+    assert!(text.contains("Chamada recebida") && text.contains("+351912999888"), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn the_directory_shows_live_badges_and_calls_colleagues() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-directory").click();
+    tick().await;
+    let bruno = m.q("[data-user=bruno]");
+    assert!(bruno.text_content().unwrap().contains("Available"));
+    m.ctx.store.update(|s| {
+        s.apply_event(
+            Some(7),
+            Event::Presence(PresenceUpdate {
+                user_id: "bruno".into(),
+                presence: presence(ProfileId::InAMeeting, false),
+            }),
+        );
+    });
+    tick().await;
+    assert!(m.q("[data-user=bruno]").text_content().unwrap().contains("In a meeting"));
+    // No call button for oneself.
+    assert!(m.q("[data-user=ana]").query_selector("button").unwrap().is_none());
+    m.type_into(".uc-search", "bru");
+    tick().await;
+    assert!(m.log().contains(&"directory bru".to_string()));
+    m.q("[data-user=bruno] [data-test=call-colleague]").click();
+    tick().await;
+    assert!(m.log().contains(&"call 202".to_string()));
+    // Calling switches to the dial tab, where the call card shows.
+    assert_eq!(m.q("[data-test=call-card]").get_attribute("data-state").as_deref(), Some("dialing"));
+}
+
+#[wasm_bindgen_test]
+async fn the_history_lists_and_redials() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.ctx.tab.set(Tab::History);
+    tick().await;
+    let row = m.q("[data-test=history-row]");
+    let text = row.text_content().unwrap();
+    assert!(text.contains("+351210000000") && text.contains("Outgoing") && text.contains("1:15"), "{text}");
+    row.query_selector("button").unwrap().unwrap().unchecked_into::<web_sys::HtmlElement>().click();
+    tick().await;
+    assert!(m.log().contains(&"call +351210000000".to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn the_routing_editor_saves_steps_and_resets() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-routing").click();
+    tick().await;
+    assert!(m.text().contains("extension list"));
+    m.q("[data-test=ring-selected]").click();
+    tick().await;
+    assert_eq!(m.all("[data-test=step]").len(), 1);
+    m.q("form[data-test=routing] button[type=submit]").click();
+    tick().await;
+    let saved = m.log().into_iter().find(|l| l.starts_with("settings available")).unwrap();
+    assert!(saved.contains(r#""ring":"selected""#) && saved.contains("ana-desk"), "{saved}");
+    assert!(m.text().contains("customised"));
+    m.all("form[data-test=routing] button[type=button]").last().unwrap().click();
+    tick().await;
+    assert!(m.log().contains(&"reset available".to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn connection_state_and_language_are_shown() {
+    let m = mount(true, Language::PtBr);
+    assert!(m.text().contains("Entrar"));
+    m.sign_in().await;
+    assert_eq!(m.q("[data-test=connection]").get_attribute("data-state").as_deref(), Some("connecting"));
+    m.ctx.store.update(|s| s.connection = Connection::Offline);
+    tick().await;
+    assert!(m.q("[data-test=connection]").text_content().unwrap().contains("Sem conexão"));
+    m.ctx.store.update(|s| s.connection = Connection::Live);
+    tick().await;
+    assert_eq!(m.q("[data-test=connection]").text_content().unwrap(), "Conectado");
+}
+
+#[wasm_bindgen_test]
+async fn a_page_event_clicks_to_dial() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(&r#"{"number":"+351 912 345 678","record_id":"003A"}"#.into());
+    let ev = web_sys::CustomEvent::new_with_event_init_dict("ucclient:dial", &init).unwrap();
+    web_sys::window().unwrap().dispatch_event(&ev).unwrap();
+    tick().await;
+    assert!(m.log().contains(&"call +351 912 345 678".to_string()));
+}

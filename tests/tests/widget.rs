@@ -1,0 +1,165 @@
+//! The widget end to end: the real backend (`UCCLIENT_SERVER_BIN`), the built widget
+//! (`UCCLIENT_WIDGET_DIST`) and two headless Chromium sessions, one per agent. Screenshots of the
+//! 300 px panel in each state go to `artifacts/screenshots/widget-*.png`.
+
+use anyhow::Result;
+use fantoccini::{Client, Locator};
+use ucclient_e2e::{
+    Server, click, screenshot, sign_in, text_of, type_into, wait_attr, wait_text, wait_until,
+    with_browsers,
+};
+
+/// Panel size: the width of a Salesforce softphone, tall enough for the directory.
+const W: u32 = 300;
+const H: u32 = 560;
+
+/// The presence label of a colleague's row in the directory.
+fn row(user: &str) -> String {
+    format!("[data-user={user}] .uc-presence")
+}
+
+async fn ready(client: &Client) -> Result<()> {
+    wait_attr(client, "[data-test=connection]", "data-state", "live").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_see_each_others_presence_and_calls_live() -> Result<()> {
+    let server = Server::demo(Some("300,600,0")).await?;
+    let (a_origin, b_origin) = (server.url(), server.other_url());
+    with_browsers(2, W, H, async |b| {
+        let (ana, bruno) = (&b[0].client, &b[1].client);
+        ana.goto(&format!("{a_origin}/panel.html")).await?;
+        ana.wait().for_element(Locator::Css("#uc-email")).await?;
+        screenshot(ana, "widget-01-sign-in").await?;
+
+        // A wrong password is explained in the agent's language.
+        type_into(ana, "#uc-email", "ana@acme.example").await?;
+        type_into(ana, "#uc-password", "wrong").await?;
+        click(ana, "form[data-test=sign-in] button[type=submit]").await?;
+        wait_text(ana, "[role=alert]", "Wrong email or password.").await?;
+        screenshot(ana, "widget-02-sign-in-error").await?;
+
+        sign_in(ana, &a_origin, "ana@acme.example").await?;
+        sign_in(bruno, &b_origin, "bruno@acme.example").await?;
+        ready(ana).await?;
+        ready(bruno).await?;
+        wait_text(ana, "[data-test=badge]", "Available").await?;
+        screenshot(ana, "widget-03-presence").await?;
+
+        // Bruno's change of profile reaches Ana's directory live.
+        click(ana, "#uc-tab-directory").await?;
+        wait_text(ana, &row("bruno"), "Available").await?;
+        click(bruno, "[data-profile=in_a_meeting]").await?;
+        wait_text(bruno, "[data-test=badge]", "In a meeting").await?;
+        wait_text(ana, &row("bruno"), "In a meeting").await?;
+        screenshot(ana, "widget-04-directory-live").await?;
+        screenshot(bruno, "widget-05-bruno-in-a-meeting").await?;
+
+        // Ana dials; she sees the progress, Bruno sees her busy, then available again.
+        click(bruno, "#uc-tab-directory").await?;
+        click(ana, "#uc-tab-dial").await?;
+        type_into(ana, "#uc-number", "912 34").await?;
+        wait_text(ana, "#uc-number-hint", "wrong number of digits").await?;
+        screenshot(ana, "widget-06-dialer-invalid").await?;
+        type_into(ana, "#uc-number", "912 345 678").await?;
+        wait_text(ana, "#uc-number-hint", "+351912345678").await?;
+        click(ana, "form[data-test=dialer] button[type=submit]").await?;
+        wait_until(ana, "a call card", async |c| {
+            Ok(c.find(Locator::Css("[data-test=call-card]")).await.is_ok())
+        })
+        .await?;
+        screenshot(ana, "widget-07-call-progress").await?;
+        wait_attr(ana, "[data-test=call-card]", "data-state", "connected").await?;
+        wait_text(ana, "[data-test=badge]", "On a call").await?;
+        wait_text(bruno, &row("ana"), "On a call").await?;
+        wait_attr(bruno, "[data-user=ana] .uc-dot", "class", "uc-dot uc-busy").await?;
+        screenshot(ana, "widget-08-call-connected").await?;
+        screenshot(bruno, "widget-09-bruno-sees-ana-busy").await?;
+        click(ana, "[data-test=hangup]").await?;
+        wait_until(ana, "the call card to go", async |c| {
+            Ok(c.find(Locator::Css("[data-test=call-card]")).await.is_err())
+        })
+        .await?;
+        wait_until(bruno, "ana available again", async |c| {
+            let t = text_of(c, &row("ana")).await?;
+            Ok(t.contains("Available") && !t.contains("On a call"))
+        })
+        .await?;
+        wait_attr(bruno, "[data-user=ana] .uc-dot", "class", "uc-dot uc-available").await?;
+
+        // The finished call is in Ana's history.
+        click(ana, "#uc-tab-history").await?;
+        wait_text(ana, "[data-test=history-row]", "+351912345678").await?;
+        screenshot(ana, "widget-10-history").await?;
+
+        // Ana's routing editor (active mode).
+        click(ana, "#uc-tab-routing").await?;
+        click(ana, "[data-test=ring-selected]").await?;
+        click(ana, "form[data-test=routing] button[type=submit]").await?;
+        wait_text(ana, "form[data-test=routing]", "customised").await?;
+        screenshot(ana, "widget-11-routing").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlicensed_user_sees_not_enabled() -> Result<()> {
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_browsers(1, W, H, async |b| {
+        let carla = &b[0].client;
+        sign_in(carla, &origin, "carla@acme.example").await?;
+        wait_text(
+            carla,
+            "[data-test=not-enabled]",
+            "UcClient CRM is not enabled for your account",
+        )
+        .await?;
+        wait_text(carla, "[data-test=not-enabled]", "administrator").await?;
+        screenshot(carla, "widget-12-not-enabled").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_restart_is_survived_without_missing_a_change() -> Result<()> {
+    let mut server = Server::demo(None).await?;
+    let (a_origin, b_origin) = (server.url(), server.other_url());
+    with_browsers(2, W, H, async |b| {
+        let (ana, bruno) = (&b[0].client, &b[1].client);
+        sign_in(ana, &a_origin, "ana@acme.example").await?;
+        sign_in(bruno, &b_origin, "bruno@acme.example").await?;
+        ready(ana).await?;
+        ready(bruno).await?;
+        click(ana, "#uc-tab-directory").await?;
+        wait_text(ana, &row("bruno"), "Available").await?;
+
+        server.kill().await?;
+        wait_until(ana, "ana's widget to notice", async |c| {
+            let s = c
+                .find(Locator::Css("[data-test=connection]"))
+                .await?
+                .attr("data-state")
+                .await?;
+            Ok(matches!(s.as_deref(), Some("reconnecting" | "offline")))
+        })
+        .await?;
+        screenshot(ana, "widget-13-reconnecting").await?;
+
+        server.restart().await?;
+        // Bruno changes profile at once, before Ana's widget is back: the resume must bring it.
+        click(bruno, "[data-profile=lunch]").await?;
+        wait_text(bruno, "[data-test=badge]", "Lunch").await?;
+        ready(ana).await?;
+        wait_text(ana, &row("bruno"), "Lunch").await?;
+        screenshot(ana, "widget-14-resumed").await?;
+        // And live deltas keep flowing after the restart.
+        ready(bruno).await?;
+        click(bruno, "[data-profile=working_from_home]").await?;
+        wait_text(ana, &row("bruno"), "Working from home").await?;
+        Ok(())
+    })
+    .await
+}
