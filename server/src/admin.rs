@@ -20,7 +20,12 @@ use crate::store::{NewUser, Store};
 #[derive(Debug, Clone, Args)]
 pub struct DbArg {
     /// SQLite database file.
-    #[arg(long, env = "UCCLIENT_DATABASE", default_value = "ucclient.db", global = true)]
+    #[arg(
+        long,
+        env = "UCCLIENT_DATABASE",
+        default_value = "ucclient.db",
+        global = true
+    )]
     pub database: PathBuf,
 }
 
@@ -293,20 +298,36 @@ async fn open(db: &DbArg) -> anyhow::Result<SqliteStore> {
 }
 
 fn found(ok: bool, what: &str) -> anyhow::Result<()> {
-    if ok { Ok(()) } else { Err(anyhow!("no such {what}")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(anyhow!("no such {what}"))
+    }
 }
 
 /// Runs `reseller …`.
 pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
     let s = open(&args.db).await?;
     match args.cmd {
-        ResellerCmd::Add { name, id, mode, extension_lists } => {
+        ResellerCmd::Add {
+            name,
+            id,
+            mode,
+            extension_lists,
+        } => {
             let id = id_or_new(id);
             s.create_reseller(&id, &name, mode, extension_lists).await?;
             println!("{id}");
         }
-        ResellerCmd::Mode { id, mode, extension_lists } => {
-            found(s.set_reseller_mode(&id, mode, extension_lists).await?, "reseller")?;
+        ResellerCmd::Mode {
+            id,
+            mode,
+            extension_lists,
+        } => {
+            found(
+                s.set_reseller_mode(&id, mode, extension_lists).await?,
+                "reseller",
+            )?;
         }
         ResellerCmd::List => {
             for (id, name, mode, xl) in s.list_resellers().await? {
@@ -322,12 +343,18 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
 pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
     let s = open(&args.db).await?;
     match args.cmd {
-        CustomerCmd::Add { reseller, name, country, id } => {
+        CustomerCmd::Add {
+            reseller,
+            name,
+            country,
+            id,
+        } => {
             if ucclient_core::phone::country(&country).is_none() {
                 bail!("country {country} is not one whose national numbers we can normalise");
             }
             let id = id_or_new(id);
-            s.create_customer(&id, &reseller, &name, &country.to_ascii_uppercase()).await?;
+            s.create_customer(&id, &reseller, &name, &country.to_ascii_uppercase())
+                .await?;
             println!("{id}");
         }
         CustomerCmd::List => {
@@ -344,7 +371,15 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
 pub async fn user(args: UserArgs) -> anyhow::Result<()> {
     let s = open(&args.db).await?;
     match args.cmd {
-        UserCmd::Add { customer, name, email, extension, role, permissions, id } => {
+        UserCmd::Add {
+            customer,
+            name,
+            email,
+            extension,
+            role,
+            permissions,
+            id,
+        } => {
             if ucclient_core::phone::as_extension(&extension) != Some(extension.as_str()) {
                 bail!("an extension is 2 to 6 digits");
             }
@@ -370,7 +405,11 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
         }
         UserCmd::Password { id } => {
             let password = read_password()?;
-            found(s.set_password(&id, &auth::hash_password(password).await?).await?, "user")?;
+            found(
+                s.set_password(&id, &auth::hash_password(password).await?)
+                    .await?,
+                "user",
+            )?;
         }
         UserCmd::Grant { id, permission } | UserCmd::Revoke { id, permission }
             if !KNOWN_PERMISSIONS.contains(&permission.as_str()) =>
@@ -408,9 +447,24 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
 pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
     let s = open(&args.db).await?;
     match args.cmd {
-        DeviceCmd::Add { user, kind, label, number, id } => {
+        DeviceCmd::Add {
+            user,
+            kind,
+            label,
+            number,
+            id,
+        } => {
             let id = id_or_new(id);
-            s.add_device(&user, &Device { id: id.clone(), kind, label, number }).await?;
+            s.add_device(
+                &user,
+                &Device {
+                    id: id.clone(),
+                    kind,
+                    label,
+                    number,
+                },
+            )
+            .await?;
             println!("{id}");
         }
         DeviceCmd::Remove { id } => found(s.remove_device(&id).await?, "device")?,
@@ -428,7 +482,12 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
 pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
     let s = open(&args.db).await?;
     match args.cmd {
-        GroupCmd::Put { customer, id, name, members } => {
+        GroupCmd::Put {
+            customer,
+            id,
+            name,
+            members,
+        } => {
             s.put_group(&customer, &id, &name, &members).await?;
         }
         GroupCmd::Delete { id } => found(s.delete_group(&id).await?, "group")?,

@@ -55,7 +55,11 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
 
 /// Hashes a password with argon2id and explicit costs (memory in KiB, passes). For tests and
 /// tools that need many cheap hashes; verification reads the costs from the hash itself.
-pub fn hash_password_with_costs(password: &str, memory_kib: u32, passes: u32) -> anyhow::Result<String> {
+pub fn hash_password_with_costs(
+    password: &str,
+    memory_kib: u32,
+    passes: u32,
+) -> anyhow::Result<String> {
     let params = argon2::Params::new(memory_kib, passes, 1, None)
         .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
     let argon = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);

@@ -6,9 +6,7 @@
 //! on-call state changes, a `presence` event for the customer (the busy overlay).
 
 use chrono::Utc;
-use ucclient_core::api::{
-    Call, CallDirection, CallState, InboundCallRequest, PlaceCallRequest,
-};
+use ucclient_core::api::{Call, CallDirection, CallState, InboundCallRequest, PlaceCallRequest};
 use ucclient_core::phone;
 use ucclient_core::ring::{UserLine, ring_user};
 
@@ -63,8 +61,13 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
             .into_string(),
     };
     if let Some(c) = &req.context
-        && (c.record_id.as_ref().is_some_and(|r| r.len() > MAX_CONTEXT_LEN)
-            || c.object_type.as_ref().is_some_and(|r| r.len() > MAX_CONTEXT_LEN))
+        && (c
+            .record_id
+            .as_ref()
+            .is_some_and(|r| r.len() > MAX_CONTEXT_LEN)
+            || c.object_type
+                .as_ref()
+                .is_some_and(|r| r.len() > MAX_CONTEXT_LEN))
     {
         return Err(ApiError::bad_request("the call context is too long"));
     }
@@ -94,7 +97,11 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
 
 /// `POST /pbx/calls/inbound`: a call to a colleague; it rings what `core`'s ring resolution says,
 /// and fails at once when nothing rings there (DND, or forwarded away).
-pub async fn inbound(state: &AppState, account: &Account, req: InboundCallRequest) -> ApiResult<Call> {
+pub async fn inbound(
+    state: &AppState,
+    account: &Account,
+    req: InboundCallRequest,
+) -> ApiResult<Call> {
     let (callee, _) = state
         .store
         .customer_user(&account.customer_id, &req.to_user)
@@ -148,7 +155,12 @@ pub async fn inbound(state: &AppState, account: &Account, req: InboundCallReques
 }
 
 /// Moves a call from `expected` to `next`, with its events; false if it had moved on meanwhile.
-async fn transition(state: &AppState, owned: &OwnedCall, expected: CallState, next: CallState) -> ApiResult<Option<Call>> {
+async fn transition(
+    state: &AppState,
+    owned: &OwnedCall,
+    expected: CallState,
+    next: CallState,
+) -> ApiResult<Option<Call>> {
     let mut call = owned.call.clone();
     if call.state != expected || !expected.can_become(next) {
         return Ok(None);
@@ -173,7 +185,11 @@ async fn transition(state: &AppState, owned: &OwnedCall, expected: CallState, ne
         if !others_on_call && let Some(account) = state.store.account(&owned.user_id).await? {
             let row = presence::row_of(state, &owned.user_id).await?;
             let p = presence::presence_of(state, &row, &account.permissions, next.is_on_call());
-            events.push(presence::presence_event(&owned.customer_id, &owned.user_id, &p));
+            events.push(presence::presence_event(
+                &owned.customer_id,
+                &owned.user_id,
+                &p,
+            ));
         }
     }
     if state.store.update_call(&call, expected, &events).await? {

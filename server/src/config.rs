@@ -95,7 +95,11 @@ pub struct Config {
     /// Origins allowed to call the API from a browser; `*.` wildcards allowed, e.g.
     /// `https://*.lightning.force.com`, `https://*.my.salesforce.com`, `https://*.visualforce.com`,
     /// `https://*.crm*.dynamics.com`. Repeat the flag or separate with commas.
-    #[arg(long = "cors-origin", env = "UCCLIENT_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "UCCLIENT_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     pub cors_origins: Vec<String>,
     /// Simulated call timings of the embedded PBX: DIAL_MS,RING_MS,TALK_MS (TALK_MS 0: the far side
     /// never hangs up by itself).
@@ -108,7 +112,11 @@ pub struct Config {
     #[arg(long, env = "UCCLIENT_MAX_STREAMS_PER_USER", default_value_t = 8)]
     pub max_streams_per_user: usize,
     /// Most live event streams of one customer.
-    #[arg(long, env = "UCCLIENT_MAX_STREAMS_PER_CUSTOMER", default_value_t = 1000)]
+    #[arg(
+        long,
+        env = "UCCLIENT_MAX_STREAMS_PER_CUSTOMER",
+        default_value_t = 1000
+    )]
     pub max_streams_per_customer: usize,
     /// Most live event streams in total.
     #[arg(long, env = "UCCLIENT_MAX_STREAMS", default_value_t = 10000)]
@@ -150,7 +158,9 @@ impl Config {
     /// The defaults, as if no flag and no environment variable were given, for `database`.
     pub fn with_database(database: PathBuf) -> Config {
         Config {
-            listen: "127.0.0.1:0".parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
+            listen: "127.0.0.1:0"
+                .parse()
+                .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
             database,
             static_dir: None,
             cors_origins: Vec::new(),
@@ -179,7 +189,10 @@ mod tests {
 
     #[test]
     fn call_timings_parse() {
-        assert_eq!("1500,2500,0".parse::<CallTimings>(), Ok(CallTimings::default()));
+        assert_eq!(
+            "1500,2500,0".parse::<CallTimings>(),
+            Ok(CallTimings::default())
+        );
         let t: CallTimings = "10, 20, 30".parse().unwrap();
         assert_eq!(t.talk, Some(Duration::from_millis(30)));
         assert!("1,2".parse::<CallTimings>().is_err());
@@ -188,15 +201,20 @@ mod tests {
 
     #[test]
     fn the_cli_parses_serve_with_its_defaults() {
-        let cli = Cli::try_parse_from(["ucclient-server", "serve", "--listen", "127.0.0.1:0"]).unwrap();
+        let cli =
+            Cli::try_parse_from(["ucclient-server", "serve", "--listen", "127.0.0.1:0"]).unwrap();
         let Command::Serve(c) = cli.command else {
             panic!("not serve")
         };
         assert_eq!(c.database, PathBuf::from("ucclient.db"));
         assert_eq!(c.call_timings, CallTimings::default());
         let cli = Cli::try_parse_from([
-            "ucclient-server", "demo", "--cors-origin", "https://a.example,https://*.b.example",
-            "--call-timings", "1,2,3",
+            "ucclient-server",
+            "demo",
+            "--cors-origin",
+            "https://a.example,https://*.b.example",
+            "--call-timings",
+            "1,2,3",
         ])
         .unwrap();
         let Command::Demo(c) = cli.command else {

@@ -29,7 +29,9 @@ pub fn matches(pattern: &str, origin: &str) -> bool {
                     }
                 }
             }
-            Some((c, rest)) => o.first().is_some_and(|x| x.eq_ignore_ascii_case(c)) && go(rest, &o[1..]),
+            Some((c, rest)) => {
+                o.first().is_some_and(|x| x.eq_ignore_ascii_case(c)) && go(rest, &o[1..])
+            }
         }
     }
     origin.len() <= 256 && go(pattern.trim().as_bytes(), origin.as_bytes())
@@ -72,7 +74,10 @@ mod tests {
     fn crm_origin_patterns() {
         let sf = "https://*.lightning.force.com";
         assert!(matches(sf, "https://acme.lightning.force.com"));
-        assert!(matches(sf, "https://acme-dev-ed.sandbox.lightning.force.com"));
+        assert!(matches(
+            sf,
+            "https://acme-dev-ed.sandbox.lightning.force.com"
+        ));
         assert!(!matches(sf, "https://lightning.force.com.evil.example"));
         assert!(!matches(sf, "http://acme.lightning.force.com"));
         assert!(!matches(sf, "https://evil.example/x.lightning.force.com"));

@@ -3,12 +3,12 @@
 use std::path::Path;
 
 use chrono::Utc;
+use ucclient_core::ProfileId;
 use ucclient_core::api::{Device, DeviceKind, PbxSync, Role};
 use ucclient_core::licence::CRM_CLIENT;
 use ucclient_core::pbx::{Mode, desired_state};
 use ucclient_core::ring::GroupMember;
 use ucclient_core::settings::default_settings;
-use ucclient_core::ProfileId;
 
 use crate::auth;
 use crate::store::sqlite::SqliteStore;
@@ -55,8 +55,18 @@ const USERS: [DemoUser; 5] = [
         licensed: true,
         role: Role::CustomerAdmin,
         devices: &[
-            ("ana-desk", DeviceKind::Desk, "Desk phone", "sip:201@acme.example"),
-            ("ana-softphone", DeviceKind::Softphone, "Softphone", "sip:201-soft@acme.example"),
+            (
+                "ana-desk",
+                DeviceKind::Desk,
+                "Desk phone",
+                "sip:201@acme.example",
+            ),
+            (
+                "ana-softphone",
+                DeviceKind::Softphone,
+                "Softphone",
+                "sip:201-soft@acme.example",
+            ),
             ("ana-mobile", DeviceKind::Mobile, "Mobile", "+351912000201"),
         ],
     },
@@ -68,8 +78,18 @@ const USERS: [DemoUser; 5] = [
         licensed: true,
         role: Role::User,
         devices: &[
-            ("bruno-desk", DeviceKind::Desk, "Desk phone", "sip:202@acme.example"),
-            ("bruno-mobile", DeviceKind::Mobile, "Mobile", "+351912000202"),
+            (
+                "bruno-desk",
+                DeviceKind::Desk,
+                "Desk phone",
+                "sip:202@acme.example",
+            ),
+            (
+                "bruno-mobile",
+                DeviceKind::Mobile,
+                "Mobile",
+                "+351912000202",
+            ),
         ],
     },
     DemoUser {
@@ -79,7 +99,12 @@ const USERS: [DemoUser; 5] = [
         extension: "203",
         licensed: false,
         role: Role::User,
-        devices: &[("carla-desk", DeviceKind::Desk, "Desk phone", "sip:203@acme.example")],
+        devices: &[(
+            "carla-desk",
+            DeviceKind::Desk,
+            "Desk phone",
+            "sip:203@acme.example",
+        )],
     },
     DemoUser {
         id: "dora",
@@ -89,8 +114,18 @@ const USERS: [DemoUser; 5] = [
         licensed: true,
         role: Role::User,
         devices: &[
-            ("dora-desk", DeviceKind::Desk, "Desk phone", "sip:301@globex.example"),
-            ("dora-mobile", DeviceKind::Mobile, "Mobile", "+5511987000301"),
+            (
+                "dora-desk",
+                DeviceKind::Desk,
+                "Desk phone",
+                "sip:301@globex.example",
+            ),
+            (
+                "dora-mobile",
+                DeviceKind::Mobile,
+                "Mobile",
+                "+5511987000301",
+            ),
         ],
     },
     DemoUser {
@@ -100,7 +135,12 @@ const USERS: [DemoUser; 5] = [
         extension: "302",
         licensed: true,
         role: Role::User,
-        devices: &[("eli-desk", DeviceKind::Desk, "Desk phone", "sip:302@globex.example")],
+        devices: &[(
+            "eli-desk",
+            DeviceKind::Desk,
+            "Desk phone",
+            "sip:302@globex.example",
+        )],
     },
 ];
 
@@ -112,8 +152,12 @@ pub async fn seed(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> 
     store
         .create_reseller("demo-passive", "Demo Passive", Mode::Passive, false)
         .await?;
-    store.create_customer("acme", "demo-active", "Acme", "PT").await?;
-    store.create_customer("globex", "demo-passive", "Globex", "BR").await?;
+    store
+        .create_customer("acme", "demo-active", "Acme", "PT")
+        .await?;
+    store
+        .create_customer("globex", "demo-passive", "Globex", "BR")
+        .await?;
     for u in &USERS {
         store
             .create_user(&NewUser {
@@ -158,7 +202,14 @@ pub async fn seed(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> 
             if let Some(d) = desired {
                 store.put_pbx_state(u.id, &d).await?;
                 store
-                    .set_presence(u.id, ProfileId::Available, Utc::now(), PbxSync::Applied, Some(&d), &[])
+                    .set_presence(
+                        u.id,
+                        ProfileId::Available,
+                        Utc::now(),
+                        PbxSync::Applied,
+                        Some(&d),
+                        &[],
+                    )
                     .await?;
             }
         }

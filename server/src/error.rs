@@ -70,9 +70,9 @@ impl ApiError {
 
     fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            ApiError::BadRequest { too_large: true, .. } => {
-                (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadRequest)
-            }
+            ApiError::BadRequest {
+                too_large: true, ..
+            } => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BadRequest),
             ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
             ApiError::Unauthenticated => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthenticated),
             ApiError::InvalidCredentials => {

@@ -116,7 +116,10 @@ impl Drop for StreamSlot {
         let mut guard = self.hub.counts.lock().unwrap_or_else(|e| e.into_inner());
         let c = &mut *guard;
         c.total = c.total.saturating_sub(1);
-        for (map, key) in [(&mut c.users, &self.user), (&mut c.customers, &self.customer)] {
+        for (map, key) in [
+            (&mut c.users, &self.user),
+            (&mut c.customers, &self.customer),
+        ] {
             if let Some(n) = map.get_mut(key) {
                 *n -= 1;
                 if *n == 0 {
@@ -128,7 +131,11 @@ impl Drop for StreamSlot {
 }
 
 /// `POST /events/ticket`.
-pub async fn ticket(State(state): State<AppState>, Licensed(account): Licensed) -> ApiResult<ApiJson<EventTicket>> {
+#[utoipa::path(post, path = "/events/ticket", tag = "events", security(("bearer" = [])), responses((status = 200, description = "{ticket, expires_in}"), (status = 403, description = "client_not_licensed")))]
+pub async fn ticket(
+    State(state): State<AppState>,
+    Licensed(account): Licensed,
+) -> ApiResult<ApiJson<EventTicket>> {
     let ticket = auth::new_secret();
     let expires = chrono::Utc::now().timestamp_millis() + (TICKET_SECS * 1000) as i64;
     state
@@ -156,8 +163,10 @@ pub async fn snapshot(state: &AppState, account: &Account) -> ApiResult<Snapshot
         .store
         .customer_users(&account.customer_id, None, i64::MAX)
         .await?;
-    let ids: Vec<(String, Vec<String>)> =
-        users.iter().map(|(u, p)| (u.id.clone(), p.clone())).collect();
+    let ids: Vec<(String, Vec<String>)> = users
+        .iter()
+        .map(|(u, p)| (u.id.clone(), p.clone()))
+        .collect();
     let presences = presence::of_users(state, &account.customer_id, &ids).await?;
     let calls = state
         .store
@@ -177,6 +186,7 @@ pub async fn snapshot(state: &AppState, account: &Account) -> ApiResult<Snapshot
 }
 
 /// `GET /events`: the live stream.
+#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile"), (status = 401, description = "unauthenticated"), (status = 503, description = "unavailable")))]
 pub async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -276,19 +286,34 @@ impl EventStream {
     /// Reads what is due into the buffer; false when there was nothing.
     async fn fill(&mut self) -> ApiResult<bool> {
         self.rx.borrow_and_update();
-        let (last, pruned) = self.state.store.stream_bounds(&self.account.customer_id).await?;
+        let (last, pruned) = self
+            .state
+            .store
+            .stream_bounds(&self.account.customer_id)
+            .await?;
         if self.needs_snapshot || self.cursor < pruned {
             let snap = snapshot(&self.state, &self.account).await?;
             self.cursor = last;
             self.needs_snapshot = false;
-            let data = serde_json::to_string(&snap).map_err(|e| ApiError::Internal(e.to_string()))?;
-            self.buffer.push_back(SseEvent::default().event("snapshot").id(last.to_string()).data(data));
+            let data =
+                serde_json::to_string(&snap).map_err(|e| ApiError::Internal(e.to_string()))?;
+            self.buffer.push_back(
+                SseEvent::default()
+                    .event("snapshot")
+                    .id(last.to_string())
+                    .data(data),
+            );
             return Ok(true);
         }
         let events = self
             .state
             .store
-            .events_after(&self.account.customer_id, &self.account.user.id, self.cursor, PAGE)
+            .events_after(
+                &self.account.customer_id,
+                &self.account.user.id,
+                self.cursor,
+                PAGE,
+            )
             .await?;
         if events.is_empty() {
             // Nothing visible to this user up to `last`: skip past it.
@@ -297,7 +322,12 @@ impl EventStream {
         }
         for e in events {
             self.cursor = e.id;
-            self.buffer.push_back(SseEvent::default().event(e.kind).id(e.id.to_string()).data(e.data));
+            self.buffer.push_back(
+                SseEvent::default()
+                    .event(e.kind)
+                    .id(e.id.to_string())
+                    .data(e.data),
+            );
         }
         Ok(true)
     }
@@ -305,7 +335,9 @@ impl EventStream {
 
 /// Turns the stream state into a `Stream`, holding the connection's place under the caps for as
 /// long as it lives.
-fn async_stream(es: EventStream) -> impl Stream<Item = Result<SseEvent, Infallible>> + Send + 'static {
+fn async_stream(
+    es: EventStream,
+) -> impl Stream<Item = Result<SseEvent, Infallible>> + Send + 'static {
     futures::stream::unfold(es, |mut es| async move {
         let e = es.next().await?;
         Some((Ok(e), es))

@@ -147,8 +147,8 @@ impl Backend {
         self.tasks.push(tokio::spawn(async move {
             loop {
                 let cfg = &state.config;
-                let older = chrono::Utc::now().timestamp_millis()
-                    - cfg.event_retention_hours * 3_600_000;
+                let older =
+                    chrono::Utc::now().timestamp_millis() - cfg.event_retention_hours * 3_600_000;
                 if let Err(e) = state
                     .store
                     .prune_events(older, cfg.event_retention_count)

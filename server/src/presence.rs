@@ -11,7 +11,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
-use ucclient_core::api::{PbxSync, PbxUserState, Presence, PresenceUpdate, Profile, ProfileSettings};
+use ucclient_core::api::{
+    PbxSync, PbxUserState, Presence, PresenceUpdate, Profile, ProfileSettings,
+};
 use ucclient_core::pbx::{Mode, creates_extension_list, desired_state};
 use ucclient_core::profile::shown_colour;
 use ucclient_core::settings::default_settings;
@@ -22,7 +24,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::{Account, NewEvent, PresenceRow, SyncOutcome};
 
 /// The presence everyone sees, from the stored row: the licence rule and the busy overlay applied.
-pub fn presence_of(state: &AppState, row: &PresenceRow, permissions: &[String], on_call: bool) -> Presence {
+pub fn presence_of(
+    state: &AppState,
+    row: &PresenceRow,
+    permissions: &[String],
+    on_call: bool,
+) -> Presence {
     let profile = licence::licensed_profile(permissions, row.profile);
     Presence {
         profile,
@@ -62,7 +69,11 @@ pub async fn row_of(state: &AppState, user_id: &str) -> ApiResult<PresenceRow> {
 
 /// Whether the user is on a call now.
 pub async fn on_call(state: &AppState, customer_id: &str, user_id: &str) -> ApiResult<bool> {
-    Ok(state.store.users_on_call(customer_id).await?.contains(user_id))
+    Ok(state
+        .store
+        .users_on_call(customer_id)
+        .await?
+        .contains(user_id))
 }
 
 /// The presence of one user as everyone sees it now.
@@ -142,7 +153,11 @@ async fn pbx_baseline(state: &AppState, row: &PresenceRow) -> ApiResult<PbxUserS
 
 /// `PUT /me/presence`: stores the profile; in passive mode announces it at once, in active mode
 /// stores the desired PBX state and applies it (announcing the outcome).
-pub async fn set_profile(state: &AppState, account: &Account, profile: ProfileId) -> ApiResult<Presence> {
+pub async fn set_profile(
+    state: &AppState,
+    account: &Account,
+    profile: ProfileId,
+) -> ApiResult<Presence> {
     let user_id = &account.user.id;
     let row = row_of(state, user_id).await?;
     let now = Utc::now();
@@ -208,9 +223,9 @@ pub async fn put_settings(
     };
     let row = row_of(state, user_id).await?;
     let baseline = pbx_baseline(state, &row).await?;
-    let create = settings.as_ref().is_some_and(|s| {
-        creates_extension_list(account.extension_lists_enabled, &baseline, s)
-    });
+    let create = settings
+        .as_ref()
+        .is_some_and(|s| creates_extension_list(account.extension_lists_enabled, &baseline, s));
     let mut overrides = state.store.overrides(user_id).await?;
     match &settings {
         Some(s) => overrides.insert(profile, s.clone()),
@@ -218,7 +233,14 @@ pub async fn put_settings(
     };
     let desired = if row.profile == profile || create {
         let (current_settings, _) = effective(&overrides, row.profile);
-        desired_state(account.mode, user_id, &current_settings, &devices, &baseline, create)
+        desired_state(
+            account.mode,
+            user_id,
+            &current_settings,
+            &devices,
+            &baseline,
+            create,
+        )
     } else {
         None
     };
@@ -231,7 +253,13 @@ pub async fn put_settings(
     };
     state
         .store
-        .set_override(user_id, profile, settings.as_ref(), desired.as_ref(), &[event])
+        .set_override(
+            user_id,
+            profile,
+            settings.as_ref(),
+            desired.as_ref(),
+            &[event],
+        )
         .await?;
     state.hub.notify(&account.customer_id).await;
     if desired.is_some() {

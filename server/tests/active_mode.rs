@@ -9,14 +9,34 @@ use common::TestApp;
 use serde_json::{Value, json};
 
 /// SPEC §4, as data: the profiles whose defaults turn DND on.
-const DND_ON: [&str; 6] = ["away", "comfort_break", "in_a_meeting", "lunch", "on_holiday", "out_of_office"];
+const DND_ON: [&str; 6] = [
+    "away",
+    "comfort_break",
+    "in_a_meeting",
+    "lunch",
+    "on_holiday",
+    "out_of_office",
+];
 const ALL: [&str; 11] = [
-    "available", "away", "comfort_break", "in_a_meeting", "in_the_office", "lunch", "on_holiday",
-    "on_the_road", "out_of_office", "working_from_home", "working_remotely",
+    "available",
+    "away",
+    "comfort_break",
+    "in_a_meeting",
+    "in_the_office",
+    "lunch",
+    "on_holiday",
+    "on_the_road",
+    "out_of_office",
+    "working_from_home",
+    "working_remotely",
 ];
 
 fn ids(v: &Value) -> Vec<&str> {
-    v.as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -49,40 +69,76 @@ async fn the_extension_list_lifecycle_and_who_rings() {
     let all_ana = ["ana-desk", "ana-softphone", "ana-mobile"];
 
     // Nobody customised: no list; the group rings all of ana's devices and bruno's.
-    assert_eq!(app.get("/api/v1/pbx/users/ana", &t).await.body["extension_list"], Value::Null);
+    assert_eq!(
+        app.get("/api/v1/pbx/users/ana", &t).await.body["extension_list"],
+        Value::Null
+    );
     assert_eq!(ids(&ring("user=ana").await["devices"]), all_ana);
     assert_eq!(ring("user=ana").await["forwarded_to"], Value::Null);
     assert_eq!(
         ids(&ring("group=sales").await["devices"]),
-        ["ana-desk", "ana-softphone", "ana-mobile", "bruno-desk", "bruno-mobile"]
+        [
+            "ana-desk",
+            "ana-softphone",
+            "ana-mobile",
+            "bruno-desk",
+            "bruno-mobile"
+        ]
     );
 
     // DND alone does not create a list.
     let dnd_only = json!({"dnd": true, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "all"}});
-    let r = app.put("/api/v1/me/profiles/in_the_office/settings", &t, dnd_only).await;
+    let r = app
+        .put("/api/v1/me/profiles/in_the_office/settings", &t, dnd_only)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["customised"], true);
-    assert_eq!(app.get("/api/v1/pbx/users/ana", &t).await.body["extension_list"], Value::Null);
+    assert_eq!(
+        app.get("/api/v1/pbx/users/ana", &t).await.body["extension_list"],
+        Value::Null
+    );
 
     // The first routing customisation creates it, holding the current profile's devices (Ring all).
     let home = json!({"dnd": false, "forwarding": {"enabled": false, "to": null},
         "routing": {"ring": "selected", "steps": [{"devices": ["ana-softphone"], "after_seconds": 0},
                                                    {"devices": ["ana-mobile"], "after_seconds": 15}]}});
-    let r = app.put("/api/v1/me/profiles/working_from_home/settings", &t, home.clone()).await;
+    let r = app
+        .put(
+            "/api/v1/me/profiles/working_from_home/settings",
+            &t,
+            home.clone(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["id"], "working_from_home");
     assert_eq!(r.body["settings"], home);
     assert_eq!(r.body["customised"], true);
     let pbx = app.get("/api/v1/pbx/users/ana", &t).await.body;
-    assert_eq!(pbx["extension_list"], json!({"id": "xl-ana", "devices": all_ana}));
-    assert_eq!(pbx["find_me_follow_me"], Value::Null, "available is still current");
+    assert_eq!(
+        pbx["extension_list"],
+        json!({"id": "xl-ana", "devices": all_ana})
+    );
+    assert_eq!(
+        pbx["find_me_follow_me"],
+        Value::Null,
+        "available is still current"
+    );
 
     // Switching to the customised profile: find-me/follow-me and the list follow it.
     app.set_profile(&t, "working_from_home").await;
     let pbx = app.get("/api/v1/pbx/users/ana", &t).await.body;
-    assert_eq!(pbx["find_me_follow_me"], json!({"steps": home["routing"]["steps"]}));
-    assert_eq!(ids(&pbx["extension_list"]["devices"]), ["ana-softphone", "ana-mobile"]);
-    assert_eq!(ids(&ring("user=ana").await["devices"]), ["ana-softphone", "ana-mobile"]);
+    assert_eq!(
+        pbx["find_me_follow_me"],
+        json!({"steps": home["routing"]["steps"]})
+    );
+    assert_eq!(
+        ids(&pbx["extension_list"]["devices"]),
+        ["ana-softphone", "ana-mobile"]
+    );
+    assert_eq!(
+        ids(&ring("user=ana").await["devices"]),
+        ["ana-softphone", "ana-mobile"]
+    );
     assert_eq!(
         ids(&ring("group=sales").await["devices"]),
         ["ana-softphone", "ana-mobile", "bruno-desk", "bruno-mobile"]
@@ -91,9 +147,14 @@ async fn the_extension_list_lifecycle_and_who_rings() {
     // Forwarding on the current profile: direct calls go to the number, group calls do not change.
     let mut fwd = home.clone();
     fwd["forwarding"] = json!({"enabled": true, "to": "912 345 678"});
-    let r = app.put("/api/v1/me/profiles/working_from_home/settings", &t, fwd).await;
+    let r = app
+        .put("/api/v1/me/profiles/working_from_home/settings", &t, fwd)
+        .await;
     assert_eq!(r.body["settings"]["forwarding"]["to"], "+351912345678");
-    assert_eq!(ring("user=ana").await, json!({"devices": [], "forwarded_to": "+351912345678"}));
+    assert_eq!(
+        ring("user=ana").await,
+        json!({"devices": [], "forwarded_to": "+351912345678"})
+    );
     assert_eq!(
         ids(&ring("group=sales").await["devices"]),
         ["ana-softphone", "ana-mobile", "bruno-desk", "bruno-mobile"]
@@ -103,9 +164,18 @@ async fn the_extension_list_lifecycle_and_who_rings() {
     app.set_profile(&t, "lunch").await;
     let pbx = app.get("/api/v1/pbx/users/ana", &t).await.body;
     assert_eq!(pbx["dnd"], true);
-    assert_eq!(pbx["extension_list"], json!({"id": "xl-ana", "devices": []}));
-    assert_eq!(ring("user=ana").await, json!({"devices": [], "forwarded_to": null}));
-    assert_eq!(ids(&ring("group=sales").await["devices"]), ["bruno-desk", "bruno-mobile"]);
+    assert_eq!(
+        pbx["extension_list"],
+        json!({"id": "xl-ana", "devices": []})
+    );
+    assert_eq!(
+        ring("user=ana").await,
+        json!({"devices": [], "forwarded_to": null})
+    );
+    assert_eq!(
+        ids(&ring("group=sales").await["devices"]),
+        ["bruno-desk", "bruno-mobile"]
+    );
 
     // Back to a Ring-all profile: every device again, and the list stays.
     app.set_profile(&t, "on_the_road").await;
@@ -114,7 +184,9 @@ async fn the_extension_list_lifecycle_and_who_rings() {
     assert_eq!(pbx["forwarding"]["enabled"], false);
 
     // Defaults back: not customised any more; the list remains (it follows the current profile).
-    let r = app.delete("/api/v1/me/profiles/working_from_home/settings", &t).await;
+    let r = app
+        .delete("/api/v1/me/profiles/working_from_home/settings", &t)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["customised"], false);
     assert_eq!(r.body["settings"]["routing"], json!({"ring": "all"}));
@@ -130,22 +202,50 @@ async fn overrides_are_validated_with_core() {
     let t = app.login("ana").await;
     let foreign = json!({"dnd": false, "forwarding": {"enabled": false, "to": null},
         "routing": {"ring": "selected", "steps": [{"devices": ["bruno-desk"], "after_seconds": 0}]}});
-    let r = app.put("/api/v1/me/profiles/available/settings", &t, foreign).await;
+    let r = app
+        .put("/api/v1/me/profiles/available/settings", &t, foreign)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.code(), "invalid_settings");
-    assert_eq!(r.body["message"], "device bruno-desk is not one of your devices");
+    assert_eq!(
+        r.body["message"],
+        "device bruno-desk is not one of your devices"
+    );
     let no_number = json!({"dnd": false, "forwarding": {"enabled": true, "to": null}, "routing": {"ring": "all"}});
-    let r = app.put("/api/v1/me/profiles/available/settings", &t, no_number).await;
+    let r = app
+        .put("/api/v1/me/profiles/available/settings", &t, no_number)
+        .await;
     assert_eq!(r.body["message"], "forwarding needs a number to forward to");
     let malformed = json!({"dnd": false, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "some"}});
-    assert_eq!(app.put("/api/v1/me/profiles/available/settings", &t, malformed).await.code(), "bad_request");
+    assert_eq!(
+        app.put("/api/v1/me/profiles/available/settings", &t, malformed)
+            .await
+            .code(),
+        "bad_request"
+    );
     let ok = json!({"dnd": false, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "all"}});
     let r = app.put("/api/v1/me/profiles/nope/settings", &t, ok).await;
     assert_eq!(r.code(), "unknown_profile");
-    assert_eq!(app.delete("/api/v1/me/profiles/nope/settings", &t).await.code(), "unknown_profile");
+    assert_eq!(
+        app.delete("/api/v1/me/profiles/nope/settings", &t)
+            .await
+            .code(),
+        "unknown_profile"
+    );
     // Nothing was stored or applied.
-    assert_eq!(app.get("/api/v1/pbx/users/ana", &t).await.body["extension_list"], Value::Null);
-    assert!(app.get("/api/v1/profiles", &t).await.body.as_array().unwrap().iter().all(|p| p["customised"] == false));
+    assert_eq!(
+        app.get("/api/v1/pbx/users/ana", &t).await.body["extension_list"],
+        Value::Null
+    );
+    assert!(
+        app.get("/api/v1/profiles", &t)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["customised"] == false)
+    );
 }
 
 #[tokio::test]
@@ -181,10 +281,17 @@ async fn a_pbx_that_keeps_failing_ends_failed_with_a_reason() {
     let p = app.wait_sync(&t, "failed").await;
     assert_eq!(p["profile"], "on_holiday");
     assert!(p["pbx_error"].as_str().unwrap().contains("refused"));
-    assert_eq!(app.get("/api/v1/pbx/users/ana", &t).await.body["dnd"], false, "the PBX never took it");
+    assert_eq!(
+        app.get("/api/v1/pbx/users/ana", &t).await.body["dnd"],
+        false,
+        "the PBX never took it"
+    );
     // Choosing again once the PBX works applies it.
     app.embedded.fail_next(0);
-    assert_eq!(app.set_profile(&t, "on_holiday").await["pbx_sync"], "applied");
+    assert_eq!(
+        app.set_profile(&t, "on_holiday").await["pbx_sync"],
+        "applied"
+    );
     assert_eq!(app.get("/api/v1/pbx/users/ana", &t).await.body["dnd"], true);
 }
 
@@ -196,12 +303,16 @@ async fn a_hanging_pbx_times_out_and_is_retried() {
     })
     .await;
     let t = app.login("bruno").await;
-    app.embedded.hang_next(1, std::time::Duration::from_secs(30));
+    app.embedded
+        .hang_next(1, std::time::Duration::from_secs(30));
     let p = app.set_profile(&t, "away").await;
     assert_eq!(p["pbx_sync"], "pending");
     assert_eq!(p["pbx_error"], "the phone system did not answer in time");
     app.wait_sync(&t, "applied").await;
-    assert_eq!(app.get("/api/v1/pbx/users/bruno", &t).await.body["dnd"], true);
+    assert_eq!(
+        app.get("/api/v1/pbx/users/bruno", &t).await.body["dnd"],
+        true
+    );
 }
 
 #[tokio::test]
@@ -209,11 +320,21 @@ async fn pending_changes_are_reconciled_after_a_restart() {
     let app = TestApp::demo_with(|c| c.pbx_retry_ms = 60_000).await;
     let t = app.login("ana").await;
     app.embedded.fail_next(1);
-    assert_eq!(app.set_profile(&t, "comfort_break").await["pbx_sync"], "pending");
+    assert_eq!(
+        app.set_profile(&t, "comfort_break").await["pbx_sync"],
+        "pending"
+    );
     // The retry is a minute away; the restart reconciles at once.
     let app = app.restart().await;
-    assert_eq!(app.get("/api/v1/me", &t).await.status, StatusCode::OK, "sessions survive restarts");
+    assert_eq!(
+        app.get("/api/v1/me", &t).await.status,
+        StatusCode::OK,
+        "sessions survive restarts"
+    );
     let p = app.wait_sync(&t, "applied").await;
-    assert_eq!(p["profile"], "comfort_break", "the choice survived the restart");
+    assert_eq!(
+        p["profile"], "comfort_break",
+        "the choice survived the restart"
+    );
     assert_eq!(app.get("/api/v1/pbx/users/ana", &t).await.body["dnd"], true);
 }

@@ -11,19 +11,37 @@ use serde_json::{Value, json};
 async fn login_logout_and_tokens() {
     let app = TestApp::demo().await;
     let ok = app
-        .send(Method::POST, "/api/v1/login", None, Some(json!({"email": "ANA@acme.example", "password": "demo"})))
+        .send(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(json!({"email": "ANA@acme.example", "password": "demo"})),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::OK);
-    assert_eq!(ok.body["user"], json!({"id": "ana", "name": "Ana Costa", "email": "ana@acme.example", "extension": "201"}));
+    assert_eq!(
+        ok.body["user"],
+        json!({"id": "ana", "name": "Ana Costa", "email": "ana@acme.example", "extension": "201"})
+    );
     assert!(ok.body["expires_at"].as_str().unwrap().ends_with('Z'));
     let token = ok.body["token"].as_str().unwrap().to_owned();
 
     // Wrong password and unknown email: the same answer.
     let wrong_pw = app
-        .send(Method::POST, "/api/v1/login", None, Some(json!({"email": "ana@acme.example", "password": "nope"})))
+        .send(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(json!({"email": "ana@acme.example", "password": "nope"})),
+        )
         .await;
     let wrong_email = app
-        .send(Method::POST, "/api/v1/login", None, Some(json!({"email": "nobody@acme.example", "password": "demo"})))
+        .send(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            Some(json!({"email": "nobody@acme.example", "password": "demo"})),
+        )
         .await;
     assert_eq!(wrong_pw.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong_pw.code(), "invalid_credentials");
@@ -32,20 +50,35 @@ async fn login_logout_and_tokens() {
 
     // The token is stored only as a hash.
     let stored: Vec<(String,)> = {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{}", app.dir.path().join("test.db").display())).await.unwrap();
-        let rows = sqlx::query_as("SELECT token_hash FROM sessions").fetch_all(&pool).await.unwrap();
+        let pool = sqlx::SqlitePool::connect(&format!(
+            "sqlite:{}",
+            app.dir.path().join("test.db").display()
+        ))
+        .await
+        .unwrap();
+        let rows = sqlx::query_as("SELECT token_hash FROM sessions")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
         pool.close().await;
         rows
     };
     assert!(!stored.is_empty() && stored.iter().all(|(h,)| h != &token && h.len() == 64));
 
     assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
-    let out = app.send(Method::POST, "/api/v1/logout", Some(&token), None).await;
+    let out = app
+        .send(Method::POST, "/api/v1/logout", Some(&token), None)
+        .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     let after = app.get("/api/v1/me", &token).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
     assert_eq!(after.code(), "unauthenticated");
-    assert_eq!(app.send(Method::POST, "/api/v1/logout", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.send(Method::POST, "/api/v1/logout", Some(&token), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 
     for auth in ["", "Bearer", "Bearer garbage", "Basic YW5hOmRlbW8="] {
         let mut req = Request::builder().uri("/api/v1/profiles");
@@ -63,13 +96,21 @@ async fn failed_logins_are_rate_limited() {
     let app = TestApp::demo_with(|c| c.login_failures_per_minute = 3).await;
     let bad = json!({"email": "bruno@acme.example", "password": "wrong"});
     for _ in 0..3 {
-        let a = app.send(Method::POST, "/api/v1/login", None, Some(bad.clone())).await;
+        let a = app
+            .send(Method::POST, "/api/v1/login", None, Some(bad.clone()))
+            .await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     }
-    let limited = app.send(Method::POST, "/api/v1/login", None, Some(bad)).await;
+    let limited = app
+        .send(Method::POST, "/api/v1/login", None, Some(bad))
+        .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.code(), "rate_limited");
-    let secs: u64 = limited.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    let secs: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&secs));
     // Other accounts are not affected.
     app.login("ana").await;
@@ -88,26 +129,57 @@ async fn me_and_profiles() {
     assert_eq!(me.body["presence"]["profile"], "available");
     assert_eq!(me.body["presence"]["colour"], "available");
     assert_eq!(me.body["presence"]["on_call"], false);
-    let devices: Vec<&str> = me.body["devices"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    let devices: Vec<&str> = me.body["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
     assert_eq!(devices, ["ana-desk", "ana-softphone", "ana-mobile"]);
     assert_eq!(me.body["devices"][0]["kind"], "desk");
 
     let profiles = app.get("/api/v1/profiles", &t).await;
     assert_eq!(profiles.status, StatusCode::OK);
-    let ids: Vec<&str> = profiles.body.as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = profiles
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
     assert_eq!(
         ids,
-        ["available", "away", "comfort_break", "in_a_meeting", "in_the_office", "lunch", "on_holiday",
-         "on_the_road", "out_of_office", "working_from_home", "working_remotely"]
+        [
+            "available",
+            "away",
+            "comfort_break",
+            "in_a_meeting",
+            "in_the_office",
+            "lunch",
+            "on_holiday",
+            "on_the_road",
+            "out_of_office",
+            "working_from_home",
+            "working_remotely"
+        ]
     );
     assert_eq!(profiles.body[3]["name"], "In a meeting");
     assert_eq!(profiles.body[3]["colour"], "busy");
-    assert_eq!(profiles.body[5]["settings"], json!({"dnd": true, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "all"}}));
+    assert_eq!(
+        profiles.body[5]["settings"],
+        json!({"dnd": true, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "all"}})
+    );
     assert_eq!(profiles.body[5]["customised"], false);
 
     let pt = app
-        .request(Request::builder().uri("/api/v1/profiles").header("authorization", format!("Bearer {t}"))
-            .header("accept-language", "pt-PT,pt;q=0.9,en;q=0.5").body(Body::empty()).unwrap())
+        .request(
+            Request::builder()
+                .uri("/api/v1/profiles")
+                .header("authorization", format!("Bearer {t}"))
+                .header("accept-language", "pt-PT,pt;q=0.9,en;q=0.5")
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await;
     assert_eq!(pt.body[0]["name"], "Disponível");
     assert_eq!(pt.body[9]["name"], "Trabalhar a partir de casa");
@@ -122,20 +194,33 @@ async fn presence_changes_and_their_errors() {
     assert_eq!(p["status"], "unavailable");
     assert_eq!(p["colour"], "busy");
     assert_eq!(p["pbx_sync"], "applied");
-    assert_eq!(app.get("/api/v1/me", &t).await.body["presence"]["profile"], "in_a_meeting");
+    assert_eq!(
+        app.get("/api/v1/me", &t).await.body["presence"]["profile"],
+        "in_a_meeting"
+    );
 
-    let unknown = app.put("/api/v1/me/presence", &t, json!({"profile": "busy"})).await;
+    let unknown = app
+        .put("/api/v1/me/presence", &t, json!({"profile": "busy"}))
+        .await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unknown.code(), "unknown_profile");
 
     let malformed = app
-        .request(Request::builder().method(Method::PUT).uri("/api/v1/me/presence")
-            .header("authorization", format!("Bearer {t}")).header("content-type", "application/json")
-            .body(Body::from("{\"profile\":")).unwrap())
+        .request(
+            Request::builder()
+                .method(Method::PUT)
+                .uri("/api/v1/me/presence")
+                .header("authorization", format!("Bearer {t}"))
+                .header("content-type", "application/json")
+                .body(Body::from("{\"profile\":"))
+                .unwrap(),
+        )
         .await;
     assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
     assert_eq!(malformed.code(), "bad_request");
-    let wrong_type = app.put("/api/v1/me/presence", &t, json!({"profile": 3})).await;
+    let wrong_type = app
+        .put("/api/v1/me/presence", &t, json!({"profile": 3}))
+        .await;
     assert_eq!(wrong_type.status, StatusCode::BAD_REQUEST);
     assert_eq!(wrong_type.code(), "bad_request");
 
@@ -145,7 +230,10 @@ async fn presence_changes_and_their_errors() {
     assert_eq!(too_large.code(), "bad_request");
 
     // Nothing changed by the refused requests.
-    assert_eq!(app.get("/api/v1/me", &t).await.body["presence"]["profile"], "in_a_meeting");
+    assert_eq!(
+        app.get("/api/v1/me", &t).await.body["presence"]["profile"],
+        "in_a_meeting"
+    );
 }
 
 #[tokio::test]
@@ -173,21 +261,39 @@ async fn directory_is_the_callers_customer() {
     let t = app.login("ana").await;
     let all = app.get("/api/v1/directory", &t).await;
     assert_eq!(all.status, StatusCode::OK);
-    let ids: Vec<&str> = all.body.as_array().unwrap().iter().map(|e| e["user"]["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = all
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user"]["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["ana", "bruno", "carla"]);
     let by_ext = app.get("/api/v1/directory?q=202", &t).await;
     assert_eq!(by_ext.body.as_array().unwrap().len(), 1);
     assert_eq!(by_ext.body[0]["user"]["id"], "bruno");
     let by_name = app.get("/api/v1/directory?q=carla", &t).await;
     assert_eq!(by_name.body[0]["presence"]["profile"], "available");
-    assert_eq!(app.get("/api/v1/directory?q=dora", &t).await.body, json!([]));
+    assert_eq!(
+        app.get("/api/v1/directory?q=dora", &t).await.body,
+        json!([])
+    );
     assert_eq!(app.get("/api/v1/directory?q=%25", &t).await.body, json!([]));
 
     let d = app.login("dora").await;
     let globex = app.get("/api/v1/directory", &d).await;
-    let ids: Vec<&str> = globex.body.as_array().unwrap().iter().map(|e| e["user"]["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = globex
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["user"]["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["dora", "eli"]);
-    assert_eq!(app.get("/api/v1/directory?q=acme", &d).await.body, json!([]));
+    assert_eq!(
+        app.get("/api/v1/directory?q=acme", &d).await.body,
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -200,18 +306,36 @@ async fn an_unlicensed_user_gets_client_not_licensed_but_me_answers() {
     assert_eq!(me.body["presence"]["profile"], "available");
     let calls: [(Method, &str, Option<Value>); 15] = [
         (Method::GET, "/api/v1/profiles", None),
-        (Method::PUT, "/api/v1/me/presence", Some(json!({"profile": "lunch"}))),
-        (Method::PUT, "/api/v1/me/profiles/lunch/settings", Some(json!({"dnd": true, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "all"}}))),
+        (
+            Method::PUT,
+            "/api/v1/me/presence",
+            Some(json!({"profile": "lunch"})),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/me/profiles/lunch/settings",
+            Some(
+                json!({"dnd": true, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "all"}}),
+            ),
+        ),
         (Method::DELETE, "/api/v1/me/profiles/lunch/settings", None),
         (Method::GET, "/api/v1/directory", None),
         (Method::POST, "/api/v1/events/ticket", None),
         (Method::GET, "/api/v1/calls", None),
-        (Method::POST, "/api/v1/calls", Some(json!({"to": "912345678"}))),
+        (
+            Method::POST,
+            "/api/v1/calls",
+            Some(json!({"to": "912345678"})),
+        ),
         (Method::POST, "/api/v1/calls/x/hangup", None),
         (Method::GET, "/api/v1/pbx/users/carla", None),
         (Method::GET, "/api/v1/pbx/ring?user=carla", None),
         (Method::GET, "/api/v1/pbx/groups", None),
-        (Method::POST, "/api/v1/pbx/calls/inbound", Some(json!({"from": "912345678", "to_user": "carla"}))),
+        (
+            Method::POST,
+            "/api/v1/pbx/calls/inbound",
+            Some(json!({"from": "912345678", "to_user": "carla"})),
+        ),
         (Method::GET, "/api/v1/openapi.json", None),
         (Method::GET, "/api/v1/me", None),
     ];
@@ -224,7 +348,9 @@ async fn an_unlicensed_user_gets_client_not_licensed_but_me_answers() {
             assert_eq!(a.code(), "client_not_licensed", "{path}");
         }
     }
-    let out = app.send(Method::POST, "/api/v1/logout", Some(&c), None).await;
+    let out = app
+        .send(Method::POST, "/api/v1/logout", Some(&c), None)
+        .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
 }
 
@@ -235,13 +361,26 @@ async fn calls_numbers_history_hangup_and_rate_limit() {
     let bad = app.post("/api/v1/calls", &t, json!({"to": "12ab"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.code(), "invalid_number");
-    assert_eq!(bad.body["message"], "the number may contain only digits, spaces, and + - . / ( )");
+    assert_eq!(
+        bad.body["message"],
+        "the number may contain only digits, spaces, and + - . / ( )"
+    );
     let short = app.post("/api/v1/calls", &t, json!({"to": "12345"})).await;
     assert_eq!(short.code(), "invalid_number");
-    assert_eq!(app.get("/api/v1/calls", &t).await.body, json!([]), "nothing dialled");
+    assert_eq!(
+        app.get("/api/v1/calls", &t).await.body,
+        json!([]),
+        "nothing dialled"
+    );
 
     let ctx = json!({"crm": "salesforce", "record_id": "003xx", "object_type": "Contact"});
-    let placed = app.post("/api/v1/calls", &t, json!({"to": "912 345 678", "context": ctx})).await;
+    let placed = app
+        .post(
+            "/api/v1/calls",
+            &t,
+            json!({"to": "912 345 678", "context": ctx}),
+        )
+        .await;
     assert_eq!(placed.status, StatusCode::CREATED);
     assert_eq!(placed.body["to"], "+351912345678");
     assert_eq!(placed.body["from"], "201");
@@ -255,53 +394,121 @@ async fn calls_numbers_history_hangup_and_rate_limit() {
     let history = app.get("/api/v1/calls?limit=10", &t).await;
     assert_eq!(history.body.as_array().unwrap().len(), 2);
     assert_eq!(history.body[0]["id"], colleague.body["id"], "newest first");
-    assert_eq!(app.get("/api/v1/calls?limit=1", &t).await.body.as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/api/v1/calls?limit=1", &t)
+            .await
+            .body
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     let id = placed.body["id"].as_str().unwrap();
     let b = app.login("bruno").await;
-    let not_his = app.send(Method::POST, &format!("/api/v1/calls/{id}/hangup"), Some(&b), None).await;
+    let not_his = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/calls/{id}/hangup"),
+            Some(&b),
+            None,
+        )
+        .await;
     assert_eq!(not_his.status, StatusCode::NOT_FOUND);
     assert_eq!(not_his.code(), "not_found");
-    let hung = app.send(Method::POST, &format!("/api/v1/calls/{id}/hangup"), Some(&t), None).await;
+    let hung = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/calls/{id}/hangup"),
+            Some(&t),
+            None,
+        )
+        .await;
     assert_eq!(hung.status, StatusCode::OK);
     assert_eq!(hung.body["state"], "ended");
     assert!(hung.body["ended_at"].is_string());
-    let again = app.send(Method::POST, &format!("/api/v1/calls/{id}/hangup"), Some(&t), None).await;
+    let again = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/calls/{id}/hangup"),
+            Some(&t),
+            None,
+        )
+        .await;
     assert_eq!(again.body["state"], "ended");
-    assert_eq!(app.send(Method::POST, "/api/v1/calls/nope/hangup", Some(&t), None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.send(Method::POST, "/api/v1/calls/nope/hangup", Some(&t), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 
     // The third call this minute is allowed, the fourth is not.
-    assert_eq!(app.post("/api/v1/calls", &t, json!({"to": "+14155552671"})).await.status, StatusCode::CREATED);
-    let limited = app.post("/api/v1/calls", &t, json!({"to": "+14155552671"})).await;
+    assert_eq!(
+        app.post("/api/v1/calls", &t, json!({"to": "+14155552671"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let limited = app
+        .post("/api/v1/calls", &t, json!({"to": "+14155552671"}))
+        .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.code(), "rate_limited");
     assert!(limited.headers.contains_key("retry-after"));
     // Another user has their own allowance.
-    assert_eq!(app.post("/api/v1/calls", &b, json!({"to": "912345678"})).await.status, StatusCode::CREATED);
+    assert_eq!(
+        app.post("/api/v1/calls", &b, json!({"to": "912345678"}))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test]
 async fn a_globex_user_sees_nothing_of_acme() {
     let app = TestApp::demo().await;
     let a = app.login("ana").await;
-    let call = app.post("/api/v1/calls", &a, json!({"to": "912345678"})).await;
+    let call = app
+        .post("/api/v1/calls", &a, json!({"to": "912345678"}))
+        .await;
     let call_id = call.body["id"].as_str().unwrap().to_owned();
     let d = app.login("dora").await;
-    for path in ["/api/v1/pbx/users/ana", "/api/v1/pbx/ring?user=ana", "/api/v1/pbx/ring?group=sales"] {
+    for path in [
+        "/api/v1/pbx/users/ana",
+        "/api/v1/pbx/ring?user=ana",
+        "/api/v1/pbx/ring?group=sales",
+    ] {
         let r = app.get(path, &d).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(r.code(), "not_found");
     }
-    let hang = app.send(Method::POST, &format!("/api/v1/calls/{call_id}/hangup"), Some(&d), None).await;
+    let hang = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/calls/{call_id}/hangup"),
+            Some(&d),
+            None,
+        )
+        .await;
     assert_eq!(hang.status, StatusCode::NOT_FOUND);
-    let inbound = app.post("/api/v1/pbx/calls/inbound", &d, json!({"from": "912345678", "to_user": "ana"})).await;
+    let inbound = app
+        .post(
+            "/api/v1/pbx/calls/inbound",
+            &d,
+            json!({"from": "912345678", "to_user": "ana"}),
+        )
+        .await;
     assert_eq!(inbound.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/v1/calls", &d).await.body, json!([]));
     // Calling Acme's extension 201 from Globex is not a colleague call.
     let ext = app.post("/api/v1/calls", &d, json!({"to": "201"})).await;
     assert_eq!(ext.code(), "invalid_number");
     // Dora's own PBX view is hers to read even as a plain user; groups of Globex: none.
-    assert_eq!(app.get("/api/v1/pbx/users/dora", &d).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/api/v1/pbx/users/dora", &d).await.status,
+        StatusCode::OK
+    );
     let groups = app.get("/api/v1/pbx/groups", &d).await;
     assert_eq!(groups.code(), "forbidden");
 }
@@ -310,24 +517,51 @@ async fn a_globex_user_sees_nothing_of_acme() {
 async fn pbx_views_are_for_admins_or_everyone_with_the_demo_flag() {
     let app = TestApp::demo().await;
     let b = app.login("bruno").await;
-    assert_eq!(app.get("/api/v1/pbx/users/bruno", &b).await.status, StatusCode::OK);
-    assert_eq!(app.get("/api/v1/pbx/ring?user=bruno", &b).await.status, StatusCode::OK);
-    for path in ["/api/v1/pbx/users/ana", "/api/v1/pbx/ring?group=sales", "/api/v1/pbx/groups"] {
+    assert_eq!(
+        app.get("/api/v1/pbx/users/bruno", &b).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get("/api/v1/pbx/ring?user=bruno", &b).await.status,
+        StatusCode::OK
+    );
+    for path in [
+        "/api/v1/pbx/users/ana",
+        "/api/v1/pbx/ring?group=sales",
+        "/api/v1/pbx/groups",
+    ] {
         let r = app.get(path, &b).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
         assert_eq!(r.code(), "forbidden");
     }
     let a = app.login("ana").await;
     let groups = app.get("/api/v1/pbx/groups", &a).await;
-    assert_eq!(groups.body, json!([{"id": "sales", "name": "Sales", "members": [{"extension_list_of": "ana"}, {"user": "bruno"}]}]));
-    assert_eq!(app.get("/api/v1/pbx/ring?user=ana&group=sales", &a).await.code(), "bad_request");
+    assert_eq!(
+        groups.body,
+        json!([{"id": "sales", "name": "Sales", "members": [{"extension_list_of": "ana"}, {"user": "bruno"}]}])
+    );
+    assert_eq!(
+        app.get("/api/v1/pbx/ring?user=ana&group=sales", &a)
+            .await
+            .code(),
+        "bad_request"
+    );
     assert_eq!(app.get("/api/v1/pbx/ring", &a).await.code(), "bad_request");
-    assert_eq!(app.get("/api/v1/pbx/ring?group=nope", &a).await.code(), "not_found");
+    assert_eq!(
+        app.get("/api/v1/pbx/ring?group=nope", &a).await.code(),
+        "not_found"
+    );
 
     let open = TestApp::demo_with(|c| c.pbx_view_for_all = true).await;
     let b = open.login("bruno").await;
-    assert_eq!(open.get("/api/v1/pbx/groups", &b).await.status, StatusCode::OK);
-    assert_eq!(open.get("/api/v1/pbx/users/ana", &b).await.status, StatusCode::OK);
+    assert_eq!(
+        open.get("/api/v1/pbx/groups", &b).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        open.get("/api/v1/pbx/users/ana", &b).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -344,7 +578,12 @@ async fn passive_mode_refuses_settings_and_leaves_the_pbx_alone() {
     let r = app.put("/api/v1/me/profiles/lunch/settings", &d, s).await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert_eq!(r.code(), "active_mode_required");
-    assert_eq!(app.delete("/api/v1/me/profiles/lunch/settings", &d).await.code(), "active_mode_required");
+    assert_eq!(
+        app.delete("/api/v1/me/profiles/lunch/settings", &d)
+            .await
+            .code(),
+        "active_mode_required"
+    );
 }
 
 #[tokio::test]
@@ -355,24 +594,59 @@ async fn openapi_static_files_and_cors() {
     let static_dir = dir.path().to_owned();
     let app = TestApp::demo_with(move |c| {
         c.static_dir = Some(static_dir);
-        c.cors_origins = vec!["https://*.lightning.force.com".into(), "https://*.crm*.dynamics.com".into()];
+        c.cors_origins = vec![
+            "https://*.lightning.force.com".into(),
+            "https://*.crm*.dynamics.com".into(),
+        ];
     })
     .await;
     let t = app.login("ana").await;
     let doc = app.get("/api/v1/openapi.json", &t).await;
     assert_eq!(doc.status, StatusCode::OK);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/login", "/me", "/me/presence", "/events", "/calls", "/pbx/ring", "/pbx/calls/inbound"] {
-        assert!(doc.body["paths"].get(path).is_some(), "{path} missing from OpenAPI");
+    for path in [
+        "/login",
+        "/me",
+        "/me/presence",
+        "/events",
+        "/calls",
+        "/pbx/ring",
+        "/pbx/calls/inbound",
+    ] {
+        assert!(
+            doc.body["paths"].get(path).is_some(),
+            "{path} missing from OpenAPI"
+        );
     }
 
-    let index = app.request(Request::builder().uri("/").body(Body::empty()).unwrap()).await;
+    let index = app
+        .request(Request::builder().uri("/").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(index.status, StatusCode::OK);
     assert!(index.text.contains("widget"));
-    assert!(index.headers["content-type"].to_str().unwrap().starts_with("text/html"));
-    let wasm = app.request(Request::builder().uri("/widget_bg.wasm").body(Body::empty()).unwrap()).await;
+    assert!(
+        index.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let wasm = app
+        .request(
+            Request::builder()
+                .uri("/widget_bg.wasm")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(wasm.headers["content-type"], "application/wasm");
-    let api_missing = app.request(Request::builder().uri("/api/v1/missing").body(Body::empty()).unwrap()).await;
+    let api_missing = app
+        .request(
+            Request::builder()
+                .uri("/api/v1/missing")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(api_missing.code(), "not_found");
 
     let preflight = |origin: &str| {
@@ -385,10 +659,20 @@ async fn openapi_static_files_and_cors() {
             .body(Body::empty())
             .unwrap()
     };
-    let ok = app.request(preflight("https://acme.lightning.force.com")).await;
-    assert_eq!(ok.headers["access-control-allow-origin"], "https://acme.lightning.force.com");
-    let ok = app.request(preflight("https://org.crm4.dynamics.com")).await;
-    assert_eq!(ok.headers["access-control-allow-origin"], "https://org.crm4.dynamics.com");
+    let ok = app
+        .request(preflight("https://acme.lightning.force.com"))
+        .await;
+    assert_eq!(
+        ok.headers["access-control-allow-origin"],
+        "https://acme.lightning.force.com"
+    );
+    let ok = app
+        .request(preflight("https://org.crm4.dynamics.com"))
+        .await;
+    assert_eq!(
+        ok.headers["access-control-allow-origin"],
+        "https://org.crm4.dynamics.com"
+    );
     let no = app.request(preflight("https://evil.example")).await;
     assert!(!no.headers.contains_key("access-control-allow-origin"));
 }

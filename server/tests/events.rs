@@ -45,7 +45,12 @@ async fn a_colleagues_change_arrives_after_a_snapshot() {
     let mut sse = s.events(&ana, None).await;
     let snap = sse.next().await;
     assert_eq!(snap.event, "snapshot");
-    let users: Vec<&str> = snap.data["presence"].as_array().unwrap().iter().map(|p| p["user_id"].as_str().unwrap()).collect();
+    let users: Vec<&str> = snap.data["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["user_id"].as_str().unwrap())
+        .collect();
     assert_eq!(users, ["ana", "bruno", "carla"]);
     assert_eq!(snap.data["calls"], json!([]));
 
@@ -61,7 +66,10 @@ async fn a_colleagues_change_arrives_after_a_snapshot() {
     let applied = sse.next().await;
     assert_eq!(applied.data["presence"]["profile"], "lunch");
     assert_eq!(applied.data["presence"]["pbx_sync"], "applied");
-    assert_eq!(applied.data["presence"]["since"], e.data["presence"]["since"]);
+    assert_eq!(
+        applied.data["presence"]["since"],
+        e.data["presence"]["since"]
+    );
     assert!(id(&applied) > id(&e));
     s.stop().await;
 }
@@ -74,7 +82,10 @@ async fn a_resume_replays_exactly_the_missed_events_in_order_even_across_a_resta
     let mut sse = s.events(&ana, None).await;
     assert_eq!(sse.next().await.event, "snapshot");
     s.put_profile(&bruno, "lunch").await;
-    let last = until_presence(&mut sse, "bruno", "lunch").await.pop().unwrap();
+    let last = until_presence(&mut sse, "bruno", "lunch")
+        .await
+        .pop()
+        .unwrap();
     drop(sse);
 
     // While ana is away: three changes of bruno's, a call of bruno's (not hers to see), one of hers.
@@ -82,10 +93,25 @@ async fn a_resume_replays_exactly_the_missed_events_in_order_even_across_a_resta
         s.put_profile(&bruno, p).await;
     }
     let client = Served::client();
-    let r = client.post(format!("{}/api/v1/calls", s.base)).bearer_auth(&bruno).json(&json!({"to": "912345678"})).send().await.unwrap();
+    let r = client
+        .post(format!("{}/api/v1/calls", s.base))
+        .bearer_auth(&bruno)
+        .json(&json!({"to": "912345678"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let bruno_call = r.json::<Value>().await.unwrap()["id"].clone();
-    let r = client.post(format!("{}/api/v1/calls/{}/hangup", s.base, bruno_call.as_str().unwrap())).bearer_auth(&bruno).send().await.unwrap();
+    let r = client
+        .post(format!(
+            "{}/api/v1/calls/{}/hangup",
+            s.base,
+            bruno_call.as_str().unwrap()
+        ))
+        .bearer_auth(&bruno)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
 
     // The server restarts in between.
@@ -99,7 +125,11 @@ async fn a_resume_replays_exactly_the_missed_events_in_order_even_across_a_resta
         .iter()
         .map(|e| {
             let p = &e.data["presence"];
-            (e.event.as_str(), p["profile"].as_str().unwrap_or(""), p["pbx_sync"].as_str().unwrap_or(""))
+            (
+                e.event.as_str(),
+                p["profile"].as_str().unwrap_or(""),
+                p["pbx_sync"].as_str().unwrap_or(""),
+            )
         })
         .collect();
     assert_eq!(
@@ -114,7 +144,10 @@ async fn a_resume_replays_exactly_the_missed_events_in_order_even_across_a_resta
         ]
     );
     let ids: Vec<i64> = replay.iter().map(id).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]) && ids[0] > id(&last), "{ids:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]) && ids[0] > id(&last),
+        "{ids:?}"
+    );
 
     // Nothing more was due: the next event is a new change, and the query parameter resumes too.
     s.put_profile(&bruno, "available").await;
@@ -123,14 +156,23 @@ async fn a_resume_replays_exactly_the_missed_events_in_order_even_across_a_resta
     drop(sse);
     let ticket = s.ticket(&ana).await;
     let r = client
-        .get(format!("{}/api/v1/events?ticket={ticket}&last_event_id={}", s.base, ids[3]))
+        .get(format!(
+            "{}/api/v1/events?ticket={ticket}&last_event_id={}",
+            s.base, ids[3]
+        ))
         .send()
         .await
         .unwrap();
     let mut sse = Sse::from_response(r);
     let replay = until_presence(&mut sse, "bruno", "available").await;
-    let profiles: Vec<&str> = replay.iter().map(|e| e.data["presence"]["profile"].as_str().unwrap()).collect();
-    assert_eq!(profiles, ["on_the_road", "on_the_road", "available", "available"]);
+    let profiles: Vec<&str> = replay
+        .iter()
+        .map(|e| e.data["presence"]["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        profiles,
+        ["on_the_road", "on_the_road", "available", "available"]
+    );
     s.stop().await;
 }
 
@@ -152,7 +194,13 @@ async fn a_resume_from_before_the_retention_gets_a_snapshot() {
     let mut sse = s.events(&ana, Some(&old.id)).await;
     let snap = sse.next().await;
     assert_eq!(snap.event, "snapshot");
-    let bruno_now = snap.data["presence"].as_array().unwrap().iter().find(|p| p["user_id"] == "bruno").unwrap().clone();
+    let bruno_now = snap.data["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["user_id"] == "bruno")
+        .unwrap()
+        .clone();
     assert_eq!(bruno_now["presence"]["profile"], "in_the_office");
     // An id from another database (beyond any given) is no resume either.
     let mut sse = s.events(&ana, Some("999999999")).await;
@@ -169,7 +217,12 @@ async fn streams_carry_only_what_the_subscriber_may_see() {
     let eli = s.login("eli").await;
     let mut dora_sse = s.events(&dora, None).await;
     let snap = dora_sse.next().await;
-    let users: Vec<&str> = snap.data["presence"].as_array().unwrap().iter().map(|p| p["user_id"].as_str().unwrap()).collect();
+    let users: Vec<&str> = snap.data["presence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["user_id"].as_str().unwrap())
+        .collect();
     assert_eq!(users, ["dora", "eli"]);
     let mut bruno_sse = s.events(&bruno, None).await;
     bruno_sse.next().await;
@@ -181,14 +234,29 @@ async fn streams_carry_only_what_the_subscriber_may_see() {
     s.put_profile(&ana, "lunch").await;
     let client = Served::client();
     let settings = json!({"dnd": true, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "all"}});
-    let r = client.put(format!("{}/api/v1/me/profiles/away/settings", s.base)).bearer_auth(&ana).json(&settings).send().await.unwrap();
+    let r = client
+        .put(format!("{}/api/v1/me/profiles/away/settings", s.base))
+        .bearer_auth(&ana)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let r = client.post(format!("{}/api/v1/calls", s.base)).bearer_auth(&ana).json(&json!({"to": "912345678"})).send().await.unwrap();
+    let r = client
+        .post(format!("{}/api/v1/calls", s.base))
+        .bearer_auth(&ana)
+        .json(&json!({"to": "912345678"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
 
     for sync in ["pending", "applied"] {
         let e = ana_sse.next().await;
-        assert_eq!((e.event.as_str(), &e.data["user_id"]), ("presence", &json!("ana")));
+        assert_eq!(
+            (e.event.as_str(), &e.data["user_id"]),
+            ("presence", &json!("ana"))
+        );
         assert_eq!(e.data["presence"]["pbx_sync"], sync);
     }
     let e = ana_sse.next().await;
@@ -204,8 +272,19 @@ async fn streams_carry_only_what_the_subscriber_may_see() {
     s.put_profile(&bruno, "away").await;
     s.put_profile(&eli, "away").await;
     let seen = until_presence(&mut bruno_sse, "bruno", "away").await;
-    let kinds: Vec<(&str, &str)> = seen.iter().map(|e| (e.event.as_str(), e.data["user_id"].as_str().unwrap_or("-"))).collect();
-    assert_eq!(kinds, [("presence", "ana"), ("presence", "ana"), ("presence", "bruno"), ("presence", "bruno")]);
+    let kinds: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|e| (e.event.as_str(), e.data["user_id"].as_str().unwrap_or("-")))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("presence", "ana"),
+            ("presence", "ana"),
+            ("presence", "bruno"),
+            ("presence", "bruno")
+        ]
+    );
     let seen = until_presence(&mut dora_sse, "eli", "away").await;
     assert_eq!(seen.len(), 1, "nothing of Acme reached Globex: {seen:?}");
     s.stop().await;
@@ -217,17 +296,36 @@ async fn tickets_are_single_use_and_streams_are_capped() {
     let ana = s.login("ana").await;
     let client = Served::client();
     let ticket = s.ticket(&ana).await;
-    let first = client.get(format!("{}/api/v1/events?ticket={ticket}", s.base)).send().await.unwrap();
+    let first = client
+        .get(format!("{}/api/v1/events?ticket={ticket}", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(first.status(), 200);
-    let again = client.get(format!("{}/api/v1/events?ticket={ticket}", s.base)).send().await.unwrap();
+    let again = client
+        .get(format!("{}/api/v1/events?ticket={ticket}", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 401);
-    assert_eq!(again.json::<Value>().await.unwrap()["error"], "unauthenticated");
-    let none = client.get(format!("{}/api/v1/events", s.base)).send().await.unwrap();
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["error"],
+        "unauthenticated"
+    );
+    let none = client
+        .get(format!("{}/api/v1/events", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(none.status(), 401);
 
     // A second stream of the same user is over the cap; another user is not.
     let ticket = s.ticket(&ana).await;
-    let over = client.get(format!("{}/api/v1/events?ticket={ticket}", s.base)).send().await.unwrap();
+    let over = client
+        .get(format!("{}/api/v1/events?ticket={ticket}", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(over.status(), 503);
     assert_eq!(over.json::<Value>().await.unwrap()["error"], "unavailable");
     let bruno = s.login("bruno").await;
@@ -238,7 +336,11 @@ async fn tickets_are_single_use_and_streams_are_capped() {
     let mut freed = None;
     for _ in 0..100 {
         let ticket = s.ticket(&ana).await;
-        let r = client.get(format!("{}/api/v1/events?ticket={ticket}", s.base)).send().await.unwrap();
+        let r = client
+            .get(format!("{}/api/v1/events?ticket={ticket}", s.base))
+            .send()
+            .await
+            .unwrap();
         if r.status() == 200 {
             freed = Some(r);
             break;
@@ -248,7 +350,12 @@ async fn tickets_are_single_use_and_streams_are_capped() {
     assert!(freed.is_some(), "the place was never freed");
 
     let carla = s.login("carla").await;
-    let r = client.post(format!("{}/api/v1/events/ticket", s.base)).bearer_auth(&carla).send().await.unwrap();
+    let r = client
+        .post(format!("{}/api/v1/events/ticket", s.base))
+        .bearer_auth(&carla)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     s.stop().await;
 }

@@ -49,7 +49,9 @@ async fn wait_call(app: &TestApp, token: &str, id: &str, state: &str) -> Value {
 async fn an_outbound_call_rings_connects_shows_busy_and_ends_on_hangup() {
     let app = TestApp::demo_with(hour_long_calls).await;
     let t = app.login("ana").await;
-    let call = app.post("/api/v1/calls", &t, json!({"to": "912345678"})).await;
+    let call = app
+        .post("/api/v1/calls", &t, json!({"to": "912345678"}))
+        .await;
     assert_eq!(call.status, StatusCode::CREATED);
     let id = call.body["id"].as_str().unwrap();
     assert_eq!(call.body["state"], "dialing");
@@ -57,7 +59,10 @@ async fn an_outbound_call_rings_connects_shows_busy_and_ends_on_hangup() {
     jump(Duration::from_secs(3600)).await;
     wait_call(&app, &t, id, "ringing").await;
     let me = app.get("/api/v1/me", &t).await.body;
-    assert_eq!(me["presence"]["on_call"], false, "not on a call until connected");
+    assert_eq!(
+        me["presence"]["on_call"], false,
+        "not on a call until connected"
+    );
 
     jump(Duration::from_secs(3600)).await;
     let connected = wait_call(&app, &t, id, "connected").await;
@@ -70,9 +75,19 @@ async fn an_outbound_call_rings_connects_shows_busy_and_ends_on_hangup() {
     // Talk time 0: the far side never hangs up, even ten hours later.
     jump(Duration::from_secs(36_000)).await;
     tokio::time::sleep(Duration::from_millis(50)).await;
-    assert_eq!(wait_call(&app, &t, id, "connected").await["ended_at"], Value::Null);
+    assert_eq!(
+        wait_call(&app, &t, id, "connected").await["ended_at"],
+        Value::Null
+    );
 
-    let hung = app.send(axum::http::Method::POST, &format!("/api/v1/calls/{id}/hangup"), Some(&t), None).await;
+    let hung = app
+        .send(
+            axum::http::Method::POST,
+            &format!("/api/v1/calls/{id}/hangup"),
+            Some(&t),
+            None,
+        )
+        .await;
     assert_eq!(hung.body["state"], "ended");
     let me = app.get("/api/v1/me", &t).await.body;
     assert_eq!(me["presence"]["on_call"], false);
@@ -91,25 +106,39 @@ async fn the_far_side_hangs_up_after_the_talk_time_and_unavailable_profiles_keep
     .await;
     let t = app.login("bruno").await;
     app.set_profile(&t, "lunch").await;
-    let call = app.post("/api/v1/calls", &t, json!({"to": "+5511987654321"})).await;
+    let call = app
+        .post("/api/v1/calls", &t, json!({"to": "+5511987654321"}))
+        .await;
     let id = call.body["id"].as_str().unwrap();
     jump(Duration::from_secs(3600)).await;
     wait_call(&app, &t, id, "ringing").await;
     jump(Duration::from_secs(3600)).await;
     wait_call(&app, &t, id, "connected").await;
     let p = app.get("/api/v1/me", &t).await.body["presence"].clone();
-    assert_eq!((p["on_call"].clone(), p["colour"].clone()), (json!(true), json!("away")));
+    assert_eq!(
+        (p["on_call"].clone(), p["colour"].clone()),
+        (json!(true), json!("away"))
+    );
     jump(Duration::from_secs(3600)).await;
     let ended = wait_call(&app, &t, id, "ended").await;
     assert!(ended["ended_at"].is_string());
-    assert_eq!(app.get("/api/v1/me", &t).await.body["presence"]["on_call"], false);
+    assert_eq!(
+        app.get("/api/v1/me", &t).await.body["presence"]["on_call"],
+        false
+    );
 }
 
 #[tokio::test]
 async fn inbound_calls_ring_where_core_says_and_unlicensed_users_follow_their_calls() {
     let app = TestApp::demo_with(hour_long_calls).await;
     let a = app.login("ana").await;
-    let r = app.post("/api/v1/pbx/calls/inbound", &a, json!({"from": "912 345 678", "to_user": "carla"})).await;
+    let r = app
+        .post(
+            "/api/v1/pbx/calls/inbound",
+            &a,
+            json!({"from": "912 345 678", "to_user": "carla"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     assert_eq!(r.body["direction"], "inbound");
     assert_eq!(r.body["from"], "+351912345678");
@@ -134,12 +163,30 @@ async fn inbound_calls_ring_where_core_says_and_unlicensed_users_follow_their_ca
 
     // Under DND nothing rings: the call fails at once.
     app.set_profile(&a, "lunch").await;
-    let r = app.post("/api/v1/pbx/calls/inbound", &a, json!({"from": "202", "to_user": "ana"})).await;
+    let r = app
+        .post(
+            "/api/v1/pbx/calls/inbound",
+            &a,
+            json!({"from": "202", "to_user": "ana"}),
+        )
+        .await;
     assert_eq!(r.body["state"], "failed");
     assert!(r.body["ended_at"].is_string());
-    let bad = app.post("/api/v1/pbx/calls/inbound", &a, json!({"from": "abc", "to_user": "ana"})).await;
+    let bad = app
+        .post(
+            "/api/v1/pbx/calls/inbound",
+            &a,
+            json!({"from": "abc", "to_user": "ana"}),
+        )
+        .await;
     assert_eq!(bad.code(), "invalid_number");
-    let nobody = app.post("/api/v1/pbx/calls/inbound", &a, json!({"from": "202", "to_user": "nobody"})).await;
+    let nobody = app
+        .post(
+            "/api/v1/pbx/calls/inbound",
+            &a,
+            json!({"from": "202", "to_user": "nobody"}),
+        )
+        .await;
     assert_eq!(nobody.code(), "not_found");
 }
 
@@ -147,10 +194,16 @@ async fn inbound_calls_ring_where_core_says_and_unlicensed_users_follow_their_ca
 async fn event_streams_send_keep_alive_comments_within_fifteen_seconds() {
     let app = TestApp::demo().await;
     let t = app.login("ana").await;
-    let ticket = app.post("/api/v1/events/ticket", &t, json!({})).await.body["ticket"].as_str().unwrap().to_owned();
+    let ticket = app.post("/api/v1/events/ticket", &t, json!({})).await.body["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let res = tower::ServiceExt::oneshot(
         app.router.clone(),
-        Request::builder().uri(format!("/api/v1/events?ticket={ticket}")).body(Body::empty()).unwrap(),
+        Request::builder()
+            .uri(format!("/api/v1/events?ticket={ticket}"))
+            .body(Body::empty())
+            .unwrap(),
     )
     .await
     .unwrap();

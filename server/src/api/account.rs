@@ -18,16 +18,25 @@ const MAX_PASSWORD_LEN: usize = 1024;
 const LOGIN_WINDOW_MS: i64 = 60_000;
 
 /// `POST /login`.
-pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<ApiJson<LoginResponse>> {
+#[utoipa::path(post, path = "/login", tag = "auth", request_body(content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}"), (status = 401, description = "invalid_credentials"), (status = 429, description = "rate_limited, with Retry-After")))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<ApiJson<LoginResponse>> {
     if req.email.len() > MAX_EMAIL_LEN || req.password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::InvalidCredentials);
     }
     let email = req.email.trim().to_lowercase();
     let key = format!("login:{email}");
     let now = Utc::now().timestamp_millis();
-    let (count, start) = state.store.hit_rate_limit(&key, LOGIN_WINDOW_MS, now).await?;
+    let (count, start) = state
+        .store
+        .hit_rate_limit(&key, LOGIN_WINDOW_MS, now)
+        .await?;
     if count > state.config.login_failures_per_minute {
-        let secs = ((start + LOGIN_WINDOW_MS - now) as u64).div_ceil(1000).max(1);
+        let secs = ((start + LOGIN_WINDOW_MS - now) as u64)
+            .div_ceil(1000)
+            .max(1);
         return Err(ApiError::RateLimited(secs));
     }
     let found = state.store.login_lookup(&email).await?;
@@ -49,7 +58,11 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
     let expires_at = Utc::now() + Duration::hours(state.config.token_hours as i64);
     state
         .store
-        .create_session(&auth::digest(&token), &user_id, expires_at.timestamp_millis())
+        .create_session(
+            &auth::digest(&token),
+            &user_id,
+            expires_at.timestamp_millis(),
+        )
         .await?;
     tracing::info!(user = %user_id, "login");
     Ok(ApiJson(LoginResponse {
@@ -60,12 +73,14 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
 }
 
 /// `POST /logout`: the token stops working at once.
+#[utoipa::path(post, path = "/logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "the token stops working at once"), (status = 401, description = "unauthenticated")))]
 pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResult<StatusCode> {
     state.store.revoke_session(&session.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /me`: answers every valid token, licensed or not.
+#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer, permissions, mode, extension_lists_enabled, presence, devices, role}"), (status = 401, description = "unauthenticated")))]
 pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<ApiJson<Me>> {
     let a = session.account;
     let presence = presence::current(&state, &a).await?;

@@ -11,8 +11,16 @@ use crate::calls::{self, MAX_HISTORY};
 use crate::error::{ApiError, ApiJson, ApiResult};
 
 /// `POST /calls` → 201.
-pub async fn place(State(state): State<AppState>, Licensed(a): Licensed, ApiJson(req): ApiJson<PlaceCallRequest>) -> ApiResult<(StatusCode, ApiJson<Call>)> {
-    Ok((StatusCode::CREATED, ApiJson(calls::place(&state, &a, req).await?)))
+#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call"), (status = 422, description = "invalid_number"), (status = 429, description = "rate_limited")))]
+pub async fn place(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    ApiJson(req): ApiJson<PlaceCallRequest>,
+) -> ApiResult<(StatusCode, ApiJson<Call>)> {
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(calls::place(&state, &a, req).await?),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -21,17 +29,29 @@ struct HistoryQuery {
 }
 
 /// `GET /calls?limit=`: newest first, 50 by default, at most 200.
-pub async fn history(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri) -> ApiResult<ApiJson<Vec<Call>>> {
+#[utoipa::path(get, path = "/calls", tag = "calls", security(("bearer" = [])), params(("limit" = Option<i64>, Query, description = "1..=200, default 50")), responses((status = 200, description = "[Call], newest first")))]
+pub async fn history(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    uri: Uri,
+) -> ApiResult<ApiJson<Vec<Call>>> {
     let q: HistoryQuery = super::query(&uri)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=MAX_HISTORY).contains(&limit) {
-        return Err(ApiError::bad_request(format!("limit must be between 1 and {MAX_HISTORY}")));
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_HISTORY}"
+        )));
     }
     Ok(ApiJson(calls::history(&state, &a, limit).await?))
 }
 
 /// `POST /calls/<id>/hangup`.
-pub async fn hangup(State(state): State<AppState>, Licensed(a): Licensed, Path(id): Path<String>) -> ApiResult<ApiJson<Call>> {
+#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call"), (status = 404, description = "not_found")))]
+pub async fn hangup(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<Call>> {
     if id.len() > 64 {
         return Err(ApiError::NotFound("there is no such call"));
     }

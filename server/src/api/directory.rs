@@ -21,14 +21,25 @@ struct DirectoryQuery {
 }
 
 /// `GET /directory?q=`.
-pub async fn list(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri) -> ApiResult<ApiJson<Vec<DirectoryEntry>>> {
+#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, description = "name, email or extension")), responses((status = 200, description = "[{user, presence}], at most 200")))]
+pub async fn list(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    uri: Uri,
+) -> ApiResult<ApiJson<Vec<DirectoryEntry>>> {
     let q: DirectoryQuery = super::query(&uri)?;
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if text.is_some_and(|t| t.len() > MAX_Q_LEN) {
         return Err(ApiError::bad_request("the search text is too long"));
     }
-    let users = state.store.customer_users(&a.customer_id, text, MAX_ROWS).await?;
-    let ids: Vec<(String, Vec<String>)> = users.iter().map(|(u, p)| (u.id.clone(), p.clone())).collect();
+    let users = state
+        .store
+        .customer_users(&a.customer_id, text, MAX_ROWS)
+        .await?;
+    let ids: Vec<(String, Vec<String>)> = users
+        .iter()
+        .map(|(u, p)| (u.id.clone(), p.clone()))
+        .collect();
     let presences = presence::of_users(&state, &a.customer_id, &ids).await?;
     Ok(ApiJson(
         users

@@ -1,10 +1,10 @@
 //! The HTTP API, version 1 (`API.md`): one module per resource, merged into [`router`].
 
-mod account;
-mod calls;
-mod directory;
-mod pbx;
-mod profiles;
+pub(crate) mod account;
+pub(crate) mod calls;
+pub(crate) mod directory;
+pub(crate) mod pbx;
+pub(crate) mod profiles;
 
 use axum::Router;
 use axum::extract::Request;

@@ -24,7 +24,9 @@ fn may_view(state: &AppState, a: &Account) -> ApiResult<()> {
     if state.config.pbx_view_for_all || is_admin(a) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("only customer administrators may see the phone system"))
+        Err(ApiError::Forbidden(
+            "only customer administrators may see the phone system",
+        ))
     }
 }
 
@@ -37,7 +39,12 @@ async fn pbx_state(state: &AppState, user_id: &str) -> ApiResult<PbxUserState> {
 }
 
 /// `GET /pbx/users/<id>`.
-pub async fn user(State(state): State<AppState>, Licensed(a): Licensed, Path(id): Path<String>) -> ApiResult<ApiJson<PbxUserState>> {
+#[utoipa::path(get, path = "/pbx/users/{id}", tag = "pbx", security(("bearer" = [])), params(("id" = String, Path, description = "user id")), responses((status = 200, description = "PbxUserState"), (status = 403, description = "forbidden"), (status = 404, description = "not_found")))]
+pub async fn user(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<PbxUserState>> {
     state
         .store
         .customer_user(&a.customer_id, &id)
@@ -56,7 +63,12 @@ struct RingQuery {
 }
 
 /// `GET /pbx/ring?user=` or `?group=`.
-pub async fn ring(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri) -> ApiResult<ApiJson<RingResponse>> {
+#[utoipa::path(get, path = "/pbx/ring", tag = "pbx", security(("bearer" = [])), params(("user" = Option<String>, Query, description = "a user id"), ("group" = Option<String>, Query, description = "a hunt group id")), responses((status = 200, description = "{devices, forwarded_to}"), (status = 400, description = "bad_request"), (status = 404, description = "not_found")))]
+pub async fn ring(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    uri: Uri,
+) -> ApiResult<ApiJson<RingResponse>> {
     let q: RingQuery = super::query(&uri)?;
     match (q.user, q.group) {
         (Some(user), None) => {
@@ -87,28 +99,42 @@ pub async fn ring(State(state): State<AppState>, Licensed(a): Licensed, uri: Uri
             let mut lines: HashMap<String, (Vec<String>, PbxUserState)> = HashMap::new();
             for m in &group.members {
                 let id = m.user_id().to_owned();
-                if !lines.contains_key(&id) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = lines.entry(id) {
+                    let id = slot.key().clone();
                     let devices = presence::device_ids(&state, &id).await?;
                     let pbx = pbx_state(&state, &id).await?;
-                    lines.insert(id, (devices, pbx));
+                    slot.insert((devices, pbx));
                 }
             }
             Ok(ApiJson(ring_group(&group.members, |id| {
-                lines.get(id).map(|(devices, pbx)| UserLine { devices, pbx })
+                lines
+                    .get(id)
+                    .map(|(devices, pbx)| UserLine { devices, pbx })
             })))
         }
-        _ => Err(ApiError::bad_request("ask about exactly one of user or group")),
+        _ => Err(ApiError::bad_request(
+            "ask about exactly one of user or group",
+        )),
     }
 }
 
 /// `GET /pbx/groups`.
-pub async fn groups(State(state): State<AppState>, Licensed(a): Licensed) -> ApiResult<ApiJson<Vec<HuntGroup>>> {
+#[utoipa::path(get, path = "/pbx/groups", tag = "pbx", security(("bearer" = [])), responses((status = 200, description = "[HuntGroup]")))]
+pub async fn groups(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+) -> ApiResult<ApiJson<Vec<HuntGroup>>> {
     may_view(&state, &a)?;
     Ok(ApiJson(state.store.groups(&a.customer_id).await?))
 }
 
 /// `POST /pbx/calls/inbound` → 201.
-pub async fn inbound(State(state): State<AppState>, Licensed(a): Licensed, ApiJson(req): ApiJson<InboundCallRequest>) -> ApiResult<(StatusCode, ApiJson<Call>)> {
+#[utoipa::path(post, path = "/pbx/calls/inbound", tag = "pbx", security(("bearer" = [])), request_body(content_type = "application/json", description = "{\"from\", \"to_user\"}"), responses((status = 201, description = "Call"), (status = 404, description = "not_found"), (status = 422, description = "invalid_number")))]
+pub async fn inbound(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    ApiJson(req): ApiJson<InboundCallRequest>,
+) -> ApiResult<(StatusCode, ApiJson<Call>)> {
     if req.to_user.len() > 64 {
         return Err(ApiError::NotFound("there is no such user"));
     }
@@ -118,5 +144,8 @@ pub async fn inbound(State(state): State<AppState>, Licensed(a): Licensed, ApiJs
         .await?
         .ok_or(ApiError::NotFound("there is no such user"))?;
     may_view(&state, &a)?;
-    Ok((StatusCode::CREATED, ApiJson(crate::calls::inbound(&state, &a, req).await?)))
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(crate::calls::inbound(&state, &a, req).await?),
+    ))
 }

@@ -16,7 +16,12 @@ fn profile_id(id: &str) -> ApiResult<ProfileId> {
 }
 
 /// `GET /profiles`: the eleven profiles in SPEC order with this user's effective settings.
-pub async fn list(State(state): State<AppState>, Licensed(a): Licensed, headers: HeaderMap) -> ApiResult<ApiJson<Vec<Profile>>> {
+#[utoipa::path(get, path = "/profiles", tag = "me", security(("bearer" = [])), params(("Accept-Language" = Option<String>, Header, description = "language of the names")), responses((status = 200, description = "[Profile] in SPEC order"), (status = 403, description = "client_not_licensed")))]
+pub async fn list(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    headers: HeaderMap,
+) -> ApiResult<ApiJson<Vec<Profile>>> {
     let lang = language(&headers);
     let overrides = state.store.overrides(&a.user.id).await?;
     Ok(ApiJson(
@@ -28,12 +33,18 @@ pub async fn list(State(state): State<AppState>, Licensed(a): Licensed, headers:
 }
 
 /// `PUT /me/presence`.
-pub async fn set_presence(State(state): State<AppState>, Licensed(a): Licensed, ApiJson(req): ApiJson<SetPresenceRequest>) -> ApiResult<ApiJson<Presence>> {
+#[utoipa::path(put, path = "/me/presence", tag = "me", security(("bearer" = [])), request_body(content_type = "application/json", description = "{\"profile\": id}"), responses((status = 200, description = "Presence"), (status = 422, description = "unknown_profile"), (status = 403, description = "client_not_licensed")))]
+pub async fn set_presence(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    ApiJson(req): ApiJson<SetPresenceRequest>,
+) -> ApiResult<ApiJson<Presence>> {
     let profile = profile_id(&req.profile)?;
     Ok(ApiJson(presence::set_profile(&state, &a, profile).await?))
 }
 
 /// `PUT /me/profiles/<id>/settings`.
+#[utoipa::path(put, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = String, Path, description = "profile id")), request_body(content_type = "application/json", description = "ProfileSettings"), responses((status = 200, description = "Profile (customised)"), (status = 409, description = "active_mode_required"), (status = 422, description = "unknown_profile or invalid_settings")))]
 pub async fn put_settings(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -43,10 +54,13 @@ pub async fn put_settings(
 ) -> ApiResult<ApiJson<Profile>> {
     let profile = profile_id(&id)?;
     let lang = language(&headers);
-    Ok(ApiJson(presence::put_settings(&state, &a, profile, Some(settings), lang).await?))
+    Ok(ApiJson(
+        presence::put_settings(&state, &a, profile, Some(settings), lang).await?,
+    ))
 }
 
 /// `DELETE /me/profiles/<id>/settings`: back to the defaults.
+#[utoipa::path(delete, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = String, Path, description = "profile id")), responses((status = 200, description = "Profile back to defaults"), (status = 409, description = "active_mode_required")))]
 pub async fn delete_settings(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -55,5 +69,7 @@ pub async fn delete_settings(
 ) -> ApiResult<ApiJson<Profile>> {
     let profile = profile_id(&id)?;
     let lang = language(&headers);
-    Ok(ApiJson(presence::put_settings(&state, &a, profile, None, lang).await?))
+    Ok(ApiJson(
+        presence::put_settings(&state, &a, profile, None, lang).await?,
+    ))
 }

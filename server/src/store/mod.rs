@@ -177,7 +177,12 @@ pub trait Store: Send + Sync + 'static {
     /// Everything about a user that requests need.
     async fn account(&self, user_id: &str) -> StoreResult<Option<Account>>;
     /// Stores a session under the token's hash.
-    async fn create_session(&self, token_hash: &str, user_id: &str, expires_at_ms: i64) -> StoreResult<()>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at_ms: i64,
+    ) -> StoreResult<()>;
     /// The user of a live session.
     async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<String>>;
     /// Ends a session at once.
@@ -185,11 +190,24 @@ pub trait Store: Send + Sync + 'static {
     /// A user's devices in their natural order.
     async fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>>;
     /// Users of a customer (with permissions), optionally matching `q` on name, email or extension.
-    async fn customer_users(&self, customer_id: &str, q: Option<&str>, limit: i64) -> StoreResult<Vec<(User, Vec<String>)>>;
+    async fn customer_users(
+        &self,
+        customer_id: &str,
+        q: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<(User, Vec<String>)>>;
     /// A user of this customer by id (`None` for another customer's user: tenants never mix).
-    async fn customer_user(&self, customer_id: &str, user_id: &str) -> StoreResult<Option<(User, Vec<String>)>>;
+    async fn customer_user(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(User, Vec<String>)>>;
     /// A user of this customer by extension.
-    async fn user_by_extension(&self, customer_id: &str, extension: &str) -> StoreResult<Option<User>>;
+    async fn user_by_extension(
+        &self,
+        customer_id: &str,
+        extension: &str,
+    ) -> StoreResult<Option<User>>;
 
     // --- presence, overrides, PBX sync ---
 
@@ -198,15 +216,36 @@ pub trait Store: Send + Sync + 'static {
     /// Users of the customer who are on a call now.
     async fn users_on_call(&self, customer_id: &str) -> StoreResult<HashSet<String>>;
     /// Stores a new profile choice with its desired PBX state (bumping the version), and logs events.
-    async fn set_presence(&self, user_id: &str, profile: ProfileId, since: DateTime<Utc>, sync: PbxSync, desired: Option<&PbxUserState>, events: &[NewEvent]) -> StoreResult<i64>;
+    async fn set_presence(
+        &self,
+        user_id: &str,
+        profile: ProfileId,
+        since: DateTime<Utc>,
+        sync: PbxSync,
+        desired: Option<&PbxUserState>,
+        events: &[NewEvent],
+    ) -> StoreResult<i64>;
     /// The user's overrides by profile.
     async fn overrides(&self, user_id: &str) -> StoreResult<HashMap<ProfileId, ProfileSettings>>;
     /// Stores or clears one override; with `desired`, also a new desired PBX state (pending,
     /// version bumped). Logs events. Returns the desired version.
-    async fn set_override(&self, user_id: &str, profile: ProfileId, settings: Option<&ProfileSettings>, desired: Option<&PbxUserState>, events: &[NewEvent]) -> StoreResult<i64>;
+    async fn set_override(
+        &self,
+        user_id: &str,
+        profile: ProfileId,
+        settings: Option<&ProfileSettings>,
+        desired: Option<&PbxUserState>,
+        events: &[NewEvent],
+    ) -> StoreResult<i64>;
     /// Records the outcome of applying desired state `version`; does nothing (false) when a newer
     /// desired state replaced it meanwhile. Events are logged only when it applied.
-    async fn record_sync(&self, user_id: &str, version: i64, outcome: &SyncOutcome, events: &[NewEvent]) -> StoreResult<bool>;
+    async fn record_sync(
+        &self,
+        user_id: &str,
+        version: i64,
+        outcome: &SyncOutcome,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
     /// Makes every pending apply due now (start-up reconciliation: whatever the last process left
     /// pending is tried at once).
     async fn make_pending_due(&self, now_ms: i64) -> StoreResult<u64>;
@@ -218,7 +257,13 @@ pub trait Store: Send + Sync + 'static {
     /// Logs events alone.
     async fn append_events(&self, events: &[NewEvent]) -> StoreResult<()>;
     /// Events of the customer after `after` that `user_id` may see, oldest first.
-    async fn events_after(&self, customer_id: &str, user_id: &str, after: i64, limit: i64) -> StoreResult<Vec<StoredEvent>>;
+    async fn events_after(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredEvent>>;
     /// The newest event id of the customer's stream (0 when empty) and the id it was pruned through.
     async fn stream_bounds(&self, customer_id: &str) -> StoreResult<(i64, i64)>;
     /// The newest event id of all streams.
@@ -226,7 +271,12 @@ pub trait Store: Send + Sync + 'static {
     /// Drops events older than `older_than_ms`, and beyond the newest `keep` of each customer.
     async fn prune_events(&self, older_than_ms: i64, keep: i64) -> StoreResult<u64>;
     /// Stores a one-use SSE ticket under its hash.
-    async fn create_ticket(&self, ticket_hash: &str, user_id: &str, expires_at_ms: i64) -> StoreResult<()>;
+    async fn create_ticket(
+        &self,
+        ticket_hash: &str,
+        user_id: &str,
+        expires_at_ms: i64,
+    ) -> StoreResult<()>;
     /// Consumes a ticket: its user if it existed and had not expired.
     async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<String>>;
 
@@ -234,7 +284,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Counts one hit in the fixed window of `window_ms` containing `now_ms`: (hits so far in
     /// this window including this one, the window's start).
-    async fn hit_rate_limit(&self, key: &str, window_ms: i64, now_ms: i64) -> StoreResult<(i64, i64)>;
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> StoreResult<(i64, i64)>;
     /// Forgets a key's hits.
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()>;
 
@@ -244,7 +299,12 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()>;
     /// Replaces a call if its state is still `expected` (so racing transitions cannot go backwards),
     /// logging events only then.
-    async fn update_call(&self, call: &Call, expected: CallState, events: &[NewEvent]) -> StoreResult<bool>;
+    async fn update_call(
+        &self,
+        call: &Call,
+        expected: CallState,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
     /// One call with its owner.
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
     /// A user's calls, newest first.
@@ -264,13 +324,30 @@ pub trait Store: Send + Sync + 'static {
     // --- administration (CLI) ---
 
     /// Creates a reseller.
-    async fn create_reseller(&self, id: &str, name: &str, mode: Mode, extension_lists: bool) -> StoreResult<()>;
+    async fn create_reseller(
+        &self,
+        id: &str,
+        name: &str,
+        mode: Mode,
+        extension_lists: bool,
+    ) -> StoreResult<()>;
     /// Sets a reseller's mode and extension-list feature; false if unknown.
-    async fn set_reseller_mode(&self, id: &str, mode: Mode, extension_lists: bool) -> StoreResult<bool>;
+    async fn set_reseller_mode(
+        &self,
+        id: &str,
+        mode: Mode,
+        extension_lists: bool,
+    ) -> StoreResult<bool>;
     /// Lists resellers: (id, name, mode, extension lists).
     async fn list_resellers(&self) -> StoreResult<Vec<(String, String, Mode, bool)>>;
     /// Creates a customer.
-    async fn create_customer(&self, id: &str, reseller_id: &str, name: &str, country: &str) -> StoreResult<()>;
+    async fn create_customer(
+        &self,
+        id: &str,
+        reseller_id: &str,
+        name: &str,
+        country: &str,
+    ) -> StoreResult<()>;
     /// Lists customers: (id, reseller, name, country).
     async fn list_customers(&self) -> StoreResult<Vec<(String, String, String, String)>>;
     /// Creates a user with an Available presence.
@@ -280,7 +357,12 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a password hash and ends the user's sessions; false if unknown.
     async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<bool>;
     /// Grants or revokes a permission; false if the user is unknown.
-    async fn set_permission(&self, user_id: &str, permission: &str, granted: bool) -> StoreResult<bool>;
+    async fn set_permission(
+        &self,
+        user_id: &str,
+        permission: &str,
+        granted: bool,
+    ) -> StoreResult<bool>;
     /// Sets a role; false if unknown.
     async fn set_role(&self, user_id: &str, role: Role) -> StoreResult<bool>;
     /// Deletes a user; false if unknown.
@@ -290,7 +372,13 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a device; false if unknown.
     async fn remove_device(&self, device_id: &str) -> StoreResult<bool>;
     /// Creates or replaces a hunt group with its members in order.
-    async fn put_group(&self, customer_id: &str, id: &str, name: &str, members: &[GroupMember]) -> StoreResult<()>;
+    async fn put_group(
+        &self,
+        customer_id: &str,
+        id: &str,
+        name: &str,
+        members: &[GroupMember],
+    ) -> StoreResult<()>;
     /// Deletes a hunt group; false if unknown.
     async fn delete_group(&self, id: &str) -> StoreResult<bool>;
 }

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool, Sqlite, Transaction};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     Call, CallContext, CallState, Device, DeviceKind, HuntGroup, PbxSync, PbxUserState,
@@ -21,8 +21,8 @@ use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use super::{
-    Account, AdminUser, NewEvent, NewUser, OwnedCall, PresenceRow, StoreError, StoreResult,
-    StoredEvent, SyncOutcome, Store,
+    Account, AdminUser, NewEvent, NewUser, OwnedCall, PresenceRow, Store, StoreError, StoreResult,
+    StoredEvent, SyncOutcome,
 };
 
 /// The SQLite store.
@@ -135,12 +135,12 @@ async fn log_events(tx: &mut Transaction<'static, Sqlite>, events: &[NewEvent]) 
 }
 
 async fn permissions_of(pool: &SqlitePool, user_id: &str) -> StoreResult<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT permission FROM permissions WHERE user_id = ? ORDER BY permission")
-            .bind(user_id)
-            .fetch_all(pool)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT permission FROM permissions WHERE user_id = ? ORDER BY permission",
     )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await?)
 }
 
 fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
@@ -204,7 +204,12 @@ impl Store for SqliteStore {
         }))
     }
 
-    async fn create_session(&self, token_hash: &str, user_id: &str, expires_at_ms: i64) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
         let now = Utc::now().timestamp_millis();
         let mut tx = self.write().await?;
         // Expired sessions are swept here, so the table stays as small as the live sessions.
@@ -223,13 +228,13 @@ impl Store for SqliteStore {
     }
 
     async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?")
-                .bind(token_hash)
-                .bind(now_ms)
-                .fetch_optional(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?",
         )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn revoke_session(&self, token_hash: &str) -> StoreResult<()> {
@@ -260,9 +265,17 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn customer_users(&self, customer_id: &str, q: Option<&str>, limit: i64) -> StoreResult<Vec<(User, Vec<String>)>> {
+    async fn customer_users(
+        &self,
+        customer_id: &str,
+        q: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<(User, Vec<String>)>> {
         let pattern = q.map(|q| {
-            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = q
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             format!("%{escaped}%")
         });
         let rows = sqlx::query(
@@ -290,7 +303,11 @@ impl Store for SqliteStore {
             .collect())
     }
 
-    async fn customer_user(&self, customer_id: &str, user_id: &str) -> StoreResult<Option<(User, Vec<String>)>> {
+    async fn customer_user(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+    ) -> StoreResult<Option<(User, Vec<String>)>> {
         let row = sqlx::query(
             "SELECT id, name, email, extension FROM users WHERE customer_id = ? AND id = ?",
         )
@@ -299,12 +316,19 @@ impl Store for SqliteStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(r) => Ok(Some((user_of(&r), permissions_of(&self.pool, user_id).await?))),
+            Some(r) => Ok(Some((
+                user_of(&r),
+                permissions_of(&self.pool, user_id).await?,
+            ))),
             None => Ok(None),
         }
     }
 
-    async fn user_by_extension(&self, customer_id: &str, extension: &str) -> StoreResult<Option<User>> {
+    async fn user_by_extension(
+        &self,
+        customer_id: &str,
+        extension: &str,
+    ) -> StoreResult<Option<User>> {
         let row = sqlx::query(
             "SELECT id, name, email, extension FROM users WHERE customer_id = ? AND extension = ?",
         )
@@ -358,7 +382,15 @@ impl Store for SqliteStore {
         Ok(ids.into_iter().collect())
     }
 
-    async fn set_presence(&self, user_id: &str, profile: ProfileId, since: DateTime<Utc>, sync: PbxSync, desired: Option<&PbxUserState>, events: &[NewEvent]) -> StoreResult<i64> {
+    async fn set_presence(
+        &self,
+        user_id: &str,
+        profile: ProfileId,
+        since: DateTime<Utc>,
+        sync: PbxSync,
+        desired: Option<&PbxUserState>,
+        events: &[NewEvent],
+    ) -> StoreResult<i64> {
         let desired = desired.map(to_json).transpose()?;
         let now = Utc::now().timestamp_millis();
         let mut tx = self.write().await?;
@@ -392,7 +424,14 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn set_override(&self, user_id: &str, profile: ProfileId, settings: Option<&ProfileSettings>, desired: Option<&PbxUserState>, events: &[NewEvent]) -> StoreResult<i64> {
+    async fn set_override(
+        &self,
+        user_id: &str,
+        profile: ProfileId,
+        settings: Option<&ProfileSettings>,
+        desired: Option<&PbxUserState>,
+        events: &[NewEvent],
+    ) -> StoreResult<i64> {
         let now = Utc::now().timestamp_millis();
         let mut tx = self.write().await?;
         match settings {
@@ -441,12 +480,19 @@ impl Store for SqliteStore {
         Ok(version)
     }
 
-    async fn record_sync(&self, user_id: &str, version: i64, outcome: &SyncOutcome, events: &[NewEvent]) -> StoreResult<bool> {
+    async fn record_sync(
+        &self,
+        user_id: &str,
+        version: i64,
+        outcome: &SyncOutcome,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
         let (sync, error, next): (PbxSync, Option<&str>, Option<i64>) = match outcome {
             SyncOutcome::Applied => (PbxSync::Applied, None, None),
-            SyncOutcome::Retry { error, next_attempt_ms } => {
-                (PbxSync::Pending, Some(error), Some(*next_attempt_ms))
-            }
+            SyncOutcome::Retry {
+                error,
+                next_attempt_ms,
+            } => (PbxSync::Pending, Some(error), Some(*next_attempt_ms)),
             SyncOutcome::Failed { error } => (PbxSync::Failed, Some(error), None),
         };
         let failed_attempt = !matches!(outcome, SyncOutcome::Applied);
@@ -474,11 +520,13 @@ impl Store for SqliteStore {
     }
 
     async fn make_pending_due(&self, now_ms: i64) -> StoreResult<u64> {
-        Ok(sqlx::query("UPDATE presence SET next_attempt_ms = ? WHERE pbx_sync = 'pending'")
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await?
-            .rows_affected())
+        Ok(
+            sqlx::query("UPDATE presence SET next_attempt_ms = ? WHERE pbx_sync = 'pending'")
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
     }
 
     async fn due_syncs(&self, now_ms: i64) -> StoreResult<Vec<String>> {
@@ -498,7 +546,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn events_after(&self, customer_id: &str, user_id: &str, after: i64, limit: i64) -> StoreResult<Vec<StoredEvent>> {
+    async fn events_after(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredEvent>> {
         let rows = sqlx::query(
             "SELECT id, kind, data FROM events
              WHERE customer_id = ? AND id > ? AND (audience_user IS NULL OR audience_user = ?)
@@ -521,10 +575,11 @@ impl Store for SqliteStore {
     }
 
     async fn stream_bounds(&self, customer_id: &str) -> StoreResult<(i64, i64)> {
-        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM events WHERE customer_id = ?")
-            .bind(customer_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let last: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(id) FROM events WHERE customer_id = ?")
+                .bind(customer_id)
+                .fetch_one(&self.pool)
+                .await?;
         let pruned: Option<i64> =
             sqlx::query_scalar("SELECT pruned_through FROM event_retention WHERE customer_id = ?")
                 .bind(customer_id)
@@ -596,28 +651,40 @@ impl Store for SqliteStore {
         Ok(removed)
     }
 
-    async fn create_ticket(&self, ticket_hash: &str, user_id: &str, expires_at_ms: i64) -> StoreResult<()> {
-        sqlx::query("INSERT INTO event_tickets (ticket_hash, user_id, expires_at_ms) VALUES (?, ?, ?)")
-            .bind(ticket_hash)
-            .bind(user_id)
-            .bind(expires_at_ms)
-            .execute(&self.pool)
-            .await?;
+    async fn create_ticket(
+        &self,
+        ticket_hash: &str,
+        user_id: &str,
+        expires_at_ms: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO event_tickets (ticket_hash, user_id, expires_at_ms) VALUES (?, ?, ?)",
+        )
+        .bind(ticket_hash)
+        .bind(user_id)
+        .bind(expires_at_ms)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<String>> {
         // DELETE … RETURNING makes the ticket single-use even when two requests race.
-        let row = sqlx::query("DELETE FROM event_tickets WHERE ticket_hash = ? RETURNING user_id, expires_at_ms")
-            .bind(ticket_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.and_then(|r| {
-            (r.get::<i64, _>("expires_at_ms") > now_ms).then(|| r.get("user_id"))
-        }))
+        let row = sqlx::query(
+            "DELETE FROM event_tickets WHERE ticket_hash = ? RETURNING user_id, expires_at_ms",
+        )
+        .bind(ticket_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|r| (r.get::<i64, _>("expires_at_ms") > now_ms).then(|| r.get("user_id"))))
     }
 
-    async fn hit_rate_limit(&self, key: &str, window_ms: i64, now_ms: i64) -> StoreResult<(i64, i64)> {
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> StoreResult<(i64, i64)> {
         let start = now_ms - now_ms.rem_euclid(window_ms.max(1));
         let row = sqlx::query(
             "INSERT INTO rate_limits (key, window_start_ms, count) VALUES (?1, ?2, 1)
@@ -665,7 +732,12 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn update_call(&self, call: &Call, expected: CallState, events: &[NewEvent]) -> StoreResult<bool> {
+    async fn update_call(
+        &self,
+        call: &Call,
+        expected: CallState,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE calls SET state = ?, answered_at = ?, ended_at = ? WHERE id = ? AND state = ?",
@@ -716,10 +788,11 @@ impl Store for SqliteStore {
     }
 
     async fn pbx_state(&self, user_id: &str) -> StoreResult<Option<PbxUserState>> {
-        let s: Option<String> = sqlx::query_scalar("SELECT state FROM pbx_user_state WHERE user_id = ?")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let s: Option<String> =
+            sqlx::query_scalar("SELECT state FROM pbx_user_state WHERE user_id = ?")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
         s.map(|s| from_json(&s)).transpose()
     }
 
@@ -767,33 +840,50 @@ impl Store for SqliteStore {
         Ok(groups)
     }
 
-    async fn create_reseller(&self, id: &str, name: &str, mode: Mode, extension_lists: bool) -> StoreResult<()> {
-        sqlx::query("INSERT INTO resellers (id, name, mode, extension_lists_enabled) VALUES (?, ?, ?, ?)")
-            .bind(id)
-            .bind(name)
-            .bind(mode.as_str())
-            .bind(extension_lists as i64)
-            .execute(&self.pool)
-            .await
-            .map_err(conflict)?;
+    async fn create_reseller(
+        &self,
+        id: &str,
+        name: &str,
+        mode: Mode,
+        extension_lists: bool,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO resellers (id, name, mode, extension_lists_enabled) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(mode.as_str())
+        .bind(extension_lists as i64)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
         Ok(())
     }
 
-    async fn set_reseller_mode(&self, id: &str, mode: Mode, extension_lists: bool) -> StoreResult<bool> {
-        Ok(sqlx::query("UPDATE resellers SET mode = ?, extension_lists_enabled = ? WHERE id = ?")
-            .bind(mode.as_str())
-            .bind(extension_lists as i64)
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            == 1)
+    async fn set_reseller_mode(
+        &self,
+        id: &str,
+        mode: Mode,
+        extension_lists: bool,
+    ) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE resellers SET mode = ?, extension_lists_enabled = ? WHERE id = ?")
+                .bind(mode.as_str())
+                .bind(extension_lists as i64)
+                .bind(id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
     }
 
     async fn list_resellers(&self) -> StoreResult<Vec<(String, String, Mode, bool)>> {
-        let rows = sqlx::query("SELECT id, name, mode, extension_lists_enabled FROM resellers ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, mode, extension_lists_enabled FROM resellers ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok((
@@ -806,25 +896,41 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn create_customer(&self, id: &str, reseller_id: &str, name: &str, country: &str) -> StoreResult<()> {
-        sqlx::query("INSERT INTO customers (id, reseller_id, name, default_country) VALUES (?, ?, ?, ?)")
-            .bind(id)
-            .bind(reseller_id)
-            .bind(name)
-            .bind(country)
-            .execute(&self.pool)
-            .await
-            .map_err(conflict)?;
+    async fn create_customer(
+        &self,
+        id: &str,
+        reseller_id: &str,
+        name: &str,
+        country: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO customers (id, reseller_id, name, default_country) VALUES (?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(reseller_id)
+        .bind(name)
+        .bind(country)
+        .execute(&self.pool)
+        .await
+        .map_err(conflict)?;
         Ok(())
     }
 
     async fn list_customers(&self) -> StoreResult<Vec<(String, String, String, String)>> {
-        let rows = sqlx::query("SELECT id, reseller_id, name, default_country FROM customers ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, reseller_id, name, default_country FROM customers ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows
             .iter()
-            .map(|r| (r.get("id"), r.get("reseller_id"), r.get("name"), r.get("default_country")))
+            .map(|r| {
+                (
+                    r.get("id"),
+                    r.get("reseller_id"),
+                    r.get("name"),
+                    r.get("default_country"),
+                )
+            })
             .collect())
     }
 
@@ -900,7 +1006,12 @@ impl Store for SqliteStore {
         Ok(done)
     }
 
-    async fn set_permission(&self, user_id: &str, permission: &str, granted: bool) -> StoreResult<bool> {
+    async fn set_permission(
+        &self,
+        user_id: &str,
+        permission: &str,
+        granted: bool,
+    ) -> StoreResult<bool> {
         let exists: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
             .bind(user_id)
             .fetch_optional(&self.pool)
@@ -965,7 +1076,13 @@ impl Store for SqliteStore {
             == 1)
     }
 
-    async fn put_group(&self, customer_id: &str, id: &str, name: &str, members: &[GroupMember]) -> StoreResult<()> {
+    async fn put_group(
+        &self,
+        customer_id: &str,
+        id: &str,
+        name: &str,
+        members: &[GroupMember],
+    ) -> StoreResult<()> {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO hunt_groups (id, customer_id, name) VALUES (?1, ?2, ?3)

@@ -20,7 +20,8 @@ use ucclient_server::{AppState, Backend, Config};
 fn demo_hash() -> &'static str {
     static HASH: OnceLock<String> = OnceLock::new();
     HASH.get_or_init(|| {
-        ucclient_server::auth::hash_password_with_costs(ucclient_server::demo::PASSWORD, 64, 1).unwrap()
+        ucclient_server::auth::hash_password_with_costs(ucclient_server::demo::PASSWORD, 64, 1)
+            .unwrap()
     })
 }
 
@@ -55,8 +56,12 @@ pub fn config_in(dir: &TempDir) -> Config {
 
 /// Seeds the demo data into a fresh database at the config's path.
 pub async fn seed(config: &Config) {
-    let store = ucclient_server::store::sqlite::SqliteStore::open(&config.database).await.unwrap();
-    ucclient_server::demo::seed(&store, demo_hash()).await.unwrap();
+    let store = ucclient_server::store::sqlite::SqliteStore::open(&config.database)
+        .await
+        .unwrap();
+    ucclient_server::demo::seed(&store, demo_hash())
+        .await
+        .unwrap();
     store.close().await;
 }
 
@@ -114,7 +119,13 @@ impl TestApp {
     }
 
     /// Sends a request; `body` is JSON when given.
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Answer {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let mut req = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
@@ -134,7 +145,9 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.unwrap();
+        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20)
+            .await
+            .unwrap();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         Answer {
             status,
@@ -163,7 +176,12 @@ impl TestApp {
     /// Logs a demo user in (`ana` → ana@acme.example) and returns the token.
     pub async fn login(&self, who: &str) -> String {
         let a = self
-            .send(Method::POST, "/api/v1/login", None, Some(serde_json::json!({"email": email(who), "password": "demo"})))
+            .send(
+                Method::POST,
+                "/api/v1/login",
+                None,
+                Some(serde_json::json!({"email": email(who), "password": "demo"})),
+            )
             .await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.text);
         a.body["token"].as_str().unwrap().to_owned()
@@ -171,7 +189,13 @@ impl TestApp {
 
     /// Sets the token's user's profile, checking it worked.
     pub async fn set_profile(&self, token: &str, profile: &str) -> Value {
-        let a = self.put("/api/v1/me/presence", token, serde_json::json!({"profile": profile})).await;
+        let a = self
+            .put(
+                "/api/v1/me/presence",
+                token,
+                serde_json::json!({"profile": profile}),
+            )
+            .await;
         assert_eq!(a.status, StatusCode::OK, "{}", a.text);
         a.body
     }
@@ -179,7 +203,11 @@ impl TestApp {
 
 /// The demo email of a user id.
 pub fn email(who: &str) -> String {
-    let customer = if ["dora", "eli"].contains(&who) { "globex" } else { "acme" };
+    let customer = if ["dora", "eli"].contains(&who) {
+        "globex"
+    } else {
+        "acme"
+    };
     format!("{who}@{customer}.example")
 }
 
@@ -240,7 +268,10 @@ impl Served {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     pub async fn put_profile(&self, token: &str, profile: &str) {
@@ -262,7 +293,10 @@ impl Served {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["ticket"].as_str().unwrap().to_owned()
+        r.json::<Value>().await.unwrap()["ticket"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// Opens an event stream (with an optional `Last-Event-ID` header).
@@ -274,8 +308,16 @@ impl Served {
         }
         let r = req.send().await.unwrap();
         assert_eq!(r.status(), 200);
-        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        Sse { response: r, buffer: String::new() }
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        Sse {
+            response: r,
+            buffer: String::new(),
+        }
     }
 }
 
@@ -297,7 +339,10 @@ impl Sse {
     /// Reads an already opened stream.
     pub fn from_response(response: reqwest::Response) -> Sse {
         assert_eq!(response.status(), 200);
-        Sse { response, buffer: String::new() }
+        Sse {
+            response,
+            buffer: String::new(),
+        }
     }
 
     /// The next event (comments skipped); panics after 10 s without one.
@@ -324,7 +369,11 @@ impl Sse {
                 if event.is_empty() {
                     continue; // a keep-alive comment
                 }
-                return Received { id, event, data: serde_json::from_str(&data).unwrap() };
+                return Received {
+                    id,
+                    event,
+                    data: serde_json::from_str(&data).unwrap(),
+                };
             }
             let chunk = self.response.chunk().await.unwrap().expect("stream ended");
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
