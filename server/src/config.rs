@@ -155,7 +155,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// The defaults, as if no flag and no environment variable were given, for `database`.
+    /// The command line's defaults for `database`, except that it listens on a free port
+    /// (127.0.0.1:0): for tests and for embedding the backend.
     pub fn with_database(database: PathBuf) -> Config {
         Config {
             listen: "127.0.0.1:0"

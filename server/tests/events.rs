@@ -334,7 +334,7 @@ async fn tickets_are_single_use_and_streams_are_capped() {
     // Closing the first frees its place.
     drop(first);
     let mut freed = None;
-    for _ in 0..100 {
+    for _ in 0..200 {
         let ticket = s.ticket(&ana).await;
         let r = client
             .get(format!("{}/api/v1/events?ticket={ticket}", s.base))
