@@ -676,3 +676,48 @@ async fn openapi_static_files_and_cors() {
     let no = app.request(preflight("https://evil.example")).await;
     assert!(!no.headers.contains_key("access-control-allow-origin"));
 }
+
+/// Runs one SQL statement on the test database behind the backend's back.
+async fn sql(app: &TestApp, statement: &str) {
+    let url = format!("sqlite:{}", app.dir.path().join("test.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(statement).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn expired_tokens_and_tickets_are_refused() {
+    let app = TestApp::demo().await;
+    let t = app.login("bruno").await;
+    let ticket = app.post("/api/v1/events/ticket", &t, json!({})).await;
+    assert_eq!(ticket.status, StatusCode::OK);
+    assert_eq!(ticket.body["expires_in"], 30);
+    let ticket = ticket.body["ticket"].as_str().unwrap().to_owned();
+    sql(&app, "UPDATE event_tickets SET expires_at_ms = 0").await;
+    let stream = app
+        .request(
+            Request::builder()
+                .uri(format!("/api/v1/events?ticket={ticket}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(stream.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(stream.code(), "unauthenticated");
+    sql(&app, "UPDATE sessions SET expires_at_ms = 0").await;
+    let me = app.get("/api/v1/me", &t).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me.code(), "unauthenticated");
+}
+
+#[tokio::test]
+async fn an_internal_failure_says_nothing_internal() {
+    let app = TestApp::demo().await;
+    let t = app.login("ana").await;
+    sql(&app, "DROP TABLE devices").await;
+    let me = app.get("/api/v1/me", &t).await;
+    assert_eq!(me.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(me.code(), "internal");
+    assert_eq!(me.body["message"], "something went wrong on our side");
+    assert!(!me.text.contains("devices") && !me.text.to_lowercase().contains("sql"));
+}
