@@ -40,7 +40,10 @@ impl Server {
             .expect("server starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let addr = loop {
-            let line = lines.next().expect("server printed its address").expect("stdout line");
+            let line = lines
+                .next()
+                .expect("server printed its address")
+                .expect("stdout line");
             if let Some(rest) = line.split("listening on http://").nth(1) {
                 break rest.trim().parse().expect("an address");
             }
@@ -61,7 +64,8 @@ impl Server {
 
     /// Resident memory, bytes.
     fn rss(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -80,7 +84,10 @@ impl Drop for Server {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client")
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
 }
 
 async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
@@ -91,7 +98,10 @@ async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
         .await
         .expect("login answered");
     assert_eq!(r.status(), 200, "login of {email}");
-    r.json::<Value>().await.expect("json")["token"].as_str().expect("token").to_owned()
+    r.json::<Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
 }
 
 /// One event of a stream.
@@ -120,7 +130,13 @@ impl Sse {
     }
 
     /// [`Sse::open`] with a chosen socket receive buffer.
-    async fn open_with(http: &reqwest::Client, addr: SocketAddr, token: &str, last: Option<i64>, rcvbuf: Option<u32>) -> Sse {
+    async fn open_with(
+        http: &reqwest::Client,
+        addr: SocketAddr,
+        token: &str,
+        last: Option<i64>,
+        rcvbuf: Option<u32>,
+    ) -> Sse {
         let t: Value = http
             .post(format!("http://{addr}/api/v1/events/ticket"))
             .bearer_auth(token)
@@ -135,7 +151,9 @@ impl Sse {
         if let Some(id) = last {
             path.push_str(&format!("&last_event_id={id}"));
         }
-        Sse::open_path(addr, &path, rcvbuf).await.expect("stream opens")
+        Sse::open_path(addr, &path, rcvbuf)
+            .await
+            .expect("stream opens")
     }
 
     async fn open_path(addr: SocketAddr, path: &str, rcvbuf: Option<u32>) -> Result<Sse, u16> {
@@ -144,7 +162,8 @@ impl Sse {
             socket.set_recv_buffer_size(n).expect("SO_RCVBUF");
         }
         let mut stream = socket.connect(addr).await.expect("connect");
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
+        let req =
+            format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n");
         stream.write_all(req.as_bytes()).await.expect("write");
         let mut raw = Vec::new();
         let mut buf = [0u8; 4096];
@@ -157,13 +176,25 @@ impl Sse {
             raw.extend_from_slice(&buf[..n]);
         };
         let head = String::from_utf8_lossy(&raw[..head_end]).to_lowercase();
-        let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+        let status: u16 = head
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
         if status != 200 {
             return Err(status);
         }
         let chunked = head.contains("transfer-encoding: chunked");
         raw.drain(..head_end + 4);
-        Ok(Sse { stream, raw, body: Vec::new(), chunk_left: 0, crlf_due: false, chunked, pending: Vec::new() })
+        Ok(Sse {
+            stream,
+            raw,
+            body: Vec::new(),
+            chunk_left: 0,
+            crlf_due: false,
+            chunked,
+            pending: Vec::new(),
+        })
     }
 
     /// Moves de-chunked bytes from `raw` to `body`.
@@ -188,8 +219,12 @@ impl Sse {
                 self.raw.drain(..2);
                 self.crlf_due = false;
             } else {
-                let Some(p) = self.raw.windows(2).position(|w| w == b"\r\n") else { return };
-                let size = usize::from_str_radix(String::from_utf8_lossy(&self.raw[..p]).trim(), 16).expect("chunk size");
+                let Some(p) = self.raw.windows(2).position(|w| w == b"\r\n") else {
+                    return;
+                };
+                let size =
+                    usize::from_str_radix(String::from_utf8_lossy(&self.raw[..p]).trim(), 16)
+                        .expect("chunk size");
                 self.raw.drain(..p + 2);
                 if size == 0 {
                     return;
@@ -222,7 +257,11 @@ impl Sse {
                     continue; // a keep-alive comment
                 }
                 let data = serde_json::from_str(&data).expect("event data is JSON");
-                return Some(Ev { id: id.expect("every event has an id"), name, data });
+                return Some(Ev {
+                    id: id.expect("every event has an id"),
+                    name,
+                    data,
+                });
             }
             let left = until.checked_duration_since(Instant::now())?;
             let mut buf = [0u8; 8192];
@@ -238,8 +277,16 @@ impl Sse {
         let end = Instant::now() + DEADLINE;
         let mut out = Vec::new();
         loop {
-            let left = end.checked_duration_since(Instant::now()).expect("the awaited event came in time");
-            let ev = self.next(left).await.expect("the stream delivered the awaited event");
+            let left = end
+                .checked_duration_since(Instant::now())
+                .expect("the awaited event came in time");
+            let Some(ev) = self.next(left).await else {
+                panic!(
+                    "the stream ended or stalled after {} events (last id {:?})",
+                    out.len(),
+                    out.last().map(|e: &Ev| e.id)
+                );
+            };
             let done = stop(&ev);
             out.push(ev);
             if done {
@@ -253,11 +300,20 @@ impl Sse {
 type Change = (String, String, String);
 
 fn change_of(user: &str, presence: &Value) -> Change {
-    (user.to_owned(), presence["profile"].as_str().unwrap_or("").to_owned(), presence["since"].as_str().unwrap_or("").to_owned())
+    (
+        user.to_owned(),
+        presence["profile"].as_str().unwrap_or("").to_owned(),
+        presence["since"].as_str().unwrap_or("").to_owned(),
+    )
 }
 
 fn change_of_event(ev: &Ev) -> Option<Change> {
-    (ev.name == "presence").then(|| change_of(ev.data["user_id"].as_str().unwrap_or(""), &ev.data["presence"]))
+    (ev.name == "presence").then(|| {
+        change_of(
+            ev.data["user_id"].as_str().unwrap_or(""),
+            &ev.data["presence"],
+        )
+    })
 }
 
 const PROFILES: [&str; 4] = ["away", "lunch", "available", "in_a_meeting"];
@@ -270,21 +326,38 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
     const TOTAL: usize = 1000;
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("x.db");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let listen = format!("127.0.0.1:{port}");
     let mut server = Server::start("demo", &listen, &db, &["--call-timings", "10,10,10"]);
     let addr = server.addr;
     let http = client();
     let base = server.url("");
-    let users = [("ana", "ana@acme.example"), ("bruno", "bruno@acme.example"), ("dora", "dora@globex.example"), ("eli", "eli@globex.example")];
+    let users = [
+        ("ana", "ana@acme.example"),
+        ("bruno", "bruno@acme.example"),
+        ("dora", "dora@globex.example"),
+        ("eli", "eli@globex.example"),
+    ];
     let mut tokens = BTreeMap::new();
     for (id, email) in users {
         tokens.insert(id, login(&http, &base, email).await);
     }
     // One subscriber per customer, open before the crash.
     let mut subs = vec![
-        ("acme", Sse::open(&http, addr, &tokens["bruno"], None).await, Vec::<Ev>::new()),
-        ("globex", Sse::open(&http, addr, &tokens["eli"], None).await, Vec::<Ev>::new()),
+        (
+            "acme",
+            Sse::open(&http, addr, &tokens["bruno"], None).await,
+            Vec::<Ev>::new(),
+        ),
+        (
+            "globex",
+            Sse::open(&http, addr, &tokens["eli"], None).await,
+            Vec::<Ev>::new(),
+        ),
     ];
     for (_, s, seen) in &mut subs {
         seen.push(s.next(DEADLINE).await.expect("snapshot first"));
@@ -305,7 +378,12 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
             while count.load(Ordering::SeqCst) < TOTAL && Instant::now() < end {
                 i += 1;
                 let profile = PROFILES[i % PROFILES.len()];
-                let r = http.put(format!("{base}/me/presence")).bearer_auth(&token).json(&json!({"profile": profile})).send().await;
+                let r = http
+                    .put(format!("{base}/me/presence"))
+                    .bearer_auth(&token)
+                    .json(&json!({"profile": profile}))
+                    .send()
+                    .await;
                 match r {
                     Ok(r) if r.status() == 200 => {
                         let p: Value = r.json().await.expect("presence json");
@@ -343,7 +421,10 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
     for c in clients {
         c.await.expect("client task");
     }
-    assert!(count.load(Ordering::SeqCst) >= TOTAL, "every change made in time");
+    assert!(
+        count.load(Ordering::SeqCst) >= TOTAL,
+        "every change made in time"
+    );
     assert!(before_kill < TOTAL, "the kill came in the middle");
     let acked = acked.lock().unwrap().clone();
     assert_eq!(acked.len(), TOTAL);
@@ -351,9 +432,18 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
     // A marker change per customer ends each resumed stream.
     let mut markers = BTreeMap::new();
     for (customer, user) in [("acme", "ana"), ("globex", "dora")] {
-        let r = http.put(server.url("/me/presence")).bearer_auth(&tokens[user]).json(&json!({"profile": "on_holiday"})).send().await.expect("marker");
+        let r = http
+            .put(server.url("/me/presence"))
+            .bearer_auth(&tokens[user])
+            .json(&json!({"profile": "on_holiday"}))
+            .send()
+            .await
+            .expect("marker");
         assert_eq!(r.status(), 200, "tokens survive a restart");
-        markers.insert(customer, change_of(user, &r.json::<Value>().await.expect("json")));
+        markers.insert(
+            customer,
+            change_of(user, &r.json::<Value>().await.expect("json")),
+        );
     }
 
     for (customer, _, seen) in &subs {
@@ -362,38 +452,71 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
         let marker = markers[customer].clone();
         // Resume after the last id seen before the crash.
         let mut resumed = Sse::open(&http, server.addr, &tokens[viewer], Some(last)).await;
-        let after = resumed.until(|e| change_of_event(e).as_ref() == Some(&marker)).await;
-        assert!(after.iter().all(|e| e.name != "snapshot"), "{customer}: a resume from a recent id replays, no snapshot");
+        let after = resumed
+            .until(|e| change_of_event(e).as_ref() == Some(&marker))
+            .await;
+        assert!(
+            after.iter().all(|e| e.name != "snapshot"),
+            "{customer}: a resume from a recent id replays, no snapshot"
+        );
         let ids: Vec<i64> = after.iter().map(|e| e.id).collect();
-        assert!(ids.iter().all(|&id| id > last), "{customer}: nothing at or before the resumed id");
-        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{customer}: strictly increasing ids, no duplicates");
+        assert!(
+            ids.iter().all(|&id| id > last),
+            "{customer}: nothing at or before the resumed id"
+        );
+        assert!(
+            ids.windows(2).all(|w| w[0] < w[1]),
+            "{customer}: strictly increasing ids, no duplicates"
+        );
         // The full log from the start, read by a fresh subscriber resuming from id 0.
         let mut full = Sse::open(&http, server.addr, &tokens[viewer], Some(0)).await;
-        let log = full.until(|e| change_of_event(e).as_ref() == Some(&marker)).await;
+        let log = full
+            .until(|e| change_of_event(e).as_ref() == Some(&marker))
+            .await;
         let log_ids: Vec<i64> = log.iter().map(|e| e.id).collect();
-        assert!(log_ids.windows(2).all(|w| w[0] < w[1]), "{customer}: the log is ordered");
+        assert!(
+            log_ids.windows(2).all(|w| w[0] < w[1]),
+            "{customer}: the log is ordered"
+        );
         let later: Vec<&Ev> = log.iter().filter(|e| e.id > last).collect();
-        assert_eq!(later.len(), after.len(), "{customer}: the resume got exactly the later events");
+        assert_eq!(
+            later.len(),
+            after.len(),
+            "{customer}: the resume got exactly the later events"
+        );
         for (a, b) in later.iter().zip(&after) {
             assert_eq!(*a, b, "{customer}: same events, same order");
         }
         // Every acknowledged change of this customer is in the log.
         let logged: HashSet<Change> = log.iter().filter_map(change_of_event).collect();
-        let members: &[&str] = if *customer == "acme" { &["ana", "bruno"] } else { &["dora", "eli"] };
-        let mine: Vec<&Change> = acked.iter().filter(|c| members.contains(&c.0.as_str())).collect();
+        let members: &[&str] = if *customer == "acme" {
+            &["ana", "bruno"]
+        } else {
+            &["dora", "eli"]
+        };
+        let mine: Vec<&Change> = acked
+            .iter()
+            .filter(|c| members.contains(&c.0.as_str()))
+            .collect();
         assert!(!mine.is_empty());
         for c in mine {
-            assert!(logged.contains(c), "{customer}: acknowledged change {c:?} survived the kill");
+            assert!(
+                logged.contains(c),
+                "{customer}: acknowledged change {c:?} survived the kill"
+            );
         }
         // And what the subscriber saw before the crash is the start of the same log.
         let pre: Vec<&Ev> = seen.iter().filter(|e| e.name != "snapshot").collect();
         for e in pre {
-            assert!(log.contains(e), "{customer}: an event seen before the crash is in the log as sent");
+            assert!(
+                log.contains(e),
+                "{customer}: an event seen before the crash is in the log as sent"
+            );
         }
     }
 }
 
-/// A subscriber that stops reading while 3,000 changes are made: the server's memory stays
+/// A subscriber that stops reading while 30,000 changes are made: the server's memory stays
 /// bounded, every other subscriber gets every event, and the stalled one, once it reads again,
 /// gets every event in order (the log is its buffer) or a snapshot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -407,49 +530,107 @@ async fn a_stalled_subscriber_costs_bounded_memory_and_slows_nobody() {
     let eli = login(&http, &base, "eli@globex.example").await;
     // The stalled subscriber: a small receive buffer and no reads after the snapshot.
     let mut stalled = Sse::open_with(&http, server.addr, &eli, None, Some(4096)).await;
-    assert_eq!(stalled.next(DEADLINE).await.expect("snapshot").name, "snapshot");
+    assert_eq!(
+        stalled.next(DEADLINE).await.expect("snapshot").name,
+        "snapshot"
+    );
     let mut live = Sse::open(&http, server.addr, &eli, None).await;
-    assert_eq!(live.next(DEADLINE).await.expect("snapshot").name, "snapshot");
+    assert_eq!(
+        live.next(DEADLINE).await.expect("snapshot").name,
+        "snapshot"
+    );
     let rss_before = server.rss();
 
-    const CHANGES: usize = 3000;
-    let writer = {
-        let (http, base, dora) = (http.clone(), base.clone(), dora.clone());
-        tokio::spawn(async move {
-            let mut last = None;
-            for i in 0..CHANGES {
-                let profile = PROFILES[i % PROFILES.len()];
-                let r = http.put(format!("{base}/me/presence")).bearer_auth(&dora).json(&json!({"profile": profile})).send().await.expect("change");
+    // More event bytes (~30,000 × ~220 B) than the kernel buffers of the stalled connection hold
+    // (4 MiB send + 4 KiB receive here), so the server really is blocked on it.
+    const CHANGES: usize = 30_000;
+    const WRITERS: usize = 8;
+    let made = Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for w in 0..WRITERS {
+        let (http, base, made) = (http.clone(), base.clone(), made.clone());
+        let token = if w % 2 == 0 {
+            dora.clone()
+        } else {
+            eli.clone()
+        };
+        writers.push(tokio::spawn(async move {
+            let mut i = w;
+            while made.fetch_add(1, Ordering::SeqCst) < CHANGES {
+                i += 1;
+                let r = http
+                    .put(format!("{base}/me/presence"))
+                    .bearer_auth(&token)
+                    .json(&json!({"profile": PROFILES[i % PROFILES.len()]}))
+                    .send()
+                    .await
+                    .expect("change");
                 assert_eq!(r.status(), 200);
-                last = Some(change_of("dora", &r.json::<Value>().await.expect("json")));
             }
-            last.expect("changes made")
-        })
-    };
+        }));
+    }
     // The live subscriber keeps up while the other one stalls.
     let mut live_seen = Vec::new();
-    let end = Instant::now() + DEADLINE;
-    while !writer.is_finished() {
-        assert!(Instant::now() < end, "the writer finished in time");
+    let end = Instant::now() + 4 * DEADLINE;
+    while writers.iter().any(|w| !w.is_finished()) {
+        assert!(Instant::now() < end, "the writers finished in time");
         if let Some(e) = live.next(Duration::from_millis(20)).await {
             live_seen.push(e);
         }
     }
-    let last = writer.await.expect("writer");
-    live_seen.extend(live.until(|e| change_of_event(e).as_ref() == Some(&last)).await);
-    let presence: Vec<&Ev> = live_seen.iter().filter(|e| e.name == "presence").collect();
-    assert_eq!(presence.len(), CHANGES, "the live subscriber got every change");
+    for w in writers {
+        w.await.expect("writer");
+    }
+    // A last change marks the end of the stream.
+    let r = http
+        .put(format!("{base}/me/presence"))
+        .bearer_auth(&dora)
+        .json(&json!({"profile": "on_holiday"}))
+        .send()
+        .await
+        .expect("marker");
+    let last = change_of("dora", &r.json::<Value>().await.expect("json"));
     let rss_after = server.rss();
-    assert!(rss_after.saturating_sub(rss_before) < 64 << 20, "server memory grew by {} bytes for a stalled subscriber", rss_after.saturating_sub(rss_before));
+    live_seen.extend(
+        live.until(|e| change_of_event(e).as_ref() == Some(&last))
+            .await,
+    );
+    let presence: Vec<&Ev> = live_seen.iter().filter(|e| e.name == "presence").collect();
+    assert_eq!(
+        presence.len(),
+        CHANGES + 1,
+        "the live subscriber got every change"
+    );
+    eprintln!(
+        "server RSS {} -> {} bytes while a subscriber stalled",
+        rss_before, rss_after
+    );
+    assert!(
+        rss_after.saturating_sub(rss_before) < 64 << 20,
+        "server memory grew by {} bytes for a stalled subscriber",
+        rss_after.saturating_sub(rss_before)
+    );
 
     // The stalled subscriber reads again: every change in order, or a snapshot first.
-    let got = stalled.until(|e| change_of_event(e).as_ref() == Some(&last)).await;
+    let got = stalled
+        .until(|e| change_of_event(e).as_ref() == Some(&last))
+        .await;
     let ids: Vec<i64> = got.iter().map(|e| e.id).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ordered, no duplicates");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ordered, no duplicates"
+    );
     let snapshot_at = got.iter().rposition(|e| e.name == "snapshot");
     let after_snapshot = &got[snapshot_at.map_or(0, |i| i + 1)..];
     if snapshot_at.is_none() {
-        assert_eq!(after_snapshot.iter().filter(|e| e.name == "presence").count(), CHANGES, "nothing lost");
+        assert_eq!(
+            after_snapshot
+                .iter()
+                .filter(|e| e.name == "presence")
+                .count(),
+            CHANGES + 1,
+            "nothing lost"
+        );
     }
     assert_eq!(change_of_event(got.last().expect("events")), Some(last));
 }
@@ -470,15 +651,24 @@ impl InProcess {
         config.pbx_retry_cap_ms = retry_ms * 2;
         config.pbx_max_attempts = 4;
         config.pbx_timeout_ms = 300;
-        let backend = ucclient_server::Backend::open(config).await.expect("backend opens");
+        let backend = ucclient_server::Backend::open(config)
+            .await
+            .expect("backend opens");
         let pbx = backend.embedded.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(backend.run(listener, async move {
             let _ = rx.await;
         }));
-        InProcess { addr, pbx, stop, task }
+        InProcess {
+            addr,
+            pbx,
+            stop,
+            task,
+        }
     }
 
     fn url(&self, path: &str) -> String {
@@ -487,34 +677,71 @@ impl InProcess {
 
     async fn shut_down(self) {
         let _ = self.stop.send(());
-        tokio::time::timeout(DEADLINE, self.task).await.expect("stopped in time").expect("task").expect("clean stop");
+        tokio::time::timeout(DEADLINE, self.task)
+            .await
+            .expect("stopped in time")
+            .expect("task")
+            .expect("clean stop");
     }
 }
 
 async fn set_profile(http: &reqwest::Client, b: &InProcess, token: &str, profile: &str) -> Value {
-    let r = http.put(b.url("/me/presence")).bearer_auth(token).json(&json!({"profile": profile})).send().await.expect("answered");
+    let r = http
+        .put(b.url("/me/presence"))
+        .bearer_auth(token)
+        .json(&json!({"profile": profile}))
+        .send()
+        .await
+        .expect("answered");
     assert_eq!(r.status(), 200);
     r.json().await.expect("json")
 }
 
 /// Polls `GET /me` until the presence's `pbx_sync` is `want`; every reading must still show
 /// `profile` (the chosen profile is never lost). Returns the final presence.
-async fn await_sync(http: &reqwest::Client, b: &InProcess, token: &str, profile: &str, want: &str) -> Value {
+async fn await_sync(
+    http: &reqwest::Client,
+    b: &InProcess,
+    token: &str,
+    profile: &str,
+    want: &str,
+) -> Value {
     let end = Instant::now() + DEADLINE;
     loop {
-        let me: Value = http.get(b.url("/me")).bearer_auth(token).send().await.expect("me").json().await.expect("json");
+        let me: Value = http
+            .get(b.url("/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("me")
+            .json()
+            .await
+            .expect("json");
         let p = me["presence"].clone();
-        assert_eq!(p["profile"], profile, "the chosen profile is kept while the PBX fails");
+        assert_eq!(
+            p["profile"], profile,
+            "the chosen profile is kept while the PBX fails"
+        );
         if p["pbx_sync"] == want {
             return p;
         }
-        assert!(Instant::now() < end, "pbx_sync became {want} in time (now {p})");
+        assert!(
+            Instant::now() < end,
+            "pbx_sync became {want} in time (now {p})"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
 async fn pbx_state(http: &reqwest::Client, b: &InProcess, token: &str, user: &str) -> Value {
-    http.get(b.url(&format!("/pbx/users/{user}"))).bearer_auth(token).send().await.expect("pbx").json().await.expect("json")
+    http.get(b.url(&format!("/pbx/users/{user}")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("pbx")
+        .json()
+        .await
+        .expect("json")
 }
 
 /// The PBX refuses twice: pending, then applied by the retry worker, with exactly the state an
@@ -524,7 +751,9 @@ async fn pbx_state(http: &reqwest::Client, b: &InProcess, token: &str, user: &st
 async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("x.db");
-    ucclient_server::demo::recreate(&db).await.expect("demo data");
+    ucclient_server::demo::recreate(&db)
+        .await
+        .expect("demo data");
     let b = InProcess::start(&db, 50).await;
     let http = client();
     let ana = login(&http, &b.url(""), "ana@acme.example").await;
@@ -532,7 +761,10 @@ async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
     b.pbx.fail_next(2);
     let p = set_profile(&http, &b, &ana, "lunch").await;
     assert_eq!(p["profile"], "lunch");
-    assert_eq!(p["pbx_sync"], "pending", "a refused apply leaves the change pending");
+    assert_eq!(
+        p["pbx_sync"], "pending",
+        "a refused apply leaves the change pending"
+    );
     assert!(p["pbx_error"].is_string(), "pending says why");
     await_sync(&http, &b, &ana, "lunch", "applied").await;
     let after_faults = pbx_state(&http, &b, &ana, "ana").await;
@@ -540,18 +772,28 @@ async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
     await_sync(&http, &b, &ana, "available", "applied").await;
     set_profile(&http, &b, &ana, "lunch").await;
     await_sync(&http, &b, &ana, "lunch", "applied").await;
-    assert_eq!(pbx_state(&http, &b, &ana, "ana").await, after_faults, "the retried apply left the same PBX state");
+    assert_eq!(
+        pbx_state(&http, &b, &ana, "ana").await,
+        after_faults,
+        "the retried apply left the same PBX state"
+    );
 
     b.pbx.fail_next(1000);
     let p = set_profile(&http, &b, &ana, "in_a_meeting").await;
     assert_eq!(p["pbx_sync"], "pending");
     let failed = await_sync(&http, &b, &ana, "in_a_meeting", "failed").await;
-    assert!(failed["pbx_error"].as_str().is_some_and(|e| !e.is_empty()), "failed says why");
+    assert!(
+        failed["pbx_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "failed says why"
+    );
     b.pbx.fail_next(0);
 
     b.pbx.hang_next(1, Duration::from_secs(2));
     let p = set_profile(&http, &b, &ana, "away").await;
-    assert_eq!(p["pbx_sync"], "pending", "an apply past the timeout leaves the change pending");
+    assert_eq!(
+        p["pbx_sync"], "pending",
+        "an apply past the timeout leaves the change pending"
+    );
     await_sync(&http, &b, &ana, "away", "applied").await;
     drop(http);
     b.shut_down().await;
@@ -563,7 +805,9 @@ async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
 async fn a_restart_resumes_pending_pbx_applies() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("x.db");
-    ucclient_server::demo::recreate(&db).await.expect("demo data");
+    ucclient_server::demo::recreate(&db)
+        .await
+        .expect("demo data");
     // Retries far apart, so this process stops before its next attempt.
     let first = InProcess::start(&db, 3000).await;
     let http = client();
