@@ -17,7 +17,7 @@
 //!
 //! Nothing another node would need lives only in this process: sessions, tickets, rate-limit
 //! counters, the event log, PBX state and calls are all in the store. In memory there are only the
-//! wake-ups of this process's live streams, their counts, and one lock serialising PBX applies.
+//! wake-ups of this process's live streams, their counts, and per-user locks serialising PBX applies.
 
 pub mod admin;
 pub mod api;
@@ -74,8 +74,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The colour of each profile.
     pub colours: Arc<ColourScheme>,
-    /// Serialises PBX applies, so an older desired state never lands after a newer one.
-    pub pbx_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Serialises PBX applies per user, so an older desired state never lands after a newer one
+    /// (one user's hanging apply never holds up another's).
+    pub pbx_turns: Arc<presence::UserTurns>,
     /// Wakes the PBX retry worker early.
     pub sync_wakeup: Arc<Notify>,
 }
@@ -115,7 +116,7 @@ impl Backend {
             hub: Arc::new(hub),
             config: Arc::new(config),
             colours: Arc::new(ColourScheme::default()),
-            pbx_lock: Arc::new(tokio::sync::Mutex::new(())),
+            pbx_turns: Arc::new(presence::UserTurns::default()),
             sync_wakeup: Arc::new(Notify::new()),
         };
         Ok(Backend {

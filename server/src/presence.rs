@@ -282,8 +282,9 @@ pub async fn device_ids(state: &AppState, user_id: &str) -> ApiResult<Vec<String
 /// One attempt to bring the PBX to the user's desired state, if it is pending; records the
 /// outcome and announces a visible change of the user's presence.
 pub async fn sync_user(state: &AppState, user_id: &str) -> ApiResult<()> {
-    // One apply at a time, so an older desired state can never overtake a newer one on the PBX.
-    let _turn = state.pbx_lock.lock().await;
+    // One apply per user at a time, so an older desired state cannot overtake a newer one.
+    let turn = state.pbx_turns.of(user_id);
+    let _turn = turn.lock().await;
     let row = row_of(state, user_id).await?;
     if row.pbx_sync != PbxSync::Pending {
         return Ok(());
@@ -349,6 +350,22 @@ pub async fn sync_user(state: &AppState, user_id: &str) -> ApiResult<()> {
         state.hub.notify(&account.customer_id).await;
     }
     Ok(())
+}
+
+/// One async lock per user with a PBX apply in flight; entries go when nobody holds them.
+#[derive(Default)]
+pub struct UserTurns {
+    /// The locks by user id.
+    locks: std::sync::Mutex<HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl UserTurns {
+    /// The user's lock (created on demand); idle locks of other users are dropped on the way.
+    pub fn of(&self, user_id: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.retain(|id, l| id == user_id || std::sync::Arc::strong_count(l) > 1);
+        locks.entry(user_id.to_owned()).or_default().clone()
+    }
 }
 
 /// The delay before retry number `attempts` (1-based): `base` doubled each time, capped.

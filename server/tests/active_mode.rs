@@ -338,3 +338,33 @@ async fn pending_changes_are_reconciled_after_a_restart() {
     );
     assert_eq!(app.get("/api/v1/pbx/users/ana", &t).await.body["dnd"], true);
 }
+
+#[tokio::test]
+async fn one_users_hanging_apply_does_not_hold_up_another_users() {
+    let app = std::sync::Arc::new(TestApp::demo_with(|c| c.pbx_timeout_ms = 600_000).await);
+    let ana = app.login("ana").await;
+    let bruno = app.login("bruno").await;
+    app.embedded
+        .hang_next(1, std::time::Duration::from_secs(600));
+    let hanging = {
+        let app = app.clone();
+        tokio::spawn(async move { app.set_profile(&ana, "lunch").await })
+    };
+    // Let ana's apply start (and take the hang) before bruno's.
+    for _ in 0..2000 {
+        if app.embedded.faults_consumed() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(app.embedded.faults_consumed(), "ana's apply started");
+    let p = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        app.set_profile(&bruno, "away"),
+    )
+    .await
+    .expect("bruno's change was not held up by ana's");
+    assert_eq!(p["pbx_sync"], "applied");
+    assert!(!hanging.is_finished());
+    hanging.abort();
+}

@@ -47,6 +47,12 @@ impl EmbeddedPbx {
         self.faults.lock().unwrap_or_else(|e| e.into_inner()).fail = n;
     }
 
+    /// Whether no injected fault is left to take (every one was consumed by an apply).
+    pub fn faults_consumed(&self) -> bool {
+        let f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        f.fail == 0 && f.hang == 0
+    }
+
     /// Makes the next `n` applies hang for `for_` (longer than the apply timeout to simulate one).
     pub fn hang_next(&self, n: u32, for_: Duration) {
         let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
