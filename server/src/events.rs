@@ -30,8 +30,9 @@ use crate::store::Account;
 pub const TICKET_SECS: u64 = 30;
 /// Events read from the log at a time.
 const PAGE: i64 = 100;
-/// How often an idle stream re-reads the log even without a local wake-up (writes of other nodes).
-const POLL: Duration = Duration::from_secs(5);
+/// How often an idle stream re-reads the log even without a local wake-up: the safety net for
+/// writes this process was not told about (admin commands, other nodes sharing the database).
+const POLL: Duration = Duration::from_secs(10);
 
 /// Wake-ups and connection counts of the streams of this process.
 pub struct Hub {
