@@ -19,7 +19,10 @@ pub struct DemoArgs {
 }
 
 /// The pages to open, relative to the backend's address, with what each shows.
-const PAGES: &[(&str, &str)] = &[("/", "the widget on a plain page (standalone host)")];
+const PAGES: &[(&str, &str)] = &[
+    ("/", "two agents side by side (two loopback names)"),
+    ("/panel.html", "one widget panel (standalone host)"),
+];
 
 /// The demo accounts of API.md (password `demo`).
 const LOGINS: &[(&str, &str)] = &[
@@ -58,13 +61,13 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let base = format!("http://{}", args.listen);
     println!("\nUcClient CRM demo — once the server prints `listening on http://...`, open:");
     for (path, what) in PAGES {
-        println!("  {base}{path:<24} {what}");
+        println!("  {:<40} {what}", format!("{base}{path}"));
     }
     println!("Demo logins (password `demo` for all):");
     for (email, what) in LOGINS {
         println!("  {email:<22} {what}");
     }
-    println!("Two agents side by side: one normal and one private window. Stop with Ctrl-C.\n");
+    println!("Stop with Ctrl-C.\n");
 
     let mut command = command(&server);
     command
