@@ -51,6 +51,8 @@ pub struct Config {
     pub k_idle: usize,
     /// The built widget (`dist/widget`), for the browser timings.
     pub widget_dir: Option<PathBuf>,
+    /// Only the widget timings (no fan-out, no write path).
+    pub widget_only: bool,
 }
 
 impl Config {
@@ -66,6 +68,7 @@ impl Config {
             k_large: 10_000,
             k_idle: 15_000,
             widget_dir: None,
+            widget_only: false,
         };
         let mut args = std::env::args().skip(1);
         while let Some(a) = args.next() {
@@ -80,6 +83,7 @@ impl Config {
                 "--k-large" => c.k_large = val()?.parse()?,
                 "--k-idle" => c.k_idle = val()?.parse()?,
                 "--widget-dir" => c.widget_dir = Some(PathBuf::from(val()?)),
+                "--widget-only" => c.widget_only = true,
                 other => bail!("unknown argument {other}"),
             }
         }
@@ -129,12 +133,12 @@ async fn run(config: Config, fds: u64) -> anyhow::Result<()> {
         bail!("this process may open {fds} descriptors, the bench needs {needed}");
     }
     let mut systems = Vec::new();
-    if let Some(bin) = &config.nats_bin {
+    if let Some(bin) = config.nats_bin.as_ref().filter(|_| !config.widget_only) {
         eprintln!("== nats-server");
         systems.push(bench_nats(&config, bin).await?);
     }
     let mut write = Vec::new();
-    if let Some(bin) = &config.server_bin {
+    if let Some(bin) = config.server_bin.as_ref().filter(|_| !config.widget_only) {
         eprintln!("== ucclient-server");
         let (sys, w) = bench_server(&config, bin).await?;
         systems.push(sys);

@@ -109,6 +109,9 @@ fn verdict(ok: bool, how: String) -> String {
 /// The Markdown section.
 pub fn render(config: &Config, systems: &[SystemResult], write: &[WriteRun]) -> String {
     let mut o = String::new();
+    if systems.is_empty() && write.is_empty() {
+        return o;
+    }
     let _ = writeln!(o, "## Fan-out: K live subscribers of one customer\n");
     let _ = writeln!(
         o,
