@@ -34,6 +34,15 @@ try {
   // when it cannot, the widget still mounts and says why.
   const prepared = await widget.salesforce_prepare();
   root.replaceChildren();
+  if (prepared.problem) {
+    // Without the call center's settings the backend is unknown: say so before anyone tries to sign in.
+    const note = document.createElement('p');
+    note.className = 'ucclient-boot-warning';
+    note.setAttribute('role', 'alert');
+    note.textContent = prepared.problem;
+    Object.assign(note.style, { margin: '8px', padding: '6px 8px', border: '1px solid #ba0517', borderRadius: '4px', background: '#fef1ee', font: '13px system-ui, sans-serif' });
+    root.before(note);
+  }
   widget.mount(root, { host: 'salesforce', api_base: prepared.api_base || '' });
 } catch (error) {
   showFailure(
