@@ -21,6 +21,10 @@ pub struct BenchArgs {
     pub quick: bool,
 }
 
+/// Separates the generated figures from the analysis written by hand, which a new run keeps.
+const ANALYSIS_MARKER: &str =
+    "<!-- Generated above by `cargo xtask bench`; written by hand below (kept by a new run). -->";
+
 /// Runs the whole bench and writes `BENCHMARKS.md`.
 pub fn run_bench(args: &BenchArgs) -> Result<()> {
     let nats = ensure_nats();
@@ -35,7 +39,15 @@ pub fn run_bench(args: &BenchArgs) -> Result<()> {
     let release = project::target_dir().join("release");
     let mut notes = String::new();
 
-    let widget_built = match widget::build(&BuildArgs::default()) {
+    // --quick measures the widget already in dist/widget/ when there is one (a release build takes
+    // minutes); the full run always builds it afresh.
+    let reuse = args.quick && widget::wasm_path().exists();
+    let built = if reuse {
+        Ok(())
+    } else {
+        widget::build(&BuildArgs::default())
+    };
+    let widget_built = match built {
         Ok(()) => true,
         Err(e) => {
             let _ = writeln!(
@@ -94,6 +106,13 @@ pub fn run_bench(args: &BenchArgs) -> Result<()> {
         &fs::read_to_string(&section).with_context(|| format!("reading {}", section.display()))?,
     );
     let out = project::root().join("BENCHMARKS.md");
+    // The analysis written by hand below the marker survives a new run.
+    let kept = fs::read_to_string(&out).unwrap_or_default();
+    md.push_str(ANALYSIS_MARKER);
+    md.push('\n');
+    if let Some((_, analysis)) = kept.split_once(ANALYSIS_MARKER) {
+        md.push_str(analysis.trim_start_matches('\n'));
+    }
     fs::write(&out, md)?;
     println!("wrote {}", out.display());
     Ok(())
