@@ -301,7 +301,12 @@ async fn wait_ready(rec: &Recorder, n: usize) -> anyhow::Result<()> {
         let ready = rec.ready.load(Ordering::Relaxed) as usize;
         let failed = rec.failed.load(Ordering::Relaxed);
         if failed > 0 {
-            bail!("{failed} subscribers failed ({ready} ready of {n})");
+            let reasons = rec
+                .reasons
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .join("; ");
+            bail!("{failed} subscribers failed ({ready} ready of {n}): {reasons}");
         }
         if ready >= n {
             return Ok(());

@@ -93,8 +93,8 @@ async fn handshake(addr: SocketAddr, sub: bool) -> anyhow::Result<(TcpStream, Ve
 
 /// Holds one subscription open and records every message it parses, until aborted.
 pub async fn subscribe(addr: SocketAddr, rec: Arc<Recorder>, idx: usize) {
-    if run(addr, &rec, idx).await.is_err() {
-        rec.failed.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = run(addr, &rec, idx).await {
+        rec.fail(format!("{e:#}"));
     }
 }
 

@@ -27,6 +27,8 @@ pub struct Recorder {
     pub ready: AtomicU64,
     /// Subscribers that failed (connect, status, parse, or closed stream).
     pub failed: AtomicU64,
+    /// Why the first few failed.
+    pub reasons: Mutex<Vec<String>>,
 }
 
 impl Default for Recorder {
@@ -36,6 +38,7 @@ impl Default for Recorder {
             delivered: AtomicU64::new(0),
             ready: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            reasons: Mutex::new(Vec::new()),
         }
     }
 }
@@ -49,6 +52,15 @@ impl Recorder {
         shard.push(Sample { key, at });
         drop(shard);
         self.delivered.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a failed subscriber and keeps the first reasons.
+    pub fn fail(&self, why: String) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        let mut r = self.reasons.lock().unwrap_or_else(|e| e.into_inner());
+        if r.len() < 5 {
+            r.push(why);
+        }
     }
 
     /// Takes every sample recorded so far and resets the delivery count.

@@ -109,8 +109,8 @@ pub fn presence_key(update: &ucclient_core::api::PresenceUpdate) -> u64 {
 /// Opens `GET path` as an event stream and records every `presence` event until the task is
 /// aborted or the stream ends.
 pub async fn subscribe(addr: SocketAddr, path: String, rec: Arc<Recorder>, idx: usize) {
-    if run(addr, &path, &rec, idx).await.is_err() {
-        rec.failed.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = run(addr, &path, &rec, idx).await {
+        rec.fail(format!("{e:#}"));
     }
 }
 
