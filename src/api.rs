@@ -276,7 +276,10 @@ mod tests {
         assert_eq!(e.message, "UcClient CRM is not enabled");
         let e = error_from_body(502, "<html>bad gateway</html>");
         assert_eq!((e.status, e.code), (502, None));
-        assert!(error_from_body(401, r#"{"error":"unauthenticated","message":""}"#).is_unauthenticated());
+        assert!(
+            error_from_body(401, r#"{"error":"unauthenticated","message":""}"#)
+                .is_unauthenticated()
+        );
     }
 
     #[test]
@@ -289,6 +292,9 @@ mod tests {
             events_url("/api/v1/events", "a&b=c", None),
             "/api/v1/events?ticket=abc"
         );
-        assert_eq!(token_key("https://x.example/"), "ucclient.token:https://x.example");
+        assert_eq!(
+            token_key("https://x.example/"),
+            "ucclient.token:https://x.example"
+        );
     }
 }

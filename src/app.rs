@@ -5,10 +5,10 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use ucclient_core::Language;
+use ucclient_core::ProfileId;
 use ucclient_core::api::{CallContext, CallDirection, CallState, LoginRequest, PlaceCallRequest};
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
-use ucclient_core::ProfileId;
 
 use crate::api::{ApiError, Backend, token_key};
 use crate::components::{
@@ -174,10 +174,7 @@ impl Ctx {
         ctx.notice.set(None);
         ctx.busy.set(true);
         leptos::task::spawn_local(async move {
-            let r = ctx
-                .backend()
-                .login(LoginRequest { email, password })
-                .await;
+            let r = ctx.backend().login(LoginRequest { email, password }).await;
             ctx.busy.set(false);
             match r {
                 Ok(login) => {
@@ -241,7 +238,10 @@ impl Ctx {
         let host = ctx.host();
         host.on_click_to_dial(Rc::new(move |req: DialRequest| ctx.dial_from_host(req)));
         host.on_unavailable(Rc::new(move |why: String| ctx.host_problem.set(Some(why))));
-        let handle = live::start(ctx, Rc::new(move |name, applied| ctx.on_event(name, applied)));
+        let handle = live::start(
+            ctx,
+            Rc::new(move |name, applied| ctx.on_event(name, applied)),
+        );
         if let Some(old) = ctx.live.get_value() {
             old.stop();
         }
@@ -265,8 +265,11 @@ impl Ctx {
                 CallDirection::Outbound => &call.to,
                 CallDirection::Inbound => &call.from,
             };
-            self.announcement
-                .set(format!("{}: {}", tr(lang, call_state_text(call.state)), who));
+            self.announcement.set(format!(
+                "{}: {}",
+                tr(lang, call_state_text(call.state)),
+                who
+            ));
             if call.direction == CallDirection::Inbound && call.state == CallState::Ringing {
                 host.set_panel_visible(true);
                 host.screen_pop(&call);
@@ -302,7 +305,8 @@ impl Ctx {
         self.backend().set_token(None);
         self.save_token(None);
         self.store.update(|s| s.clear());
-        self.session.set(Session::SignedOut(Some(T::SessionExpired)));
+        self.session
+            .set(Session::SignedOut(Some(T::SessionExpired)));
     }
 
     /// Switches the agent's profile.
@@ -346,8 +350,11 @@ impl Ctx {
             match r {
                 Ok(call) => {
                     let lang = ctx.lang.get_untracked();
-                    ctx.announcement
-                        .set(format!("{}: {}", tr(lang, call_state_text(call.state)), call.to));
+                    ctx.announcement.set(format!(
+                        "{}: {}",
+                        tr(lang, call_state_text(call.state)),
+                        call.to
+                    ));
                     ctx.store.update(|s| {
                         s.upsert_call(call);
                     });
@@ -401,7 +408,8 @@ impl Ctx {
             match r {
                 Ok(p) => {
                     ctx.store.update(|s| s.upsert_profile(p));
-                    ctx.announcement.set(tr(ctx.lang.get_untracked(), T::Saved).into());
+                    ctx.announcement
+                        .set(tr(ctx.lang.get_untracked(), T::Saved).into());
                 }
                 Err(e) => ctx.show_error(&e),
             }

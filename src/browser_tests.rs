@@ -6,11 +6,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
+use leptos::prelude::{Set, Update};
 use ucclient_core::api::*;
 use ucclient_core::profile::Colour;
 use ucclient_core::settings::default_settings;
 use ucclient_core::{Language, ProfileId, Status};
-use leptos::prelude::{Set, Update};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -158,11 +158,7 @@ impl Backend for Fake {
         self.note(format!("presence {}", profile.as_str()));
         ready(Ok(presence(profile, false)))
     }
-    fn save_settings(
-        &self,
-        profile: ProfileId,
-        settings: ProfileSettings,
-    ) -> ApiFuture<Profile> {
+    fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile> {
         self.note(format!(
             "settings {} {}",
             profile.as_str(),
@@ -310,7 +306,8 @@ impl Mounted {
     async fn sign_in(&self) {
         self.type_into("#uc-email", "ana@acme.example");
         self.type_into("#uc-password", "demo");
-        self.q("form[data-test=sign-in] button[type=submit]").click();
+        self.q("form[data-test=sign-in] button[type=submit]")
+            .click();
         tick().await;
     }
 }
@@ -323,15 +320,32 @@ async fn sign_in_shows_the_panel_and_sign_out_returns() {
     m.type_into("#uc-password", "nope");
     m.q("form[data-test=sign-in] button[type=submit]").click();
     tick().await;
-    assert!(m.text().contains("Wrong email or password."), "{}", m.text());
+    assert!(
+        m.text().contains("Wrong email or password."),
+        "{}",
+        m.text()
+    );
     assert!(m.text().contains("wrong email or password"));
     m.sign_in().await;
-    assert_eq!(m.log()[..2], ["login ana@acme.example", "login ana@acme.example"]);
-    assert!(m.q("[data-test=badge]").text_content().unwrap().contains("Available"));
+    assert_eq!(
+        m.log()[..2],
+        ["login ana@acme.example", "login ana@acme.example"]
+    );
+    assert!(
+        m.q("[data-test=badge]")
+            .text_content()
+            .unwrap()
+            .contains("Available")
+    );
     m.q(".uc-signout").click();
     tick().await;
     assert!(m.log().contains(&"logout".to_string()));
-    assert!(m.root.query_selector("[data-test=sign-in]").unwrap().is_some());
+    assert!(
+        m.root
+            .query_selector("[data-test=sign-in]")
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -355,10 +369,23 @@ async fn the_badge_shows_the_busy_overlay_and_pbx_sync() {
     tick().await;
     let badge = m.q("[data-test=badge]");
     assert_eq!(badge.get_attribute("data-colour").as_deref(), Some("busy"));
-    assert!(badge.text_content().unwrap().contains("Available · On a call"));
-    assert!(m.q("[data-test=badge] .uc-busy").class_name().contains("uc-dot"));
+    assert!(
+        badge
+            .text_content()
+            .unwrap()
+            .contains("Available · On a call")
+    );
+    assert!(
+        m.q("[data-test=badge] .uc-busy")
+            .class_name()
+            .contains("uc-dot")
+    );
     let sync = m.q(".uc-sync-failed");
-    assert!(sync.get_attribute("title").unwrap().contains("PBX unreachable"));
+    assert!(
+        sync.get_attribute("title")
+            .unwrap()
+            .contains("PBX unreachable")
+    );
     assert_eq!(sync.get_attribute("tabindex").as_deref(), Some("0"));
 }
 
@@ -374,19 +401,33 @@ async fn the_profile_switcher_groups_marks_and_switches() {
     assert_eq!(groups, ["Available", "Unavailable"]);
     assert_eq!(m.all(".uc-profile").len(), 11);
     assert_eq!(
-        m.q("[data-profile=available]").get_attribute("aria-pressed").as_deref(),
+        m.q("[data-profile=available]")
+            .get_attribute("aria-pressed")
+            .as_deref(),
         Some("true")
     );
     // Active mode: what each profile does.
-    assert!(m.q("[data-profile=lunch]").text_content().unwrap().contains("Do not disturb"));
+    assert!(
+        m.q("[data-profile=lunch]")
+            .text_content()
+            .unwrap()
+            .contains("Do not disturb")
+    );
     m.q("[data-profile=lunch]").click();
     tick().await;
     assert!(m.log().contains(&"presence lunch".to_string()));
     assert_eq!(
-        m.q("[data-profile=lunch]").get_attribute("aria-pressed").as_deref(),
+        m.q("[data-profile=lunch]")
+            .get_attribute("aria-pressed")
+            .as_deref(),
         Some("true")
     );
-    assert!(m.q("[data-test=badge]").text_content().unwrap().contains("Lunch"));
+    assert!(
+        m.q("[data-test=badge]")
+            .text_content()
+            .unwrap()
+            .contains("Lunch")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -397,21 +438,44 @@ async fn the_dialer_gives_feedback_dials_and_hangs_up() {
     tick().await;
     m.type_into("#uc-number", "9123456");
     tick().await;
-    assert_eq!(m.q("#uc-number").get_attribute("aria-invalid").as_deref(), Some("true"));
-    assert!(m.q("#uc-number-hint").text_content().unwrap().contains("wrong number of digits"));
+    assert_eq!(
+        m.q("#uc-number").get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert!(
+        m.q("#uc-number-hint")
+            .text_content()
+            .unwrap()
+            .contains("wrong number of digits")
+    );
     m.type_into("#uc-number", "999");
     m.q("form[data-test=dialer] button[type=submit]").click();
     tick().await;
-    assert!(m.q("[role=alert]").text_content().unwrap().contains("cannot be dialled"));
+    assert!(
+        m.q("[role=alert]")
+            .text_content()
+            .unwrap()
+            .contains("cannot be dialled")
+    );
     m.type_into("#uc-number", "912 345 678");
     tick().await;
-    assert!(m.q("#uc-number-hint").text_content().unwrap().contains("+351912345678"));
+    assert!(
+        m.q("#uc-number-hint")
+            .text_content()
+            .unwrap()
+            .contains("+351912345678")
+    );
     m.q("form[data-test=dialer] button[type=submit]").click();
     tick().await;
     assert!(m.log().contains(&"call 912 345 678".to_string()));
     let card = m.q("[data-test=call-card]");
     assert_eq!(card.get_attribute("data-state").as_deref(), Some("dialing"));
-    assert!(m.q("[data-test=announcer]").text_content().unwrap().contains("Calling your phone"));
+    assert!(
+        m.q("[data-test=announcer]")
+            .text_content()
+            .unwrap()
+            .contains("Calling your phone")
+    );
     // A live event moves the call on.
     let mut c = call("c1", "912 345 678", CallState::Connected);
     c.answered_at = Some(t(15));
@@ -419,12 +483,22 @@ async fn the_dialer_gives_feedback_dials_and_hangs_up() {
         s.apply_event(Some(1), Event::Call(c));
     });
     tick().await;
-    assert_eq!(m.q("[data-test=call-card]").get_attribute("data-state").as_deref(), Some("connected"));
+    assert_eq!(
+        m.q("[data-test=call-card]")
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("connected")
+    );
     assert!(m.root.query_selector(".uc-timer").unwrap().is_some());
     m.q("[data-test=hangup]").click();
     tick().await;
     assert!(m.log().contains(&"hangup c1".to_string()));
-    assert!(m.root.query_selector("[data-test=call-card]").unwrap().is_none());
+    assert!(
+        m.root
+            .query_selector("[data-test=call-card]")
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -440,7 +514,10 @@ async fn an_incoming_call_gets_its_own_card() {
     tick().await;
     let card = m.q(".uc-incoming");
     let text = card.text_content().unwrap();
-    assert!(text.contains("Chamada recebida") && text.contains("+351912999888"), "{text}");
+    assert!(
+        text.contains("Chamada recebida") && text.contains("+351912999888"),
+        "{text}"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -461,9 +538,19 @@ async fn the_directory_shows_live_badges_and_calls_colleagues() {
         );
     });
     tick().await;
-    assert!(m.q("[data-user=bruno]").text_content().unwrap().contains("In a meeting"));
+    assert!(
+        m.q("[data-user=bruno]")
+            .text_content()
+            .unwrap()
+            .contains("In a meeting")
+    );
     // No call button for oneself.
-    assert!(m.q("[data-user=ana]").query_selector("button").unwrap().is_none());
+    assert!(
+        m.q("[data-user=ana]")
+            .query_selector("button")
+            .unwrap()
+            .is_none()
+    );
     m.type_into(".uc-search", "bru");
     tick().await;
     assert!(m.log().contains(&"directory bru".to_string()));
@@ -471,7 +558,12 @@ async fn the_directory_shows_live_badges_and_calls_colleagues() {
     tick().await;
     assert!(m.log().contains(&"call 202".to_string()));
     // Calling switches to the dial tab, where the call card shows.
-    assert_eq!(m.q("[data-test=call-card]").get_attribute("data-state").as_deref(), Some("dialing"));
+    assert_eq!(
+        m.q("[data-test=call-card]")
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("dialing")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -482,8 +574,15 @@ async fn the_history_lists_and_redials() {
     tick().await;
     let row = m.q("[data-test=history-row]");
     let text = row.text_content().unwrap();
-    assert!(text.contains("+351210000000") && text.contains("Outgoing") && text.contains("1:15"), "{text}");
-    row.query_selector("button").unwrap().unwrap().unchecked_into::<web_sys::HtmlElement>().click();
+    assert!(
+        text.contains("+351210000000") && text.contains("Outgoing") && text.contains("1:15"),
+        "{text}"
+    );
+    row.query_selector("button")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .click();
     tick().await;
     assert!(m.log().contains(&"call +351210000000".to_string()));
 }
@@ -500,10 +599,20 @@ async fn the_routing_editor_saves_steps_and_resets() {
     assert_eq!(m.all("[data-test=step]").len(), 1);
     m.q("form[data-test=routing] button[type=submit]").click();
     tick().await;
-    let saved = m.log().into_iter().find(|l| l.starts_with("settings available")).unwrap();
-    assert!(saved.contains(r#""ring":"selected""#) && saved.contains("ana-desk"), "{saved}");
+    let saved = m
+        .log()
+        .into_iter()
+        .find(|l| l.starts_with("settings available"))
+        .unwrap();
+    assert!(
+        saved.contains(r#""ring":"selected""#) && saved.contains("ana-desk"),
+        "{saved}"
+    );
     assert!(m.text().contains("customised"));
-    m.all("form[data-test=routing] button[type=button]").last().unwrap().click();
+    m.all("form[data-test=routing] button[type=button]")
+        .last()
+        .unwrap()
+        .click();
     tick().await;
     assert!(m.log().contains(&"reset available".to_string()));
 }
@@ -513,13 +622,26 @@ async fn connection_state_and_language_are_shown() {
     let m = mount(true, Language::PtBr);
     assert!(m.text().contains("Entrar"));
     m.sign_in().await;
-    assert_eq!(m.q("[data-test=connection]").get_attribute("data-state").as_deref(), Some("connecting"));
+    assert_eq!(
+        m.q("[data-test=connection]")
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("connecting")
+    );
     m.ctx.store.update(|s| s.connection = Connection::Offline);
     tick().await;
-    assert!(m.q("[data-test=connection]").text_content().unwrap().contains("Sem conexão"));
+    assert!(
+        m.q("[data-test=connection]")
+            .text_content()
+            .unwrap()
+            .contains("Sem conexão")
+    );
     m.ctx.store.update(|s| s.connection = Connection::Live);
     tick().await;
-    assert_eq!(m.q("[data-test=connection]").text_content().unwrap(), "Conectado");
+    assert_eq!(
+        m.q("[data-test=connection]").text_content().unwrap(),
+        "Conectado"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -183,11 +183,7 @@ pub fn direction_text(d: CallDirection) -> T {
 }
 
 /// The language to speak: the mount config's first, then the host's, then the browser's, else English.
-pub fn pick_language(
-    config: Option<&str>,
-    host: Option<Language>,
-    browser: &[String],
-) -> Language {
+pub fn pick_language(config: Option<&str>, host: Option<Language>, browser: &[String]) -> Language {
     config
         .and_then(Language::from_tag)
         .or(host)
@@ -236,9 +232,6 @@ mod tests {
             ),
             "Email ou palavra-passe errados."
         );
-        assert_eq!(
-            phone_error_text(&PhoneError::WrongLength),
-            T::PhoneLength
-        );
+        assert_eq!(phone_error_text(&PhoneError::WrongLength), T::PhoneLength);
     }
 }

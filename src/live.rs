@@ -25,6 +25,9 @@ const TICK_MS: u32 = 1000;
 /// The event names of API.md.
 const EVENT_NAMES: [&str; 4] = ["snapshot", "presence", "call", "profile"];
 
+/// Called after each applied event, with the event's name.
+pub type OnApplied = Rc<dyn Fn(&str, Applied)>;
+
 /// Stops the live connection when dropped or when [`LiveHandle::stop`] is called.
 #[derive(Clone)]
 pub struct LiveHandle(Rc<Cell<bool>>);
@@ -37,14 +40,14 @@ impl LiveHandle {
 }
 
 /// Starts the connection loop. `on_applied` runs after each applied event (with the event's name).
-pub fn start(ctx: Ctx, on_applied: Rc<dyn Fn(&str, Applied)>) -> LiveHandle {
+pub fn start(ctx: Ctx, on_applied: OnApplied) -> LiveHandle {
     let stop = Rc::new(Cell::new(false));
     let handle = LiveHandle(stop.clone());
     leptos::task::spawn_local(run(ctx, stop, on_applied));
     handle
 }
 
-async fn run(ctx: Ctx, stop: Rc<Cell<bool>>, on_applied: Rc<dyn Fn(&str, Applied)>) {
+async fn run(ctx: Ctx, stop: Rc<Cell<bool>>, on_applied: OnApplied) {
     let mut failures: u32 = 0;
     while !stop.get() {
         let ticket = ctx.backend().ticket().await;
@@ -77,12 +80,7 @@ async fn run(ctx: Ctx, stop: Rc<Cell<bool>>, on_applied: Rc<dyn Fn(&str, Applied
 }
 
 /// Runs one stream until it fails; returns whether it was ever open.
-async fn stream(
-    ctx: &Ctx,
-    url: &str,
-    stop: &Rc<Cell<bool>>,
-    on_applied: &Rc<dyn Fn(&str, Applied)>,
-) -> bool {
+async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnApplied) -> bool {
     let Ok(mut es) = EventSource::new(url) else {
         return false;
     };

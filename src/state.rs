@@ -264,9 +264,7 @@ pub fn talk_seconds(call: &Call) -> Option<u64> {
 mod tests {
     use super::*;
     use chrono::{DateTime, Utc};
-    use ucclient_core::api::{
-        CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot,
-    };
+    use ucclient_core::api::{CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot};
     use ucclient_core::profile::Colour;
     use ucclient_core::{ProfileId, Status};
 
@@ -278,7 +276,11 @@ mod tests {
         Presence {
             profile,
             status: profile.status(),
-            colour: if on_call { Colour::Busy } else { Colour::Available },
+            colour: if on_call {
+                Colour::Busy
+            } else {
+                Colour::Available
+            },
             on_call,
             since: t(since),
             pbx_sync: PbxSync::NotApplicable,
@@ -336,11 +338,23 @@ mod tests {
     fn deltas_apply_in_id_order_and_never_twice() {
         let mut s = ClientState::default();
         s.set_me(me());
-        assert!(s.apply_event(Some(5), pres_event("bruno", ProfileId::Lunch, 1)).applied);
-        assert!(!s.apply_event(Some(5), pres_event("bruno", ProfileId::Away, 2)).applied);
-        assert!(!s.apply_event(Some(4), pres_event("bruno", ProfileId::Away, 2)).applied);
+        assert!(
+            s.apply_event(Some(5), pres_event("bruno", ProfileId::Lunch, 1))
+                .applied
+        );
+        assert!(
+            !s.apply_event(Some(5), pres_event("bruno", ProfileId::Away, 2))
+                .applied
+        );
+        assert!(
+            !s.apply_event(Some(4), pres_event("bruno", ProfileId::Away, 2))
+                .applied
+        );
         assert_eq!(s.presence["bruno"].profile, ProfileId::Lunch);
-        assert!(s.apply_event(Some(6), pres_event("bruno", ProfileId::Away, 3)).applied);
+        assert!(
+            s.apply_event(Some(6), pres_event("bruno", ProfileId::Away, 3))
+                .applied
+        );
         assert_eq!(s.presence["bruno"].profile, ProfileId::Away);
         assert_eq!(s.last_event_id, Some(6));
     }
@@ -361,14 +375,19 @@ mod tests {
         let out = s.apply_event(Some(2), snap);
         assert!(out.applied);
         assert_eq!(s.presence["bruno"].profile, ProfileId::InAMeeting);
-        assert!(!s.presence.contains_key("ana") || s.presence["ana"].profile == ProfileId::Available);
+        assert!(
+            !s.presence.contains_key("ana") || s.presence["ana"].profile == ProfileId::Available
+        );
         assert_eq!(s.last_event_id, Some(2));
         // The call the snapshot no longer lists ended while we were away.
         assert!(s.live_calls.is_empty());
         assert_eq!(s.history[0].state, CallState::Ended);
         assert_eq!(out.calls_changed.len(), 1);
         // Later deltas after the new id apply again.
-        assert!(s.apply_event(Some(3), pres_event("bruno", ProfileId::Available, 10)).applied);
+        assert!(
+            s.apply_event(Some(3), pres_event("bruno", ProfileId::Available, 10))
+                .applied
+        );
     }
 
     #[test]

@@ -80,10 +80,9 @@ pub fn Dialer() -> impl IntoView {
 pub fn CallCards() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(h) = set_interval_with_handle(
-        move || now.set(js_sys::Date::now()),
-        Duration::from_secs(1),
-    ) {
+    if let Ok(h) =
+        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
+    {
         on_cleanup(move || h.clear());
     }
     let cards = move || {
@@ -153,7 +152,10 @@ mod tests {
             number_hint(Language::PtBr, "(11) 98765-4321"),
             Some((false, "Vai discar +5511987654321".into()))
         );
-        assert_eq!(number_hint(Language::En, "9123456").map(|h| h.0), Some(true));
+        assert_eq!(
+            number_hint(Language::En, "9123456").map(|h| h.0),
+            Some(true)
+        );
         assert_eq!(
             number_hint(Language::PtPt, "call me"),
             Some((true, "Use só algarismos, espaços e + - . / ( ).".into()))

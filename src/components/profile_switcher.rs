@@ -72,12 +72,11 @@ pub fn ProfileSwitcher() -> impl IntoView {
                     .map(|id| {
                         let is_current = current == Some(id);
                         let profile = s.profiles.iter().find(|p| p.id == id);
-                        let colour = colour_class(
-                            profile.map(|p| p.colour).unwrap_or(match status {
+                        let colour =
+                            colour_class(profile.map(|p| p.colour).unwrap_or(match status {
                                 Status::Available => ucclient_core::Colour::Available,
                                 Status::Unavailable => ucclient_core::Colour::Away,
-                            }),
-                        );
+                            }));
                         let effect = profile
                             .filter(|_| active)
                             .map(|p| effect_summary(lang, p, &devices));
@@ -153,8 +152,14 @@ mod tests {
             },
             routing: Routing::Selected {
                 steps: vec![
-                    RingStep { devices: vec!["d1".into()], after_seconds: 0 },
-                    RingStep { devices: vec!["m9".into()], after_seconds: 15 },
+                    RingStep {
+                        devices: vec!["d1".into()],
+                        after_seconds: 0,
+                    },
+                    RingStep {
+                        devices: vec!["m9".into()],
+                        after_seconds: 15,
+                    },
                 ],
             },
         });

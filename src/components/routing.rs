@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use ucclient_core::ProfileId;
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::{
-    Forwarding, MAX_AFTER_SECONDS, MAX_STEPS, ProfileSettings, RingStep, Routing,
-    default_settings,
+    Forwarding, MAX_AFTER_SECONDS, MAX_STEPS, ProfileSettings, RingStep, Routing, default_settings,
 };
 
 use crate::app::Ctx;
@@ -59,10 +58,20 @@ pub fn RoutingEditor() -> impl IntoView {
         ctx.store
             .with(|s| s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default())
     };
-    let active = move || ctx.store.with(|s| s.me.as_ref().map(|m| m.mode) == Some(Mode::Active));
-    let lists = move || ctx.store.with(|s| s.me.as_ref().is_some_and(|m| m.extension_lists_enabled));
+    let active = move || {
+        ctx.store
+            .with(|s| s.me.as_ref().map(|m| m.mode) == Some(Mode::Active))
+    };
+    let lists = move || {
+        ctx.store
+            .with(|s| s.me.as_ref().is_some_and(|m| m.extension_lists_enabled))
+    };
     let customised = move || {
-        ctx.store.with(|s| s.profiles.iter().any(|p| p.id == selected.get() && p.customised))
+        ctx.store.with(|s| {
+            s.profiles
+                .iter()
+                .any(|p| p.id == selected.get() && p.customised)
+        })
     };
     let steps_view = move || {
         let lang = ctx.lang.get();

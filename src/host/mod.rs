@@ -126,7 +126,11 @@ mod tests {
 
     #[test]
     fn host_kinds_parse_from_config_names() {
-        for k in [HostKind::Standalone, HostKind::Salesforce, HostKind::Dynamics] {
+        for k in [
+            HostKind::Standalone,
+            HostKind::Salesforce,
+            HostKind::Dynamics,
+        ] {
             assert_eq!(HostKind::parse(k.as_str()), k);
         }
         assert_eq!(HostKind::parse(" Salesforce "), HostKind::Salesforce);

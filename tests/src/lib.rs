@@ -133,7 +133,10 @@ impl Server {
                     return Ok::<_, anyhow::Error>(a.parse::<SocketAddr>()?);
                 }
             }
-            bail!("the backend exited before listening; see {}", self.log_path().display())
+            bail!(
+                "the backend exited before listening; see {}",
+                self.log_path().display()
+            )
         })
         .await
         .context("the backend did not print `listening on` in time")??;
@@ -277,9 +280,39 @@ where
     r
 }
 
-/// Saves a PNG of the page as `artifacts/screenshots/<name>.png`.
+/// The panel's width in the screenshots: a Salesforce softphone's. Headless Chromium will not make
+/// a window narrower than 500 px, so the panel's container is narrowed instead.
+pub const PANEL_WIDTH: u32 = 300;
+
+/// Opens `<origin>/panel.html` with the panel's container [`PANEL_WIDTH`] wide.
+pub async fn open_panel(client: &Client, origin: &str) -> Result<()> {
+    client.goto(&format!("{origin}/panel.html")).await?;
+    client
+        .execute(
+            &format!("document.getElementById('app').style.width = '{PANEL_WIDTH}px';"),
+            vec![],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Saves a PNG of the panel (`#app`, or the whole page if there is none) as
+/// `artifacts/screenshots/<name>.png`, after checking the widget does not scroll sideways.
 pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
-    let png = client.screenshot().await?;
+    let overflow = client
+        .execute(
+            "const w = document.querySelector('.uc-widget'); \
+             return w ? w.scrollWidth - w.clientWidth : 0;",
+            vec![],
+        )
+        .await?;
+    if overflow.as_i64().unwrap_or(0) > 0 {
+        bail!("{name}: the widget scrolls sideways by {overflow} px");
+    }
+    let png = match client.find(Locator::Css("#app")).await {
+        Ok(el) => el.screenshot().await?,
+        Err(_) => client.screenshot().await?,
+    };
     let dir = artifacts_dir();
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(format!("{name}.png"));
@@ -339,7 +372,11 @@ pub async fn click(client: &Client, css: &str) -> Result<()> {
 
 /// Types `text` into the input matching `css` (after clearing it).
 pub async fn type_into(client: &Client, css: &str, text: &str) -> Result<()> {
-    let el = client.wait().at_most(WAIT).for_element(Locator::Css(css)).await?;
+    let el = client
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await?;
     el.clear().await?;
     el.send_keys(text).await?;
     Ok(())
@@ -347,7 +384,7 @@ pub async fn type_into(client: &Client, css: &str, text: &str) -> Result<()> {
 
 /// Opens the panel page at `origin` and signs in as `email` (password `demo`).
 pub async fn sign_in(client: &Client, origin: &str, email: &str) -> Result<()> {
-    client.goto(&format!("{origin}/panel.html")).await?;
+    open_panel(client, origin).await?;
     type_into(client, "#uc-email", email).await?;
     type_into(client, "#uc-password", "demo").await?;
     click(client, "form[data-test=sign-in] button[type=submit]").await?;

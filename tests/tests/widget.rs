@@ -5,12 +5,12 @@
 use anyhow::Result;
 use fantoccini::{Client, Locator};
 use ucclient_e2e::{
-    Server, click, screenshot, sign_in, text_of, type_into, wait_attr, wait_text, wait_until,
-    with_browsers,
+    Server, click, open_panel, screenshot, sign_in, text_of, type_into, wait_attr, wait_text,
+    wait_until, with_browsers,
 };
 
-/// Panel size: the width of a Salesforce softphone, tall enough for the directory.
-const W: u32 = 300;
+/// Window size (Chromium's narrowest; the panel inside is 300 px wide).
+const W: u32 = 500;
 const H: u32 = 560;
 
 /// The presence label of a colleague's row in the directory.
@@ -28,7 +28,7 @@ async fn agents_see_each_others_presence_and_calls_live() -> Result<()> {
     let (a_origin, b_origin) = (server.url(), server.other_url());
     with_browsers(2, W, H, async |b| {
         let (ana, bruno) = (&b[0].client, &b[1].client);
-        ana.goto(&format!("{a_origin}/panel.html")).await?;
+        open_panel(ana, &a_origin).await?;
         ana.wait().for_element(Locator::Css("#uc-email")).await?;
         screenshot(ana, "widget-01-sign-in").await?;
 
@@ -85,7 +85,13 @@ async fn agents_see_each_others_presence_and_calls_live() -> Result<()> {
             Ok(t.contains("Available") && !t.contains("On a call"))
         })
         .await?;
-        wait_attr(bruno, "[data-user=ana] .uc-dot", "class", "uc-dot uc-available").await?;
+        wait_attr(
+            bruno,
+            "[data-user=ana] .uc-dot",
+            "class",
+            "uc-dot uc-available",
+        )
+        .await?;
 
         // The finished call is in Ana's history.
         click(ana, "#uc-tab-history").await?;
