@@ -169,3 +169,38 @@ async fn a_backend_restart_is_survived_without_missing_a_change() -> Result<()> 
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_page_frames_two_agents_from_two_origins() -> Result<()> {
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_browsers(1, 720, 640, async |b| {
+        let c = &b[0].client;
+        c.goto(&format!("{origin}/index.html")).await?;
+        let second = c.find(Locator::Css("#agent2")).await?;
+        wait_until(c, "the second agent's frame", async |c| {
+            let src = c.find(Locator::Css("#agent2")).await?.attr("src").await?;
+            Ok(src.is_some_and(|s| s.starts_with("http://localhost:")))
+        })
+        .await?;
+        // Each frame signs in on its own (separate sessionStorage per origin).
+        for (i, email) in [(0u16, "ana@acme.example"), (1, "bruno@acme.example")] {
+            c.enter_frame(i).await?;
+            type_into(c, "#uc-email", email).await?;
+            type_into(c, "#uc-password", "demo").await?;
+            click(c, "form[data-test=sign-in] button[type=submit]").await?;
+            ready(c).await?;
+            c.enter_parent_frame().await?;
+        }
+        c.enter_frame(1).await?;
+        wait_text(c, "[data-test=badge]", "Available").await?;
+        c.enter_parent_frame().await?;
+        let png = c.screenshot().await?;
+        let dir = ucclient_e2e::artifacts_dir();
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("widget-00-demo-page.png"), png)?;
+        drop(second);
+        Ok(())
+    })
+    .await
+}
