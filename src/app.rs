@@ -6,7 +6,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
-use ucclient_core::api::{CallContext, CallDirection, CallState, LoginRequest, PlaceCallRequest};
+use ucclient_core::api::{CallContext, CallDirection, LoginRequest, PlaceCallRequest};
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
 
@@ -87,6 +87,8 @@ pub struct Ctx {
     live: StoredValue<Option<LiveHandle>, LocalStorage>,
     /// The backend URL the token belongs to.
     api_base: StoredValue<String>,
+    /// Inbound calls already popped in the host (the last few ids).
+    popped: StoredValue<Vec<String>>,
 }
 
 impl Ctx {
@@ -111,6 +113,7 @@ impl Ctx {
             host: StoredValue::new_local(host),
             live: StoredValue::new_local(None),
             api_base: StoredValue::new(api_base.to_owned()),
+            popped: StoredValue::new(Vec::new()),
         }
     }
 
@@ -270,7 +273,21 @@ impl Ctx {
                 tr(lang, call_state_text(call.state)),
                 who
             ));
-            if call.direction == CallDirection::Inbound && call.state == CallState::Ringing {
+            // Pop once per inbound call, at the first sight of it (it may already be answered).
+            let first_sight = self.popped.try_update_value(|ids| {
+                let new = !ids.contains(&call.id);
+                if new {
+                    ids.push(call.id.clone());
+                    if ids.len() > 32 {
+                        ids.remove(0);
+                    }
+                }
+                new
+            });
+            if call.direction == CallDirection::Inbound
+                && !call.state.is_final()
+                && first_sight == Some(true)
+            {
                 host.set_panel_visible(true);
                 host.screen_pop(&call);
             }

@@ -204,3 +204,44 @@ async fn the_demo_page_frames_two_agents_from_two_origins() -> Result<()> {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inbound_call_shows_the_incoming_card_and_pops_the_host() -> Result<()> {
+    let server = Server::demo(Some("300,600,0")).await?;
+    let origin = server.url();
+    with_browsers(1, W, H, async |b| {
+        let ana = &b[0].client;
+        sign_in(ana, &origin, "ana@acme.example").await?;
+        ready(ana).await?;
+        // The standalone host announces screen pops as a window event: record them.
+        ana.execute(
+            "window.__pops = []; window.addEventListener('ucclient:screen-pop', e => window.__pops.push(e.detail));",
+            vec![],
+        )
+        .await?;
+        // The embedded PBX places an inbound call to Ana (as the demo's customer admin, Ana may).
+        let status = ana
+            .execute_async(
+                "const done = arguments[0];
+                 fetch('/api/v1/pbx/calls/inbound', {method: 'POST', headers: {
+                   'Authorization': 'Bearer ' + sessionStorage.getItem('ucclient.token:'),
+                   'Content-Type': 'application/json'},
+                   body: JSON.stringify({from: '+351912999888', to_user: 'ana'})})
+                 .then(r => done(r.status), e => done(String(e)));",
+                vec![],
+            )
+            .await?;
+        anyhow::ensure!(status.as_i64() == Some(201), "inbound call: {status}");
+        wait_text(ana, ".uc-incoming .uc-card-number", "+351912999888").await?;
+        wait_attr(ana, ".uc-incoming", "aria-label", "Incoming call").await?;
+        screenshot(ana, "widget-15-incoming-call").await?;
+        wait_until(ana, "a screen pop", async |c| {
+            let pops = c.execute("return window.__pops.length;", vec![]).await?;
+            Ok(pops.as_i64().unwrap_or(0) > 0)
+        })
+        .await?;
+        wait_text(ana, "[data-test=announcer]", "+351912999888").await?;
+        Ok(())
+    })
+    .await
+}
