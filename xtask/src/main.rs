@@ -53,7 +53,7 @@ enum Task {
     Size,
     /// Run every check: fmt, clippy (host and wasm32), all tests, widget build and size, browser
     /// tests, end-to-end tests.
-    Test,
+    Test(pipeline::TestArgs),
     /// Build everything and run the backend with its demo data, serving the widget.
     Demo(demo::DemoArgs),
     /// Build the Salesforce and Dynamics 365 packages.
@@ -70,7 +70,7 @@ fn main() -> ExitCode {
         Task::Setup => setup::run(),
         Task::BuildWidget(args) => widget::build(args),
         Task::Size => size::run(),
-        Task::Test => pipeline::run(),
+        Task::Test(args) => pipeline::run(args),
         Task::Demo(args) => demo::run(args),
         Task::Package(args) => package::run(args),
         Task::Bench(args) => bench::run_bench(args),

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every check of the project in one fixed order — set-up, formatting, clippy
 //! on the host and on wasm32, the host tests, the widget build and its size budget, the widget's
-//! browser tests, the end-to-end tests — stopping at the first failure. CI runs exactly this.
+//! browser tests, the end-to-end tests — stopping at the first failure (unless `--keep-going`).
+//! CI runs exactly this.
 
 use std::fs;
 use std::path::Path;
@@ -72,14 +73,27 @@ const STEPS: &[Step] = &[
     },
 ];
 
+/// Options of `cargo xtask test`.
+#[derive(Debug, Default, clap::Args)]
+pub struct TestArgs {
+    /// Run every step even after one fails (to see all problems at once; CI stops at the first).
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
 /// Runs the steps; prints each one's time and a final `xtask: N passed, N failed` line.
-pub fn run() -> Result<()> {
+pub fn run(args: &TestArgs) -> Result<()> {
     let started = Instant::now();
     let mut passed = 0;
     let mut skipped = Vec::new();
-    let mut failure = None;
+    let mut failed = Vec::new();
     let mut timings = Vec::new();
     for (index, step) in STEPS.iter().enumerate() {
+        if !failed.is_empty() && !args.keep_going {
+            let not_run: Vec<_> = STEPS[index..].iter().map(|s| s.name).collect();
+            println!("\nnot run: {}", not_run.join(", "));
+            break;
+        }
         println!("\n==> {}", step.name);
         let step_started = Instant::now();
         let result = (step.action)();
@@ -97,8 +111,7 @@ pub fn run() -> Result<()> {
             Err(error) => {
                 println!("<== {}: FAILED ({})", step.name, seconds(took));
                 eprintln!("xtask: step `{}` failed: {error:#}", step.name);
-                failure = Some(index);
-                break;
+                failed.push(step.name);
             }
         }
     }
@@ -111,17 +124,14 @@ pub fn run() -> Result<()> {
     if !skipped.is_empty() {
         println!("skipped: {}", skipped.join("; "));
     }
-    if let Some(index) = failure {
-        let not_run: Vec<_> = STEPS[index + 1..].iter().map(|s| s.name).collect();
-        if !not_run.is_empty() {
-            println!("not run: {}", not_run.join(", "));
-        }
+    if !failed.is_empty() {
+        println!("failed: {}", failed.join(", "));
     }
-    let failed = usize::from(failure.is_some());
-    println!("xtask: {passed} passed, {failed} failed");
-    match failure {
-        Some(index) => anyhow::bail!("`cargo xtask test` stopped at `{}`", STEPS[index].name),
-        None => Ok(()),
+    println!("xtask: {passed} passed, {} failed", failed.len());
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("`cargo xtask test` failed: {}", failed.join(", "))
     }
 }
 
