@@ -152,7 +152,7 @@ pub async fn salesforce_prepare() -> JsValue {
         Err(why) => (
             CallCenterSettings::default(),
             Some(format!(
-                "Salesforce Open CTI is unavailable ({why}): click-to-dial, screen pop and call logging are off."
+                "Salesforce Open CTI is unavailable ({why}): the backend address (a call center setting) is unknown, and click-to-dial, screen pop and call logging are off. Ask your Salesforce administrator."
             )),
         ),
     };

@@ -495,12 +495,19 @@ pub async fn open_panel(client: &fantoccini::Client, site: &HostSite, host: &str
     Ok(())
 }
 
-/// Signs into the widget already open in the page (password `demo`) and waits for the agent's panel.
+/// Signs into the widget already open in the page (password `demo`) and waits for the agent's panel
+/// and its live connection.
 pub async fn sign_in_here(client: &fantoccini::Client, email: &str) -> Result<()> {
     crate::type_into(client, "#uc-email", email).await?;
     crate::type_into(client, "#uc-password", "demo").await?;
     crate::click(client, "form[data-test=sign-in] button[type=submit]").await?;
     wait_js(client, "document.querySelector('.uc-header')").await?;
+    // The live stream is up (its first snapshot applied) before the test acts, as a person would see.
+    wait_js(
+        client,
+        "document.querySelector('[data-test=connection][data-state=live]')",
+    )
+    .await?;
     Ok(())
 }
 
