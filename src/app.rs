@@ -117,9 +117,11 @@ impl Ctx {
         }
     }
 
-    /// The sentence in the current language (reactive).
+    /// The sentence in the widget's language. Not reactive: the language is picked at mount and
+    /// stays for the widget's life, so labels are plain text rather than one effect each (which
+    /// would cost code size for nothing).
     pub fn t(&self, key: T) -> &'static str {
-        tr(self.lang.get(), key)
+        tr(self.lang.get_untracked(), key)
     }
 
     /// The backend client.
@@ -465,7 +467,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
                         <span class="uc-detail">{n.detail}</span>
                     </p>
                     <button class="uc-link" on:click=move |_| ctx.notice.set(None)>
-                        {move || ctx.t(T::Dismiss)}
+                        {ctx.t(T::Dismiss)}
                     </button>
                 </div>
             }
@@ -486,7 +488,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     let body = move || match ctx.session.get() {
         Session::SignedOut(why) => view! { <SignIn reason=why /> }.into_any(),
         Session::Loading => {
-            view! { <p class="uc-loading" role="status">{move || ctx.t(T::Loading)}</p> }.into_any()
+            view! { <p class="uc-loading" role="status">{ctx.t(T::Loading)}</p> }.into_any()
         }
         Session::NotEnabled => view! { <NotEnabled /> }.into_any(),
         Session::Ready => view! { <Ready /> }.into_any(),
@@ -520,7 +522,7 @@ fn Ready() -> impl IntoView {
                 aria-selected=move || (ctx.tab.get() == tab).to_string()
                 on:click=move |_| ctx.tab.set(tab)
             >
-                {move || ctx.t(key)}
+                {ctx.t(key)}
             </button>
         }
     };
@@ -536,7 +538,7 @@ fn Ready() -> impl IntoView {
             <Badge />
             <ConnectionState />
             <button class="uc-link uc-signout" on:click=move |_| ctx.sign_out()>
-                {move || ctx.t(T::SignOut)}
+                {ctx.t(T::SignOut)}
             </button>
         </header>
         <crate::components::dialer::CallCards />

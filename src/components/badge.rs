@@ -70,7 +70,7 @@ pub fn Badge() -> impl IntoView {
         <div
             class="uc-badge"
             data-test="badge"
-            aria-label=move || ctx.t(T::YourPresence)
+            aria-label=ctx.t(T::YourPresence)
             role="group"
             data-colour=move || {
                 mine.get().map(|p| format!("{:?}", p.colour).to_lowercase()).unwrap_or_default()

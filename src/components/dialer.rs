@@ -43,7 +43,7 @@ pub fn Dialer() -> impl IntoView {
     };
     view! {
         <form class="uc-dialer" data-test="dialer" on:submit=submit>
-            <label for="uc-number">{move || ctx.t(T::Number)}</label>
+            <label for="uc-number">{ctx.t(T::Number)}</label>
             <div class="uc-row">
                 <input
                     id="uc-number"
@@ -61,7 +61,7 @@ pub fn Dialer() -> impl IntoView {
                     type="submit"
                     disabled=move || ctx.busy.get() || ctx.dial_input.get().trim().is_empty()
                 >
-                    {move || ctx.t(T::Call)}
+                    {ctx.t(T::Call)}
                 </button>
             </div>
             <p

@@ -15,7 +15,7 @@ pub fn Directory() -> impl IntoView {
         let me = ctx.store.with(|s| s.my_id().map(str::to_owned));
         let users = ctx.store.with(|s| s.colleagues.clone());
         if users.is_empty() {
-            return view! { <p class="uc-empty">{move || ctx.t(T::NoColleagues)}</p> }.into_any();
+            return view! { <p class="uc-empty">{ctx.t(T::NoColleagues)}</p> }.into_any();
         }
         users
             .into_iter()
@@ -30,7 +30,7 @@ pub fn Directory() -> impl IntoView {
                         <div class="uc-colleague-text">
                             <span class="uc-name">
                                 {u.name.clone()}
-                                {is_me.then(|| view! { <span class="uc-detail">" (" {move || ctx.t(T::You)} ")"</span> })}
+                                {is_me.then(|| view! { <span class="uc-detail">" (" {ctx.t(T::You)} ")"</span> })}
                             </span>
                             <span class="uc-presence">
                                 <PresenceLabel presence=presence />
@@ -61,8 +61,8 @@ pub fn Directory() -> impl IntoView {
                 type="search"
                 class="uc-search"
                 maxlength="64"
-                aria-label=move || ctx.t(T::Search)
-                placeholder=move || ctx.t(T::Search)
+                aria-label=ctx.t(T::Search)
+                placeholder=ctx.t(T::Search)
                 prop:value=query
                 on:input=move |ev| {
                     let q = event_target_value(&ev);

@@ -18,11 +18,11 @@ pub fn NotEnabled() -> impl IntoView {
     };
     view! {
         <section class="uc-not-enabled" data-test="not-enabled">
-            <h2>{move || ctx.t(T::NotEnabledTitle)}</h2>
-            <p>{move || ctx.t(T::NotEnabledBody)}</p>
+            <h2>{ctx.t(T::NotEnabledTitle)}</h2>
+            <p>{ctx.t(T::NotEnabledBody)}</p>
             <p class="uc-detail">{who}</p>
             <button class="uc-button" on:click=move |_| ctx.sign_out()>
-                {move || ctx.t(T::SignOut)}
+                {ctx.t(T::SignOut)}
             </button>
         </section>
     }

@@ -102,12 +102,12 @@ pub fn ProfileSwitcher() -> impl IntoView {
             })
         };
         view! {
-            <h3 class="uc-group">{move || ctx.t(key)}</h3>
+            <h3 class="uc-group">{ctx.t(key)}</h3>
             <ul class="uc-profiles" role="list">{items}</ul>
         }
     };
     view! {
-        <div class="uc-switcher" data-test="profiles" role="group" aria-label=move || ctx.t(T::ChangePresence)>
+        <div class="uc-switcher" data-test="profiles" role="group" aria-label=ctx.t(T::ChangePresence)>
             {group(Status::Available, T::GroupAvailable)}
             {group(Status::Unavailable, T::GroupUnavailable)}
         </div>

@@ -189,12 +189,12 @@ pub fn RoutingEditor() -> impl IntoView {
     };
     let editor = move || {
         if !active() {
-            return view! { <p class="uc-info">{move || ctx.t(T::PassiveMode)}</p> }.into_any();
+            return view! { <p class="uc-info">{ctx.t(T::PassiveMode)}</p> }.into_any();
         }
         view! {
             <form class="uc-routing" data-test="routing" on:submit=submit>
-                <p class="uc-detail">{move || ctx.t(T::RoutingIntro)}</p>
-                <label for="uc-routing-profile">{move || ctx.t(T::Profile)}</label>
+                <p class="uc-detail">{ctx.t(T::RoutingIntro)}</p>
+                <label for="uc-routing-profile">{ctx.t(T::Profile)}</label>
                 <select
                     id="uc-routing-profile"
                     on:change=move |ev| {
@@ -223,7 +223,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         prop:checked=move || draft.get().dnd
                         on:change=move |ev| draft.update(|s| s.dnd = event_target_checked(&ev))
                     />
-                    {move || ctx.t(T::DndOn)}
+                    {ctx.t(T::DndOn)}
                 </label>
                 <label class="uc-check">
                     <input
@@ -232,9 +232,9 @@ pub fn RoutingEditor() -> impl IntoView {
                         prop:checked=move || draft.get().forwarding.enabled
                         on:change=move |ev| draft.update(|s| s.forwarding.enabled = event_target_checked(&ev))
                     />
-                    {move || ctx.t(T::Forwarding)}
+                    {ctx.t(T::Forwarding)}
                 </label>
-                <label for="uc-forward-to">{move || ctx.t(T::ForwardTo)}</label>
+                <label for="uc-forward-to">{ctx.t(T::ForwardTo)}</label>
                 <input
                     id="uc-forward-to"
                     type="tel"
@@ -253,7 +253,7 @@ pub fn RoutingEditor() -> impl IntoView {
                             prop:checked=move || matches!(draft.get().routing, Routing::All)
                             on:change=move |_| set_routing_all(true)
                         />
-                        {move || ctx.t(T::RingAll)}
+                        {ctx.t(T::RingAll)}
                     </label>
                     <label class="uc-check">
                         <input
@@ -263,21 +263,21 @@ pub fn RoutingEditor() -> impl IntoView {
                             prop:checked=move || matches!(draft.get().routing, Routing::Selected { .. })
                             on:change=move |_| set_routing_all(false)
                         />
-                        {move || ctx.t(T::RingSelected)}
+                        {ctx.t(T::RingSelected)}
                     </label>
                 </fieldset>
                 {steps_view}
                 {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> })}
                 <div class="uc-row">
                     <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
-                        {move || ctx.t(T::Save)}
+                        {ctx.t(T::Save)}
                     </button>
                     <button
                         class="uc-button"
                         type="button"
                         on:click=move |_| ctx.save_settings(selected.get_untracked(), None)
                     >
-                        {move || ctx.t(T::ResetDefaults)}
+                        {ctx.t(T::ResetDefaults)}
                     </button>
                 </div>
             </form>

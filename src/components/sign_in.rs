@@ -24,9 +24,9 @@ pub fn SignIn(
     };
     view! {
         <form class="uc-signin" data-test="sign-in" on:submit=submit>
-            <h1>{move || ctx.t(T::AppName)}</h1>
-            {reason.map(|r| view! { <p class="uc-info" role="status">{move || ctx.t(r)}</p> })}
-            <label for="uc-email">{move || ctx.t(T::Email)}</label>
+            <h1>{ctx.t(T::AppName)}</h1>
+            {reason.map(|r| view! { <p class="uc-info" role="status">{ctx.t(r)}</p> })}
+            <label for="uc-email">{ctx.t(T::Email)}</label>
             <input
                 id="uc-email"
                 name="email"
@@ -37,7 +37,7 @@ pub fn SignIn(
                 prop:value=email
                 on:input=move |ev| email.set(event_target_value(&ev))
             />
-            <label for="uc-password">{move || ctx.t(T::Password)}</label>
+            <label for="uc-password">{ctx.t(T::Password)}</label>
             <input
                 id="uc-password"
                 name="password"
