@@ -245,3 +245,23 @@ async fn an_inbound_call_shows_the_incoming_card_and_pops_the_host() -> Result<(
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_panels_of_the_same_agent_converge() -> Result<()> {
+    let server = Server::demo(None).await?;
+    let (first, second) = (server.url(), server.other_url());
+    with_browsers(2, W, H, async |b| {
+        let (one, two) = (&b[0].client, &b[1].client);
+        sign_in(one, &first, "ana@acme.example").await?;
+        sign_in(two, &second, "ana@acme.example").await?;
+        ready(one).await?;
+        ready(two).await?;
+        click(one, "[data-profile=on_holiday]").await?;
+        wait_text(two, "[data-test=badge]", "On holiday").await?;
+        wait_attr(two, "[data-profile=on_holiday]", "aria-pressed", "true").await?;
+        click(two, "[data-profile=on_the_road]").await?;
+        wait_text(one, "[data-test=badge]", "On the road").await?;
+        Ok(())
+    })
+    .await
+}
