@@ -148,7 +148,10 @@ async fn run(config: Config, fds: u64) -> anyhow::Result<()> {
     if let (Some(bin), Some(dir)) = (&config.server_bin, &config.widget_dir) {
         eprintln!("== widget in headless Chromium");
         match bench_widget(&config, bin, dir).await {
-            Ok(t) => md.push_str(&t.render()),
+            Ok(t) => {
+                md.push('\n');
+                md.push_str(&t.render());
+            }
             Err(e) => md.push_str(&format!(
                 "## Widget start-up and click-to-dial\n\nNot measured: {e:#}.\n\n"
             )),

@@ -165,10 +165,14 @@ fn machine() -> String {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     let kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    // Other work on the same cores skews every figure: say how busy the machine was.
+    let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let load: Vec<&str> = load.split_whitespace().take(3).collect();
     format!(
-        "{cpus} CPUs (nproc), {model}, {:.1} GiB RAM, Linux {}; generator and servers on the same machine",
+        "{cpus} CPUs (nproc), {model}, {:.1} GiB RAM, Linux {}; generator and servers on the same machine; load average when the run ended {}",
         mem_kb as f64 / 1048576.0,
-        kernel.trim()
+        kernel.trim(),
+        load.join(" ")
     )
 }
 
