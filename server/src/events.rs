@@ -1,43 +1,48 @@
 //! Live events: the per-customer wake-up hub, stream caps, snapshots and the SSE stream.
 //!
-//! The event log lives in the store; this module keeps only what is local to one process: a wake-up
-//! signal per customer for the streams connected here, and the count of those streams. A stream
-//! reads the log from its cursor at its own pace, so a slow subscriber never loses an event; if
-//! retention pruned past its cursor it gets a fresh `snapshot` instead. Other nodes' writes are
-//! picked up by a periodic re-read as well as the local wake-up.
+//! The event log lives in the store. In memory this module keeps only what is local to one
+//! process: the shared tail of each customer's log ([`crate::fanout`], a cache filled by reading
+//! the store back after every local commit and every few seconds), and the count of live streams.
+//! A stream sends what is due after its cursor from that tail, coalesced into one write; when it
+//! is further behind than the tail reaches (a slow subscriber, an old resume) it reads the log from
+//! the store at its own pace, so it never loses an event; if retention pruned past its cursor it
+//! gets a fresh `snapshot` instead, then the events still logged.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use serde::Deserialize;
 use tokio::sync::watch;
+use tokio::time::{Instant, Sleep};
 use ucclient_core::api::{EventTicket, PresenceUpdate, Snapshot};
 
 use crate::AppState;
 use crate::auth::{self, Licensed};
 use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::fanout::{Tail, Tails, Take, frame};
 use crate::presence;
-use crate::store::Account;
 
 /// Seconds an SSE ticket lives.
 pub const TICKET_SECS: u64 = 30;
-/// Events read from the log at a time.
+/// Events read from the store at a time by a stream that is behind the shared tail.
 const PAGE: i64 = 100;
-/// How often an idle stream re-reads the log even without a local wake-up: the safety net for
-/// writes this process was not told about (admin commands, other nodes sharing the database).
-const POLL: Duration = Duration::from_secs(10);
+/// Bytes of frames coalesced into one write at most (one larger frame still goes alone).
+const MAX_CHUNK: usize = 64 * 1024;
+/// A comment line: keeps an idle stream alive.
+const KEEP_ALIVE: &[u8] = b":\n\n";
 
-/// Wake-ups and connection counts of the streams of this process.
+/// The shared tails and connection counts of the streams of this process.
 pub struct Hub {
-    /// The newest event id announced per customer; streams wait on changes.
-    customers: tokio::sync::Mutex<HashMap<String, watch::Sender<i64>>>,
+    /// Per customer, the shared tail of its log and its reader.
+    tails: Arc<Tails>,
     /// Live streams per user, per customer, and in total.
     counts: Mutex<Counts>,
     /// Flips to true when the server shuts down, ending every stream.
@@ -64,27 +69,17 @@ impl Hub {
     /// A hub with these caps (per user, per customer, total) ending streams when `shutdown` flips.
     pub fn new(caps: (usize, usize, usize), shutdown: watch::Receiver<bool>) -> Hub {
         Hub {
-            customers: tokio::sync::Mutex::new(HashMap::new()),
+            tails: Arc::new(Tails::default()),
             counts: Mutex::new(Counts::default()),
             shutdown,
             caps,
         }
     }
 
-    /// Wakes the customer's streams (after a commit that logged events).
+    /// Wakes the reader of the customer's tail (after a commit that logged events); it reads the
+    /// new rows once and wakes the customer's streams.
     pub async fn notify(&self, customer_id: &str) {
-        let customers = self.customers.lock().await;
-        if let Some(tx) = customers.get(customer_id) {
-            tx.send_modify(|n| *n += 1);
-        }
-    }
-
-    async fn subscribe(&self, customer_id: &str) -> watch::Receiver<i64> {
-        let mut customers = self.customers.lock().await;
-        customers
-            .entry(customer_id.to_owned())
-            .or_insert_with(|| watch::channel(0).0)
-            .subscribe()
+        self.tails.notify(customer_id);
     }
 
     fn slot(self: &Arc<Self>, user: &str, customer: &str) -> Option<StreamSlot> {
@@ -158,20 +153,21 @@ pub struct StreamQuery {
     last_event_id: Option<String>,
 }
 
-/// The snapshot of a customer as one subscriber sees it: every colleague's presence, own live calls.
-pub async fn snapshot(state: &AppState, account: &Account) -> ApiResult<Snapshot> {
+/// The snapshot of a customer as one of its users sees it: every colleague's presence, own live
+/// calls.
+pub async fn snapshot(state: &AppState, customer_id: &str, user_id: &str) -> ApiResult<Snapshot> {
     let users = state
         .store
-        .customer_users(&account.customer_id, None, i64::MAX)
+        .customer_users(customer_id, None, i64::MAX)
         .await?;
     let ids: Vec<(String, Vec<String>)> = users
         .iter()
         .map(|(u, p)| (u.id.clone(), p.clone()))
         .collect();
-    let presences = presence::of_users(state, &account.customer_id, &ids).await?;
+    let presences = presence::of_users(state, customer_id, &ids).await?;
     let calls = state
         .store
-        .live_calls(Some(&account.user.id))
+        .live_calls(Some(user_id))
         .await?
         .into_iter()
         .map(|c| c.call)
@@ -225,122 +221,159 @@ pub async fn stream(
         .hub
         .slot(&account.user.id, &account.customer_id)
         .ok_or(ApiError::Unavailable)?;
-    let keep_alive = Duration::from_secs(state.config.keep_alive_secs);
-    let rx = state.hub.subscribe(&account.customer_id).await;
-    let stream = EventStream {
+    let tail = state
+        .hub
+        .tails
+        .get(&state.store, &account.customer_id)
+        .await?;
+    let keep_alive = Duration::from_secs(state.config.keep_alive_secs.max(1));
+    let subscriber = Subscriber {
+        head: tail.subscribe(),
+        shutdown: state.hub.shutdown.clone(),
         state,
-        account,
+        tail,
         cursor: cursor.unwrap_or(0),
         needs_snapshot: cursor.is_none(),
-        buffer: VecDeque::new(),
-        rx,
-        _slot: slot,
+        // The first read always goes to the store: it checks the cursor against retention.
+        from_store: true,
+        keep_alive,
+        last_sent: Instant::now(),
+        timer: Box::pin(tokio::time::sleep(keep_alive)),
+        slot,
     };
-    Ok(Sse::new(stream.into_stream())
-        .keep_alive(KeepAlive::new().interval(keep_alive).text(""))
-        .into_response())
+    let mut response = Body::from_stream(subscriber.into_stream()).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // Proxies (nginx) must pass each event on at once rather than buffer the stream.
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
 }
 
 /// One subscriber's position in its customer's stream.
-struct EventStream {
+struct Subscriber {
     state: AppState,
-    account: Account,
+    /// The customer's shared tail.
+    tail: Arc<Tail>,
+    /// Changes of the tail's head.
+    head: watch::Receiver<i64>,
+    shutdown: watch::Receiver<bool>,
+    /// The id of the last event sent (or skipped as not this user's).
     cursor: i64,
     needs_snapshot: bool,
-    buffer: VecDeque<SseEvent>,
-    rx: watch::Receiver<i64>,
-    /// This stream's place under the caps.
-    _slot: StreamSlot,
+    /// Read the store next (the cursor may be older than the tail's window).
+    from_store: bool,
+    keep_alive: Duration,
+    /// When bytes were last sent.
+    last_sent: Instant,
+    /// Fires at the latest when a keep-alive may be due (it is not moved on every event: when
+    /// it fires early it is set again from `last_sent`).
+    timer: Pin<Box<Sleep>>,
+    /// This stream's place under the caps (and its user and customer).
+    slot: StreamSlot,
 }
 
-impl EventStream {
-    fn into_stream(self) -> impl Stream<Item = Result<SseEvent, Infallible>> + Send + 'static {
-        async_stream(self)
+impl Subscriber {
+    fn into_stream(self) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+        futures::stream::unfold(self, |mut s| async move {
+            let chunk = s.next_chunk().await?;
+            Some((Ok(chunk), s))
+        })
     }
 
-    /// The next event, waiting for one; `None` ends the stream (shutdown or store failure).
-    async fn next(&mut self) -> Option<SseEvent> {
-        let mut shutdown = self.state.hub.shutdown.clone();
+    /// The next bytes to send, waiting for some; `None` ends the stream (shutdown or store
+    /// failure).
+    async fn next_chunk(&mut self) -> Option<Bytes> {
         loop {
-            if *shutdown.borrow() {
+            if *self.shutdown.borrow() {
                 return None;
             }
-            if let Some(e) = self.buffer.pop_front() {
-                return Some(e);
-            }
-            match self.fill().await {
-                Ok(true) => continue,
-                Ok(false) => {}
+            // Seen before reading, so an append made after this wakes the wait below.
+            self.head.borrow_and_update();
+            let due = if self.from_store {
+                self.read_store().await
+            } else {
+                match self.tail.take(&self.slot.user, self.cursor, MAX_CHUNK) {
+                    Take::Behind => {
+                        self.from_store = true;
+                        continue;
+                    }
+                    Take::Ready { chunk, cursor } => {
+                        self.cursor = cursor;
+                        Ok(chunk)
+                    }
+                }
+            };
+            match due {
+                Ok(Some(chunk)) => {
+                    self.last_sent = Instant::now();
+                    return Some(chunk);
+                }
+                Ok(None) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "event stream");
                     return None;
                 }
             }
             tokio::select! {
-                _ = self.rx.changed() => {}
-                _ = tokio::time::sleep(POLL) => {}
-                _ = shutdown.changed() => return None,
+                changed = self.head.changed() => {
+                    if changed.is_err() {
+                        return None;
+                    }
+                }
+                _ = self.timer.as_mut() => {
+                    let due = self.last_sent + self.keep_alive;
+                    if Instant::now() >= due {
+                        self.last_sent = Instant::now();
+                        self.timer.as_mut().reset(self.last_sent + self.keep_alive);
+                        return Some(Bytes::from_static(KEEP_ALIVE));
+                    }
+                    self.timer.as_mut().reset(due);
+                }
+                _ = self.shutdown.changed() => return None,
             }
         }
     }
 
-    /// Reads what is due into the buffer; false when there was nothing.
-    async fn fill(&mut self) -> ApiResult<bool> {
-        self.rx.borrow_and_update();
-        let (last, pruned) = self
-            .state
-            .store
-            .stream_bounds(&self.account.customer_id)
-            .await?;
-        if self.needs_snapshot || self.cursor < pruned {
-            let snap = snapshot(&self.state, &self.account).await?;
-            self.cursor = last;
-            self.needs_snapshot = false;
+    /// Reads what is due from the store: a snapshot when needed (no cursor, or retention pruned
+    /// past it), else the next page of events after the cursor as one chunk; `None` when nothing
+    /// was due. Goes back to the tail once the cursor is inside its window.
+    async fn read_store(&mut self) -> ApiResult<Option<Bytes>> {
+        let store = &self.state.store;
+        let (customer, user) = (&self.slot.customer, &self.slot.user);
+        let (last, pruned) = store.stream_bounds(customer).await?;
+        let chunk = if self.needs_snapshot || self.cursor < pruned {
+            let snap = snapshot(&self.state, customer, user).await?;
             let data =
                 serde_json::to_string(&snap).map_err(|e| ApiError::Internal(e.to_string()))?;
-            self.buffer.push_back(
-                SseEvent::default()
-                    .event("snapshot")
-                    .id(last.to_string())
-                    .data(data),
-            );
-            return Ok(true);
-        }
-        let events = self
-            .state
-            .store
-            .events_after(
-                &self.account.customer_id,
-                &self.account.user.id,
-                self.cursor,
-                PAGE,
-            )
-            .await?;
-        if events.is_empty() {
-            // Nothing visible to this user up to `last`: skip past it.
-            self.cursor = self.cursor.max(last);
-            return Ok(false);
-        }
-        for e in events {
-            self.cursor = e.id;
-            self.buffer.push_back(
-                SseEvent::default()
-                    .event(e.kind)
-                    .id(e.id.to_string())
-                    .data(e.data),
-            );
-        }
-        Ok(true)
+            // A new stream starts after the newest id. A stream whose cursor retention pruned
+            // past starts after the pruned id instead: the events still logged follow the
+            // snapshot in order (each carries whole state, so replaying them over the snapshot
+            // ends in the same state), and it never waits for a change to reach the present.
+            self.cursor = if self.needs_snapshot { last } else { pruned };
+            self.needs_snapshot = false;
+            Some(frame("snapshot", self.cursor, &data))
+        } else {
+            let events = store
+                .events_after(customer, user, self.cursor, PAGE)
+                .await?;
+            if events.is_empty() {
+                // Nothing visible to this user up to `last`: skip past it.
+                self.cursor = self.cursor.max(last);
+                None
+            } else {
+                let mut joined = Vec::new();
+                for e in events {
+                    self.cursor = e.id;
+                    joined.extend_from_slice(&frame(&e.kind, e.id, &e.data));
+                }
+                Some(Bytes::from(joined))
+            }
+        };
+        self.from_store = self.cursor < self.tail.floor();
+        Ok(chunk)
     }
-}
-
-/// Turns the stream state into a `Stream`, holding the connection's place under the caps for as
-/// long as it lives.
-fn async_stream(
-    es: EventStream,
-) -> impl Stream<Item = Result<SseEvent, Infallible>> + Send + 'static {
-    futures::stream::unfold(es, |mut es| async move {
-        let e = es.next().await?;
-        Some((Ok(e), es))
-    })
 }

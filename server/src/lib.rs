@@ -10,14 +10,16 @@
 //! - [`presence`]: choosing profiles and overrides, and bringing the PBX to the desired state
 //!   (with retries).
 //! - [`calls`]: click-to-dial, inbound calls, history, and the embedded PBX's call simulation.
-//! - [`events`]: the SSE stream over the persisted per-customer event log.
+//! - [`events`]: the SSE stream over the persisted per-customer event log; [`fanout`]: the shared
+//!   in-memory tail of each customer's log that streams send from (a cache of the store).
 //! - [`store`]: the one interface to the database ([`store::Store`]), SQLite by default.
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands.
 //!
 //! Nothing another node would need lives only in this process: sessions, tickets, rate-limit
 //! counters, the event log, PBX state and calls are all in the store. In memory there are only the
-//! wake-ups of this process's live streams, their counts, and per-user locks serialising PBX applies.
+//! caches of the newest events of customers with live streams here (filled by reading the store
+//! back), the counts of those streams, and per-user locks serialising PBX applies.
 
 pub mod admin;
 pub mod api;
@@ -28,6 +30,7 @@ pub mod cors;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod fanout;
 pub mod openapi;
 pub mod pbx;
 pub mod presence;
@@ -186,7 +189,9 @@ impl Backend {
         self.start().await?;
         let app = self.router();
         let stop_streams = self.shutdown.clone();
-        axum::serve(listener, app)
+        // A make-service that clones the router by `Arc`: serving the `Router` itself would
+        // rebuild its route table for every connection (~20 KiB each, held while it lives).
+        axum::serve(listener, app.into_make_service())
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 tracing::info!("shutting down");

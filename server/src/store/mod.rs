@@ -103,6 +103,19 @@ pub struct StoredEvent {
     pub data: String,
 }
 
+/// An event as logged, with its audience: what the shared tail of a customer's log caches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedEvent {
+    /// Its id in the customer's stream.
+    pub id: i64,
+    /// `None`: every subscriber of the customer; `Some(user)`: only that user's streams.
+    pub audience: Option<String>,
+    /// The `event:` name.
+    pub kind: String,
+    /// The `data:` JSON.
+    pub data: String,
+}
+
 /// How one attempt to apply a desired PBX state ended.
 #[derive(Debug, Clone)]
 pub enum SyncOutcome {
@@ -264,6 +277,15 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: i64,
     ) -> StoreResult<Vec<StoredEvent>>;
+    /// Every event of the customer after `after` (whatever its audience), oldest first, at most
+    /// `limit`; and the id the customer's log was pruned through, read after them (so when it is
+    /// not past `after`, nothing after `after` was missing).
+    async fn log_after(
+        &self,
+        customer_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<LoggedEvent>, i64)>;
     /// The newest event id of the customer's stream (0 when empty) and the id it was pruned through.
     async fn stream_bounds(&self, customer_id: &str) -> StoreResult<(i64, i64)>;
     /// The newest event id of all streams.

@@ -21,8 +21,8 @@ use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use super::{
-    Account, AdminUser, NewEvent, NewUser, OwnedCall, PresenceRow, Store, StoreError, StoreResult,
-    StoredEvent, SyncOutcome,
+    Account, AdminUser, LoggedEvent, NewEvent, NewUser, OwnedCall, PresenceRow, Store, StoreError,
+    StoreResult, StoredEvent, SyncOutcome,
 };
 
 /// The SQLite store.
@@ -572,6 +572,39 @@ impl Store for SqliteStore {
                 data: r.get("data"),
             })
             .collect())
+    }
+
+    async fn log_after(
+        &self,
+        customer_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<LoggedEvent>, i64)> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT id, audience_user, kind, data FROM events
+             WHERE customer_id = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(customer_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+        let pruned: Option<i64> =
+            sqlx::query_scalar("SELECT pruned_through FROM event_retention WHERE customer_id = ?")
+                .bind(customer_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let events = rows
+            .iter()
+            .map(|r| LoggedEvent {
+                id: r.get("id"),
+                audience: r.get("audience_user"),
+                kind: r.get("kind"),
+                data: r.get("data"),
+            })
+            .collect();
+        Ok((events, pruned.unwrap_or(0)))
     }
 
     async fn stream_bounds(&self, customer_id: &str) -> StoreResult<(i64, i64)> {
