@@ -6,7 +6,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
-use ucclient_core::api::{CallContext, CallDirection, LoginRequest, PlaceCallRequest};
+use ucclient_core::api::{Call, CallContext, CallDirection, LoginRequest, PlaceCallRequest};
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
 
@@ -374,9 +374,7 @@ impl Ctx {
                         tr(lang, call_state_text(call.state)),
                         call.to
                     ));
-                    ctx.store.update(|s| {
-                        s.upsert_call(call);
-                    });
+                    ctx.take_call_reply(call);
                 }
                 Err(e) => ctx.show_error(&e),
             }
@@ -392,13 +390,25 @@ impl Ctx {
                     let lang = ctx.lang.get_untracked();
                     ctx.announcement
                         .set(tr(lang, call_state_text(call.state)).to_owned());
-                    ctx.store.update(|s| {
-                        s.upsert_call(call);
-                    });
+                    ctx.take_call_reply(call);
                 }
                 Err(e) => ctx.show_error(&e),
             }
         });
+    }
+
+    /// Stores a call the backend answered with (dial, hang-up). The reply may arrive before the
+    /// live `call` event: whichever of the two ends the call in the store logs it on the host, so a
+    /// call is logged even when the event then brings nothing new (bridges skip a repeat).
+    fn take_call_reply(&self, call: Call) {
+        let ended = call.state.is_final().then(|| call.clone());
+        let changed = self
+            .store
+            .try_update(|s| s.upsert_call(call))
+            .unwrap_or(false);
+        if changed && let Some(call) = ended {
+            self.host().log_call(&call);
+        }
     }
 
     /// Searches the directory.

@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A presence profile, identified on the wire by its stable snake_case id (`in_a_meeting`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ProfileId {
     /// Disponível — the default profile.
