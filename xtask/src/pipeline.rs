@@ -56,6 +56,10 @@ const STEPS: &[Step] = &[
         action: step_build_widget,
     },
     Step {
+        name: "package (CRM packages from the built widget)",
+        action: step_package,
+    },
+    Step {
         name: "size",
         action: step_size,
     },
@@ -194,6 +198,14 @@ fn step_host_tests() -> Result<Outcome> {
 
 fn step_build_widget() -> Result<Outcome> {
     passed(widget::build(&BuildArgs::default()))
+}
+
+/// The CRM packages in `dist/packages/`, which the CRM end-to-end tests load the widget from.
+fn step_package() -> Result<Outcome> {
+    passed(crate::package::run(&crate::package::PackageArgs {
+        backend_url: crate::package::PLACEHOLDER_BACKEND_URL.to_owned(),
+        no_build: true,
+    }))
 }
 
 fn step_size() -> Result<Outcome> {
