@@ -294,7 +294,9 @@ impl Subscriber {
             // Seen before reading, so an append made after this wakes the wait below.
             self.head.borrow_and_update();
             let due = if self.from_store {
-                self.read_store().await
+                // Boxed: the store path (with the snapshot) is a large future; held inline it would
+                // make every idle stream as large as its biggest moment.
+                Box::pin(self.read_store()).await
             } else {
                 match self.tail.take(&self.slot.user, self.cursor, MAX_CHUNK) {
                     Take::Behind => {
