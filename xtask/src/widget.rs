@@ -36,6 +36,10 @@ const WASM_FEATURES: [&str; 8] = [
     "--enable-sign-ext",
 ];
 
+/// Extra rustc flags of the release wasm build: Leptos's `erase_components` type-erases component
+/// views, which measured 9 KB gzip smaller.
+const WASM_RUSTFLAGS: &str = "--cfg erase_components";
+
 /// Options of `cargo xtask build-widget`.
 #[derive(Debug, Default, clap::Args)]
 pub struct BuildArgs {
@@ -61,7 +65,20 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     let pkg = dist.join("pkg");
     fs::create_dir_all(&pkg).with_context(|| format!("creating {}", pkg.display()))?;
 
-    run(command("wasm-pack")
+    let mut wasm_pack = command("wasm-pack");
+    if !args.dev {
+        // Size over speed for the shipped module only (the server and tests keep opt-level 3), and
+        // Leptos's `erase_components` (component children and props as type-erased views).
+        let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        if !rustflags.is_empty() {
+            rustflags.push(' ');
+        }
+        rustflags.push_str(WASM_RUSTFLAGS);
+        wasm_pack
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
+            .env("RUSTFLAGS", rustflags);
+    }
+    run(wasm_pack
         .args(["build", "--mode", "no-install", "--target", "web"])
         .arg(if args.dev { "--dev" } else { "--release" })
         .args([
@@ -117,8 +134,9 @@ fn check_wasm_bindgen() -> Result<()> {
     Ok(())
 }
 
-/// Runs the npm `wasm-opt -Oz` on the module in place, keeping the unoptimised module aside to
-/// check that the optimised one still instantiates through the JS glue wherever the original did.
+/// Runs the npm `wasm-opt -Oz --converge` (repeated until the module stops shrinking) on the
+/// module in place, keeping the unoptimised module aside to check that the optimised one still
+/// instantiates through the JS glue wherever the original did.
 fn optimise(wasm: &Path) -> Result<()> {
     let wasm_opt = project::wasm_opt();
     if !wasm_opt.exists() {
@@ -131,7 +149,7 @@ fn optimise(wasm: &Path) -> Result<()> {
 
     let started = Instant::now();
     run(command(&wasm_opt)
-        .arg("-Oz")
+        .args(["-Oz", "--converge"])
         .args(WASM_FEATURES)
         .arg(&original)
         .arg("-o")
@@ -139,7 +157,7 @@ fn optimise(wasm: &Path) -> Result<()> {
     let before = fs::metadata(&original)?.len();
     let after = fs::metadata(wasm)?.len();
     println!(
-        "wasm-opt -Oz: {before} -> {after} bytes in {:.1}s",
+        "wasm-opt -Oz --converge: {before} -> {after} bytes in {:.1}s",
         started.elapsed().as_secs_f64()
     );
 
