@@ -49,6 +49,20 @@ pub enum Tab {
     Routing,
 }
 
+impl Tab {
+    /// The id of the tab's button (`uc-tab-<name>`), a static string rather than `Debug` output
+    /// so the module carries no formatting code for it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Tab::Dial => "uc-tab-dial",
+            Tab::Presence => "uc-tab-presence",
+            Tab::Directory => "uc-tab-directory",
+            Tab::History => "uc-tab-history",
+            Tab::Routing => "uc-tab-routing",
+        }
+    }
+}
+
 /// An error shown to the agent: a sentence in their language and the API's own words as detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -528,7 +542,7 @@ fn Ready() -> impl IntoView {
             <button
                 role="tab"
                 class="uc-tab"
-                id=format!("uc-tab-{tab:?}").to_lowercase()
+                id=tab.id()
                 aria-selected=move || (ctx.tab.get() == tab).to_string()
                 on:click=move |_| ctx.tab.set(tab)
             >

@@ -29,6 +29,18 @@ pub enum Connection {
     Offline,
 }
 
+impl Connection {
+    /// The lowercase name, as the `data-state` of the connection indicator.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connection::Connecting => "connecting",
+            Connection::Live => "live",
+            Connection::Reconnecting => "reconnecting",
+            Connection::Offline => "offline",
+        }
+    }
+}
+
 /// Everything the widget knows about the signed-in agent and their colleagues.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClientState {

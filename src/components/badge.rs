@@ -8,6 +8,15 @@ use ucclient_core::profile::Colour;
 use crate::app::Ctx;
 use crate::i18n::T;
 
+/// The lowercase name of a colour, as the badge's `data-colour`.
+pub fn colour_name(c: Colour) -> &'static str {
+    match c {
+        Colour::Available => "available",
+        Colour::Away => "away",
+        Colour::Busy => "busy",
+    }
+}
+
 /// The CSS class of a colour; the stylesheet gives each a different shape too.
 pub fn colour_class(c: Colour) -> &'static str {
     match c {
@@ -73,7 +82,7 @@ pub fn Badge() -> impl IntoView {
             aria-label=ctx.t(T::YourPresence)
             role="group"
             data-colour=move || {
-                mine.get().map(|p| format!("{:?}", p.colour).to_lowercase()).unwrap_or_default()
+                mine.get().map(|p| colour_name(p.colour)).unwrap_or_default()
             }
         >
             <PresenceLabel presence=mine />

@@ -25,7 +25,7 @@ pub fn ConnectionState() -> impl IntoView {
         },
     );
     view! {
-        <span class=class role="status" data-test="connection" data-state=move || format!("{:?}", conn()).to_lowercase()>
+        <span class=class role="status" data-test="connection" data-state=move || conn().as_str()>
             {move || ctx.t(key())}
         </span>
     }

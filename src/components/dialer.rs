@@ -96,6 +96,17 @@ pub fn CallCards() -> impl IntoView {
     view! { <div class="uc-calls" data-test="calls">{cards}</div> }
 }
 
+/// The lowercase name of a call state, as the call card's `data-state`.
+pub fn state_name(state: CallState) -> &'static str {
+    match state {
+        CallState::Dialing => "dialing",
+        CallState::Ringing => "ringing",
+        CallState::Connected => "connected",
+        CallState::Ended => "ended",
+        CallState::Failed => "failed",
+    }
+}
+
 fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoView {
     let incoming = call.direction == CallDirection::Inbound;
     let (title, number) = if incoming {
@@ -114,7 +125,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoVi
         <div
             class=if incoming { "uc-card uc-incoming" } else { "uc-card" }
             data-test="call-card"
-            data-state=format!("{state:?}").to_lowercase()
+            data-state=state_name(state)
             role="group"
             aria-label=tr(lang, title)
         >
