@@ -113,8 +113,7 @@ impl HttpBackend {
     }
 
     fn get<T: DeserializeOwned + 'static>(&self, path: &str) -> ApiFuture<T> {
-        let req = self.authed(Request::get(&self.url(path))).build();
-        Box::pin(async move { decode(send(req).await?).await })
+        call(self.authed(Request::get(&self.url(path))).build())
     }
 
     fn with_body<B: Serialize, T: DeserializeOwned + 'static>(
@@ -122,13 +121,11 @@ impl HttpBackend {
         b: RequestBuilder,
         body: &B,
     ) -> ApiFuture<T> {
-        let req = self.authed(b).json(body);
-        Box::pin(async move { decode(send(req).await?).await })
+        call(self.authed(b).json(body))
     }
 
     fn empty<T: DeserializeOwned + 'static>(&self, b: RequestBuilder) -> ApiFuture<T> {
-        let req = self.authed(b).build();
-        Box::pin(async move { decode(send(req).await?).await })
+        call(self.authed(b).build())
     }
 }
 
@@ -163,16 +160,33 @@ pub fn error_from_body(status: u16, text: &str) -> ApiError {
     }
 }
 
-async fn decode<T: DeserializeOwned>(resp: Response) -> ApiResult<T> {
+/// Sends a request and reads the whole body: the one async path, shared by every endpoint (so the
+/// module holds one copy of it rather than one per answer type).
+async fn fetch(req: Result<Request, gloo_net::Error>) -> ApiResult<(u16, String)> {
+    let resp = send(req).await?;
     let text = resp
         .text()
         .await
         .map_err(|e| ApiError::network(e.to_string()))?;
-    let text = if text.is_empty() { "null" } else { &text };
+    Ok((resp.status(), text))
+}
+
+/// Reads a successful answer as `T` (an empty body as `null`).
+fn decode<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
+    let text = if text.is_empty() { "null" } else { text };
     serde_json::from_str(text).map_err(|e| ApiError {
-        status: resp.status(),
+        status,
         code: None,
         message: e.to_string(),
+    })
+}
+
+/// An API call answering `T`: [`fetch`] then [`decode`].
+fn call<T: DeserializeOwned + 'static>(req: Result<Request, gloo_net::Error>) -> ApiFuture<T> {
+    let answer: ApiFuture<(u16, String)> = Box::pin(fetch(req));
+    Box::pin(async move {
+        let (status, text) = answer.await?;
+        decode(status, &text)
     })
 }
 
@@ -182,8 +196,7 @@ impl Backend for HttpBackend {
     }
 
     fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse> {
-        let r = Request::post(&self.url("/login")).json(&req);
-        Box::pin(async move { decode(send(r).await?).await })
+        call(Request::post(&self.url("/login")).json(&req))
     }
 
     fn logout(&self) -> ApiFuture<()> {
