@@ -15,6 +15,7 @@
 //! - [`store`]: the one interface to the database ([`store::Store`]), SQLite by default.
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands.
+//! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
 //!
 //! Nothing another node would need lives only in this process: sessions, tickets, rate-limit
 //! counters, the event log, PBX state and calls are all in the store. In memory there are only the
@@ -27,6 +28,7 @@ pub mod auth;
 pub mod calls;
 pub mod config;
 pub mod cors;
+pub mod crm_pages;
 pub mod demo;
 pub mod error;
 pub mod events;
@@ -212,7 +214,8 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .nest(ucclient_core::api::API_PREFIX, api)
         .route("/api", any(api_not_found))
-        .route("/api/{*rest}", any(api_not_found));
+        .route("/api/{*rest}", any(api_not_found))
+        .merge(crm_pages::router(config.clone()));
     if let Some(dir) = &config.static_dir {
         router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
     }

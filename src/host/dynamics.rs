@@ -98,6 +98,19 @@ async fn cif_call(method: &str, args: &[JsValue]) -> Result<Value, String> {
     })
 }
 
+/// The org serving the CIF library: the page's own origin (a web resource of the org), or, on the
+/// backend's hosted panel, the origin the backend checked and wrote into
+/// `<meta name="ucclient-crm-url">`.
+fn org_origin(window: &web_sys::Window, document: &web_sys::Document) -> Option<String> {
+    let named = document
+        .query_selector("meta[name=\"ucclient-crm-url\"]")
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_attribute("content"))
+        .filter(|c| c.len() <= 200 && (c.starts_with("https://") || c.starts_with("http://")));
+    named.or_else(|| window.location().origin().ok())
+}
+
 /// Inserts the CIF library's script tag (once), listening for `CIFInitDone` first so it cannot be missed.
 fn load_library() {
     let Some(window) = web_sys::window() else {
@@ -118,7 +131,7 @@ fn load_library() {
     let _ =
         window.add_event_listener_with_callback(CIF_INIT_EVENT, on_ready.as_ref().unchecked_ref());
     on_ready.forget();
-    let Ok(origin) = window.location().origin() else {
+    let Some(origin) = org_origin(&window, &document) else {
         return;
     };
     let Ok(script) = document.create_element("script") else {

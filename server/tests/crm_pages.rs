@@ -1,0 +1,193 @@
+//! The hosted CRM adapter pages (`/crm/salesforce`, `/crm/dynamics`): served with the widget from the
+//! static directory and the packages' boot scripts, a strict Content-Security-Policy naming only this
+//! backend and the checked org, and a 400 page (no script at all) for an org that is missing, malformed
+//! or not allowed.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Answer, TestApp};
+
+/// A backend with a small stand-in widget in its static directory and a local test org allowed.
+async fn hosted() -> (TestApp, tempfile::TempDir) {
+    let widget = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(widget.path().join("pkg")).unwrap();
+    std::fs::write(widget.path().join("widget.css"), "body{margin:0}").unwrap();
+    std::fs::write(
+        widget.path().join("pkg/ucclient_widget.js"),
+        "export default async function init() {}",
+    )
+    .unwrap();
+    std::fs::write(
+        widget.path().join("pkg/ucclient_widget_bg.wasm"),
+        b"\0asm\x01\0\0\0",
+    )
+    .unwrap();
+    let dir = widget.path().to_owned();
+    let app = TestApp::demo_with(move |c| {
+        c.static_dir = Some(dir);
+        c.cors_origins = vec!["http://127.0.0.1:4000".to_owned()];
+    })
+    .await;
+    (app, widget)
+}
+
+async fn fetch(app: &TestApp, path: &str) -> Answer {
+    app.send(Method::GET, path, None, None).await
+}
+
+fn csp(answer: &Answer) -> String {
+    answer
+        .headers
+        .get("content-security-policy")
+        .expect("a Content-Security-Policy header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every `src="…"` of the page.
+fn script_sources(html: &str) -> Vec<String> {
+    html.split("<script")
+        .skip(1)
+        .filter_map(|tag| {
+            let tag = &tag[..tag.find('>').unwrap_or(tag.len())];
+            let start = tag.find("src=\"")? + 5;
+            let end = tag[start..].find('"')? + start;
+            Some(tag[start..end].to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn salesforce_page_loads_open_cti_from_the_org_and_the_widget_from_here() {
+    let (app, _widget) = hosted().await;
+    let page = fetch(
+        &app,
+        "/crm/salesforce?mode=Lightning&sfdcIFrameOrigin=https%3A%2F%2Facme.lightning.force.com",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert_eq!(
+        script_sources(&page.text),
+        [
+            "https://acme.lightning.force.com/support/api/62.0/lightning/opencti_min.js",
+            "/crm/boot-salesforce.js",
+        ]
+    );
+    assert!(page.text.contains("id=\"ucclient-root\""));
+    let policy = csp(&page);
+    assert!(
+        policy.contains("script-src 'self' https://acme.lightning.force.com 'wasm-unsafe-eval';"),
+        "{policy}"
+    );
+    assert!(policy.contains("connect-src 'self';"), "{policy}");
+    assert!(
+        policy.contains("frame-ancestors https://acme.lightning.force.com;"),
+        "{policy}"
+    );
+    assert!(policy.contains("default-src 'none'"), "{policy}");
+
+    // The boot script is the package's, and what it imports is served beside it.
+    let boot = fetch(&app, "/crm/boot-salesforce.js").await;
+    assert_eq!(boot.status, StatusCode::OK);
+    assert!(boot.text.contains("salesforce_prepare"));
+    assert!(boot.text.contains("./pkg/ucclient_widget.js"));
+    let glue = fetch(&app, "/crm/pkg/ucclient_widget.js").await;
+    assert_eq!(glue.status, StatusCode::OK);
+    let wasm = fetch(&app, "/crm/pkg/ucclient_widget_bg.wasm").await;
+    assert_eq!(wasm.headers["content-type"], "application/wasm");
+    assert_eq!(
+        fetch(&app, "/crm/ucclient.css").await.text,
+        "body{margin:0}"
+    );
+    assert_eq!(
+        fetch(&app, "/crm/pkg/..%2Fwidget.css").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn dynamics_page_names_the_org_for_the_cif_library() {
+    let (app, _widget) = hosted().await;
+    let page = fetch(&app, "/crm/dynamics?org=contoso.crm4.dynamics.com").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains(
+        "<meta name=\"ucclient-crm-url\" content=\"https://contoso.crm4.dynamics.com\">"
+    ));
+    assert_eq!(script_sources(&page.text), ["/crm/loader.js"]);
+    let policy = csp(&page);
+    assert!(
+        policy.contains("script-src 'self' https://contoso.crm4.dynamics.com 'wasm-unsafe-eval';"),
+        "{policy}"
+    );
+    assert!(
+        policy.contains("frame-ancestors https://contoso.crm4.dynamics.com;"),
+        "{policy}"
+    );
+
+    // The solution's loader, its config (this backend) and the module carried in JavaScript.
+    let loader = fetch(&app, "/crm/loader.js").await;
+    assert!(loader.text.contains("dynamics_prepare"));
+    assert!(
+        fetch(&app, "/crm/config.js")
+            .await
+            .text
+            .contains("backendUrl: ''")
+    );
+    let wasm_js = fetch(&app, "/crm/pkg/ucclient_widget_wasm.js").await;
+    assert_eq!(wasm_js.text, "export default \"AGFzbQEAAAA=\";\n");
+
+    // An org from the CORS allow-list is accepted too (local emulated hosts use http).
+    let local = fetch(&app, "/crm/dynamics?org=http%3A%2F%2F127.0.0.1%3A4000").await;
+    assert_eq!(local.status, StatusCode::OK);
+    assert!(csp(&local).contains("script-src 'self' http://127.0.0.1:4000 'wasm-unsafe-eval';"));
+}
+
+#[tokio::test]
+async fn a_bad_org_gets_a_400_page_that_loads_no_script() {
+    let (app, _widget) = hosted().await;
+    for path in [
+        "/crm/salesforce",
+        "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Fevil.example",
+        "/crm/salesforce?sfdcIFrameOrigin=http%3A%2F%2F127.0.0.1%3A4001",
+        "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Facme.lightning.force.com%2F%22%3E%3Cscript%3E",
+        "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Fcontoso.crm.dynamics.com",
+        "/crm/dynamics",
+        "/crm/dynamics?org=evil.example",
+        "/crm/dynamics?org=https%3A%2F%2Facme.lightning.force.com",
+        "/crm/dynamics?org=javascript%3Aalert(1)",
+    ] {
+        let page = fetch(&app, path).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            page.text.contains("UcClient CRM cannot open here"),
+            "{path}"
+        );
+        assert!(page.text.contains("allowed origins"), "{path}");
+        assert!(!page.text.contains("<script"), "{path}: {}", page.text);
+        assert!(
+            !page.text.contains("evil"),
+            "{path}: the bad value is not echoed"
+        );
+        assert!(csp(&page).starts_with("default-src 'none'"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_static_dir_the_pages_say_there_is_no_widget() {
+    let app = TestApp::demo_with(|c| c.static_dir = None).await;
+    let page = fetch(
+        &app,
+        "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Facme.lightning.force.com",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.text.contains("--static-dir"));
+}
