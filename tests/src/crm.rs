@@ -82,6 +82,8 @@ pub struct HostOptions {
     pub salesforce: SalesforceOptions,
     /// Dynamics behaviour.
     pub dynamics: DynamicsOptions,
+    /// More HTML pages to serve, by path (the demo's pages around the panels).
+    pub extra_pages: Vec<(String, String)>,
 }
 
 /// One served file.
@@ -313,6 +315,16 @@ impl HostSite {
             console_page("Dynamics 365 · channel panel", PANEL_PATH),
         );
 
+        for (path, html) in &options.extra_pages {
+            files.insert(
+                path.clone(),
+                File {
+                    content_type: "text/html; charset=utf-8",
+                    bytes: html.clone().into_bytes(),
+                },
+            );
+        }
+
         let files = Arc::new(files);
         let app = Router::new().fallback(move |uri: Uri| {
             let files = files.clone();
@@ -520,6 +532,7 @@ pub async fn start_hosts(tune: impl FnOnce(&mut HostOptions)) -> Result<(DemoBac
         backend_url: backend.url.clone(),
         salesforce: SalesforceOptions::default(),
         dynamics: DynamicsOptions::default(),
+        extra_pages: Vec::new(),
     };
     tune(&mut options);
     let site = HostSite::start(listener, &packages_dir(), &options).await?;

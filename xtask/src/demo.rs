@@ -58,6 +58,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         );
     }
 
+    let cors_for_hosts = crate::demo_hosts::start(&args.listen)?;
+
     let base = format!("http://{}", args.listen);
     println!("\nUcClient CRM demo — once the server prints `listening on http://...`, open:");
     for (path, what) in PAGES {
@@ -76,7 +78,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .arg("--database")
         .arg(project::target_dir().join("demo.db"))
         .arg("--static-dir")
-        .arg(project::dist_widget());
+        .arg(project::dist_widget())
+        .args(&cors_for_hosts);
     println!("$ {}", project::display(&command));
     // exec: the server becomes the foreground process and gets Ctrl-C itself, shutting down cleanly.
     let error = command.exec();

@@ -12,12 +12,14 @@
 //! - `size.rs` — `size`: the widget's transfer sizes against the budget;
 //! - `pipeline.rs` — `test`: every check, in order, stopping at the first failure;
 //! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
+//! - `demo_hosts.rs` — the emulated CRM hosts `demo` also serves;
 //! - `package.rs` — `package`: the Salesforce and Dynamics 365 packages;
 //! - `bench.rs` — `bench`: fan-out against NATS, memory, write path, widget; writes BENCHMARKS.md;
 //! - `fuzz.rs` — `fuzz`: cargo-fuzz targets and schemathesis, for a bounded time.
 
 mod bench;
 mod demo;
+mod demo_hosts;
 mod fuzz;
 mod package;
 mod pipeline;

@@ -1,0 +1,158 @@
+//! `ucclient-demo-hosts`: the emulated Salesforce and Dynamics 365 of the end-to-end tests
+//! ([`ucclient_e2e::crm::HostSite`], built from `dist/packages/`), served for `cargo xtask demo` with
+//! pages around the panels: `/` shows both hosts side by side (ana in Salesforce, bruno in Dynamics),
+//! and `/demo/salesforce` and `/demo/dynamics` frame one panel each at 300 px with buttons that fire a
+//! click-to-dial / click-to-act for a sample contact and show what the widget asked of the host
+//! (`saveLog`, `createRecord`, screen pops).
+//!
+//! Usage: `ucclient-demo-hosts --listen 127.0.0.1:8081 --backend http://127.0.0.1:8080` (the backend
+//! must allow this site's origin: `--cors-origin http://127.0.0.1:8081`). Serves until Ctrl-C.
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use ucclient_e2e::crm::{
+    DynamicsOptions, HostOptions, HostSite, PANEL_PATH, SOFTPHONE_PATH, SalesforceOptions,
+    packages_dir,
+};
+
+/// The sample contact of both hosts.
+const CONTACT_NAME: &str = "Rita Lopes";
+/// Her number as the CRM record shows it.
+const CONTACT_NUMBER: &str = "+351 912 345 678";
+/// Her Salesforce record id.
+const CONTACT_SF_ID: &str = "003000000000001AAA";
+/// Her Dynamics contact id.
+const CONTACT_DYN_ID: &str = "5b1d3a5e-0000-4000-8000-000000000001";
+
+/// One emulated CRM page around a 300 px panel: who signs in, the sample contact with a call button,
+/// and the host calls the widget made. `frame` is a JavaScript expression of the panel's address.
+fn host_page(crm: &str, frame: &str, who: &str, fire: &str, shown: &[&str]) -> String {
+    let shown = serde_json::to_string(shown).unwrap_or_else(|_| "[]".into());
+    format!(
+        r##"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{crm} (emulated) · UcClient CRM demo</title>
+<style>body{{margin:0;font:13px system-ui,sans-serif;background:#f3f3f3}}
+header{{background:#032d60;color:#fff;padding:6px 10px}} main{{display:flex;gap:10px;padding:10px}}
+iframe{{border:1px solid #ccc;width:300px;height:520px;background:#fff;display:block}}
+#utility{{background:#fff;border:1px solid #ccc;border-top:0;padding:4px 10px;width:278px}}
+section{{background:#fff;border:1px solid #ccc;border-radius:4px;padding:8px 10px;min-width:0;flex:1}}
+button{{font:inherit;margin:4px 4px 4px 0;padding:4px 8px}} pre{{white-space:pre-wrap;font-size:11px;max-height:300px;overflow:auto;background:#f8f8f8;padding:6px}}</style></head>
+<body><header>{crm} (emulated) — sign in as <b>{who}</b>, password <b>demo</b></header>
+<main><div><iframe id="panel" title="UcClient CRM" src="about:blank"></iframe><div id="utility" aria-live="polite">UcClient CRM</div></div>
+<section><h2 style="font-size:14px;margin:0 0 6px">Contact: {CONTACT_NAME}</h2>
+<p>Phone: <a href="#" id="dial">{CONTACT_NUMBER}</a></p>
+<button id="call" type="button">Click to dial {CONTACT_NUMBER}</button>
+<button id="show" type="button">Show recorded host calls</button>
+<p id="said" role="status"></p><pre id="calls">(none yet)</pre></section></main>
+<script>
+const frame = document.getElementById('panel');
+frame.src = {frame};
+function host() {{ return frame.contentWindow; }}
+function fire() {{
+  const delivered = (function () {{ {fire} }})();
+  document.getElementById('said').textContent = delivered
+    ? 'Delivered to the widget: it places the call (sign in first).'
+    : 'Not delivered yet: the widget has not registered its handler (wait for it to load).';
+}}
+document.getElementById('call').onclick = fire;
+document.getElementById('dial').onclick = e => {{ e.preventDefault(); fire(); }};
+document.getElementById('show').onclick = () => {{
+  const lib = host().__opencti || host().__cif;
+  if (!lib) {{ document.getElementById('calls').textContent = 'The host library is not loaded yet.'; return; }}
+  const out = {{}};
+  for (const m of {shown}) out[m] = lib.callsOf(m).map(c => c.args);
+  document.getElementById('calls').textContent = JSON.stringify(out, null, 2);
+}};
+addEventListener('message', e => {{ const d = e.data || {{}};
+  if (d.emulatedOpenCti === 'label') document.getElementById('utility').textContent = '\u260E ' + d.value; }});
+</script></body></html>"##,
+    )
+}
+
+/// Both hosts side by side, Dynamics from the other loopback name (its own session storage).
+fn side_by_side() -> String {
+    r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>UcClient CRM demo · both hosts</title>
+<style>body{margin:0;font:13px system-ui,sans-serif} main{display:flex} iframe{border:0;border-right:2px solid #999;width:50%;height:100vh}</style></head>
+<body><main><iframe src="/demo/salesforce" title="Salesforce (emulated): ana"></iframe><iframe id="dynamics" src="about:blank" title="Dynamics 365 (emulated): bruno"></iframe></main>
+<script>// The other loopback name: another origin, so bruno's sign-in is kept apart from ana's.
+const other = location.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+document.getElementById('dynamics').src = location.protocol + '//' + other + ':' + location.port + '/demo/dynamics';</script></body></html>"#
+        .to_owned()
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let mut listen = "127.0.0.1:8081".to_owned();
+    let mut backend = "http://127.0.0.1:8080".to_owned();
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args
+            .next()
+            .with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--listen" => listen = value,
+            "--backend" => backend = value,
+            _ => bail!("unknown option {flag} (use --listen ADDR --backend URL)"),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let options = HostOptions {
+        backend_url: backend,
+        salesforce: SalesforceOptions {
+            search_results: json!({}),
+            ..SalesforceOptions::default()
+        },
+        dynamics: DynamicsOptions {
+            contacts: vec![json!({
+                "contactid": CONTACT_DYN_ID, "fullname": CONTACT_NAME, "telephone1": "+351912345678"
+            })],
+            ..DynamicsOptions::default()
+        },
+        extra_pages: vec![
+            ("/".into(), side_by_side()),
+            (
+                "/demo/salesforce".into(),
+                host_page(
+                    "Salesforce Lightning · utility bar",
+                    &format!(
+                        "'{SOFTPHONE_PATH}?sfdcIFrameOrigin=' + encodeURIComponent(location.origin)"
+                    ),
+                    "ana@acme.example",
+                    &format!(
+                        "return host().__opencti && host().__opencti.fireClickToDial({{number: '{CONTACT_NUMBER}', \
+                         recordId: '{CONTACT_SF_ID}', recordName: '{CONTACT_NAME}', objectType: 'Contact', params: ''}});"
+                    ),
+                    &[
+                        "saveLog",
+                        "searchAndScreenPop",
+                        "setSoftphonePanelVisibility",
+                        "setSoftphoneItemLabel",
+                    ],
+                ),
+            ),
+            (
+                "/demo/dynamics".into(),
+                host_page(
+                    "Dynamics 365 · channel panel",
+                    &format!("'{PANEL_PATH}'"),
+                    "bruno@acme.example",
+                    &format!(
+                        "return host().__cif && host().__cif.fireClickToAct({{value: '{CONTACT_NUMBER}', name: 'telephone1', \
+                         format: 'phone', entityLogicalName: 'contact', entityId: '{CONTACT_DYN_ID}'}});"
+                    ),
+                    &[
+                        "createRecord",
+                        "searchAndOpenRecords",
+                        "setMode",
+                        "setClickToAct",
+                    ],
+                ),
+            ),
+        ],
+    };
+    let site = HostSite::start(listener, &packages_dir(), &options).await?;
+    println!("emulated CRM hosts on {}", site.origin);
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
+}
