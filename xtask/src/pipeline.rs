@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every check of the project in one fixed order — set-up, formatting, clippy
-//! on the host and on wasm32, the host tests, the widget build and its size budget, the widget's
-//! browser tests, the end-to-end tests — stopping at the first failure (unless `--keep-going`).
+//! on the host and on wasm32, the host tests, the widget build, the CRM packages, the widget's size
+//! budget, its browser tests, the end-to-end tests — stopping at the first failure (unless
+//! `--keep-going`).
 //! CI runs exactly this.
 
 use std::fs;
@@ -193,6 +194,7 @@ fn step_host_tests() -> Result<Outcome> {
         "--workspace",
         "--exclude",
         "ucclient-e2e",
+        "--no-fail-fast",
     ])))
 }
 
@@ -268,7 +270,14 @@ fn step_e2e() -> Result<Outcome> {
     let server = project::target_dir().join("debug").join("ucclient-server");
     passed(run_command(
         cargo()
-            .args(["test", "-p", "ucclient-e2e", "--", "--test-threads=1"])
+            .args([
+                "test",
+                "-p",
+                "ucclient-e2e",
+                "--no-fail-fast",
+                "--",
+                "--test-threads=1",
+            ])
             .env("UCCLIENT_SERVER_BIN", server)
             .env("UCCLIENT_WIDGET_DIST", project::dist_widget())
             .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
