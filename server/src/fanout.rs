@@ -499,6 +499,59 @@ mod tests {
         assert_eq!(ids(&tail.take("u", 9, 1 << 16)), [10, 11]);
     }
 
+    #[tokio::test]
+    async fn the_reader_fills_from_the_store_one_customer_with_every_audience() {
+        use crate::store::NewEvent;
+        use crate::store::sqlite::SqliteStore;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        let new = |customer: &str, audience: Option<&str>, n: i64| NewEvent {
+            customer_id: customer.into(),
+            audience: audience.map(str::to_owned),
+            kind: "presence",
+            data: format!("{{\"n\":{n}}}"),
+        };
+        // 600 events (more than one page of the reader), interleaved with another customer's.
+        for n in 0..300 {
+            store
+                .append_events(&[new("acme", None, n), new("globex", None, n)])
+                .await
+                .unwrap();
+            store
+                .append_events(&[new("acme", Some("ana"), n)])
+                .await
+                .unwrap();
+        }
+        let tail = Tail::new(0);
+        fill(&tail, &store, "acme").await.unwrap();
+        let (last, _) = store.stream_bounds("acme").await.unwrap();
+        assert_eq!(tail.head(), last);
+        let bruno = tail.take("bruno", 0, usize::MAX);
+        assert_eq!(ids(&bruno).len(), 300, "acme's events for everyone only");
+        let ana = tail.take("ana", 0, usize::MAX);
+        assert_eq!(ids(&ana).len(), 600);
+        assert!(ids(&ana).windows(2).all(|w| w[0] < w[1]));
+        // What the store gives a user after a cursor is exactly what the tail gives.
+        let from_store: Vec<i64> = store
+            .events_after("acme", "ana", 0, 1000)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(ids(&ana), from_store);
+        // Retention pruned past the head before the reader read on: the window restarts there.
+        store.append_events(&[new("acme", None, 1)]).await.unwrap();
+        store.append_events(&[new("acme", None, 2)]).await.unwrap();
+        store.prune_events(0, 1).await.unwrap();
+        fill(&tail, &store, "acme").await.unwrap();
+        let (last, pruned) = store.stream_bounds("acme").await.unwrap();
+        assert_eq!(tail.floor(), pruned);
+        assert_eq!(tail.head(), last);
+        assert_eq!(tail.take("ana", pruned - 1, usize::MAX), Take::Behind);
+        assert_eq!(ids(&tail.take("ana", pruned, usize::MAX)), [last]);
+    }
+
     #[test]
     fn appends_wake_subscribers_and_ignore_what_is_known() {
         let tail = Tail::new(5);
