@@ -400,6 +400,14 @@ impl DemoBackend {
     /// Recreates the demo database in a fresh directory and serves it (quick simulated calls: the
     /// far side rings 300 ms after the agent's phone, answers 300 ms later and never hangs up).
     pub async fn start(cors_origin: &str) -> Result<DemoBackend> {
+        DemoBackend::start_with(cors_origin, |_| {}).await
+    }
+
+    /// As [`DemoBackend::start`], with the settings changed by `tune` (e.g. a static directory).
+    pub async fn start_with(
+        cors_origin: &str,
+        tune: impl FnOnce(&mut ucclient_server::config::Config),
+    ) -> Result<DemoBackend> {
         let dir = tempfile::tempdir()?;
         let db = dir.path().join("ucclient.db");
         ucclient_server::demo::recreate(&db).await?;
@@ -411,6 +419,7 @@ impl DemoBackend {
             ring: std::time::Duration::from_millis(300),
             talk: None,
         };
+        tune(&mut config);
         let backend = ucclient_server::Backend::open(config).await?;
         let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let url = format!("http://{}", listener.local_addr()?);
