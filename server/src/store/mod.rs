@@ -304,8 +304,8 @@ pub trait Store: Send + Sync + 'static {
 
     // --- rate limits ---
 
-    /// Counts one hit in the fixed window of `window_ms` containing `now_ms`: (hits so far in
-    /// this window including this one, the window's start).
+    /// Counts one hit in the key's window of `window_ms`, which opens at the first hit after the
+    /// previous window closed: (hits in this window including this one, the window's start).
     async fn hit_rate_limit(
         &self,
         key: &str,

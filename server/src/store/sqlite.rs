@@ -763,16 +763,18 @@ impl Store for SqliteStore {
         window_ms: i64,
         now_ms: i64,
     ) -> StoreResult<(i64, i64)> {
-        let start = now_ms - now_ms.rem_euclid(window_ms.max(1));
+        // The window opens at the key's first hit, not at a clock boundary: a burst straddling a
+        // minute boundary cannot get twice the allowance, and `Retry-After` is exact.
         let row = sqlx::query(
             "INSERT INTO rate_limits (key, window_start_ms, count) VALUES (?1, ?2, 1)
              ON CONFLICT (key) DO UPDATE SET
-                count = CASE WHEN window_start_ms = ?2 THEN count + 1 ELSE 1 END,
-                window_start_ms = ?2
+                count = CASE WHEN window_start_ms > ?2 - ?3 THEN count + 1 ELSE 1 END,
+                window_start_ms = CASE WHEN window_start_ms > ?2 - ?3 THEN window_start_ms ELSE ?2 END
              RETURNING count, window_start_ms",
         )
         .bind(key)
-        .bind(start)
+        .bind(now_ms)
+        .bind(window_ms.max(1))
         .fetch_one(&self.pool)
         .await?;
         Ok((row.get("count"), row.get("window_start_ms")))
@@ -1212,5 +1214,46 @@ impl Store for SqliteStore {
             .await?
             .rows_affected()
             == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_rate_limit_window_opens_at_the_first_hit() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        // Three hits straddling a minute boundary of the clock stay in one window.
+        let t0 = 59_000;
+        assert_eq!(
+            store.hit_rate_limit("k", 60_000, t0).await.unwrap(),
+            (1, t0)
+        );
+        assert_eq!(
+            store.hit_rate_limit("k", 60_000, t0 + 2_000).await.unwrap(),
+            (2, t0)
+        );
+        assert_eq!(
+            store
+                .hit_rate_limit("k", 60_000, t0 + 59_999)
+                .await
+                .unwrap(),
+            (3, t0)
+        );
+        // The window closes a full window after its first hit; the next hit opens a new one.
+        assert_eq!(
+            store
+                .hit_rate_limit("k", 60_000, t0 + 60_000)
+                .await
+                .unwrap(),
+            (1, t0 + 60_000)
+        );
+        // Keys are independent.
+        assert_eq!(
+            store.hit_rate_limit("other", 60_000, t0 + 1).await.unwrap(),
+            (1, t0 + 1)
+        );
     }
 }
