@@ -13,6 +13,7 @@ pub use crate::settings::{Forwarding, ProfileSettings, RingStep, Routing};
 pub const API_PREFIX: &str = "/api/v1";
 
 /// Every 4xx/5xx body: a stable code and a sentence for a person.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
     /// Stable machine-readable code.
@@ -22,6 +23,7 @@ pub struct ErrorBody {
 }
 
 /// The stable error codes of API.md.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -54,6 +56,7 @@ pub enum ErrorCode {
 }
 
 /// A user as others see them.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Stable id.
@@ -67,6 +70,7 @@ pub struct User {
 }
 
 /// Whether the PBX holds what the user's profile asks of it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PbxSync {
@@ -82,6 +86,7 @@ pub enum PbxSync {
 }
 
 /// A user's presence as everyone sees it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Presence {
     /// The current profile.
@@ -102,6 +107,7 @@ pub struct Presence {
 }
 
 /// A profile with this user's effective settings.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     /// Stable id.
@@ -119,6 +125,7 @@ pub struct Profile {
 }
 
 /// The kind of a device.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
@@ -152,6 +159,7 @@ impl DeviceKind {
 }
 
 /// One of a user's phones.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
     /// Stable id.
@@ -165,6 +173,7 @@ pub struct Device {
 }
 
 /// `POST /login` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
     /// Email.
@@ -174,6 +183,7 @@ pub struct LoginRequest {
 }
 
 /// `POST /login` answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginResponse {
     /// Bearer token.
@@ -185,6 +195,7 @@ pub struct LoginResponse {
 }
 
 /// A customer as its users see it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerRef {
     /// Id.
@@ -194,6 +205,7 @@ pub struct CustomerRef {
 }
 
 /// `GET /me` answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
     /// The user.
@@ -216,6 +228,7 @@ pub struct Me {
 }
 
 /// What a user may administer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -229,6 +242,7 @@ pub enum Role {
 }
 
 /// `PUT /me/presence` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPresenceRequest {
     /// The profile id as sent (validated by the server, so an unknown one gets `unknown_profile`).
@@ -236,6 +250,7 @@ pub struct SetPresenceRequest {
 }
 
 /// One row of `GET /directory`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectoryEntry {
     /// The colleague.
@@ -245,6 +260,7 @@ pub struct DirectoryEntry {
 }
 
 /// `POST /events/ticket` answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventTicket {
     /// One-use ticket for `GET /events`.
@@ -254,6 +270,7 @@ pub struct EventTicket {
 }
 
 /// The CRM a call was placed from.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CrmKind {
@@ -266,6 +283,7 @@ pub enum CrmKind {
 }
 
 /// The CRM record a call relates to, for logging it there.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallContext {
     /// Which CRM.
@@ -279,6 +297,7 @@ pub struct CallContext {
 }
 
 /// `POST /calls` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlaceCallRequest {
     /// The number as typed or delivered by the CRM, or a colleague's extension.
@@ -289,6 +308,7 @@ pub struct PlaceCallRequest {
 }
 
 /// Direction of a call.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallDirection {
@@ -299,6 +319,7 @@ pub enum CallDirection {
 }
 
 /// State of a call. A call only moves forward: dialing → ringing → connected → ended, or to failed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallState {
@@ -338,6 +359,7 @@ impl CallState {
 }
 
 /// A call in the user's history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Call {
     /// Stable id.
@@ -361,6 +383,7 @@ pub struct Call {
 }
 
 /// One user's presence inside a snapshot or a `presence` event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PresenceUpdate {
     /// The user.
@@ -370,6 +393,7 @@ pub struct PresenceUpdate {
 }
 
 /// The `snapshot` event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
     /// Every user of the customer.
@@ -440,6 +464,7 @@ pub enum EventParseError {
 pub type RingResponse = RingTargets;
 
 /// A hunt group (`GET /pbx/groups`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HuntGroup {
     /// Id.
@@ -451,6 +476,7 @@ pub struct HuntGroup {
 }
 
 /// `POST /pbx/calls/inbound` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundCallRequest {
     /// Calling number.

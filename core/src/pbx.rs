@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::settings::{Forwarding, ProfileSettings, RingStep, Routing};
 
 /// The mode of a reseller (SPEC §4); customers inherit it and cannot change it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
@@ -39,6 +40,7 @@ impl Mode {
 }
 
 /// Find-me/follow-me (personal routing) as the PBX holds it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindMeFollowMe {
     /// The steps, in order.
@@ -46,6 +48,7 @@ pub struct FindMeFollowMe {
 }
 
 /// A user extension list (SPEC §5): the devices a group rings for a member given as this list.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExtensionList {
     /// The list's id on the PBX.
@@ -55,6 +58,7 @@ pub struct ExtensionList {
 }
 
 /// Everything the PBX holds for one user (the body of `GET /api/v1/pbx/users/<id>`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PbxUserState {
     /// Do Not Disturb.

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A presence profile, identified on the wire by its stable snake_case id (`in_a_meeting`, …).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
@@ -37,6 +38,7 @@ pub enum ProfileId {
 }
 
 /// What other users are told about a user's reachability (SPEC §3).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -47,6 +49,7 @@ pub enum Status {
 }
 
 /// The colour other users see on a presence badge (SPEC §3: three colours).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Colour {

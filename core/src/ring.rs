@@ -7,6 +7,7 @@ use crate::pbx::PbxUserState;
 
 /// A hunt-group member: a user (all of their devices, as the platform does by default) or a user's
 /// extension list (only the devices they chose). Wire shape `{"user": id}` / `{"extension_list_of": id}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupMember {
@@ -35,6 +36,7 @@ pub struct UserLine<'a> {
 }
 
 /// The outcome of a call: the devices that ring and, for a forwarded direct call, the number.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RingTargets {
     /// Device ids that ring, in order (first step first for find-me/follow-me).

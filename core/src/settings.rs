@@ -14,6 +14,7 @@ pub const MAX_DEVICES_PER_STEP: usize = 16;
 pub const MAX_AFTER_SECONDS: u32 = 300;
 
 /// What the PBX does for a user while a profile is current (`ProfileSettings` of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileSettings {
@@ -26,6 +27,7 @@ pub struct ProfileSettings {
 }
 
 /// Call forwarding: direct calls go to `to` instead of the user's devices while enabled.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Forwarding {
@@ -36,6 +38,7 @@ pub struct Forwarding {
 }
 
 /// Which of the user's devices ring, and when.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "ring", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Routing {
@@ -50,6 +53,7 @@ pub enum Routing {
 }
 
 /// One find-me/follow-me step.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RingStep {

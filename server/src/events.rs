@@ -127,7 +127,7 @@ impl Drop for StreamSlot {
 }
 
 /// `POST /events/ticket`.
-#[utoipa::path(post, path = "/events/ticket", tag = "events", security(("bearer" = [])), responses((status = 200, description = "{ticket, expires_in}"), (status = 403, description = "client_not_licensed")))]
+#[utoipa::path(post, path = "/events/ticket", tag = "events", security(("bearer" = [])), responses((status = 200, description = "{ticket, expires_in}", body = ucclient_core::api::EventTicket), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
 pub async fn ticket(
     State(state): State<AppState>,
     Licensed(account): Licensed,
@@ -183,7 +183,7 @@ pub async fn snapshot(state: &AppState, customer_id: &str, user_id: &str) -> Api
 }
 
 /// `GET /events`: the live stream.
-#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile"), (status = 401, description = "unauthenticated"), (status = 503, description = "unavailable")))]
+#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile"), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable", body = ucclient_core::api::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,

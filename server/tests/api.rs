@@ -721,3 +721,61 @@ async fn an_internal_failure_says_nothing_internal() {
     assert_eq!(me.body["message"], "something went wrong on our side");
     assert!(!me.text.contains("devices") && !me.text.to_lowercase().contains("sql"));
 }
+
+/// The OpenAPI document describes every JSON body with a schema generated from core's wire types,
+/// in their wire spelling, so a client generator or schemathesis sees the real contract.
+#[tokio::test]
+async fn openapi_bodies_have_the_wire_types_schemas() {
+    let app = TestApp::demo().await;
+    let t = app.login("ana").await;
+    let doc = app.get("/api/v1/openapi.json", &t).await.body;
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "Presence",
+        "Profile",
+        "ProfileSettings",
+        "Call",
+        "Me",
+        "ErrorBody",
+        "PbxUserState",
+        "HuntGroup",
+    ] {
+        assert!(schemas.get(name).is_some(), "schema {name} missing");
+    }
+    let colours = schemas["Colour"]["enum"]
+        .as_array()
+        .expect("Colour is an enum");
+    assert_eq!(colours.len(), 3);
+    assert!(colours.iter().any(|c| c == "busy"));
+    assert!(schemas["Presence"]["properties"].get("pbx_sync").is_some());
+    let profile_ids = schemas["ProfileId"]["enum"]
+        .as_array()
+        .expect("ProfileId is an enum");
+    assert_eq!(profile_ids.len(), 11);
+    assert!(profile_ids.iter().any(|p| p == "in_a_meeting"));
+
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                let is_json = status != "204" && !(path == "/events" && status == "200");
+                if is_json {
+                    assert!(
+                        response["content"]["application/json"]
+                            .get("schema")
+                            .is_some(),
+                        "{method} {path} {status} has no schema"
+                    );
+                    checked += 1;
+                }
+            }
+            if let Some(body) = op.get("requestBody") {
+                assert!(
+                    body["content"]["application/json"].get("schema").is_some(),
+                    "{method} {path} request has no schema"
+                );
+            }
+        }
+    }
+    assert!(checked >= 30, "only {checked} responses checked");
+}

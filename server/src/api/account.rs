@@ -18,7 +18,7 @@ const MAX_PASSWORD_LEN: usize = 1024;
 const LOGIN_WINDOW_MS: i64 = 60_000;
 
 /// `POST /login`.
-#[utoipa::path(post, path = "/login", tag = "auth", request_body(content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}"), (status = 401, description = "invalid_credentials"), (status = 429, description = "rate_limited, with Retry-After")))]
+#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After", body = ucclient_core::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -73,14 +73,14 @@ pub async fn login(
 }
 
 /// `POST /logout`: the token stops working at once.
-#[utoipa::path(post, path = "/logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "the token stops working at once"), (status = 401, description = "unauthenticated")))]
+#[utoipa::path(post, path = "/logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "the token stops working at once"), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResult<StatusCode> {
     state.store.revoke_session(&session.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /me`: answers every valid token, licensed or not.
-#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer, permissions, mode, extension_lists_enabled, presence, devices, role}"), (status = 401, description = "unauthenticated")))]
+#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer, permissions, mode, extension_lists_enabled, presence, devices, role}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<ApiJson<Me>> {
     let a = session.account;
     let presence = presence::current(&state, &a).await?;

@@ -11,7 +11,7 @@ use crate::calls::{self, MAX_HISTORY};
 use crate::error::{ApiError, ApiJson, ApiResult};
 
 /// `POST /calls` → 201.
-#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call"), (status = 422, description = "invalid_number"), (status = 429, description = "rate_limited")))]
+#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited", body = ucclient_core::api::ErrorBody)))]
 pub async fn place(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -29,7 +29,7 @@ struct HistoryQuery {
 }
 
 /// `GET /calls?limit=`: newest first, 50 by default, at most 200.
-#[utoipa::path(get, path = "/calls", tag = "calls", security(("bearer" = [])), params(("limit" = Option<i64>, Query, description = "1..=200, default 50")), responses((status = 200, description = "[Call], newest first")))]
+#[utoipa::path(get, path = "/calls", tag = "calls", security(("bearer" = [])), params(("limit" = Option<i64>, Query, description = "1..=200, default 50")), responses((status = 200, description = "[Call], newest first", body = [ucclient_core::api::Call])))]
 pub async fn history(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -46,7 +46,7 @@ pub async fn history(
 }
 
 /// `POST /calls/<id>/hangup`.
-#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call"), (status = 404, description = "not_found")))]
+#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
 pub async fn hangup(
     State(state): State<AppState>,
     Licensed(a): Licensed,

@@ -21,7 +21,7 @@ struct DirectoryQuery {
 }
 
 /// `GET /directory?q=`.
-#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, description = "name, email or extension")), responses((status = 200, description = "[{user, presence}], at most 200")))]
+#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, description = "name, email or extension")), responses((status = 200, description = "[{user, presence}], at most 200", body = [ucclient_core::api::DirectoryEntry])))]
 pub async fn list(
     State(state): State<AppState>,
     Licensed(a): Licensed,

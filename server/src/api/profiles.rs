@@ -16,7 +16,7 @@ fn profile_id(id: &str) -> ApiResult<ProfileId> {
 }
 
 /// `GET /profiles`: the eleven profiles in SPEC order with this user's effective settings.
-#[utoipa::path(get, path = "/profiles", tag = "me", security(("bearer" = [])), params(("Accept-Language" = Option<String>, Header, description = "language of the names")), responses((status = 200, description = "[Profile] in SPEC order"), (status = 403, description = "client_not_licensed")))]
+#[utoipa::path(get, path = "/profiles", tag = "me", security(("bearer" = [])), params(("Accept-Language" = Option<String>, Header, description = "language of the names")), responses((status = 200, description = "[Profile] in SPEC order", body = [ucclient_core::api::Profile]), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -33,7 +33,7 @@ pub async fn list(
 }
 
 /// `PUT /me/presence`.
-#[utoipa::path(put, path = "/me/presence", tag = "me", security(("bearer" = [])), request_body(content_type = "application/json", description = "{\"profile\": id}"), responses((status = 200, description = "Presence"), (status = 422, description = "unknown_profile"), (status = 403, description = "client_not_licensed")))]
+#[utoipa::path(put, path = "/me/presence", tag = "me", security(("bearer" = [])), request_body(content = ucclient_core::api::SetPresenceRequest, content_type = "application/json", description = "{\"profile\": id}"), responses((status = 200, description = "Presence", body = ucclient_core::api::Presence), (status = 422, description = "unknown_profile", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
 pub async fn set_presence(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -44,7 +44,7 @@ pub async fn set_presence(
 }
 
 /// `PUT /me/profiles/<id>/settings`.
-#[utoipa::path(put, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = String, Path, description = "profile id")), request_body(content_type = "application/json", description = "ProfileSettings"), responses((status = 200, description = "Profile (customised)"), (status = 409, description = "active_mode_required"), (status = 422, description = "unknown_profile or invalid_settings")))]
+#[utoipa::path(put, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = String, Path, description = "profile id")), request_body(content = ucclient_core::api::ProfileSettings, content_type = "application/json", description = "ProfileSettings"), responses((status = 200, description = "Profile (customised)", body = ucclient_core::api::Profile), (status = 409, description = "active_mode_required", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_profile or invalid_settings", body = ucclient_core::api::ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -60,7 +60,7 @@ pub async fn put_settings(
 }
 
 /// `DELETE /me/profiles/<id>/settings`: back to the defaults.
-#[utoipa::path(delete, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = String, Path, description = "profile id")), responses((status = 200, description = "Profile back to defaults"), (status = 409, description = "active_mode_required")))]
+#[utoipa::path(delete, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = String, Path, description = "profile id")), responses((status = 200, description = "Profile back to defaults", body = ucclient_core::api::Profile), (status = 409, description = "active_mode_required", body = ucclient_core::api::ErrorBody)))]
 pub async fn delete_settings(
     State(state): State<AppState>,
     Licensed(a): Licensed,
