@@ -3,10 +3,11 @@
 //! answer must be a 4xx in the API's error shape (never a 5xx, never a crash), and nothing of
 //! another customer may leak into any answer.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -25,26 +26,7 @@ impl Server {
     fn demo(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let db = dir.path().join("x.db");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
-            .args(["demo", "--listen", "127.0.0.1:0", "--database"])
-            .arg(&db)
-            .args(extra)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("server printed its address")
-                .expect("line");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.trim().parse().expect("address");
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
+        let (child, addr) = common::spawn_binary("demo", "127.0.0.1:0", &db, extra);
         Server {
             child,
             addr,

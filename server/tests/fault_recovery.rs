@@ -5,10 +5,11 @@
 //! converges, other subscribers are unaffected.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,26 +30,7 @@ struct Server {
 impl Server {
     /// `ucclient-server <cmd> --listen <listen> --database <db> <extra>`; waits for `listening on`.
     fn start(cmd: &str, listen: &str, db: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
-            .args([cmd, "--listen", listen, "--database"])
-            .arg(db)
-            .args(extra)
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("server printed its address")
-                .expect("stdout line");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                break rest.trim().parse().expect("an address");
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
+        let (child, addr) = common::spawn_binary(cmd, listen, db, extra);
         Server { child, addr }
     }
 

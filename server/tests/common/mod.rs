@@ -380,3 +380,37 @@ impl Sse {
         }
     }
 }
+
+/// Starts the real `ucclient-server` binary as `<cmd> --listen <listen> --database <db> <extra>`
+/// and waits for its one stdout line, `listening on http://ADDR`; the rest of stdout is drained so
+/// the child never blocks on a full pipe. The caller owns (and must kill) the child.
+pub fn spawn_binary(
+    cmd: &str,
+    listen: &str,
+    db: &std::path::Path,
+    extra: &[&str],
+) -> (std::process::Child, std::net::SocketAddr) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
+        .args([cmd, "--listen", listen, "--database"])
+        .arg(db)
+        .args(extra)
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server printed its address")
+            .expect("stdout line");
+        if let Some(rest) = line.split("listening on http://").nth(1) {
+            break rest.trim().parse().expect("an address");
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, addr)
+}
