@@ -23,12 +23,46 @@ pub fn run() -> Result<()> {
         wasm_pack()?,
         wasm_opt()?,
         chromium()?,
+        disk_space(),
     ];
     println!("setup:");
     for line in report {
         println!("  {line}");
     }
     Ok(())
+}
+
+/// Free space below which `setup` warns: a clean `cargo xtask test` writes about this much.
+const DISK_NEEDED_GIB: u64 = 6;
+
+/// Reports the free space where cargo builds; a warning (not an error) when it looks too little,
+/// so a later "No space left on device" from a compiler has an explanation up front.
+fn disk_space() -> String {
+    let target = project::target_dir();
+    let probe = if target.exists() {
+        target
+    } else {
+        project::root()
+    };
+    let free_kib = output(command("df").args(["-Pk"]).arg(&probe)).and_then(|out| {
+        // `df -P`: a header line, then `filesystem blocks used available capacity mount`.
+        out.lines()
+            .nth(1)?
+            .split_whitespace()
+            .nth(3)?
+            .parse::<u64>()
+            .ok()
+    });
+    match free_kib {
+        Some(kib) if kib / (1024 * 1024) < DISK_NEEDED_GIB => format!(
+            "disk: WARNING only {:.1} GiB free for {} (a clean build and test run needs about \
+             {DISK_NEEDED_GIB} GiB)",
+            kib as f64 / (1024.0 * 1024.0),
+            probe.display()
+        ),
+        Some(kib) => format!("disk: {:.1} GiB free", kib as f64 / (1024.0 * 1024.0)),
+        None => "disk: free space unknown (`df` gave no answer)".to_owned(),
+    }
 }
 
 fn wasm_target() -> Result<String> {
