@@ -50,6 +50,45 @@ pub enum Tab {
 }
 
 impl Tab {
+    /// The tabs in the order the tab list shows them; Routing only in active mode.
+    pub fn shown(active_mode: bool) -> &'static [Tab] {
+        const PASSIVE: &[Tab] = &[Tab::Presence, Tab::Dial, Tab::Directory, Tab::History];
+        const ACTIVE: &[Tab] = &[
+            Tab::Presence,
+            Tab::Dial,
+            Tab::Directory,
+            Tab::History,
+            Tab::Routing,
+        ];
+        if active_mode { ACTIVE } else { PASSIVE }
+    }
+
+    /// The tab a key moves the selection to from `self` (the WAI-ARIA tabs pattern: arrows wrap
+    /// around, Home and End jump to the ends), or `None` for any other key.
+    pub fn after_key(self, key: &str, shown: &[Tab]) -> Option<Tab> {
+        let last = shown.len().checked_sub(1)?;
+        let at = shown.iter().position(|t| *t == self).unwrap_or(0);
+        let to = match key {
+            "ArrowRight" | "ArrowDown" => (at + 1) % shown.len(),
+            "ArrowLeft" | "ArrowUp" => at.checked_sub(1).unwrap_or(last),
+            "Home" => 0,
+            "End" => last,
+            _ => return None,
+        };
+        Some(shown[to])
+    }
+
+    /// The tab's label.
+    pub fn label(self) -> T {
+        match self {
+            Tab::Dial => T::TabDial,
+            Tab::Presence => T::TabPresence,
+            Tab::Directory => T::TabDirectory,
+            Tab::History => T::TabHistory,
+            Tab::Routing => T::TabRouting,
+        }
+    }
+
     /// The id of the tab's button (`uc-tab-<name>`), a static string rather than `Debug` output
     /// so the module carries no formatting code for it.
     pub fn id(self) -> &'static str {
@@ -537,16 +576,38 @@ fn Ready() -> impl IntoView {
         ctx.store
             .with(|s| s.me.as_ref().map(|m| m.mode) == Some(ucclient_core::pbx::Mode::Active))
     };
-    let tab_button = move |tab: Tab, key: T| {
+    // Roving focus: only the selected tab is in the Tab order; arrows, Home and End move the
+    // selection and the focus along the tab list.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let Some(to) = ctx
+            .tab
+            .get_untracked()
+            .after_key(&ev.key(), Tab::shown(active()))
+        else {
+            return;
+        };
+        ev.prevent_default();
+        ctx.tab.set(to);
+        if let Some(button) = document()
+            .get_element_by_id(to.id())
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+        {
+            let _ = button.focus();
+        }
+    };
+    let tab_button = move |tab: Tab| {
         view! {
             <button
                 role="tab"
                 class="uc-tab"
                 id=tab.id()
+                aria-controls="uc-tabpanel"
                 aria-selected=move || (ctx.tab.get() == tab).to_string()
+                tabindex=move || if ctx.tab.get() == tab { "0" } else { "-1" }
                 on:click=move |_| ctx.tab.set(tab)
+                on:keydown=on_key
             >
-                {ctx.t(key)}
+                {ctx.t(tab.label())}
             </button>
         }
     };
@@ -567,14 +628,72 @@ fn Ready() -> impl IntoView {
         </header>
         <crate::components::dialer::CallCards />
         <nav class="uc-tabs" role="tablist">
-            {tab_button(Tab::Presence, T::TabPresence)}
-            {tab_button(Tab::Dial, T::TabDial)}
-            {tab_button(Tab::Directory, T::TabDirectory)}
-            {tab_button(Tab::History, T::TabHistory)}
-            {move || active().then(|| tab_button(Tab::Routing, T::TabRouting))}
+            {move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).collect_view()}
         </nav>
-        <section class="uc-panel" role="tabpanel">
+        <section
+            class="uc-panel"
+            role="tabpanel"
+            id="uc-tabpanel"
+            aria-labelledby=move || ctx.tab.get().id()
+        >
             {panel}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tab;
+
+    #[test]
+    fn arrows_wrap_around_the_tabs_shown() {
+        let passive = Tab::shown(false);
+        assert_eq!(
+            Tab::Presence.after_key("ArrowRight", passive),
+            Some(Tab::Dial)
+        );
+        assert_eq!(
+            Tab::History.after_key("ArrowRight", passive),
+            Some(Tab::Presence)
+        );
+        assert_eq!(
+            Tab::Presence.after_key("ArrowLeft", passive),
+            Some(Tab::History)
+        );
+        let active = Tab::shown(true);
+        assert_eq!(
+            Tab::History.after_key("ArrowRight", active),
+            Some(Tab::Routing)
+        );
+        assert_eq!(
+            Tab::Presence.after_key("ArrowUp", active),
+            Some(Tab::Routing)
+        );
+        assert_eq!(
+            Tab::Directory.after_key("ArrowDown", active),
+            Some(Tab::History)
+        );
+    }
+
+    #[test]
+    fn home_and_end_jump_and_other_keys_do_nothing() {
+        let active = Tab::shown(true);
+        assert_eq!(
+            Tab::Directory.after_key("Home", active),
+            Some(Tab::Presence)
+        );
+        assert_eq!(Tab::Directory.after_key("End", active), Some(Tab::Routing));
+        assert_eq!(Tab::Directory.after_key("Enter", active), None);
+        assert_eq!(Tab::Directory.after_key("a", active), None);
+    }
+
+    #[test]
+    fn a_tab_no_longer_shown_moves_from_the_first() {
+        // Routing selected, then the mode turned passive: the arrows still land on a shown tab.
+        assert_eq!(
+            Tab::Routing.after_key("ArrowRight", Tab::shown(false)),
+            Some(Tab::Dial)
+        );
+        assert_eq!(Tab::Routing.after_key("Home", &[]), None);
     }
 }

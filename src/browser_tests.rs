@@ -588,6 +588,70 @@ async fn the_history_lists_and_redials() {
 }
 
 #[wasm_bindgen_test]
+async fn the_tabs_follow_the_arrow_keys_with_one_tab_stop() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let press = |sel: &str, key: &str| {
+        let init = web_sys::KeyboardEventInit::new();
+        init.set_key(key);
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let ev =
+            web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+        m.q(sel).dispatch_event(&ev).unwrap();
+    };
+    let selected = || {
+        let tabs = m.all("[role=tab]");
+        let stops: Vec<_> = tabs.iter().filter(|t| t.tab_index() == 0).collect();
+        assert_eq!(stops.len(), 1, "exactly one tab in the Tab order");
+        assert_eq!(
+            stops[0].get_attribute("aria-selected").as_deref(),
+            Some("true")
+        );
+        stops[0].id()
+    };
+    assert_eq!(selected(), "uc-tab-presence");
+    press("#uc-tab-presence", "ArrowRight");
+    tick().await;
+    assert_eq!(selected(), "uc-tab-dial");
+    let focused = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .unwrap();
+    assert_eq!(
+        focused.id(),
+        "uc-tab-dial",
+        "the focus follows the selection"
+    );
+    assert_eq!(
+        m.all("[data-test=dialer]").len(),
+        1,
+        "the dial panel is shown"
+    );
+    press("#uc-tab-dial", "End");
+    tick().await;
+    assert_eq!(selected(), "uc-tab-routing");
+    press("#uc-tab-routing", "ArrowRight");
+    tick().await;
+    assert_eq!(selected(), "uc-tab-presence", "the arrows wrap around");
+    press("#uc-tab-presence", "Enter");
+    tick().await;
+    assert_eq!(
+        selected(),
+        "uc-tab-presence",
+        "other keys leave the selection alone"
+    );
+    assert_eq!(
+        m.q("[role=tabpanel]")
+            .get_attribute("aria-labelledby")
+            .as_deref(),
+        Some("uc-tab-presence")
+    );
+}
+
+#[wasm_bindgen_test]
 async fn the_routing_editor_saves_steps_and_resets() {
     let m = mount(true, Language::En);
     m.sign_in().await;
