@@ -43,13 +43,18 @@ pub fn wasm_opt() -> PathBuf {
         .join("wasm-opt")
 }
 
-/// Where `cargo install` puts binaries: `$CARGO_HOME/bin`, else `~/.cargo/bin`.
-pub fn cargo_bin_dir() -> PathBuf {
+/// Cargo's home: `$CARGO_HOME`, else `~/.cargo`.
+pub fn cargo_home() -> PathBuf {
     if let Some(home) = std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {
-        return PathBuf::from(home).join("bin");
+        return PathBuf::from(home);
     }
     let home = std::env::var_os("HOME").unwrap_or_else(|| OsString::from("/root"));
-    PathBuf::from(home).join(".cargo").join("bin")
+    PathBuf::from(home).join(".cargo")
+}
+
+/// Where `cargo install` puts binaries: `$CARGO_HOME/bin`.
+pub fn cargo_bin_dir() -> PathBuf {
+    cargo_home().join("bin")
 }
 
 /// `PATH` for child processes: the cargo bin directory and `.tools/` first, so that the tools

@@ -38,7 +38,30 @@ const WASM_FEATURES: [&str; 8] = [
 
 /// Extra rustc flags of the release wasm build: Leptos's `erase_components` type-erases component
 /// views, which measured 9 KB gzip smaller.
-const WASM_RUSTFLAGS: &str = "--cfg erase_components";
+const WASM_RUSTFLAGS: &[&str] = &["--cfg", "erase_components"];
+
+/// The release wasm build's rustc flags, encoded for `CARGO_ENCODED_RUSTFLAGS`: the caller's
+/// `RUSTFLAGS` first, then [`WASM_RUSTFLAGS`], then path remappings so that the source paths kept
+/// for panic messages read `src/…` and `crate-1.2.3/src/…` instead of this machine's directories
+/// (shorter, the same on every machine, and nothing about the build host in the shipped module).
+fn wasm_rustflags() -> String {
+    let mut flags: Vec<String> = std::env::var("RUSTFLAGS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    flags.extend(WASM_RUSTFLAGS.iter().map(|f| (*f).to_owned()));
+    let registries = project::cargo_home().join("registry").join("src");
+    let mut prefixes: Vec<PathBuf> = fs::read_dir(&registries)
+        .map(|dirs| dirs.filter_map(|d| Some(d.ok()?.path())).collect())
+        .unwrap_or_default();
+    prefixes.sort();
+    prefixes.push(project::root());
+    for prefix in prefixes {
+        flags.push(format!("--remap-path-prefix={}/=", prefix.display()));
+    }
+    flags.join("\u{1f}")
+}
 
 /// Options of `cargo xtask build-widget`.
 #[derive(Debug, Default, clap::Args)]
@@ -69,14 +92,9 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     if !args.dev {
         // Size over speed for the shipped module only (the server and tests keep opt-level 3), and
         // Leptos's `erase_components` (component children and props as type-erased views).
-        let mut rustflags = std::env::var("RUSTFLAGS").unwrap_or_default();
-        if !rustflags.is_empty() {
-            rustflags.push(' ');
-        }
-        rustflags.push_str(WASM_RUSTFLAGS);
         wasm_pack
             .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
-            .env("RUSTFLAGS", rustflags);
+            .env("CARGO_ENCODED_RUSTFLAGS", wasm_rustflags());
     }
     run(wasm_pack
         .args(["build", "--mode", "no-install", "--target", "web"])
