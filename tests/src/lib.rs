@@ -297,17 +297,34 @@ pub async fn open_panel(client: &Client, origin: &str) -> Result<()> {
 }
 
 /// Saves a PNG of the panel (`#app`, or the whole page if there is none) as
-/// `artifacts/screenshots/<name>.png`, after checking the widget does not scroll sideways.
+/// `artifacts/screenshots/<name>.png`, after checking the widget does not scroll sideways: neither
+/// it nor its container overflows, and no element of it reaches past the container's content edge
+/// (the error names the worst one).
 pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
     let overflow = client
         .execute(
             "const w = document.querySelector('.uc-widget'); \
-             return w ? w.scrollWidth - w.clientWidth : 0;",
+             if (!w) return [0, '']; \
+             const p = w.parentElement; \
+             const right = p.getBoundingClientRect().left + p.clientLeft + p.clientWidth; \
+             let worst = [Math.max(w.scrollWidth - w.clientWidth, \
+               p.scrollWidth - p.clientWidth), 'the panel']; \
+             for (const e of w.querySelectorAll('*')) { \
+               const r = e.getBoundingClientRect(); \
+               const past = Math.ceil(r.right - right); \
+               if (r.width > 0 && past > worst[0]) \
+                 worst = [past, e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')]; \
+             } \
+             return worst;",
             vec![],
         )
         .await?;
-    if overflow.as_i64().unwrap_or(0) > 0 {
-        bail!("{name}: the widget scrolls sideways by {overflow} px");
+    let by = overflow[0].as_i64().unwrap_or(0);
+    if by > 0 {
+        bail!(
+            "{name}: the widget scrolls sideways by {by} px ({})",
+            overflow[1]
+        );
     }
     let png = match client.find(Locator::Css("#app")).await {
         Ok(el) => el.screenshot().await?,

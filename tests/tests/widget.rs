@@ -265,3 +265,44 @@ async fn two_panels_of_the_same_agent_converge() -> Result<()> {
     })
     .await
 }
+
+/// The issue's layout promise: from 200 to 400 px wide, 240 px tall, no sideways scrolling in any
+/// tab (`screenshot` fails on horizontal overflow), with the narrowest panels kept as artifacts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panel_fits_from_200_to_400_px_wide_at_240_px_tall() -> Result<()> {
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_browsers(1, W, H, async |b| {
+        let ana = &b[0].client;
+        sign_in(ana, &origin, "ana@acme.example").await?;
+        ready(ana).await?;
+        for width in [200, 400] {
+            ana.execute(
+                &format!(
+                    "const app = document.getElementById('app'); \
+                     app.style.width = '{width}px'; app.style.height = '240px'; \
+                     app.style.overflowY = 'auto';"
+                ),
+                vec![],
+            )
+            .await?;
+            for tab in ["presence", "dial", "directory", "history", "routing"] {
+                click(ana, &format!("#uc-tab-{tab}")).await?;
+                wait_attr(ana, &format!("#uc-tab-{tab}"), "aria-selected", "true").await?;
+                if tab == "dial" {
+                    type_into(ana, "#uc-number", "+44 20 7946 0000 ext. 12345 (long)").await?;
+                }
+                if tab == "routing" && width == 200 {
+                    // The step editor's rows: device choice, delay, remove.
+                    click(ana, "[data-test=ring-selected]").await?;
+                    ana.wait()
+                        .for_element(Locator::Css("[data-test=step]"))
+                        .await?;
+                }
+                screenshot(ana, &format!("widget-fit-{width}-{tab}")).await?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
