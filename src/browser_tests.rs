@@ -103,6 +103,10 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
 struct Fake {
     licensed: bool,
     log: RefCell<Vec<String>>,
+    /// Whether the live connection's tickets fail (else they never come).
+    live_fails: bool,
+    /// Tickets asked for.
+    tickets: Cell<u32>,
 }
 
 fn ready<T: 'static>(v: ApiResult<T>) -> ApiFuture<T> {
@@ -214,7 +218,11 @@ impl Backend for Fake {
         ready(Ok(vec![c]))
     }
     fn ticket(&self) -> ApiFuture<EventTicket> {
-        // The live connection is not under test here: it stays "connecting".
+        self.tickets.set(self.tickets.get() + 1);
+        if self.live_fails {
+            return ready(Err(ApiError::network("test: no network")));
+        }
+        // Unless under test, the live connection stays "connecting".
         Box::pin(futures::future::pending())
     }
     fn events_url(&self, ticket: &str, _last: Option<u64>) -> String {
@@ -232,13 +240,22 @@ struct Mounted {
 static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
 
 fn mount(licensed: bool, lang: Language) -> Mounted {
+    mount_fake(
+        Fake {
+            licensed,
+            log: RefCell::new(vec![]),
+            live_fails: false,
+            tickets: Cell::new(0),
+        },
+        lang,
+    )
+}
+
+fn mount_fake(fake: Fake, lang: Language) -> Mounted {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&root).unwrap();
-    let fake = Rc::new(Fake {
-        licensed,
-        log: RefCell::new(vec![]),
-    });
+    let fake = Rc::new(fake);
     // A distinct api_base per test, so saved tokens of other tests are not picked up.
     let base = format!(
         "test-{}",
@@ -679,6 +696,47 @@ async fn the_routing_editor_saves_steps_and_resets() {
         .click();
     tick().await;
     assert!(m.log().contains(&"reset available".to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn a_browser_without_network_shows_offline_at_once_and_retries_when_it_returns() {
+    // The browser reports no network (shadowing `navigator.onLine` on this page).
+    let navigator = web_sys::window().unwrap().navigator();
+    let property = js_sys::Object::new();
+    js_sys::Reflect::set(&property, &"value".into(), &false.into()).unwrap();
+    js_sys::Reflect::set(&property, &"configurable".into(), &true.into()).unwrap();
+    js_sys::Object::define_property(&navigator, &"onLine".into(), &property);
+    let m = mount_fake(
+        Fake {
+            licensed: true,
+            log: RefCell::new(vec![]),
+            live_fails: true,
+            tickets: Cell::new(0),
+        },
+        Language::En,
+    );
+    m.sign_in().await;
+    let state = || {
+        m.q("[data-test=connection]")
+            .get_attribute("data-state")
+            .unwrap()
+    };
+    assert_eq!(m.fake.tickets.get(), 1);
+    assert_eq!(state(), "offline", "after one failure, not three");
+    // It waits for the network (30 s at most), not a short backoff.
+    for _ in 0..5 {
+        tick().await;
+    }
+    assert_eq!(m.fake.tickets.get(), 1);
+    // The network comes back: it tries again at once.
+    js_sys::Reflect::delete_property(&navigator, &"onLine".into()).unwrap();
+    web_sys::window()
+        .unwrap()
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
+    tick().await;
+    assert_eq!(m.fake.tickets.get(), 2);
+    m.ctx.sign_out();
 }
 
 #[wasm_bindgen_test]

@@ -1,5 +1,6 @@
 //! The live connection: Server-Sent Events into the store, with a fresh ticket and the last event id
-//! on every (re)connection, and capped exponential backoff with jitter between attempts.
+//! on every (re)connection, and capped exponential backoff with jitter between attempts — cut short
+//! when the browser's network comes back, and "offline" at once when the browser reports none.
 //!
 //! It owns the connection state shown to the agent; it never decides what an event means (that is
 //! `state::ClientState::apply_event`).
@@ -16,7 +17,7 @@ use leptos::prelude::*;
 use ucclient_core::api::{ErrorCode, Event};
 
 use crate::app::Ctx;
-use crate::state::{Applied, Connection, backoff_delay_ms, connection_after_failures};
+use crate::state::{Applied, Connection, after_failures};
 
 /// Seconds a new stream may stay "connecting" before it is given up and retried.
 const CONNECT_TIMEOUT_TICKS: u32 = 10;
@@ -70,12 +71,53 @@ async fn run(ctx: Ctx, stop: Rc<Cell<bool>>, on_applied: OnApplied) {
         if stop.get() {
             break;
         }
-        // A stream that was live and dropped retries at once-ish; repeated failures back off.
+        // A stream that was live and dropped retries at once-ish; repeated failures back off; a
+        // browser without network waits for it. The network coming back ends any wait.
         failures = if opened { 1 } else { failures + 1 };
-        ctx.store
-            .update(|s| s.connection = connection_after_failures(failures));
-        let delay = backoff_delay_ms(failures - 1, js_sys::Math::random());
-        TimeoutFuture::new(delay).await;
+        let online = OnlineSignal::new();
+        let (shown, delay) = after_failures(failures, browser_online(), js_sys::Math::random());
+        ctx.store.update(|s| s.connection = shown);
+        match online {
+            Some(mut online) => {
+                let _ = select(TimeoutFuture::new(delay), &mut online.future).await;
+            }
+            None => TimeoutFuture::new(delay).await,
+        }
+    }
+}
+
+/// What the browser says of its network (`navigator.onLine`); `true` when it cannot tell.
+fn browser_online() -> bool {
+    web_sys::window().is_none_or(|w| w.navigator().on_line())
+}
+
+/// Resolves when the window fires `online`; the listener is removed when this is dropped.
+struct OnlineSignal {
+    future: wasm_bindgen_futures::JsFuture,
+    resolve: js_sys::Function,
+}
+
+impl OnlineSignal {
+    fn new() -> Option<Self> {
+        let window = web_sys::window()?;
+        let mut resolve = None;
+        let promise = js_sys::Promise::new(&mut |res, _| resolve = Some(res));
+        let resolve = resolve?;
+        window
+            .add_event_listener_with_callback("online", &resolve)
+            .ok()?;
+        Some(Self {
+            future: promise.into(),
+            resolve,
+        })
+    }
+}
+
+impl Drop for OnlineSignal {
+    fn drop(&mut self) {
+        if let Some(window) = web_sys::window() {
+            let _ = window.remove_event_listener_with_callback("online", &self.resolve);
+        }
     }
 }
 

@@ -226,6 +226,25 @@ fn merge_presence(map: &mut BTreeMap<String, Presence>, user: String, new: Prese
     }
 }
 
+/// The longest the live loop waits while the browser reports no network before it tries anyway
+/// (the browser's `online` event normally ends the wait first).
+pub const OFFLINE_RETRY_MS: u32 = 30_000;
+
+/// After `failures` failed attempts in a row: the state to show and how long to wait before the
+/// next attempt (any wait ends early when the browser's network comes back). When the browser
+/// itself says it is offline the widget says so at once and waits for the network instead of
+/// backing off blindly.
+pub fn after_failures(failures: u32, browser_online: bool, random: f64) -> (Connection, u32) {
+    if browser_online {
+        (
+            connection_after_failures(failures),
+            backoff_delay_ms(failures.saturating_sub(1), random),
+        )
+    } else {
+        (Connection::Offline, OFFLINE_RETRY_MS)
+    }
+}
+
 /// The delay before reconnection attempt `attempt` (0 = first retry): exponential from 500 ms,
 /// capped at 30 s, with `random` in `[0, 1)` spreading it over 50–100 % so that many widgets
 /// restarted by one backend restart do not come back in lockstep.
@@ -441,6 +460,20 @@ mod tests {
         assert_eq!(s.my_presence().unwrap().profile, ProfileId::OnHoliday);
         s.clear();
         assert!(s.me.is_none() && s.presence.is_empty());
+    }
+
+    #[test]
+    fn a_browser_without_network_is_offline_at_once_and_waits_for_it() {
+        assert_eq!(
+            after_failures(1, false, 0.5),
+            (Connection::Offline, OFFLINE_RETRY_MS)
+        );
+        assert_eq!(
+            after_failures(1, true, 1.0),
+            (Connection::Reconnecting, 500)
+        );
+        assert_eq!(after_failures(4, true, 1.0), (Connection::Offline, 4000));
+        assert_eq!(after_failures(0, true, 1.0).1, 500);
     }
 
     #[test]
