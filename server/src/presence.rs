@@ -6,6 +6,11 @@
 //! announce it in the same transaction. A failing PBX is retried with capped exponential backoff by
 //! [`run_sync_worker`], which also reconciles whatever was pending when the process stopped; after
 //! `pbx_max_attempts` the presence shows `failed` with a reason. The chosen profile is never lost.
+//!
+//! A pending row without a desired state is a *reconcile* an operator's command asked for
+//! ([`crate::admin_live`]): the worker computes the desired state from the user's current profile
+//! (`core::pbx::reconciled_state`), stores it, then applies it like any other; in passive mode that
+//! is releasing the PBX, after which `pbx_sync` is `not_applicable`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -459,7 +464,9 @@ pub fn retry_delay(attempts: i64, base_ms: u64, cap_ms: u64) -> u64 {
     base_ms.saturating_mul(1u64 << shift).min(cap_ms)
 }
 
-/// How often the worker looks for due retries (also the bound on how late one starts).
+/// How often the worker looks in the store for due work (also the bound on how late it starts):
+/// retries, and pending applies written by other processes — the admin commands' reconciles
+/// (see [`crate::admin_live`]) and, later, other nodes — which no in-process wake-up announces.
 const SYNC_POLL: Duration = Duration::from_millis(200);
 
 /// Retries pending PBX applies until they succeed or fail for good, reconciling whatever was
