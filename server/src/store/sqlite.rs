@@ -1355,6 +1355,108 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn an_admin_change_is_all_or_nothing_and_refuses_stale_consequences() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        store
+            .create_reseller("r", "R", Mode::Passive, false)
+            .await
+            .unwrap();
+        store.create_customer("c", "r", "C", "PT").await.unwrap();
+        store
+            .create_user(&NewUser {
+                id: "u".into(),
+                customer_id: "c".into(),
+                name: "U".into(),
+                email: "u@c.example".into(),
+                extension: "100".into(),
+                password_hash: "x".into(),
+                role: Role::User,
+                permissions: vec![],
+            })
+            .await
+            .unwrap();
+        let row = store.presence_rows(&["u".into()]).await.unwrap().remove(0);
+        let change = AdminChange::ResellerMode {
+            id: "r".into(),
+            mode: Mode::Active,
+            extension_lists: true,
+        };
+        let event = NewEvent {
+            customer_id: "c".into(),
+            audience: None,
+            kind: "presence",
+            data: "{}".into(),
+        };
+        let consequence = |version| PresenceChange {
+            user_id: "u".into(),
+            expected_version: version,
+            profile: None,
+            pbx: PbxWork::Reconcile,
+            overrides: vec![],
+        };
+        // Computed from an older version: nothing at all is written, not even the change.
+        let stale = store
+            .admin_change(
+                &change,
+                &[consequence(row.desired_version - 1)],
+                std::slice::from_ref(&event),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stale, AdminWrite::Stale);
+        assert_eq!(store.list_resellers().await.unwrap()[0].2, Mode::Passive);
+        assert_eq!(store.stream_bounds("c").await.unwrap().0, 0, "no event");
+        assert!(store.due_syncs(i64::MAX).await.unwrap().is_empty());
+        // Current: the change, the pending reconcile (due now) and the event, together.
+        let done = store
+            .admin_change(
+                &change,
+                &[consequence(row.desired_version)],
+                std::slice::from_ref(&event),
+            )
+            .await
+            .unwrap();
+        assert_eq!(done, AdminWrite::Done);
+        assert_eq!(store.list_resellers().await.unwrap()[0].2, Mode::Active);
+        assert_eq!(store.stream_bounds("c").await.unwrap().0, 1);
+        assert_eq!(store.due_syncs(i64::MAX).await.unwrap(), ["u"]);
+        let after = store.presence_rows(&["u".into()]).await.unwrap().remove(0);
+        assert_eq!(after.pbx_sync, PbxSync::Pending);
+        assert_eq!(after.desired, None);
+        assert_eq!(after.desired_version, row.desired_version + 1);
+        // The worker's computed state lands only on that version, once.
+        let d = PbxUserState::default();
+        assert!(
+            !store
+                .set_desired("u", row.desired_version, &d)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_desired("u", after.desired_version, &d)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_desired("u", after.desired_version, &d)
+                .await
+                .unwrap()
+        );
+        // An unknown target writes nothing either.
+        let unknown = AdminChange::RemoveDevice {
+            device_id: "nope".into(),
+        };
+        assert_eq!(
+            store.admin_change(&unknown, &[], &[event]).await.unwrap(),
+            AdminWrite::Unknown
+        );
+        assert_eq!(store.stream_bounds("c").await.unwrap().0, 1);
+    }
+
+    #[tokio::test]
     async fn a_rate_limit_window_opens_at_the_first_hit() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
