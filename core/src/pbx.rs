@@ -141,6 +141,40 @@ pub fn desired_state<S: AsRef<str>>(
     })
 }
 
+/// What the PBX holds for a user once their reseller leaves active mode. SPEC §4 only says passive
+/// profiles are "purely visual"; it is silent on what the PBX keeps. Judgment call: the backend
+/// releases what it managed — DND off, forwarding off, every device rings, no extension list (a
+/// group member given as the list then rings all the user's devices) — so that nobody is left
+/// unreachable behind a setting no client can change any more.
+pub fn released_state() -> PbxUserState {
+    PbxUserState::default()
+}
+
+/// What the PBX should hold for a user after an operator changed what their state depends on (the
+/// reseller's mode or extension-list feature, the user's licence or devices), given the current
+/// profile's effective `settings` and what the PBX holds now (`current`). Passive mode: the
+/// [`released_state`]. Active mode: [`desired_state`], except that an existing extension list is
+/// removed when the reseller has the feature off (judgment call: the backend can no longer keep it
+/// up to date, and "no list" rings all of the user's devices). Never creates a list: that happens
+/// only when the user customises routing (SPEC §5).
+pub fn reconciled_state<S: AsRef<str>>(
+    mode: Mode,
+    extension_lists_enabled: bool,
+    user_id: &str,
+    settings: &ProfileSettings,
+    devices: &[S],
+    current: &PbxUserState,
+) -> PbxUserState {
+    if mode == Mode::Passive {
+        return released_state();
+    }
+    let mut current = current.clone();
+    if !extension_lists_enabled {
+        current.extension_list = None;
+    }
+    desired_state(mode, user_id, settings, devices, &current, false).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +322,72 @@ mod tests {
             extension_list_devices(&desk_then_mobile(), &["desk"]),
             ["desk"]
         );
+    }
+
+    #[test]
+    fn reconciling_follows_the_mode_and_the_extension_list_feature() {
+        let with_list = desired_state(
+            Mode::Active,
+            "ana",
+            &desk_then_mobile(),
+            &DEVICES,
+            &PbxUserState::default(),
+            true,
+        )
+        .unwrap();
+        // Passive: everything the backend managed is released.
+        for p in ProfileId::ALL {
+            let s = default_settings(p);
+            assert_eq!(
+                reconciled_state(Mode::Passive, true, "ana", &s, &DEVICES, &with_list),
+                PbxUserState::default(),
+                "{p}"
+            );
+        }
+        // Active: the profile's state; the list is kept and follows the profile while enabled.
+        let lunch = default_settings(ProfileId::Lunch);
+        let kept = reconciled_state(Mode::Active, true, "ana", &lunch, &DEVICES, &with_list);
+        assert!(kept.dnd);
+        assert_eq!(kept.extension_list.unwrap().devices, Vec::<String>::new());
+        // Active with the feature off: the list goes; nothing else changes.
+        let dropped = reconciled_state(
+            Mode::Active,
+            false,
+            "ana",
+            &desk_then_mobile(),
+            &DEVICES,
+            &with_list,
+        );
+        assert_eq!(dropped.extension_list, None);
+        assert_eq!(
+            dropped.find_me_follow_me, with_list.find_me_follow_me,
+            "routing unchanged"
+        );
+        // Never creates a list, even for customised routing with the feature on.
+        let none = reconciled_state(
+            Mode::Active,
+            true,
+            "bruno",
+            &desk_then_mobile(),
+            &DEVICES,
+            &PbxUserState::default(),
+        );
+        assert_eq!(none.extension_list, None);
+        // A new device joins a Ring-all list; a gone one leaves it.
+        let avail = default_settings(ProfileId::Available);
+        let more = reconciled_state(
+            Mode::Active,
+            true,
+            "ana",
+            &avail,
+            &["desk", "soft", "mobile", "tablet"],
+            &with_list,
+        );
+        assert_eq!(
+            more.extension_list.unwrap().devices,
+            ["desk", "soft", "mobile", "tablet"]
+        );
+        let fewer = reconciled_state(Mode::Active, true, "ana", &avail, &["desk"], &with_list);
+        assert_eq!(fewer.extension_list.unwrap().devices, ["desk"]);
     }
 }

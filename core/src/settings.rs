@@ -163,6 +163,24 @@ impl ProfileSettings {
     pub fn customises_routing(&self) -> bool {
         matches!(self.routing, Routing::Selected { .. })
     }
+
+    /// These settings once the user's device `device_id` is gone (an operator removed it): it
+    /// leaves every routing step, a step left without devices goes, and routing left without steps
+    /// is "Ring all" (judgment call: the remaining devices keep ringing rather than none). What
+    /// comes out still passes [`ProfileSettings::validated`] for the remaining devices.
+    pub fn without_device(&self, device_id: &str) -> ProfileSettings {
+        let mut out = self.clone();
+        if let Routing::Selected { steps } = &mut out.routing {
+            for step in steps.iter_mut() {
+                step.devices.retain(|d| d != device_id);
+            }
+            steps.retain(|s| !s.devices.is_empty());
+            if steps.is_empty() {
+                out.routing = Routing::All;
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -280,5 +298,19 @@ mod tests {
             f.validated(&DEVICES, "PT"),
             Err(E::InvalidForwardingNumber(_))
         ));
+    }
+
+    #[test]
+    fn a_removed_device_leaves_the_routing() {
+        let s = selected(&[(&["desk", "soft"], 0), (&["mobile"], 15)]);
+        let no_soft = s.without_device("soft");
+        assert_eq!(no_soft, selected(&[(&["desk"], 0), (&["mobile"], 15)]));
+        assert!(no_soft.clone().validated(&["desk", "mobile"], "PT").is_ok());
+        let no_mobile = s.without_device("mobile");
+        assert_eq!(no_mobile, selected(&[(&["desk", "soft"], 0)]));
+        // The last device of the routing gone: every remaining device rings.
+        let only = selected(&[(&["mobile"], 0)]).without_device("mobile");
+        assert_eq!(only.routing, Routing::All);
+        assert_eq!(s.without_device("unknown"), s, "another device: unchanged");
     }
 }

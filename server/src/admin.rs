@@ -1,6 +1,9 @@
 //! The operator's commands: resellers, customers, users (password, permissions, role), devices and
 //! hunt groups, so nobody needs SQL. They work on the database file directly and may run while
 //! the server runs (SQLite WAL). Output is plain text on stdout; secrets are never printed.
+//! A change that alters what users show or what the PBX must hold (reseller mode and extension
+//! lists, licences, devices) is written with its consequences and their events in one
+//! transaction by [`admin_live`], for the running server to apply and announce.
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -12,9 +15,9 @@ use ucclient_core::licence::KNOWN_PERMISSIONS;
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
-use crate::auth;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{NewUser, Store};
+use crate::{admin_live, auth};
 
 /// The database the admin commands work on.
 #[derive(Debug, Clone, Args)]
@@ -325,7 +328,7 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
             extension_lists,
         } => {
             found(
-                s.set_reseller_mode(&id, mode, extension_lists).await?,
+                admin_live::reseller_mode(&s, &id, mode, extension_lists).await?,
                 "reseller",
             )?;
         }
@@ -417,10 +420,16 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
             bail!("unknown permission {permission} for user {id}");
         }
         UserCmd::Grant { id, permission } => {
-            found(s.set_permission(&id, &permission, true).await?, "user")?;
+            found(
+                admin_live::permission(&s, &id, &permission, true).await?,
+                "user",
+            )?;
         }
         UserCmd::Revoke { id, permission } => {
-            found(s.set_permission(&id, &permission, false).await?, "user")?;
+            found(
+                admin_live::permission(&s, &id, &permission, false).await?,
+                "user",
+            )?;
         }
         UserCmd::Role { id, role } => found(s.set_role(&id, role).await?, "user")?,
         UserCmd::Delete { id } => found(s.delete_user(&id).await?, "user")?,
@@ -455,19 +464,16 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
             id,
         } => {
             let id = id_or_new(id);
-            s.add_device(
-                &user,
-                &Device {
-                    id: id.clone(),
-                    kind,
-                    label,
-                    number,
-                },
-            )
-            .await?;
+            let device = Device {
+                id: id.clone(),
+                kind,
+                label,
+                number,
+            };
+            found(admin_live::add_device(&s, &user, &device).await?, "user")?;
             println!("{id}");
         }
-        DeviceCmd::Remove { id } => found(s.remove_device(&id).await?, "device")?,
+        DeviceCmd::Remove { id } => found(admin_live::remove_device(&s, &id).await?, "device")?,
         DeviceCmd::List { user } => {
             for d in s.devices(&user).await? {
                 println!("{}\t{}\t{}\t{}", d.id, d.kind.as_str(), d.label, d.number);

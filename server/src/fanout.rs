@@ -25,8 +25,10 @@ use crate::store::{LoggedEvent, Store, StoreResult};
 pub const TAIL_CAP: usize = 1024;
 /// Events read from the store at a time by a tail's reader.
 const READ_PAGE: i64 = 256;
-/// How often a reader re-reads the log even without a local wake-up.
-pub const POLL: Duration = Duration::from_secs(10);
+/// How often a reader re-reads the log even without a local wake-up: the bound on how late a
+/// change written by another process (an admin command, another node) reaches live streams when
+/// nothing local follows it. One indexed read per customer with live streams per poll.
+pub const POLL: Duration = Duration::from_secs(2);
 
 /// Encodes one event as its SSE frame: `event:`, `id:`, one `data:` line per line of data, and
 /// the blank line that dispatches it.

@@ -23,6 +23,7 @@
 //! back), the counts of those streams, and per-user locks serialising PBX applies.
 
 pub mod admin;
+pub mod admin_live;
 pub mod api;
 pub mod auth;
 pub mod calls;

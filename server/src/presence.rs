@@ -6,6 +6,11 @@
 //! announce it in the same transaction. A failing PBX is retried with capped exponential backoff by
 //! [`run_sync_worker`], which also reconciles whatever was pending when the process stopped; after
 //! `pbx_max_attempts` the presence shows `failed` with a reason. The chosen profile is never lost.
+//!
+//! A pending row without a desired state is a *reconcile* an operator's command asked for
+//! ([`crate::admin_live`]): the worker computes the desired state from the user's current profile
+//! (`core::pbx::reconciled_state`), stores it, then applies it like any other; in passive mode that
+//! is releasing the PBX, after which `pbx_sync` is `not_applicable`.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,8 +19,8 @@ use chrono::Utc;
 use ucclient_core::api::{
     PbxSync, PbxUserState, Presence, PresenceUpdate, Profile, ProfileSettings,
 };
-use ucclient_core::pbx::{Mode, creates_extension_list, desired_state};
-use ucclient_core::profile::shown_colour;
+use ucclient_core::pbx::{Mode, creates_extension_list, desired_state, reconciled_state};
+use ucclient_core::profile::{ColourScheme, shown_colour};
 use ucclient_core::settings::default_settings;
 use ucclient_core::{Language, ProfileId, licence};
 
@@ -30,11 +35,21 @@ pub fn presence_of(
     permissions: &[String],
     on_call: bool,
 ) -> Presence {
+    presence_view(&state.colours, row, permissions, on_call)
+}
+
+/// [`presence_of`] with the colour scheme given (the admin commands have no [`AppState`]).
+pub fn presence_view(
+    colours: &ColourScheme,
+    row: &PresenceRow,
+    permissions: &[String],
+    on_call: bool,
+) -> Presence {
     let profile = licence::licensed_profile(permissions, row.profile);
     Presence {
         profile,
         status: profile.status(),
-        colour: shown_colour(profile, on_call, &state.colours),
+        colour: shown_colour(profile, on_call, colours),
         on_call,
         since: row.since,
         pbx_sync: row.pbx_sync,
@@ -127,12 +142,22 @@ pub fn profile_view(
     overrides: &HashMap<ProfileId, ProfileSettings>,
     lang: Language,
 ) -> Profile {
+    profile_view_with(&state.colours, profile, overrides, lang)
+}
+
+/// [`profile_view`] with the colour scheme given (the admin commands have no [`AppState`]).
+pub fn profile_view_with(
+    colours: &ColourScheme,
+    profile: ProfileId,
+    overrides: &HashMap<ProfileId, ProfileSettings>,
+    lang: Language,
+) -> Profile {
     let (settings, customised) = effective(overrides, profile);
     Profile {
         id: profile,
         name: profile.name(lang).to_owned(),
         status: profile.status(),
-        colour: state.colours.colour(profile),
+        colour: colours.colour(profile),
         settings,
         customised,
     }
@@ -171,7 +196,10 @@ pub async fn set_profile(
         None
     };
     let busy = on_call(state, &account.customer_id, user_id).await?;
-    let sync = if desired.is_some() {
+    // A release of the PBX still pending (the reseller just went passive) must not be cancelled
+    // by a passive profile change: it stays pending, for the sync worker to finish.
+    let releasing = desired.is_none() && row.pbx_sync == PbxSync::Pending;
+    let sync = if desired.is_some() || releasing {
         PbxSync::Pending
     } else {
         PbxSync::NotApplicable
@@ -192,7 +220,7 @@ pub async fn set_profile(
         .set_presence(user_id, profile, now, sync, desired.as_ref(), &events)
         .await?;
     state.hub.notify(&account.customer_id).await;
-    if desired.is_some() {
+    if desired.is_some() || releasing {
         sync_user(state, user_id).await?;
         return current(state, account).await;
     }
@@ -292,17 +320,43 @@ pub async fn sync_user(state: &AppState, user_id: &str) -> ApiResult<()> {
     let Some(account) = state.store.account(user_id).await? else {
         return Ok(());
     };
-    let result = match &row.desired {
-        Some(desired) => {
-            let timeout = Duration::from_millis(state.config.pbx_timeout_ms);
-            match tokio::time::timeout(timeout, state.pbx.apply(user_id, desired)).await {
+    let timeout = Duration::from_millis(state.config.pbx_timeout_ms);
+    let desired = match &row.desired {
+        Some(desired) => Ok(desired.clone()),
+        // A reconcile an operator's change asked for (mode, feature, licence, devices): the
+        // desired state is computed here, where the PBX connector is, then stored first.
+        None => {
+            match tokio::time::timeout(timeout, reconcile_target(state, &account, &row)).await {
                 Ok(r) => r,
                 Err(_) => Err(crate::pbx::PbxError::Unreachable),
             }
         }
-        None => Ok(()),
+    };
+    let desired = match desired {
+        Ok(d) if row.desired.is_none() => {
+            if !state
+                .store
+                .set_desired(user_id, row.desired_version, &d)
+                .await?
+            {
+                return Ok(()); // a newer desired state replaced it: the worker takes that one
+            }
+            Ok(d)
+        }
+        other => other,
+    };
+    let result = match desired {
+        Ok(desired) => {
+            match tokio::time::timeout(timeout, state.pbx.apply(user_id, &desired)).await {
+                Ok(r) => r,
+                Err(_) => Err(crate::pbx::PbxError::Unreachable),
+            }
+        }
+        Err(e) => Err(e),
     };
     let outcome = match result {
+        // In passive mode the only PBX work is releasing it; once done it is no longer managed.
+        Ok(()) if account.mode == Mode::Passive => SyncOutcome::Released,
         Ok(()) => SyncOutcome::Applied,
         Err(e) => {
             let attempts = row.sync_attempts + 1;
@@ -326,6 +380,7 @@ pub async fn sync_user(state: &AppState, user_id: &str) -> ApiResult<()> {
     };
     let (sync, error) = match &outcome {
         SyncOutcome::Applied => (PbxSync::Applied, None),
+        SyncOutcome::Released => (PbxSync::NotApplicable, None),
         SyncOutcome::Retry { error, .. } => (PbxSync::Pending, Some(error.clone())),
         SyncOutcome::Failed { error } => (PbxSync::Failed, Some(error.clone())),
     };
@@ -352,6 +407,41 @@ pub async fn sync_user(state: &AppState, user_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// What the PBX should hold for a user whose reconcile is pending: `core`'s
+/// [`reconciled_state`] for their current profile (after the licence rule), devices and mode,
+/// against what the PBX holds now.
+async fn reconcile_target(
+    state: &AppState,
+    account: &Account,
+    row: &PresenceRow,
+) -> Result<PbxUserState, crate::pbx::PbxError> {
+    let internal = |e: crate::store::StoreError| {
+        tracing::error!(error = %e, "reading a reconcile's inputs");
+        crate::pbx::PbxError::Internal
+    };
+    let user_id = &account.user.id;
+    let devices: Vec<String> = state
+        .store
+        .devices(user_id)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    let overrides = state.store.overrides(user_id).await.map_err(internal)?;
+    let profile = licence::licensed_profile(&account.permissions, row.profile);
+    let (settings, _) = effective(&overrides, profile);
+    let current = state.pbx.user_state(user_id).await?;
+    Ok(reconciled_state(
+        account.mode,
+        account.extension_lists_enabled,
+        user_id,
+        &settings,
+        &devices,
+        &current,
+    ))
+}
+
 /// One async lock per user with a PBX apply in flight; entries go when nobody holds them.
 #[derive(Default)]
 pub struct UserTurns {
@@ -374,7 +464,9 @@ pub fn retry_delay(attempts: i64, base_ms: u64, cap_ms: u64) -> u64 {
     base_ms.saturating_mul(1u64 << shift).min(cap_ms)
 }
 
-/// How often the worker looks for due retries (also the bound on how late one starts).
+/// How often the worker looks in the store for due work (also the bound on how late it starts):
+/// retries, and pending applies written by other processes — the admin commands' reconciles
+/// (see [`crate::admin_live`]) and, later, other nodes — which no in-process wake-up announces.
 const SYNC_POLL: Duration = Duration::from_millis(200);
 
 /// Retries pending PBX applies until they succeed or fail for good, reconciling whatever was

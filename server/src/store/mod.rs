@@ -133,6 +133,9 @@ pub enum SyncOutcome {
         /// Why, for people.
         error: String,
     },
+    /// The PBX holds the released state of a user whose reseller left active mode: the PBX is
+    /// no longer managed, so `pbx_sync` becomes `not_applicable`.
+    Released,
 }
 
 /// A call with its owner.
@@ -144,6 +147,79 @@ pub struct OwnedCall {
     pub customer_id: String,
     /// The call.
     pub call: Call,
+}
+
+/// An operator's change (admin command) that alters what users show or what the PBX must hold;
+/// [`Store::admin_change`] writes it together with its [`PresenceChange`]s and events.
+#[derive(Debug, Clone)]
+pub enum AdminChange {
+    /// A reseller's mode and extension-list feature.
+    ResellerMode {
+        /// Reseller id.
+        id: String,
+        /// The new mode.
+        mode: Mode,
+        /// Whether user extension lists are enabled.
+        extension_lists: bool,
+    },
+    /// A permission granted or revoked.
+    Permission {
+        /// User id.
+        user_id: String,
+        /// The permission.
+        permission: String,
+        /// Granted (true) or revoked.
+        granted: bool,
+    },
+    /// A device added to a user.
+    AddDevice {
+        /// Its user.
+        user_id: String,
+        /// The device.
+        device: Device,
+    },
+    /// A device removed.
+    RemoveDevice {
+        /// Device id.
+        device_id: String,
+    },
+}
+
+/// What happens to a user's PBX sync in a [`PresenceChange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PbxWork {
+    /// Nothing (the row's sync state stays as it is).
+    Keep,
+    /// The server's sync worker must recompute the desired state from the user's current profile
+    /// and apply it: `pbx_sync` pending and due now, desired state cleared, version bumped.
+    Reconcile,
+}
+
+/// The consequence of an operator's change for one user's stored presence.
+#[derive(Debug, Clone)]
+pub struct PresenceChange {
+    /// The user.
+    pub user_id: String,
+    /// The desired version the change was computed from; if it moved meanwhile (the user changed
+    /// profile), nothing is written and the caller recomputes.
+    pub expected_version: i64,
+    /// A new stored profile and since (the licence rule: Available when client access goes).
+    pub profile: Option<(ProfileId, DateTime<Utc>)>,
+    /// What the PBX sync must do.
+    pub pbx: PbxWork,
+    /// Overrides to replace (`Some`) or drop (`None`).
+    pub overrides: Vec<(ProfileId, Option<ProfileSettings>)>,
+}
+
+/// How [`Store::admin_change`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminWrite {
+    /// Written, with its consequences and events.
+    Done,
+    /// The reseller, user or device does not exist; nothing written.
+    Unknown,
+    /// A user's presence moved since the consequences were computed; nothing written.
+    Stale,
 }
 
 /// A user as the admin commands list them.
@@ -264,6 +340,14 @@ pub trait Store: Send + Sync + 'static {
     async fn make_pending_due(&self, now_ms: i64) -> StoreResult<u64>;
     /// Users whose desired PBX state is pending and due for an attempt.
     async fn due_syncs(&self, now_ms: i64) -> StoreResult<Vec<String>>;
+    /// Stores the desired state the sync worker computed for a pending reconcile (desired state
+    /// cleared by [`PbxWork::Reconcile`]) of version `version`; false if a newer one replaced it.
+    async fn set_desired(
+        &self,
+        user_id: &str,
+        version: i64,
+        desired: &PbxUserState,
+    ) -> StoreResult<bool>;
 
     // --- the event log and tickets ---
 
@@ -353,13 +437,6 @@ pub trait Store: Send + Sync + 'static {
         mode: Mode,
         extension_lists: bool,
     ) -> StoreResult<()>;
-    /// Sets a reseller's mode and extension-list feature; false if unknown.
-    async fn set_reseller_mode(
-        &self,
-        id: &str,
-        mode: Mode,
-        extension_lists: bool,
-    ) -> StoreResult<bool>;
     /// Lists resellers: (id, name, mode, extension lists).
     async fn list_resellers(&self) -> StoreResult<Vec<(String, String, Mode, bool)>>;
     /// Creates a customer.
@@ -378,21 +455,12 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self, customer_id: Option<&str>) -> StoreResult<Vec<AdminUser>>;
     /// Replaces a password hash and ends the user's sessions; false if unknown.
     async fn set_password(&self, user_id: &str, password_hash: &str) -> StoreResult<bool>;
-    /// Grants or revokes a permission; false if the user is unknown.
-    async fn set_permission(
-        &self,
-        user_id: &str,
-        permission: &str,
-        granted: bool,
-    ) -> StoreResult<bool>;
     /// Sets a role; false if unknown.
     async fn set_role(&self, user_id: &str, role: Role) -> StoreResult<bool>;
     /// Deletes a user; false if unknown.
     async fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
     /// Adds a device at the end of the user's list.
     async fn add_device(&self, user_id: &str, device: &Device) -> StoreResult<()>;
-    /// Removes a device; false if unknown.
-    async fn remove_device(&self, device_id: &str) -> StoreResult<bool>;
     /// Creates or replaces a hunt group with its members in order.
     async fn put_group(
         &self,
@@ -403,4 +471,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Deletes a hunt group; false if unknown.
     async fn delete_group(&self, id: &str) -> StoreResult<bool>;
+
+    // --- administration with live consequences ---
+
+    /// The users of every customer of a reseller (`None`: no such reseller).
+    async fn reseller_user_ids(&self, reseller_id: &str) -> StoreResult<Option<Vec<String>>>;
+    /// The user a device belongs to.
+    async fn device_owner(&self, device_id: &str) -> StoreResult<Option<String>>;
+    /// Makes an operator's change, the presence consequences computed for it and the events that
+    /// announce them, in one transaction; nothing if a consequence is stale or the target unknown.
+    async fn admin_change(
+        &self,
+        change: &AdminChange,
+        consequences: &[PresenceChange],
+        events: &[NewEvent],
+    ) -> StoreResult<AdminWrite>;
 }

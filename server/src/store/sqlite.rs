@@ -23,8 +23,8 @@ use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use super::{
-    Account, AdminUser, LoggedEvent, NewEvent, NewUser, OwnedCall, PresenceRow, Store, StoreError,
-    StoreResult, StoredEvent, SyncOutcome,
+    Account, AdminChange, AdminUser, AdminWrite, LoggedEvent, NewEvent, NewUser, OwnedCall,
+    PbxWork, PresenceChange, PresenceRow, Store, StoreError, StoreResult, StoredEvent, SyncOutcome,
 };
 
 /// The SQLite store.
@@ -539,8 +539,9 @@ impl Store for SqliteStore {
                 next_attempt_ms,
             } => (PbxSync::Pending, Some(error), Some(*next_attempt_ms)),
             SyncOutcome::Failed { error } => (PbxSync::Failed, Some(error), None),
+            SyncOutcome::Released => (PbxSync::NotApplicable, None, None),
         };
-        let failed_attempt = !matches!(outcome, SyncOutcome::Applied);
+        let failed_attempt = !matches!(outcome, SyncOutcome::Applied | SyncOutcome::Released);
         let mut tx = self.write().await?;
         let done = sqlx::query(
             "UPDATE presence SET pbx_sync = ?3, pbx_error = ?4, next_attempt_ms = ?5,
@@ -582,6 +583,25 @@ impl Store for SqliteStore {
         .bind(now_ms)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn set_desired(
+        &self,
+        user_id: &str,
+        version: i64,
+        desired: &PbxUserState,
+    ) -> StoreResult<bool> {
+        Ok(sqlx::query(
+            "UPDATE presence SET desired_pbx = ?3
+             WHERE user_id = ?1 AND desired_version = ?2 AND desired_pbx IS NULL AND pbx_sync = 'pending'",
+        )
+        .bind(user_id)
+        .bind(version)
+        .bind(to_json(desired)?)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
     }
 
     async fn append_events(&self, events: &[NewEvent]) -> StoreResult<()> {
@@ -940,24 +960,6 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn set_reseller_mode(
-        &self,
-        id: &str,
-        mode: Mode,
-        extension_lists: bool,
-    ) -> StoreResult<bool> {
-        Ok(
-            sqlx::query("UPDATE resellers SET mode = ?, extension_lists_enabled = ? WHERE id = ?")
-                .bind(mode.as_str())
-                .bind(extension_lists as i64)
-                .bind(id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                == 1,
-        )
-    }
-
     async fn list_resellers(&self) -> StoreResult<Vec<(String, String, Mode, bool)>> {
         let rows = sqlx::query(
             "SELECT id, name, mode, extension_lists_enabled FROM resellers ORDER BY id",
@@ -1086,32 +1088,6 @@ impl Store for SqliteStore {
         Ok(done)
     }
 
-    async fn set_permission(
-        &self,
-        user_id: &str,
-        permission: &str,
-        granted: bool,
-    ) -> StoreResult<bool> {
-        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        if exists.is_none() {
-            return Ok(false);
-        }
-        let sql = if granted {
-            "INSERT OR IGNORE INTO permissions (user_id, permission) VALUES (?, ?)"
-        } else {
-            "DELETE FROM permissions WHERE user_id = ? AND permission = ?"
-        };
-        sqlx::query(sql)
-            .bind(user_id)
-            .bind(permission)
-            .execute(&self.pool)
-            .await?;
-        Ok(true)
-    }
-
     async fn set_role(&self, user_id: &str, role: Role) -> StoreResult<bool> {
         Ok(sqlx::query("UPDATE users SET role = ? WHERE id = ?")
             .bind(enum_str(&role))
@@ -1145,15 +1121,6 @@ impl Store for SqliteStore {
         .await
         .map_err(conflict)?;
         Ok(())
-    }
-
-    async fn remove_device(&self, device_id: &str) -> StoreResult<bool> {
-        Ok(sqlx::query("DELETE FROM devices WHERE id = ?")
-            .bind(device_id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            == 1)
     }
 
     async fn put_group(
@@ -1215,11 +1182,279 @@ impl Store for SqliteStore {
             .rows_affected()
             == 1)
     }
+
+    async fn reseller_user_ids(&self, reseller_id: &str) -> StoreResult<Option<Vec<String>>> {
+        let exists: Option<String> = sqlx::query_scalar("SELECT id FROM resellers WHERE id = ?")
+            .bind(reseller_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(
+            sqlx::query_scalar(
+                "SELECT u.id FROM users u JOIN customers c ON c.id = u.customer_id
+                 WHERE c.reseller_id = ? ORDER BY u.id",
+            )
+            .bind(reseller_id)
+            .fetch_all(&self.pool)
+            .await?,
+        ))
+    }
+
+    async fn device_owner(&self, device_id: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT user_id FROM devices WHERE id = ?")
+                .bind(device_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn admin_change(
+        &self,
+        change: &AdminChange,
+        consequences: &[PresenceChange],
+        events: &[NewEvent],
+    ) -> StoreResult<AdminWrite> {
+        let mut tx = self.write().await?;
+        if !write_admin_change(&mut tx, change).await? {
+            return Ok(AdminWrite::Unknown);
+        }
+        for c in consequences {
+            if !write_presence_change(&mut tx, c).await? {
+                // Dropping the transaction rolls the change back too.
+                return Ok(AdminWrite::Stale);
+            }
+        }
+        log_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(AdminWrite::Done)
+    }
+}
+
+/// The operator's change itself, inside an [`Store::admin_change`] transaction; false if its target
+/// is unknown.
+async fn write_admin_change(tx: &mut WriteTx, change: &AdminChange) -> StoreResult<bool> {
+    let affected = match change {
+        AdminChange::ResellerMode {
+            id,
+            mode,
+            extension_lists,
+        } => {
+            sqlx::query("UPDATE resellers SET mode = ?, extension_lists_enabled = ? WHERE id = ?")
+                .bind(mode.as_str())
+                .bind(*extension_lists as i64)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+        }
+        AdminChange::Permission {
+            user_id,
+            permission,
+            granted,
+        } => {
+            let exists: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE id = ?")
+                .bind(user_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            if exists.is_none() {
+                return Ok(false);
+            }
+            let sql = if *granted {
+                "INSERT OR IGNORE INTO permissions (user_id, permission) VALUES (?, ?)"
+            } else {
+                "DELETE FROM permissions WHERE user_id = ? AND permission = ?"
+            };
+            sqlx::query(sql)
+                .bind(user_id)
+                .bind(permission)
+                .execute(&mut **tx)
+                .await?;
+            1
+        }
+        AdminChange::AddDevice { user_id, device } => sqlx::query(
+            "INSERT INTO devices (id, user_id, kind, label, number, position)
+             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(position), 0) + 1 FROM devices WHERE user_id = ?2))",
+        )
+        .bind(&device.id)
+        .bind(user_id)
+        .bind(device.kind.as_str())
+        .bind(&device.label)
+        .bind(&device.number)
+        .execute(&mut **tx)
+        .await
+        .map_err(conflict)?
+        .rows_affected(),
+        AdminChange::RemoveDevice { device_id } => sqlx::query("DELETE FROM devices WHERE id = ?")
+            .bind(device_id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    };
+    Ok(affected == 1)
+}
+
+/// One user's consequence inside an [`Store::admin_change`] transaction; false if stale.
+async fn write_presence_change(tx: &mut WriteTx, c: &PresenceChange) -> StoreResult<bool> {
+    let version: Option<i64> =
+        sqlx::query_scalar("SELECT desired_version FROM presence WHERE user_id = ?")
+            .bind(&c.user_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    if version != Some(c.expected_version) {
+        return Ok(false);
+    }
+    if let Some((profile, since)) = c.profile {
+        sqlx::query("UPDATE presence SET profile = ?, since = ? WHERE user_id = ?")
+            .bind(profile.as_str())
+            .bind(since)
+            .bind(&c.user_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    if c.pbx == PbxWork::Reconcile {
+        sqlx::query(
+            "UPDATE presence SET pbx_sync = 'pending', pbx_error = NULL, desired_pbx = NULL,
+                desired_version = desired_version + 1, sync_attempts = 0, next_attempt_ms = ?2
+             WHERE user_id = ?1",
+        )
+        .bind(&c.user_id)
+        .bind(Utc::now().timestamp_millis())
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (profile, settings) in &c.overrides {
+        match settings {
+            Some(s) => {
+                sqlx::query(
+                    "INSERT INTO profile_overrides (user_id, profile, settings) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (user_id, profile) DO UPDATE SET settings = ?3",
+                )
+                .bind(&c.user_id)
+                .bind(profile.as_str())
+                .bind(to_json(s)?)
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM profile_overrides WHERE user_id = ? AND profile = ?")
+                    .bind(&c.user_id)
+                    .bind(profile.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_admin_change_is_all_or_nothing_and_refuses_stale_consequences() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        store
+            .create_reseller("r", "R", Mode::Passive, false)
+            .await
+            .unwrap();
+        store.create_customer("c", "r", "C", "PT").await.unwrap();
+        store
+            .create_user(&NewUser {
+                id: "u".into(),
+                customer_id: "c".into(),
+                name: "U".into(),
+                email: "u@c.example".into(),
+                extension: "100".into(),
+                password_hash: "x".into(),
+                role: Role::User,
+                permissions: vec![],
+            })
+            .await
+            .unwrap();
+        let row = store.presence_rows(&["u".into()]).await.unwrap().remove(0);
+        let change = AdminChange::ResellerMode {
+            id: "r".into(),
+            mode: Mode::Active,
+            extension_lists: true,
+        };
+        let event = NewEvent {
+            customer_id: "c".into(),
+            audience: None,
+            kind: "presence",
+            data: "{}".into(),
+        };
+        let consequence = |version| PresenceChange {
+            user_id: "u".into(),
+            expected_version: version,
+            profile: None,
+            pbx: PbxWork::Reconcile,
+            overrides: vec![],
+        };
+        // Computed from an older version: nothing at all is written, not even the change.
+        let stale = store
+            .admin_change(
+                &change,
+                &[consequence(row.desired_version - 1)],
+                std::slice::from_ref(&event),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stale, AdminWrite::Stale);
+        assert_eq!(store.list_resellers().await.unwrap()[0].2, Mode::Passive);
+        assert_eq!(store.stream_bounds("c").await.unwrap().0, 0, "no event");
+        assert!(store.due_syncs(i64::MAX).await.unwrap().is_empty());
+        // Current: the change, the pending reconcile (due now) and the event, together.
+        let done = store
+            .admin_change(
+                &change,
+                &[consequence(row.desired_version)],
+                std::slice::from_ref(&event),
+            )
+            .await
+            .unwrap();
+        assert_eq!(done, AdminWrite::Done);
+        assert_eq!(store.list_resellers().await.unwrap()[0].2, Mode::Active);
+        assert_eq!(store.stream_bounds("c").await.unwrap().0, 1);
+        assert_eq!(store.due_syncs(i64::MAX).await.unwrap(), ["u"]);
+        let after = store.presence_rows(&["u".into()]).await.unwrap().remove(0);
+        assert_eq!(after.pbx_sync, PbxSync::Pending);
+        assert_eq!(after.desired, None);
+        assert_eq!(after.desired_version, row.desired_version + 1);
+        // The worker's computed state lands only on that version, once.
+        let d = PbxUserState::default();
+        assert!(
+            !store
+                .set_desired("u", row.desired_version, &d)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .set_desired("u", after.desired_version, &d)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .set_desired("u", after.desired_version, &d)
+                .await
+                .unwrap()
+        );
+        // An unknown target writes nothing either.
+        let unknown = AdminChange::RemoveDevice {
+            device_id: "nope".into(),
+        };
+        assert_eq!(
+            store.admin_change(&unknown, &[], &[event]).await.unwrap(),
+            AdminWrite::Unknown
+        );
+        assert_eq!(store.stream_bounds("c").await.unwrap().0, 1);
+    }
 
     #[tokio::test]
     async fn a_rate_limit_window_opens_at_the_first_hit() {

@@ -1,0 +1,441 @@
+//! The operator's commands take effect live: with the real server binary running on a database,
+//! an admin command run as a separate process on the same file changes what users show and what
+//! the PBX holds, and the change is announced on the event streams, with no further user action.
+//! Everything is observed through the HTTP API only (SSE, `/pbx/users`, `/directory`, `/me`).
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Received, Sse};
+use serde_json::{Value, json};
+
+/// How long a live consequence may take to show before a test fails (far above the sync worker's
+/// and the event tail's poll intervals; a bound, not a measurement).
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The real server binary (`demo`: the demo data, every user may read `/pbx/*`), killed on drop.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    db: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn demo() -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("live.db");
+        let (child, addr) = common::spawn_binary("demo", "127.0.0.1:0", &db, &[]);
+        Server {
+            child,
+            addr,
+            db,
+            _dir: dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}/api/v1{path}", self.addr)
+    }
+
+    /// Runs an admin command as its own process on the server's database.
+    fn admin(&self, args: &[&str]) {
+        admin(&self.db, args);
+    }
+
+    async fn login(&self, who: &str) -> String {
+        let r = client()
+            .post(self.url("/login"))
+            .json(&json!({"email": common::email(who), "password": "demo"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let r = client()
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let r = client()
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn pbx(&self, token: &str, user: &str) -> Value {
+        let (status, body) = self.get(&format!("/pbx/users/{user}"), token).await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// An event stream, past its first `snapshot`.
+    async fn events(&self, token: &str) -> Sse {
+        let r = client()
+            .post(self.url("/events/ticket"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let ticket = r.json::<Value>().await.unwrap()["ticket"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let r = client()
+            .get(self.url(&format!("/events?ticket={ticket}")))
+            .send()
+            .await
+            .unwrap();
+        let mut sse = Sse::from_response(r);
+        assert_eq!(sse.next().await.event, "snapshot");
+        sse
+    }
+
+    /// Polls until the signed-in user's own presence shows `pbx_sync` = `want`.
+    async fn wait_sync(&self, token: &str, want: &str) {
+        let start = Instant::now();
+        loop {
+            let (_, me) = self.get("/me", token).await;
+            if me["presence"]["pbx_sync"] == want {
+                return;
+            }
+            assert!(start.elapsed() < DEADLINE, "never {want}: {me}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Polls until `check` holds for the user's PBX state (or fails at the deadline).
+    async fn wait_pbx(&self, token: &str, user: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let state = self.pbx(token, user).await;
+            if check(&state) {
+                return state;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "PBX state of {user} never matched: {state}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().build().unwrap()
+}
+
+fn admin(db: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
+        .args(args)
+        .arg("--database")
+        .arg(db)
+        .env_remove("UCCLIENT_DATABASE")
+        .env("RUST_LOG", "error")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Reads `presence` events of `user` until one matches `done`; returns every event of that user
+/// seen on the way (ids strictly increasing), the matching one last.
+async fn presence_until(sse: &mut Sse, user: &str, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    let mut last_id = 0i64;
+    loop {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "no matching presence of {user}; saw {seen:?}"
+        );
+        let Received { id, event, data } = sse.next().await;
+        let id: i64 = id.parse().unwrap();
+        assert!(id > last_id, "ids increase");
+        last_id = id;
+        if event != "presence" || data["user_id"] != user {
+            continue;
+        }
+        let p = data["presence"].clone();
+        seen.push(p.clone());
+        if done(&p) {
+            return seen;
+        }
+    }
+}
+
+fn sync_is(want: &'static str) -> impl Fn(&Value) -> bool {
+    move |p: &Value| p["pbx_sync"] == want
+}
+
+#[tokio::test]
+async fn switching_a_reseller_to_active_applies_every_users_profile_and_back_to_passive_releases_it()
+ {
+    let s = Server::demo();
+    let dora = s.login("dora").await;
+    let eli = s.login("eli").await;
+    // Passive: Lunch is only visual; the PBX holds nothing.
+    let (status, p) = s
+        .put("/me/presence", &dora, json!({"profile": "lunch"}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(p["pbx_sync"], "not_applicable");
+    assert_eq!(s.pbx(&dora, "dora").await["dnd"], false);
+    let mut stream = s.events(&eli).await;
+
+    s.admin(&["reseller", "mode", "demo-passive", "active"]);
+
+    // Announced without any user action: pending (the operator's commit), then applied (the
+    // server's sync worker).
+    let seen = presence_until(&mut stream, "dora", sync_is("applied")).await;
+    assert_eq!(seen[0]["pbx_sync"], "pending", "{seen:?}");
+    assert!(seen.iter().all(|p| p["profile"] == "lunch"), "{seen:?}");
+    let pbx = s.pbx(&dora, "dora").await;
+    assert_eq!(pbx["dnd"], true, "Lunch has DND on: {pbx}");
+    assert_eq!(pbx["forwarding"]["enabled"], false);
+    assert_eq!(pbx["find_me_follow_me"], Value::Null);
+    // Eli, on Available, gets Available's state applied too.
+    s.wait_sync(&eli, "applied").await;
+    assert_eq!(s.pbx(&eli, "eli").await["dnd"], false);
+    let (_, me) = s.get("/me", &dora).await;
+    assert_eq!(me["mode"], "active");
+    // Profile changes now drive the PBX as usual.
+    let (status, _) = s
+        .put("/me/presence", &dora, json!({"profile": "on_the_road"}))
+        .await;
+    assert_eq!(status, 200);
+    s.wait_pbx(&dora, "dora", |p| p["dnd"] == false).await;
+    s.put("/me/presence", &dora, json!({"profile": "lunch"}))
+        .await;
+    s.wait_pbx(&dora, "dora", |p| p["dnd"] == true).await;
+    // Settings can be overridden now (409 in passive mode).
+    let forward = json!({"dnd": false, "forwarding": {"enabled": true, "to": "+5511987654321"},
+        "routing": {"ring": "all"}});
+    let (status, _) = s.put("/me/profiles/lunch/settings", &dora, forward).await;
+    assert_eq!(status, 200);
+    s.wait_pbx(&dora, "dora", |p| p["forwarding"]["enabled"] == true)
+        .await;
+
+    s.admin(&["reseller", "mode", "demo-passive", "passive"]);
+
+    // Passive again: the PBX is released (DND and forwarding off, every device rings) and is no
+    // longer managed; the chosen profile stays.
+    // (The stream also carries Dora's own changes above, first.)
+    let seen = presence_until(&mut stream, "dora", sync_is("not_applicable")).await;
+    let [.., before, last] = seen.as_slice() else {
+        panic!("{seen:?}")
+    };
+    assert_eq!(before["pbx_sync"], "pending", "{seen:?}");
+    assert_eq!(last["profile"], "lunch", "{seen:?}");
+    let pbx = s.pbx(&dora, "dora").await;
+    assert_eq!(pbx["dnd"], false, "{pbx}");
+    assert_eq!(pbx["forwarding"]["enabled"], false, "{pbx}");
+    assert_eq!(pbx["find_me_follow_me"], Value::Null);
+    let (_, ring) = s.get("/pbx/ring?user=dora", &dora).await;
+    assert_eq!(
+        ring["devices"],
+        json!(["dora-desk", "dora-mobile"]),
+        "{ring}"
+    );
+    let (_, me) = s.get("/me", &dora).await;
+    assert_eq!(me["mode"], "passive");
+    assert_eq!(me["presence"]["profile"], "lunch");
+    assert_eq!(me["presence"]["pbx_sync"], "not_applicable");
+    // And profile changes no longer touch it.
+    s.put("/me/presence", &dora, json!({"profile": "away"}))
+        .await;
+    assert_eq!(s.pbx(&dora, "dora").await["dnd"], false);
+}
+
+#[tokio::test]
+async fn revoking_the_crm_licence_puts_the_user_on_available_at_once_and_granting_gives_it_back() {
+    let s = Server::demo();
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let (status, _) = s
+        .put("/me/presence", &bruno, json!({"profile": "in_a_meeting"}))
+        .await;
+    assert_eq!(status, 200);
+    s.wait_sync(&bruno, "applied").await;
+    assert_eq!(s.pbx(&ana, "bruno").await["dnd"], true);
+    let mut stream = s.events(&ana).await;
+
+    s.admin(&["user", "revoke", "bruno", "crm_client"]);
+
+    // Everyone of the customer sees it: the licensed profile (Available), and in active mode the
+    // PBX follows it (DND off).
+    let seen = presence_until(&mut stream, "bruno", sync_is("applied")).await;
+    assert_eq!(seen[0]["profile"], "available", "{seen:?}");
+    assert_eq!(seen[0]["status"], "available");
+    assert_eq!(seen[0]["colour"], "available");
+    assert_eq!(s.pbx(&ana, "bruno").await["dnd"], false);
+    let (_, dir) = s.get("/directory?q=bruno", &ana).await;
+    assert_eq!(dir[0]["presence"]["profile"], "available", "{dir}");
+    let (status, body) = s.get("/profiles", &bruno).await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"], "client_not_licensed");
+
+    s.admin(&["user", "grant", "bruno", "crm_client"]);
+
+    // Licensed again: a usable profile (Available, with its PBX state), announced.
+    let seen = presence_until(&mut stream, "bruno", sync_is("applied")).await;
+    assert!(seen.iter().all(|p| p["profile"] == "available"), "{seen:?}");
+    let (status, _) = s.get("/profiles", &bruno).await;
+    assert_eq!(status, 200);
+    let (status, p) = s
+        .put("/me/presence", &bruno, json!({"profile": "lunch"}))
+        .await;
+    assert_eq!(status, 200, "{p}");
+    s.wait_pbx(&ana, "bruno", |p| p["dnd"] == true).await;
+}
+
+#[tokio::test]
+async fn revoking_in_passive_mode_is_announced_without_touching_the_pbx() {
+    let s = Server::demo();
+    let dora = s.login("dora").await;
+    let eli = s.login("eli").await;
+    s.put("/me/presence", &dora, json!({"profile": "on_holiday"}))
+        .await;
+    let mut stream = s.events(&eli).await;
+
+    s.admin(&["user", "revoke", "dora", "crm_client"]);
+
+    let seen = presence_until(&mut stream, "dora", |p| p["profile"] == "available").await;
+    let last = seen.last().unwrap();
+    assert_eq!(last["pbx_sync"], "not_applicable");
+    assert_eq!(last["colour"], "available");
+    let (_, dir) = s.get("/directory?q=dora", &eli).await;
+    assert_eq!(dir[0]["presence"]["profile"], "available", "{dir}");
+    assert_eq!(s.pbx(&eli, "dora").await["dnd"], false);
+}
+
+#[tokio::test]
+async fn devices_added_or_removed_by_the_operator_reach_routing_and_the_extension_list() {
+    let s = Server::demo();
+    let ana = s.login("ana").await;
+    // Ana customises On the road: desk, then mobile after 15 s — this creates her extension list.
+    let road = json!({"dnd": false, "forwarding": {"enabled": false, "to": null},
+        "routing": {"ring": "selected", "steps": [
+            {"devices": ["ana-desk"], "after_seconds": 0},
+            {"devices": ["ana-mobile"], "after_seconds": 15}]}});
+    let (status, body) = s.put("/me/profiles/on_the_road/settings", &ana, road).await;
+    assert_eq!(status, 200, "{body}");
+    s.put("/me/presence", &ana, json!({"profile": "on_the_road"}))
+        .await;
+    s.wait_sync(&ana, "applied").await;
+    let pbx = s.pbx(&ana, "ana").await;
+    assert_eq!(
+        pbx["extension_list"]["devices"],
+        json!(["ana-desk", "ana-mobile"]),
+        "{pbx}"
+    );
+    let mut stream = s.events(&ana).await;
+
+    s.admin(&["device", "remove", "ana-mobile"]);
+
+    // Her override loses the device (announced to her), and the PBX follows.
+    let profile = loop {
+        let e = stream.next().await;
+        if e.event == "profile" {
+            break e.data;
+        }
+    };
+    assert_eq!(profile["id"], "on_the_road");
+    assert_eq!(
+        profile["settings"]["routing"]["steps"],
+        json!([{"devices": ["ana-desk"], "after_seconds": 0}])
+    );
+    presence_until(&mut stream, "ana", sync_is("applied")).await;
+    let pbx = s.pbx(&ana, "ana").await;
+    assert_eq!(
+        pbx["extension_list"]["devices"],
+        json!(["ana-desk"]),
+        "{pbx}"
+    );
+    assert_eq!(
+        pbx["find_me_follow_me"]["steps"],
+        json!([{"devices": ["ana-desk"], "after_seconds": 0}])
+    );
+    let (_, ring) = s.get("/pbx/ring?group=sales", &ana).await;
+    assert_eq!(
+        ring["devices"],
+        json!(["ana-desk", "bruno-desk", "bruno-mobile"])
+    );
+
+    // On a "Ring all" profile her list holds every device, so a new one joins it.
+    s.put("/me/presence", &ana, json!({"profile": "in_the_office"}))
+        .await;
+    s.wait_pbx(&ana, "ana", |p| {
+        p["extension_list"]["devices"] == json!(["ana-desk", "ana-softphone"])
+    })
+    .await;
+    s.admin(&[
+        "device",
+        "add",
+        "--user",
+        "ana",
+        "--id",
+        "ana-tablet",
+        "--kind",
+        "softphone",
+        "--label",
+        "Tablet",
+        "--number",
+        "sip:201-tab@acme.example",
+    ]);
+    s.wait_pbx(&ana, "ana", |p| {
+        p["extension_list"]["devices"] == json!(["ana-desk", "ana-softphone", "ana-tablet"])
+    })
+    .await;
+
+    // The reseller turns extension lists off: her list goes (the group rings all her devices).
+    s.admin(&["reseller", "mode", "demo-active", "active"]);
+    s.wait_pbx(&ana, "ana", |p| p["extension_list"].is_null())
+        .await;
+    let (_, ring) = s.get("/pbx/ring?group=sales", &ana).await;
+    assert_eq!(
+        ring["devices"],
+        json!([
+            "ana-desk",
+            "ana-softphone",
+            "ana-tablet",
+            "bruno-desk",
+            "bruno-mobile"
+        ])
+    );
+    let (_, me) = s.get("/me", &ana).await;
+    assert_eq!(me["extension_lists_enabled"], false);
+}
