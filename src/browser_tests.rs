@@ -5,7 +5,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use chrono::{DateTime, Utc};
 use leptos::prelude::{Set, Update};
 use ucclient_core::api::*;
 use ucclient_core::profile::Colour;
@@ -21,8 +20,8 @@ use crate::state::Connection;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-fn t(s: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()
+fn t(s: i64) -> Timestamp {
+    Timestamp::from_unix(1_700_000_000 + s, 0).unwrap()
 }
 
 fn presence(profile: ProfileId, on_call: bool) -> Presence {

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use ucclient_core::api::{
     Call, CallState, DirectoryEntry, Event, Me, Presence, PresenceUpdate, Profile, User,
 };
+use ucclient_core::time::Timestamp;
 
 /// Most calls kept in the history list.
 pub const MAX_HISTORY: usize = 50;
@@ -269,11 +270,8 @@ pub fn connection_after_failures(failures: u32) -> Connection {
 }
 
 /// Whole seconds between two instants, never negative.
-pub fn seconds_between(
-    from: chrono::DateTime<chrono::Utc>,
-    to: chrono::DateTime<chrono::Utc>,
-) -> u64 {
-    (to - from).num_seconds().max(0) as u64
+pub fn seconds_between(from: Timestamp, to: Timestamp) -> u64 {
+    to.seconds_since(from).max(0) as u64
 }
 
 /// `m:ss` or `h:mm:ss`, for call timers and durations.
@@ -294,13 +292,12 @@ pub fn talk_seconds(call: &Call) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
     use ucclient_core::api::{CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot};
     use ucclient_core::profile::Colour;
     use ucclient_core::{ProfileId, Status};
 
-    fn t(s: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap()
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_unix(1_700_000_000 + s, 0).unwrap()
     }
 
     fn presence(profile: ProfileId, on_call: bool, since: i64) -> Presence {

@@ -8,7 +8,6 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use chrono::{TimeZone, Utc};
 use tokio::sync::Mutex;
 use tokio::task::JoinHandle;
 use ucclient_core::api::{PbxSync, Presence, PresenceUpdate};
@@ -18,6 +17,7 @@ use crate::clock::{CpuMeter, now_ns, rss_bytes};
 use crate::http::HttpConn;
 use crate::nats::NatsPublisher;
 use crate::record::Recorder;
+use crate::sse::{from_unix_nanos, unix_nanos};
 use crate::stats::{Latency, summarise};
 
 /// One acknowledged change.
@@ -59,10 +59,10 @@ pub fn nats_template(user_id: &str) -> PresenceUpdate {
             status: p.status(),
             colour: ucclient_core::profile::shown_colour(p, false, &Default::default()),
             on_call: false,
-            since: Utc.timestamp_nanos(
+            since: from_unix_nanos(
                 std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_nanos() as i64)
+                    .map(|d| d.as_nanos() as u64)
                     .unwrap_or(0),
             ),
             pbx_sync: PbxSync::NotApplicable,
@@ -98,7 +98,7 @@ impl Publisher {
                 let presence: Presence =
                     serde_json::from_slice(&resp.body).context("presence body")?;
                 pool.lock().await.push(conn);
-                let key = presence.since.timestamp_nanos_opt().unwrap_or(0) as u64;
+                let key = unix_nanos(presence.since);
                 Ok(Ack { key, acked })
             }
             Publisher::Nats { conn, template } => {
@@ -108,8 +108,8 @@ impl Publisher {
                 update.presence.status = profile.status();
                 update.presence.colour =
                     ucclient_core::profile::shown_colour(profile, false, &Default::default());
-                let base = template.presence.since.timestamp_nanos_opt().unwrap_or(0);
-                update.presence.since = Utc.timestamp_nanos(base + seq as i64 * 1000 + 1);
+                let base = unix_nanos(template.presence.since);
+                update.presence.since = from_unix_nanos(base + seq * 1000 + 1);
                 let payload = serde_json::to_vec(&update)?;
                 let acked = conn.publish(&payload).await?;
                 Ok(Ack {

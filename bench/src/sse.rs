@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use tokio::io::AsyncReadExt;
-use ucclient_core::api::Event;
+use ucclient_core::api::{Event, Timestamp};
 
 use crate::clock::now_ns;
 use crate::http::{Dechunker, HttpConn};
@@ -103,7 +103,21 @@ impl SseParser {
 
 /// The key of a presence change: its `since` instant in nanoseconds.
 pub fn presence_key(update: &ucclient_core::api::PresenceUpdate) -> u64 {
-    update.presence.since.timestamp_nanos_opt().unwrap_or(0) as u64
+    unix_nanos(update.presence.since)
+}
+
+/// Nanoseconds since the Unix epoch (0 before it): the key of a change.
+pub fn unix_nanos(t: Timestamp) -> u64 {
+    u64::try_from(t.unix_seconds()).map_or(0, |s| s * 1_000_000_000 + u64::from(t.subsec_nanos()))
+}
+
+/// The instant `nanos` nanoseconds after the Unix epoch.
+pub fn from_unix_nanos(nanos: u64) -> Timestamp {
+    Timestamp::from_unix(
+        (nanos / 1_000_000_000) as i64,
+        (nanos % 1_000_000_000) as u32,
+    )
+    .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 /// Opens `GET path` as an event stream and records every `presence` event until the task is

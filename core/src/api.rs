@@ -1,13 +1,13 @@
 //! The wire types of the backend's HTTP API, version 1 (`API.md`). The backend serialises these and
 //! the widget deserialises them, so the two cannot disagree.
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::pbx::{ExtensionList, FindMeFollowMe, Mode, PbxUserState};
 use crate::profile::{Colour, ProfileId, Status};
 pub use crate::ring::{GroupMember, RingTargets};
 pub use crate::settings::{Forwarding, ProfileSettings, RingStep, Routing};
+pub use crate::time::Timestamp;
 
 /// The path prefix of version 1.
 pub const API_PREFIX: &str = "/api/v1";
@@ -98,7 +98,8 @@ pub struct Presence {
     /// Whether the user is on a call now.
     pub on_call: bool,
     /// When the profile was chosen.
-    pub since: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub since: Timestamp,
     /// Whether the PBX has applied the profile's settings.
     pub pbx_sync: PbxSync,
     /// Why the PBX is pending or failed, when it is (an extension of API.md).
@@ -189,7 +190,8 @@ pub struct LoginResponse {
     /// Bearer token.
     pub token: String,
     /// When the token stops working.
-    pub expires_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub expires_at: Timestamp,
     /// The signed-in user.
     pub user: User,
 }
@@ -373,11 +375,14 @@ pub struct Call {
     /// State.
     pub state: CallState,
     /// When it started.
-    pub started_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub started_at: Timestamp,
     /// When it was answered.
-    pub answered_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub answered_at: Option<Timestamp>,
     /// When it ended.
-    pub ended_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub ended_at: Option<Timestamp>,
     /// The CRM record it relates to.
     pub context: Option<CallContext>,
 }
@@ -517,7 +522,7 @@ mod tests {
                 status: Status::Unavailable,
                 colour: Colour::Away,
                 on_call: false,
-                since: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+                since: Timestamp::from_unix(1_700_000_000, 0).unwrap(),
                 pbx_sync: PbxSync::Pending,
                 pbx_error: None,
             },

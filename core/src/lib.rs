@@ -16,6 +16,8 @@
 //! - [`ring`]: which devices ring for a direct call or a hunt-group call; the judgment calls of
 //!   SPEC §5 live in [`ring::policy`] only.
 //! - [`phone`]: phone numbers normalised to E.164 with a default country (SPEC §6).
+//! - [`time`]: [`time::Timestamp`], the UTC instant of the wire types and its RFC 3339 form (no
+//!   clock: `now` is always the caller's).
 //! - [`api`]: the wire types of `API.md` (serde), used verbatim by both sides.
 
 pub mod api;
@@ -25,5 +27,6 @@ pub mod phone;
 pub mod profile;
 pub mod ring;
 pub mod settings;
+pub mod time;
 
 pub use profile::{Colour, Language, ProfileId, Status};

@@ -6,7 +6,9 @@
 //! on-call state changes, a `presence` event for the customer (the busy overlay).
 
 use chrono::Utc;
-use ucclient_core::api::{Call, CallDirection, CallState, InboundCallRequest, PlaceCallRequest};
+use ucclient_core::api::{
+    Call, CallDirection, CallState, InboundCallRequest, PlaceCallRequest, Timestamp,
+};
 use ucclient_core::phone;
 use ucclient_core::ring::{UserLine, ring_user};
 
@@ -78,7 +80,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         from: account.user.extension.clone(),
         to,
         state: CallState::Dialing,
-        started_at: Utc::now(),
+        started_at: Utc::now().into(),
         answered_at: None,
         ended_at: None,
         context: req.context,
@@ -123,7 +125,7 @@ pub async fn inbound(
         devices: &devices,
         pbx: &pbx,
     });
-    let now = Utc::now();
+    let now: Timestamp = Utc::now().into();
     let reaches_user = !targets.devices.is_empty();
     let call = Call {
         id: auth::new_id(),
@@ -165,7 +167,7 @@ async fn transition(
     if call.state != expected || !expected.can_become(next) {
         return Ok(None);
     }
-    let now = Utc::now();
+    let now: Timestamp = Utc::now().into();
     call.state = next;
     if next == CallState::Connected {
         call.answered_at = Some(now);

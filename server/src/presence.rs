@@ -51,7 +51,7 @@ pub fn presence_view(
         status: profile.status(),
         colour: shown_colour(profile, on_call, colours),
         on_call,
-        since: row.since,
+        since: row.since.into(),
         pbx_sync: row.pbx_sync,
         pbx_error: row.pbx_error.clone(),
     }

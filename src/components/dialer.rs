@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection, CallState};
+use ucclient_core::api::{Call, CallDirection, CallState, Timestamp};
 use ucclient_core::phone::{as_extension, normalise};
 
 use crate::app::Ctx;
@@ -116,7 +116,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoVi
     };
     let from = call.answered_at.unwrap_or(call.started_at);
     let timer = move || {
-        let now = chrono::DateTime::from_timestamp_millis(now.get() as i64).unwrap_or(from);
+        let now = Timestamp::from_millis(now.get() as i64).unwrap_or(from);
         format_duration(seconds_between(from, now))
     };
     let id = call.id.clone();

@@ -475,7 +475,7 @@ impl Host for DynamicsHost {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
+    use ucclient_core::api::Timestamp;
 
     #[test]
     fn click_to_act_payloads_become_dial_requests() {
@@ -525,7 +525,7 @@ mod tests {
 
     #[test]
     fn a_finished_call_becomes_a_phonecall_regarding_the_contact() {
-        let start = Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap();
+        let start = Timestamp::parse("2026-03-04T10:00:00Z").unwrap();
         let call = Call {
             id: "c9".into(),
             direction: CallDirection::Outbound,
@@ -534,7 +534,7 @@ mod tests {
             state: CallState::Ended,
             started_at: start,
             answered_at: Some(start),
-            ended_at: Some(start + chrono::Duration::seconds(61)),
+            ended_at: start.checked_add_seconds(61),
             context: None,
         };
         let pc = phonecall_for(&call, Some("11111111-2222-3333-4444-555555555555"));

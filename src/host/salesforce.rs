@@ -18,7 +18,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use chrono::Datelike;
 use js_sys::{Object, Promise, Reflect};
 use serde_json::{Map, Value, json};
 use ucclient_core::Language;
@@ -213,7 +212,7 @@ pub fn task_link_field(record_id: &str, object_type: Option<&str>) -> &'static s
 /// How long the call talked, in whole seconds (0 when it was never answered).
 pub fn talk_seconds(call: &Call) -> i64 {
     match (call.answered_at, call.ended_at) {
-        (Some(a), Some(e)) => (e - a).num_seconds().max(0),
+        (Some(a), Some(e)) => e.seconds_since(a).max(0),
         _ => 0,
     }
 }
@@ -230,7 +229,7 @@ pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Value {
         ""
     };
     let seconds = talk_seconds(call);
-    let day = call.ended_at.unwrap_or(call.started_at).date_naive();
+    let day = call.ended_at.unwrap_or(call.started_at).date();
     let mut task = json!({
         "entityApiName": "Task",
         "Subject": format!("{verb} {number}{outcome}"),
@@ -447,11 +446,11 @@ impl Host for SalesforceHost {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Utc};
-    use ucclient_core::api::{CallContext, CrmKind};
+    use ucclient_core::api::{CallContext, CrmKind, Timestamp};
 
     fn call(direction: CallDirection, state: CallState, talked: Option<i64>) -> Call {
-        let start = Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap();
+        let start = Timestamp::parse("2026-03-04T10:00:00Z").unwrap();
+        let after = |s: i64| start.checked_add_seconds(s).unwrap();
         Call {
             id: "call-1".into(),
             direction,
@@ -459,8 +458,8 @@ mod tests {
             to: "+351912345678".into(),
             state,
             started_at: start,
-            answered_at: talked.map(|_| start + chrono::Duration::seconds(5)),
-            ended_at: Some(start + chrono::Duration::seconds(5 + talked.unwrap_or(0))),
+            answered_at: talked.map(|_| after(5)),
+            ended_at: Some(after(5 + talked.unwrap_or(0))),
             context: Some(CallContext {
                 crm: CrmKind::Salesforce,
                 record_id: Some("003000000000001AAA".into()),

@@ -67,7 +67,7 @@ pub async fn login(
     tracing::info!(user = %user_id, "login");
     Ok(ApiJson(LoginResponse {
         token,
-        expires_at,
+        expires_at: expires_at.into(),
         user: account.user,
     }))
 }

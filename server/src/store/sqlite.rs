@@ -203,9 +203,13 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
             from: r.get("from_number"),
             to: r.get("to_number"),
             state: parse_enum(r.get::<&str, _>("state"))?,
-            started_at: r.get("started_at"),
-            answered_at: r.get("answered_at"),
-            ended_at: r.get("ended_at"),
+            started_at: r.get::<DateTime<Utc>, _>("started_at").into(),
+            answered_at: r
+                .get::<Option<DateTime<Utc>>, _>("answered_at")
+                .map(Into::into),
+            ended_at: r
+                .get::<Option<DateTime<Utc>>, _>("ended_at")
+                .map(Into::into),
             context,
         },
     })
@@ -821,9 +825,9 @@ impl Store for SqliteStore {
         .bind(&c.from)
         .bind(&c.to)
         .bind(enum_str(&c.state))
-        .bind(c.started_at)
-        .bind(c.answered_at)
-        .bind(c.ended_at)
+        .bind(DateTime::<Utc>::from(c.started_at))
+        .bind(c.answered_at.map(DateTime::<Utc>::from))
+        .bind(c.ended_at.map(DateTime::<Utc>::from))
         .bind(c.context.as_ref().map(to_json).transpose()?)
         .execute(&mut *tx)
         .await?;
@@ -843,8 +847,8 @@ impl Store for SqliteStore {
             "UPDATE calls SET state = ?, answered_at = ?, ended_at = ? WHERE id = ? AND state = ?",
         )
         .bind(enum_str(&call.state))
-        .bind(call.answered_at)
-        .bind(call.ended_at)
+        .bind(call.answered_at.map(DateTime::<Utc>::from))
+        .bind(call.ended_at.map(DateTime::<Utc>::from))
         .bind(&call.id)
         .bind(enum_str(&expected))
         .execute(&mut *tx)
