@@ -725,6 +725,39 @@ fn wire_types_cross_the_browser_json_exactly() {
 }
 
 #[wasm_bindgen_test]
+fn the_browser_reader_is_as_strict_as_the_wire_types() {
+    use crate::json::from_str;
+    let text = serde_json::to_string(&call("c1", "201", CallState::Ringing)).unwrap();
+    let with_extra = text.replacen('{', r#"{"later_field":[1,{"a":null}],"#, 1);
+    assert_eq!(
+        from_str::<Call>(&with_extra).unwrap().id,
+        "c1",
+        "unknown fields are skipped"
+    );
+    let numeric_id = text.replacen(r#""id":"c1""#, r#""id":5"#, 1);
+    assert!(
+        from_str::<Call>(&numeric_id).is_err(),
+        "a number is not a string"
+    );
+    let mut settings = serde_json::to_value(default_settings(ProfileId::Available)).unwrap();
+    settings["surprise"] = serde_json::json!(true);
+    assert!(
+        from_str::<ProfileSettings>(&settings.to_string()).is_err(),
+        "deny_unknown_fields holds"
+    );
+    assert_eq!(from_str::<Vec<Call>>("[]").unwrap(), vec![]);
+    from_str::<()>("null").unwrap();
+    assert!(from_str::<ErrorCode>(r#""nope""#).is_err());
+    let ticket = |expires: &str| {
+        from_str::<EventTicket>(&format!(r#"{{"ticket":"t","expires_in":{expires}}}"#))
+    };
+    assert_eq!(ticket("60").unwrap().expires_in, 60);
+    assert!(ticket("-1").is_err(), "not a u64");
+    assert!(ticket("1.5").is_err(), "not a whole number");
+    assert!(ticket("\"60\"").is_err(), "not a number");
+}
+
+#[wasm_bindgen_test]
 fn error_bodies_are_read_by_the_browser() {
     let e = crate::api::error_from_body(
         403,

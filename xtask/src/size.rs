@@ -14,10 +14,10 @@ use crate::widget::{self, brotli, gzip};
 /// reported, and the check below guards against growth instead.
 pub const BUDGET_GZIP: u64 = 150_000;
 
-/// The size the widget must not grow past, in bytes gzip: what it measured once serde_json left the
-/// wasm (240.6 KB), plus a little room. Lower it as the widget shrinks; never raise it without saying
+/// The size the widget must not grow past, in bytes gzip: what it measured once serde_json and
+/// serde's error messages left the wasm (222.6 KB), plus a little room. Lower it as the widget shrinks; never raise it without saying
 /// why in the commit.
-pub const CEILING_GZIP: u64 = 244_000;
+pub const CEILING_GZIP: u64 = 226_000;
 
 /// Prints the size table and the budget; fails when nothing is built or the gzip total is over
 /// [`CEILING_GZIP`].
