@@ -121,12 +121,18 @@ impl HttpBackend {
         b: RequestBuilder,
         body: &B,
     ) -> ApiFuture<T> {
-        call(self.authed(b).json(body))
+        call(json_body(self.authed(b), body))
     }
 
     fn empty<T: DeserializeOwned + 'static>(&self, b: RequestBuilder) -> ApiFuture<T> {
         call(self.authed(b).build())
     }
+}
+
+/// A request with `body` as its JSON (`Content-Type: application/json`).
+fn json_body<B: Serialize>(b: RequestBuilder, body: &B) -> Result<Request, gloo_net::Error> {
+    let text = crate::json::to_string(body).map_err(gloo_net::Error::GlooError)?;
+    b.header("Content-Type", "application/json").body(text)
 }
 
 /// Sends a request; a 4xx/5xx becomes an [`ApiError`] with the body's code and sentence.
@@ -146,7 +152,7 @@ async fn send(req: Result<Request, gloo_net::Error>) -> ApiResult<Response> {
 
 /// Reads an error body; anything unexpected keeps only the status.
 pub fn error_from_body(status: u16, text: &str) -> ApiError {
-    match serde_json::from_str::<ErrorBody>(text) {
+    match crate::json::from_str::<ErrorBody>(text) {
         Ok(b) => ApiError {
             status,
             code: Some(b.error),
@@ -174,10 +180,10 @@ async fn fetch(req: Result<Request, gloo_net::Error>) -> ApiResult<(u16, String)
 /// Reads a successful answer as `T` (an empty body as `null`).
 fn decode<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
     let text = if text.is_empty() { "null" } else { text };
-    serde_json::from_str(text).map_err(|e| ApiError {
+    crate::json::from_str(text).map_err(|message| ApiError {
         status,
         code: None,
-        message: e.to_string(),
+        message,
     })
 }
 
@@ -196,7 +202,7 @@ impl Backend for HttpBackend {
     }
 
     fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse> {
-        call(Request::post(&self.url("/login")).json(&req))
+        call(json_body(Request::post(&self.url("/login")), &req))
     }
 
     fn logout(&self) -> ApiFuture<()> {

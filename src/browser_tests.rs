@@ -776,3 +776,199 @@ async fn a_page_event_clicks_to_dial() {
     tick().await;
     assert!(m.log().contains(&"call +351 912 345 678".to_string()));
 }
+
+#[wasm_bindgen_test]
+async fn a_page_event_with_an_object_detail_clicks_to_dial() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let detail = crate::host::interop::Payload::default()
+        .with("number", " 201 ")
+        .with("record_id", "003B")
+        .to_js();
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(&detail);
+    let ev = web_sys::CustomEvent::new_with_event_init_dict("ucclient:dial", &init).unwrap();
+    web_sys::window().unwrap().dispatch_event(&ev).unwrap();
+    tick().await;
+    assert!(m.log().contains(&"call 201".to_string()), "{:?}", m.log());
+}
+
+/// The browser's JSON path writes exactly serde_json's text and reads it back to the same value.
+fn same_json<T>(value: &T)
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+{
+    let expected = serde_json::to_string(value).unwrap();
+    assert_eq!(crate::json::to_string(value).unwrap(), expected);
+    assert_eq!(&crate::json::from_str::<T>(&expected).unwrap(), value);
+}
+
+#[wasm_bindgen_test]
+fn wire_types_cross_the_browser_json_exactly() {
+    let mut answered = call("c1", "+351912345678", CallState::Ended);
+    answered.answered_at = Some(t(12));
+    answered.ended_at = Some(t(70));
+    answered.context = Some(CallContext {
+        crm: CrmKind::Salesforce,
+        record_id: Some("003A".into()),
+        object_type: None,
+    });
+    same_json(&answered);
+    same_json(&call("c2", "201", CallState::Ringing));
+    same_json(&me(true));
+    same_json(&presence(ProfileId::InAMeeting, true));
+    let settings = default_settings(ProfileId::Available);
+    same_json(&settings);
+    same_json(&PlaceCallRequest {
+        to: "+351 912 345 678".into(),
+        context: None,
+    });
+    same_json(&SetPresenceRequest {
+        profile: "available".into(),
+    });
+    let snapshot = Event::Snapshot(Snapshot {
+        presence: vec![PresenceUpdate {
+            user_id: "ana".into(),
+            presence: presence(ProfileId::Available, false),
+        }],
+        calls: vec![answered.clone()],
+    });
+    for event in [snapshot, Event::Call(answered)] {
+        assert_eq!(
+            crate::json::event(event.name(), &event.data_json()),
+            Some(event)
+        );
+    }
+    assert_eq!(crate::json::event("call", "{}"), None);
+    assert_eq!(crate::json::event("nope", "{}"), None);
+    assert_eq!(crate::json::event("call", "not json"), None);
+    assert!(crate::json::from_str::<Call>("[1]").is_err());
+}
+
+#[wasm_bindgen_test]
+fn the_browser_reader_is_as_strict_as_the_wire_types() {
+    use crate::json::from_str;
+    let text = serde_json::to_string(&call("c1", "201", CallState::Ringing)).unwrap();
+    let with_extra = text.replacen('{', r#"{"later_field":[1,{"a":null}],"#, 1);
+    assert_eq!(
+        from_str::<Call>(&with_extra).unwrap().id,
+        "c1",
+        "unknown fields are skipped"
+    );
+    let numeric_id = text.replacen(r#""id":"c1""#, r#""id":5"#, 1);
+    assert!(
+        from_str::<Call>(&numeric_id).is_err(),
+        "a number is not a string"
+    );
+    let mut settings = serde_json::to_value(default_settings(ProfileId::Available)).unwrap();
+    settings["surprise"] = serde_json::json!(true);
+    assert!(
+        from_str::<ProfileSettings>(&settings.to_string()).is_err(),
+        "deny_unknown_fields holds"
+    );
+    assert_eq!(from_str::<Vec<Call>>("[]").unwrap(), vec![]);
+    from_str::<()>("null").unwrap();
+    assert!(from_str::<ErrorCode>(r#""nope""#).is_err());
+    let ticket = |expires: &str| {
+        from_str::<EventTicket>(&format!(r#"{{"ticket":"t","expires_in":{expires}}}"#))
+    };
+    assert_eq!(ticket("60").unwrap().expires_in, 60);
+    assert!(ticket("-1").is_err(), "not a u64");
+    assert!(ticket("1.5").is_err(), "not a whole number");
+    assert!(ticket("\"60\"").is_err(), "not a number");
+}
+
+#[wasm_bindgen_test]
+fn error_bodies_are_read_by_the_browser() {
+    let e = crate::api::error_from_body(
+        403,
+        r#"{"error":"client_not_licensed","message":"UcClient CRM is not enabled"}"#,
+    );
+    assert_eq!(e.code, Some(ErrorCode::ClientNotLicensed));
+    assert_eq!(e.message, "UcClient CRM is not enabled");
+    let e = crate::api::error_from_body(502, "<html>bad gateway</html>");
+    assert_eq!(
+        (e.status, e.code, e.message.as_str()),
+        (502, None, "HTTP 502")
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_mount_config_is_read_field_by_field() {
+    let config = js_sys::JSON::parse(
+        r#"{"api_base":"https://x.example","host":"salesforce","locale":"pt-PT","extra":1}"#,
+    )
+    .unwrap();
+    let c = crate::read_config(&config);
+    assert_eq!(c.api_base, "https://x.example");
+    assert_eq!(c.host, "salesforce");
+    assert_eq!(c.locale.as_deref(), Some("pt-PT"));
+    let odd = js_sys::JSON::parse(&format!(
+        r#"{{"api_base":5,"host":"{}"}}"#,
+        "x".repeat(3000)
+    ))
+    .unwrap();
+    assert_eq!(crate::read_config(&odd), Default::default());
+    assert_eq!(
+        crate::read_config(&wasm_bindgen::JsValue::NULL),
+        Default::default()
+    );
+}
+
+#[wasm_bindgen_test]
+fn bridge_payloads_are_plain_objects_and_answers_are_read_bounded() {
+    use crate::host::interop::{Payload, parse_json, single_entry, text_field};
+    let task = Payload::default()
+        .with("Subject", "Call to \"201\"")
+        .with("CallDurationInSeconds", 42)
+        .with("WhoId", "003A")
+        .with("done", true);
+    assert_eq!(
+        task.to_json(),
+        r#"{"Subject":"Call to \"201\"","CallDurationInSeconds":42,"WhoId":"003A","done":true}"#
+    );
+    let js = task.to_js();
+    assert_eq!(text_field(&js, "WhoId", 10).as_deref(), Some("003A"));
+    assert_eq!(text_field(&js, "WhoId", 3), None, "over the bound");
+    assert_eq!(
+        text_field(&js, "CallDurationInSeconds", 10),
+        None,
+        "not a string"
+    );
+    assert_eq!(
+        text_field(&"text".into(), "length", 10),
+        None,
+        "not an object"
+    );
+
+    assert!(parse_json("{}", 1).is_none(), "over the bound");
+    assert!(parse_json("{", 10).is_none());
+    let one = parse_json(r#"{"003A":{"RecordType":"Contact"}}"#, 100).unwrap();
+    let (id, record) = single_entry(&one).unwrap();
+    assert_eq!(id, "003A");
+    assert_eq!(
+        text_field(&record, "RecordType", 20).as_deref(),
+        Some("Contact")
+    );
+    assert!(single_entry(&parse_json(r#"{"a":1,"b":2}"#, 100).unwrap()).is_none());
+    assert!(single_entry(&parse_json("[1]", 100).unwrap()).is_none());
+
+    use crate::host::dynamics::single_contact;
+    let found = |t: &str| parse_json(t, 1000).unwrap();
+    assert_eq!(
+        single_contact(&found(
+            r#"{"0":{"contactid":"{11111111-2222-3333-4444-555555555555}","fullname":"Rita"}}"#
+        ))
+        .as_deref(),
+        Some("11111111-2222-3333-4444-555555555555")
+    );
+    assert_eq!(
+        single_contact(&found(r#"{"0":{"contactid":"a"},"1":{"contactid":"b"}}"#)),
+        None
+    );
+    assert_eq!(single_contact(&found("{}")), None);
+    assert_eq!(
+        single_contact(&found(r#"{"0":{"contactid":"x') or ('1"}}"#)),
+        None
+    );
+}

@@ -9,6 +9,7 @@
 //! - [`state`]: the client store and its pure transitions (snapshot, deltas, calls), tested natively.
 //! - [`live`]: the Server-Sent Events connection with resume and backoff.
 //! - [`api`]: the backend client behind the [`api::Backend`] trait.
+//! - [`json`]: JSON text ⇄ core's wire types (the browser's own JSON in the module).
 //! - [`host`]: the [`host::Host`] trait, the only door to the host page, and its bridges.
 //! - [`components`]: one file per visible part.
 //! - [`i18n`]: every sentence in English, pt-PT and pt-BR.
@@ -18,38 +19,37 @@ pub mod app;
 pub mod components;
 pub mod host;
 pub mod i18n;
+pub mod json;
 pub mod live;
 pub mod state;
 
 use std::rc::Rc;
 
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 /// The `config` object of [`mount`].
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq)]
 struct MountConfig {
     /// Backend origin, `""` for the page's own.
-    #[serde(default)]
     api_base: String,
     /// `standalone`, `salesforce` or `dynamics`.
-    #[serde(default)]
     host: String,
     /// `en`, `pt-PT` or `pt-BR`.
-    #[serde(default)]
     locale: Option<String>,
 }
 
-/// Reads the config object (bounded: it is JSON-stringified and parsed as a small struct).
+/// Longest config string read, in bytes (a longer one counts as missing).
+const MAX_CONFIG_TEXT: usize = 2048;
+
+/// Reads the config object's string fields (bounded; a missing, non-string or oversized one is
+/// left at its default).
 fn read_config(config: &JsValue) -> MountConfig {
-    let json = js_sys::JSON::stringify(config)
-        .ok()
-        .and_then(|s| s.as_string())
-        .unwrap_or_default();
-    if json.len() > 4096 {
-        return MountConfig::default();
+    let text = |key: &str| host::interop::text_field(config, key, MAX_CONFIG_TEXT);
+    MountConfig {
+        api_base: text("api_base").unwrap_or_default(),
+        host: text("host").unwrap_or_default(),
+        locale: text("locale"),
     }
-    serde_json::from_str(&json).unwrap_or_default()
 }
 
 fn browser_languages() -> Vec<String> {

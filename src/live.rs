@@ -14,7 +14,7 @@ use gloo_net::eventsource::State as EsState;
 use gloo_net::eventsource::futures::EventSource;
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use ucclient_core::api::{ErrorCode, Event};
+use ucclient_core::api::ErrorCode;
 
 use crate::app::Ctx;
 use crate::state::{Applied, Connection, after_failures};
@@ -148,7 +148,7 @@ async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnAppl
                 }
                 let id = msg.last_event_id().trim().parse::<u64>().ok();
                 let data = msg.data().as_string().unwrap_or_default();
-                if let Ok(event) = Event::parse(&name, &data) {
+                if let Some(event) = crate::json::event(&name, &data) {
                     let mut applied = Applied::default();
                     ctx.store.update(|s| applied = s.apply_event(id, event));
                     if applied.applied {

@@ -444,13 +444,26 @@ impl Event {
 
     /// Parses an event from its SSE name and data.
     pub fn parse(name: &str, data: &str) -> Result<Event, EventParseError> {
-        Ok(match name {
-            "snapshot" => Event::Snapshot(serde_json::from_str(data)?),
-            "presence" => Event::Presence(serde_json::from_str(data)?),
-            "call" => Event::Call(serde_json::from_str(data)?),
-            "profile" => Event::Profile(serde_json::from_str(data)?),
-            other => return Err(EventParseError::UnknownName(other.to_owned())),
-        })
+        let mut de = serde_json::Deserializer::from_str(data);
+        let event = Event::deserialize_named(name, &mut de)?
+            .ok_or_else(|| EventParseError::UnknownName(name.to_owned()))?;
+        de.end()?;
+        Ok(event)
+    }
+
+    /// Reads the data of the event called `name` from any serde deserializer (the widget's is the
+    /// browser's `JSON.parse`); `Ok(None)` for a name this client does not know, data untouched.
+    pub fn deserialize_named<'de, D: serde::Deserializer<'de>>(
+        name: &str,
+        data: D,
+    ) -> Result<Option<Event>, D::Error> {
+        Ok(Some(match name {
+            "snapshot" => Event::Snapshot(Deserialize::deserialize(data)?),
+            "presence" => Event::Presence(Deserialize::deserialize(data)?),
+            "call" => Event::Call(Deserialize::deserialize(data)?),
+            "profile" => Event::Profile(Deserialize::deserialize(data)?),
+            _ => return Ok(None),
+        }))
     }
 }
 

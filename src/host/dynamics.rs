@@ -18,15 +18,14 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
-use serde_json::{Value, json};
 use ucclient_core::Language;
 use ucclient_core::api::{Call, CallDirection, CallState};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    HandlerSlot, LoggedCalls, call_method, deliver, error_text, global_path, register, to_json,
-    wait_until,
+    HandlerSlot, LoggedCalls, Payload, call_method, deliver, error_text, field, global_path,
+    parse_json, register, single_entry, text_field, wait_until,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -73,8 +72,8 @@ fn cif() -> Option<Object> {
 }
 
 /// Calls a CIF method and waits (bounded) for its promise; CIF answers with JSON text, returned parsed
-/// (`Value::Null` when the text is not JSON).
-async fn cif_call(method: &str, args: &[JsValue]) -> Result<Value, String> {
+/// by the browser (`null` when the text is not JSON or is over [`MAX_ANSWER_JSON`]).
+async fn cif_call(method: &str, args: &[JsValue]) -> Result<JsValue, String> {
     let api = cif().ok_or_else(|| "the CIF library is not loaded".to_owned())?;
     let promise: Promise = call_method(&api, method, args)?
         .dyn_into()
@@ -90,11 +89,8 @@ async fn cif_call(method: &str, args: &[JsValue]) -> Result<Value, String> {
         futures::future::Either::Right(_) => return Err(format!("{method} did not answer")),
     };
     Ok(match value.as_string() {
-        Some(text) if text.len() <= MAX_ANSWER_JSON => {
-            serde_json::from_str(&text).unwrap_or(Value::Null)
-        }
-        Some(_) => Value::Null,
-        None => to_json(&value, MAX_ANSWER_JSON).unwrap_or(Value::Null),
+        Some(text) => parse_json(&text, MAX_ANSWER_JSON).unwrap_or(JsValue::NULL),
+        None => value,
     })
 }
 
@@ -182,10 +178,10 @@ pub async fn dynamics_prepare(timeout_ms: u32) -> JsValue {
         && STATE.with(|s| s.borrow().ready);
     let mut lcid = None;
     if ready && let Ok(env) = cif_call("getEnvironment", &[]).await {
-        lcid = env
-            .get("userLcid")
-            .and_then(Value::as_u64)
-            .and_then(|l| u32::try_from(l).ok());
+        lcid = field(&env, "userLcid")
+            .and_then(|l| l.as_f64())
+            .filter(|l| l.fract() == 0.0 && *l >= 0.0 && *l <= f64::from(u32::MAX))
+            .map(|l| l as u32);
     }
     let lcid = lcid.or_else(global_context_lcid);
     STATE.with(|s| {
@@ -203,12 +199,12 @@ pub async fn dynamics_prepare(timeout_ms: u32) -> JsValue {
     out.into()
 }
 
-/// Reads a click-to-act payload (`{"value","name","format","entityLogicalName","entityId"?}`), bounded.
-pub fn dial_from_click_to_act(payload: &Value) -> Option<DialRequest> {
+/// Reads a click-to-act payload (`{"value","name","format","entityLogicalName","entityId"?}`;
+/// `text(key)` is the payload's string field, if it has one), bounded.
+pub fn dial_from_click_to_act(text: impl Fn(&str) -> Option<String>) -> Option<DialRequest> {
     let field = |key: &str| {
-        payload
-            .get(key)
-            .and_then(Value::as_str)
+        text(key)
+            .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= MAX_FIELD_LEN)
             .map(str::to_owned)
@@ -243,13 +239,15 @@ pub fn contact_query(number: &str) -> Option<String> {
 }
 
 /// The one contact id in a `searchAndOpenRecords` answer (`{"0": {...}, ...}`), if exactly one matched.
-pub fn single_contact(found: &Value) -> Option<String> {
-    let map = found.as_object()?;
-    if map.len() != 1 {
-        return None;
-    }
-    let id = map.values().next()?.get("contactid")?.as_str()?;
-    let id = id.trim_matches(['{', '}']);
+pub fn single_contact(found: &JsValue) -> Option<String> {
+    let (_, record) = single_entry(found)?;
+    contact_id(&text_field(&record, "contactid", MAX_ANSWER_JSON)?)
+}
+
+/// A contact id as CIF writes it (`{GUID}` or `GUID`), braces removed; `None` unless it is a GUID-like
+/// string of hex digits and dashes, so that it is safe inside an OData bind.
+pub fn contact_id(raw: &str) -> Option<String> {
+    let id = raw.trim_matches(['{', '}']);
     (!id.is_empty()
         && id.len() <= MAX_FIELD_LEN
         && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
@@ -257,7 +255,7 @@ pub fn single_contact(found: &Value) -> Option<String> {
 }
 
 /// The `createRecord("phonecall", …)` data for a finished call, regarding `contact` when known.
-pub fn phonecall_for(call: &Call, contact: Option<&str>) -> Value {
+pub fn phonecall_for(call: &Call, contact: Option<&str>) -> Payload {
     let (number, outgoing, verb) = match call.direction {
         CallDirection::Outbound => (&call.to, true, "Call to"),
         CallDirection::Inbound => (&call.from, false, "Call from"),
@@ -268,15 +266,23 @@ pub fn phonecall_for(call: &Call, contact: Option<&str>) -> Value {
         ""
     };
     let seconds = super::salesforce::talk_seconds(call);
-    let mut record = json!({
-        "subject": format!("{verb} {number}{outcome}"),
-        "phonenumber": number,
-        "directioncode": outgoing,
-        "description": format!("{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM (call {}).", call.id),
-        "actualdurationminutes": (seconds + 59) / 60,
-    });
+    let mut record = Payload::default()
+        .with("subject", format!("{verb} {number}{outcome}"))
+        .with("phonenumber", number.as_str())
+        .with("directioncode", outgoing)
+        .with(
+            "description",
+            format!(
+                "{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM (call {}).",
+                call.id
+            ),
+        )
+        .with("actualdurationminutes", (seconds + 59) / 60);
     if let Some(id) = contact {
-        record["regardingobjectid_contact@odata.bind"] = Value::String(format!("/contacts({id})"));
+        record.set(
+            "regardingobjectid_contact@odata.bind",
+            format!("/contacts({id})"),
+        );
     }
     record
 }
@@ -330,12 +336,13 @@ impl DynamicsHost {
         }
         let dials = inner.dials.clone();
         let handler = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |payload: JsValue| {
-            let parsed = payload
-                .as_string()
-                .filter(|t| t.len() <= MAX_ANSWER_JSON)
-                .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .or_else(|| to_json(&payload, MAX_ANSWER_JSON));
-            if let Some(req) = parsed.as_ref().and_then(dial_from_click_to_act) {
+            let parsed = match payload.as_string() {
+                Some(text) => parse_json(&text, MAX_ANSWER_JSON),
+                None => Some(payload),
+            };
+            if let Some(req) = parsed
+                .and_then(|p| dial_from_click_to_act(|key| text_field(&p, key, MAX_ANSWER_JSON)))
+            {
                 deliver(&dials, req);
             }
             Promise::resolve(&JsValue::from_str("true")).into()
@@ -450,7 +457,7 @@ impl Host for DynamicsHost {
                     None => None,
                 },
             };
-            let data = phonecall_for(&call, contact.as_deref()).to_string();
+            let data = phonecall_for(&call, contact.as_deref()).to_json();
             if let Err(why) = cif_call("createRecord", &["phonecall".into(), data.into()]).await {
                 deliver(&inner.problems, format!("Dynamics 365 CIF: {why}."));
             }
@@ -474,25 +481,31 @@ impl Host for DynamicsHost {
 
 #[cfg(test)]
 mod tests {
+    use super::super::interop::{Plain, fields};
     use super::*;
     use ucclient_core::api::Timestamp;
 
     #[test]
     fn click_to_act_payloads_become_dial_requests() {
-        let req = dial_from_click_to_act(&json!({
-            "value": "+351 912 345 678", "name": "mobilephone", "format": "phone",
-            "entityLogicalName": "contact"
-        }))
+        let req = dial_from_click_to_act(fields(&[
+            ("value", "+351 912 345 678"),
+            ("name", "mobilephone"),
+            ("format", "phone"),
+            ("entityLogicalName", "contact"),
+        ]))
         .unwrap();
         assert_eq!(req.number, "+351 912 345 678");
         assert_eq!(req.object_type.as_deref(), Some("contact"));
         assert_eq!(req.record_id, None, "CIF gives no record id");
-        let with_id = dial_from_click_to_act(
-            &json!({"value": "1", "entityLogicalName": "contact", "entityId": "{ABC-1}"}),
-        );
+        let with_id = dial_from_click_to_act(fields(&[
+            ("value", "1"),
+            ("entityLogicalName", "contact"),
+            ("entityId", "{ABC-1}"),
+        ]));
         assert_eq!(with_id.unwrap().record_id.as_deref(), Some("ABC-1"));
-        assert!(dial_from_click_to_act(&json!({"name": "mobilephone"})).is_none());
-        assert!(dial_from_click_to_act(&json!({"value": "9".repeat(65)})).is_none());
+        assert!(dial_from_click_to_act(fields(&[("name", "mobilephone")])).is_none());
+        let long = "9".repeat(65);
+        assert!(dial_from_click_to_act(fields(&[("value", &long)])).is_none());
     }
 
     #[test]
@@ -508,19 +521,15 @@ mod tests {
     }
 
     #[test]
-    fn only_a_single_match_is_linked() {
-        let one = json!({"0": {"contactid": "{11111111-2222-3333-4444-555555555555}", "fullname": "Rita"}});
+    fn only_a_guid_like_contact_id_is_linked() {
         assert_eq!(
-            single_contact(&one).as_deref(),
+            contact_id("{11111111-2222-3333-4444-555555555555}").as_deref(),
             Some("11111111-2222-3333-4444-555555555555")
         );
-        let two = json!({"0": {"contactid": "a"}, "1": {"contactid": "b"}});
-        assert_eq!(single_contact(&two), None);
-        assert_eq!(single_contact(&json!({})), None);
-        assert_eq!(
-            single_contact(&json!({"0": {"contactid": "x') or ('1"}})),
-            None
-        );
+        assert_eq!(contact_id("abc-123").as_deref(), Some("abc-123"));
+        assert_eq!(contact_id("{}"), None);
+        assert_eq!(contact_id("x') or ('1"), None);
+        assert_eq!(contact_id(&"a".repeat(MAX_FIELD_LEN + 1)), None);
     }
 
     #[test]
@@ -538,13 +547,13 @@ mod tests {
             context: None,
         };
         let pc = phonecall_for(&call, Some("11111111-2222-3333-4444-555555555555"));
-        assert_eq!(pc["subject"], "Call to +351912345678");
-        assert_eq!(pc["phonenumber"], "+351912345678");
-        assert_eq!(pc["directioncode"], true);
-        assert_eq!(pc["actualdurationminutes"], 2);
+        assert_eq!(pc.text("subject"), Some("Call to +351912345678"));
+        assert_eq!(pc.text("phonenumber"), Some("+351912345678"));
+        assert_eq!(pc.get("directioncode"), Some(&Plain::Bool(true)));
+        assert_eq!(pc.get("actualdurationminutes"), Some(&Plain::Int(2)));
         assert_eq!(
-            pc["regardingobjectid_contact@odata.bind"],
-            "/contacts(11111111-2222-3333-4444-555555555555)"
+            pc.text("regardingobjectid_contact@odata.bind"),
+            Some("/contacts(11111111-2222-3333-4444-555555555555)")
         );
         assert!(
             phonecall_for(&call, None)

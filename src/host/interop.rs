@@ -61,18 +61,151 @@ pub fn object(entries: &[(&str, JsValue)]) -> Object {
     o
 }
 
-/// A JSON-able Rust value as a JavaScript value (through JSON text, so only plain data crosses).
-pub fn to_js(value: &serde_json::Value) -> JsValue {
-    js_sys::JSON::parse(&value.to_string()).unwrap_or(JsValue::NULL)
+/// `value[key]` when `value` is an object and the field is neither `undefined` nor `null`.
+pub fn field(value: &JsValue, key: &str) -> Option<JsValue> {
+    if !value.is_object() {
+        return None;
+    }
+    Reflect::get(value, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-/// A JavaScript value as JSON (`None` when it cannot be stringified or is over `max_len` bytes).
-pub fn to_json(value: &JsValue, max_len: usize) -> Option<serde_json::Value> {
-    let text = js_sys::JSON::stringify(value).ok()?.as_string()?;
+/// `value[key]` when it is a string of at most `max_len` bytes (the caller trims and checks further).
+pub fn text_field(value: &JsValue, key: &str, max_len: usize) -> Option<String> {
+    field(value, key)?
+        .as_string()
+        .filter(|s| s.len() <= max_len)
+}
+
+/// JSON text (at most `max_len` bytes) as a JavaScript value, by the browser's `JSON.parse`.
+pub fn parse_json(text: &str, max_len: usize) -> Option<JsValue> {
     if text.len() > max_len {
         return None;
     }
-    serde_json::from_str(&text).ok()
+    js_sys::JSON::parse(text).ok()
+}
+
+/// The key and value of an object that has exactly one own enumerable field.
+pub fn single_entry(value: &JsValue) -> Option<(String, JsValue)> {
+    let object = value.dyn_ref::<Object>()?;
+    if js_sys::Array::is_array(value) {
+        return None;
+    }
+    let keys = Object::keys(object);
+    if keys.length() != 1 {
+        return None;
+    }
+    let key = keys.get(0).as_string()?;
+    let entry = Reflect::get(value, &JsValue::from_str(&key)).ok()?;
+    Some((key, entry))
+}
+
+/// One value of a [`Payload`]: the few kinds the bridges send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plain {
+    /// A string.
+    Text(String),
+    /// A whole number (a JavaScript number; the values sent are far below 2^53).
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl From<String> for Plain {
+    fn from(s: String) -> Plain {
+        Plain::Text(s)
+    }
+}
+
+impl From<&str> for Plain {
+    fn from(s: &str) -> Plain {
+        Plain::Text(s.to_owned())
+    }
+}
+
+impl From<i64> for Plain {
+    fn from(n: i64) -> Plain {
+        Plain::Int(n)
+    }
+}
+
+impl From<bool> for Plain {
+    fn from(b: bool) -> Plain {
+        Plain::Bool(b)
+    }
+}
+
+/// A flat object sent to a host API (an Open CTI Task, a CIF phonecall): built and inspected as
+/// Rust data, handed over as a plain JavaScript object or its JSON text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Payload(Vec<(&'static str, Plain)>);
+
+impl Payload {
+    /// Sets `key` (replacing an earlier value).
+    pub fn set(&mut self, key: &'static str, value: impl Into<Plain>) {
+        let value = value.into();
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 = value,
+            None => self.0.push((key, value)),
+        }
+    }
+
+    /// With `key` set.
+    pub fn with(mut self, key: &'static str, value: impl Into<Plain>) -> Payload {
+        self.set(key, value);
+        self
+    }
+
+    /// The value of `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&Plain> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The text of `key`, if it is set to a string.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        match self.get(key) {
+            Some(Plain::Text(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A plain JavaScript object with these fields, in order.
+    pub fn to_js(&self) -> Object {
+        let o = Object::new();
+        for (k, v) in &self.0 {
+            let v = match v {
+                Plain::Text(s) => JsValue::from_str(s),
+                Plain::Int(n) => JsValue::from_f64(*n as f64),
+                Plain::Bool(b) => JsValue::from_bool(*b),
+            };
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &v);
+        }
+        o
+    }
+
+    /// The JSON text of [`Payload::to_js`], by the browser's `JSON.stringify`.
+    pub fn to_json(&self) -> String {
+        stringify(&self.to_js())
+    }
+}
+
+/// `JSON.stringify(value)`, `""` when it cannot be stringified.
+pub fn stringify(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+/// A field reader over `(key, value)` pairs, standing in for one over a JavaScript object in tests.
+#[cfg(test)]
+pub fn fields(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }
 
 /// Waits (polling every `step_ms`) until `ready()` or `timeout_ms` has passed; returns `ready()`.
@@ -192,5 +325,21 @@ mod tests {
             logged.first_time(&format!("x{i}"));
         }
         assert!(logged.first_time("c1"), "forgotten after the bound");
+    }
+
+    #[test]
+    fn payload_fields_are_set_once_in_order_and_typed() {
+        let mut p = Payload::default()
+            .with("a", "x")
+            .with("n", 42)
+            .with("b", true);
+        p.set("a", "y".to_owned());
+        assert_eq!(p.text("a"), Some("y"));
+        assert_eq!(p.get("n"), Some(&Plain::Int(42)));
+        assert_eq!(p.text("n"), None);
+        assert_eq!(p.get("b"), Some(&Plain::Bool(true)));
+        assert_eq!(p.get("c"), None);
+        let keys: Vec<_> = p.0.iter().map(|(k, _)| *k).collect();
+        assert_eq!(keys, ["a", "n", "b"], "replaced in place");
     }
 }

@@ -7,7 +7,7 @@
 //! registered so that the first click-to-dial is never lost.
 
 pub mod dynamics;
-mod interop;
+pub(crate) mod interop;
 pub mod salesforce;
 pub mod standalone;
 

@@ -19,15 +19,14 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
-use serde_json::{Map, Value, json};
 use ucclient_core::Language;
 use ucclient_core::api::{Call, CallDirection, CallState};
 use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    HandlerSlot, LoggedCalls, call_method, deliver, error_text, global_path, object, register,
-    to_js, to_json,
+    HandlerSlot, LoggedCalls, Payload, call_method, deliver, error_text, field, global_path,
+    object, register, single_entry, text_field,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -45,8 +44,8 @@ const MAX_PENDING_PROBLEMS: usize = 4;
 const MAX_NUMBER_LEN: usize = 64;
 /// Longest record id / name / type accepted from a payload, in bytes.
 const MAX_FIELD_LEN: usize = 255;
-/// Largest Open CTI answer read (settings, search results), in bytes of JSON.
-const MAX_ANSWER_JSON: usize = 64 * 1024;
+/// Longest string read from an Open CTI answer or payload, in bytes (callers bound further).
+const MAX_TEXT_LEN: usize = 4096;
 /// Longest utility-item label set.
 const MAX_LABEL_CHARS: usize = 40;
 /// Screen-pop matches remembered for logging (call id → record).
@@ -70,10 +69,12 @@ impl Default for CallCenterSettings {
     }
 }
 
-/// Reads our items out of `getCallCenterSettings`' flat map; an invalid backend URL counts as none.
-pub fn settings_from_map(map: &Map<String, Value>) -> CallCenterSettings {
-    let text = |key: &str| map.get(key).and_then(Value::as_str).map(str::trim);
+/// Reads our items out of `getCallCenterSettings`' flat map (`text(key)` is the item's string
+/// value, if it has one); an invalid backend URL counts as none.
+pub fn settings_from_map(text: impl Fn(&str) -> Option<String>) -> CallCenterSettings {
     let backend_url = text(BACKEND_URL_KEY)
+        .as_deref()
+        .map(str::trim)
         .map(|u| u.trim_end_matches('/'))
         .filter(|u| {
             u.len() <= 200
@@ -81,7 +82,8 @@ pub fn settings_from_map(map: &Map<String, Value>) -> CallCenterSettings {
                 && !u.contains(['"', '\'', '<', '>', ' ', '@'])
         })
         .map(str::to_owned);
-    let log_calls = !matches!(text(LOG_CALLS_KEY), Some(v) if v.eq_ignore_ascii_case("false"));
+    let log_calls =
+        !matches!(text(LOG_CALLS_KEY), Some(v) if v.trim().eq_ignore_ascii_case("false"));
     CallCenterSettings {
         backend_url,
         log_calls,
@@ -133,21 +135,17 @@ async fn opencti_call(method: &str, args: Object) -> Result<JsValue, String> {
 #[wasm_bindgen]
 pub async fn salesforce_prepare() -> JsValue {
     let (settings, problem) = match opencti_call("getCallCenterSettings", Object::new()).await {
-        Ok(value) => match to_json(&value, MAX_ANSWER_JSON) {
-            Some(Value::Object(map)) => {
-                let s = settings_from_map(&map);
-                let problem = s.backend_url.is_none().then(|| {
-                    "The call center has no valid Backend URL (UcClient CRM section): ask your Salesforce administrator to set it.".to_owned()
-                });
-                (s, problem)
-            }
-            _ => (
-                CallCenterSettings::default(),
-                Some(
-                    "Open CTI answered getCallCenterSettings with something unreadable.".to_owned(),
-                ),
-            ),
-        },
+        Ok(value) if value.is_object() && !js_sys::Array::is_array(&value) => {
+            let s = settings_from_map(|key| text_field(&value, key, MAX_TEXT_LEN));
+            let problem = s.backend_url.is_none().then(|| {
+                "The call center has no valid Backend URL (UcClient CRM section): ask your Salesforce administrator to set it.".to_owned()
+            });
+            (s, problem)
+        }
+        Ok(_) => (
+            CallCenterSettings::default(),
+            Some("Open CTI answered getCallCenterSettings with something unreadable.".to_owned()),
+        ),
         Err(why) => (
             CallCenterSettings::default(),
             Some(format!(
@@ -177,12 +175,12 @@ pub async fn salesforce_prepare() -> JsValue {
     out.into()
 }
 
-/// Reads a click-to-dial payload (`number`, `recordId`, `recordName`, `objectType`, …), bounded.
-pub fn dial_from_payload(payload: &Value) -> Option<DialRequest> {
+/// Reads a click-to-dial payload (`number`, `recordId`, `recordName`, `objectType`, …; `text(key)`
+/// is the payload's string field, if it has one), bounded.
+pub fn dial_from_payload(text: impl Fn(&str) -> Option<String>) -> Option<DialRequest> {
     let field = |key: &str| {
-        payload
-            .get(key)
-            .and_then(Value::as_str)
+        text(key)
+            .as_deref()
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= MAX_FIELD_LEN)
             .map(str::to_owned)
@@ -218,7 +216,7 @@ pub fn talk_seconds(call: &Call) -> i64 {
 }
 
 /// The `saveLog` value for a finished call: a completed Task linked to `record` when known.
-pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Value {
+pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Payload {
     let (number, call_type, verb) = match call.direction {
         CallDirection::Outbound => (&call.to, "Outbound", "Call to"),
         CallDirection::Inbound => (&call.from, "Inbound", "Call from"),
@@ -230,19 +228,24 @@ pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Value {
     };
     let seconds = talk_seconds(call);
     let day = call.ended_at.unwrap_or(call.started_at).date();
-    let mut task = json!({
-        "entityApiName": "Task",
-        "Subject": format!("{verb} {number}{outcome}"),
-        "Status": "Completed",
-        "TaskSubtype": "Call",
-        "CallType": call_type,
-        "CallDurationInSeconds": seconds,
-        "CallObject": call.id,
-        "ActivityDate": format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day()),
-        "Description": format!("{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM."),
-    });
+    let mut task = Payload::default()
+        .with("entityApiName", "Task")
+        .with("Subject", format!("{verb} {number}{outcome}"))
+        .with("Status", "Completed")
+        .with("TaskSubtype", "Call")
+        .with("CallType", call_type)
+        .with("CallDurationInSeconds", seconds)
+        .with("CallObject", call.id.as_str())
+        .with(
+            "ActivityDate",
+            format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day()),
+        )
+        .with(
+            "Description",
+            format!("{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM."),
+        );
     if let Some((id, object_type)) = record {
-        task[task_link_field(id, object_type)] = Value::String(id.to_owned());
+        task.set(task_link_field(id, object_type), id);
     }
     task
 }
@@ -305,9 +308,7 @@ impl SalesforceHost {
         }
         let dials = inner.dials.clone();
         let listener = Closure::<dyn Fn(JsValue)>::new(move |payload: JsValue| {
-            if let Some(req) =
-                to_json(&payload, MAX_ANSWER_JSON).and_then(|v| dial_from_payload(&v))
-            {
+            if let Some(req) = dial_from_payload(|key| text_field(&payload, key, MAX_TEXT_LEN)) {
                 deliver(&dials, req);
             }
         });
@@ -367,7 +368,13 @@ impl Host for SalesforceHost {
         let args = object(&[
             ("searchParams", JsValue::from_str(&number)),
             ("queryParams", JsValue::from_str("")),
-            ("defaultFieldValues", to_js(&json!({ "Phone": number }))),
+            (
+                "defaultFieldValues",
+                Payload::default()
+                    .with("Phone", number.as_str())
+                    .to_js()
+                    .into(),
+            ),
             ("callType", call_type),
             ("deferred", JsValue::FALSE),
         ]);
@@ -377,15 +384,11 @@ impl Host for SalesforceHost {
             match opencti_call("searchAndScreenPop", args).await {
                 Ok(found) => {
                     // Link the call to a record only when the number matched exactly one.
-                    if let Some(Value::Object(map)) = to_json(&found, MAX_ANSWER_JSON)
-                        && map.len() == 1
-                        && let Some((id, record)) = map.into_iter().next()
-                    {
-                        let object_type = record
-                            .get("RecordType")
-                            .or_else(|| record.get("object"))
-                            .and_then(Value::as_str)
-                            .map(str::to_owned);
+                    if let Some((id, record)) = single_entry(&found) {
+                        let object_type = field(&record, "RecordType")
+                            .or_else(|| field(&record, "object"))
+                            .and_then(|t| t.as_string())
+                            .filter(|t| t.len() <= MAX_FIELD_LEN);
                         let mut m = inner.matches.borrow_mut();
                         if m.len() >= MAX_REMEMBERED_MATCHES {
                             m.clear();
@@ -411,7 +414,7 @@ impl Host for SalesforceHost {
             call,
             record.as_ref().map(|(id, t)| (id.as_str(), t.as_deref())),
         );
-        self.fire("saveLog", object(&[("value", to_js(&task))]));
+        self.fire("saveLog", object(&[("value", task.to_js().into())]));
     }
 
     fn set_panel_visible(&self, visible: bool) {
@@ -445,6 +448,7 @@ impl Host for SalesforceHost {
 
 #[cfg(test)]
 mod tests {
+    use super::super::interop::{Plain, fields};
     use super::*;
     use ucclient_core::api::{CallContext, CrmKind, Timestamp};
 
@@ -470,42 +474,43 @@ mod tests {
 
     #[test]
     fn settings_come_from_our_section_of_the_flat_map() {
-        let map: Map<String, Value> = serde_json::from_str(
-            r#"{"/reqGeneralInfo/reqAdapterUrl":"/apex/UcClientSoftphone",
-                "/ucClientSettings/backendUrl":" https://presence.acme.example/ ",
-                "/ucClientSettings/logCalls":"FALSE"}"#,
-        )
-        .unwrap();
-        let s = settings_from_map(&map);
+        let s = settings_from_map(fields(&[
+            ("/reqGeneralInfo/reqAdapterUrl", "/apex/UcClientSoftphone"),
+            (
+                "/ucClientSettings/backendUrl",
+                " https://presence.acme.example/ ",
+            ),
+            ("/ucClientSettings/logCalls", "FALSE"),
+        ]));
         assert_eq!(
             s.backend_url.as_deref(),
             Some("https://presence.acme.example")
         );
         assert!(!s.log_calls);
-        let empty = settings_from_map(&Map::new());
+        let empty = settings_from_map(fields(&[]));
         assert_eq!(empty, CallCenterSettings::default());
         assert!(empty.log_calls, "logging is on by default");
-        let bad: Map<String, Value> =
-            serde_json::from_str(r#"{"/ucClientSettings/backendUrl":"javascript:alert(1)"}"#)
-                .unwrap();
-        assert_eq!(settings_from_map(&bad).backend_url, None);
+        let bad = fields(&[("/ucClientSettings/backendUrl", "javascript:alert(1)")]);
+        assert_eq!(settings_from_map(bad).backend_url, None);
     }
 
     #[test]
     fn click_to_dial_payloads_become_dial_requests_with_their_record() {
-        let req = dial_from_payload(&json!({
-            "number": " +351 912 345 678 ", "recordId": "003000000000001AAA",
-            "recordName": "Rita Lopes", "objectType": "Contact"
-        }))
+        let req = dial_from_payload(fields(&[
+            ("number", " +351 912 345 678 "),
+            ("recordId", "003000000000001AAA"),
+            ("recordName", "Rita Lopes"),
+            ("objectType", "Contact"),
+        ]))
         .unwrap();
         assert_eq!(req.number, "+351 912 345 678");
         assert_eq!(req.record_id.as_deref(), Some("003000000000001AAA"));
         assert_eq!(req.object_type.as_deref(), Some("Contact"));
         assert_eq!(req.record_name.as_deref(), Some("Rita Lopes"));
-        assert!(dial_from_payload(&json!({"recordId": "003"})).is_none());
-        assert!(dial_from_payload(&json!({"number": "9".repeat(65)})).is_none());
-        let person =
-            dial_from_payload(&json!({"number": "1", "contactId": "003X", "personAccount": true}));
+        assert!(dial_from_payload(fields(&[("recordId", "003")])).is_none());
+        let long = "9".repeat(65);
+        assert!(dial_from_payload(fields(&[("number", &long)])).is_none());
+        let person = dial_from_payload(fields(&[("number", "1"), ("contactId", "003X")]));
         assert_eq!(person.unwrap().record_id.as_deref(), Some("003X"));
     }
 
@@ -515,23 +520,27 @@ mod tests {
             &call(CallDirection::Outbound, CallState::Ended, Some(42)),
             Some(("003000000000001AAA", Some("Contact"))),
         );
-        assert_eq!(task["entityApiName"], "Task");
-        assert_eq!(task["Status"], "Completed");
-        assert_eq!(task["CallType"], "Outbound");
-        assert_eq!(task["CallDurationInSeconds"], 42);
-        assert_eq!(task["WhoId"], "003000000000001AAA");
+        assert_eq!(task.text("entityApiName"), Some("Task"));
+        assert_eq!(task.text("Status"), Some("Completed"));
+        assert_eq!(task.text("CallType"), Some("Outbound"));
+        assert_eq!(task.get("CallDurationInSeconds"), Some(&Plain::Int(42)));
+        assert_eq!(task.text("CallObject"), Some("call-1"));
+        assert_eq!(task.text("WhoId"), Some("003000000000001AAA"));
         assert!(task.get("WhatId").is_none());
-        assert_eq!(task["Subject"], "Call to +351912345678");
-        assert_eq!(task["ActivityDate"], "2026-03-04");
+        assert_eq!(task.text("Subject"), Some("Call to +351912345678"));
+        assert_eq!(task.text("ActivityDate"), Some("2026-03-04"));
 
         let missed = task_for(
             &call(CallDirection::Inbound, CallState::Failed, None),
             Some(("0015000000ABCDE", Some("Account"))),
         );
-        assert_eq!(missed["CallType"], "Inbound");
-        assert_eq!(missed["CallDurationInSeconds"], 0);
-        assert_eq!(missed["WhatId"], "0015000000ABCDE");
-        assert_eq!(missed["Subject"], "Call from +351210000001 (not answered)");
+        assert_eq!(missed.text("CallType"), Some("Inbound"));
+        assert_eq!(missed.get("CallDurationInSeconds"), Some(&Plain::Int(0)));
+        assert_eq!(missed.text("WhatId"), Some("0015000000ABCDE"));
+        assert_eq!(
+            missed.text("Subject"),
+            Some("Call from +351210000001 (not answered)")
+        );
         assert!(
             task_for(
                 &call(CallDirection::Inbound, CallState::Ended, Some(1)),

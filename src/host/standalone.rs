@@ -10,12 +10,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use serde::Deserialize;
 use ucclient_core::Language;
 use ucclient_core::api::Call;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
+use super::interop::{Payload, parse_json, text_field};
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
 /// The `window` event a page fires to click-to-dial.
@@ -25,17 +25,8 @@ const MAX_PENDING_DIALS: usize = 8;
 /// Longest number accepted from the page, in bytes.
 const MAX_NUMBER_LEN: usize = 64;
 
-/// The `detail` of a `ucclient:dial` event.
-#[derive(Debug, Deserialize)]
-struct DialDetail {
-    number: String,
-    #[serde(default)]
-    record_id: Option<String>,
-    #[serde(default)]
-    object_type: Option<String>,
-    #[serde(default)]
-    record_name: Option<String>,
-}
+/// Longest `detail` read (JSON text, or one field of an object), in bytes.
+const MAX_DETAIL_LEN: usize = 4096;
 
 /// Shared between the event listener and the host.
 #[derive(Default)]
@@ -95,36 +86,33 @@ fn deliver(inner: &Rc<RefCell<Inner>>, req: DialRequest) {
 /// Reads a dial out of a `ucclient:dial` event: `detail` may be an object or JSON text.
 fn dial_from_event(ev: &web_sys::Event) -> Option<DialRequest> {
     let detail = ev.dyn_ref::<web_sys::CustomEvent>()?.detail();
-    let json = match detail.as_string() {
-        Some(s) => s,
-        None => js_sys::JSON::stringify(&detail).ok()?.as_string()?,
+    let detail = match detail.as_string() {
+        Some(text) => parse_json(&text, MAX_DETAIL_LEN)?,
+        None => detail,
     };
-    dial_from_json(&json)
+    dial_from_fields(|key| text_field(&detail, key, MAX_DETAIL_LEN))
 }
 
-/// Parses the `detail` JSON of a dial, refusing an empty or oversized number.
-fn dial_from_json(json: &str) -> Option<DialRequest> {
-    if json.len() > 4096 {
-        return None;
-    }
-    let d: DialDetail = serde_json::from_str(json).ok()?;
-    let number = d.number.trim().to_owned();
+/// Builds a dial from the detail's string fields (`number`, `record_id`, `object_type`,
+/// `record_name`), refusing an empty or oversized number.
+fn dial_from_fields(text: impl Fn(&str) -> Option<String>) -> Option<DialRequest> {
+    let number = text("number")?.trim().to_owned();
     if number.is_empty() || number.len() > MAX_NUMBER_LEN {
         return None;
     }
     Some(DialRequest {
         number,
-        record_id: d.record_id,
-        object_type: d.object_type,
-        record_name: d.record_name,
+        record_id: text("record_id"),
+        object_type: text("object_type"),
+        record_name: text("record_name"),
     })
 }
 
-/// Fires a `window` custom event whose detail is JSON text.
-fn announce(name: &str, detail: &serde_json::Value) {
+/// Fires a `window` custom event whose detail is `detail` as JSON text.
+fn announce(name: &str, detail: &str) {
     let Some(w) = web_sys::window() else { return };
     let init = web_sys::CustomEventInit::new();
-    init.set_detail(&detail.to_string().into());
+    init.set_detail(&detail.into());
     if let Ok(ev) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
         let _ = w.dispatch_event(&ev);
     }
@@ -151,28 +139,35 @@ impl Host for StandaloneHost {
     }
 
     fn screen_pop(&self, call: &Call) {
-        announce(
-            "ucclient:screen-pop",
-            &serde_json::json!({"number": call.from, "call_id": call.id}),
-        );
+        let detail = Payload::default()
+            .with("number", call.from.as_str())
+            .with("call_id", call.id.as_str());
+        announce("ucclient:screen-pop", &detail.to_json());
     }
 
     fn log_call(&self, call: &Call) {
         announce(
             "ucclient:call-log",
-            &serde_json::to_value(call).unwrap_or_default(),
+            &crate::json::to_string(call).unwrap_or_default(),
         );
     }
 
     fn set_panel_visible(&self, visible: bool) {
-        announce("ucclient:panel", &serde_json::json!({"visible": visible}));
+        announce(
+            "ucclient:panel",
+            &Payload::default().with("visible", visible).to_json(),
+        );
     }
 
     fn set_presence_label(&self, label: &PresenceLabel) {
-        announce(
-            "ucclient:presence",
-            &serde_json::json!({"label": label.label, "colour": label.colour, "on_call": label.on_call}),
-        );
+        let detail = Payload::default()
+            .with("label", label.label.as_str())
+            .with(
+                "colour",
+                crate::components::badge::colour_name(label.colour),
+            )
+            .with("on_call", label.on_call);
+        announce("ucclient:presence", &detail.to_json());
     }
 
     fn locale(&self) -> Option<Language> {
@@ -186,11 +181,25 @@ mod tests {
 
     #[test]
     fn dial_details_are_bounded_and_trimmed() {
-        let d = dial_from_json(r#"{"number":" +351 912 345 678 ","record_id":"003x"}"#).unwrap();
+        let fields = |pairs: &'static [(&'static str, &'static str)]| {
+            move |key: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let d = dial_from_fields(fields(&[
+            ("number", " +351 912 345 678 "),
+            ("record_id", "003x"),
+        ]))
+        .unwrap();
         assert_eq!(d.number, "+351 912 345 678");
         assert_eq!(d.record_id.as_deref(), Some("003x"));
-        assert!(dial_from_json(r#"{"number":"  "}"#).is_none());
-        assert!(dial_from_json(&format!(r#"{{"number":"{}"}}"#, "9".repeat(65))).is_none());
-        assert!(dial_from_json("not json").is_none());
+        assert_eq!(d.object_type, None);
+        assert!(dial_from_fields(fields(&[("number", "  ")])).is_none());
+        let long = "9".repeat(65);
+        assert!(dial_from_fields(|k| (k == "number").then(|| long.clone())).is_none());
+        assert!(dial_from_fields(fields(&[("record_id", "003x")])).is_none());
     }
 }
