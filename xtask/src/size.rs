@@ -10,14 +10,14 @@ use crate::project;
 use crate::widget::{self, brotli, gzip};
 
 /// The widget issue's budget for the whole widget (wasm + JS + CSS), in bytes gzip (150 KB,
-/// 1 KB = 1000 B). Not met yet: Leptos alone costs more (see BENCHMARKS.md), so it is
-/// reported, and the check below guards against growth instead.
+/// 1 KB = 1000 B). Not met yet (see BENCHMARKS.md), so it is reported, and the check below guards
+/// against growth instead.
 pub const BUDGET_GZIP: u64 = 150_000;
 
-/// The size the widget must not grow past, in bytes gzip: what it measured once serde_json and
-/// serde's error messages left the wasm (222.6 KB), plus a little room. Lower it as the widget shrinks; never raise it without saying
-/// why in the commit.
-pub const CEILING_GZIP: u64 = 226_000;
+/// The size the widget must not grow past, in bytes gzip: what it measured once serde_json,
+/// serde's error messages and chrono left the wasm (215.6 KB), plus a little room. Lower it as the
+/// widget shrinks; never raise it without saying why in the commit.
+pub const CEILING_GZIP: u64 = 219_000;
 
 /// Prints the size table and the budget; fails when nothing is built or the gzip total is over
 /// [`CEILING_GZIP`].
