@@ -171,9 +171,38 @@ mod js_de {
             visitor.visit_unit()
         }
 
+        // Structs, sequences and maps: their visitors take only arrays or objects (anything else
+        // would be the same `Mismatch` through a default `visit_*`), so their copies skip the rest.
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _fields: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Mismatch> {
+            match Kind::of(self.0) {
+                Kind::Seq(seq) => visitor.visit_seq(seq),
+                Kind::Map(map) => visitor.visit_map(map),
+                _ => Err(Mismatch),
+            }
+        }
+
+        fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+            match Kind::of(self.0) {
+                Kind::Seq(seq) => visitor.visit_seq(seq),
+                _ => Err(Mismatch),
+            }
+        }
+
+        fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+            match Kind::of(self.0) {
+                Kind::Map(map) => visitor.visit_map(map),
+                _ => Err(Mismatch),
+            }
+        }
+
         serde::forward_to_deserialize_any! {
             bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            unit unit_struct seq tuple tuple_struct map struct identifier
+            unit unit_struct tuple tuple_struct identifier
         }
     }
 
