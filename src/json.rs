@@ -39,7 +39,13 @@ pub fn from_js<T: DeserializeOwned>(value: wasm_bindgen::JsValue) -> Result<T, S
 /// `value` as JSON text exactly as serde_json would write it (`None` as `null`, maps as objects).
 #[cfg(target_arch = "wasm32")]
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    let js = to_js(value)?;
+    stringify(to_js(value)?)
+}
+
+/// `js` as JSON text by the browser's `JSON.stringify` (not generic, one copy for every `T`).
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn stringify(js: wasm_bindgen::JsValue) -> Result<String, String> {
     js_sys::JSON::stringify(&js)
         .ok()
         .and_then(|s| s.as_string())
@@ -57,7 +63,14 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
 pub fn to_js<T: Serialize>(value: &T) -> Result<wasm_bindgen::JsValue, String> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| e.to_string())
+        .map_err(write_error)
+}
+
+/// serde-wasm-bindgen's error as a sentence (not generic, one copy for every `T`).
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn write_error(e: serde_wasm_bindgen::Error) -> String {
+    e.to_string()
 }
 
 /// An event of the live stream from its SSE name and `data:` text (`None` for an unknown name or
