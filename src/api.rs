@@ -135,13 +135,23 @@ fn json_body<B: Serialize>(b: RequestBuilder, body: &B) -> Result<Request, gloo_
     b.header("Content-Type", "application/json").body(text)
 }
 
+/// A request that got no answer, with the browser's sentence. (Not `gloo_net::Error`'s `Display`:
+/// that would also build serde_json's error messages into the module, for an error that only
+/// gloo-net's JSON helpers make and the widget never calls.)
+fn request_failed(e: gloo_net::Error) -> ApiError {
+    let detail = match e {
+        gloo_net::Error::JsError(js) => js.to_string(),
+        gloo_net::Error::GlooError(text) => text,
+        #[allow(unreachable_patterns)]
+        _ => "the request failed".to_owned(),
+    };
+    ApiError::network(detail)
+}
+
 /// Sends a request; a 4xx/5xx becomes an [`ApiError`] with the body's code and sentence.
 async fn send(req: Result<Request, gloo_net::Error>) -> ApiResult<Response> {
-    let req = req.map_err(|e| ApiError::network(e.to_string()))?;
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| ApiError::network(e.to_string()))?;
+    let req = req.map_err(request_failed)?;
+    let resp = req.send().await.map_err(request_failed)?;
     if resp.ok() {
         return Ok(resp);
     }
@@ -170,10 +180,7 @@ pub fn error_from_body(status: u16, text: &str) -> ApiError {
 /// module holds one copy of it rather than one per answer type).
 async fn fetch(req: Result<Request, gloo_net::Error>) -> ApiResult<(u16, String)> {
     let resp = send(req).await?;
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| ApiError::network(e.to_string()))?;
+    let text = resp.text().await.map_err(request_failed)?;
     Ok((resp.status(), text))
 }
 

@@ -14,8 +14,14 @@ use ucclient_core::api::Event;
 /// Reads `text` as a `T`; the error is a short sentence.
 #[cfg(target_arch = "wasm32")]
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    let value = js_sys::JSON::parse(text).map_err(|_| "the answer is not JSON".to_owned())?;
-    from_js(value)
+    from_js(parse(text)?)
+}
+
+/// `text` parsed by the browser's `JSON.parse` (not generic, so one copy serves every `T`).
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn parse(text: &str) -> Result<wasm_bindgen::JsValue, String> {
+    js_sys::JSON::parse(text).map_err(|_| "the answer is not JSON".to_owned())
 }
 
 /// Reads `text` as a `T`; the error is a short sentence.
@@ -27,13 +33,19 @@ pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
 /// Reads a JavaScript value (plain data, as `JSON.parse` makes) as a `T`.
 #[cfg(target_arch = "wasm32")]
 pub fn from_js<T: DeserializeOwned>(value: wasm_bindgen::JsValue) -> Result<T, String> {
-    T::deserialize(js_de::De(value)).map_err(|e| e.to_string())
+    T::deserialize(js_de::De(value)).map_err(js_de::Mismatch::sentence)
 }
 
 /// `value` as JSON text exactly as serde_json would write it (`None` as `null`, maps as objects).
 #[cfg(target_arch = "wasm32")]
 pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    let js = to_js(value)?;
+    stringify(to_js(value)?)
+}
+
+/// `js` as JSON text by the browser's `JSON.stringify` (not generic, one copy for every `T`).
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn stringify(js: wasm_bindgen::JsValue) -> Result<String, String> {
     js_sys::JSON::stringify(&js)
         .ok()
         .and_then(|s| s.as_string())
@@ -51,7 +63,14 @@ pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
 pub fn to_js<T: Serialize>(value: &T) -> Result<wasm_bindgen::JsValue, String> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| e.to_string())
+        .map_err(write_error)
+}
+
+/// serde-wasm-bindgen's error as a sentence (not generic, one copy for every `T`).
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn write_error(e: serde_wasm_bindgen::Error) -> String {
+    e.to_string()
 }
 
 /// An event of the live stream from its SSE name and `data:` text (`None` for an unknown name or
@@ -83,9 +102,20 @@ mod js_de {
     #[derive(Debug)]
     pub struct Mismatch;
 
+    /// What [`Mismatch`] says.
+    const SENTENCE: &str = "the answer does not have the expected shape";
+
+    impl Mismatch {
+        /// The error as the sentence [`super::from_js`] returns (not generic, one copy).
+        #[inline(never)]
+        pub fn sentence(self) -> String {
+            SENTENCE.to_owned()
+        }
+    }
+
     impl std::fmt::Display for Mismatch {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("the answer does not have the expected shape")
+            f.write_str(SENTENCE)
         }
     }
 
@@ -104,39 +134,18 @@ mod js_de {
         type Error = Mismatch;
 
         fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-            let v = self.0;
-            if v.is_null() || v.is_undefined() {
-                visitor.visit_unit()
-            } else if let Some(b) = v.as_bool() {
-                visitor.visit_bool(b)
-            } else if let Some(n) = v.as_f64() {
-                if Number::is_safe_integer(&v) {
-                    if n >= 0.0 {
-                        visitor.visit_u64(n as u64)
-                    } else {
-                        visitor.visit_i64(n as i64)
-                    }
-                } else {
-                    visitor.visit_f64(n)
-                }
-            } else if let Some(s) = v.as_string() {
-                visitor.visit_string(s)
-            } else if Array::is_array(&v) {
-                let array: Array = v.unchecked_into();
-                visitor.visit_seq(Seq {
-                    len: array.length(),
-                    array,
-                    next: 0,
-                })
-            } else if v.is_object() {
-                let object: Object = v.unchecked_into();
-                visitor.visit_map(Map {
-                    keys: Object::keys(&object),
-                    object,
-                    next: 0,
-                })
-            } else {
-                Err(Mismatch)
+            // The JavaScript checks are made once, outside the generic part, so that each visitor's
+            // copy of this function is only the dispatch.
+            match Kind::of(self.0) {
+                Kind::Unit => visitor.visit_unit(),
+                Kind::Bool(b) => visitor.visit_bool(b),
+                Kind::U64(n) => visitor.visit_u64(n),
+                Kind::I64(n) => visitor.visit_i64(n),
+                Kind::F64(n) => visitor.visit_f64(n),
+                Kind::Str(s) => visitor.visit_string(s),
+                Kind::Seq(seq) => visitor.visit_seq(seq),
+                Kind::Map(map) => visitor.visit_map(map),
+                Kind::Other => Err(Mismatch),
             }
         }
 
@@ -162,21 +171,10 @@ mod js_de {
             _variants: &'static [&'static str],
             visitor: V,
         ) -> Result<V::Value, Mismatch> {
-            // A unit variant is its name; a variant with data is `{"name": data}`.
-            if let Some(name) = self.0.as_string() {
-                return visitor.visit_enum(name.into_deserializer());
+            match variant_parts(self.0)? {
+                (name, None) => visitor.visit_enum(name.into_deserializer()),
+                (name, Some(value)) => visitor.visit_enum(Variant { name, value }),
             }
-            let object = self.0.dyn_into::<Object>().map_err(|_| Mismatch)?;
-            let keys = Object::keys(&object);
-            if keys.length() != 1 {
-                return Err(Mismatch);
-            }
-            let key = keys.get(0);
-            let value = Reflect::get(&object, &key).map_err(|_| Mismatch)?;
-            visitor.visit_enum(Variant {
-                name: key.as_string().ok_or(Mismatch)?,
-                value,
-            })
         }
 
         fn deserialize_ignored_any<V: Visitor<'de>>(
@@ -186,10 +184,109 @@ mod js_de {
             visitor.visit_unit()
         }
 
+        // Structs, sequences and maps: their visitors take only arrays or objects (anything else
+        // would be the same `Mismatch` through a default `visit_*`), so their copies skip the rest.
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            _fields: &'static [&'static str],
+            visitor: V,
+        ) -> Result<V::Value, Mismatch> {
+            match Kind::of(self.0) {
+                Kind::Seq(seq) => visitor.visit_seq(seq),
+                Kind::Map(map) => visitor.visit_map(map),
+                _ => Err(Mismatch),
+            }
+        }
+
+        fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+            match Kind::of(self.0) {
+                Kind::Seq(seq) => visitor.visit_seq(seq),
+                _ => Err(Mismatch),
+            }
+        }
+
+        fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
+            match Kind::of(self.0) {
+                Kind::Map(map) => visitor.visit_map(map),
+                _ => Err(Mismatch),
+            }
+        }
+
         serde::forward_to_deserialize_any! {
             bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            unit unit_struct seq tuple tuple_struct map struct identifier
+            unit unit_struct tuple tuple_struct identifier
         }
+    }
+
+    /// What a JavaScript value is, as serde's data model sees it.
+    enum Kind {
+        Unit,
+        Bool(bool),
+        U64(u64),
+        I64(i64),
+        F64(f64),
+        Str(String),
+        Seq(Seq),
+        Map(Map),
+        Other,
+    }
+
+    impl Kind {
+        /// `null` and `undefined` are unit, safe integers are integers, other numbers floats.
+        #[inline(never)]
+        fn of(v: JsValue) -> Kind {
+            if v.is_null() || v.is_undefined() {
+                Kind::Unit
+            } else if let Some(b) = v.as_bool() {
+                Kind::Bool(b)
+            } else if let Some(n) = v.as_f64() {
+                if Number::is_safe_integer(&v) {
+                    if n >= 0.0 {
+                        Kind::U64(n as u64)
+                    } else {
+                        Kind::I64(n as i64)
+                    }
+                } else {
+                    Kind::F64(n)
+                }
+            } else if let Some(s) = v.as_string() {
+                Kind::Str(s)
+            } else if Array::is_array(&v) {
+                let array: Array = v.unchecked_into();
+                Kind::Seq(Seq {
+                    len: array.length(),
+                    array,
+                    next: 0,
+                })
+            } else if v.is_object() {
+                let object: Object = v.unchecked_into();
+                Kind::Map(Map {
+                    keys: Object::keys(&object),
+                    object,
+                    next: 0,
+                })
+            } else {
+                Kind::Other
+            }
+        }
+    }
+
+    /// An enum's variant name and, for a variant with data (`{"name": data}`), its value; a unit
+    /// variant is its name alone.
+    #[inline(never)]
+    fn variant_parts(v: JsValue) -> Result<(String, Option<JsValue>), Mismatch> {
+        if let Some(name) = v.as_string() {
+            return Ok((name, None));
+        }
+        let object = v.dyn_into::<Object>().map_err(|_| Mismatch)?;
+        let keys = Object::keys(&object);
+        if keys.length() != 1 {
+            return Err(Mismatch);
+        }
+        let key = keys.get(0);
+        let value = Reflect::get(&object, &key).map_err(|_| Mismatch)?;
+        Ok((key.as_string().ok_or(Mismatch)?, Some(value)))
     }
 
     /// The elements of an array, in order.
@@ -199,6 +296,19 @@ mod js_de {
         next: u32,
     }
 
+    impl Seq {
+        /// The next element, if any.
+        #[inline(never)]
+        fn take(&mut self) -> Option<JsValue> {
+            if self.next >= self.len {
+                return None;
+            }
+            let value = self.array.get(self.next);
+            self.next += 1;
+            Some(value)
+        }
+    }
+
     impl<'de> de::SeqAccess<'de> for Seq {
         type Error = Mismatch;
 
@@ -206,12 +316,10 @@ mod js_de {
             &mut self,
             seed: T,
         ) -> Result<Option<T::Value>, Mismatch> {
-            if self.next >= self.len {
-                return Ok(None);
+            match self.take() {
+                Some(value) => seed.deserialize(De(value)).map(Some),
+                None => Ok(None),
             }
-            let value = self.array.get(self.next);
-            self.next += 1;
-            seed.deserialize(De(value)).map(Some)
         }
 
         fn size_hint(&self) -> Option<usize> {
@@ -226,6 +334,29 @@ mod js_de {
         next: u32,
     }
 
+    impl Map {
+        /// The next key, if any.
+        #[inline(never)]
+        fn take_key(&mut self) -> Result<Option<String>, Mismatch> {
+            if self.next >= self.keys.length() {
+                return Ok(None);
+            }
+            self.keys
+                .get(self.next)
+                .as_string()
+                .ok_or(Mismatch)
+                .map(Some)
+        }
+
+        /// The value of the key [`Map::take_key`] gave last.
+        #[inline(never)]
+        fn take_value(&mut self) -> Result<JsValue, Mismatch> {
+            let key = self.keys.get(self.next);
+            self.next += 1;
+            Reflect::get(&self.object, &key).map_err(|_| Mismatch)
+        }
+    }
+
     impl<'de> de::MapAccess<'de> for Map {
         type Error = Mismatch;
 
@@ -233,21 +364,17 @@ mod js_de {
             &mut self,
             seed: K,
         ) -> Result<Option<K::Value>, Mismatch> {
-            if self.next >= self.keys.length() {
-                return Ok(None);
+            match self.take_key()? {
+                Some(key) => seed.deserialize(key.into_deserializer()).map(Some),
+                None => Ok(None),
             }
-            let key = self.keys.get(self.next).as_string().ok_or(Mismatch)?;
-            seed.deserialize(key.into_deserializer()).map(Some)
         }
 
         fn next_value_seed<V: de::DeserializeSeed<'de>>(
             &mut self,
             seed: V,
         ) -> Result<V::Value, Mismatch> {
-            let key = self.keys.get(self.next);
-            self.next += 1;
-            let value = Reflect::get(&self.object, &key).map_err(|_| Mismatch)?;
-            seed.deserialize(De(value))
+            seed.deserialize(De(self.take_value()?))
         }
     }
 

@@ -163,37 +163,32 @@ impl ClientState {
     /// its id is newer than the last one applied.
     pub fn apply_event(&mut self, id: Option<u64>, event: Event) -> Applied {
         let mut out = Applied::default();
-        if let Event::Snapshot(snap) = event {
-            self.presence.clear();
-            for PresenceUpdate { user_id, presence } in snap.presence {
-                self.presence.insert(user_id, presence);
-            }
-            let mut before: Vec<Call> = std::mem::take(&mut self.live_calls);
-            for call in snap.calls {
-                before.retain(|c| c.id != call.id);
-                if self.upsert_call(call.clone()) {
-                    out.calls_changed.push(call);
-                }
-            }
-            // Calls we thought live that the snapshot does not list ended while we were away.
-            for mut call in before {
-                call.state = CallState::Ended;
-                self.upsert_call(call.clone());
-                out.calls_changed.push(call);
-            }
-            if id.is_some() {
-                self.last_event_id = id;
-            }
-            out.applied = true;
-            return out;
-        }
-        if let (Some(new), Some(last)) = (id, self.last_event_id)
+        if !matches!(event, Event::Snapshot(_))
+            && let (Some(new), Some(last)) = (id, self.last_event_id)
             && new <= last
         {
             return out;
         }
         match event {
-            Event::Snapshot(_) => unreachable!("handled above"),
+            Event::Snapshot(snap) => {
+                self.presence.clear();
+                for PresenceUpdate { user_id, presence } in snap.presence {
+                    self.presence.insert(user_id, presence);
+                }
+                let mut before: Vec<Call> = std::mem::take(&mut self.live_calls);
+                for call in snap.calls {
+                    before.retain(|c| c.id != call.id);
+                    if self.upsert_call(call.clone()) {
+                        out.calls_changed.push(call);
+                    }
+                }
+                // Calls we thought live that the snapshot does not list ended while we were away.
+                for mut call in before {
+                    call.state = CallState::Ended;
+                    self.upsert_call(call.clone());
+                    out.calls_changed.push(call);
+                }
+            }
             Event::Presence(p) => {
                 self.presence.insert(p.user_id, p.presence);
             }

@@ -14,7 +14,6 @@
 //! is a JSON string.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
@@ -24,8 +23,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    HandlerSlot, LoggedCalls, Payload, call_method, deliver, error_text, field, global_path,
-    parse_json, register, single_entry, text_field, wait_until,
+    HandlerSlot, LoggedCalls, Matches, Payload, call_method, deliver, error_text, field,
+    global_path, parse_json, register, single_entry, text_field, wait_until,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -298,7 +297,7 @@ struct Inner {
     /// Calls already logged.
     logged: RefCell<LoggedCalls>,
     /// The contact a screen pop found for a call (call id → contact id).
-    matches: RefCell<HashMap<String, String>>,
+    matches: RefCell<Matches<String>>,
 }
 
 /// The widget's host inside a Dynamics 365 CIF panel.
@@ -315,7 +314,7 @@ impl DynamicsHost {
             problems: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS))),
             connected: RefCell::new(false),
             logged: RefCell::new(LoggedCalls::default()),
-            matches: RefCell::new(HashMap::new()),
+            matches: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
         });
         let prepared = STATE.with(|s| s.borrow().clone());
         if !prepared.ready {
@@ -411,11 +410,7 @@ impl Host for DynamicsHost {
             match cif_call("searchAndOpenRecords", &args).await {
                 Ok(found) => {
                     if let Some(id) = single_contact(&found) {
-                        let mut m = inner.matches.borrow_mut();
-                        if m.len() >= MAX_REMEMBERED_MATCHES {
-                            m.clear();
-                        }
-                        m.insert(call_id, id);
+                        inner.matches.borrow_mut().insert(call_id, id);
                     }
                 }
                 Err(why) => deliver(&inner.problems, format!("Dynamics 365 CIF: {why}.")),

@@ -294,9 +294,62 @@ impl LoggedCalls {
     }
 }
 
+/// What screen pops found, by call id, for logging the call later: a short list searched in order
+/// (a hash map would pull a copy of its code into the module for a few entries), emptied when it
+/// holds `max` calls.
+pub struct Matches<V> {
+    /// (call id, what was found).
+    entries: Vec<(String, V)>,
+    /// Most calls remembered.
+    max: usize,
+}
+
+impl<V> Matches<V> {
+    /// An empty list that holds at most `max` calls.
+    pub fn new(max: usize) -> Matches<V> {
+        Matches {
+            entries: Vec::new(),
+            max,
+        }
+    }
+
+    /// Remembers `found` for the call `id` (replacing what it had); a full list is emptied first.
+    pub fn insert(&mut self, id: String, found: V) {
+        if self.entries.len() >= self.max {
+            self.entries.clear();
+        }
+        match self.entries.iter_mut().find(|(k, _)| *k == id) {
+            Some(entry) => entry.1 = found,
+            None => self.entries.push((id, found)),
+        }
+    }
+
+    /// Forgets the call `id` and returns what was found for it.
+    pub fn remove(&mut self, id: &str) -> Option<V> {
+        let at = self.entries.iter().position(|(k, _)| k == id)?;
+        Some(self.entries.swap_remove(at).1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn matches_are_found_once_replaced_by_id_and_bounded() {
+        let mut m = Matches::new(2);
+        m.insert("a".to_owned(), 1);
+        m.insert("b".to_owned(), 2);
+        assert_eq!(m.remove("a"), Some(1));
+        assert_eq!(m.remove("a"), None, "found once");
+        m.insert("b".to_owned(), 3);
+        assert_eq!(m.remove("b"), Some(3), "replaced");
+        m.insert("c".to_owned(), 4);
+        m.insert("d".to_owned(), 5);
+        m.insert("e".to_owned(), 6);
+        assert_eq!(m.remove("c"), None, "a full list is emptied");
+        assert_eq!(m.remove("e"), Some(6));
+    }
 
     #[test]
     fn early_items_wait_for_the_handler_in_order_and_are_bounded() {

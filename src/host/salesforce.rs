@@ -15,7 +15,6 @@
 //! connector can sit beside it behind the same [`Host`] trait.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
@@ -25,8 +24,8 @@ use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    HandlerSlot, LoggedCalls, Payload, call_method, deliver, error_text, field, global_path,
-    object, register, single_entry, text_field,
+    HandlerSlot, LoggedCalls, Matches, Payload, call_method, deliver, error_text, field,
+    global_path, object, register, single_entry, text_field,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -273,7 +272,7 @@ struct Inner {
     /// Calls already logged.
     logged: RefCell<LoggedCalls>,
     /// The record a screen pop found for a call (id → record id, object type).
-    matches: RefCell<HashMap<String, (String, Option<String>)>>,
+    matches: RefCell<Matches<(String, Option<String>)>>,
     /// The last label set on the utility item (not set again when unchanged).
     last_label: RefCell<Option<PresenceLabel>>,
 }
@@ -293,7 +292,7 @@ impl SalesforceHost {
             problems: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS))),
             log_calls: settings.log_calls,
             logged: RefCell::new(LoggedCalls::default()),
-            matches: RefCell::new(HashMap::new()),
+            matches: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
             last_label: RefCell::new(None),
         });
         if let Some(p) = problem {
@@ -389,11 +388,10 @@ impl Host for SalesforceHost {
                             .or_else(|| field(&record, "object"))
                             .and_then(|t| t.as_string())
                             .filter(|t| t.len() <= MAX_FIELD_LEN);
-                        let mut m = inner.matches.borrow_mut();
-                        if m.len() >= MAX_REMEMBERED_MATCHES {
-                            m.clear();
-                        }
-                        m.insert(call_id, (id, object_type));
+                        inner
+                            .matches
+                            .borrow_mut()
+                            .insert(call_id, (id, object_type));
                     }
                 }
                 Err(why) => deliver(&inner.problems, format!("Salesforce Open CTI: {why}.")),

@@ -14,10 +14,10 @@ use crate::widget::{self, brotli, gzip};
 /// against growth instead.
 pub const BUDGET_GZIP: u64 = 150_000;
 
-/// The size the widget must not grow past, in bytes gzip: what it measured once serde_json,
-/// serde's error messages and chrono left the wasm (215.6 KB), plus a little room. Lower it as the
-/// widget shrinks; never raise it without saying why in the commit.
-pub const CEILING_GZIP: u64 = 219_000;
+/// The size the widget must not grow past, in bytes gzip: what it measured after the small
+/// reader/host/api trims (210.4 KB, 210,414 B), plus 3 KB of room. Lower it as the widget shrinks;
+/// never raise it without saying why in the commit.
+pub const CEILING_GZIP: u64 = 213_414;
 
 /// Prints the size table and the budget; fails when nothing is built or the gzip total is over
 /// [`CEILING_GZIP`].
