@@ -4,6 +4,8 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{Call, CallContext, CallDirection, LoginRequest, PlaceCallRequest};
@@ -529,7 +531,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
                         <strong>{ctx.t(n.text)}</strong>
                         <span class="uc-detail">{n.detail}</span>
                     </p>
-                    <button class="uc-link" on:click=move |_| ctx.notice.set(None)>
+                    <button class="uc-link" on:click=h(move |_| ctx.notice.set(None))>
                         {ctx.t(T::Dismiss)}
                     </button>
                 </div>
@@ -604,8 +606,8 @@ fn Ready() -> impl IntoView {
                 aria-controls="uc-tabpanel"
                 aria-selected=move || (ctx.tab.get() == tab).to_string()
                 tabindex=move || if ctx.tab.get() == tab { "0" } else { "-1" }
-                on:click=move |_| ctx.tab.set(tab)
-                on:keydown=on_key
+                on:click=h(move |_| ctx.tab.set(tab))
+                on:keydown=h(on_key)
             >
                 {ctx.t(tab.label())}
             </button>
@@ -622,7 +624,7 @@ fn Ready() -> impl IntoView {
         <header class="uc-header">
             <Badge />
             <ConnectionState />
-            <button class="uc-link uc-signout" on:click=move |_| ctx.sign_out()>
+            <button class="uc-link uc-signout" on:click=h(move |_| ctx.sign_out())>
                 {ctx.t(T::SignOut)}
             </button>
         </header>

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::h;
+
 use crate::app::Ctx;
 use crate::components::badge::PresenceLabel;
 use crate::i18n::T;
@@ -41,10 +43,10 @@ pub fn Directory() -> impl IntoView {
                                 class="uc-button"
                                 data-test="call-colleague"
                                 aria-label=move || format!("{} {} ({})", ctx.t(T::CallColleague), name, ext)
-                                on:click={
+                                on:click=h({
                                     let ext = u.extension.clone();
                                     move |_| ctx.dial(ext.clone(), None)
-                                }
+                                })
                             >
                                 {u.extension.clone()}
                             </button>
@@ -64,11 +66,11 @@ pub fn Directory() -> impl IntoView {
                 aria-label=ctx.t(T::Search)
                 placeholder=ctx.t(T::Search)
                 prop:value=query
-                on:input=move |ev| {
+                on:input=h(move |ev| {
                     let q = event_target_value(&ev);
                     query.set(q.clone());
                     ctx.search(q);
-                }
+                })
             />
             <ul class="uc-list" role="list">{rows}</ul>
         </div>

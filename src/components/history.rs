@@ -1,6 +1,8 @@
 //! The call history: recent calls with direction, number, duration, and redial.
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::api::CallDirection;
 
 use crate::app::Ctx;
@@ -46,7 +48,7 @@ pub fn History() -> impl IntoView {
                         <button
                             class="uc-button"
                             aria-label=format!("{} {number}", tr(lang, T::Redial))
-                            on:click=move |_| ctx.dial(redial.clone(), None)
+                            on:click=h(move |_| ctx.dial(redial.clone(), None))
                         >
                             "↻"
                         </button>

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::h;
+
 use crate::app::Ctx;
 use crate::i18n::T;
 
@@ -21,7 +23,7 @@ pub fn NotEnabled() -> impl IntoView {
             <h2>{ctx.t(T::NotEnabledTitle)}</h2>
             <p>{ctx.t(T::NotEnabledBody)}</p>
             <p class="uc-detail">{who}</p>
-            <button class="uc-button" on:click=move |_| ctx.sign_out()>
+            <button class="uc-button" on:click=h(move |_| ctx.sign_out())>
                 {ctx.t(T::SignOut)}
             </button>
         </section>

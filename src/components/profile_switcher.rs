@@ -2,6 +2,8 @@
 //! and in active mode what each does to the agent's phone (DND, forwarding, which devices ring).
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::api::{Device, Profile};
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::Routing;
@@ -86,7 +88,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
                                     class="uc-profile"
                                     data-profile=id.as_str()
                                     aria-pressed=is_current.to_string()
-                                    on:click=move |_| ctx.set_presence(id)
+                                    on:click=h(move |_| ctx.set_presence(id))
                                 >
                                     <span class=colour aria-hidden="true"></span>
                                     <span class="uc-profile-name">{id.name(lang)}</span>

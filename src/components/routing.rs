@@ -3,6 +3,8 @@
 //! explained. The server validates (core's `ProfileSettings::validated`) and answers in its words.
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::ProfileId;
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::{
@@ -93,14 +95,14 @@ pub fn RoutingEditor() -> impl IntoView {
                                 <input
                                     type="checkbox"
                                     prop:checked=checked
-                                    on:change=move |ev| {
+                                    on:change=h(move |ev| {
                                         let on = event_target_checked(&ev);
                                         draft.update(|s| {
                                             if let Routing::Selected { steps } = &mut s.routing {
                                                 toggle_device(steps, i, &did, on);
                                             }
                                         });
-                                    }
+                                    })
                                 />
                                 {d.label.clone()}
                             </label>
@@ -120,7 +122,7 @@ pub fn RoutingEditor() -> impl IntoView {
                                 min="0"
                                 max=MAX_AFTER_SECONDS.to_string()
                                 prop:value=step.after_seconds.to_string()
-                                on:change=move |ev| {
+                                on:change=h(move |ev| {
                                     let v = event_target_value(&ev).parse::<u32>().unwrap_or(0);
                                     draft.update(|s| {
                                         if let Routing::Selected { steps } = &mut s.routing
@@ -129,16 +131,16 @@ pub fn RoutingEditor() -> impl IntoView {
                                             st.after_seconds = v.min(MAX_AFTER_SECONDS);
                                         }
                                     });
-                                }
+                                })
                             />
                             <button
                                 type="button"
                                 class="uc-link"
-                                on:click=move |_| draft.update(|s| {
+                                on:click=h(move |_| draft.update(|s| {
                                     if let Routing::Selected { steps } = &mut s.routing && steps.len() > 1 {
                                         steps.remove(i);
                                     }
-                                })
+                                }))
                             >
                                 {tr(lang, T::RemoveStep)}
                             </button>
@@ -152,11 +154,11 @@ pub fn RoutingEditor() -> impl IntoView {
             <button
                 type="button"
                 class="uc-button"
-                on:click=move |_| draft.update(|s| {
+                on:click=h(move |_| draft.update(|s| {
                     if let Routing::Selected { steps } = &mut s.routing {
                         add_step(steps);
                     }
-                })
+                }))
             >
                 {tr(lang, T::AddStep)}
             </button>
@@ -192,16 +194,16 @@ pub fn RoutingEditor() -> impl IntoView {
             return view! { <p class="uc-info">{ctx.t(T::PassiveMode)}</p> }.into_any();
         }
         view! {
-            <form class="uc-routing" data-test="routing" on:submit=submit>
+            <form class="uc-routing" data-test="routing" on:submit=h(submit)>
                 <p class="uc-detail">{ctx.t(T::RoutingIntro)}</p>
                 <label for="uc-routing-profile">{ctx.t(T::Profile)}</label>
                 <select
                     id="uc-routing-profile"
-                    on:change=move |ev| {
+                    on:change=h(move |ev| {
                         if let Some(p) = ProfileId::parse(&event_target_value(&ev)) {
                             selected.set(p);
                         }
-                    }
+                    })
                 >
                     {move || {
                         let lang = ctx.lang.get();
@@ -221,7 +223,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         type="checkbox"
                         data-test="dnd"
                         prop:checked=move || draft.get().dnd
-                        on:change=move |ev| draft.update(|s| s.dnd = event_target_checked(&ev))
+                        on:change=h(move |ev| draft.update(|s| s.dnd = event_target_checked(&ev)))
                     />
                     {ctx.t(T::DndOn)}
                 </label>
@@ -230,7 +232,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         type="checkbox"
                         data-test="forwarding"
                         prop:checked=move || draft.get().forwarding.enabled
-                        on:change=move |ev| draft.update(|s| s.forwarding.enabled = event_target_checked(&ev))
+                        on:change=h(move |ev| draft.update(|s| s.forwarding.enabled = event_target_checked(&ev)))
                     />
                     {ctx.t(T::Forwarding)}
                 </label>
@@ -240,10 +242,10 @@ pub fn RoutingEditor() -> impl IntoView {
                     type="tel"
                     maxlength="64"
                     prop:value=move || draft.get().forwarding.to.unwrap_or_default()
-                    on:input=move |ev| {
+                    on:input=h(move |ev| {
                         let v = event_target_value(&ev);
                         draft.update(|s| s.forwarding = Forwarding { enabled: s.forwarding.enabled, to: Some(v) });
-                    }
+                    })
                 />
                 <fieldset class="uc-ring">
                     <label class="uc-check">
@@ -251,7 +253,7 @@ pub fn RoutingEditor() -> impl IntoView {
                             type="radio"
                             name="uc-ring"
                             prop:checked=move || matches!(draft.get().routing, Routing::All)
-                            on:change=move |_| set_routing_all(true)
+                            on:change=h(move |_| set_routing_all(true))
                         />
                         {ctx.t(T::RingAll)}
                     </label>
@@ -261,7 +263,7 @@ pub fn RoutingEditor() -> impl IntoView {
                             name="uc-ring"
                             data-test="ring-selected"
                             prop:checked=move || matches!(draft.get().routing, Routing::Selected { .. })
-                            on:change=move |_| set_routing_all(false)
+                            on:change=h(move |_| set_routing_all(false))
                         />
                         {ctx.t(T::RingSelected)}
                     </label>
@@ -275,7 +277,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     <button
                         class="uc-button"
                         type="button"
-                        on:click=move |_| ctx.save_settings(selected.get_untracked(), None)
+                        on:click=h(move |_| ctx.save_settings(selected.get_untracked(), None))
                     >
                         {ctx.t(T::ResetDefaults)}
                     </button>
