@@ -630,7 +630,7 @@ fn Ready() -> impl IntoView {
         </header>
         <crate::components::dialer::CallCards />
         <nav class="uc-tabs" role="tablist">
-            {move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).collect_view()}
+            {move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view()}
         </nav>
         <section
             class="uc-panel"

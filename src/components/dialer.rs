@@ -93,6 +93,7 @@ pub fn CallCards() -> impl IntoView {
         calls
             .into_iter()
             .map(|call| card(ctx, lang, call, now))
+            .map(IntoAny::into_any)
             .collect_view()
     };
     view! { <div class="uc-calls" data-test="calls">{cards}</div> }

@@ -54,7 +54,7 @@ pub fn Directory() -> impl IntoView {
                     </li>
                 }
             })
-            .collect_view()
+            .map(IntoAny::into_any).collect_view()
             .into_any()
     };
     view! {

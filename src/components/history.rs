@@ -55,6 +55,7 @@ pub fn History() -> impl IntoView {
                     </li>
                 }
             })
+            .map(IntoAny::into_any)
             .collect_view()
             .into_any()
     };

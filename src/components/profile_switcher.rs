@@ -100,6 +100,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
                             </li>
                         }
                     })
+                    .map(IntoAny::into_any)
                     .collect_view()
             })
         };

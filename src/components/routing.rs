@@ -108,7 +108,7 @@ pub fn RoutingEditor() -> impl IntoView {
                             </label>
                         }
                     })
-                    .collect_view();
+                    .map(IntoAny::into_any).collect_view();
                 let after_id = format!("uc-after-{i}");
                 view! {
                     <fieldset class="uc-step" data-test="step">
@@ -148,7 +148,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     </fieldset>
                 }
             })
-            .collect_view();
+            .map(IntoAny::into_any).collect_view();
         Some(view! {
             {rows}
             <button
@@ -214,7 +214,7 @@ pub fn RoutingEditor() -> impl IntoView {
                                     {p.name(lang)}
                                 </option>
                             })
-                            .collect_view()
+                            .map(IntoAny::into_any).collect_view()
                     }}
                 </select>
                 {move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> })}
