@@ -536,6 +536,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
                     </button>
                 </div>
             }
+            .into_any()
         })
     };
     let host_problem = move || {
@@ -548,6 +549,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
                     </p>
                 </div>
             }
+            .into_any()
         })
     };
     let body = move || match ctx.session.get() {

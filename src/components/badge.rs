@@ -69,11 +69,14 @@ pub fn Badge() -> impl IntoView {
             None => ctx.t(text).to_owned(),
         };
         let (title, aria) = (reason.clone(), reason.clone());
-        Some(view! {
-            <span class=class tabindex="0" title=title aria-label=aria>
-                <span class="uc-tip" role="tooltip">{reason}</span>
-            </span>
-        })
+        Some(
+            view! {
+                <span class=class tabindex="0" title=title aria-label=aria>
+                    <span class="uc-tip" role="tooltip">{reason}</span>
+                </span>
+            }
+            .into_any(),
+        )
     };
     view! {
         <div

@@ -137,7 +137,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoVi
                 <span class="uc-card-number">{number}</span>
                 <span class="uc-card-state">
                     {tr(lang, call_state_text(state))}
-                    {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{timer}</span> })}
+                    {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{timer}</span> }.into_any())}
                 </span>
             </div>
             <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>

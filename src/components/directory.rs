@@ -32,7 +32,7 @@ pub fn Directory() -> impl IntoView {
                         <div class="uc-colleague-text">
                             <span class="uc-name">
                                 {u.name.clone()}
-                                {is_me.then(|| view! { <span class="uc-detail">" (" {ctx.t(T::You)} ")"</span> })}
+                                {is_me.then(|| view! { <span class="uc-detail">" (" {ctx.t(T::You)} ")"</span> }.into_any())}
                             </span>
                             <span class="uc-presence">
                                 <PresenceLabel presence=presence />
@@ -50,7 +50,7 @@ pub fn Directory() -> impl IntoView {
                             >
                                 {u.extension.clone()}
                             </button>
-                        })}
+                        }.into_any())}
                     </li>
                 }
             })

@@ -94,8 +94,8 @@ pub fn ProfileSwitcher() -> impl IntoView {
                                     <span class="uc-profile-name">{id.name(lang)}</span>
                                     {is_current.then(|| view! {
                                         <span class="uc-current">{tr(lang, T::Current)}</span>
-                                    })}
-                                    {effect.map(|e| view! { <span class="uc-effect">{e}</span> })}
+                                    }.into_any())}
+                                    {effect.map(|e| view! { <span class="uc-effect">{e}</span> }.into_any())}
                                 </button>
                             </li>
                         }

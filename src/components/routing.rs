@@ -149,20 +149,23 @@ pub fn RoutingEditor() -> impl IntoView {
                 }
             })
             .map(IntoAny::into_any).collect_view();
-        Some(view! {
-            {rows}
-            <button
-                type="button"
-                class="uc-button"
-                on:click=h(move |_| draft.update(|s| {
-                    if let Routing::Selected { steps } = &mut s.routing {
-                        add_step(steps);
-                    }
-                }))
-            >
-                {tr(lang, T::AddStep)}
-            </button>
-        })
+        Some(
+            view! {
+                {rows}
+                <button
+                    type="button"
+                    class="uc-button"
+                    on:click=h(move |_| draft.update(|s| {
+                        if let Routing::Selected { steps } = &mut s.routing {
+                            add_step(steps);
+                        }
+                    }))
+                >
+                    {tr(lang, T::AddStep)}
+                </button>
+            }
+            .into_any(),
+        )
     };
     let set_routing_all = move |all: bool| {
         draft.update(|s| {
@@ -217,7 +220,7 @@ pub fn RoutingEditor() -> impl IntoView {
                             .map(IntoAny::into_any).collect_view()
                     }}
                 </select>
-                {move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> })}
+                {move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> }.into_any())}
                 <label class="uc-check">
                     <input
                         type="checkbox"
@@ -269,7 +272,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     </label>
                 </fieldset>
                 {steps_view}
-                {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> })}
+                {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any())}
                 <div class="uc-row">
                     <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
                         {ctx.t(T::Save)}

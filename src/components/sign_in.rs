@@ -27,7 +27,7 @@ pub fn SignIn(
     view! {
         <form class="uc-signin" data-test="sign-in" on:submit=h(submit)>
             <h1>{ctx.t(T::AppName)}</h1>
-            {reason.map(|r| view! { <p class="uc-info" role="status">{ctx.t(r)}</p> })}
+            {reason.map(|r| view! { <p class="uc-info" role="status">{ctx.t(r)}</p> }.into_any())}
             <label for="uc-email">{ctx.t(T::Email)}</label>
             <input
                 id="uc-email"
