@@ -508,7 +508,8 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     // The host's chrome shows the agent's presence (Salesforce utility bar label).
     Effect::new(move |_| {
         let lang = ctx.lang.get();
-        let label = ctx.store.with(|s| {
+        let label = {
+            let s = ctx.store.read();
             s.my_presence().map(|p| PresenceLabel {
                 label: if p.on_call {
                     format!("{} · {}", p.profile.name(lang), tr(lang, T::OnACall))
@@ -518,7 +519,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
                 colour: p.colour,
                 on_call: p.on_call,
             })
-        });
+        };
         if let Some(l) = label {
             ctx.host().set_presence_label(&l);
         }
@@ -577,8 +578,8 @@ pub fn App(ctx: Ctx) -> impl IntoView {
 fn Ready() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let active = move || {
-        ctx.store
-            .with(|s| s.me.as_ref().map(|m| m.mode) == Some(ucclient_core::pbx::Mode::Active))
+        let s = ctx.store.read();
+        s.me.as_ref().map(|m| m.mode) == Some(ucclient_core::pbx::Mode::Active)
     };
     // Roving focus: only the selected tab is in the Tab order; arrows, Home and End move the
     // selection and the focus along the tab list.

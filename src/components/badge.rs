@@ -56,7 +56,10 @@ pub fn PresenceLabel(
 #[component]
 pub fn Badge() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let mine = Signal::derive(move || ctx.store.with(|s| s.my_presence().cloned()));
+    let mine = Signal::derive(move || {
+        let s = ctx.store.read();
+        s.my_presence().cloned()
+    });
     let sync = move || {
         let p = mine.get()?;
         let (class, text) = match p.pbx_sync {

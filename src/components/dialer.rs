@@ -89,7 +89,10 @@ pub fn CallCards() -> impl IntoView {
     }
     let cards = move || {
         let lang = ctx.lang.get();
-        let calls: Vec<Call> = ctx.store.with(|s| s.live_calls.clone());
+        let calls: Vec<Call> = {
+            let s = ctx.store.read();
+            s.live_calls.clone()
+        };
         calls
             .into_iter()
             .map(|call| card(ctx, lang, call, now))

@@ -14,8 +14,14 @@ pub fn Directory() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let query = RwSignal::new(String::new());
     let rows = move || {
-        let me = ctx.store.with(|s| s.my_id().map(str::to_owned));
-        let users = ctx.store.with(|s| s.colleagues.clone());
+        let me = {
+            let s = ctx.store.read();
+            s.my_id().map(str::to_owned)
+        };
+        let users = {
+            let s = ctx.store.read();
+            s.colleagues.clone()
+        };
         if users.is_empty() {
             return view! { <p class="uc-empty">{ctx.t(T::NoColleagues)}</p> }.into_any();
         }
@@ -23,7 +29,7 @@ pub fn Directory() -> impl IntoView {
             .into_iter()
             .map(|u| {
                 let uid = u.id.clone();
-                let presence = Signal::derive(move || ctx.store.with(|s| s.presence.get(&uid).cloned()));
+                let presence = Signal::derive(move || ctx.store.read().presence.get(&uid).cloned());
                 let is_me = me.as_deref() == Some(u.id.as_str());
                 let ext = u.extension.clone();
                 let name = u.name.clone();

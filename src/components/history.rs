@@ -15,7 +15,10 @@ pub fn History() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let rows = move || {
         let lang = ctx.lang.get();
-        let calls = ctx.store.with(|s| s.history.clone());
+        let calls = {
+            let s = ctx.store.read();
+            s.history.clone()
+        };
         if calls.is_empty() {
             return view! { <p class="uc-empty">{tr(lang, T::NoCalls)}</p> }.into_any();
         }

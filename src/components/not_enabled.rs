@@ -13,10 +13,9 @@ use crate::i18n::T;
 pub fn NotEnabled() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let who = move || {
-        ctx.store.with(|s| {
-            s.me.as_ref()
-                .map(|m| format!("{} ({})", m.user.name, m.user.email))
-        })
+        let s = ctx.store.read();
+        s.me.as_ref()
+            .map(|m| format!("{} ({})", m.user.name, m.user.email))
     };
     view! {
         <section class="uc-not-enabled" data-test="not-enabled">

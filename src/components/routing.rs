@@ -8,7 +8,7 @@ use crate::components::h;
 use ucclient_core::ProfileId;
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::{
-    Forwarding, MAX_AFTER_SECONDS, MAX_STEPS, ProfileSettings, RingStep, Routing, default_settings,
+    MAX_AFTER_SECONDS, MAX_STEPS, ProfileSettings, RingStep, Routing, default_settings,
 };
 
 use crate::app::Ctx;
@@ -48,32 +48,32 @@ pub fn RoutingEditor() -> impl IntoView {
     // Load the chosen profile's settings whenever the choice (or the stored profile) changes.
     Effect::new(move |_| {
         let id = selected.get();
-        let s = ctx.store.with(|s| {
+        let s = {
+            let s = ctx.store.read();
             s.profiles
                 .iter()
                 .find(|p| p.id == id)
                 .map(|p| p.settings.clone())
-        });
+        };
         draft.set(s.unwrap_or_else(|| default_settings(id)));
     });
     let devices = move || {
-        ctx.store
-            .with(|s| s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default())
+        let s = ctx.store.read();
+        s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default()
     };
     let active = move || {
-        ctx.store
-            .with(|s| s.me.as_ref().map(|m| m.mode) == Some(Mode::Active))
+        let s = ctx.store.read();
+        s.me.as_ref().map(|m| m.mode) == Some(Mode::Active)
     };
     let lists = move || {
-        ctx.store
-            .with(|s| s.me.as_ref().is_some_and(|m| m.extension_lists_enabled))
+        let s = ctx.store.read();
+        s.me.as_ref().is_some_and(|m| m.extension_lists_enabled)
     };
     let customised = move || {
-        ctx.store.with(|s| {
-            s.profiles
-                .iter()
-                .any(|p| p.id == selected.get() && p.customised)
-        })
+        let s = ctx.store.read();
+        s.profiles
+            .iter()
+            .any(|p| p.id == selected.get() && p.customised)
     };
     let steps_view = move || {
         let lang = ctx.lang.get();
@@ -97,11 +97,10 @@ pub fn RoutingEditor() -> impl IntoView {
                                     prop:checked=checked
                                     on:change=h(move |ev| {
                                         let on = event_target_checked(&ev);
-                                        draft.update(|s| {
-                                            if let Routing::Selected { steps } = &mut s.routing {
-                                                toggle_device(steps, i, &did, on);
-                                            }
-                                        });
+                                        let mut s = draft.write();
+                                        if let Routing::Selected { steps } = &mut s.routing {
+                                            toggle_device(steps, i, &did, on);
+                                        }
                                     })
                                 />
                                 {d.label.clone()}
@@ -124,23 +123,23 @@ pub fn RoutingEditor() -> impl IntoView {
                                 prop:value=step.after_seconds.to_string()
                                 on:change=h(move |ev| {
                                     let v = event_target_value(&ev).parse::<u32>().unwrap_or(0);
-                                    draft.update(|s| {
-                                        if let Routing::Selected { steps } = &mut s.routing
-                                            && let Some(st) = steps.get_mut(i)
-                                        {
-                                            st.after_seconds = v.min(MAX_AFTER_SECONDS);
-                                        }
-                                    });
+                                    let mut s = draft.write();
+                                    if let Routing::Selected { steps } = &mut s.routing
+                                        && let Some(st) = steps.get_mut(i)
+                                    {
+                                        st.after_seconds = v.min(MAX_AFTER_SECONDS);
+                                    }
                                 })
                             />
                             <button
                                 type="button"
                                 class="uc-link"
-                                on:click=h(move |_| draft.update(|s| {
+                                on:click=h(move |_| {
+                                    let mut s = draft.write();
                                     if let Routing::Selected { steps } = &mut s.routing && steps.len() > 1 {
                                         steps.remove(i);
                                     }
-                                }))
+                                })
                             >
                                 {tr(lang, T::RemoveStep)}
                             </button>
@@ -155,11 +154,12 @@ pub fn RoutingEditor() -> impl IntoView {
                 <button
                     type="button"
                     class="uc-button"
-                    on:click=h(move |_| draft.update(|s| {
+                    on:click=h(move |_| {
+                        let mut s = draft.write();
                         if let Routing::Selected { steps } = &mut s.routing {
                             add_step(steps);
                         }
-                    }))
+                    })
                 >
                     {tr(lang, T::AddStep)}
                 </button>
@@ -168,19 +168,18 @@ pub fn RoutingEditor() -> impl IntoView {
         )
     };
     let set_routing_all = move |all: bool| {
-        draft.update(|s| {
-            s.routing = if all {
-                Routing::All
-            } else {
-                let every: Vec<String> = devices().into_iter().map(|d| d.id).collect();
-                Routing::Selected {
-                    steps: vec![RingStep {
-                        devices: every,
-                        after_seconds: 0,
-                    }],
-                }
+        let mut s = draft.write();
+        s.routing = if all {
+            Routing::All
+        } else {
+            let every: Vec<String> = devices().into_iter().map(|d| d.id).collect();
+            Routing::Selected {
+                steps: vec![RingStep {
+                    devices: every,
+                    after_seconds: 0,
+                }],
             }
-        })
+        }
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -226,7 +225,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         type="checkbox"
                         data-test="dnd"
                         prop:checked=move || draft.get().dnd
-                        on:change=h(move |ev| draft.update(|s| s.dnd = event_target_checked(&ev)))
+                        on:change=h(move |ev| draft.write().dnd = event_target_checked(&ev))
                     />
                     {ctx.t(T::DndOn)}
                 </label>
@@ -235,7 +234,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         type="checkbox"
                         data-test="forwarding"
                         prop:checked=move || draft.get().forwarding.enabled
-                        on:change=h(move |ev| draft.update(|s| s.forwarding.enabled = event_target_checked(&ev)))
+                        on:change=h(move |ev| draft.write().forwarding.enabled = event_target_checked(&ev))
                     />
                     {ctx.t(T::Forwarding)}
                 </label>
@@ -247,7 +246,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     prop:value=move || draft.get().forwarding.to.unwrap_or_default()
                     on:input=h(move |ev| {
                         let v = event_target_value(&ev);
-                        draft.update(|s| s.forwarding = Forwarding { enabled: s.forwarding.enabled, to: Some(v) });
+                        draft.write().forwarding.to = Some(v);
                     })
                 />
                 <fieldset class="uc-ring">
