@@ -4,6 +4,8 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{Call, CallContext, CallDirection, LoginRequest, PlaceCallRequest};
@@ -506,7 +508,8 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     // The host's chrome shows the agent's presence (Salesforce utility bar label).
     Effect::new(move |_| {
         let lang = ctx.lang.get();
-        let label = ctx.store.with(|s| {
+        let label = {
+            let s = ctx.store.read();
             s.my_presence().map(|p| PresenceLabel {
                 label: if p.on_call {
                     format!("{} · {}", p.profile.name(lang), tr(lang, T::OnACall))
@@ -516,7 +519,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
                 colour: p.colour,
                 on_call: p.on_call,
             })
-        });
+        };
         if let Some(l) = label {
             ctx.host().set_presence_label(&l);
         }
@@ -529,11 +532,12 @@ pub fn App(ctx: Ctx) -> impl IntoView {
                         <strong>{ctx.t(n.text)}</strong>
                         <span class="uc-detail">{n.detail}</span>
                     </p>
-                    <button class="uc-link" on:click=move |_| ctx.notice.set(None)>
+                    <button class="uc-link" on:click=h(move |_| ctx.notice.set(None))>
                         {ctx.t(T::Dismiss)}
                     </button>
                 </div>
             }
+            .into_any()
         })
     };
     let host_problem = move || {
@@ -546,6 +550,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
                     </p>
                 </div>
             }
+            .into_any()
         })
     };
     let body = move || match ctx.session.get() {
@@ -573,8 +578,8 @@ pub fn App(ctx: Ctx) -> impl IntoView {
 fn Ready() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let active = move || {
-        ctx.store
-            .with(|s| s.me.as_ref().map(|m| m.mode) == Some(ucclient_core::pbx::Mode::Active))
+        let s = ctx.store.read();
+        s.me.as_ref().map(|m| m.mode) == Some(ucclient_core::pbx::Mode::Active)
     };
     // Roving focus: only the selected tab is in the Tab order; arrows, Home and End move the
     // selection and the focus along the tab list.
@@ -604,8 +609,8 @@ fn Ready() -> impl IntoView {
                 aria-controls="uc-tabpanel"
                 aria-selected=move || (ctx.tab.get() == tab).to_string()
                 tabindex=move || if ctx.tab.get() == tab { "0" } else { "-1" }
-                on:click=move |_| ctx.tab.set(tab)
-                on:keydown=on_key
+                on:click=h(move |_| ctx.tab.set(tab))
+                on:keydown=h(on_key)
             >
                 {ctx.t(tab.label())}
             </button>
@@ -622,13 +627,13 @@ fn Ready() -> impl IntoView {
         <header class="uc-header">
             <Badge />
             <ConnectionState />
-            <button class="uc-link uc-signout" on:click=move |_| ctx.sign_out()>
+            <button class="uc-link uc-signout" on:click=h(move |_| ctx.sign_out())>
                 {ctx.t(T::SignOut)}
             </button>
         </header>
         <crate::components::dialer::CallCards />
         <nav class="uc-tabs" role="tablist">
-            {move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).collect_view()}
+            {move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view()}
         </nav>
         <section
             class="uc-panel"

@@ -56,7 +56,10 @@ pub fn PresenceLabel(
 #[component]
 pub fn Badge() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let mine = Signal::derive(move || ctx.store.with(|s| s.my_presence().cloned()));
+    let mine = Signal::derive(move || {
+        let s = ctx.store.read();
+        s.my_presence().cloned()
+    });
     let sync = move || {
         let p = mine.get()?;
         let (class, text) = match p.pbx_sync {
@@ -69,11 +72,14 @@ pub fn Badge() -> impl IntoView {
             None => ctx.t(text).to_owned(),
         };
         let (title, aria) = (reason.clone(), reason.clone());
-        Some(view! {
-            <span class=class tabindex="0" title=title aria-label=aria>
-                <span class="uc-tip" role="tooltip">{reason}</span>
-            </span>
-        })
+        Some(
+            view! {
+                <span class=class tabindex="0" title=title aria-label=aria>
+                    <span class="uc-tip" role="tooltip">{reason}</span>
+                </span>
+            }
+            .into_any(),
+        )
     };
     view! {
         <div

@@ -10,7 +10,10 @@ use crate::state::Connection;
 #[component]
 pub fn ConnectionState() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let conn = move || ctx.store.with(|s| s.connection);
+    let conn = move || {
+        let s = ctx.store.read();
+        s.connection
+    };
     let (class, key) = (
         move || match conn() {
             Connection::Live => "uc-conn uc-conn-live",

@@ -4,6 +4,8 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::Language;
 use ucclient_core::api::{Call, CallDirection, CallState, Timestamp};
 use ucclient_core::phone::{as_extension, normalise};
@@ -42,7 +44,7 @@ pub fn Dialer() -> impl IntoView {
         }
     };
     view! {
-        <form class="uc-dialer" data-test="dialer" on:submit=submit>
+        <form class="uc-dialer" data-test="dialer" on:submit=h(submit)>
             <label for="uc-number">{ctx.t(T::Number)}</label>
             <div class="uc-row">
                 <input
@@ -54,7 +56,7 @@ pub fn Dialer() -> impl IntoView {
                     aria-describedby="uc-number-hint"
                     aria-invalid=move || invalid().to_string()
                     prop:value=move || ctx.dial_input.get()
-                    on:input=move |ev| ctx.dial_input.set(event_target_value(&ev))
+                    on:input=h(move |ev| ctx.dial_input.set(event_target_value(&ev)))
                 />
                 <button
                     class="uc-button uc-primary"
@@ -87,10 +89,14 @@ pub fn CallCards() -> impl IntoView {
     }
     let cards = move || {
         let lang = ctx.lang.get();
-        let calls: Vec<Call> = ctx.store.with(|s| s.live_calls.clone());
+        let calls: Vec<Call> = {
+            let s = ctx.store.read();
+            s.live_calls.clone()
+        };
         calls
             .into_iter()
             .map(|call| card(ctx, lang, call, now))
+            .map(IntoAny::into_any)
             .collect_view()
     };
     view! { <div class="uc-calls" data-test="calls">{cards}</div> }
@@ -134,10 +140,10 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoVi
                 <span class="uc-card-number">{number}</span>
                 <span class="uc-card-state">
                     {tr(lang, call_state_text(state))}
-                    {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{timer}</span> })}
+                    {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{timer}</span> }.into_any())}
                 </span>
             </div>
-            <button class="uc-button uc-danger" data-test="hangup" on:click=move |_| ctx.hangup(id.clone())>
+            <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
                 {tr(lang, T::HangUp)}
             </button>
         </div>

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::h;
+
 use crate::app::Ctx;
 use crate::components::badge::PresenceLabel;
 use crate::i18n::T;
@@ -12,8 +14,14 @@ pub fn Directory() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let query = RwSignal::new(String::new());
     let rows = move || {
-        let me = ctx.store.with(|s| s.my_id().map(str::to_owned));
-        let users = ctx.store.with(|s| s.colleagues.clone());
+        let me = {
+            let s = ctx.store.read();
+            s.my_id().map(str::to_owned)
+        };
+        let users = {
+            let s = ctx.store.read();
+            s.colleagues.clone()
+        };
         if users.is_empty() {
             return view! { <p class="uc-empty">{ctx.t(T::NoColleagues)}</p> }.into_any();
         }
@@ -21,7 +29,7 @@ pub fn Directory() -> impl IntoView {
             .into_iter()
             .map(|u| {
                 let uid = u.id.clone();
-                let presence = Signal::derive(move || ctx.store.with(|s| s.presence.get(&uid).cloned()));
+                let presence = Signal::derive(move || ctx.store.read().presence.get(&uid).cloned());
                 let is_me = me.as_deref() == Some(u.id.as_str());
                 let ext = u.extension.clone();
                 let name = u.name.clone();
@@ -30,7 +38,7 @@ pub fn Directory() -> impl IntoView {
                         <div class="uc-colleague-text">
                             <span class="uc-name">
                                 {u.name.clone()}
-                                {is_me.then(|| view! { <span class="uc-detail">" (" {ctx.t(T::You)} ")"</span> })}
+                                {is_me.then(|| view! { <span class="uc-detail">" (" {ctx.t(T::You)} ")"</span> }.into_any())}
                             </span>
                             <span class="uc-presence">
                                 <PresenceLabel presence=presence />
@@ -41,18 +49,18 @@ pub fn Directory() -> impl IntoView {
                                 class="uc-button"
                                 data-test="call-colleague"
                                 aria-label=move || format!("{} {} ({})", ctx.t(T::CallColleague), name, ext)
-                                on:click={
+                                on:click=h({
                                     let ext = u.extension.clone();
                                     move |_| ctx.dial(ext.clone(), None)
-                                }
+                                })
                             >
                                 {u.extension.clone()}
                             </button>
-                        })}
+                        }.into_any())}
                     </li>
                 }
             })
-            .collect_view()
+            .map(IntoAny::into_any).collect_view()
             .into_any()
     };
     view! {
@@ -64,11 +72,11 @@ pub fn Directory() -> impl IntoView {
                 aria-label=ctx.t(T::Search)
                 placeholder=ctx.t(T::Search)
                 prop:value=query
-                on:input=move |ev| {
+                on:input=h(move |ev| {
                     let q = event_target_value(&ev);
                     query.set(q.clone());
                     ctx.search(q);
-                }
+                })
             />
             <ul class="uc-list" role="list">{rows}</ul>
         </div>

@@ -1,6 +1,8 @@
 //! The call history: recent calls with direction, number, duration, and redial.
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::api::CallDirection;
 
 use crate::app::Ctx;
@@ -13,7 +15,10 @@ pub fn History() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let rows = move || {
         let lang = ctx.lang.get();
-        let calls = ctx.store.with(|s| s.history.clone());
+        let calls = {
+            let s = ctx.store.read();
+            s.history.clone()
+        };
         if calls.is_empty() {
             return view! { <p class="uc-empty">{tr(lang, T::NoCalls)}</p> }.into_any();
         }
@@ -46,13 +51,14 @@ pub fn History() -> impl IntoView {
                         <button
                             class="uc-button"
                             aria-label=format!("{} {number}", tr(lang, T::Redial))
-                            on:click=move |_| ctx.dial(redial.clone(), None)
+                            on:click=h(move |_| ctx.dial(redial.clone(), None))
                         >
                             "↻"
                         </button>
                     </li>
                 }
             })
+            .map(IntoAny::into_any)
             .collect_view()
             .into_any()
     };

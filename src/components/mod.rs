@@ -10,3 +10,10 @@ pub mod not_enabled;
 pub mod profile_switcher;
 pub mod routing;
 pub mod sign_in;
+
+/// An event handler behind one boxed type per event (`on:click=h(move |_| …)`): Leptos then
+/// instantiates its event-listener code once per event type instead of once per closure, which
+/// keeps the wasm module smaller. Behaviour is the same as passing the closure itself.
+pub fn h<E>(f: impl FnMut(E) + 'static) -> Box<dyn FnMut(E)> {
+    Box::new(f)
+}

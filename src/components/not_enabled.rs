@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::h;
+
 use crate::app::Ctx;
 use crate::i18n::T;
 
@@ -11,17 +13,16 @@ use crate::i18n::T;
 pub fn NotEnabled() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let who = move || {
-        ctx.store.with(|s| {
-            s.me.as_ref()
-                .map(|m| format!("{} ({})", m.user.name, m.user.email))
-        })
+        let s = ctx.store.read();
+        s.me.as_ref()
+            .map(|m| format!("{} ({})", m.user.name, m.user.email))
     };
     view! {
         <section class="uc-not-enabled" data-test="not-enabled">
             <h2>{ctx.t(T::NotEnabledTitle)}</h2>
             <p>{ctx.t(T::NotEnabledBody)}</p>
             <p class="uc-detail">{who}</p>
-            <button class="uc-button" on:click=move |_| ctx.sign_out()>
+            <button class="uc-button" on:click=h(move |_| ctx.sign_out())>
                 {ctx.t(T::SignOut)}
             </button>
         </section>

@@ -2,6 +2,8 @@
 //! and in active mode what each does to the agent's phone (DND, forwarding, which devices ring).
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::api::{Device, Profile};
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::Routing;
@@ -62,44 +64,46 @@ pub fn ProfileSwitcher() -> impl IntoView {
     let group = move |status: Status, key: T| {
         let items = move || {
             let lang = ctx.lang.get();
-            ctx.store.with(|s| {
+            {
+                let s = ctx.store.read();
                 let current = s.my_presence().map(|p| p.profile);
                 let active = s.me.as_ref().map(|m| m.mode) == Some(Mode::Active);
                 let devices = s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default();
                 ProfileId::ALL
-                    .into_iter()
-                    .filter(|p| p.status() == status)
-                    .map(|id| {
-                        let is_current = current == Some(id);
-                        let profile = s.profiles.iter().find(|p| p.id == id);
-                        let colour =
-                            colour_class(profile.map(|p| p.colour).unwrap_or(match status {
-                                Status::Available => ucclient_core::Colour::Available,
-                                Status::Unavailable => ucclient_core::Colour::Away,
-                            }));
-                        let effect = profile
-                            .filter(|_| active)
-                            .map(|p| effect_summary(lang, p, &devices));
-                        view! {
-                            <li>
-                                <button
-                                    class="uc-profile"
-                                    data-profile=id.as_str()
-                                    aria-pressed=is_current.to_string()
-                                    on:click=move |_| ctx.set_presence(id)
-                                >
-                                    <span class=colour aria-hidden="true"></span>
-                                    <span class="uc-profile-name">{id.name(lang)}</span>
-                                    {is_current.then(|| view! {
-                                        <span class="uc-current">{tr(lang, T::Current)}</span>
-                                    })}
-                                    {effect.map(|e| view! { <span class="uc-effect">{e}</span> })}
-                                </button>
-                            </li>
-                        }
-                    })
-                    .collect_view()
-            })
+                .into_iter()
+                .filter(|p| p.status() == status)
+                .map(|id| {
+                    let is_current = current == Some(id);
+                    let profile = s.profiles.iter().find(|p| p.id == id);
+                    let colour =
+                        colour_class(profile.map(|p| p.colour).unwrap_or(match status {
+                            Status::Available => ucclient_core::Colour::Available,
+                            Status::Unavailable => ucclient_core::Colour::Away,
+                        }));
+                    let effect = profile
+                        .filter(|_| active)
+                        .map(|p| effect_summary(lang, p, &devices));
+                    view! {
+                        <li>
+                            <button
+                                class="uc-profile"
+                                data-profile=id.as_str()
+                                aria-pressed=is_current.to_string()
+                                on:click=h(move |_| ctx.set_presence(id))
+                            >
+                                <span class=colour aria-hidden="true"></span>
+                                <span class="uc-profile-name">{id.name(lang)}</span>
+                                {is_current.then(|| view! {
+                                    <span class="uc-current">{tr(lang, T::Current)}</span>
+                                }.into_any())}
+                                {effect.map(|e| view! { <span class="uc-effect">{e}</span> }.into_any())}
+                            </button>
+                        </li>
+                    }
+                })
+                .map(IntoAny::into_any)
+                .collect_view()
+            }
         };
         view! {
             <h3 class="uc-group">{ctx.t(key)}</h3>

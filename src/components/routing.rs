@@ -3,10 +3,12 @@
 //! explained. The server validates (core's `ProfileSettings::validated`) and answers in its words.
 
 use leptos::prelude::*;
+
+use crate::components::h;
 use ucclient_core::ProfileId;
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::{
-    Forwarding, MAX_AFTER_SECONDS, MAX_STEPS, ProfileSettings, RingStep, Routing, default_settings,
+    MAX_AFTER_SECONDS, MAX_STEPS, ProfileSettings, RingStep, Routing, default_settings,
 };
 
 use crate::app::Ctx;
@@ -46,32 +48,32 @@ pub fn RoutingEditor() -> impl IntoView {
     // Load the chosen profile's settings whenever the choice (or the stored profile) changes.
     Effect::new(move |_| {
         let id = selected.get();
-        let s = ctx.store.with(|s| {
+        let s = {
+            let s = ctx.store.read();
             s.profiles
                 .iter()
                 .find(|p| p.id == id)
                 .map(|p| p.settings.clone())
-        });
+        };
         draft.set(s.unwrap_or_else(|| default_settings(id)));
     });
     let devices = move || {
-        ctx.store
-            .with(|s| s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default())
+        let s = ctx.store.read();
+        s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default()
     };
     let active = move || {
-        ctx.store
-            .with(|s| s.me.as_ref().map(|m| m.mode) == Some(Mode::Active))
+        let s = ctx.store.read();
+        s.me.as_ref().map(|m| m.mode) == Some(Mode::Active)
     };
     let lists = move || {
-        ctx.store
-            .with(|s| s.me.as_ref().is_some_and(|m| m.extension_lists_enabled))
+        let s = ctx.store.read();
+        s.me.as_ref().is_some_and(|m| m.extension_lists_enabled)
     };
     let customised = move || {
-        ctx.store.with(|s| {
-            s.profiles
-                .iter()
-                .any(|p| p.id == selected.get() && p.customised)
-        })
+        let s = ctx.store.read();
+        s.profiles
+            .iter()
+            .any(|p| p.id == selected.get() && p.customised)
     };
     let steps_view = move || {
         let lang = ctx.lang.get();
@@ -93,20 +95,19 @@ pub fn RoutingEditor() -> impl IntoView {
                                 <input
                                     type="checkbox"
                                     prop:checked=checked
-                                    on:change=move |ev| {
+                                    on:change=h(move |ev| {
                                         let on = event_target_checked(&ev);
-                                        draft.update(|s| {
-                                            if let Routing::Selected { steps } = &mut s.routing {
-                                                toggle_device(steps, i, &did, on);
-                                            }
-                                        });
-                                    }
+                                        let mut s = draft.write();
+                                        if let Routing::Selected { steps } = &mut s.routing {
+                                            toggle_device(steps, i, &did, on);
+                                        }
+                                    })
                                 />
                                 {d.label.clone()}
                             </label>
                         }
                     })
-                    .collect_view();
+                    .map(IntoAny::into_any).collect_view();
                 let after_id = format!("uc-after-{i}");
                 view! {
                     <fieldset class="uc-step" data-test="step">
@@ -120,21 +121,21 @@ pub fn RoutingEditor() -> impl IntoView {
                                 min="0"
                                 max=MAX_AFTER_SECONDS.to_string()
                                 prop:value=step.after_seconds.to_string()
-                                on:change=move |ev| {
+                                on:change=h(move |ev| {
                                     let v = event_target_value(&ev).parse::<u32>().unwrap_or(0);
-                                    draft.update(|s| {
-                                        if let Routing::Selected { steps } = &mut s.routing
-                                            && let Some(st) = steps.get_mut(i)
-                                        {
-                                            st.after_seconds = v.min(MAX_AFTER_SECONDS);
-                                        }
-                                    });
-                                }
+                                    let mut s = draft.write();
+                                    if let Routing::Selected { steps } = &mut s.routing
+                                        && let Some(st) = steps.get_mut(i)
+                                    {
+                                        st.after_seconds = v.min(MAX_AFTER_SECONDS);
+                                    }
+                                })
                             />
                             <button
                                 type="button"
                                 class="uc-link"
-                                on:click=move |_| draft.update(|s| {
+                                on:click=h(move |_| {
+                                    let mut s = draft.write();
                                     if let Routing::Selected { steps } = &mut s.routing && steps.len() > 1 {
                                         steps.remove(i);
                                     }
@@ -146,36 +147,39 @@ pub fn RoutingEditor() -> impl IntoView {
                     </fieldset>
                 }
             })
-            .collect_view();
-        Some(view! {
-            {rows}
-            <button
-                type="button"
-                class="uc-button"
-                on:click=move |_| draft.update(|s| {
-                    if let Routing::Selected { steps } = &mut s.routing {
-                        add_step(steps);
-                    }
-                })
-            >
-                {tr(lang, T::AddStep)}
-            </button>
-        })
+            .map(IntoAny::into_any).collect_view();
+        Some(
+            view! {
+                {rows}
+                <button
+                    type="button"
+                    class="uc-button"
+                    on:click=h(move |_| {
+                        let mut s = draft.write();
+                        if let Routing::Selected { steps } = &mut s.routing {
+                            add_step(steps);
+                        }
+                    })
+                >
+                    {tr(lang, T::AddStep)}
+                </button>
+            }
+            .into_any(),
+        )
     };
     let set_routing_all = move |all: bool| {
-        draft.update(|s| {
-            s.routing = if all {
-                Routing::All
-            } else {
-                let every: Vec<String> = devices().into_iter().map(|d| d.id).collect();
-                Routing::Selected {
-                    steps: vec![RingStep {
-                        devices: every,
-                        after_seconds: 0,
-                    }],
-                }
+        let mut s = draft.write();
+        s.routing = if all {
+            Routing::All
+        } else {
+            let every: Vec<String> = devices().into_iter().map(|d| d.id).collect();
+            Routing::Selected {
+                steps: vec![RingStep {
+                    devices: every,
+                    after_seconds: 0,
+                }],
             }
-        })
+        }
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -192,16 +196,16 @@ pub fn RoutingEditor() -> impl IntoView {
             return view! { <p class="uc-info">{ctx.t(T::PassiveMode)}</p> }.into_any();
         }
         view! {
-            <form class="uc-routing" data-test="routing" on:submit=submit>
+            <form class="uc-routing" data-test="routing" on:submit=h(submit)>
                 <p class="uc-detail">{ctx.t(T::RoutingIntro)}</p>
                 <label for="uc-routing-profile">{ctx.t(T::Profile)}</label>
                 <select
                     id="uc-routing-profile"
-                    on:change=move |ev| {
+                    on:change=h(move |ev| {
                         if let Some(p) = ProfileId::parse(&event_target_value(&ev)) {
                             selected.set(p);
                         }
-                    }
+                    })
                 >
                     {move || {
                         let lang = ctx.lang.get();
@@ -212,16 +216,16 @@ pub fn RoutingEditor() -> impl IntoView {
                                     {p.name(lang)}
                                 </option>
                             })
-                            .collect_view()
+                            .map(IntoAny::into_any).collect_view()
                     }}
                 </select>
-                {move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> })}
+                {move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> }.into_any())}
                 <label class="uc-check">
                     <input
                         type="checkbox"
                         data-test="dnd"
                         prop:checked=move || draft.get().dnd
-                        on:change=move |ev| draft.update(|s| s.dnd = event_target_checked(&ev))
+                        on:change=h(move |ev| draft.write().dnd = event_target_checked(&ev))
                     />
                     {ctx.t(T::DndOn)}
                 </label>
@@ -230,7 +234,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         type="checkbox"
                         data-test="forwarding"
                         prop:checked=move || draft.get().forwarding.enabled
-                        on:change=move |ev| draft.update(|s| s.forwarding.enabled = event_target_checked(&ev))
+                        on:change=h(move |ev| draft.write().forwarding.enabled = event_target_checked(&ev))
                     />
                     {ctx.t(T::Forwarding)}
                 </label>
@@ -240,10 +244,10 @@ pub fn RoutingEditor() -> impl IntoView {
                     type="tel"
                     maxlength="64"
                     prop:value=move || draft.get().forwarding.to.unwrap_or_default()
-                    on:input=move |ev| {
+                    on:input=h(move |ev| {
                         let v = event_target_value(&ev);
-                        draft.update(|s| s.forwarding = Forwarding { enabled: s.forwarding.enabled, to: Some(v) });
-                    }
+                        draft.write().forwarding.to = Some(v);
+                    })
                 />
                 <fieldset class="uc-ring">
                     <label class="uc-check">
@@ -251,7 +255,7 @@ pub fn RoutingEditor() -> impl IntoView {
                             type="radio"
                             name="uc-ring"
                             prop:checked=move || matches!(draft.get().routing, Routing::All)
-                            on:change=move |_| set_routing_all(true)
+                            on:change=h(move |_| set_routing_all(true))
                         />
                         {ctx.t(T::RingAll)}
                     </label>
@@ -261,13 +265,13 @@ pub fn RoutingEditor() -> impl IntoView {
                             name="uc-ring"
                             data-test="ring-selected"
                             prop:checked=move || matches!(draft.get().routing, Routing::Selected { .. })
-                            on:change=move |_| set_routing_all(false)
+                            on:change=h(move |_| set_routing_all(false))
                         />
                         {ctx.t(T::RingSelected)}
                     </label>
                 </fieldset>
                 {steps_view}
-                {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> })}
+                {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any())}
                 <div class="uc-row">
                     <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
                         {ctx.t(T::Save)}
@@ -275,7 +279,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     <button
                         class="uc-button"
                         type="button"
-                        on:click=move |_| ctx.save_settings(selected.get_untracked(), None)
+                        on:click=h(move |_| ctx.save_settings(selected.get_untracked(), None))
                     >
                         {ctx.t(T::ResetDefaults)}
                     </button>

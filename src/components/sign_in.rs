@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::h;
+
 use crate::app::Ctx;
 use crate::i18n::T;
 
@@ -23,9 +25,9 @@ pub fn SignIn(
         }
     };
     view! {
-        <form class="uc-signin" data-test="sign-in" on:submit=submit>
+        <form class="uc-signin" data-test="sign-in" on:submit=h(submit)>
             <h1>{ctx.t(T::AppName)}</h1>
-            {reason.map(|r| view! { <p class="uc-info" role="status">{ctx.t(r)}</p> })}
+            {reason.map(|r| view! { <p class="uc-info" role="status">{ctx.t(r)}</p> }.into_any())}
             <label for="uc-email">{ctx.t(T::Email)}</label>
             <input
                 id="uc-email"
@@ -35,7 +37,7 @@ pub fn SignIn(
                 required
                 maxlength="254"
                 prop:value=email
-                on:input=move |ev| email.set(event_target_value(&ev))
+                on:input=h(move |ev| email.set(event_target_value(&ev)))
             />
             <label for="uc-password">{ctx.t(T::Password)}</label>
             <input
@@ -46,7 +48,7 @@ pub fn SignIn(
                 required
                 maxlength="256"
                 prop:value=password
-                on:input=move |ev| password.set(event_target_value(&ev))
+                on:input=h(move |ev| password.set(event_target_value(&ev)))
             />
             <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
                 {move || if ctx.busy.get() { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) }}
