@@ -14,10 +14,11 @@ use crate::widget::{self, brotli, gzip};
 /// against growth instead.
 pub const BUDGET_GZIP: u64 = 150_000;
 
-/// The size the widget must not grow past, in bytes gzip: what it measured after the small
-/// reader/host/api trims (210.4 KB, 210,414 B), plus 3 KB of room. Lower it as the widget shrinks;
-/// never raise it without saying why in the commit.
-pub const CEILING_GZIP: u64 = 213_414;
+/// The size the widget must not grow past, in bytes gzip: what it measured once serde_json,
+/// serde's error texts and chrono had left the wasm and the views were written for size (202.0 KB,
+/// 201,995 B), plus 3 KB of room. Lower it as the widget shrinks; never raise it without saying
+/// why in the commit.
+pub const CEILING_GZIP: u64 = 205_000;
 
 /// Prints the size table and the budget; fails when nothing is built or the gzip total is over
 /// [`CEILING_GZIP`].
