@@ -6,8 +6,6 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::Path;
-use std::process::Child;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -15,30 +13,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The real server binary on a fresh demo database, killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    db: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
+type Server = common::Binary;
 
 impl Server {
-    fn demo(extra: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("x.db");
-        let (child, addr) = common::spawn_binary("demo", "127.0.0.1:0", &db, extra);
-        Server {
-            child,
-            addr,
-            db,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}/api/v1{path}", self.addr)
-    }
-
     /// Still running and answering.
     async fn assert_alive(&mut self) {
         assert!(
@@ -50,17 +27,6 @@ impl Server {
             .expect("still answering");
         assert_eq!(r.status(), 200);
     }
-
-    fn db(&self) -> &Path {
-        &self.db
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn client() -> reqwest::Client {
@@ -71,17 +37,7 @@ fn client() -> reqwest::Client {
 }
 
 async fn login(http: &reqwest::Client, s: &Server, email: &str) -> String {
-    let r = http
-        .post(s.url("/login"))
-        .json(&json!({"email": email, "password": "demo"}))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(r.status(), 200, "login of {email}");
-    r.json::<Value>().await.expect("json")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
+    common::login_at(http, &s.url(""), email).await
 }
 
 /// Asserts a 4xx with the API's error shape and `code`; returns the body text.
@@ -667,7 +623,7 @@ async fn dead_tokens_and_tickets_are_refused() {
 
     // Expired: the session's expiry moved into the past in the database.
     let t = login(&http, &s, "ana@acme.example").await;
-    let url = format!("sqlite://{}", s.db().display());
+    let url = format!("sqlite://{}", s.db.display());
     let pool = sqlx::SqlitePool::connect(&url)
         .await
         .expect("open the database");

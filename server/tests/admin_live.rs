@@ -5,9 +5,8 @@
 
 mod common;
 
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Received, Sse};
@@ -18,54 +17,12 @@ use serde_json::{Value, json};
 const DEADLINE: Duration = Duration::from_secs(30);
 
 /// The real server binary (`demo`: the demo data, every user may read `/pbx/*`), killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    db: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+type Server = common::Binary;
 
 impl Server {
-    fn demo() -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = dir.path().join("live.db");
-        let (child, addr) = common::spawn_binary("demo", "127.0.0.1:0", &db, &[]);
-        Server {
-            child,
-            addr,
-            db,
-            _dir: dir,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}/api/v1{path}", self.addr)
-    }
-
     /// Runs an admin command as its own process on the server's database.
     fn admin(&self, args: &[&str]) {
         admin(&self.db, args);
-    }
-
-    async fn login(&self, who: &str) -> String {
-        let r = client()
-            .post(self.url("/login"))
-            .json(&json!({"email": common::email(who), "password": "demo"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
     }
 
     async fn get(&self, path: &str, token: &str) -> (u16, Value) {
@@ -204,7 +161,7 @@ fn sync_is(want: &'static str) -> impl Fn(&Value) -> bool {
 #[tokio::test]
 async fn switching_a_reseller_to_active_applies_every_users_profile_and_back_to_passive_releases_it()
  {
-    let s = Server::demo();
+    let s = Server::demo(&[]);
     let dora = s.login("dora").await;
     let eli = s.login("eli").await;
     // Passive: Lunch is only visual; the PBX holds nothing.
@@ -282,7 +239,7 @@ async fn switching_a_reseller_to_active_applies_every_users_profile_and_back_to_
 
 #[tokio::test]
 async fn revoking_the_crm_licence_puts_the_user_on_available_at_once_and_granting_gives_it_back() {
-    let s = Server::demo();
+    let s = Server::demo(&[]);
     let ana = s.login("ana").await;
     let bruno = s.login("bruno").await;
     let (status, _) = s
@@ -324,7 +281,7 @@ async fn revoking_the_crm_licence_puts_the_user_on_available_at_once_and_grantin
 
 #[tokio::test]
 async fn revoking_in_passive_mode_is_announced_without_touching_the_pbx() {
-    let s = Server::demo();
+    let s = Server::demo(&[]);
     let dora = s.login("dora").await;
     let eli = s.login("eli").await;
     s.put("/me/presence", &dora, json!({"profile": "on_holiday"}))
@@ -344,7 +301,7 @@ async fn revoking_in_passive_mode_is_announced_without_touching_the_pbx() {
 
 #[tokio::test]
 async fn devices_added_or_removed_by_the_operator_reach_routing_and_the_extension_list() {
-    let s = Server::demo();
+    let s = Server::demo(&[]);
     let ana = s.login("ana").await;
     // Ana customises On the road: desk, then mobile after 15 s — this creates her extension list.
     let road = json!({"dnd": false, "forwarding": {"enabled": false, "to": null},

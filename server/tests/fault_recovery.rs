@@ -9,7 +9,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,22 +21,9 @@ use tokio::net::TcpStream;
 const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The real server binary, killed on drop.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
+type Server = common::Binary;
 
 impl Server {
-    /// `ucclient-server <cmd> --listen <listen> --database <db> <extra>`; waits for `listening on`.
-    fn start(cmd: &str, listen: &str, db: &Path, extra: &[&str]) -> Server {
-        let (child, addr) = common::spawn_binary(cmd, listen, db, extra);
-        Server { child, addr }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}/api/v1{path}", self.addr)
-    }
-
     /// SIGKILL, no goodbye.
     fn kill9(&mut self) {
         self.child.kill().expect("kill -9");
@@ -58,13 +44,6 @@ impl Server {
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -73,17 +52,7 @@ fn client() -> reqwest::Client {
 }
 
 async fn login(http: &reqwest::Client, base: &str, email: &str) -> String {
-    let r = http
-        .post(format!("{base}/login"))
-        .json(&json!({"email": email, "password": "demo"}))
-        .send()
-        .await
-        .expect("login answered");
-    assert_eq!(r.status(), 200, "login of {email}");
-    r.json::<Value>().await.expect("json")["token"]
-        .as_str()
-        .expect("token")
-        .to_owned()
+    common::login_at(http, base, email).await
 }
 
 /// One event of a stream.

@@ -261,17 +261,12 @@ impl Served {
     }
 
     pub async fn login(&self, who: &str) -> String {
-        let r = Served::client()
-            .post(format!("{}/api/v1/login", self.base))
-            .json(&serde_json::json!({"email": email(who), "password": "demo"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        login_at(
+            &Served::client(),
+            &format!("{}/api/v1", self.base),
+            &email(who),
+        )
+        .await
     }
 
     pub async fn put_profile(&self, token: &str, profile: &str) {
@@ -378,6 +373,75 @@ impl Sse {
             let chunk = self.response.chunk().await.unwrap().expect("stream ended");
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
+    }
+}
+
+/// Signs `email` in (password `demo`) at the API rooted at `api` (`http://ADDR/api/v1`); returns
+/// the token.
+pub async fn login_at(http: &reqwest::Client, api: &str, email: &str) -> String {
+    let r = http
+        .post(format!("{api}/login"))
+        .json(&serde_json::json!({"email": email, "password": "demo"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(r.status(), 200, "login of {email}");
+    r.json::<Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+/// The real `ucclient-server` binary (see [`spawn_binary`]), killed when dropped.
+pub struct Binary {
+    /// The process.
+    pub child: std::process::Child,
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// Its database file.
+    pub db: std::path::PathBuf,
+    /// The directory of a database this value made (none when the caller owns the file).
+    _dir: Option<TempDir>,
+}
+
+impl Binary {
+    /// `demo` (the demo data) on a fresh database in a directory of its own, with `extra`
+    /// arguments.
+    pub fn demo(extra: &[&str]) -> Binary {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("server.db");
+        let mut server = Binary::start("demo", "127.0.0.1:0", &db, extra);
+        server._dir = Some(dir);
+        server
+    }
+
+    /// `<cmd> --listen <listen> --database <db> <extra>` on a database the caller owns (so a test
+    /// can start it again on the same file).
+    pub fn start(cmd: &str, listen: &str, db: &std::path::Path, extra: &[&str]) -> Binary {
+        let (child, addr) = spawn_binary(cmd, listen, db, extra);
+        Binary {
+            child,
+            addr,
+            db: db.to_owned(),
+            _dir: None,
+        }
+    }
+
+    /// `http://ADDR/api/v1<path>`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/api/v1{path}", self.addr)
+    }
+
+    /// A demo user's token (`who` as in [`email`]).
+    pub async fn login(&self, who: &str) -> String {
+        login_at(&Served::client(), &self.url(""), &email(who)).await
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
