@@ -1112,18 +1112,10 @@ impl Store for SqliteStore {
     }
 
     async fn add_device(&self, user_id: &str, device: &Device) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO devices (id, user_id, kind, label, number, position)
-             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(position), 0) + 1 FROM devices WHERE user_id = ?2))",
-        )
-        .bind(&device.id)
-        .bind(user_id)
-        .bind(device.kind.as_str())
-        .bind(&device.label)
-        .bind(&device.number)
-        .execute(&self.pool)
-        .await
-        .map_err(conflict)?;
+        insert_device(user_id, device)
+            .execute(&self.pool)
+            .await
+            .map_err(conflict)?;
         Ok(())
     }
 
@@ -1245,15 +1237,13 @@ async fn write_admin_change(tx: &mut WriteTx, change: &AdminChange) -> StoreResu
             id,
             mode,
             extension_lists,
-        } => {
-            sqlx::query("UPDATE resellers SET mode = ?, extension_lists_enabled = ? WHERE id = ?")
-                .bind(mode.as_str())
-                .bind(*extension_lists as i64)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected()
-        }
+        } => sqlx::query("UPDATE resellers SET mode = ?, extension_lists_enabled = ? WHERE id = ?")
+            .bind(mode.as_str())
+            .bind(*extension_lists as i64)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
         AdminChange::Permission {
             user_id,
             permission,
@@ -1278,19 +1268,11 @@ async fn write_admin_change(tx: &mut WriteTx, change: &AdminChange) -> StoreResu
                 .await?;
             1
         }
-        AdminChange::AddDevice { user_id, device } => sqlx::query(
-            "INSERT INTO devices (id, user_id, kind, label, number, position)
-             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(position), 0) + 1 FROM devices WHERE user_id = ?2))",
-        )
-        .bind(&device.id)
-        .bind(user_id)
-        .bind(device.kind.as_str())
-        .bind(&device.label)
-        .bind(&device.number)
-        .execute(&mut **tx)
-        .await
-        .map_err(conflict)?
-        .rows_affected(),
+        AdminChange::AddDevice { user_id, device } => insert_device(user_id, device)
+            .execute(&mut **tx)
+            .await
+            .map_err(conflict)?
+            .rows_affected(),
         AdminChange::RemoveDevice { device_id } => sqlx::query("DELETE FROM devices WHERE id = ?")
             .bind(device_id)
             .execute(&mut **tx)
@@ -1352,6 +1334,23 @@ async fn write_presence_change(tx: &mut WriteTx, c: &PresenceChange) -> StoreRes
         }
     }
     Ok(true)
+}
+
+/// The insert of a user's device, last in their ring order (the store's `add_device` and the
+/// admin command's transactional change share it).
+fn insert_device<'q>(
+    user_id: &'q str,
+    device: &'q Device,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    sqlx::query(
+        "INSERT INTO devices (id, user_id, kind, label, number, position)
+         VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(position), 0) + 1 FROM devices WHERE user_id = ?2))",
+    )
+    .bind(&device.id)
+    .bind(user_id)
+    .bind(device.kind.as_str())
+    .bind(&device.label)
+    .bind(&device.number)
 }
 
 #[cfg(test)]
