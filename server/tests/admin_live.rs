@@ -55,24 +55,8 @@ impl Server {
     }
 
     /// An event stream, past its first `snapshot`.
-    async fn events(&self, token: &str) -> Sse {
-        let r = client()
-            .post(self.url("/events/ticket"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let ticket = r.json::<Value>().await.unwrap()["ticket"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let r = client()
-            .get(self.url(&format!("/events?ticket={ticket}")))
-            .send()
-            .await
-            .unwrap();
-        let mut sse = Sse::from_response(r);
+    async fn live(&self, token: &str) -> Sse {
+        let mut sse = self.events(token, None).await;
         assert_eq!(sse.next().await.event, "snapshot");
         sse
     }
@@ -171,7 +155,7 @@ async fn switching_a_reseller_to_active_applies_every_users_profile_and_back_to_
     assert_eq!(status, 200);
     assert_eq!(p["pbx_sync"], "not_applicable");
     assert_eq!(s.pbx(&dora, "dora").await["dnd"], false);
-    let mut stream = s.events(&eli).await;
+    let mut stream = s.live(&eli).await;
 
     s.admin(&["reseller", "mode", "demo-passive", "active"]);
 
@@ -248,7 +232,7 @@ async fn revoking_the_crm_licence_puts_the_user_on_available_at_once_and_grantin
     assert_eq!(status, 200);
     s.wait_sync(&bruno, "applied").await;
     assert_eq!(s.pbx(&ana, "bruno").await["dnd"], true);
-    let mut stream = s.events(&ana).await;
+    let mut stream = s.live(&ana).await;
 
     s.admin(&["user", "revoke", "bruno", "crm_client"]);
 
@@ -286,7 +270,7 @@ async fn revoking_in_passive_mode_is_announced_without_touching_the_pbx() {
     let eli = s.login("eli").await;
     s.put("/me/presence", &dora, json!({"profile": "on_holiday"}))
         .await;
-    let mut stream = s.events(&eli).await;
+    let mut stream = s.live(&eli).await;
 
     s.admin(&["user", "revoke", "dora", "crm_client"]);
 
@@ -319,7 +303,7 @@ async fn devices_added_or_removed_by_the_operator_reach_routing_and_the_extensio
         json!(["ana-desk", "ana-mobile"]),
         "{pbx}"
     );
-    let mut stream = s.events(&ana).await;
+    let mut stream = s.live(&ana).await;
 
     s.admin(&["device", "remove", "ana-mobile"]);
 

@@ -281,38 +281,49 @@ impl Served {
     }
 
     pub async fn ticket(&self, token: &str) -> String {
-        let r = Served::client()
-            .post(format!("{}/api/v1/events/ticket", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.json::<Value>().await.unwrap()["ticket"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        ticket_at(&format!("{}/api/v1", self.base), token).await
     }
 
     /// Opens an event stream (with an optional `Last-Event-ID` header).
     pub async fn events(&self, token: &str, last_id: Option<&str>) -> Sse {
-        let ticket = self.ticket(token).await;
-        let mut req = Served::client().get(format!("{}/api/v1/events?ticket={ticket}", self.base));
-        if let Some(id) = last_id {
-            req = req.header("last-event-id", id);
-        }
-        let r = req.send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        assert!(
-            r.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with("text/event-stream")
-        );
-        Sse {
-            response: r,
-            buffer: String::new(),
-        }
+        events_at(&format!("{}/api/v1", self.base), token, last_id).await
+    }
+}
+
+/// A one-use event ticket from the API rooted at `api` (`http://ADDR/api/v1`).
+pub async fn ticket_at(api: &str, token: &str) -> String {
+    let r = Served::client()
+        .post(format!("{api}/events/ticket"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["ticket"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// An event stream of the API rooted at `api`, with a fresh ticket and an optional
+/// `Last-Event-ID` header.
+pub async fn events_at(api: &str, token: &str, last_id: Option<&str>) -> Sse {
+    let ticket = ticket_at(api, token).await;
+    let mut req = Served::client().get(format!("{api}/events?ticket={ticket}"));
+    if let Some(id) = last_id {
+        req = req.header("last-event-id", id);
+    }
+    let r = req.send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    Sse {
+        response: r,
+        buffer: String::new(),
     }
 }
 
@@ -435,6 +446,11 @@ impl Binary {
     /// A demo user's token (`who` as in [`email`]).
     pub async fn login(&self, who: &str) -> String {
         login_at(&Served::client(), &self.url(""), &email(who)).await
+    }
+
+    /// Opens an event stream (with an optional `Last-Event-ID` header).
+    pub async fn events(&self, token: &str, last_id: Option<&str>) -> Sse {
+        events_at(&self.url(""), token, last_id).await
     }
 }
 
