@@ -25,7 +25,7 @@ use ucclient_core::{Language, ProfileId, licence};
 use crate::presence::{presence_event, presence_view, profile_view_with};
 use crate::store::{
     Account, AdminChange, AdminWrite, NewEvent, PbxWork, PresenceChange, PresenceRow, Store,
-    StoreError, StoreResult,
+    StoreError, StoreResult, end_of_access,
 };
 
 /// How often a change is recomputed when users' presence moves under it before giving up.
@@ -185,8 +185,12 @@ pub async fn permission(
             after.push(permission.to_owned());
             after.sort();
         }
+        // Losing this client ends the streams the user has open (new tickets are refused by
+        // the licence check); the marker is logged with the change.
+        let end = (licence::has_crm_client(before) && !licence::has_crm_client(&after))
+            .then(|| end_of_access(&s.account.customer_id, user_id));
         if licence::has_any_client(before) == licence::has_any_client(&after) {
-            return Ok(Some((Vec::new(), Vec::new())));
+            return Ok(Some((Vec::new(), end.into_iter().collect())));
         }
         let pbx = if s.account.mode == Mode::Active {
             PbxWork::Reconcile
@@ -194,7 +198,7 @@ pub async fn permission(
             PbxWork::Keep
         };
         let (c, e) = consequence(&s, &after, Some(ProfileId::Available), pbx, Vec::new());
-        Ok(Some((vec![c], e.into_iter().collect())))
+        Ok(Some((vec![c], e.into_iter().chain(end).collect())))
     })
     .await
 }

@@ -29,6 +29,7 @@ use crate::auth::{self, Licensed};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::fanout::{Tail, Tails, Take, frame};
 use crate::presence;
+use crate::store::END_OF_ACCESS;
 
 /// Seconds an SSE ticket lives.
 pub const TICKET_SECS: u64 = 30;
@@ -193,6 +194,9 @@ pub async fn stream(
         .ticket
         .filter(|t| !t.is_empty() && t.len() <= 256)
         .ok_or(ApiError::Unauthenticated)?;
+    // Read before the licence check: an end of access committed after this id ends the stream,
+    // one committed before it fails the check below.
+    let opened = state.store.max_event_id().await?;
     let now = chrono::Utc::now().timestamp_millis();
     let user_id = state
         .store
@@ -214,7 +218,7 @@ pub async fn stream(
         .filter(|n| *n >= 0);
     // A cursor past every id ever given (another database) cannot be resumed from.
     let cursor = match last_id {
-        Some(id) if id <= state.store.max_event_id().await? => Some(id),
+        Some(id) if id <= opened => Some(id),
         _ => None,
     };
     let slot = state
@@ -236,6 +240,8 @@ pub async fn stream(
         needs_snapshot: cursor.is_none(),
         // The first read always goes to the store: it checks the cursor against retention.
         from_store: true,
+        opened,
+        ended: false,
         keep_alive,
         last_sent: Instant::now(),
         timer: Box::pin(tokio::time::sleep(keep_alive)),
@@ -266,6 +272,11 @@ struct Subscriber {
     needs_snapshot: bool,
     /// Read the store next (the cursor may be older than the tail's window).
     from_store: bool,
+    /// The log's newest id when the stream opened: the user's end-of-access markers after it
+    /// end the stream.
+    opened: i64,
+    /// An end of access was met: the stream ends after what was due before it.
+    ended: bool,
     keep_alive: Duration,
     /// When bytes were last sent.
     last_sent: Instant,
@@ -288,7 +299,7 @@ impl Subscriber {
     /// failure).
     async fn next_chunk(&mut self) -> Option<Bytes> {
         loop {
-            if *self.shutdown.borrow() {
+            if *self.shutdown.borrow() || self.ended {
                 return None;
             }
             // Seen before reading, so an append made after this wakes the wait below.
@@ -298,10 +309,17 @@ impl Subscriber {
                 // make every idle stream as large as its biggest moment.
                 Box::pin(self.read_store()).await
             } else {
-                match self.tail.take(&self.slot.user, self.cursor, MAX_CHUNK) {
+                match self
+                    .tail
+                    .take(&self.slot.user, self.cursor, MAX_CHUNK, self.opened)
+                {
                     Take::Behind => {
                         self.from_store = true;
                         continue;
+                    }
+                    Take::Ended { chunk } => {
+                        self.ended = true;
+                        Ok(chunk)
                     }
                     Take::Ready { chunk, cursor } => {
                         self.cursor = cursor;
@@ -314,6 +332,7 @@ impl Subscriber {
                     self.last_sent = Instant::now();
                     return Some(chunk);
                 }
+                Ok(None) if self.ended => return None,
                 Ok(None) => {}
                 Err(e) => {
                     tracing::error!(error = %e, "event stream");
@@ -355,25 +374,40 @@ impl Subscriber {
             // past starts after the pruned id instead: the events still logged follow the
             // snapshot in order (each carries whole state, so replaying them over the snapshot
             // ends in the same state), and it never waits for a change to reach the present.
-            self.cursor = if self.needs_snapshot { last } else { pruned };
+            // A new stream replays what was logged between its opening and the snapshot (little,
+            // and harmless for the same reason), so an end of access in between is not missed.
+            self.cursor = if self.needs_snapshot {
+                last.min(self.opened)
+            } else {
+                pruned
+            };
             self.needs_snapshot = false;
             Some(frame("snapshot", self.cursor, &data))
         } else {
-            let events = store
-                .events_after(customer, user, self.cursor, PAGE)
-                .await?;
-            if events.is_empty() {
-                // Nothing visible to this user up to `last`: skip past it.
-                self.cursor = self.cursor.max(last);
-                None
-            } else {
-                let mut joined = Vec::new();
-                for e in events {
-                    self.cursor = e.id;
-                    joined.extend_from_slice(&frame(&e.kind, e.id, &e.data));
+            let mut joined = Vec::new();
+            // A page of nothing but older end-of-access markers (never sent) reads on.
+            while joined.is_empty() && !self.ended {
+                let events = store
+                    .events_after(customer, user, self.cursor, PAGE)
+                    .await?;
+                if events.is_empty() {
+                    // Nothing visible to this user up to `last`: skip past it.
+                    self.cursor = self.cursor.max(last);
+                    break;
                 }
-                Some(Bytes::from(joined))
+                for e in events {
+                    if e.kind == END_OF_ACCESS {
+                        if e.id > self.opened {
+                            self.ended = true;
+                            break;
+                        }
+                    } else {
+                        joined.extend_from_slice(&frame(&e.kind, e.id, &e.data));
+                    }
+                    self.cursor = e.id;
+                }
             }
+            (!joined.is_empty()).then(|| Bytes::from(joined))
         };
         self.from_store = self.cursor < self.tail.floor();
         Ok(chunk)

@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use tokio::sync::{Notify, watch};
 
-use crate::store::{LoggedEvent, Store, StoreResult};
+use crate::store::{END_OF_ACCESS, LoggedEvent, Store, StoreResult};
 
 /// Events kept per customer in memory (older ones are read from the store).
 pub const TAIL_CAP: usize = 1024;
@@ -54,8 +54,10 @@ struct Entry {
     id: i64,
     /// `None`: everyone of the customer; `Some(user)`: only that user.
     audience: Option<Box<str>>,
-    /// Its encoded frame, shared by every stream that sends it.
+    /// Its encoded frame, shared by every stream that sends it (empty for an end of access).
     frame: Bytes,
+    /// An [`END_OF_ACCESS`] marker: ends its user's streams instead of being sent.
+    end: bool,
 }
 
 /// The cached window: every event with an id in `(floor, head]`, oldest first.
@@ -77,6 +79,12 @@ pub enum Take {
         chunk: Option<Bytes>,
         /// The new cursor (never lower than the old one).
         cursor: i64,
+    },
+    /// The user's access ended (an [`END_OF_ACCESS`] marker after the stream opened): send the
+    /// frames due before it, then end the stream.
+    Ended {
+        /// The frames due before the marker, if any.
+        chunk: Option<Bytes>,
     },
 }
 
@@ -138,10 +146,16 @@ impl Tail {
                 if e.id <= w.head {
                     continue;
                 }
+                let end = e.kind == END_OF_ACCESS;
                 w.entries.push_back(Entry {
                     id: e.id,
                     audience: e.audience.map(String::into_boxed_str),
-                    frame: frame(&e.kind, e.id, &e.data),
+                    frame: if end {
+                        Bytes::new()
+                    } else {
+                        frame(&e.kind, e.id, &e.data)
+                    },
+                    end,
                 });
                 w.head = e.id;
             }
@@ -159,8 +173,10 @@ impl Tail {
     }
 
     /// What is due for `user` after `cursor`, coalesced into one chunk of about `max_bytes` at
-    /// most (one frame larger than that still goes alone).
-    pub fn take(&self, user: &str, cursor: i64, max_bytes: usize) -> Take {
+    /// most (one frame larger than that still goes alone), for a stream opened when the log's
+    /// newest id was `opened`: an end-of-access marker of the user after `opened` ends it; older
+    /// markers (a resume over an access that was ended and given back) are skipped.
+    pub fn take(&self, user: &str, cursor: i64, max_bytes: usize, opened: i64) -> Take {
         let w = self.read();
         if cursor < w.floor {
             return Take::Behind;
@@ -171,10 +187,15 @@ impl Tail {
         let mut size = 0;
         let mut to = cursor.max(w.head);
         let mut examined = cursor;
+        let mut ended = false;
         for e in w.entries.range(start..) {
-            if e.audience.as_deref().is_some_and(|a| a != user) {
+            if e.audience.as_deref().is_some_and(|a| a != user) || (e.end && e.id <= opened) {
                 examined = e.id;
                 continue;
+            }
+            if e.end {
+                ended = true;
+                break;
             }
             if size > 0 && size + e.frame.len() > max_bytes {
                 to = examined;
@@ -198,6 +219,9 @@ impl Tail {
             Some(f) if joined.is_empty() => Some(f.clone()),
             Some(_) => Some(Bytes::from(joined)),
         };
+        if ended {
+            return Take::Ended { chunk };
+        }
         Take::Ready { chunk, cursor: to }
     }
 }
@@ -351,7 +375,7 @@ mod tests {
     fn cursor(t: &Take) -> i64 {
         match t {
             Take::Ready { cursor, .. } => *cursor,
-            Take::Behind => panic!("behind"),
+            Take::Behind | Take::Ended { .. } => panic!("not ready: {t:?}"),
         }
     }
 
@@ -367,6 +391,51 @@ mod tests {
         );
     }
 
+    fn end_of_access(id: i64, user: &str) -> LoggedEvent {
+        LoggedEvent {
+            id,
+            audience: Some(user.to_owned()),
+            kind: END_OF_ACCESS.into(),
+            data: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_end_of_access_after_the_opening_ends_only_its_users_streams() {
+        let tail = Tail::new(0);
+        tail.append(
+            vec![
+                ev(1, None),
+                ev(2, None),
+                end_of_access(3, "ana"),
+                ev(4, None),
+            ],
+            0,
+        );
+        // Ana's stream opened at 0: she gets what came before the marker, then the end; the
+        // marker itself is never sent.
+        match tail.take("ana", 0, 1 << 16, 0) {
+            Take::Ended { chunk: Some(c) } => {
+                let text = String::from_utf8(c.to_vec()).unwrap();
+                assert_eq!(
+                    ids(&Take::Ready {
+                        chunk: Some(c),
+                        cursor: 0
+                    }),
+                    [1, 2]
+                );
+                assert!(!text.contains(END_OF_ACCESS));
+            }
+            other => panic!("not ended: {other:?}"),
+        }
+        assert_eq!(tail.take("ana", 2, 1 << 16, 0), Take::Ended { chunk: None });
+        // Bruno's streams go on.
+        assert_eq!(ids(&tail.take("bruno", 0, 1 << 16, 0)), [1, 2, 4]);
+        // A stream of ana's opened after the marker (access given back) skips it.
+        assert_eq!(ids(&tail.take("ana", 0, 1 << 16, 3)), [1, 2, 4]);
+        assert_eq!(cursor(&tail.take("ana", 2, 1 << 16, 3)), 4);
+    }
+
     #[test]
     fn the_window_edge_is_exact() {
         let tail = Tail::new(10);
@@ -378,17 +447,17 @@ mod tests {
         let floor = 10 + 2 * 5;
         assert_eq!(tail.floor(), floor);
         // A cursor exactly at the floor is served, starting with the oldest cached event.
-        let at = tail.take("u", floor, usize::MAX);
+        let at = tail.take("u", floor, usize::MAX, 0);
         let got = ids(&at);
         assert_eq!(got.len(), TAIL_CAP);
         assert_eq!(got[0], floor + 2);
         assert_eq!(*got.last().unwrap(), 10 + 2 * n);
         assert_eq!(cursor(&at), tail.head());
         // One before it is not: the store must answer.
-        assert_eq!(tail.take("u", floor - 1, usize::MAX), Take::Behind);
+        assert_eq!(tail.take("u", floor - 1, usize::MAX, 0), Take::Behind);
         // At the head nothing is due.
         assert_eq!(
-            tail.take("u", tail.head(), usize::MAX),
+            tail.take("u", tail.head(), usize::MAX, 0),
             Take::Ready {
                 chunk: None,
                 cursor: tail.head()
@@ -400,23 +469,23 @@ mod tests {
     fn a_fresh_tail_serves_its_starting_point_and_nothing_older() {
         let tail = Tail::new(42);
         assert_eq!(
-            tail.take("u", 42, 1 << 16),
+            tail.take("u", 42, 1 << 16, 0),
             Take::Ready {
                 chunk: None,
                 cursor: 42
             }
         );
-        assert_eq!(tail.take("u", 41, 1 << 16), Take::Behind);
+        assert_eq!(tail.take("u", 41, 1 << 16, 0), Take::Behind);
         // A cursor ahead of the tail (the store was read further by the stream) stays put.
         assert_eq!(
-            tail.take("u", 50, 1 << 16),
+            tail.take("u", 50, 1 << 16, 0),
             Take::Ready {
                 chunk: None,
                 cursor: 50
             }
         );
         tail.append(vec![ev(45, None), ev(51, None)], 0);
-        assert_eq!(ids(&tail.take("u", 50, 1 << 16)), [51]);
+        assert_eq!(ids(&tail.take("u", 50, 1 << 16, 0)), [51]);
     }
 
     #[test]
@@ -432,14 +501,14 @@ mod tests {
             ],
             0,
         );
-        let ana = tail.take("ana", 0, 1 << 16);
+        let ana = tail.take("ana", 0, 1 << 16, 0);
         assert_eq!(ids(&ana), [1, 2, 4]);
         assert_eq!(cursor(&ana), 5);
-        assert_eq!(ids(&tail.take("bruno", 0, 1 << 16)), [1, 3, 4, 5]);
-        assert_eq!(ids(&tail.take("carla", 0, 1 << 16)), [1, 4]);
+        assert_eq!(ids(&tail.take("bruno", 0, 1 << 16, 0)), [1, 3, 4, 5]);
+        assert_eq!(ids(&tail.take("carla", 0, 1 << 16, 0)), [1, 4]);
         // Nothing visible after the cursor: the cursor still moves to the head.
         assert_eq!(
-            tail.take("carla", 4, 1 << 16),
+            tail.take("carla", 4, 1 << 16, 0),
             Take::Ready {
                 chunk: None,
                 cursor: 5
@@ -456,7 +525,7 @@ mod tests {
             .flat_map(|e| frame(&e.kind, e.id, &e.data).to_vec())
             .collect();
         tail.append(events, 0);
-        let all = tail.take("u", 0, usize::MAX);
+        let all = tail.take("u", 0, usize::MAX, 0);
         assert_eq!(
             match &all {
                 Take::Ready { chunk: Some(c), .. } => c.to_vec(),
@@ -470,7 +539,7 @@ mod tests {
         let mut joined = Vec::new();
         let mut chunks = 0;
         loop {
-            match tail.take("u", cursor_at, 1000) {
+            match tail.take("u", cursor_at, 1000, 0) {
                 Take::Ready {
                     chunk: Some(c),
                     cursor: next,
@@ -481,13 +550,13 @@ mod tests {
                     chunks += 1;
                 }
                 Take::Ready { chunk: None, .. } => break,
-                Take::Behind => panic!("behind"),
+                other => panic!("not ready: {other:?}"),
             }
         }
         assert_eq!(joined, expected);
         assert!(chunks > 1);
         // A single frame larger than the bound still goes, alone.
-        assert_eq!(ids(&tail.take("u", 0, 1)), [1]);
+        assert_eq!(ids(&tail.take("u", 0, 1, 0)), [1]);
     }
 
     #[test]
@@ -497,8 +566,8 @@ mod tests {
         // The reader missed 3..=9 (pruned before it read them); 10 and 11 survive.
         tail.append(vec![ev(10, None), ev(11, None)], 9);
         assert_eq!(tail.floor(), 9);
-        assert_eq!(tail.take("u", 2, 1 << 16), Take::Behind);
-        assert_eq!(ids(&tail.take("u", 9, 1 << 16)), [10, 11]);
+        assert_eq!(tail.take("u", 2, 1 << 16, 0), Take::Behind);
+        assert_eq!(ids(&tail.take("u", 9, 1 << 16, 0)), [10, 11]);
     }
 
     #[tokio::test]
@@ -528,9 +597,9 @@ mod tests {
         fill(&tail, &store, "acme").await.unwrap();
         let (last, _) = store.stream_bounds("acme").await.unwrap();
         assert_eq!(tail.head(), last);
-        let bruno = tail.take("bruno", 0, usize::MAX);
+        let bruno = tail.take("bruno", 0, usize::MAX, 0);
         assert_eq!(ids(&bruno).len(), 300, "acme's events for everyone only");
-        let ana = tail.take("ana", 0, usize::MAX);
+        let ana = tail.take("ana", 0, usize::MAX, 0);
         assert_eq!(ids(&ana).len(), 600);
         assert!(ids(&ana).windows(2).all(|w| w[0] < w[1]));
         // What the store gives a user after a cursor is exactly what the tail gives.
@@ -550,8 +619,8 @@ mod tests {
         let (last, pruned) = store.stream_bounds("acme").await.unwrap();
         assert_eq!(tail.floor(), pruned);
         assert_eq!(tail.head(), last);
-        assert_eq!(tail.take("ana", pruned - 1, usize::MAX), Take::Behind);
-        assert_eq!(ids(&tail.take("ana", pruned, usize::MAX)), [last]);
+        assert_eq!(tail.take("ana", pruned - 1, usize::MAX, 0), Take::Behind);
+        assert_eq!(ids(&tail.take("ana", pruned, usize::MAX, 0)), [last]);
     }
 
     #[test]
@@ -564,6 +633,6 @@ mod tests {
         tail.append(vec![ev(5, None), ev(6, None)], 0);
         assert!(rx.has_changed().unwrap());
         assert_eq!(*rx.borrow_and_update(), 6);
-        assert_eq!(ids(&tail.take("u", 5, 1 << 16)), [6]);
+        assert_eq!(ids(&tail.take("u", 5, 1 << 16, 0)), [6]);
     }
 }

@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -41,6 +42,18 @@ impl Server {
             .put(self.url(path))
             .bearer_auth(token)
             .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `POST /events/ticket`: status and body.
+    async fn post_ticket(&self, token: &str) -> (u16, Value) {
+        let r = client()
+            .post(self.url("/events/ticket"))
+            .bearer_auth(token)
             .send()
             .await
             .unwrap();
@@ -96,15 +109,29 @@ fn client() -> reqwest::Client {
 }
 
 fn admin(db: &Path, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
+    admin_with_stdin(db, args, "");
+}
+
+/// Runs an admin command that reads `stdin` (a password).
+fn admin_with_stdin(db: &Path, args: &[&str], stdin: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
         .args(args)
         .arg("--database")
         .arg(db)
         .env_remove("UCCLIENT_DATABASE")
         .env("RUST_LOG", "error")
-        .stdin(Stdio::null())
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -233,8 +260,21 @@ async fn revoking_the_crm_licence_puts_the_user_on_available_at_once_and_grantin
     s.wait_sync(&bruno, "applied").await;
     assert_eq!(s.pbx(&ana, "bruno").await["dnd"], true);
     let mut stream = s.live(&ana).await;
+    let mut his = s.events(&bruno, None).await;
+    let opened = his.next().await;
+    assert_eq!(opened.event, "snapshot");
 
     s.admin(&["user", "revoke", "bruno", "crm_client"]);
+
+    // His own stream, open before, ends (after what was logged before the end: never the marker),
+    // and a new one is refused; ana's goes on (below).
+    let last = his.until_end(DEADLINE).await;
+    assert!(last.iter().all(|r| r.event == "presence"), "{last:?}");
+    let (status, body) = s.post_ticket(&bruno).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("client_not_licensed"))
+    );
 
     // Everyone of the customer sees it: the licensed profile (Available), and in active mode the
     // PBX follows it (DND off).
@@ -256,11 +296,39 @@ async fn revoking_the_crm_licence_puts_the_user_on_available_at_once_and_grantin
     assert!(seen.iter().all(|p| p["profile"] == "available"), "{seen:?}");
     let (status, _) = s.get("/profiles", &bruno).await;
     assert_eq!(status, 200);
+    // A stream opened now, even resuming from before the end, is not ended by that old end.
+    let mut again = s.events(&bruno, Some(&opened.id)).await;
     let (status, p) = s
         .put("/me/presence", &bruno, json!({"profile": "lunch"}))
         .await;
     assert_eq!(status, 200, "{p}");
     s.wait_pbx(&ana, "bruno", |p| p["dnd"] == true).await;
+    presence_until(&mut again, "bruno", |p| p["profile"] == "lunch").await;
+}
+
+#[tokio::test]
+async fn a_new_password_or_deleting_the_user_ends_their_open_streams_only() {
+    let s = Server::demo(&[]);
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let mut his = s.live(&bruno).await;
+    let mut hers = s.live(&ana).await;
+
+    admin_with_stdin(
+        &s.db,
+        &["user", "password", "bruno"],
+        "a-new-long-password\n",
+    );
+    his.until_end(DEADLINE).await;
+    // His sessions ended with it; ana's stream still carries changes.
+    let (status, _) = s.post_ticket(&bruno).await;
+    assert_eq!(status, 401);
+    s.put("/me/presence", &ana, json!({"profile": "lunch"}))
+        .await;
+    presence_until(&mut hers, "ana", |p| p["profile"] == "lunch").await;
+
+    s.admin(&["user", "delete", "ana"]);
+    hers.until_end(DEADLINE).await;
 }
 
 #[tokio::test]

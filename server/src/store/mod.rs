@@ -79,6 +79,21 @@ pub struct PresenceRow {
     pub sync_attempts: i64,
 }
 
+/// The kind of an internal event that is never sent: it ends the live streams its user opened
+/// before it (the user lost every client permission, changed password or was deleted). Their
+/// widget reconnects and is told why (not licensed, or signed out) by the ticket request.
+pub const END_OF_ACCESS: &str = "end_of_access";
+
+/// An end-of-access marker for `user_id` of `customer_id` (see [`END_OF_ACCESS`]).
+pub fn end_of_access(customer_id: &str, user_id: &str) -> NewEvent {
+    NewEvent {
+        customer_id: customer_id.to_owned(),
+        audience: Some(user_id.to_owned()),
+        kind: END_OF_ACCESS,
+        data: String::new(),
+    }
+}
+
 /// An event to log in the same transaction as the change it announces.
 #[derive(Debug, Clone)]
 pub struct NewEvent {

@@ -25,6 +25,7 @@ use ucclient_core::ring::GroupMember;
 use super::{
     Account, AdminChange, AdminUser, AdminWrite, LoggedEvent, NewEvent, NewUser, OwnedCall,
     PbxWork, PresenceChange, PresenceRow, Store, StoreError, StoreResult, StoredEvent, SyncOutcome,
+    end_of_access,
 };
 
 /// The SQLite store.
@@ -177,6 +178,18 @@ async fn log_events(tx: &mut WriteTx, events: &[NewEvent]) -> StoreResult<()> {
         .await?;
     }
     Ok(())
+}
+
+/// Logs an end-of-access marker for the user's open streams (nothing if the user is unknown).
+async fn end_access(tx: &mut WriteTx, user_id: &str) -> StoreResult<()> {
+    let customer: Option<String> = sqlx::query_scalar("SELECT customer_id FROM users WHERE id = ?")
+        .bind(user_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match customer {
+        Some(customer) => log_events(tx, &[end_of_access(&customer, user_id)]).await,
+        None => Ok(()),
+    }
 }
 
 async fn permissions_of(pool: &SqlitePool, user_id: &str) -> StoreResult<Vec<String>> {
@@ -1088,6 +1101,7 @@ impl Store for SqliteStore {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        end_access(&mut tx, user_id).await?;
         tx.commit().await?;
         Ok(done)
     }
@@ -1103,12 +1117,16 @@ impl Store for SqliteStore {
     }
 
     async fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
-        Ok(sqlx::query("DELETE FROM users WHERE id = ?")
+        let mut tx = self.write().await?;
+        end_access(&mut tx, user_id).await?;
+        let done = sqlx::query("DELETE FROM users WHERE id = ?")
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected()
-            == 1)
+            == 1;
+        tx.commit().await?;
+        Ok(done)
     }
 
     async fn add_device(&self, user_id: &str, device: &Device) -> StoreResult<()> {

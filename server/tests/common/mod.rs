@@ -358,7 +358,26 @@ impl Sse {
             .expect("no event within 10 s")
     }
 
+    /// Reads until the server ends the stream; the events received on the way. Panics when it
+    /// is still open after `within`.
+    pub async fn until_end(&mut self, within: std::time::Duration) -> Vec<Received> {
+        let mut seen = Vec::new();
+        tokio::time::timeout(within, async {
+            while let Some(r) = self.read().await {
+                seen.push(r);
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the stream is still open; received {seen:?}"));
+        seen
+    }
+
     async fn next_inner(&mut self) -> Received {
+        self.read().await.expect("stream ended")
+    }
+
+    /// The next event, or `None` when the stream ended.
+    async fn read(&mut self) -> Option<Received> {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -375,13 +394,13 @@ impl Sse {
                 if event.is_empty() {
                     continue; // a keep-alive comment
                 }
-                return Received {
+                return Some(Received {
                     id,
                     event,
                     data: serde_json::from_str(&data).unwrap(),
-                };
+                });
             }
-            let chunk = self.response.chunk().await.unwrap().expect("stream ended");
+            let chunk = self.response.chunk().await.unwrap()?;
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
