@@ -11,7 +11,8 @@
 //! for due work, and every customer's event tail re-reads the log on its own poll. The admin
 //! command never talks to the PBX itself: the server owns the connector.
 //!
-//! Each consequence carries the desired version it was computed from; if the user changed profile
+//! Each consequence carries the desired version it was computed from, and each override it
+//! rewrites the override it was computed from; if the user changed profile or saved that routing
 //! meanwhile, the transaction writes nothing and the computation is redone.
 
 use std::collections::HashMap;
@@ -24,8 +25,8 @@ use ucclient_core::{Language, ProfileId, licence};
 
 use crate::presence::{presence_event, presence_view, profile_view_with};
 use crate::store::{
-    Account, AdminChange, AdminWrite, NewEvent, PbxWork, PresenceChange, PresenceRow, Store,
-    StoreError, StoreResult, end_of_access,
+    Account, AdminChange, AdminWrite, NewEvent, OverrideChange, PbxWork, PresenceChange,
+    PresenceRow, Store, StoreError, StoreResult, end_of_access,
 };
 
 /// How often a change is recomputed when users' presence moves under it before giving up.
@@ -63,7 +64,7 @@ fn consequence(
     permissions: &[String],
     profile: Option<ProfileId>,
     pbx: PbxWork,
-    overrides: Vec<(ProfileId, Option<ucclient_core::api::ProfileSettings>)>,
+    overrides: Vec<OverrideChange>,
 ) -> (PresenceChange, Option<NewEvent>) {
     let now = Utc::now();
     let mut row = seen.row.clone();
@@ -251,18 +252,21 @@ pub async fn remove_device(store: &dyn Store, device_id: &str) -> StoreResult<bo
             return Ok(None);
         };
         let mut overrides = store.overrides(&owner).await?;
-        let mut changed: Vec<(ProfileId, Option<ucclient_core::api::ProfileSettings>)> = Vec::new();
+        let mut changed: Vec<OverrideChange> = Vec::new();
         for (profile, settings) in overrides.iter_mut() {
             let scrubbed = settings.without_device(device_id);
             if scrubbed != *settings {
-                *settings = scrubbed.clone();
-                changed.push((*profile, Some(scrubbed)));
+                changed.push(OverrideChange {
+                    profile: *profile,
+                    was: std::mem::replace(settings, scrubbed.clone()),
+                    now: Some(scrubbed),
+                });
             }
         }
-        changed.sort_by_key(|(p, _)| p.as_str());
+        changed.sort_by_key(|o| o.profile.as_str());
         let current = licence::licensed_profile(&s.account.permissions, s.row.profile);
         let depends = s.row.pbx_sync == PbxSync::Pending
-            || changed.iter().any(|(p, _)| *p == current)
+            || changed.iter().any(|o| o.profile == current)
             || s.row
                 .desired
                 .as_ref()
@@ -274,8 +278,8 @@ pub async fn remove_device(store: &dyn Store, device_id: &str) -> StoreResult<bo
         };
         let mut events = Vec::new();
         let all: HashMap<_, _> = overrides;
-        for (profile, _) in &changed {
-            let view = profile_view_with(&ColourScheme::default(), *profile, &all, Language::En);
+        for o in &changed {
+            let view = profile_view_with(&ColourScheme::default(), o.profile, &all, Language::En);
             events.push(NewEvent {
                 customer_id: s.account.customer_id.clone(),
                 audience: Some(owner.clone()),

@@ -240,6 +240,31 @@ pub async fn put_settings(
     if account.mode != Mode::Active {
         return Err(ApiError::ActiveModeRequired);
     }
+    // Validated against the devices read here and written only if they are still the same (an
+    // operator may add or remove one meanwhile): else validated again, against the new ones.
+    for _ in 0..SAVE_ATTEMPTS {
+        if let Some(view) =
+            try_put_settings(state, account, profile, settings.clone(), lang).await?
+        {
+            return Ok(view);
+        }
+    }
+    Err(ApiError::Internal(
+        "the user's devices kept changing during a routing save".into(),
+    ))
+}
+
+/// How often a routing save is validated again when the user's devices changed under it.
+const SAVE_ATTEMPTS: usize = 3;
+
+/// One attempt of [`put_settings`]; `None` when the devices changed before the write.
+async fn try_put_settings(
+    state: &AppState,
+    account: &Account,
+    profile: ProfileId,
+    settings: Option<ProfileSettings>,
+    lang: Language,
+) -> ApiResult<Option<Profile>> {
     let user_id = &account.user.id;
     let devices = device_ids(state, user_id).await?;
     let settings = match settings {
@@ -279,21 +304,25 @@ pub async fn put_settings(
         kind: "profile",
         data: serde_json::to_string(&view).unwrap_or_default(),
     };
-    state
+    let written = state
         .store
         .set_override(
             user_id,
             profile,
             settings.as_ref(),
+            &devices,
             desired.as_ref(),
             &[event],
         )
         .await?;
+    if written.is_none() {
+        return Ok(None);
+    }
     state.hub.notify(&account.customer_id).await;
     if desired.is_some() {
         sync_user(state, user_id).await?;
     }
-    Ok(view)
+    Ok(Some(view))
 }
 
 /// The user's device ids in their natural order.

@@ -222,8 +222,20 @@ pub struct PresenceChange {
     pub profile: Option<(ProfileId, DateTime<Utc>)>,
     /// What the PBX sync must do.
     pub pbx: PbxWork,
-    /// Overrides to replace (`Some`) or drop (`None`).
-    pub overrides: Vec<(ProfileId, Option<ProfileSettings>)>,
+    /// Overrides to replace (`Some`) or drop (`None`), each only if it is still as it was when the
+    /// change was computed (else nothing is written and the caller recomputes).
+    pub overrides: Vec<OverrideChange>,
+}
+
+/// One override rewritten by an operator's change.
+#[derive(Debug, Clone)]
+pub struct OverrideChange {
+    /// The profile.
+    pub profile: ProfileId,
+    /// The override the change was computed from.
+    pub was: ProfileSettings,
+    /// Its replacement (`None`: dropped).
+    pub now: Option<ProfileSettings>,
 }
 
 /// How [`Store::admin_change`] ended.
@@ -332,15 +344,18 @@ pub trait Store: Send + Sync + 'static {
     /// The user's overrides by profile.
     async fn overrides(&self, user_id: &str) -> StoreResult<HashMap<ProfileId, ProfileSettings>>;
     /// Stores or clears one override; with `desired`, also a new desired PBX state (pending,
-    /// version bumped). Logs events. Returns the desired version.
+    /// version bumped). Logs events. Returns the desired version, or `None` (nothing written)
+    /// when the user's device ids are no longer `devices`, those it was validated against (an
+    /// operator added or removed one meanwhile): the caller validates again.
     async fn set_override(
         &self,
         user_id: &str,
         profile: ProfileId,
         settings: Option<&ProfileSettings>,
+        devices: &[String],
         desired: Option<&PbxUserState>,
         events: &[NewEvent],
-    ) -> StoreResult<i64>;
+    ) -> StoreResult<Option<i64>>;
     /// Records the outcome of applying desired state `version`; does nothing (false) when a newer
     /// desired state replaced it meanwhile. Events are logged only when it applied.
     async fn record_sync(

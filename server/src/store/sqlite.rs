@@ -491,11 +491,20 @@ impl Store for SqliteStore {
         user_id: &str,
         profile: ProfileId,
         settings: Option<&ProfileSettings>,
+        devices: &[String],
         desired: Option<&PbxUserState>,
         events: &[NewEvent],
-    ) -> StoreResult<i64> {
+    ) -> StoreResult<Option<i64>> {
         let now = Utc::now().timestamp_millis();
         let mut tx = self.write().await?;
+        let current: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM devices WHERE user_id = ? ORDER BY position, id")
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        if current != devices {
+            return Ok(None);
+        }
         match settings {
             Some(s) => {
                 sqlx::query(
@@ -539,7 +548,7 @@ impl Store for SqliteStore {
         };
         log_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(version)
+        Ok(Some(version))
     }
 
     async fn record_sync(
@@ -1329,8 +1338,21 @@ async fn write_presence_change(tx: &mut WriteTx, c: &PresenceChange) -> StoreRes
         .execute(&mut **tx)
         .await?;
     }
-    for (profile, settings) in &c.overrides {
-        match settings {
+    for o in &c.overrides {
+        let stored: Option<String> = sqlx::query_scalar(
+            "SELECT settings FROM profile_overrides WHERE user_id = ? AND profile = ?",
+        )
+        .bind(&c.user_id)
+        .bind(o.profile.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let stored: Option<ProfileSettings> = stored.map(|j| from_json(&j)).transpose()?;
+        if stored.as_ref() != Some(&o.was) {
+            // The user saved this profile's routing meanwhile.
+            return Ok(false);
+        }
+        let profile = &o.profile;
+        match &o.now {
             Some(s) => {
                 sqlx::query(
                     "INSERT INTO profile_overrides (user_id, profile, settings) VALUES (?1, ?2, ?3)
@@ -1374,6 +1396,7 @@ fn insert_device<'q>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::OverrideChange;
 
     #[tokio::test]
     async fn an_admin_change_is_all_or_nothing_and_refuses_stale_consequences() {
@@ -1475,6 +1498,89 @@ mod tests {
             AdminWrite::Unknown
         );
         assert_eq!(store.stream_bounds("c").await.unwrap().0, 1);
+    }
+
+    #[tokio::test]
+    async fn a_routing_save_and_a_device_removal_never_overwrite_each_other() {
+        use ucclient_core::settings::default_settings;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        store
+            .create_reseller("r", "R", Mode::Active, true)
+            .await
+            .unwrap();
+        store.create_customer("c", "r", "C", "PT").await.unwrap();
+        store
+            .create_user(&NewUser {
+                id: "u".into(),
+                customer_id: "c".into(),
+                name: "U".into(),
+                email: "u@c.example".into(),
+                extension: "100".into(),
+                password_hash: "x".into(),
+                role: Role::User,
+                permissions: vec![],
+            })
+            .await
+            .unwrap();
+        let device = |id: &str| Device {
+            id: id.into(),
+            kind: DeviceKind::Desk,
+            label: id.into(),
+            number: "201".into(),
+        };
+        store.add_device("u", &device("d1")).await.unwrap();
+        let lunch = ProfileId::Lunch;
+        let mut saved = default_settings(lunch);
+        saved.dnd = !saved.dnd;
+
+        // The user's save was validated against devices an operator changed since: not written.
+        let stale_devices = ["d1".to_owned(), "gone".to_owned()];
+        let written = store
+            .set_override("u", lunch, Some(&saved), &stale_devices, None, &[])
+            .await
+            .unwrap();
+        assert_eq!(written, None);
+        assert!(store.overrides("u").await.unwrap().is_empty());
+        let written = store
+            .set_override("u", lunch, Some(&saved), &["d1".to_owned()], None, &[])
+            .await
+            .unwrap();
+        assert!(written.is_some());
+
+        // The operator's rewrite was computed from an override the user has replaced since:
+        // nothing is written (the caller recomputes from the new one).
+        let row = store.presence_rows(&["u".into()]).await.unwrap().remove(0);
+        let rewrite = |was: ProfileSettings| PresenceChange {
+            user_id: "u".into(),
+            expected_version: row.desired_version,
+            profile: None,
+            pbx: PbxWork::Keep,
+            overrides: vec![OverrideChange {
+                profile: lunch,
+                was,
+                now: Some(default_settings(lunch)),
+            }],
+        };
+        let removal = AdminChange::RemoveDevice {
+            device_id: "d1".into(),
+        };
+        let stale = store
+            .admin_change(&removal, &[rewrite(default_settings(lunch))], &[])
+            .await
+            .unwrap();
+        assert_eq!(stale, AdminWrite::Stale);
+        assert_eq!(store.overrides("u").await.unwrap()[&lunch], saved);
+        assert_eq!(store.devices("u").await.unwrap().len(), 1, "not removed");
+        let done = store
+            .admin_change(&removal, &[rewrite(saved)], &[])
+            .await
+            .unwrap();
+        assert_eq!(done, AdminWrite::Done);
+        assert_eq!(
+            store.overrides("u").await.unwrap()[&lunch],
+            default_settings(lunch)
+        );
     }
 
     #[tokio::test]
