@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::imports;
 use crate::project::{self, command, output, run};
 use crate::setup::locked_wasm_bindgen_version;
 
@@ -119,6 +120,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
         println!("--dev: wasm-opt skipped");
     } else {
         optimise(&wasm)?;
+        shorten_imports(&wasm)?;
     }
 
     let static_dir = project::root().join("static");
@@ -189,6 +191,30 @@ fn optimise(wasm: &Path) -> Result<()> {
         },
     }
     Ok(())
+}
+
+/// Gives the module's JS imports short names, in the module and in its glue at once (see
+/// `imports.rs`), and checks that the pair still instantiates.
+fn shorten_imports(wasm: &Path) -> Result<()> {
+    let glue = wasm.with_file_name(format!("{OUT_NAME}.js"));
+    let module = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let js = fs::read_to_string(&glue).with_context(|| format!("reading {}", glue.display()))?;
+    let out = imports::shorten(&module, &js, &format!("./{OUT_NAME}_bg.js"))
+        .context("shortening the module's import names")?;
+    fs::write(wasm, &out.wasm)?;
+    fs::write(&glue, &out.js)?;
+    println!(
+        "import names shortened: {} renamed; module {} -> {} bytes, glue {} -> {} bytes",
+        out.renamed,
+        module.len(),
+        out.wasm.len(),
+        js.len(),
+        out.js.len()
+    );
+    match load_check(wasm)? {
+        Ok(()) => Ok(()),
+        Err(reason) => bail!("the renamed module no longer instantiates ({reason})"),
+    }
 }
 
 /// Instantiates `wasm` through a copy of the JS glue in Node (`initSync`); this catches the
