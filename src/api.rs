@@ -6,14 +6,16 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 
-use gloo_net::http::{Request, RequestBuilder, Response};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use futures::FutureExt;
+use gloo_net::http::{Request, RequestBuilder};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    API_PREFIX, Call, DirectoryEntry, ErrorBody, ErrorCode, EventTicket, LoginRequest,
-    LoginResponse, Me, PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
+    API_PREFIX, Call, DirectoryEntry, ErrorCode, EventTicket, LoginRequest, LoginResponse, Me,
+    PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
 };
+
+use crate::json::{self, Json};
+use crate::wire::{self, Mismatch, Reader, ToJson};
 
 /// Most rows of call history asked for.
 pub const HISTORY_LIMIT: u32 = 50;
@@ -112,27 +114,28 @@ impl HttpBackend {
         }
     }
 
-    fn get<T: DeserializeOwned + 'static>(&self, path: &str) -> ApiFuture<T> {
-        call(self.authed(Request::get(&self.url(path))).build())
+    fn get<T: 'static>(&self, path: &str, read: Reader<T>) -> ApiFuture<T> {
+        call(self.authed(Request::get(&self.url(path))).build(), read)
     }
 
-    fn with_body<B: Serialize, T: DeserializeOwned + 'static>(
+    fn with_body<T: 'static>(
         &self,
         b: RequestBuilder,
-        body: &B,
+        body: &dyn ToJson,
+        read: Reader<T>,
     ) -> ApiFuture<T> {
-        call(json_body(self.authed(b), body))
+        call(json_body(self.authed(b), body), read)
     }
 
-    fn empty<T: DeserializeOwned + 'static>(&self, b: RequestBuilder) -> ApiFuture<T> {
-        call(self.authed(b).build())
+    fn empty<T: 'static>(&self, b: RequestBuilder, read: Reader<T>) -> ApiFuture<T> {
+        call(self.authed(b).build(), read)
     }
 }
 
 /// A request with `body` as its JSON (`Content-Type: application/json`).
-fn json_body<B: Serialize>(b: RequestBuilder, body: &B) -> Result<Request, gloo_net::Error> {
-    let text = crate::json::to_string(body).map_err(gloo_net::Error::GlooError)?;
-    b.header("Content-Type", "application/json").body(text)
+fn json_body(b: RequestBuilder, body: &dyn ToJson) -> Result<Request, gloo_net::Error> {
+    b.header("Content-Type", "application/json")
+        .body(body.to_json())
 }
 
 /// A request that got no answer, with the browser's sentence. (Not `gloo_net::Error`'s `Display`:
@@ -148,25 +151,16 @@ fn request_failed(e: gloo_net::Error) -> ApiError {
     ApiError::network(detail)
 }
 
-/// Sends a request; a 4xx/5xx becomes an [`ApiError`] with the body's code and sentence.
-async fn send(req: Result<Request, gloo_net::Error>) -> ApiResult<Response> {
-    let req = req.map_err(request_failed)?;
-    let resp = req.send().await.map_err(request_failed)?;
-    if resp.ok() {
-        return Ok(resp);
-    }
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    Err(error_from_body(status, &text))
-}
-
 /// Reads an error body; anything unexpected keeps only the status.
 pub fn error_from_body(status: u16, text: &str) -> ApiError {
-    match crate::json::from_str::<ErrorBody>(text) {
+    match json::parse(text)
+        .ok_or(Mismatch)
+        .and_then(|v| wire::error_body(&v))
+    {
         Ok(b) => ApiError {
             status,
             code: Some(b.error),
-            message: b.message.chars().take(300).collect(),
+            message: b.message,
         },
         Err(_) => ApiError {
             status,
@@ -176,31 +170,48 @@ pub fn error_from_body(status: u16, text: &str) -> ApiError {
     }
 }
 
-/// Sends a request and reads the whole body: the one async path, shared by every endpoint (so the
-/// module holds one copy of it rather than one per answer type).
-async fn fetch(req: Result<Request, gloo_net::Error>) -> ApiResult<(u16, String)> {
-    let resp = send(req).await?;
-    let text = resp.text().await.map_err(request_failed)?;
-    Ok((resp.status(), text))
-}
-
-/// Reads a successful answer as `T` (an empty body as `null`).
-fn decode<T: DeserializeOwned>(status: u16, text: &str) -> ApiResult<T> {
-    let text = if text.is_empty() { "null" } else { text };
-    crate::json::from_str(text).map_err(|message| ApiError {
+/// A successful answer that is not what the endpoint answers.
+fn bad_answer(status: u16, message: &str) -> ApiError {
+    ApiError {
         status,
         code: None,
-        message,
+        message: message.to_owned(),
+    }
+}
+
+/// Sends a request and parses the whole body by the browser's `JSON.parse` (an empty body as
+/// `null`); a 4xx/5xx becomes an [`ApiError`] with the body's code and sentence. The one async
+/// path, shared by every endpoint and not generic, so the module holds one copy of it.
+fn fetch(req: Result<Request, gloo_net::Error>) -> ApiFuture<(u16, Json)> {
+    Box::pin(async move {
+        let resp = req
+            .map_err(request_failed)?
+            .send()
+            .await
+            .map_err(request_failed)?;
+        let status = resp.status();
+        if !resp.ok() {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(error_from_body(status, &text));
+        }
+        let text = resp.text().await.map_err(request_failed)?;
+        let value = match text.as_str() {
+            "" => Some(json::null()),
+            text => json::parse(text),
+        };
+        Ok((
+            status,
+            value.ok_or_else(|| bad_answer(status, "the answer is not JSON"))?,
+        ))
     })
 }
 
-/// An API call answering `T`: [`fetch`] then [`decode`].
-fn call<T: DeserializeOwned + 'static>(req: Result<Request, gloo_net::Error>) -> ApiFuture<T> {
-    let answer: ApiFuture<(u16, String)> = Box::pin(fetch(req));
-    Box::pin(async move {
-        let (status, text) = answer.await?;
-        decode(status, &text)
-    })
+/// An API call: [`fetch`], then the answer read by `read`.
+fn call<T: 'static>(req: Result<Request, gloo_net::Error>, read: Reader<T>) -> ApiFuture<T> {
+    Box::pin(fetch(req).map(move |answer| {
+        let (status, value) = answer?;
+        read(&value).map_err(|_| bad_answer(status, "the answer does not have the expected shape"))
+    }))
 }
 
 impl Backend for HttpBackend {
@@ -209,59 +220,72 @@ impl Backend for HttpBackend {
     }
 
     fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse> {
-        call(json_body(Request::post(&self.url("/login")), &req))
+        call(
+            json_body(Request::post(&self.url("/login")), &req),
+            wire::login_response,
+        )
     }
 
     fn logout(&self) -> ApiFuture<()> {
-        self.empty(Request::post(&self.url("/logout")))
+        self.empty(Request::post(&self.url("/logout")), wire::unit)
     }
 
     fn me(&self) -> ApiFuture<Me> {
-        self.get("/me")
+        self.get("/me", wire::me)
     }
 
     fn profiles(&self) -> ApiFuture<Vec<Profile>> {
-        self.get("/profiles")
+        self.get("/profiles", wire::profiles)
     }
 
     fn set_presence(&self, profile: ProfileId) -> ApiFuture<Presence> {
         let body = SetPresenceRequest {
             profile: profile.as_str().to_owned(),
         };
-        self.with_body(Request::put(&self.url("/me/presence")), &body)
+        self.with_body(
+            Request::put(&self.url("/me/presence")),
+            &body,
+            wire::presence,
+        )
     }
 
     fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.with_body(Request::put(&self.url(&path)), &settings)
+        self.with_body(Request::put(&self.url(&path)), &settings, wire::profile)
     }
 
     fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.empty(Request::delete(&self.url(&path)))
+        self.empty(Request::delete(&self.url(&path)), wire::profile)
     }
 
     fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>> {
         let q: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
         let q = String::from(js_sys::encode_uri_component(&q));
-        self.get(&format!("/directory?q={q}"))
+        self.get(&format!("/directory?q={q}"), wire::directory)
     }
 
     fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call> {
-        self.with_body(Request::post(&self.url("/calls")), &req)
+        self.with_body(Request::post(&self.url("/calls")), &req, wire::call)
     }
 
     fn hangup(&self, call_id: String) -> ApiFuture<Call> {
         let id = String::from(js_sys::encode_uri_component(&call_id));
-        self.empty(Request::post(&self.url(&format!("/calls/{id}/hangup"))))
+        self.empty(
+            Request::post(&self.url(&format!("/calls/{id}/hangup"))),
+            wire::call,
+        )
     }
 
     fn calls(&self) -> ApiFuture<Vec<Call>> {
-        self.get(&format!("/calls?limit={HISTORY_LIMIT}"))
+        self.get(&format!("/calls?limit={HISTORY_LIMIT}"), wire::calls)
     }
 
     fn ticket(&self) -> ApiFuture<EventTicket> {
-        self.empty(Request::post(&self.url("/events/ticket")))
+        self.empty(
+            Request::post(&self.url("/events/ticket")),
+            wire::event_ticket,
+        )
     }
 
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {

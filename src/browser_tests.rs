@@ -793,18 +793,28 @@ async fn a_page_event_with_an_object_detail_clicks_to_dial() {
     assert!(m.log().contains(&"call 201".to_string()), "{:?}", m.log());
 }
 
-/// The browser's JSON path writes exactly serde_json's text and reads it back to the same value.
-fn same_json<T>(value: &T)
+/// `text` parsed by the browser's `JSON.parse` and read by `read`.
+fn read_text<T>(read: crate::wire::Reader<T>, text: &str) -> Result<T, crate::wire::Mismatch> {
+    read(&crate::json::parse(text).ok_or(crate::wire::Mismatch)?)
+}
+
+/// The browser reads serde_json's text of `value` back to `value`.
+fn reads_back<T>(read: crate::wire::Reader<T>, value: &T)
 where
-    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    T: serde::Serialize + PartialEq + std::fmt::Debug,
 {
-    let expected = serde_json::to_string(value).unwrap();
-    assert_eq!(crate::json::to_string(value).unwrap(), expected);
-    assert_eq!(&crate::json::from_str::<T>(&expected).unwrap(), value);
+    let text = serde_json::to_string(value).unwrap();
+    assert_eq!(&read_text(read, &text).unwrap(), value);
+}
+
+/// The widget writes exactly serde_json's text.
+fn writes_as_serde_json<T: crate::wire::ToJson + serde::Serialize>(value: &T) {
+    assert_eq!(value.to_json(), serde_json::to_string(value).unwrap());
 }
 
 #[wasm_bindgen_test]
 fn wire_types_cross_the_browser_json_exactly() {
+    use crate::wire;
     let mut answered = call("c1", "+351912345678", CallState::Ended);
     answered.answered_at = Some(t(12));
     answered.ended_at = Some(t(70));
@@ -813,18 +823,24 @@ fn wire_types_cross_the_browser_json_exactly() {
         record_id: Some("003A".into()),
         object_type: None,
     });
-    same_json(&answered);
-    same_json(&call("c2", "201", CallState::Ringing));
-    same_json(&me(true));
-    same_json(&presence(ProfileId::InAMeeting, true));
+    reads_back(wire::call, &answered);
+    writes_as_serde_json(&answered);
+    reads_back(wire::calls, &vec![call("c2", "201", CallState::Ringing)]);
+    reads_back(wire::me, &me(true));
+    reads_back(wire::presence, &presence(ProfileId::InAMeeting, true));
     let settings = default_settings(ProfileId::Available);
-    same_json(&settings);
-    same_json(&PlaceCallRequest {
+    reads_back(wire::settings, &settings);
+    writes_as_serde_json(&settings);
+    writes_as_serde_json(&PlaceCallRequest {
         to: "+351 912 345 678".into(),
         context: None,
     });
-    same_json(&SetPresenceRequest {
+    writes_as_serde_json(&SetPresenceRequest {
         profile: "available".into(),
+    });
+    writes_as_serde_json(&LoginRequest {
+        email: "ana@acme.example".into(),
+        password: "\"quoted\"\n\u{1}é".into(),
     });
     let snapshot = Event::Snapshot(Snapshot {
         presence: vec![PresenceUpdate {
@@ -834,48 +850,55 @@ fn wire_types_cross_the_browser_json_exactly() {
         calls: vec![answered.clone()],
     });
     for event in [snapshot, Event::Call(answered)] {
-        assert_eq!(
-            crate::json::event(event.name(), &event.data_json()),
-            Some(event)
-        );
+        assert_eq!(wire::event(event.name(), &event.data_json()), Some(event));
     }
-    assert_eq!(crate::json::event("call", "{}"), None);
-    assert_eq!(crate::json::event("nope", "{}"), None);
-    assert_eq!(crate::json::event("call", "not json"), None);
-    assert!(crate::json::from_str::<Call>("[1]").is_err());
+    assert_eq!(wire::event("call", "{}"), None);
+    assert_eq!(wire::event("nope", "{}"), None);
+    assert_eq!(wire::event("call", "not json"), None);
+    assert!(read_text(wire::call, "[1]").is_err());
 }
 
 #[wasm_bindgen_test]
 fn the_browser_reader_is_as_strict_as_the_wire_types() {
-    use crate::json::from_str;
+    use crate::wire;
     let text = serde_json::to_string(&call("c1", "201", CallState::Ringing)).unwrap();
     let with_extra = text.replacen('{', r#"{"later_field":[1,{"a":null}],"#, 1);
     assert_eq!(
-        from_str::<Call>(&with_extra).unwrap().id,
+        read_text(wire::call, &with_extra).unwrap().id,
         "c1",
         "unknown fields are skipped"
     );
     let numeric_id = text.replacen(r#""id":"c1""#, r#""id":5"#, 1);
     assert!(
-        from_str::<Call>(&numeric_id).is_err(),
+        read_text(wire::call, &numeric_id).is_err(),
         "a number is not a string"
     );
+    let no_id = text.replacen(r#""id":"c1","#, "", 1);
+    assert!(read_text(wire::call, &no_id).is_err(), "a required field");
     let mut settings = serde_json::to_value(default_settings(ProfileId::Available)).unwrap();
     settings["surprise"] = serde_json::json!(true);
     assert!(
-        from_str::<ProfileSettings>(&settings.to_string()).is_err(),
+        read_text(wire::settings, &settings.to_string()).is_err(),
         "deny_unknown_fields holds"
     );
-    assert_eq!(from_str::<Vec<Call>>("[]").unwrap(), vec![]);
-    from_str::<()>("null").unwrap();
-    assert!(from_str::<ErrorCode>(r#""nope""#).is_err());
+    assert_eq!(read_text(wire::calls, "[]").unwrap(), vec![]);
+    read_text(wire::unit, "null").unwrap();
+    assert!(read_text(wire::unit, "{}").is_err());
+    assert!(read_text(wire::error_body, r#"{"error":"nope","message":""}"#).is_err());
     let ticket = |expires: &str| {
-        from_str::<EventTicket>(&format!(r#"{{"ticket":"t","expires_in":{expires}}}"#))
+        read_text(
+            wire::event_ticket,
+            &format!(r#"{{"ticket":"t","expires_in":{expires}}}"#),
+        )
     };
     assert_eq!(ticket("60").unwrap().expires_in, 60);
     assert!(ticket("-1").is_err(), "not a u64");
     assert!(ticket("1.5").is_err(), "not a whole number");
     assert!(ticket("\"60\"").is_err(), "not a number");
+    assert!(
+        ticket("9007199254740992").is_err(),
+        "beyond the safe integers"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -1,462 +1,162 @@
-//! JSON text ⇄ core's wire types, the one place the widget turns text into values and back.
+//! JSON values, the few operations the wire readers (`wire`) need on them, and JSON string escaping.
 //!
-//! In the browser the text is read and written by the browser's own `JSON.parse`/`JSON.stringify`;
-//! between JavaScript values and the serde derives of `ucclient-core` sit a small deserializer of our
-//! own (`js_de`, whose one error carries no message, so no serde error text or float printing is
-//! built) and serde-wasm-bindgen's serializer. That keeps a JSON parser and printer (serde_json,
-//! ~90 KB of wasm) out of the module. Native builds (the unit tests) use serde_json with the same
-//! derives; `browser_tests` checks the browser path against serde_json's text byte for byte.
+//! In the browser a [`Json`] is the JavaScript value the browser's own `JSON.parse` makes, so the
+//! module holds no JSON parser (and no serde); in native builds (the unit tests) it is a
+//! `serde_json::Value`, so the same readers run natively over serde_json's own output.
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use ucclient_core::api::Event;
-
-/// Reads `text` as a `T`; the error is a short sentence.
 #[cfg(target_arch = "wasm32")]
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    from_js(parse(text)?)
-}
+use wasm_bindgen::JsCast;
 
-/// `text` parsed by the browser's `JSON.parse` (not generic, so one copy serves every `T`).
+/// A parsed JSON value: the browser's (a `JsValue`) in wasm, serde_json's natively.
 #[cfg(target_arch = "wasm32")]
-#[inline(never)]
-fn parse(text: &str) -> Result<wasm_bindgen::JsValue, String> {
-    js_sys::JSON::parse(text).map_err(|_| "the answer is not JSON".to_owned())
-}
+pub type Json = wasm_bindgen::JsValue;
 
-/// Reads `text` as a `T`; the error is a short sentence.
+/// A parsed JSON value: the browser's (a `JsValue`) in wasm, serde_json's natively.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
-    serde_json::from_str(text).map_err(|e| e.to_string())
+pub type Json = serde_json::Value;
+
+/// `null`.
+pub fn null() -> Json {
+    #[cfg(target_arch = "wasm32")]
+    return wasm_bindgen::JsValue::NULL;
+    #[cfg(not(target_arch = "wasm32"))]
+    return serde_json::Value::Null;
 }
 
-/// Reads a JavaScript value (plain data, as `JSON.parse` makes) as a `T`.
-#[cfg(target_arch = "wasm32")]
-pub fn from_js<T: DeserializeOwned>(value: wasm_bindgen::JsValue) -> Result<T, String> {
-    T::deserialize(js_de::De(value)).map_err(js_de::Mismatch::sentence)
+/// `text` parsed as JSON (by the browser's `JSON.parse` in wasm), `None` if it is not JSON.
+pub fn parse(text: &str) -> Option<Json> {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::JSON::parse(text).ok();
+    #[cfg(not(target_arch = "wasm32"))]
+    return serde_json::from_str(text).ok();
 }
 
-/// `value` as JSON text exactly as serde_json would write it (`None` as `null`, maps as objects).
-#[cfg(target_arch = "wasm32")]
-pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    stringify(to_js(value)?)
+/// Whether `v` is `null`.
+pub fn is_null(v: &Json) -> bool {
+    v.is_null()
 }
 
-/// `js` as JSON text by the browser's `JSON.stringify` (not generic, one copy for every `T`).
-#[cfg(target_arch = "wasm32")]
-#[inline(never)]
-fn stringify(js: wasm_bindgen::JsValue) -> Result<String, String> {
-    js_sys::JSON::stringify(&js)
+/// `v` when it is a string.
+pub fn as_string(v: &Json) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    return v.as_string();
+    #[cfg(not(target_arch = "wasm32"))]
+    return v.as_str().map(str::to_owned);
+}
+
+/// `v` when it is `true` or `false`.
+pub fn as_bool(v: &Json) -> Option<bool> {
+    v.as_bool()
+}
+
+/// `v` when it is a whole number from 0 to 2^53 − 1 (JavaScript's safe integers; every count the
+/// API sends is far below).
+pub fn as_u64(v: &Json) -> Option<u64> {
+    #[cfg(target_arch = "wasm32")]
+    return v
+        .as_f64()
+        .filter(|n| *n >= 0.0 && js_sys::Number::is_safe_integer(v))
+        .map(|n| n as u64);
+    #[cfg(not(target_arch = "wasm32"))]
+    return v.as_u64().filter(|n| *n < 1 << 53);
+}
+
+/// The keys of `v` when it is an object (not an array, not `null`), in order.
+pub fn keys(v: &Json) -> Option<Vec<String>> {
+    #[cfg(target_arch = "wasm32")]
+    return is_object(v).then(|| {
+        let object = v.unchecked_ref::<js_sys::Object>();
+        let keys = js_sys::Object::keys(object);
+        keys.iter().filter_map(|k| k.as_string()).collect()
+    });
+    #[cfg(not(target_arch = "wasm32"))]
+    return v.as_object().map(|o| o.keys().cloned().collect());
+}
+
+/// Whether `v` is an object (not an array, not `null`).
+pub fn is_object(v: &Json) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return v.is_object() && !js_sys::Array::is_array(v);
+    #[cfg(not(target_arch = "wasm32"))]
+    return v.is_object();
+}
+
+/// The field `key` of the object `v`, `None` when it has none (JSON has no `undefined`). The
+/// caller has checked that `v` is an object.
+pub fn get(v: &Json, key: &str) -> Option<Json> {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Reflect::get(v, &wasm_bindgen::JsValue::from_str(key))
         .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| "the value cannot be written as JSON".to_owned())
+        .filter(|f| !f.is_undefined());
+    #[cfg(not(target_arch = "wasm32"))]
+    return v.get(key).cloned();
 }
 
-/// `value` as JSON text.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn to_string<T: Serialize>(value: &T) -> Result<String, String> {
-    serde_json::to_string(value).map_err(|e| e.to_string())
+/// The elements of `v` when it is an array.
+pub fn items(v: &Json) -> Option<Vec<Json>> {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Array::is_array(v).then(|| v.unchecked_ref::<js_sys::Array>().to_vec());
+    #[cfg(not(target_arch = "wasm32"))]
+    return v.as_array().cloned();
 }
 
-/// `value` as a plain JavaScript value that stringifies to the same JSON as serde_json writes.
-#[cfg(target_arch = "wasm32")]
-pub fn to_js<T: Serialize>(value: &T) -> Result<wasm_bindgen::JsValue, String> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(write_error)
-}
-
-/// serde-wasm-bindgen's error as a sentence (not generic, one copy for every `T`).
-#[cfg(target_arch = "wasm32")]
-#[inline(never)]
-fn write_error(e: serde_wasm_bindgen::Error) -> String {
-    e.to_string()
-}
-
-/// An event of the live stream from its SSE name and `data:` text (`None` for an unknown name or
-/// data that is not that event's JSON).
-#[cfg(target_arch = "wasm32")]
-pub fn event(name: &str, data: &str) -> Option<Event> {
-    let value = js_sys::JSON::parse(data).ok()?;
-    Event::deserialize_named(name, js_de::De(value))
-        .ok()
-        .flatten()
-}
-
-/// An event of the live stream from its SSE name and `data:` text.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn event(name: &str, data: &str) -> Option<Event> {
-    Event::parse(name, data).ok()
-}
-
-/// A serde deserializer over a plain JavaScript value (what `JSON.parse` makes): objects, arrays,
-/// strings, numbers, booleans and `null`. Its one error says only that the value does not fit, so
-/// no serde error message (nor the float printing they pull in) is built in the module.
-#[cfg(target_arch = "wasm32")]
-mod js_de {
-    use js_sys::{Array, Number, Object, Reflect};
-    use serde::de::{self, IntoDeserializer, Visitor};
-    use wasm_bindgen::{JsCast, JsValue};
-
-    /// The value does not fit the type asked for.
-    #[derive(Debug)]
-    pub struct Mismatch;
-
-    /// What [`Mismatch`] says.
-    const SENTENCE: &str = "the answer does not have the expected shape";
-
-    impl Mismatch {
-        /// The error as the sentence [`super::from_js`] returns (not generic, one copy).
-        #[inline(never)]
-        pub fn sentence(self) -> String {
-            SENTENCE.to_owned()
-        }
-    }
-
-    impl std::fmt::Display for Mismatch {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(SENTENCE)
-        }
-    }
-
-    impl std::error::Error for Mismatch {}
-
-    impl de::Error for Mismatch {
-        fn custom<T: std::fmt::Display>(_msg: T) -> Mismatch {
-            Mismatch
-        }
-    }
-
-    /// One JavaScript value to deserialize.
-    pub struct De(pub JsValue);
-
-    impl<'de> de::Deserializer<'de> for De {
-        type Error = Mismatch;
-
-        fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-            // The JavaScript checks are made once, outside the generic part, so that each visitor's
-            // copy of this function is only the dispatch.
-            match Kind::of(self.0) {
-                Kind::Unit => visitor.visit_unit(),
-                Kind::Bool(b) => visitor.visit_bool(b),
-                Kind::U64(n) => visitor.visit_u64(n),
-                Kind::I64(n) => visitor.visit_i64(n),
-                Kind::F64(n) => visitor.visit_f64(n),
-                Kind::Str(s) => visitor.visit_string(s),
-                Kind::Seq(seq) => visitor.visit_seq(seq),
-                Kind::Map(map) => visitor.visit_map(map),
-                Kind::Other => Err(Mismatch),
+/// Appends `s` as a JSON string, escaped exactly as serde_json (and `JSON.stringify`) do: `"` and
+/// `\`, the short forms `\b \t \n \f \r`, other control characters as `\u00xx`; the rest as is.
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if c < ' ' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                out.push_str("\\u00");
+                out.push(HEX[c as usize >> 4] as char);
+                out.push(HEX[c as usize & 0xf] as char);
             }
-        }
-
-        fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-            if self.0.is_null() || self.0.is_undefined() {
-                visitor.visit_none()
-            } else {
-                visitor.visit_some(self)
-            }
-        }
-
-        fn deserialize_newtype_struct<V: Visitor<'de>>(
-            self,
-            _name: &'static str,
-            visitor: V,
-        ) -> Result<V::Value, Mismatch> {
-            visitor.visit_newtype_struct(self)
-        }
-
-        fn deserialize_enum<V: Visitor<'de>>(
-            self,
-            _name: &'static str,
-            _variants: &'static [&'static str],
-            visitor: V,
-        ) -> Result<V::Value, Mismatch> {
-            match variant_parts(self.0)? {
-                (name, None) => visitor.visit_enum(name.into_deserializer()),
-                (name, Some(value)) => visitor.visit_enum(Variant { name, value }),
-            }
-        }
-
-        fn deserialize_ignored_any<V: Visitor<'de>>(
-            self,
-            visitor: V,
-        ) -> Result<V::Value, Mismatch> {
-            visitor.visit_unit()
-        }
-
-        // Structs, sequences and maps: their visitors take only arrays or objects (anything else
-        // would be the same `Mismatch` through a default `visit_*`), so their copies skip the rest.
-        fn deserialize_struct<V: Visitor<'de>>(
-            self,
-            _name: &'static str,
-            _fields: &'static [&'static str],
-            visitor: V,
-        ) -> Result<V::Value, Mismatch> {
-            match Kind::of(self.0) {
-                Kind::Seq(seq) => visitor.visit_seq(seq),
-                Kind::Map(map) => visitor.visit_map(map),
-                _ => Err(Mismatch),
-            }
-        }
-
-        fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-            match Kind::of(self.0) {
-                Kind::Seq(seq) => visitor.visit_seq(seq),
-                _ => Err(Mismatch),
-            }
-        }
-
-        fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-            match Kind::of(self.0) {
-                Kind::Map(map) => visitor.visit_map(map),
-                _ => Err(Mismatch),
-            }
-        }
-
-        serde::forward_to_deserialize_any! {
-            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-            unit unit_struct tuple tuple_struct identifier
+            c => out.push(c),
         }
     }
-
-    /// What a JavaScript value is, as serde's data model sees it.
-    enum Kind {
-        Unit,
-        Bool(bool),
-        U64(u64),
-        I64(i64),
-        F64(f64),
-        Str(String),
-        Seq(Seq),
-        Map(Map),
-        Other,
-    }
-
-    impl Kind {
-        /// `null` and `undefined` are unit, safe integers are integers, other numbers floats.
-        #[inline(never)]
-        fn of(v: JsValue) -> Kind {
-            if v.is_null() || v.is_undefined() {
-                Kind::Unit
-            } else if let Some(b) = v.as_bool() {
-                Kind::Bool(b)
-            } else if let Some(n) = v.as_f64() {
-                if Number::is_safe_integer(&v) {
-                    if n >= 0.0 {
-                        Kind::U64(n as u64)
-                    } else {
-                        Kind::I64(n as i64)
-                    }
-                } else {
-                    Kind::F64(n)
-                }
-            } else if let Some(s) = v.as_string() {
-                Kind::Str(s)
-            } else if Array::is_array(&v) {
-                let array: Array = v.unchecked_into();
-                Kind::Seq(Seq {
-                    len: array.length(),
-                    array,
-                    next: 0,
-                })
-            } else if v.is_object() {
-                let object: Object = v.unchecked_into();
-                Kind::Map(Map {
-                    keys: Object::keys(&object),
-                    object,
-                    next: 0,
-                })
-            } else {
-                Kind::Other
-            }
-        }
-    }
-
-    /// An enum's variant name and, for a variant with data (`{"name": data}`), its value; a unit
-    /// variant is its name alone.
-    #[inline(never)]
-    fn variant_parts(v: JsValue) -> Result<(String, Option<JsValue>), Mismatch> {
-        if let Some(name) = v.as_string() {
-            return Ok((name, None));
-        }
-        let object = v.dyn_into::<Object>().map_err(|_| Mismatch)?;
-        let keys = Object::keys(&object);
-        if keys.length() != 1 {
-            return Err(Mismatch);
-        }
-        let key = keys.get(0);
-        let value = Reflect::get(&object, &key).map_err(|_| Mismatch)?;
-        Ok((key.as_string().ok_or(Mismatch)?, Some(value)))
-    }
-
-    /// The elements of an array, in order.
-    struct Seq {
-        array: Array,
-        len: u32,
-        next: u32,
-    }
-
-    impl Seq {
-        /// The next element, if any.
-        #[inline(never)]
-        fn take(&mut self) -> Option<JsValue> {
-            if self.next >= self.len {
-                return None;
-            }
-            let value = self.array.get(self.next);
-            self.next += 1;
-            Some(value)
-        }
-    }
-
-    impl<'de> de::SeqAccess<'de> for Seq {
-        type Error = Mismatch;
-
-        fn next_element_seed<T: de::DeserializeSeed<'de>>(
-            &mut self,
-            seed: T,
-        ) -> Result<Option<T::Value>, Mismatch> {
-            match self.take() {
-                Some(value) => seed.deserialize(De(value)).map(Some),
-                None => Ok(None),
-            }
-        }
-
-        fn size_hint(&self) -> Option<usize> {
-            Some((self.len - self.next) as usize)
-        }
-    }
-
-    /// The own enumerable fields of an object, in order.
-    struct Map {
-        object: Object,
-        keys: Array,
-        next: u32,
-    }
-
-    impl Map {
-        /// The next key, if any.
-        #[inline(never)]
-        fn take_key(&mut self) -> Result<Option<String>, Mismatch> {
-            if self.next >= self.keys.length() {
-                return Ok(None);
-            }
-            self.keys
-                .get(self.next)
-                .as_string()
-                .ok_or(Mismatch)
-                .map(Some)
-        }
-
-        /// The value of the key [`Map::take_key`] gave last.
-        #[inline(never)]
-        fn take_value(&mut self) -> Result<JsValue, Mismatch> {
-            let key = self.keys.get(self.next);
-            self.next += 1;
-            Reflect::get(&self.object, &key).map_err(|_| Mismatch)
-        }
-    }
-
-    impl<'de> de::MapAccess<'de> for Map {
-        type Error = Mismatch;
-
-        fn next_key_seed<K: de::DeserializeSeed<'de>>(
-            &mut self,
-            seed: K,
-        ) -> Result<Option<K::Value>, Mismatch> {
-            match self.take_key()? {
-                Some(key) => seed.deserialize(key.into_deserializer()).map(Some),
-                None => Ok(None),
-            }
-        }
-
-        fn next_value_seed<V: de::DeserializeSeed<'de>>(
-            &mut self,
-            seed: V,
-        ) -> Result<V::Value, Mismatch> {
-            seed.deserialize(De(self.take_value()?))
-        }
-    }
-
-    /// A variant with data: its name and its value.
-    struct Variant {
-        name: String,
-        value: JsValue,
-    }
-
-    impl<'de> de::EnumAccess<'de> for Variant {
-        type Error = Mismatch;
-        type Variant = De;
-
-        fn variant_seed<S: de::DeserializeSeed<'de>>(
-            self,
-            seed: S,
-        ) -> Result<(S::Value, De), Mismatch> {
-            let name = seed.deserialize(self.name.into_deserializer())?;
-            Ok((name, De(self.value)))
-        }
-    }
-
-    impl<'de> de::VariantAccess<'de> for De {
-        type Error = Mismatch;
-
-        fn unit_variant(self) -> Result<(), Mismatch> {
-            match self.0.is_null() || self.0.is_undefined() {
-                true => Ok(()),
-                false => Err(Mismatch),
-            }
-        }
-
-        fn newtype_variant_seed<T: de::DeserializeSeed<'de>>(
-            self,
-            seed: T,
-        ) -> Result<T::Value, Mismatch> {
-            seed.deserialize(self)
-        }
-
-        fn tuple_variant<V: Visitor<'de>>(
-            self,
-            _len: usize,
-            visitor: V,
-        ) -> Result<V::Value, Mismatch> {
-            de::Deserializer::deserialize_any(self, visitor)
-        }
-
-        fn struct_variant<V: Visitor<'de>>(
-            self,
-            _fields: &'static [&'static str],
-            visitor: V,
-        ) -> Result<V::Value, Mismatch> {
-            de::Deserializer::deserialize_any(self, visitor)
-        }
-    }
+    out.push('"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ucclient_core::api::{ErrorBody, ErrorCode};
 
     #[test]
-    fn wire_types_read_and_write_and_bad_text_is_a_sentence() {
-        let b: ErrorBody = from_str(r#"{"error":"unauthenticated","message":"x"}"#).unwrap();
-        assert_eq!(b.error, ErrorCode::Unauthenticated);
-        assert!(
-            to_string(&b)
-                .unwrap()
-                .starts_with(r#"{"error":"unauthenticated""#)
-        );
-        assert!(!from_str::<ErrorBody>("<html>").unwrap_err().is_empty());
-        assert!(event("presence", "{}").is_none());
-        assert!(event("nope", "{}").is_none());
+    fn strings_are_escaped_as_serde_json_escapes_them() {
+        let every_ascii: String = (0u8..128).map(char::from).collect();
+        for s in [
+            every_ascii.as_str(),
+            "Olá, «João» — 日本 🎉",
+            "\u{2028}\u{2029}\u{7f}",
+            "",
+        ] {
+            let mut out = String::new();
+            write_str(&mut out, s);
+            assert_eq!(out, serde_json::to_string(s).unwrap());
+        }
     }
 
     #[test]
-    fn the_badge_colour_names_are_the_wire_names() {
-        use ucclient_core::profile::Colour;
-        for c in [Colour::Available, Colour::Away, Colour::Busy] {
-            let name = crate::components::badge::colour_name(c);
-            assert_eq!(to_string(&c).unwrap(), format!("\"{name}\""));
-        }
+    fn values_are_read_field_by_field() {
+        let v = parse(r#"{"a":[1,2.5,-1,9007199254740992],"b":null,"c":"x","d":true}"#).unwrap();
+        assert!(is_object(&v) && !is_object(&get(&v, "a").unwrap()));
+        assert_eq!(keys(&v).unwrap(), ["a", "b", "c", "d"]);
+        let a = items(&get(&v, "a").unwrap()).unwrap();
+        assert_eq!(
+            a.iter().map(as_u64).collect::<Vec<_>>(),
+            [Some(1), None, None, None]
+        );
+        assert!(is_null(&get(&v, "b").unwrap()) && get(&v, "e").is_none());
+        assert_eq!(as_string(&get(&v, "c").unwrap()).as_deref(), Some("x"));
+        assert_eq!(as_bool(&get(&v, "d").unwrap()), Some(true));
+        assert!(parse("{").is_none() && is_null(&null()));
     }
 }

@@ -9,7 +9,8 @@
 //! - [`state`]: the client store and its pure transitions (snapshot, deltas, calls), tested natively.
 //! - [`live`]: the Server-Sent Events connection with resume and backoff.
 //! - [`api`]: the backend client behind the [`api::Backend`] trait.
-//! - [`json`]: JSON text ⇄ core's wire types (the browser's own JSON in the module).
+//! - [`json`]: JSON values (the browser's own `JSON.parse` in the module) and string escaping.
+//! - [`wire`]: core's wire types ⇄ JSON, by hand (no serde in the module).
 //! - [`host`]: the [`host::Host`] trait, the only door to the host page, and its bridges.
 //! - [`components`]: one file per visible part.
 //! - [`i18n`]: every sentence in English, pt-PT and pt-BR.
@@ -22,6 +23,7 @@ pub mod i18n;
 pub mod json;
 pub mod live;
 pub mod state;
+pub mod wire;
 
 use std::rc::Rc;
 

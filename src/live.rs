@@ -148,7 +148,7 @@ async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnAppl
                 }
                 let id = msg.last_event_id().trim().parse::<u64>().ok();
                 let data = msg.data().as_string().unwrap_or_default();
-                if let Some(event) = crate::json::event(&name, &data) {
+                if let Some(event) = crate::wire::event(&name, &data) {
                     let mut applied = Applied::default();
                     ctx.store.update(|s| applied = s.apply_event(id, event));
                     if applied.applied {

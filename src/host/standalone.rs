@@ -146,10 +146,7 @@ impl Host for StandaloneHost {
     }
 
     fn log_call(&self, call: &Call) {
-        announce(
-            "ucclient:call-log",
-            &crate::json::to_string(call).unwrap_or_default(),
-        );
+        announce("ucclient:call-log", &crate::wire::ToJson::to_json(call));
     }
 
     fn set_panel_visible(&self, visible: bool) {
