@@ -104,6 +104,8 @@ struct Fake {
     log: RefCell<Vec<String>>,
     /// Whether the live connection's tickets fail (else they never come).
     live_fails: bool,
+    /// Whether tickets are refused because the licence was taken away (`client_not_licensed`).
+    licence_gone: bool,
     /// Tickets asked for.
     tickets: Cell<u32>,
 }
@@ -221,6 +223,13 @@ impl Backend for Fake {
         if self.live_fails {
             return ready(Err(ApiError::network("test: no network")));
         }
+        if self.licence_gone {
+            return ready(Err(ApiError {
+                status: 403,
+                code: Some(ErrorCode::ClientNotLicensed),
+                message: "UcClient CRM is not enabled".into(),
+            }));
+        }
         // Unless under test, the live connection stays "connecting".
         Box::pin(futures::future::pending())
     }
@@ -244,6 +253,7 @@ fn mount(licensed: bool, lang: Language) -> Mounted {
             licensed,
             log: RefCell::new(vec![]),
             live_fails: false,
+            licence_gone: false,
             tickets: Cell::new(0),
         },
         lang,
@@ -698,6 +708,32 @@ async fn the_routing_editor_saves_steps_and_resets() {
 }
 
 #[wasm_bindgen_test]
+async fn a_licence_taken_away_during_the_session_shows_not_enabled() {
+    // The backend ends the stream of a user whose licence goes; the next ticket is refused.
+    let m = mount_fake(
+        Fake {
+            licensed: true,
+            log: RefCell::new(vec![]),
+            live_fails: false,
+            licence_gone: true,
+            tickets: Cell::new(0),
+        },
+        Language::En,
+    );
+    m.sign_in().await;
+    tick().await;
+    assert_eq!(m.fake.tickets.get(), 1);
+    let panel = m.q("[data-test=not-enabled]").text_content().unwrap();
+    assert!(panel.contains("not enabled for your account"), "{panel}");
+    // It does not keep asking.
+    for _ in 0..3 {
+        tick().await;
+    }
+    assert_eq!(m.fake.tickets.get(), 1);
+    m.ctx.sign_out();
+}
+
+#[wasm_bindgen_test]
 async fn a_browser_without_network_shows_offline_at_once_and_retries_when_it_returns() {
     // The browser reports no network (shadowing `navigator.onLine` on this page).
     let navigator = web_sys::window().unwrap().navigator();
@@ -710,6 +746,7 @@ async fn a_browser_without_network_shows_offline_at_once_and_retries_when_it_ret
             licensed: true,
             log: RefCell::new(vec![]),
             live_fails: true,
+            licence_gone: false,
             tickets: Cell::new(0),
         },
         Language::En,

@@ -16,7 +16,7 @@ use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use ucclient_core::api::ErrorCode;
 
-use crate::app::Ctx;
+use crate::app::{Ctx, Session};
 use crate::state::{Applied, Connection, after_failures};
 
 /// Seconds a new stream may stay "connecting" before it is given up and retried.
@@ -60,7 +60,11 @@ async fn run(ctx: Ctx, stop: Rc<Cell<bool>>, on_applied: OnApplied) {
                 ctx.session_expired();
                 break;
             }
-            Err(e) if e.code == Some(ErrorCode::ClientNotLicensed) => break,
+            Err(e) if e.code == Some(ErrorCode::ClientNotLicensed) => {
+                // The licence was taken away (the backend ended the stream): say so.
+                ctx.session.set(Session::NotEnabled);
+                break;
+            }
             Err(_) => false,
             Ok(t) => {
                 let last = ctx.store.with_untracked(|s| s.last_event_id);
