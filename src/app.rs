@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{h, rx};
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{Call, CallContext, CallDirection, LoginRequest, PlaceCallRequest};
@@ -566,9 +566,9 @@ pub fn App(ctx: Ctx) -> impl IntoView {
             <div class="uc-sr" aria-live="polite" role="status" data-test="announcer">
                 {move || ctx.announcement.get()}
             </div>
-            {host_problem}
-            {notice}
-            {body}
+            {rx(host_problem)}
+            {rx(notice)}
+            {rx(body)}
         </div>
     }
 }
@@ -641,7 +641,7 @@ fn Ready() -> impl IntoView {
             id="uc-tabpanel"
             aria-labelledby=move || ctx.tab.get().id()
         >
-            {panel}
+            {rx(panel)}
         </section>
     }
 }

@@ -6,6 +6,7 @@ use ucclient_core::api::{PbxSync, Presence};
 use ucclient_core::profile::Colour;
 
 use crate::app::Ctx;
+use crate::components::rx;
 use crate::i18n::T;
 
 /// The lowercase name of a colour, as the badge's `data-colour`.
@@ -48,7 +49,7 @@ pub fn PresenceLabel(
             class=move || presence.get().map(|p| colour_class(p.colour)).unwrap_or("uc-dot")
             aria-hidden="true"
         ></span>
-        <span class="uc-presence-label">{label}</span>
+        <span class="uc-presence-label">{rx(label)}</span>
     }
 }
 
@@ -92,7 +93,7 @@ pub fn Badge() -> impl IntoView {
             }
         >
             <PresenceLabel presence=mine />
-            {sync}
+            {rx(sync)}
         </div>
     }
 }

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::app::Ctx;
+use crate::components::rx;
 use crate::i18n::T;
 use crate::state::Connection;
 
@@ -28,7 +29,7 @@ pub fn ConnectionState() -> impl IntoView {
         },
     );
     view! {
-        <span class=class role="status" data-test="connection" data-state=move || conn().as_str()>
+        <span class=rx(class) role="status" data-test="connection" data-state=move || conn().as_str()>
             {move || ctx.t(key())}
         </span>
     }

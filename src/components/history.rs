@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{h, rx};
 use ucclient_core::api::CallDirection;
 
 use crate::app::Ctx;
@@ -62,5 +62,5 @@ pub fn History() -> impl IntoView {
             .collect_view()
             .into_any()
     };
-    view! { <ul class="uc-list uc-history" data-test="history" role="list">{rows}</ul> }
+    view! { <ul class="uc-list uc-history" data-test="history" role="list">{rx(rows)}</ul> }
 }

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{h, rx};
 use ucclient_core::api::{Device, Profile};
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::Routing;
@@ -107,7 +107,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
         };
         view! {
             <h3 class="uc-group">{ctx.t(key)}</h3>
-            <ul class="uc-profiles" role="list">{items}</ul>
+            <ul class="uc-profiles" role="list">{rx(items)}</ul>
         }
     };
     view! {

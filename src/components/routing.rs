@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{h, rx};
 use ucclient_core::ProfileId;
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::{
@@ -270,7 +270,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         {ctx.t(T::RingSelected)}
                     </label>
                 </fieldset>
-                {steps_view}
+                {rx(steps_view)}
                 {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any())}
                 <div class="uc-row">
                     <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
@@ -288,7 +288,7 @@ pub fn RoutingEditor() -> impl IntoView {
         }
         .into_any()
     };
-    view! { <div class="uc-routing-wrap">{editor}</div> }
+    view! { <div class="uc-routing-wrap">{rx(editor)}</div> }
 }
 
 #[cfg(test)]
