@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::components::{h, rx};
+use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{Call, CallContext, CallDirection, LoginRequest, PlaceCallRequest};
@@ -564,11 +564,11 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="uc-widget" lang=move || ctx.lang.get().tag()>
             <div class="uc-sr" aria-live="polite" role="status" data-test="announcer">
-                {move || ctx.announcement.get()}
+                {dyn_view(move || ctx.announcement.get())}
             </div>
-            {rx(host_problem)}
-            {rx(notice)}
-            {rx(body)}
+            {dyn_view(host_problem)}
+            {dyn_view(notice)}
+            {dyn_view(body)}
         </div>
     }
 }
@@ -633,7 +633,7 @@ fn Ready() -> impl IntoView {
         </header>
         <crate::components::dialer::CallCards />
         <nav class="uc-tabs" role="tablist">
-            {move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view()}
+            {dyn_view(move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view())}
         </nav>
         <section
             class="uc-panel"
@@ -641,7 +641,7 @@ fn Ready() -> impl IntoView {
             id="uc-tabpanel"
             aria-labelledby=move || ctx.tab.get().id()
         >
-            {rx(panel)}
+            {dyn_view(panel)}
         </section>
     }
 }

@@ -6,7 +6,7 @@ use ucclient_core::api::{PbxSync, Presence};
 use ucclient_core::profile::Colour;
 
 use crate::app::Ctx;
-use crate::components::rx;
+use crate::components::dyn_view;
 use crate::i18n::T;
 
 /// The lowercase name of a colour, as the badge's `data-colour`.
@@ -49,7 +49,7 @@ pub fn PresenceLabel(
             class=move || presence.get().map(|p| colour_class(p.colour)).unwrap_or("uc-dot")
             aria-hidden="true"
         ></span>
-        <span class="uc-presence-label">{rx(label)}</span>
+        <span class="uc-presence-label">{dyn_view(label)}</span>
     }
 }
 
@@ -93,7 +93,7 @@ pub fn Badge() -> impl IntoView {
             }
         >
             <PresenceLabel presence=mine />
-            {rx(sync)}
+            {dyn_view(sync)}
         </div>
     }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::app::Ctx;
-use crate::components::rx;
+use crate::components::{dyn_view, rx};
 use crate::i18n::T;
 use crate::state::Connection;
 
@@ -30,7 +30,7 @@ pub fn ConnectionState() -> impl IntoView {
     );
     view! {
         <span class=rx(class) role="status" data-test="connection" data-state=move || conn().as_str()>
-            {move || ctx.t(key())}
+            {dyn_view(move || ctx.t(key()))}
         </span>
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::components::{h, rx};
+use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::api::{Call, CallDirection, CallState, Timestamp};
 use ucclient_core::phone::{as_extension, normalise};
@@ -71,7 +71,7 @@ pub fn Dialer() -> impl IntoView {
                 class=move || if invalid() { "uc-hint uc-invalid" } else { "uc-hint" }
                 aria-live="polite"
             >
-                {move || hint().map(|(_, s)| s)}
+                {dyn_view(move || hint().map(|(_, s)| s))}
             </p>
         </form>
     }
@@ -99,7 +99,7 @@ pub fn CallCards() -> impl IntoView {
             .map(IntoAny::into_any)
             .collect_view()
     };
-    view! { <div class="uc-calls" data-test="calls">{rx(cards)}</div> }
+    view! { <div class="uc-calls" data-test="calls">{dyn_view(cards)}</div> }
 }
 
 /// The lowercase name of a call state, as the call card's `data-state`.
@@ -140,7 +140,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoVi
                 <span class="uc-card-number">{number}</span>
                 <span class="uc-card-state">
                     {tr(lang, call_state_text(state))}
-                    {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{rx(timer)}</span> }.into_any())}
+                    {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
             </div>
             <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>

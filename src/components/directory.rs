@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{h, rx};
+use crate::components::{dyn_view, h};
 
 use crate::app::Ctx;
 use crate::components::badge::PresenceLabel;
@@ -78,7 +78,7 @@ pub fn Directory() -> impl IntoView {
                     ctx.search(q);
                 })
             />
-            <ul class="uc-list" role="list">{rx(rows)}</ul>
+            <ul class="uc-list" role="list">{dyn_view(rows)}</ul>
         </div>
     }
 }

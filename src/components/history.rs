@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{h, rx};
+use crate::components::{dyn_view, h};
 use ucclient_core::api::CallDirection;
 
 use crate::app::Ctx;
@@ -62,5 +62,5 @@ pub fn History() -> impl IntoView {
             .collect_view()
             .into_any()
     };
-    view! { <ul class="uc-list uc-history" data-test="history" role="list">{rx(rows)}</ul> }
+    view! { <ul class="uc-list uc-history" data-test="history" role="list">{dyn_view(rows)}</ul> }
 }

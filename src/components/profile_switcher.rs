@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{h, rx};
+use crate::components::{dyn_view, h};
 use ucclient_core::api::{Device, Profile};
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::Routing;
@@ -107,7 +107,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
         };
         view! {
             <h3 class="uc-group">{ctx.t(key)}</h3>
-            <ul class="uc-profiles" role="list">{rx(items)}</ul>
+            <ul class="uc-profiles" role="list">{dyn_view(items)}</ul>
         }
     };
     view! {

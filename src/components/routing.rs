@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::{h, rx};
+use crate::components::{dyn_view, h};
 use ucclient_core::ProfileId;
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::{
@@ -207,7 +207,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         }
                     })
                 >
-                    {move || {
+                    {dyn_view(move || {
                         let lang = ctx.lang.get();
                         ProfileId::ALL
                             .into_iter()
@@ -217,9 +217,9 @@ pub fn RoutingEditor() -> impl IntoView {
                                 </option>
                             })
                             .map(IntoAny::into_any).collect_view()
-                    }}
+                    })}
                 </select>
-                {move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> }.into_any())}
+                {dyn_view(move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> }.into_any()))}
                 <label class="uc-check">
                     <input
                         type="checkbox"
@@ -270,8 +270,8 @@ pub fn RoutingEditor() -> impl IntoView {
                         {ctx.t(T::RingSelected)}
                     </label>
                 </fieldset>
-                {rx(steps_view)}
-                {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any())}
+                {dyn_view(steps_view)}
+                {dyn_view(move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any()))}
                 <div class="uc-row">
                     <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
                         {ctx.t(T::Save)}
@@ -288,7 +288,7 @@ pub fn RoutingEditor() -> impl IntoView {
         }
         .into_any()
     };
-    view! { <div class="uc-routing-wrap">{rx(editor)}</div> }
+    view! { <div class="uc-routing-wrap">{dyn_view(editor)}</div> }
 }
 
 #[cfg(test)]

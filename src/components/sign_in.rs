@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 
 use crate::app::Ctx;
 use crate::i18n::T;
@@ -51,7 +51,7 @@ pub fn SignIn(
                 on:input=h(move |ev| password.set(event_target_value(&ev)))
             />
             <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
-                {move || if ctx.busy.get() { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) }}
+                {dyn_view(move || if ctx.busy.get() { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) })}
             </button>
         </form>
     }
