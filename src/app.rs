@@ -607,7 +607,7 @@ fn Ready() -> impl IntoView {
                 class="uc-tab"
                 id=tab.id()
                 aria-controls="uc-tabpanel"
-                aria-selected=move || (ctx.tab.get() == tab).to_string()
+                aria-selected=move || if ctx.tab.get() == tab { "true" } else { "false" }
                 tabindex=move || if ctx.tab.get() == tab { "0" } else { "-1" }
                 on:click=h(move |_| ctx.tab.set(tab))
                 on:keydown=h(on_key)

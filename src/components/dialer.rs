@@ -54,7 +54,7 @@ pub fn Dialer() -> impl IntoView {
                     autocomplete="off"
                     maxlength="64"
                     aria-describedby="uc-number-hint"
-                    aria-invalid=move || invalid().to_string()
+                    aria-invalid=move || if invalid() { "true" } else { "false" }
                     prop:value=move || ctx.dial_input.get()
                     on:input=h(move |ev| ctx.dial_input.set(event_target_value(&ev)))
                 />
