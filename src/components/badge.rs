@@ -36,7 +36,7 @@ pub fn PresenceLabel(
     let ctx = expect_context::<Ctx>();
     let label = move || {
         presence.get().map(|p| {
-            let name = p.profile.name(ctx.lang.get());
+            let name = p.profile.name(ctx.lang);
             if p.on_call {
                 format!("{name} · {}", ctx.t(T::OnACall))
             } else {

@@ -34,7 +34,7 @@ pub fn number_hint(lang: Language, input: &str) -> Option<(bool, String)> {
 #[component]
 pub fn Dialer() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let hint = move || number_hint(ctx.lang.get(), &ctx.dial_input.get());
+    let hint = move || number_hint(ctx.lang, &ctx.dial_input.get());
     let invalid = move || hint().is_some_and(|(bad, _)| bad);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -88,7 +88,7 @@ pub fn CallCards() -> impl IntoView {
         on_cleanup(move || h.clear());
     }
     let cards = move || {
-        let lang = ctx.lang.get();
+        let lang = ctx.lang;
         let calls: Vec<Call> = {
             let s = ctx.store.read();
             s.live_calls.clone()

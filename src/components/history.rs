@@ -14,7 +14,7 @@ use crate::state::{format_duration, talk_seconds};
 pub fn History() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let rows = move || {
-        let lang = ctx.lang.get();
+        let lang = ctx.lang;
         let calls = {
             let s = ctx.store.read();
             s.history.clone()

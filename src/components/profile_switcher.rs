@@ -63,7 +63,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let group = move |status: Status, key: T| {
         let items = move || {
-            let lang = ctx.lang.get();
+            let lang = ctx.lang;
             {
                 let s = ctx.store.read();
                 let current = s.my_presence().map(|p| p.profile);

@@ -76,7 +76,7 @@ pub fn RoutingEditor() -> impl IntoView {
             .any(|p| p.id == selected.get() && p.customised)
     };
     let steps_view = move || {
-        let lang = ctx.lang.get();
+        let lang = ctx.lang;
         let Routing::Selected { steps } = draft.get().routing else {
             return None;
         };
@@ -208,7 +208,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     })
                 >
                     {dyn_view(move || {
-                        let lang = ctx.lang.get();
+                        let lang = ctx.lang;
                         ProfileId::ALL
                             .into_iter()
                             .map(|p| view! {
