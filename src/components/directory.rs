@@ -75,7 +75,7 @@ pub fn Directory() -> impl IntoView {
                 maxlength="64"
                 aria-label=ctx.t(T::Search)
                 placeholder=ctx.t(T::Search)
-                prop:value=query
+                prop:value=move || query.get()
                 on:input=h(move |ev| {
                     let q = event_target_value(&ev);
                     query.set(q.clone());

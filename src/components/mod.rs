@@ -1,5 +1,9 @@
 //! The widget's visible parts, one file each. Components read the shared [`crate::app::Ctx`] from
 //! context and never talk to the network or the host page except through its actions.
+//!
+//! Written for size (see ARCHITECTURE.md): handlers through [`h`], reactive children through
+//! [`dyn_view`], reactive attributes and fields as inline `move ||` closures (never a bare signal
+//! or a named closure, which Leptos would instantiate its render effect for once more each).
 
 pub mod badge;
 pub mod connection;
