@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{Call, CallContext, CallDirection, LoginRequest, PlaceCallRequest};
@@ -118,8 +118,9 @@ pub struct Notice {
 pub struct Ctx {
     /// The client store.
     pub store: RwSignal<ClientState>,
-    /// The language spoken.
-    pub lang: RwSignal<Language>,
+    /// The language spoken: picked at mount and kept for the widget's life, so a plain value
+    /// rather than a signal (nothing needs to react to a change that never happens).
+    pub lang: Language,
     /// Where the session is.
     pub session: RwSignal<Session>,
     /// The last sentence for the ARIA live region (call state changes).
@@ -156,7 +157,7 @@ impl Ctx {
     ) -> Ctx {
         Ctx {
             store: RwSignal::new(ClientState::default()),
-            lang: RwSignal::new(lang),
+            lang,
             session: RwSignal::new(Session::SignedOut(None)),
             announcement: RwSignal::new(String::new()),
             notice: RwSignal::new(None),
@@ -172,11 +173,11 @@ impl Ctx {
         }
     }
 
-    /// The sentence in the widget's language. Not reactive: the language is picked at mount and
-    /// stays for the widget's life, so labels are plain text rather than one effect each (which
-    /// would cost code size for nothing).
+    /// The sentence in the widget's language. Not reactive: the language stays for the widget's
+    /// life, so labels are plain text rather than one effect each (which would cost code size for
+    /// nothing).
     pub fn t(&self, key: T) -> &'static str {
-        tr(self.lang.get_untracked(), key)
+        tr(self.lang, key)
     }
 
     /// The backend client.
@@ -318,7 +319,7 @@ impl Ctx {
     /// Reacts to an applied live event: announcements and host effects for calls; a resync of the
     /// REST-only data after a snapshot.
     fn on_event(&self, name: &str, applied: Applied) {
-        let lang = self.lang.get_untracked();
+        let lang = self.lang;
         let host = self.host();
         for call in applied.calls_changed {
             let who = match call.direction {
@@ -423,7 +424,7 @@ impl Ctx {
             ctx.busy.set(false);
             match r {
                 Ok(call) => {
-                    let lang = ctx.lang.get_untracked();
+                    let lang = ctx.lang;
                     ctx.announcement.set(format!(
                         "{}: {}",
                         tr(lang, call_state_text(call.state)),
@@ -442,7 +443,7 @@ impl Ctx {
         leptos::task::spawn_local(async move {
             match ctx.backend().hangup(call_id).await {
                 Ok(call) => {
-                    let lang = ctx.lang.get_untracked();
+                    let lang = ctx.lang;
                     ctx.announcement
                         .set(tr(lang, call_state_text(call.state)).to_owned());
                     ctx.take_call_reply(call);
@@ -492,8 +493,7 @@ impl Ctx {
             match r {
                 Ok(p) => {
                     ctx.store.update(|s| s.upsert_profile(p));
-                    ctx.announcement
-                        .set(tr(ctx.lang.get_untracked(), T::Saved).into());
+                    ctx.announcement.set(tr(ctx.lang, T::Saved).into());
                 }
                 Err(e) => ctx.show_error(&e),
             }
@@ -507,7 +507,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     provide_context(ctx);
     // The host's chrome shows the agent's presence (Salesforce utility bar label).
     Effect::new(move |_| {
-        let lang = ctx.lang.get();
+        let lang = ctx.lang;
         let label = {
             let s = ctx.store.read();
             s.my_presence().map(|p| PresenceLabel {
@@ -562,13 +562,13 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         Session::Ready => view! { <Ready /> }.into_any(),
     };
     view! {
-        <div class="uc-widget" lang=move || ctx.lang.get().tag()>
+        <div class="uc-widget" lang=ctx.lang.tag()>
             <div class="uc-sr" aria-live="polite" role="status" data-test="announcer">
-                {move || ctx.announcement.get()}
+                {dyn_view(move || ctx.announcement.get())}
             </div>
-            {host_problem}
-            {notice}
-            {body}
+            {dyn_view(host_problem)}
+            {dyn_view(notice)}
+            {dyn_view(body)}
         </div>
     }
 }
@@ -607,7 +607,7 @@ fn Ready() -> impl IntoView {
                 class="uc-tab"
                 id=tab.id()
                 aria-controls="uc-tabpanel"
-                aria-selected=move || (ctx.tab.get() == tab).to_string()
+                aria-selected=move || if ctx.tab.get() == tab { "true" } else { "false" }
                 tabindex=move || if ctx.tab.get() == tab { "0" } else { "-1" }
                 on:click=h(move |_| ctx.tab.set(tab))
                 on:keydown=h(on_key)
@@ -633,7 +633,7 @@ fn Ready() -> impl IntoView {
         </header>
         <crate::components::dialer::CallCards />
         <nav class="uc-tabs" role="tablist">
-            {move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view()}
+            {dyn_view(move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view())}
         </nav>
         <section
             class="uc-panel"
@@ -641,7 +641,7 @@ fn Ready() -> impl IntoView {
             id="uc-tabpanel"
             aria-labelledby=move || ctx.tab.get().id()
         >
-            {panel}
+            {dyn_view(panel)}
         </section>
     }
 }

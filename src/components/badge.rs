@@ -6,6 +6,7 @@ use ucclient_core::api::{PbxSync, Presence};
 use ucclient_core::profile::Colour;
 
 use crate::app::Ctx;
+use crate::components::dyn_view;
 use crate::i18n::T;
 
 /// The lowercase name of a colour, as the badge's `data-colour`.
@@ -35,7 +36,7 @@ pub fn PresenceLabel(
     let ctx = expect_context::<Ctx>();
     let label = move || {
         presence.get().map(|p| {
-            let name = p.profile.name(ctx.lang.get());
+            let name = p.profile.name(ctx.lang);
             if p.on_call {
                 format!("{name} · {}", ctx.t(T::OnACall))
             } else {
@@ -48,7 +49,7 @@ pub fn PresenceLabel(
             class=move || presence.get().map(|p| colour_class(p.colour)).unwrap_or("uc-dot")
             aria-hidden="true"
         ></span>
-        <span class="uc-presence-label">{label}</span>
+        <span class="uc-presence-label">{dyn_view(label)}</span>
     }
 }
 
@@ -92,7 +93,7 @@ pub fn Badge() -> impl IntoView {
             }
         >
             <PresenceLabel presence=mine />
-            {sync}
+            {dyn_view(sync)}
         </div>
     }
 }

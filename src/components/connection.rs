@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::app::Ctx;
+use crate::components::{dyn_view, rx};
 use crate::i18n::T;
 use crate::state::Connection;
 
@@ -28,8 +29,8 @@ pub fn ConnectionState() -> impl IntoView {
         },
     );
     view! {
-        <span class=class role="status" data-test="connection" data-state=move || conn().as_str()>
-            {move || ctx.t(key())}
+        <span class=rx(class) role="status" data-test="connection" data-state=move || conn().as_str()>
+            {dyn_view(move || ctx.t(key()))}
         </span>
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::api::{Call, CallDirection, CallState, Timestamp};
 use ucclient_core::phone::{as_extension, normalise};
@@ -34,7 +34,7 @@ pub fn number_hint(lang: Language, input: &str) -> Option<(bool, String)> {
 #[component]
 pub fn Dialer() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let hint = move || number_hint(ctx.lang.get(), &ctx.dial_input.get());
+    let hint = move || number_hint(ctx.lang, &ctx.dial_input.get());
     let invalid = move || hint().is_some_and(|(bad, _)| bad);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -54,7 +54,7 @@ pub fn Dialer() -> impl IntoView {
                     autocomplete="off"
                     maxlength="64"
                     aria-describedby="uc-number-hint"
-                    aria-invalid=move || invalid().to_string()
+                    aria-invalid=move || if invalid() { "true" } else { "false" }
                     prop:value=move || ctx.dial_input.get()
                     on:input=h(move |ev| ctx.dial_input.set(event_target_value(&ev)))
                 />
@@ -71,7 +71,7 @@ pub fn Dialer() -> impl IntoView {
                 class=move || if invalid() { "uc-hint uc-invalid" } else { "uc-hint" }
                 aria-live="polite"
             >
-                {move || hint().map(|(_, s)| s)}
+                {dyn_view(move || hint().map(|(_, s)| s))}
             </p>
         </form>
     }
@@ -88,7 +88,7 @@ pub fn CallCards() -> impl IntoView {
         on_cleanup(move || h.clear());
     }
     let cards = move || {
-        let lang = ctx.lang.get();
+        let lang = ctx.lang;
         let calls: Vec<Call> = {
             let s = ctx.store.read();
             s.live_calls.clone()
@@ -99,7 +99,7 @@ pub fn CallCards() -> impl IntoView {
             .map(IntoAny::into_any)
             .collect_view()
     };
-    view! { <div class="uc-calls" data-test="calls">{cards}</div> }
+    view! { <div class="uc-calls" data-test="calls">{dyn_view(cards)}</div> }
 }
 
 /// The lowercase name of a call state, as the call card's `data-state`.
@@ -140,7 +140,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoVi
                 <span class="uc-card-number">{number}</span>
                 <span class="uc-card-state">
                     {tr(lang, call_state_text(state))}
-                    {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{timer}</span> }.into_any())}
+                    {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
             </div>
             <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>

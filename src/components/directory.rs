@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 
 use crate::app::Ctx;
 use crate::components::badge::PresenceLabel;
@@ -31,8 +31,12 @@ pub fn Directory() -> impl IntoView {
                 let uid = u.id.clone();
                 let presence = Signal::derive(move || ctx.store.read().presence.get(&uid).cloned());
                 let is_me = me.as_deref() == Some(u.id.as_str());
-                let ext = u.extension.clone();
-                let name = u.name.clone();
+                let call_label = format!(
+                    "{} {} ({})",
+                    ctx.t(T::CallColleague),
+                    u.name,
+                    u.extension
+                );
                 view! {
                     <li class="uc-colleague" data-user=u.id.clone()>
                         <div class="uc-colleague-text">
@@ -48,7 +52,7 @@ pub fn Directory() -> impl IntoView {
                             <button
                                 class="uc-button"
                                 data-test="call-colleague"
-                                aria-label=move || format!("{} {} ({})", ctx.t(T::CallColleague), name, ext)
+                                aria-label=call_label
                                 on:click=h({
                                     let ext = u.extension.clone();
                                     move |_| ctx.dial(ext.clone(), None)
@@ -71,14 +75,14 @@ pub fn Directory() -> impl IntoView {
                 maxlength="64"
                 aria-label=ctx.t(T::Search)
                 placeholder=ctx.t(T::Search)
-                prop:value=query
+                prop:value=move || query.get()
                 on:input=h(move |ev| {
                     let q = event_target_value(&ev);
                     query.set(q.clone());
                     ctx.search(q);
                 })
             />
-            <ul class="uc-list" role="list">{rows}</ul>
+            <ul class="uc-list" role="list">{dyn_view(rows)}</ul>
         </div>
     }
 }

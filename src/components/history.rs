@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 use ucclient_core::api::CallDirection;
 
 use crate::app::Ctx;
@@ -14,7 +14,7 @@ use crate::state::{format_duration, talk_seconds};
 pub fn History() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let rows = move || {
-        let lang = ctx.lang.get();
+        let lang = ctx.lang;
         let calls = {
             let s = ctx.store.read();
             s.history.clone()
@@ -62,5 +62,5 @@ pub fn History() -> impl IntoView {
             .collect_view()
             .into_any()
     };
-    view! { <ul class="uc-list uc-history" data-test="history" role="list">{rows}</ul> }
+    view! { <ul class="uc-list uc-history" data-test="history" role="list">{dyn_view(rows)}</ul> }
 }

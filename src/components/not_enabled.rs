@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 
 use crate::app::Ctx;
 use crate::i18n::T;
@@ -21,7 +21,7 @@ pub fn NotEnabled() -> impl IntoView {
         <section class="uc-not-enabled" data-test="not-enabled">
             <h2>{ctx.t(T::NotEnabledTitle)}</h2>
             <p>{ctx.t(T::NotEnabledBody)}</p>
-            <p class="uc-detail">{who}</p>
+            <p class="uc-detail">{dyn_view(who)}</p>
             <button class="uc-button" on:click=h(move |_| ctx.sign_out())>
                 {ctx.t(T::SignOut)}
             </button>

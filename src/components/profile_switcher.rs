@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 use ucclient_core::api::{Device, Profile};
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::Routing;
@@ -63,7 +63,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let group = move |status: Status, key: T| {
         let items = move || {
-            let lang = ctx.lang.get();
+            let lang = ctx.lang;
             {
                 let s = ctx.store.read();
                 let current = s.my_presence().map(|p| p.profile);
@@ -107,7 +107,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
         };
         view! {
             <h3 class="uc-group">{ctx.t(key)}</h3>
-            <ul class="uc-profiles" role="list">{items}</ul>
+            <ul class="uc-profiles" role="list">{dyn_view(items)}</ul>
         }
     };
     view! {

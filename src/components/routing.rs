@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 use ucclient_core::ProfileId;
 use ucclient_core::pbx::Mode;
 use ucclient_core::settings::{
@@ -76,7 +76,7 @@ pub fn RoutingEditor() -> impl IntoView {
             .any(|p| p.id == selected.get() && p.customised)
     };
     let steps_view = move || {
-        let lang = ctx.lang.get();
+        let lang = ctx.lang;
         let Routing::Selected { steps } = draft.get().routing else {
             return None;
         };
@@ -207,8 +207,8 @@ pub fn RoutingEditor() -> impl IntoView {
                         }
                     })
                 >
-                    {move || {
-                        let lang = ctx.lang.get();
+                    {dyn_view(move || {
+                        let lang = ctx.lang;
                         ProfileId::ALL
                             .into_iter()
                             .map(|p| view! {
@@ -217,9 +217,9 @@ pub fn RoutingEditor() -> impl IntoView {
                                 </option>
                             })
                             .map(IntoAny::into_any).collect_view()
-                    }}
+                    })}
                 </select>
-                {move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> }.into_any())}
+                {dyn_view(move || customised().then(|| view! { <span class="uc-tag">{ctx.t(T::Customised)}</span> }.into_any()))}
                 <label class="uc-check">
                     <input
                         type="checkbox"
@@ -270,8 +270,8 @@ pub fn RoutingEditor() -> impl IntoView {
                         {ctx.t(T::RingSelected)}
                     </label>
                 </fieldset>
-                {steps_view}
-                {move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any())}
+                {dyn_view(steps_view)}
+                {dyn_view(move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any()))}
                 <div class="uc-row">
                     <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
                         {ctx.t(T::Save)}
@@ -288,7 +288,7 @@ pub fn RoutingEditor() -> impl IntoView {
         }
         .into_any()
     };
-    view! { <div class="uc-routing-wrap">{editor}</div> }
+    view! { <div class="uc-routing-wrap">{dyn_view(editor)}</div> }
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::h;
+use crate::components::{dyn_view, h};
 
 use crate::app::Ctx;
 use crate::i18n::T;
@@ -36,7 +36,7 @@ pub fn SignIn(
                 autocomplete="username"
                 required
                 maxlength="254"
-                prop:value=email
+                prop:value=move || email.get()
                 on:input=h(move |ev| email.set(event_target_value(&ev)))
             />
             <label for="uc-password">{ctx.t(T::Password)}</label>
@@ -47,11 +47,11 @@ pub fn SignIn(
                 autocomplete="current-password"
                 required
                 maxlength="256"
-                prop:value=password
+                prop:value=move || password.get()
                 on:input=h(move |ev| password.set(event_target_value(&ev)))
             />
             <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
-                {move || if ctx.busy.get() { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) }}
+                {dyn_view(move || if ctx.busy.get() { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) })}
             </button>
         </form>
     }
