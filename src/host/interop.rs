@@ -1,14 +1,17 @@
 //! What the two CRM bridges share: reaching a host library's objects through `window` without ever
 //! panicking when it is missing, calling its methods with the error turned into a sentence, waiting
-//! for a flag with a timeout, and the bounded "deliver now or keep until a handler exists" slot that
-//! makes sure no click-to-dial and no problem report is lost. It never names a host API itself.
+//! (bounded) for a host API's promise or for a flag, the bounded "deliver now or keep until a handler
+//! exists" slot that makes sure no click-to-dial and no problem report is lost, and [`Bridge`], the
+//! state each CRM bridge shares with its host's callbacks. It never names a host API itself.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
+
+use super::DialRequest;
 
 /// `window.a.b.c` for `path = ["a", "b", "c"]`, if every step exists and is an object or function.
 pub fn global_path(path: &[&str]) -> Option<Object> {
@@ -221,6 +224,28 @@ pub async fn wait_until(ready: impl Fn() -> bool, timeout_ms: u32, step_ms: u32)
     true
 }
 
+/// Waits at most `timeout_ms` for a host API's `promise`: its value, or a sentence naming `method`
+/// when it rejects or does not settle in time. The race is the browser's (`Promise.race` against a
+/// timer that resolves to a private marker), so every bridge shares this one small future.
+pub async fn settle(method: &str, promise: Promise, timeout_ms: u32) -> Result<JsValue, String> {
+    let marker: JsValue = Object::new().into();
+    let timer = Promise::new(&mut |resolve, _reject| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(
+                &resolve,
+                timeout_ms.min(i32::MAX as u32) as i32,
+                &marker,
+            );
+        }
+    });
+    let race = Promise::race(&js_sys::Array::of2(&promise, &timer));
+    match wasm_bindgen_futures::JsFuture::from(race).await {
+        Ok(value) if value == marker => Err(format!("{method} did not answer")),
+        Ok(value) => Ok(value),
+        Err(e) => Err(format!("{method} failed: {}", error_text(&e))),
+    }
+}
+
 /// One handler, and what arrived before it was registered (at most `capacity`, oldest kept: the
 /// first click-to-dial is the one a user remembers making).
 pub struct HandlerSlot<T> {
@@ -244,7 +269,7 @@ impl<T> HandlerSlot<T> {
 }
 
 /// Hands `item` to the slot's handler, or keeps it (bounded) until there is one.
-pub fn deliver<T>(slot: &Rc<RefCell<HandlerSlot<T>>>, item: T) {
+pub fn deliver<T>(slot: &RefCell<HandlerSlot<T>>, item: T) {
     let handler = slot.borrow().handler.clone();
     match handler {
         Some(h) => h(item),
@@ -258,7 +283,7 @@ pub fn deliver<T>(slot: &Rc<RefCell<HandlerSlot<T>>>, item: T) {
 }
 
 /// Registers (or replaces) the slot's handler and hands it everything kept so far, in order.
-pub fn register<T>(slot: &Rc<RefCell<HandlerSlot<T>>>, handler: Rc<dyn Fn(T)>) {
+pub fn register<T>(slot: &RefCell<HandlerSlot<T>>, handler: Rc<dyn Fn(T)>) {
     let pending: Vec<T> = {
         let mut s = slot.borrow_mut();
         s.handler = Some(handler.clone());
@@ -294,19 +319,22 @@ impl LoggedCalls {
     }
 }
 
+/// The host record a screen pop found for a call: its id and, when the host says, its type.
+pub type Found = (String, Option<String>);
+
 /// What screen pops found, by call id, for logging the call later: a short list searched in order
 /// (a hash map would pull a copy of its code into the module for a few entries), emptied when it
 /// holds `max` calls.
-pub struct Matches<V> {
+pub struct Matches {
     /// (call id, what was found).
-    entries: Vec<(String, V)>,
+    entries: Vec<(String, Found)>,
     /// Most calls remembered.
     max: usize,
 }
 
-impl<V> Matches<V> {
+impl Matches {
     /// An empty list that holds at most `max` calls.
-    pub fn new(max: usize) -> Matches<V> {
+    pub fn new(max: usize) -> Matches {
         Matches {
             entries: Vec::new(),
             max,
@@ -314,7 +342,7 @@ impl<V> Matches<V> {
     }
 
     /// Remembers `found` for the call `id` (replacing what it had); a full list is emptied first.
-    pub fn insert(&mut self, id: String, found: V) {
+    pub fn insert(&mut self, id: String, found: Found) {
         if self.entries.len() >= self.max {
             self.entries.clear();
         }
@@ -325,9 +353,85 @@ impl<V> Matches<V> {
     }
 
     /// Forgets the call `id` and returns what was found for it.
-    pub fn remove(&mut self, id: &str) -> Option<V> {
+    pub fn remove(&mut self, id: &str) -> Option<Found> {
         let at = self.entries.iter().position(|(k, _)| k == id)?;
         Some(self.entries.swap_remove(at).1)
+    }
+}
+
+/// Most click-to-dial payloads a CRM bridge keeps before the widget is ready.
+const MAX_PENDING_DIALS: usize = 8;
+/// Most problem reports a CRM bridge keeps before the widget listens.
+const MAX_PENDING_PROBLEMS: usize = 4;
+/// Screen-pop matches a CRM bridge remembers for logging.
+const MAX_REMEMBERED_MATCHES: usize = 64;
+
+/// What a CRM bridge shares with its host's callbacks: the widget's click-to-dial and problem
+/// handlers (with what came before them), the calls already logged and what screen pops found.
+/// One non-generic piece for both bridges, so their plumbing exists once in the module.
+pub struct Bridge {
+    /// Names the host API in problem reports (`Salesforce Open CTI`).
+    name: &'static str,
+    /// The click-to-dial handler and the clicks that came before it.
+    dials: RefCell<HandlerSlot<DialRequest>>,
+    /// The problem handler and the problems that came before it.
+    problems: RefCell<HandlerSlot<String>>,
+    /// Calls already logged.
+    logged: RefCell<LoggedCalls>,
+    /// The record a screen pop found for a call.
+    matches: RefCell<Matches>,
+}
+
+impl Bridge {
+    /// Empty state for the host API called `name` in problem reports.
+    pub fn new(name: &'static str) -> Rc<Bridge> {
+        Rc::new(Bridge {
+            name,
+            dials: RefCell::new(HandlerSlot::new(MAX_PENDING_DIALS)),
+            problems: RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS)),
+            logged: RefCell::new(LoggedCalls::default()),
+            matches: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
+        })
+    }
+
+    /// Hands a click to the widget (or keeps it until the widget listens).
+    pub fn dial(&self, req: DialRequest) {
+        deliver(&self.dials, req);
+    }
+
+    /// Hands a problem sentence to the widget (or keeps it until the widget listens).
+    pub fn problem(&self, sentence: String) {
+        deliver(&self.problems, sentence);
+    }
+
+    /// Reports a failed host API call: `"<name>: <why>."`.
+    pub fn report(&self, why: &str) {
+        self.problem(format!("{}: {why}.", self.name));
+    }
+
+    /// Registers the widget's click-to-dial handler.
+    pub fn on_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
+        register(&self.dials, handler);
+    }
+
+    /// Registers the widget's problem handler.
+    pub fn on_problem(&self, handler: Rc<dyn Fn(String)>) {
+        register(&self.problems, handler);
+    }
+
+    /// `true` the first time the call `id` is to be logged.
+    pub fn first_log(&self, id: &str) -> bool {
+        self.logged.borrow_mut().first_time(id)
+    }
+
+    /// Remembers what a screen pop found for the call `id`.
+    pub fn found(&self, id: String, found: Found) {
+        self.matches.borrow_mut().insert(id, found);
+    }
+
+    /// What a screen pop found for the call `id`, forgotten now.
+    pub fn take_found(&self, id: &str) -> Option<Found> {
+        self.matches.borrow_mut().remove(id)
     }
 }
 
@@ -337,23 +441,29 @@ mod tests {
 
     #[test]
     fn matches_are_found_once_replaced_by_id_and_bounded() {
+        let r = |n: u8| {
+            (
+                format!("r{n}"),
+                n.is_multiple_of(2).then(|| "Contact".to_owned()),
+            )
+        };
         let mut m = Matches::new(2);
-        m.insert("a".to_owned(), 1);
-        m.insert("b".to_owned(), 2);
-        assert_eq!(m.remove("a"), Some(1));
+        m.insert("a".to_owned(), r(1));
+        m.insert("b".to_owned(), r(2));
+        assert_eq!(m.remove("a"), Some(r(1)));
         assert_eq!(m.remove("a"), None, "found once");
-        m.insert("b".to_owned(), 3);
-        assert_eq!(m.remove("b"), Some(3), "replaced");
-        m.insert("c".to_owned(), 4);
-        m.insert("d".to_owned(), 5);
-        m.insert("e".to_owned(), 6);
+        m.insert("b".to_owned(), r(3));
+        assert_eq!(m.remove("b"), Some(r(3)), "replaced");
+        m.insert("c".to_owned(), r(4));
+        m.insert("d".to_owned(), r(5));
+        m.insert("e".to_owned(), r(6));
         assert_eq!(m.remove("c"), None, "a full list is emptied");
-        assert_eq!(m.remove("e"), Some(6));
+        assert_eq!(m.remove("e"), Some(r(6)));
     }
 
     #[test]
     fn early_items_wait_for_the_handler_in_order_and_are_bounded() {
-        let slot = Rc::new(RefCell::new(HandlerSlot::new(2)));
+        let slot = RefCell::new(HandlerSlot::new(2));
         deliver(&slot, 1);
         deliver(&slot, 2);
         deliver(&slot, 3);

@@ -24,8 +24,8 @@ use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    HandlerSlot, LoggedCalls, Matches, Payload, call_method, deliver, error_text, field,
-    global_path, object, register, single_entry, text_field,
+    Bridge, Payload, call_method, error_text, field, global_path, object, settle, single_entry,
+    text_field,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -35,10 +35,6 @@ pub const BACKEND_URL_KEY: &str = "/ucClientSettings/backendUrl";
 pub const LOG_CALLS_KEY: &str = "/ucClientSettings/logCalls";
 /// How long an Open CTI callback may take before it counts as failed.
 const CALLBACK_TIMEOUT_MS: u32 = 8_000;
-/// Most click-to-dial payloads kept before the widget is ready.
-const MAX_PENDING_DIALS: usize = 8;
-/// Most problem reports kept before the widget listens.
-const MAX_PENDING_PROBLEMS: usize = 4;
 /// Longest phone number accepted from a payload, in bytes.
 const MAX_NUMBER_LEN: usize = 64;
 /// Longest record id / name / type accepted from a payload, in bytes.
@@ -47,8 +43,6 @@ const MAX_FIELD_LEN: usize = 255;
 const MAX_TEXT_LEN: usize = 4096;
 /// Longest utility-item label set.
 const MAX_LABEL_CHARS: usize = 40;
-/// Screen-pop matches remembered for logging (call id → record).
-const MAX_REMEMBERED_MATCHES: usize = 64;
 
 /// What the call center says about this softphone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,14 +103,7 @@ async fn opencti_call(method: &str, args: Object) -> Result<JsValue, String> {
         let _ = Reflect::set(&args, &"callback".into(), &resolve);
     }
     call_method(&api, method, &[args.into()])?;
-    let answer = wasm_bindgen_futures::JsFuture::from(promise);
-    let timeout = gloo_timers::future::TimeoutFuture::new(CALLBACK_TIMEOUT_MS);
-    futures::pin_mut!(answer);
-    let response = match futures::future::select(answer, timeout).await {
-        futures::future::Either::Left((Ok(r), _)) => r,
-        futures::future::Either::Left((Err(e), _)) => return Err(error_text(&e)),
-        futures::future::Either::Right(_) => return Err(format!("{method} did not answer")),
-    };
+    let response = settle(method, promise, CALLBACK_TIMEOUT_MS).await?;
     let success = Reflect::get(&response, &"success".into())
         .ok()
         .and_then(|s| s.as_bool())
@@ -261,58 +248,42 @@ pub fn icon_for(label: &PresenceLabel) -> &'static str {
     }
 }
 
-/// State shared between the host and Open CTI's callbacks.
-struct Inner {
-    /// The widget's click-to-dial handler and the clicks that came before it.
-    dials: Rc<RefCell<HandlerSlot<DialRequest>>>,
-    /// The widget's problem handler and the problems that came before it.
-    problems: Rc<RefCell<HandlerSlot<String>>>,
-    /// Whether finished calls are logged.
-    log_calls: bool,
-    /// Calls already logged.
-    logged: RefCell<LoggedCalls>,
-    /// The record a screen pop found for a call (id → record id, object type).
-    matches: RefCell<Matches<(String, Option<String>)>>,
-    /// The last label set on the utility item (not set again when unchanged).
-    last_label: RefCell<Option<PresenceLabel>>,
-}
-
 /// The widget's host inside a Salesforce Open CTI softphone.
 pub struct SalesforceHost {
-    /// Shared with the callbacks.
-    inner: Rc<Inner>,
+    /// Handlers, logged calls and screen-pop matches, shared with Open CTI's callbacks.
+    bridge: Rc<Bridge>,
+    /// Whether finished calls are logged.
+    log_calls: bool,
+    /// The last label set on the utility item (not set again when unchanged).
+    last_label: RefCell<Option<PresenceLabel>>,
 }
 
 impl SalesforceHost {
     /// Connects to Open CTI (listener first, then click-to-dial on, then "initialised").
     pub fn new() -> SalesforceHost {
         let (settings, problem) = PREPARED.with(|p| p.borrow().clone());
-        let inner = Rc::new(Inner {
-            dials: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_DIALS))),
-            problems: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS))),
+        let bridge = Bridge::new("Salesforce Open CTI");
+        let host = SalesforceHost {
+            bridge: bridge.clone(),
             log_calls: settings.log_calls,
-            logged: RefCell::new(LoggedCalls::default()),
-            matches: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
             last_label: RefCell::new(None),
-        });
+        };
         if let Some(p) = problem {
-            deliver(&inner.problems, p);
+            bridge.problem(p);
         }
         if opencti().is_none() {
-            deliver(
-                &inner.problems,
+            bridge.problem(
                 "Salesforce Open CTI did not load: click-to-dial, screen pop and call logging are off.".to_owned(),
             );
-            return SalesforceHost { inner };
+            return host;
         }
-        let dials = inner.dials.clone();
+        let dials = bridge.clone();
         let listener = Closure::<dyn Fn(JsValue)>::new(move |payload: JsValue| {
             if let Some(req) = dial_from_payload(|key| text_field(&payload, key, MAX_TEXT_LEN)) {
-                deliver(&dials, req);
+                dials.dial(req);
             }
         });
         let listener_fn: JsValue = listener.into_js_value();
-        let problems = inner.problems.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let steps = [
                 ("onClickToDial", object(&[("listener", listener_fn)])),
@@ -321,19 +292,19 @@ impl SalesforceHost {
             ];
             for (method, args) in steps {
                 if let Err(why) = opencti_call(method, args).await {
-                    deliver(&problems, format!("Salesforce Open CTI: {why}."));
+                    bridge.report(&why);
                 }
             }
         });
-        SalesforceHost { inner }
+        host
     }
 
     /// Fires an Open CTI method whose answer only matters when it fails.
     fn fire(&self, method: &'static str, args: Object) {
-        let problems = self.inner.problems.clone();
+        let bridge = self.bridge.clone();
         wasm_bindgen_futures::spawn_local(async move {
             if let Err(why) = opencti_call(method, args).await {
-                deliver(&problems, format!("Salesforce Open CTI: {why}."));
+                bridge.report(&why);
             }
         });
     }
@@ -351,11 +322,11 @@ impl Host for SalesforceHost {
     }
 
     fn on_click_to_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
-        register(&self.inner.dials, handler);
+        self.bridge.on_dial(handler);
     }
 
     fn on_unavailable(&self, handler: Rc<dyn Fn(String)>) {
-        register(&self.inner.problems, handler);
+        self.bridge.on_problem(handler);
     }
 
     fn screen_pop(&self, call: &Call) {
@@ -377,7 +348,7 @@ impl Host for SalesforceHost {
             ("callType", call_type),
             ("deferred", JsValue::FALSE),
         ]);
-        let inner = self.inner.clone();
+        let bridge = self.bridge.clone();
         let call_id = call.id.clone();
         wasm_bindgen_futures::spawn_local(async move {
             match opencti_call("searchAndScreenPop", args).await {
@@ -388,26 +359,23 @@ impl Host for SalesforceHost {
                             .or_else(|| field(&record, "object"))
                             .and_then(|t| t.as_string())
                             .filter(|t| t.len() <= MAX_FIELD_LEN);
-                        inner
-                            .matches
-                            .borrow_mut()
-                            .insert(call_id, (id, object_type));
+                        bridge.found(call_id, (id, object_type));
                     }
                 }
-                Err(why) => deliver(&inner.problems, format!("Salesforce Open CTI: {why}.")),
+                Err(why) => bridge.report(&why),
             }
         });
     }
 
     fn log_call(&self, call: &Call) {
-        if !self.inner.log_calls || !self.inner.logged.borrow_mut().first_time(&call.id) {
+        if !self.log_calls || !self.bridge.first_log(&call.id) {
             return;
         }
         let from_context = call
             .context
             .as_ref()
             .and_then(|c| c.record_id.clone().map(|id| (id, c.object_type.clone())));
-        let record = from_context.or_else(|| self.inner.matches.borrow_mut().remove(&call.id));
+        let record = from_context.or_else(|| self.bridge.take_found(&call.id));
         let task = task_for(
             call,
             record.as_ref().map(|(id, t)| (id.as_str(), t.as_deref())),
@@ -423,10 +391,10 @@ impl Host for SalesforceHost {
     }
 
     fn set_presence_label(&self, label: &PresenceLabel) {
-        if self.inner.last_label.borrow().as_ref() == Some(label) {
+        if self.last_label.borrow().as_ref() == Some(label) {
             return;
         }
-        *self.inner.last_label.borrow_mut() = Some(label.clone());
+        *self.last_label.borrow_mut() = Some(label.clone());
         let text: String = label.label.chars().take(MAX_LABEL_CHARS).collect();
         self.fire(
             "setSoftphoneItemLabel",
