@@ -18,13 +18,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection, CallState};
+use ucclient_core::api::{Call, CallDirection};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    Bridge, Payload, call_method, field, global_path, parse_json, settle, single_entry, text_field,
-    wait_until,
+    Bridge, CallSummary, Payload, call_method, field, global_path, parse_json, settle,
+    single_entry, text_field, wait_until,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -208,18 +208,30 @@ pub fn dial_from_click_to_act(text: impl Fn(&str) -> Option<String>) -> Option<D
 /// The OData query that finds contacts by phone number (office or mobile). The number is reduced to
 /// the characters a phone number has, and `+` is percent-encoded so it survives the query string.
 pub fn contact_query(number: &str) -> Option<String> {
-    let clean: String = number
+    let mut n = String::new();
+    let mut digits = false;
+    let kept = number
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '+')
-        .take(MAX_NUMBER_LEN)
-        .collect();
-    if clean.trim_start_matches('+').is_empty() {
+        .take(MAX_NUMBER_LEN);
+    for c in kept {
+        if c == '+' {
+            n.push_str("%2B");
+        } else {
+            digits = true;
+            n.push(c);
+        }
+    }
+    if !digits {
         return None;
     }
-    let n = clean.replace('+', "%2B");
-    Some(format!(
-        "?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '{n}' or mobilephone eq '{n}'"
-    ))
+    let mut query =
+        String::from("?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '");
+    query.push_str(&n);
+    query.push_str("' or mobilephone eq '");
+    query.push_str(&n);
+    query.push('\'');
+    Some(query)
 }
 
 /// The one contact id in a `searchAndOpenRecords` answer (`{"0": {...}, ...}`), if exactly one matched.
@@ -240,33 +252,22 @@ pub fn contact_id(raw: &str) -> Option<String> {
 
 /// The `createRecord("phonecall", …)` data for a finished call, regarding `contact` when known.
 pub fn phonecall_for(call: &Call, contact: Option<&str>) -> Payload {
-    let (number, outgoing, verb) = match call.direction {
-        CallDirection::Outbound => (&call.to, true, "Call to"),
-        CallDirection::Inbound => (&call.from, false, "Call from"),
-    };
-    let outcome = if call.state == CallState::Failed || call.answered_at.is_none() {
-        " (not answered)"
-    } else {
-        ""
-    };
-    let seconds = super::salesforce::talk_seconds(call);
+    let summary = CallSummary::of(call);
+    let mut description = summary.description();
+    description.push_str(" (call ");
+    description.push_str(&call.id);
+    description.push_str(").");
     let mut record = Payload::default()
-        .with("subject", format!("{verb} {number}{outcome}"))
-        .with("phonenumber", number.as_str())
-        .with("directioncode", outgoing)
-        .with(
-            "description",
-            format!(
-                "{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM (call {}).",
-                call.id
-            ),
-        )
-        .with("actualdurationminutes", (seconds + 59) / 60);
+        .with("subject", summary.subject)
+        .with("phonenumber", summary.number)
+        .with("directioncode", summary.outgoing)
+        .with("description", description)
+        .with("actualdurationminutes", (summary.seconds + 59) / 60);
     if let Some(id) = contact {
-        record.set(
-            "regardingobjectid_contact@odata.bind",
-            format!("/contacts({id})"),
-        );
+        let mut bind = String::from("/contacts(");
+        bind.push_str(id);
+        bind.push(')');
+        record.set("regardingobjectid_contact@odata.bind", bind);
     }
     record
 }
@@ -438,7 +439,7 @@ impl Host for DynamicsHost {
 mod tests {
     use super::super::interop::{Plain, fields};
     use super::*;
-    use ucclient_core::api::Timestamp;
+    use ucclient_core::api::{CallState, Timestamp};
 
     #[test]
     fn click_to_act_payloads_become_dial_requests() {

@@ -11,6 +11,8 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
+use ucclient_core::api::{Call, CallDirection, CallState};
+
 use super::DialRequest;
 
 /// `window.a.b.c` for `path = ["a", "b", "c"]`, if every step exists and is an object or function.
@@ -147,7 +149,12 @@ pub struct Payload(Vec<(&'static str, Plain)>);
 impl Payload {
     /// Sets `key` (replacing an earlier value).
     pub fn set(&mut self, key: &'static str, value: impl Into<Plain>) {
-        let value = value.into();
+        self.put(key, value.into());
+    }
+
+    /// [`Payload::set`] past the conversion: one copy for every value type.
+    #[inline(never)]
+    fn put(&mut self, key: &'static str, value: Plain) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
             None => self.0.push((key, value)),
@@ -190,6 +197,47 @@ impl Payload {
     /// The JSON text of [`Payload::to_js`], by the browser's `JSON.stringify`.
     pub fn to_json(&self) -> String {
         stringify(&self.to_js())
+    }
+}
+
+/// What a finished call's log says in every CRM (the Salesforce Task, the Dynamics phonecall).
+pub struct CallSummary<'a> {
+    /// The other party's number.
+    pub number: &'a str,
+    /// Whether the agent placed the call.
+    pub outgoing: bool,
+    /// `Call to <number>` or `Call from <number>`, with ` (not answered)` when it was not.
+    pub subject: String,
+    /// How long the call talked, in whole seconds (0 when it was never answered).
+    pub seconds: i64,
+}
+
+impl CallSummary<'_> {
+    /// The summary of `call`.
+    pub fn of(call: &Call) -> CallSummary<'_> {
+        let (number, outgoing, verb) = match call.direction {
+            CallDirection::Outbound => (call.to.as_str(), true, "Call to "),
+            CallDirection::Inbound => (call.from.as_str(), false, "Call from "),
+        };
+        let mut subject = String::from(verb);
+        subject.push_str(number);
+        if call.state == CallState::Failed || call.answered_at.is_none() {
+            subject.push_str(" (not answered)");
+        }
+        CallSummary {
+            number,
+            outgoing,
+            subject,
+            seconds: crate::state::talk_seconds(call).map_or(0, |s| s as i64),
+        }
+    }
+
+    /// `<subject>, <seconds> s, logged by UcClient CRM` (the caller ends the sentence).
+    pub fn description(&self) -> String {
+        format!(
+            "{}, {} s, logged by UcClient CRM",
+            self.subject, self.seconds
+        )
     }
 }
 
@@ -284,12 +332,11 @@ pub fn deliver<T>(slot: &RefCell<HandlerSlot<T>>, item: T) {
 
 /// Registers (or replaces) the slot's handler and hands it everything kept so far, in order.
 pub fn register<T>(slot: &RefCell<HandlerSlot<T>>, handler: Rc<dyn Fn(T)>) {
-    let pending: Vec<T> = {
-        let mut s = slot.borrow_mut();
-        s.handler = Some(handler.clone());
-        s.pending.drain(..).collect()
-    };
-    for item in pending {
+    slot.borrow_mut().handler = Some(handler.clone());
+    loop {
+        // The borrow ends here, before the handler runs (it may deliver more).
+        let next = slot.borrow_mut().pending.pop_front();
+        let Some(item) = next else { break };
         handler(item);
     }
 }

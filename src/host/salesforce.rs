@@ -19,13 +19,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection, CallState};
+use ucclient_core::api::Call;
 use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    Bridge, Payload, call_method, error_text, field, global_path, object, settle, single_entry,
-    text_field,
+    Bridge, CallSummary, Payload, call_method, error_text, field, global_path, object, settle,
+    single_entry, text_field,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -193,43 +193,32 @@ pub fn task_link_field(record_id: &str, object_type: Option<&str>) -> &'static s
     if person { "WhoId" } else { "WhatId" }
 }
 
-/// How long the call talked, in whole seconds (0 when it was never answered).
-pub fn talk_seconds(call: &Call) -> i64 {
-    match (call.answered_at, call.ended_at) {
-        (Some(a), Some(e)) => e.seconds_since(a).max(0),
-        _ => 0,
-    }
-}
-
 /// The `saveLog` value for a finished call: a completed Task linked to `record` when known.
 pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Payload {
-    let (number, call_type, verb) = match call.direction {
-        CallDirection::Outbound => (&call.to, "Outbound", "Call to"),
-        CallDirection::Inbound => (&call.from, "Inbound", "Call from"),
-    };
-    let outcome = if call.state == CallState::Failed || call.answered_at.is_none() {
-        " (not answered)"
-    } else {
-        ""
-    };
-    let seconds = talk_seconds(call);
+    let summary = CallSummary::of(call);
     let day = call.ended_at.unwrap_or(call.started_at).date();
+    let mut description = summary.description();
+    description.push('.');
     let mut task = Payload::default()
         .with("entityApiName", "Task")
-        .with("Subject", format!("{verb} {number}{outcome}"))
+        .with("Subject", summary.subject)
         .with("Status", "Completed")
         .with("TaskSubtype", "Call")
-        .with("CallType", call_type)
-        .with("CallDurationInSeconds", seconds)
+        .with(
+            "CallType",
+            if summary.outgoing {
+                "Outbound"
+            } else {
+                "Inbound"
+            },
+        )
+        .with("CallDurationInSeconds", summary.seconds)
         .with("CallObject", call.id.as_str())
         .with(
             "ActivityDate",
             format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day()),
         )
-        .with(
-            "Description",
-            format!("{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM."),
-        );
+        .with("Description", description);
     if let Some((id, object_type)) = record {
         task.set(task_link_field(id, object_type), id);
     }
@@ -416,7 +405,7 @@ impl Host for SalesforceHost {
 mod tests {
     use super::super::interop::{Plain, fields};
     use super::*;
-    use ucclient_core::api::{CallContext, CrmKind, Timestamp};
+    use ucclient_core::api::{CallContext, CallDirection, CallState, CrmKind, Timestamp};
 
     fn call(direction: CallDirection, state: CallState, talked: Option<i64>) -> Call {
         let start = Timestamp::parse("2026-03-04T10:00:00Z").unwrap();
