@@ -23,7 +23,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    Bridge, CallSummary, Payload, call_method, field, global_path, parse_json, settle,
+    Bridge, CallSummary, HostCall, Payload, call_method, field, global_path, parse_json, settle,
     single_entry, text_field, wait_until,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
@@ -65,10 +65,16 @@ fn cif() -> Option<Object> {
 }
 
 /// Calls a CIF method and waits (bounded) for its promise; CIF answers with JSON text, returned parsed
-/// by the browser (`null` when the text is not JSON or is over [`MAX_ANSWER_JSON`]).
-async fn cif_call(method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+/// by the browser (`null` when the text is not JSON or is over [`MAX_ANSWER_JSON`]). Nothing
+/// happens until it is awaited.
+fn cif_call(method: &'static str, args: Vec<JsValue>) -> HostCall {
+    Box::pin(cif_answer(method, args))
+}
+
+/// The future of [`cif_call`].
+async fn cif_answer(method: &'static str, args: Vec<JsValue>) -> Result<JsValue, String> {
     let api = cif().ok_or_else(|| "the CIF library is not loaded".to_owned())?;
-    let promise: Promise = call_method(&api, method, args)?
+    let promise: Promise = call_method(&api, method, &args)?
         .dyn_into()
         .map_err(|_| format!("{method} did not return a promise"))?;
     let value = settle(method, promise, CIF_CALL_TIMEOUT_MS).await?;
@@ -161,7 +167,7 @@ pub async fn dynamics_prepare(timeout_ms: u32) -> JsValue {
     .await
         && STATE.with(|s| s.borrow().ready);
     let mut lcid = None;
-    if ready && let Ok(env) = cif_call("getEnvironment", &[]).await {
+    if ready && let Ok(env) = cif_call("getEnvironment", vec![]).await {
         lcid = field(&env, "userLcid")
             .and_then(|l| l.as_f64())
             .filter(|l| l.fract() == 0.0 && *l >= 0.0 && *l <= f64::from(u32::MAX))
@@ -310,19 +316,13 @@ impl DynamicsHost {
             Promise::resolve(&JsValue::from_str("true")).into()
         });
         let handler: JsValue = handler.into_js_value();
-        let state = bridge.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let steps: [(&str, Vec<JsValue>); 2] = [
-                ("addHandler", vec!["onclicktoact".into(), handler]),
-                ("setClickToAct", vec![JsValue::TRUE]),
-            ];
-            for (method, args) in steps {
-                if let Err(why) = cif_call(method, &args).await {
-                    state.report(&why);
-                    return;
-                }
-            }
-        });
+        bridge.run_steps(
+            vec![
+                cif_call("addHandler", vec!["onclicktoact".into(), handler]),
+                cif_call("setClickToAct", vec![JsValue::TRUE]),
+            ],
+            true,
+        );
         DynamicsHost { bridge }
     }
 
@@ -330,12 +330,7 @@ impl DynamicsHost {
         if cif().is_none() || !STATE.with(|s| s.borrow().ready) {
             return;
         }
-        let bridge = self.bridge.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(why) = cif_call(method, &args).await {
-                bridge.report(&why);
-            }
-        });
+        self.bridge.run(cif_call(method, args), None);
     }
 }
 
@@ -365,19 +360,19 @@ impl Host for DynamicsHost {
         let Some(query) = contact_query(&call.from) else {
             return;
         };
-        let bridge = self.bridge.clone();
         let call_id = call.id.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let args = ["contact".into(), query.into(), JsValue::FALSE];
-            match cif_call("searchAndOpenRecords", &args).await {
-                Ok(found) => {
-                    if let Some(id) = single_contact(&found) {
-                        bridge.found(call_id, (id, None));
-                    }
-                }
-                Err(why) => bridge.report(&why),
+        let link = move |bridge: &Bridge, found: JsValue| {
+            if let Some(id) = single_contact(&found) {
+                bridge.found(call_id, (id, None));
             }
-        });
+        };
+        self.bridge.run(
+            cif_call(
+                "searchAndOpenRecords",
+                vec!["contact".into(), query.into(), JsValue::FALSE],
+            ),
+            Some(Box::new(link)),
+        );
     }
 
     fn log_call(&self, call: &Call) {
@@ -405,7 +400,7 @@ impl Host for DynamicsHost {
                 None => match contact_query(&number) {
                     Some(q) => cif_call(
                         "searchAndOpenRecords",
-                        &["contact".into(), q.into(), JsValue::TRUE],
+                        vec!["contact".into(), q.into(), JsValue::TRUE],
                     )
                     .await
                     .ok()
@@ -414,7 +409,8 @@ impl Host for DynamicsHost {
                 },
             };
             let data = phonecall_for(&call, contact.as_deref()).to_json();
-            if let Err(why) = cif_call("createRecord", &["phonecall".into(), data.into()]).await {
+            if let Err(why) = cif_call("createRecord", vec!["phonecall".into(), data.into()]).await
+            {
                 bridge.report(&why);
             }
         });

@@ -6,6 +6,8 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
@@ -272,6 +274,13 @@ pub async fn wait_until(ready: impl Fn() -> bool, timeout_ms: u32, step_ms: u32)
     true
 }
 
+/// A host API call under way: boxed, so that every caller awaits (and [`Bridge::run`] runs) the
+/// same type instead of each embedding its own copy of the call's state machine.
+pub type HostCall = Pin<Box<dyn Future<Output = Result<JsValue, String>>>>;
+
+/// What to do with a host API's answer (e.g. remember the record a screen pop found).
+pub type OnAnswer = Box<dyn FnOnce(&Bridge, JsValue)>;
+
 /// Waits at most `timeout_ms` for a host API's `promise`: its value, or a sentence naming `method`
 /// when it rejects or does not settle in time. The race is the browser's (`Promise.race` against a
 /// timer that resolves to a private marker), so every bridge shares this one small future.
@@ -454,6 +463,37 @@ impl Bridge {
     /// Reports a failed host API call: `"<name>: <why>."`.
     pub fn report(&self, why: &str) {
         self.problem(format!("{}: {why}.", self.name));
+    }
+
+    /// Runs `call` in the background: a failure is reported, an answer handed to `then`.
+    pub fn run(self: &Rc<Self>, call: HostCall, then: Option<OnAnswer>) {
+        let bridge = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match call.await {
+                Ok(answer) => {
+                    if let Some(then) = then {
+                        then(&bridge, answer);
+                    }
+                }
+                Err(why) => bridge.report(&why),
+            }
+        });
+    }
+
+    /// Runs `calls` in the background one after the other (each starts once the one before has
+    /// answered); a failure is reported, and ends the run when `stop_at_failure`.
+    pub fn run_steps(self: &Rc<Self>, calls: Vec<HostCall>, stop_at_failure: bool) {
+        let bridge = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            for call in calls {
+                if let Err(why) = call.await {
+                    bridge.report(&why);
+                    if stop_at_failure {
+                        return;
+                    }
+                }
+            }
+        });
     }
 
     /// Registers the widget's click-to-dial handler.

@@ -24,8 +24,8 @@ use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    Bridge, CallSummary, Payload, call_method, error_text, field, global_path, object, settle,
-    single_entry, text_field,
+    Bridge, CallSummary, HostCall, Payload, call_method, error_text, field, global_path, object,
+    settle, single_entry, text_field,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -94,8 +94,13 @@ fn opencti() -> Option<Object> {
 }
 
 /// Calls an Open CTI method with `args` plus a callback and waits (bounded) for its answer:
-/// `returnValue` on success, a sentence otherwise.
-async fn opencti_call(method: &str, args: Object) -> Result<JsValue, String> {
+/// `returnValue` on success, a sentence otherwise. Nothing happens until it is awaited.
+fn opencti_call(method: &'static str, args: Object) -> HostCall {
+    Box::pin(opencti_answer(method, args))
+}
+
+/// The future of [`opencti_call`].
+async fn opencti_answer(method: &'static str, args: Object) -> Result<JsValue, String> {
     let api = opencti().ok_or_else(|| "Open CTI is not loaded".to_owned())?;
     let mut resolve_fn: Option<js_sys::Function> = None;
     let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
@@ -273,29 +278,20 @@ impl SalesforceHost {
             }
         });
         let listener_fn: JsValue = listener.into_js_value();
-        wasm_bindgen_futures::spawn_local(async move {
-            let steps = [
-                ("onClickToDial", object(&[("listener", listener_fn)])),
-                ("enableClickToDial", Object::new()),
-                ("notifyInitializationComplete", Object::new()),
-            ];
-            for (method, args) in steps {
-                if let Err(why) = opencti_call(method, args).await {
-                    bridge.report(&why);
-                }
-            }
-        });
+        bridge.run_steps(
+            vec![
+                opencti_call("onClickToDial", object(&[("listener", listener_fn)])),
+                opencti_call("enableClickToDial", Object::new()),
+                opencti_call("notifyInitializationComplete", Object::new()),
+            ],
+            false,
+        );
         host
     }
 
     /// Fires an Open CTI method whose answer only matters when it fails.
     fn fire(&self, method: &'static str, args: Object) {
-        let bridge = self.bridge.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(why) = opencti_call(method, args).await {
-                bridge.report(&why);
-            }
-        });
+        self.bridge.run(opencti_call(method, args), None);
     }
 }
 
@@ -337,23 +333,21 @@ impl Host for SalesforceHost {
             ("callType", call_type),
             ("deferred", JsValue::FALSE),
         ]);
-        let bridge = self.bridge.clone();
         let call_id = call.id.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            match opencti_call("searchAndScreenPop", args).await {
-                Ok(found) => {
-                    // Link the call to a record only when the number matched exactly one.
-                    if let Some((id, record)) = single_entry(&found) {
-                        let object_type = field(&record, "RecordType")
-                            .or_else(|| field(&record, "object"))
-                            .and_then(|t| t.as_string())
-                            .filter(|t| t.len() <= MAX_FIELD_LEN);
-                        bridge.found(call_id, (id, object_type));
-                    }
-                }
-                Err(why) => bridge.report(&why),
+        let link = move |bridge: &Bridge, found: JsValue| {
+            // Link the call to a record only when the number matched exactly one.
+            if let Some((id, record)) = single_entry(&found) {
+                let object_type = field(&record, "RecordType")
+                    .or_else(|| field(&record, "object"))
+                    .and_then(|t| t.as_string())
+                    .filter(|t| t.len() <= MAX_FIELD_LEN);
+                bridge.found(call_id, (id, object_type));
             }
-        });
+        };
+        self.bridge.run(
+            opencti_call("searchAndScreenPop", args),
+            Some(Box::new(link)),
+        );
     }
 
     fn log_call(&self, call: &Call) {
