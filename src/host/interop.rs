@@ -5,7 +5,6 @@
 //! state each CRM bridge shares with its host's callbacks. It never names a host API itself.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -308,8 +307,8 @@ pub async fn settle(method: &str, promise: Promise, timeout_ms: u32) -> Result<J
 pub struct HandlerSlot<T> {
     /// The handler, once registered.
     handler: Option<Rc<dyn Fn(T)>>,
-    /// Items that arrived before it.
-    pending: VecDeque<T>,
+    /// Items that arrived before it (a few: a plain list, no ring buffer).
+    pending: Vec<T>,
     /// Most items kept while there is no handler.
     capacity: usize,
 }
@@ -319,7 +318,7 @@ impl<T> HandlerSlot<T> {
     pub fn new(capacity: usize) -> HandlerSlot<T> {
         HandlerSlot {
             handler: None,
-            pending: VecDeque::new(),
+            pending: Vec::new(),
             capacity,
         }
     }
@@ -333,7 +332,7 @@ pub fn deliver<T>(slot: &RefCell<HandlerSlot<T>>, item: T) {
         None => {
             let mut s = slot.borrow_mut();
             if s.pending.len() < s.capacity {
-                s.pending.push_back(item);
+                s.pending.push(item);
             }
         }
     }
@@ -341,11 +340,12 @@ pub fn deliver<T>(slot: &RefCell<HandlerSlot<T>>, item: T) {
 
 /// Registers (or replaces) the slot's handler and hands it everything kept so far, in order.
 pub fn register<T>(slot: &RefCell<HandlerSlot<T>>, handler: Rc<dyn Fn(T)>) {
-    slot.borrow_mut().handler = Some(handler.clone());
-    loop {
-        // The borrow ends here, before the handler runs (it may deliver more).
-        let next = slot.borrow_mut().pending.pop_front();
-        let Some(item) = next else { break };
+    let pending = {
+        let mut s = slot.borrow_mut();
+        s.handler = Some(handler.clone());
+        std::mem::take(&mut s.pending)
+    };
+    for item in pending {
         handler(item);
     }
 }
@@ -355,7 +355,7 @@ pub fn register<T>(slot: &RefCell<HandlerSlot<T>>, handler: Rc<dyn Fn(T)>) {
 #[derive(Debug, Default)]
 pub struct LoggedCalls {
     /// Call ids, oldest first.
-    ids: VecDeque<String>,
+    ids: Vec<String>,
 }
 
 /// Most call ids remembered.
@@ -368,9 +368,9 @@ impl LoggedCalls {
             return false;
         }
         if self.ids.len() >= MAX_LOGGED_IDS {
-            self.ids.pop_front();
+            self.ids.remove(0);
         }
-        self.ids.push_back(id.to_owned());
+        self.ids.push(id.to_owned());
         true
     }
 }
