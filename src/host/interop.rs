@@ -593,3 +593,45 @@ mod tests {
         assert_eq!(keys, ["a", "n", "b"], "replaced in place");
     }
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// A promise that never settles, like a host API that never answers.
+    fn never() -> Promise {
+        Promise::new(&mut |_resolve, _reject| {})
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_host_promise_settles_to_its_value_its_failure_or_silence() {
+        let ok = settle("m", Promise::resolve(&JsValue::from_str("v")), 60_000).await;
+        assert_eq!(ok.unwrap().as_string().as_deref(), Some("v"));
+        let rejected = settle("m", Promise::reject(&JsValue::from_str("boom")), 60_000).await;
+        assert_eq!(rejected.unwrap_err(), "m failed: boom");
+        let silent = settle("m", never(), 1).await;
+        assert_eq!(silent.unwrap_err(), "m did not answer");
+    }
+
+    #[wasm_bindgen_test]
+    async fn steps_run_in_order_and_failures_are_reported() {
+        let step = |answer: Result<&'static str, &'static str>| -> HostCall {
+            Box::pin(async move { answer.map(JsValue::from_str).map_err(str::to_owned) })
+        };
+        let bridge = Bridge::new("Host");
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = seen.clone();
+        bridge.on_problem(Rc::new(move |p| s.borrow_mut().push(p)));
+        bridge.run_steps(vec![step(Err("a")), step(Ok("b")), step(Err("c"))], false);
+        bridge.run_steps(vec![step(Err("d")), step(Err("e"))], true);
+        let s = seen.clone();
+        let then: OnAnswer = Box::new(move |_, v| s.borrow_mut().push(v.as_string().unwrap()));
+        bridge.run(step(Ok("answer")), Some(then));
+        settle("wait", never(), 20).await.unwrap_err();
+        assert_eq!(
+            *seen.borrow(),
+            ["Host: a.", "Host: c.", "Host: d.", "answer"]
+        );
+    }
+}
