@@ -18,13 +18,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection, CallState};
+use ucclient_core::api::{Call, CallDirection};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    HandlerSlot, LoggedCalls, Matches, Payload, call_method, deliver, error_text, field,
-    global_path, parse_json, register, single_entry, text_field, wait_until,
+    Bridge, CallSummary, HostCall, Payload, call_method, field, global_path, parse_json, settle,
+    single_entry, text_field, wait_until,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -36,18 +36,12 @@ pub const CIF_INIT_EVENT: &str = "CIFInitDone";
 const MAX_PREPARE_WAIT_MS: u32 = 15_000;
 /// How long a CIF promise may take before it counts as failed.
 const CIF_CALL_TIMEOUT_MS: u32 = 8_000;
-/// Most click-to-act payloads kept before the widget is ready.
-const MAX_PENDING_DIALS: usize = 8;
-/// Most problem reports kept before the widget listens.
-const MAX_PENDING_PROBLEMS: usize = 4;
 /// Longest phone number accepted from a payload, in bytes.
 const MAX_NUMBER_LEN: usize = 64;
 /// Longest entity name / id accepted from a payload, in bytes.
 const MAX_FIELD_LEN: usize = 128;
 /// Largest CIF answer read, in bytes of JSON.
 const MAX_ANSWER_JSON: usize = 64 * 1024;
-/// Screen-pop matches remembered for logging (call id → contact id).
-const MAX_REMEMBERED_MATCHES: usize = 64;
 
 /// What [`dynamics_prepare`] found.
 #[derive(Debug, Clone, Default)]
@@ -71,22 +65,19 @@ fn cif() -> Option<Object> {
 }
 
 /// Calls a CIF method and waits (bounded) for its promise; CIF answers with JSON text, returned parsed
-/// by the browser (`null` when the text is not JSON or is over [`MAX_ANSWER_JSON`]).
-async fn cif_call(method: &str, args: &[JsValue]) -> Result<JsValue, String> {
+/// by the browser (`null` when the text is not JSON or is over [`MAX_ANSWER_JSON`]). Nothing
+/// happens until it is awaited.
+fn cif_call(method: &'static str, args: Vec<JsValue>) -> HostCall {
+    Box::pin(cif_answer(method, args))
+}
+
+/// The future of [`cif_call`].
+async fn cif_answer(method: &'static str, args: Vec<JsValue>) -> Result<JsValue, String> {
     let api = cif().ok_or_else(|| "the CIF library is not loaded".to_owned())?;
-    let promise: Promise = call_method(&api, method, args)?
+    let promise: Promise = call_method(&api, method, &args)?
         .dyn_into()
         .map_err(|_| format!("{method} did not return a promise"))?;
-    let answer = wasm_bindgen_futures::JsFuture::from(promise);
-    let timeout = gloo_timers::future::TimeoutFuture::new(CIF_CALL_TIMEOUT_MS);
-    futures::pin_mut!(answer);
-    let value = match futures::future::select(answer, timeout).await {
-        futures::future::Either::Left((Ok(v), _)) => v,
-        futures::future::Either::Left((Err(e), _)) => {
-            return Err(format!("{method} failed: {}", error_text(&e)));
-        }
-        futures::future::Either::Right(_) => return Err(format!("{method} did not answer")),
-    };
+    let value = settle(method, promise, CIF_CALL_TIMEOUT_MS).await?;
     Ok(match value.as_string() {
         Some(text) => parse_json(&text, MAX_ANSWER_JSON).unwrap_or(JsValue::NULL),
         None => value,
@@ -176,7 +167,7 @@ pub async fn dynamics_prepare(timeout_ms: u32) -> JsValue {
     .await
         && STATE.with(|s| s.borrow().ready);
     let mut lcid = None;
-    if ready && let Ok(env) = cif_call("getEnvironment", &[]).await {
+    if ready && let Ok(env) = cif_call("getEnvironment", vec![]).await {
         lcid = field(&env, "userLcid")
             .and_then(|l| l.as_f64())
             .filter(|l| l.fract() == 0.0 && *l >= 0.0 && *l <= f64::from(u32::MAX))
@@ -223,18 +214,30 @@ pub fn dial_from_click_to_act(text: impl Fn(&str) -> Option<String>) -> Option<D
 /// The OData query that finds contacts by phone number (office or mobile). The number is reduced to
 /// the characters a phone number has, and `+` is percent-encoded so it survives the query string.
 pub fn contact_query(number: &str) -> Option<String> {
-    let clean: String = number
+    let mut n = String::new();
+    let mut digits = false;
+    let kept = number
         .chars()
         .filter(|c| c.is_ascii_digit() || *c == '+')
-        .take(MAX_NUMBER_LEN)
-        .collect();
-    if clean.trim_start_matches('+').is_empty() {
+        .take(MAX_NUMBER_LEN);
+    for c in kept {
+        if c == '+' {
+            n.push_str("%2B");
+        } else {
+            digits = true;
+            n.push(c);
+        }
+    }
+    if !digits {
         return None;
     }
-    let n = clean.replace('+', "%2B");
-    Some(format!(
-        "?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '{n}' or mobilephone eq '{n}'"
-    ))
+    let mut query =
+        String::from("?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '");
+    query.push_str(&n);
+    query.push_str("' or mobilephone eq '");
+    query.push_str(&n);
+    query.push('\'');
+    Some(query)
 }
 
 /// The one contact id in a `searchAndOpenRecords` answer (`{"0": {...}, ...}`), if exactly one matched.
@@ -255,67 +258,36 @@ pub fn contact_id(raw: &str) -> Option<String> {
 
 /// The `createRecord("phonecall", …)` data for a finished call, regarding `contact` when known.
 pub fn phonecall_for(call: &Call, contact: Option<&str>) -> Payload {
-    let (number, outgoing, verb) = match call.direction {
-        CallDirection::Outbound => (&call.to, true, "Call to"),
-        CallDirection::Inbound => (&call.from, false, "Call from"),
-    };
-    let outcome = if call.state == CallState::Failed || call.answered_at.is_none() {
-        " (not answered)"
-    } else {
-        ""
-    };
-    let seconds = super::salesforce::talk_seconds(call);
+    let summary = CallSummary::of(call);
+    let mut description = summary.description();
+    description.push_str(" (call ");
+    description.push_str(&call.id);
+    description.push_str(").");
     let mut record = Payload::default()
-        .with("subject", format!("{verb} {number}{outcome}"))
-        .with("phonenumber", number.as_str())
-        .with("directioncode", outgoing)
-        .with(
-            "description",
-            format!(
-                "{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM (call {}).",
-                call.id
-            ),
-        )
-        .with("actualdurationminutes", (seconds + 59) / 60);
+        .with("subject", summary.subject)
+        .with("phonenumber", summary.number)
+        .with("directioncode", summary.outgoing)
+        .with("description", description)
+        .with("actualdurationminutes", (summary.seconds + 59) / 60);
     if let Some(id) = contact {
-        record.set(
-            "regardingobjectid_contact@odata.bind",
-            format!("/contacts({id})"),
-        );
+        let mut bind = String::from("/contacts(");
+        bind.push_str(id);
+        bind.push(')');
+        record.set("regardingobjectid_contact@odata.bind", bind);
     }
     record
 }
 
-/// State shared between the host and CIF's callbacks.
-struct Inner {
-    /// The widget's click-to-act handler and the clicks that came before it.
-    dials: Rc<RefCell<HandlerSlot<DialRequest>>>,
-    /// The widget's problem handler and the problems that came before it.
-    problems: Rc<RefCell<HandlerSlot<String>>>,
-    /// CIF is connected (handlers registered).
-    connected: RefCell<bool>,
-    /// Calls already logged.
-    logged: RefCell<LoggedCalls>,
-    /// The contact a screen pop found for a call (call id → contact id).
-    matches: RefCell<Matches<String>>,
-}
-
 /// The widget's host inside a Dynamics 365 CIF panel.
 pub struct DynamicsHost {
-    /// Shared with the callbacks.
-    inner: Rc<Inner>,
+    /// Handlers, logged calls and screen-pop matches, shared with CIF's callbacks.
+    bridge: Rc<Bridge>,
 }
 
 impl DynamicsHost {
     /// Connects to CIF if [`dynamics_prepare`] found it ready; otherwise says CIF is unavailable.
     pub fn new() -> DynamicsHost {
-        let inner = Rc::new(Inner {
-            dials: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_DIALS))),
-            problems: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS))),
-            connected: RefCell::new(false),
-            logged: RefCell::new(LoggedCalls::default()),
-            matches: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
-        });
+        let bridge = Bridge::new("Dynamics 365 CIF");
         let prepared = STATE.with(|s| s.borrow().clone());
         if !prepared.ready {
             let why = if prepared.load_failed {
@@ -325,15 +297,12 @@ impl DynamicsHost {
             } else {
                 "it did not initialise"
             };
-            deliver(
-                &inner.problems,
-                format!(
-                    "Dynamics 365 Channel Integration Framework is unavailable ({why}): click-to-act, screen pop and call logging are off; dial by hand."
-                ),
-            );
-            return DynamicsHost { inner };
+            bridge.problem(format!(
+                "Dynamics 365 Channel Integration Framework is unavailable ({why}): click-to-act, screen pop and call logging are off; dial by hand."
+            ));
+            return DynamicsHost { bridge };
         }
-        let dials = inner.dials.clone();
+        let dials = bridge.clone();
         let handler = Closure::<dyn Fn(JsValue) -> JsValue>::new(move |payload: JsValue| {
             let parsed = match payload.as_string() {
                 Some(text) => parse_json(&text, MAX_ANSWER_JSON),
@@ -342,38 +311,26 @@ impl DynamicsHost {
             if let Some(req) = parsed
                 .and_then(|p| dial_from_click_to_act(|key| text_field(&p, key, MAX_ANSWER_JSON)))
             {
-                deliver(&dials, req);
+                dials.dial(req);
             }
             Promise::resolve(&JsValue::from_str("true")).into()
         });
         let handler: JsValue = handler.into_js_value();
-        let state = inner.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let steps: [(&str, Vec<JsValue>); 2] = [
-                ("addHandler", vec!["onclicktoact".into(), handler]),
-                ("setClickToAct", vec![JsValue::TRUE]),
-            ];
-            for (method, args) in steps {
-                if let Err(why) = cif_call(method, &args).await {
-                    deliver(&state.problems, format!("Dynamics 365 CIF: {why}."));
-                    return;
-                }
-            }
-            *state.connected.borrow_mut() = true;
-        });
-        DynamicsHost { inner }
+        bridge.run_steps(
+            vec![
+                cif_call("addHandler", vec!["onclicktoact".into(), handler]),
+                cif_call("setClickToAct", vec![JsValue::TRUE]),
+            ],
+            true,
+        );
+        DynamicsHost { bridge }
     }
 
     fn fire(&self, method: &'static str, args: Vec<JsValue>) {
         if cif().is_none() || !STATE.with(|s| s.borrow().ready) {
             return;
         }
-        let problems = self.inner.problems.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(why) = cif_call(method, &args).await {
-                deliver(&problems, format!("Dynamics 365 CIF: {why}."));
-            }
-        });
+        self.bridge.run(cif_call(method, args), None);
     }
 }
 
@@ -389,11 +346,11 @@ impl Host for DynamicsHost {
     }
 
     fn on_click_to_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
-        register(&self.inner.dials, handler);
+        self.bridge.on_dial(handler);
     }
 
     fn on_unavailable(&self, handler: Rc<dyn Fn(String)>) {
-        register(&self.inner.problems, handler);
+        self.bridge.on_problem(handler);
     }
 
     fn screen_pop(&self, call: &Call) {
@@ -403,24 +360,23 @@ impl Host for DynamicsHost {
         let Some(query) = contact_query(&call.from) else {
             return;
         };
-        let inner = self.inner.clone();
         let call_id = call.id.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let args = ["contact".into(), query.into(), JsValue::FALSE];
-            match cif_call("searchAndOpenRecords", &args).await {
-                Ok(found) => {
-                    if let Some(id) = single_contact(&found) {
-                        inner.matches.borrow_mut().insert(call_id, id);
-                    }
-                }
-                Err(why) => deliver(&inner.problems, format!("Dynamics 365 CIF: {why}.")),
+        let link = move |bridge: &Bridge, found: JsValue| {
+            if let Some(id) = single_contact(&found) {
+                bridge.found(call_id, (id, None));
             }
-        });
+        };
+        self.bridge.run(
+            cif_call(
+                "searchAndOpenRecords",
+                vec!["contact".into(), query.into(), JsValue::FALSE],
+            ),
+            Some(Box::new(link)),
+        );
     }
 
     fn log_call(&self, call: &Call) {
-        if !STATE.with(|s| s.borrow().ready) || !self.inner.logged.borrow_mut().first_time(&call.id)
-        {
+        if !STATE.with(|s| s.borrow().ready) || !self.bridge.first_log(&call.id) {
             return;
         }
         let from_context = call.context.as_ref().and_then(|c| {
@@ -430,12 +386,12 @@ impl Host for DynamicsHost {
                 .is_some_and(|t| t.eq_ignore_ascii_case("contact"));
             c.record_id.clone().filter(|_| contact)
         });
-        let known = from_context.or_else(|| self.inner.matches.borrow_mut().remove(&call.id));
+        let known = from_context.or_else(|| self.bridge.take_found(&call.id).map(|(id, _)| id));
         let number = match call.direction {
             CallDirection::Outbound => call.to.clone(),
             CallDirection::Inbound => call.from.clone(),
         };
-        let inner = self.inner.clone();
+        let bridge = self.bridge.clone();
         let call = call.clone();
         wasm_bindgen_futures::spawn_local(async move {
             // Click-to-act carries no record id: find the contact by number, and link only a single match.
@@ -444,7 +400,7 @@ impl Host for DynamicsHost {
                 None => match contact_query(&number) {
                     Some(q) => cif_call(
                         "searchAndOpenRecords",
-                        &["contact".into(), q.into(), JsValue::TRUE],
+                        vec!["contact".into(), q.into(), JsValue::TRUE],
                     )
                     .await
                     .ok()
@@ -453,8 +409,9 @@ impl Host for DynamicsHost {
                 },
             };
             let data = phonecall_for(&call, contact.as_deref()).to_json();
-            if let Err(why) = cif_call("createRecord", &["phonecall".into(), data.into()]).await {
-                deliver(&inner.problems, format!("Dynamics 365 CIF: {why}."));
+            if let Err(why) = cif_call("createRecord", vec!["phonecall".into(), data.into()]).await
+            {
+                bridge.report(&why);
             }
         });
     }
@@ -478,7 +435,7 @@ impl Host for DynamicsHost {
 mod tests {
     use super::super::interop::{Plain, fields};
     use super::*;
-    use ucclient_core::api::Timestamp;
+    use ucclient_core::api::{CallState, Timestamp};
 
     #[test]
     fn click_to_act_payloads_become_dial_requests() {

@@ -1,14 +1,20 @@
 //! What the two CRM bridges share: reaching a host library's objects through `window` without ever
 //! panicking when it is missing, calling its methods with the error turned into a sentence, waiting
-//! for a flag with a timeout, and the bounded "deliver now or keep until a handler exists" slot that
-//! makes sure no click-to-dial and no problem report is lost. It never names a host API itself.
+//! (bounded) for a host API's promise or for a flag, the bounded "deliver now or keep until a handler
+//! exists" slot that makes sure no click-to-dial and no problem report is lost, and [`Bridge`], the
+//! state each CRM bridge shares with its host's callbacks. It never names a host API itself.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
+
+use ucclient_core::api::{Call, CallDirection, CallState};
+
+use super::DialRequest;
 
 /// `window.a.b.c` for `path = ["a", "b", "c"]`, if every step exists and is an object or function.
 pub fn global_path(path: &[&str]) -> Option<Object> {
@@ -144,7 +150,12 @@ pub struct Payload(Vec<(&'static str, Plain)>);
 impl Payload {
     /// Sets `key` (replacing an earlier value).
     pub fn set(&mut self, key: &'static str, value: impl Into<Plain>) {
-        let value = value.into();
+        self.put(key, value.into());
+    }
+
+    /// [`Payload::set`] past the conversion: one copy for every value type.
+    #[inline(never)]
+    fn put(&mut self, key: &'static str, value: Plain) {
         match self.0.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 = value,
             None => self.0.push((key, value)),
@@ -190,6 +201,47 @@ impl Payload {
     }
 }
 
+/// What a finished call's log says in every CRM (the Salesforce Task, the Dynamics phonecall).
+pub struct CallSummary<'a> {
+    /// The other party's number.
+    pub number: &'a str,
+    /// Whether the agent placed the call.
+    pub outgoing: bool,
+    /// `Call to <number>` or `Call from <number>`, with ` (not answered)` when it was not.
+    pub subject: String,
+    /// How long the call talked, in whole seconds (0 when it was never answered).
+    pub seconds: i64,
+}
+
+impl CallSummary<'_> {
+    /// The summary of `call`.
+    pub fn of(call: &Call) -> CallSummary<'_> {
+        let (number, outgoing, verb) = match call.direction {
+            CallDirection::Outbound => (call.to.as_str(), true, "Call to "),
+            CallDirection::Inbound => (call.from.as_str(), false, "Call from "),
+        };
+        let mut subject = String::from(verb);
+        subject.push_str(number);
+        if call.state == CallState::Failed || call.answered_at.is_none() {
+            subject.push_str(" (not answered)");
+        }
+        CallSummary {
+            number,
+            outgoing,
+            subject,
+            seconds: crate::state::talk_seconds(call).map_or(0, |s| s as i64),
+        }
+    }
+
+    /// `<subject>, <seconds> s, logged by UcClient CRM` (the caller ends the sentence).
+    pub fn description(&self) -> String {
+        format!(
+            "{}, {} s, logged by UcClient CRM",
+            self.subject, self.seconds
+        )
+    }
+}
+
 /// `JSON.stringify(value)`, `""` when it cannot be stringified.
 pub fn stringify(value: &JsValue) -> String {
     js_sys::JSON::stringify(value)
@@ -221,13 +273,42 @@ pub async fn wait_until(ready: impl Fn() -> bool, timeout_ms: u32, step_ms: u32)
     true
 }
 
+/// A host API call under way: boxed, so that every caller awaits (and [`Bridge::run`] runs) the
+/// same type instead of each embedding its own copy of the call's state machine.
+pub type HostCall = Pin<Box<dyn Future<Output = Result<JsValue, String>>>>;
+
+/// What to do with a host API's answer (e.g. remember the record a screen pop found).
+pub type OnAnswer = Box<dyn FnOnce(&Bridge, JsValue)>;
+
+/// Waits at most `timeout_ms` for a host API's `promise`: its value, or a sentence naming `method`
+/// when it rejects or does not settle in time. The race is the browser's (`Promise.race` against a
+/// timer that resolves to a private marker), so every bridge shares this one small future.
+pub async fn settle(method: &str, promise: Promise, timeout_ms: u32) -> Result<JsValue, String> {
+    let marker: JsValue = Object::new().into();
+    let timer = Promise::new(&mut |resolve, _reject| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_1(
+                &resolve,
+                timeout_ms.min(i32::MAX as u32) as i32,
+                &marker,
+            );
+        }
+    });
+    let race = Promise::race(&js_sys::Array::of2(&promise, &timer));
+    match wasm_bindgen_futures::JsFuture::from(race).await {
+        Ok(value) if value == marker => Err(format!("{method} did not answer")),
+        Ok(value) => Ok(value),
+        Err(e) => Err(format!("{method} failed: {}", error_text(&e))),
+    }
+}
+
 /// One handler, and what arrived before it was registered (at most `capacity`, oldest kept: the
 /// first click-to-dial is the one a user remembers making).
 pub struct HandlerSlot<T> {
     /// The handler, once registered.
     handler: Option<Rc<dyn Fn(T)>>,
-    /// Items that arrived before it.
-    pending: VecDeque<T>,
+    /// Items that arrived before it (a few: a plain list, no ring buffer).
+    pending: Vec<T>,
     /// Most items kept while there is no handler.
     capacity: usize,
 }
@@ -237,32 +318,32 @@ impl<T> HandlerSlot<T> {
     pub fn new(capacity: usize) -> HandlerSlot<T> {
         HandlerSlot {
             handler: None,
-            pending: VecDeque::new(),
+            pending: Vec::new(),
             capacity,
         }
     }
 }
 
 /// Hands `item` to the slot's handler, or keeps it (bounded) until there is one.
-pub fn deliver<T>(slot: &Rc<RefCell<HandlerSlot<T>>>, item: T) {
+pub fn deliver<T>(slot: &RefCell<HandlerSlot<T>>, item: T) {
     let handler = slot.borrow().handler.clone();
     match handler {
         Some(h) => h(item),
         None => {
             let mut s = slot.borrow_mut();
             if s.pending.len() < s.capacity {
-                s.pending.push_back(item);
+                s.pending.push(item);
             }
         }
     }
 }
 
 /// Registers (or replaces) the slot's handler and hands it everything kept so far, in order.
-pub fn register<T>(slot: &Rc<RefCell<HandlerSlot<T>>>, handler: Rc<dyn Fn(T)>) {
-    let pending: Vec<T> = {
+pub fn register<T>(slot: &RefCell<HandlerSlot<T>>, handler: Rc<dyn Fn(T)>) {
+    let pending = {
         let mut s = slot.borrow_mut();
         s.handler = Some(handler.clone());
-        s.pending.drain(..).collect()
+        std::mem::take(&mut s.pending)
     };
     for item in pending {
         handler(item);
@@ -274,7 +355,7 @@ pub fn register<T>(slot: &Rc<RefCell<HandlerSlot<T>>>, handler: Rc<dyn Fn(T)>) {
 #[derive(Debug, Default)]
 pub struct LoggedCalls {
     /// Call ids, oldest first.
-    ids: VecDeque<String>,
+    ids: Vec<String>,
 }
 
 /// Most call ids remembered.
@@ -287,26 +368,29 @@ impl LoggedCalls {
             return false;
         }
         if self.ids.len() >= MAX_LOGGED_IDS {
-            self.ids.pop_front();
+            self.ids.remove(0);
         }
-        self.ids.push_back(id.to_owned());
+        self.ids.push(id.to_owned());
         true
     }
 }
 
+/// The host record a screen pop found for a call: its id and, when the host says, its type.
+pub type Found = (String, Option<String>);
+
 /// What screen pops found, by call id, for logging the call later: a short list searched in order
 /// (a hash map would pull a copy of its code into the module for a few entries), emptied when it
 /// holds `max` calls.
-pub struct Matches<V> {
+pub struct Matches {
     /// (call id, what was found).
-    entries: Vec<(String, V)>,
+    entries: Vec<(String, Found)>,
     /// Most calls remembered.
     max: usize,
 }
 
-impl<V> Matches<V> {
+impl Matches {
     /// An empty list that holds at most `max` calls.
-    pub fn new(max: usize) -> Matches<V> {
+    pub fn new(max: usize) -> Matches {
         Matches {
             entries: Vec::new(),
             max,
@@ -314,7 +398,7 @@ impl<V> Matches<V> {
     }
 
     /// Remembers `found` for the call `id` (replacing what it had); a full list is emptied first.
-    pub fn insert(&mut self, id: String, found: V) {
+    pub fn insert(&mut self, id: String, found: Found) {
         if self.entries.len() >= self.max {
             self.entries.clear();
         }
@@ -325,9 +409,116 @@ impl<V> Matches<V> {
     }
 
     /// Forgets the call `id` and returns what was found for it.
-    pub fn remove(&mut self, id: &str) -> Option<V> {
+    pub fn remove(&mut self, id: &str) -> Option<Found> {
         let at = self.entries.iter().position(|(k, _)| k == id)?;
         Some(self.entries.swap_remove(at).1)
+    }
+}
+
+/// Most click-to-dial payloads a CRM bridge keeps before the widget is ready.
+const MAX_PENDING_DIALS: usize = 8;
+/// Most problem reports a CRM bridge keeps before the widget listens.
+const MAX_PENDING_PROBLEMS: usize = 4;
+/// Screen-pop matches a CRM bridge remembers for logging.
+const MAX_REMEMBERED_MATCHES: usize = 64;
+
+/// What a CRM bridge shares with its host's callbacks: the widget's click-to-dial and problem
+/// handlers (with what came before them), the calls already logged and what screen pops found.
+/// One non-generic piece for both bridges, so their plumbing exists once in the module.
+pub struct Bridge {
+    /// Names the host API in problem reports (`Salesforce Open CTI`).
+    name: &'static str,
+    /// The click-to-dial handler and the clicks that came before it.
+    dials: RefCell<HandlerSlot<DialRequest>>,
+    /// The problem handler and the problems that came before it.
+    problems: RefCell<HandlerSlot<String>>,
+    /// Calls already logged.
+    logged: RefCell<LoggedCalls>,
+    /// The record a screen pop found for a call.
+    matches: RefCell<Matches>,
+}
+
+impl Bridge {
+    /// Empty state for the host API called `name` in problem reports.
+    pub fn new(name: &'static str) -> Rc<Bridge> {
+        Rc::new(Bridge {
+            name,
+            dials: RefCell::new(HandlerSlot::new(MAX_PENDING_DIALS)),
+            problems: RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS)),
+            logged: RefCell::new(LoggedCalls::default()),
+            matches: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
+        })
+    }
+
+    /// Hands a click to the widget (or keeps it until the widget listens).
+    pub fn dial(&self, req: DialRequest) {
+        deliver(&self.dials, req);
+    }
+
+    /// Hands a problem sentence to the widget (or keeps it until the widget listens).
+    pub fn problem(&self, sentence: String) {
+        deliver(&self.problems, sentence);
+    }
+
+    /// Reports a failed host API call: `"<name>: <why>."`.
+    pub fn report(&self, why: &str) {
+        self.problem(format!("{}: {why}.", self.name));
+    }
+
+    /// Runs `call` in the background: a failure is reported, an answer handed to `then`.
+    pub fn run(self: &Rc<Self>, call: HostCall, then: Option<OnAnswer>) {
+        let bridge = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match call.await {
+                Ok(answer) => {
+                    if let Some(then) = then {
+                        then(&bridge, answer);
+                    }
+                }
+                Err(why) => bridge.report(&why),
+            }
+        });
+    }
+
+    /// Runs `calls` in the background one after the other (each starts once the one before has
+    /// answered); a failure is reported, and ends the run when `stop_at_failure`.
+    pub fn run_steps(self: &Rc<Self>, calls: Vec<HostCall>, stop_at_failure: bool) {
+        let bridge = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            for call in calls {
+                if let Err(why) = call.await {
+                    bridge.report(&why);
+                    if stop_at_failure {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    /// Registers the widget's click-to-dial handler.
+    pub fn on_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
+        register(&self.dials, handler);
+    }
+
+    /// Registers the widget's problem handler.
+    pub fn on_problem(&self, handler: Rc<dyn Fn(String)>) {
+        register(&self.problems, handler);
+    }
+
+    /// `true` the first time the call `id` is to be logged.
+    pub fn first_log(&self, id: &str) -> bool {
+        self.logged.borrow_mut().first_time(id)
+    }
+
+    /// Remembers what a screen pop found for the call `id`.
+    pub fn found(&self, id: String, found: Found) {
+        self.matches.borrow_mut().insert(id, found);
+    }
+
+    /// What a screen pop found for the call `id`, forgotten now.
+    pub fn take_found(&self, id: &str) -> Option<Found> {
+        self.matches.borrow_mut().remove(id)
     }
 }
 
@@ -337,23 +528,29 @@ mod tests {
 
     #[test]
     fn matches_are_found_once_replaced_by_id_and_bounded() {
+        let r = |n: u8| {
+            (
+                format!("r{n}"),
+                n.is_multiple_of(2).then(|| "Contact".to_owned()),
+            )
+        };
         let mut m = Matches::new(2);
-        m.insert("a".to_owned(), 1);
-        m.insert("b".to_owned(), 2);
-        assert_eq!(m.remove("a"), Some(1));
+        m.insert("a".to_owned(), r(1));
+        m.insert("b".to_owned(), r(2));
+        assert_eq!(m.remove("a"), Some(r(1)));
         assert_eq!(m.remove("a"), None, "found once");
-        m.insert("b".to_owned(), 3);
-        assert_eq!(m.remove("b"), Some(3), "replaced");
-        m.insert("c".to_owned(), 4);
-        m.insert("d".to_owned(), 5);
-        m.insert("e".to_owned(), 6);
+        m.insert("b".to_owned(), r(3));
+        assert_eq!(m.remove("b"), Some(r(3)), "replaced");
+        m.insert("c".to_owned(), r(4));
+        m.insert("d".to_owned(), r(5));
+        m.insert("e".to_owned(), r(6));
         assert_eq!(m.remove("c"), None, "a full list is emptied");
-        assert_eq!(m.remove("e"), Some(6));
+        assert_eq!(m.remove("e"), Some(r(6)));
     }
 
     #[test]
     fn early_items_wait_for_the_handler_in_order_and_are_bounded() {
-        let slot = Rc::new(RefCell::new(HandlerSlot::new(2)));
+        let slot = RefCell::new(HandlerSlot::new(2));
         deliver(&slot, 1);
         deliver(&slot, 2);
         deliver(&slot, 3);
@@ -394,5 +591,47 @@ mod tests {
         assert_eq!(p.get("c"), None);
         let keys: Vec<_> = p.0.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["a", "n", "b"], "replaced in place");
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    /// A promise that never settles, like a host API that never answers.
+    fn never() -> Promise {
+        Promise::new(&mut |_resolve, _reject| {})
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_host_promise_settles_to_its_value_its_failure_or_silence() {
+        let ok = settle("m", Promise::resolve(&JsValue::from_str("v")), 60_000).await;
+        assert_eq!(ok.unwrap().as_string().as_deref(), Some("v"));
+        let rejected = settle("m", Promise::reject(&JsValue::from_str("boom")), 60_000).await;
+        assert_eq!(rejected.unwrap_err(), "m failed: boom");
+        let silent = settle("m", never(), 1).await;
+        assert_eq!(silent.unwrap_err(), "m did not answer");
+    }
+
+    #[wasm_bindgen_test]
+    async fn steps_run_in_order_and_failures_are_reported() {
+        let step = |answer: Result<&'static str, &'static str>| -> HostCall {
+            Box::pin(async move { answer.map(JsValue::from_str).map_err(str::to_owned) })
+        };
+        let bridge = Bridge::new("Host");
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let s = seen.clone();
+        bridge.on_problem(Rc::new(move |p| s.borrow_mut().push(p)));
+        bridge.run_steps(vec![step(Err("a")), step(Ok("b")), step(Err("c"))], false);
+        bridge.run_steps(vec![step(Err("d")), step(Err("e"))], true);
+        let s = seen.clone();
+        let then: OnAnswer = Box::new(move |_, v| s.borrow_mut().push(v.as_string().unwrap()));
+        bridge.run(step(Ok("answer")), Some(then));
+        settle("wait", never(), 20).await.unwrap_err();
+        assert_eq!(
+            *seen.borrow(),
+            ["Host: a.", "Host: c.", "Host: d.", "answer"]
+        );
     }
 }

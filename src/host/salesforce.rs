@@ -19,13 +19,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection, CallState};
+use ucclient_core::api::Call;
 use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    HandlerSlot, LoggedCalls, Matches, Payload, call_method, deliver, error_text, field,
-    global_path, object, register, single_entry, text_field,
+    Bridge, CallSummary, HostCall, Payload, call_method, error_text, field, global_path, object,
+    settle, single_entry, text_field,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -35,10 +35,6 @@ pub const BACKEND_URL_KEY: &str = "/ucClientSettings/backendUrl";
 pub const LOG_CALLS_KEY: &str = "/ucClientSettings/logCalls";
 /// How long an Open CTI callback may take before it counts as failed.
 const CALLBACK_TIMEOUT_MS: u32 = 8_000;
-/// Most click-to-dial payloads kept before the widget is ready.
-const MAX_PENDING_DIALS: usize = 8;
-/// Most problem reports kept before the widget listens.
-const MAX_PENDING_PROBLEMS: usize = 4;
 /// Longest phone number accepted from a payload, in bytes.
 const MAX_NUMBER_LEN: usize = 64;
 /// Longest record id / name / type accepted from a payload, in bytes.
@@ -47,8 +43,6 @@ const MAX_FIELD_LEN: usize = 255;
 const MAX_TEXT_LEN: usize = 4096;
 /// Longest utility-item label set.
 const MAX_LABEL_CHARS: usize = 40;
-/// Screen-pop matches remembered for logging (call id → record).
-const MAX_REMEMBERED_MATCHES: usize = 64;
 
 /// What the call center says about this softphone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,8 +94,13 @@ fn opencti() -> Option<Object> {
 }
 
 /// Calls an Open CTI method with `args` plus a callback and waits (bounded) for its answer:
-/// `returnValue` on success, a sentence otherwise.
-async fn opencti_call(method: &str, args: Object) -> Result<JsValue, String> {
+/// `returnValue` on success, a sentence otherwise. Nothing happens until it is awaited.
+fn opencti_call(method: &'static str, args: Object) -> HostCall {
+    Box::pin(opencti_answer(method, args))
+}
+
+/// The future of [`opencti_call`].
+async fn opencti_answer(method: &'static str, args: Object) -> Result<JsValue, String> {
     let api = opencti().ok_or_else(|| "Open CTI is not loaded".to_owned())?;
     let mut resolve_fn: Option<js_sys::Function> = None;
     let promise = Promise::new(&mut |resolve, _reject| resolve_fn = Some(resolve));
@@ -109,14 +108,7 @@ async fn opencti_call(method: &str, args: Object) -> Result<JsValue, String> {
         let _ = Reflect::set(&args, &"callback".into(), &resolve);
     }
     call_method(&api, method, &[args.into()])?;
-    let answer = wasm_bindgen_futures::JsFuture::from(promise);
-    let timeout = gloo_timers::future::TimeoutFuture::new(CALLBACK_TIMEOUT_MS);
-    futures::pin_mut!(answer);
-    let response = match futures::future::select(answer, timeout).await {
-        futures::future::Either::Left((Ok(r), _)) => r,
-        futures::future::Either::Left((Err(e), _)) => return Err(error_text(&e)),
-        futures::future::Either::Right(_) => return Err(format!("{method} did not answer")),
-    };
+    let response = settle(method, promise, CALLBACK_TIMEOUT_MS).await?;
     let success = Reflect::get(&response, &"success".into())
         .ok()
         .and_then(|s| s.as_bool())
@@ -206,43 +198,32 @@ pub fn task_link_field(record_id: &str, object_type: Option<&str>) -> &'static s
     if person { "WhoId" } else { "WhatId" }
 }
 
-/// How long the call talked, in whole seconds (0 when it was never answered).
-pub fn talk_seconds(call: &Call) -> i64 {
-    match (call.answered_at, call.ended_at) {
-        (Some(a), Some(e)) => e.seconds_since(a).max(0),
-        _ => 0,
-    }
-}
-
 /// The `saveLog` value for a finished call: a completed Task linked to `record` when known.
 pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Payload {
-    let (number, call_type, verb) = match call.direction {
-        CallDirection::Outbound => (&call.to, "Outbound", "Call to"),
-        CallDirection::Inbound => (&call.from, "Inbound", "Call from"),
-    };
-    let outcome = if call.state == CallState::Failed || call.answered_at.is_none() {
-        " (not answered)"
-    } else {
-        ""
-    };
-    let seconds = talk_seconds(call);
+    let summary = CallSummary::of(call);
     let day = call.ended_at.unwrap_or(call.started_at).date();
+    let mut description = summary.description();
+    description.push('.');
     let mut task = Payload::default()
         .with("entityApiName", "Task")
-        .with("Subject", format!("{verb} {number}{outcome}"))
+        .with("Subject", summary.subject)
         .with("Status", "Completed")
         .with("TaskSubtype", "Call")
-        .with("CallType", call_type)
-        .with("CallDurationInSeconds", seconds)
+        .with(
+            "CallType",
+            if summary.outgoing {
+                "Outbound"
+            } else {
+                "Inbound"
+            },
+        )
+        .with("CallDurationInSeconds", summary.seconds)
         .with("CallObject", call.id.as_str())
         .with(
             "ActivityDate",
             format!("{:04}-{:02}-{:02}", day.year(), day.month(), day.day()),
         )
-        .with(
-            "Description",
-            format!("{verb} {number}{outcome}, {seconds} s, logged by UcClient CRM."),
-        );
+        .with("Description", description);
     if let Some((id, object_type)) = record {
         task.set(task_link_field(id, object_type), id);
     }
@@ -261,81 +242,56 @@ pub fn icon_for(label: &PresenceLabel) -> &'static str {
     }
 }
 
-/// State shared between the host and Open CTI's callbacks.
-struct Inner {
-    /// The widget's click-to-dial handler and the clicks that came before it.
-    dials: Rc<RefCell<HandlerSlot<DialRequest>>>,
-    /// The widget's problem handler and the problems that came before it.
-    problems: Rc<RefCell<HandlerSlot<String>>>,
-    /// Whether finished calls are logged.
-    log_calls: bool,
-    /// Calls already logged.
-    logged: RefCell<LoggedCalls>,
-    /// The record a screen pop found for a call (id → record id, object type).
-    matches: RefCell<Matches<(String, Option<String>)>>,
-    /// The last label set on the utility item (not set again when unchanged).
-    last_label: RefCell<Option<PresenceLabel>>,
-}
-
 /// The widget's host inside a Salesforce Open CTI softphone.
 pub struct SalesforceHost {
-    /// Shared with the callbacks.
-    inner: Rc<Inner>,
+    /// Handlers, logged calls and screen-pop matches, shared with Open CTI's callbacks.
+    bridge: Rc<Bridge>,
+    /// Whether finished calls are logged.
+    log_calls: bool,
+    /// The last label set on the utility item (not set again when unchanged).
+    last_label: RefCell<Option<PresenceLabel>>,
 }
 
 impl SalesforceHost {
     /// Connects to Open CTI (listener first, then click-to-dial on, then "initialised").
     pub fn new() -> SalesforceHost {
         let (settings, problem) = PREPARED.with(|p| p.borrow().clone());
-        let inner = Rc::new(Inner {
-            dials: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_DIALS))),
-            problems: Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS))),
+        let bridge = Bridge::new("Salesforce Open CTI");
+        let host = SalesforceHost {
+            bridge: bridge.clone(),
             log_calls: settings.log_calls,
-            logged: RefCell::new(LoggedCalls::default()),
-            matches: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
             last_label: RefCell::new(None),
-        });
+        };
         if let Some(p) = problem {
-            deliver(&inner.problems, p);
+            bridge.problem(p);
         }
         if opencti().is_none() {
-            deliver(
-                &inner.problems,
+            bridge.problem(
                 "Salesforce Open CTI did not load: click-to-dial, screen pop and call logging are off.".to_owned(),
             );
-            return SalesforceHost { inner };
+            return host;
         }
-        let dials = inner.dials.clone();
+        let dials = bridge.clone();
         let listener = Closure::<dyn Fn(JsValue)>::new(move |payload: JsValue| {
             if let Some(req) = dial_from_payload(|key| text_field(&payload, key, MAX_TEXT_LEN)) {
-                deliver(&dials, req);
+                dials.dial(req);
             }
         });
         let listener_fn: JsValue = listener.into_js_value();
-        let problems = inner.problems.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let steps = [
-                ("onClickToDial", object(&[("listener", listener_fn)])),
-                ("enableClickToDial", Object::new()),
-                ("notifyInitializationComplete", Object::new()),
-            ];
-            for (method, args) in steps {
-                if let Err(why) = opencti_call(method, args).await {
-                    deliver(&problems, format!("Salesforce Open CTI: {why}."));
-                }
-            }
-        });
-        SalesforceHost { inner }
+        bridge.run_steps(
+            vec![
+                opencti_call("onClickToDial", object(&[("listener", listener_fn)])),
+                opencti_call("enableClickToDial", Object::new()),
+                opencti_call("notifyInitializationComplete", Object::new()),
+            ],
+            false,
+        );
+        host
     }
 
     /// Fires an Open CTI method whose answer only matters when it fails.
     fn fire(&self, method: &'static str, args: Object) {
-        let problems = self.inner.problems.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Err(why) = opencti_call(method, args).await {
-                deliver(&problems, format!("Salesforce Open CTI: {why}."));
-            }
-        });
+        self.bridge.run(opencti_call(method, args), None);
     }
 }
 
@@ -351,11 +307,11 @@ impl Host for SalesforceHost {
     }
 
     fn on_click_to_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
-        register(&self.inner.dials, handler);
+        self.bridge.on_dial(handler);
     }
 
     fn on_unavailable(&self, handler: Rc<dyn Fn(String)>) {
-        register(&self.inner.problems, handler);
+        self.bridge.on_problem(handler);
     }
 
     fn screen_pop(&self, call: &Call) {
@@ -377,37 +333,32 @@ impl Host for SalesforceHost {
             ("callType", call_type),
             ("deferred", JsValue::FALSE),
         ]);
-        let inner = self.inner.clone();
         let call_id = call.id.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            match opencti_call("searchAndScreenPop", args).await {
-                Ok(found) => {
-                    // Link the call to a record only when the number matched exactly one.
-                    if let Some((id, record)) = single_entry(&found) {
-                        let object_type = field(&record, "RecordType")
-                            .or_else(|| field(&record, "object"))
-                            .and_then(|t| t.as_string())
-                            .filter(|t| t.len() <= MAX_FIELD_LEN);
-                        inner
-                            .matches
-                            .borrow_mut()
-                            .insert(call_id, (id, object_type));
-                    }
-                }
-                Err(why) => deliver(&inner.problems, format!("Salesforce Open CTI: {why}.")),
+        let link = move |bridge: &Bridge, found: JsValue| {
+            // Link the call to a record only when the number matched exactly one.
+            if let Some((id, record)) = single_entry(&found) {
+                let object_type = field(&record, "RecordType")
+                    .or_else(|| field(&record, "object"))
+                    .and_then(|t| t.as_string())
+                    .filter(|t| t.len() <= MAX_FIELD_LEN);
+                bridge.found(call_id, (id, object_type));
             }
-        });
+        };
+        self.bridge.run(
+            opencti_call("searchAndScreenPop", args),
+            Some(Box::new(link)),
+        );
     }
 
     fn log_call(&self, call: &Call) {
-        if !self.inner.log_calls || !self.inner.logged.borrow_mut().first_time(&call.id) {
+        if !self.log_calls || !self.bridge.first_log(&call.id) {
             return;
         }
         let from_context = call
             .context
             .as_ref()
             .and_then(|c| c.record_id.clone().map(|id| (id, c.object_type.clone())));
-        let record = from_context.or_else(|| self.inner.matches.borrow_mut().remove(&call.id));
+        let record = from_context.or_else(|| self.bridge.take_found(&call.id));
         let task = task_for(
             call,
             record.as_ref().map(|(id, t)| (id.as_str(), t.as_deref())),
@@ -423,10 +374,10 @@ impl Host for SalesforceHost {
     }
 
     fn set_presence_label(&self, label: &PresenceLabel) {
-        if self.inner.last_label.borrow().as_ref() == Some(label) {
+        if self.last_label.borrow().as_ref() == Some(label) {
             return;
         }
-        *self.inner.last_label.borrow_mut() = Some(label.clone());
+        *self.last_label.borrow_mut() = Some(label.clone());
         let text: String = label.label.chars().take(MAX_LABEL_CHARS).collect();
         self.fire(
             "setSoftphoneItemLabel",
@@ -448,7 +399,7 @@ impl Host for SalesforceHost {
 mod tests {
     use super::super::interop::{Plain, fields};
     use super::*;
-    use ucclient_core::api::{CallContext, CrmKind, Timestamp};
+    use ucclient_core::api::{CallContext, CallDirection, CallState, CrmKind, Timestamp};
 
     fn call(direction: CallDirection, state: CallState, talked: Option<i64>) -> Call {
         let start = Timestamp::parse("2026-03-04T10:00:00Z").unwrap();

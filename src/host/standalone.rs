@@ -15,7 +15,7 @@ use ucclient_core::api::Call;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
-use super::interop::{Payload, parse_json, text_field};
+use super::interop::{HandlerSlot, Payload, deliver, parse_json, register, text_field};
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
 /// The `window` event a page fires to click-to-dial.
@@ -28,21 +28,12 @@ const MAX_NUMBER_LEN: usize = 64;
 /// Longest `detail` read (JSON text, or one field of an object), in bytes.
 const MAX_DETAIL_LEN: usize = 4096;
 
-/// Shared between the event listener and the host.
-#[derive(Default)]
-struct Inner {
-    /// The widget's dial handler, once registered.
-    dial: Option<Rc<dyn Fn(DialRequest)>>,
-    /// Dials that came before the handler.
-    pending: Vec<DialRequest>,
-}
-
 /// A host that is just a web page.
 pub struct StandaloneHost {
     /// Which kind was asked for (a CRM kind falls back here until its bridge exists).
     kind: HostKind,
-    /// Handler and buffered dials.
-    inner: Rc<RefCell<Inner>>,
+    /// The widget's dial handler and the dials that came before it (shared with the listener).
+    dials: Rc<RefCell<HandlerSlot<DialRequest>>>,
     /// Keeps the `ucclient:dial` listener alive for as long as the host lives.
     _listener: Option<Closure<dyn Fn(web_sys::Event)>>,
 }
@@ -50,12 +41,12 @@ pub struct StandaloneHost {
 impl StandaloneHost {
     /// Starts listening for `ucclient:dial` on `window`.
     pub fn new(kind: HostKind) -> StandaloneHost {
-        let inner = Rc::new(RefCell::new(Inner::default()));
+        let dials = Rc::new(RefCell::new(HandlerSlot::new(MAX_PENDING_DIALS)));
         let listener = web_sys::window().map(|w| {
-            let inner = inner.clone();
+            let dials = dials.clone();
             let cb = Closure::<dyn Fn(web_sys::Event)>::new(move |ev: web_sys::Event| {
                 if let Some(req) = dial_from_event(&ev) {
-                    deliver(&inner, req);
+                    deliver(&dials, req);
                 }
             });
             let _ = w.add_event_listener_with_callback(DIAL_EVENT, cb.as_ref().unchecked_ref());
@@ -63,22 +54,8 @@ impl StandaloneHost {
         });
         StandaloneHost {
             kind,
-            inner,
+            dials,
             _listener: listener,
-        }
-    }
-}
-
-/// Hands a dial to the handler, or buffers it (bounded) until there is one.
-fn deliver(inner: &Rc<RefCell<Inner>>, req: DialRequest) {
-    let handler = inner.borrow().dial.clone();
-    match handler {
-        Some(h) => h(req),
-        None => {
-            let mut i = inner.borrow_mut();
-            if i.pending.len() < MAX_PENDING_DIALS {
-                i.pending.push(req);
-            }
         }
     }
 }
@@ -124,14 +101,7 @@ impl Host for StandaloneHost {
     }
 
     fn on_click_to_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
-        let pending = {
-            let mut i = self.inner.borrow_mut();
-            i.dial = Some(handler.clone());
-            std::mem::take(&mut i.pending)
-        };
-        for req in pending {
-            handler(req);
-        }
+        register(&self.dials, handler);
     }
 
     fn on_unavailable(&self, _handler: Rc<dyn Fn(String)>) {
