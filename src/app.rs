@@ -1,6 +1,7 @@
 //! The widget's root: the shared context every component reads ([`Ctx`]), the actions that talk to
 //! the backend and the host, and the [`App`] layout that picks what to show for the session's state.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -135,16 +136,23 @@ pub struct Ctx {
     pub dial_input: RwSignal<String>,
     /// Whether a request the agent started is in flight (disables its button).
     pub busy: RwSignal<bool>,
+    /// What is not reactive, in one arena slot (one instantiation of the stored-value code for
+    /// all of it rather than one per type: code size).
+    services: StoredValue<Rc<Services>, LocalStorage>,
+}
+
+/// The parts of [`Ctx`] nothing reacts to.
+struct Services {
     /// The backend client.
-    backend: StoredValue<Rc<dyn Backend>, LocalStorage>,
+    backend: Rc<dyn Backend>,
     /// The host bridge.
-    host: StoredValue<Rc<dyn Host>, LocalStorage>,
+    host: Rc<dyn Host>,
     /// The live connection, while signed in.
-    live: StoredValue<Option<LiveHandle>, LocalStorage>,
+    live: RefCell<Option<LiveHandle>>,
     /// The backend URL the token belongs to.
-    api_base: StoredValue<String>,
+    api_base: String,
     /// Inbound calls already popped in the host (the last few ids).
-    popped: StoredValue<Vec<String>>,
+    popped: RefCell<Vec<String>>,
 }
 
 impl Ctx {
@@ -165,11 +173,13 @@ impl Ctx {
             tab: RwSignal::new(Tab::Presence),
             dial_input: RwSignal::new(String::new()),
             busy: RwSignal::new(false),
-            backend: StoredValue::new_local(backend),
-            host: StoredValue::new_local(host),
-            live: StoredValue::new_local(None),
-            api_base: StoredValue::new(api_base.to_owned()),
-            popped: StoredValue::new(Vec::new()),
+            services: StoredValue::new_local(Rc::new(Services {
+                backend,
+                host,
+                live: RefCell::new(None),
+                api_base: api_base.to_owned(),
+                popped: RefCell::new(Vec::new()),
+            })),
         }
     }
 
@@ -182,12 +192,12 @@ impl Ctx {
 
     /// The backend client.
     pub fn backend(&self) -> Rc<dyn Backend> {
-        self.backend.get_value()
+        self.services.get_value().backend.clone()
     }
 
     /// The host bridge.
     pub fn host(&self) -> Rc<dyn Host> {
-        self.host.get_value()
+        self.services.get_value().host.clone()
     }
 
     /// Shows an API error; an expired session goes back to sign-in instead.
@@ -207,12 +217,12 @@ impl Ctx {
     }
 
     fn saved_token(&self) -> Option<String> {
-        let key = token_key(&self.api_base.get_value());
+        let key = token_key(&self.services.get_value().api_base);
         Self::storage()?.get_item(&key).ok()?
     }
 
     fn save_token(&self, token: Option<&str>) {
-        let key = token_key(&self.api_base.get_value());
+        let key = token_key(&self.services.get_value().api_base);
         if let Some(s) = Self::storage() {
             let _ = match token {
                 Some(t) => s.set_item(&key, t),
@@ -303,17 +313,20 @@ impl Ctx {
             ctx,
             Rc::new(move |name, applied| ctx.on_event(name, applied)),
         );
-        if let Some(old) = ctx.live.get_value() {
+        let old = ctx.services.get_value().live.replace(Some(handle));
+        if let Some(old) = old {
             old.stop();
         }
-        ctx.live.set_value(Some(handle));
     }
 
     fn stop_live(&self) {
-        if let Some(h) = self.live.get_value() {
-            h.stop();
+        let Some(services) = self.services.try_get_value() else {
+            return;
+        };
+        let old = services.live.replace(None);
+        if let Some(old) = old {
+            old.stop();
         }
-        self.live.set_value(None);
     }
 
     /// Reacts to an applied live event: announcements and host effects for calls; a resync of the
@@ -332,7 +345,8 @@ impl Ctx {
                 who
             ));
             // Pop once per inbound call, at the first sight of it (it may already be answered).
-            let first_sight = self.popped.try_update_value(|ids| {
+            let first_sight = self.services.try_get_value().map(|s| {
+                let mut ids = s.popped.borrow_mut();
                 let new = !ids.contains(&call.id);
                 if new {
                     ids.push(call.id.clone());
