@@ -43,6 +43,14 @@ pub fn wasm_opt() -> PathBuf {
         .join("wasm-opt")
 }
 
+/// The npm `esbuild`, which minifies the widget's JS glue and CSS.
+pub fn esbuild() -> PathBuf {
+    tools_dir()
+        .join("node_modules")
+        .join(".bin")
+        .join("esbuild")
+}
+
 /// Cargo's home: `$CARGO_HOME`, else `~/.cargo`.
 pub fn cargo_home() -> PathBuf {
     if let Some(home) = std::env::var_os("CARGO_HOME").filter(|h| !h.is_empty()) {

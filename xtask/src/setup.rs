@@ -12,6 +12,9 @@ use crate::project::{self, cargo, command, output, run as run_command};
 /// The npm `binaryen` release whose `wasm-opt` optimises the widget.
 const BINARYEN_VERSION: &str = "132.0.0";
 
+/// The npm `esbuild` release that minifies the widget's JS glue and CSS.
+pub const ESBUILD_VERSION: &str = "0.28.2";
+
 /// The Rust target the widget compiles to.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -21,7 +24,13 @@ pub fn run() -> Result<()> {
         wasm_target()?,
         wasm_bindgen()?,
         wasm_pack()?,
-        wasm_opt()?,
+        npm_tool(
+            "binaryen",
+            BINARYEN_VERSION,
+            "wasm-opt",
+            &project::wasm_opt(),
+        )?,
+        npm_tool("esbuild", ESBUILD_VERSION, "esbuild", &project::esbuild())?,
         chromium()?,
         disk_space(),
     ];
@@ -124,21 +133,23 @@ fn wasm_pack() -> Result<String> {
     Ok("wasm-pack: installed".into())
 }
 
-/// The version of the npm `binaryen` package in `.tools/`, if installed.
-fn installed_binaryen() -> Option<String> {
-    let manifest = project::tools_dir().join("node_modules/binaryen/package.json");
+/// The version of the npm package `name` in `.tools/`, if installed.
+fn installed_npm_version(name: &str) -> Option<String> {
+    let manifest = project::tools_dir()
+        .join("node_modules")
+        .join(name)
+        .join("package.json");
     let text = fs::read_to_string(manifest).ok()?;
     let after = text.split("\"version\"").nth(1)?;
     let version = after.split('"').nth(1)?;
     Some(version.to_owned())
 }
 
-fn wasm_opt() -> Result<String> {
-    let wasm_opt = project::wasm_opt();
-    if wasm_opt.exists() && installed_binaryen().as_deref() == Some(BINARYEN_VERSION) {
-        return Ok(format!(
-            "wasm-opt (npm binaryen {BINARYEN_VERSION}): present in .tools/"
-        ));
+/// Installs the npm package `name` at exactly `version` into `.tools/` unless it is there already;
+/// `bin` is the command it provides, at `path`.
+fn npm_tool(name: &str, version: &str, bin: &str, path: &Path) -> Result<String> {
+    if path.exists() && installed_npm_version(name).as_deref() == Some(version) {
+        return Ok(format!("{bin} (npm {name} {version}): present in .tools/"));
     }
     fs::create_dir_all(project::tools_dir()).context("creating .tools/")?;
     run_command(command("npm").args([
@@ -147,17 +158,16 @@ fn wasm_opt() -> Result<String> {
         ".tools",
         "--no-audit",
         "--no-fund",
-        &format!("binaryen@{BINARYEN_VERSION}"),
+        &format!("{name}@{version}"),
     ]))
-    .context("installing wasm-opt from the npm `binaryen` package (needs Node.js and npm)")?;
-    if !wasm_opt.exists() {
-        bail!(
-            "npm installed binaryen but {} is missing",
-            wasm_opt.display()
-        );
+    .with_context(|| {
+        format!("installing {bin} from the npm `{name}` package (needs Node.js and npm)")
+    })?;
+    if !path.exists() {
+        bail!("npm installed {name} but {} is missing", path.display());
     }
     Ok(format!(
-        "wasm-opt (npm binaryen {BINARYEN_VERSION}): installed in .tools/"
+        "{bin} (npm {name} {version}): installed in .tools/"
     ))
 }
 

@@ -1,7 +1,8 @@
 //! `cargo xtask build-widget`: turns the root crate into the servable widget in `dist/widget/`:
 //! wasm-pack (no downloads: `--mode no-install` with the wasm-bindgen CLI that `setup` installed),
 //! then the npm `wasm-opt -Oz` as an explicit step (checked to still load), the files of `static/`,
-//! and `.gz` / `.br` copies for servers that send precompressed files.
+//! the JS glue and the CSS minified by the npm `esbuild`, and `.gz` / `.br` copies for servers that
+//! send precompressed files.
 //!
 //! Output: `dist/widget/<static files>`, `dist/widget/pkg/ucclient_widget.js` and
 //! `dist/widget/pkg/ucclient_widget_bg.wasm`; the static pages import `./pkg/ucclient_widget.js`.
@@ -35,6 +36,27 @@ const WASM_FEATURES: [&str; 8] = [
     "--enable-nontrapping-float-to-int",
     "--enable-reference-types",
     "--enable-sign-ext",
+];
+
+/// wasm-opt's optimisation options: the control flow flattened and rebuilt by binaryen's relooper
+/// first (`--flatten --rereloop`, 0.4 KB gzip), then `-Oz` repeated until the module stops shrinking; the `producers`
+/// and `target_features` custom sections dropped (build metadata that no browser reads; wasm-bindgen
+/// has read them already); and `--low-memory-unused` (1.6 KB gzip), which lets wasm-opt fold
+/// `load(p + C)` into `load offset=C (p)` for constants below 1 KB. The two differ only when `p + C`
+/// wraps around 2^32 into the low 1 KB of memory, and on wasm32 rustc lays the 1 MB shadow stack
+/// out first (data and heap above it), so that kilobyte is the bottom of the stack: only a stack
+/// already within 1 KB of overflowing reaches it, and there the folded access traps instead of
+/// wrapping. (`--traps-never-happen` is not used: it lets wasm-opt assume that a panic, which
+/// traps under `panic = "abort"`, never happens, turning a bug's clean abort into undefined
+/// behaviour, for 0.6 KB gzip.)
+const WASM_OPT_ARGS: [&str; 7] = [
+    "--flatten",
+    "--rereloop",
+    "-Oz",
+    "--converge",
+    "--low-memory-unused",
+    "--strip-producers",
+    "--strip-target-features",
 ];
 
 /// Extra rustc flags of the release wasm build: Leptos's `erase_components` type-erases component
@@ -117,8 +139,10 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     let _ = fs::remove_file(pkg.join(".gitignore"));
 
     if args.dev {
-        println!("--dev: wasm-opt skipped");
+        println!("--dev: wasm-opt and minification skipped");
     } else {
+        // The glue first, so that the load check below runs the minified glue that ships.
+        minify_tree(&pkg, "js")?;
         optimise(&wasm)?;
         shorten_imports(&wasm)?;
     }
@@ -126,6 +150,9 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     let static_dir = project::root().join("static");
     if static_dir.is_dir() {
         copy_dir(&static_dir, &dist)?;
+        if !args.dev {
+            minify_tree(&dist, "css")?;
+        }
     }
     let written = compress_tree(&dist)?;
     println!(
@@ -154,9 +181,9 @@ fn check_wasm_bindgen() -> Result<()> {
     Ok(())
 }
 
-/// Runs the npm `wasm-opt -Oz --converge` (repeated until the module stops shrinking) on the
-/// module in place, keeping the unoptimised module aside to check that the optimised one still
-/// instantiates through the JS glue wherever the original did.
+/// Runs the npm `wasm-opt` with [`WASM_OPT_ARGS`] on the module in place, keeping the unoptimised
+/// module aside to check that the optimised one still instantiates through the JS glue wherever the
+/// original did.
 fn optimise(wasm: &Path) -> Result<()> {
     let wasm_opt = project::wasm_opt();
     if !wasm_opt.exists() {
@@ -169,7 +196,7 @@ fn optimise(wasm: &Path) -> Result<()> {
 
     let started = Instant::now();
     run(command(&wasm_opt)
-        .args(["-Oz", "--converge"])
+        .args(WASM_OPT_ARGS)
         .args(WASM_FEATURES)
         .arg(&original)
         .arg("-o")
@@ -177,7 +204,8 @@ fn optimise(wasm: &Path) -> Result<()> {
     let before = fs::metadata(&original)?.len();
     let after = fs::metadata(wasm)?.len();
     println!(
-        "wasm-opt -Oz --converge: {before} -> {after} bytes in {:.1}s",
+        "wasm-opt {}: {before} -> {after} bytes in {:.1}s",
+        WASM_OPT_ARGS.join(" "),
         started.elapsed().as_secs_f64()
     );
 
@@ -215,6 +243,42 @@ fn shorten_imports(wasm: &Path) -> Result<()> {
         Ok(()) => Ok(()),
         Err(reason) => bail!("the renamed module no longer instantiates ({reason})"),
     }
+}
+
+/// esbuild's options: whitespace, syntax and local names minified, nothing else changed (export
+/// and property names, `import.meta.url` and the module format stay; no bundling, no syntax lowering),
+/// and non-ASCII text kept as UTF-8 instead of escaped.
+const MINIFY_ARGS: [&str; 4] = [
+    "--minify",
+    "--charset=utf8",
+    "--allow-overwrite",
+    "--log-level=warning",
+];
+
+/// Minifies, in place with the npm `esbuild`, every file under `dir` whose extension is `ext`
+/// (`js`: wasm-bindgen's glue, whose doc comments and long local names cost about 2.5 KB gzip;
+/// `css`: the stylesheet).
+fn minify_tree(dir: &Path, ext: &str) -> Result<()> {
+    let esbuild = project::esbuild();
+    if !esbuild.exists() {
+        bail!("{} is missing: run `cargo xtask setup`", esbuild.display());
+    }
+    for file in files_under(dir)? {
+        if file.extension().and_then(|e| e.to_str()) != Some(ext) {
+            continue;
+        }
+        let before = fs::metadata(&file)?.len();
+        run(command(&esbuild)
+            .arg(&file)
+            .args(MINIFY_ARGS)
+            .arg(format!("--outfile={}", file.display())))?;
+        println!(
+            "esbuild --minify {}: {before} -> {} bytes",
+            file.file_name().unwrap_or_default().to_string_lossy(),
+            fs::metadata(&file)?.len()
+        );
+    }
+    Ok(())
 }
 
 /// Instantiates `wasm` through a copy of the JS glue in Node (`initSync`); this catches the
