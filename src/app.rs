@@ -183,6 +183,12 @@ impl Ctx {
         }
     }
 
+    /// The context the [`App`] provides, for its components. Not `expect_context`: its panic
+    /// message formats with `Debug`, which alone brought ~1 KB gzip of formatting code.
+    pub fn current() -> Ctx {
+        use_context::<Ctx>().expect("the App provides the Ctx")
+    }
+
     /// The sentence in the widget's language. Not reactive: the language stays for the widget's
     /// life, so labels are plain text rather than one effect each (which would cost code size for
     /// nothing).
@@ -590,7 +596,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
 /// The licensed agent's panel: header, call card, tabs.
 #[component]
 fn Ready() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let active = move || {
         let s = ctx.store.read();
         s.me.as_ref().map(|m| m.mode) == Some(ucclient_core::pbx::Mode::Active)

@@ -33,7 +33,7 @@ pub fn PresenceLabel(
     /// The presence shown.
     presence: Signal<Option<Presence>>,
 ) -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let label = move || {
         presence.get().map(|p| {
             let name = p.profile.name(ctx.lang);
@@ -56,7 +56,7 @@ pub fn PresenceLabel(
 /// The badge in the header.
 #[component]
 pub fn Badge() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let mine = Signal::derive(move || {
         let s = ctx.store.read();
         s.my_presence().cloned()

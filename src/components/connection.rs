@@ -10,7 +10,7 @@ use crate::state::Connection;
 /// A small labelled indicator in the header.
 #[component]
 pub fn ConnectionState() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let conn = move || {
         let s = ctx.store.read();
         s.connection

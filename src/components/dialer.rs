@@ -33,7 +33,7 @@ pub fn number_hint(lang: Language, input: &str) -> Option<(bool, String)> {
 /// The number field and the dial button.
 #[component]
 pub fn Dialer() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let hint = move || number_hint(ctx.lang, &ctx.dial_input.get());
     let invalid = move || hint().is_some_and(|(bad, _)| bad);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -80,7 +80,7 @@ pub fn Dialer() -> impl IntoView {
 /// The cards of the calls in progress (outgoing and incoming), shown above every tab.
 #[component]
 pub fn CallCards() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let now = RwSignal::new(js_sys::Date::now());
     if let Ok(h) =
         set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))

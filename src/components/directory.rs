@@ -11,7 +11,7 @@ use crate::i18n::T;
 /// The colleague list with its search field.
 #[component]
 pub fn Directory() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let query = RwSignal::new(String::new());
     let rows = move || {
         let me = {

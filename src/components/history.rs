@@ -12,7 +12,7 @@ use crate::state::{format_duration, talk_seconds};
 /// The list of finished calls, newest first.
 #[component]
 pub fn History() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let rows = move || {
         let lang = ctx.lang;
         let calls = {

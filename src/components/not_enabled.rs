@@ -11,7 +11,7 @@ use crate::i18n::T;
 /// The "not enabled" panel.
 #[component]
 pub fn NotEnabled() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let who = move || {
         let s = ctx.store.read();
         s.me.as_ref()

@@ -60,7 +60,7 @@ pub fn effect_summary(lang: Language, profile: &Profile, devices: &[Device]) -> 
 /// The switcher.
 #[component]
 pub fn ProfileSwitcher() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let group = move |status: Status, key: T| {
         let items = move || {
             let lang = ctx.lang;

@@ -38,7 +38,7 @@ pub fn add_step(steps: &mut Vec<RingStep>) {
 /// The editor.
 #[component]
 pub fn RoutingEditor() -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let selected = RwSignal::new(
         ctx.store
             .with_untracked(|s| s.my_presence().map(|p| p.profile))

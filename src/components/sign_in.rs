@@ -13,7 +13,7 @@ pub fn SignIn(
     /// Why the agent is signed out, if not by their own choice.
     reason: Option<T>,
 ) -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
+    let ctx = Ctx::current();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
