@@ -7,12 +7,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use futures::FutureExt;
-use gloo_net::http::{Request, RequestBuilder};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     API_PREFIX, Call, DirectoryEntry, ErrorCode, EventTicket, LoginRequest, LoginResponse, Me,
     PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
 };
+use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::json::{self, Json};
 use crate::wire::{self, Mismatch, Reader, ToJson};
@@ -107,48 +108,94 @@ impl HttpBackend {
         format!("{}{}{}", self.base, API_PREFIX, path)
     }
 
-    fn authed(&self, b: RequestBuilder) -> RequestBuilder {
-        match self.token.borrow().as_deref() {
-            Some(t) => b.header("Authorization", &format!("Bearer {t}")),
-            None => b,
+    /// A request to `path` carrying the bearer token, if any.
+    fn req(&self, method: &'static str, path: &str) -> Req {
+        Req {
+            method,
+            url: self.url(path),
+            token: self.token.borrow().clone(),
+            body: None,
         }
     }
 
     fn get<T: 'static>(&self, path: &str, read: Reader<T>) -> ApiFuture<T> {
-        call(self.authed(Request::get(&self.url(path))).build(), read)
+        call(self.req("GET", path), read)
     }
 
     fn with_body<T: 'static>(
         &self,
-        b: RequestBuilder,
+        method: &'static str,
+        path: &str,
         body: &dyn ToJson,
         read: Reader<T>,
     ) -> ApiFuture<T> {
-        call(json_body(self.authed(b), body), read)
+        call(self.req(method, path).json(body), read)
     }
 
-    fn empty<T: 'static>(&self, b: RequestBuilder, read: Reader<T>) -> ApiFuture<T> {
-        call(self.authed(b).build(), read)
+    fn empty<T: 'static>(&self, method: &'static str, path: &str, read: Reader<T>) -> ApiFuture<T> {
+        call(self.req(method, path), read)
     }
 }
 
-/// A request with `body` as its JSON (`Content-Type: application/json`).
-fn json_body(b: RequestBuilder, body: &dyn ToJson) -> Result<Request, gloo_net::Error> {
-    b.header("Content-Type", "application/json")
-        .body(body.to_json())
+/// One request as [`fetch`] sends it.
+struct Req {
+    method: &'static str,
+    url: String,
+    /// Sent as `Authorization: Bearer <token>`.
+    token: Option<String>,
+    /// Sent with `Content-Type: application/json`.
+    body: Option<String>,
 }
 
-/// A request that got no answer, with the browser's sentence. (Not `gloo_net::Error`'s `Display`:
-/// that would also build serde_json's error messages into the module, for an error that only
-/// gloo-net's JSON helpers make and the widget never calls.)
-fn request_failed(e: gloo_net::Error) -> ApiError {
-    let detail = match e {
-        gloo_net::Error::JsError(js) => js.to_string(),
-        gloo_net::Error::GlooError(text) => text,
-        #[allow(unreachable_patterns)]
-        _ => "the request failed".to_owned(),
-    };
-    ApiError::network(detail)
+impl Req {
+    /// The request with `body` as its JSON.
+    fn json(mut self, body: &dyn ToJson) -> Req {
+        self.body = Some(body.to_json());
+        self
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch` (window or worker alike).
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_request(request: &web_sys::Request) -> js_sys::Promise;
+}
+
+/// A request that got no answer, with the browser's sentence (`String(error)`, e.g.
+/// "TypeError: Failed to fetch").
+fn request_failed(e: JsValue) -> ApiError {
+    ApiError::network(match e.dyn_ref::<js_sys::Error>() {
+        Some(e) => String::from(e.to_string()),
+        None => "the request failed".to_owned(),
+    })
+}
+
+/// Builds the browser's request and sends it.
+async fn send(req: &Req) -> Result<web_sys::Response, JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(req.method);
+    let headers = web_sys::Headers::new()?;
+    if let Some(t) = &req.token {
+        headers.set("Authorization", &format!("Bearer {t}"))?;
+    }
+    if let Some(body) = &req.body {
+        headers.set("Content-Type", "application/json")?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init(&req.url, &init)?;
+    Ok(JsFuture::from(fetch_with_request(&request))
+        .await?
+        .unchecked_into())
+}
+
+/// The whole body as text.
+async fn text(resp: &web_sys::Response) -> Result<String, JsValue> {
+    Ok(JsFuture::from(resp.text()?)
+        .await?
+        .as_string()
+        .unwrap_or_default())
 }
 
 /// Reads an error body; anything unexpected keeps only the status.
@@ -182,19 +229,15 @@ fn bad_answer(status: u16, message: &str) -> ApiError {
 /// Sends a request and parses the whole body by the browser's `JSON.parse` (an empty body as
 /// `null`); a 4xx/5xx becomes an [`ApiError`] with the body's code and sentence. The one async
 /// path, shared by every endpoint and not generic, so the module holds one copy of it.
-fn fetch(req: Result<Request, gloo_net::Error>) -> ApiFuture<(u16, Json)> {
+fn fetch(req: Req) -> ApiFuture<(u16, Json)> {
     Box::pin(async move {
-        let resp = req
-            .map_err(request_failed)?
-            .send()
-            .await
-            .map_err(request_failed)?;
+        let resp = send(&req).await.map_err(request_failed)?;
         let status = resp.status();
         if !resp.ok() {
-            let text = resp.text().await.unwrap_or_default();
+            let text = text(&resp).await.unwrap_or_default();
             return Err(error_from_body(status, &text));
         }
-        let text = resp.text().await.map_err(request_failed)?;
+        let text = text(&resp).await.map_err(request_failed)?;
         let value = match text.as_str() {
             "" => Some(json::null()),
             text => json::parse(text),
@@ -207,7 +250,7 @@ fn fetch(req: Result<Request, gloo_net::Error>) -> ApiFuture<(u16, Json)> {
 }
 
 /// An API call: [`fetch`], then the answer read by `read`.
-fn call<T: 'static>(req: Result<Request, gloo_net::Error>, read: Reader<T>) -> ApiFuture<T> {
+fn call<T: 'static>(req: Req, read: Reader<T>) -> ApiFuture<T> {
     Box::pin(fetch(req).map(move |answer| {
         let (status, value) = answer?;
         read(&value).map_err(|_| bad_answer(status, "the answer does not have the expected shape"))
@@ -220,14 +263,18 @@ impl Backend for HttpBackend {
     }
 
     fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse> {
-        call(
-            json_body(Request::post(&self.url("/login")), &req),
-            wire::login_response,
-        )
+        // Never with a token: a sign-in stands on its own.
+        let login = Req {
+            method: "POST",
+            url: self.url("/login"),
+            token: None,
+            body: None,
+        };
+        call(login.json(&req), wire::login_response)
     }
 
     fn logout(&self) -> ApiFuture<()> {
-        self.empty(Request::post(&self.url("/logout")), wire::unit)
+        self.empty("POST", "/logout", wire::unit)
     }
 
     fn me(&self) -> ApiFuture<Me> {
@@ -242,21 +289,17 @@ impl Backend for HttpBackend {
         let body = SetPresenceRequest {
             profile: profile.as_str().to_owned(),
         };
-        self.with_body(
-            Request::put(&self.url("/me/presence")),
-            &body,
-            wire::presence,
-        )
+        self.with_body("PUT", "/me/presence", &body, wire::presence)
     }
 
     fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.with_body(Request::put(&self.url(&path)), &settings, wire::profile)
+        self.with_body("PUT", &path, &settings, wire::profile)
     }
 
     fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.empty(Request::delete(&self.url(&path)), wire::profile)
+        self.empty("DELETE", &path, wire::profile)
     }
 
     fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>> {
@@ -266,15 +309,12 @@ impl Backend for HttpBackend {
     }
 
     fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call> {
-        self.with_body(Request::post(&self.url("/calls")), &req, wire::call)
+        self.with_body("POST", "/calls", &req, wire::call)
     }
 
     fn hangup(&self, call_id: String) -> ApiFuture<Call> {
         let id = String::from(js_sys::encode_uri_component(&call_id));
-        self.empty(
-            Request::post(&self.url(&format!("/calls/{id}/hangup"))),
-            wire::call,
-        )
+        self.empty("POST", &format!("/calls/{id}/hangup"), wire::call)
     }
 
     fn calls(&self) -> ApiFuture<Vec<Call>> {
@@ -282,10 +322,7 @@ impl Backend for HttpBackend {
     }
 
     fn ticket(&self) -> ApiFuture<EventTicket> {
-        self.empty(
-            Request::post(&self.url("/events/ticket")),
-            wire::event_ticket,
-        )
+        self.empty("POST", "/events/ticket", wire::event_ticket)
     }
 
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
