@@ -385,3 +385,28 @@ mod tests {
         );
     }
 }
+
+/// The real client in the browser, where no backend answers.
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::*;
+
+    #[wasm_bindgen_test]
+    async fn an_unreachable_backend_is_status_0_with_the_browsers_sentence() {
+        // Port 1 is one the browser refuses to connect to: no request leaves the machine.
+        let backend = HttpBackend::new("http://127.0.0.1:1/");
+        backend.set_token(Some("t".to_owned()));
+        let e = backend.me().await.unwrap_err();
+        assert_eq!((e.status, e.code), (0, None));
+        assert!(e.message.starts_with("TypeError"), "{}", e.message);
+        let req = LoginRequest {
+            email: "a@example.com".to_owned(),
+            password: "b".to_owned(),
+        };
+        let e = backend.login(req).await.unwrap_err();
+        assert_eq!((e.status, e.code), (0, None));
+        assert!(e.message.starts_with("TypeError"), "{}", e.message);
+    }
+}
