@@ -114,7 +114,8 @@ pub struct Notice {
     pub detail: String,
 }
 
-/// The small UI state components share, read with `ctx.ui.with(|u| …)`.
+/// The small UI state components share: read through `ctx.ui.read()` guards (one instantiation
+/// for every reader, where a `with` closure would be one each), changed with `ctx.ui.update`.
 #[derive(Default)]
 pub struct Ui {
     /// The last sentence for the ARIA live region (call state changes).
@@ -559,7 +560,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         }
     });
     let notice = move || {
-        ctx.ui.with(|u| u.notice.clone()).map(|n| {
+        ctx.ui.read().notice.clone().map(|n| {
             view! {
                 <div class="uc-notice" role="alert">
                     <p>
@@ -575,7 +576,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         })
     };
     let host_problem = move || {
-        ctx.ui.with(|u| u.host_problem.clone()).map(|why| {
+        ctx.ui.read().host_problem.clone().map(|why| {
             view! {
                 <div class="uc-notice" role="alert">
                     <p>
@@ -598,7 +599,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="uc-widget" lang=ctx.lang.tag()>
             <div class="uc-sr" aria-live="polite" role="status" data-test="announcer">
-                {dyn_view(move || ctx.ui.with(|u| u.announcement.clone()))}
+                {dyn_view(move || ctx.ui.read().announcement.clone())}
             </div>
             {dyn_view(host_problem)}
             {dyn_view(notice)}

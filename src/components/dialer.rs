@@ -34,11 +34,11 @@ pub fn number_hint(lang: Language, input: &str) -> Option<(bool, String)> {
 #[component]
 pub fn Dialer() -> impl IntoView {
     let ctx = Ctx::current();
-    let hint = move || ctx.ui.with(|u| number_hint(ctx.lang, &u.dial_input));
+    let hint = move || number_hint(ctx.lang, &ctx.ui.read().dial_input);
     let invalid = move || hint().is_some_and(|(bad, _)| bad);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let n = ctx.ui.with_untracked(|u| u.dial_input.clone());
+        let n = ctx.ui.read_untracked().dial_input.clone();
         if !n.trim().is_empty() {
             ctx.dial(n.trim().to_owned(), None);
         }
@@ -55,13 +55,13 @@ pub fn Dialer() -> impl IntoView {
                     maxlength="64"
                     aria-describedby="uc-number-hint"
                     aria-invalid=move || if invalid() { "true" } else { "false" }
-                    prop:value=move || ctx.ui.with(|u| u.dial_input.clone())
+                    prop:value=move || ctx.ui.read().dial_input.clone()
                     on:input=h(move |ev| ctx.ui.update(|u| u.dial_input = event_target_value(&ev)))
                 />
                 <button
                     class="uc-button uc-primary"
                     type="submit"
-                    disabled=move || ctx.ui.with(|u| u.busy) || ctx.ui.with(|u| u.dial_input.trim().is_empty())
+                    disabled=move || { let u = ctx.ui.read(); u.busy || u.dial_input.trim().is_empty() }
                 >
                     {ctx.t(T::Call)}
                 </button>

@@ -273,7 +273,7 @@ pub fn RoutingEditor() -> impl IntoView {
                 {dyn_view(steps_view)}
                 {dyn_view(move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any()))}
                 <div class="uc-row">
-                    <button class="uc-button uc-primary" type="submit" disabled=move || ctx.ui.with(|u| u.busy)>
+                    <button class="uc-button uc-primary" type="submit" disabled=move || ctx.ui.read().busy>
                         {ctx.t(T::Save)}
                     </button>
                     <button

@@ -50,8 +50,8 @@ pub fn SignIn(
                 prop:value=move || password.get()
                 on:input=h(move |ev| password.set(event_target_value(&ev)))
             />
-            <button class="uc-button uc-primary" type="submit" disabled=move || ctx.ui.with(|u| u.busy)>
-                {dyn_view(move || if ctx.ui.with(|u| u.busy) { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) })}
+            <button class="uc-button uc-primary" type="submit" disabled=move || ctx.ui.read().busy>
+                {dyn_view(move || if ctx.ui.read().busy { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) })}
             </button>
         </form>
     }
