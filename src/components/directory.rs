@@ -12,7 +12,6 @@ use crate::i18n::T;
 #[component]
 pub fn Directory() -> impl IntoView {
     let ctx = Ctx::current();
-    let query = RwSignal::new(String::new());
     let rows = move || {
         let me = {
             let s = ctx.store.read();
@@ -75,12 +74,7 @@ pub fn Directory() -> impl IntoView {
                 maxlength="64"
                 aria-label=ctx.t(T::Search)
                 placeholder=ctx.t(T::Search)
-                prop:value=move || query.get()
-                on:input=h(move |ev| {
-                    let q = event_target_value(&ev);
-                    query.set(q.clone());
-                    ctx.search(q);
-                })
+                on:input=h(move |ev| ctx.search(event_target_value(&ev)))
             />
             <ul class="uc-list" role="list">{dyn_view(rows)}</ul>
         </div>
