@@ -81,10 +81,9 @@ pub fn Dialer() -> impl IntoView {
 #[component]
 pub fn CallCards() -> impl IntoView {
     let ctx = Ctx::current();
-    let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(h) =
-        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
-    {
+    // A tick each second re-reads the clock (a trigger, not a signal of the time: code size).
+    let now = Trigger::new();
+    if let Ok(h) = set_interval_with_handle(move || now.notify(), Duration::from_secs(1)) {
         on_cleanup(move || h.clear());
     }
     let cards = move || {
@@ -113,7 +112,7 @@ pub fn state_name(state: CallState) -> &'static str {
     }
 }
 
-fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoView {
+fn card(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> impl IntoView {
     let incoming = call.direction == CallDirection::Inbound;
     let (title, number) = if incoming {
         (T::IncomingCall, call.from.clone())
@@ -122,7 +121,8 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoVi
     };
     let from = call.answered_at.unwrap_or(call.started_at);
     let timer = move || {
-        let now = Timestamp::from_millis(now.get() as i64).unwrap_or(from);
+        now.track();
+        let now = Timestamp::from_millis(js_sys::Date::now() as i64).unwrap_or(from);
         format_duration(seconds_between(from, now))
     };
     let id = call.id.clone();
