@@ -1,11 +1,13 @@
 //! The directory: search colleagues, see their live presence, call them by extension.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use crate::components::{dyn_view, h};
 
 use crate::app::Ctx;
-use crate::components::badge::PresenceLabel;
+use crate::components::badge::{PresenceLabel, PresenceOf};
 use crate::i18n::T;
 
 /// The colleague list with its search field.
@@ -28,7 +30,8 @@ pub fn Directory() -> impl IntoView {
             .into_iter()
             .map(|u| {
                 let uid = u.id.clone();
-                let presence = Signal::derive(move || ctx.store.read().presence.get(&uid).cloned());
+                let presence: PresenceOf =
+                    Arc::new(move || ctx.store.read().presence.get(&uid).cloned());
                 let is_me = me.as_deref() == Some(u.id.as_str());
                 let call_label = format!(
                     "{} {} ({})",
