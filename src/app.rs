@@ -560,7 +560,8 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         }
     });
     let notice = move || {
-        ctx.ui.read().notice.clone().map(|n| {
+        let notice = ctx.ui.read().notice.clone();
+        notice.map(|n| {
             view! {
                 <div class="uc-notice" role="alert">
                     <p>
@@ -576,7 +577,8 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         })
     };
     let host_problem = move || {
-        ctx.ui.read().host_problem.clone().map(|why| {
+        let why = ctx.ui.read().host_problem.clone();
+        why.map(|why| {
             view! {
                 <div class="uc-notice" role="alert">
                     <p>

@@ -70,7 +70,10 @@ pub fn RoutingEditor() -> impl IntoView {
         e.draft = s.unwrap_or_else(|| default_settings(id));
     };
     // Reload whenever the stored profiles change (the choice reloads in its own handler).
-    Effect::new(move |_| load(ed.read_untracked().profile));
+    Effect::new(move |_| {
+        let id = ed.read_untracked().profile;
+        load(id);
+    });
     let devices = move || {
         let s = ctx.store.read();
         s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default()
@@ -203,7 +206,8 @@ pub fn RoutingEditor() -> impl IntoView {
             .to
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty());
-        ctx.save_settings(ed.read_untracked().profile, Some(s));
+        let id = ed.read_untracked().profile;
+        ctx.save_settings(id, Some(s));
     };
     let editor = move || {
         if !active() {
@@ -293,7 +297,10 @@ pub fn RoutingEditor() -> impl IntoView {
                     <button
                         class="uc-button"
                         type="button"
-                        on:click=h(move |_| ctx.save_settings(ed.read_untracked().profile, None))
+                        on:click=h(move |_| {
+                            let id = ed.read_untracked().profile;
+                            ctx.save_settings(id, None);
+                        })
                     >
                         {ctx.t(T::ResetDefaults)}
                     </button>
