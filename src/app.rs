@@ -114,6 +114,22 @@ pub struct Notice {
     pub detail: String,
 }
 
+/// The small UI state components share: read through `ctx.ui.read()` guards (one instantiation
+/// for every reader, where a `with` closure would be one each), changed with `ctx.ui.update`.
+#[derive(Default)]
+pub struct Ui {
+    /// The last sentence for the ARIA live region (call state changes).
+    pub announcement: String,
+    /// The error shown, if any.
+    pub notice: Option<Notice>,
+    /// Why the host's API is unavailable, if it said so.
+    pub host_problem: Option<String>,
+    /// The dialer's number field (redial and directory fill it).
+    pub dial_input: String,
+    /// Whether a request the agent started is in flight (disables its button).
+    pub busy: bool,
+}
+
 /// Everything components share. `Copy`: every field is a handle into Leptos's arena.
 #[derive(Clone, Copy)]
 pub struct Ctx {
@@ -124,18 +140,12 @@ pub struct Ctx {
     pub lang: Language,
     /// Where the session is.
     pub session: RwSignal<Session>,
-    /// The last sentence for the ARIA live region (call state changes).
-    pub announcement: RwSignal<String>,
-    /// The error shown, if any.
-    pub notice: RwSignal<Option<Notice>>,
-    /// Why the host's API is unavailable, if it said so.
-    pub host_problem: RwSignal<Option<String>>,
+    /// The small UI state, in one signal (one instantiation of the signal code for all of it
+    /// rather than one per type: code size). Only leaves read it; what picks the view shown
+    /// (session, tab) has its own signal, so a change here never rebuilds a subtree.
+    pub ui: RwSignal<Ui>,
     /// The tab shown.
     pub tab: RwSignal<Tab>,
-    /// The dialer's number field (redial and directory fill it).
-    pub dial_input: RwSignal<String>,
-    /// Whether a request the agent started is in flight (disables its button).
-    pub busy: RwSignal<bool>,
     /// What is not reactive, in one arena slot (one instantiation of the stored-value code for
     /// all of it rather than one per type: code size).
     services: StoredValue<Rc<Services>, LocalStorage>,
@@ -167,12 +177,8 @@ impl Ctx {
             store: RwSignal::new(ClientState::default()),
             lang,
             session: RwSignal::new(Session::SignedOut(None)),
-            announcement: RwSignal::new(String::new()),
-            notice: RwSignal::new(None),
-            host_problem: RwSignal::new(None),
+            ui: RwSignal::new(Ui::default()),
             tab: RwSignal::new(Tab::Presence),
-            dial_input: RwSignal::new(String::new()),
-            busy: RwSignal::new(false),
             services: StoredValue::new_local(Rc::new(Services {
                 backend,
                 host,
@@ -212,10 +218,12 @@ impl Ctx {
             self.session_expired();
             return;
         }
-        self.notice.set(Some(Notice {
-            text: error_text(e.code),
-            detail: e.message.clone(),
-        }));
+        self.ui.update(|u| {
+            u.notice = Some(Notice {
+                text: error_text(e.code),
+                detail: e.message.clone(),
+            })
+        });
     }
 
     fn storage() -> Option<web_sys::Storage> {
@@ -248,11 +256,13 @@ impl Ctx {
     /// Signs in with email and password.
     pub fn sign_in(&self, email: String, password: String) {
         let ctx = *self;
-        ctx.notice.set(None);
-        ctx.busy.set(true);
+        ctx.ui.update(|u| {
+            u.notice = None;
+            u.busy = true;
+        });
         leptos::task::spawn_local(async move {
             let r = ctx.backend().login(LoginRequest { email, password }).await;
-            ctx.busy.set(false);
+            ctx.ui.update(|u| u.busy = false);
             match r {
                 Ok(login) => {
                     ctx.save_token(Some(&login.token));
@@ -314,7 +324,9 @@ impl Ctx {
         let ctx = *self;
         let host = ctx.host();
         host.on_click_to_dial(Rc::new(move |req: DialRequest| ctx.dial_from_host(req)));
-        host.on_unavailable(Rc::new(move |why: String| ctx.host_problem.set(Some(why))));
+        host.on_unavailable(Rc::new(move |why: String| {
+            ctx.ui.update(|u| u.host_problem = Some(why))
+        }));
         let handle = live::start(
             ctx,
             Rc::new(move |name, applied| ctx.on_event(name, applied)),
@@ -345,11 +357,9 @@ impl Ctx {
                 CallDirection::Outbound => &call.to,
                 CallDirection::Inbound => &call.from,
             };
-            self.announcement.set(format!(
-                "{}: {}",
-                tr(lang, call_state_text(call.state)),
-                who
-            ));
+            self.ui.update(|u| {
+                u.announcement = format!("{}: {}", tr(lang, call_state_text(call.state)), who)
+            });
             // Pop once per inbound call, at the first sight of it (it may already be answered).
             let first_sight = self.services.try_get_value().map(|s| {
                 let mut ids = s.popped.borrow_mut();
@@ -390,7 +400,7 @@ impl Ctx {
         });
         ctx.save_token(None);
         ctx.store.update(|s| s.clear());
-        ctx.notice.set(None);
+        ctx.ui.update(|u| u.notice = None);
         ctx.session.set(Session::SignedOut(None));
     }
 
@@ -407,7 +417,7 @@ impl Ctx {
     /// Switches the agent's profile.
     pub fn set_presence(&self, profile: ProfileId) {
         let ctx = *self;
-        ctx.notice.set(None);
+        ctx.ui.update(|u| u.notice = None);
         leptos::task::spawn_local(async move {
             match ctx.backend().set_presence(profile).await {
                 Ok(p) => ctx.store.update(|s| s.set_my_presence(p)),
@@ -422,7 +432,7 @@ impl Ctx {
             record_id: req.record_id,
             object_type: req.object_type,
         };
-        self.dial_input.set(req.number.clone());
+        self.ui.update(|u| u.dial_input = req.number.clone());
         self.tab.set(Tab::Dial);
         self.dial(req.number, Some(context));
     }
@@ -430,8 +440,10 @@ impl Ctx {
     /// Places a call; the server normalises the number and may refuse it.
     pub fn dial(&self, number: String, context: Option<CallContext>) {
         let ctx = *self;
-        ctx.notice.set(None);
-        ctx.busy.set(true);
+        ctx.ui.update(|u| {
+            u.notice = None;
+            u.busy = true;
+        });
         ctx.tab.set(Tab::Dial);
         leptos::task::spawn_local(async move {
             let r = ctx
@@ -441,15 +453,14 @@ impl Ctx {
                     context,
                 })
                 .await;
-            ctx.busy.set(false);
+            ctx.ui.update(|u| u.busy = false);
             match r {
                 Ok(call) => {
                     let lang = ctx.lang;
-                    ctx.announcement.set(format!(
-                        "{}: {}",
-                        tr(lang, call_state_text(call.state)),
-                        call.to
-                    ));
+                    ctx.ui.update(|u| {
+                        u.announcement =
+                            format!("{}: {}", tr(lang, call_state_text(call.state)), call.to)
+                    });
                     ctx.take_call_reply(call);
                 }
                 Err(e) => ctx.show_error(&e),
@@ -464,8 +475,9 @@ impl Ctx {
             match ctx.backend().hangup(call_id).await {
                 Ok(call) => {
                     let lang = ctx.lang;
-                    ctx.announcement
-                        .set(tr(lang, call_state_text(call.state)).to_owned());
+                    ctx.ui.update(|u| {
+                        u.announcement = tr(lang, call_state_text(call.state)).to_owned()
+                    });
                     ctx.take_call_reply(call);
                 }
                 Err(e) => ctx.show_error(&e),
@@ -501,19 +513,22 @@ impl Ctx {
     /// Saves a profile's settings; `None` resets them to the defaults.
     pub fn save_settings(&self, profile: ProfileId, settings: Option<ProfileSettings>) {
         let ctx = *self;
-        ctx.notice.set(None);
-        ctx.busy.set(true);
+        ctx.ui.update(|u| {
+            u.notice = None;
+            u.busy = true;
+        });
         leptos::task::spawn_local(async move {
             let b = ctx.backend();
             let r = match settings {
                 Some(s) => b.save_settings(profile, s).await,
                 None => b.reset_settings(profile).await,
             };
-            ctx.busy.set(false);
+            ctx.ui.update(|u| u.busy = false);
             match r {
                 Ok(p) => {
                     ctx.store.update(|s| s.upsert_profile(p));
-                    ctx.announcement.set(tr(ctx.lang, T::Saved).into());
+                    ctx.ui
+                        .update(|u| u.announcement = tr(ctx.lang, T::Saved).into());
                 }
                 Err(e) => ctx.show_error(&e),
             }
@@ -545,14 +560,15 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         }
     });
     let notice = move || {
-        ctx.notice.get().map(|n| {
+        let notice = ctx.ui.read().notice.clone();
+        notice.map(|n| {
             view! {
                 <div class="uc-notice" role="alert">
                     <p>
                         <strong>{ctx.t(n.text)}</strong>
                         <span class="uc-detail">{n.detail}</span>
                     </p>
-                    <button class="uc-link" on:click=h(move |_| ctx.notice.set(None))>
+                    <button class="uc-link" on:click=h(move |_| ctx.ui.update(|u| u.notice = None))>
                         {ctx.t(T::Dismiss)}
                     </button>
                 </div>
@@ -561,7 +577,8 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         })
     };
     let host_problem = move || {
-        ctx.host_problem.get().map(|why| {
+        let why = ctx.ui.read().host_problem.clone();
+        why.map(|why| {
             view! {
                 <div class="uc-notice" role="alert">
                     <p>
@@ -584,7 +601,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     view! {
         <div class="uc-widget" lang=ctx.lang.tag()>
             <div class="uc-sr" aria-live="polite" role="status" data-test="announcer">
-                {dyn_view(move || ctx.announcement.get())}
+                {dyn_view(move || ctx.ui.read().announcement.clone())}
             </div>
             {dyn_view(host_problem)}
             {dyn_view(notice)}

@@ -1,6 +1,8 @@
 //! The agent's own presence badge: colour, shape and label (never colour alone), the busy overlay
 //! during calls, and a small indicator while the PBX has not applied the profile yet.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use ucclient_core::api::{PbxSync, Presence};
 use ucclient_core::profile::Colour;
@@ -27,15 +29,20 @@ pub fn colour_class(c: Colour) -> &'static str {
     }
 }
 
+/// Reads a presence (reactively, from the store): a plain shared function rather than a derived
+/// `Signal`, whose code Leptos would instantiate for `Option<Presence>` (code size).
+pub type PresenceOf = Arc<dyn Fn() -> Option<Presence> + Send + Sync>;
+
 /// A presence as a dot plus the profile's name (with "on a call" during calls).
 #[component]
 pub fn PresenceLabel(
     /// The presence shown.
-    presence: Signal<Option<Presence>>,
+    presence: PresenceOf,
 ) -> impl IntoView {
+    let presence2 = presence.clone();
     let ctx = Ctx::current();
     let label = move || {
-        presence.get().map(|p| {
+        presence().map(|p| {
             let name = p.profile.name(ctx.lang);
             if p.on_call {
                 format!("{name} · {}", ctx.t(T::OnACall))
@@ -46,7 +53,7 @@ pub fn PresenceLabel(
     };
     view! {
         <span
-            class=move || presence.get().map(|p| colour_class(p.colour)).unwrap_or("uc-dot")
+            class=move || presence2().map(|p| colour_class(p.colour)).unwrap_or("uc-dot")
             aria-hidden="true"
         ></span>
         <span class="uc-presence-label">{dyn_view(label)}</span>
@@ -57,12 +64,13 @@ pub fn PresenceLabel(
 #[component]
 pub fn Badge() -> impl IntoView {
     let ctx = Ctx::current();
-    let mine = Signal::derive(move || {
+    let mine: PresenceOf = Arc::new(move || {
         let s = ctx.store.read();
         s.my_presence().cloned()
     });
+    let (mine2, mine3) = (mine.clone(), mine.clone());
     let sync = move || {
-        let p = mine.get()?;
+        let p = mine2()?;
         let (class, text) = match p.pbx_sync {
             PbxSync::Pending => ("uc-sync uc-sync-pending", T::PbxPending),
             PbxSync::Failed => ("uc-sync uc-sync-failed", T::PbxFailed),
@@ -89,7 +97,7 @@ pub fn Badge() -> impl IntoView {
             aria-label=ctx.t(T::YourPresence)
             role="group"
             data-colour=move || {
-                mine.get().map(|p| colour_name(p.colour)).unwrap_or_default()
+                mine3().map(|p| colour_name(p.colour)).unwrap_or_default()
             }
         >
             <PresenceLabel presence=mine />

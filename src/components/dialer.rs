@@ -34,11 +34,11 @@ pub fn number_hint(lang: Language, input: &str) -> Option<(bool, String)> {
 #[component]
 pub fn Dialer() -> impl IntoView {
     let ctx = Ctx::current();
-    let hint = move || number_hint(ctx.lang, &ctx.dial_input.get());
+    let hint = move || number_hint(ctx.lang, &ctx.ui.read().dial_input);
     let invalid = move || hint().is_some_and(|(bad, _)| bad);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let n = ctx.dial_input.get_untracked();
+        let n = ctx.ui.read_untracked().dial_input.clone();
         if !n.trim().is_empty() {
             ctx.dial(n.trim().to_owned(), None);
         }
@@ -55,13 +55,13 @@ pub fn Dialer() -> impl IntoView {
                     maxlength="64"
                     aria-describedby="uc-number-hint"
                     aria-invalid=move || if invalid() { "true" } else { "false" }
-                    prop:value=move || ctx.dial_input.get()
-                    on:input=h(move |ev| ctx.dial_input.set(event_target_value(&ev)))
+                    prop:value=move || ctx.ui.read().dial_input.clone()
+                    on:input=h(move |ev| ctx.ui.update(|u| u.dial_input = event_target_value(&ev)))
                 />
                 <button
                     class="uc-button uc-primary"
                     type="submit"
-                    disabled=move || ctx.busy.get() || ctx.dial_input.get().trim().is_empty()
+                    disabled=move || { let u = ctx.ui.read(); u.busy || u.dial_input.trim().is_empty() }
                 >
                     {ctx.t(T::Call)}
                 </button>
@@ -81,10 +81,9 @@ pub fn Dialer() -> impl IntoView {
 #[component]
 pub fn CallCards() -> impl IntoView {
     let ctx = Ctx::current();
-    let now = RwSignal::new(js_sys::Date::now());
-    if let Ok(h) =
-        set_interval_with_handle(move || now.set(js_sys::Date::now()), Duration::from_secs(1))
-    {
+    // A tick each second re-reads the clock (a trigger, not a signal of the time: code size).
+    let now = Trigger::new();
+    if let Ok(h) = set_interval_with_handle(move || now.notify(), Duration::from_secs(1)) {
         on_cleanup(move || h.clear());
     }
     let cards = move || {
@@ -113,7 +112,7 @@ pub fn state_name(state: CallState) -> &'static str {
     }
 }
 
-fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoView {
+fn card(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> impl IntoView {
     let incoming = call.direction == CallDirection::Inbound;
     let (title, number) = if incoming {
         (T::IncomingCall, call.from.clone())
@@ -122,7 +121,8 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: RwSignal<f64>) -> impl IntoVi
     };
     let from = call.answered_at.unwrap_or(call.started_at);
     let timer = move || {
-        let now = Timestamp::from_millis(now.get() as i64).unwrap_or(from);
+        now.track();
+        let now = Timestamp::from_millis(js_sys::Date::now() as i64).unwrap_or(from);
         format_duration(seconds_between(from, now))
     };
     let id = call.id.clone();

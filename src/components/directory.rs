@@ -1,18 +1,19 @@
 //! The directory: search colleagues, see their live presence, call them by extension.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use crate::components::{dyn_view, h};
 
 use crate::app::Ctx;
-use crate::components::badge::PresenceLabel;
+use crate::components::badge::{PresenceLabel, PresenceOf};
 use crate::i18n::T;
 
 /// The colleague list with its search field.
 #[component]
 pub fn Directory() -> impl IntoView {
     let ctx = Ctx::current();
-    let query = RwSignal::new(String::new());
     let rows = move || {
         let me = {
             let s = ctx.store.read();
@@ -29,7 +30,8 @@ pub fn Directory() -> impl IntoView {
             .into_iter()
             .map(|u| {
                 let uid = u.id.clone();
-                let presence = Signal::derive(move || ctx.store.read().presence.get(&uid).cloned());
+                let presence: PresenceOf =
+                    Arc::new(move || ctx.store.read().presence.get(&uid).cloned());
                 let is_me = me.as_deref() == Some(u.id.as_str());
                 let call_label = format!(
                     "{} {} ({})",
@@ -75,12 +77,7 @@ pub fn Directory() -> impl IntoView {
                 maxlength="64"
                 aria-label=ctx.t(T::Search)
                 placeholder=ctx.t(T::Search)
-                prop:value=move || query.get()
-                on:input=h(move |ev| {
-                    let q = event_target_value(&ev);
-                    query.set(q.clone());
-                    ctx.search(q);
-                })
+                on:input=h(move |ev| ctx.search(event_target_value(&ev)))
             />
             <ul class="uc-list" role="list">{dyn_view(rows)}</ul>
         </div>

@@ -35,19 +35,29 @@ pub fn add_step(steps: &mut Vec<RingStep>) {
     }
 }
 
+/// The editor's state.
+struct Edit {
+    /// The profile chosen.
+    profile: ProfileId,
+    /// Its settings as edited.
+    draft: ProfileSettings,
+}
+
 /// The editor.
 #[component]
 pub fn RoutingEditor() -> impl IntoView {
     let ctx = Ctx::current();
-    let selected = RwSignal::new(
-        ctx.store
-            .with_untracked(|s| s.my_presence().map(|p| p.profile))
-            .unwrap_or_default(),
-    );
-    let draft = RwSignal::new(default_settings(selected.get_untracked()));
-    // Load the chosen profile's settings whenever the choice (or the stored profile) changes.
-    Effect::new(move |_| {
-        let id = selected.get();
+    let first = ctx
+        .store
+        .with_untracked(|s| s.my_presence().map(|p| p.profile))
+        .unwrap_or_default();
+    // The profile chosen and its settings as edited, in one signal (code size).
+    let ed = RwSignal::new(Edit {
+        profile: first,
+        draft: default_settings(first),
+    });
+    // Loads a profile's stored settings (or its defaults) into the editor.
+    let load = move |id: ProfileId| {
         let s = {
             let s = ctx.store.read();
             s.profiles
@@ -55,7 +65,14 @@ pub fn RoutingEditor() -> impl IntoView {
                 .find(|p| p.id == id)
                 .map(|p| p.settings.clone())
         };
-        draft.set(s.unwrap_or_else(|| default_settings(id)));
+        let mut e = ed.write();
+        e.profile = id;
+        e.draft = s.unwrap_or_else(|| default_settings(id));
+    };
+    // Reload whenever the stored profiles change (the choice reloads in its own handler).
+    Effect::new(move |_| {
+        let id = ed.read_untracked().profile;
+        load(id);
     });
     let devices = move || {
         let s = ctx.store.read();
@@ -73,11 +90,11 @@ pub fn RoutingEditor() -> impl IntoView {
         let s = ctx.store.read();
         s.profiles
             .iter()
-            .any(|p| p.id == selected.get() && p.customised)
+            .any(|p| p.id == ed.read().profile && p.customised)
     };
     let steps_view = move || {
         let lang = ctx.lang;
-        let Routing::Selected { steps } = draft.get().routing else {
+        let Routing::Selected { steps } = ed.read().draft.routing.clone() else {
             return None;
         };
         let devs = devices();
@@ -97,8 +114,8 @@ pub fn RoutingEditor() -> impl IntoView {
                                     prop:checked=checked
                                     on:change=h(move |ev| {
                                         let on = event_target_checked(&ev);
-                                        let mut s = draft.write();
-                                        if let Routing::Selected { steps } = &mut s.routing {
+                                        let mut s = ed.write();
+                                        if let Routing::Selected { steps } = &mut s.draft.routing {
                                             toggle_device(steps, i, &did, on);
                                         }
                                     })
@@ -123,8 +140,8 @@ pub fn RoutingEditor() -> impl IntoView {
                                 prop:value=step.after_seconds.to_string()
                                 on:change=h(move |ev| {
                                     let v = event_target_value(&ev).parse::<u32>().unwrap_or(0);
-                                    let mut s = draft.write();
-                                    if let Routing::Selected { steps } = &mut s.routing
+                                    let mut s = ed.write();
+                                    if let Routing::Selected { steps } = &mut s.draft.routing
                                         && let Some(st) = steps.get_mut(i)
                                     {
                                         st.after_seconds = v.min(MAX_AFTER_SECONDS);
@@ -135,8 +152,8 @@ pub fn RoutingEditor() -> impl IntoView {
                                 type="button"
                                 class="uc-link"
                                 on:click=h(move |_| {
-                                    let mut s = draft.write();
-                                    if let Routing::Selected { steps } = &mut s.routing && steps.len() > 1 {
+                                    let mut s = ed.write();
+                                    if let Routing::Selected { steps } = &mut s.draft.routing && steps.len() > 1 {
                                         steps.remove(i);
                                     }
                                 })
@@ -155,8 +172,8 @@ pub fn RoutingEditor() -> impl IntoView {
                     type="button"
                     class="uc-button"
                     on:click=h(move |_| {
-                        let mut s = draft.write();
-                        if let Routing::Selected { steps } = &mut s.routing {
+                        let mut s = ed.write();
+                        if let Routing::Selected { steps } = &mut s.draft.routing {
                             add_step(steps);
                         }
                     })
@@ -168,8 +185,8 @@ pub fn RoutingEditor() -> impl IntoView {
         )
     };
     let set_routing_all = move |all: bool| {
-        let mut s = draft.write();
-        s.routing = if all {
+        let mut s = ed.write();
+        s.draft.routing = if all {
             Routing::All
         } else {
             let every: Vec<String> = devices().into_iter().map(|d| d.id).collect();
@@ -183,13 +200,14 @@ pub fn RoutingEditor() -> impl IntoView {
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let mut s: ProfileSettings = draft.get_untracked();
+        let mut s: ProfileSettings = ed.read_untracked().draft.clone();
         s.forwarding.to = s
             .forwarding
             .to
             .map(|t| t.trim().to_owned())
             .filter(|t| !t.is_empty());
-        ctx.save_settings(selected.get_untracked(), Some(s));
+        let id = ed.read_untracked().profile;
+        ctx.save_settings(id, Some(s));
     };
     let editor = move || {
         if !active() {
@@ -203,7 +221,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     id="uc-routing-profile"
                     on:change=h(move |ev| {
                         if let Some(p) = ProfileId::parse(&event_target_value(&ev)) {
-                            selected.set(p);
+                            load(p);
                         }
                     })
                 >
@@ -212,7 +230,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         ProfileId::ALL
                             .into_iter()
                             .map(|p| view! {
-                                <option value=p.as_str() selected=move || selected.get() == p>
+                                <option value=p.as_str() selected=move || ed.read().profile == p>
                                     {p.name(lang)}
                                 </option>
                             })
@@ -224,8 +242,8 @@ pub fn RoutingEditor() -> impl IntoView {
                     <input
                         type="checkbox"
                         data-test="dnd"
-                        prop:checked=move || draft.get().dnd
-                        on:change=h(move |ev| draft.write().dnd = event_target_checked(&ev))
+                        prop:checked=move || ed.read().draft.dnd
+                        on:change=h(move |ev| ed.write().draft.dnd = event_target_checked(&ev))
                     />
                     {ctx.t(T::DndOn)}
                 </label>
@@ -233,8 +251,8 @@ pub fn RoutingEditor() -> impl IntoView {
                     <input
                         type="checkbox"
                         data-test="forwarding"
-                        prop:checked=move || draft.get().forwarding.enabled
-                        on:change=h(move |ev| draft.write().forwarding.enabled = event_target_checked(&ev))
+                        prop:checked=move || ed.read().draft.forwarding.enabled
+                        on:change=h(move |ev| ed.write().draft.forwarding.enabled = event_target_checked(&ev))
                     />
                     {ctx.t(T::Forwarding)}
                 </label>
@@ -243,10 +261,10 @@ pub fn RoutingEditor() -> impl IntoView {
                     id="uc-forward-to"
                     type="tel"
                     maxlength="64"
-                    prop:value=move || draft.get().forwarding.to.unwrap_or_default()
+                    prop:value=move || ed.read().draft.forwarding.to.clone().unwrap_or_default()
                     on:input=h(move |ev| {
                         let v = event_target_value(&ev);
-                        draft.write().forwarding.to = Some(v);
+                        ed.write().draft.forwarding.to = Some(v);
                     })
                 />
                 <fieldset class="uc-ring">
@@ -254,7 +272,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         <input
                             type="radio"
                             name="uc-ring"
-                            prop:checked=move || matches!(draft.get().routing, Routing::All)
+                            prop:checked=move || matches!(ed.read().draft.routing, Routing::All)
                             on:change=h(move |_| set_routing_all(true))
                         />
                         {ctx.t(T::RingAll)}
@@ -264,7 +282,7 @@ pub fn RoutingEditor() -> impl IntoView {
                             type="radio"
                             name="uc-ring"
                             data-test="ring-selected"
-                            prop:checked=move || matches!(draft.get().routing, Routing::Selected { .. })
+                            prop:checked=move || matches!(ed.read().draft.routing, Routing::Selected { .. })
                             on:change=h(move |_| set_routing_all(false))
                         />
                         {ctx.t(T::RingSelected)}
@@ -273,13 +291,16 @@ pub fn RoutingEditor() -> impl IntoView {
                 {dyn_view(steps_view)}
                 {dyn_view(move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }.into_any()))}
                 <div class="uc-row">
-                    <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
+                    <button class="uc-button uc-primary" type="submit" disabled=move || ctx.ui.read().busy>
                         {ctx.t(T::Save)}
                     </button>
                     <button
                         class="uc-button"
                         type="button"
-                        on:click=h(move |_| ctx.save_settings(selected.get_untracked(), None))
+                        on:click=h(move |_| {
+                            let id = ed.read_untracked().profile;
+                            ctx.save_settings(id, None);
+                        })
                     >
                         {ctx.t(T::ResetDefaults)}
                     </button>

@@ -1,6 +1,7 @@
 //! The sign-in form: email and password; the token is kept in sessionStorage for the session.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::components::{dyn_view, h};
 
@@ -14,12 +15,22 @@ pub fn SignIn(
     reason: Option<T>,
 ) -> impl IntoView {
     let ctx = Ctx::current();
-    let email = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
+    // The fields are read from the form when it is sent: nothing else needs their values, so
+    // they hold no signal (code size).
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let e: String = email.get_untracked().trim().chars().take(254).collect();
-        let p: String = password.get_untracked().chars().take(256).collect();
+        let form = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        let field = |id: &str| {
+            form.as_ref()
+                .and_then(|f| f.query_selector(id).ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .map(|i| i.value())
+                .unwrap_or_default()
+        };
+        let e: String = field("#uc-email").trim().chars().take(254).collect();
+        let p: String = field("#uc-password").chars().take(256).collect();
         if !e.is_empty() && !p.is_empty() {
             ctx.sign_in(e, p);
         }
@@ -36,8 +47,6 @@ pub fn SignIn(
                 autocomplete="username"
                 required
                 maxlength="254"
-                prop:value=move || email.get()
-                on:input=h(move |ev| email.set(event_target_value(&ev)))
             />
             <label for="uc-password">{ctx.t(T::Password)}</label>
             <input
@@ -47,11 +56,9 @@ pub fn SignIn(
                 autocomplete="current-password"
                 required
                 maxlength="256"
-                prop:value=move || password.get()
-                on:input=h(move |ev| password.set(event_target_value(&ev)))
             />
-            <button class="uc-button uc-primary" type="submit" disabled=move || ctx.busy.get()>
-                {dyn_view(move || if ctx.busy.get() { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) })}
+            <button class="uc-button uc-primary" type="submit" disabled=move || ctx.ui.read().busy>
+                {dyn_view(move || if ctx.ui.read().busy { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) })}
             </button>
         </form>
     }
