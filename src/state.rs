@@ -4,8 +4,6 @@
 //! replaces, deltas apply in id order, nothing is applied twice" live in one place and are tested
 //! natively. This module does no I/O and knows nothing of Leptos.
 
-use std::collections::BTreeMap;
-
 use ucclient_core::api::{
     Call, CallState, DirectoryEntry, Event, Me, Presence, PresenceUpdate, Profile, User,
 };
@@ -52,7 +50,7 @@ pub struct ClientState {
     /// Colleagues (the agent included) from `GET /directory`.
     pub colleagues: Vec<User>,
     /// Everyone's presence by user id, from the directory, snapshots and `presence` events.
-    pub presence: BTreeMap<String, Presence>,
+    pub presence: PresenceById,
     /// The agent's calls that are not over yet.
     pub live_calls: Vec<Call>,
     /// Finished calls, newest first.
@@ -86,9 +84,10 @@ impl ClientState {
 
     /// Stores `/me`, keeping the newest presence.
     pub fn set_me(&mut self, me: Me) {
-        self.presence
-            .entry(me.user.id.clone())
-            .or_insert_with(|| me.presence.clone());
+        if self.presence.get(&me.user.id).is_none() {
+            self.presence
+                .insert(me.user.id.clone(), me.presence.clone());
+        }
         self.me = Some(me);
     }
 
@@ -171,10 +170,13 @@ impl ClientState {
         }
         match event {
             Event::Snapshot(snap) => {
-                self.presence.clear();
-                for PresenceUpdate { user_id, presence } in snap.presence {
-                    self.presence.insert(user_id, presence);
-                }
+                // A snapshot lists each user once: taken as it is, without a search per row.
+                self.presence = PresenceById(
+                    snap.presence
+                        .into_iter()
+                        .map(|PresenceUpdate { user_id, presence }| (user_id, presence))
+                        .collect(),
+                );
                 let mut before: Vec<Call> = std::mem::take(&mut self.live_calls);
                 for call in snap.calls {
                     before.retain(|c| c.id != call.id);
@@ -212,8 +214,52 @@ impl ClientState {
     }
 }
 
+/// Presence by user id: a plain list searched in order. A customer's directory is bounded
+/// ([`MAX_DIRECTORY`]) and an event touches one entry, so a scan costs nothing noticeable, and it
+/// keeps a whole ordered-map implementation (~1 KB gzip) out of the module.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PresenceById(Vec<(String, Presence)>);
+
+impl PresenceById {
+    /// The presence of `user`.
+    pub fn get(&self, user: &str) -> Option<&Presence> {
+        self.0.iter().find(|(id, _)| id == user).map(|(_, p)| p)
+    }
+
+    /// Sets the presence of `user`.
+    pub fn insert(&mut self, user: String, presence: Presence) {
+        match self.0.iter_mut().find(|(id, _)| *id == user) {
+            Some((_, p)) => *p = presence,
+            None => self.0.push((user, presence)),
+        }
+    }
+
+    /// Forgets everyone.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    /// Whether nobody's presence is known.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether the presence of `user` is known.
+    pub fn contains_key(&self, user: &str) -> bool {
+        self.get(user).is_some()
+    }
+}
+
+impl std::ops::Index<&str> for PresenceById {
+    type Output = Presence;
+
+    fn index(&self, user: &str) -> &Presence {
+        self.get(user).expect("a known user")
+    }
+}
+
 /// Keeps the more recent of two presences for a user (ties: the new one).
-fn merge_presence(map: &mut BTreeMap<String, Presence>, user: String, new: Presence) {
+fn merge_presence(map: &mut PresenceById, user: String, new: Presence) {
     match map.get(&user) {
         Some(old) if old.since > new.since => {}
         _ => {

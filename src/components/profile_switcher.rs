@@ -13,48 +13,55 @@ use crate::app::Ctx;
 use crate::components::badge::colour_class;
 use crate::i18n::{T, tr};
 
-/// One line saying what a profile does in active mode.
+/// One line saying what a profile does in active mode. Built by appending to one string (no
+/// `join` or `format!`: their generic code measured larger than these few pushes).
 pub fn effect_summary(lang: Language, profile: &Profile, devices: &[Device]) -> String {
     let s = &profile.settings;
-    let mut parts: Vec<String> = Vec::new();
+    let mut out = String::new();
+    let part = |out: &mut String, text: &str| {
+        if !out.is_empty() {
+            out.push_str(" · ");
+        }
+        out.push_str(text);
+    };
     if s.dnd {
-        parts.push(tr(lang, T::DndOn).to_owned());
+        part(&mut out, tr(lang, T::DndOn));
     }
     if s.forwarding.enabled {
-        let to = s.forwarding.to.as_deref().unwrap_or("?");
-        parts.push(format!("{} {to}", tr(lang, T::ForwardsTo)));
+        part(&mut out, tr(lang, T::ForwardsTo));
+        out.push(' ');
+        out.push_str(s.forwarding.to.as_deref().unwrap_or("?"));
     }
     match &s.routing {
-        Routing::All => parts.push(tr(lang, T::RingsAll).to_owned()),
+        Routing::All => part(&mut out, tr(lang, T::RingsAll)),
         Routing::Selected { steps } => {
-            let label = |id: &String| {
-                devices
-                    .iter()
-                    .find(|d| &d.id == id)
-                    .map(|d| d.label.clone())
-                    .unwrap_or_else(|| id.clone())
-            };
-            let steps: Vec<String> = steps
-                .iter()
-                .map(|st| {
-                    let names: Vec<String> = st.devices.iter().map(label).collect();
-                    if st.after_seconds == 0 {
-                        names.join(" + ")
-                    } else {
-                        format!(
-                            "{} {} {}{}",
-                            names.join(" + "),
-                            tr(lang, T::After),
-                            st.after_seconds,
-                            tr(lang, T::Seconds)
-                        )
+            part(&mut out, tr(lang, T::Rings));
+            out.push_str(": ");
+            for (n, st) in steps.iter().enumerate() {
+                if n > 0 {
+                    out.push_str(", ");
+                }
+                for (k, id) in st.devices.iter().enumerate() {
+                    if k > 0 {
+                        out.push_str(" + ");
                     }
-                })
-                .collect();
-            parts.push(format!("{}: {}", tr(lang, T::Rings), steps.join(", ")));
+                    let label = devices
+                        .iter()
+                        .find(|d| &d.id == id)
+                        .map_or(id, |d| &d.label);
+                    out.push_str(label);
+                }
+                if st.after_seconds != 0 {
+                    out.push(' ');
+                    out.push_str(tr(lang, T::After));
+                    out.push(' ');
+                    out.push_str(&st.after_seconds.to_string());
+                    out.push_str(tr(lang, T::Seconds));
+                }
+            }
         }
     }
-    parts.join(" · ")
+    out
 }
 
 /// The switcher.

@@ -6,10 +6,18 @@
 //! such names cost ~5 KB gzip, the hashes compressing badly. [`shorten`] renames them to `a`, `b`,
 //! … in both files at once, reading the names from the module's import section itself.
 //!
+//! wasm-bindgen's internal exports (`__wbindgen_malloc`, the closure trampolines
+//! `wasm_bindgen__convert__closures_____invoke__h…`, …) get the same treatment: the glue reaches
+//! them only as properties of the module's exports object (`.NAME`).
+//!
 //! It is deliberately strict: an import is renamed only if its name is a key of the glue's import
-//! object exactly once (`NAME:`) and appears nowhere else in the glue; a new name is used only if
-//! it appears nowhere in the glue as a word. Anything else stays as it is. The build then checks
-//! that the renamed pair still instantiates.
+//! object exactly once (`NAME:`) and appears nowhere else in the glue; an export only if it is
+//! wasm-bindgen's own and every mention of it in the glue is a property access; a new name is used
+//! only if it appears nowhere in the glue as a word. Anything else stays as it is. The build then
+//! checks that the renamed pair still instantiates.
+//!
+//! [`drop_stream_exports`] removes the exports of wasm-streams' classes, which Leptos always
+//! compiles in (through server_fn) and this widget never uses; see there why that is sound.
 
 use anyhow::{Context, Result, bail};
 
@@ -43,14 +51,18 @@ pub fn shorten(wasm: &[u8], js: &str, glue_module: &str) -> Result<Shortened> {
             .checked_add(size as usize)
             .filter(|e| *e <= wasm.len())
             .context("a section runs past the end of the module")?;
-        if id == IMPORT_SECTION {
-            let body = rename_imports(
-                &wasm[body_at..end],
-                glue_module,
-                &mut js,
-                &mut names,
-                &mut renamed,
-            )?;
+        if id == IMPORT_SECTION || id == EXPORT_SECTION {
+            let body = if id == IMPORT_SECTION {
+                rename_imports(
+                    &wasm[body_at..end],
+                    glue_module,
+                    &mut js,
+                    &mut names,
+                    &mut renamed,
+                )?
+            } else {
+                rename_exports(&wasm[body_at..end], &mut js, &mut names, &mut renamed)?
+            };
             out.push(id);
             write_leb(&mut out, body.len() as u64);
             out.extend_from_slice(&body);
@@ -68,6 +80,158 @@ pub fn shorten(wasm: &[u8], js: &str, glue_module: &str) -> Result<Shortened> {
 
 /// The id of the import section.
 const IMPORT_SECTION: u8 = 2;
+/// The id of the export section.
+const EXPORT_SECTION: u8 = 7;
+
+/// One export: its name, kind byte and index.
+struct Export<'a> {
+    name: &'a str,
+    kind: u8,
+    index: u64,
+}
+
+/// Reads an export section body.
+fn read_exports(body: &[u8]) -> Result<Vec<Export<'_>>> {
+    let (count, mut at) = read_leb(body, 0)?;
+    let mut exports = Vec::new();
+    for _ in 0..count {
+        let (name, next) = read_name(body, at)?;
+        let kind = *body.get(next).context("an export ends early")?;
+        let (index, next) = read_leb(body, next + 1)?;
+        exports.push(Export { name, kind, index });
+        at = next;
+    }
+    if at != body.len() {
+        bail!("the export section has {} unread bytes", body.len() - at);
+    }
+    Ok(exports)
+}
+
+/// Writes an export section body.
+fn write_exports<'a>(exports: impl ExactSizeIterator<Item = (&'a str, u8, u64)>) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_leb(&mut out, exports.len() as u64);
+    for (name, kind, index) in exports {
+        write_name(&mut out, name);
+        out.push(kind);
+        write_leb(&mut out, index);
+    }
+    out
+}
+
+/// Rewrites one export section body: wasm-bindgen's own exports get short names where the glue
+/// only ever reads them as properties.
+fn rename_exports(
+    body: &[u8],
+    js: &mut String,
+    names: &mut NameSource,
+    renamed: &mut usize,
+) -> Result<Vec<u8>> {
+    let exports = read_exports(body)?;
+    let mut new_names = Vec::with_capacity(exports.len());
+    for e in &exports {
+        let name = if is_bindgen_internal(e.name) && only_as_property(js, e.name) {
+            let short = names.next_unused(js);
+            *js = js.replace(&format!(".{}", e.name), &format!(".{short}"));
+            *renamed += 1;
+            short
+        } else {
+            e.name.to_owned()
+        };
+        new_names.push(name);
+    }
+    Ok(write_exports(
+        exports
+            .iter()
+            .zip(&new_names)
+            .map(|(e, name)| (name.as_str(), e.kind, e.index)),
+    ))
+}
+
+/// Whether an export is wasm-bindgen's own plumbing (never part of the widget's JS API).
+fn is_bindgen_internal(name: &str) -> bool {
+    ["__wbindgen_", "__wbg_", "__externref_", "wasm_bindgen__"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// Whether `name` occurs in `js`, and every time as a whole property name (`.NAME` followed by
+/// no identifier character).
+fn only_as_property(js: &str, name: &str) -> bool {
+    let mut seen = false;
+    for (i, _) in js.match_indices(name) {
+        let after = js[i + name.len()..].chars().next();
+        if !js[..i].ends_with('.') || after.is_some_and(is_ident_char) {
+            return false;
+        }
+        seen = true;
+    }
+    seen
+}
+
+fn is_ident_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == '$'
+}
+
+/// Removes from `wasm` (wasm-bindgen's output, before wasm-opt, which then drops the code only
+/// they reached) the exports of wasm-streams' `IntoUnderlyingSource`, `IntoUnderlyingSink` and
+/// `IntoUnderlyingByteSource`: Leptos's server_fn always compiles them in, this widget never uses
+/// them. Sound because those objects only ever reach JS from Rust, through an import that wraps
+/// one (`__wbg_intounderlying…_new`); the glue has no constructor for them. So the exports are
+/// dropped only when the module has no such import — should a future dependency start handing
+/// such a stream to JS, the import appears and nothing is dropped. Returns the module and how many
+/// exports went.
+pub fn drop_stream_exports(wasm: &[u8]) -> Result<(Vec<u8>, usize)> {
+    const STREAMS: &str = "intounderlying";
+    if !wasm.starts_with(b"\0asm\x01\0\0\0") {
+        bail!("not a WebAssembly 1.0 module");
+    }
+    let mut sections = Vec::new();
+    let mut at = 8;
+    while at < wasm.len() {
+        let id = wasm[at];
+        let (size, body_at) = read_leb(wasm, at + 1)?;
+        let end = body_at
+            .checked_add(size as usize)
+            .filter(|e| *e <= wasm.len())
+            .context("a section runs past the end of the module")?;
+        sections.push((id, at, body_at, end));
+        at = end;
+    }
+    for &(id, _, body_at, end) in &sections {
+        if id == IMPORT_SECTION {
+            let body = &wasm[body_at..end];
+            let (count, mut at) = read_leb(body, 0)?;
+            for _ in 0..count {
+                let (_, next) = read_name(body, at)?;
+                let (field, next) = read_name(body, next)?;
+                if field.to_ascii_lowercase().contains(STREAMS) {
+                    return Ok((wasm.to_vec(), 0));
+                }
+                at = skip_import_desc(body, next)?;
+            }
+        }
+    }
+    let mut out = wasm[..8].to_vec();
+    let mut dropped = 0;
+    for &(id, start, body_at, end) in &sections {
+        if id != EXPORT_SECTION {
+            out.extend_from_slice(&wasm[start..end]);
+            continue;
+        }
+        let exports = read_exports(&wasm[body_at..end])?;
+        let kept: Vec<&Export> = exports
+            .iter()
+            .filter(|e| !e.name.to_ascii_lowercase().contains(STREAMS))
+            .collect();
+        dropped = exports.len() - kept.len();
+        let body = write_exports(kept.iter().map(|e| (e.name, e.kind, e.index)));
+        out.push(id);
+        write_leb(&mut out, body.len() as u64);
+        out.extend_from_slice(&body);
+    }
+    Ok((out, dropped))
+}
 
 /// Rewrites one import section body.
 fn rename_imports(
@@ -234,6 +398,11 @@ mod tests {
     /// A module importing `fields` (functions of type 0) from `module`, then one memory import,
     /// then a custom section.
     fn module(imports: &[(&str, &str)]) -> Vec<u8> {
+        module_with(imports, &[])
+    }
+
+    /// [`module`] with an export section of functions (indices 0, 1, …) before the custom section.
+    fn module_with(imports: &[(&str, &str)], exports: &[&str]) -> Vec<u8> {
         let mut body = Vec::new();
         write_leb(&mut body, imports.len() as u64 + 1);
         for (module, field) in imports {
@@ -248,6 +417,17 @@ mod tests {
         wasm.push(IMPORT_SECTION);
         write_leb(&mut wasm, body.len() as u64);
         wasm.extend_from_slice(&body);
+        if !exports.is_empty() {
+            let body = write_exports(
+                exports
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| (*name, 0, i as u64)),
+            );
+            wasm.push(EXPORT_SECTION);
+            write_leb(&mut wasm, body.len() as u64);
+            wasm.extend_from_slice(&body);
+        }
         let custom = [0x04, b'n', b'o', b't', b'e', 0xff];
         wasm.push(0);
         write_leb(&mut wasm, custom.len() as u64);
@@ -312,6 +492,65 @@ mod tests {
         assert_eq!(out.renamed, 0);
         assert_eq!(out.js, js);
         assert_eq!(out.wasm, wasm);
+    }
+
+    fn export_names(wasm: &[u8]) -> Vec<String> {
+        let mut at = 8;
+        while at < wasm.len() {
+            let (size, body_at) = read_leb(wasm, at + 1).unwrap();
+            let end = body_at + size as usize;
+            if wasm[at] == EXPORT_SECTION {
+                let exports = read_exports(&wasm[body_at..end]).unwrap();
+                return exports.iter().map(|e| e.name.to_owned()).collect();
+            }
+            at = end;
+        }
+        Vec::new()
+    }
+
+    #[test]
+    fn bindgen_exports_read_only_as_properties_are_renamed_too() {
+        let wasm = module_with(
+            &[],
+            &["__wbindgen_malloc", "mount", "__wbindgen_start", "memory"],
+        );
+        // `mount` is the widget's API; `__wbindgen_start` is also mentioned as a bare word.
+        let js = "export function mount(e){w.mount(e)}f(w.__wbindgen_malloc,w.__wbindgen_malloc);                  w.__wbindgen_start();log('__wbindgen_start');w.memory.buffer";
+        let out = shorten(&wasm, js, GLUE).unwrap();
+        assert_eq!(out.renamed, 1);
+        assert_eq!(
+            export_names(&out.wasm),
+            ["a", "mount", "__wbindgen_start", "memory"]
+        );
+        assert!(out.js.contains("f(w.a,w.a)"), "{}", out.js);
+        assert!(
+            out.js
+                .contains("w.__wbindgen_start();log('__wbindgen_start')")
+        );
+    }
+
+    #[test]
+    fn stream_exports_go_only_when_no_import_hands_such_a_stream_to_js() {
+        let exports = [
+            "mount",
+            "__wbg_intounderlyingsource_free",
+            "intounderlyingsource_pull",
+            "intounderlyingbytesource_pull",
+            "intounderlyingsink_write",
+        ];
+        let wasm = module_with(&[(GLUE, "__wbg_now_0123456789abcdef")], &exports);
+        let (out, dropped) = drop_stream_exports(&wasm).unwrap();
+        assert_eq!(dropped, 4);
+        assert_eq!(export_names(&out), ["mount"]);
+        assert_eq!(import_names(&out), import_names(&wasm));
+        // A module that wraps such an object for JS keeps them all.
+        let wasm = module_with(
+            &[(GLUE, "__wbg_intounderlyingsource_new_0123456789abcdef")],
+            &exports,
+        );
+        let (out, dropped) = drop_stream_exports(&wasm).unwrap();
+        assert_eq!(dropped, 0);
+        assert_eq!(out, wasm);
     }
 
     #[test]

@@ -143,6 +143,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     } else {
         // The glue first, so that the load check below runs the minified glue that ships.
         minify_tree(&pkg, "js")?;
+        drop_stream_exports(&wasm)?;
         optimise(&wasm)?;
         shorten_imports(&wasm)?;
     }
@@ -218,6 +219,16 @@ fn optimise(wasm: &Path) -> Result<()> {
             Err(reason) => bail!("wasm-opt broke the module: it no longer instantiates ({reason})"),
         },
     }
+    Ok(())
+}
+
+/// Drops the exports of wasm-streams' classes from wasm-bindgen's output when nothing can reach
+/// them (see `imports::drop_stream_exports`), so that wasm-opt removes their code.
+fn drop_stream_exports(wasm: &Path) -> Result<()> {
+    let module = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let (out, dropped) = imports::drop_stream_exports(&module)?;
+    fs::write(wasm, &out)?;
+    println!("unused wasm-streams exports dropped: {dropped}");
     Ok(())
 }
 
