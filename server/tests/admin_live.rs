@@ -27,38 +27,16 @@ impl Server {
     }
 
     async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        let r = client()
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        answer(client().get(self.url(path)).bearer_auth(token)).await
     }
 
     async fn put(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        let r = client()
-            .put(self.url(path))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        answer(client().put(self.url(path)).bearer_auth(token).json(&body)).await
     }
 
     /// `POST /events/ticket`: status and body.
     async fn post_ticket(&self, token: &str) -> (u16, Value) {
-        let r = client()
-            .post(self.url("/events/ticket"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+        answer(client().post(self.url("/events/ticket")).bearer_auth(token)).await
     }
 
     async fn pbx(&self, token: &str, user: &str) -> Value {
@@ -102,6 +80,13 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+/// Sends a request: the status and the JSON body (`null` when there is none).
+async fn answer(request: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = request.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 fn client() -> reqwest::Client {

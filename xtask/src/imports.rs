@@ -35,47 +35,67 @@ pub struct Shortened {
 /// glue registers its import object under, e.g. `./ucclient_widget_bg.js`) in both `wasm` and
 /// `js`.
 pub fn shorten(wasm: &[u8], js: &str, glue_module: &str) -> Result<Shortened> {
-    const MAGIC: &[u8] = b"\0asm\x01\0\0\0";
-    if !wasm.starts_with(MAGIC) {
-        bail!("not a WebAssembly 1.0 module");
-    }
     let mut out = wasm[..MAGIC.len()].to_vec();
     let mut js = js.to_owned();
     let mut names = NameSource::default();
     let mut renamed = 0;
-    let mut at = MAGIC.len();
-    while at < wasm.len() {
-        let id = wasm[at];
-        let (size, body_at) = read_leb(wasm, at + 1)?;
-        let end = body_at
-            .checked_add(size as usize)
-            .filter(|e| *e <= wasm.len())
-            .context("a section runs past the end of the module")?;
-        if id == IMPORT_SECTION || id == EXPORT_SECTION {
-            let body = if id == IMPORT_SECTION {
-                rename_imports(
-                    &wasm[body_at..end],
-                    glue_module,
-                    &mut js,
-                    &mut names,
-                    &mut renamed,
-                )?
-            } else {
-                rename_exports(&wasm[body_at..end], &mut js, &mut names, &mut renamed)?
-            };
-            out.push(id);
-            write_leb(&mut out, body.len() as u64);
-            out.extend_from_slice(&body);
-        } else {
-            out.extend_from_slice(&wasm[at..end]);
-        }
-        at = end;
+    for section in sections(wasm)? {
+        let body = &wasm[section.body.clone()];
+        let new_body = match section.id {
+            IMPORT_SECTION => rename_imports(body, glue_module, &mut js, &mut names, &mut renamed)?,
+            EXPORT_SECTION => rename_exports(body, &mut js, &mut names, &mut renamed)?,
+            _ => {
+                out.extend_from_slice(&wasm[section.start..section.body.end]);
+                continue;
+            }
+        };
+        push_section(&mut out, section.id, &new_body);
     }
     Ok(Shortened {
         wasm: out,
         js,
         renamed,
     })
+}
+
+/// The magic number and version of a WebAssembly 1.0 module.
+const MAGIC: &[u8] = b"\0asm\x01\0\0\0";
+
+/// One section of a module: its id, where it starts (at the id) and where its body is.
+struct Section {
+    id: u8,
+    start: usize,
+    body: std::ops::Range<usize>,
+}
+
+/// The sections of `wasm`, in order.
+fn sections(wasm: &[u8]) -> Result<Vec<Section>> {
+    if !wasm.starts_with(MAGIC) {
+        bail!("not a WebAssembly 1.0 module");
+    }
+    let mut out = Vec::new();
+    let mut at = MAGIC.len();
+    while at < wasm.len() {
+        let (size, body_at) = read_leb(wasm, at + 1)?;
+        let end = body_at
+            .checked_add(size as usize)
+            .filter(|e| *e <= wasm.len())
+            .context("a section runs past the end of the module")?;
+        out.push(Section {
+            id: wasm[at],
+            start: at,
+            body: body_at..end,
+        });
+        at = end;
+    }
+    Ok(out)
+}
+
+/// Appends a section with id `id` and `body` to `out`.
+fn push_section(out: &mut Vec<u8>, id: u8, body: &[u8]) {
+    out.push(id);
+    write_leb(out, body.len() as u64);
+    out.extend_from_slice(body);
 }
 
 /// The id of the import section.
@@ -183,52 +203,34 @@ fn is_ident_char(c: char) -> bool {
 /// exports went.
 pub fn drop_stream_exports(wasm: &[u8]) -> Result<(Vec<u8>, usize)> {
     const STREAMS: &str = "intounderlying";
-    if !wasm.starts_with(b"\0asm\x01\0\0\0") {
-        bail!("not a WebAssembly 1.0 module");
-    }
-    let mut sections = Vec::new();
-    let mut at = 8;
-    while at < wasm.len() {
-        let id = wasm[at];
-        let (size, body_at) = read_leb(wasm, at + 1)?;
-        let end = body_at
-            .checked_add(size as usize)
-            .filter(|e| *e <= wasm.len())
-            .context("a section runs past the end of the module")?;
-        sections.push((id, at, body_at, end));
-        at = end;
-    }
-    for &(id, _, body_at, end) in &sections {
-        if id == IMPORT_SECTION {
-            let body = &wasm[body_at..end];
-            let (count, mut at) = read_leb(body, 0)?;
-            for _ in 0..count {
-                let (_, next) = read_name(body, at)?;
-                let (field, next) = read_name(body, next)?;
-                if field.to_ascii_lowercase().contains(STREAMS) {
-                    return Ok((wasm.to_vec(), 0));
-                }
-                at = skip_import_desc(body, next)?;
+    let sections = sections(wasm)?;
+    for section in sections.iter().filter(|s| s.id == IMPORT_SECTION) {
+        let body = &wasm[section.body.clone()];
+        let (count, mut at) = read_leb(body, 0)?;
+        for _ in 0..count {
+            let (_, next) = read_name(body, at)?;
+            let (field, next) = read_name(body, next)?;
+            if field.to_ascii_lowercase().contains(STREAMS) {
+                return Ok((wasm.to_vec(), 0));
             }
+            at = skip_import_desc(body, next)?;
         }
     }
-    let mut out = wasm[..8].to_vec();
+    let mut out = wasm[..MAGIC.len()].to_vec();
     let mut dropped = 0;
-    for &(id, start, body_at, end) in &sections {
-        if id != EXPORT_SECTION {
-            out.extend_from_slice(&wasm[start..end]);
+    for section in &sections {
+        if section.id != EXPORT_SECTION {
+            out.extend_from_slice(&wasm[section.start..section.body.end]);
             continue;
         }
-        let exports = read_exports(&wasm[body_at..end])?;
+        let exports = read_exports(&wasm[section.body.clone()])?;
         let kept: Vec<&Export> = exports
             .iter()
             .filter(|e| !e.name.to_ascii_lowercase().contains(STREAMS))
             .collect();
         dropped = exports.len() - kept.len();
         let body = write_exports(kept.iter().map(|e| (e.name, e.kind, e.index)));
-        out.push(id);
-        write_leb(&mut out, body.len() as u64);
-        out.extend_from_slice(&body);
+        push_section(&mut out, section.id, &body);
     }
     Ok((out, dropped))
 }
@@ -413,10 +415,8 @@ mod tests {
         write_name(&mut body, "env");
         write_name(&mut body, "memory");
         body.extend_from_slice(&[0x02, 0x01, 0x01, 0x02]);
-        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
-        wasm.push(IMPORT_SECTION);
-        write_leb(&mut wasm, body.len() as u64);
-        wasm.extend_from_slice(&body);
+        let mut wasm = MAGIC.to_vec();
+        push_section(&mut wasm, IMPORT_SECTION, &body);
         if !exports.is_empty() {
             let body = write_exports(
                 exports
@@ -424,14 +424,9 @@ mod tests {
                     .enumerate()
                     .map(|(i, name)| (*name, 0, i as u64)),
             );
-            wasm.push(EXPORT_SECTION);
-            write_leb(&mut wasm, body.len() as u64);
-            wasm.extend_from_slice(&body);
+            push_section(&mut wasm, EXPORT_SECTION, &body);
         }
-        let custom = [0x04, b'n', b'o', b't', b'e', 0xff];
-        wasm.push(0);
-        write_leb(&mut wasm, custom.len() as u64);
-        wasm.extend_from_slice(&custom);
+        push_section(&mut wasm, 0, &[0x04, b'n', b'o', b't', b'e', 0xff]);
         wasm
     }
 
@@ -495,17 +490,12 @@ mod tests {
     }
 
     fn export_names(wasm: &[u8]) -> Vec<String> {
-        let mut at = 8;
-        while at < wasm.len() {
-            let (size, body_at) = read_leb(wasm, at + 1).unwrap();
-            let end = body_at + size as usize;
-            if wasm[at] == EXPORT_SECTION {
-                let exports = read_exports(&wasm[body_at..end]).unwrap();
-                return exports.iter().map(|e| e.name.to_owned()).collect();
-            }
-            at = end;
-        }
-        Vec::new()
+        let sections = sections(wasm).unwrap();
+        let Some(section) = sections.iter().find(|s| s.id == EXPORT_SECTION) else {
+            return Vec::new();
+        };
+        let exports = read_exports(&wasm[section.body.clone()]).unwrap();
+        exports.iter().map(|e| e.name.to_owned()).collect()
     }
 
     #[test]

@@ -1398,12 +1398,15 @@ mod tests {
     use super::*;
     use crate::store::OverrideChange;
 
-    #[tokio::test]
-    async fn an_admin_change_is_all_or_nothing_and_refuses_stale_consequences() {
-        let dir = tempfile::tempdir().unwrap();
+    /// A store in `dir` with reseller `r` (in `mode`), customer `c` and user `u`.
+    async fn store_with_user(
+        dir: &tempfile::TempDir,
+        mode: Mode,
+        extension_lists: bool,
+    ) -> SqliteStore {
         let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
         store
-            .create_reseller("r", "R", Mode::Passive, false)
+            .create_reseller("r", "R", mode, extension_lists)
             .await
             .unwrap();
         store.create_customer("c", "r", "C", "PT").await.unwrap();
@@ -1420,6 +1423,13 @@ mod tests {
             })
             .await
             .unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn an_admin_change_is_all_or_nothing_and_refuses_stale_consequences() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_user(&dir, Mode::Passive, false).await;
         let row = store.presence_rows(&["u".into()]).await.unwrap().remove(0);
         let change = AdminChange::ResellerMode {
             id: "r".into(),
@@ -1504,25 +1514,7 @@ mod tests {
     async fn a_routing_save_and_a_device_removal_never_overwrite_each_other() {
         use ucclient_core::settings::default_settings;
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-        store
-            .create_reseller("r", "R", Mode::Active, true)
-            .await
-            .unwrap();
-        store.create_customer("c", "r", "C", "PT").await.unwrap();
-        store
-            .create_user(&NewUser {
-                id: "u".into(),
-                customer_id: "c".into(),
-                name: "U".into(),
-                email: "u@c.example".into(),
-                extension: "100".into(),
-                password_hash: "x".into(),
-                role: Role::User,
-                permissions: vec![],
-            })
-            .await
-            .unwrap();
+        let store = store_with_user(&dir, Mode::Active, true).await;
         let device = |id: &str| Device {
             id: id.into(),
             kind: DeviceKind::Desk,
