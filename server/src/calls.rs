@@ -5,6 +5,8 @@
 //! simulation cannot be undone), committed with its `call` event for the owner and, when the owner's
 //! on-call state changes, a `presence` event for the customer (the busy overlay).
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use ucclient_core::api::{
     Call, CallDirection, CallState, InboundCallRequest, PlaceCallRequest, Timestamp,
@@ -34,16 +36,12 @@ fn call_event(customer_id: &str, user_id: &str, call: &Call) -> NewEvent {
 
 /// Refuses the call if the user placed too many this minute.
 async fn check_dial_rate(state: &AppState, user_id: &str) -> ApiResult<()> {
-    let now = Utc::now().timestamp_millis();
-    let (count, start) = state
-        .store
-        .hit_rate_limit(&format!("dial:{user_id}"), 60_000, now)
-        .await?;
-    if count > state.config.calls_per_minute {
-        let secs = ((start + 60_000 - now) as u64).div_ceil(1000).max(1);
-        return Err(ApiError::RateLimited(secs));
-    }
-    Ok(())
+    crate::limits::per_minute(
+        state,
+        &format!("dial:{user_id}"),
+        state.config.calls_per_minute,
+    )
+    .await
 }
 
 /// `POST /calls`: a colleague's extension, or a number normalised with the customer's country.
@@ -93,7 +91,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
     let event = call_event(&account.customer_id, &account.user.id, &call);
     state.store.insert_call(&owned, &[event]).await?;
     state.hub.notify(&account.customer_id).await;
-    tokio::spawn(simulate(state.clone(), owned));
+    start_simulation(state, owned);
     Ok(call)
 }
 
@@ -151,7 +149,7 @@ pub async fn inbound(
     state.store.insert_call(&owned, &[event]).await?;
     state.hub.notify(&account.customer_id).await;
     if reaches_user {
-        tokio::spawn(simulate(state.clone(), owned));
+        start_simulation(state, owned);
     }
     Ok(call)
 }
@@ -202,9 +200,46 @@ async fn transition(
     }
 }
 
-/// The embedded PBX playing a call: each step waits on tokio's clock, then moves the call on if
-/// nobody hung up meanwhile.
-async fn simulate(state: AppState, mut owned: OwnedCall) {
+/// The calls the embedded PBX is playing in this process.
+#[derive(Debug, Default)]
+pub struct Simulations(std::sync::atomic::AtomicUsize);
+
+impl Simulations {
+    /// How many simulations are running (a test waits for 0: no timer is left to fire).
+    pub fn running(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Counts one running simulation while it lives.
+struct Playing(Arc<Simulations>);
+
+impl Drop for Playing {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Starts playing a new call. Its phases are timed from now, on tokio's clock, before the caller
+/// answers: whoever moves the clock later (a test's `advance`) moves them, however late the task
+/// first runs.
+fn start_simulation(state: &AppState, owned: OwnedCall) {
+    state
+        .simulations
+        .0
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let playing = Playing(state.simulations.clone());
+    let begun = tokio::time::Instant::now();
+    let state = state.clone();
+    tokio::spawn(async move {
+        let _playing = playing;
+        simulate(state, owned, begun).await;
+    });
+}
+
+/// The embedded PBX playing a call: each step waits until its time after `begun` on tokio's
+/// clock, then moves the call on if nobody hung up meanwhile.
+async fn simulate(state: AppState, mut owned: OwnedCall, begun: tokio::time::Instant) {
     let timings = state.config.call_timings;
     let mut steps: Vec<(std::time::Duration, CallState)> = Vec::new();
     if owned.call.state == CallState::Dialing {
@@ -214,8 +249,10 @@ async fn simulate(state: AppState, mut owned: OwnedCall) {
     if let Some(talk) = timings.talk {
         steps.push((talk, CallState::Ended));
     }
+    let mut at = begun;
     for (wait, next) in steps {
-        tokio::time::sleep(wait).await;
+        at += wait;
+        tokio::time::sleep_until(at).await;
         match transition(&state, &owned, owned.call.state, next).await {
             Ok(Some(call)) => owned.call = call,
             Ok(None) => return,

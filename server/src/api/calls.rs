@@ -9,14 +9,16 @@ use crate::AppState;
 use crate::auth::Licensed;
 use crate::calls::{self, MAX_HISTORY};
 use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::limits::{self, Budget};
 
 /// `POST /calls` → 201.
-#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over --calls-per-minute or the user's write budget", body = ucclient_core::api::ErrorBody)))]
 pub async fn place(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     ApiJson(req): ApiJson<PlaceCallRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<Call>)> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(calls::place(&state, &a, req).await?),
@@ -46,12 +48,13 @@ pub async fn history(
 }
 
 /// `POST /calls/<id>/hangup`.
-#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
 pub async fn hangup(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
     if id.len() > 64 {
         return Err(ApiError::NotFound("there is no such call"));
     }
