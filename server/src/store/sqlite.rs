@@ -832,7 +832,10 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<(i64, i64)> {
         // The window opens at the key's first hit, not at a clock boundary: a burst straddling a
-        // minute boundary cannot get twice the allowance, and `Retry-After` is exact.
+        // minute boundary cannot get twice the allowance, and `Retry-After` is exact. Every
+        // request of a limited endpoint writes here, so it takes the writer's turn like any
+        // write rather than meeting SQLite's busy handler.
+        let mut tx = self.write().await?;
         let row = sqlx::query(
             "INSERT INTO rate_limits (key, window_start_ms, count) VALUES (?1, ?2, 1)
              ON CONFLICT (key) DO UPDATE SET
@@ -843,8 +846,9 @@ impl Store for SqliteStore {
         .bind(key)
         .bind(now_ms)
         .bind(window_ms.max(1))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok((row.get("count"), row.get("window_start_ms")))
     }
 
@@ -857,7 +861,8 @@ impl Store for SqliteStore {
     }
 
     async fn note_failure(&self, key: &str, forget_ms: i64, now_ms: i64) -> StoreResult<i64> {
-        Ok(sqlx::query_scalar(
+        let mut tx = self.write().await?;
+        let count = sqlx::query_scalar(
             "INSERT INTO rate_limits (key, window_start_ms, count) VALUES (?1, ?2, 1)
              ON CONFLICT (key) DO UPDATE SET
                 count = CASE WHEN window_start_ms > ?2 - ?3 THEN count + 1 ELSE 1 END,
@@ -867,15 +872,19 @@ impl Store for SqliteStore {
         .bind(key)
         .bind(now_ms)
         .bind(forget_ms.max(1))
-        .fetch_one(&self.pool)
-        .await?)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(count)
     }
 
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM rate_limits WHERE key = ?")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
