@@ -12,8 +12,9 @@ use crate::presence;
 
 /// Most rows of one answer.
 pub const MAX_ROWS: i64 = 200;
-/// Longest search text.
-const MAX_Q_LEN: usize = 100;
+/// Longest search text, in characters (as the OpenAPI document's `maxLength` counts them), spaces
+/// around it included.
+pub const MAX_Q_LEN: usize = 100;
 
 #[derive(Debug, Deserialize)]
 struct DirectoryQuery {
@@ -21,17 +22,17 @@ struct DirectoryQuery {
 }
 
 /// `GET /directory?q=`.
-#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, description = "name, email or extension")), responses((status = 200, description = "[{user, presence}], at most 200", body = [ucclient_core::api::DirectoryEntry])))]
+#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, max_length = 100, description = "name, email or extension, at most 100 characters")), responses((status = 200, description = "[{user, presence}], at most 200", body = [ucclient_core::api::DirectoryEntry])))]
 pub async fn list(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     uri: Uri,
 ) -> ApiResult<ApiJson<Vec<DirectoryEntry>>> {
     let q: DirectoryQuery = super::query(&uri)?;
-    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    if text.is_some_and(|t| t.len() > MAX_Q_LEN) {
+    if q.q.as_ref().is_some_and(|t| t.chars().count() > MAX_Q_LEN) {
         return Err(ApiError::bad_request("the search text is too long"));
     }
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let users = state
         .store
         .customer_users(&a.customer_id, text, MAX_ROWS)
