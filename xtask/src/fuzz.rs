@@ -158,12 +158,34 @@ pub fn schemathesis(examples: u32) -> Result<()> {
     for path in EXCLUDED_PATHS {
         st.args(["--exclude-path", path]);
     }
-    // The token goes in the environment, not on the echoed command line.
-    st.args(["--header", "Authorization: Bearer ${UCCLIENT_FUZZ_TOKEN}"])
-        .env("UCCLIENT_FUZZ_TOKEN", token);
-    let result = run(&mut st);
+    // The token goes in the environment, which fuzz/schemathesis.toml's `headers` reads, never
+    // on the echoed command line.
+    st.env("UCCLIENT_FUZZ_TOKEN", &token);
+    let result = run(&mut st)
+        .context("schemathesis found failures (the report above names each, with a curl line)");
+    // A run whose token never arrived would pass too (401 is an accepted answer): it must have
+    // got past authentication, which placing a call as ana shows.
+    let placed = result.as_ref().ok().map(|()| calls_placed(&base, &token));
     drop(server);
-    result.context("schemathesis found failures (the report above names each, with a curl line)")
+    result?;
+    match placed.flatten() {
+        Some(0) | None => {
+            bail!("schemathesis placed no call as ana: did its requests carry the token?")
+        }
+        Some(n) => println!("schemathesis placed {n} calls as ana (it got past authentication)"),
+    }
+    Ok(())
+}
+
+/// How many calls ana's history holds (up to 200), or `None` when it cannot be read.
+fn calls_placed(base: &str, token: &str) -> Option<usize> {
+    let out = output(command("curl").args([
+        "-sf",
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{base}/api/v1/calls?limit=200"),
+    ]))?;
+    Some(out.matches("\"direction\"").count())
 }
 
 /// Logs the demo user ana in with curl and returns her token (never printed).
