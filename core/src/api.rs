@@ -12,6 +12,9 @@ pub use crate::time::Timestamp;
 /// The path prefix of version 1.
 pub const API_PREFIX: &str = "/api/v1";
 
+/// Longest CRM record id or object type of a call's context, in characters.
+pub const MAX_CONTEXT_LEN: usize = 256;
+
 /// Every 4xx/5xx body: a stable code and a sentence for a person.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,8 +181,10 @@ pub struct Device {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
     /// Email.
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub email: String,
     /// Password.
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub password: String,
 }
 
@@ -247,7 +252,9 @@ pub enum Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPresenceRequest {
-    /// The profile id as sent (validated by the server, so an unknown one gets `unknown_profile`).
+    /// The profile id as sent (validated by the server, so an unknown one gets `unknown_profile`);
+    /// the document lists the eleven ids.
+    #[cfg_attr(feature = "openapi", schema(value_type = ProfileId))]
     pub profile: String,
 }
 
@@ -290,11 +297,13 @@ pub enum CrmKind {
 pub struct CallContext {
     /// Which CRM.
     pub crm: CrmKind,
-    /// The record's id, if the CRM gave one.
+    /// The record's id, if the CRM gave one (at most [`MAX_CONTEXT_LEN`] characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub record_id: Option<String>,
-    /// The record's type (`Contact`, `contact`, …).
+    /// The record's type (`Contact`, `contact`, …; at most [`MAX_CONTEXT_LEN`] characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub object_type: Option<String>,
 }
 
@@ -302,7 +311,15 @@ pub struct CallContext {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlaceCallRequest {
-    /// The number as typed or delivered by the CRM, or a colleague's extension.
+    /// The number as typed or delivered by the CRM, or a colleague's extension: the shape of
+    /// [`crate::phone::NUMBER_PATTERN`], at most [`crate::phone::MAX_INPUT_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 64,
+            pattern = r"^ *(tel:)?[ ()./-]*\+?[0-9 ()./-]*[0-9][0-9 ()./-]*$"
+        )
+    )]
     pub to: String,
     /// Where the call came from.
     #[serde(default)]
@@ -497,9 +514,18 @@ pub struct HuntGroup {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundCallRequest {
-    /// Calling number.
+    /// Calling number: the shape of [`crate::phone::NUMBER_PATTERN`], at most
+    /// [`crate::phone::MAX_INPUT_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 64,
+            pattern = r"^ *(tel:)?[ ()./-]*\+?[0-9 ()./-]*[0-9][0-9 ()./-]*$"
+        )
+    )]
     pub from: String,
-    /// The user called.
+    /// The user called (an id of at most 64 characters).
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub to_user: String,
 }
 

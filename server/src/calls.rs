@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use ucclient_core::api::{
-    Call, CallDirection, CallState, InboundCallRequest, PlaceCallRequest, Timestamp,
+    Call, CallDirection, CallState, InboundCallRequest, MAX_CONTEXT_LEN, PlaceCallRequest,
+    Timestamp,
 };
 use ucclient_core::phone;
 use ucclient_core::ring::{UserLine, ring_user};
@@ -22,8 +23,6 @@ use crate::store::{Account, NewEvent, OwnedCall};
 
 /// Most calls `GET /calls` returns.
 pub const MAX_HISTORY: i64 = 200;
-/// Longest CRM record id or object type kept with a call.
-const MAX_CONTEXT_LEN: usize = 256;
 
 fn call_event(customer_id: &str, user_id: &str, call: &Call) -> NewEvent {
     NewEvent {
@@ -60,14 +59,13 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
             .map_err(|e| ApiError::InvalidNumber(e.to_string()))?
             .into_string(),
     };
+    // Characters, as the OpenAPI document's `maxLength` counts them.
+    let too_long = |s: &Option<String>| {
+        s.as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_CONTEXT_LEN)
+    };
     if let Some(c) = &req.context
-        && (c
-            .record_id
-            .as_ref()
-            .is_some_and(|r| r.len() > MAX_CONTEXT_LEN)
-            || c.object_type
-                .as_ref()
-                .is_some_and(|r| r.len() > MAX_CONTEXT_LEN))
+        && (too_long(&c.record_id) || too_long(&c.object_type))
     {
         return Err(ApiError::bad_request("the call context is too long"));
     }

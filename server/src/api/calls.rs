@@ -31,7 +31,7 @@ struct HistoryQuery {
 }
 
 /// `GET /calls?limit=`: newest first, 50 by default, at most 200.
-#[utoipa::path(get, path = "/calls", tag = "calls", security(("bearer" = [])), params(("limit" = Option<i64>, Query, description = "1..=200, default 50")), responses((status = 200, description = "[Call], newest first", body = [ucclient_core::api::Call])))]
+#[utoipa::path(get, path = "/calls", tag = "calls", security(("bearer" = [])), params(("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1..=200, default 50")), responses((status = 200, description = "[Call], newest first", body = [ucclient_core::api::Call])))]
 pub async fn history(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -48,7 +48,7 @@ pub async fn history(
 }
 
 /// `POST /calls/<id>/hangup`.
-#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
 pub async fn hangup(
     State(state): State<AppState>,
     Licensed(a): Licensed,
