@@ -3,6 +3,9 @@
 //!
 //! These functions compute the *desired* PBX state. Storing it, and applying it until the PBX agrees,
 //! is the backend's job; talking to a PBX is its connector's.
+//!
+//! What an extension list holds, and what Do Not Disturb does to it, are SPEC §5's judgment calls
+//! and live in `crate::ring::policy`; this module only decides whether the user has a list.
 
 use serde::{Deserialize, Serialize};
 
