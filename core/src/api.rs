@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::pbx::{ExtensionList, FindMeFollowMe, Mode, PbxUserState};
 use crate::profile::{Colour, ProfileId, Status};
+pub use crate::profile::{HexColour, PresenceColours};
 pub use crate::ring::{GroupMember, RingTargets};
 pub use crate::settings::{Forwarding, ProfileSettings, RingStep, Routing};
 pub use crate::time::Timestamp;
@@ -232,6 +233,10 @@ pub struct Me {
     /// Their role (an extension of API.md).
     #[serde(default)]
     pub role: Role,
+    /// How the reseller paints the three presence colours (an extension of API.md); a
+    /// `colours` event carries a change.
+    #[serde(default)]
+    pub colours: PresenceColours,
 }
 
 /// What a user may administer.
@@ -402,6 +407,11 @@ pub struct Call {
     pub ended_at: Option<Timestamp>,
     /// The CRM record it relates to.
     pub context: Option<CallContext>,
+    /// For an inbound call the PBX sent on to the user's forwarding number instead of their
+    /// devices: that number (E.164). Such a call is `ended`, never answered here (an extension
+    /// of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_to: Option<String>,
 }
 
 /// One user's presence inside a snapshot or a `presence` event.
@@ -422,6 +432,10 @@ pub struct Snapshot {
     pub presence: Vec<PresenceUpdate>,
     /// The subscriber's live calls.
     pub calls: Vec<Call>,
+    /// The reseller's presence colours (an extension of API.md), so a stream that could not
+    /// resume misses no `colours` event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colours: Option<PresenceColours>,
 }
 
 /// An event of the live stream, by its `event:` name.
@@ -435,6 +449,8 @@ pub enum Event {
     Call(Call),
     /// `profile`.
     Profile(Profile),
+    /// `colours`: the reseller changed its presence colours (an extension of API.md).
+    Colours(PresenceColours),
 }
 
 impl Event {
@@ -445,6 +461,7 @@ impl Event {
             Event::Presence(_) => "presence",
             Event::Call(_) => "call",
             Event::Profile(_) => "profile",
+            Event::Colours(_) => "colours",
         }
     }
 
@@ -455,6 +472,7 @@ impl Event {
             Event::Presence(p) => serde_json::to_string(p),
             Event::Call(c) => serde_json::to_string(c),
             Event::Profile(p) => serde_json::to_string(p),
+            Event::Colours(c) => serde_json::to_string(c),
         };
         r.unwrap_or_default()
     }
@@ -479,6 +497,7 @@ impl Event {
             "presence" => Event::Presence(Deserialize::deserialize(data)?),
             "call" => Event::Call(Deserialize::deserialize(data)?),
             "profile" => Event::Profile(Deserialize::deserialize(data)?),
+            "colours" => Event::Colours(Deserialize::deserialize(data)?),
             _ => return Ok(None),
         }))
     }

@@ -14,7 +14,8 @@
 //! - [`pbx`]: what a profile change asks of the PBX in each mode, including the user extension list
 //!   lifecycle (SPEC §4, §5).
 //! - [`ring`]: which devices ring for a direct call or a hunt-group call; the judgment calls of
-//!   SPEC §5 live in [`ring::policy`] only.
+//!   SPEC §5 live in [`ring::policy`] only — the DND rule once ([`ring::policy::under_dnd`]), for
+//!   direct calls, group calls and the extension list's contents alike.
 //! - [`phone`]: phone numbers normalised to E.164 with a default country (SPEC §6).
 //! - [`time`]: [`time::Timestamp`], the UTC instant of the wire types and its RFC 3339 form (no
 //!   clock: `now` is always the caller's).

@@ -80,6 +80,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         answered_at: None,
         ended_at: None,
         context: req.context,
+        forwarded_to: None,
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
@@ -94,7 +95,8 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
 }
 
 /// `POST /pbx/calls/inbound`: a call to a colleague; it rings what `core`'s ring resolution says,
-/// and fails at once when nothing rings there (DND, or forwarded away).
+/// is over at once as forwarded (`ended`, with `forwarded_to`) when forwarding sends it on, and
+/// fails at once when nothing rings (DND).
 pub async fn inbound(
     state: &AppState,
     account: &Account,
@@ -123,20 +125,26 @@ pub async fn inbound(
     });
     let now: Timestamp = Utc::now().into();
     let reaches_user = !targets.devices.is_empty();
+    // Forwarded: the PBX handled it by sending it on, so it is over for the user at once, as
+    // `ended` with the number (API.md's `state` has no "forwarded"); not `failed`.
+    let state_now = if reaches_user {
+        CallState::Ringing
+    } else if targets.forwarded_to.is_some() {
+        CallState::Ended
+    } else {
+        CallState::Failed
+    };
     let call = Call {
         id: auth::new_id(),
         direction: CallDirection::Inbound,
         from,
         to: callee.extension.clone(),
-        state: if reaches_user {
-            CallState::Ringing
-        } else {
-            CallState::Failed
-        },
+        state: state_now,
         started_at: now,
         answered_at: None,
         ended_at: (!reaches_user).then_some(now),
         context: None,
+        forwarded_to: targets.forwarded_to,
     };
     let owned = OwnedCall {
         user_id: callee.id.clone(),
@@ -171,26 +179,26 @@ async fn transition(
     if next.is_final() {
         call.ended_at = Some(now);
     }
-    let mut events = vec![call_event(&owned.customer_id, &owned.user_id, &call)];
-    if expected.is_on_call() != next.is_on_call() {
-        // The busy overlay changes unless another call of the user keeps it.
-        let others_on_call = state
-            .store
-            .live_calls(Some(&owned.user_id))
-            .await?
-            .iter()
-            .any(|c| c.call.id != call.id && c.call.state.is_on_call());
-        if !others_on_call && let Some(account) = state.store.account(&owned.user_id).await? {
-            let row = presence::row_of(state, &owned.user_id).await?;
-            let p = presence::presence_of(state, &row, &account.permissions, next.is_on_call());
-            events.push(presence::presence_event(
-                &owned.customer_id,
-                &owned.user_id,
-                &p,
-            ));
-        }
+    let events = [call_event(&owned.customer_id, &owned.user_id, &call)];
+    // The busy overlay changes unless another call of the user keeps it; the store decides that
+    // inside its write, where no other transition of the user's calls can slip in between.
+    let mut overlay = None;
+    if expected.is_on_call() != next.is_on_call()
+        && let Some(account) = state.store.account(&owned.user_id).await?
+    {
+        let row = presence::row_of(state, &owned.user_id).await?;
+        let p = presence::presence_of(state, &row, &account.permissions, next.is_on_call());
+        overlay = Some(presence::presence_event(
+            &owned.customer_id,
+            &owned.user_id,
+            &p,
+        ));
     }
-    if state.store.update_call(&call, expected, &events).await? {
+    if state
+        .store
+        .update_call(&call, expected, &events, overlay.as_ref())
+        .await?
+    {
         state.hub.notify(&owned.customer_id).await;
         Ok(Some(call))
     } else {

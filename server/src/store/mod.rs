@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    Call, CallState, Device, HuntGroup, PbxSync, PbxUserState, ProfileSettings, Role, User,
+    Call, CallState, Device, HuntGroup, PbxSync, PbxUserState, PresenceColours, ProfileSettings,
+    Role, User,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -50,6 +51,8 @@ pub struct Account {
     pub mode: Mode,
     /// Whether the reseller enabled user extension lists.
     pub extension_lists_enabled: bool,
+    /// How the reseller paints the presence colours.
+    pub colours: PresenceColours,
     /// The customer's default country for phone numbers (ISO alpha-2).
     pub default_country: String,
     /// What the user may administer.
@@ -197,6 +200,13 @@ pub enum AdminChange {
     RemoveDevice {
         /// Device id.
         device_id: String,
+    },
+    /// A reseller's presence colours.
+    ResellerColours {
+        /// Reseller id.
+        id: String,
+        /// The new colours; `None` goes back to core's defaults.
+        colours: Option<PresenceColours>,
     },
 }
 
@@ -440,12 +450,15 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a new call and logs events.
     async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()>;
     /// Replaces a call if its state is still `expected` (so racing transitions cannot go backwards),
-    /// logging events only then.
+    /// logging events only then. `overlay` is the `presence` event announcing that the user's
+    /// busy overlay changes with this call; it is logged too unless another call of the user is
+    /// connected, which is checked inside the same transaction.
     async fn update_call(
         &self,
         call: &Call,
         expected: CallState,
         events: &[NewEvent],
+        overlay: Option<&NewEvent>,
     ) -> StoreResult<bool>;
     /// One call with its owner.
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
@@ -512,6 +525,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// The users of every customer of a reseller (`None`: no such reseller).
     async fn reseller_user_ids(&self, reseller_id: &str) -> StoreResult<Option<Vec<String>>>;
+    /// A reseller's presence colours and the ids of its customers (`None`: no such reseller).
+    async fn reseller_colours(
+        &self,
+        reseller_id: &str,
+    ) -> StoreResult<Option<(PresenceColours, Vec<String>)>>;
     /// The user a device belongs to.
     async fn device_owner(&self, device_id: &str) -> StoreResult<Option<String>>;
     /// Makes an operator's change, the presence consequences computed for it and the events that

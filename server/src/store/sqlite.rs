@@ -16,8 +16,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    Call, CallContext, CallState, Device, DeviceKind, HuntGroup, PbxSync, PbxUserState,
-    ProfileSettings, Role, User,
+    Call, CallContext, CallState, Device, DeviceKind, HexColour, HuntGroup, PbxSync, PbxUserState,
+    PresenceColours, ProfileSettings, Role, User,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -246,11 +246,27 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
                 .get::<Option<DateTime<Utc>>, _>("ended_at")
                 .map(Into::into),
             context,
+            forwarded_to: r.get("forwarded_to"),
         },
     })
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context";
+/// A reseller's presence colours from its row; an unset (or unreadable) colour is core's default.
+fn colours_of(r: &sqlx::sqlite::SqliteRow) -> PresenceColours {
+    let defaults = PresenceColours::default();
+    let read = |column: &str, default: HexColour| {
+        r.get::<Option<String>, _>(column)
+            .and_then(|c| HexColour::parse(&c).ok())
+            .unwrap_or(default)
+    };
+    PresenceColours {
+        available: read("colour_available", defaults.available),
+        away: read("colour_away", defaults.away),
+        busy: read("colour_busy", defaults.busy),
+    }
+}
+
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, forwarded_to";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -265,7 +281,8 @@ impl Store for SqliteStore {
     async fn account(&self, user_id: &str) -> StoreResult<Option<Account>> {
         let Some(r) = sqlx::query(
             "SELECT u.id, u.name, u.email, u.extension, u.role, c.id AS customer_id, c.name AS customer_name,
-                    c.default_country, r.id AS reseller_id, r.mode, r.extension_lists_enabled
+                    c.default_country, r.id AS reseller_id, r.mode, r.extension_lists_enabled,
+                    r.colour_available, r.colour_away, r.colour_busy
              FROM users u JOIN customers c ON c.id = u.customer_id JOIN resellers r ON r.id = c.reseller_id
              WHERE u.id = ?",
         )
@@ -282,6 +299,7 @@ impl Store for SqliteStore {
             reseller_id: r.get("reseller_id"),
             mode: parse_enum(r.get::<&str, _>("mode"))?,
             extension_lists_enabled: r.get::<i64, _>("extension_lists_enabled") != 0,
+            colours: colours_of(&r),
             default_country: r.get("default_country"),
             role: parse_enum(r.get::<&str, _>("role"))?,
             permissions: permissions_of(&self.pool, user_id).await?,
@@ -892,7 +910,7 @@ impl Store for SqliteStore {
         let c = &call.call;
         let mut tx = self.write().await?;
         sqlx::query(&format!(
-            "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))
         .bind(&c.id)
         .bind(&call.user_id)
@@ -905,6 +923,7 @@ impl Store for SqliteStore {
         .bind(c.answered_at.map(DateTime::<Utc>::from))
         .bind(c.ended_at.map(DateTime::<Utc>::from))
         .bind(c.context.as_ref().map(to_json).transpose()?)
+        .bind(&c.forwarded_to)
         .execute(&mut *tx)
         .await?;
         log_events(&mut tx, events).await?;
@@ -917,6 +936,7 @@ impl Store for SqliteStore {
         call: &Call,
         expected: CallState,
         events: &[NewEvent],
+        overlay: Option<&NewEvent>,
     ) -> StoreResult<bool> {
         let mut tx = self.write().await?;
         let done = sqlx::query(
@@ -933,6 +953,22 @@ impl Store for SqliteStore {
             == 1;
         if done {
             log_events(&mut tx, events).await?;
+            // "Still busy on another call?" is asked here, inside the write: two calls of the
+            // user changing at once queue on the write lock, so the second sees the first's
+            // new state and exactly one of them announces the change of the busy overlay.
+            if let Some(overlay) = overlay {
+                let other_connected: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM calls
+                     WHERE user_id = (SELECT user_id FROM calls WHERE id = ?1)
+                       AND id <> ?1 AND state = 'connected')",
+                )
+                .bind(&call.id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if !other_connected {
+                    log_events(&mut tx, std::slice::from_ref(overlay)).await?;
+                }
+            }
         }
         tx.commit().await?;
         Ok(done)
@@ -1279,6 +1315,27 @@ impl Store for SqliteStore {
         ))
     }
 
+    async fn reseller_colours(
+        &self,
+        reseller_id: &str,
+    ) -> StoreResult<Option<(PresenceColours, Vec<String>)>> {
+        let Some(row) = sqlx::query(
+            "SELECT colour_available, colour_away, colour_busy FROM resellers WHERE id = ?",
+        )
+        .bind(reseller_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let customers =
+            sqlx::query_scalar("SELECT id FROM customers WHERE reseller_id = ? ORDER BY id")
+                .bind(reseller_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(Some((colours_of(&row), customers)))
+    }
+
     async fn device_owner(&self, device_id: &str) -> StoreResult<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT user_id FROM devices WHERE id = ?")
@@ -1359,6 +1416,24 @@ async fn write_admin_change(tx: &mut WriteTx, change: &AdminChange) -> StoreResu
             .execute(&mut **tx)
             .await?
             .rows_affected(),
+        AdminChange::ResellerColours { id, colours } => {
+            // `None` writes NULLs: back to core's defaults.
+            let [available, away, busy] = match colours {
+                Some(c) => [&c.available, &c.away, &c.busy].map(|h| Some(h.as_str().to_owned())),
+                None => [None, None, None],
+            };
+            sqlx::query(
+                "UPDATE resellers SET colour_available = ?, colour_away = ?, colour_busy = ?
+                 WHERE id = ?",
+            )
+            .bind(available)
+            .bind(away)
+            .bind(busy)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+        }
     };
     Ok(affected == 1)
 }
