@@ -16,6 +16,8 @@
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands.
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
+//! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
+//!   they are), read through a bounded cache; [`cors`] and [`static_pages`] apply them.
 //!
 //! Nothing another node would need lives only in this process: sessions, tickets, rate-limit
 //! counters, the event log, PBX state and calls are all in the store. In memory there are only the

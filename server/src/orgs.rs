@@ -381,15 +381,22 @@ pub struct OrgRegistry {
     store: Arc<dyn Store>,
     cache: Mutex<HashMap<OrgKey, (Option<String>, Instant)>>,
     ttl: Duration,
+    max: usize,
 }
 
 impl OrgRegistry {
-    /// A registry over `store` with the default TTL.
+    /// A registry over `store` with the default bounds ([`ORG_CACHE_TTL`], [`ORG_CACHE_MAX`]).
     pub fn new(store: Arc<dyn Store>) -> OrgRegistry {
+        OrgRegistry::with_limits(store, ORG_CACHE_TTL, ORG_CACHE_MAX)
+    }
+
+    /// A registry trusting what it read for `ttl`, remembering at most `max` keys.
+    pub fn with_limits(store: Arc<dyn Store>, ttl: Duration, max: usize) -> OrgRegistry {
         OrgRegistry {
             store,
             cache: Mutex::new(HashMap::new()),
-            ttl: ORG_CACHE_TTL,
+            ttl,
+            max: max.max(1),
         }
     }
 
@@ -406,9 +413,9 @@ impl OrgRegistry {
         }
         let owner = self.store.org_owner(key.as_str()).await?;
         let mut cache = self.lock();
-        if cache.len() >= ORG_CACHE_MAX {
+        if cache.len() >= self.max {
             cache.retain(|_, (_, at)| now.duration_since(*at) < self.ttl);
-            if cache.len() >= ORG_CACHE_MAX {
+            if cache.len() >= self.max {
                 cache.clear();
             }
         }
@@ -506,6 +513,46 @@ mod tests {
         for shape in origins {
             let concrete = shape.replace('*', "x");
             assert_eq!(key_of_origin(&concrete), acme, "{shape}");
+        }
+    }
+
+    async fn store_with_demo() -> (tempfile::TempDir, Arc<dyn Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::sqlite::SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .unwrap();
+        crate::demo::seed(&store, "x").await.unwrap();
+        (dir, Arc::new(store))
+    }
+
+    #[tokio::test]
+    async fn the_registry_answers_from_its_cache_within_the_ttl_and_stays_bounded() {
+        let (_dir, store) = store_with_demo().await;
+        let acme = OrgKey::salesforce("acme");
+        let long = OrgRegistry::with_limits(store.clone(), Duration::from_secs(3600), 3);
+        let none = OrgRegistry::with_limits(store.clone(), Duration::ZERO, 3);
+        assert_eq!(long.owner(&acme).await.unwrap().as_deref(), Some("acme"));
+        assert_eq!(none.owner(&acme).await.unwrap().as_deref(), Some("acme"));
+        // Removed behind the registries' backs (as another process would).
+        assert!(
+            store
+                .remove_org(None, "acme-salesforce")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        // Within its TTL the cache answers without reading the store; without one, it reads.
+        assert_eq!(long.owner(&acme).await.unwrap().as_deref(), Some("acme"));
+        assert_eq!(none.owner(&acme).await.unwrap(), None);
+        // This process's own change is seen at once.
+        long.forget(&acme);
+        assert_eq!(long.owner(&acme).await.unwrap(), None);
+        // Never more than its bound, however many origins are asked about.
+        for i in 0..10 {
+            long.owner(&OrgKey::salesforce(&format!("probe{i}")))
+                .await
+                .unwrap();
+            assert!(long.cached() <= 3, "{}", long.cached());
         }
     }
 
