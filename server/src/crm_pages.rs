@@ -143,8 +143,10 @@ async fn salesforce_page(
     if config.static_dir.is_none() {
         return no_widget();
     }
+    // The meta names the org for the widget's sign-in (`crm_origin`), as on the Dynamics page.
     let head = format!(
-        "<script src=\"{org}{OPEN_CTI_PATH}\"></script>\n\
+        "<meta name=\"ucclient-crm-url\" content=\"{org}\">\n\
+         <script src=\"{org}{OPEN_CTI_PATH}\"></script>\n\
          <script type=\"module\" src=\"/crm/boot-salesforce.js\"></script>"
     );
     page(Crm::Salesforce, &org, &head)

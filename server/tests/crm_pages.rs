@@ -83,6 +83,12 @@ async fn salesforce_page_loads_open_cti_from_the_org_and_the_widget_from_here() 
         ]
     );
     assert!(page.text.contains("id=\"ucclient-root\""));
+    // The org the widget names at sign-in (crm_origin).
+    assert!(
+        page.text.contains(
+            "<meta name=\"ucclient-crm-url\" content=\"https://acme.lightning.force.com\">"
+        )
+    );
     let policy = csp(&page);
     assert!(
         policy.contains("script-src 'self' https://acme.lightning.force.com 'wasm-unsafe-eval';"),

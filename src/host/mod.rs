@@ -17,28 +17,19 @@ use ucclient_core::Language;
 use ucclient_core::api::{Call, CrmKind};
 use ucclient_core::profile::Colour;
 
-/// The origin of the CRM org framing this page, when the page names it: the `sfdcIFrameOrigin`
-/// Salesforce appends to the softphone's address, or the `<meta name="ucclient-crm-url">` of the
-/// backend's hosted Dynamics 365 page. Sent at sign-in (`crm_origin`), so the backend can refuse an
-/// org registered to another customer where the request's own `Origin` is the backend's.
+/// The origin of the CRM org framing this page, when the page names it: the backend's hosted pages
+/// (`/crm/salesforce`, `/crm/dynamics`) write the org they checked into
+/// `<meta name="ucclient-crm-url">`. Sent at sign-in (`crm_origin`), so the backend can refuse an
+/// org registered to another customer where the request's own `Origin` is the backend's (in the
+/// packages the page runs on the org's own domain, and `Origin` says it).
 pub fn crm_origin() -> Option<String> {
-    let window = web_sys::window()?;
-    let meta = window
+    web_sys::window()?
         .document()?
         .query_selector("meta[name=\"ucclient-crm-url\"]")
         .ok()
         .flatten()
-        .and_then(|m| m.get_attribute("content"));
-    let query = || {
-        let search = window.location().search().ok()?;
-        let raw = search
-            .trim_start_matches('?')
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("sfdcIFrameOrigin="))?;
-        js_sys::decode_uri_component(raw).ok()?.as_string()
-    };
-    meta.or_else(query)
-        .filter(|o| o.len() <= 200 && (o.starts_with("https://") || o.starts_with("http://")))
+        .and_then(|m| m.get_attribute("content"))
+        .filter(|o| o.len() <= 200)
 }
 
 /// A number the agent clicked in the host (click-to-dial / click-to-act), with the record it came from.
