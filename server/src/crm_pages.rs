@@ -9,9 +9,8 @@
 //! landing URL carries `org` (the Dynamics org's origin or host name). It is used only after checking it
 //! against the operator's CORS list or the CRM orgs customers registered (`crate::orgs`); a page never
 //! loads a script from any other origin, and a bad or unregistered org gets a 400 page saying what is
-//! expected. Every
-//! page carries a strict Content-Security-Policy: scripts from this backend and the org only (plus
-//! `'wasm-unsafe-eval'`), connections to this backend only, framed by the org only.
+//! expected. Every page carries a strict Content-Security-Policy: scripts from this backend and the org
+//! only (plus `'wasm-unsafe-eval'`), connections to this backend only, framed by the org only.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
