@@ -404,6 +404,7 @@ mod browser_tests {
         let req = LoginRequest {
             email: "a@example.com".to_owned(),
             password: "b".to_owned(),
+            crm_origin: None,
         };
         let e = backend.login(req).await.unwrap_err();
         assert_eq!((e.status, e.code), (0, None));

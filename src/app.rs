@@ -267,7 +267,14 @@ impl Ctx {
             u.busy = true;
         });
         leptos::task::spawn_local(async move {
-            let r = ctx.backend().login(LoginRequest { email, password }).await;
+            let r = ctx
+                .backend()
+                .login(LoginRequest {
+                    email,
+                    password,
+                    crm_origin: crate::host::crm_origin(),
+                })
+                .await;
             ctx.ui.update(|u| u.busy = false);
             match r {
                 Ok(login) => {

@@ -906,6 +906,7 @@ fn wire_types_cross_the_browser_json_exactly() {
     writes_as_serde_json(&LoginRequest {
         email: "ana@acme.example".into(),
         password: "\"quoted\"\n\u{1}é".into(),
+        crm_origin: None,
     });
     let snapshot = Event::Snapshot(Snapshot {
         presence: vec![PresenceUpdate {

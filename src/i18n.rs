@@ -118,6 +118,7 @@ texts! {
     ErrInvalidSettings => "Those settings cannot be applied.", "Essas definições não podem ser aplicadas.", "Essas configurações não podem ser aplicadas.";
     ErrActiveModeRequired => "Routing can be changed only in active mode.", "O encaminhamento só pode ser alterado no modo ativo.", "O roteamento só pode ser alterado no modo ativo.";
     ErrRateLimited => "Too many requests; try again in a moment.", "Demasiados pedidos; tente daqui a pouco.", "Muitas solicitações; tente daqui a pouco.";
+    ErrOrgNotAllowed => "This CRM belongs to another company on UcClient: sign in from your own company's CRM.", "Este CRM pertence a outra empresa no UcClient: inicie sessão no CRM da sua empresa.", "Este CRM pertence a outra empresa no UcClient: entre pelo CRM da sua empresa.";
     ErrUnavailable => "The service is busy; try again in a moment.", "O serviço está ocupado; tente daqui a pouco.", "O serviço está ocupado; tente daqui a pouco.";
     ErrInternal => "Something went wrong on the server.", "Algo correu mal no servidor.", "Algo deu errado no servidor.";
     ErrNetwork => "The server cannot be reached.", "Não é possível contactar o servidor.", "Não foi possível acessar o servidor.";
@@ -149,6 +150,11 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::ActiveModeRequired => T::ErrActiveModeRequired,
             ErrorCode::RateLimited => T::ErrRateLimited,
             ErrorCode::Unavailable => T::ErrUnavailable,
+            ErrorCode::OrgNotAllowed => T::ErrOrgNotAllowed,
+            // Answers of the administrators' org API, which the widget does not call.
+            ErrorCode::InvalidOrg | ErrorCode::OrgTaken | ErrorCode::TooManyOrgs => {
+                T::ErrBadRequest
+            }
             ErrorCode::Internal => T::ErrInternal,
         },
     }

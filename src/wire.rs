@@ -127,7 +127,7 @@ impl<'a> Fields<'a> {
 
 // ---- Enums ------------------------------------------------------------------------------------
 
-const ERROR_CODES: [(&str, ErrorCode); 13] = [
+const ERROR_CODES: [(&str, ErrorCode); 17] = [
     ("bad_request", ErrorCode::BadRequest),
     ("unauthenticated", ErrorCode::Unauthenticated),
     ("invalid_credentials", ErrorCode::InvalidCredentials),
@@ -140,6 +140,10 @@ const ERROR_CODES: [(&str, ErrorCode); 13] = [
     ("active_mode_required", ErrorCode::ActiveModeRequired),
     ("rate_limited", ErrorCode::RateLimited),
     ("unavailable", ErrorCode::Unavailable),
+    ("org_not_allowed", ErrorCode::OrgNotAllowed),
+    ("invalid_org", ErrorCode::InvalidOrg),
+    ("org_taken", ErrorCode::OrgTaken),
+    ("too_many_orgs", ErrorCode::TooManyOrgs),
     ("internal", ErrorCode::Internal),
 ];
 const STATUSES: [(&str, Status); 2] = [
@@ -557,7 +561,17 @@ fn object(out: &mut String, fields: &[(&str, &dyn ToJson)]) {
 
 impl ToJson for LoginRequest {
     fn write(&self, out: &mut String) {
-        object(out, &[("email", &self.email), ("password", &self.password)]);
+        match &self.crm_origin {
+            Some(org) => object(
+                out,
+                &[
+                    ("email", &self.email),
+                    ("password", &self.password),
+                    ("crm_origin", org),
+                ],
+            ),
+            None => object(out, &[("email", &self.email), ("password", &self.password)]),
+        }
     }
 }
 

@@ -55,6 +55,15 @@ pub enum ErrorCode {
     RateLimited,
     /// Too many live connections (503; an extension of API.md).
     Unavailable,
+    /// Signing in from a CRM org registered to another customer (403; an extension of API.md).
+    OrgNotAllowed,
+    /// A CRM org to register that is not a valid My Domain name, org id or Dynamics 365 org URL
+    /// (422; an extension of API.md).
+    InvalidOrg,
+    /// The CRM org is already registered, to this customer or another (409; an extension of API.md).
+    OrgTaken,
+    /// The customer has registered as many CRM orgs as allowed (409; an extension of API.md).
+    TooManyOrgs,
     /// Something failed inside; nothing more is said (500).
     Internal,
 }
@@ -187,6 +196,12 @@ pub struct LoginRequest {
     /// Password.
     #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub password: String,
+    /// The origin of the CRM org the widget runs in, when it knows it (an extension of API.md):
+    /// `https://acme.lightning.force.com`, `https://acme.crm4.dynamics.com`. A sign-in from an org
+    /// registered to another customer is refused with `org_not_allowed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    pub crm_origin: Option<String>,
 }
 
 /// `POST /login` answer.
@@ -527,6 +542,71 @@ pub struct HuntGroup {
     pub name: String,
     /// Members in ring order.
     pub members: Vec<GroupMember>,
+}
+
+/// The CRM of a registered org.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgCrm {
+    /// A Salesforce org, known by its My Domain name.
+    Salesforce,
+    /// A Dynamics 365 org, known by its URL.
+    Dynamics,
+}
+
+impl OrgCrm {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgCrm::Salesforce => "salesforce",
+            OrgCrm::Dynamics => "dynamics",
+        }
+    }
+}
+
+/// A CRM org registered to the caller's customer (`GET /admin/orgs`, an extension of API.md):
+/// its pages may frame the widget, call the API and sign this customer's users in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmOrg {
+    /// Stable id.
+    pub id: String,
+    /// Which CRM.
+    pub crm: OrgCrm,
+    /// Salesforce: the My Domain name (`acme`); Dynamics 365: the org's origin
+    /// (`https://acme.crm4.dynamics.com`).
+    pub org: String,
+    /// Salesforce: the 18-character org id, when it was registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// The origins it allows; `*` stands for a sandbox or package name
+    /// (`https://acme--*.vf.force.com`).
+    pub origins: Vec<String>,
+    /// When it was registered.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+}
+
+/// `POST /admin/orgs` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCrmOrg {
+    /// Which CRM.
+    pub crm: OrgCrm,
+    /// Salesforce: the My Domain name (`acme`, or any of its URLs such as
+    /// `https://acme.my.salesforce.com`); Dynamics 365: the org URL
+    /// (`https://acme.crm4.dynamics.com`).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub org: String,
+    /// Salesforce only, optional: the org id (15 or 18 characters, starting `00D`).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$")
+    )]
+    pub org_id: Option<String>,
 }
 
 /// `POST /pbx/calls/inbound` body.

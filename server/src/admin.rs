@@ -1,5 +1,5 @@
-//! The operator's commands: resellers, customers, users (password, permissions, role), devices and
-//! hunt groups, so nobody needs SQL. They work on the database file directly and may run while
+//! The operator's commands: resellers, customers, users (password, permissions, role), devices,
+//! hunt groups and registered CRM orgs, so nobody needs SQL. They work on the database file directly and may run while
 //! the server runs (SQLite WAL). Output is plain text on stdout; secrets are never printed.
 //! A change that alters what users show or what the PBX must hold (reseller mode and extension
 //! lists, licences, devices) is written with its consequences and their events in one
@@ -10,14 +10,14 @@ use std::path::PathBuf;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
-use ucclient_core::api::{Device, DeviceKind, HexColour, PresenceColours, Role};
+use ucclient_core::api::{Device, DeviceKind, HexColour, NewCrmOrg, OrgCrm, PresenceColours, Role};
 use ucclient_core::licence::KNOWN_PERMISSIONS;
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use crate::store::sqlite::SqliteStore;
-use crate::store::{NewUser, Store};
-use crate::{admin_live, auth};
+use crate::store::{AddOrg, NewUser, Store};
+use crate::{admin_live, auth, orgs};
 
 /// The database the admin commands work on.
 #[derive(Debug, Clone, Args)]
@@ -277,6 +277,53 @@ enum GroupCmd {
     },
 }
 
+/// `org …`
+#[derive(Debug, Args)]
+pub struct OrgArgs {
+    #[command(flatten)]
+    db: DbArg,
+    #[command(subcommand)]
+    cmd: OrgCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCmd {
+    /// Registers a customer's CRM org: its pages may then embed the widget and sign that
+    /// customer's users in (a running server sees it within seconds).
+    Add {
+        /// Customer id.
+        #[arg(long)]
+        customer: String,
+        /// A Salesforce org by its My Domain name (`acme`, or one of its URLs).
+        #[arg(
+            long,
+            conflicts_with = "dynamics",
+            required_unless_present = "dynamics"
+        )]
+        salesforce: Option<String>,
+        /// The Salesforce org's id (15 or 18 characters, starting 00D), optional.
+        #[arg(long, requires = "salesforce")]
+        org_id: Option<String>,
+        /// A Dynamics 365 org by its URL (`https://acme.crm4.dynamics.com`).
+        #[arg(long)]
+        dynamics: Option<String>,
+        /// Id (random if omitted).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Removes a registered org (a running server refuses it within seconds).
+    Remove {
+        /// Org id.
+        id: String,
+    },
+    /// Lists registered orgs with the origins each allows.
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+}
+
 fn parse_mode(s: &str) -> Result<Mode, String> {
     Mode::parse(s).ok_or_else(|| "expected passive or active".into())
 }
@@ -521,6 +568,67 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
         DeviceCmd::List { user } => {
             for d in s.devices(&user).await? {
                 println!("{}\t{}\t{}\t{}", d.id, d.kind.as_str(), d.label, d.number);
+            }
+        }
+    }
+    s.close().await;
+    Ok(())
+}
+
+/// Runs `org …`.
+pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
+    let s = open(&args.db).await?;
+    match args.cmd {
+        OrgCmd::Add {
+            customer,
+            salesforce,
+            org_id,
+            dynamics,
+            id,
+        } => {
+            let new = match (salesforce, dynamics) {
+                (Some(org), None) => NewCrmOrg {
+                    crm: OrgCrm::Salesforce,
+                    org,
+                    org_id,
+                },
+                (None, Some(org)) => NewCrmOrg {
+                    crm: OrgCrm::Dynamics,
+                    org,
+                    org_id: None,
+                },
+                _ => bail!("give --salesforce MY_DOMAIN or --dynamics URL"),
+            };
+            let registration = orgs::parse_new_org(&new)?;
+            let id = id_or_new(id);
+            match s
+                .add_org(
+                    &registration.to_stored(id.clone(), &customer),
+                    orgs::MAX_ORGS_PER_CUSTOMER,
+                )
+                .await?
+            {
+                AddOrg::Added => println!("{id}"),
+                AddOrg::Taken => bail!("that org is registered already (ucclient-server org list)"),
+                AddOrg::TooMany => bail!(
+                    "customer {customer} has {} orgs already, the most allowed",
+                    orgs::MAX_ORGS_PER_CUSTOMER
+                ),
+                AddOrg::UnknownCustomer => bail!("no such customer"),
+            }
+        }
+        OrgCmd::Remove { id } => found(s.remove_org(None, &id).await?.is_some(), "org")?,
+        OrgCmd::List { customer } => {
+            for o in s.orgs(customer.as_deref()).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    o.id,
+                    o.customer_id,
+                    o.crm.as_str(),
+                    o.name,
+                    o.org_id.as_deref().unwrap_or("-"),
+                    orgs::origins_of(o.crm, &o.name).join(",")
+                );
             }
         }
     }

@@ -36,6 +36,8 @@ pub enum Command {
     Device(crate::admin::DeviceArgs),
     /// Manages hunt groups.
     Group(crate::admin::GroupArgs),
+    /// Manages the CRM orgs each customer registered (which orgs may embed the widget).
+    Org(crate::admin::OrgArgs),
 }
 
 /// The database file `serve` opens by default.
@@ -126,9 +128,9 @@ pub struct Config {
     /// Directory served at `/` (the built widget: index.html, .js, .wasm, …).
     #[arg(long, env = "UCCLIENT_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
-    /// Origins allowed to call the API from a browser; `*.` wildcards allowed, e.g.
-    /// `https://*.lightning.force.com`, `https://*.my.salesforce.com`, `https://*.visualforce.com`,
-    /// `https://*.crm*.dynamics.com`. Repeat the flag or separate with commas.
+    /// The operator's own origins allowed to call the API from a browser and to frame the hosted
+    /// CRM pages, besides the CRM orgs customers registered (`org add`); `*` matches within the
+    /// host, e.g. `http://127.0.0.1:*` for local test hosts. Repeat the flag or separate with commas.
     #[arg(
         long = "cors-origin",
         env = "UCCLIENT_CORS_ORIGINS",

@@ -1,16 +1,20 @@
-//! CORS from the configured allow-list. Patterns are exact origins or contain `*`, which matches
-//! any run of letters, digits, dots and hyphens inside the host, e.g.:
+//! CORS: an origin may call the API from a browser when the operator lists it (`--cors-origin`)
+//! or when it is an origin of a CRM org some customer registered (`crate::orgs`). The operator's
+//! patterns are exact origins or contain `*`, which matches any run of letters, digits, dots and
+//! hyphens inside the host (e.g. `http://127.0.0.1:*` for local test hosts). CRM origins are not
+//! allowed by pattern any more: a Salesforce or Dynamics 365 origin passes only once its org is
+//! registered, looked up through the registry's bounded, short-lived cache (never a store read per
+//! preflight).
 //!
-//! - Salesforce: `https://*.lightning.force.com`, `https://*.my.salesforce.com`,
-//!   `https://*.visualforce.com` (the Open CTI softphone iframe);
-//! - Dynamics 365: `https://*.crm*.dynamics.com` (`crm`, `crm4`, `crm11`, …).
-//!
-//! With no pattern, no CORS headers are sent (same-origin use only).
+//! With nothing listed and nothing registered, no CORS headers are sent (same-origin use only).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::orgs::OrgRegistry;
 
 /// Whether `origin` matches `pattern`.
 pub fn matches(pattern: &str, origin: &str) -> bool {
@@ -37,33 +41,44 @@ pub fn matches(pattern: &str, origin: &str) -> bool {
     origin.len() <= 256 && go(pattern.trim().as_bytes(), origin.as_bytes())
 }
 
-/// The CORS layer for these patterns, or `None` when there are none.
-pub fn layer(patterns: &[String]) -> Option<CorsLayer> {
-    let patterns: Vec<String> = patterns
-        .iter()
+/// The operator's patterns, trimmed, empty ones dropped.
+pub fn patterns(list: &[String]) -> Vec<String> {
+    list.iter()
         .map(|p| p.trim().trim_end_matches('/').to_owned())
         .filter(|p| !p.is_empty())
-        .collect();
-    if patterns.is_empty() {
-        return None;
-    }
-    Some(
-        CorsLayer::new()
-            .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
-                origin
-                    .to_str()
-                    .is_ok_and(|o| patterns.iter().any(|p| matches(p, o)))
-            }))
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-            .allow_headers([
-                header::AUTHORIZATION,
-                header::CONTENT_TYPE,
-                header::ACCEPT_LANGUAGE,
-                HeaderName::from_static("last-event-id"),
-            ])
-            .expose_headers([header::RETRY_AFTER])
-            .max_age(Duration::from_secs(3600)),
-    )
+        .collect()
+}
+
+/// Whether the operator's `patterns` (already [`patterns`]-cleaned) allow `origin`.
+pub fn listed(patterns: &[String], origin: &str) -> bool {
+    patterns.iter().any(|p| matches(p, origin))
+}
+
+/// The CORS layer: the operator's patterns, then the registered CRM orgs.
+pub fn layer(list: &[String], orgs: Arc<OrgRegistry>) -> CorsLayer {
+    let patterns = Arc::new(patterns(list));
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(
+            move |origin: HeaderValue, _parts| {
+                let patterns = patterns.clone();
+                let orgs = orgs.clone();
+                async move {
+                    let Ok(origin) = origin.to_str() else {
+                        return false;
+                    };
+                    listed(&patterns, origin) || orgs.owner_of_origin(origin).await.is_some()
+                }
+            },
+        ))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT_LANGUAGE,
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(3600))
 }
 
 #[cfg(test)]

@@ -7,10 +7,10 @@
 //!
 //! The org is given by the host: Salesforce appends `sfdcIFrameOrigin` to the adapter URL, and the CIF
 //! landing URL carries `org` (the Dynamics org's origin or host name). It is used only after checking it
-//! against the CORS allow-list or the built-in Salesforce / Dynamics 365 domain patterns; a page never
-//! loads a script from any other origin, and a bad org gets a 400 page saying what is expected. Every
-//! page carries a strict Content-Security-Policy: scripts from this backend and the org only (plus
-//! `'wasm-unsafe-eval'`), connections to this backend only, framed by the org only.
+//! against the operator's CORS list or the CRM orgs customers registered (`crate::orgs`); a page never
+//! loads a script from any other origin, and a bad or unregistered org gets a 400 page saying what is
+//! expected. Every page carries a strict Content-Security-Policy: scripts from this backend and the org
+//! only (plus `'wasm-unsafe-eval'`), connections to this backend only, framed by the org only.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -23,8 +23,11 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use base64::Engine;
 
+use ucclient_core::api::OrgCrm;
+
 use crate::Config;
 use crate::cors;
+use crate::orgs::{self, OrgRegistry};
 
 /// The Salesforce boot script of the SFDX package (one loader for both shapes).
 const BOOT_SALESFORCE_JS: &str =
@@ -40,16 +43,6 @@ pub const OPEN_CTI_PATH: &str = "/support/api/62.0/lightning/opencti_min.js";
 /// Where a Dynamics 365 org serves the CIF v1 library.
 pub const CIF_LIBRARY_PATH: &str = "/webresources/Widget/msdyn_ciLibrary.js";
 
-/// Salesforce origins accepted without being in the CORS allow-list (the softphone iframe's parent).
-pub const SALESFORCE_PATTERNS: &[&str] = &[
-    "https://*.lightning.force.com",
-    "https://*.my.salesforce.com",
-];
-/// Dynamics 365 origins accepted without being in the CORS allow-list (`crm`, `crm4`, `crm11`, …).
-pub const DYNAMICS_PATTERNS: &[&str] = &["https://*.crm*.dynamics.com"];
-
-/// The longest org origin accepted.
-const MAX_ORIGIN_LEN: usize = 200;
 /// The largest widget file served from the static directory (the widget's budget is far below).
 const MAX_WIDGET_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
@@ -70,54 +63,30 @@ impl Crm {
         }
     }
 
-    fn patterns(self) -> &'static [&'static str] {
+    fn org_crm(self) -> OrgCrm {
         match self {
-            Crm::Salesforce => SALESFORCE_PATTERNS,
-            Crm::Dynamics => DYNAMICS_PATTERNS,
+            Crm::Salesforce => OrgCrm::Salesforce,
+            Crm::Dynamics => OrgCrm::Dynamics,
         }
     }
 }
 
-/// The org origin of a page, checked: `https://host[:port]` (or `http://` when the allow-list names it
-/// exactly or by pattern, as local test hosts do) matching the CORS allow-list or the CRM's built-in
-/// patterns. A bare host name is read as `https://host`. Only letters, digits, `.`, `-` and one
+/// The org origin of a page, checked: `https://host[:port]` (or `http://`; a bare host name is read
+/// as `https://host`) that the operator's CORS list allows, or an origin of this CRM's shape
+/// (`orgs::key_of_origin`) whose org a customer registered. Only letters, digits, `.`, `-` and one
 /// `:port` can appear, so the result is safe in HTML attributes and in a CSP header as it is.
-pub fn checked_org(crm: Crm, raw: &str, allow_list: &[String]) -> Option<String> {
-    let raw = raw.trim().trim_end_matches('/');
-    if raw.is_empty() || raw.len() > MAX_ORIGIN_LEN {
-        return None;
+pub async fn checked_org(
+    crm: Crm,
+    raw: &str,
+    allow_list: &[String],
+    orgs: &OrgRegistry,
+) -> Option<String> {
+    let origin = orgs::normalise_origin(raw)?;
+    if cors::listed(&cors::patterns(allow_list), &origin) {
+        return Some(origin);
     }
-    let origin = if raw.contains("://") {
-        raw.to_ascii_lowercase()
-    } else {
-        format!("https://{}", raw.to_ascii_lowercase())
-    };
-    let rest = origin
-        .strip_prefix("https://")
-        .or_else(|| origin.strip_prefix("http://"))?;
-    let (host, port) = match rest.split_once(':') {
-        Some((h, p)) => (h, Some(p)),
-        None => (rest, None),
-    };
-    let host_ok = !host.is_empty()
-        && !host.starts_with(['.', '-'])
-        && !host.ends_with(['.', '-'])
-        && !host.contains("..")
-        && host
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-');
-    let port_ok =
-        port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|c| c.is_ascii_digit()));
-    if !host_ok || !port_ok {
-        return None;
-    }
-    let listed = allow_list
-        .iter()
-        .map(|p| p.trim().trim_end_matches('/'))
-        .filter(|p| !p.is_empty())
-        .any(|p| cors::matches(p, &origin));
-    let built_in = crm.patterns().iter().any(|p| cors::matches(p, &origin));
-    (listed || built_in).then_some(origin)
+    let key = orgs::key_of_origin(&origin).filter(|k| k.crm() == crm.org_crm())?;
+    orgs.owner(&key).await.ok().flatten().map(|_| origin)
 }
 
 /// The Content-Security-Policy of an adapter page framed by, and loading scripts from, `org`.
@@ -151,38 +120,58 @@ pub fn router(config: Arc<Config>) -> Router {
 
 type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
 
-async fn salesforce_page(State(config): State<Arc<Config>>, query: Params) -> Response {
+async fn salesforce_page(
+    State(config): State<Arc<Config>>,
+    Extension(orgs): Extension<Arc<OrgRegistry>>,
+    query: Params,
+) -> Response {
     let raw = query
         .ok()
         .and_then(|Query(q)| q.get("sfdcIFrameOrigin").cloned());
-    let Some(org) = raw.and_then(|r| checked_org(Crm::Salesforce, &r, &config.cors_origins)) else {
+    let org = match raw {
+        Some(r) => checked_org(Crm::Salesforce, &r, &config.cors_origins, &orgs).await,
+        None => None,
+    };
+    let Some(org) = org else {
         return refusal(
             Crm::Salesforce,
             "This page is the UcClient CRM softphone for a Salesforce call center. Salesforce adds the \
              org's address (sfdcIFrameOrigin) when it opens it; that address is missing, malformed, or \
-             not a Salesforce domain this backend allows. Ask the backend's operator to add your org's \
-             Lightning origin to the allowed origins (--cors-origin).",
+             not of a Salesforce org registered with this backend. Ask your UcClient administrator to \
+             register your org's My Domain (registered orgs: ucclient-server org add, or \
+             /api/v1/admin/orgs).",
         );
     };
     if config.static_dir.is_none() {
         return no_widget();
     }
+    // The meta names the org for the widget's sign-in (`crm_origin`), as on the Dynamics page.
     let head = format!(
-        "<script src=\"{org}{OPEN_CTI_PATH}\"></script>\n\
+        "<meta name=\"ucclient-crm-url\" content=\"{org}\">\n\
+         <script src=\"{org}{OPEN_CTI_PATH}\"></script>\n\
          <script type=\"module\" src=\"/crm/boot-salesforce.js\"></script>"
     );
     page(Crm::Salesforce, &org, &head)
 }
 
-async fn dynamics_page(State(config): State<Arc<Config>>, query: Params) -> Response {
+async fn dynamics_page(
+    State(config): State<Arc<Config>>,
+    Extension(orgs): Extension<Arc<OrgRegistry>>,
+    query: Params,
+) -> Response {
     let raw = query.ok().and_then(|Query(q)| q.get("org").cloned());
-    let Some(org) = raw.and_then(|r| checked_org(Crm::Dynamics, &r, &config.cors_origins)) else {
+    let org = match raw {
+        Some(r) => checked_org(Crm::Dynamics, &r, &config.cors_origins, &orgs).await,
+        None => None,
+    };
+    let Some(org) = org else {
         return refusal(
             Crm::Dynamics,
             "This page is the UcClient CRM panel for a Dynamics 365 channel provider. Its landing URL \
              must name the org with ?org=https://<org>.crm.dynamics.com (or the host name alone); that \
-             is missing, malformed, or not a Dynamics 365 domain this backend allows. Ask the backend's \
-             operator to add your org's origin to the allowed origins (--cors-origin).",
+             is missing, malformed, or not a Dynamics 365 org registered with this backend. Ask your \
+             UcClient administrator to register your org's URL (registered orgs: ucclient-server org \
+             add, or /api/v1/admin/orgs).",
         );
     };
     if config.static_dir.is_none() {
@@ -371,20 +360,41 @@ fn read_widget(path: &std::path::Path) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::{Store, StoredOrg};
 
-    #[test]
-    fn org_origins_are_checked() {
+    #[tokio::test]
+    async fn org_origins_are_checked_against_the_registered_orgs() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        crate::demo::seed(&store, "x").await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let orgs = OrgRegistry::new(store.clone());
         let none: Vec<String> = Vec::new();
+        let check = |crm, raw: &'static str, list: Vec<String>| {
+            let orgs = &orgs;
+            async move { checked_org(crm, raw, &list, orgs).await }
+        };
+        // The demo registers Acme's My Domain `acme` and its Dynamics org.
         assert_eq!(
-            checked_org(Crm::Salesforce, "https://acme.lightning.force.com", &none).as_deref(),
+            check(
+                Crm::Salesforce,
+                "https://acme.lightning.force.com",
+                none.clone()
+            )
+            .await
+            .as_deref(),
             Some("https://acme.lightning.force.com")
         );
         assert_eq!(
-            checked_org(Crm::Dynamics, "contoso.crm4.dynamics.com", &none).as_deref(),
-            Some("https://contoso.crm4.dynamics.com")
+            check(Crm::Dynamics, "acme.crm4.dynamics.com", none.clone())
+                .await
+                .as_deref(),
+            Some("https://acme.crm4.dynamics.com")
         );
         for bad in [
             "https://evil.example",
+            "https://nobody.lightning.force.com",
             "http://acme.lightning.force.com",
             "https://acme.lightning.force.com/x",
             "https://acme.lightning.force.com\"><script>",
@@ -392,20 +402,62 @@ mod tests {
             "https://user@acme.lightning.force.com",
             "",
         ] {
-            assert_eq!(checked_org(Crm::Salesforce, bad, &none), None, "{bad}");
+            assert_eq!(
+                check(Crm::Salesforce, bad, none.clone()).await,
+                None,
+                "{bad}"
+            );
         }
         assert_eq!(
-            checked_org(Crm::Dynamics, "https://acme.lightning.force.com", &none),
+            check(
+                Crm::Dynamics,
+                "https://acme.lightning.force.com",
+                none.clone()
+            )
+            .await,
             None
         );
         let listed = vec!["http://127.0.0.1:4000".to_owned()];
         assert_eq!(
-            checked_org(Crm::Dynamics, "http://127.0.0.1:4000", &listed).as_deref(),
+            check(Crm::Dynamics, "http://127.0.0.1:4000", listed.clone())
+                .await
+                .as_deref(),
             Some("http://127.0.0.1:4000")
         );
         assert_eq!(
-            checked_org(Crm::Dynamics, "http://127.0.0.1:4001", &listed),
+            check(Crm::Dynamics, "http://127.0.0.1:4001", listed).await,
             None
+        );
+        // Registered later: seen once the cache entry for it is gone.
+        assert_eq!(
+            check(
+                Crm::Salesforce,
+                "https://initech.my.salesforce.com",
+                none.clone()
+            )
+            .await,
+            None
+        );
+        store
+            .add_org(
+                &StoredOrg {
+                    id: "o1".into(),
+                    customer_id: "globex".into(),
+                    crm: OrgCrm::Salesforce,
+                    org_key: "salesforce:initech".into(),
+                    name: "initech".into(),
+                    org_id: None,
+                    created_at: chrono::Utc::now(),
+                },
+                10,
+            )
+            .await
+            .unwrap();
+        orgs.forget(&orgs::OrgKey::salesforce("initech"));
+        assert!(
+            check(Crm::Salesforce, "https://initech.my.salesforce.com", none)
+                .await
+                .is_some()
         );
     }
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use chrono::Utc;
 use ucclient_core::ProfileId;
-use ucclient_core::api::{Device, DeviceKind, PbxSync, Role};
+use ucclient_core::api::{Device, DeviceKind, NewCrmOrg, OrgCrm, PbxSync, Role};
 use ucclient_core::licence::CRM_CLIENT;
 use ucclient_core::pbx::{Mode, desired_state};
 use ucclient_core::ring::GroupMember;
@@ -12,7 +12,7 @@ use ucclient_core::settings::default_settings;
 
 use crate::auth;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{NewUser, Store};
+use crate::store::{AddOrg, NewUser, Store};
 
 /// The demo password of every user.
 pub const PASSWORD: &str = "demo";
@@ -188,6 +188,24 @@ const USERS: [DemoUser; 5] = [
     },
 ];
 
+/// The demo's registered CRM orgs: (id, customer, CRM, My Domain or org URL).
+const DEMO_ORGS: [(&str, &str, OrgCrm, &str); 4] = [
+    ("acme-salesforce", "acme", OrgCrm::Salesforce, "acme"),
+    (
+        "acme-dynamics",
+        "acme",
+        OrgCrm::Dynamics,
+        "https://acme.crm4.dynamics.com",
+    ),
+    ("globex-salesforce", "globex", OrgCrm::Salesforce, "globex"),
+    (
+        "globex-dynamics",
+        "globex",
+        OrgCrm::Dynamics,
+        "https://globex.crm2.dynamics.com",
+    ),
+];
+
 /// Writes the demo data into an empty store; every user gets `password_hash` (of [`PASSWORD`]).
 pub async fn seed(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> {
     store
@@ -258,6 +276,21 @@ pub async fn seed(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> 
                     .await?;
             }
         }
+    }
+    for (id, customer, crm, org) in DEMO_ORGS {
+        let registration = crate::orgs::parse_new_org(&NewCrmOrg {
+            crm,
+            org: org.into(),
+            org_id: None,
+        })
+        .map_err(|e| anyhow::anyhow!("demo org {org}: {e}"))?;
+        let added = store
+            .add_org(
+                &registration.to_stored(id.into(), customer),
+                crate::orgs::MAX_ORGS_PER_CUSTOMER,
+            )
+            .await?;
+        anyhow::ensure!(added == AddOrg::Added, "demo org {org}: {added:?}");
     }
     store
         .put_group(

@@ -51,6 +51,21 @@ pub enum ApiError {
     /// 429: too many requests; retry after this many seconds.
     #[error("too many requests; try again in {0} seconds")]
     RateLimited(u64),
+    /// 403: signing in from a CRM org registered to another customer.
+    #[error(
+        "this CRM org is registered to another company on UcClient, so you cannot sign in from it; \
+         sign in from your own company's CRM"
+    )]
+    OrgNotAllowed,
+    /// 422: a CRM org to register that is not valid; the sentence says why.
+    #[error("{0}")]
+    InvalidOrg(String),
+    /// 409: the CRM org is registered already.
+    #[error("this CRM org is registered already, to your company or another one")]
+    OrgTaken,
+    /// 409: the customer has as many CRM orgs as allowed.
+    #[error("your company has registered as many CRM orgs as allowed ({0}); remove one first")]
+    TooManyOrgs(usize),
     /// 503: too many live connections.
     #[error("too many live connections; try again later")]
     Unavailable,
@@ -95,6 +110,10 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidSettings)
             }
             ApiError::ActiveModeRequired => (StatusCode::CONFLICT, ErrorCode::ActiveModeRequired),
+            ApiError::OrgNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::OrgNotAllowed),
+            ApiError::InvalidOrg(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidOrg),
+            ApiError::OrgTaken => (StatusCode::CONFLICT, ErrorCode::OrgTaken),
+            ApiError::TooManyOrgs(_) => (StatusCode::CONFLICT, ErrorCode::TooManyOrgs),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
             ApiError::Unavailable | ApiError::Busy(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)

@@ -18,6 +18,8 @@
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands.
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
+//! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
+//!   they are), read through a bounded cache; [`cors`] and [`static_pages`] apply them.
 //!
 //! Nothing another node would need lives only in this process: sessions, tickets, rate-limit
 //! counters, the event log, PBX state and calls are all in the store. In memory there are only the
@@ -38,8 +40,10 @@ pub mod events;
 pub mod fanout;
 pub mod limits;
 pub mod openapi;
+pub mod orgs;
 pub mod pbx;
 pub mod presence;
+pub mod static_pages;
 pub mod store;
 
 use std::future::Future;
@@ -92,6 +96,8 @@ pub struct AppState {
     pub hasher: Arc<auth::Hasher>,
     /// The calls the embedded PBX is playing.
     pub simulations: Arc<calls::Simulations>,
+    /// Which customer each registered CRM org belongs to (a bounded, short-lived cache).
+    pub orgs: Arc<orgs::OrgRegistry>,
 }
 
 /// A backend opened on its database, with its background tasks once started.
@@ -132,6 +138,7 @@ impl Backend {
             shutdown_rx,
         );
         let state = AppState {
+            orgs: Arc::new(orgs::OrgRegistry::new(store.clone())),
             store,
             pbx: embedded.clone(),
             hub: Arc::new(hub),
@@ -234,18 +241,25 @@ impl Backend {
 }
 
 /// The whole HTTP surface: `/api/v1` (unknown `/api` paths → 404 JSON), the static directory at `/`
-/// when configured, CORS from the allow-list, bounded bodies, and request tracing without URLs'
+/// when configured, CORS from the operator's list and the registered CRM orgs, bounded bodies, and request tracing without URLs'
 /// query strings (SSE tickets travel there).
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
+    let state_orgs = state.orgs.clone();
     let api = api::router().with_state(state);
     let mut router = Router::new()
         .nest(ucclient_core::api::API_PREFIX, api)
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        .merge(crm_pages::router(config.clone()));
+        .merge(crm_pages::router(config.clone()).layer(axum::Extension(state_orgs.clone())));
     if let Some(dir) = &config.static_dir {
-        router = router.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+        let statics = Router::new()
+            .fallback_service(ServeDir::new(dir).append_index_html_on_directories(true))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(static_pages::operator_ancestors(&config.cors_origins)),
+                static_pages::frame_ancestors,
+            ));
+        router = router.fallback_service(statics);
     }
     router = router
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -256,10 +270,7 @@ pub fn app(state: AppState) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
         }),
     );
-    if let Some(cors) = cors::layer(&config.cors_origins) {
-        router = router.layer(cors);
-    }
-    router
+    router.layer(cors::layer(&config.cors_origins, state_orgs))
 }
 
 async fn api_not_found() -> error::ApiError {

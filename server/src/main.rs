@@ -27,5 +27,6 @@ async fn main() -> anyhow::Result<()> {
         Command::User(a) => ucclient_server::admin::user(a).await,
         Command::Device(a) => ucclient_server::admin::device(a).await,
         Command::Group(a) => ucclient_server::admin::group(a).await,
+        Command::Org(a) => ucclient_server::admin::org(a).await,
     }
 }

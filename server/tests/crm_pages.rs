@@ -1,7 +1,8 @@
 //! The hosted CRM adapter pages (`/crm/salesforce`, `/crm/dynamics`): served with the widget from the
 //! static directory and the packages' boot scripts, a strict Content-Security-Policy naming only this
 //! backend and the checked org, and a 400 page (no script at all) for an org that is missing, malformed
-//! or not allowed.
+//! or not registered (the demo registers Acme's `acme` / `https://acme.crm4.dynamics.com` and Globex's
+//! `globex` / `https://globex.crm2.dynamics.com`; the operator's `--cors-origin` list is allowed too).
 
 mod common;
 
@@ -82,6 +83,12 @@ async fn salesforce_page_loads_open_cti_from_the_org_and_the_widget_from_here() 
         ]
     );
     assert!(page.text.contains("id=\"ucclient-root\""));
+    // The org the widget names at sign-in (crm_origin).
+    assert!(
+        page.text.contains(
+            "<meta name=\"ucclient-crm-url\" content=\"https://acme.lightning.force.com\">"
+        )
+    );
     let policy = csp(&page);
     assert!(
         policy.contains("script-src 'self' https://acme.lightning.force.com 'wasm-unsafe-eval';"),
@@ -116,19 +123,21 @@ async fn salesforce_page_loads_open_cti_from_the_org_and_the_widget_from_here() 
 #[tokio::test]
 async fn dynamics_page_names_the_org_for_the_cif_library() {
     let (app, _widget) = hosted().await;
-    let page = fetch(&app, "/crm/dynamics?org=contoso.crm4.dynamics.com").await;
+    let page = fetch(&app, "/crm/dynamics?org=acme.crm4.dynamics.com").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains(
-        "<meta name=\"ucclient-crm-url\" content=\"https://contoso.crm4.dynamics.com\">"
-    ));
+    assert!(
+        page.text.contains(
+            "<meta name=\"ucclient-crm-url\" content=\"https://acme.crm4.dynamics.com\">"
+        )
+    );
     assert_eq!(script_sources(&page.text), ["/crm/loader.js"]);
     let policy = csp(&page);
     assert!(
-        policy.contains("script-src 'self' https://contoso.crm4.dynamics.com 'wasm-unsafe-eval';"),
+        policy.contains("script-src 'self' https://acme.crm4.dynamics.com 'wasm-unsafe-eval';"),
         "{policy}"
     );
     assert!(
-        policy.contains("frame-ancestors https://contoso.crm4.dynamics.com;"),
+        policy.contains("frame-ancestors https://acme.crm4.dynamics.com;"),
         "{policy}"
     );
 
@@ -158,7 +167,11 @@ async fn a_bad_org_gets_a_400_page_that_loads_no_script() {
         "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Fevil.example",
         "/crm/salesforce?sfdcIFrameOrigin=http%3A%2F%2F127.0.0.1%3A4001",
         "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Facme.lightning.force.com%2F%22%3E%3Cscript%3E",
-        "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Fcontoso.crm.dynamics.com",
+        "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Facme.crm4.dynamics.com",
+        // Orgs of the right shape that nobody registered (a free developer org among them).
+        "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Fnobody.lightning.force.com",
+        "/crm/salesforce?sfdcIFrameOrigin=https%3A%2F%2Fsomeone-dev-ed.develop.lightning.force.com",
+        "/crm/dynamics?org=contoso.crm4.dynamics.com",
         "/crm/dynamics",
         "/crm/dynamics?org=evil.example",
         "/crm/dynamics?org=https%3A%2F%2Facme.lightning.force.com",
@@ -170,7 +183,7 @@ async fn a_bad_org_gets_a_400_page_that_loads_no_script() {
             page.text.contains("UcClient CRM cannot open here"),
             "{path}"
         );
-        assert!(page.text.contains("allowed origins"), "{path}");
+        assert!(page.text.contains("register"), "{path}");
         assert!(!page.text.contains("<script"), "{path}: {}", page.text);
         assert!(
             !page.text.contains("evil"),
@@ -178,6 +191,27 @@ async fn a_bad_org_gets_a_400_page_that_loads_no_script() {
         );
         assert!(csp(&page).starts_with("default-src 'none'"), "{path}");
     }
+}
+
+#[tokio::test]
+async fn every_origin_of_a_registered_org_opens_its_page() {
+    let (app, _widget) = hosted().await;
+    for org in [
+        "https://acme.my.salesforce.com",
+        "https://acme--c.vf.force.com",
+        "https://acme--uat.sandbox.lightning.force.com",
+        "https://acme.develop.lightning.force.com",
+        "https://globex.lightning.force.com",
+    ] {
+        let page = fetch(&app, &format!("/crm/salesforce?sfdcIFrameOrigin={org}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{org}");
+        assert!(
+            csp(&page).contains(&format!("frame-ancestors {org};")),
+            "{org}"
+        );
+    }
+    let page = fetch(&app, "/crm/dynamics?org=https://globex.crm2.dynamics.com").await;
+    assert_eq!(page.status, StatusCode::OK);
 }
 
 #[tokio::test]

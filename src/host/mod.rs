@@ -17,6 +17,21 @@ use ucclient_core::Language;
 use ucclient_core::api::{Call, CrmKind};
 use ucclient_core::profile::Colour;
 
+/// The origin of the CRM org framing this page, when the page names it: the backend's hosted pages
+/// (`/crm/salesforce`, `/crm/dynamics`) write the org they checked into
+/// `<meta name="ucclient-crm-url">`. Sent at sign-in (`crm_origin`), so the backend can refuse an
+/// org registered to another customer where the request's own `Origin` is the backend's (in the
+/// packages the page runs on the org's own domain, and `Origin` says it).
+pub fn crm_origin() -> Option<String> {
+    web_sys::window()?
+        .document()?
+        .query_selector("meta[name=\"ucclient-crm-url\"]")
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_attribute("content"))
+        .filter(|o| o.len() <= 200)
+}
+
 /// A number the agent clicked in the host (click-to-dial / click-to-act), with the record it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DialRequest {

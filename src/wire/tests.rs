@@ -479,6 +479,12 @@ fn bodies_are_written_as_serde_json_writes_them() {
     writes_as_serde(&LoginRequest {
         email: "ana@acme.example".into(),
         password: "p\"\\\u{1}é".into(),
+        crm_origin: None,
+    });
+    writes_as_serde(&LoginRequest {
+        email: "ana@acme.example".into(),
+        password: "p".into(),
+        crm_origin: Some("https://acme.lightning.force.com".into()),
     });
     writes_as_serde(&SetPresenceRequest {
         profile: "in_a_meeting".into(),

@@ -1,7 +1,7 @@
 //! Login, logout and `/me`.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{Duration, Utc};
 use ucclient_core::api::{CustomerRef, LoginRequest, LoginResponse, Me};
 
@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::auth::{self, Session};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::limits::{ClientAddr, LoginThrottle};
+use crate::orgs;
 use crate::presence;
 
 /// Longest email accepted.
@@ -17,15 +18,17 @@ const MAX_EMAIL_LEN: usize = 254;
 const MAX_PASSWORD_LEN: usize = 1024;
 
 /// `POST /login`.
-#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: too many failures from this address, or of this account from this address", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: every password-hashing slot is busy", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 400, description = "bad_request: malformed body, or a crm_origin that is not an origin", body = ucclient_core::api::ErrorBody), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 403, description = "org_not_allowed: signing in from a CRM org (the request's Origin, or crm_origin) registered to another customer", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: too many failures from this address, or of this account from this address", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: every password-hashing slot is busy", body = ucclient_core::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     addr: ClientAddr,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<ApiJson<LoginResponse>> {
     if req.email.len() > MAX_EMAIL_LEN || req.password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::InvalidCredentials);
     }
+    let crm_origins = crm_origins(&headers, req.crm_origin.as_deref())?;
     let email = req.email.trim().to_lowercase();
     let throttle = LoginThrottle::new(&email, addr);
     throttle.check(&state).await?;
@@ -45,6 +48,15 @@ pub async fn login(
         .account(&user_id)
         .await?
         .ok_or(ApiError::InvalidCredentials)?;
+    for origin in &crm_origins {
+        if let Some(key) = orgs::key_of_origin(origin)
+            && let Some(owner) = state.orgs.owner(&key).await?
+            && owner != account.customer_id
+        {
+            tracing::info!(user = %user_id, org = %key.as_str(), "login refused: another customer's CRM org");
+            return Err(ApiError::OrgNotAllowed);
+        }
+    }
     let token = auth::new_secret();
     let expires_at = Utc::now() + Duration::hours(state.config.token_hours as i64);
     state
@@ -61,6 +73,33 @@ pub async fn login(
         expires_at: expires_at.into(),
         user: account.user,
     }))
+}
+
+/// The CRM origins a sign-in comes from: the request's `Origin` (set by the browser: the org's own
+/// origin when the widget runs in a package's page there) and the widget's `crm_origin` (the org
+/// that frames the backend's hosted page, whose own origin is this backend). A `crm_origin` that is
+/// not an origin is refused; an `Origin` that is not one is ignored (it is not an org's).
+fn crm_origins(headers: &HeaderMap, crm_origin: Option<&str>) -> ApiResult<Vec<String>> {
+    let mut origins: Vec<String> = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .and_then(orgs::normalise_origin)
+        .into_iter()
+        .collect();
+    if let Some(raw) = crm_origin {
+        let origin = orgs::normalise_origin(raw).filter(|_| raw.contains("://"));
+        match origin {
+            Some(o) => origins.push(o),
+            None => {
+                return Err(ApiError::bad_request(format!(
+                    "crm_origin must be an origin such as https://acme.lightning.force.com, at most \
+                     {} characters",
+                    orgs::MAX_ORG_TEXT
+                )));
+            }
+        }
+    }
+    Ok(origins)
 }
 
 /// `POST /logout`: the token stops working at once.

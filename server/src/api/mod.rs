@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod calls;
 pub(crate) mod directory;
+pub(crate) mod orgs;
 pub(crate) mod pbx;
 pub(crate) mod profiles;
 
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/pbx/ring", get(pbx::ring))
         .route("/pbx/groups", get(pbx::groups))
         .route("/pbx/calls/inbound", post(pbx::inbound))
+        .route("/admin/orgs", get(orgs::list).post(orgs::add))
+        .route("/admin/orgs/{id}", axum::routing::delete(orgs::remove))
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

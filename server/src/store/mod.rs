@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    Call, CallState, Device, HuntGroup, PbxSync, PbxUserState, PresenceColours, ProfileSettings,
-    Role, User,
+    Call, CallState, Device, HuntGroup, OrgCrm, PbxSync, PbxUserState, PresenceColours,
+    ProfileSettings, Role, User,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -293,6 +293,38 @@ pub struct NewUser {
     pub permissions: Vec<String>,
 }
 
+/// A CRM org registered to a customer (see `crate::orgs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredOrg {
+    /// Id.
+    pub id: String,
+    /// The customer it belongs to.
+    pub customer_id: String,
+    /// Which CRM.
+    pub crm: OrgCrm,
+    /// The key unique across customers (`salesforce:<my domain>`, `dynamics:<host>`).
+    pub org_key: String,
+    /// Salesforce: the My Domain name; Dynamics 365: the org's origin.
+    pub name: String,
+    /// Salesforce: the 18-character org id.
+    pub org_id: Option<String>,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How [`Store::add_org`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddOrg {
+    /// Registered.
+    Added,
+    /// The org (its key or its org id) is registered already, to this customer or another.
+    Taken,
+    /// The customer has as many orgs as allowed.
+    TooMany,
+    /// No such customer.
+    UnknownCustomer,
+}
+
 /// The operations the backend needs from a database. Each method is one transaction.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -520,6 +552,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Deletes a hunt group; false if unknown.
     async fn delete_group(&self, id: &str) -> StoreResult<bool>;
+
+    // --- registered CRM orgs ---
+
+    /// The customer the org of this key is registered to.
+    async fn org_owner(&self, org_key: &str) -> StoreResult<Option<String>>;
+    /// The orgs of one customer (or of all), oldest first.
+    async fn orgs(&self, customer_id: Option<&str>) -> StoreResult<Vec<StoredOrg>>;
+    /// Registers an org unless it is taken or the customer already has `max_per_customer`.
+    async fn add_org(&self, org: &StoredOrg, max_per_customer: usize) -> StoreResult<AddOrg>;
+    /// Removes an org (only if it is `customer_id`'s, when given); its key if it existed.
+    async fn remove_org(&self, customer_id: Option<&str>, id: &str) -> StoreResult<Option<String>>;
 
     // --- administration with live consequences ---
 
