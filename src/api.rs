@@ -2,18 +2,18 @@
 //! the [`Backend`] trait, so browser tests can put a fake behind it; [`HttpBackend`] is the real one.
 //! The bearer token lives here and is never put in a URL.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 use futures::FutureExt;
+use gloo_net::http::{Request, RequestBuilder};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     API_PREFIX, Call, DirectoryEntry, ErrorCode, EventTicket, LoginRequest, LoginResponse, Me,
     PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
 };
-use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
-use wasm_bindgen_futures::JsFuture;
 
 use crate::json::{self, Json};
 use crate::wire::{self, Mismatch, Reader, ToJson};
@@ -22,16 +22,22 @@ use crate::wire::{self, Mismatch, Reader, ToJson};
 pub const HISTORY_LIMIT: u32 = 50;
 /// Longest directory search sent, in characters.
 pub const MAX_QUERY_CHARS: usize = 64;
+/// How long one request may take, answer body included, before it is aborted (milliseconds). The
+/// backend answers in milliseconds; a request still open after this is a hung backend or network,
+/// and the agent is told so (and can try again) instead of watching a busy panel forever.
+pub const REQUEST_TIMEOUT_MS: u32 = 15_000;
 
 /// An API call that did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    /// HTTP status; 0 when the server could not be reached.
+    /// HTTP status; 0 when the server could not be reached or did not answer in time.
     pub status: u16,
     /// The stable code of the error body, if there was one.
     pub code: Option<ErrorCode>,
     /// The API's sentence for a person (English), shown as detail.
     pub message: String,
+    /// Whether the request was aborted because no answer came within its timeout.
+    pub timed_out: bool,
 }
 
 impl ApiError {
@@ -41,6 +47,25 @@ impl ApiError {
             status: 0,
             code: None,
             message: detail.into(),
+            timed_out: false,
+        }
+    }
+
+    /// An error for a request aborted after `timeout_ms` without a (whole) answer.
+    pub fn timed_out(timeout_ms: u32) -> ApiError {
+        ApiError {
+            timed_out: true,
+            ..ApiError::network(format!("no answer within {} ms", timeout_ms))
+        }
+    }
+
+    /// An answer with status `status` and no usable body: only the status is kept.
+    fn status_only(status: u16, message: String) -> ApiError {
+        ApiError {
+            status,
+            code: None,
+            message,
+            timed_out: false,
         }
     }
 
@@ -87,20 +112,28 @@ pub trait Backend {
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String;
 }
 
-/// The real backend over `fetch`.
+/// The real backend over gloo-net's `fetch`.
 pub struct HttpBackend {
     /// `https://host` or `""` for the page's own origin; no trailing slash.
     base: String,
     /// The bearer token, once signed in.
     token: RefCell<Option<String>>,
+    /// Each request's timeout ([`REQUEST_TIMEOUT_MS`] but in tests).
+    timeout_ms: u32,
 }
 
 impl HttpBackend {
     /// A client for the backend at `api_base` (`""` = same origin).
     pub fn new(api_base: &str) -> HttpBackend {
+        HttpBackend::with_timeout(api_base, REQUEST_TIMEOUT_MS)
+    }
+
+    /// A client whose requests are aborted after `timeout_ms` (the browser tests use a short one).
+    pub fn with_timeout(api_base: &str, timeout_ms: u32) -> HttpBackend {
         HttpBackend {
             base: api_base.trim().trim_end_matches('/').to_owned(),
             token: RefCell::new(None),
+            timeout_ms,
         }
     }
 
@@ -109,22 +142,24 @@ impl HttpBackend {
     }
 
     /// A request to `path` carrying the bearer token, if any.
-    fn req(&self, method: &'static str, path: &str) -> Req {
+    fn req(&self, method: Method, path: &str) -> Req {
         Req {
             method,
             url: self.url(path),
+            query: Vec::new(),
             token: self.token.borrow().clone(),
             body: None,
+            timeout_ms: self.timeout_ms,
         }
     }
 
     fn get<T: 'static>(&self, path: &str, read: Reader<T>) -> ApiFuture<T> {
-        call(self.req("GET", path), read)
+        call(self.req(Request::get, path), read)
     }
 
     fn with_body<T: 'static>(
         &self,
-        method: &'static str,
+        method: Method,
         path: &str,
         body: &dyn ToJson,
         read: Reader<T>,
@@ -132,19 +167,26 @@ impl HttpBackend {
         call(self.req(method, path).json(body), read)
     }
 
-    fn empty<T: 'static>(&self, method: &'static str, path: &str, read: Reader<T>) -> ApiFuture<T> {
+    fn empty<T: 'static>(&self, method: Method, path: &str, read: Reader<T>) -> ApiFuture<T> {
         call(self.req(method, path), read)
     }
 }
 
+/// gloo-net's constructor of a request with one method (`Request::get`, `Request::post`, …).
+type Method = fn(&str) -> RequestBuilder;
+
 /// One request as [`fetch`] sends it.
 struct Req {
-    method: &'static str,
+    method: Method,
     url: String,
+    /// Query parameters, encoded by the browser's `URLSearchParams` (gloo-net's `query`).
+    query: Vec<(&'static str, String)>,
     /// Sent as `Authorization: Bearer <token>`.
     token: Option<String>,
     /// Sent with `Content-Type: application/json`.
     body: Option<String>,
+    /// Aborted after this many milliseconds.
+    timeout_ms: u32,
 }
 
 impl Req {
@@ -153,49 +195,17 @@ impl Req {
         self.body = Some(body.to_json());
         self
     }
-}
 
-#[wasm_bindgen]
-extern "C" {
-    /// The global `fetch` (window or worker alike).
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with_request(request: &web_sys::Request) -> js_sys::Promise;
-}
-
-/// A request that got no answer, with the browser's sentence (`String(error)`, e.g.
-/// "TypeError: Failed to fetch").
-fn request_failed(e: JsValue) -> ApiError {
-    ApiError::network(match e.dyn_ref::<js_sys::Error>() {
-        Some(e) => String::from(e.to_string()),
-        None => "the request failed".to_owned(),
-    })
-}
-
-/// Builds the browser's request and sends it.
-async fn send(req: &Req) -> Result<web_sys::Response, JsValue> {
-    let init = web_sys::RequestInit::new();
-    init.set_method(req.method);
-    let headers = web_sys::Headers::new()?;
-    if let Some(t) = &req.token {
-        headers.set("Authorization", &format!("Bearer {t}"))?;
+    /// The request with one more query parameter.
+    fn query(mut self, name: &'static str, value: String) -> Req {
+        self.query.push((name, value));
+        self
     }
-    if let Some(body) = &req.body {
-        headers.set("Content-Type", "application/json")?;
-        init.set_body(&JsValue::from_str(body));
-    }
-    init.set_headers(&headers);
-    let request = web_sys::Request::new_with_str_and_init(&req.url, &init)?;
-    Ok(JsFuture::from(fetch_with_request(&request))
-        .await?
-        .unchecked_into())
 }
 
-/// The whole body as text.
-async fn text(resp: &web_sys::Response) -> Result<String, JsValue> {
-    Ok(JsFuture::from(resp.text()?)
-        .await?
-        .as_string()
-        .unwrap_or_default())
+/// A request that got no answer, with the browser's sentence (e.g. "TypeError: Failed to fetch").
+fn request_failed(e: gloo_net::Error) -> ApiError {
+    ApiError::network(e.to_string())
 }
 
 /// Reads an error body; anything unexpected keeps only the status.
@@ -208,51 +218,74 @@ pub fn error_from_body(status: u16, text: &str) -> ApiError {
             status,
             code: Some(b.error),
             message: b.message,
+            timed_out: false,
         },
-        Err(_) => ApiError {
-            status,
-            code: None,
-            message: format!("HTTP {status}"),
-        },
+        Err(_) => ApiError::status_only(status, format!("HTTP {status}")),
     }
 }
 
 /// A successful answer that is not what the endpoint answers.
 fn bad_answer(status: u16, message: &str) -> ApiError {
-    ApiError {
-        status,
-        code: None,
-        message: message.to_owned(),
-    }
+    ApiError::status_only(status, message.to_owned())
 }
 
-/// Sends a request and parses the whole body by the browser's `JSON.parse` (an empty body as
-/// `null`); a 4xx/5xx becomes an [`ApiError`] with the body's code and sentence. The one async
-/// path, shared by every endpoint and not generic, so the module holds one copy of it.
-fn fetch(req: Req) -> ApiFuture<(u16, Json)> {
+/// Sends a request with gloo-net, aborted through an `AbortController` when the whole answer has not
+/// arrived within its timeout, and returns the status and the body; a 4xx/5xx becomes an
+/// [`ApiError`] with the body's code and sentence. The one async path, shared by every endpoint and
+/// not generic, so the module holds one copy of it.
+fn fetch(req: Req) -> ApiFuture<(u16, String)> {
     Box::pin(async move {
-        let resp = send(&req).await.map_err(request_failed)?;
-        let status = resp.status();
-        if !resp.ok() {
-            let text = text(&resp).await.unwrap_or_default();
-            return Err(error_from_body(status, &text));
-        }
-        let text = text(&resp).await.map_err(request_failed)?;
-        let value = match text.as_str() {
-            "" => Some(json::null()),
-            text => json::parse(text),
+        let abort = web_sys::AbortController::new()
+            .map_err(|_| ApiError::network("the browser cannot abort requests"))?;
+        let timed_out = Rc::new(Cell::new(false));
+        // Dropped (cancelled) when the answer is in, or with this future when the caller gives up.
+        let _timer = {
+            let (abort, timed_out) = (abort.clone(), timed_out.clone());
+            gloo_timers::callback::Timeout::new(req.timeout_ms, move || {
+                timed_out.set(true);
+                abort.abort();
+            })
         };
-        Ok((
-            status,
-            value.ok_or_else(|| bad_answer(status, "the answer is not JSON"))?,
-        ))
+        let failed = |e: gloo_net::Error| {
+            if timed_out.get() {
+                ApiError::timed_out(req.timeout_ms)
+            } else {
+                request_failed(e)
+            }
+        };
+        let mut builder = (req.method)(&req.url)
+            .abort_signal(Some(&abort.signal()))
+            .query(req.query.iter().map(|(k, v)| (*k, v)));
+        if let Some(t) = &req.token {
+            builder = builder.header("Authorization", &format!("Bearer {t}"));
+        }
+        let request = match req.body {
+            Some(body) => builder
+                .header("Content-Type", "application/json")
+                .body(body),
+            None => builder.build(),
+        }
+        .map_err(failed)?;
+        let resp = request.send().await.map_err(failed)?;
+        let status = resp.status();
+        let text = resp.text().await;
+        if !resp.ok() {
+            return Err(error_from_body(status, &text.unwrap_or_default()));
+        }
+        Ok((status, text.map_err(failed)?))
     })
 }
 
-/// An API call: [`fetch`], then the answer read by `read`.
+/// An API call: [`fetch`], then the answer (an empty body as `null`) parsed by the browser's
+/// `JSON.parse` and read by `read`.
 fn call<T: 'static>(req: Req, read: Reader<T>) -> ApiFuture<T> {
     Box::pin(fetch(req).map(move |answer| {
-        let (status, value) = answer?;
+        let (status, text) = answer?;
+        let value: Option<Json> = match text.as_str() {
+            "" => Some(json::null()),
+            text => json::parse(text),
+        };
+        let value = value.ok_or_else(|| bad_answer(status, "the answer is not JSON"))?;
         read(&value).map_err(|_| bad_answer(status, "the answer does not have the expected shape"))
     }))
 }
@@ -264,17 +297,13 @@ impl Backend for HttpBackend {
 
     fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse> {
         // Never with a token: a sign-in stands on its own.
-        let login = Req {
-            method: "POST",
-            url: self.url("/login"),
-            token: None,
-            body: None,
-        };
+        let mut login = self.req(Request::post, "/login");
+        login.token = None;
         call(login.json(&req), wire::login_response)
     }
 
     fn logout(&self) -> ApiFuture<()> {
-        self.empty("POST", "/logout", wire::unit)
+        self.empty(Request::post, "/logout", wire::unit)
     }
 
     fn me(&self) -> ApiFuture<Me> {
@@ -289,40 +318,46 @@ impl Backend for HttpBackend {
         let body = SetPresenceRequest {
             profile: profile.as_str().to_owned(),
         };
-        self.with_body("PUT", "/me/presence", &body, wire::presence)
+        self.with_body(Request::put, "/me/presence", &body, wire::presence)
     }
 
     fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.with_body("PUT", &path, &settings, wire::profile)
+        self.with_body(Request::put, &path, &settings, wire::profile)
     }
 
     fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.empty("DELETE", &path, wire::profile)
+        self.empty(Request::delete, &path, wire::profile)
     }
 
     fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>> {
         let q: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
-        let q = String::from(js_sys::encode_uri_component(&q));
-        self.get(&format!("/directory?q={q}"), wire::directory)
+        call(
+            self.req(Request::get, "/directory").query("q", q),
+            wire::directory,
+        )
     }
 
     fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call> {
-        self.with_body("POST", "/calls", &req, wire::call)
+        self.with_body(Request::post, "/calls", &req, wire::call)
     }
 
     fn hangup(&self, call_id: String) -> ApiFuture<Call> {
         let id = String::from(js_sys::encode_uri_component(&call_id));
-        self.empty("POST", &format!("/calls/{id}/hangup"), wire::call)
+        self.empty(Request::post, &format!("/calls/{id}/hangup"), wire::call)
     }
 
     fn calls(&self) -> ApiFuture<Vec<Call>> {
-        self.get(&format!("/calls?limit={HISTORY_LIMIT}"), wire::calls)
+        let limit = HISTORY_LIMIT.to_string();
+        call(
+            self.req(Request::get, "/calls").query("limit", limit),
+            wire::calls,
+        )
     }
 
     fn ticket(&self) -> ApiFuture<EventTicket> {
-        self.empty("POST", "/events/ticket", wire::event_ticket)
+        self.empty(Request::post, "/events/ticket", wire::event_ticket)
     }
 
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
@@ -389,9 +424,16 @@ mod tests {
 /// The real client in the browser, where no backend answers.
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests {
+    use std::rc::Rc;
+
+    use js_sys::{Function, Reflect};
+    use ucclient_core::Language;
+    use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
+    use crate::app::{App, Ctx};
+    use crate::host::{HostKind, standalone::StandaloneHost};
 
     #[wasm_bindgen_test]
     async fn an_unreachable_backend_is_status_0_with_the_browsers_sentence() {
@@ -399,7 +441,7 @@ mod browser_tests {
         let backend = HttpBackend::new("http://127.0.0.1:1/");
         backend.set_token(Some("t".to_owned()));
         let e = backend.me().await.unwrap_err();
-        assert_eq!((e.status, e.code), (0, None));
+        assert_eq!((e.status, e.code, e.timed_out), (0, None, false));
         assert!(e.message.starts_with("TypeError"), "{}", e.message);
         let req = LoginRequest {
             email: "a@example.com".to_owned(),
@@ -408,5 +450,98 @@ mod browser_tests {
         let e = backend.login(req).await.unwrap_err();
         assert_eq!((e.status, e.code), (0, None));
         assert!(e.message.starts_with("TypeError"), "{}", e.message);
+    }
+
+    /// While alive, the page's `fetch` is one whose requests never get an answer: they end only when
+    /// their signal aborts them, and each abort is counted in `globalThis.ucAborted`.
+    struct HungBackend {
+        original: JsValue,
+    }
+
+    impl HungBackend {
+        fn install() -> HungBackend {
+            let global = js_sys::global();
+            let original = Reflect::get(&global, &"fetch".into()).unwrap();
+            let hung = Function::new_with_args(
+                "request",
+                "globalThis.ucAborted = globalThis.ucAborted || 0;
+                 return new Promise((_, reject) => request.signal.addEventListener('abort', () => {
+                     globalThis.ucAborted += 1;
+                     reject(request.signal.reason);
+                 }));",
+            );
+            Reflect::set(&global, &"fetch".into(), &hung).unwrap();
+            HungBackend { original }
+        }
+
+        fn aborted() -> f64 {
+            Reflect::get(&js_sys::global(), &"ucAborted".into())
+                .unwrap()
+                .as_f64()
+                .unwrap_or(0.0)
+        }
+    }
+
+    impl Drop for HungBackend {
+        fn drop(&mut self) {
+            Reflect::set(&js_sys::global(), &"fetch".into(), &self.original).unwrap();
+        }
+    }
+
+    async fn sleep(ms: u32) {
+        gloo_timers::future::TimeoutFuture::new(ms).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_request_that_never_answers_is_aborted_after_its_timeout() {
+        let hung = HungBackend::install();
+        let before = HungBackend::aborted();
+        let backend = HttpBackend::with_timeout("", 100);
+        let e = backend.me().await.unwrap_err();
+        drop(hung);
+        assert!(e.timed_out, "{e:?}");
+        assert_eq!((e.status, e.code), (0, None));
+        assert_eq!(
+            HungBackend::aborted(),
+            before + 1.0,
+            "the request itself was aborted"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_hung_backend_tells_the_agent_and_leaves_the_form_ready_to_retry() {
+        let hung = HungBackend::install();
+        let doc = web_sys::window().unwrap().document().unwrap();
+        let root: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+        doc.body().unwrap().append_child(&root).unwrap();
+        leptos::mount::mount_to(root.clone(), move || {
+            let ctx = Ctx::new(
+                Rc::new(HttpBackend::with_timeout("hung-test", 200)),
+                Rc::new(StandaloneHost::new(HostKind::Standalone)),
+                "hung-test",
+                Language::PtPt,
+            );
+            leptos::view! { <App ctx=ctx /> }
+        })
+        .forget();
+        let q = |sel: &str| -> web_sys::HtmlElement {
+            root.query_selector(sel).unwrap().unwrap().unchecked_into()
+        };
+        for (sel, value) in [("#uc-email", "ana@acme.example"), ("#uc-password", "demo")] {
+            let input: web_sys::HtmlInputElement = q(sel).unchecked_into();
+            input.set_value(value);
+        }
+        let submit = "form[data-test=sign-in] button[type=submit]";
+        q(submit).click();
+        sleep(20).await;
+        assert!(q(submit).has_attribute("disabled"), "busy while waiting");
+        sleep(400).await;
+        drop(hung);
+        let text = root.text_content().unwrap_or_default();
+        assert!(
+            text.contains("O servidor não está a responder"),
+            "the agent is told: {text}"
+        );
+        assert!(!q(submit).has_attribute("disabled"), "and can try again");
     }
 }

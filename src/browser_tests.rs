@@ -131,6 +131,7 @@ impl Backend for Fake {
                 status: 401,
                 code: Some(ErrorCode::InvalidCredentials),
                 message: "wrong email or password".into(),
+                timed_out: false,
             }));
         }
         ready(Ok(LoginResponse {
@@ -202,6 +203,7 @@ impl Backend for Fake {
                 status: 422,
                 code: Some(ErrorCode::InvalidNumber),
                 message: "the number has the wrong number of digits".into(),
+                timed_out: false,
             }));
         }
         ready(Ok(call("c1", &req.to, CallState::Dialing)))
@@ -228,6 +230,7 @@ impl Backend for Fake {
                 status: 403,
                 code: Some(ErrorCode::ClientNotLicensed),
                 message: "UcClient CRM is not enabled".into(),
+                timed_out: false,
             }));
         }
         // Unless under test, the live connection stays "connecting".
