@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::imports;
 use crate::project::{self, command, output, run};
 use crate::setup::locked_wasm_bindgen_version;
 
@@ -143,9 +142,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     } else {
         // The glue first, so that the load check below runs the minified glue that ships.
         minify_tree(&pkg, "js")?;
-        drop_stream_exports(&wasm)?;
         optimise(&wasm)?;
-        shorten_imports(&wasm)?;
     }
 
     let static_dir = project::root().join("static");
@@ -220,40 +217,6 @@ fn optimise(wasm: &Path) -> Result<()> {
         },
     }
     Ok(())
-}
-
-/// Drops the exports of wasm-streams' classes from wasm-bindgen's output when nothing can reach
-/// them (see `imports::drop_stream_exports`), so that wasm-opt removes their code.
-fn drop_stream_exports(wasm: &Path) -> Result<()> {
-    let module = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
-    let (out, dropped) = imports::drop_stream_exports(&module)?;
-    fs::write(wasm, &out)?;
-    println!("unused wasm-streams exports dropped: {dropped}");
-    Ok(())
-}
-
-/// Gives the module's JS imports short names, in the module and in its glue at once (see
-/// `imports.rs`), and checks that the pair still instantiates.
-fn shorten_imports(wasm: &Path) -> Result<()> {
-    let glue = wasm.with_file_name(format!("{OUT_NAME}.js"));
-    let module = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
-    let js = fs::read_to_string(&glue).with_context(|| format!("reading {}", glue.display()))?;
-    let out = imports::shorten(&module, &js, &format!("./{OUT_NAME}_bg.js"))
-        .context("shortening the module's import names")?;
-    fs::write(wasm, &out.wasm)?;
-    fs::write(&glue, &out.js)?;
-    println!(
-        "import names shortened: {} renamed; module {} -> {} bytes, glue {} -> {} bytes",
-        out.renamed,
-        module.len(),
-        out.wasm.len(),
-        js.len(),
-        out.js.len()
-    );
-    match load_check(wasm)? {
-        Ok(()) => Ok(()),
-        Err(reason) => bail!("the renamed module no longer instantiates ({reason})"),
-    }
 }
 
 /// esbuild's options: whitespace, syntax and local names minified, nothing else changed (export
