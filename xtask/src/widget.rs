@@ -38,7 +38,9 @@ const WASM_FEATURES: [&str; 8] = [
 ];
 
 /// wasm-opt's optimisation options: the control flow flattened and rebuilt by binaryen's relooper
-/// first (`--flatten --rereloop`, 0.4 KB gzip), then `-Oz` repeated until the module stops shrinking; the `producers`
+/// first (`--flatten --rereloop`, 0.4 KB gzip), then `-Oz`; `--merge-similar-functions` (functions
+/// that differ only in constants become one with a parameter: serde's per-type code, 0.5 KB gzip)
+/// and `-Oz` again, repeated until the module stops shrinking; the `producers`
 /// and `target_features` custom sections dropped (build metadata that no browser reads; wasm-bindgen
 /// has read them already); and `--low-memory-unused` (1.6 KB gzip), which lets wasm-opt fold
 /// `load(p + C)` into `load offset=C (p)` for constants below 1 KB. The two differ only when `p + C`
@@ -48,9 +50,11 @@ const WASM_FEATURES: [&str; 8] = [
 /// wrapping. (`--traps-never-happen` is not used: it lets wasm-opt assume that a panic, which
 /// traps under `panic = "abort"`, never happens, turning a bug's clean abort into undefined
 /// behaviour, for 0.6 KB gzip.)
-const WASM_OPT_ARGS: [&str; 7] = [
+const WASM_OPT_ARGS: [&str; 9] = [
     "--flatten",
     "--rereloop",
+    "-Oz",
+    "--merge-similar-functions",
     "-Oz",
     "--converge",
     "--low-memory-unused",
