@@ -2,36 +2,41 @@
 //! the [`Backend`] trait, so browser tests can put a fake behind it; [`HttpBackend`] is the real one.
 //! The bearer token lives here and is never put in a URL.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 
 use futures::FutureExt;
+use gloo_net::http::{Request, RequestBuilder};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    API_PREFIX, Call, DirectoryEntry, ErrorCode, EventTicket, LoginRequest, LoginResponse, Me,
-    PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
+    API_PREFIX, Call, DirectoryEntry, ErrorBody, ErrorCode, EventTicket, LoginRequest,
+    LoginResponse, Me, PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
 };
-use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
-use wasm_bindgen_futures::JsFuture;
-
-use crate::json::{self, Json};
-use crate::wire::{self, Mismatch, Reader, ToJson};
 
 /// Most rows of call history asked for.
 pub const HISTORY_LIMIT: u32 = 50;
 /// Longest directory search sent, in characters.
 pub const MAX_QUERY_CHARS: usize = 64;
+/// How long one request may take, answer body included, before it is aborted (milliseconds). The
+/// backend answers in milliseconds; a request still open after this is a hung backend or network,
+/// and the agent is told so (and can try again) instead of watching a busy panel forever.
+pub const REQUEST_TIMEOUT_MS: u32 = 15_000;
 
 /// An API call that did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
-    /// HTTP status; 0 when the server could not be reached.
+    /// HTTP status; 0 when the server could not be reached or did not answer in time.
     pub status: u16,
     /// The stable code of the error body, if there was one.
     pub code: Option<ErrorCode>,
     /// The API's sentence for a person (English), shown as detail.
     pub message: String,
+    /// Whether the request was aborted because no answer came within its timeout.
+    pub timed_out: bool,
 }
 
 impl ApiError {
@@ -41,6 +46,25 @@ impl ApiError {
             status: 0,
             code: None,
             message: detail.into(),
+            timed_out: false,
+        }
+    }
+
+    /// An error for a request aborted after `timeout_ms` without a (whole) answer.
+    pub fn timed_out(timeout_ms: u32) -> ApiError {
+        ApiError {
+            timed_out: true,
+            ..ApiError::network(format!("no answer within {} ms", timeout_ms))
+        }
+    }
+
+    /// An answer with status `status` and no usable body: only the status is kept.
+    fn status_only(status: u16, message: String) -> ApiError {
+        ApiError {
+            status,
+            code: None,
+            message,
+            timed_out: false,
         }
     }
 
@@ -87,20 +111,28 @@ pub trait Backend {
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String;
 }
 
-/// The real backend over `fetch`.
+/// The real backend over gloo-net's `fetch`.
 pub struct HttpBackend {
     /// `https://host` or `""` for the page's own origin; no trailing slash.
     base: String,
     /// The bearer token, once signed in.
     token: RefCell<Option<String>>,
+    /// Each request's timeout ([`REQUEST_TIMEOUT_MS`] but in tests).
+    timeout_ms: u32,
 }
 
 impl HttpBackend {
     /// A client for the backend at `api_base` (`""` = same origin).
     pub fn new(api_base: &str) -> HttpBackend {
+        HttpBackend::with_timeout(api_base, REQUEST_TIMEOUT_MS)
+    }
+
+    /// A client whose requests are aborted after `timeout_ms` (the browser tests use a short one).
+    pub fn with_timeout(api_base: &str, timeout_ms: u32) -> HttpBackend {
         HttpBackend {
             base: api_base.trim().trim_end_matches('/').to_owned(),
             token: RefCell::new(None),
+            timeout_ms,
         }
     }
 
@@ -109,151 +141,161 @@ impl HttpBackend {
     }
 
     /// A request to `path` carrying the bearer token, if any.
-    fn req(&self, method: &'static str, path: &str) -> Req {
+    fn req(&self, method: Method, path: &str) -> Req {
         Req {
             method,
             url: self.url(path),
+            query: Vec::new(),
             token: self.token.borrow().clone(),
             body: None,
+            timeout_ms: self.timeout_ms,
         }
     }
 
-    fn get<T: 'static>(&self, path: &str, read: Reader<T>) -> ApiFuture<T> {
-        call(self.req("GET", path), read)
+    fn get<T: DeserializeOwned + 'static>(&self, path: &str) -> ApiFuture<T> {
+        call(self.req(Request::get, path))
     }
 
-    fn with_body<T: 'static>(
+    fn with_body<T: DeserializeOwned + 'static>(
         &self,
-        method: &'static str,
+        method: Method,
         path: &str,
-        body: &dyn ToJson,
-        read: Reader<T>,
+        body: &impl Serialize,
     ) -> ApiFuture<T> {
-        call(self.req(method, path).json(body), read)
+        call(self.req(method, path).json(body))
     }
 
-    fn empty<T: 'static>(&self, method: &'static str, path: &str, read: Reader<T>) -> ApiFuture<T> {
-        call(self.req(method, path), read)
+    fn empty<T: DeserializeOwned + 'static>(&self, method: Method, path: &str) -> ApiFuture<T> {
+        call(self.req(method, path))
     }
 }
 
+/// gloo-net's constructor of a request with one method (`Request::get`, `Request::post`, …).
+type Method = fn(&str) -> RequestBuilder;
+
 /// One request as [`fetch`] sends it.
 struct Req {
-    method: &'static str,
+    method: Method,
     url: String,
+    /// Query parameters, encoded by the browser's `URLSearchParams` (gloo-net's `query`).
+    query: Vec<(&'static str, String)>,
     /// Sent as `Authorization: Bearer <token>`.
     token: Option<String>,
     /// Sent with `Content-Type: application/json`.
     body: Option<String>,
+    /// Aborted after this many milliseconds.
+    timeout_ms: u32,
 }
 
 impl Req {
-    /// The request with `body` as its JSON.
-    fn json(mut self, body: &dyn ToJson) -> Req {
-        self.body = Some(body.to_json());
+    /// The request with `body` as its JSON ([`to_json`]; core's wire types cannot fail to serialise).
+    fn json(mut self, body: &impl Serialize) -> Req {
+        self.body = to_json(body);
+        self
+    }
+
+    /// The request with one more query parameter.
+    fn query(mut self, name: &'static str, value: String) -> Req {
+        self.query.push((name, value));
         self
     }
 }
 
-#[wasm_bindgen]
-extern "C" {
-    /// The global `fetch` (window or worker alike).
-    #[wasm_bindgen(js_name = fetch)]
-    fn fetch_with_request(request: &web_sys::Request) -> js_sys::Promise;
+/// A request that got no answer, with the browser's sentence (e.g. "TypeError: Failed to fetch").
+fn request_failed(e: gloo_net::Error) -> ApiError {
+    ApiError::network(e.to_string())
 }
 
-/// A request that got no answer, with the browser's sentence (`String(error)`, e.g.
-/// "TypeError: Failed to fetch").
-fn request_failed(e: JsValue) -> ApiError {
-    ApiError::network(match e.dyn_ref::<js_sys::Error>() {
-        Some(e) => String::from(e.to_string()),
-        None => "the request failed".to_owned(),
-    })
+/// Reads JSON text into a wire type: parsed by the browser's `JSON.parse`, then read through core's
+/// serde derives by serde-wasm-bindgen (chosen over serde_json by size; see ARCHITECTURE.md).
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_wasm_bindgen::from_value(js_sys::JSON::parse(text).ok()?).ok()
 }
 
-/// Builds the browser's request and sends it.
-async fn send(req: &Req) -> Result<web_sys::Response, JsValue> {
-    let init = web_sys::RequestInit::new();
-    init.set_method(req.method);
-    let headers = web_sys::Headers::new()?;
-    if let Some(t) = &req.token {
-        headers.set("Authorization", &format!("Bearer {t}"))?;
-    }
-    if let Some(body) = &req.body {
-        headers.set("Content-Type", "application/json")?;
-        init.set_body(&JsValue::from_str(body));
-    }
-    init.set_headers(&headers);
-    let request = web_sys::Request::new_with_str_and_init(&req.url, &init)?;
-    Ok(JsFuture::from(fetch_with_request(&request))
-        .await?
-        .unchecked_into())
+/// Writes a wire type as JSON text: serde-wasm-bindgen's JSON-compatible serializer (maps as plain
+/// objects), then the browser's `JSON.stringify`; the same text as serde_json's for core's types.
+pub fn to_json(value: &impl Serialize) -> Option<String> {
+    let value = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()?;
+    js_sys::JSON::stringify(&value).ok()?.as_string()
 }
 
-/// The whole body as text.
-async fn text(resp: &web_sys::Response) -> Result<String, JsValue> {
-    Ok(JsFuture::from(resp.text()?)
-        .await?
-        .as_string()
-        .unwrap_or_default())
-}
-
-/// Reads an error body; anything unexpected keeps only the status.
+/// Reads an error body (an error code this build does not know reads as [`ErrorCode::Other`]);
+/// anything that is not an error body keeps only the status.
 pub fn error_from_body(status: u16, text: &str) -> ApiError {
-    match json::parse(text)
-        .ok_or(Mismatch)
-        .and_then(|v| wire::error_body(&v))
-    {
-        Ok(b) => ApiError {
+    match from_json::<ErrorBody>(text) {
+        Some(b) => ApiError {
             status,
             code: Some(b.error),
             message: b.message,
+            timed_out: false,
         },
-        Err(_) => ApiError {
-            status,
-            code: None,
-            message: format!("HTTP {status}"),
-        },
+        None => ApiError::status_only(status, format!("HTTP {status}")),
     }
 }
 
 /// A successful answer that is not what the endpoint answers.
 fn bad_answer(status: u16, message: &str) -> ApiError {
-    ApiError {
-        status,
-        code: None,
-        message: message.to_owned(),
-    }
+    ApiError::status_only(status, message.to_owned())
 }
 
-/// Sends a request and parses the whole body by the browser's `JSON.parse` (an empty body as
-/// `null`); a 4xx/5xx becomes an [`ApiError`] with the body's code and sentence. The one async
-/// path, shared by every endpoint and not generic, so the module holds one copy of it.
-fn fetch(req: Req) -> ApiFuture<(u16, Json)> {
+/// Sends a request with gloo-net, aborted through an `AbortController` when the whole answer has not
+/// arrived within its timeout, and returns the status and the body; a 4xx/5xx becomes an
+/// [`ApiError`] with the body's code and sentence. The one async path, shared by every endpoint and
+/// not generic, so the module holds one copy of it.
+fn fetch(req: Req) -> ApiFuture<(u16, String)> {
     Box::pin(async move {
-        let resp = send(&req).await.map_err(request_failed)?;
-        let status = resp.status();
-        if !resp.ok() {
-            let text = text(&resp).await.unwrap_or_default();
-            return Err(error_from_body(status, &text));
-        }
-        let text = text(&resp).await.map_err(request_failed)?;
-        let value = match text.as_str() {
-            "" => Some(json::null()),
-            text => json::parse(text),
+        let abort = web_sys::AbortController::new()
+            .map_err(|_| ApiError::network("the browser cannot abort requests"))?;
+        let timed_out = Rc::new(Cell::new(false));
+        // Dropped (cancelled) when the answer is in, or with this future when the caller gives up.
+        let _timer = {
+            let (abort, timed_out) = (abort.clone(), timed_out.clone());
+            gloo_timers::callback::Timeout::new(req.timeout_ms, move || {
+                timed_out.set(true);
+                abort.abort();
+            })
         };
-        Ok((
-            status,
-            value.ok_or_else(|| bad_answer(status, "the answer is not JSON"))?,
-        ))
+        let failed = |e: gloo_net::Error| {
+            if timed_out.get() {
+                ApiError::timed_out(req.timeout_ms)
+            } else {
+                request_failed(e)
+            }
+        };
+        let mut builder = (req.method)(&req.url)
+            .abort_signal(Some(&abort.signal()))
+            .query(req.query.iter().map(|(k, v)| (*k, v)));
+        if let Some(t) = &req.token {
+            builder = builder.header("Authorization", &format!("Bearer {t}"));
+        }
+        let request = match req.body {
+            Some(body) => builder
+                .header("Content-Type", "application/json")
+                .body(body),
+            None => builder.build(),
+        }
+        .map_err(failed)?;
+        let resp = request.send().await.map_err(failed)?;
+        let status = resp.status();
+        let text = resp.text().await;
+        if !resp.ok() {
+            return Err(error_from_body(status, &text.unwrap_or_default()));
+        }
+        Ok((status, text.map_err(failed)?))
     })
 }
 
-/// An API call: [`fetch`], then the answer read by `read`.
-fn call<T: 'static>(req: Req, read: Reader<T>) -> ApiFuture<T> {
+/// An API call: [`fetch`], then the answer read by [`from_json`] into core's wire type (an empty
+/// body as `null`, which is `()`). Fields, profiles and codes that a newer backend adds are read, not
+/// refused (core's types ignore unknown fields and have `Unknown`/`Other` arms).
+fn call<T: DeserializeOwned + 'static>(req: Req) -> ApiFuture<T> {
     Box::pin(fetch(req).map(move |answer| {
-        let (status, value) = answer?;
-        read(&value).map_err(|_| bad_answer(status, "the answer does not have the expected shape"))
+        let (status, text) = answer?;
+        let text = if text.is_empty() { "null" } else { &text };
+        from_json(text)
+            .ok_or_else(|| bad_answer(status, "the answer does not have the expected shape"))
     }))
 }
 
@@ -264,65 +306,61 @@ impl Backend for HttpBackend {
 
     fn login(&self, req: LoginRequest) -> ApiFuture<LoginResponse> {
         // Never with a token: a sign-in stands on its own.
-        let login = Req {
-            method: "POST",
-            url: self.url("/login"),
-            token: None,
-            body: None,
-        };
-        call(login.json(&req), wire::login_response)
+        let mut login = self.req(Request::post, "/login");
+        login.token = None;
+        call(login.json(&req))
     }
 
     fn logout(&self) -> ApiFuture<()> {
-        self.empty("POST", "/logout", wire::unit)
+        self.empty(Request::post, "/logout")
     }
 
     fn me(&self) -> ApiFuture<Me> {
-        self.get("/me", wire::me)
+        self.get("/me")
     }
 
     fn profiles(&self) -> ApiFuture<Vec<Profile>> {
-        self.get("/profiles", wire::profiles)
+        self.get("/profiles")
     }
 
     fn set_presence(&self, profile: ProfileId) -> ApiFuture<Presence> {
         let body = SetPresenceRequest {
             profile: profile.as_str().to_owned(),
         };
-        self.with_body("PUT", "/me/presence", &body, wire::presence)
+        self.with_body(Request::put, "/me/presence", &body)
     }
 
     fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.with_body("PUT", &path, &settings, wire::profile)
+        self.with_body(Request::put, &path, &settings)
     }
 
     fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile> {
         let path = format!("/me/profiles/{}/settings", profile.as_str());
-        self.empty("DELETE", &path, wire::profile)
+        self.empty(Request::delete, &path)
     }
 
     fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>> {
         let q: String = query.trim().chars().take(MAX_QUERY_CHARS).collect();
-        let q = String::from(js_sys::encode_uri_component(&q));
-        self.get(&format!("/directory?q={q}"), wire::directory)
+        call(self.req(Request::get, "/directory").query("q", q))
     }
 
     fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call> {
-        self.with_body("POST", "/calls", &req, wire::call)
+        self.with_body(Request::post, "/calls", &req)
     }
 
     fn hangup(&self, call_id: String) -> ApiFuture<Call> {
         let id = String::from(js_sys::encode_uri_component(&call_id));
-        self.empty("POST", &format!("/calls/{id}/hangup"), wire::call)
+        self.empty(Request::post, &format!("/calls/{id}/hangup"))
     }
 
     fn calls(&self) -> ApiFuture<Vec<Call>> {
-        self.get(&format!("/calls?limit={HISTORY_LIMIT}"), wire::calls)
+        let limit = HISTORY_LIMIT.to_string();
+        call(self.req(Request::get, "/calls").query("limit", limit))
     }
 
     fn ticket(&self) -> ApiFuture<EventTicket> {
-        self.empty("POST", "/events/ticket", wire::event_ticket)
+        self.empty(Request::post, "/events/ticket")
     }
 
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
@@ -331,17 +369,15 @@ impl Backend for HttpBackend {
 }
 
 /// `…/events?ticket=T[&last_event_id=N]` (the ticket is one-use and short-lived, never a credential
-/// that outlives the connection).
+/// that outlives the connection), encoded by `form_urlencoded` (the URL standard's
+/// `application/x-www-form-urlencoded`, what `URLSearchParams` writes; natively testable).
 pub fn events_url(base: &str, ticket: &str, last_event_id: Option<u64>) -> String {
-    let ticket: String = ticket
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
-        .take(256)
-        .collect();
-    match last_event_id {
-        Some(id) => format!("{base}?ticket={ticket}&last_event_id={id}"),
-        None => format!("{base}?ticket={ticket}"),
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("ticket", ticket);
+    if let Some(id) = last_event_id {
+        query.append_pair("last_event_id", &id.to_string());
     }
+    format!("{base}?{}", query.finish())
 }
 
 /// The sessionStorage key of the token for a backend: two backends never share a token.
@@ -354,30 +390,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn error_bodies_keep_code_and_sentence() {
-        let e = error_from_body(
-            403,
-            r#"{"error":"client_not_licensed","message":"UcClient CRM is not enabled"}"#,
-        );
-        assert_eq!(e.code, Some(ErrorCode::ClientNotLicensed));
-        assert_eq!(e.message, "UcClient CRM is not enabled");
-        let e = error_from_body(502, "<html>bad gateway</html>");
-        assert_eq!((e.status, e.code), (502, None));
-        assert!(
-            error_from_body(401, r#"{"error":"unauthenticated","message":""}"#)
-                .is_unauthenticated()
-        );
-    }
-
-    #[test]
     fn event_urls_carry_ticket_and_resume_point() {
         assert_eq!(
             events_url("/api/v1/events", "abc", Some(42)),
             "/api/v1/events?ticket=abc&last_event_id=42"
         );
         assert_eq!(
-            events_url("/api/v1/events", "a&b=c", None),
-            "/api/v1/events?ticket=abc"
+            events_url("/api/v1/events", "a&b=c d", None),
+            "/api/v1/events?ticket=a%26b%3Dc+d",
+            "nothing in a ticket can add a parameter"
         );
         assert_eq!(
             token_key("https://x.example/"),
@@ -389,9 +410,16 @@ mod tests {
 /// The real client in the browser, where no backend answers.
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests {
+    use std::rc::Rc;
+
+    use js_sys::{Function, Reflect};
+    use ucclient_core::Language;
+    use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::*;
+    use crate::app::{App, Ctx};
+    use crate::host::{HostKind, standalone::StandaloneHost};
 
     #[wasm_bindgen_test]
     async fn an_unreachable_backend_is_status_0_with_the_browsers_sentence() {
@@ -399,7 +427,7 @@ mod browser_tests {
         let backend = HttpBackend::new("http://127.0.0.1:1/");
         backend.set_token(Some("t".to_owned()));
         let e = backend.me().await.unwrap_err();
-        assert_eq!((e.status, e.code), (0, None));
+        assert_eq!((e.status, e.code, e.timed_out), (0, None, false));
         assert!(e.message.starts_with("TypeError"), "{}", e.message);
         let req = LoginRequest {
             email: "a@example.com".to_owned(),
@@ -409,5 +437,98 @@ mod browser_tests {
         let e = backend.login(req).await.unwrap_err();
         assert_eq!((e.status, e.code), (0, None));
         assert!(e.message.starts_with("TypeError"), "{}", e.message);
+    }
+
+    /// While alive, the page's `fetch` is one whose requests never get an answer: they end only when
+    /// their signal aborts them, and each abort is counted in `globalThis.ucAborted`.
+    struct HungBackend {
+        original: JsValue,
+    }
+
+    impl HungBackend {
+        fn install() -> HungBackend {
+            let global = js_sys::global();
+            let original = Reflect::get(&global, &"fetch".into()).unwrap();
+            let hung = Function::new_with_args(
+                "request",
+                "globalThis.ucAborted = globalThis.ucAborted || 0;
+                 return new Promise((_, reject) => request.signal.addEventListener('abort', () => {
+                     globalThis.ucAborted += 1;
+                     reject(request.signal.reason);
+                 }));",
+            );
+            Reflect::set(&global, &"fetch".into(), &hung).unwrap();
+            HungBackend { original }
+        }
+
+        fn aborted() -> f64 {
+            Reflect::get(&js_sys::global(), &"ucAborted".into())
+                .unwrap()
+                .as_f64()
+                .unwrap_or(0.0)
+        }
+    }
+
+    impl Drop for HungBackend {
+        fn drop(&mut self) {
+            Reflect::set(&js_sys::global(), &"fetch".into(), &self.original).unwrap();
+        }
+    }
+
+    async fn sleep(ms: u32) {
+        gloo_timers::future::TimeoutFuture::new(ms).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_request_that_never_answers_is_aborted_after_its_timeout() {
+        let hung = HungBackend::install();
+        let before = HungBackend::aborted();
+        let backend = HttpBackend::with_timeout("", 100);
+        let e = backend.me().await.unwrap_err();
+        drop(hung);
+        assert!(e.timed_out, "{e:?}");
+        assert_eq!((e.status, e.code), (0, None));
+        assert_eq!(
+            HungBackend::aborted(),
+            before + 1.0,
+            "the request itself was aborted"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_hung_backend_tells_the_agent_and_leaves_the_form_ready_to_retry() {
+        let hung = HungBackend::install();
+        let doc = web_sys::window().unwrap().document().unwrap();
+        let root: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+        doc.body().unwrap().append_child(&root).unwrap();
+        leptos::mount::mount_to(root.clone(), move || {
+            let ctx = Ctx::new(
+                Rc::new(HttpBackend::with_timeout("hung-test", 200)),
+                Rc::new(StandaloneHost::new(HostKind::Standalone)),
+                "hung-test",
+                Language::PtPt,
+            );
+            leptos::view! { <App ctx=ctx /> }
+        })
+        .forget();
+        let q = |sel: &str| -> web_sys::HtmlElement {
+            root.query_selector(sel).unwrap().unwrap().unchecked_into()
+        };
+        for (sel, value) in [("#uc-email", "ana@acme.example"), ("#uc-password", "demo")] {
+            let input: web_sys::HtmlInputElement = q(sel).unchecked_into();
+            input.set_value(value);
+        }
+        let submit = "form[data-test=sign-in] button[type=submit]";
+        q(submit).click();
+        sleep(20).await;
+        assert!(q(submit).has_attribute("disabled"), "busy while waiting");
+        sleep(400).await;
+        drop(hung);
+        let text = root.text_content().unwrap_or_default();
+        assert!(
+            text.contains("O servidor não está a responder"),
+            "the agent is told: {text}"
+        );
+        assert!(!q(submit).has_attribute("disabled"), "and can try again");
     }
 }

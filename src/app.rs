@@ -226,7 +226,11 @@ impl Ctx {
         }
         self.ui.update(|u| {
             u.notice = Some(Notice {
-                text: error_text(e.code),
+                text: if e.timed_out {
+                    T::ErrTimeout
+                } else {
+                    error_text(e.code)
+                },
                 detail: e.message.clone(),
             })
         });

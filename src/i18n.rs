@@ -122,6 +122,8 @@ texts! {
     ErrUnavailable => "The service is busy; try again in a moment.", "O serviço está ocupado; tente daqui a pouco.", "O serviço está ocupado; tente daqui a pouco.";
     ErrInternal => "Something went wrong on the server.", "Algo correu mal no servidor.", "Algo deu errado no servidor.";
     ErrNetwork => "The server cannot be reached.", "Não é possível contactar o servidor.", "Não foi possível acessar o servidor.";
+    ErrOther => "The request did not succeed.", "O pedido não foi concluído.", "A solicitação não foi concluída.";
+    ErrTimeout => "The server is not answering. Try again in a moment.", "O servidor não está a responder. Tente daqui a pouco.", "O servidor não está respondendo. Tente daqui a pouco.";
     PhoneEmpty => "Type a number.", "Escreva um número.", "Digite um número.";
     PhoneTooLong => "The number is too long.", "O número é demasiado longo.", "O número é longo demais.";
     PhoneChars => "Use only digits, spaces and + - . / ( ).", "Use só algarismos, espaços e + - . / ( ).", "Use só dígitos, espaços e + - . / ( ).";
@@ -156,6 +158,7 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
                 T::ErrBadRequest
             }
             ErrorCode::Internal => T::ErrInternal,
+            ErrorCode::Other => T::ErrOther,
         },
     }
 }

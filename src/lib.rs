@@ -8,9 +8,8 @@
 //! - [`app`]: the shared context and the actions that talk to the backend and the host.
 //! - [`state`]: the client store and its pure transitions (snapshot, deltas, calls), tested natively.
 //! - [`live`]: the Server-Sent Events connection with resume and backoff.
-//! - [`api`]: the backend client behind the [`api::Backend`] trait.
-//! - [`json`]: JSON values (the browser's own `JSON.parse` in the module) and string escaping.
-//! - [`wire`]: core's wire types ⇄ JSON, by hand (no serde in the module).
+//! - [`api`]: the backend client behind the [`api::Backend`] trait (gloo-net's `fetch`, core's wire
+//!   types through serde-wasm-bindgen over the browser's `JSON.parse` / `JSON.stringify`).
 //! - [`host`]: the [`host::Host`] trait, the only door to the host page, and its bridges.
 //! - [`components`]: one file per visible part.
 //! - [`i18n`]: every sentence in English, pt-PT and pt-BR.
@@ -20,10 +19,8 @@ pub mod app;
 pub mod components;
 pub mod host;
 pub mod i18n;
-pub mod json;
 pub mod live;
 pub mod state;
-pub mod wire;
 
 use std::rc::Rc;
 

@@ -3,20 +3,20 @@
 //! when the browser's network comes back, and "offline" at once when the browser reports none.
 //!
 //! It owns the connection state shown to the agent; it never decides what an event means (that is
-//! `state::ClientState::apply_event`).
+//! `state::ClientState::apply_event`). The stream is gloo-net's `EventSource`, subscribed to the
+//! event names of API.md only, so an event type a newer backend adds is never delivered here.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use futures::StreamExt;
-use futures::channel::mpsc;
 use futures::future::{Either, select};
+use futures::stream::{SelectAll, select_all};
+use gloo_net::eventsource::State;
+use gloo_net::eventsource::futures::{EventSource, EventSourceSubscription};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use ucclient_core::api::ErrorCode;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::closure::Closure;
-use web_sys::{EventSource, MessageEvent};
+use ucclient_core::api::{ErrorCode, Event};
 
 use crate::app::{Ctx, Session};
 use crate::state::{Applied, Connection, after_failures};
@@ -127,76 +127,30 @@ impl Drop for OnlineSignal {
     }
 }
 
-/// What the stream's listeners report.
-enum Heard {
-    /// A named event of API.md.
-    Event(MessageEvent),
-    /// An `error` with the stream closed (an error while the browser reconnects is left to the ticks).
-    Closed,
+/// The event called `name` with its `data:` parsed by the browser's `JSON.parse` and read through
+/// core's serde derives (serde-wasm-bindgen); `None` for an event name this build does not know
+/// (only API.md's are subscribed to, so none should arrive) or data that is not the event's JSON
+/// (skipped: one bad event must not end the stream).
+pub fn read_event(name: &str, data: &str) -> Option<Event> {
+    let value = js_sys::JSON::parse(data).ok()?;
+    Event::deserialize_named(name, serde_wasm_bindgen::Deserializer::from(value)).ok()?
 }
 
-/// One `EventSource` and its listeners: on drop the listeners are removed and the source closed, so
-/// no callback outlives it.
-struct Source {
-    es: EventSource,
-    on_event: Closure<dyn FnMut(MessageEvent)>,
-    on_error: Closure<dyn FnMut(web_sys::Event)>,
-}
-
-impl Source {
-    /// Opens `url` and listens to the named events and `error`, all reported into one channel.
-    fn open(url: &str) -> Option<(Source, mpsc::UnboundedReceiver<Heard>)> {
-        let es = EventSource::new(url).ok()?;
-        let (tx, rx) = mpsc::unbounded();
-        let events = tx.clone();
-        let on_event = Closure::<dyn FnMut(MessageEvent)>::new(move |e| {
-            let _ = events.unbounded_send(Heard::Event(e));
-        });
-        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-            let connecting = e.current_target().is_some_and(|t| {
-                t.unchecked_into::<EventSource>().ready_state() == EventSource::CONNECTING
-            });
-            if !connecting {
-                let _ = tx.unbounded_send(Heard::Closed);
-            }
-        });
-        // Built first, so a failed listener still closes the source on the way out.
-        let source = Source {
-            es,
-            on_event,
-            on_error,
-        };
-        for name in EVENT_NAMES {
-            source
-                .es
-                .add_event_listener_with_callback(name, source.on_event.as_ref().unchecked_ref())
-                .ok()?;
-        }
-        source
-            .es
-            .add_event_listener_with_callback("error", source.on_error.as_ref().unchecked_ref())
-            .ok()?;
-        Some((source, rx))
+/// Opens `url` and subscribes to the named events of API.md, all merged into one stream (an `error`
+/// with the source closed arrives as an `Err`; an error while the browser reconnects is left to the
+/// ticks). Dropping both ends removes the listeners and closes the source.
+fn open(url: &str) -> Option<(EventSource, SelectAll<EventSourceSubscription>)> {
+    let mut es = EventSource::new(url).ok()?;
+    let mut subscriptions = Vec::with_capacity(EVENT_NAMES.len());
+    for name in EVENT_NAMES {
+        subscriptions.push(es.subscribe(name).ok()?);
     }
-}
-
-impl Drop for Source {
-    fn drop(&mut self) {
-        for name in EVENT_NAMES {
-            let _ = self
-                .es
-                .remove_event_listener_with_callback(name, self.on_event.as_ref().unchecked_ref());
-        }
-        let _ = self
-            .es
-            .remove_event_listener_with_callback("error", self.on_error.as_ref().unchecked_ref());
-        self.es.close();
-    }
+    Some((es, select_all(subscriptions)))
 }
 
 /// Runs one stream until it fails; returns whether it was ever open.
 async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnApplied) -> bool {
-    let Some((source, mut heard)) = Source::open(url) else {
+    let Some((source, mut heard)) = open(url) else {
         return false;
     };
     let mut opened = false;
@@ -206,15 +160,14 @@ async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnAppl
             break;
         }
         match select(heard.next(), TimeoutFuture::new(TICK_MS)).await {
-            Either::Left((Some(Heard::Event(msg)), _)) => {
+            Either::Left((Some(Ok((name, msg))), _)) => {
                 if !opened {
                     opened = true;
                     ctx.store.update(|s| s.connection = Connection::Live);
                 }
-                let name = msg.type_();
                 let id = msg.last_event_id().trim().parse::<u64>().ok();
                 let data = msg.data().as_string().unwrap_or_default();
-                if let Some(event) = crate::wire::event(&name, &data) {
+                if let Some(event) = read_event(&name, &data) {
                     let mut applied = Applied::default();
                     ctx.store.update(|s| applied = s.apply_event(id, event));
                     if applied.applied {
@@ -223,25 +176,27 @@ async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnAppl
                 }
             }
             Either::Left(_) => break,
-            Either::Right(_) => match source.es.ready_state() {
-                EventSource::OPEN => {
+            Either::Right(_) => match source.state() {
+                State::Open => {
                     if !opened {
                         opened = true;
                         ctx.store.update(|s| s.connection = Connection::Live);
                     }
                 }
                 // The browser's own retry would reuse a spent ticket: take over instead.
-                EventSource::CONNECTING if opened => break,
-                EventSource::CONNECTING => {
+                State::Connecting if opened => break,
+                State::Connecting => {
                     ticks += 1;
                     if ticks >= CONNECT_TIMEOUT_TICKS {
                         break;
                     }
                 }
-                _ => break,
+                State::Closed => break,
             },
         }
     }
+    // The subscriptions first (their listeners removed), then the source (closed).
+    drop(heard);
     drop(source);
     opened
 }

@@ -66,6 +66,10 @@ pub enum ErrorCode {
     TooManyOrgs,
     /// Something failed inside; nothing more is said (500).
     Internal,
+    /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a
+    /// general sentence and the body's message. Never written, and not part of the API's schema.
+    #[serde(other, skip_serializing)]
+    Other,
 }
 
 /// A user as others see them.
@@ -149,6 +153,10 @@ pub enum DeviceKind {
     Softphone,
     /// A mobile phone.
     Mobile,
+    /// A kind this build does not know (a newer backend's), as a client reads it; never parsed from
+    /// a request nor written.
+    #[serde(other, skip_serializing)]
+    Other,
 }
 
 impl DeviceKind {
@@ -158,10 +166,11 @@ impl DeviceKind {
             DeviceKind::Desk => "desk",
             DeviceKind::Softphone => "softphone",
             DeviceKind::Mobile => "mobile",
+            DeviceKind::Other => "other",
         }
     }
 
-    /// The kind with this wire name.
+    /// The kind with this wire name (never [`DeviceKind::Other`]).
     pub fn parse(s: &str) -> Option<DeviceKind> {
         match s {
             "desk" => Some(DeviceKind::Desk),
@@ -649,6 +658,70 @@ mod tests {
         );
         assert!(!Connected.can_become(Failed) && !Ringing.can_become(Dialing));
         assert!(Connected.is_on_call() && !Ringing.is_on_call());
+    }
+
+    /// What a newer backend may send an older client: values and fields this build does not know.
+    /// The client reads them into the `Unknown`/`Other` arms, skips unknown fields and events.
+    #[test]
+    fn what_a_newer_backend_adds_is_read_not_refused() {
+        let presence = serde_json::json!({
+            "profile": "focus_time", "status": "unavailable", "colour": "purple",
+            "on_call": false, "since": "2023-11-14T22:13:20Z", "pbx_sync": "applied",
+            "mood": {"emoji": "x"}
+        });
+        let update = serde_json::json!({"user_id": "u1", "presence": presence, "team": "t"});
+        let e = Event::parse("presence", &update.to_string()).unwrap();
+        let Event::Presence(p) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(p.presence.profile, ProfileId::Unknown);
+        assert_eq!(p.presence.colour, Colour::Unknown);
+        assert_eq!(p.presence.status, Status::Unavailable);
+        let snapshot = serde_json::json!({"presence": [update], "calls": [], "voicemail": 3});
+        assert!(matches!(
+            Event::parse("snapshot", &snapshot.to_string()),
+            Ok(Event::Snapshot(s)) if s.presence.len() == 1
+        ));
+        assert!(matches!(
+            Event::parse("voicemail", "{}"),
+            Err(EventParseError::UnknownName(_))
+        ));
+        let profile = serde_json::json!({
+            "id": "focus_time", "name": "Focus time", "status": "unavailable", "colour": "away",
+            "settings": {"dnd": true, "forwarding": {"enabled": false, "to": null, "when": "busy"},
+                         "routing": {"ring": "all", "ring_tone": 2}, "quiet_hours": []},
+            "customised": false, "icon": "moon"
+        });
+        let p: Profile = serde_json::from_value(profile).unwrap();
+        assert_eq!((p.id, p.name.as_str()), (ProfileId::Unknown, "Focus time"));
+        assert!(p.settings.dnd);
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":"quota_exceeded","message":"Too many","hint":1}"#)
+                .unwrap();
+        assert_eq!(body.error, ErrorCode::Other);
+        let device: Device = serde_json::from_str(
+            r#"{"id":"d","kind":"webrtc","label":"Browser","number":"209","codec":"opus"}"#,
+        )
+        .unwrap();
+        assert_eq!(device.kind, DeviceKind::Other);
+        assert_eq!(DeviceKind::parse("webrtc"), None);
+        assert!(serde_json::to_string(&ErrorCode::Other).is_err());
+    }
+
+    /// Requests stay as strict as API.md: what a client sends with an unknown value is refused.
+    #[test]
+    fn requests_keep_refusing_unknown_values() {
+        assert!(
+            serde_json::from_str::<PlaceCallRequest>(r#"{"to":"201","context":{"crm":"zoho"}}"#)
+                .is_err()
+        );
+        assert!(
+            serde_json::from_str::<ProfileSettings>(
+                r#"{"dnd":true,"forwarding":{"enabled":false,"to":null},"routing":{"ring":"some"}}"#
+            )
+            .is_err()
+        );
+        assert_eq!(ProfileId::parse("focus_time"), None);
     }
 
     #[test]

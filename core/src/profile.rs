@@ -6,6 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 /// A presence profile, identified on the wire by its stable snake_case id (`in_a_meeting`, …).
+///
+/// [`ProfileId::Unknown`] is what a client reads for an id that a newer backend added: it is never
+/// parsed from a request ([`ProfileId::parse`] does not know it, so the backend keeps answering
+/// `unknown_profile`), never in [`ProfileId::ALL`], and never written.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
@@ -35,6 +39,10 @@ pub enum ProfileId {
     WorkingFromHome,
     /// Trabalhar remotamente.
     WorkingRemotely,
+    /// A profile this build does not know (a newer backend's), as a client reads it; shown by the
+    /// status and colour that come with it, named "Other profile".
+    #[serde(other, skip_serializing)]
+    Unknown,
 }
 
 /// What other users are told about a user's reachability (SPEC §3).
@@ -59,6 +67,10 @@ pub enum Colour {
     Away,
     /// Red in the widget; also the busy overlay during calls.
     Busy,
+    /// A colour this build does not know (a newer backend's), as a client reads it: a neutral badge.
+    /// Never written, and not part of the API's schema.
+    #[serde(other, skip_serializing)]
+    Unknown,
 }
 
 /// A language the product speaks. Profile names exist in each.
@@ -166,6 +178,18 @@ const PROFILE_TABLE: [ProfileRow; 11] = {
     ]
 };
 
+/// What a client shows for [`ProfileId::Unknown`]: not in the table, so [`ProfileId::parse`] never
+/// returns it; Unavailable, so nobody is shown as reachable on a profile nobody here knows.
+const UNKNOWN_ROW: ProfileRow = row(
+    ProfileId::Unknown,
+    "unknown",
+    "Outro perfil",
+    "Outro perfil",
+    "Other profile",
+    Status::Unavailable,
+    Colour::Unknown,
+);
+
 const fn row(
     id: ProfileId,
     key: &'static str,
@@ -199,8 +223,8 @@ impl ProfileId {
     };
 
     fn row(self) -> &'static ProfileRow {
-        // The table is in declaration order, so the discriminant is the index.
-        &PROFILE_TABLE[self as usize]
+        // The table is in declaration order, so the discriminant is the index; `Unknown` is past it.
+        PROFILE_TABLE.get(self as usize).unwrap_or(&UNKNOWN_ROW)
     }
 
     /// The stable wire id (`in_a_meeting`).
@@ -259,14 +283,20 @@ impl Default for ColourScheme {
 }
 
 impl ColourScheme {
-    /// The colour the profile shows when its owner is not on a call.
+    /// The colour the profile shows when its owner is not on a call ([`Colour::Unknown`] for
+    /// [`ProfileId::Unknown`]).
     pub fn colour(&self, profile: ProfileId) -> Colour {
-        self.colours[profile as usize]
+        self.colours
+            .get(profile as usize)
+            .copied()
+            .unwrap_or(Colour::Unknown)
     }
 
-    /// This scheme with one profile's colour changed.
+    /// This scheme with one profile's colour changed (an unknown profile has no colour to change).
     pub fn with(mut self, profile: ProfileId, colour: Colour) -> Self {
-        self.colours[profile as usize] = colour;
+        if let Some(c) = self.colours.get_mut(profile as usize) {
+            *c = colour;
+        }
         self
     }
 }
@@ -342,12 +372,13 @@ impl Default for PresenceColours {
 }
 
 impl PresenceColours {
-    /// How `colour` is painted.
-    pub fn of(&self, colour: Colour) -> &HexColour {
+    /// How `colour` is painted; `None` for a colour this build does not know (a neutral badge).
+    pub fn of(&self, colour: Colour) -> Option<&HexColour> {
         match colour {
-            Colour::Available => &self.available,
-            Colour::Away => &self.away,
-            Colour::Busy => &self.busy,
+            Colour::Available => Some(&self.available),
+            Colour::Away => Some(&self.away),
+            Colour::Busy => Some(&self.busy),
+            Colour::Unknown => None,
         }
     }
 }
@@ -403,6 +434,30 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_or_colour_a_newer_backend_added_reads_as_unknown_but_is_never_accepted() {
+        let p: ProfileId = serde_json::from_str("\"focus_time\"").unwrap();
+        assert_eq!(p, ProfileId::Unknown);
+        assert_eq!(p.name(Language::En), "Other profile");
+        assert_eq!(p.name(Language::PtPt), "Outro perfil");
+        assert_eq!(p.status(), Status::Unavailable);
+        assert_eq!(ColourScheme::default().colour(p), Colour::Unknown);
+        assert_eq!(
+            shown_colour(p, true, &ColourScheme::default()),
+            Colour::Unknown
+        );
+        let c: Colour = serde_json::from_str("\"purple\"").unwrap();
+        assert_eq!(c, Colour::Unknown);
+        // Requests name profiles through `parse`, which knows only the eleven: the backend keeps
+        // answering `unknown_profile`, even to the name the unknown arm has.
+        assert_eq!(ProfileId::parse("focus_time"), None);
+        assert_eq!(ProfileId::parse(ProfileId::Unknown.as_str()), None);
+        assert!(!ProfileId::ALL.contains(&ProfileId::Unknown));
+        // Never written: a backend cannot send a value it does not have.
+        assert!(serde_json::to_string(&ProfileId::Unknown).is_err());
+        assert!(serde_json::to_string(&Colour::Unknown).is_err());
+    }
+
+    #[test]
     fn busy_overlay_applies_only_to_available_status_during_a_call() {
         let scheme = ColourScheme::default();
         for p in ProfileId::ALL {
@@ -442,7 +497,8 @@ mod tests {
             assert_eq!(HexColour::parse(bad), Err(HexColourError), "{bad:?}");
         }
         let c = PresenceColours::default();
-        assert_eq!(c.of(Colour::Busy).as_str(), "#c5221f");
+        assert_eq!(c.of(Colour::Busy).map(HexColour::as_str), Some("#c5221f"));
+        assert_eq!(c.of(Colour::Unknown), None);
         let json =
             serde_json::json!({"available": "#00FF00", "away": "#ffaa00", "busy": "#ff0000"});
         let read: PresenceColours = serde_json::from_value(json).unwrap();

@@ -14,9 +14,11 @@ pub const MAX_DEVICES_PER_STEP: usize = 16;
 pub const MAX_AFTER_SECONDS: u32 = 300;
 
 /// What the PBX does for a user while a profile is current (`ProfileSettings` of API.md).
+///
+/// Fields a newer backend adds are ignored when read (no `deny_unknown_fields` here or below), so
+/// an older widget keeps reading profiles; unknown request fields are ignored by the API anyway.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ProfileSettings {
     /// Do Not Disturb.
     pub dnd: bool,
@@ -29,7 +31,6 @@ pub struct ProfileSettings {
 /// Call forwarding: direct calls go to `to` instead of the user's devices while enabled.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Forwarding {
     /// Whether forwarding is on.
     pub enabled: bool,
@@ -48,7 +49,7 @@ pub struct Forwarding {
 /// Which of the user's devices ring, and when.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(tag = "ring", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "ring", rename_all = "snake_case", try_from = "RoutingWire")]
 pub enum Routing {
     /// Every device rings at once (the seed's "Ring all").
     #[default]
@@ -61,10 +62,40 @@ pub enum Routing {
     },
 }
 
+/// How [`Routing`] is read: its tag and its steps as two plain fields. The derive of an internally
+/// tagged enum would buffer the whole object in serde's `Content` first, which measured 12.5 KB of
+/// the widget's unoptimised wasm; this reads the same JSON to the same values and errors (an unknown
+/// `ring` or a `selected` without `steps` is refused; other fields are ignored).
+#[derive(Deserialize)]
+struct RoutingWire {
+    ring: RingKind,
+    #[serde(default)]
+    steps: Option<Vec<RingStep>>,
+}
+
+/// The `ring` tag of [`Routing`].
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RingKind {
+    All,
+    Selected,
+}
+
+impl TryFrom<RoutingWire> for Routing {
+    type Error = &'static str;
+
+    fn try_from(wire: RoutingWire) -> Result<Routing, &'static str> {
+        match (wire.ring, wire.steps) {
+            (RingKind::All, _) => Ok(Routing::All),
+            (RingKind::Selected, Some(steps)) => Ok(Routing::Selected { steps }),
+            (RingKind::Selected, None) => Err("missing field `steps`"),
+        }
+    }
+}
+
 /// One find-me/follow-me step.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RingStep {
     /// Ids of the user's devices that ring in this step (1 to [`MAX_DEVICES_PER_STEP`], each once).
     // A set in the schema: `uniqueItems` (utoipa has no attribute for it).
@@ -322,6 +353,12 @@ mod tests {
             serde_json::json!(null),
         ] {
             assert_eq!(step(refused.clone()), None, "{refused}");
+        }
+        assert!(serde_json::from_value::<ProfileSettings>(serde_json::json!(
+            {"dnd": true, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "selected"}})).is_err());
+        for routing in [Routing::All, s.routing.clone()] {
+            let json = serde_json::to_value(&routing).unwrap();
+            assert_eq!(serde_json::from_value::<Routing>(json).unwrap(), routing);
         }
     }
 

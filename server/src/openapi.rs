@@ -25,7 +25,7 @@ use crate::events;
 #[openapi(
     info(title = "UcClient CRM presence backend", version = "1", description = "The contract is API.md; errors are {\"error\": code, \"message\": sentence}."),
     servers((url = "/api/v1")),
-    modifiers(&BearerAuth, &CommonResponses, &ClosedVariants),
+    modifiers(&BearerAuth, &CommonResponses),
     paths(
         api::account::login, api::account::logout, api::account::me,
         api::profiles::list, api::profiles::set_presence, api::profiles::put_settings, api::profiles::delete_settings,
@@ -178,36 +178,6 @@ fn error_response(description: &str, with_retry_after: bool) -> Response {
         response = response.header("Retry-After", retry_after());
     }
     response.build()
-}
-
-/// Internally tagged enums that refuse unknown fields (`#[serde(deny_unknown_fields)]`), whose
-/// variants utoipa leaves open. serde refuses them in the struct variants only (a unit variant,
-/// `{"ring": "all"}`, ignores other fields), so each variant with fields besides the tag gets
-/// `additionalProperties: false`, as the server answers 400 there.
-pub const CLOSED_ENUMS: &[&str] = &["Routing"];
-
-/// Closes the struct variants of [`CLOSED_ENUMS`].
-struct ClosedVariants;
-
-impl Modify for ClosedVariants {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::schema::{AdditionalProperties, Schema};
-        let Some(components) = openapi.components.as_mut() else {
-            return;
-        };
-        for name in CLOSED_ENUMS {
-            if let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get_mut(*name) {
-                for variant in &mut one_of.items {
-                    if let RefOr::T(Schema::Object(object)) = variant
-                        && object.properties.len() > 1
-                    {
-                        object.additional_properties =
-                            Some(Box::new(AdditionalProperties::FreeForm(false)));
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// `GET /openapi.json`.

@@ -17,6 +17,7 @@ pub fn colour_name(c: Colour) -> &'static str {
         Colour::Available => "available",
         Colour::Away => "away",
         Colour::Busy => "busy",
+        Colour::Unknown => "unknown",
     }
 }
 
@@ -46,6 +47,7 @@ pub fn colour_class(c: Colour) -> &'static str {
         Colour::Available => "uc-dot uc-available",
         Colour::Away => "uc-dot uc-away",
         Colour::Busy => "uc-dot uc-busy",
+        Colour::Unknown => "uc-dot uc-unknown",
     }
 }
 

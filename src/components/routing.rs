@@ -50,6 +50,7 @@ pub fn RoutingEditor() -> impl IntoView {
     let first = ctx
         .store
         .with_untracked(|s| s.my_presence().map(|p| p.profile))
+        .filter(|p| *p != ProfileId::Unknown)
         .unwrap_or_default();
     // The profile chosen and its settings as edited, in one signal (code size).
     let ed = RwSignal::new(Edit {

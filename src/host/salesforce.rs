@@ -239,6 +239,7 @@ pub fn icon_for(label: &PresenceLabel) -> &'static str {
         Colour::Available => "user",
         Colour::Away => "away",
         Colour::Busy => "ban",
+        Colour::Unknown => "user",
     }
 }
 

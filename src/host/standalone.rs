@@ -116,7 +116,10 @@ impl Host for StandaloneHost {
     }
 
     fn log_call(&self, call: &Call) {
-        announce("ucclient:call-log", &crate::wire::ToJson::to_json(call));
+        announce(
+            "ucclient:call-log",
+            &crate::api::to_json(call).unwrap_or_default(),
+        );
     }
 
     fn set_panel_visible(&self, visible: bool) {

@@ -220,7 +220,8 @@ fn widget_sizes() -> Result<String> {
     let ok = total[1] <= crate::size::BUDGET_GZIP;
     let _ = writeln!(
         md,
-        "Target ≤ 150 KB gzip: {:.1} KB — {}.\n",
+        "Target ≤ {} KB gzip: {:.1} KB — {}.\n",
+        crate::size::BUDGET_GZIP / 1000,
         total[1] as f64 / 1000.0,
         if ok { "met" } else { "**missed**" }
     );

@@ -9,7 +9,6 @@
 //! - `project.rs` — where things are (repo root, `dist/`, `.tools/`) and how commands are run;
 //! - `setup.rs` — installs the toolchain pieces of `TOOLCHAIN.md`, idempotently;
 //! - `widget.rs` — `build-widget`: wasm-pack, npm `wasm-opt`, static files, compressed copies;
-//! - `imports.rs` — short names for the module's JS imports, in the module and its glue;
 //! - `size.rs` — `size`: the widget's transfer sizes against the budget;
 //! - `pipeline.rs` — `test`: every check, in order, stopping at the first failure;
 //! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
@@ -22,7 +21,6 @@ mod bench;
 mod demo;
 mod demo_hosts;
 mod fuzz;
-mod imports;
 mod package;
 mod pipeline;
 mod project;

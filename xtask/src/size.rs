@@ -9,13 +9,32 @@ use anyhow::{Result, bail};
 use crate::project;
 use crate::widget::{self, brotli, gzip};
 
-/// The widget issue's budget for the whole widget (wasm + JS + CSS), in bytes gzip (150 KB,
-/// 1 KB = 1000 B). Met (147.0 KB when it was first met); the check fails when the widget goes over
-/// it, so a change that grows the widget past the budget does not land.
-pub const BUDGET_GZIP: u64 = 150_000;
+/// The budget for the whole widget (wasm + JS + CSS) on its fixed stack (wasm-bindgen, Leptos,
+/// gloo-net, serde, web-sys, wasm-pack), in bytes gzip (180 KB, 1 KB = 1000 B): issue 12. The check
+/// fails above it.
+pub const BUDGET_GZIP: u64 = 180_000;
+
+/// The ceiling for the whole product once the later features (voicemail, call control, softphone,
+/// Salesforce Voice) are in: [`BUDGET_GZIP`] may be raised for them, never past this.
+pub const CEILING_GZIP: u64 = 250_000;
+
+/// The widget's gzip total as last measured, in bytes (`cargo xtask build-widget && cargo xtask
+/// size`). The check fails when the widget grows more than [`GROWTH_ALLOWANCE_GZIP`] past it, so
+/// every growth is seen: a change that adds more updates this figure in the same commit and says
+/// why in BENCHMARKS.md.
+pub const CURRENT_GZIP: u64 = 190440;
+
+/// How far the widget may grow past [`CURRENT_GZIP`] unexplained (3 KB).
+pub const GROWTH_ALLOWANCE_GZIP: u64 = 3_000;
+
+/// The most the widget may weigh now: the budget, or the current figure plus the allowance, whichever
+/// is lower.
+pub fn limit_gzip() -> u64 {
+    BUDGET_GZIP.min(CURRENT_GZIP + GROWTH_ALLOWANCE_GZIP)
+}
 
 /// Prints the size table and the budget; fails when nothing is built or the gzip total is over
-/// [`BUDGET_GZIP`].
+/// [`limit_gzip`].
 pub fn run() -> Result<()> {
     let dist = project::dist_widget();
     if !widget::wasm_path().exists() {
@@ -77,25 +96,47 @@ pub fn run() -> Result<()> {
         "{:<44} {:>10} {:>10} {:>10}",
         "widget total", total[0], total[1], total[2]
     );
-    let used = total[1] as f64 * 100.0 / BUDGET_GZIP as f64;
+    let gzip = total[1];
+    let kb = |b: u64| b as f64 / 1000.0;
     println!(
-        "budget: {:.1} KB gzip of {} KB ({used:.0}%)",
-        total[1] as f64 / 1000.0,
-        BUDGET_GZIP / 1000
+        "budget: {:.1} KB gzip of {:.0} KB ({:.0}%); last measured {:.1} KB, growth allowed to {:.1} KB; product ceiling {:.0} KB",
+        kb(gzip),
+        kb(BUDGET_GZIP),
+        gzip as f64 * 100.0 / BUDGET_GZIP as f64,
+        kb(CURRENT_GZIP),
+        kb(CURRENT_GZIP + GROWTH_ALLOWANCE_GZIP),
+        kb(CEILING_GZIP)
     );
-    if total[1] > BUDGET_GZIP {
-        bail!(
-            "the widget is {} bytes gzip: {:.1} KB over the budget of {} KB",
-            total[1],
-            (total[1] - BUDGET_GZIP) as f64 / 1000.0,
-            BUDGET_GZIP / 1000
-        );
+    if let Some(why) = over_limit(gzip) {
+        bail!("the widget is {gzip} bytes gzip: {why}");
     }
     println!(
-        "budget met: {:.1} KB of room",
-        (BUDGET_GZIP - total[1]) as f64 / 1000.0
+        "within the limit: {:.1} KB of room",
+        kb(limit_gzip() - gzip)
     );
     Ok(())
+}
+
+/// Why a widget of `gzip` bytes may not land, if it may not.
+fn over_limit(gzip: u64) -> Option<String> {
+    if gzip > BUDGET_GZIP {
+        return Some(format!(
+            "{:.1} KB over the budget of {} KB",
+            (gzip - BUDGET_GZIP) as f64 / 1000.0,
+            BUDGET_GZIP / 1000
+        ));
+    }
+    let grown = CURRENT_GZIP + GROWTH_ALLOWANCE_GZIP;
+    if gzip > grown {
+        return Some(format!(
+            "{:.1} KB more than the last measured {:.1} KB (allowed: {:.0} KB); if the growth is \
+             meant, update size::CURRENT_GZIP and say why in BENCHMARKS.md",
+            (gzip - CURRENT_GZIP) as f64 / 1000.0,
+            CURRENT_GZIP as f64 / 1000.0,
+            GROWTH_ALLOWANCE_GZIP as f64 / 1000.0
+        ));
+    }
+    None
 }
 
 /// The size of `file` compressed: the length of the `<file>.<ext>` copy `build-widget` wrote when it
@@ -112,5 +153,26 @@ fn compressed_len(file: &Path, ext: &str, compress: impl Fn() -> Result<Vec<u8>>
     match fresh(Path::new(&copy)) {
         Some(len) => Ok(len),
         None => Ok(compress()?.len() as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_the_budget_or_the_last_figure_plus_the_allowance() {
+        const { assert!(BUDGET_GZIP <= CEILING_GZIP) };
+        let over = over_limit(BUDGET_GZIP + 1).unwrap();
+        assert!(over.contains("over the budget of 180 KB"), "{over}");
+        // Within the budget, the last figure + the allowance is the limit.
+        let below = BUDGET_GZIP - GROWTH_ALLOWANCE_GZIP - 1;
+        if CURRENT_GZIP <= below {
+            assert_eq!(over_limit(CURRENT_GZIP + GROWTH_ALLOWANCE_GZIP), None);
+            let grown = over_limit(CURRENT_GZIP + GROWTH_ALLOWANCE_GZIP + 1).unwrap();
+            assert!(grown.contains("CURRENT_GZIP"), "{grown}");
+        } else {
+            assert_eq!(limit_gzip(), BUDGET_GZIP);
+        }
     }
 }

@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::imports;
 use crate::project::{self, command, output, run};
 use crate::setup::locked_wasm_bindgen_version;
 
@@ -39,7 +38,9 @@ const WASM_FEATURES: [&str; 8] = [
 ];
 
 /// wasm-opt's optimisation options: the control flow flattened and rebuilt by binaryen's relooper
-/// first (`--flatten --rereloop`, 0.4 KB gzip), then `-Oz` repeated until the module stops shrinking; the `producers`
+/// first (`--flatten --rereloop`, 0.4 KB gzip), then `-Oz`; `--merge-similar-functions` (functions
+/// that differ only in constants become one with a parameter: serde's per-type code, 0.5 KB gzip)
+/// and `-Oz` again, repeated until the module stops shrinking; the `producers`
 /// and `target_features` custom sections dropped (build metadata that no browser reads; wasm-bindgen
 /// has read them already); and `--low-memory-unused` (1.6 KB gzip), which lets wasm-opt fold
 /// `load(p + C)` into `load offset=C (p)` for constants below 1 KB. The two differ only when `p + C`
@@ -49,9 +50,11 @@ const WASM_FEATURES: [&str; 8] = [
 /// wrapping. (`--traps-never-happen` is not used: it lets wasm-opt assume that a panic, which
 /// traps under `panic = "abort"`, never happens, turning a bug's clean abort into undefined
 /// behaviour, for 0.6 KB gzip.)
-const WASM_OPT_ARGS: [&str; 7] = [
+const WASM_OPT_ARGS: [&str; 9] = [
     "--flatten",
     "--rereloop",
+    "-Oz",
+    "--merge-similar-functions",
     "-Oz",
     "--converge",
     "--low-memory-unused",
@@ -143,9 +146,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     } else {
         // The glue first, so that the load check below runs the minified glue that ships.
         minify_tree(&pkg, "js")?;
-        drop_stream_exports(&wasm)?;
         optimise(&wasm)?;
-        shorten_imports(&wasm)?;
     }
 
     let static_dir = project::root().join("static");
@@ -220,40 +221,6 @@ fn optimise(wasm: &Path) -> Result<()> {
         },
     }
     Ok(())
-}
-
-/// Drops the exports of wasm-streams' classes from wasm-bindgen's output when nothing can reach
-/// them (see `imports::drop_stream_exports`), so that wasm-opt removes their code.
-fn drop_stream_exports(wasm: &Path) -> Result<()> {
-    let module = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
-    let (out, dropped) = imports::drop_stream_exports(&module)?;
-    fs::write(wasm, &out)?;
-    println!("unused wasm-streams exports dropped: {dropped}");
-    Ok(())
-}
-
-/// Gives the module's JS imports short names, in the module and in its glue at once (see
-/// `imports.rs`), and checks that the pair still instantiates.
-fn shorten_imports(wasm: &Path) -> Result<()> {
-    let glue = wasm.with_file_name(format!("{OUT_NAME}.js"));
-    let module = fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
-    let js = fs::read_to_string(&glue).with_context(|| format!("reading {}", glue.display()))?;
-    let out = imports::shorten(&module, &js, &format!("./{OUT_NAME}_bg.js"))
-        .context("shortening the module's import names")?;
-    fs::write(wasm, &out.wasm)?;
-    fs::write(&glue, &out.js)?;
-    println!(
-        "import names shortened: {} renamed; module {} -> {} bytes, glue {} -> {} bytes",
-        out.renamed,
-        module.len(),
-        out.wasm.len(),
-        js.len(),
-        out.js.len()
-    );
-    match load_check(wasm)? {
-        Ok(()) => Ok(()),
-        Err(reason) => bail!("the renamed module no longer instantiates ({reason})"),
-    }
 }
 
 /// esbuild's options: whitespace, syntax and local names minified, nothing else changed (export
