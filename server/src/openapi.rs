@@ -19,9 +19,10 @@ use crate::events;
         api::profiles::list, api::profiles::set_presence, api::profiles::put_settings, api::profiles::delete_settings,
         api::directory::list,
         events::ticket, events::stream,
-        api::calls::place, api::calls::history, api::calls::hangup,
+        api::calls::place, api::calls::history, api::calls::hangup, api::calls::claim,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
-    )
+    ),
+    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason))
 )]
 pub struct ApiDoc;
 
