@@ -9,8 +9,9 @@ use std::pin::Pin;
 use futures::FutureExt;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    API_PREFIX, Call, DirectoryEntry, ErrorCode, EventTicket, LoginRequest, LoginResponse, Me,
-    PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
+    API_PREFIX, Call, ClaimRequest, ClaimResponse, DirectoryEntry, ErrorCode, EventTicket,
+    LoginRequest, LoginResponse, Me, PlaceCallRequest, Presence, Profile, ProfileSettings,
+    SetPresenceRequest,
 };
 use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
@@ -81,6 +82,8 @@ pub trait Backend {
     fn hangup(&self, call_id: String) -> ApiFuture<Call>;
     /// `GET /calls?limit=`.
     fn calls(&self) -> ApiFuture<Vec<Call>>;
+    /// `POST /calls/<id>/claims`: whether this page logs (or pops) the call.
+    fn claim(&self, call_id: String, req: ClaimRequest) -> ApiFuture<ClaimResponse>;
     /// `POST /events/ticket`.
     fn ticket(&self) -> ApiFuture<EventTicket>;
     /// The URL of the event stream for a ticket, resuming after `last_event_id`.
@@ -319,6 +322,16 @@ impl Backend for HttpBackend {
 
     fn calls(&self) -> ApiFuture<Vec<Call>> {
         self.get(&format!("/calls?limit={HISTORY_LIMIT}"), wire::calls)
+    }
+
+    fn claim(&self, call_id: String, req: ClaimRequest) -> ApiFuture<ClaimResponse> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(
+            "POST",
+            &format!("/calls/{id}/claims"),
+            &req,
+            wire::claim_response,
+        )
     }
 
     fn ticket(&self) -> ApiFuture<EventTicket> {

@@ -9,7 +9,10 @@ use leptos::prelude::*;
 use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
-use ucclient_core::api::{Call, CallContext, CallDirection, LoginRequest, PlaceCallRequest};
+use ucclient_core::api::{
+    AccessEndReason, Call, CallContext, CallDirection, ClaimKind, ClaimRequest, LoginRequest,
+    PlaceCallRequest,
+};
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
 
@@ -20,9 +23,9 @@ use crate::components::{
     routing::RoutingEditor, sign_in::SignIn,
 };
 use crate::host::{DialRequest, Host, PresenceLabel};
-use crate::i18n::{T, call_state_text, error_text, tr};
+use crate::i18n::{T, access_end_text, call_state_text, error_text, tr};
 use crate::live::{self, LiveHandle};
-use crate::state::{Applied, ClientState};
+use crate::state::{Applied, ClientState, EarlyDial};
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +131,8 @@ pub struct Ui {
     pub dial_input: String,
     /// Whether a request the agent started is in flight (disables its button).
     pub busy: bool,
+    /// A click-to-dial from before sign-in, waiting for the agent to confirm it.
+    pub confirm_dial: Option<DialRequest>,
 }
 
 /// Everything components share. `Copy`: every field is a handle into Leptos's arena.
@@ -163,6 +168,10 @@ struct Services {
     api_base: String,
     /// Inbound calls already popped in the host (the last few ids).
     popped: RefCell<Vec<String>>,
+    /// The latest click-to-dial that arrived while not signed in.
+    early_dial: RefCell<EarlyDial<DialRequest>>,
+    /// This page's id in call claims (random per load; not a secret: claims are per user).
+    page: String,
 }
 
 impl Ctx {
@@ -185,6 +194,8 @@ impl Ctx {
                 live: RefCell::new(None),
                 api_base: api_base.to_owned(),
                 popped: RefCell::new(Vec::new()),
+                early_dial: RefCell::new(EarlyDial::default()),
+                page: page_id(),
             })),
         }
     }
@@ -300,6 +311,7 @@ impl Ctx {
             ctx.refresh().await;
             ctx.session.set(Session::Ready);
             ctx.go_live();
+            ctx.offer_early_dial();
         });
     }
 
@@ -323,7 +335,6 @@ impl Ctx {
     fn go_live(&self) {
         let ctx = *self;
         let host = ctx.host();
-        host.on_click_to_dial(Rc::new(move |req: DialRequest| ctx.dial_from_host(req)));
         host.on_unavailable(Rc::new(move |why: String| {
             ctx.ui.update(|u| u.host_problem = Some(why))
         }));
@@ -377,10 +388,10 @@ impl Ctx {
                 && first_sight == Some(true)
             {
                 host.set_panel_visible(true);
-                host.screen_pop(&call);
+                self.if_claimed(call.clone(), ClaimKind::Pop);
             }
             if call.state.is_final() {
-                host.log_call(&call);
+                self.if_claimed(call, ClaimKind::Log);
             }
         }
         if name == "snapshot" {
@@ -400,18 +411,31 @@ impl Ctx {
         });
         ctx.save_token(None);
         ctx.store.update(|s| s.clear());
-        ctx.ui.update(|u| u.notice = None);
+        ctx.ui.update(|u| {
+            u.notice = None;
+            u.confirm_dial = None;
+        });
         ctx.session.set(Session::SignedOut(None));
     }
 
     /// The token stopped working: back to sign-in, saying why.
     pub fn session_expired(&self) {
+        self.end_session(T::SessionExpired);
+    }
+
+    /// The backend ended this session's access (its live stream's last event said why): back to
+    /// sign-in with the reason, the token forgotten.
+    pub fn access_ended(&self, reason: Option<AccessEndReason>) {
+        self.end_session(reason.map_or(T::SessionExpired, access_end_text));
+    }
+
+    fn end_session(&self, why: T) {
         self.stop_live();
         self.backend().set_token(None);
         self.save_token(None);
         self.store.update(|s| s.clear());
-        self.session
-            .set(Session::SignedOut(Some(T::SessionExpired)));
+        self.ui.update(|u| u.confirm_dial = None);
+        self.session.set(Session::SignedOut(Some(why)));
     }
 
     /// Switches the agent's profile.
@@ -424,6 +448,47 @@ impl Ctx {
                 Err(e) => ctx.show_error(&e),
             }
         });
+    }
+
+    /// A click-to-dial from the host: dialled when signed in; kept (the latest only, for a
+    /// minute) otherwise, to be confirmed after sign-in.
+    pub fn click_to_dial(&self, req: DialRequest) {
+        if self.session.get_untracked() == Session::Ready {
+            self.dial_from_host(req);
+        } else if let Some(s) = self.services.try_get_value() {
+            s.early_dial.borrow_mut().offer(req, js_sys::Date::now());
+        }
+    }
+
+    /// After sign-in: asks the agent to confirm the click that came before it, if still fresh;
+    /// the question goes when the click's minute is over.
+    fn offer_early_dial(&self) {
+        let Some(s) = self.services.try_get_value() else {
+            return;
+        };
+        let Some((req, left)) = s.early_dial.borrow_mut().take(js_sys::Date::now()) else {
+            return;
+        };
+        let ctx = *self;
+        ctx.tab.set(Tab::Dial);
+        ctx.ui.update(|u| u.confirm_dial = Some(req.clone()));
+        leptos::task::spawn_local(async move {
+            gloo_timers::future::TimeoutFuture::new(left as u32).await;
+            ctx.ui.try_update(|u| {
+                if u.confirm_dial.as_ref() == Some(&req) {
+                    u.confirm_dial = None;
+                }
+            });
+        });
+    }
+
+    /// The agent's answer to the early click-to-dial question: dial it, or not.
+    pub fn confirm_early_dial(&self, call: bool) {
+        let mut req = None;
+        self.ui.update(|u| req = u.confirm_dial.take());
+        if let Some(req) = req.filter(|_| call) {
+            self.dial_from_host(req);
+        }
     }
 
     fn dial_from_host(&self, req: DialRequest) {
@@ -495,8 +560,35 @@ impl Ctx {
             .try_update(|s| s.upsert_call(call))
             .unwrap_or(false);
         if changed && let Some(call) = ended {
-            self.host().log_call(&call);
+            self.if_claimed(call, ClaimKind::Log);
         }
+    }
+
+    /// Logs (or pops) `call` on the host if the backend grants it to this page: one page per
+    /// call does each, however many tabs and CRMs the agent has open. A page that cannot ask (no
+    /// network, a backend without claims) does it anyway: a duplicate beats a lost log.
+    fn if_claimed(&self, call: Call, kind: ClaimKind) {
+        let Some(s) = self.services.try_get_value() else {
+            return;
+        };
+        let ctx = *self;
+        let req = ClaimRequest {
+            kind,
+            client: s.page.clone(),
+        };
+        leptos::task::spawn_local(async move {
+            let granted = ctx
+                .backend()
+                .claim(call.id.clone(), req)
+                .await
+                .map_or(true, |r| r.granted);
+            if granted {
+                match kind {
+                    ClaimKind::Log => ctx.host().log_call(&call),
+                    ClaimKind::Pop => ctx.host().screen_pop(&call),
+                }
+            }
+        });
     }
 
     /// Searches the directory.
@@ -536,10 +628,28 @@ impl Ctx {
     }
 }
 
+/// A random id for this page's call claims: 22 characters of `0-9a-v` (110 bits from
+/// `Math.random`, enough to tell an agent's pages apart; written by hand, no formatting code).
+fn page_id() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    let mut id = String::with_capacity(22);
+    for _ in 0..2 {
+        let mut n = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+        for _ in 0..11 {
+            id.push(char::from(ALPHABET[(n & 31) as usize]));
+            n >>= 5;
+        }
+    }
+    id
+}
+
 /// The widget: header (badge, connection, sign-out), the error notice, and the session's view.
 #[component]
 pub fn App(ctx: Ctx) -> impl IntoView {
     provide_context(ctx);
+    // From mount on, so a click made before sign-in is kept (and later confirmed), not queued.
+    ctx.host()
+        .on_click_to_dial(Rc::new(move |req: DialRequest| ctx.click_to_dial(req)));
     // The host's chrome shows the agent's presence (Salesforce utility bar label).
     Effect::new(move |_| {
         let lang = ctx.lang;
@@ -653,6 +763,32 @@ fn Ready() -> impl IntoView {
             </button>
         }
     };
+    // "Call Rita Lopes, +351 912 345 678?" [Call] [Dismiss], for a click from before sign-in.
+    let confirm_dial = move || {
+        let req = ctx.ui.read().confirm_dial.clone();
+        req.map(|req| {
+            let mut question = ctx.t(T::CallColleague).to_owned();
+            question.push(' ');
+            if let Some(name) = req.record_name.filter(|n| !n.is_empty()) {
+                question.push_str(&name);
+                question.push_str(", ");
+            }
+            question.push_str(&req.number);
+            question.push('?');
+            view! {
+                <div class="uc-notice" role="alertdialog" aria-label=ctx.t(T::Call) data-test="confirm-dial">
+                    <p>{question}</p>
+                    <button class="uc-button uc-primary" data-test="confirm-dial-call" on:click=h(move |_| ctx.confirm_early_dial(true))>
+                        {ctx.t(T::Call)}
+                    </button>
+                    <button class="uc-link" data-test="confirm-dial-dismiss" on:click=h(move |_| ctx.confirm_early_dial(false))>
+                        {ctx.t(T::Dismiss)}
+                    </button>
+                </div>
+            }
+            .into_any()
+        })
+    };
     let panel = move || match ctx.tab.get() {
         Tab::Dial => view! { <Dialer /> }.into_any(),
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
@@ -668,6 +804,7 @@ fn Ready() -> impl IntoView {
                 {ctx.t(T::SignOut)}
             </button>
         </header>
+        {dyn_view(confirm_dial)}
         <crate::components::dialer::CallCards />
         <nav class="uc-tabs" role="tablist">
             {dyn_view(move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view())}

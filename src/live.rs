@@ -13,7 +13,7 @@ use futures::channel::mpsc;
 use futures::future::{Either, select};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use ucclient_core::api::ErrorCode;
+use ucclient_core::api::{ACCESS_ENDED_EVENT, AccessEndReason, ErrorCode};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
@@ -25,8 +25,14 @@ use crate::state::{Applied, Connection, after_failures};
 const CONNECT_TIMEOUT_TICKS: u32 = 10;
 /// How often the stream's state is checked, in milliseconds.
 const TICK_MS: u32 = 1000;
-/// The event names of API.md.
-const EVENT_NAMES: [&str; 4] = ["snapshot", "presence", "call", "profile"];
+/// The event names of API.md, and the extension saying the session's access ended.
+const EVENT_NAMES: [&str; 5] = [
+    "snapshot",
+    "presence",
+    "call",
+    "profile",
+    ACCESS_ENDED_EVENT,
+];
 
 /// Called after each applied event, with the event's name.
 pub type OnApplied = Rc<dyn Fn(&str, Applied)>;
@@ -194,6 +200,14 @@ impl Drop for Source {
     }
 }
 
+/// The reason of an `access_ended` event's data (`{"reason": "..."}`), read through the browser's
+/// `JSON.parse` (the event is not one of core's `Event`s).
+fn access_end_reason(data: &wasm_bindgen::JsValue) -> Option<AccessEndReason> {
+    let parsed = js_sys::JSON::parse(&data.as_string()?).ok()?;
+    let reason = js_sys::Reflect::get(&parsed, &"reason".into()).ok()?;
+    AccessEndReason::parse(&reason.as_string()?)
+}
+
 /// Runs one stream until it fails; returns whether it was ever open.
 async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnApplied) -> bool {
     let Some((source, mut heard)) = Source::open(url) else {
@@ -212,6 +226,12 @@ async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnAppl
                     ctx.store.update(|s| s.connection = Connection::Live);
                 }
                 let name = msg.type_();
+                if name == ACCESS_ENDED_EVENT {
+                    // The backend ended this session's access (logout elsewhere, expiry, new
+                    // password, licence or account removed): sign-in, saying why; no retry.
+                    ctx.access_ended(access_end_reason(&msg.data()));
+                    break;
+                }
                 let id = msg.last_event_id().trim().parse::<u64>().ok();
                 let data = msg.data().as_string().unwrap_or_default();
                 if let Some(event) = crate::wire::event(&name, &data) {

@@ -625,3 +625,21 @@ impl ToJson for Call {
 /// Native only: the readers are held to serde_json's values there.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
+
+/// `POST /calls/<id>/claims` body.
+impl ToJson for ucclient_core::api::ClaimRequest {
+    fn write(&self, out: &mut String) {
+        object(
+            out,
+            &[("kind", &self.kind.as_str()), ("client", &self.client)],
+        );
+    }
+}
+
+/// `POST /calls/<id>/claims` answer.
+pub fn claim_response(v: &Json) -> Read<ucclient_core::api::ClaimResponse> {
+    let f = Fields::of(v)?;
+    Ok(ucclient_core::api::ClaimResponse {
+        granted: f.req("granted", boolean)?,
+    })
+}
