@@ -131,8 +131,6 @@ pub struct Ui {
     pub dial_input: String,
     /// Whether a request the agent started is in flight (disables its button).
     pub busy: bool,
-    /// A click-to-dial from before sign-in, waiting for the agent to confirm it.
-    pub confirm_dial: Option<DialRequest>,
 }
 
 /// Everything components share. `Copy`: every field is a handle into Leptos's arena.
@@ -411,10 +409,7 @@ impl Ctx {
         });
         ctx.save_token(None);
         ctx.store.update(|s| s.clear());
-        ctx.ui.update(|u| {
-            u.notice = None;
-            u.confirm_dial = None;
-        });
+        ctx.ui.update(|u| u.notice = None);
         ctx.session.set(Session::SignedOut(None));
     }
 
@@ -434,7 +429,6 @@ impl Ctx {
         self.backend().set_token(None);
         self.save_token(None);
         self.store.update(|s| s.clear());
-        self.ui.update(|u| u.confirm_dial = None);
         self.session.set(Session::SignedOut(Some(why)));
     }
 
@@ -460,35 +454,49 @@ impl Ctx {
         }
     }
 
-    /// After sign-in: asks the agent to confirm the click that came before it, if still fresh;
-    /// the question goes when the click's minute is over.
+    /// After sign-in: asks the agent to confirm the click that came before it, if still fresh:
+    /// its number waits in the dialer, whose Call button is the one click (it keeps the click's
+    /// record, see [`Ctx::dial`]); the notice says whom, and Dismiss closes it.
     fn offer_early_dial(&self) {
         let Some(s) = self.services.try_get_value() else {
             return;
         };
-        let Some((req, left)) = s.early_dial.borrow_mut().take(js_sys::Date::now()) else {
-            return;
-        };
-        let ctx = *self;
-        ctx.tab.set(Tab::Dial);
-        ctx.ui.update(|u| u.confirm_dial = Some(req.clone()));
-        leptos::task::spawn_local(async move {
-            gloo_timers::future::TimeoutFuture::new(left as u32).await;
-            ctx.ui.try_update(|u| {
-                if u.confirm_dial.as_ref() == Some(&req) {
-                    u.confirm_dial = None;
-                }
+        let fresh = s.early_dial.borrow().fresh(js_sys::Date::now()).cloned();
+        if let Some(req) = fresh {
+            let mut whom = req.record_name.unwrap_or_default();
+            if !whom.is_empty() {
+                whom.push_str(", ");
+            }
+            whom.push_str(&req.number);
+            whom.push('?');
+            self.tab.set(Tab::Dial);
+            // "Call Rita Lopes, +351 912 345 678?": the existing "Call" and the detail.
+            self.ui.update(|u| {
+                u.dial_input = req.number;
+                u.notice = Some(Notice {
+                    text: T::Call,
+                    detail: whom,
+                });
             });
-        });
+        }
     }
 
-    /// The agent's answer to the early click-to-dial question: dial it, or not.
-    pub fn confirm_early_dial(&self, call: bool) {
-        let mut req = None;
-        self.ui.update(|u| req = u.confirm_dial.take());
-        if let Some(req) = req.filter(|_| call) {
-            self.dial_from_host(req);
-        }
+    /// The record of the click from before sign-in, when `number` is its number and its minute
+    /// is not over (taken: it is dialled once).
+    fn early_context(&self, number: &str) -> Option<CallContext> {
+        let s = self.services.try_get_value()?;
+        let mut early = s.early_dial.borrow_mut();
+        early
+            .fresh(js_sys::Date::now())?
+            .number
+            .eq(number)
+            .then_some(())?;
+        let req = early.take(js_sys::Date::now())?;
+        Some(CallContext {
+            crm: self.host().kind().crm(),
+            record_id: req.record_id,
+            object_type: req.object_type,
+        })
     }
 
     fn dial_from_host(&self, req: DialRequest) {
@@ -505,6 +513,7 @@ impl Ctx {
     /// Places a call; the server normalises the number and may refuse it.
     pub fn dial(&self, number: String, context: Option<CallContext>) {
         let ctx = *self;
+        let context = context.or_else(|| ctx.early_context(&number));
         ctx.ui.update(|u| {
             u.notice = None;
             u.busy = true;
@@ -628,17 +637,15 @@ impl Ctx {
     }
 }
 
-/// A random id for this page's call claims: 22 characters of `0-9a-v` (110 bits from
+/// A random id for this page's call claims: 11 characters of `0-9a-v` (53 bits from
 /// `Math.random`, enough to tell an agent's pages apart; written by hand, no formatting code).
 fn page_id() -> String {
     const ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
-    let mut id = String::with_capacity(22);
-    for _ in 0..2 {
-        let mut n = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
-        for _ in 0..11 {
-            id.push(char::from(ALPHABET[(n & 31) as usize]));
-            n >>= 5;
-        }
+    let mut n = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    let mut id = String::with_capacity(11);
+    for _ in 0..11 {
+        id.push(char::from(ALPHABET[(n & 31) as usize]));
+        n >>= 5;
     }
     id
 }
@@ -763,32 +770,6 @@ fn Ready() -> impl IntoView {
             </button>
         }
     };
-    // "Call Rita Lopes, +351 912 345 678?" [Call] [Dismiss], for a click from before sign-in.
-    let confirm_dial = move || {
-        let req = ctx.ui.read().confirm_dial.clone();
-        req.map(|req| {
-            let mut question = ctx.t(T::CallColleague).to_owned();
-            question.push(' ');
-            if let Some(name) = req.record_name.filter(|n| !n.is_empty()) {
-                question.push_str(&name);
-                question.push_str(", ");
-            }
-            question.push_str(&req.number);
-            question.push('?');
-            view! {
-                <div class="uc-notice" role="alertdialog" aria-label=ctx.t(T::Call) data-test="confirm-dial">
-                    <p>{question}</p>
-                    <button class="uc-button uc-primary" data-test="confirm-dial-call" on:click=h(move |_| ctx.confirm_early_dial(true))>
-                        {ctx.t(T::Call)}
-                    </button>
-                    <button class="uc-link" data-test="confirm-dial-dismiss" on:click=h(move |_| ctx.confirm_early_dial(false))>
-                        {ctx.t(T::Dismiss)}
-                    </button>
-                </div>
-            }
-            .into_any()
-        })
-    };
     let panel = move || match ctx.tab.get() {
         Tab::Dial => view! { <Dialer /> }.into_any(),
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
@@ -804,7 +785,6 @@ fn Ready() -> impl IntoView {
                 {ctx.t(T::SignOut)}
             </button>
         </header>
-        {dyn_view(confirm_dial)}
         <crate::components::dialer::CallCards />
         <nav class="uc-tabs" role="tablist">
             {dyn_view(move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view())}

@@ -1097,12 +1097,12 @@ async fn a_stream_ended_by_the_backend_shows_sign_in_with_the_reason_in_each_lan
         (
             "expired",
             Language::PtPt,
-            "A sua sessão expirou — inicie sessão novamente.",
+            "A sua sessão terminou. Inicie sessão novamente.",
         ),
         (
             "password_changed",
             Language::PtBr,
-            "Sua senha foi alterada — entre com a nova.",
+            "Sua senha foi alterada.",
         ),
         (
             "not_licensed",
@@ -1178,24 +1178,22 @@ async fn clicks_before_sign_in_are_asked_about_once_never_dialled_in_a_burst() {
             .collect::<Vec<_>>()
     };
     assert_eq!(calls(), Vec::<String>::new(), "nothing dialled by itself");
-    let question = m.q("[data-test=confirm-dial]").text_content().unwrap();
+    let question = m.q(".uc-notice[role=alert]").text_content().unwrap();
     assert!(
-        question.contains("Call Rita Lopes, +351 912 345 678?"),
+        question.starts_with("Call") && question.contains("Rita Lopes, +351 912 345 678?"),
         "{question}"
     );
     assert!(
         !question.contains("912 000 111"),
         "only the latest: {question}"
     );
-    m.q("[data-test=confirm-dial-call]").click();
+    let number: web_sys::HtmlInputElement = m.q("#uc-number").unchecked_into();
+    assert_eq!(number.value(), "+351 912 345 678");
+    // One click: the dialer's Call.
+    m.q("form[data-test=dialer] button[type=submit]").click();
     tick().await;
     assert_eq!(calls(), ["call +351 912 345 678"]);
-    assert!(
-        m.root
-            .query_selector("[data-test=confirm-dial]")
-            .unwrap()
-            .is_none()
-    );
+    assert!(m.root.query_selector(".uc-notice").unwrap().is_none());
     m.ctx.sign_out();
 }
 
@@ -1205,19 +1203,14 @@ async fn a_click_before_sign_in_can_be_dismissed() {
     fire_dial("+351 912 345 678", "Rita Lopes");
     m.sign_in().await;
     tick().await;
-    let question = m.q("[data-test=confirm-dial]").text_content().unwrap();
+    let question = m.q(".uc-notice[role=alert]").text_content().unwrap();
     assert!(
-        question.contains("Ligar a Rita Lopes, +351 912 345 678?"),
+        question.starts_with("Ligar") && question.contains("Rita Lopes, +351 912 345 678?"),
         "{question}"
     );
-    m.q("[data-test=confirm-dial-dismiss]").click();
+    m.q(".uc-notice button.uc-link").click();
     tick().await;
-    assert!(
-        m.root
-            .query_selector("[data-test=confirm-dial]")
-            .unwrap()
-            .is_none()
-    );
+    assert!(m.root.query_selector(".uc-notice").unwrap().is_none());
     assert!(!m.log().iter().any(|l| l.starts_with("call ")));
     m.ctx.sign_out();
 }

@@ -43,8 +43,7 @@ texts! {
     Password => "Password", "Palavra-passe", "Senha";
     SessionExpired => "Your session ended. Please sign in again.", "A sua sessão terminou. Inicie sessão novamente.", "Sua sessão terminou. Entre novamente.";
     EndSignedOut => "You signed out in another tab or window.", "Terminou a sessão noutro separador ou janela.", "Você saiu em outra aba ou janela.";
-    EndExpired => "Your session expired — sign in again.", "A sua sessão expirou — inicie sessão novamente.", "Sua sessão expirou — entre novamente.";
-    EndPasswordChanged => "Your password was changed — sign in with the new one.", "A sua palavra-passe foi alterada — inicie sessão com a nova.", "Sua senha foi alterada — entre com a nova.";
+    EndPasswordChanged => "Your password was changed.", "A sua palavra-passe foi alterada.", "Sua senha foi alterada.";
     EndNotLicensed => "Your access to the CRM client was removed.", "O seu acesso ao cliente CRM foi retirado.", "Seu acesso ao cliente CRM foi removido.";
     EndUserDeleted => "Your account was removed.", "A sua conta foi removida.", "Sua conta foi removida.";
     Loading => "Loading…", "A carregar…", "Carregando…";
@@ -162,7 +161,7 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
 pub fn access_end_text(reason: AccessEndReason) -> T {
     match reason {
         AccessEndReason::SignedOut => T::EndSignedOut,
-        AccessEndReason::Expired => T::EndExpired,
+        AccessEndReason::Expired => T::SessionExpired,
         AccessEndReason::PasswordChanged => T::EndPasswordChanged,
         AccessEndReason::NotLicensed => T::EndNotLicensed,
         AccessEndReason::UserDeleted => T::EndUserDeleted,

@@ -349,12 +349,16 @@ impl<T> EarlyDial<T> {
         self.latest = Some((click, now_ms));
     }
 
-    /// The click still fresh at `now_ms` and the milliseconds it stays so, forgetting it either
-    /// way.
-    pub fn take(&mut self, now_ms: f64) -> Option<(T, f64)> {
-        let (click, at) = self.latest.take()?;
-        let left = at + EARLY_DIAL_TTL_MS - now_ms;
-        (left > 0.0 && now_ms >= at).then_some((click, left))
+    /// The click, if still fresh at `now_ms`.
+    pub fn fresh(&self, now_ms: f64) -> Option<&T> {
+        let (click, at) = self.latest.as_ref()?;
+        (now_ms >= *at && now_ms < at + EARLY_DIAL_TTL_MS).then_some(click)
+    }
+
+    /// The click if still fresh at `now_ms`, forgetting it either way.
+    pub fn take(&mut self, now_ms: f64) -> Option<T> {
+        let fresh = self.fresh(now_ms).is_some();
+        self.latest.take().filter(|_| fresh).map(|(click, _)| click)
     }
 }
 
@@ -573,13 +577,15 @@ mod tests {
         assert_eq!(early.take(0.0), None);
         early.offer("first", 1_000.0);
         early.offer("second", 2_000.0);
-        // The latest only, with what is left of its minute; taken once.
-        assert_eq!(early.take(32_000.0), Some(("second", 30_000.0)));
+        // The latest only; looking does not take it; taken once.
+        assert_eq!(early.fresh(32_000.0), Some(&"second"));
+        assert_eq!(early.take(61_999.0), Some("second"));
         assert_eq!(early.take(32_000.0), None);
-        // Older than a minute: gone.
+        // A minute old: gone, and forgotten once looked at.
         early.offer("third", 10_000.0);
+        assert_eq!(early.fresh(10_000.0 + EARLY_DIAL_TTL_MS), None);
         assert_eq!(early.take(10_000.0 + EARLY_DIAL_TTL_MS), None);
-        assert_eq!(early.take(10_000.0), None, "forgotten once looked at");
+        assert_eq!(early.take(10_000.0), None);
         // A clock that went back does not keep it forever.
         early.offer("fourth", 50_000.0);
         assert_eq!(early.take(40_000.0), None);

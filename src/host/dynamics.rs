@@ -274,10 +274,10 @@ const MAX_CANDIDATES: u32 = 50;
 /// The one contact in a `searchAndOpenRecords` answer (`{"0": {...}, ...}`) whose office or
 /// mobile number is `number`, if exactly one is.
 pub fn single_contact(found: &JsValue, number: &str) -> Option<String> {
-    let object = found.dyn_ref::<Object>()?;
+    let keys = Object::keys(found.dyn_ref::<Object>()?);
     let mut hit = None;
-    for key in Object::keys(object).iter().take(MAX_CANDIDATES as usize) {
-        let record = Reflect::get(found, &key).ok()?;
+    for i in 0..keys.length().min(MAX_CANDIDATES) {
+        let record = Reflect::get(found, &keys.get(i)).ok()?;
         let same = ["telephone1", "mobilephone"].into_iter().any(|f| {
             text_field(&record, f, MAX_FIELD_LEN)
                 .is_some_and(|stored| ucclient_core::phone::same_number(&stored, number))
