@@ -13,8 +13,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    API_PREFIX, Call, DirectoryEntry, ErrorBody, ErrorCode, EventTicket, LoginRequest,
-    LoginResponse, Me, PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest,
+    API_PREFIX, Call, ClaimRequest, ClaimResponse, DirectoryEntry, ErrorBody, ErrorCode,
+    EventTicket, LoginRequest, LoginResponse, Me, PlaceCallRequest, Presence, Profile,
+    ProfileSettings, SetPresenceRequest,
 };
 
 /// Most rows of call history asked for.
@@ -105,6 +106,8 @@ pub trait Backend {
     fn hangup(&self, call_id: String) -> ApiFuture<Call>;
     /// `GET /calls?limit=`.
     fn calls(&self) -> ApiFuture<Vec<Call>>;
+    /// `POST /calls/<id>/claims`: whether this page logs (or pops) the call.
+    fn claim(&self, call_id: String, req: ClaimRequest) -> ApiFuture<ClaimResponse>;
     /// `POST /events/ticket`.
     fn ticket(&self) -> ApiFuture<EventTicket>;
     /// The URL of the event stream for a ticket, resuming after `last_event_id`.
@@ -357,6 +360,11 @@ impl Backend for HttpBackend {
     fn calls(&self) -> ApiFuture<Vec<Call>> {
         let limit = HISTORY_LIMIT.to_string();
         call(self.req(Request::get, "/calls").query("limit", limit))
+    }
+
+    fn claim(&self, call_id: String, req: ClaimRequest) -> ApiFuture<ClaimResponse> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::post, &format!("/calls/{id}/claims"), &req)
     }
 
     fn ticket(&self) -> ApiFuture<EventTicket> {

@@ -9,7 +9,10 @@ use leptos::prelude::*;
 use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
-use ucclient_core::api::{Call, CallContext, CallDirection, LoginRequest, PlaceCallRequest};
+use ucclient_core::api::{
+    AccessEndReason, Call, CallContext, CallDirection, ClaimKind, ClaimRequest, LoginRequest,
+    PlaceCallRequest,
+};
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
 
@@ -26,9 +29,9 @@ use crate::components::{
     sign_in::SignIn,
 };
 use crate::host::{DialRequest, Host, PresenceLabel};
-use crate::i18n::{T, call_outcome, call_state_text, error_text, tr};
+use crate::i18n::{T, access_end_text, call_outcome, call_state_text, error_text, tr};
 use crate::live::{self, LiveHandle};
-use crate::state::{Applied, ClientState};
+use crate::state::{Applied, ClientState, EarlyDial};
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,6 +172,10 @@ struct Services {
     api_base: String,
     /// Inbound calls already popped in the host (the last few ids).
     popped: RefCell<Vec<String>>,
+    /// The latest click-to-dial that arrived while not signed in.
+    early_dial: RefCell<EarlyDial<DialRequest>>,
+    /// This page's id in call claims (random per load; not a secret: claims are per user).
+    page: String,
 }
 
 impl Ctx {
@@ -191,6 +198,8 @@ impl Ctx {
                 live: RefCell::new(None),
                 api_base: api_base.to_owned(),
                 popped: RefCell::new(Vec::new()),
+                early_dial: RefCell::new(EarlyDial::default()),
+                page: page_id(),
             })),
         }
     }
@@ -317,6 +326,7 @@ impl Ctx {
             ctx.refresh().await;
             ctx.session.set(Session::Ready);
             ctx.go_live();
+            ctx.offer_early_dial();
         });
     }
 
@@ -340,7 +350,6 @@ impl Ctx {
     fn go_live(&self) {
         let ctx = *self;
         let host = ctx.host();
-        host.on_click_to_dial(Rc::new(move |req: DialRequest| ctx.dial_from_host(req)));
         host.on_unavailable(Rc::new(move |why: String| {
             ctx.ui.update(|u| u.host_problem = Some(why))
         }));
@@ -393,10 +402,10 @@ impl Ctx {
                 && first_sight == Some(true)
             {
                 host.set_panel_visible(true);
-                host.screen_pop(&call);
+                self.if_claimed(call.clone(), ClaimKind::Pop);
             }
             if call.state.is_final() {
-                host.log_call(&call);
+                self.if_claimed(call, ClaimKind::Log);
             }
         }
         if name == "snapshot" {
@@ -422,12 +431,21 @@ impl Ctx {
 
     /// The token stopped working: back to sign-in, saying why.
     pub fn session_expired(&self) {
+        self.end_session(T::SessionExpired);
+    }
+
+    /// The backend ended this session's access (its live stream's last event said why): back to
+    /// sign-in with the reason, the token forgotten.
+    pub fn access_ended(&self, reason: Option<AccessEndReason>) {
+        self.end_session(reason.map_or(T::SessionExpired, access_end_text));
+    }
+
+    fn end_session(&self, why: T) {
         self.stop_live();
         self.backend().set_token(None);
         self.save_token(None);
         self.store.update(|s| s.clear());
-        self.session
-            .set(Session::SignedOut(Some(T::SessionExpired)));
+        self.session.set(Session::SignedOut(Some(why)));
     }
 
     /// Switches the agent's profile.
@@ -440,6 +458,61 @@ impl Ctx {
                 Err(e) => ctx.show_error(&e),
             }
         });
+    }
+
+    /// A click-to-dial from the host: dialled when signed in; kept (the latest only, for a
+    /// minute) otherwise, to be confirmed after sign-in.
+    pub fn click_to_dial(&self, req: DialRequest) {
+        if self.session.get_untracked() == Session::Ready {
+            self.dial_from_host(req);
+        } else if let Some(s) = self.services.try_get_value() {
+            s.early_dial.borrow_mut().offer(req, js_sys::Date::now());
+        }
+    }
+
+    /// After sign-in: asks the agent to confirm the click that came before it, if still fresh:
+    /// its number waits in the dialer, whose Call button is the one click (it keeps the click's
+    /// record, see [`Ctx::dial`]); the notice says whom, and Dismiss closes it.
+    fn offer_early_dial(&self) {
+        let Some(s) = self.services.try_get_value() else {
+            return;
+        };
+        let fresh = s.early_dial.borrow().fresh(js_sys::Date::now()).cloned();
+        if let Some(req) = fresh {
+            let mut whom = req.record_name.unwrap_or_default();
+            if !whom.is_empty() {
+                whom.push_str(", ");
+            }
+            whom.push_str(&req.number);
+            whom.push('?');
+            self.tab.set(Tab::Dial);
+            // "Call Rita Lopes, +351 912 345 678?": the existing "Call" and the detail.
+            self.ui.update(|u| {
+                u.dial_input = req.number;
+                u.notice = Some(Notice {
+                    text: T::Call,
+                    detail: whom,
+                });
+            });
+        }
+    }
+
+    /// The record of the click from before sign-in, when `number` is its number and its minute
+    /// is not over (taken: it is dialled once).
+    fn early_context(&self, number: &str) -> Option<CallContext> {
+        let s = self.services.try_get_value()?;
+        let mut early = s.early_dial.borrow_mut();
+        early
+            .fresh(js_sys::Date::now())?
+            .number
+            .eq(number)
+            .then_some(())?;
+        let req = early.take(js_sys::Date::now())?;
+        Some(CallContext {
+            crm: self.host().kind().crm(),
+            record_id: req.record_id,
+            object_type: req.object_type,
+        })
     }
 
     fn dial_from_host(&self, req: DialRequest) {
@@ -456,6 +529,7 @@ impl Ctx {
     /// Places a call; the server normalises the number and may refuse it.
     pub fn dial(&self, number: String, context: Option<CallContext>) {
         let ctx = *self;
+        let context = context.or_else(|| ctx.early_context(&number));
         ctx.ui.update(|u| {
             u.notice = None;
             u.busy = true;
@@ -511,8 +585,35 @@ impl Ctx {
             .try_update(|s| s.upsert_call(call))
             .unwrap_or(false);
         if changed && let Some(call) = ended {
-            self.host().log_call(&call);
+            self.if_claimed(call, ClaimKind::Log);
         }
+    }
+
+    /// Logs (or pops) `call` on the host if the backend grants it to this page: one page per
+    /// call does each, however many tabs and CRMs the agent has open. A page that cannot ask (no
+    /// network, a backend without claims) does it anyway: a duplicate beats a lost log.
+    fn if_claimed(&self, call: Call, kind: ClaimKind) {
+        let Some(s) = self.services.try_get_value() else {
+            return;
+        };
+        let ctx = *self;
+        let req = ClaimRequest {
+            kind,
+            client: s.page.clone(),
+        };
+        leptos::task::spawn_local(async move {
+            let granted = ctx
+                .backend()
+                .claim(call.id.clone(), req)
+                .await
+                .map_or(true, |r| r.granted);
+            if granted {
+                match kind {
+                    ClaimKind::Log => ctx.host().log_call(&call),
+                    ClaimKind::Pop => ctx.host().screen_pop(&call),
+                }
+            }
+        });
     }
 
     /// Searches the directory.
@@ -552,10 +653,26 @@ impl Ctx {
     }
 }
 
+/// A random id for this page's call claims: 11 characters of `0-9a-v` (53 bits from
+/// `Math.random`, enough to tell an agent's pages apart; written by hand, no formatting code).
+fn page_id() -> String {
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
+    let mut n = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    let mut id = String::with_capacity(11);
+    for _ in 0..11 {
+        id.push(char::from(ALPHABET[(n & 31) as usize]));
+        n >>= 5;
+    }
+    id
+}
+
 /// The widget: header (badge, connection, sign-out), the error notice, and the session's view.
 #[component]
 pub fn App(ctx: Ctx) -> impl IntoView {
     provide_context(ctx);
+    // From mount on, so a click made before sign-in is kept (and later confirmed), not queued.
+    ctx.host()
+        .on_click_to_dial(Rc::new(move |req: DialRequest| ctx.click_to_dial(req)));
     // The host's chrome shows the agent's presence (Salesforce utility bar label).
     Effect::new(move |_| {
         let lang = ctx.lang;

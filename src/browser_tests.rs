@@ -110,6 +110,10 @@ struct Fake {
     licence_gone: bool,
     /// Tickets asked for.
     tickets: Cell<u32>,
+    /// The whole body of the live stream, when under test (served as a `data:` URL).
+    stream: Option<&'static str>,
+    /// Whether call claims are granted to this page.
+    grant_claims: bool,
 }
 
 fn ready<T: 'static>(v: ApiResult<T>) -> ApiFuture<T> {
@@ -222,6 +226,13 @@ impl Backend for Fake {
         c.ended_at = Some(t(87));
         ready(Ok(vec![c]))
     }
+    fn claim(&self, call_id: String, req: ClaimRequest) -> ApiFuture<ClaimResponse> {
+        assert!(req.client_is_valid(), "{}", req.client);
+        self.note(format!("claim {} {call_id}", req.kind.as_str()));
+        ready(Ok(ClaimResponse {
+            granted: self.grant_claims,
+        }))
+    }
     fn ticket(&self) -> ApiFuture<EventTicket> {
         self.tickets.set(self.tickets.get() + 1);
         if self.live_fails {
@@ -235,11 +246,23 @@ impl Backend for Fake {
                 timed_out: false,
             }));
         }
+        if self.stream.is_some() {
+            return ready(Ok(EventTicket {
+                ticket: "t".into(),
+                expires_in: 30,
+            }));
+        }
         // Unless under test, the live connection stays "connecting".
         Box::pin(futures::future::pending())
     }
     fn events_url(&self, ticket: &str, _last: Option<u64>) -> String {
-        format!("/never?ticket={ticket}")
+        match self.stream {
+            Some(body) => format!(
+                "data:text/event-stream,{}",
+                String::from(js_sys::encode_uri_component(body))
+            ),
+            None => format!("/never?ticket={ticket}"),
+        }
     }
 }
 
@@ -260,6 +283,8 @@ fn mount(licensed: bool, lang: Language) -> Mounted {
             live_fails: false,
             licence_gone: false,
             tickets: Cell::new(0),
+            stream: None,
+            grant_claims: true,
         },
         lang,
     )
@@ -748,6 +773,8 @@ async fn a_licence_taken_away_during_the_session_shows_not_enabled() {
             live_fails: false,
             licence_gone: true,
             tickets: Cell::new(0),
+            stream: None,
+            grant_claims: true,
         },
         Language::En,
     );
@@ -779,6 +806,8 @@ async fn a_browser_without_network_shows_offline_at_once_and_retries_when_it_ret
             live_fails: true,
             licence_gone: false,
             tickets: Cell::new(0),
+            stream: None,
+            grant_claims: true,
         },
         Language::En,
     );
@@ -1021,20 +1050,214 @@ fn bridge_payloads_are_plain_objects_and_answers_are_read_bounded() {
 
     use crate::host::dynamics::single_contact;
     let found = |t: &str| parse_json(t, 1000).unwrap();
+    let rita = "+351912345678";
+    // The one candidate whose number, as typed, is the number.
     assert_eq!(
-        single_contact(&found(
-            r#"{"0":{"contactid":"{11111111-2222-3333-4444-555555555555}","fullname":"Rita"}}"#
-        ))
+        single_contact(
+            &found(
+                r#"{"0":{"contactid":"{11111111-2222-3333-4444-555555555555}","fullname":"Rita","telephone1":"912 345 678"}}"#
+            ),
+            rita
+        )
         .as_deref(),
         Some("11111111-2222-3333-4444-555555555555")
     );
+    // A candidate that only shares digits is not her; two that are her is no single match.
     assert_eq!(
-        single_contact(&found(r#"{"0":{"contactid":"a"},"1":{"contactid":"b"}}"#)),
+        single_contact(
+            &found(
+                r#"{"0":{"contactid":"a","mobilephone":"932 345 678"},"1":{"contactid":"b","telephone1":"+351 912 345 678"}}"#
+            ),
+            rita
+        )
+        .as_deref(),
+        Some("b")
+    );
+    assert_eq!(
+        single_contact(
+            &found(
+                r#"{"0":{"contactid":"a","telephone1":"912345678"},"1":{"contactid":"b","mobilephone":"00351912345678"}}"#
+            ),
+            rita
+        ),
         None
     );
-    assert_eq!(single_contact(&found("{}")), None);
+    assert_eq!(single_contact(&found("{}"), rita), None);
     assert_eq!(
-        single_contact(&found(r#"{"0":{"contactid":"x') or ('1"}}"#)),
+        single_contact(
+            &found(r#"{"0":{"contactid":"x') or ('1","telephone1":"912345678"}}"#),
+            rita
+        ),
         None
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_stream_ended_by_the_backend_shows_sign_in_with_the_reason_in_each_language() {
+    let cases = [
+        (
+            "signed_out",
+            Language::En,
+            "You signed out in another tab or window.",
+        ),
+        (
+            "expired",
+            Language::PtPt,
+            "A sua sessão terminou. Inicie sessão novamente.",
+        ),
+        (
+            "password_changed",
+            Language::PtBr,
+            "Sua senha foi alterada.",
+        ),
+        (
+            "not_licensed",
+            Language::En,
+            "Your access to the CRM client was removed.",
+        ),
+        ("user_deleted", Language::PtPt, "A sua conta foi removida."),
+    ];
+    for (reason, lang, sentence) in cases {
+        let body: &'static str = Box::leak(
+            format!("event: access_ended\ndata: {{\"reason\":\"{reason}\"}}\n\n").into_boxed_str(),
+        );
+        let m = mount_fake(
+            Fake {
+                licensed: true,
+                log: RefCell::new(vec![]),
+                live_fails: false,
+                licence_gone: false,
+                tickets: Cell::new(0),
+                stream: Some(body),
+                grant_claims: true,
+            },
+            lang,
+        );
+        m.sign_in().await;
+        let mut shown = false;
+        for _ in 0..50 {
+            tick().await;
+            // The reason is shown only when the session ended by itself.
+            if m.root
+                .query_selector("form[data-test=sign-in] .uc-info")
+                .unwrap()
+                .is_some()
+            {
+                shown = true;
+                break;
+            }
+        }
+        assert!(shown, "{reason}: still {}", m.text());
+        let info = m
+            .q("form[data-test=sign-in] .uc-info")
+            .text_content()
+            .unwrap();
+        assert_eq!(info, sentence, "{reason}");
+        // The ended session does not try again.
+        let tickets = m.fake.tickets.get();
+        for _ in 0..3 {
+            tick().await;
+        }
+        assert_eq!(m.fake.tickets.get(), tickets, "{reason}");
+    }
+}
+
+/// Fires the plain page's click-to-dial event.
+fn fire_dial(number: &str, name: &str) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(&format!(r#"{{"number":"{number}","record_name":"{name}"}}"#).into());
+    let ev = web_sys::CustomEvent::new_with_event_init_dict("ucclient:dial", &init).unwrap();
+    web_sys::window().unwrap().dispatch_event(&ev).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn clicks_before_sign_in_are_asked_about_once_never_dialled_in_a_burst() {
+    let m = mount(true, Language::En);
+    fire_dial("+351 912 000 111", "Bruno Sousa");
+    fire_dial("+351 912 345 678", "Rita Lopes");
+    m.sign_in().await;
+    tick().await;
+    let calls = || {
+        m.log()
+            .into_iter()
+            .filter(|l| l.starts_with("call "))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(calls(), Vec::<String>::new(), "nothing dialled by itself");
+    let question = m.q(".uc-notice[role=alert]").text_content().unwrap();
+    assert!(
+        question.starts_with("Call") && question.contains("Rita Lopes, +351 912 345 678?"),
+        "{question}"
+    );
+    assert!(
+        !question.contains("912 000 111"),
+        "only the latest: {question}"
+    );
+    let number: web_sys::HtmlInputElement = m.q("#uc-number").unchecked_into();
+    assert_eq!(number.value(), "+351 912 345 678");
+    // One click: the dialer's Call.
+    m.q("form[data-test=dialer] button[type=submit]").click();
+    tick().await;
+    assert_eq!(calls(), ["call +351 912 345 678"]);
+    assert!(m.root.query_selector(".uc-notice").unwrap().is_none());
+    m.ctx.sign_out();
+}
+
+#[wasm_bindgen_test]
+async fn a_click_before_sign_in_can_be_dismissed() {
+    let m = mount(true, Language::PtPt);
+    fire_dial("+351 912 345 678", "Rita Lopes");
+    m.sign_in().await;
+    tick().await;
+    let question = m.q(".uc-notice[role=alert]").text_content().unwrap();
+    assert!(
+        question.starts_with("Ligar") && question.contains("Rita Lopes, +351 912 345 678?"),
+        "{question}"
+    );
+    m.q(".uc-notice button.uc-link").click();
+    tick().await;
+    assert!(m.root.query_selector(".uc-notice").unwrap().is_none());
+    assert!(!m.log().iter().any(|l| l.starts_with("call ")));
+    m.ctx.sign_out();
+}
+
+#[wasm_bindgen_test]
+async fn a_call_is_logged_only_by_the_page_the_backend_grants_the_log_to() {
+    let logged = Rc::new(Cell::new(0));
+    let count = logged.clone();
+    let listener =
+        wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
+            count.set(count.get() + 1)
+        });
+    let window = web_sys::window().unwrap();
+    window
+        .add_event_listener_with_callback("ucclient:call-log", listener.as_ref().unchecked_ref())
+        .unwrap();
+    for grant in [false, true] {
+        let m = mount_fake(
+            Fake {
+                licensed: true,
+                log: RefCell::new(vec![]),
+                live_fails: false,
+                licence_gone: false,
+                tickets: Cell::new(0),
+                stream: None,
+                grant_claims: grant,
+            },
+            Language::En,
+        );
+        m.sign_in().await;
+        m.ctx.hangup("c7".into());
+        tick().await;
+        assert!(
+            m.log().contains(&"claim log c7".to_string()),
+            "{:?}",
+            m.log()
+        );
+        assert_eq!(logged.get(), usize::from(grant), "granted: {grant}");
+        m.ctx.sign_out();
+    }
+    window
+        .remove_event_listener_with_callback("ucclient:call-log", listener.as_ref().unchecked_ref())
+        .unwrap();
 }

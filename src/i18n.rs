@@ -2,7 +2,7 @@
 //! choice of language. Profile names are not here: they come from `core` (`ProfileId::name`).
 
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection, CallState, ErrorCode};
+use ucclient_core::api::{AccessEndReason, Call, CallDirection, CallState, ErrorCode};
 use ucclient_core::phone::PhoneError;
 
 macro_rules! texts {
@@ -42,6 +42,10 @@ texts! {
     Email => "Email", "Email", "E-mail";
     Password => "Password", "Palavra-passe", "Senha";
     SessionExpired => "Your session ended. Please sign in again.", "A sua sessão terminou. Inicie sessão novamente.", "Sua sessão terminou. Entre novamente.";
+    EndSignedOut => "You signed out in another tab or window.", "Terminou a sessão noutro separador ou janela.", "Você saiu em outra aba ou janela.";
+    EndPasswordChanged => "Your password was changed.", "A sua palavra-passe foi alterada.", "Sua senha foi alterada.";
+    EndNotLicensed => "Your access to the CRM client was removed.", "O seu acesso ao cliente CRM foi retirado.", "Seu acesso ao cliente CRM foi removido.";
+    EndUserDeleted => "Your account was removed.", "A sua conta foi removida.", "Sua conta foi removida.";
     Loading => "Loading…", "A carregar…", "Carregando…";
     YourPresence => "Your presence", "A sua presença", "Sua presença";
     OnACall => "On a call", "Em chamada", "Em ligação";
@@ -160,6 +164,17 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::Internal => T::ErrInternal,
             ErrorCode::Other => T::ErrOther,
         },
+    }
+}
+
+/// Why the sign-in form is back when the backend ended the session's access.
+pub fn access_end_text(reason: AccessEndReason) -> T {
+    match reason {
+        AccessEndReason::SignedOut => T::EndSignedOut,
+        AccessEndReason::Expired => T::SessionExpired,
+        AccessEndReason::PasswordChanged => T::EndPasswordChanged,
+        AccessEndReason::NotLicensed => T::EndNotLicensed,
+        AccessEndReason::UserDeleted => T::EndUserDeleted,
     }
 }
 

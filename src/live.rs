@@ -16,7 +16,7 @@ use gloo_net::eventsource::State;
 use gloo_net::eventsource::futures::{EventSource, EventSourceSubscription};
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
-use ucclient_core::api::{ErrorCode, Event};
+use ucclient_core::api::{ACCESS_ENDED_EVENT, AccessEnded, ErrorCode, Event};
 
 use crate::app::{Ctx, Session};
 use crate::state::{Applied, Connection, after_failures};
@@ -25,8 +25,15 @@ use crate::state::{Applied, Connection, after_failures};
 const CONNECT_TIMEOUT_TICKS: u32 = 10;
 /// How often the stream's state is checked, in milliseconds.
 const TICK_MS: u32 = 1000;
-/// The event names of API.md.
-const EVENT_NAMES: [&str; 5] = ["snapshot", "presence", "call", "profile", "colours"];
+/// The event names of API.md, and the extension saying the session's access ended.
+const EVENT_NAMES: [&str; 6] = [
+    "snapshot",
+    "presence",
+    "call",
+    "profile",
+    "colours",
+    ACCESS_ENDED_EVENT,
+];
 
 /// Called after each applied event, with the event's name.
 pub type OnApplied = Rc<dyn Fn(&str, Applied)>;
@@ -164,6 +171,14 @@ async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnAppl
                 if !opened {
                     opened = true;
                     ctx.store.update(|s| s.connection = Connection::Live);
+                }
+                if name == ACCESS_ENDED_EVENT {
+                    // The backend ended this session's access (logout elsewhere, expiry, new
+                    // password, licence or account removed): sign-in, saying why; no retry.
+                    let data = msg.data().as_string().unwrap_or_default();
+                    let reason = crate::api::from_json::<AccessEnded>(&data).map(|a| a.reason);
+                    ctx.access_ended(reason);
+                    break;
                 }
                 let id = msg.last_event_id().trim().parse::<u64>().ok();
                 let data = msg.data().as_string().unwrap_or_default();

@@ -338,6 +338,38 @@ pub fn talk_seconds(call: &Call) -> Option<u64> {
     Some(seconds_between(call.answered_at?, call.ended_at?))
 }
 
+/// How long a click-to-dial that arrived before sign-in stays offered, in milliseconds.
+pub const EARLY_DIAL_TTL_MS: f64 = 60_000.0;
+
+/// The click-to-dial that arrived before the agent signed in. Only the latest is kept (a burst of
+/// clicks made while the panel was not ready is one intention, the last one), for
+/// [`EARLY_DIAL_TTL_MS`]; after sign-in the agent is asked to confirm it, the widget never dials
+/// it by itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EarlyDial<T> {
+    /// The latest click and when it arrived (milliseconds since the epoch).
+    latest: Option<(T, f64)>,
+}
+
+impl<T> EarlyDial<T> {
+    /// Keeps `click`, arrived at `now_ms`, in place of any earlier one.
+    pub fn offer(&mut self, click: T, now_ms: f64) {
+        self.latest = Some((click, now_ms));
+    }
+
+    /// The click, if still fresh at `now_ms`.
+    pub fn fresh(&self, now_ms: f64) -> Option<&T> {
+        let (click, at) = self.latest.as_ref()?;
+        (now_ms >= *at && now_ms < at + EARLY_DIAL_TTL_MS).then_some(click)
+    }
+
+    /// The click if still fresh at `now_ms`, forgetting it either way.
+    pub fn take(&mut self, now_ms: f64) -> Option<T> {
+        let fresh = self.fresh(now_ms).is_some();
+        self.latest.take().filter(|_| fresh).map(|(click, _)| click)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -578,5 +610,25 @@ mod tests {
         c.ended_at = Some(t(52));
         assert_eq!(talk_seconds(&c), Some(42));
         assert_eq!(seconds_between(t(5), t(1)), 0);
+    }
+
+    #[test]
+    fn only_the_latest_early_dial_is_kept_and_only_for_a_minute() {
+        let mut early = EarlyDial::default();
+        assert_eq!(early.take(0.0), None);
+        early.offer("first", 1_000.0);
+        early.offer("second", 2_000.0);
+        // The latest only; looking does not take it; taken once.
+        assert_eq!(early.fresh(32_000.0), Some(&"second"));
+        assert_eq!(early.take(61_999.0), Some("second"));
+        assert_eq!(early.take(32_000.0), None);
+        // A minute old: gone, and forgotten once looked at.
+        early.offer("third", 10_000.0);
+        assert_eq!(early.fresh(10_000.0 + EARLY_DIAL_TTL_MS), None);
+        assert_eq!(early.take(10_000.0 + EARLY_DIAL_TTL_MS), None);
+        assert_eq!(early.take(10_000.0), None);
+        // A clock that went back does not keep it forever.
+        early.offer("fourth", 50_000.0);
+        assert_eq!(early.take(40_000.0), None);
     }
 }

@@ -307,6 +307,123 @@ pub struct EventTicket {
     pub expires_in: u64,
 }
 
+/// The `event:` name of the last event a stream sends when the backend ends it because the
+/// subscriber's access ended ([`AccessEnded`]). An extension of API.md: clients that do not know
+/// it see the stream end, and their next ticket request tells them 401 or 403.
+pub const ACCESS_ENDED_EVENT: &str = "access_ended";
+
+/// Why the backend ended a subscriber's live streams.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessEndReason {
+    /// The session signed out (`POST /logout`), perhaps in another tab or window.
+    SignedOut,
+    /// The session's token expired.
+    Expired,
+    /// The user's password was changed, which ends all of their sessions.
+    PasswordChanged,
+    /// The user lost the `crm_client` permission.
+    NotLicensed,
+    /// The user was deleted.
+    UserDeleted,
+}
+
+impl AccessEndReason {
+    /// Every reason, in declaration order.
+    pub const ALL: [AccessEndReason; 5] = [
+        AccessEndReason::SignedOut,
+        AccessEndReason::Expired,
+        AccessEndReason::PasswordChanged,
+        AccessEndReason::NotLicensed,
+        AccessEndReason::UserDeleted,
+    ];
+
+    /// The wire name (what serde writes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessEndReason::SignedOut => "signed_out",
+            AccessEndReason::Expired => "expired",
+            AccessEndReason::PasswordChanged => "password_changed",
+            AccessEndReason::NotLicensed => "not_licensed",
+            AccessEndReason::UserDeleted => "user_deleted",
+        }
+    }
+
+    /// The reason with this wire name (without serde, for the widget).
+    pub fn parse(s: &str) -> Option<AccessEndReason> {
+        AccessEndReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The data of the `access_ended` event ([`ACCESS_ENDED_EVENT`]).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEnded {
+    /// Why the stream ended.
+    pub reason: AccessEndReason,
+}
+
+/// What a page claims for a call: writing its CRM activity (`log`) or opening its record
+/// (`pop`). The backend grants each to one page per call, so an agent with two tabs, or two
+/// CRMs open, gets one activity and one screen pop.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimKind {
+    /// Logging the call (Salesforce Task, Dynamics phonecall).
+    Log,
+    /// The screen pop of an inbound call.
+    Pop,
+}
+
+impl ClaimKind {
+    /// The wire name (what serde writes).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimKind::Log => "log",
+            ClaimKind::Pop => "pop",
+        }
+    }
+}
+
+/// Longest page id of a claim ([`ClaimRequest::client`]).
+pub const MAX_CLAIM_CLIENT_LEN: usize = 64;
+
+/// `POST /calls/<id>/claims` body (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimRequest {
+    /// What is claimed.
+    pub kind: ClaimKind,
+    /// A random id the page made for itself when it loaded: 1 to 64 of `A-Z a-z 0-9 - _`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]{1,64}$")
+    )]
+    pub client: String,
+}
+
+impl ClaimRequest {
+    /// Whether the page id is well formed (what the schema says of it).
+    pub fn client_is_valid(&self) -> bool {
+        (1..=MAX_CLAIM_CLIENT_LEN).contains(&self.client.len())
+            && self
+                .client
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }
+}
+
+/// `POST /calls/<id>/claims` answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimResponse {
+    /// True for the one page that does it (the first to claim, again on every repeat of its own
+    /// claim); false for every other page.
+    pub granted: bool,
+}
+
 /// The CRM a call was placed from.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -748,5 +865,19 @@ mod tests {
             serde_json::to_value(ErrorCode::ClientNotLicensed).unwrap(),
             "client_not_licensed"
         );
+    }
+
+    #[test]
+    fn access_end_reasons_are_named_as_serde_names_them() {
+        for r in AccessEndReason::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+            assert_eq!(AccessEndReason::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(AccessEndReason::parse("nope"), None);
+        let data = serde_json::to_string(&AccessEnded {
+            reason: AccessEndReason::PasswordChanged,
+        })
+        .unwrap();
+        assert_eq!(data, r#"{"reason":"password_changed"}"#);
     }
 }

@@ -219,6 +219,37 @@ pub fn as_extension(input: &str) -> Option<&str> {
     ok.then_some(input)
 }
 
+/// Fewest digits two numbers must share (at their end) to count as one number when the country
+/// of the E.164 number is not in [`COUNTRIES`]: a shorter overlap is a coincidence.
+pub const MIN_MATCH_DIGITS: usize = MIN_E164_DIGITS;
+
+/// Whether `stored` — a number as a person typed it into a CRM record: E.164, national (with or
+/// without a trunk `0`), with the `00` international prefix, formatted with spaces, dashes, dots
+/// or brackets — is the number `e164`. Only digits count and leading zeros (trunk or
+/// international prefix) are ignored; then one must end with the other, over at least the whole
+/// national significant number (its length from [`COUNTRIES`], else [`MIN_MATCH_DIGITS`]):
+/// `912 345 678` and `00351912345678` are `+351912345678`; `932 345 678` and `12345678` are not.
+pub fn same_number(stored: &str, e164: &str) -> bool {
+    if stored.len() > MAX_INPUT_LEN * 2 {
+        return false;
+    }
+    let digits = |s: &str| -> String {
+        let all: String = s.chars().filter(char::is_ascii_digit).collect();
+        all.trim_start_matches('0').to_owned()
+    };
+    let (a, b) = (digits(stored), digits(e164));
+    let national = COUNTRIES.iter().find_map(|c| {
+        let n = b.strip_prefix(c.calling_code)?.len();
+        (c.min_len..=c.max_len).contains(&n).then_some(n)
+    });
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    short.len() >= national.unwrap_or(MIN_MATCH_DIGITS) && long.ends_with(short.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,5 +372,27 @@ mod tests {
         fn any_input_is_answered_without_panicking(input in "\\PC{0,80}", iso in "\\PC{0,3}") {
             let _ = normalise(&input, &iso);
         }
+    }
+
+    #[test]
+    fn a_number_stored_as_people_type_it_is_the_same_number() {
+        let rita = "+351912345678";
+        for stored in [
+            "+351912345678",
+            "+351 912 345 678",
+            "912 345 678",
+            "912345678",
+            "00351 912 345 678",
+            "(+351) 912-345-678",
+        ] {
+            assert!(same_number(stored, rita), "{stored}");
+        }
+        // Brazil: national with area code; the UK: the trunk 0.
+        assert!(same_number("(21) 3456-7890", "+552134567890"));
+        assert!(same_number("020 7946 0000", "+442079460000"));
+        for other in ["932 345 678", "345 678", "", "+351 912 345 679", "12345678"] {
+            assert!(!same_number(other, rita), "{other}");
+        }
+        assert!(!same_number(&"9".repeat(200), rita));
     }
 }

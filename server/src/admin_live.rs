@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use ucclient_core::api::{Device, PbxSync, PresenceColours};
+use ucclient_core::api::{AccessEndReason, Device, PbxSync, PresenceColours};
 use ucclient_core::pbx::Mode;
 use ucclient_core::profile::ColourScheme;
 use ucclient_core::{Language, ProfileId, licence};
@@ -222,8 +222,15 @@ pub async fn permission(
         }
         // Losing this client ends the streams the user has open (new tickets are refused by
         // the licence check); the marker is logged with the change.
-        let end = (licence::has_crm_client(before) && !licence::has_crm_client(&after))
-            .then(|| end_of_access(&s.account.customer_id, user_id));
+        let end =
+            (licence::has_crm_client(before) && !licence::has_crm_client(&after)).then(|| {
+                end_of_access(
+                    &s.account.customer_id,
+                    user_id,
+                    AccessEndReason::NotLicensed,
+                    None,
+                )
+            });
         if licence::has_any_client(before) == licence::has_any_client(&after) {
             return Ok(Some((Vec::new(), end.into_iter().collect())));
         }

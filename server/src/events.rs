@@ -22,15 +22,17 @@ use futures::Stream;
 use serde::Deserialize;
 use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
-use ucclient_core::api::{EventTicket, PresenceUpdate, Snapshot};
+use ucclient_core::api::{
+    ACCESS_ENDED_EVENT, AccessEndReason, AccessEnded, EventTicket, PresenceUpdate, Snapshot,
+};
 
 use crate::AppState;
-use crate::auth::{self, Licensed};
+use crate::auth::{self, Licensed, Session};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::fanout::{Tail, Tails, Take, frame};
 use crate::limits::{self, Budget};
 use crate::presence;
-use crate::store::END_OF_ACCESS;
+use crate::store::{END_OF_ACCESS, EndOfAccess, session_key};
 
 /// Seconds an SSE ticket lives.
 pub const TICKET_SECS: u64 = 30;
@@ -132,14 +134,21 @@ impl Drop for StreamSlot {
 #[utoipa::path(post, path = "/events/ticket", tag = "events", security(("bearer" = [])), responses((status = 200, description = "{ticket, expires_in}", body = ucclient_core::api::EventTicket), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
 pub async fn ticket(
     State(state): State<AppState>,
-    Licensed(account): Licensed,
+    session: Session,
 ) -> ApiResult<ApiJson<EventTicket>> {
+    let Licensed(account) = Licensed::check(session.account)?;
     limits::spend(&state, &account.user.id, Budget::Tickets).await?;
     let ticket = auth::new_secret();
     let expires = chrono::Utc::now().timestamp_millis() + (TICKET_SECS * 1000) as i64;
+    // The ticket names its session: the stream ends with that session (logout, expiry).
     state
         .store
-        .create_ticket(&auth::digest(&ticket), &account.user.id, expires)
+        .create_ticket(
+            &auth::digest(&ticket),
+            &account.user.id,
+            &session.token_hash,
+            expires,
+        )
         .await?;
     Ok(ApiJson(EventTicket {
         ticket,
@@ -188,7 +197,7 @@ pub async fn snapshot(state: &AppState, customer_id: &str, user_id: &str) -> Api
 }
 
 /// `GET /events`: the live stream.
-#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, max_length = 256, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile, colours"), (status = 401, description = "unauthenticated: the ticket is missing, unknown, used or expired", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, max_length = 256, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile, colours; and, when the session's access ends (logout of this session, token expiry, password change, crm_client removed, user deleted), a last `access_ended` event whose data is AccessEnded {reason}, then the stream ends", body = ucclient_core::api::AccessEnded, content_type = "text/event-stream"), (status = 401, description = "unauthenticated: the ticket is missing, unknown, used or expired", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -204,14 +213,23 @@ pub async fn stream(
     // one committed before it fails the check below.
     let opened = state.store.max_event_id().await?;
     let now = chrono::Utc::now().timestamp_millis();
-    let user_id = state
+    let taken = state
         .store
         .take_ticket(&auth::digest(&ticket), now)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
+    // The session must still be live (a logout between ticket and stream ends it here); its
+    // expiry ends the stream.
+    let session_hash = taken.session_hash.ok_or(ApiError::Unauthenticated)?;
+    let expires_ms = state
+        .store
+        .session_expiry(&session_hash)
+        .await?
+        .filter(|e| *e > now)
+        .ok_or(ApiError::Unauthenticated)?;
     let account = state
         .store
-        .account(&user_id)
+        .account(&taken.user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     let Licensed(account) = Licensed::check(account)?;
@@ -251,6 +269,11 @@ pub async fn stream(
         keep_alive,
         last_sent: Instant::now(),
         timer: Box::pin(tokio::time::sleep(keep_alive)),
+        // Measured on the monotonic clock from now, so a paused test clock moves it too.
+        expiry: Box::pin(tokio::time::sleep(Duration::from_millis(
+            u64::try_from(expires_ms - now).unwrap_or(0),
+        ))),
+        session: session_key(&session_hash),
         slot,
     };
     let mut response = Body::from_stream(subscriber.into_stream()).into_response();
@@ -263,6 +286,19 @@ pub async fn stream(
     // Proxies (nginx) must pass each event on at once rather than buffer the stream.
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(response)
+}
+
+/// The frames due before an end of access, then the `access_ended` event saying why (without an
+/// `id:`, so a client's last event id stays that of the last real event).
+fn with_end(chunk: Option<Bytes>, reason: AccessEndReason) -> Bytes {
+    let data = serde_json::to_string(&AccessEnded { reason }).unwrap_or_default();
+    let mut b = chunk.map(|c| c.to_vec()).unwrap_or_default();
+    b.extend_from_slice(b"event: ");
+    b.extend_from_slice(ACCESS_ENDED_EVENT.as_bytes());
+    b.extend_from_slice(b"\ndata: ");
+    b.extend_from_slice(data.as_bytes());
+    b.extend_from_slice(b"\n\n");
+    Bytes::from(b)
 }
 
 /// One subscriber's position in its customer's stream.
@@ -281,8 +317,13 @@ struct Subscriber {
     /// The log's newest id when the stream opened: the user's end-of-access markers after it
     /// end the stream.
     opened: i64,
-    /// An end of access was met: the stream ends after what was due before it.
+    /// An end of access was met: the stream ends after what was due before it and the
+    /// `access_ended` event.
     ended: bool,
+    /// The key of the session the stream was opened for ([`session_key`]).
+    session: String,
+    /// Fires when the session's token expires: the stream then ends.
+    expiry: Pin<Box<Sleep>>,
     keep_alive: Duration,
     /// When bytes were last sent.
     last_sent: Instant,
@@ -308,6 +349,11 @@ impl Subscriber {
             if *self.shutdown.borrow() || self.ended {
                 return None;
             }
+            // Checked here too, so a stream that is never idle still ends on time.
+            if self.expiry.is_elapsed() {
+                self.ended = true;
+                return Some(with_end(None, AccessEndReason::Expired));
+            }
             // Seen before reading, so an append made after this wakes the wait below.
             self.head.borrow_and_update();
             let due = if self.from_store {
@@ -315,17 +361,20 @@ impl Subscriber {
                 // make every idle stream as large as its biggest moment.
                 Box::pin(self.read_store()).await
             } else {
-                match self
-                    .tail
-                    .take(&self.slot.user, self.cursor, MAX_CHUNK, self.opened)
-                {
+                match self.tail.take(
+                    &self.slot.user,
+                    &self.session,
+                    self.cursor,
+                    MAX_CHUNK,
+                    self.opened,
+                ) {
                     Take::Behind => {
                         self.from_store = true;
                         continue;
                     }
-                    Take::Ended { chunk } => {
+                    Take::Ended { chunk, reason } => {
                         self.ended = true;
-                        Ok(chunk)
+                        Ok(Some(with_end(chunk, reason)))
                     }
                     Take::Ready { chunk, cursor } => {
                         self.cursor = cursor;
@@ -359,6 +408,10 @@ impl Subscriber {
                         return Some(Bytes::from_static(KEEP_ALIVE));
                     }
                     self.timer.as_mut().reset(due);
+                }
+                _ = self.expiry.as_mut() => {
+                    self.ended = true;
+                    return Some(with_end(None, AccessEndReason::Expired));
                 }
                 _ = self.shutdown.changed() => return None,
             }
@@ -403,8 +456,10 @@ impl Subscriber {
                 }
                 for e in events {
                     if e.kind == END_OF_ACCESS {
-                        if e.id > self.opened {
+                        let end = EndOfAccess::parse(&e.data);
+                        if e.id > self.opened && end.ends(&self.session) {
                             self.ended = true;
+                            joined = with_end(Some(Bytes::from(joined)), end.reason).to_vec();
                             break;
                         }
                     } else {

@@ -19,7 +19,9 @@ use std::time::Duration;
 use axum::body::Bytes;
 use tokio::sync::{Notify, watch};
 
-use crate::store::{END_OF_ACCESS, LoggedEvent, Store, StoreResult};
+use ucclient_core::api::AccessEndReason;
+
+use crate::store::{END_OF_ACCESS, EndOfAccess, LoggedEvent, Store, StoreResult};
 
 /// Events kept per customer in memory (older ones are read from the store).
 pub const TAIL_CAP: usize = 1024;
@@ -56,8 +58,9 @@ struct Entry {
     audience: Option<Box<str>>,
     /// Its encoded frame, shared by every stream that sends it (empty for an end of access).
     frame: Bytes,
-    /// An [`END_OF_ACCESS`] marker: ends its user's streams instead of being sent.
-    end: bool,
+    /// An [`END_OF_ACCESS`] marker: ends its user's streams (or one session's) instead of
+    /// being sent.
+    end: Option<EndOfAccess>,
 }
 
 /// The cached window: every event with an id in `(floor, head]`, oldest first.
@@ -80,11 +83,14 @@ pub enum Take {
         /// The new cursor (never lower than the old one).
         cursor: i64,
     },
-    /// The user's access ended (an [`END_OF_ACCESS`] marker after the stream opened): send the
-    /// frames due before it, then end the stream.
+    /// The user's access ended (an [`END_OF_ACCESS`] marker after the stream opened, for every
+    /// session of the user or for the stream's own): send the frames due before it, then end the
+    /// stream.
     Ended {
         /// The frames due before the marker, if any.
         chunk: Option<Bytes>,
+        /// Why access ended.
+        reason: AccessEndReason,
     },
 }
 
@@ -146,11 +152,11 @@ impl Tail {
                 if e.id <= w.head {
                     continue;
                 }
-                let end = e.kind == END_OF_ACCESS;
+                let end = (e.kind == END_OF_ACCESS).then(|| EndOfAccess::parse(&e.data));
                 w.entries.push_back(Entry {
                     id: e.id,
                     audience: e.audience.map(String::into_boxed_str),
-                    frame: if end {
+                    frame: if end.is_some() {
                         Bytes::new()
                     } else {
                         frame(&e.kind, e.id, &e.data)
@@ -173,10 +179,18 @@ impl Tail {
     }
 
     /// What is due for `user` after `cursor`, coalesced into one chunk of about `max_bytes` at
-    /// most (one frame larger than that still goes alone), for a stream opened when the log's
-    /// newest id was `opened`: an end-of-access marker of the user after `opened` ends it; older
-    /// markers (a resume over an access that was ended and given back) are skipped.
-    pub fn take(&self, user: &str, cursor: i64, max_bytes: usize, opened: i64) -> Take {
+    /// most (one frame larger than that still goes alone), for a stream of the session with the
+    /// key `session` opened when the log's newest id was `opened`: an end-of-access marker of the
+    /// user (for all sessions, or for this one) after `opened` ends it; older markers (a resume
+    /// over an access that was ended and given back) and other sessions' markers are skipped.
+    pub fn take(
+        &self,
+        user: &str,
+        session: &str,
+        cursor: i64,
+        max_bytes: usize,
+        opened: i64,
+    ) -> Take {
         let w = self.read();
         if cursor < w.floor {
             return Take::Behind;
@@ -187,14 +201,18 @@ impl Tail {
         let mut size = 0;
         let mut to = cursor.max(w.head);
         let mut examined = cursor;
-        let mut ended = false;
+        let mut ended = None;
         for e in w.entries.range(start..) {
-            if e.audience.as_deref().is_some_and(|a| a != user) || (e.end && e.id <= opened) {
+            let skipped_end = e
+                .end
+                .as_ref()
+                .is_some_and(|m| e.id <= opened || !m.ends(session));
+            if e.audience.as_deref().is_some_and(|a| a != user) || skipped_end {
                 examined = e.id;
                 continue;
             }
-            if e.end {
-                ended = true;
+            if let Some(m) = &e.end {
+                ended = Some(m.reason);
                 break;
             }
             if size > 0 && size + e.frame.len() > max_bytes {
@@ -219,8 +237,8 @@ impl Tail {
             Some(f) if joined.is_empty() => Some(f.clone()),
             Some(_) => Some(Bytes::from(joined)),
         };
-        if ended {
-            return Take::Ended { chunk };
+        if let Some(reason) = ended {
+            return Take::Ended { chunk, reason };
         }
         Take::Ready { chunk, cursor: to }
     }
@@ -392,11 +410,27 @@ mod tests {
     }
 
     fn end_of_access(id: i64, user: &str) -> LoggedEvent {
+        let e = crate::store::end_of_access("acme", user, AccessEndReason::NotLicensed, None);
         LoggedEvent {
             id,
-            audience: Some(user.to_owned()),
-            kind: END_OF_ACCESS.into(),
-            data: String::new(),
+            audience: e.audience,
+            kind: e.kind.into(),
+            data: e.data,
+        }
+    }
+
+    fn logout(id: i64, user: &str, session: &str) -> LoggedEvent {
+        let e = crate::store::end_of_access(
+            "acme",
+            user,
+            AccessEndReason::SignedOut,
+            Some(session.into()),
+        );
+        LoggedEvent {
+            id,
+            audience: e.audience,
+            kind: e.kind.into(),
+            data: e.data,
         }
     }
 
@@ -412,10 +446,13 @@ mod tests {
             ],
             0,
         );
-        // Ana's stream opened at 0: she gets what came before the marker, then the end; the
-        // marker itself is never sent.
-        match tail.take("ana", 0, 1 << 16, 0) {
-            Take::Ended { chunk: Some(c) } => {
+        // Ana's stream opened at 0: she gets what came before the marker, then the end with its
+        // reason; the marker itself is never sent.
+        match tail.take("ana", "s", 0, 1 << 16, 0) {
+            Take::Ended {
+                chunk: Some(c),
+                reason: AccessEndReason::NotLicensed,
+            } => {
                 let text = String::from_utf8(c.to_vec()).unwrap();
                 assert_eq!(
                     ids(&Take::Ready {
@@ -428,12 +465,34 @@ mod tests {
             }
             other => panic!("not ended: {other:?}"),
         }
-        assert_eq!(tail.take("ana", 2, 1 << 16, 0), Take::Ended { chunk: None });
+        assert_eq!(
+            tail.take("ana", "s", 2, 1 << 16, 0),
+            Take::Ended {
+                chunk: None,
+                reason: AccessEndReason::NotLicensed
+            }
+        );
         // Bruno's streams go on.
-        assert_eq!(ids(&tail.take("bruno", 0, 1 << 16, 0)), [1, 2, 4]);
+        assert_eq!(ids(&tail.take("bruno", "s", 0, 1 << 16, 0)), [1, 2, 4]);
         // A stream of ana's opened after the marker (access given back) skips it.
-        assert_eq!(ids(&tail.take("ana", 0, 1 << 16, 3)), [1, 2, 4]);
-        assert_eq!(cursor(&tail.take("ana", 2, 1 << 16, 3)), 4);
+        assert_eq!(ids(&tail.take("ana", "s", 0, 1 << 16, 3)), [1, 2, 4]);
+        assert_eq!(cursor(&tail.take("ana", "s", 2, 1 << 16, 3)), 4);
+    }
+
+    #[test]
+    fn a_logout_ends_only_the_streams_of_its_session() {
+        let tail = Tail::new(0);
+        tail.append(vec![ev(1, None), logout(2, "ana", "one"), ev(3, None)], 0);
+        assert_eq!(
+            tail.take("ana", "one", 1, 1 << 16, 0),
+            Take::Ended {
+                chunk: None,
+                reason: AccessEndReason::SignedOut
+            }
+        );
+        // Her other session (another tab signed in on its own) goes on, and so do others.
+        assert_eq!(ids(&tail.take("ana", "two", 0, 1 << 16, 0)), [1, 3]);
+        assert_eq!(ids(&tail.take("bruno", "one", 0, 1 << 16, 0)), [1, 3]);
     }
 
     #[test]
@@ -447,17 +506,17 @@ mod tests {
         let floor = 10 + 2 * 5;
         assert_eq!(tail.floor(), floor);
         // A cursor exactly at the floor is served, starting with the oldest cached event.
-        let at = tail.take("u", floor, usize::MAX, 0);
+        let at = tail.take("u", "s", floor, usize::MAX, 0);
         let got = ids(&at);
         assert_eq!(got.len(), TAIL_CAP);
         assert_eq!(got[0], floor + 2);
         assert_eq!(*got.last().unwrap(), 10 + 2 * n);
         assert_eq!(cursor(&at), tail.head());
         // One before it is not: the store must answer.
-        assert_eq!(tail.take("u", floor - 1, usize::MAX, 0), Take::Behind);
+        assert_eq!(tail.take("u", "s", floor - 1, usize::MAX, 0), Take::Behind);
         // At the head nothing is due.
         assert_eq!(
-            tail.take("u", tail.head(), usize::MAX, 0),
+            tail.take("u", "s", tail.head(), usize::MAX, 0),
             Take::Ready {
                 chunk: None,
                 cursor: tail.head()
@@ -469,23 +528,23 @@ mod tests {
     fn a_fresh_tail_serves_its_starting_point_and_nothing_older() {
         let tail = Tail::new(42);
         assert_eq!(
-            tail.take("u", 42, 1 << 16, 0),
+            tail.take("u", "s", 42, 1 << 16, 0),
             Take::Ready {
                 chunk: None,
                 cursor: 42
             }
         );
-        assert_eq!(tail.take("u", 41, 1 << 16, 0), Take::Behind);
+        assert_eq!(tail.take("u", "s", 41, 1 << 16, 0), Take::Behind);
         // A cursor ahead of the tail (the store was read further by the stream) stays put.
         assert_eq!(
-            tail.take("u", 50, 1 << 16, 0),
+            tail.take("u", "s", 50, 1 << 16, 0),
             Take::Ready {
                 chunk: None,
                 cursor: 50
             }
         );
         tail.append(vec![ev(45, None), ev(51, None)], 0);
-        assert_eq!(ids(&tail.take("u", 50, 1 << 16, 0)), [51]);
+        assert_eq!(ids(&tail.take("u", "s", 50, 1 << 16, 0)), [51]);
     }
 
     #[test]
@@ -501,14 +560,14 @@ mod tests {
             ],
             0,
         );
-        let ana = tail.take("ana", 0, 1 << 16, 0);
+        let ana = tail.take("ana", "s", 0, 1 << 16, 0);
         assert_eq!(ids(&ana), [1, 2, 4]);
         assert_eq!(cursor(&ana), 5);
-        assert_eq!(ids(&tail.take("bruno", 0, 1 << 16, 0)), [1, 3, 4, 5]);
-        assert_eq!(ids(&tail.take("carla", 0, 1 << 16, 0)), [1, 4]);
+        assert_eq!(ids(&tail.take("bruno", "s", 0, 1 << 16, 0)), [1, 3, 4, 5]);
+        assert_eq!(ids(&tail.take("carla", "s", 0, 1 << 16, 0)), [1, 4]);
         // Nothing visible after the cursor: the cursor still moves to the head.
         assert_eq!(
-            tail.take("carla", 4, 1 << 16, 0),
+            tail.take("carla", "s", 4, 1 << 16, 0),
             Take::Ready {
                 chunk: None,
                 cursor: 5
@@ -525,7 +584,7 @@ mod tests {
             .flat_map(|e| frame(&e.kind, e.id, &e.data).to_vec())
             .collect();
         tail.append(events, 0);
-        let all = tail.take("u", 0, usize::MAX, 0);
+        let all = tail.take("u", "s", 0, usize::MAX, 0);
         assert_eq!(
             match &all {
                 Take::Ready { chunk: Some(c), .. } => c.to_vec(),
@@ -539,7 +598,7 @@ mod tests {
         let mut joined = Vec::new();
         let mut chunks = 0;
         loop {
-            match tail.take("u", cursor_at, 1000, 0) {
+            match tail.take("u", "s", cursor_at, 1000, 0) {
                 Take::Ready {
                     chunk: Some(c),
                     cursor: next,
@@ -556,7 +615,7 @@ mod tests {
         assert_eq!(joined, expected);
         assert!(chunks > 1);
         // A single frame larger than the bound still goes, alone.
-        assert_eq!(ids(&tail.take("u", 0, 1, 0)), [1]);
+        assert_eq!(ids(&tail.take("u", "s", 0, 1, 0)), [1]);
     }
 
     #[test]
@@ -566,8 +625,8 @@ mod tests {
         // The reader missed 3..=9 (pruned before it read them); 10 and 11 survive.
         tail.append(vec![ev(10, None), ev(11, None)], 9);
         assert_eq!(tail.floor(), 9);
-        assert_eq!(tail.take("u", 2, 1 << 16, 0), Take::Behind);
-        assert_eq!(ids(&tail.take("u", 9, 1 << 16, 0)), [10, 11]);
+        assert_eq!(tail.take("u", "s", 2, 1 << 16, 0), Take::Behind);
+        assert_eq!(ids(&tail.take("u", "s", 9, 1 << 16, 0)), [10, 11]);
     }
 
     #[tokio::test]
@@ -597,9 +656,9 @@ mod tests {
         fill(&tail, &store, "acme").await.unwrap();
         let (last, _) = store.stream_bounds("acme").await.unwrap();
         assert_eq!(tail.head(), last);
-        let bruno = tail.take("bruno", 0, usize::MAX, 0);
+        let bruno = tail.take("bruno", "s", 0, usize::MAX, 0);
         assert_eq!(ids(&bruno).len(), 300, "acme's events for everyone only");
-        let ana = tail.take("ana", 0, usize::MAX, 0);
+        let ana = tail.take("ana", "s", 0, usize::MAX, 0);
         assert_eq!(ids(&ana).len(), 600);
         assert!(ids(&ana).windows(2).all(|w| w[0] < w[1]));
         // What the store gives a user after a cursor is exactly what the tail gives.
@@ -619,8 +678,11 @@ mod tests {
         let (last, pruned) = store.stream_bounds("acme").await.unwrap();
         assert_eq!(tail.floor(), pruned);
         assert_eq!(tail.head(), last);
-        assert_eq!(tail.take("ana", pruned - 1, usize::MAX, 0), Take::Behind);
-        assert_eq!(ids(&tail.take("ana", pruned, usize::MAX, 0)), [last]);
+        assert_eq!(
+            tail.take("ana", "s", pruned - 1, usize::MAX, 0),
+            Take::Behind
+        );
+        assert_eq!(ids(&tail.take("ana", "s", pruned, usize::MAX, 0)), [last]);
     }
 
     #[test]
@@ -633,6 +695,6 @@ mod tests {
         tail.append(vec![ev(5, None), ev(6, None)], 0);
         assert!(rx.has_changed().unwrap());
         assert_eq!(*rx.borrow_and_update(), 6);
-        assert_eq!(ids(&tail.take("u", 5, 1 << 16, 0)), [6]);
+        assert_eq!(ids(&tail.take("u", "s", 5, 1 << 16, 0)), [6]);
     }
 }

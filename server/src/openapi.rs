@@ -31,10 +31,11 @@ use crate::events;
         api::profiles::list, api::profiles::set_presence, api::profiles::put_settings, api::profiles::delete_settings,
         api::directory::list,
         events::ticket, events::stream,
-        api::calls::place, api::calls::history, api::calls::hangup,
+        api::calls::place, api::calls::history, api::calls::hangup, api::calls::claim,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
         api::orgs::list, api::orgs::add, api::orgs::remove,
-    )
+    ),
+    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason))
 )]
 pub struct ApiDoc;
 

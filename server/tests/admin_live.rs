@@ -253,7 +253,12 @@ async fn revoking_the_crm_licence_puts_the_user_on_available_at_once_and_grantin
 
     // His own stream, open before, ends (after what was logged before the end: never the marker),
     // and a new one is refused; ana's goes on (below).
-    let last = his.until_end(DEADLINE).await;
+    let mut last = his.until_end(DEADLINE).await;
+    let end = last.pop().map(|r| (r.event, r.data));
+    assert_eq!(
+        end,
+        Some(("access_ended".into(), json!({"reason": "not_licensed"})))
+    );
     assert!(last.iter().all(|r| r.event == "presence"), "{last:?}");
     let (status, body) = s.post_ticket(&bruno).await;
     assert_eq!(
@@ -304,7 +309,15 @@ async fn a_new_password_or_deleting_the_user_ends_their_open_streams_only() {
         &["user", "password", "bruno"],
         "a-new-long-password\n",
     );
-    his.until_end(DEADLINE).await;
+    let end = his
+        .until_end(DEADLINE)
+        .await
+        .pop()
+        .map(|r| (r.event, r.data));
+    assert_eq!(
+        end,
+        Some(("access_ended".into(), json!({"reason": "password_changed"})))
+    );
     // His sessions ended with it; ana's stream still carries changes.
     let (status, _) = s.post_ticket(&bruno).await;
     assert_eq!(status, 401);
@@ -313,7 +326,15 @@ async fn a_new_password_or_deleting_the_user_ends_their_open_streams_only() {
     presence_until(&mut hers, "ana", |p| p["profile"] == "lunch").await;
 
     s.admin(&["user", "delete", "ana"]);
-    hers.until_end(DEADLINE).await;
+    let end = hers
+        .until_end(DEADLINE)
+        .await
+        .pop()
+        .map(|r| (r.event, r.data));
+    assert_eq!(
+        end,
+        Some(("access_ended".into(), json!({"reason": "user_deleted"})))
+    );
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 
 use super::interop::{
     Bridge, CallSummary, HostCall, Payload, call_method, field, global_path, parse_json, settle,
-    single_entry, text_field, wait_until,
+    text_field, wait_until,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -211,39 +211,140 @@ pub fn dial_from_click_to_act(text: impl Fn(&str) -> Option<String>) -> Option<D
     })
 }
 
-/// The OData query that finds contacts by phone number (office or mobile). The number is reduced to
-/// the characters a phone number has, and `+` is percent-encoded so it survives the query string.
+/// The OData query that finds the contacts that may have this phone number, as office or mobile
+/// number. Dataverse keeps phone columns as the text agents typed (`+351912345678`,
+/// `912345678`, `+351 912 345 678`, `(21) 3456-7890`, `020 7946 0000`) and OData has no
+/// "digits only" function, so an `eq` on the E.164 form misses most of them. The query asks
+/// instead for the records whose number *ends with the last three digits and contains the three
+/// before them* — what E.164, national and every common grouping of 3 or 4 digits keep
+/// together — and [`single_contact`] keeps only the candidates that are really the number
+/// (`core::phone::same_number`). Numbers grouped by twos (`06 12 34 56 78`) are not found: the
+/// call is then logged without a regarding record rather than against a guess. Only digits reach
+/// the query, so nothing typed can change it.
 pub fn contact_query(number: &str) -> Option<String> {
-    let mut n = String::new();
-    let mut digits = false;
-    let kept = number
+    let digits: String = number
         .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '+')
-        .take(MAX_NUMBER_LEN);
-    for c in kept {
-        if c == '+' {
-            n.push_str("%2B");
-        } else {
-            digits = true;
-            n.push(c);
-        }
-    }
-    if !digits {
+        .filter(char::is_ascii_digit)
+        .take(MAX_NUMBER_LEN)
+        .collect();
+    if digits.is_empty() {
         return None;
     }
-    let mut query =
-        String::from("?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '");
-    query.push_str(&n);
-    query.push_str("' or mobilephone eq '");
-    query.push_str(&n);
-    query.push('\'');
+    let n = digits.len();
+    // `get`, not indexing: no panic path (digits are ASCII, so every index is a boundary).
+    let (last, before) = match (digits.get(n.saturating_sub(3)..), n.checked_sub(6)) {
+        (Some(last), Some(from)) => (last, digits.get(from..n - 3)),
+        _ => (digits.as_str(), None),
+    };
+    let mut query = String::from("?$select=fullname,telephone1,mobilephone&$filter=");
+    for (i, field) in ["telephone1", "mobilephone"].into_iter().enumerate() {
+        if i > 0 {
+            query.push_str(" or ");
+        }
+        match before {
+            Some(before) => {
+                for part in [
+                    "(endswith(",
+                    field,
+                    ",'",
+                    last,
+                    "') and contains(",
+                    field,
+                    ",'",
+                    before,
+                    "'))",
+                ] {
+                    query.push_str(part);
+                }
+            }
+            // A short number (an extension): as it is.
+            None => {
+                for part in [field, " eq '", last, "'"] {
+                    query.push_str(part);
+                }
+            }
+        }
+    }
     Some(query)
 }
 
-/// The one contact id in a `searchAndOpenRecords` answer (`{"0": {...}, ...}`), if exactly one matched.
-pub fn single_contact(found: &JsValue) -> Option<String> {
-    let (_, record) = single_entry(found)?;
-    contact_id(&text_field(&record, "contactid", MAX_ANSWER_JSON)?)
+/// Most candidates of a search answer looked at.
+const MAX_CANDIDATES: u32 = 50;
+
+/// The one contact in a `searchAndOpenRecords` answer (`{"0": {...}, ...}`) whose office or
+/// mobile number is `number`, if exactly one is.
+pub fn single_contact(found: &JsValue, number: &str) -> Option<String> {
+    let keys = Object::keys(found.dyn_ref::<Object>()?);
+    let mut hit = None;
+    for i in 0..keys.length().min(MAX_CANDIDATES) {
+        let record = Reflect::get(found, &keys.get(i)).ok()?;
+        let same = ["telephone1", "mobilephone"].into_iter().any(|f| {
+            text_field(&record, f, MAX_FIELD_LEN)
+                .is_some_and(|stored| ucclient_core::phone::same_number(&stored, number))
+        });
+        if same {
+            if hit.is_some() {
+                return None;
+            }
+            hit = Some(contact_id(&text_field(
+                &record,
+                "contactid",
+                MAX_FIELD_LEN,
+            )?)?);
+        }
+    }
+    hit
+}
+
+/// The entities a phonecall may be regarding: logical name, the phonecall's single-valued
+/// navigation property for it (the `@odata.bind` key), and its entity set.
+const REGARDING_ENTITIES: [(&str, &str, &str); 3] = [
+    (
+        "contact",
+        "regardingobjectid_contact_phonecall@odata.bind",
+        "/contacts(",
+    ),
+    (
+        "account",
+        "regardingobjectid_account_phonecall@odata.bind",
+        "/accounts(",
+    ),
+    (
+        "lead",
+        "regardingobjectid_lead_phonecall@odata.bind",
+        "/leads(",
+    ),
+];
+
+/// The record a logged call is regarding: its entity and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Regarding {
+    /// The entity: logical name, bind key and entity set (a row of [`REGARDING_ENTITIES`]).
+    entity: (&'static str, &'static str, &'static str),
+    /// The record's GUID (checked by [`contact_id`]).
+    id: String,
+}
+
+impl Regarding {
+    /// The record a call's context names, when it is a contact, account or lead with a
+    /// GUID-like id.
+    pub fn of_context(object_type: &str, record_id: &str) -> Option<Regarding> {
+        let entity = REGARDING_ENTITIES
+            .into_iter()
+            .find(|e| object_type.eq_ignore_ascii_case(e.0))?;
+        Some(Regarding {
+            entity,
+            id: contact_id(record_id)?,
+        })
+    }
+
+    /// A contact, by a GUID-like id (from [`single_contact`]).
+    pub fn contact(id: String) -> Regarding {
+        Regarding {
+            entity: REGARDING_ENTITIES[0],
+            id,
+        }
+    }
 }
 
 /// A contact id as CIF writes it (`{GUID}` or `GUID`), braces removed; `None` unless it is a GUID-like
@@ -256,24 +357,41 @@ pub fn contact_id(raw: &str) -> Option<String> {
     .then(|| id.to_owned())
 }
 
-/// The `createRecord("phonecall", …)` data for a finished call, regarding `contact` when known.
-pub fn phonecall_for(call: &Call, contact: Option<&str>) -> Payload {
+/// The phonecall's state: Completed (the call is over when it is logged).
+const PHONECALL_COMPLETED: i64 = 1;
+/// The phonecall's status reasons within Completed: Made (outgoing), Received (incoming).
+const PHONECALL_MADE: i64 = 2;
+const PHONECALL_RECEIVED: i64 = 4;
+
+/// The `createRecord("phonecall", …)` data for a finished call: created completed (state
+/// Completed, status Made or Received), regarding the record when known through the phonecall
+/// entity's own single-valued navigation property (`regardingobjectid_contact_phonecall@odata.bind:
+/// "/contacts(<id>)"`, likewise for accounts and leads), as the Dataverse Web API expects.
+pub fn phonecall_for(call: &Call, regarding: Option<&Regarding>) -> Payload {
     let summary = CallSummary::of(call);
     let mut description = summary.description();
     description.push_str(" (call ");
     description.push_str(&call.id);
     description.push_str(").");
+    let status = if summary.outgoing {
+        PHONECALL_MADE
+    } else {
+        PHONECALL_RECEIVED
+    };
     let mut record = Payload::default()
         .with("subject", summary.subject)
         .with("phonenumber", summary.number)
         .with("directioncode", summary.outgoing)
         .with("description", description)
-        .with("actualdurationminutes", (summary.seconds + 59) / 60);
-    if let Some(id) = contact {
-        let mut bind = String::from("/contacts(");
-        bind.push_str(id);
+        .with("actualdurationminutes", (summary.seconds + 59) / 60)
+        .with("statecode", PHONECALL_COMPLETED)
+        .with("statuscode", status);
+    if let Some(r) = regarding {
+        let (_, key, set) = r.entity;
+        let mut bind = String::from(set);
+        bind.push_str(&r.id);
         bind.push(')');
-        record.set("regardingobjectid_contact@odata.bind", bind);
+        record.set(key, bind);
     }
     record
 }
@@ -361,8 +479,9 @@ impl Host for DynamicsHost {
             return;
         };
         let call_id = call.id.clone();
+        let number = call.from.clone();
         let link = move |bridge: &Bridge, found: JsValue| {
-            if let Some(id) = single_contact(&found) {
+            if let Some(id) = single_contact(&found, &number) {
                 bridge.found(call_id, (id, None));
             }
         };
@@ -380,13 +499,13 @@ impl Host for DynamicsHost {
             return;
         }
         let from_context = call.context.as_ref().and_then(|c| {
-            let contact = c
-                .object_type
-                .as_deref()
-                .is_some_and(|t| t.eq_ignore_ascii_case("contact"));
-            c.record_id.clone().filter(|_| contact)
+            Regarding::of_context(c.object_type.as_deref()?, c.record_id.as_deref()?)
         });
-        let known = from_context.or_else(|| self.bridge.take_found(&call.id).map(|(id, _)| id));
+        let known = from_context.or_else(|| {
+            self.bridge
+                .take_found(&call.id)
+                .map(|(id, _)| Regarding::contact(id))
+        });
         let number = match call.direction {
             CallDirection::Outbound => call.to.clone(),
             CallDirection::Inbound => call.from.clone(),
@@ -395,8 +514,8 @@ impl Host for DynamicsHost {
         let call = call.clone();
         wasm_bindgen_futures::spawn_local(async move {
             // Click-to-act carries no record id: find the contact by number, and link only a single match.
-            let contact = match known {
-                Some(id) => Some(id),
+            let regarding = match known {
+                Some(r) => Some(r),
                 None => match contact_query(&number) {
                     Some(q) => cif_call(
                         "searchAndOpenRecords",
@@ -404,11 +523,12 @@ impl Host for DynamicsHost {
                     )
                     .await
                     .ok()
-                    .and_then(|found| single_contact(&found)),
+                    .and_then(|found| single_contact(&found, &number))
+                    .map(Regarding::contact),
                     None => None,
                 },
             };
-            let data = phonecall_for(&call, contact.as_deref()).to_json();
+            let data = phonecall_for(&call, regarding.as_ref()).to_json();
             if let Err(why) = cif_call("createRecord", vec!["phonecall".into(), data.into()]).await
             {
                 bridge.report(&why);
@@ -461,10 +581,21 @@ mod tests {
     }
 
     #[test]
-    fn the_contact_query_filters_by_office_or_mobile_number_and_resists_injection() {
+    fn the_contact_query_finds_the_number_however_it_was_typed_and_resists_injection() {
+        let q = contact_query("+351 912 345 678").unwrap();
         assert_eq!(
-            contact_query("+351 210 000 001").unwrap(),
-            "?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '%2B351210000001' or mobilephone eq '%2B351210000001'"
+            q,
+            "?$select=fullname,telephone1,mobilephone&$filter=\
+             (endswith(telephone1,'678') and contains(telephone1,'345')) or \
+             (endswith(mobilephone,'678') and contains(mobilephone,'345'))"
+        );
+        // The same candidates whatever form the number came in.
+        assert_eq!(contact_query("912345678"), Some(q.clone()));
+        assert_eq!(contact_query("+351912345678"), Some(q));
+        // An extension is looked up as it is.
+        assert_eq!(
+            contact_query("201").unwrap(),
+            "?$select=fullname,telephone1,mobilephone&$filter=telephone1 eq '201' or mobilephone eq '201'"
         );
         let q = contact_query("1' or fullname ne '").unwrap();
         assert!(!q.contains("fullname ne"), "{q}");
@@ -499,19 +630,42 @@ mod tests {
             context: None,
             forwarded_to: None,
         };
-        let pc = phonecall_for(&call, Some("11111111-2222-3333-4444-555555555555"));
+        let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
+        let pc = phonecall_for(&call, Some(&rita));
         assert_eq!(pc.text("subject"), Some("Call to +351912345678"));
         assert_eq!(pc.text("phonenumber"), Some("+351912345678"));
         assert_eq!(pc.get("directioncode"), Some(&Plain::Bool(true)));
         assert_eq!(pc.get("actualdurationminutes"), Some(&Plain::Int(2)));
+        // Created completed: state Completed, status Made (outgoing).
+        assert_eq!(pc.get("statecode"), Some(&Plain::Int(1)));
+        assert_eq!(pc.get("statuscode"), Some(&Plain::Int(2)));
+        // Bound through the phonecall's own navigation property, never the generic one.
         assert_eq!(
-            pc.text("regardingobjectid_contact@odata.bind"),
+            pc.text("regardingobjectid_contact_phonecall@odata.bind"),
             Some("/contacts(11111111-2222-3333-4444-555555555555)")
         );
+        assert!(pc.get("regardingobjectid_contact@odata.bind").is_none());
         assert!(
             phonecall_for(&call, None)
-                .get("regardingobjectid_contact@odata.bind")
+                .get("regardingobjectid_contact_phonecall@odata.bind")
                 .is_none()
         );
+        // An incoming call is Received; an account from the call's context binds as an account.
+        let inbound = Call {
+            direction: CallDirection::Inbound,
+            from: "+351912345678".into(),
+            to: "201".into(),
+            ..call
+        };
+        let account = Regarding::of_context("Account", "{AAAAAAAA-0000-0000-0000-000000000001}");
+        let pc = phonecall_for(&inbound, account.as_ref());
+        assert_eq!(pc.get("statuscode"), Some(&Plain::Int(4)));
+        assert_eq!(pc.get("directioncode"), Some(&Plain::Bool(false)));
+        assert_eq!(
+            pc.text("regardingobjectid_account_phonecall@odata.bind"),
+            Some("/accounts(AAAAAAAA-0000-0000-0000-000000000001)")
+        );
+        assert_eq!(Regarding::of_context("opportunity", "1"), None);
+        assert_eq!(Regarding::of_context("lead", "x') or ('1"), None);
     }
 }

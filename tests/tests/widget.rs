@@ -306,3 +306,42 @@ async fn the_panel_fits_from_200_to_400_px_wide_at_240_px_tall() -> Result<()> {
     })
     .await
 }
+
+/// Signing out elsewhere (another tab or window of the same session) ends this panel's live
+/// stream at once, and the panel says why on the sign-in form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_elsewhere_shows_sign_in_with_the_reason() -> Result<()> {
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_browsers(1, W, H, async |b| {
+        let ana = &b[0].client;
+        sign_in(ana, &origin, "ana@acme.example").await?;
+        ready(ana).await?;
+        // The same session, signed out from elsewhere (as another tab holding its token would).
+        let token = ana
+            .execute(
+                "for (const k of Object.keys(sessionStorage)) { if (k.startsWith('ucclient.token:')) { return sessionStorage.getItem(k); } } return null;",
+                vec![],
+            )
+            .await?;
+        let token = token.as_str().unwrap_or_default().to_owned();
+        anyhow::ensure!(!token.is_empty(), "no token in sessionStorage");
+        let r = reqwest::Client::builder()
+            .no_proxy()
+            .build()?
+            .post(format!("{origin}/api/v1/logout"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        anyhow::ensure!(r.status() == 204, "logout: {}", r.status());
+        wait_text(
+            ana,
+            "form[data-test=sign-in] .uc-info",
+            "You signed out in another tab or window.",
+        )
+        .await?;
+        screenshot(ana, "widget-13-signed-out-elsewhere").await?;
+        Ok(())
+    })
+    .await
+}

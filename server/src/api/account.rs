@@ -102,10 +102,13 @@ fn crm_origins(headers: &HeaderMap, crm_origin: Option<&str>) -> ApiResult<Vec<S
     Ok(origins)
 }
 
-/// `POST /logout`: the token stops working at once.
+/// `POST /logout`: the token stops working at once, and the streams opened with it end (their
+/// last event says `signed_out`).
 #[utoipa::path(post, path = "/logout", tag = "auth", security(("bearer" = [])), responses((status = 204, description = "the token stops working at once"), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
 pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResult<StatusCode> {
-    state.store.revoke_session(&session.token_hash).await?;
+    if let Some(customer) = state.store.revoke_session(&session.token_hash).await? {
+        state.hub.notify(&customer).await;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

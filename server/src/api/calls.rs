@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use serde::Deserialize;
-use ucclient_core::api::{Call, PlaceCallRequest};
+use ucclient_core::api::{Call, ClaimRequest, ClaimResponse, PlaceCallRequest};
 
 use crate::AppState;
 use crate::auth::Licensed;
@@ -59,4 +59,44 @@ pub async fn hangup(
         return Err(ApiError::NotFound("there is no such call"));
     }
     Ok(ApiJson(calls::hangup(&state, &a, &id).await?))
+}
+
+/// `POST /calls/<id>/claims`: grants logging (or popping) the call to one page of the agent.
+#[utoipa::path(
+    post,
+    path = "/calls/{id}/claims",
+    tag = "calls",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "call id (at most 64 characters)")),
+    request_body(content = ucclient_core::api::ClaimRequest, content_type = "application/json", description = "{\"kind\": \"log\"|\"pop\", \"client\": page id}"),
+    responses(
+        (status = 200, description = "ClaimResponse {granted}: true for the one page that does it, on every repeat of its claim too", body = ucclient_core::api::ClaimResponse),
+        (status = 400, description = "bad_request: malformed JSON, unknown kind, or a page id that is not 1-64 of A-Z a-z 0-9 - _", body = ucclient_core::api::ErrorBody),
+        (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody),
+        (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody),
+        (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody),
+        (status = 413, description = "bad_request: body too large", body = ucclient_core::api::ErrorBody),
+        (status = 500, description = "internal", body = ucclient_core::api::ErrorBody),
+    )
+)]
+pub async fn claim(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ClaimRequest>,
+) -> ApiResult<ApiJson<ClaimResponse>> {
+    if !req.client_is_valid() {
+        return Err(ApiError::bad_request(
+            "client must be 1 to 64 letters, digits, - or _",
+        ));
+    }
+    if id.len() > 64 {
+        return Err(ApiError::NotFound("there is no such call"));
+    }
+    let granted = state
+        .store
+        .claim_call(&a.user.id, &id, req.kind.as_str(), &req.client)
+        .await?
+        .ok_or(ApiError::NotFound("there is no such call"))?;
+    Ok(ApiJson(ClaimResponse { granted }))
 }

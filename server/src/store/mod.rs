@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    Call, CallState, Device, HuntGroup, OrgCrm, PbxSync, PbxUserState, PresenceColours,
-    ProfileSettings, Role, User,
+    AccessEndReason, Call, CallState, Device, HuntGroup, OrgCrm, PbxSync, PbxUserState,
+    PresenceColours, ProfileSettings, Role, User,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -82,19 +82,70 @@ pub struct PresenceRow {
     pub sync_attempts: i64,
 }
 
-/// The kind of an internal event that is never sent: it ends the live streams its user opened
-/// before it (the user lost every client permission, changed password or was deleted). Their
-/// widget reconnects and is told why (not licensed, or signed out) by the ticket request.
+/// The kind of an internal event that is never sent as itself: it ends the live streams its user
+/// opened before it (logout of one session, a new password, the user losing every client
+/// permission or being deleted). Those streams send an `access_ended` event with the reason
+/// instead, and end. Its data is [`EndOfAccess`] as JSON.
 pub const END_OF_ACCESS: &str = "end_of_access";
 
-/// An end-of-access marker for `user_id` of `customer_id` (see [`END_OF_ACCESS`]).
-pub fn end_of_access(customer_id: &str, user_id: &str) -> NewEvent {
+/// What an end-of-access marker says: why, and whether it ends one session's streams only.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EndOfAccess {
+    /// Why access ended (sent to the streams it ends).
+    pub reason: AccessEndReason,
+    /// `Some(key)`: only the streams of that session ([`session_key`]); `None`: every stream of
+    /// the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+}
+
+impl EndOfAccess {
+    /// Reads a marker's data. Markers logged before reasons existed have none: they read as the
+    /// user's access ending for every session.
+    pub fn parse(data: &str) -> EndOfAccess {
+        serde_json::from_str(data).unwrap_or(EndOfAccess {
+            reason: AccessEndReason::NotLicensed,
+            session: None,
+        })
+    }
+
+    /// Whether the marker ends a stream of the session with this key.
+    pub fn ends(&self, session: &str) -> bool {
+        self.session.as_deref().is_none_or(|s| s == session)
+    }
+}
+
+/// The key naming a session in the event log: a hash of its token's hash, so the log holds
+/// nothing that looks a session up.
+pub fn session_key(token_hash: &str) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(token_hash.as_bytes())[..16])
+}
+
+/// An end-of-access marker for `user_id` of `customer_id` (see [`END_OF_ACCESS`]): every session
+/// of the user, or only the one with the key `session`.
+pub fn end_of_access(
+    customer_id: &str,
+    user_id: &str,
+    reason: AccessEndReason,
+    session: Option<String>,
+) -> NewEvent {
     NewEvent {
         customer_id: customer_id.to_owned(),
         audience: Some(user_id.to_owned()),
         kind: END_OF_ACCESS,
-        data: String::new(),
+        data: serde_json::to_string(&EndOfAccess { reason, session }).unwrap_or_default(),
     }
+}
+
+/// A consumed SSE ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// Whose it was.
+    pub user_id: String,
+    /// The token hash of the session it was taken for (`None` for tickets from before sessions
+    /// were recorded).
+    pub session_hash: Option<String>,
 }
 
 /// An event to log in the same transaction as the change it announces.
@@ -343,8 +394,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The user of a live session.
     async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<String>>;
-    /// Ends a session at once.
-    async fn revoke_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Ends a session at once, logging an end of access for its open streams in the same
+    /// commit; the customer whose log got the marker, if the session existed.
+    async fn revoke_session(&self, token_hash: &str) -> StoreResult<Option<String>>;
+    /// When a session's token expires (milliseconds since the epoch), if the session exists.
+    async fn session_expiry(&self, token_hash: &str) -> StoreResult<Option<i64>>;
     /// A user's devices in their natural order.
     async fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>>;
     /// Users of a customer (with permissions), optionally matching `q` on name, email or extension.
@@ -448,15 +502,16 @@ pub trait Store: Send + Sync + 'static {
     async fn max_event_id(&self) -> StoreResult<i64>;
     /// Drops events older than `older_than_ms`, and beyond the newest `keep` of each customer.
     async fn prune_events(&self, older_than_ms: i64, keep: i64) -> StoreResult<u64>;
-    /// Stores a one-use SSE ticket under its hash.
+    /// Stores a one-use SSE ticket under its hash, for the session with `session_hash`.
     async fn create_ticket(
         &self,
         ticket_hash: &str,
         user_id: &str,
+        session_hash: &str,
         expires_at_ms: i64,
     ) -> StoreResult<()>;
-    /// Consumes a ticket: its user if it existed and had not expired.
-    async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<String>>;
+    /// Consumes a ticket: its user and session if it existed and had not expired.
+    async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<Ticket>>;
 
     // --- rate limits ---
 
@@ -494,6 +549,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// One call with its owner.
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
+    /// Claims `kind` of the call `call_id` for the page `client`, if the call is `user_id`'s:
+    /// `None` when it is not (or does not exist); else whether this page holds the claim (the
+    /// first claim wins and stays; a page repeating its own claim is granted again).
+    async fn claim_call(
+        &self,
+        user_id: &str,
+        call_id: &str,
+        kind: &str,
+        client: &str,
+    ) -> StoreResult<Option<bool>>;
     /// A user's calls, newest first.
     async fn calls_of(&self, user_id: &str, limit: i64) -> StoreResult<Vec<Call>>;
     /// Calls not yet over (optionally only one user's).

@@ -16,8 +16,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    Call, CallContext, CallState, Device, DeviceKind, HexColour, HuntGroup, PbxSync, PbxUserState,
-    PresenceColours, ProfileSettings, Role, User,
+    AccessEndReason, Call, CallContext, CallState, Device, DeviceKind, HexColour, HuntGroup,
+    PbxSync, PbxUserState, PresenceColours, ProfileSettings, Role, User,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -25,7 +25,7 @@ use ucclient_core::ring::GroupMember;
 use super::{
     Account, AddOrg, AdminChange, AdminUser, AdminWrite, LoggedEvent, NewEvent, NewUser, OwnedCall,
     PbxWork, PresenceChange, PresenceRow, Store, StoreError, StoreResult, StoredEvent, StoredOrg,
-    SyncOutcome, end_of_access,
+    SyncOutcome, Ticket, end_of_access, session_key,
 };
 
 /// The SQLite store.
@@ -202,14 +202,15 @@ async fn log_events(tx: &mut WriteTx, events: &[NewEvent]) -> StoreResult<()> {
     Ok(())
 }
 
-/// Logs an end-of-access marker for the user's open streams (nothing if the user is unknown).
-async fn end_access(tx: &mut WriteTx, user_id: &str) -> StoreResult<()> {
+/// Logs an end-of-access marker for every open stream of the user (nothing if the user is
+/// unknown).
+async fn end_access(tx: &mut WriteTx, user_id: &str, reason: AccessEndReason) -> StoreResult<()> {
     let customer: Option<String> = sqlx::query_scalar("SELECT customer_id FROM users WHERE id = ?")
         .bind(user_id)
         .fetch_optional(&mut **tx)
         .await?;
     match customer {
-        Some(customer) => log_events(tx, &[end_of_access(&customer, user_id)]).await,
+        Some(customer) => log_events(tx, &[end_of_access(&customer, user_id, reason, None)]).await,
         None => Ok(()),
     }
 }
@@ -339,12 +340,43 @@ impl Store for SqliteStore {
         .await?)
     }
 
-    async fn revoke_session(&self, token_hash: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+    async fn revoke_session(&self, token_hash: &str) -> StoreResult<Option<String>> {
+        let mut tx = self.write().await?;
+        let row = sqlx::query(
+            "DELETE FROM sessions WHERE token_hash = ?
+             RETURNING user_id, (SELECT customer_id FROM users WHERE users.id = sessions.user_id) AS customer_id",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let customer = match row {
+            Some(r) => {
+                let (user, customer): (String, Option<String>) =
+                    (r.get("user_id"), r.get("customer_id"));
+                if let Some(customer) = &customer {
+                    let end = end_of_access(
+                        customer,
+                        &user,
+                        AccessEndReason::SignedOut,
+                        Some(session_key(token_hash)),
+                    );
+                    log_events(&mut tx, &[end]).await?;
+                }
+                customer
+            }
+            None => None,
+        };
+        tx.commit().await?;
+        Ok(customer)
+    }
+
+    async fn session_expiry(&self, token_hash: &str) -> StoreResult<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT expires_at_ms FROM sessions WHERE token_hash = ?")
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     async fn devices(&self, user_id: &str) -> StoreResult<Vec<Device>> {
@@ -819,28 +851,35 @@ impl Store for SqliteStore {
         &self,
         ticket_hash: &str,
         user_id: &str,
+        session_hash: &str,
         expires_at_ms: i64,
     ) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO event_tickets (ticket_hash, user_id, expires_at_ms) VALUES (?, ?, ?)",
+            "INSERT INTO event_tickets (ticket_hash, user_id, session_hash, expires_at_ms) VALUES (?, ?, ?, ?)",
         )
         .bind(ticket_hash)
         .bind(user_id)
+        .bind(session_hash)
         .bind(expires_at_ms)
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
-    async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<String>> {
+    async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<Ticket>> {
         // DELETE … RETURNING makes the ticket single-use even when two requests race.
         let row = sqlx::query(
-            "DELETE FROM event_tickets WHERE ticket_hash = ? RETURNING user_id, expires_at_ms",
+            "DELETE FROM event_tickets WHERE ticket_hash = ? RETURNING user_id, session_hash, expires_at_ms",
         )
         .bind(ticket_hash)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.and_then(|r| (r.get::<i64, _>("expires_at_ms") > now_ms).then(|| r.get("user_id"))))
+        Ok(row.and_then(|r| {
+            (r.get::<i64, _>("expires_at_ms") > now_ms).then(|| Ticket {
+                user_id: r.get("user_id"),
+                session_hash: r.get("session_hash"),
+            })
+        }))
     }
 
     async fn hit_rate_limit(
@@ -980,6 +1019,42 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(call_of).transpose()
+    }
+
+    async fn claim_call(
+        &self,
+        user_id: &str,
+        call_id: &str,
+        kind: &str,
+        client: &str,
+    ) -> StoreResult<Option<bool>> {
+        let mut tx = self.write().await?;
+        let own: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM calls WHERE id = ? AND user_id = ?")
+                .bind(call_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if own.is_none() {
+            return Ok(None);
+        }
+        sqlx::query(
+            "INSERT INTO call_claims (call_id, kind, client) VALUES (?, ?, ?)
+             ON CONFLICT (call_id, kind) DO NOTHING",
+        )
+        .bind(call_id)
+        .bind(kind)
+        .bind(client)
+        .execute(&mut *tx)
+        .await?;
+        let holder: String =
+            sqlx::query_scalar("SELECT client FROM call_claims WHERE call_id = ? AND kind = ?")
+                .bind(call_id)
+                .bind(kind)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(Some(holder == client))
     }
 
     async fn calls_of(&self, user_id: &str, limit: i64) -> StoreResult<Vec<Call>> {
@@ -1200,7 +1275,7 @@ impl Store for SqliteStore {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        end_access(&mut tx, user_id).await?;
+        end_access(&mut tx, user_id, AccessEndReason::PasswordChanged).await?;
         tx.commit().await?;
         Ok(done)
     }
@@ -1217,7 +1292,7 @@ impl Store for SqliteStore {
 
     async fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
         let mut tx = self.write().await?;
-        end_access(&mut tx, user_id).await?;
+        end_access(&mut tx, user_id, AccessEndReason::UserDeleted).await?;
         let done = sqlx::query("DELETE FROM users WHERE id = ?")
             .bind(user_id)
             .execute(&mut *tx)

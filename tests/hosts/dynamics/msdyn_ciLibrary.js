@@ -31,6 +31,7 @@
     mode: 0,
     width: 300,
     created: [],
+    refused: [],
     opened: [],
   };
   var recordSeq = 0;
@@ -61,15 +62,56 @@
   }
 
   function parseQuery(query) {
-    // "?$select=fullname,telephone1&$filter=telephone1 eq '+351…'": enough OData for the tests.
+    // "$filter=telephone1 eq '201' or (endswith(telephone1,'678') and contains(telephone1,'345'))":
+    // enough OData for the tests. Each alternative is a list of conditions that must all hold.
     var filter = /\$filter=([^&]*)/.exec(query || '');
     var clause = filter ? decodeURIComponent(filter[1]) : '';
-    var tests = [];
+    var alternatives = [];
     clause.split(/\s+or\s+/i).forEach(function (part) {
-      var m = /(\w+)\s+eq\s+'([^']*)'/.exec(part);
-      if (m) { tests.push({ field: m[1], value: m[2] }); }
+      var conditions = [];
+      part.split(/\s+and\s+/i).forEach(function (term) {
+        var m = /(\w+)\s+eq\s+'([^']*)'/.exec(term);
+        if (m) { conditions.push({ op: 'eq', field: m[1], value: m[2] }); return; }
+        m = /(endswith|contains)\((\w+),'([^']*)'\)/.exec(term);
+        if (m) { conditions.push({ op: m[1], field: m[2], value: m[3] }); }
+      });
+      if (conditions.length) { alternatives.push(conditions); }
     });
-    return tests;
+    return alternatives;
+  }
+
+  function holds(record, c) {
+    var v = record[c.field];
+    if (typeof v !== 'string') { return false; }
+    if (c.op === 'eq') { return v === c.value; }
+    if (c.op === 'endswith') { return v.slice(-c.value.length) === c.value; }
+    return v.indexOf(c.value) >= 0;
+  }
+
+  // What the Dataverse Web API accepts for a phonecall: a regarding record bound only through the
+  // phonecall's own single-valued navigation property, to a record of that entity set; created
+  // completed (statecode 1, statuscode 2 Made or 4 Received). Anything else is refused, as the
+  // Web API refuses it, so a wrong shape fails the tests.
+  function phonecallProblem(data) {
+    var binds = {
+      'regardingobjectid_contact_phonecall@odata.bind': /^\/contacts\([0-9A-Fa-f-]+\)$/,
+      'regardingobjectid_account_phonecall@odata.bind': /^\/accounts\([0-9A-Fa-f-]+\)$/,
+      'regardingobjectid_lead_phonecall@odata.bind': /^\/leads\([0-9A-Fa-f-]+\)$/,
+    };
+    var bound = 0;
+    for (var key in data) {
+      if (/^regardingobjectid/.test(key)) {
+        if (!binds[key]) { return 'undeclared property ' + key + ' on phonecall'; }
+        if (!binds[key].test(String(data[key]))) { return 'bad reference ' + data[key] + ' for ' + key; }
+        bound += 1;
+      }
+    }
+    if (bound > 1) { return 'more than one regarding record'; }
+    if (data.statecode !== 1) { return 'a logged call must be created completed (statecode 1)'; }
+    if (data.statuscode !== 2 && data.statuscode !== 4) {
+      return 'statuscode ' + data.statuscode + ' is not a Completed phonecall status';
+    }
+    return null;
   }
 
   window.Microsoft = window.Microsoft || {};
@@ -105,11 +147,13 @@
       };
     }),
     searchAndOpenRecords: api('searchAndOpenRecords', function (entity, query, searchOnly) {
-      var tests = parseQuery(query);
+      var alternatives = parseQuery(query);
       var found = {};
       var n = 0;
       (config.contacts || []).forEach(function (c) {
-        if (entity === 'contact' && tests.some(function (t) { return c[t.field] === t.value; })) {
+        if (entity === 'contact' && alternatives.some(function (all) {
+          return all.every(function (t) { return holds(c, t); });
+        })) {
           found[String(n)] = c;
           n += 1;
         }
@@ -118,9 +162,15 @@
       return found;
     }),
     createRecord: api('createRecord', function (entity, data) {
+      var parsed = JSON.parse(data);
+      var problem = entity === 'phonecall' ? phonecallProblem(parsed) : null;
+      if (problem) {
+        state.refused.push({ entity: entity, data: parsed, problem: problem });
+        throw new Error(problem);
+      }
       recordSeq += 1;
       var id = '00000000-0000-0000-0000-' + String(100000000000 + recordSeq);
-      state.created.push({ entity: entity, id: id, data: JSON.parse(data) });
+      state.created.push({ entity: entity, id: id, data: parsed });
       return { id: id, entityType: entity };
     }),
     openForm: api('openForm', function () { return { savedEntityReference: [] }; }),
