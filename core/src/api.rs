@@ -43,6 +43,12 @@ pub enum ErrorCode {
     UnknownProfile,
     /// A number that cannot be normalised (422).
     InvalidNumber,
+    /// A dialled extension that nobody of the customer has (422; an extension of API.md).
+    UnknownExtension,
+    /// A device that is not one of the user's (422; an extension of API.md).
+    UnknownDevice,
+    /// Answer or decline of a call that is not ringing for the user (409; an extension of API.md).
+    CallNotRinging,
     /// Settings that cannot be applied (422; an extension of API.md).
     InvalidSettings,
     /// The operation needs active mode (409).
@@ -204,6 +210,15 @@ pub struct CustomerRef {
     pub id: String,
     /// Name.
     pub name: String,
+    /// The default country of phone numbers (ISO 3166-1 alpha-2, `PT`): what
+    /// `phone::dial_target` takes, in the widget's preview as in the server (an extension of
+    /// API.md; empty from an older server).
+    #[serde(default)]
+    pub country: String,
+    /// Whether calls between colleagues are logged on CRM records like customer calls (off by
+    /// default; an extension of API.md).
+    #[serde(default)]
+    pub log_internal_calls: bool,
 }
 
 /// `GET /me` answer.
@@ -385,6 +400,45 @@ pub struct Call {
     pub ended_at: Option<Timestamp>,
     /// The CRM record it relates to.
     pub context: Option<CallContext>,
+    /// Whether the other side is a colleague of the same customer (an extension dialled, or an
+    /// extension calling): such calls are not logged on CRM records unless the customer's
+    /// `log_internal_calls` is on (an extension of API.md).
+    #[serde(default)]
+    pub internal: bool,
+    /// How a call that was not simply talked through ended; `None` otherwise (an extension of
+    /// API.md).
+    #[serde(default)]
+    pub outcome: Option<CallOutcome>,
+    /// The id of the device an inbound call was answered on, when answered from the panel (an
+    /// extension of API.md).
+    #[serde(default)]
+    pub answered_on: Option<String>,
+}
+
+/// How a call ended when it was not talked through. For an outbound call to a colleague it is
+/// what happened on the colleague's side.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// Nobody answered: it rang out, the caller gave up, or nothing rang (Do Not Disturb, no
+    /// device) while voicemail does not exist yet.
+    Missed,
+    /// The user declined it (to voicemail once that exists).
+    Declined,
+    /// Call forwarding sent it to another number.
+    Forwarded,
+    /// Another member of a hunt group answered it.
+    AnsweredElsewhere,
+}
+
+/// `POST /calls/<id>/answer` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AnswerRequest {
+    /// The id of the user's device to connect the call to; `None`: the first device ringing.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// One user's presence inside a snapshot or a `presence` event.
@@ -524,6 +578,30 @@ mod tests {
         );
         assert!(!Connected.can_become(Failed) && !Ringing.can_become(Dialing));
         assert!(Connected.is_on_call() && !Ringing.is_on_call());
+    }
+
+    #[test]
+    fn calls_and_customers_of_an_older_server_still_read() {
+        let call: Call = serde_json::from_value(serde_json::json!({
+            "id": "c1", "direction": "inbound", "from": "+351912345678", "to": "201",
+            "state": "ringing", "started_at": "2026-01-01T10:00:00Z", "answered_at": null,
+            "ended_at": null, "context": null
+        }))
+        .unwrap();
+        assert!(!call.internal && call.outcome.is_none() && call.answered_on.is_none());
+        let mut declined = call.clone();
+        declined.outcome = Some(CallOutcome::Declined);
+        declined.answered_on = Some("ana-desk".into());
+        let json = serde_json::to_value(&declined).unwrap();
+        assert_eq!(json["outcome"], "declined");
+        assert_eq!(json["answered_on"], "ana-desk");
+        assert_eq!(serde_json::from_value::<Call>(json).unwrap(), declined);
+        let c: CustomerRef = serde_json::from_str(r#"{"id":"acme","name":"Acme"}"#).unwrap();
+        assert_eq!((c.country.as_str(), c.log_internal_calls), ("", false));
+        assert_eq!(
+            serde_json::to_value(ErrorCode::UnknownExtension).unwrap(),
+            "unknown_extension"
+        );
     }
 
     #[test]
