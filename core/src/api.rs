@@ -20,6 +20,10 @@ pub struct ErrorBody {
     pub error: ErrorCode,
     /// A sentence for a person; never anything internal.
     pub message: String,
+    /// A more specific code within `error`, for clients that know it (`unknown_extension` within
+    /// `invalid_number`); absent otherwise (an extension of API.md, whose codes stay as they are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ErrorCode>,
 }
 
 /// The stable error codes of API.md.
@@ -43,7 +47,8 @@ pub enum ErrorCode {
     UnknownProfile,
     /// A number that cannot be normalised (422).
     InvalidNumber,
-    /// A dialled extension that nobody of the customer has (422; an extension of API.md).
+    /// A dialled extension that nobody of the customer has: the `reason` of a 422
+    /// `invalid_number` (an extension of API.md).
     UnknownExtension,
     /// A device that is not one of the user's (422; an extension of API.md).
     UnknownDevice,
@@ -598,8 +603,15 @@ mod tests {
         assert_eq!(serde_json::from_value::<Call>(json).unwrap(), declined);
         let c: CustomerRef = serde_json::from_str(r#"{"id":"acme","name":"Acme"}"#).unwrap();
         assert_eq!((c.country.as_str(), c.log_internal_calls), ("", false));
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":"invalid_number","message":"m"}"#).unwrap();
+        assert_eq!(body.reason, None);
         assert_eq!(
-            serde_json::to_value(ErrorCode::UnknownExtension).unwrap(),
+            serde_json::to_value(ErrorBody {
+                reason: Some(ErrorCode::UnknownExtension),
+                ..body
+            })
+            .unwrap()["reason"],
             "unknown_extension"
         );
     }

@@ -233,20 +233,26 @@ impl DialTarget {
 /// the server's 422 show, so they always say the same thing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DialError {
-    /// Not a number that can be normalised (API code `invalid_number`).
+    /// Not a number that can be normalised.
     #[error("{0}")]
     InvalidNumber(PhoneError),
-    /// Shaped like an extension, but nobody of the customer has it (API code `unknown_extension`).
+    /// Shaped like an extension, but nobody of the customer has it.
     #[error("nobody in your company has extension {0}")]
     UnknownExtension(String),
 }
 
 impl DialError {
-    /// The API error code the server answers with (422 for both).
+    /// The API error code the server answers with: 422 `invalid_number` for both, as API.md has
+    /// it for every number that cannot be dialled.
     pub fn code(&self) -> crate::api::ErrorCode {
+        crate::api::ErrorCode::InvalidNumber
+    }
+
+    /// The more specific code the server adds as the error's `reason`: `unknown_extension`.
+    pub fn reason(&self) -> Option<crate::api::ErrorCode> {
         match self {
-            DialError::InvalidNumber(_) => crate::api::ErrorCode::InvalidNumber,
-            DialError::UnknownExtension(_) => crate::api::ErrorCode::UnknownExtension,
+            DialError::InvalidNumber(_) => None,
+            DialError::UnknownExtension(_) => Some(crate::api::ErrorCode::UnknownExtension),
         }
     }
 }
@@ -485,13 +491,20 @@ mod tests {
         );
         let unknown = dial_target("123", "PT", acme).unwrap_err();
         assert_eq!(unknown, DialError::UnknownExtension("123".into()));
-        assert_eq!(unknown.code(), crate::api::ErrorCode::UnknownExtension);
+        assert_eq!(unknown.code(), crate::api::ErrorCode::InvalidNumber);
+        assert_eq!(
+            unknown.reason(),
+            Some(crate::api::ErrorCode::UnknownExtension)
+        );
         assert_eq!(
             unknown.to_string(),
             "nobody in your company has extension 123"
         );
         let letters = dial_target("abc", "PT", acme).unwrap_err();
-        assert_eq!(letters.code(), crate::api::ErrorCode::InvalidNumber);
+        assert_eq!(
+            (letters.code(), letters.reason()),
+            (crate::api::ErrorCode::InvalidNumber, None)
+        );
         assert_eq!(
             letters.to_string(),
             PhoneError::InvalidCharacters.to_string()

@@ -1,16 +1,36 @@
-//! Calls: click-to-dial, inbound calls of the embedded PBX, history, hang-up, and the simulation the
-//! embedded PBX plays (dialing → ringing → connected → ended) on tokio's clock, so tests can pause it.
+//! Calls: click-to-dial, calls between colleagues, inbound calls of the embedded PBX, answer,
+//! decline, hang-up, history, and the simulation the embedded PBX plays on tokio's clock (so tests
+//! can pause it).
 //!
-//! Every transition is one conditional update (a call only moves forward, so a hang-up racing the
-//! simulation cannot be undone), committed with its `call` event for the owner and, when the owner's
-//! on-call state changes, a `presence` event for the customer (the busy overlay).
+//! What the simulation does (`--call-timings DIAL,RING,TALK`, `--ring-timeout-secs`):
+//! - a call to a number outside: the user's own device rings for DIAL, the far side rings for RING
+//!   and answers, then hangs up after TALK (never when 0);
+//! - a call to a colleague's extension: after DIAL the PBX rings the colleague as a direct call
+//!   (core's ring resolution: routing, forwarding, DND) and the colleague gets an inbound call of
+//!   their own, linked to the caller's (`peer`); the two move together from then on;
+//! - an inbound call to a user with the CRM client (a panel to answer from) rings until they answer
+//!   or decline it, or for the ring timeout, after which it is missed. A user without the client
+//!   has no panel: the simulated person picks up a device after RING, as before.
+//! - nothing rings (DND, no device): the call is missed at once (voicemail comes later); a
+//!   forwarded call is recorded as forwarded.
+//!
+//! Every change is one conditional write of every call it moves ([`Store::write_calls`]: a call
+//! only moves forward, so a hang-up racing the simulation cannot be undone, and both sides of a
+//! call between colleagues move in one transaction), with a `call` event for each owner and, when
+//! an owner's on-call state changes, a `presence` event for the customer (the busy overlay).
+//!
+//! [`Store::write_calls`]: crate::store::Store::write_calls
+
+use std::time::Duration;
 
 use chrono::Utc;
 use ucclient_core::api::{
-    Call, CallDirection, CallState, InboundCallRequest, PlaceCallRequest, Timestamp,
+    AnswerRequest, Call, CallDirection, CallOutcome, CallState, InboundCallRequest,
+    PlaceCallRequest, Timestamp, User,
 };
-use ucclient_core::phone;
-use ucclient_core::ring::{UserLine, ring_user};
+use ucclient_core::licence;
+use ucclient_core::phone::{self, DialTarget};
+use ucclient_core::ring::{RingTargets, UserLine, ring_user};
 
 use crate::AppState;
 use crate::auth;
@@ -22,6 +42,10 @@ use crate::store::{Account, NewEvent, OwnedCall};
 pub const MAX_HISTORY: i64 = 200;
 /// Longest CRM record id or object type kept with a call.
 const MAX_CONTEXT_LEN: usize = 256;
+/// Longest device id accepted in an answer.
+const MAX_DEVICE_ID_LEN: usize = 64;
+/// How often a write that lost a race with the simulation is retried.
+const MAX_RACES: usize = 5;
 
 fn call_event(customer_id: &str, user_id: &str, call: &Call) -> NewEvent {
     NewEvent {
@@ -46,21 +70,84 @@ async fn check_dial_rate(state: &AppState, user_id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// `POST /calls`: a colleague's extension, or a number normalised with the customer's country.
+/// `call` moved to `next` at `now`: answered when it connects, ended when it is over.
+fn moved(call: &Call, next: CallState, outcome: Option<CallOutcome>, now: Timestamp) -> Call {
+    let mut call = call.clone();
+    call.state = next;
+    if next == CallState::Connected {
+        call.answered_at = Some(now);
+    }
+    if next.is_final() {
+        call.ended_at = Some(now);
+    }
+    if outcome.is_some() {
+        call.outcome = outcome;
+    }
+    call
+}
+
+/// Writes `updates` (each the new call and the state it must still be in) and `inserts` in one
+/// transaction with their events, including the busy overlay of every owner whose on-call state
+/// changes; false, with nothing written, when a call had moved on meanwhile.
+async fn commit(
+    state: &AppState,
+    updates: Vec<(OwnedCall, CallState)>,
+    inserts: Vec<OwnedCall>,
+) -> ApiResult<bool> {
+    let all: Vec<&OwnedCall> = updates.iter().map(|(c, _)| c).chain(&inserts).collect();
+    let Some(customer_id) = all.first().map(|c| c.customer_id.clone()) else {
+        return Ok(true);
+    };
+    let mut events: Vec<NewEvent> = all
+        .iter()
+        .map(|c| call_event(&c.customer_id, &c.user_id, &c.call))
+        .collect();
+    let mut owners: Vec<&str> = all.iter().map(|c| c.user_id.as_str()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    for owner in owners {
+        // On a call before: any live call of theirs connected; after: the same, with this write's
+        // calls replacing or joining theirs.
+        let live = state.store.live_calls(Some(owner)).await?;
+        let before = live.iter().any(|c| c.call.state.is_on_call());
+        let after = live
+            .iter()
+            .filter(|c| !all.iter().any(|n| n.call.id == c.call.id))
+            .chain(all.iter().copied().filter(|n| n.user_id == owner))
+            .any(|c| c.call.state.is_on_call());
+        if before != after
+            && let Some(account) = state.store.account(owner).await?
+        {
+            let row = presence::row_of(state, owner).await?;
+            let p = presence::presence_of(state, &row, &account.permissions, after);
+            events.push(presence::presence_event(&customer_id, owner, &p));
+        }
+    }
+    if state.store.write_calls(&updates, &inserts, &events).await? {
+        state.hub.notify(&customer_id).await;
+        Ok(true)
+    } else {
+        Ok(false)
+    }
+}
+
+/// `POST /calls`: a colleague's extension, or a number normalised with the customer's country —
+/// decided by `core::phone::dial_target`, exactly as the widget's preview decides.
 pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -> ApiResult<Call> {
-    let to = match phone::as_extension(&req.to) {
-        Some(ext)
-            if state
+    let callee = match phone::as_extension(&req.to) {
+        Some(ext) => {
+            state
                 .store
                 .user_by_extension(&account.customer_id, ext)
                 .await?
-                .is_some() =>
-        {
-            ext.to_owned()
         }
-        _ => phone::normalise(&req.to, &account.default_country)
-            .map_err(|e| ApiError::InvalidNumber(e.to_string()))?
-            .into_string(),
+        None => None,
+    };
+    let target = phone::dial_target(&req.to, &account.default_country, |_| callee.is_some())
+        .map_err(ApiError::Dial)?;
+    let callee = match target {
+        DialTarget::Extension(_) => callee,
+        DialTarget::Number(_) => None,
     };
     if let Some(c) = &req.context
         && (c
@@ -78,27 +165,77 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         id: auth::new_id(),
         direction: CallDirection::Outbound,
         from: account.user.extension.clone(),
-        to,
+        to: target.into_string(),
         state: CallState::Dialing,
         started_at: Utc::now().into(),
         answered_at: None,
         ended_at: None,
         context: req.context,
+        internal: callee.is_some(),
+        outcome: None,
+        answered_on: None,
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
         customer_id: account.customer_id.clone(),
         call: call.clone(),
+        peer: None,
     };
     let event = call_event(&account.customer_id, &account.user.id, &call);
     state.store.insert_call(&owned, &[event]).await?;
     state.hub.notify(&account.customer_id).await;
-    tokio::spawn(simulate(state.clone(), owned));
+    tokio::spawn(log_failure(simulate_outbound(state.clone(), owned, callee)));
     Ok(call)
 }
 
+/// What a direct call to `callee` does now: core's ring resolution over what the PBX holds.
+async fn ring_targets(state: &AppState, callee_id: &str) -> ApiResult<RingTargets> {
+    let devices = presence::device_ids(state, callee_id).await?;
+    let pbx = state
+        .pbx
+        .user_state(callee_id)
+        .await
+        .map_err(|e| ApiError::Internal(format!("pbx read: {e}")))?;
+    Ok(ring_user(UserLine {
+        devices: &devices,
+        pbx: &pbx,
+    }))
+}
+
+/// The state and outcome a new inbound call starts in: ringing if a device rings, else over at
+/// once — forwarded, or missed (nothing rang: DND, no device).
+fn arrival(targets: &RingTargets) -> (CallState, Option<CallOutcome>) {
+    if !targets.devices.is_empty() {
+        (CallState::Ringing, None)
+    } else if targets.forwarded_to.is_some() {
+        (CallState::Failed, Some(CallOutcome::Forwarded))
+    } else {
+        (CallState::Failed, Some(CallOutcome::Missed))
+    }
+}
+
+/// A new inbound call for `callee`.
+fn inbound_call(from: String, callee: &User, internal: bool, targets: &RingTargets) -> Call {
+    let now: Timestamp = Utc::now().into();
+    let (state, outcome) = arrival(targets);
+    Call {
+        id: auth::new_id(),
+        direction: CallDirection::Inbound,
+        from,
+        to: callee.extension.clone(),
+        state,
+        started_at: now,
+        answered_at: None,
+        ended_at: state.is_final().then_some(now),
+        context: None,
+        internal,
+        outcome,
+        answered_on: None,
+    }
+}
+
 /// `POST /pbx/calls/inbound`: a call to a colleague; it rings what `core`'s ring resolution says,
-/// and fails at once when nothing rings there (DND, or forwarded away).
+/// and is over at once when nothing rings there (missed under DND, forwarded with forwarding on).
 pub async fn inbound(
     state: &AppState,
     account: &Account,
@@ -109,140 +246,316 @@ pub async fn inbound(
         .customer_user(&account.customer_id, &req.to_user)
         .await?
         .ok_or(ApiError::NotFound("there is no such user"))?;
-    let from = match phone::as_extension(&req.from) {
-        Some(ext) => ext.to_owned(),
-        None => phone::normalise(&req.from, &account.default_country)
-            .map_err(|e| ApiError::InvalidNumber(e.to_string()))?
-            .into_string(),
+    let (from, internal) = match phone::as_extension(&req.from) {
+        Some(ext) => {
+            let colleague = state
+                .store
+                .user_by_extension(&account.customer_id, ext)
+                .await?;
+            (ext.to_owned(), colleague.is_some())
+        }
+        None => (
+            phone::normalise(&req.from, &account.default_country)
+                .map_err(|e| ApiError::InvalidNumber(e.to_string()))?
+                .into_string(),
+            false,
+        ),
     };
-    let devices = presence::device_ids(state, &callee.id).await?;
-    let pbx = state
-        .pbx
-        .user_state(&callee.id)
-        .await
-        .map_err(|e| ApiError::Internal(format!("pbx read: {e}")))?;
-    let targets = ring_user(UserLine {
-        devices: &devices,
-        pbx: &pbx,
-    });
-    let now: Timestamp = Utc::now().into();
-    let reaches_user = !targets.devices.is_empty();
-    let call = Call {
-        id: auth::new_id(),
-        direction: CallDirection::Inbound,
-        from,
-        to: callee.extension.clone(),
-        state: if reaches_user {
-            CallState::Ringing
-        } else {
-            CallState::Failed
-        },
-        started_at: now,
-        answered_at: None,
-        ended_at: (!reaches_user).then_some(now),
-        context: None,
-    };
+    let targets = ring_targets(state, &callee.id).await?;
+    let call = inbound_call(from, &callee, internal, &targets);
     let owned = OwnedCall {
         user_id: callee.id.clone(),
         customer_id: account.customer_id.clone(),
         call: call.clone(),
+        peer: None,
     };
     let event = call_event(&account.customer_id, &callee.id, &call);
     state.store.insert_call(&owned, &[event]).await?;
     state.hub.notify(&account.customer_id).await;
-    if reaches_user {
-        tokio::spawn(simulate(state.clone(), owned));
+    if call.state == CallState::Ringing {
+        tokio::spawn(log_failure(ring_inbound(state.clone(), owned)));
     }
     Ok(call)
 }
 
-/// Moves a call from `expected` to `next`, with its events; false if it had moved on meanwhile.
-async fn transition(
-    state: &AppState,
-    owned: &OwnedCall,
-    expected: CallState,
-    next: CallState,
-) -> ApiResult<Option<Call>> {
-    let mut call = owned.call.clone();
-    if call.state != expected || !expected.can_become(next) {
-        return Ok(None);
-    }
-    let now: Timestamp = Utc::now().into();
-    call.state = next;
-    if next == CallState::Connected {
-        call.answered_at = Some(now);
-    }
-    if next.is_final() {
-        call.ended_at = Some(now);
-    }
-    let mut events = vec![call_event(&owned.customer_id, &owned.user_id, &call)];
-    if expected.is_on_call() != next.is_on_call() {
-        // The busy overlay changes unless another call of the user keeps it.
-        let others_on_call = state
-            .store
-            .live_calls(Some(&owned.user_id))
-            .await?
-            .iter()
-            .any(|c| c.call.id != call.id && c.call.state.is_on_call());
-        if !others_on_call && let Some(account) = state.store.account(&owned.user_id).await? {
-            let row = presence::row_of(state, &owned.user_id).await?;
-            let p = presence::presence_of(state, &row, &account.permissions, next.is_on_call());
-            events.push(presence::presence_event(
-                &owned.customer_id,
-                &owned.user_id,
-                &p,
-            ));
-        }
-    }
-    if state.store.update_call(&call, expected, &events).await? {
-        state.hub.notify(&owned.customer_id).await;
-        Ok(Some(call))
-    } else {
-        Ok(None)
+/// Runs one simulation task, logging (never surfacing) a failure.
+async fn log_failure(task: impl Future<Output = ApiResult<()>>) {
+    if let Err(e) = task.await {
+        tracing::error!(error = %e, "call simulation");
     }
 }
 
-/// The embedded PBX playing a call: each step waits on tokio's clock, then moves the call on if
-/// nobody hung up meanwhile.
-async fn simulate(state: AppState, mut owned: OwnedCall) {
+/// The current stored version of a call, if it is still in `expected`.
+async fn still(state: &AppState, id: &str, expected: CallState) -> ApiResult<Option<OwnedCall>> {
+    Ok(state
+        .store
+        .call(id)
+        .await?
+        .filter(|c| c.call.state == expected))
+}
+
+/// The embedded PBX playing an outbound call.
+async fn simulate_outbound(
+    state: AppState,
+    owned: OwnedCall,
+    callee: Option<User>,
+) -> ApiResult<()> {
     let timings = state.config.call_timings;
-    let mut steps: Vec<(std::time::Duration, CallState)> = Vec::new();
-    if owned.call.state == CallState::Dialing {
-        steps.push((timings.dial, CallState::Ringing));
-    }
-    steps.push((timings.ring, CallState::Connected));
-    if let Some(talk) = timings.talk {
-        steps.push((talk, CallState::Ended));
-    }
-    for (wait, next) in steps {
-        tokio::time::sleep(wait).await;
-        match transition(&state, &owned, owned.call.state, next).await {
-            Ok(Some(call)) => owned.call = call,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!(error = %e, "call simulation");
-                return;
-            }
+    tokio::time::sleep(timings.dial).await;
+    let Some(caller) = still(&state, &owned.call.id, CallState::Dialing).await? else {
+        return Ok(());
+    };
+    let now: Timestamp = Utc::now().into();
+    let Some(callee) = callee else {
+        let ringing = with_call(&caller, moved(&caller.call, CallState::Ringing, None, now));
+        if !commit(&state, vec![(ringing, CallState::Dialing)], vec![]).await? {
+            return Ok(());
         }
+        return far_side_answers(state, owned.call.id).await;
+    };
+    // A colleague: the PBX rings them as a direct call, and they get an inbound call of their own.
+    let targets = ring_targets(&state, &callee.id).await?;
+    let leg = OwnedCall {
+        user_id: callee.id.clone(),
+        customer_id: caller.customer_id.clone(),
+        call: inbound_call(caller.call.from.clone(), &callee, true, &targets),
+        peer: Some(caller.call.id.clone()),
+    };
+    let (next, outcome) = match leg.call.state {
+        CallState::Ringing => (CallState::Ringing, None),
+        // Forwarded: the caller's call goes on to the forwarding number like any outside call.
+        _ if leg.call.outcome == Some(CallOutcome::Forwarded) => {
+            (CallState::Ringing, Some(CallOutcome::Forwarded))
+        }
+        _ => (CallState::Failed, leg.call.outcome),
+    };
+    let mut caller_now = with_call(&caller, moved(&caller.call, next, outcome, now));
+    caller_now.peer = Some(leg.call.id.clone());
+    let callee_rings = leg.call.state == CallState::Ringing;
+    if !commit(
+        &state,
+        vec![(caller_now, CallState::Dialing)],
+        vec![leg.clone()],
+    )
+    .await?
+    {
+        return Ok(());
+    }
+    if callee_rings {
+        ring_inbound(state, leg).await
+    } else if next == CallState::Ringing {
+        far_side_answers(state, owned.call.id).await
+    } else {
+        Ok(())
     }
 }
 
-/// `POST /calls/<id>/hangup`: ends the user's own call (another's, or an unknown id, is 404).
+/// `owned` with `call` in place of its call.
+fn with_call(owned: &OwnedCall, call: Call) -> OwnedCall {
+    OwnedCall {
+        call,
+        ..owned.clone()
+    }
+}
+
+/// A simulated far side (outside, or a user without a panel): it rings for RING, answers, and hangs
+/// up after TALK (never when that is 0).
+async fn far_side_answers(state: AppState, id: String) -> ApiResult<()> {
+    let timings = state.config.call_timings;
+    tokio::time::sleep(timings.ring).await;
+    if !connect(&state, &id, None).await? {
+        return Ok(());
+    }
+    far_side_hangs_up(state, id).await
+}
+
+/// After TALK (never when it is 0), the simulated far side hangs up a connected call.
+async fn far_side_hangs_up(state: AppState, id: String) -> ApiResult<()> {
+    let Some(talk) = state.config.call_timings.talk else {
+        return Ok(());
+    };
+    tokio::time::sleep(talk).await;
+    if let Some(call) = still(&state, &id, CallState::Connected).await? {
+        finish(&state, &call, CallState::Ended, None, None).await?;
+    }
+    Ok(())
+}
+
+/// Connects a ringing call (and its peer, for a call between colleagues), recording the device
+/// it was answered on; false if it was no longer ringing.
+async fn connect(state: &AppState, id: &str, device: Option<String>) -> ApiResult<bool> {
+    for _ in 0..MAX_RACES {
+        let Some(call) = still(state, id, CallState::Ringing).await? else {
+            return Ok(false);
+        };
+        let now: Timestamp = Utc::now().into();
+        let mut answered = moved(&call.call, CallState::Connected, None, now);
+        answered.answered_on = device.clone();
+        let mut updates = vec![(with_call(&call, answered), CallState::Ringing)];
+        if let Some(peer) = peer_of(state, &call).await?
+            && peer.call.state == CallState::Ringing
+        {
+            let connected = moved(&peer.call, CallState::Connected, None, now);
+            updates.push((with_call(&peer, connected), CallState::Ringing));
+        }
+        if commit(state, updates, vec![]).await? {
+            return Ok(true);
+        }
+    }
+    Err(ApiError::Internal("answering kept racing the call".into()))
+}
+
+/// The other side of a call between colleagues, if it is not over.
+async fn peer_of(state: &AppState, call: &OwnedCall) -> ApiResult<Option<OwnedCall>> {
+    let Some(peer) = &call.peer else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .call(peer)
+        .await?
+        .filter(|p| !p.call.state.is_final()))
+}
+
+/// Ends `call` as `next` with `outcome`, and its peer as `peer_end` (state and outcome; by default
+/// ended if it was connected, else failed with the same outcome) in the same write; false if the
+/// call had moved on.
+async fn finish(
+    state: &AppState,
+    call: &OwnedCall,
+    next: CallState,
+    outcome: Option<CallOutcome>,
+    peer_end: Option<(CallState, Option<CallOutcome>)>,
+) -> ApiResult<bool> {
+    let now: Timestamp = Utc::now().into();
+    let mut updates = vec![(
+        with_call(call, moved(&call.call, next, outcome, now)),
+        call.call.state,
+    )];
+    if let Some(peer) = peer_of(state, call).await? {
+        let (peer_next, peer_outcome) = peer_end.unwrap_or(if peer.call.state.is_on_call() {
+            (CallState::Ended, None)
+        } else {
+            (CallState::Failed, outcome)
+        });
+        let from = peer.call.state;
+        let ended = moved(&peer.call, peer_next, peer_outcome, now);
+        updates.push((with_call(&peer, ended), from));
+    }
+    commit(state, updates, vec![]).await
+}
+
+/// An inbound call ringing its user: a user with the CRM client answers or declines from the
+/// panel, and after the ring timeout it is missed; a user without it has no panel, so the
+/// simulated person answers a device after RING.
+async fn ring_inbound(state: AppState, owned: OwnedCall) -> ApiResult<()> {
+    let has_panel = state
+        .store
+        .customer_user(&owned.customer_id, &owned.user_id)
+        .await?
+        .is_some_and(|(_, permissions)| licence::has_crm_client(&permissions));
+    if !has_panel {
+        return far_side_answers(state, owned.call.id).await;
+    }
+    tokio::time::sleep(Duration::from_secs(state.config.ring_timeout_secs)).await;
+    if let Some(call) = still(&state, &owned.call.id, CallState::Ringing).await? {
+        finish(
+            &state,
+            &call,
+            CallState::Failed,
+            Some(CallOutcome::Missed),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The user's own call `call_id` (another's, or an unknown id, is 404).
+async fn own_call(state: &AppState, account: &Account, call_id: &str) -> ApiResult<OwnedCall> {
+    state
+        .store
+        .call(call_id)
+        .await?
+        .filter(|c| c.user_id == account.user.id)
+        .ok_or(ApiError::NotFound("there is no such call"))
+}
+
+/// The user's own inbound call, ringing now (409 `call_not_ringing` otherwise).
+async fn ringing_for(state: &AppState, account: &Account, call_id: &str) -> ApiResult<OwnedCall> {
+    let owned = own_call(state, account, call_id).await?;
+    if owned.call.direction != CallDirection::Inbound || owned.call.state != CallState::Ringing {
+        return Err(ApiError::CallNotRinging);
+    }
+    Ok(owned)
+}
+
+/// `POST /calls/<id>/answer`: the PBX connects the ringing call to the device the user chose (one
+/// of theirs; by default the first that rings), and the call records it.
+pub async fn answer(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    req: AnswerRequest,
+) -> ApiResult<Call> {
+    let owned = ringing_for(state, account, call_id).await?;
+    let devices = presence::device_ids(state, &account.user.id).await?;
+    let device = match req.device {
+        Some(d) if d.len() <= MAX_DEVICE_ID_LEN && devices.contains(&d) => d,
+        Some(_) => return Err(ApiError::UnknownDevice),
+        None => ring_targets(state, &account.user.id)
+            .await?
+            .devices
+            .into_iter()
+            .next()
+            .or_else(|| devices.first().cloned())
+            .ok_or(ApiError::UnknownDevice)?,
+    };
+    if !connect(state, &owned.call.id, Some(device)).await? {
+        return Err(ApiError::CallNotRinging);
+    }
+    if owned.peer.is_none() {
+        // An outside caller: the simulated far side hangs up after TALK.
+        tokio::spawn(log_failure(far_side_hangs_up(
+            state.clone(),
+            owned.call.id.clone(),
+        )));
+    }
+    Ok(own_call(state, account, call_id).await?.call)
+}
+
+/// `POST /calls/<id>/decline`: the ringing call is rejected (to voicemail once that exists); a
+/// colleague calling sees it declined.
+pub async fn decline(state: &AppState, account: &Account, call_id: &str) -> ApiResult<Call> {
+    for _ in 0..MAX_RACES {
+        let owned = ringing_for(state, account, call_id).await?;
+        let declined = Some(CallOutcome::Declined);
+        if finish(state, &owned, CallState::Failed, declined, None).await? {
+            return Ok(own_call(state, account, call_id).await?.call);
+        }
+    }
+    Err(ApiError::Internal("declining kept racing the call".into()))
+}
+
+/// `POST /calls/<id>/hangup`: ends the user's own call (another's, or an unknown id, is 404). The
+/// colleague on the other side of an internal call is ended too: hung up if talking, missed if
+/// their phone was still ringing, declined for a caller whose colleague hung up while it rang.
 pub async fn hangup(state: &AppState, account: &Account, call_id: &str) -> ApiResult<Call> {
     // A transition of the simulation may slip in between read and update; then read again.
-    for _ in 0..5 {
-        let owned = state
-            .store
-            .call(call_id)
-            .await?
-            .filter(|c| c.user_id == account.user.id)
-            .ok_or(ApiError::NotFound("there is no such call"))?;
+    for _ in 0..MAX_RACES {
+        let owned = own_call(state, account, call_id).await?;
         if owned.call.state.is_final() {
             return Ok(owned.call);
         }
-        let from = owned.call.state;
-        if let Some(call) = transition(state, &owned, from, CallState::Ended).await? {
-            return Ok(call);
+        let peer_end = if owned.call.state.is_on_call() {
+            None
+        } else if owned.call.direction == CallDirection::Outbound {
+            Some((CallState::Failed, Some(CallOutcome::Missed)))
+        } else {
+            Some((CallState::Failed, Some(CallOutcome::Declined)))
+        };
+        if finish(state, &owned, CallState::Ended, None, peer_end).await? {
+            return Ok(own_call(state, account, call_id).await?.call);
         }
     }
     Err(ApiError::Internal("hang-up kept racing the call".into()))
@@ -263,7 +576,8 @@ pub async fn end_orphans(state: &AppState) -> ApiResult<()> {
             CallState::Failed
         };
         let from = owned.call.state;
-        transition(state, &owned, from, next).await?;
+        let ended = moved(&owned.call, next, None, Utc::now().into());
+        commit(state, vec![(with_call(&owned, ended), from)], vec![]).await?;
     }
     Ok(())
 }

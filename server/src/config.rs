@@ -105,6 +105,10 @@ pub struct Config {
     /// never hangs up by itself).
     #[arg(long, env = "UCCLIENT_CALL_TIMINGS", default_value = "1500,2500,0")]
     pub call_timings: CallTimings,
+    /// Seconds an inbound call rings a user with the CRM client (who answers or declines it in the
+    /// panel) before it is missed.
+    #[arg(long, env = "UCCLIENT_RING_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    pub ring_timeout_secs: u64,
     /// Hours a login token lives.
     #[arg(long, env = "UCCLIENT_TOKEN_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
     pub token_hours: u64,
@@ -166,6 +170,7 @@ impl Config {
             static_dir: None,
             cors_origins: Vec::new(),
             call_timings: CallTimings::default(),
+            ring_timeout_secs: 30,
             token_hours: 12,
             max_streams_per_user: 8,
             max_streams_per_customer: 1000,

@@ -1,9 +1,9 @@
-//! Click-to-dial, call history and hang-up.
+//! Click-to-dial, call history, answer, decline and hang-up.
 
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{StatusCode, Uri, header};
 use serde::Deserialize;
-use ucclient_core::api::{Call, PlaceCallRequest};
+use ucclient_core::api::{AnswerRequest, Call, PlaceCallRequest};
 
 use crate::AppState;
 use crate::auth::Licensed;
@@ -11,7 +11,7 @@ use crate::calls::{self, MAX_HISTORY};
 use crate::error::{ApiError, ApiJson, ApiResult};
 
 /// `POST /calls` → 201.
-#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON, wrong types, context too long (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number: not a number core can normalise with the customer's country, or (with reason unknown_extension) shaped like an extension that nobody of the customer has; decided by core::phone::dial_target, as the widget's preview", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited", body = ucclient_core::api::ErrorBody)))]
 pub async fn place(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -56,4 +56,43 @@ pub async fn hangup(
         return Err(ApiError::NotFound("there is no such call"));
     }
     Ok(ApiJson(calls::hangup(&state, &a, &id).await?))
+}
+
+/// Refuses call ids longer than any we issue, before touching the store.
+fn bounded(id: &str) -> ApiResult<()> {
+    if id.len() > 64 {
+        return Err(ApiError::NotFound("there is no such call"));
+    }
+    Ok(())
+}
+
+/// `POST /calls/<id>/answer` `{"device"?}`: the PBX connects the ringing inbound call to that
+/// device (the body may be left out: the first device ringing).
+#[utoipa::path(post, path = "/calls/{id}/answer", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), request_body(content = ucclient_core::api::AnswerRequest, content_type = "application/json", description = "{\"device\"?}; optional"), responses((status = 200, description = "Call, connected, with answered_on", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_device: not one of the user's devices", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody)))]
+pub async fn answer(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<ApiJson<Call>> {
+    bounded(&id)?;
+    let body = if request.headers().contains_key(header::CONTENT_TYPE) {
+        ApiJson::<AnswerRequest>::from_request(request, &state)
+            .await?
+            .0
+    } else {
+        AnswerRequest::default()
+    };
+    Ok(ApiJson(calls::answer(&state, &a, &id, body).await?))
+}
+
+/// `POST /calls/<id>/decline`: the ringing inbound call is rejected.
+#[utoipa::path(post, path = "/calls/{id}/decline", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call, failed with outcome declined", body = ucclient_core::api::Call), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody)))]
+pub async fn decline(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<Call>> {
+    bounded(&id)?;
+    Ok(ApiJson(calls::decline(&state, &a, &id).await?))
 }

@@ -52,6 +52,8 @@ pub struct Account {
     pub extension_lists_enabled: bool,
     /// The customer's default country for phone numbers (ISO alpha-2).
     pub default_country: String,
+    /// Whether the customer logs calls between colleagues on CRM records.
+    pub log_internal_calls: bool,
     /// What the user may administer.
     pub role: Role,
     /// Granted permissions, sorted.
@@ -162,6 +164,9 @@ pub struct OwnedCall {
     pub customer_id: String,
     /// The call.
     pub call: Call,
+    /// For a call between colleagues, the id of the other side's call (the caller's outbound call
+    /// or the callee's inbound call).
+    pub peer: Option<String>,
 }
 
 /// An operator's change (admin command) that alters what users show or what the PBX must hold;
@@ -433,12 +438,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new call and logs events.
     async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()>;
-    /// Replaces a call if its state is still `expected` (so racing transitions cannot go backwards),
-    /// logging events only then.
-    async fn update_call(
+    /// Replaces calls (with their peer links) if each one's state is still the state given with
+    /// it, and inserts new ones, logging events — all or nothing: false, and nothing written, when
+    /// any call had moved on (so racing transitions cannot go backwards, and the two sides of a
+    /// call between colleagues always move together).
+    async fn write_calls(
         &self,
-        call: &Call,
-        expected: CallState,
+        updates: &[(OwnedCall, CallState)],
+        inserts: &[OwnedCall],
         events: &[NewEvent],
     ) -> StoreResult<bool>;
     /// One call with its owner.
@@ -479,6 +486,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Lists customers: (id, reseller, name, country).
     async fn list_customers(&self) -> StoreResult<Vec<(String, String, String, String)>>;
+    /// Turns the logging of calls between colleagues on CRM records on or off; false if unknown.
+    async fn set_log_internal_calls(&self, customer_id: &str, on: bool) -> StoreResult<bool>;
     /// Creates a user with an Available presence.
     async fn create_user(&self, user: &NewUser) -> StoreResult<()>;
     /// Lists users, optionally of one customer.

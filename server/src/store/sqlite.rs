@@ -224,11 +224,43 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
                 .get::<Option<DateTime<Utc>>, _>("ended_at")
                 .map(Into::into),
             context,
+            internal: r.get::<i64, _>("internal") != 0,
+            outcome: r
+                .get::<Option<&str>, _>("outcome")
+                .map(parse_enum)
+                .transpose()?,
+            answered_on: r.get("answered_on"),
         },
+        peer: r.get("peer_call_id"),
     })
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context";
+async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
+    let c = &owned.call;
+    sqlx::query(&format!(
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&c.id)
+    .bind(&owned.user_id)
+    .bind(&owned.customer_id)
+    .bind(enum_str(&c.direction))
+    .bind(&c.from)
+    .bind(&c.to)
+    .bind(enum_str(&c.state))
+    .bind(DateTime::<Utc>::from(c.started_at))
+    .bind(c.answered_at.map(DateTime::<Utc>::from))
+    .bind(c.ended_at.map(DateTime::<Utc>::from))
+    .bind(c.context.as_ref().map(to_json).transpose()?)
+    .bind(i64::from(c.internal))
+    .bind(c.outcome.as_ref().map(enum_str))
+    .bind(&c.answered_on)
+    .bind(&owned.peer)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, peer_call_id";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -243,7 +275,8 @@ impl Store for SqliteStore {
     async fn account(&self, user_id: &str) -> StoreResult<Option<Account>> {
         let Some(r) = sqlx::query(
             "SELECT u.id, u.name, u.email, u.extension, u.role, c.id AS customer_id, c.name AS customer_name,
-                    c.default_country, r.id AS reseller_id, r.mode, r.extension_lists_enabled
+                    c.default_country, c.log_internal_calls, r.id AS reseller_id, r.mode,
+                    r.extension_lists_enabled
              FROM users u JOIN customers c ON c.id = u.customer_id JOIN resellers r ON r.id = c.reseller_id
              WHERE u.id = ?",
         )
@@ -261,6 +294,7 @@ impl Store for SqliteStore {
             mode: parse_enum(r.get::<&str, _>("mode"))?,
             extension_lists_enabled: r.get::<i64, _>("extension_lists_enabled") != 0,
             default_country: r.get("default_country"),
+            log_internal_calls: r.get::<i64, _>("log_internal_calls") != 0,
             role: parse_enum(r.get::<&str, _>("role"))?,
             permissions: permissions_of(&self.pool, user_id).await?,
         }))
@@ -835,53 +869,50 @@ impl Store for SqliteStore {
     }
 
     async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()> {
-        let c = &call.call;
         let mut tx = self.write().await?;
-        sqlx::query(&format!(
-            "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&c.id)
-        .bind(&call.user_id)
-        .bind(&call.customer_id)
-        .bind(enum_str(&c.direction))
-        .bind(&c.from)
-        .bind(&c.to)
-        .bind(enum_str(&c.state))
-        .bind(DateTime::<Utc>::from(c.started_at))
-        .bind(c.answered_at.map(DateTime::<Utc>::from))
-        .bind(c.ended_at.map(DateTime::<Utc>::from))
-        .bind(c.context.as_ref().map(to_json).transpose()?)
-        .execute(&mut *tx)
-        .await?;
+        insert_call_row(&mut tx, call).await?;
         log_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn update_call(
+    async fn write_calls(
         &self,
-        call: &Call,
-        expected: CallState,
+        updates: &[(OwnedCall, CallState)],
+        inserts: &[OwnedCall],
         events: &[NewEvent],
     ) -> StoreResult<bool> {
         let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE calls SET state = ?, answered_at = ?, ended_at = ? WHERE id = ? AND state = ?",
-        )
-        .bind(enum_str(&call.state))
-        .bind(call.answered_at.map(DateTime::<Utc>::from))
-        .bind(call.ended_at.map(DateTime::<Utc>::from))
-        .bind(&call.id)
-        .bind(enum_str(&expected))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if done {
-            log_events(&mut tx, events).await?;
+        for (owned, expected) in updates {
+            let call = &owned.call;
+            let done = sqlx::query(
+                "UPDATE calls SET state = ?, answered_at = ?, ended_at = ?, outcome = ?,
+                        answered_on = ?, peer_call_id = ?
+                 WHERE id = ? AND state = ?",
+            )
+            .bind(enum_str(&call.state))
+            .bind(call.answered_at.map(DateTime::<Utc>::from))
+            .bind(call.ended_at.map(DateTime::<Utc>::from))
+            .bind(call.outcome.as_ref().map(enum_str))
+            .bind(&call.answered_on)
+            .bind(&owned.peer)
+            .bind(&call.id)
+            .bind(enum_str(expected))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !done {
+                // Dropping the transaction rolls back whatever was written before.
+                return Ok(false);
+            }
         }
+        for owned in inserts {
+            insert_call_row(&mut tx, owned).await?;
+        }
+        log_events(&mut tx, events).await?;
         tx.commit().await?;
-        Ok(done)
+        Ok(true)
     }
 
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>> {
@@ -1040,6 +1071,18 @@ impl Store for SqliteStore {
                 )
             })
             .collect())
+    }
+
+    async fn set_log_internal_calls(&self, customer_id: &str, on: bool) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE customers SET log_internal_calls = ? WHERE id = ?")
+                .bind(i64::from(on))
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<()> {
