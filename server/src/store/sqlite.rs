@@ -1470,6 +1470,103 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn both_sides_of_a_call_move_together_or_not_at_all() {
+        use ucclient_core::api::{CallDirection, CallOutcome};
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_user(&dir, Mode::Passive, false).await;
+        let leg = |id: &str, peer: &str, direction| OwnedCall {
+            user_id: "u".into(),
+            customer_id: "c".into(),
+            call: Call {
+                id: id.into(),
+                direction,
+                from: "100".into(),
+                to: "100".into(),
+                state: CallState::Ringing,
+                started_at: Utc::now().into(),
+                answered_at: None,
+                ended_at: None,
+                context: None,
+                internal: true,
+                outcome: None,
+                answered_on: None,
+            },
+            peer: Some(peer.into()),
+        };
+        let out = leg("out", "in", CallDirection::Outbound);
+        let inbound = leg("in", "out", CallDirection::Inbound);
+        store.insert_call(&out, &[]).await.unwrap();
+        let event = NewEvent {
+            customer_id: "c".into(),
+            audience: None,
+            kind: "call",
+            data: "{}".into(),
+        };
+        // Inserted with the caller's change, in one transaction.
+        assert!(
+            store
+                .write_calls(
+                    &[(out.clone(), CallState::Ringing)],
+                    std::slice::from_ref(&inbound),
+                    std::slice::from_ref(&event)
+                )
+                .await
+                .unwrap()
+        );
+        let declined = |c: &OwnedCall| {
+            let mut c = c.clone();
+            c.call.state = CallState::Failed;
+            c.call.outcome = Some(CallOutcome::Declined);
+            c.call.answered_on = Some("desk".into());
+            c
+        };
+        // One side had moved on (it is not connected): nothing is written, not even the other.
+        let (events_before, _) = store.stream_bounds("c").await.unwrap();
+        assert!(
+            !store
+                .write_calls(
+                    &[
+                        (declined(&inbound), CallState::Ringing),
+                        (declined(&out), CallState::Connected)
+                    ],
+                    &[],
+                    std::slice::from_ref(&event),
+                )
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.call("in").await.unwrap().unwrap().call.state,
+            CallState::Ringing
+        );
+        assert_eq!(
+            store.stream_bounds("c").await.unwrap().0,
+            events_before,
+            "no event either"
+        );
+        assert!(
+            store
+                .write_calls(
+                    &[
+                        (declined(&inbound), CallState::Ringing),
+                        (declined(&out), CallState::Ringing)
+                    ],
+                    &[],
+                    &[event],
+                )
+                .await
+                .unwrap()
+        );
+        let stored = store.call("in").await.unwrap().unwrap();
+        assert_eq!(
+            stored.call,
+            declined(&inbound).call,
+            "every new field round-trips"
+        );
+        assert_eq!(stored.peer.as_deref(), Some("out"));
+    }
+
+    #[tokio::test]
     async fn an_admin_change_is_all_or_nothing_and_refuses_stale_consequences() {
         let dir = tempfile::tempdir().unwrap();
         let store = store_with_user(&dir, Mode::Passive, false).await;
