@@ -228,4 +228,26 @@ mod tests {
         };
         assert_eq!(c.cors_origins.len(), 2);
     }
+
+    #[test]
+    fn the_ring_timeout_is_bounded() {
+        let parse = |secs: &str| {
+            Cli::try_parse_from(["ucclient-server", "serve", "--ring-timeout-secs", secs]).map(
+                |cli| match cli.command {
+                    Command::Serve(c) => c.ring_timeout_secs,
+                    _ => 0,
+                },
+            )
+        };
+        assert_eq!(parse("5").unwrap(), 5);
+        assert_eq!(parse("3600").unwrap(), 3600);
+        assert!(parse("4").is_err() && parse("3601").is_err());
+        let Command::Serve(c) = Cli::try_parse_from(["ucclient-server", "serve"])
+            .unwrap()
+            .command
+        else {
+            panic!("not serve")
+        };
+        assert_eq!(c.ring_timeout_secs, 30);
+    }
 }
