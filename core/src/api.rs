@@ -420,6 +420,14 @@ pub struct Call {
     pub answered_on: Option<String>,
 }
 
+impl Call {
+    /// Whether the widget's host bridge logs this call on the CRM record (SPEC §8): every call
+    /// with an outside party, and calls between colleagues only when the customer turned that on.
+    pub fn is_logged_on_crm(&self, customer: &CustomerRef) -> bool {
+        !self.internal || customer.log_internal_calls
+    }
+}
+
 /// How a call ended when it was not talked through. For an outbound call to a colleague it is
 /// what happened on the colleague's side.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -614,6 +622,28 @@ mod tests {
             .unwrap()["reason"],
             "unknown_extension"
         );
+    }
+
+    #[test]
+    fn internal_calls_are_logged_on_the_crm_only_when_the_customer_says_so() {
+        let mut call: Call = serde_json::from_value(serde_json::json!({
+            "id": "c1", "direction": "outbound", "from": "202", "to": "201",
+            "state": "ended", "started_at": "2026-01-01T10:00:00Z", "answered_at": null,
+            "ended_at": null, "context": null, "internal": true
+        }))
+        .unwrap();
+        let mut acme = CustomerRef {
+            id: "acme".into(),
+            name: "Acme".into(),
+            country: "PT".into(),
+            log_internal_calls: false,
+        };
+        assert!(!call.is_logged_on_crm(&acme), "off by default");
+        acme.log_internal_calls = true;
+        assert!(call.is_logged_on_crm(&acme));
+        call.internal = false;
+        acme.log_internal_calls = false;
+        assert!(call.is_logged_on_crm(&acme), "customer calls always are");
     }
 
     #[test]
