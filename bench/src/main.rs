@@ -299,7 +299,7 @@ async fn bench_nats(config: &Config, bin: &str) -> anyhow::Result<SystemResult> 
 const WRITERS: usize = 32;
 
 /// Raised caps on live streams, so the backend holds every subscriber of the bench (the process
-/// itself may hold 20,000 descriptors).
+/// itself may hold 20,000 descriptors), and raised per-user budgets.
 fn caps() -> Vec<String> {
     [
         "--max-streams-per-user",
@@ -308,6 +308,12 @@ fn caps() -> Vec<String> {
         "20000",
         "--max-streams",
         "20000",
+        // The bench's writers change presence far faster than an agent; the budgets are not
+        // what it measures.
+        "--writes-per-minute",
+        "1000000000",
+        "--tickets-per-minute",
+        "1000000000",
     ]
     .map(String::from)
     .to_vec()

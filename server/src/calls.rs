@@ -21,9 +21,11 @@
 //!
 //! [`Store::write_calls`]: crate::store::Store::write_calls
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use tokio::time::Instant;
 use ucclient_core::api::{
     AnswerRequest, Call, CallDirection, CallOutcome, CallState, InboundCallRequest,
     PlaceCallRequest, Timestamp, User,
@@ -58,16 +60,53 @@ fn call_event(customer_id: &str, user_id: &str, call: &Call) -> NewEvent {
 
 /// Refuses the call if the user placed too many this minute.
 async fn check_dial_rate(state: &AppState, user_id: &str) -> ApiResult<()> {
-    let now = Utc::now().timestamp_millis();
-    let (count, start) = state
-        .store
-        .hit_rate_limit(&format!("dial:{user_id}"), 60_000, now)
-        .await?;
-    if count > state.config.calls_per_minute {
-        let secs = ((start + 60_000 - now) as u64).div_ceil(1000).max(1);
-        return Err(ApiError::RateLimited(secs));
+    crate::limits::per_minute(
+        state,
+        &format!("dial:{user_id}"),
+        state.config.calls_per_minute,
+    )
+    .await
+}
+
+/// The calls the embedded PBX is playing in this process.
+#[derive(Debug, Default)]
+pub struct Simulations(std::sync::atomic::AtomicUsize);
+
+impl Simulations {
+    /// How many simulations are running (a test waits for 0: no timer is left to fire).
+    pub fn running(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
-    Ok(())
+}
+
+/// Counts one running simulation while it lives.
+struct Playing(Arc<Simulations>);
+
+impl Drop for Playing {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Starts playing part of a call. Its phases are timed from now, on tokio's clock, before the
+/// caller answers: whoever moves the clock later (a test's `advance`) moves them, however late the
+/// task first runs. `play` gets that instant; each later phase is timed from the one before.
+fn start_simulation<F>(state: &AppState, play: impl FnOnce(AppState, Instant) -> F)
+where
+    F: Future<Output = ApiResult<()>> + Send + 'static,
+{
+    state
+        .simulations
+        .0
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let playing = Playing(state.simulations.clone());
+    let task = play(state.clone(), Instant::now());
+    tokio::spawn(async move {
+        let _playing = playing;
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "call simulation");
+        }
+    });
 }
 
 /// `call` moved to `next` at `now`: answered when it connects, ended when it is over.
@@ -184,7 +223,9 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
     let event = call_event(&account.customer_id, &account.user.id, &call);
     state.store.insert_call(&owned, &[event]).await?;
     state.hub.notify(&account.customer_id).await;
-    tokio::spawn(log_failure(simulate_outbound(state.clone(), owned, callee)));
+    start_simulation(state, |state, begun| {
+        simulate_outbound(state, owned, callee, begun)
+    });
     Ok(call)
 }
 
@@ -273,16 +314,9 @@ pub async fn inbound(
     state.store.insert_call(&owned, &[event]).await?;
     state.hub.notify(&account.customer_id).await;
     if call.state == CallState::Ringing {
-        tokio::spawn(log_failure(ring_inbound(state.clone(), owned)));
+        start_simulation(state, |state, begun| ring_inbound(state, owned, begun));
     }
     Ok(call)
-}
-
-/// Runs one simulation task, logging (never surfacing) a failure.
-async fn log_failure(task: impl Future<Output = ApiResult<()>>) {
-    if let Err(e) = task.await {
-        tracing::error!(error = %e, "call simulation");
-    }
 }
 
 /// The current stored version of a call, if it is still in `expected`.
@@ -299,9 +333,10 @@ async fn simulate_outbound(
     state: AppState,
     owned: OwnedCall,
     callee: Option<User>,
+    begun: Instant,
 ) -> ApiResult<()> {
-    let timings = state.config.call_timings;
-    tokio::time::sleep(timings.dial).await;
+    let rang = begun + state.config.call_timings.dial;
+    tokio::time::sleep_until(rang).await;
     let Some(caller) = still(&state, &owned.call.id, CallState::Dialing).await? else {
         return Ok(());
     };
@@ -311,7 +346,7 @@ async fn simulate_outbound(
         if !commit(&state, vec![(ringing, CallState::Dialing)], vec![]).await? {
             return Ok(());
         }
-        return far_side_answers(state, owned.call.id).await;
+        return far_side_answers(state, owned.call.id, rang).await;
     };
     // A colleague: the PBX rings them as a direct call, and they get an inbound call of their own.
     let targets = ring_targets(&state, &callee.id).await?;
@@ -342,9 +377,9 @@ async fn simulate_outbound(
         return Ok(());
     }
     if callee_rings {
-        ring_inbound(state, leg).await
+        ring_inbound(state, leg, rang).await
     } else if next == CallState::Ringing {
-        far_side_answers(state, owned.call.id).await
+        far_side_answers(state, owned.call.id, rang).await
     } else {
         Ok(())
     }
@@ -358,23 +393,23 @@ fn with_call(owned: &OwnedCall, call: Call) -> OwnedCall {
     }
 }
 
-/// A simulated far side (outside, or a user without a panel): it rings for RING, answers, and hangs
-/// up after TALK (never when that is 0).
-async fn far_side_answers(state: AppState, id: String) -> ApiResult<()> {
-    let timings = state.config.call_timings;
-    tokio::time::sleep(timings.ring).await;
+/// A simulated far side (outside, or a user without a panel): ringing from `since`, it answers
+/// after RING, and hangs up after TALK (never when that is 0).
+async fn far_side_answers(state: AppState, id: String, since: Instant) -> ApiResult<()> {
+    let answered = since + state.config.call_timings.ring;
+    tokio::time::sleep_until(answered).await;
     if !connect(&state, &id, None).await? {
         return Ok(());
     }
-    far_side_hangs_up(state, id).await
+    far_side_hangs_up(state, id, answered).await
 }
 
-/// After TALK (never when it is 0), the simulated far side hangs up a connected call.
-async fn far_side_hangs_up(state: AppState, id: String) -> ApiResult<()> {
+/// TALK after `since` (never when it is 0), the simulated far side hangs up a connected call.
+async fn far_side_hangs_up(state: AppState, id: String, since: Instant) -> ApiResult<()> {
     let Some(talk) = state.config.call_timings.talk else {
         return Ok(());
     };
-    tokio::time::sleep(talk).await;
+    tokio::time::sleep_until(since + talk).await;
     if let Some(call) = still(&state, &id, CallState::Connected).await? {
         finish(&state, &call, CallState::Ended, None, None).await?;
     }
@@ -445,19 +480,19 @@ async fn finish(
     commit(state, updates, vec![]).await
 }
 
-/// An inbound call ringing its user: a user with the CRM client answers or declines from the
-/// panel, and after the ring timeout it is missed; a user without it has no panel, so the
-/// simulated person answers a device after RING.
-async fn ring_inbound(state: AppState, owned: OwnedCall) -> ApiResult<()> {
+/// An inbound call ringing its user from `since`: a user with the CRM client answers or declines
+/// from the panel, and after the ring timeout it is missed; a user without it has no panel, so
+/// the simulated person answers a device after RING.
+async fn ring_inbound(state: AppState, owned: OwnedCall, since: Instant) -> ApiResult<()> {
     let has_panel = state
         .store
         .customer_user(&owned.customer_id, &owned.user_id)
         .await?
         .is_some_and(|(_, permissions)| licence::has_crm_client(&permissions));
     if !has_panel {
-        return far_side_answers(state, owned.call.id).await;
+        return far_side_answers(state, owned.call.id, since).await;
     }
-    tokio::time::sleep(Duration::from_secs(state.config.ring_timeout_secs)).await;
+    tokio::time::sleep_until(since + Duration::from_secs(state.config.ring_timeout_secs)).await;
     if let Some(call) = still(&state, &owned.call.id, CallState::Ringing).await? {
         finish(
             &state,
@@ -516,10 +551,8 @@ pub async fn answer(
     }
     if owned.peer.is_none() {
         // An outside caller: the simulated far side hangs up after TALK.
-        tokio::spawn(log_failure(far_side_hangs_up(
-            state.clone(),
-            owned.call.id.clone(),
-        )));
+        let id = owned.call.id.clone();
+        start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
     }
     Ok(own_call(state, account, call_id).await?.call)
 }

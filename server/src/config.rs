@@ -22,8 +22,10 @@ pub struct Cli {
 pub enum Command {
     /// Serves the API (and the widget's static files with --static-dir).
     Serve(Config),
-    /// Deletes and recreates the database with the demo data of API.md, then serves.
-    Demo(Config),
+    /// Recreates its own database (default `ucclient-demo.db`) with the demo data of API.md, then
+    /// serves. It refuses a database file it did not create itself, unless `--force`.
+    #[command(mut_arg("database", |a| a.default_value(DEMO_DATABASE).env("UCCLIENT_DEMO_DATABASE")))]
+    Demo(DemoArgs),
     /// Manages resellers (mode, extension lists).
     Reseller(crate::admin::ResellerArgs),
     /// Manages customers.
@@ -34,6 +36,38 @@ pub enum Command {
     Device(crate::admin::DeviceArgs),
     /// Manages hunt groups.
     Group(crate::admin::GroupArgs),
+}
+
+/// The database file `serve` opens by default.
+pub const SERVE_DATABASE: &str = "ucclient.db";
+/// The database file `demo` recreates by default: never the one `serve` opens by default.
+pub const DEMO_DATABASE: &str = "ucclient-demo.db";
+
+/// `demo`: the server's settings, and whether it may replace a database it did not create.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// The server's settings (`--database` defaults to `ucclient-demo.db` here).
+    #[command(flatten)]
+    pub config: Config,
+    /// Replaces the database file even when it is not a demo database (its data is lost).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// An address or network (`10.0.0.1`, `10.0.0.0/8`, `::1`) whose `X-Forwarded-For` is believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrustedProxy(pub ipnet::IpNet);
+
+impl FromStr for TrustedProxy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(TrustedProxy)
+            .map_err(|_| format!("{s} is neither an IP address nor a CIDR network"))
+    }
 }
 
 /// Dial, ring and talk durations of the embedded PBX's simulated calls.
@@ -87,7 +121,7 @@ pub struct Config {
     #[arg(long, env = "UCCLIENT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// SQLite database file (created if missing).
-    #[arg(long, env = "UCCLIENT_DATABASE", default_value = "ucclient.db")]
+    #[arg(long, env = "UCCLIENT_DATABASE", default_value = SERVE_DATABASE)]
     pub database: PathBuf,
     /// Directory served at `/` (the built widget: index.html, .js, .wasm, …).
     #[arg(long, env = "UCCLIENT_STATIC_DIR")]
@@ -128,9 +162,48 @@ pub struct Config {
     /// Calls one user may place per minute (toll-fraud guard).
     #[arg(long, env = "UCCLIENT_CALLS_PER_MINUTE", default_value_t = 10)]
     pub calls_per_minute: i64,
-    /// Failed logins per email per minute before logins for it are refused with 429.
+    /// Failed logins of one account from one client address before each further try from there
+    /// waits a growing delay (1 s, doubling, at most 15 min; 429 meanwhile). Other addresses
+    /// are not affected, so a stranger cannot lock the owner out.
     #[arg(long, env = "UCCLIENT_LOGIN_FAILURES_PER_MINUTE", default_value_t = 10)]
     pub login_failures_per_minute: i64,
+    /// Failed logins from one client address per minute, whatever the accounts, before logins
+    /// from it are refused with 429 until the minute is over.
+    #[arg(
+        long,
+        env = "UCCLIENT_LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE",
+        default_value_t = 30
+    )]
+    pub login_failures_per_address_per_minute: i64,
+    /// Proxies (address or CIDR) whose `X-Forwarded-For` names the client: when the TCP peer is
+    /// one, the right-most address of that header that is not a trusted proxy is the client's.
+    /// Repeat the flag or separate with commas. Without it the peer's address is always used.
+    #[arg(
+        long = "trusted-proxy",
+        env = "UCCLIENT_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<TrustedProxy>,
+    /// Password hashes (argon2, ~19 MiB each) computed at once at most; 0: one per CPU core.
+    #[arg(long, env = "UCCLIENT_MAX_CONCURRENT_HASHES", default_value_t = 0)]
+    pub max_concurrent_hashes: usize,
+    /// Milliseconds a login waits for a hashing slot before it is answered 503 with Retry-After.
+    #[arg(long, env = "UCCLIENT_HASH_WAIT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub hash_wait_ms: u64,
+    /// Writes one user may make per minute (presence, profile settings, calls and hang-ups, the
+    /// simulated inbound call); more get 429 with Retry-After.
+    #[arg(long, env = "UCCLIENT_WRITES_PER_MINUTE", default_value_t = 60)]
+    pub writes_per_minute: i64,
+    /// Event-stream tickets one user may take per minute.
+    #[arg(long, env = "UCCLIENT_TICKETS_PER_MINUTE", default_value_t = 30)]
+    pub tickets_per_minute: i64,
+    /// Directory searches one user may make per minute.
+    #[arg(long, env = "UCCLIENT_SEARCHES_PER_MINUTE", default_value_t = 120)]
+    pub searches_per_minute: i64,
+    /// Milliseconds a request waits for a database connection before it is answered 503 with
+    /// Retry-After (overload fails fast instead of queueing).
+    #[arg(long, env = "UCCLIENT_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub db_acquire_timeout_ms: u64,
     /// Hours events are kept for resuming streams.
     #[arg(long, env = "UCCLIENT_EVENT_RETENTION_HOURS", default_value_t = 24)]
     pub event_retention_hours: i64,
@@ -177,6 +250,14 @@ impl Config {
             max_streams: 10000,
             calls_per_minute: 10,
             login_failures_per_minute: 10,
+            login_failures_per_address_per_minute: 30,
+            trusted_proxies: Vec::new(),
+            max_concurrent_hashes: 0,
+            hash_wait_ms: 1000,
+            writes_per_minute: 60,
+            tickets_per_minute: 30,
+            searches_per_minute: 120,
+            db_acquire_timeout_ms: 2000,
             event_retention_hours: 24,
             event_retention_count: 10000,
             keep_alive_secs: 15,
@@ -223,10 +304,12 @@ mod tests {
             "1,2,3",
         ])
         .unwrap();
-        let Command::Demo(c) = cli.command else {
+        let Command::Demo(d) = cli.command else {
             panic!("not demo")
         };
-        assert_eq!(c.cors_origins.len(), 2);
+        assert_eq!(d.config.cors_origins.len(), 2);
+        assert_eq!(d.config.database, PathBuf::from(DEMO_DATABASE));
+        assert!(!d.force);
     }
 
     #[test]

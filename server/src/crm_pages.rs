@@ -13,14 +13,14 @@
 //! `'wasm-unsafe-eval'`), connections to this backend only, framed by the org only.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use base64::Engine;
 
 use crate::Config;
@@ -132,8 +132,10 @@ pub fn page_csp(org: &str) -> String {
 /// The CSP of the refusal page: nothing may load, nobody may frame it except to show the refusal.
 const REFUSAL_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'";
 
-/// The routes of the hosted adapter pages and their files, all under `/crm/`.
+/// The routes of the hosted adapter pages and their files, all under `/crm/`. The widget's files
+/// are read from `--static-dir` once, here, and served from memory.
 pub fn router(config: Arc<Config>) -> Router {
+    let bundle = Arc::new(WidgetBundle::load(config.static_dir.as_deref()));
     Router::new()
         .route("/crm/salesforce", get(salesforce_page))
         .route("/crm/dynamics", get(dynamics_page))
@@ -143,6 +145,7 @@ pub fn router(config: Arc<Config>) -> Router {
         .route("/crm/icon.svg", get(icon))
         .route("/crm/ucclient.css", get(css))
         .route("/crm/pkg/{file}", get(widget_file))
+        .layer(Extension(bundle))
         .with_state(config)
 }
 
@@ -287,50 +290,82 @@ async fn icon() -> Response {
     ([(header::CONTENT_TYPE, "image/svg+xml")], ICON_SVG).into_response()
 }
 
-async fn css(State(config): State<Arc<Config>>) -> Response {
-    match read_widget(&config, "widget.css").await {
-        Some(bytes) => ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], bytes).into_response(),
+/// The built widget's files the hosted pages serve, read once from `--static-dir` and kept in
+/// memory with the module's base64 form already encoded (the Dynamics loader imports it as a
+/// JavaScript module, as the solution's web resource carries it). A file that is missing or over
+/// [`MAX_WIDGET_FILE_BYTES`] is `None` (404). A rebuilt widget is served after a restart.
+#[derive(Debug, Clone, Default)]
+pub struct WidgetBundle {
+    /// `widget.css`.
+    css: Option<Bytes>,
+    /// `pkg/ucclient_widget.js`, the wasm-bindgen glue.
+    glue: Option<Bytes>,
+    /// `pkg/ucclient_widget_bg.wasm`.
+    wasm: Option<Bytes>,
+    /// `export default "<the wasm, base64>";`.
+    wasm_js: Option<Bytes>,
+}
+
+impl WidgetBundle {
+    /// Reads the bundle from the static directory (nothing without one).
+    pub fn load(static_dir: Option<&std::path::Path>) -> WidgetBundle {
+        let Some(dir) = static_dir else {
+            return WidgetBundle::default();
+        };
+        let read = |relative: &str| read_widget(&dir.join(relative)).map(Bytes::from);
+        let wasm = read("pkg/ucclient_widget_bg.wasm");
+        let wasm_js = wasm.as_ref().map(|bytes| {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+            Bytes::from(format!("export default \"{b64}\";\n"))
+        });
+        WidgetBundle {
+            css: read("widget.css"),
+            glue: read("pkg/ucclient_widget.js"),
+            wasm,
+            wasm_js,
+        }
+    }
+}
+
+/// A file of the bundle with its content type, or 404.
+fn bundled(file: &Option<Bytes>, content_type: &'static str) -> Response {
+    match file {
+        Some(bytes) => (
+            [
+                (header::CONTENT_TYPE, content_type),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            bytes.clone(),
+        )
+            .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-/// The widget's glue and module from the static directory, and the module base64-encoded in a
-/// JavaScript module (what the Dynamics loader imports, as the solution's web resource carries it).
-async fn widget_file(State(config): State<Arc<Config>>, Path(file): Path<String>) -> Response {
+async fn css(Extension(bundle): Extension<Arc<WidgetBundle>>) -> Response {
+    bundled(&bundle.css, "text/css; charset=utf-8")
+}
+
+/// The widget's glue and module, and the module base64-encoded in a JavaScript module.
+async fn widget_file(
+    Extension(bundle): Extension<Arc<WidgetBundle>>,
+    Path(file): Path<String>,
+) -> Response {
     match file.as_str() {
-        "ucclient_widget.js" => match read_widget(&config, "pkg/ucclient_widget.js").await {
-            Some(bytes) => script(String::from_utf8_lossy(&bytes).into_owned()),
-            None => StatusCode::NOT_FOUND.into_response(),
-        },
-        "ucclient_widget_bg.wasm" => {
-            match read_widget(&config, "pkg/ucclient_widget_bg.wasm").await {
-                Some(bytes) => {
-                    ([(header::CONTENT_TYPE, "application/wasm")], bytes).into_response()
-                }
-                None => StatusCode::NOT_FOUND.into_response(),
-            }
-        }
-        "ucclient_widget_wasm.js" => {
-            match read_widget(&config, "pkg/ucclient_widget_bg.wasm").await {
-                Some(bytes) => {
-                    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-                    script(format!("export default \"{b64}\";\n"))
-                }
-                None => StatusCode::NOT_FOUND.into_response(),
-            }
-        }
+        "ucclient_widget.js" => bundled(&bundle.glue, "text/javascript; charset=utf-8"),
+        "ucclient_widget_bg.wasm" => bundled(&bundle.wasm, "application/wasm"),
+        "ucclient_widget_wasm.js" => bundled(&bundle.wasm_js, "text/javascript; charset=utf-8"),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
-/// A file of the built widget (a fixed relative path), bounded in size.
-async fn read_widget(config: &Config, relative: &str) -> Option<Vec<u8>> {
-    let path: PathBuf = config.static_dir.as_ref()?.join(relative);
-    let meta = tokio::fs::metadata(&path).await.ok()?;
+/// A file of the built widget (a fixed relative path), bounded in size. Read once at start-up.
+fn read_widget(path: &std::path::Path) -> Option<Vec<u8>> {
+    let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > MAX_WIDGET_FILE_BYTES {
         return None;
     }
-    tokio::fs::read(&path).await.ok()
+    std::fs::read(path).ok()
 }
 
 #[cfg(test)]

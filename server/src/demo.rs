@@ -17,8 +17,49 @@ use crate::store::{NewUser, Store};
 /// The demo password of every user.
 pub const PASSWORD: &str = "demo";
 
-/// Deletes the database file (and its WAL files) and creates it anew with the demo data.
-pub async fn recreate(database: &Path) -> anyhow::Result<()> {
+/// SQLite's `application_id` of a database `demo` created ("UCDm"). It lives in the file's
+/// header, so it is read without touching the schema, survives migrations, and no database made
+/// by `serve` or the admin commands carries it.
+pub const DEMO_APPLICATION_ID: i32 = 0x5543_446d;
+
+/// Whether `database` may be replaced by the demo: it does not exist, or it is a SQLite database
+/// that `demo` marked as its own. Anything else (a real database, a file that is not SQLite) is
+/// refused with a sentence saying what to do.
+pub async fn check_replaceable(database: &Path) -> anyhow::Result<()> {
+    if !database.exists() {
+        return Ok(());
+    }
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(database)
+        .read_only(true);
+    let id: Option<i32> = match sqlx::ConnectOptions::connect(&options).await {
+        Ok(mut conn) => {
+            let id = sqlx::query_scalar("PRAGMA application_id")
+                .fetch_one(&mut conn)
+                .await
+                .ok();
+            let _ = sqlx::Connection::close(conn).await;
+            id
+        }
+        Err(_) => None,
+    };
+    if id == Some(DEMO_APPLICATION_ID) {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} exists and was not created by `demo`; refusing to replace it (it may hold real \
+             data). Choose another --database, or add --force to replace it.",
+            database.display()
+        )
+    }
+}
+
+/// Deletes the database file (and its WAL files) and creates it anew with the demo data, marked
+/// as a demo database. Refuses a file `demo` did not create unless `force`.
+pub async fn recreate(database: &Path, force: bool) -> anyhow::Result<()> {
+    if !force {
+        check_replaceable(database).await?;
+    }
     for suffix in ["", "-wal", "-shm"] {
         let mut p = database.as_os_str().to_owned();
         p.push(suffix);
@@ -29,6 +70,9 @@ pub async fn recreate(database: &Path) -> anyhow::Result<()> {
         }
     }
     let store = SqliteStore::open(database).await?;
+    sqlx::query(&format!("PRAGMA application_id = {DEMO_APPLICATION_ID}"))
+        .execute(store.pool())
+        .await?;
     let hash = auth::hash_password(PASSWORD.to_owned()).await?;
     seed(&store, &hash).await?;
     store.close().await;

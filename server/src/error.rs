@@ -65,6 +65,10 @@ pub enum ApiError {
     /// 503: too many live connections.
     #[error("too many live connections; try again later")]
     Unavailable,
+    /// 503 `unavailable` with `Retry-After`: the server is at a bound it will not queue past
+    /// (password hashing, database connections); retry after this many seconds.
+    #[error("the service is busy; try again in {0} seconds")]
+    Busy(u64),
     /// 500: logged, never described.
     #[error("something went wrong on our side")]
     Internal(String),
@@ -106,7 +110,9 @@ impl ApiError {
             }
             ApiError::ActiveModeRequired => (StatusCode::CONFLICT, ErrorCode::ActiveModeRequired),
             ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            ApiError::Unavailable | ApiError::Busy(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -127,7 +133,7 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        if let ApiError::RateLimited(secs) = self {
+        if let ApiError::RateLimited(secs) | ApiError::Busy(secs) = self {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from_str(&secs.to_string()).unwrap_or(HeaderValue::from_static("60")),
@@ -137,9 +143,19 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Seconds a client is told to wait when the database could not serve it in time.
+pub const DB_BUSY_RETRY_SECS: u64 = 1;
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            // No connection within the bound: overload, not a fault. Logged, never described.
+            StoreError::Db(sqlx::Error::PoolTimedOut) => {
+                tracing::warn!("no database connection within the acquire bound; answering 503");
+                ApiError::Busy(DB_BUSY_RETRY_SECS)
+            }
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 

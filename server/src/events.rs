@@ -28,6 +28,7 @@ use crate::AppState;
 use crate::auth::{self, Licensed};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::fanout::{Tail, Tails, Take, frame};
+use crate::limits::{self, Budget};
 use crate::presence;
 use crate::store::END_OF_ACCESS;
 
@@ -128,11 +129,12 @@ impl Drop for StreamSlot {
 }
 
 /// `POST /events/ticket`.
-#[utoipa::path(post, path = "/events/ticket", tag = "events", security(("bearer" = [])), responses((status = 200, description = "{ticket, expires_in}", body = ucclient_core::api::EventTicket), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/events/ticket", tag = "events", security(("bearer" = [])), responses((status = 200, description = "{ticket, expires_in}", body = ucclient_core::api::EventTicket), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
 pub async fn ticket(
     State(state): State<AppState>,
     Licensed(account): Licensed,
 ) -> ApiResult<ApiJson<EventTicket>> {
+    limits::spend(&state, &account.user.id, Budget::Tickets).await?;
     let ticket = auth::new_secret();
     let expires = chrono::Utc::now().timestamp_millis() + (TICKET_SECS * 1000) as i64;
     state

@@ -6,7 +6,9 @@
 //! - [`config`]: the command line (`serve`, `demo`, admin commands) and every setting.
 //! - [`api`]: the HTTP handlers of `/api/v1`, one module per resource; [`app`] assembles the router
 //!   with CORS, body limits, static files and tracing.
-//! - [`auth`]: passwords, tokens, and the extractors that turn a bearer token into an account.
+//! - [`auth`]: passwords (checked a bounded number at a time), tokens, and the extractors that
+//!   turn a bearer token into an account.
+//! - [`limits`]: the client's address, the login throttle and the per-user request budgets.
 //! - [`presence`]: choosing profiles and overrides, and bringing the PBX to the desired state
 //!   (with retries).
 //! - [`calls`]: click-to-dial, inbound calls, history, and the embedded PBX's call simulation.
@@ -34,6 +36,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod fanout;
+pub mod limits;
 pub mod openapi;
 pub mod pbx;
 pub mod presence;
@@ -85,6 +88,10 @@ pub struct AppState {
     pub pbx_turns: Arc<presence::UserTurns>,
     /// Wakes the PBX retry worker early.
     pub sync_wakeup: Arc<Notify>,
+    /// Password checks, a bounded number at a time.
+    pub hasher: Arc<auth::Hasher>,
+    /// The calls the embedded PBX is playing.
+    pub simulations: Arc<calls::Simulations>,
 }
 
 /// A backend opened on its database, with its background tasks once started.
@@ -104,7 +111,15 @@ pub struct Backend {
 impl Backend {
     /// Opens the database (running migrations) and builds the state; starts nothing yet.
     pub async fn open(config: Config) -> anyhow::Result<Backend> {
-        let sqlite = SqliteStore::open(&config.database).await?;
+        let sqlite = SqliteStore::open_with(
+            &config.database,
+            Duration::from_millis(config.db_acquire_timeout_ms),
+        )
+        .await?;
+        let hasher = auth::Hasher::new(
+            config.max_concurrent_hashes,
+            Duration::from_millis(config.hash_wait_ms),
+        );
         let store: Arc<dyn Store> = Arc::new(sqlite.clone());
         let embedded = Arc::new(EmbeddedPbx::new(store.clone()));
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -124,6 +139,8 @@ impl Backend {
             colours: Arc::new(ColourScheme::default()),
             pbx_turns: Arc::new(presence::UserTurns::default()),
             sync_wakeup: Arc::new(Notify::new()),
+            hasher: Arc::new(hasher),
+            simulations: Arc::default(),
         };
         Ok(Backend {
             state,
@@ -137,6 +154,7 @@ impl Backend {
     /// Reconciles what the last process left (orphaned calls end; pending PBX applies are retried)
     /// and starts the background tasks: the PBX retry worker and the pruning of old events.
     pub async fn start(&mut self) -> anyhow::Result<()> {
+        auth::Hasher::warm_up();
         calls::end_orphans(&self.state)
             .await
             .map_err(|e| anyhow::anyhow!("ending orphaned calls: {e}"))?;
@@ -174,6 +192,11 @@ impl Backend {
         app(self.state.clone())
     }
 
+    /// The SQLite store (tests hold its connections to simulate overload).
+    pub fn sqlite(&self) -> &SqliteStore {
+        &self.sqlite
+    }
+
     /// Ends live streams and background tasks, and closes the database.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
@@ -193,14 +216,18 @@ impl Backend {
         let app = self.router();
         let stop_streams = self.shutdown.clone();
         // A make-service that clones the router by `Arc`: serving the `Router` itself would
-        // rebuild its route table for every connection (~20 KiB each, held while it lives).
-        axum::serve(listener, app.into_make_service())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down");
-                let _ = stop_streams.send(true);
-            })
-            .await?;
+        // rebuild its route table for every connection (~20 KiB each, held while it lives). It
+        // hands each request its TCP peer (`ConnectInfo`), the client address of the limits.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop_streams.send(true);
+        })
+        .await?;
         self.stop().await;
         Ok(())
     }
@@ -239,14 +266,18 @@ async fn api_not_found() -> error::ApiError {
     error::ApiError::NotFound("there is nothing at this address")
 }
 
-/// `serve` and `demo`: opens (for `demo`, first recreates with the demo data) the database, binds,
-/// prints `listening on http://<addr>` on stdout, and serves until SIGTERM or ctrl-c.
-pub async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
-    let mut config = config;
-    if demo {
-        demo::recreate(&config.database).await?;
-        config.pbx_view_for_all = true;
-    }
+/// `demo`: recreates its database with the demo data (refusing a file it did not create, unless
+/// `--force`), then serves it like [`serve`] with the PBX views open to every user.
+pub async fn demo(args: config::DemoArgs) -> anyhow::Result<()> {
+    let mut config = args.config;
+    demo::recreate(&config.database, args.force).await?;
+    config.pbx_view_for_all = true;
+    serve(config).await
+}
+
+/// `serve`: opens the database (never deleting anything), binds, prints
+/// `listening on http://<addr>` on stdout, and serves until SIGTERM or ctrl-c.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
     let backend = Backend::open(config.clone()).await?;
     let listener = TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;

@@ -20,8 +20,8 @@ async fn main() -> anyhow::Result<()> {
     }
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve(c) => ucclient_server::serve(c, false).await,
-        Command::Demo(c) => ucclient_server::serve(c, true).await,
+        Command::Serve(c) => ucclient_server::serve(c).await,
+        Command::Demo(d) => ucclient_server::demo(d).await,
         Command::Reseller(a) => ucclient_server::admin::reseller(a).await,
         Command::Customer(a) => ucclient_server::admin::customer(a).await,
         Command::User(a) => ucclient_server::admin::user(a).await,

@@ -13,7 +13,7 @@ use crate::events;
 #[openapi(
     info(title = "UcClient CRM presence backend", version = "1", description = "The contract is API.md; errors are {\"error\": code, \"message\": sentence}."),
     servers((url = "/api/v1")),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &Overload),
     paths(
         api::account::login, api::account::logout, api::account::me,
         api::profiles::list, api::profiles::set_presence, api::profiles::put_settings, api::profiles::delete_settings,
@@ -36,6 +36,45 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Adds 503 `unavailable` (with `Retry-After`) to every operation that can meet it: any that
+/// reads the store may find no database connection within `--db-acquire-timeout-ms`.
+struct Overload;
+
+impl Modify for Overload {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let response = ResponseBuilder::new()
+            .description(
+                "unavailable, with Retry-After: the server is overloaded (no database \
+                 connection within the bound, or, for login, no password-hashing slot)",
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                op.responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| response.clone().into());
+            }
+        }
     }
 }
 

@@ -44,6 +44,14 @@ impl Server {
     }
 }
 
+/// Per-user budgets far above what these load tests make (the budgets are not under test here).
+const UNLIMITED: [&str; 4] = [
+    "--writes-per-minute",
+    "1000000000",
+    "--tickets-per-minute",
+    "1000000000",
+];
+
 fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -283,7 +291,19 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
         .expect("addr")
         .port();
     let listen = format!("127.0.0.1:{port}");
-    let mut server = Server::start("demo", &listen, &db, &["--call-timings", "10,10,10"]);
+    let mut server = Server::start(
+        "demo",
+        &listen,
+        &db,
+        &[
+            "--call-timings",
+            "10,10,10",
+            UNLIMITED[0],
+            UNLIMITED[1],
+            UNLIMITED[2],
+            UNLIMITED[3],
+        ],
+    );
     let addr = server.addr;
     let http = client();
     let base = server.url("");
@@ -368,7 +388,7 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
             seen.push(e);
         }
     }
-    let server = Server::start("serve", &listen, &db, &[]);
+    let server = Server::start("serve", &listen, &db, &UNLIMITED);
     for c in clients {
         c.await.expect("client task");
     }
@@ -474,7 +494,7 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
 async fn a_stalled_subscriber_costs_bounded_memory_and_slows_nobody() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("x.db");
-    let server = Server::start("demo", "127.0.0.1:0", &db, &[]);
+    let server = Server::start("demo", "127.0.0.1:0", &db, &UNLIMITED);
     let http = client();
     let base = server.url("");
     let dora = login(&http, &base, "dora@globex.example").await;
@@ -702,7 +722,7 @@ async fn pbx_state(http: &reqwest::Client, b: &InProcess, token: &str, user: &st
 async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("x.db");
-    ucclient_server::demo::recreate(&db)
+    ucclient_server::demo::recreate(&db, false)
         .await
         .expect("demo data");
     let b = InProcess::start(&db, 50).await;
@@ -756,7 +776,7 @@ async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
 async fn a_restart_resumes_pending_pbx_applies() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("x.db");
-    ucclient_server::demo::recreate(&db)
+    ucclient_server::demo::recreate(&db, false)
         .await
         .expect("demo data");
     // Retries far apart, so this process stops before its next attempt.

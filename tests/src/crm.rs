@@ -410,7 +410,7 @@ impl DemoBackend {
     ) -> Result<DemoBackend> {
         let dir = tempfile::tempdir()?;
         let db = dir.path().join("ucclient.db");
-        ucclient_server::demo::recreate(&db).await?;
+        ucclient_server::demo::recreate(&db, false).await?;
         let mut config = ucclient_server::config::Config::with_database(db);
         config.cors_origins = vec![cors_origin.to_owned()];
         config.pbx_view_for_all = true;

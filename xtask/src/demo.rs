@@ -77,6 +77,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .args(["--listen", &args.listen])
         .arg("--database")
         .arg(project::target_dir().join("demo.db"))
+        // target/demo.db is ours: replace it even if an older build made it unmarked.
+        .arg("--force")
         .arg("--static-dir")
         .arg(project::dist_widget())
         .args(&cors_for_hosts);

@@ -8,47 +8,38 @@ use ucclient_core::api::{CustomerRef, LoginRequest, LoginResponse, Me};
 use crate::AppState;
 use crate::auth::{self, Session};
 use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::limits::{ClientAddr, LoginThrottle};
 use crate::presence;
 
 /// Longest email accepted.
 const MAX_EMAIL_LEN: usize = 254;
 /// Longest password accepted (argon2 work is bounded by it).
 const MAX_PASSWORD_LEN: usize = 1024;
-/// The window failed logins are counted in.
-const LOGIN_WINDOW_MS: i64 = 60_000;
 
 /// `POST /login`.
-#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: too many failures from this address, or of this account from this address", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: every password-hashing slot is busy", body = ucclient_core::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    addr: ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<ApiJson<LoginResponse>> {
     if req.email.len() > MAX_EMAIL_LEN || req.password.len() > MAX_PASSWORD_LEN {
         return Err(ApiError::InvalidCredentials);
     }
     let email = req.email.trim().to_lowercase();
-    let key = format!("login:{email}");
-    let now = Utc::now().timestamp_millis();
-    let (count, start) = state
-        .store
-        .hit_rate_limit(&key, LOGIN_WINDOW_MS, now)
-        .await?;
-    if count > state.config.login_failures_per_minute {
-        let secs = ((start + LOGIN_WINDOW_MS - now) as u64)
-            .div_ceil(1000)
-            .max(1);
-        return Err(ApiError::RateLimited(secs));
-    }
+    let throttle = LoginThrottle::new(&email, addr);
+    throttle.check(&state).await?;
     let found = state.store.login_lookup(&email).await?;
     let (user_id, hash) = match found {
         Some((id, hash)) => (Some(id), Some(hash)),
         None => (None, None),
     };
-    if !auth::verify_password(req.password, hash).await {
+    let verified = state.hasher.verify(req.password, hash).await?;
+    let Some(user_id) = user_id.filter(|_| verified) else {
+        throttle.failed(&state).await?;
         return Err(ApiError::InvalidCredentials);
-    }
-    let user_id = user_id.ok_or(ApiError::InvalidCredentials)?;
-    state.store.clear_rate_limit(&key).await?;
+    };
+    throttle.succeeded(&state).await?;
     let account = state
         .store
         .account(&user_id)

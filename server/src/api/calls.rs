@@ -9,14 +9,16 @@ use crate::AppState;
 use crate::auth::Licensed;
 use crate::calls::{self, MAX_HISTORY};
 use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::limits::{self, Budget};
 
 /// `POST /calls` → 201.
-#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON, wrong types, context too long (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number: not a number core can normalise with the customer's country, or (with reason unknown_extension) shaped like an extension that nobody of the customer has; decided by core::phone::dial_target, as the widget's preview", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON, wrong types, context too long (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number: not a number core can normalise with the customer's country, or (with reason unknown_extension) shaped like an extension that nobody of the customer has; decided by core::phone::dial_target, as the widget's preview", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over --calls-per-minute or the user's write budget", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: no database connection within the bound", body = ucclient_core::api::ErrorBody)))]
 pub async fn place(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     ApiJson(req): ApiJson<PlaceCallRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<Call>)> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
     Ok((
         StatusCode::CREATED,
         ApiJson(calls::place(&state, &a, req).await?),
@@ -46,12 +48,13 @@ pub async fn history(
 }
 
 /// `POST /calls/<id>/hangup`.
-#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
 pub async fn hangup(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
     if id.len() > 64 {
         return Err(ApiError::NotFound("there is no such call"));
     }
@@ -68,13 +71,14 @@ fn bounded(id: &str) -> ApiResult<()> {
 
 /// `POST /calls/<id>/answer` `{"device"?}`: the PBX connects the ringing inbound call to that
 /// device (the body may be left out: the first device ringing).
-#[utoipa::path(post, path = "/calls/{id}/answer", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), request_body(content = Option<ucclient_core::api::AnswerRequest>, content_type = "application/json", description = "{\"device\"?}; the body may be left out"), responses((status = 200, description = "Call, connected, with answered_on", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_device: not one of the user's devices", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls/{id}/answer", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), request_body(content = Option<ucclient_core::api::AnswerRequest>, content_type = "application/json", description = "{\"device\"?}; the body may be left out"), responses((status = 200, description = "Call, connected, with answered_on", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_device: not one of the user's devices", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute write budget", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: no database connection within the bound", body = ucclient_core::api::ErrorBody)))]
 pub async fn answer(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     Path(id): Path<String>,
     request: Request,
 ) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
     bounded(&id)?;
     let body = if request.headers().contains_key(header::CONTENT_TYPE) {
         ApiJson::<AnswerRequest>::from_request(request, &state)
@@ -87,12 +91,13 @@ pub async fn answer(
 }
 
 /// `POST /calls/<id>/decline`: the ringing inbound call is rejected.
-#[utoipa::path(post, path = "/calls/{id}/decline", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call, failed with outcome declined", body = ucclient_core::api::Call), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls/{id}/decline", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call, failed with outcome declined", body = ucclient_core::api::Call), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute write budget", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: no database connection within the bound", body = ucclient_core::api::ErrorBody)))]
 pub async fn decline(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     Path(id): Path<String>,
 ) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
     bounded(&id)?;
     Ok(ApiJson(calls::decline(&state, &a, &id).await?))
 }

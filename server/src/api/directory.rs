@@ -8,6 +8,7 @@ use ucclient_core::api::DirectoryEntry;
 use crate::AppState;
 use crate::auth::Licensed;
 use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::limits::{self, Budget};
 use crate::presence;
 
 /// Most rows of one answer.
@@ -21,12 +22,13 @@ struct DirectoryQuery {
 }
 
 /// `GET /directory?q=`.
-#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, description = "name, email or extension")), responses((status = 200, description = "[{user, presence}], at most 200", body = [ucclient_core::api::DirectoryEntry])))]
+#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, description = "name, email or extension")), responses((status = 200, description = "[{user, presence}], at most 200", body = [ucclient_core::api::DirectoryEntry]), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     uri: Uri,
 ) -> ApiResult<ApiJson<Vec<DirectoryEntry>>> {
+    limits::spend(&state, &a.user.id, Budget::Searches).await?;
     let q: DirectoryQuery = super::query(&uri)?;
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     if text.is_some_and(|t| t.len() > MAX_Q_LEN) {

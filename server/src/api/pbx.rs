@@ -17,6 +17,7 @@ use ucclient_core::ring::{UserLine, ring_group, ring_user};
 use crate::AppState;
 use crate::auth::{Licensed, is_admin};
 use crate::error::{ApiError, ApiJson, ApiResult};
+use crate::limits::{self, Budget};
 use crate::presence;
 use crate::store::Account;
 
@@ -129,12 +130,13 @@ pub async fn groups(
 }
 
 /// `POST /pbx/calls/inbound` → 201.
-#[utoipa::path(post, path = "/pbx/calls/inbound", tag = "pbx", security(("bearer" = [])), request_body(content = ucclient_core::api::InboundCallRequest, content_type = "application/json", description = "{\"from\", \"to_user\"}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/pbx/calls/inbound", tag = "pbx", security(("bearer" = [])), request_body(content = ucclient_core::api::InboundCallRequest, content_type = "application/json", description = "{\"from\", \"to_user\"}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
 pub async fn inbound(
     State(state): State<AppState>,
     Licensed(a): Licensed,
     ApiJson(req): ApiJson<InboundCallRequest>,
 ) -> ApiResult<(StatusCode, ApiJson<Call>)> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
     if req.to_user.len() > 64 {
         return Err(ApiError::NotFound("there is no such user"));
     }

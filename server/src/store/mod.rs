@@ -431,6 +431,12 @@ pub trait Store: Send + Sync + 'static {
         window_ms: i64,
         now_ms: i64,
     ) -> StoreResult<(i64, i64)>;
+    /// The key's (hits, window start) as [`Store::hit_rate_limit`] left them, without counting one.
+    async fn peek_rate_limit(&self, key: &str) -> StoreResult<Option<(i64, i64)>>;
+    /// Counts one more failure under `key`, stamped `now_ms` (the row's window start becomes the
+    /// time of the last failure); failures older than `forget_ms` before this one are forgotten
+    /// first. Returns the failures counted, this one included. For growing-delay throttles.
+    async fn note_failure(&self, key: &str, forget_ms: i64, now_ms: i64) -> StoreResult<i64>;
     /// Forgets a key's hits.
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()>;
 

@@ -38,6 +38,9 @@ pub struct SqliteStore {
     /// which sleeps 1, 2, 5, 10… ms between tries. Other processes (admin commands) still meet
     /// the busy timeout.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// How long a request waits for a connection (or for the writer's turn) before it fails with
+    /// `PoolTimedOut`, which the API answers 503: under overload we fail fast, not queue for ever.
+    acquire_timeout: Duration,
 }
 
 /// A write transaction holding this process's writer turn until it commits or drops.
@@ -66,11 +69,20 @@ impl WriteTx {
 }
 
 /// Most connections in the pool.
-const MAX_CONNECTIONS: u32 = 8;
+pub const MAX_CONNECTIONS: u32 = 8;
+/// How long a request waits for a connection by default (`--db-acquire-timeout-ms`).
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and runs the migrations.
+    /// Opens (creating if needed) the database file and runs the migrations, with the default
+    /// acquire bound ([`DEFAULT_ACQUIRE_TIMEOUT`]).
     pub async fn open(path: &Path) -> StoreResult<SqliteStore> {
+        SqliteStore::open_with(path, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// Opens the database like [`SqliteStore::open`], failing a wait for a connection (or for
+    /// this process's writer turn) after `acquire_timeout`.
+    pub async fn open_with(path: &Path, acquire_timeout: Duration) -> StoreResult<SqliteStore> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -91,7 +103,7 @@ impl SqliteStore {
             .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
-            .acquire_timeout(Duration::from_secs(3600))
+            .acquire_timeout(acquire_timeout)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations")
@@ -101,7 +113,13 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            acquire_timeout,
         })
+    }
+
+    /// The connection pool (tests hold its connections to simulate overload).
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     /// Closes the pool (the WAL is checkpointed by SQLite).
@@ -110,7 +128,11 @@ impl SqliteStore {
     }
 
     async fn write(&self) -> StoreResult<WriteTx> {
-        let turn = self.writer.clone().lock_owned().await;
+        // The writer's turn is bounded like a connection: a queue of writers behind a slow
+        // one fails fast instead of growing.
+        let turn = tokio::time::timeout(self.acquire_timeout, self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Db(sqlx::Error::PoolTimedOut))?;
         Ok(WriteTx {
             tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
             _turn: turn,
@@ -844,7 +866,10 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> StoreResult<(i64, i64)> {
         // The window opens at the key's first hit, not at a clock boundary: a burst straddling a
-        // minute boundary cannot get twice the allowance, and `Retry-After` is exact.
+        // minute boundary cannot get twice the allowance, and `Retry-After` is exact. Every
+        // request of a limited endpoint writes here, so it takes the writer's turn like any
+        // write rather than meeting SQLite's busy handler.
+        let mut tx = self.write().await?;
         let row = sqlx::query(
             "INSERT INTO rate_limits (key, window_start_ms, count) VALUES (?1, ?2, 1)
              ON CONFLICT (key) DO UPDATE SET
@@ -855,16 +880,45 @@ impl Store for SqliteStore {
         .bind(key)
         .bind(now_ms)
         .bind(window_ms.max(1))
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok((row.get("count"), row.get("window_start_ms")))
     }
 
+    async fn peek_rate_limit(&self, key: &str) -> StoreResult<Option<(i64, i64)>> {
+        let row = sqlx::query("SELECT count, window_start_ms FROM rate_limits WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get("count"), r.get("window_start_ms"))))
+    }
+
+    async fn note_failure(&self, key: &str, forget_ms: i64, now_ms: i64) -> StoreResult<i64> {
+        let mut tx = self.write().await?;
+        let count = sqlx::query_scalar(
+            "INSERT INTO rate_limits (key, window_start_ms, count) VALUES (?1, ?2, 1)
+             ON CONFLICT (key) DO UPDATE SET
+                count = CASE WHEN window_start_ms > ?2 - ?3 THEN count + 1 ELSE 1 END,
+                window_start_ms = ?2
+             RETURNING count",
+        )
+        .bind(key)
+        .bind(now_ms)
+        .bind(forget_ms.max(1))
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(count)
+    }
+
     async fn clear_rate_limit(&self, key: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM rate_limits WHERE key = ?")
             .bind(key)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 
