@@ -15,12 +15,18 @@ use ucclient_core::settings::ProfileSettings;
 
 use crate::api::{ApiError, Backend, token_key};
 use crate::components::{
-    badge::Badge, connection::ConnectionState, dialer::Dialer, directory::Directory,
-    history::History, not_enabled::NotEnabled, profile_switcher::ProfileSwitcher,
-    routing::RoutingEditor, sign_in::SignIn,
+    badge::{Badge, colour_style},
+    connection::ConnectionState,
+    dialer::Dialer,
+    directory::Directory,
+    history::History,
+    not_enabled::NotEnabled,
+    profile_switcher::ProfileSwitcher,
+    routing::RoutingEditor,
+    sign_in::SignIn,
 };
 use crate::host::{DialRequest, Host, PresenceLabel};
-use crate::i18n::{T, call_state_text, error_text, tr};
+use crate::i18n::{T, call_outcome, call_state_text, error_text, tr};
 use crate::live::{self, LiveHandle};
 use crate::state::{Applied, ClientState};
 
@@ -357,9 +363,8 @@ impl Ctx {
                 CallDirection::Outbound => &call.to,
                 CallDirection::Inbound => &call.from,
             };
-            self.ui.update(|u| {
-                u.announcement = format!("{}: {}", tr(lang, call_state_text(call.state)), who)
-            });
+            self.ui
+                .update(|u| u.announcement = format!("{}: {}", call_outcome(lang, &call), who));
             // Pop once per inbound call, at the first sight of it (it may already be answered).
             let first_sight = self.services.try_get_value().map(|s| {
                 let mut ids = s.popped.borrow_mut();
@@ -599,7 +604,11 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         Session::Ready => view! { <Ready /> }.into_any(),
     };
     view! {
-        <div class="uc-widget" lang=ctx.lang.tag()>
+        <div
+            class="uc-widget"
+            lang=ctx.lang.tag()
+            prop:style=move || colour_style(ctx.store.read().me.as_ref().map(|m| &m.colours))
+        >
             <div class="uc-sr" aria-live="polite" role="status" data-test="announcer">
                 {dyn_view(move || ctx.ui.read().announcement.clone())}
             </div>

@@ -81,6 +81,7 @@ fn me(licensed: bool) -> Me {
             },
         ],
         role: Role::User,
+        colours: Default::default(),
     }
 }
 
@@ -95,6 +96,7 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         answered_at: None,
         ended_at: None,
         context: None,
+        forwarded_to: None,
     }
 }
 
@@ -413,6 +415,32 @@ async fn the_badge_shows_the_busy_overlay_and_pbx_sync() {
             .contains("PBX unreachable")
     );
     assert_eq!(sync.get_attribute("tabindex").as_deref(), Some("0"));
+}
+
+#[wasm_bindgen_test]
+async fn dots_are_painted_with_the_resellers_colours_and_never_guessed() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let style = || m.q(".uc-widget").get_attribute("style").unwrap_or_default();
+    assert!(style().contains("--uc-busy"), "{}", style());
+    assert!(style().contains("#c5221f"), "the default busy: {}", style());
+    // A `colours` event repaints at once.
+    let purple = PresenceColours {
+        busy: HexColour::parse("#800080").unwrap(),
+        ..PresenceColours::default()
+    };
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(1_000), Event::Colours(purple));
+    });
+    tick().await;
+    assert!(style().contains("#800080"), "{}", style());
+    assert!(!style().contains("#c5221f"), "{}", style());
+    // Before the profiles have come, "In a meeting" (Unavailable, yet Busy) gets a plain dot,
+    // not a colour guessed from its status.
+    m.ctx.store.update(|s| s.set_profiles(vec![]));
+    tick().await;
+    let dot = m.q("[data-profile=in_a_meeting] .uc-dot");
+    assert_eq!(dot.class_name(), "uc-dot");
 }
 
 #[wasm_bindgen_test]
@@ -885,6 +913,7 @@ fn wire_types_cross_the_browser_json_exactly() {
             presence: presence(ProfileId::Available, false),
         }],
         calls: vec![answered.clone()],
+        colours: None,
     });
     for event in [snapshot, Event::Call(answered)] {
         assert_eq!(wire::event(event.name(), &event.data_json()), Some(event));

@@ -2,7 +2,7 @@
 //! choice of language. Profile names are not here: they come from `core` (`ProfileId::name`).
 
 use ucclient_core::Language;
-use ucclient_core::api::{CallDirection, CallState, ErrorCode};
+use ucclient_core::api::{Call, CallDirection, CallState, ErrorCode};
 use ucclient_core::phone::PhoneError;
 
 macro_rules! texts {
@@ -72,6 +72,7 @@ texts! {
     CallConnected => "Connected", "Em conversação", "Em conversa";
     CallEnded => "Call ended", "Chamada terminada", "Ligação encerrada";
     CallFailed => "Call failed", "A chamada falhou", "A ligação falhou";
+    ForwardedTo => "Forwarded to", "Reencaminhada para", "Encaminhada para";
     IncomingCall => "Incoming call", "Chamada recebida", "Ligação recebida";
     OutgoingCall => "Outgoing call", "Chamada efetuada", "Ligação efetuada";
     Search => "Search colleagues", "Procurar colegas", "Buscar colegas";
@@ -177,6 +178,20 @@ pub fn call_state_text(state: CallState) -> T {
     }
 }
 
+/// What a call came to, as the history and the live region say it: "Forwarded to +351…" for an
+/// inbound call the phone system sent on to the user's forwarding number, else its state.
+pub fn call_outcome(lang: Language, call: &Call) -> String {
+    match &call.forwarded_to {
+        Some(to) => {
+            let mut out = tr(lang, T::ForwardedTo).to_owned();
+            out.push(' ');
+            out.push_str(to);
+            out
+        }
+        None => tr(lang, call_state_text(call.state)).to_owned(),
+    }
+}
+
 /// The sentence for a call direction.
 pub fn direction_text(d: CallDirection) -> T {
     match d {
@@ -197,6 +212,33 @@ pub fn pick_language(config: Option<&str>, host: Option<Language>, browser: &[St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forwarded_call_says_where_it_went() {
+        let ts = ucclient_core::api::Timestamp::from_unix(1_700_000_000, 0).unwrap();
+        let mut call = Call {
+            id: "c".into(),
+            direction: CallDirection::Inbound,
+            from: "+351210000001".into(),
+            to: "201".into(),
+            state: CallState::Ended,
+            started_at: ts,
+            answered_at: None,
+            ended_at: Some(ts),
+            context: None,
+            forwarded_to: Some("+351912345678".into()),
+        };
+        assert_eq!(
+            call_outcome(Language::En, &call),
+            "Forwarded to +351912345678"
+        );
+        assert_eq!(
+            call_outcome(Language::PtPt, &call),
+            "Reencaminhada para +351912345678"
+        );
+        call.forwarded_to = None;
+        assert_eq!(call_outcome(Language::En, &call), "Call ended");
+    }
 
     #[test]
     fn every_sentence_exists_in_every_language() {

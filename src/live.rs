@@ -26,7 +26,7 @@ const CONNECT_TIMEOUT_TICKS: u32 = 10;
 /// How often the stream's state is checked, in milliseconds.
 const TICK_MS: u32 = 1000;
 /// The event names of API.md.
-const EVENT_NAMES: [&str; 4] = ["snapshot", "presence", "call", "profile"];
+const EVENT_NAMES: [&str; 5] = ["snapshot", "presence", "call", "profile", "colours"];
 
 /// Called after each applied event, with the event's name.
 pub type OnApplied = Rc<dyn Fn(&str, Applied)>;

@@ -190,6 +190,14 @@ impl ClientState {
                     self.upsert_call(call.clone());
                     out.calls_changed.push(call);
                 }
+                if let (Some(c), Some(me)) = (snap.colours, &mut self.me) {
+                    me.colours = c;
+                }
+            }
+            Event::Colours(c) => {
+                if let Some(me) = &mut self.me {
+                    me.colours = c;
+                }
             }
             Event::Presence(p) => {
                 self.presence.insert(p.user_id, p.presence);
@@ -377,6 +385,7 @@ mod tests {
             answered_at: None,
             ended_at: None,
             context: None,
+            forwarded_to: None,
         }
     }
 
@@ -393,6 +402,7 @@ mod tests {
             presence: presence(ProfileId::Available, false, 0),
             devices: vec![],
             role: Role::User,
+            colours: Default::default(),
         }
     }
 
@@ -429,6 +439,36 @@ mod tests {
     }
 
     #[test]
+    fn the_resellers_colours_come_with_me_and_follow_events_and_snapshots() {
+        use ucclient_core::api::{HexColour, PresenceColours};
+        let hex = |s: &str| HexColour::parse(s).unwrap();
+        let mut s = ClientState::default();
+        s.set_me(me());
+        let purple_busy = PresenceColours {
+            busy: hex("#800080"),
+            ..PresenceColours::default()
+        };
+        assert!(
+            s.apply_event(Some(1), Event::Colours(purple_busy.clone()))
+                .applied
+        );
+        assert_eq!(s.me.as_ref().unwrap().colours, purple_busy);
+        // A snapshot carries them too (a stream that could not resume missed the event); one
+        // without them keeps what is known.
+        let snap = |colours| {
+            Event::Snapshot(Snapshot {
+                presence: vec![],
+                calls: vec![],
+                colours,
+            })
+        };
+        s.apply_event(Some(2), snap(None));
+        assert_eq!(s.me.as_ref().unwrap().colours, purple_busy);
+        s.apply_event(Some(3), snap(Some(PresenceColours::default())));
+        assert_eq!(s.me.as_ref().unwrap().colours, PresenceColours::default());
+    }
+
+    #[test]
     fn a_snapshot_replaces_even_with_a_lower_id_after_a_restart() {
         let mut s = ClientState::default();
         s.set_me(me());
@@ -440,6 +480,7 @@ mod tests {
                 presence: presence(ProfileId::InAMeeting, false, 9),
             }],
             calls: vec![],
+            colours: None,
         });
         let out = s.apply_event(Some(2), snap);
         assert!(out.applied);

@@ -14,6 +14,7 @@ use ucclient_core::api::{
     LoginResponse, Me, Mode, PbxSync, PlaceCallRequest, Presence, PresenceUpdate, Profile,
     ProfileSettings, RingStep, Role, Routing, SetPresenceRequest, Snapshot, Timestamp, User,
 };
+use ucclient_core::api::{HexColour, PresenceColours};
 use ucclient_core::{Colour, ProfileId, Status};
 
 use crate::json::{self, Json};
@@ -298,6 +299,11 @@ pub fn me(v: &Json) -> Read<Me> {
             Some(r) => role(&r)?,
             None => Role::default(),
         },
+        // `#[serde(default)]` too.
+        colours: match json::get(v, "colours") {
+            Some(c) => presence_colours(&c)?,
+            None => PresenceColours::default(),
+        },
     })
 }
 
@@ -412,6 +418,7 @@ pub fn call(v: &Json) -> Read<Call> {
         answered_at: f.opt("answered_at", timestamp)?,
         ended_at: f.opt("ended_at", timestamp)?,
         context: f.opt("context", call_context)?,
+        forwarded_to: f.opt("forwarded_to", string)?,
     })
 }
 
@@ -433,6 +440,7 @@ fn snapshot(v: &Json) -> Read<Snapshot> {
     Ok(Snapshot {
         presence: f.req("presence", |v| list(v, presence_update))?,
         calls: f.req("calls", calls)?,
+        colours: f.opt("colours", presence_colours)?,
     })
 }
 
@@ -445,9 +453,25 @@ pub fn event(name: &str, data: &str) -> Option<Event> {
         "presence" => presence_update(&v).map(Event::Presence),
         "call" => call(&v).map(Event::Call),
         "profile" => profile(&v).map(Event::Profile),
+        "colours" => presence_colours(&v).map(Event::Colours),
         _ => return None,
     };
     event.ok()
+}
+
+/// A `#rrggbb` colour (anything else is a mismatch, as for core's derive).
+fn hex_colour(v: &Json) -> Read<HexColour> {
+    HexColour::parse(&string(v)?).map_err(|_| Mismatch)
+}
+
+/// The reseller's presence colours (in `/me`, the `snapshot` and the `colours` event).
+pub fn presence_colours(v: &Json) -> Read<PresenceColours> {
+    let f = Fields::of(v)?;
+    Ok(PresenceColours {
+        available: f.req("available", hex_colour)?,
+        away: f.req("away", hex_colour)?,
+        busy: f.req("busy", hex_colour)?,
+    })
 }
 
 // ---- Bodies -----------------------------------------------------------------------------------
@@ -619,6 +643,13 @@ impl ToJson for Call {
                 ("context", &self.context),
             ],
         );
+        // `forwarded_to` is written only when set (`skip_serializing_if`): into the object.
+        if let Some(to) = &self.forwarded_to {
+            out.pop();
+            out.push_str(",\"forwarded_to\":");
+            to.write(out);
+            out.push('}');
+        }
     }
 }
 

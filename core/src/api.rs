@@ -5,12 +5,16 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::pbx::{ExtensionList, FindMeFollowMe, Mode, PbxUserState};
 use crate::profile::{Colour, ProfileId, Status};
+pub use crate::profile::{HexColour, PresenceColours};
 pub use crate::ring::{GroupMember, RingTargets};
 pub use crate::settings::{Forwarding, ProfileSettings, RingStep, Routing};
 pub use crate::time::Timestamp;
 
 /// The path prefix of version 1.
 pub const API_PREFIX: &str = "/api/v1";
+
+/// Longest CRM record id or object type of a call's context, in characters.
+pub const MAX_CONTEXT_LEN: usize = 256;
 
 /// Every 4xx/5xx body: a stable code and a sentence for a person.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -189,8 +193,10 @@ pub struct Device {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
     /// Email.
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
     pub email: String,
     /// Password.
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub password: String,
 }
 
@@ -247,6 +253,10 @@ pub struct Me {
     /// Their role (an extension of API.md).
     #[serde(default)]
     pub role: Role,
+    /// How the reseller paints the three presence colours (an extension of API.md); a
+    /// `colours` event carries a change.
+    #[serde(default)]
+    pub colours: PresenceColours,
 }
 
 /// What a user may administer.
@@ -267,7 +277,9 @@ pub enum Role {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetPresenceRequest {
-    /// The profile id as sent (validated by the server, so an unknown one gets `unknown_profile`).
+    /// The profile id as sent (validated by the server, so an unknown one gets `unknown_profile`);
+    /// the document lists the eleven ids.
+    #[cfg_attr(feature = "openapi", schema(value_type = ProfileId))]
     pub profile: String,
 }
 
@@ -310,11 +322,13 @@ pub enum CrmKind {
 pub struct CallContext {
     /// Which CRM.
     pub crm: CrmKind,
-    /// The record's id, if the CRM gave one.
+    /// The record's id, if the CRM gave one (at most [`MAX_CONTEXT_LEN`] characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub record_id: Option<String>,
-    /// The record's type (`Contact`, `contact`, …).
+    /// The record's type (`Contact`, `contact`, …; at most [`MAX_CONTEXT_LEN`] characters).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub object_type: Option<String>,
 }
 
@@ -322,7 +336,15 @@ pub struct CallContext {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlaceCallRequest {
-    /// The number as typed or delivered by the CRM, or a colleague's extension.
+    /// The number as typed or delivered by the CRM, or a colleague's extension: the shape of
+    /// [`crate::phone::NUMBER_PATTERN`], at most [`crate::phone::MAX_INPUT_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 64,
+            pattern = r"^ *(tel:)?[ ()./-]*\+?[0-9 ()./-]*[0-9][0-9 ()./-]*$"
+        )
+    )]
     pub to: String,
     /// Where the call came from.
     #[serde(default)]
@@ -418,6 +440,12 @@ pub struct Call {
     /// extension of API.md).
     #[serde(default)]
     pub answered_on: Option<String>,
+    /// For an inbound call the PBX sent on to the user's forwarding number instead of their
+    /// devices: that number (E.164). Such a call is `ended`, never answered here, and its
+    /// `outcome` is `forwarded`: the two are set together, always (`outcome` says what happened,
+    /// `forwarded_to` where it went; an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_to: Option<String>,
 }
 
 impl Call {
@@ -439,7 +467,8 @@ pub enum CallOutcome {
     Missed,
     /// The user declined it (to voicemail once that exists).
     Declined,
-    /// Call forwarding sent it to another number.
+    /// Call forwarding sent it to another number, the one in [`Call::forwarded_to`] (always set
+    /// with this outcome).
     Forwarded,
     /// Another member of a hunt group answered it.
     AnsweredElsewhere,
@@ -472,6 +501,10 @@ pub struct Snapshot {
     pub presence: Vec<PresenceUpdate>,
     /// The subscriber's live calls.
     pub calls: Vec<Call>,
+    /// The reseller's presence colours (an extension of API.md), so a stream that could not
+    /// resume misses no `colours` event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colours: Option<PresenceColours>,
 }
 
 /// An event of the live stream, by its `event:` name.
@@ -485,6 +518,8 @@ pub enum Event {
     Call(Call),
     /// `profile`.
     Profile(Profile),
+    /// `colours`: the reseller changed its presence colours (an extension of API.md).
+    Colours(PresenceColours),
 }
 
 impl Event {
@@ -495,6 +530,7 @@ impl Event {
             Event::Presence(_) => "presence",
             Event::Call(_) => "call",
             Event::Profile(_) => "profile",
+            Event::Colours(_) => "colours",
         }
     }
 
@@ -505,6 +541,7 @@ impl Event {
             Event::Presence(p) => serde_json::to_string(p),
             Event::Call(c) => serde_json::to_string(c),
             Event::Profile(p) => serde_json::to_string(p),
+            Event::Colours(c) => serde_json::to_string(c),
         };
         r.unwrap_or_default()
     }
@@ -529,6 +566,7 @@ impl Event {
             "presence" => Event::Presence(Deserialize::deserialize(data)?),
             "call" => Event::Call(Deserialize::deserialize(data)?),
             "profile" => Event::Profile(Deserialize::deserialize(data)?),
+            "colours" => Event::Colours(Deserialize::deserialize(data)?),
             _ => return Ok(None),
         }))
     }
@@ -564,9 +602,18 @@ pub struct HuntGroup {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InboundCallRequest {
-    /// Calling number.
+    /// Calling number: the shape of [`crate::phone::NUMBER_PATTERN`], at most
+    /// [`crate::phone::MAX_INPUT_LEN`] characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 64,
+            pattern = r"^ *(tel:)?[ ()./-]*\+?[0-9 ()./-]*[0-9][0-9 ()./-]*$"
+        )
+    )]
     pub from: String,
-    /// The user called.
+    /// The user called (an id of at most 64 characters).
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub to_user: String,
 }
 

@@ -7,7 +7,7 @@
 //! rings from [`crate::ring::policy`], so the description cannot drift from what the PBX does.
 
 use crate::pbx::{self, Mode, PbxUserState};
-use crate::ring::{UserLine, policy};
+use crate::ring::{RingTargets, UserLine, policy};
 use crate::settings::{ProfileSettings, RingStep};
 
 /// What happens to a direct call to the user while the profile is current.
@@ -76,13 +76,24 @@ pub fn profile_effect<S: AsRef<str>>(
     };
     let create = pbx::creates_extension_list(line.extension_lists_enabled, &current, settings);
     // Passive mode: the PBX is released (every device rings), whatever the profile says.
-    let state = pbx::desired_state(line.mode, "", settings, &devices, &current, create)
-        .unwrap_or_else(pbx::released_state);
+    let state = pbx::desired_state(
+        line.mode,
+        line.extension_lists_enabled,
+        "",
+        settings,
+        &devices,
+        &current,
+        create,
+    )
+    .unwrap_or_else(pbx::released_state);
     let ringing = UserLine {
         devices: &devices,
         pbx: &state,
     };
-    let (rung, forwarded_to) = policy::direct_call(ringing);
+    let RingTargets {
+        devices: rung,
+        forwarded_to,
+    } = policy::direct_call(ringing);
     let direct = if let Some(to) = forwarded_to {
         DirectCalls::ForwardTo(to)
     } else if rung.is_empty() {

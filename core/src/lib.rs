@@ -14,7 +14,8 @@
 //! - [`pbx`]: what a profile change asks of the PBX in each mode, including the user extension list
 //!   lifecycle (SPEC §4, §5).
 //! - [`ring`]: which devices ring for a direct call or a hunt-group call; the judgment calls of
-//!   SPEC §5 live in [`ring::policy`] only.
+//!   SPEC §5 live in [`ring::policy`] only — the DND rule once ([`ring::policy::under_dnd`]), for
+//!   direct calls, group calls and the extension list's contents alike.
 //! - [`phone`]: phone numbers normalised to E.164 with a default country (SPEC §6), what a dialled
 //!   input reaches (a colleague's extension or a number, SPEC §8), and numbers formatted for reading.
 //! - [`effect`]: what a profile does to the user's calls, as the PBX will do it, for the widget to

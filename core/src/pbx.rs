@@ -3,9 +3,13 @@
 //!
 //! These functions compute the *desired* PBX state. Storing it, and applying it until the PBX agrees,
 //! is the backend's job; talking to a PBX is its connector's.
+//!
+//! What an extension list holds, and what Do Not Disturb does to it, are SPEC §5's judgment calls
+//! and live in `crate::ring::policy`; this module only decides whether the user has a list.
 
 use serde::{Deserialize, Serialize};
 
+use crate::ring::policy::extension_list_devices;
 use crate::settings::{Forwarding, ProfileSettings, RingStep, Routing};
 
 /// The mode of a reseller (SPEC §4); customers inherit it and cannot change it.
@@ -77,26 +81,6 @@ pub fn extension_list_id(user_id: &str) -> String {
     format!("xl-{user_id}")
 }
 
-/// The devices a user's extension list holds under these settings: none under DND, every device for
-/// "Ring all", otherwise the devices of every step in ring order — forwarding is ignored (SPEC §5).
-pub fn extension_list_devices<S: AsRef<str>>(
-    settings: &ProfileSettings,
-    devices: &[S],
-) -> Vec<String> {
-    if settings.dnd {
-        return Vec::new();
-    }
-    match &settings.routing {
-        Routing::All => devices.iter().map(|d| d.as_ref().to_owned()).collect(),
-        Routing::Selected { steps } => steps
-            .iter()
-            .flat_map(|s| s.devices.iter())
-            .filter(|d| devices.iter().any(|o| o.as_ref() == d.as_str()))
-            .cloned()
-            .collect(),
-    }
-}
-
 /// Whether saving `customised` creates the user's extension list: the reseller has the feature on,
 /// the user has none yet, and the change customises device routing (SPEC §5).
 pub fn creates_extension_list(
@@ -108,11 +92,14 @@ pub fn creates_extension_list(
 }
 
 /// What the user's PBX state should become once `settings` are the current profile's effective
-/// settings, in `mode`. `None` in passive mode: no PBX change at all. An existing extension list
-/// follows the profile; `create_extension_list` (see [`creates_extension_list`]) makes one.
-/// `devices` are the user's device ids in their natural order.
+/// settings, in `mode`. `None` in passive mode: no PBX change at all. While the reseller has
+/// extension lists enabled, an existing list follows the profile and `create_extension_list` (see
+/// [`creates_extension_list`]) makes one; with the feature off the user has no list (an existing
+/// one is removed — judgment call: the backend can no longer keep it up to date, and "no list"
+/// rings all of the user's devices). `devices` are the user's device ids in their natural order.
 pub fn desired_state<S: AsRef<str>>(
     mode: Mode,
+    extension_lists_enabled: bool,
     user_id: &str,
     settings: &ProfileSettings,
     devices: &[S],
@@ -128,11 +115,11 @@ pub fn desired_state<S: AsRef<str>>(
             steps: steps.clone(),
         }),
     };
-    let extension_list =
-        (current.extension_list.is_some() || create_extension_list).then(|| ExtensionList {
-            id: extension_list_id(user_id),
-            devices: extension_list_devices(settings, devices),
-        });
+    let has_list = current.extension_list.is_some() || create_extension_list;
+    let extension_list = (extension_lists_enabled && has_list).then(|| ExtensionList {
+        id: extension_list_id(user_id),
+        devices: extension_list_devices(settings, devices),
+    });
     Some(PbxUserState {
         dnd: settings.dnd,
         forwarding: settings.forwarding.clone(),
@@ -153,10 +140,9 @@ pub fn released_state() -> PbxUserState {
 /// What the PBX should hold for a user after an operator changed what their state depends on (the
 /// reseller's mode or extension-list feature, the user's licence or devices), given the current
 /// profile's effective `settings` and what the PBX holds now (`current`). Passive mode: the
-/// [`released_state`]. Active mode: [`desired_state`], except that an existing extension list is
-/// removed when the reseller has the feature off (judgment call: the backend can no longer keep it
-/// up to date, and "no list" rings all of the user's devices). Never creates a list: that happens
-/// only when the user customises routing (SPEC §5).
+/// [`released_state`]. Active mode: [`desired_state`] (so an existing extension list is removed
+/// when the reseller has the feature off). Never creates a list: that happens only when the user
+/// customises routing (SPEC §5).
 pub fn reconciled_state<S: AsRef<str>>(
     mode: Mode,
     extension_lists_enabled: bool,
@@ -168,11 +154,16 @@ pub fn reconciled_state<S: AsRef<str>>(
     if mode == Mode::Passive {
         return released_state();
     }
-    let mut current = current.clone();
-    if !extension_lists_enabled {
-        current.extension_list = None;
-    }
-    desired_state(mode, user_id, settings, devices, &current, false).unwrap_or_default()
+    desired_state(
+        mode,
+        extension_lists_enabled,
+        user_id,
+        settings,
+        devices,
+        current,
+        false,
+    )
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -209,6 +200,7 @@ mod tests {
             assert_eq!(
                 desired_state(
                     Mode::Passive,
+                    true,
                     "u",
                     &s,
                     &DEVICES,
@@ -226,6 +218,7 @@ mod tests {
             let s = default_settings(p);
             let d = desired_state(
                 Mode::Active,
+                true,
                 "u",
                 &s,
                 &DEVICES,
@@ -253,6 +246,7 @@ mod tests {
         // Created: holds the customised profile's devices when that profile is current.
         let created = desired_state(
             Mode::Active,
+            true,
             "ana",
             &desk_then_mobile(),
             &DEVICES,
@@ -271,6 +265,7 @@ mod tests {
         // It follows the current profile: Ring all → every device.
         let avail = desired_state(
             Mode::Active,
+            true,
             "ana",
             &default_settings(ProfileId::OnTheRoad),
             &DEVICES,
@@ -283,6 +278,7 @@ mod tests {
         // Under DND it is emptied, and it comes back when DND is off.
         let lunch = desired_state(
             Mode::Active,
+            true,
             "ana",
             &default_settings(ProfileId::Lunch),
             &DEVICES,
@@ -296,6 +292,7 @@ mod tests {
         );
         let back = desired_state(
             Mode::Active,
+            true,
             "ana",
             &desk_then_mobile(),
             &DEVICES,
@@ -304,6 +301,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back.extension_list.unwrap().devices, ["desk", "mobile"]);
+    }
+
+    #[test]
+    fn a_profile_change_keeps_no_extension_list_while_the_feature_is_off() {
+        let with_list = desired_state(
+            Mode::Active,
+            true,
+            "ana",
+            &desk_then_mobile(),
+            &DEVICES,
+            &PbxUserState::default(),
+            true,
+        )
+        .unwrap();
+        assert!(with_list.extension_list.is_some());
+        // The reseller turned the feature off: neither an existing list nor a first customisation
+        // gives the user one; everything else still follows the profile.
+        for (current, create) in [(&with_list, false), (&PbxUserState::default(), true)] {
+            let d = desired_state(
+                Mode::Active,
+                false,
+                "ana",
+                &default_settings(ProfileId::Lunch),
+                &DEVICES,
+                current,
+                create,
+            )
+            .unwrap();
+            assert_eq!(d.extension_list, None);
+            assert!(d.dnd, "Lunch's DND still applies");
+        }
     }
 
     #[test]
@@ -328,6 +356,7 @@ mod tests {
     fn reconciling_follows_the_mode_and_the_extension_list_feature() {
         let with_list = desired_state(
             Mode::Active,
+            true,
             "ana",
             &desk_then_mobile(),
             &DEVICES,

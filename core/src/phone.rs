@@ -14,6 +14,15 @@ pub const MAX_E164_DIGITS: usize = 15;
 /// The shortest international number we accept (country code included).
 pub const MIN_E164_DIGITS: usize = 7;
 
+/// The shape of a number as a person types it, as the OpenAPI document states it (a JSON Schema
+/// `pattern`, written out again in `core::api`'s and `core::settings`' schema attributes, which
+/// take only literals; a server test holds them to this constant): an optional `tel:`, an optional
+/// `+` before the first digit, digits and the separators [`normalise`] skips, at least one digit.
+/// Whether the digits make a number is decided by [`normalise`] with the customer's country (422
+/// `invalid_number`), which no pattern can say; a string that does not have this shape is always
+/// refused.
+pub const NUMBER_PATTERN: &str = r"^ *(tel:)?[ ()./-]*\+?[0-9 ()./-]*[0-9][0-9 ()./-]*$";
+
 /// The numbering facts of one country.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Country {
@@ -545,6 +554,27 @@ mod tests {
                 prop_assert!(!digits.starts_with('0'));
                 prop_assert_eq!(normalise(s, &iso), Ok(n.clone()));
                 prop_assert_eq!(normalise(s, "PT"), Ok(n));
+            }
+        }
+
+        #[test]
+        fn every_string_of_the_documented_shape_is_refused_only_for_its_digits(
+            input in NUMBER_PATTERN.trim_start_matches('^').trim_end_matches('$'),
+            iso in "PT|BR|US|GB|DE|XX",
+        ) {
+            // The OpenAPI document promises that a string of this shape is a number as far as
+            // characters go; only the count and the country of its digits may still refuse it.
+            if let Err(e) = normalise(&input, &iso) {
+                prop_assert!(
+                    matches!(
+                        e,
+                        PhoneError::WrongLength
+                            | PhoneError::InvalidCountryCode
+                            | PhoneError::TooLong
+                            | PhoneError::UnsupportedCountry(_)
+                    ),
+                    "{input:?} in {iso}: {e}"
+                );
             }
         }
 

@@ -271,6 +271,87 @@ impl ColourScheme {
     }
 }
 
+/// A colour as CSS writes it, `#rrggbb` in lowercase hex: what a reseller paints one of the three
+/// presence colours with. Only this form is accepted, so the value can go into a style attribute
+/// as it is (nothing else can be smuggled into the CSS).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HexColour(String);
+
+/// A colour that is not `#rrggbb`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a colour is written #rrggbb: '#' and six hexadecimal digits, like #1e8e3e")]
+pub struct HexColourError;
+
+impl HexColour {
+    /// Reads `#rrggbb` (either case; kept in lowercase).
+    pub fn parse(s: &str) -> Result<HexColour, HexColourError> {
+        let digits = s.strip_prefix('#').ok_or(HexColourError)?;
+        if digits.len() != 6 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(HexColourError);
+        }
+        Ok(HexColour(s.to_ascii_lowercase()))
+    }
+
+    /// The `#rrggbb` text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for HexColour {
+    type Error = HexColourError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        HexColour::parse(&s)
+    }
+}
+
+impl From<HexColour> for String {
+    fn from(c: HexColour) -> String {
+        c.0
+    }
+}
+
+/// What each of SPEC §3's three colours looks like, set per reseller (SPEC §3: "must be
+/// configurable"). The widget paints badges with these and has no colours of its own.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PresenceColours {
+    /// The Available colour.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^#[0-9a-f]{6}$", example = "#1e8e3e"))]
+    pub available: HexColour,
+    /// The Away colour.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^#[0-9a-f]{6}$", example = "#c27c00"))]
+    pub away: HexColour,
+    /// The Busy colour (also the busy overlay during calls).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^#[0-9a-f]{6}$", example = "#c5221f"))]
+    pub busy: HexColour,
+}
+
+impl Default for PresenceColours {
+    /// Green, amber and red, each with at least 3:1 contrast on white (the badge also differs in
+    /// shape, so colour is never the only cue).
+    fn default() -> Self {
+        let c = |s: &str| HexColour(s.to_owned());
+        PresenceColours {
+            available: c("#1e8e3e"),
+            away: c("#c27c00"),
+            busy: c("#c5221f"),
+        }
+    }
+}
+
+impl PresenceColours {
+    /// How `colour` is painted.
+    pub fn of(&self, colour: Colour) -> &HexColour {
+        match colour {
+            Colour::Available => &self.available,
+            Colour::Away => &self.away,
+            Colour::Busy => &self.busy,
+        }
+    }
+}
+
 /// The presence others see: the profile's status and colour with the **busy overlay** of SPEC §3
 /// applied — a user whose profile has status Available and who is on a call shows Busy.
 pub fn shown_colour(profile: ProfileId, on_call: bool, scheme: &ColourScheme) -> Colour {
@@ -342,6 +423,33 @@ mod tests {
             Colour::Away
         );
         assert_eq!(scheme.colour(ProfileId::Lunch), Colour::Away);
+    }
+
+    #[test]
+    fn presence_colours_are_hex_colours_and_nothing_else() {
+        assert_eq!(HexColour::parse("#1E8e3E").unwrap().as_str(), "#1e8e3e");
+        for bad in [
+            "",
+            "#",
+            "1e8e3e",
+            "#1e8e3",
+            "#1e8e3e0",
+            "#1e8e3g",
+            "red",
+            "#1e8e3e;x:y",
+            "#１e8e3e",
+        ] {
+            assert_eq!(HexColour::parse(bad), Err(HexColourError), "{bad:?}");
+        }
+        let c = PresenceColours::default();
+        assert_eq!(c.of(Colour::Busy).as_str(), "#c5221f");
+        let json =
+            serde_json::json!({"available": "#00FF00", "away": "#ffaa00", "busy": "#ff0000"});
+        let read: PresenceColours = serde_json::from_value(json).unwrap();
+        assert_eq!(read.available.as_str(), "#00ff00");
+        assert_eq!(serde_json::to_value(&read).unwrap()["available"], "#00ff00");
+        let bad = serde_json::json!({"available": "green", "away": "#ffaa00", "busy": "#ff0000"});
+        assert!(serde_json::from_value::<PresenceColours>(bad).is_err());
     }
 
     #[test]

@@ -45,52 +45,61 @@ pub struct RingTargets {
     pub forwarded_to: Option<String>,
 }
 
-/// The judgment calls SPEC §5 leaves open, together in one place so they are easy to change.
+/// The judgment calls SPEC §5 leaves open, together in one place so they are easy to change: what
+/// Do Not Disturb silences, what a group rings for each kind of member, and what a user's extension
+/// list holds. Ring resolution (below) and the PBX's desired state (`crate::pbx`) only call these.
 pub mod policy {
-    use super::UserLine;
-    use crate::settings::Routing;
+    use super::{RingTargets, UserLine};
+    use crate::settings::{ProfileSettings, Routing};
 
-    /// A direct call: DND → nothing rings; forwarding on → the forwarding number instead of the
-    /// devices; find-me/follow-me → its devices in step order; otherwise every device.
-    pub fn direct_call(line: UserLine<'_>) -> (Vec<String>, Option<String>) {
-        if line.pbx.dnd {
-            return (Vec::new(), None);
-        }
-        if line.pbx.forwarding.enabled
+    /// **The DND rule**, the one place it is stated: while Do Not Disturb is on, nothing of the
+    /// user rings — a direct call rings no device and is not forwarded either, a group call skips
+    /// the user whichever way they are a member, and the user's extension list holds no device
+    /// until DND is off again. Every path below goes through it.
+    pub fn under_dnd(dnd: bool, targets: RingTargets) -> RingTargets {
+        if dnd { RingTargets::default() } else { targets }
+    }
+
+    /// A direct call: forwarding on → the forwarding number instead of the devices;
+    /// find-me/follow-me → its devices in step order; otherwise every device; then [`under_dnd`].
+    pub fn direct_call(line: UserLine<'_>) -> RingTargets {
+        let targets = if line.pbx.forwarding.enabled
             && let Some(to) = &line.pbx.forwarding.to
         {
-            return (Vec::new(), Some(to.clone()));
-        }
-        let devices = match &line.pbx.find_me_follow_me {
-            Some(fm) => fm
-                .steps
-                .iter()
-                .flat_map(|s| s.devices.iter())
-                .filter(|d| line.devices.contains(d))
-                .cloned()
-                .collect(),
-            None => line.devices.to_vec(),
-        };
-        (devices, None)
-    }
-
-    /// A group call to a member given as the user: DND → the user is skipped; otherwise every
-    /// device, even with find-me/follow-me or forwarding on (the platform's default, SPEC §5).
-    pub fn group_call_to_user(line: UserLine<'_>) -> Vec<String> {
-        if line.pbx.dnd {
-            Vec::new()
+            RingTargets {
+                devices: Vec::new(),
+                forwarded_to: Some(to.clone()),
+            }
         } else {
-            line.devices.to_vec()
-        }
+            let devices = match &line.pbx.find_me_follow_me {
+                Some(fm) => fm
+                    .steps
+                    .iter()
+                    .flat_map(|s| s.devices.iter())
+                    .filter(|d| line.devices.contains(d))
+                    .cloned()
+                    .collect(),
+                None => line.devices.to_vec(),
+            };
+            RingTargets {
+                devices,
+                forwarded_to: None,
+            }
+        };
+        under_dnd(line.pbx.dnd, targets)
     }
 
-    /// A group call to a member given as the user's extension list: DND → skipped (the list is
-    /// emptied then anyway); no list yet → every device of the user; otherwise the list's devices.
+    /// A group call to a member given as the user: every device, even with find-me/follow-me or
+    /// forwarding on (the platform's default, SPEC §5); then [`under_dnd`].
+    pub fn group_call_to_user(line: UserLine<'_>) -> Vec<String> {
+        under_dnd(line.pbx.dnd, ring(line.devices.to_vec())).devices
+    }
+
+    /// A group call to a member given as the user's extension list: no list yet → every device
+    /// of the user; otherwise the list's devices (which [`extension_list_devices`] already
+    /// emptied under DND); then [`under_dnd`], which also covers a user under DND with no list.
     pub fn group_call_to_extension_list(line: UserLine<'_>) -> Vec<String> {
-        if line.pbx.dnd {
-            return Vec::new();
-        }
-        match &line.pbx.extension_list {
+        let devices = match &line.pbx.extension_list {
             Some(list) => list
                 .devices
                 .iter()
@@ -98,23 +107,40 @@ pub mod policy {
                 .cloned()
                 .collect(),
             None => line.devices.to_vec(),
-        }
+        };
+        under_dnd(line.pbx.dnd, ring(devices)).devices
     }
 
-    /// Kept for readers of the routing settings: forwarding never affects group calls, and "Ring
-    /// all" is the absence of personal routing.
-    pub fn is_ring_all(routing: &Routing) -> bool {
-        matches!(routing, Routing::All)
+    /// The devices a user's extension list holds under these settings: every device for "Ring
+    /// all", otherwise the devices of every step in ring order — forwarding ignored (SPEC §5);
+    /// then [`under_dnd`]. `devices` are the user's device ids in their natural order.
+    pub fn extension_list_devices<S: AsRef<str>>(
+        settings: &ProfileSettings,
+        devices: &[S],
+    ) -> Vec<String> {
+        let chosen = match &settings.routing {
+            Routing::All => devices.iter().map(|d| d.as_ref().to_owned()).collect(),
+            Routing::Selected { steps } => steps
+                .iter()
+                .flat_map(|s| s.devices.iter())
+                .filter(|d| devices.iter().any(|o| o.as_ref() == d.as_str()))
+                .cloned()
+                .collect(),
+        };
+        under_dnd(settings.dnd, ring(chosen)).devices
+    }
+
+    fn ring(devices: Vec<String>) -> RingTargets {
+        RingTargets {
+            devices,
+            forwarded_to: None,
+        }
     }
 }
 
 /// What happens now to a direct call to the user.
 pub fn ring_user(line: UserLine<'_>) -> RingTargets {
-    let (devices, forwarded_to) = policy::direct_call(line);
-    RingTargets {
-        devices,
-        forwarded_to,
-    }
+    policy::direct_call(line)
 }
 
 /// What happens now to a call to a hunt group: the devices of every member, in member order, each
@@ -263,6 +289,110 @@ mod tests {
         assert_eq!(ring(&ana, &bruno), Vec::<String>::new());
     }
 
+    /// One row of [`spec_section_5_judgment_calls`]'s table.
+    type Row = (
+        bool,
+        bool,
+        bool,
+        bool,
+        &'static [&'static str],
+        Option<&'static str>,
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [&'static str],
+    );
+
+    /// SPEC §5's judgment calls as a table: what rings for a direct call, a group call to the user,
+    /// and a group call to the user's extension list, and what the list holds — for each of DND,
+    /// forwarding and a customised routing (desk, then mobile), with and without a list.
+    #[test]
+    fn spec_section_5_judgment_calls() {
+        use crate::settings::{ProfileSettings, Routing};
+        const FWD: &str = "+351912345678";
+        let devices = ids(&["desk", "soft", "mobile"]);
+        let routing = Routing::Selected {
+            steps: vec![
+                RingStep {
+                    devices: ids(&["desk"]),
+                    after_seconds: 0,
+                },
+                RingStep {
+                    devices: ids(&["mobile"]),
+                    after_seconds: 15,
+                },
+            ],
+        };
+        #[rustfmt::skip]
+        let table: [Row; 10] = [
+            // dnd, fwd, custom, list | direct devices, forwarded | group: user, ext. list | list holds
+            (false, false, false, false, &["desk", "soft", "mobile"], None, &["desk", "soft", "mobile"], &["desk", "soft", "mobile"], &["desk", "soft", "mobile"]),
+            (false, false, true, false, &["desk", "mobile"], None, &["desk", "soft", "mobile"], &["desk", "soft", "mobile"], &["desk", "mobile"]),
+            (false, false, true, true, &["desk", "mobile"], None, &["desk", "soft", "mobile"], &["desk", "mobile"], &["desk", "mobile"]),
+            (false, true, false, false, &[], Some(FWD), &["desk", "soft", "mobile"], &["desk", "soft", "mobile"], &["desk", "soft", "mobile"]),
+            (false, true, true, true, &[], Some(FWD), &["desk", "soft", "mobile"], &["desk", "mobile"], &["desk", "mobile"]),
+            (true, false, false, false, &[], None, &[], &[], &[]),
+            (true, false, true, true, &[], None, &[], &[], &[]),
+            (true, true, false, false, &[], None, &[], &[], &[]),
+            (true, true, true, true, &[], None, &[], &[], &[]),
+            (true, false, false, true, &[], None, &[], &[], &[]),
+        ];
+        for (n, (dnd, fwd, custom, list, direct, forwarded, group_user, group_list, holds)) in
+            table.into_iter().enumerate()
+        {
+            let settings = ProfileSettings {
+                dnd,
+                forwarding: Forwarding {
+                    enabled: fwd,
+                    to: Some(FWD.into()),
+                },
+                routing: if custom {
+                    routing.clone()
+                } else {
+                    Routing::All
+                },
+            };
+            let held = policy::extension_list_devices(&settings, &devices);
+            assert_eq!(held, ids(holds), "row {n}: the list holds");
+            let pbx = PbxUserState {
+                dnd,
+                forwarding: settings.forwarding.clone(),
+                find_me_follow_me: match &settings.routing {
+                    Routing::All => None,
+                    Routing::Selected { steps } => Some(FindMeFollowMe {
+                        steps: steps.clone(),
+                    }),
+                },
+                extension_list: list.then(|| ExtensionList {
+                    id: "xl".into(),
+                    devices: held.clone(),
+                }),
+            };
+            let line = UserLine {
+                devices: &devices,
+                pbx: &pbx,
+            };
+            assert_eq!(
+                ring_user(line),
+                RingTargets {
+                    devices: ids(direct),
+                    forwarded_to: forwarded.map(str::to_owned)
+                },
+                "row {n}: direct call"
+            );
+            let group = |m: GroupMember| ring_group(&[m], |_| Some(line)).devices;
+            assert_eq!(
+                group(GroupMember::User("u".into())),
+                ids(group_user),
+                "row {n}"
+            );
+            assert_eq!(
+                group(GroupMember::ExtensionListOf("u".into())),
+                ids(group_list),
+                "row {n}"
+            );
+        }
+    }
+
     #[test]
     fn members_serialise_as_api_md_says() {
         let m = vec![
@@ -360,7 +490,7 @@ mod tests {
                 forwarding: Forwarding::default(),
                 routing: Routing::Selected { steps: steps.into_iter().enumerate().map(|(i, d)| RingStep { devices: d, after_seconds: i as u32 }).collect() },
             };
-            let list = crate::pbx::extension_list_devices(&s, &own);
+            let list = policy::extension_list_devices(&s, &own);
             prop_assert!(list.iter().all(|d| own.contains(d)));
             if dnd { prop_assert!(list.is_empty()); }
         }

@@ -34,6 +34,14 @@ pub struct Forwarding {
     /// Whether forwarding is on.
     pub enabled: bool,
     /// The E.164 number calls are forwarded to; kept while forwarding is off so it can be turned back on.
+    /// Sent as typed (the shape of [`phone::NUMBER_PATTERN`], or blank for none), stored normalised.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 64,
+            pattern = r"^( *| *(tel:)?[ ()./-]*\+?[0-9 ()./-]*[0-9][0-9 ()./-]*)$"
+        )
+    )]
     pub to: Option<String>,
 }
 
@@ -47,7 +55,8 @@ pub enum Routing {
     All,
     /// The chosen devices ring in steps.
     Selected {
-        /// Steps in order; each step's devices ring together.
+        /// Steps in order; each step's devices ring together (1 to [`MAX_STEPS`]).
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 8))]
         steps: Vec<RingStep>,
     },
 }
@@ -57,10 +66,45 @@ pub enum Routing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RingStep {
-    /// Ids of the user's devices that ring in this step.
+    /// Ids of the user's devices that ring in this step (1 to [`MAX_DEVICES_PER_STEP`], each once).
+    // A set in the schema: `uniqueItems` (utoipa has no attribute for it).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = std::collections::BTreeSet<String>, min_items = 1, max_items = 16)
+    )]
     pub devices: Vec<String>,
-    /// Seconds from the start of the call when this step starts ringing.
+    /// Seconds from the start of the call when this step starts ringing (at most
+    /// [`MAX_AFTER_SECONDS`], later than the step before).
+    #[cfg_attr(feature = "openapi", schema(maximum = 300))]
+    #[serde(deserialize_with = "whole_number")]
     pub after_seconds: u32,
+}
+
+/// Reads a `u32` written as a JSON integer or as a float with no fraction (`5.0`): the OpenAPI
+/// document says `integer`, and JSON Schema's `integer` includes both.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    use serde::de::{Error, Unexpected, Visitor};
+    struct Whole;
+    impl Visitor<'_> for Whole {
+        type Value = u32;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number from 0 to 4294967295")
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<u32, E> {
+            u32::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<u32, E> {
+            u32::try_from(v).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<u32, E> {
+            if v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v) {
+                Ok(v as u32)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(v), &self))
+            }
+        }
+    }
+    d.deserialize_any(Whole)
 }
 
 /// The seed's active-mode defaults (SPEC §4): the Available-status profiles have DND off, the
@@ -143,6 +187,15 @@ impl ProfileSettings {
                     seen.push(d);
                 }
             }
+        }
+        // Bounded before trimming, as the OpenAPI document's `maxLength` counts.
+        if self
+            .forwarding
+            .to
+            .as_ref()
+            .is_some_and(|t| t.len() > phone::MAX_INPUT_LEN)
+        {
+            return Err(SettingsError::InvalidForwardingNumber(PhoneError::TooLong));
         }
         self.forwarding.to = match self.forwarding.to.as_deref().map(str::trim) {
             None | Some("") if self.forwarding.enabled => {
@@ -248,6 +301,28 @@ mod tests {
         assert_eq!(all.routing, Routing::All);
         assert!(serde_json::from_value::<ProfileSettings>(serde_json::json!(
             {"dnd": true, "forwarding": {"enabled": false, "to": null}, "routing": {"ring": "some"}})).is_err());
+        // Delays are whole numbers, written as JSON Schema's `integer` allows.
+        let step = |after: serde_json::Value| {
+            serde_json::from_value::<RingStep>(
+                serde_json::json!({"devices": ["desk"], "after_seconds": after}),
+            )
+            .map(|s| s.after_seconds)
+            .ok()
+        };
+        assert_eq!(step(serde_json::json!(15)), Some(15));
+        assert_eq!(step(serde_json::json!(15.0)), Some(15));
+        assert_eq!(step(serde_json::json!(4_294_967_295u64)), Some(u32::MAX));
+        for refused in [
+            serde_json::json!(1.5),
+            serde_json::json!(-1),
+            serde_json::json!(-1.0),
+            serde_json::json!(4_294_967_296u64),
+            serde_json::json!(4_294_967_296.0),
+            serde_json::json!("15"),
+            serde_json::json!(null),
+        ] {
+            assert_eq!(step(refused.clone()), None, "{refused}");
+        }
     }
 
     #[test]
@@ -295,9 +370,21 @@ mod tests {
         );
         f.forwarding.to = Some("12".into());
         assert!(matches!(
-            f.validated(&DEVICES, "PT"),
+            f.clone().validated(&DEVICES, "PT"),
             Err(E::InvalidForwardingNumber(_))
         ));
+        // Blank is no number when forwarding is off, but only up to the documented length.
+        f.forwarding.enabled = false;
+        f.forwarding.to = Some(" ".repeat(phone::MAX_INPUT_LEN));
+        assert_eq!(
+            f.clone().validated(&DEVICES, "PT").unwrap().forwarding.to,
+            None
+        );
+        f.forwarding.to = Some(" ".repeat(phone::MAX_INPUT_LEN + 1));
+        assert_eq!(
+            f.validated(&DEVICES, "PT"),
+            Err(E::InvalidForwardingNumber(PhoneError::TooLong))
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
-use ucclient_core::api::{Device, DeviceKind, Role};
+use ucclient_core::api::{Device, DeviceKind, HexColour, PresenceColours, Role};
 use ucclient_core::licence::KNOWN_PERMISSIONS;
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -68,6 +68,24 @@ enum ResellerCmd {
         /// Enables user extension lists.
         #[arg(long)]
         extension_lists: bool,
+    },
+    /// Sets how the reseller's users see the three presence colours (`#rrggbb`); a colour not
+    /// given keeps its current value. Open widgets repaint at once.
+    Colours {
+        /// Reseller id.
+        id: String,
+        /// The Available colour.
+        #[arg(long, value_parser = parse_colour)]
+        available: Option<HexColour>,
+        /// The Away colour.
+        #[arg(long, value_parser = parse_colour)]
+        away: Option<HexColour>,
+        /// The Busy colour (also shown during calls).
+        #[arg(long, value_parser = parse_colour)]
+        busy: Option<HexColour>,
+        /// Goes back to the default colours (green, amber, red).
+        #[arg(long, conflicts_with_all = ["available", "away", "busy"])]
+        reset: bool,
     },
     /// Lists resellers.
     List,
@@ -274,6 +292,10 @@ fn parse_mode(s: &str) -> Result<Mode, String> {
     Mode::parse(s).ok_or_else(|| "expected passive or active".into())
 }
 
+fn parse_colour(s: &str) -> Result<HexColour, String> {
+    HexColour::parse(s).map_err(|e| e.to_string())
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     serde_json::from_value(serde_json::Value::String(s.into()))
         .map_err(|_| "expected user, customer_admin or reseller_admin".into())
@@ -342,6 +364,28 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
                 admin_live::reseller_mode(&s, &id, mode, extension_lists).await?,
                 "reseller",
             )?;
+        }
+        ResellerCmd::Colours {
+            id,
+            available,
+            away,
+            busy,
+            reset,
+        } => {
+            let colours = match s.reseller_colours(&id).await? {
+                None => None,
+                Some(_) if reset => Some(None),
+                Some((current, _)) => Some(Some(PresenceColours {
+                    available: available.unwrap_or(current.available),
+                    away: away.unwrap_or(current.away),
+                    busy: busy.unwrap_or(current.busy),
+                })),
+            };
+            let known = match colours {
+                Some(colours) => admin_live::reseller_colours(&s, &id, colours).await?,
+                None => false,
+            };
+            found(known, "reseller")?;
         }
         ResellerCmd::List => {
             for (id, name, mode, xl) in s.list_resellers().await? {

@@ -18,7 +18,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use ucclient_core::api::{Device, PbxSync};
+use ucclient_core::api::{Device, PbxSync, PresenceColours};
 use ucclient_core::pbx::Mode;
 use ucclient_core::profile::ColourScheme;
 use ucclient_core::{Language, ProfileId, licence};
@@ -156,6 +156,40 @@ pub async fn reseller_mode(
     })
     .await
 }
+
+/// `reseller colours`: stores the reseller's presence colours (`None`: back to the defaults) and
+/// announces them with a `colours` event in each of its customers' streams, in the same
+/// transaction, so open widgets repaint within the server's poll. No presence changes: a
+/// presence names its colour (`available`, `away`, `busy`), not how it is painted. False if the
+/// reseller is unknown.
+pub async fn reseller_colours(
+    store: &dyn Store,
+    id: &str,
+    colours: Option<PresenceColours>,
+) -> StoreResult<bool> {
+    let Some((_, customers)) = store.reseller_colours(id).await? else {
+        return Ok(false);
+    };
+    let shown = colours.clone().unwrap_or_default();
+    let data = serde_json::to_string(&shown).map_err(|e| StoreError::Data(e.to_string()))?;
+    let events: Vec<NewEvent> = customers
+        .into_iter()
+        .map(|customer_id| NewEvent {
+            customer_id,
+            audience: None,
+            kind: COLOURS_EVENT,
+            data: data.clone(),
+        })
+        .collect();
+    let change = AdminChange::ResellerColours {
+        id: id.to_owned(),
+        colours,
+    };
+    Ok(store.admin_change(&change, &[], &events).await? == AdminWrite::Done)
+}
+
+/// The `event:` name of a presence-colour change (data: `PresenceColours`).
+pub const COLOURS_EVENT: &str = "colours";
 
 /// `user grant` / `user revoke`: when the user gains or loses access to every UcClient client,
 /// the licence rule (SPEC §2, `core::licence`) puts them on the Available profile — stored, so

@@ -17,7 +17,8 @@
 //! Every change is one conditional write of every call it moves ([`Store::write_calls`]: a call
 //! only moves forward, so a hang-up racing the simulation cannot be undone, and both sides of a
 //! call between colleagues move in one transaction), with a `call` event for each owner and, when
-//! an owner's on-call state changes, a `presence` event for the customer (the busy overlay).
+//! an owner's on-call state changes, a `presence` event for the customer (the busy overlay; whether
+//! another call of the owner keeps it is asked inside that same transaction).
 //!
 //! [`Store::write_calls`]: crate::store::Store::write_calls
 
@@ -28,7 +29,7 @@ use chrono::Utc;
 use tokio::time::Instant;
 use ucclient_core::api::{
     AnswerRequest, Call, CallDirection, CallOutcome, CallState, InboundCallRequest,
-    PlaceCallRequest, Timestamp, User,
+    MAX_CONTEXT_LEN, PlaceCallRequest, Timestamp, User,
 };
 use ucclient_core::licence;
 use ucclient_core::phone::{self, DialTarget};
@@ -38,12 +39,10 @@ use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::presence;
-use crate::store::{Account, NewEvent, OwnedCall};
+use crate::store::{Account, NewEvent, Overlay, OwnedCall};
 
 /// Most calls `GET /calls` returns.
 pub const MAX_HISTORY: i64 = 200;
-/// Longest CRM record id or object type kept with a call.
-const MAX_CONTEXT_LEN: usize = 256;
 /// Longest device id accepted in an answer.
 const MAX_DEVICE_ID_LEN: usize = 64;
 /// How often a write that lost a race with the simulation is retried.
@@ -126,8 +125,13 @@ fn moved(call: &Call, next: CallState, outcome: Option<CallOutcome>, now: Timest
 }
 
 /// Writes `updates` (each the new call and the state it must still be in) and `inserts` in one
-/// transaction with their events, including the busy overlay of every owner whose on-call state
-/// changes; false, with nothing written, when a call had moved on meanwhile.
+/// transaction with their events, and the busy overlay of every owner whose on-call state this
+/// write's calls change; false, with nothing written, when a call had moved on meanwhile.
+///
+/// Whether the overlay really changes also depends on the owner's other calls: that part is
+/// asked by the store inside the write ([`Overlay`]), where no other transition of the owner's
+/// calls can slip in between (two of them ending at once would otherwise each see the other
+/// still connected, and neither announce the end of the overlay).
 async fn commit(
     state: &AppState,
     updates: Vec<(OwnedCall, CallState)>,
@@ -137,32 +141,39 @@ async fn commit(
     let Some(customer_id) = all.first().map(|c| c.customer_id.clone()) else {
         return Ok(true);
     };
-    let mut events: Vec<NewEvent> = all
+    let events: Vec<NewEvent> = all
         .iter()
         .map(|c| call_event(&c.customer_id, &c.user_id, &c.call))
         .collect();
     let mut owners: Vec<&str> = all.iter().map(|c| c.user_id.as_str()).collect();
     owners.sort_unstable();
     owners.dedup();
+    let mut overlays = Vec::new();
     for owner in owners {
-        // On a call before: any live call of theirs connected; after: the same, with this write's
-        // calls replacing or joining theirs.
-        let live = state.store.live_calls(Some(owner)).await?;
-        let before = live.iter().any(|c| c.call.state.is_on_call());
-        let after = live
+        // On a call before and after, as far as this write's calls of the owner go (a new call
+        // was on none before).
+        let before = updates
             .iter()
-            .filter(|c| !all.iter().any(|n| n.call.id == c.call.id))
-            .chain(all.iter().copied().filter(|n| n.user_id == owner))
-            .any(|c| c.call.state.is_on_call());
+            .any(|(c, expected)| c.user_id == owner && expected.is_on_call());
+        let after = all
+            .iter()
+            .any(|c| c.user_id == owner && c.call.state.is_on_call());
         if before != after
             && let Some(account) = state.store.account(owner).await?
         {
             let row = presence::row_of(state, owner).await?;
             let p = presence::presence_of(state, &row, &account.permissions, after);
-            events.push(presence::presence_event(&customer_id, owner, &p));
+            overlays.push(Overlay {
+                user_id: owner.to_owned(),
+                event: presence::presence_event(&customer_id, owner, &p),
+            });
         }
     }
-    if state.store.write_calls(&updates, &inserts, &events).await? {
+    if state
+        .store
+        .write_calls(&updates, &inserts, &events, &overlays)
+        .await?
+    {
         state.hub.notify(&customer_id).await;
         Ok(true)
     } else {
@@ -188,14 +199,13 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         DialTarget::Extension(_) => callee,
         DialTarget::Number(_) => None,
     };
+    // Characters, as the OpenAPI document's `maxLength` counts them.
+    let too_long = |s: &Option<String>| {
+        s.as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_CONTEXT_LEN)
+    };
     if let Some(c) = &req.context
-        && (c
-            .record_id
-            .as_ref()
-            .is_some_and(|r| r.len() > MAX_CONTEXT_LEN)
-            || c.object_type
-                .as_ref()
-                .is_some_and(|r| r.len() > MAX_CONTEXT_LEN))
+        && (too_long(&c.record_id) || too_long(&c.object_type))
     {
         return Err(ApiError::bad_request("the call context is too long"));
     }
@@ -213,6 +223,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         internal: callee.is_some(),
         outcome: None,
         answered_on: None,
+        forwarded_to: None,
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
@@ -244,12 +255,14 @@ async fn ring_targets(state: &AppState, callee_id: &str) -> ApiResult<RingTarget
 }
 
 /// The state and outcome a new inbound call starts in: ringing if a device rings, else over at
-/// once — forwarded, or missed (nothing rang: DND, no device).
+/// once — forwarded (`ended`), or missed (`failed`: nothing rang, DND or no device).
 fn arrival(targets: &RingTargets) -> (CallState, Option<CallOutcome>) {
     if !targets.devices.is_empty() {
         (CallState::Ringing, None)
     } else if targets.forwarded_to.is_some() {
-        (CallState::Failed, Some(CallOutcome::Forwarded))
+        // The PBX handled it by sending it on, so it is over for the user at once, as `ended`
+        // (API.md's `state` has no "forwarded"), with `forwarded_to` set alongside.
+        (CallState::Ended, Some(CallOutcome::Forwarded))
     } else {
         (CallState::Failed, Some(CallOutcome::Missed))
     }
@@ -270,6 +283,13 @@ fn inbound_call(from: String, callee: &User, internal: bool, targets: &RingTarge
         ended_at: state.is_final().then_some(now),
         context: None,
         internal,
+        // Set exactly when the outcome is `forwarded`: the one says what happened, the other
+        // where the call went.
+        forwarded_to: if outcome == Some(CallOutcome::Forwarded) {
+            targets.forwarded_to.clone()
+        } else {
+            None
+        },
         outcome,
         answered_on: None,
     }
@@ -366,6 +386,8 @@ async fn simulate_outbound(
     };
     let mut caller_now = with_call(&caller, moved(&caller.call, next, outcome, now));
     caller_now.peer = Some(leg.call.id.clone());
+    // Forwarded: the caller's call records where it went too, with the same `forwarded` outcome.
+    caller_now.call.forwarded_to = leg.call.forwarded_to.clone();
     let callee_rings = leg.call.state == CallState::Ringing;
     if !commit(
         &state,

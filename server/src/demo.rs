@@ -237,6 +237,7 @@ pub async fn seed(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> 
             let devices: Vec<&str> = u.devices.iter().map(|d| d.0).collect();
             let desired = desired_state(
                 Mode::Active,
+                true,
                 u.id,
                 &default_settings(ProfileId::Available),
                 &devices,

@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use futures::Stream;
 use serde::Deserialize;
@@ -157,8 +157,9 @@ pub struct StreamQuery {
 }
 
 /// The snapshot of a customer as one of its users sees it: every colleague's presence, own live
-/// calls.
+/// calls, and the reseller's presence colours.
 pub async fn snapshot(state: &AppState, customer_id: &str, user_id: &str) -> ApiResult<Snapshot> {
+    let colours = state.store.account(user_id).await?.map(|a| a.colours);
     let users = state
         .store
         .customer_users(customer_id, None, i64::MAX)
@@ -182,16 +183,19 @@ pub async fn snapshot(state: &AppState, customer_id: &str, user_id: &str) -> Api
             .map(|((user_id, _), presence)| PresenceUpdate { user_id, presence })
             .collect(),
         calls,
+        colours,
     })
 }
 
 /// `GET /events`: the live stream.
-#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile"), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, max_length = 256, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile, colours"), (status = 401, description = "unauthenticated: the ticket is missing, unknown, used or expired", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<StreamQuery>,
+    uri: Uri,
 ) -> Result<Response, ApiError> {
+    // Parsed here rather than by axum's `Query`, whose rejection is plain text, not the API's error.
+    let q: StreamQuery = crate::api::query(&uri)?;
     let ticket = q
         .ticket
         .filter(|t| !t.is_empty() && t.len() <= 256)

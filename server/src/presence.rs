@@ -191,7 +191,15 @@ pub async fn set_profile(
         let overrides = state.store.overrides(user_id).await?;
         let (settings, _) = effective(&overrides, profile);
         let baseline = pbx_baseline(state, &row).await?;
-        desired_state(account.mode, user_id, &settings, &devices, &baseline, false)
+        desired_state(
+            account.mode,
+            account.extension_lists_enabled,
+            user_id,
+            &settings,
+            &devices,
+            &baseline,
+            false,
+        )
     } else {
         None
     };
@@ -288,6 +296,7 @@ async fn try_put_settings(
         let (current_settings, _) = effective(&overrides, row.profile);
         desired_state(
             account.mode,
+            account.extension_lists_enabled,
             user_id,
             &current_settings,
             &devices,

@@ -433,3 +433,61 @@ async fn devices_added_or_removed_by_the_operator_reach_routing_and_the_extensio
     let (_, me) = s.get("/me", &ana).await;
     assert_eq!(me["extension_lists_enabled"], false);
 }
+
+#[tokio::test]
+async fn a_resellers_presence_colours_are_set_by_the_operator_and_reach_open_widgets() {
+    let s = Server::demo(&[]);
+    let ana = s.login("ana").await;
+    let dora = s.login("dora").await;
+    let defaults = json!({"available": "#1e8e3e", "away": "#c27c00", "busy": "#c5221f"});
+    assert_eq!(s.get("/me", &ana).await.1["colours"], defaults);
+    let mut hers = s.live(&ana).await;
+
+    s.admin(&["reseller", "colours", "demo-active", "--busy", "#800080"]);
+
+    // Open widgets get a `colours` event (the other colours kept); the next load and a new
+    // stream's snapshot show them; the other reseller's users see nothing of it.
+    let start = Instant::now();
+    let event = loop {
+        let e = hers.next().await;
+        if e.event == "colours" {
+            break e;
+        }
+        assert!(start.elapsed() < DEADLINE, "no colours event");
+    };
+    let purple = json!({"available": "#1e8e3e", "away": "#c27c00", "busy": "#800080"});
+    assert_eq!(event.data, purple);
+    assert_eq!(s.get("/me", &ana).await.1["colours"], purple);
+    let mut fresh = s.events(&ana, None).await;
+    let snapshot = fresh.next().await;
+    assert_eq!(snapshot.event, "snapshot");
+    assert_eq!(snapshot.data["colours"], purple);
+    assert_eq!(s.get("/me", &dora).await.1["colours"], defaults);
+
+    // Only `#rrggbb` is taken; a refused command changes nothing.
+    for bad in ["purple", "#80008", "#800080;x:y"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
+            .args([
+                "reseller",
+                "colours",
+                "demo-active",
+                "--away",
+                bad,
+                "--database",
+            ])
+            .arg(&s.db)
+            .env_remove("UCCLIENT_DATABASE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{bad} was taken");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("#rrggbb"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(s.get("/me", &ana).await.1["colours"], purple);
+
+    s.admin(&["reseller", "colours", "demo-active", "--reset"]);
+    assert_eq!(s.get("/me", &ana).await.1["colours"], defaults);
+}

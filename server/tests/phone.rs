@@ -402,6 +402,43 @@ async fn do_not_disturb_makes_a_call_missed_not_failed_unanswered() {
 }
 
 #[tokio::test]
+async fn a_colleague_who_forwards_gets_the_call_as_forwarded_with_the_number_on_both_sides() {
+    let app = TestApp::demo_with(hour_long_calls).await;
+    let ana = app.login("ana").await;
+    let bruno = app.login("bruno").await;
+    // Ana (active mode) forwards her current profile, Available, to her mobile number.
+    let forward = json!({"dnd": false, "forwarding": {"enabled": true, "to": "+351912000001"},
+        "routing": {"ring": "all"}});
+    let saved = app
+        .put("/api/v1/me/profiles/available/settings", &ana, forward)
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    app.wait_sync(&ana, "applied").await;
+
+    let out = app
+        .post("/api/v1/calls", &bruno, json!({"to": "201"}))
+        .await;
+    let out_id = out.body["id"].as_str().unwrap().to_owned();
+    jump(Duration::from_secs(3600)).await;
+    // Bruno's call goes on to the forwarding number; one model on both sides: `outcome`
+    // forwarded and `forwarded_to`, always together.
+    let caller = wait_call(&app, &bruno, &out_id, "ringing").await;
+    assert_eq!(
+        (caller["outcome"].clone(), caller["forwarded_to"].clone()),
+        (json!("forwarded"), json!("+351912000001"))
+    );
+    let callee = wait_inbound(&app, &ana).await;
+    assert_eq!(
+        (
+            callee["state"].clone(),
+            callee["outcome"].clone(),
+            callee["forwarded_to"].clone()
+        ),
+        (json!("ended"), json!("forwarded"), json!("+351912000001"))
+    );
+}
+
+#[tokio::test]
 async fn a_colleague_without_a_panel_picks_up_after_the_ring_time_and_both_are_busy() {
     let app = TestApp::demo_with(hour_long_calls).await;
     let ana = app.login("ana").await;
@@ -477,12 +514,14 @@ async fn the_openapi_document_has_answer_and_decline_with_every_status() {
     assert_eq!(
         statuses("/calls/{id}/answer"),
         [
-            "200", "400", "401", "403", "404", "409", "422", "429", "500", "503"
+            "200", "400", "401", "403", "404", "409", "413", "422", "429", "431", "500", "503"
         ]
     );
     assert_eq!(
         statuses("/calls/{id}/decline"),
-        ["200", "401", "403", "404", "409", "429", "500", "503"]
+        [
+            "200", "400", "401", "403", "404", "409", "429", "431", "500", "503"
+        ]
     );
     let body = &doc["paths"]["/calls/{id}/answer"]["post"]["requestBody"];
     assert!(body["content"]["application/json"].is_object());

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use ucclient_core::api::{PbxSync, Presence};
+use ucclient_core::api::{PbxSync, Presence, PresenceColours};
 use ucclient_core::profile::Colour;
 
 use crate::app::Ctx;
@@ -18,6 +18,26 @@ pub fn colour_name(c: Colour) -> &'static str {
         Colour::Away => "away",
         Colour::Busy => "busy",
     }
+}
+
+/// The widget's `style`: the reseller's three presence colours as the CSS custom properties the
+/// stylesheet paints dots with (`--uc-available`, `--uc-away`, `--uc-busy`). The widget has no
+/// colours of its own: before `/me` has come there is nothing to paint. Each value is a checked
+/// `#rrggbb` (core's `HexColour`), so nothing else can reach the style.
+pub fn colour_style(colours: Option<&PresenceColours>) -> String {
+    let mut out = String::new();
+    if let Some(c) = colours {
+        for (name, hex) in [
+            ("--uc-available:", &c.available),
+            ("--uc-away:", &c.away),
+            ("--uc-busy:", &c.busy),
+        ] {
+            out.push_str(name);
+            out.push_str(hex.as_str());
+            out.push(';');
+        }
+    }
+    out
 }
 
 /// The CSS class of a colour; the stylesheet gives each a different shape too.
@@ -103,5 +123,24 @@ pub fn Badge() -> impl IntoView {
             <PresenceLabel presence=mine />
             {dyn_view(sync)}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ucclient_core::api::HexColour;
+
+    #[test]
+    fn dots_are_painted_with_the_resellers_colours_only() {
+        let colours = PresenceColours {
+            away: HexColour::parse("#123ABC").unwrap(),
+            ..PresenceColours::default()
+        };
+        assert_eq!(
+            colour_style(Some(&colours)),
+            "--uc-available:#1e8e3e;--uc-away:#123abc;--uc-busy:#c5221f;"
+        );
+        assert_eq!(colour_style(None), "", "no colours of the widget's own");
     }
 }

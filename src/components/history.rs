@@ -6,7 +6,7 @@ use crate::components::{dyn_view, h};
 use ucclient_core::api::CallDirection;
 
 use crate::app::Ctx;
-use crate::i18n::{T, call_state_text, direction_text, tr};
+use crate::i18n::{T, call_outcome, direction_text, tr};
 use crate::state::{format_duration, talk_seconds};
 
 /// The list of finished calls, newest first.
@@ -38,6 +38,7 @@ pub fn History() -> impl IntoView {
                     None => tr(lang, T::NotAnswered).to_owned(),
                 };
                 let redial = number.clone();
+                let outcome = call_outcome(lang, &c);
                 view! {
                     <li class="uc-call" data-test="history-row">
                         <span class="uc-dir" aria-hidden="true">{arrow}</span>
@@ -45,7 +46,7 @@ pub fn History() -> impl IntoView {
                             <span class="uc-name">{number.clone()}</span>
                             <span class="uc-detail">
                                 {tr(lang, direction_text(c.direction))} " · "
-                                {tr(lang, call_state_text(c.state))} " · " {duration}
+                                {outcome} " · " {duration}
                             </span>
                         </div>
                         <button

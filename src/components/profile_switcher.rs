@@ -64,6 +64,13 @@ pub fn effect_summary(lang: Language, profile: &Profile, devices: &[Device]) -> 
     out
 }
 
+/// The dot of a profile in the switcher: the colour the backend gives the profile, and a plain
+/// dot until the profiles have come (never a colour guessed from the status: "In a meeting" is
+/// Unavailable yet shows Busy).
+pub fn profile_dot(profile: Option<&Profile>) -> &'static str {
+    profile.map_or("uc-dot", |p| colour_class(p.colour))
+}
+
 /// The switcher.
 #[component]
 pub fn ProfileSwitcher() -> impl IntoView {
@@ -82,11 +89,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
                 .map(|id| {
                     let is_current = current == Some(id);
                     let profile = s.profiles.iter().find(|p| p.id == id);
-                    let colour =
-                        colour_class(profile.map(|p| p.colour).unwrap_or(match status {
-                            Status::Available => ucclient_core::Colour::Available,
-                            Status::Unavailable => ucclient_core::Colour::Away,
-                        }));
+                    let colour = profile_dot(profile);
                     let effect = profile
                         .filter(|_| active)
                         .map(|p| effect_summary(lang, p, &devices));
@@ -140,6 +143,18 @@ mod tests {
             settings,
             customised: true,
         }
+    }
+
+    #[test]
+    fn a_profiles_dot_is_the_backends_colour_and_never_guessed() {
+        let meeting = Profile {
+            id: ProfileId::InAMeeting,
+            status: Status::Unavailable,
+            colour: ucclient_core::Colour::Busy,
+            ..profile(default_settings(ProfileId::InAMeeting))
+        };
+        assert_eq!(profile_dot(Some(&meeting)), "uc-dot uc-busy");
+        assert_eq!(profile_dot(None), "uc-dot");
     }
 
     #[test]

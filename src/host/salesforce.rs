@@ -418,6 +418,7 @@ mod tests {
                 record_id: Some("003000000000001AAA".into()),
                 object_type: Some("Contact".into()),
             }),
+            forwarded_to: None,
         }
     }
 

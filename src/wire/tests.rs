@@ -172,6 +172,10 @@ fn a_me(role: Role, mode: Mode) -> Me {
             },
         ],
         role,
+        colours: PresenceColours {
+            available: HexColour::parse("#00aa00").unwrap(),
+            ..PresenceColours::default()
+        },
     }
 }
 
@@ -219,6 +223,15 @@ fn a_call(context: Option<CallContext>) -> Call {
         answered_at: Some(t(3)),
         ended_at: Some(Timestamp::from_unix(1_700_000_070, 123_000_000).unwrap()),
         context,
+        forwarded_to: None,
+    }
+}
+
+fn forwarded() -> Call {
+    Call {
+        answered_at: None,
+        forwarded_to: Some("+351912345678".into()),
+        ..a_call(None)
     }
 }
 
@@ -371,6 +384,7 @@ fn answers_read_exactly_what_the_derives_read() {
     );
     reads_as_serde(calls, &vec![a_call(Some(context(Some("003A")))), ringing()]);
     reads_as_serde(call, &a_call(Some(context(None))));
+    reads_as_serde(call, &forwarded());
     assert_eq!(unit(&json!(null)), Ok(()));
     for odd in [json!({}), json!([]), json!(0), json!("")] {
         assert_eq!(unit(&odd), Err(Mismatch));
@@ -385,6 +399,19 @@ fn the_derives_defaults_and_bounds_hold() {
     assert_eq!(me(&v).unwrap().role, Role::User);
     v["role"] = json!(null);
     assert_eq!(me(&v), Err(Mismatch));
+    // `colours` likewise: missing is the default colours; `null` or a colour that is not
+    // `#rrggbb` (which would reach a style attribute) is refused.
+    v["role"] = json!("user");
+    v.as_object_mut().unwrap().remove("colours");
+    assert_eq!(me(&v).unwrap().colours, PresenceColours::default());
+    for bad in [
+        json!(null),
+        json!({"available": "#fff", "away": "#ffffff", "busy": "#ffffff"}),
+        json!({"available": "#ffffff;x:y", "away": "#ffffff", "busy": "#ffffff"}),
+    ] {
+        v["colours"] = bad;
+        assert_eq!(me(&v), Err(Mismatch));
+    }
     // `selected` needs steps and nothing else; `all` skips whatever else comes (as serde does).
     let ring = |r: Value| routing(&r);
     assert_eq!(ring(json!({"ring": "all", "steps": [1]})), Ok(Routing::All));
@@ -414,6 +441,16 @@ fn events_are_read_by_name() {
                 presence: a_presence(ProfileId::OnTheRoad, PbxSync::Applied, None),
             }],
             calls: vec![answered.clone(), ringing()],
+            colours: Some(PresenceColours::default()),
+        }),
+        Event::Snapshot(Snapshot {
+            presence: vec![],
+            calls: vec![forwarded()],
+            colours: None,
+        }),
+        Event::Colours(PresenceColours {
+            busy: HexColour::parse("#800080").unwrap(),
+            ..PresenceColours::default()
         }),
         Event::Presence(PresenceUpdate {
             user_id: "rui".into(),
@@ -464,6 +501,7 @@ fn bodies_are_written_as_serde_json_writes_them() {
         });
     }
     writes_as_serde(&a_call(Some(context(None))));
+    writes_as_serde(&forwarded());
     for state in CALL_STATES.map(|(_, s)| s) {
         writes_as_serde(&Call { state, ..ringing() });
     }

@@ -297,14 +297,15 @@ pub async fn open_panel(client: &Client, origin: &str) -> Result<()> {
 }
 
 /// Saves a PNG of the panel (`#app`, or the whole page if there is none) as
-/// `artifacts/screenshots/<name>.png`, after checking the widget does not scroll sideways: neither
+/// `artifacts/screenshots/<name>.png`, after checking the widget is there (a page without
+/// `.uc-widget` fails: a screenshot of nothing proves nothing) and does not scroll sideways: neither
 /// it nor its container overflows, and no element of it reaches past the container's content edge
 /// (the error names the worst one).
 pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
     let overflow = client
         .execute(
             "const w = document.querySelector('.uc-widget'); \
-             if (!w) return [0, '']; \
+             if (!w) return [-1, '']; \
              const p = w.parentElement; \
              const right = p.getBoundingClientRect().left + p.clientLeft + p.clientWidth; \
              let worst = [Math.max(w.scrollWidth - w.clientWidth, \
@@ -319,7 +320,10 @@ pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
             vec![],
         )
         .await?;
-    let by = overflow[0].as_i64().unwrap_or(0);
+    let by = overflow[0].as_i64().unwrap_or(-1);
+    if by < 0 {
+        bail!("{name}: the page has no .uc-widget (the widget did not mount)");
+    }
     if by > 0 {
         bail!(
             "{name}: the widget scrolls sideways by {by} px ({})",

@@ -1,25 +1,24 @@
 //! `cargo xtask test`: every check of the project in one fixed order — set-up, formatting, clippy
 //! on the host and on wasm32, the host tests, the widget build, the CRM packages, the widget's size
-//! budget, its browser tests, the end-to-end tests — stopping at the first failure (unless
-//! `--keep-going`).
+//! budget, its browser tests, the backend build, a short schemathesis run against it, the
+//! end-to-end tests — stopping at the first failure (unless `--keep-going`). No step is ever
+//! skipped: a step that finds nothing to run fails.
 //! CI runs exactly this.
 
-use std::fs;
-use std::path::Path;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 
-use crate::project::{self, cargo, run as run_command};
+use crate::project::{self, cargo, display, run as run_command};
 use crate::widget::{self, BuildArgs};
-use crate::{setup, size};
+use crate::{fuzz, setup, size};
 
 /// What a step did when it did not fail.
 enum Outcome {
     /// It ran and passed.
     Passed,
-    /// It had nothing to run yet; the reason is printed.
-    Skipped(String),
 }
 
 /// One named check.
@@ -73,6 +72,10 @@ const STEPS: &[Step] = &[
         action: step_build_server,
     },
     Step {
+        name: "schemathesis (the API against its OpenAPI document, every check)",
+        action: step_schemathesis,
+    },
+    Step {
         name: "end-to-end tests",
         action: step_e2e,
     },
@@ -90,7 +93,6 @@ pub struct TestArgs {
 pub fn run(args: &TestArgs) -> Result<()> {
     let started = Instant::now();
     let mut passed = 0;
-    let mut skipped = Vec::new();
     let mut failed = Vec::new();
     let mut timings = Vec::new();
     for (index, step) in STEPS.iter().enumerate() {
@@ -109,10 +111,6 @@ pub fn run(args: &TestArgs) -> Result<()> {
                 passed += 1;
                 println!("<== {}: passed ({})", step.name, seconds(took));
             }
-            Ok(Outcome::Skipped(reason)) => {
-                println!("<== {}: SKIPPED, {reason}", step.name);
-                skipped.push(format!("{} ({reason})", step.name));
-            }
             Err(error) => {
                 println!("<== {}: FAILED ({})", step.name, seconds(took));
                 eprintln!("xtask: step `{}` failed: {error:#}", step.name);
@@ -126,9 +124,6 @@ pub fn run(args: &TestArgs) -> Result<()> {
         println!("  {:>8}  {name}", seconds(*took));
     }
     println!("  {:>8}  total", seconds(started.elapsed()));
-    if !skipped.is_empty() {
-        println!("skipped: {}", skipped.join("; "));
-    }
     if !failed.is_empty() {
         println!("failed: {}", failed.join(", "));
     }
@@ -214,27 +209,42 @@ fn step_size() -> Result<Outcome> {
     passed(size::run())
 }
 
-/// Whether any file under `dir` mentions `needle` (to find the widget's wasm tests).
-fn mentions(dir: &Path, needle: &str) -> Result<bool> {
-    if !dir.is_dir() {
-        return Ok(false);
+/// Runs a test command, echoing its output as it comes, and returns how many tests passed in all,
+/// read from each `test result: ok. N passed; …` line (libtest's and wasm-bindgen-test-runner's);
+/// a non-zero exit is an error.
+fn run_counting_tests(command: &mut Command) -> Result<usize> {
+    let line = display(command);
+    println!("$ {line}");
+    let mut child = command
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{line}`"))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut passed = 0;
+    for out in BufReader::new(stdout).lines() {
+        let out = out?;
+        println!("{out}");
+        passed += tests_passed(&out);
     }
-    for file in widget::files_under(dir)? {
-        if file.extension().is_some_and(|e| e == "rs")
-            && fs::read_to_string(&file)?.contains(needle)
-        {
-            return Ok(true);
-        }
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("`{line}` failed ({status})");
     }
-    Ok(false)
+    Ok(passed)
 }
 
+/// The N of a `test result: ok. N passed; …` line, else 0.
+fn tests_passed(line: &str) -> usize {
+    line.trim()
+        .strip_prefix("test result: ok. ")
+        .and_then(|rest| rest.split(" passed").next())
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The widget's `wasm-bindgen-test` tests in headless Chromium; fails when none ran, so a runner
+/// that finds no test (a lost `wasm_bindgen_test_configure!`, a renamed module) cannot pass.
 fn step_browser_tests() -> Result<Outcome> {
-    if !mentions(&project::root().join("src"), "wasm_bindgen_test")? {
-        return Ok(Outcome::Skipped(
-            "the widget has no wasm-bindgen tests yet".into(),
-        ));
-    }
     // `--tests`: the unit and integration tests; doctests do not run under the wasm runner.
     let mut command = cargo();
     command
@@ -255,7 +265,12 @@ fn step_browser_tests() -> Result<Outcome> {
         // CI machines are slow and shared; a stuck test still fails after this.
         command.env("WASM_BINDGEN_TEST_TIMEOUT", "120");
     }
-    passed(run_command(&mut command))
+    let ran = run_counting_tests(&mut command)?;
+    if ran == 0 {
+        bail!("no widget browser test ran: the runner reported 0 passed tests");
+    }
+    println!("{ran} widget browser tests passed");
+    Ok(Outcome::Passed)
 }
 
 fn step_build_server() -> Result<Outcome> {
@@ -264,6 +279,12 @@ fn step_build_server() -> Result<Outcome> {
         "-p",
         "ucclient-server",
     ])))
+}
+
+/// A short schemathesis run ([`fuzz::TEST_EXAMPLES`] examples per operation, every check) against
+/// the demo server just built.
+fn step_schemathesis() -> Result<Outcome> {
+    passed(fuzz::schemathesis(fuzz::TEST_EXAMPLES))
 }
 
 fn step_e2e() -> Result<Outcome> {
@@ -282,4 +303,20 @@ fn step_e2e() -> Result<Outcome> {
             .env("UCCLIENT_WIDGET_DIST", project::dist_widget())
             .env("CHROMEDRIVER", "/usr/bin/chromedriver"),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_passed;
+
+    #[test]
+    fn passed_tests_are_read_from_the_result_lines() {
+        assert_eq!(
+            tests_passed("test result: ok. 12 passed; 0 failed; 0 ignored; finished in 1.2s"),
+            12
+        );
+        assert_eq!(tests_passed("test result: ok. 0 passed; 0 failed"), 0);
+        assert_eq!(tests_passed("test result: FAILED. 3 passed; 1 failed"), 0);
+        assert_eq!(tests_passed("running 12 tests"), 0);
+    }
 }

@@ -15,6 +15,10 @@ const BINARYEN_VERSION: &str = "132.0.0";
 /// The npm `esbuild` release that minifies the widget's JS glue and CSS.
 pub const ESBUILD_VERSION: &str = "0.28.2";
 
+/// The PyPI `schemathesis` release that checks the API against its OpenAPI document (`fuzz`, and a
+/// short run in `test`).
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
 /// The Rust target the widget compiles to.
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -31,6 +35,7 @@ pub fn run() -> Result<()> {
             &project::wasm_opt(),
         )?,
         npm_tool("esbuild", ESBUILD_VERSION, "esbuild", &project::esbuild())?,
+        schemathesis()?,
         chromium()?,
         disk_space(),
     ];
@@ -168,6 +173,58 @@ fn npm_tool(name: &str, version: &str, bin: &str, path: &Path) -> Result<String>
     }
     Ok(format!(
         "{bin} (npm {name} {version}): installed in .tools/"
+    ))
+}
+
+/// The schemathesis command of the virtual environment `.tools/schemathesis`.
+pub fn schemathesis_bin() -> std::path::PathBuf {
+    project::tools_dir()
+        .join("schemathesis")
+        .join("bin")
+        .join("schemathesis")
+}
+
+/// Installs schemathesis at exactly [`SCHEMATHESIS_VERSION`] from PyPI into a virtual environment
+/// in `.tools/schemathesis` (Python 3 with its `venv` module is needed) unless it is there already.
+pub fn schemathesis() -> Result<String> {
+    let bin = schemathesis_bin();
+    let wanted = format!("schemathesis, version {SCHEMATHESIS_VERSION}");
+    if output(command(&bin).arg("--version")).as_deref() == Some(wanted.as_str()) {
+        return Ok(format!(
+            "schemathesis {SCHEMATHESIS_VERSION} (PyPI): present in .tools/"
+        ));
+    }
+    let venv = project::tools_dir().join("schemathesis");
+    // Debian's python3 has no `venv` (ensurepip) until python3-venv is installed.
+    if output(command("python3").args(["-c", "import venv, ensurepip"])).is_none()
+        && output(command("id").arg("-u")).as_deref() == Some("0")
+    {
+        run_command(
+            command("apt-get")
+                .args(["install", "-y", "python3-venv"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+    run_command(
+        command("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+    )
+    .context("creating a Python virtual environment for schemathesis (needs python3-venv)")?;
+    run_command(
+        command(venv.join("bin").join("pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check"])
+            .arg(format!("schemathesis=={SCHEMATHESIS_VERSION}")),
+    )
+    .context("installing schemathesis from PyPI")?;
+    if output(command(&bin).arg("--version")).as_deref() != Some(wanted.as_str()) {
+        bail!(
+            "pip installed schemathesis but `{} --version` disagrees",
+            bin.display()
+        );
+    }
+    Ok(format!(
+        "schemathesis {SCHEMATHESIS_VERSION} (PyPI): installed in .tools/"
     ))
 }
 

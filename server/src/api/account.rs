@@ -71,7 +71,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResul
 }
 
 /// `GET /me`: answers every valid token, licensed or not.
-#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer {id, name, country, log_internal_calls}, permissions, mode, extension_lists_enabled, presence, devices, role}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer {id, name, country, log_internal_calls}, permissions, mode, extension_lists_enabled, presence, devices, role, colours}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<ApiJson<Me>> {
     let a = session.account;
     let presence = presence::current(&state, &a).await?;
@@ -89,6 +89,7 @@ pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<Ap
         presence,
         devices,
         role: a.role,
+        colours: a.colours,
         user: a.user,
     }))
 }

@@ -31,7 +31,7 @@ struct HistoryQuery {
 }
 
 /// `GET /calls?limit=`: newest first, 50 by default, at most 200.
-#[utoipa::path(get, path = "/calls", tag = "calls", security(("bearer" = [])), params(("limit" = Option<i64>, Query, description = "1..=200, default 50")), responses((status = 200, description = "[Call], newest first", body = [ucclient_core::api::Call])))]
+#[utoipa::path(get, path = "/calls", tag = "calls", security(("bearer" = [])), params(("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "1..=200, default 50")), responses((status = 200, description = "[Call], newest first", body = [ucclient_core::api::Call])))]
 pub async fn history(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -48,7 +48,7 @@ pub async fn history(
 }
 
 /// `POST /calls/<id>/hangup`.
-#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls/{id}/hangup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), responses((status = 200, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
 pub async fn hangup(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -71,7 +71,7 @@ fn bounded(id: &str) -> ApiResult<()> {
 
 /// `POST /calls/<id>/answer` `{"device"?}`: the PBX connects the ringing inbound call to that
 /// device (the body may be left out: the first device ringing).
-#[utoipa::path(post, path = "/calls/{id}/answer", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), request_body(content = Option<ucclient_core::api::AnswerRequest>, content_type = "application/json", description = "{\"device\"?}; the body may be left out"), responses((status = 200, description = "Call, connected, with answered_on", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_device: not one of the user's devices", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute write budget", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: no database connection within the bound", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls/{id}/answer", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), request_body(content = Option<ucclient_core::api::AnswerRequest>, content_type = "application/json", description = "{\"device\"?}; the body may be left out"), responses((status = 200, description = "Call, connected, with answered_on", body = ucclient_core::api::Call), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_device: not one of the user's devices", body = ucclient_core::api::ErrorBody)))]
 pub async fn answer(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -91,7 +91,7 @@ pub async fn answer(
 }
 
 /// `POST /calls/<id>/decline`: the ringing inbound call is rejected.
-#[utoipa::path(post, path = "/calls/{id}/decline", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, description = "call id")), responses((status = 200, description = "Call, failed with outcome declined", body = ucclient_core::api::Call), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute write budget", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: no database connection within the bound", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls/{id}/decline", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), responses((status = 200, description = "Call, failed with outcome declined", body = ucclient_core::api::Call), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody)))]
 pub async fn decline(
     State(state): State<AppState>,
     Licensed(a): Licensed,

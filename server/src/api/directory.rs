@@ -13,8 +13,9 @@ use crate::presence;
 
 /// Most rows of one answer.
 pub const MAX_ROWS: i64 = 200;
-/// Longest search text.
-const MAX_Q_LEN: usize = 100;
+/// Longest search text, in characters (as the OpenAPI document's `maxLength` counts them), spaces
+/// around it included.
+pub const MAX_Q_LEN: usize = 100;
 
 #[derive(Debug, Deserialize)]
 struct DirectoryQuery {
@@ -22,7 +23,7 @@ struct DirectoryQuery {
 }
 
 /// `GET /directory?q=`.
-#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, description = "name, email or extension")), responses((status = 200, description = "[{user, presence}], at most 200", body = [ucclient_core::api::DirectoryEntry]), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/directory", tag = "directory", security(("bearer" = [])), params(("q" = Option<String>, Query, max_length = 100, description = "name, email or extension, at most 100 characters")), responses((status = 200, description = "[{user, presence}], at most 200", body = [ucclient_core::api::DirectoryEntry])))]
 pub async fn list(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -30,10 +31,10 @@ pub async fn list(
 ) -> ApiResult<ApiJson<Vec<DirectoryEntry>>> {
     limits::spend(&state, &a.user.id, Budget::Searches).await?;
     let q: DirectoryQuery = super::query(&uri)?;
-    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    if text.is_some_and(|t| t.len() > MAX_Q_LEN) {
+    if q.q.as_ref().is_some_and(|t| t.chars().count() > MAX_Q_LEN) {
         return Err(ApiError::bad_request("the search text is too long"));
     }
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let users = state
         .store
         .customer_users(&a.customer_id, text, MAX_ROWS)

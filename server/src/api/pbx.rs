@@ -40,7 +40,7 @@ async fn pbx_state(state: &AppState, user_id: &str) -> ApiResult<PbxUserState> {
 }
 
 /// `GET /pbx/users/<id>`.
-#[utoipa::path(get, path = "/pbx/users/{id}", tag = "pbx", security(("bearer" = [])), params(("id" = String, Path, description = "user id")), responses((status = 200, description = "PbxUserState", body = ucclient_core::api::PbxUserState), (status = 403, description = "forbidden", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/pbx/users/{id}", tag = "pbx", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "user id")), responses((status = 200, description = "PbxUserState", body = ucclient_core::api::PbxUserState), (status = 403, description = "client_not_licensed, or forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
 pub async fn user(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -64,7 +64,7 @@ struct RingQuery {
 }
 
 /// `GET /pbx/ring?user=` or `?group=`.
-#[utoipa::path(get, path = "/pbx/ring", tag = "pbx", security(("bearer" = [])), params(("user" = Option<String>, Query, description = "a user id"), ("group" = Option<String>, Query, description = "a hunt group id")), responses((status = 200, description = "{devices, forwarded_to}", body = ucclient_core::api::RingResponse), (status = 400, description = "bad_request", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/pbx/ring", tag = "pbx", security(("bearer" = [])), params(("user" = Option<String>, Query, max_length = 64, description = "a user id; exactly one of user and group (400 otherwise: OpenAPI cannot say this of two query parameters)"), ("group" = Option<String>, Query, max_length = 64, description = "a hunt group id; exactly one of user and group")), responses((status = 200, description = "{devices, forwarded_to}", body = ucclient_core::api::RingResponse), (status = 403, description = "client_not_licensed, or forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody), (status = 400, description = "bad_request", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody)))]
 pub async fn ring(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -120,7 +120,7 @@ pub async fn ring(
 }
 
 /// `GET /pbx/groups`.
-#[utoipa::path(get, path = "/pbx/groups", tag = "pbx", security(("bearer" = [])), responses((status = 200, description = "[HuntGroup]", body = [ucclient_core::api::HuntGroup])))]
+#[utoipa::path(get, path = "/pbx/groups", tag = "pbx", security(("bearer" = [])), responses((status = 200, description = "[HuntGroup]", body = [ucclient_core::api::HuntGroup]), (status = 403, description = "client_not_licensed, or forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody)))]
 pub async fn groups(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -130,7 +130,7 @@ pub async fn groups(
 }
 
 /// `POST /pbx/calls/inbound` → 201.
-#[utoipa::path(post, path = "/pbx/calls/inbound", tag = "pbx", security(("bearer" = [])), request_body(content = ucclient_core::api::InboundCallRequest, content_type = "application/json", description = "{\"from\", \"to_user\"}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/pbx/calls/inbound", tag = "pbx", security(("bearer" = [])), request_body(content = ucclient_core::api::InboundCallRequest, content_type = "application/json", description = "{\"from\", \"to_user\"}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 403, description = "client_not_licensed, or forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody)))]
 pub async fn inbound(
     State(state): State<AppState>,
     Licensed(a): Licensed,

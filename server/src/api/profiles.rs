@@ -46,7 +46,7 @@ pub async fn set_presence(
 }
 
 /// `PUT /me/profiles/<id>/settings`.
-#[utoipa::path(put, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = String, Path, description = "profile id")), request_body(content = ucclient_core::api::ProfileSettings, content_type = "application/json", description = "ProfileSettings"), responses((status = 200, description = "Profile (customised)", body = ucclient_core::api::Profile), (status = 409, description = "active_mode_required", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_profile or invalid_settings", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(put, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = ucclient_core::ProfileId, Path, description = "profile id")), request_body(content = ucclient_core::api::ProfileSettings, content_type = "application/json", description = "ProfileSettings"), responses((status = 200, description = "Profile (customised)", body = ucclient_core::api::Profile), (status = 409, description = "active_mode_required", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_profile or invalid_settings", body = ucclient_core::api::ErrorBody)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -63,7 +63,7 @@ pub async fn put_settings(
 }
 
 /// `DELETE /me/profiles/<id>/settings`: back to the defaults.
-#[utoipa::path(delete, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = String, Path, description = "profile id")), responses((status = 200, description = "Profile back to defaults", body = ucclient_core::api::Profile), (status = 409, description = "active_mode_required", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's per-minute budget", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(delete, path = "/me/profiles/{id}/settings", tag = "me", security(("bearer" = [])), params(("id" = ucclient_core::ProfileId, Path, description = "profile id")), responses((status = 200, description = "Profile back to defaults", body = ucclient_core::api::Profile), (status = 409, description = "active_mode_required", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_profile", body = ucclient_core::api::ErrorBody)))]
 pub async fn delete_settings(
     State(state): State<AppState>,
     Licensed(a): Licensed,

@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    Call, CallState, Device, HuntGroup, PbxSync, PbxUserState, ProfileSettings, Role, User,
+    Call, CallState, Device, HuntGroup, PbxSync, PbxUserState, PresenceColours, ProfileSettings,
+    Role, User,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -50,6 +51,8 @@ pub struct Account {
     pub mode: Mode,
     /// Whether the reseller enabled user extension lists.
     pub extension_lists_enabled: bool,
+    /// How the reseller paints the presence colours.
+    pub colours: PresenceColours,
     /// The customer's default country for phone numbers (ISO alpha-2).
     pub default_country: String,
     /// Whether the customer logs calls between colleagues on CRM records.
@@ -169,6 +172,16 @@ pub struct OwnedCall {
     pub peer: Option<String>,
 }
 
+/// The `presence` event announcing that a user's busy overlay changes with a write of calls
+/// ([`Store::write_calls`]), logged only if no other call of the user is connected.
+#[derive(Debug, Clone)]
+pub struct Overlay {
+    /// The user whose overlay changes.
+    pub user_id: String,
+    /// The `presence` event.
+    pub event: NewEvent,
+}
+
 /// An operator's change (admin command) that alters what users show or what the PBX must hold;
 /// [`Store::admin_change`] writes it together with its [`PresenceChange`]s and events.
 #[derive(Debug, Clone)]
@@ -202,6 +215,13 @@ pub enum AdminChange {
     RemoveDevice {
         /// Device id.
         device_id: String,
+    },
+    /// A reseller's presence colours.
+    ResellerColours {
+        /// Reseller id.
+        id: String,
+        /// The new colours; `None` goes back to core's defaults.
+        colours: Option<PresenceColours>,
     },
 }
 
@@ -447,12 +467,16 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces calls (with their peer links) if each one's state is still the state given with
     /// it, and inserts new ones, logging events — all or nothing: false, and nothing written, when
     /// any call had moved on (so racing transitions cannot go backwards, and the two sides of a
-    /// call between colleagues always move together).
+    /// call between colleagues always move together). Each of `overlays` announces that its
+    /// user's busy overlay changes with this write's calls; it is logged too unless another call
+    /// of that user (one this write does not touch) is connected, which is checked inside the same
+    /// transaction.
     async fn write_calls(
         &self,
         updates: &[(OwnedCall, CallState)],
         inserts: &[OwnedCall],
         events: &[NewEvent],
+        overlays: &[Overlay],
     ) -> StoreResult<bool>;
     /// One call with its owner.
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
@@ -521,6 +545,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// The users of every customer of a reseller (`None`: no such reseller).
     async fn reseller_user_ids(&self, reseller_id: &str) -> StoreResult<Option<Vec<String>>>;
+    /// A reseller's presence colours and the ids of its customers (`None`: no such reseller).
+    async fn reseller_colours(
+        &self,
+        reseller_id: &str,
+    ) -> StoreResult<Option<(PresenceColours, Vec<String>)>>;
     /// The user a device belongs to.
     async fn device_owner(&self, device_id: &str) -> StoreResult<Option<String>>;
     /// Makes an operator's change, the presence consequences computed for it and the events that

@@ -16,16 +16,16 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    Call, CallContext, CallState, Device, DeviceKind, HuntGroup, PbxSync, PbxUserState,
-    ProfileSettings, Role, User,
+    Call, CallContext, CallState, Device, DeviceKind, HexColour, HuntGroup, PbxSync, PbxUserState,
+    PresenceColours, ProfileSettings, Role, User,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use super::{
-    Account, AdminChange, AdminUser, AdminWrite, LoggedEvent, NewEvent, NewUser, OwnedCall,
-    PbxWork, PresenceChange, PresenceRow, Store, StoreError, StoreResult, StoredEvent, SyncOutcome,
-    end_of_access,
+    Account, AdminChange, AdminUser, AdminWrite, LoggedEvent, NewEvent, NewUser, Overlay,
+    OwnedCall, PbxWork, PresenceChange, PresenceRow, Store, StoreError, StoreResult, StoredEvent,
+    SyncOutcome, end_of_access,
 };
 
 /// The SQLite store.
@@ -252,15 +252,31 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
                 .map(parse_enum)
                 .transpose()?,
             answered_on: r.get("answered_on"),
+            forwarded_to: r.get("forwarded_to"),
         },
         peer: r.get("peer_call_id"),
     })
 }
 
+/// A reseller's presence colours from its row; an unset (or unreadable) colour is core's default.
+fn colours_of(r: &sqlx::sqlite::SqliteRow) -> PresenceColours {
+    let defaults = PresenceColours::default();
+    let read = |column: &str, default: HexColour| {
+        r.get::<Option<String>, _>(column)
+            .and_then(|c| HexColour::parse(&c).ok())
+            .unwrap_or(default)
+    };
+    PresenceColours {
+        available: read("colour_available", defaults.available),
+        away: read("colour_away", defaults.away),
+        busy: read("colour_busy", defaults.busy),
+    }
+}
+
 async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
     let c = &owned.call;
     sqlx::query(&format!(
-        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -276,13 +292,14 @@ async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()>
     .bind(i64::from(c.internal))
     .bind(c.outcome.as_ref().map(enum_str))
     .bind(&c.answered_on)
+    .bind(&c.forwarded_to)
     .bind(&owned.peer)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, peer_call_id";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -298,7 +315,7 @@ impl Store for SqliteStore {
         let Some(r) = sqlx::query(
             "SELECT u.id, u.name, u.email, u.extension, u.role, c.id AS customer_id, c.name AS customer_name,
                     c.default_country, c.log_internal_calls, r.id AS reseller_id, r.mode,
-                    r.extension_lists_enabled
+                    r.extension_lists_enabled, r.colour_available, r.colour_away, r.colour_busy
              FROM users u JOIN customers c ON c.id = u.customer_id JOIN resellers r ON r.id = c.reseller_id
              WHERE u.id = ?",
         )
@@ -315,6 +332,7 @@ impl Store for SqliteStore {
             reseller_id: r.get("reseller_id"),
             mode: parse_enum(r.get::<&str, _>("mode"))?,
             extension_lists_enabled: r.get::<i64, _>("extension_lists_enabled") != 0,
+            colours: colours_of(&r),
             default_country: r.get("default_country"),
             log_internal_calls: r.get::<i64, _>("log_internal_calls") != 0,
             role: parse_enum(r.get::<&str, _>("role"))?,
@@ -935,13 +953,14 @@ impl Store for SqliteStore {
         updates: &[(OwnedCall, CallState)],
         inserts: &[OwnedCall],
         events: &[NewEvent],
+        overlays: &[Overlay],
     ) -> StoreResult<bool> {
         let mut tx = self.write().await?;
         for (owned, expected) in updates {
             let call = &owned.call;
             let done = sqlx::query(
                 "UPDATE calls SET state = ?, answered_at = ?, ended_at = ?, outcome = ?,
-                        answered_on = ?, peer_call_id = ?
+                        answered_on = ?, forwarded_to = ?, peer_call_id = ?
                  WHERE id = ? AND state = ?",
             )
             .bind(enum_str(&call.state))
@@ -949,6 +968,7 @@ impl Store for SqliteStore {
             .bind(call.ended_at.map(DateTime::<Utc>::from))
             .bind(call.outcome.as_ref().map(enum_str))
             .bind(&call.answered_on)
+            .bind(&call.forwarded_to)
             .bind(&owned.peer)
             .bind(&call.id)
             .bind(enum_str(expected))
@@ -965,6 +985,27 @@ impl Store for SqliteStore {
             insert_call_row(&mut tx, owned).await?;
         }
         log_events(&mut tx, events).await?;
+        // "Still busy on another call?" is asked here, inside the write: two writes of the user's
+        // calls at once queue on the write lock, so the second sees the first's new states and
+        // exactly one of them announces the change of the busy overlay.
+        let written = |id: &str| {
+            updates
+                .iter()
+                .map(|(c, _)| c)
+                .chain(inserts)
+                .any(|c| c.call.id == id)
+        };
+        for overlay in overlays {
+            let connected: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM calls WHERE user_id = ? AND state = 'connected'",
+            )
+            .bind(&overlay.user_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            if connected.iter().all(|id| written(id)) {
+                log_events(&mut tx, std::slice::from_ref(&overlay.event)).await?;
+            }
+        }
         tx.commit().await?;
         Ok(true)
     }
@@ -1322,6 +1363,27 @@ impl Store for SqliteStore {
         ))
     }
 
+    async fn reseller_colours(
+        &self,
+        reseller_id: &str,
+    ) -> StoreResult<Option<(PresenceColours, Vec<String>)>> {
+        let Some(row) = sqlx::query(
+            "SELECT colour_available, colour_away, colour_busy FROM resellers WHERE id = ?",
+        )
+        .bind(reseller_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let customers =
+            sqlx::query_scalar("SELECT id FROM customers WHERE reseller_id = ? ORDER BY id")
+                .bind(reseller_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(Some((colours_of(&row), customers)))
+    }
+
     async fn device_owner(&self, device_id: &str) -> StoreResult<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT user_id FROM devices WHERE id = ?")
@@ -1402,6 +1464,24 @@ async fn write_admin_change(tx: &mut WriteTx, change: &AdminChange) -> StoreResu
             .execute(&mut **tx)
             .await?
             .rows_affected(),
+        AdminChange::ResellerColours { id, colours } => {
+            // `None` writes NULLs: back to core's defaults.
+            let [available, away, busy] = match colours {
+                Some(c) => [&c.available, &c.away, &c.busy].map(|h| Some(h.as_str().to_owned())),
+                None => [None, None, None],
+            };
+            sqlx::query(
+                "UPDATE resellers SET colour_available = ?, colour_away = ?, colour_busy = ?
+                 WHERE id = ?",
+            )
+            .bind(available)
+            .bind(away)
+            .bind(busy)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+        }
     };
     Ok(affected == 1)
 }
@@ -1544,6 +1624,7 @@ mod tests {
                 internal: true,
                 outcome: None,
                 answered_on: None,
+                forwarded_to: None,
             },
             peer: Some(peer.into()),
         };
@@ -1562,7 +1643,8 @@ mod tests {
                 .write_calls(
                     &[(out.clone(), CallState::Ringing)],
                     std::slice::from_ref(&inbound),
-                    std::slice::from_ref(&event)
+                    std::slice::from_ref(&event),
+                    &[],
                 )
                 .await
                 .unwrap()
@@ -1585,6 +1667,7 @@ mod tests {
                     ],
                     &[],
                     std::slice::from_ref(&event),
+                    &[],
                 )
                 .await
                 .unwrap()
@@ -1607,6 +1690,7 @@ mod tests {
                     ],
                     &[],
                     &[event],
+                    &[],
                 )
                 .await
                 .unwrap()
@@ -1618,6 +1702,78 @@ mod tests {
             "every new field round-trips"
         );
         assert_eq!(stored.peer.as_deref(), Some("out"));
+    }
+
+    #[tokio::test]
+    async fn the_busy_overlay_is_logged_only_when_no_other_call_of_the_user_is_connected() {
+        use ucclient_core::api::{CallDirection, CallOutcome};
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_user(&dir, Mode::Passive, false).await;
+        let connected = |id: &str| OwnedCall {
+            user_id: "u".into(),
+            customer_id: "c".into(),
+            call: Call {
+                id: id.into(),
+                direction: CallDirection::Outbound,
+                from: "100".into(),
+                to: "+351912345678".into(),
+                state: CallState::Connected,
+                started_at: Utc::now().into(),
+                answered_at: Some(Utc::now().into()),
+                ended_at: None,
+                context: None,
+                internal: false,
+                outcome: Some(CallOutcome::Forwarded),
+                answered_on: None,
+                forwarded_to: Some("+351912000001".into()),
+            },
+            peer: None,
+        };
+        let ended = |c: &OwnedCall| {
+            let mut c = c.clone();
+            c.call.state = CallState::Ended;
+            (c, CallState::Connected)
+        };
+        let overlay = Overlay {
+            user_id: "u".into(),
+            event: NewEvent {
+                customer_id: "c".into(),
+                audience: None,
+                kind: "presence",
+                data: "{}".into(),
+            },
+        };
+        let (a, b, c) = (connected("a"), connected("b"), connected("c"));
+        for call in [&a, &b, &c] {
+            store.insert_call(call, &[]).await.unwrap();
+        }
+        assert_eq!(
+            store.call("a").await.unwrap().unwrap().call,
+            a.call,
+            "forwarded_to round-trips"
+        );
+        let presence_events = async || {
+            let (events, _) = store.log_after("c", 0, 100).await.unwrap();
+            events.iter().filter(|e| e.kind == "presence").count()
+        };
+        // "b" and "c" are still connected: no overlay.
+        let write = [ended(&a)];
+        assert!(
+            store
+                .write_calls(&write, &[], &[], std::slice::from_ref(&overlay))
+                .await
+                .unwrap()
+        );
+        assert_eq!(presence_events().await, 0);
+        // "b" and "c" end in one write: nothing else connected, the overlay is logged once.
+        let write = [ended(&b), ended(&c)];
+        assert!(
+            store
+                .write_calls(&write, &[], &[], std::slice::from_ref(&overlay))
+                .await
+                .unwrap()
+        );
+        assert_eq!(presence_events().await, 1);
     }
 
     #[tokio::test]
