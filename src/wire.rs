@@ -9,8 +9,8 @@
 //! over every wire type and every enum name; the browser tests run them over the browser's values.
 
 use ucclient_core::api::{
-    Call, CallContext, CallDirection, CallState, CrmKind, CustomerRef, Device, DeviceKind,
-    DirectoryEntry, ErrorBody, ErrorCode, Event, EventTicket, Forwarding, LoginRequest,
+    Call, CallContext, CallDirection, CallOutcome, CallState, CrmKind, CustomerRef, Device,
+    DeviceKind, DirectoryEntry, ErrorBody, ErrorCode, Event, EventTicket, Forwarding, LoginRequest,
     LoginResponse, Me, Mode, PbxSync, PlaceCallRequest, Presence, PresenceUpdate, Profile,
     ProfileSettings, RingStep, Role, Routing, SetPresenceRequest, Snapshot, Timestamp, User,
 };
@@ -116,6 +116,11 @@ impl<'a> Fields<'a> {
         read(&json::get(self.0, name).ok_or(Mismatch)?)
     }
 
+    /// A field with `#[serde(default)]`: missing is the default, `null` is read like any value.
+    fn def<T: Default>(&self, name: &str, read: Reader<T>) -> Read<T> {
+        json::get(self.0, name).map_or(Ok(T::default()), |v| read(&v))
+    }
+
     /// An optional field: missing or `null` is `None`.
     fn opt<T>(&self, name: &str, read: Reader<T>) -> Read<Option<T>> {
         match json::get(self.0, name) {
@@ -127,7 +132,7 @@ impl<'a> Fields<'a> {
 
 // ---- Enums ------------------------------------------------------------------------------------
 
-const ERROR_CODES: [(&str, ErrorCode); 13] = [
+const ERROR_CODES: [(&str, ErrorCode); 16] = [
     ("bad_request", ErrorCode::BadRequest),
     ("unauthenticated", ErrorCode::Unauthenticated),
     ("invalid_credentials", ErrorCode::InvalidCredentials),
@@ -136,6 +141,9 @@ const ERROR_CODES: [(&str, ErrorCode); 13] = [
     ("not_found", ErrorCode::NotFound),
     ("unknown_profile", ErrorCode::UnknownProfile),
     ("invalid_number", ErrorCode::InvalidNumber),
+    ("unknown_extension", ErrorCode::UnknownExtension),
+    ("unknown_device", ErrorCode::UnknownDevice),
+    ("call_not_ringing", ErrorCode::CallNotRinging),
     ("invalid_settings", ErrorCode::InvalidSettings),
     ("active_mode_required", ErrorCode::ActiveModeRequired),
     ("rate_limited", ErrorCode::RateLimited),
@@ -178,6 +186,17 @@ const CALL_STATES: [(&str, CallState); 5] = [
     ("ended", CallState::Ended),
     ("failed", CallState::Failed),
 ];
+
+const OUTCOMES: [(&str, CallOutcome); 4] = [
+    ("missed", CallOutcome::Missed),
+    ("declined", CallOutcome::Declined),
+    ("forwarded", CallOutcome::Forwarded),
+    ("answered_elsewhere", CallOutcome::AnsweredElsewhere),
+];
+
+fn outcome(v: &Json) -> Read<CallOutcome> {
+    one_of(v, &OUTCOMES)
+}
 
 fn error_code(v: &Json) -> Read<ErrorCode> {
     one_of(v, &ERROR_CODES)
@@ -238,6 +257,7 @@ pub fn error_body(v: &Json) -> Read<ErrorBody> {
             .chars()
             .take(MAX_ERROR_MESSAGE_CHARS)
             .collect(),
+        reason: f.opt("reason", error_code)?,
     })
 }
 
@@ -256,6 +276,8 @@ fn customer(v: &Json) -> Read<CustomerRef> {
     Ok(CustomerRef {
         id: f.req("id", string)?,
         name: f.req("name", string)?,
+        country: f.def("country", string)?,
+        log_internal_calls: f.def("log_internal_calls", boolean)?,
     })
 }
 
@@ -418,6 +440,9 @@ pub fn call(v: &Json) -> Read<Call> {
         answered_at: f.opt("answered_at", timestamp)?,
         ended_at: f.opt("ended_at", timestamp)?,
         context: f.opt("context", call_context)?,
+        internal: f.def("internal", boolean)?,
+        outcome: f.opt("outcome", outcome)?,
+        answered_on: f.opt("answered_on", string)?,
         forwarded_to: f.opt("forwarded_to", string)?,
     })
 }
@@ -641,6 +666,9 @@ impl ToJson for Call {
                 ("answered_at", &self.answered_at),
                 ("ended_at", &self.ended_at),
                 ("context", &self.context),
+                ("internal", &self.internal),
+                ("outcome", &self.outcome.map(|o| name_of(o, &OUTCOMES))),
+                ("answered_on", &self.answered_on),
             ],
         );
         // `forwarded_to` is written only when set (`skip_serializing_if`): into the object.

@@ -497,6 +497,9 @@ mod tests {
             answered_at: Some(start),
             ended_at: start.checked_add_seconds(61),
             context: None,
+            internal: false,
+            outcome: None,
+            answered_on: None,
             forwarded_to: None,
         };
         let pc = phonecall_for(&call, Some("11111111-2222-3333-4444-555555555555"));

@@ -106,6 +106,7 @@ fn every_enum_name_serde_knows_is_read_and_written_alike() {
     table_is_complete(&CRM_KINDS);
     table_is_complete(&DIRECTIONS);
     table_is_complete(&CALL_STATES);
+    table_is_complete(&OUTCOMES);
     reads_every_name(error_code);
     reads_every_name(status);
     reads_every_name(colour);
@@ -114,6 +115,7 @@ fn every_enum_name_serde_knows_is_read_and_written_alike() {
     reads_every_name(crm_kind);
     reads_every_name(direction);
     reads_every_name(call_state);
+    reads_every_name(outcome);
     reads_every_name(profile_id);
     reads_every_name(mode);
     reads_every_name(device_kind);
@@ -152,6 +154,8 @@ fn a_me(role: Role, mode: Mode) -> Me {
         customer: CustomerRef {
             id: "acme".into(),
             name: "Acme\n".into(),
+            country: "PT".into(),
+            log_internal_calls: role == Role::User,
         },
         permissions: vec!["crm_client".into(), "other".into()],
         mode,
@@ -223,6 +227,9 @@ fn a_call(context: Option<CallContext>) -> Call {
         answered_at: Some(t(3)),
         ended_at: Some(Timestamp::from_unix(1_700_000_070, 123_000_000).unwrap()),
         context,
+        internal: false,
+        outcome: None,
+        answered_on: Some("d1".into()),
         forwarded_to: None,
     }
 }
@@ -230,6 +237,8 @@ fn a_call(context: Option<CallContext>) -> Call {
 fn forwarded() -> Call {
     Call {
         answered_at: None,
+        answered_on: None,
+        outcome: Some(CallOutcome::Forwarded),
         forwarded_to: Some("+351912345678".into()),
         ..a_call(None)
     }
@@ -241,6 +250,8 @@ fn ringing() -> Call {
         ended_at: None,
         state: CallState::Ringing,
         direction: CallDirection::Outbound,
+        internal: true,
+        answered_on: None,
         ..a_call(None)
     }
 }
@@ -342,9 +353,18 @@ fn answers_read_exactly_what_the_derives_read() {
             &ErrorBody {
                 error: code,
                 message: "A sentence".into(),
+                reason: None,
             },
         );
     }
+    reads_as_serde(
+        error_body,
+        &ErrorBody {
+            error: ErrorCode::InvalidNumber,
+            message: "A sentence".into(),
+            reason: Some(ErrorCode::UnknownExtension),
+        },
+    );
     reads_as_serde(me, &a_me(Role::User, Mode::Passive));
     reads_as_serde(me, &a_me(Role::ResellerAdmin, Mode::Active));
     reads_as_serde(
@@ -385,6 +405,15 @@ fn answers_read_exactly_what_the_derives_read() {
     reads_as_serde(calls, &vec![a_call(Some(context(Some("003A")))), ringing()]);
     reads_as_serde(call, &a_call(Some(context(None))));
     reads_as_serde(call, &forwarded());
+    for outcome in OUTCOMES.map(|(_, o)| o) {
+        reads_as_serde(
+            call,
+            &Call {
+                outcome: Some(outcome),
+                ..ringing()
+            },
+        );
+    }
     assert_eq!(unit(&json!(null)), Ok(()));
     for odd in [json!({}), json!([]), json!(0), json!("")] {
         assert_eq!(unit(&odd), Err(Mismatch));
@@ -422,6 +451,28 @@ fn the_derives_defaults_and_bounds_hold() {
     assert_eq!(ring(json!({"ring": "selected"})), Err(Mismatch));
     assert_eq!(ring(json!({"ring": "some"})), Err(Mismatch));
     assert_eq!(ring(json!({"steps": []})), Err(Mismatch));
+    // phone's fields with `#[serde(default)]`: missing is the default, `null` is refused for the
+    // non-optional ones (as serde does).
+    let mut v = serde_json::to_value(a_call(None)).unwrap();
+    for field in ["internal", "outcome", "answered_on"] {
+        v.as_object_mut().unwrap().remove(field);
+    }
+    let read = call(&v).unwrap();
+    assert_eq!(
+        (read.internal, read.outcome, read.answered_on),
+        (false, None, None)
+    );
+    v["internal"] = json!(null);
+    assert_eq!(call(&v), Err(Mismatch));
+    let mut v = serde_json::to_value(a_me(Role::User, Mode::Active)).unwrap();
+    v["customer"] = json!({"id": "acme", "name": "Acme"});
+    let read = me(&v).unwrap().customer;
+    assert_eq!(
+        (read.country.as_str(), read.log_internal_calls),
+        ("", false)
+    );
+    v["customer"]["country"] = json!(null);
+    assert_eq!(me(&v), Err(Mismatch));
     // Error sentences are cut to 300 characters.
     let long = json!({"error": "internal", "message": "é".repeat(400)});
     assert_eq!(error_body(&long).unwrap().message.chars().count(), 300);
@@ -504,6 +555,12 @@ fn bodies_are_written_as_serde_json_writes_them() {
     writes_as_serde(&forwarded());
     for state in CALL_STATES.map(|(_, s)| s) {
         writes_as_serde(&Call { state, ..ringing() });
+    }
+    for outcome in OUTCOMES.map(|(_, o)| o) {
+        writes_as_serde(&Call {
+            outcome: Some(outcome),
+            ..ringing()
+        });
     }
 }
 
