@@ -404,7 +404,7 @@ impl Ctx {
                 host.set_panel_visible(true);
                 self.if_claimed(call.clone(), ClaimKind::Pop);
             }
-            if call.state.is_final() {
+            if call.state.is_final() && self.logs_on_crm(&call) {
                 self.if_claimed(call, ClaimKind::Log);
             }
         }
@@ -584,7 +584,10 @@ impl Ctx {
             .store
             .try_update(|s| s.upsert_call(call))
             .unwrap_or(false);
-        if changed && let Some(call) = ended {
+        if changed
+            && let Some(call) = ended
+            && self.logs_on_crm(&call)
+        {
             self.if_claimed(call, ClaimKind::Log);
         }
     }
@@ -614,6 +617,14 @@ impl Ctx {
                 }
             }
         });
+    }
+
+    /// Whether a finished call goes to the host's CRM log (internal calls only when the customer
+    /// logs them: `ClientState::logs_on_crm`).
+    fn logs_on_crm(&self, call: &Call) -> bool {
+        self.store
+            .try_with_untracked(|s| s.logs_on_crm(call))
+            .unwrap_or(false)
     }
 
     /// Searches the directory.

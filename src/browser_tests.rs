@@ -57,6 +57,8 @@ fn me(licensed: bool) -> Me {
         customer: CustomerRef {
             id: "acme".into(),
             name: "Acme".into(),
+            country: "PT".into(),
+            log_internal_calls: false,
         },
         permissions: if licensed {
             vec!["crm_client".into()]
@@ -96,6 +98,9 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         answered_at: None,
         ended_at: None,
         context: None,
+        internal: false,
+        outcome: None,
+        answered_on: None,
         forwarded_to: None,
     }
 }

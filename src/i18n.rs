@@ -119,6 +119,9 @@ texts! {
     ErrNotFound => "Not found.", "Não encontrado.", "Não encontrado.";
     ErrUnknownProfile => "That profile does not exist.", "Esse perfil não existe.", "Esse perfil não existe.";
     ErrInvalidNumber => "That number cannot be dialled.", "Esse número não pode ser marcado.", "Esse número não pode ser discado.";
+    ErrUnknownExtension => "No colleague has that extension.", "Nenhum colega tem essa extensão.", "Nenhum colega tem esse ramal.";
+    ErrUnknownDevice => "That device is not one of yours.", "Esse dispositivo não é seu.", "Esse dispositivo não é seu.";
+    ErrCallNotRinging => "The call is no longer ringing.", "A chamada já não está a tocar.", "A chamada não está mais tocando.";
     ErrInvalidSettings => "Those settings cannot be applied.", "Essas definições não podem ser aplicadas.", "Essas configurações não podem ser aplicadas.";
     ErrActiveModeRequired => "Routing can be changed only in active mode.", "O encaminhamento só pode ser alterado no modo ativo.", "O roteamento só pode ser alterado no modo ativo.";
     ErrRateLimited => "Too many requests; try again in a moment.", "Demasiados pedidos; tente daqui a pouco.", "Muitas solicitações; tente daqui a pouco.";
@@ -152,6 +155,9 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::NotFound => T::ErrNotFound,
             ErrorCode::UnknownProfile => T::ErrUnknownProfile,
             ErrorCode::InvalidNumber => T::ErrInvalidNumber,
+            ErrorCode::UnknownExtension => T::ErrUnknownExtension,
+            ErrorCode::UnknownDevice => T::ErrUnknownDevice,
+            ErrorCode::CallNotRinging => T::ErrCallNotRinging,
             ErrorCode::InvalidSettings => T::ErrInvalidSettings,
             ErrorCode::ActiveModeRequired => T::ErrActiveModeRequired,
             ErrorCode::RateLimited => T::ErrRateLimited,
@@ -236,6 +242,7 @@ pub fn pick_language(config: Option<&str>, host: Option<Language>, browser: &[St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ucclient_core::api::CallOutcome;
 
     #[test]
     fn a_forwarded_call_says_where_it_went() {
@@ -250,6 +257,9 @@ mod tests {
             answered_at: None,
             ended_at: Some(ts),
             context: None,
+            internal: false,
+            outcome: Some(CallOutcome::Forwarded),
+            answered_on: None,
             forwarded_to: Some("+351912345678".into()),
         };
         assert_eq!(

@@ -76,6 +76,15 @@ impl ClientState {
         self.me.as_ref().map(|m| m.user.id.as_str())
     }
 
+    /// Whether a finished call goes to the host's CRM log (core's `Call::is_logged_on_crm`):
+    /// calls between colleagues only when the customer logs them; before `/me` is known, none of
+    /// them.
+    pub fn logs_on_crm(&self, call: &Call) -> bool {
+        self.me
+            .as_ref()
+            .map_or(!call.internal, |me| call.is_logged_on_crm(&me.customer))
+    }
+
     /// The agent's own presence: the live one when known, else the one `/me` gave.
     pub fn my_presence(&self) -> Option<&Presence> {
         let me = self.me.as_ref()?;
@@ -417,6 +426,9 @@ mod tests {
             answered_at: None,
             ended_at: None,
             context: None,
+            internal: false,
+            outcome: None,
+            answered_on: None,
             forwarded_to: None,
         }
     }
@@ -427,6 +439,8 @@ mod tests {
             customer: CustomerRef {
                 id: "acme".into(),
                 name: "Acme".into(),
+                country: "PT".into(),
+                log_internal_calls: false,
             },
             permissions: vec!["crm_client".into()],
             mode: Mode::Active,
@@ -443,6 +457,26 @@ mod tests {
             user_id: user.into(),
             presence: presence(profile, false, since),
         })
+    }
+
+    #[test]
+    fn internal_calls_reach_the_crm_log_only_when_the_customer_logs_them() {
+        let outside = call("c1", CallState::Ended, 0);
+        let internal = Call {
+            internal: true,
+            to: "202".into(),
+            ..outside.clone()
+        };
+        let mut s = ClientState::default();
+        assert!(s.logs_on_crm(&outside));
+        assert!(!s.logs_on_crm(&internal), "before /me: not logged");
+        s.set_me(me());
+        assert!(s.logs_on_crm(&outside));
+        assert!(!s.logs_on_crm(&internal));
+        let mut logging = me();
+        logging.customer.log_internal_calls = true;
+        s.set_me(logging);
+        assert!(s.logs_on_crm(&internal));
     }
 
     #[test]

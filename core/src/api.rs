@@ -24,6 +24,10 @@ pub struct ErrorBody {
     pub error: ErrorCode,
     /// A sentence for a person; never anything internal.
     pub message: String,
+    /// A more specific code within `error`, for clients that know it (`unknown_extension` within
+    /// `invalid_number`); absent otherwise (an extension of API.md, whose codes stay as they are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ErrorCode>,
 }
 
 /// The stable error codes of API.md.
@@ -47,6 +51,13 @@ pub enum ErrorCode {
     UnknownProfile,
     /// A number that cannot be normalised (422).
     InvalidNumber,
+    /// A dialled extension that nobody of the customer has: the `reason` of a 422
+    /// `invalid_number` (an extension of API.md).
+    UnknownExtension,
+    /// A device that is not one of the user's (422; an extension of API.md).
+    UnknownDevice,
+    /// Answer or decline of a call that is not ringing for the user (409; an extension of API.md).
+    CallNotRinging,
     /// Settings that cannot be applied (422; an extension of API.md).
     InvalidSettings,
     /// The operation needs active mode (409).
@@ -234,6 +245,15 @@ pub struct CustomerRef {
     pub id: String,
     /// Name.
     pub name: String,
+    /// The default country of phone numbers (ISO 3166-1 alpha-2, `PT`): what
+    /// `phone::dial_target` takes, in the widget's preview as in the server (an extension of
+    /// API.md; empty from an older server).
+    #[serde(default)]
+    pub country: String,
+    /// Whether calls between colleagues are logged on CRM records like customer calls (off by
+    /// default; an extension of API.md).
+    #[serde(default)]
+    pub log_internal_calls: bool,
 }
 
 /// `GET /me` answer.
@@ -548,11 +568,60 @@ pub struct Call {
     pub ended_at: Option<Timestamp>,
     /// The CRM record it relates to.
     pub context: Option<CallContext>,
+    /// Whether the other side is a colleague of the same customer (an extension dialled, or an
+    /// extension calling): such calls are not logged on CRM records unless the customer's
+    /// `log_internal_calls` is on (an extension of API.md).
+    #[serde(default)]
+    pub internal: bool,
+    /// How a call that was not simply talked through ended; `None` otherwise (an extension of
+    /// API.md).
+    #[serde(default)]
+    pub outcome: Option<CallOutcome>,
+    /// The id of the device an inbound call was answered on, when answered from the panel (an
+    /// extension of API.md).
+    #[serde(default)]
+    pub answered_on: Option<String>,
     /// For an inbound call the PBX sent on to the user's forwarding number instead of their
-    /// devices: that number (E.164). Such a call is `ended`, never answered here (an extension
-    /// of API.md).
+    /// devices: that number (E.164). Such a call is `ended`, never answered here, and its
+    /// `outcome` is `forwarded`: the two are set together, always (`outcome` says what happened,
+    /// `forwarded_to` where it went; an extension of API.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_to: Option<String>,
+}
+
+impl Call {
+    /// Whether the widget's host bridge logs this call on the CRM record (SPEC §8): every call
+    /// with an outside party, and calls between colleagues only when the customer turned that on.
+    pub fn is_logged_on_crm(&self, customer: &CustomerRef) -> bool {
+        !self.internal || customer.log_internal_calls
+    }
+}
+
+/// How a call ended when it was not talked through. For an outbound call to a colleague it is
+/// what happened on the colleague's side.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// Nobody answered: it rang out, the caller gave up, or nothing rang (Do Not Disturb, no
+    /// device) while voicemail does not exist yet.
+    Missed,
+    /// The user declined it (to voicemail once that exists).
+    Declined,
+    /// Call forwarding sent it to another number, the one in [`Call::forwarded_to`] (always set
+    /// with this outcome).
+    Forwarded,
+    /// Another member of a hunt group answered it.
+    AnsweredElsewhere,
+}
+
+/// `POST /calls/<id>/answer` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AnswerRequest {
+    /// The id of the user's device to connect the call to; `None`: the first device ringing.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// One user's presence inside a snapshot or a `presence` event.
@@ -839,6 +908,59 @@ mod tests {
             .is_err()
         );
         assert_eq!(ProfileId::parse("focus_time"), None);
+    }
+
+    #[test]
+    fn calls_and_customers_of_an_older_server_still_read() {
+        let call: Call = serde_json::from_value(serde_json::json!({
+            "id": "c1", "direction": "inbound", "from": "+351912345678", "to": "201",
+            "state": "ringing", "started_at": "2026-01-01T10:00:00Z", "answered_at": null,
+            "ended_at": null, "context": null
+        }))
+        .unwrap();
+        assert!(!call.internal && call.outcome.is_none() && call.answered_on.is_none());
+        let mut declined = call.clone();
+        declined.outcome = Some(CallOutcome::Declined);
+        declined.answered_on = Some("ana-desk".into());
+        let json = serde_json::to_value(&declined).unwrap();
+        assert_eq!(json["outcome"], "declined");
+        assert_eq!(json["answered_on"], "ana-desk");
+        assert_eq!(serde_json::from_value::<Call>(json).unwrap(), declined);
+        let c: CustomerRef = serde_json::from_str(r#"{"id":"acme","name":"Acme"}"#).unwrap();
+        assert_eq!((c.country.as_str(), c.log_internal_calls), ("", false));
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"error":"invalid_number","message":"m"}"#).unwrap();
+        assert_eq!(body.reason, None);
+        assert_eq!(
+            serde_json::to_value(ErrorBody {
+                reason: Some(ErrorCode::UnknownExtension),
+                ..body
+            })
+            .unwrap()["reason"],
+            "unknown_extension"
+        );
+    }
+
+    #[test]
+    fn internal_calls_are_logged_on_the_crm_only_when_the_customer_says_so() {
+        let mut call: Call = serde_json::from_value(serde_json::json!({
+            "id": "c1", "direction": "outbound", "from": "202", "to": "201",
+            "state": "ended", "started_at": "2026-01-01T10:00:00Z", "answered_at": null,
+            "ended_at": null, "context": null, "internal": true
+        }))
+        .unwrap();
+        let mut acme = CustomerRef {
+            id: "acme".into(),
+            name: "Acme".into(),
+            country: "PT".into(),
+            log_internal_calls: false,
+        };
+        assert!(!call.is_logged_on_crm(&acme), "off by default");
+        acme.log_internal_calls = true;
+        assert!(call.is_logged_on_crm(&acme));
+        call.internal = false;
+        acme.log_internal_calls = false;
+        assert!(call.is_logged_on_crm(&acme), "customer calls always are");
     }
 
     #[test]

@@ -16,12 +16,16 @@
 //! - [`ring`]: which devices ring for a direct call or a hunt-group call; the judgment calls of
 //!   SPEC §5 live in [`ring::policy`] only — the DND rule once ([`ring::policy::under_dnd`]), for
 //!   direct calls, group calls and the extension list's contents alike.
-//! - [`phone`]: phone numbers normalised to E.164 with a default country (SPEC §6).
+//! - [`phone`]: phone numbers normalised to E.164 with a default country (SPEC §6), what a dialled
+//!   input reaches (a colleague's extension or a number, SPEC §8), and numbers formatted for reading.
+//! - [`effect`]: what a profile does to the user's calls, as the PBX will do it, for the widget to
+//!   word.
 //! - [`time`]: [`time::Timestamp`], the UTC instant of the wire types and its RFC 3339 form (no
 //!   clock: `now` is always the caller's).
 //! - [`api`]: the wire types of `API.md` (serde), used verbatim by both sides.
 
 pub mod api;
+pub mod effect;
 pub mod licence;
 pub mod pbx;
 pub mod phone;

@@ -250,6 +250,176 @@ pub fn same_number(stored: &str, e164: &str) -> bool {
     short.len() >= national.unwrap_or(MIN_MATCH_DIGITS) && long.ends_with(short.as_str())
 }
 
+/// Where a dialled input goes: a colleague's extension, or a number outside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DialTarget {
+    /// A colleague of the same customer has this extension.
+    Extension(String),
+    /// A number in E.164 form.
+    Number(E164),
+}
+
+impl DialTarget {
+    /// The target as the call's `to` field carries it (`201`, `+351912345678`).
+    pub fn into_string(self) -> String {
+        match self {
+            DialTarget::Extension(e) => e,
+            DialTarget::Number(n) => n.into_string(),
+        }
+    }
+}
+
+/// Why a dialled input is refused. The `Display` text is the sentence both the widget's preview and
+/// the server's 422 show, so they always say the same thing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DialError {
+    /// Not a number that can be normalised.
+    #[error("{0}")]
+    InvalidNumber(PhoneError),
+    /// Shaped like an extension, but nobody of the customer has it.
+    #[error("nobody in your company has extension {0}")]
+    UnknownExtension(String),
+}
+
+impl DialError {
+    /// The API error code the server answers with: 422 `invalid_number` for both, as API.md has
+    /// it for every number that cannot be dialled.
+    pub fn code(&self) -> crate::api::ErrorCode {
+        crate::api::ErrorCode::InvalidNumber
+    }
+
+    /// The more specific code the server adds as the error's `reason`: `unknown_extension`.
+    pub fn reason(&self) -> Option<crate::api::ErrorCode> {
+        match self {
+            DialError::InvalidNumber(_) => None,
+            DialError::UnknownExtension(_) => Some(crate::api::ErrorCode::UnknownExtension),
+        }
+    }
+}
+
+/// What dialling `input` does, for a customer whose default country is `default_country` (SPEC
+/// §8: the customer's country, never the interface language). `extension_exists` says whether a
+/// colleague has an extension. The widget's preview and the server's `POST /calls` both decide with
+/// this function, so they always agree:
+///
+/// 1. an extension (2 to 6 digits) a colleague has dials that colleague;
+/// 2. otherwise the input is normalised to E.164 with the default country;
+/// 3. an input that cannot be, but is shaped like an extension, is an unknown extension;
+///    anything else is an invalid number, with core's reason.
+pub fn dial_target(
+    input: &str,
+    default_country: &str,
+    extension_exists: impl FnOnce(&str) -> bool,
+) -> Result<DialTarget, DialError> {
+    let extension = as_extension(input);
+    if let Some(ext) = extension
+        && extension_exists(ext)
+    {
+        return Ok(DialTarget::Extension(ext.to_owned()));
+    }
+    match normalise(input, default_country) {
+        Ok(n) => Ok(DialTarget::Number(n)),
+        Err(_) if extension.is_some() => Err(DialError::UnknownExtension(
+            extension.unwrap_or_default().to_owned(),
+        )),
+        Err(e) => Err(DialError::InvalidNumber(e)),
+    }
+}
+
+/// The country calling code at the start of international digits (no `+`), by ITU-T E.164's
+/// assignment: `1` and `7` are one digit, the two-digit codes below, every other code three.
+fn calling_code_len(digits: &str) -> usize {
+    const TWO_DIGIT: &[&str] = &[
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+        "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+        "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98",
+    ];
+    if digits.starts_with('1') || digits.starts_with('7') {
+        1
+    } else if TWO_DIGIT.iter().any(|c| digits.starts_with(c)) {
+        2
+    } else {
+        3
+    }
+}
+
+/// `digits` split into groups of the given sizes (the last group takes what is left).
+fn grouped(out: &mut String, digits: &str, sizes: &[usize], sep: char) {
+    let mut rest = digits;
+    for (i, size) in sizes.iter().enumerate() {
+        if rest.is_empty() {
+            break;
+        }
+        if i > 0 {
+            out.push(sep);
+        }
+        let take = if i + 1 == sizes.len() {
+            rest.len()
+        } else {
+            (*size).min(rest.len())
+        };
+        // `split_at_checked`: no slicing panic path in the widget's module (ARCHITECTURE.md).
+        let Some((head, tail)) = rest.split_at_checked(take) else {
+            break;
+        };
+        out.push_str(head);
+        rest = tail;
+    }
+}
+
+/// A number formatted for reading by its own country's habits: `+351 912 345 678`,
+/// `+55 11 98765-4321` (Brazilian mobiles; landlines `+55 11 3456-7890`), `+1 415 555 2671`,
+/// `+44 20 7946 0958`; any other country's number keeps its calling code apart and the rest in
+/// groups of three (a lone last digit joins the group before it). Extensions and anything that is not E.164 come back unchanged.
+///
+/// Hand-written rather than the `phonenumber` crate: that crate carries libphonenumber's whole
+/// metadata and the `regex` engine, hundreds of kilobytes of wasm against the widget's 150 KB
+/// budget (ARCHITECTURE.md, "Where we differ").
+pub fn format_for_reading(number: &str) -> String {
+    let Some(digits) = number.strip_prefix('+') else {
+        return number.to_owned();
+    };
+    if !(MIN_E164_DIGITS..=MAX_E164_DIGITS).contains(&digits.len())
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return number.to_owned();
+    }
+    let Some((code, national)) = digits.split_at_checked(calling_code_len(digits)) else {
+        return number.to_owned();
+    };
+    let mut out = String::with_capacity(24);
+    out.push('+');
+    out.push_str(code);
+    out.push(' ');
+    let n = national.len();
+    match code {
+        "351" if n == 9 => grouped(&mut out, national, &[3, 3, 3], ' '),
+        "55" if n == 11 || n == 10 => {
+            if let Some((area, subscriber)) = national.split_at_checked(2) {
+                out.push_str(area);
+                out.push(' ');
+                grouped(&mut out, subscriber, &[n - 6, 4], '-');
+            }
+        }
+        "1" if n == 10 => grouped(&mut out, national, &[3, 3, 4], ' '),
+        "44" if n == 10 && national.starts_with('2') => {
+            grouped(&mut out, national, &[2, 4, 4], ' ')
+        }
+        "44" if n == 10 => grouped(&mut out, national, &[4, 6], ' '),
+        "33" if n == 9 => grouped(&mut out, national, &[1, 2, 2, 2, 2], ' '),
+        "34" if n == 9 => grouped(&mut out, national, &[3, 3, 3], ' '),
+        _ => {
+            // Threes, the last group taking a lone remaining digit, or a pair of its own.
+            let mut sizes = vec![3; (n / 3).max(1)];
+            if n % 3 == 2 {
+                sizes.push(2);
+            }
+            grouped(&mut out, national, &sizes, ' ')
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,6 +502,77 @@ mod tests {
         assert_eq!(as_extension("20a"), None);
     }
 
+    #[test]
+    fn the_preview_and_the_server_decide_dialling_alike() {
+        // ana (Acme, Portugal) and dora (Globex, Brazil): the customer's country decides, never
+        // the interface language; 201 is ana's colleague-visible extension, 123 is nobody's.
+        let acme = |e: &str| e == "201" || e == "202";
+        let globex = |e: &str| e == "301";
+        assert_eq!(
+            dial_target("912345678", "PT", acme),
+            Ok(DialTarget::Number(E164("+351912345678".into())))
+        );
+        assert_eq!(
+            dial_target("(11) 98765-4321", "BR", globex),
+            Ok(DialTarget::Number(E164("+5511987654321".into())))
+        );
+        assert_eq!(
+            dial_target("912345678", "BR", globex),
+            Err(DialError::InvalidNumber(PhoneError::WrongLength)),
+            "a Portuguese national number is not Brazilian"
+        );
+        assert_eq!(
+            dial_target("(11) 98765-4321", "PT", acme),
+            Err(DialError::InvalidNumber(PhoneError::WrongLength))
+        );
+        assert_eq!(
+            dial_target(" 201 ", "PT", acme),
+            Ok(DialTarget::Extension("201".into()))
+        );
+        let unknown = dial_target("123", "PT", acme).unwrap_err();
+        assert_eq!(unknown, DialError::UnknownExtension("123".into()));
+        assert_eq!(unknown.code(), crate::api::ErrorCode::InvalidNumber);
+        assert_eq!(
+            unknown.reason(),
+            Some(crate::api::ErrorCode::UnknownExtension)
+        );
+        assert_eq!(
+            unknown.to_string(),
+            "nobody in your company has extension 123"
+        );
+        let letters = dial_target("abc", "PT", acme).unwrap_err();
+        assert_eq!(
+            (letters.code(), letters.reason()),
+            (crate::api::ErrorCode::InvalidNumber, None)
+        );
+        assert_eq!(
+            letters.to_string(),
+            PhoneError::InvalidCharacters.to_string()
+        );
+        // A six-digit German national number is a number, not an unknown extension.
+        assert_eq!(
+            dial_target("123456", "DE", |_| false).map(DialTarget::into_string),
+            Ok("+49123456".into())
+        );
+    }
+
+    #[test]
+    fn numbers_read_the_way_their_country_writes_them() {
+        assert_eq!(format_for_reading("+351912345678"), "+351 912 345 678");
+        assert_eq!(format_for_reading("+351912000999"), "+351 912 000 999");
+        assert_eq!(format_for_reading("+5511987654321"), "+55 11 98765-4321");
+        assert_eq!(format_for_reading("+551134567890"), "+55 11 3456-7890");
+        assert_eq!(format_for_reading("+14155552671"), "+1 415 555 2671");
+        assert_eq!(format_for_reading("+442079460958"), "+44 20 7946 0958");
+        assert_eq!(format_for_reading("+33612345678"), "+33 6 12 34 56 78");
+        // Fallback: the calling code apart, then groups of three.
+        assert_eq!(format_for_reading("+81312345678"), "+81 312 345 678");
+        assert_eq!(format_for_reading("+2449231234567"), "+244 923 123 4567");
+        // Not E.164: unchanged.
+        assert_eq!(format_for_reading("201"), "201");
+        assert_eq!(format_for_reading("+12ab"), "+12ab");
+    }
+
     proptest! {
         #[test]
         fn normalised_numbers_are_e164_and_normalising_is_idempotent(input in "[0-9 +()./-]{0,40}", iso in "PT|BR|US|GB|DE|XX") {
@@ -371,6 +612,8 @@ mod tests {
         #[test]
         fn any_input_is_answered_without_panicking(input in "\\PC{0,80}", iso in "\\PC{0,3}") {
             let _ = normalise(&input, &iso);
+            let _ = dial_target(&input, &iso, |e| e.len() == 3);
+            let _ = format_for_reading(&input);
         }
     }
 

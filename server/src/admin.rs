@@ -116,6 +116,17 @@ enum CustomerCmd {
         /// Id (random if omitted).
         #[arg(long)]
         id: Option<String>,
+        /// Log calls between colleagues on CRM records like customer calls (off by default).
+        #[arg(long)]
+        log_internal_calls: bool,
+    },
+    /// Turns the logging of calls between colleagues on CRM records on or off.
+    LogInternalCalls {
+        /// Customer id.
+        customer: String,
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        setting: String,
     },
     /// Lists customers.
     List,
@@ -442,6 +453,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             name,
             country,
             id,
+            log_internal_calls,
         } => {
             if ucclient_core::phone::country(&country).is_none() {
                 bail!("country {country} is not one whose national numbers we can normalise");
@@ -449,7 +461,15 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             let id = id_or_new(id);
             s.create_customer(&id, &reseller, &name, &country.to_ascii_uppercase())
                 .await?;
+            if log_internal_calls {
+                s.set_log_internal_calls(&id, true).await?;
+            }
             println!("{id}");
+        }
+        CustomerCmd::LogInternalCalls { customer, setting } => {
+            if !s.set_log_internal_calls(&customer, setting == "on").await? {
+                bail!("there is no customer {customer}");
+            }
         }
         CustomerCmd::List => {
             for (id, reseller, name, country) in s.list_customers().await? {

@@ -1,28 +1,52 @@
-//! Calls: click-to-dial, inbound calls of the embedded PBX, history, hang-up, and the simulation the
-//! embedded PBX plays (dialing → ringing → connected → ended) on tokio's clock, so tests can pause it.
+//! Calls: click-to-dial, calls between colleagues, inbound calls of the embedded PBX, answer,
+//! decline, hang-up, history, and the simulation the embedded PBX plays on tokio's clock (so tests
+//! can pause it).
 //!
-//! Every transition is one conditional update (a call only moves forward, so a hang-up racing the
-//! simulation cannot be undone), committed with its `call` event for the owner and, when the owner's
-//! on-call state changes, a `presence` event for the customer (the busy overlay).
+//! What the simulation does (`--call-timings DIAL,RING,TALK`, `--ring-timeout-secs`):
+//! - a call to a number outside: the user's own device rings for DIAL, the far side rings for RING
+//!   and answers, then hangs up after TALK (never when 0);
+//! - a call to a colleague's extension: after DIAL the PBX rings the colleague as a direct call
+//!   (core's ring resolution: routing, forwarding, DND) and the colleague gets an inbound call of
+//!   their own, linked to the caller's (`peer`); the two move together from then on;
+//! - an inbound call to a user with the CRM client (a panel to answer from) rings until they answer
+//!   or decline it, or for the ring timeout, after which it is missed. A user without the client
+//!   has no panel: the simulated person picks up a device after RING, as before.
+//! - nothing rings (DND, no device): the call is missed at once (voicemail comes later); a
+//!   forwarded call is recorded as forwarded.
+//!
+//! Every change is one conditional write of every call it moves ([`Store::write_calls`]: a call
+//! only moves forward, so a hang-up racing the simulation cannot be undone, and both sides of a
+//! call between colleagues move in one transaction), with a `call` event for each owner and, when
+//! an owner's on-call state changes, a `presence` event for the customer (the busy overlay; whether
+//! another call of the owner keeps it is asked inside that same transaction).
+//!
+//! [`Store::write_calls`]: crate::store::Store::write_calls
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
+use tokio::time::Instant;
 use ucclient_core::api::{
-    Call, CallDirection, CallState, InboundCallRequest, MAX_CONTEXT_LEN, PlaceCallRequest,
-    Timestamp,
+    AnswerRequest, Call, CallDirection, CallOutcome, CallState, InboundCallRequest,
+    MAX_CONTEXT_LEN, PlaceCallRequest, Timestamp, User,
 };
-use ucclient_core::phone;
-use ucclient_core::ring::{UserLine, ring_user};
+use ucclient_core::licence;
+use ucclient_core::phone::{self, DialTarget};
+use ucclient_core::ring::{RingTargets, UserLine, ring_user};
 
 use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::presence;
-use crate::store::{Account, NewEvent, OwnedCall};
+use crate::store::{Account, NewEvent, Overlay, OwnedCall};
 
 /// Most calls `GET /calls` returns.
 pub const MAX_HISTORY: i64 = 200;
+/// Longest device id accepted in an answer.
+const MAX_DEVICE_ID_LEN: usize = 64;
+/// How often a write that lost a race with the simulation is retried.
+const MAX_RACES: usize = 5;
 
 fn call_event(customer_id: &str, user_id: &str, call: &Call) -> NewEvent {
     NewEvent {
@@ -41,169 +65,6 @@ async fn check_dial_rate(state: &AppState, user_id: &str) -> ApiResult<()> {
         state.config.calls_per_minute,
     )
     .await
-}
-
-/// `POST /calls`: a colleague's extension, or a number normalised with the customer's country.
-pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -> ApiResult<Call> {
-    let to = match phone::as_extension(&req.to) {
-        Some(ext)
-            if state
-                .store
-                .user_by_extension(&account.customer_id, ext)
-                .await?
-                .is_some() =>
-        {
-            ext.to_owned()
-        }
-        _ => phone::normalise(&req.to, &account.default_country)
-            .map_err(|e| ApiError::InvalidNumber(e.to_string()))?
-            .into_string(),
-    };
-    // Characters, as the OpenAPI document's `maxLength` counts them.
-    let too_long = |s: &Option<String>| {
-        s.as_ref()
-            .is_some_and(|s| s.chars().count() > MAX_CONTEXT_LEN)
-    };
-    if let Some(c) = &req.context
-        && (too_long(&c.record_id) || too_long(&c.object_type))
-    {
-        return Err(ApiError::bad_request("the call context is too long"));
-    }
-    check_dial_rate(state, &account.user.id).await?;
-    let call = Call {
-        id: auth::new_id(),
-        direction: CallDirection::Outbound,
-        from: account.user.extension.clone(),
-        to,
-        state: CallState::Dialing,
-        started_at: Utc::now().into(),
-        answered_at: None,
-        ended_at: None,
-        context: req.context,
-        forwarded_to: None,
-    };
-    let owned = OwnedCall {
-        user_id: account.user.id.clone(),
-        customer_id: account.customer_id.clone(),
-        call: call.clone(),
-    };
-    let event = call_event(&account.customer_id, &account.user.id, &call);
-    state.store.insert_call(&owned, &[event]).await?;
-    state.hub.notify(&account.customer_id).await;
-    start_simulation(state, owned);
-    Ok(call)
-}
-
-/// `POST /pbx/calls/inbound`: a call to a colleague; it rings what `core`'s ring resolution says,
-/// is over at once as forwarded (`ended`, with `forwarded_to`) when forwarding sends it on, and
-/// fails at once when nothing rings (DND).
-pub async fn inbound(
-    state: &AppState,
-    account: &Account,
-    req: InboundCallRequest,
-) -> ApiResult<Call> {
-    let (callee, _) = state
-        .store
-        .customer_user(&account.customer_id, &req.to_user)
-        .await?
-        .ok_or(ApiError::NotFound("there is no such user"))?;
-    let from = match phone::as_extension(&req.from) {
-        Some(ext) => ext.to_owned(),
-        None => phone::normalise(&req.from, &account.default_country)
-            .map_err(|e| ApiError::InvalidNumber(e.to_string()))?
-            .into_string(),
-    };
-    let devices = presence::device_ids(state, &callee.id).await?;
-    let pbx = state
-        .pbx
-        .user_state(&callee.id)
-        .await
-        .map_err(|e| ApiError::Internal(format!("pbx read: {e}")))?;
-    let targets = ring_user(UserLine {
-        devices: &devices,
-        pbx: &pbx,
-    });
-    let now: Timestamp = Utc::now().into();
-    let reaches_user = !targets.devices.is_empty();
-    // Forwarded: the PBX handled it by sending it on, so it is over for the user at once, as
-    // `ended` with the number (API.md's `state` has no "forwarded"); not `failed`.
-    let state_now = if reaches_user {
-        CallState::Ringing
-    } else if targets.forwarded_to.is_some() {
-        CallState::Ended
-    } else {
-        CallState::Failed
-    };
-    let call = Call {
-        id: auth::new_id(),
-        direction: CallDirection::Inbound,
-        from,
-        to: callee.extension.clone(),
-        state: state_now,
-        started_at: now,
-        answered_at: None,
-        ended_at: (!reaches_user).then_some(now),
-        context: None,
-        forwarded_to: targets.forwarded_to,
-    };
-    let owned = OwnedCall {
-        user_id: callee.id.clone(),
-        customer_id: account.customer_id.clone(),
-        call: call.clone(),
-    };
-    let event = call_event(&account.customer_id, &callee.id, &call);
-    state.store.insert_call(&owned, &[event]).await?;
-    state.hub.notify(&account.customer_id).await;
-    if reaches_user {
-        start_simulation(state, owned);
-    }
-    Ok(call)
-}
-
-/// Moves a call from `expected` to `next`, with its events; false if it had moved on meanwhile.
-async fn transition(
-    state: &AppState,
-    owned: &OwnedCall,
-    expected: CallState,
-    next: CallState,
-) -> ApiResult<Option<Call>> {
-    let mut call = owned.call.clone();
-    if call.state != expected || !expected.can_become(next) {
-        return Ok(None);
-    }
-    let now: Timestamp = Utc::now().into();
-    call.state = next;
-    if next == CallState::Connected {
-        call.answered_at = Some(now);
-    }
-    if next.is_final() {
-        call.ended_at = Some(now);
-    }
-    let events = [call_event(&owned.customer_id, &owned.user_id, &call)];
-    // The busy overlay changes unless another call of the user keeps it; the store decides that
-    // inside its write, where no other transition of the user's calls can slip in between.
-    let mut overlay = None;
-    if expected.is_on_call() != next.is_on_call()
-        && let Some(account) = state.store.account(&owned.user_id).await?
-    {
-        let row = presence::row_of(state, &owned.user_id).await?;
-        let p = presence::presence_of(state, &row, &account.permissions, next.is_on_call());
-        overlay = Some(presence::presence_event(
-            &owned.customer_id,
-            &owned.user_id,
-            &p,
-        ));
-    }
-    if state
-        .store
-        .update_call(&call, expected, &events, overlay.as_ref())
-        .await?
-    {
-        state.hub.notify(&owned.customer_id).await;
-        Ok(Some(call))
-    } else {
-        Ok(None)
-    }
 }
 
 /// The calls the embedded PBX is playing in this process.
@@ -226,66 +87,530 @@ impl Drop for Playing {
     }
 }
 
-/// Starts playing a new call. Its phases are timed from now, on tokio's clock, before the caller
-/// answers: whoever moves the clock later (a test's `advance`) moves them, however late the task
-/// first runs.
-fn start_simulation(state: &AppState, owned: OwnedCall) {
+/// Starts playing part of a call. Its phases are timed from now, on tokio's clock, before the
+/// caller answers: whoever moves the clock later (a test's `advance`) moves them, however late the
+/// task first runs. `play` gets that instant; each later phase is timed from the one before.
+fn start_simulation<F>(state: &AppState, play: impl FnOnce(AppState, Instant) -> F)
+where
+    F: Future<Output = ApiResult<()>> + Send + 'static,
+{
     state
         .simulations
         .0
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let playing = Playing(state.simulations.clone());
-    let begun = tokio::time::Instant::now();
-    let state = state.clone();
+    let task = play(state.clone(), Instant::now());
     tokio::spawn(async move {
         let _playing = playing;
-        simulate(state, owned, begun).await;
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, "call simulation");
+        }
     });
 }
 
-/// The embedded PBX playing a call: each step waits until its time after `begun` on tokio's
-/// clock, then moves the call on if nobody hung up meanwhile.
-async fn simulate(state: AppState, mut owned: OwnedCall, begun: tokio::time::Instant) {
-    let timings = state.config.call_timings;
-    let mut steps: Vec<(std::time::Duration, CallState)> = Vec::new();
-    if owned.call.state == CallState::Dialing {
-        steps.push((timings.dial, CallState::Ringing));
+/// `call` moved to `next` at `now`: answered when it connects, ended when it is over.
+fn moved(call: &Call, next: CallState, outcome: Option<CallOutcome>, now: Timestamp) -> Call {
+    let mut call = call.clone();
+    call.state = next;
+    if next == CallState::Connected {
+        call.answered_at = Some(now);
     }
-    steps.push((timings.ring, CallState::Connected));
-    if let Some(talk) = timings.talk {
-        steps.push((talk, CallState::Ended));
+    if next.is_final() {
+        call.ended_at = Some(now);
     }
-    let mut at = begun;
-    for (wait, next) in steps {
-        at += wait;
-        tokio::time::sleep_until(at).await;
-        match transition(&state, &owned, owned.call.state, next).await {
-            Ok(Some(call)) => owned.call = call,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!(error = %e, "call simulation");
-                return;
-            }
+    if outcome.is_some() {
+        call.outcome = outcome;
+    }
+    call
+}
+
+/// Writes `updates` (each the new call and the state it must still be in) and `inserts` in one
+/// transaction with their events, and the busy overlay of every owner whose on-call state this
+/// write's calls change; false, with nothing written, when a call had moved on meanwhile.
+///
+/// Whether the overlay really changes also depends on the owner's other calls: that part is
+/// asked by the store inside the write ([`Overlay`]), where no other transition of the owner's
+/// calls can slip in between (two of them ending at once would otherwise each see the other
+/// still connected, and neither announce the end of the overlay).
+async fn commit(
+    state: &AppState,
+    updates: Vec<(OwnedCall, CallState)>,
+    inserts: Vec<OwnedCall>,
+) -> ApiResult<bool> {
+    let all: Vec<&OwnedCall> = updates.iter().map(|(c, _)| c).chain(&inserts).collect();
+    let Some(customer_id) = all.first().map(|c| c.customer_id.clone()) else {
+        return Ok(true);
+    };
+    let events: Vec<NewEvent> = all
+        .iter()
+        .map(|c| call_event(&c.customer_id, &c.user_id, &c.call))
+        .collect();
+    let mut owners: Vec<&str> = all.iter().map(|c| c.user_id.as_str()).collect();
+    owners.sort_unstable();
+    owners.dedup();
+    let mut overlays = Vec::new();
+    for owner in owners {
+        // On a call before and after, as far as this write's calls of the owner go (a new call
+        // was on none before).
+        let before = updates
+            .iter()
+            .any(|(c, expected)| c.user_id == owner && expected.is_on_call());
+        let after = all
+            .iter()
+            .any(|c| c.user_id == owner && c.call.state.is_on_call());
+        if before != after
+            && let Some(account) = state.store.account(owner).await?
+        {
+            let row = presence::row_of(state, owner).await?;
+            let p = presence::presence_of(state, &row, &account.permissions, after);
+            overlays.push(Overlay {
+                user_id: owner.to_owned(),
+                event: presence::presence_event(&customer_id, owner, &p),
+            });
         }
+    }
+    if state
+        .store
+        .write_calls(&updates, &inserts, &events, &overlays)
+        .await?
+    {
+        state.hub.notify(&customer_id).await;
+        Ok(true)
+    } else {
+        Ok(false)
     }
 }
 
-/// `POST /calls/<id>/hangup`: ends the user's own call (another's, or an unknown id, is 404).
+/// `POST /calls`: a colleague's extension, or a number normalised with the customer's country —
+/// decided by `core::phone::dial_target`, exactly as the widget's preview decides.
+pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -> ApiResult<Call> {
+    let callee = match phone::as_extension(&req.to) {
+        Some(ext) => {
+            state
+                .store
+                .user_by_extension(&account.customer_id, ext)
+                .await?
+        }
+        None => None,
+    };
+    let target = phone::dial_target(&req.to, &account.default_country, |_| callee.is_some())
+        .map_err(ApiError::Dial)?;
+    let callee = match target {
+        DialTarget::Extension(_) => callee,
+        DialTarget::Number(_) => None,
+    };
+    // Characters, as the OpenAPI document's `maxLength` counts them.
+    let too_long = |s: &Option<String>| {
+        s.as_ref()
+            .is_some_and(|s| s.chars().count() > MAX_CONTEXT_LEN)
+    };
+    if let Some(c) = &req.context
+        && (too_long(&c.record_id) || too_long(&c.object_type))
+    {
+        return Err(ApiError::bad_request("the call context is too long"));
+    }
+    check_dial_rate(state, &account.user.id).await?;
+    let call = Call {
+        id: auth::new_id(),
+        direction: CallDirection::Outbound,
+        from: account.user.extension.clone(),
+        to: target.into_string(),
+        state: CallState::Dialing,
+        started_at: Utc::now().into(),
+        answered_at: None,
+        ended_at: None,
+        context: req.context,
+        internal: callee.is_some(),
+        outcome: None,
+        answered_on: None,
+        forwarded_to: None,
+    };
+    let owned = OwnedCall {
+        user_id: account.user.id.clone(),
+        customer_id: account.customer_id.clone(),
+        call: call.clone(),
+        peer: None,
+    };
+    let event = call_event(&account.customer_id, &account.user.id, &call);
+    state.store.insert_call(&owned, &[event]).await?;
+    state.hub.notify(&account.customer_id).await;
+    start_simulation(state, |state, begun| {
+        simulate_outbound(state, owned, callee, begun)
+    });
+    Ok(call)
+}
+
+/// What a direct call to `callee` does now: core's ring resolution over what the PBX holds.
+async fn ring_targets(state: &AppState, callee_id: &str) -> ApiResult<RingTargets> {
+    let devices = presence::device_ids(state, callee_id).await?;
+    let pbx = state
+        .pbx
+        .user_state(callee_id)
+        .await
+        .map_err(|e| ApiError::Internal(format!("pbx read: {e}")))?;
+    Ok(ring_user(UserLine {
+        devices: &devices,
+        pbx: &pbx,
+    }))
+}
+
+/// The state and outcome a new inbound call starts in: ringing if a device rings, else over at
+/// once — forwarded (`ended`), or missed (`failed`: nothing rang, DND or no device).
+fn arrival(targets: &RingTargets) -> (CallState, Option<CallOutcome>) {
+    if !targets.devices.is_empty() {
+        (CallState::Ringing, None)
+    } else if targets.forwarded_to.is_some() {
+        // The PBX handled it by sending it on, so it is over for the user at once, as `ended`
+        // (API.md's `state` has no "forwarded"), with `forwarded_to` set alongside.
+        (CallState::Ended, Some(CallOutcome::Forwarded))
+    } else {
+        (CallState::Failed, Some(CallOutcome::Missed))
+    }
+}
+
+/// A new inbound call for `callee`.
+fn inbound_call(from: String, callee: &User, internal: bool, targets: &RingTargets) -> Call {
+    let now: Timestamp = Utc::now().into();
+    let (state, outcome) = arrival(targets);
+    Call {
+        id: auth::new_id(),
+        direction: CallDirection::Inbound,
+        from,
+        to: callee.extension.clone(),
+        state,
+        started_at: now,
+        answered_at: None,
+        ended_at: state.is_final().then_some(now),
+        context: None,
+        internal,
+        // Set exactly when the outcome is `forwarded`: the one says what happened, the other
+        // where the call went.
+        forwarded_to: if outcome == Some(CallOutcome::Forwarded) {
+            targets.forwarded_to.clone()
+        } else {
+            None
+        },
+        outcome,
+        answered_on: None,
+    }
+}
+
+/// `POST /pbx/calls/inbound`: a call to a colleague; it rings what `core`'s ring resolution says,
+/// and is over at once when nothing rings there (missed under DND, forwarded with forwarding on).
+pub async fn inbound(
+    state: &AppState,
+    account: &Account,
+    req: InboundCallRequest,
+) -> ApiResult<Call> {
+    let (callee, _) = state
+        .store
+        .customer_user(&account.customer_id, &req.to_user)
+        .await?
+        .ok_or(ApiError::NotFound("there is no such user"))?;
+    let (from, internal) = match phone::as_extension(&req.from) {
+        Some(ext) => {
+            let colleague = state
+                .store
+                .user_by_extension(&account.customer_id, ext)
+                .await?;
+            (ext.to_owned(), colleague.is_some())
+        }
+        None => (
+            phone::normalise(&req.from, &account.default_country)
+                .map_err(|e| ApiError::InvalidNumber(e.to_string()))?
+                .into_string(),
+            false,
+        ),
+    };
+    let targets = ring_targets(state, &callee.id).await?;
+    let call = inbound_call(from, &callee, internal, &targets);
+    let owned = OwnedCall {
+        user_id: callee.id.clone(),
+        customer_id: account.customer_id.clone(),
+        call: call.clone(),
+        peer: None,
+    };
+    let event = call_event(&account.customer_id, &callee.id, &call);
+    state.store.insert_call(&owned, &[event]).await?;
+    state.hub.notify(&account.customer_id).await;
+    if call.state == CallState::Ringing {
+        start_simulation(state, |state, begun| ring_inbound(state, owned, begun));
+    }
+    Ok(call)
+}
+
+/// The current stored version of a call, if it is still in `expected`.
+async fn still(state: &AppState, id: &str, expected: CallState) -> ApiResult<Option<OwnedCall>> {
+    Ok(state
+        .store
+        .call(id)
+        .await?
+        .filter(|c| c.call.state == expected))
+}
+
+/// The embedded PBX playing an outbound call.
+async fn simulate_outbound(
+    state: AppState,
+    owned: OwnedCall,
+    callee: Option<User>,
+    begun: Instant,
+) -> ApiResult<()> {
+    let rang = begun + state.config.call_timings.dial;
+    tokio::time::sleep_until(rang).await;
+    let Some(caller) = still(&state, &owned.call.id, CallState::Dialing).await? else {
+        return Ok(());
+    };
+    let now: Timestamp = Utc::now().into();
+    let Some(callee) = callee else {
+        let ringing = with_call(&caller, moved(&caller.call, CallState::Ringing, None, now));
+        if !commit(&state, vec![(ringing, CallState::Dialing)], vec![]).await? {
+            return Ok(());
+        }
+        return far_side_answers(state, owned.call.id, rang).await;
+    };
+    // A colleague: the PBX rings them as a direct call, and they get an inbound call of their own.
+    let targets = ring_targets(&state, &callee.id).await?;
+    let leg = OwnedCall {
+        user_id: callee.id.clone(),
+        customer_id: caller.customer_id.clone(),
+        call: inbound_call(caller.call.from.clone(), &callee, true, &targets),
+        peer: Some(caller.call.id.clone()),
+    };
+    let (next, outcome) = match leg.call.state {
+        CallState::Ringing => (CallState::Ringing, None),
+        // Forwarded: the caller's call goes on to the forwarding number like any outside call.
+        _ if leg.call.outcome == Some(CallOutcome::Forwarded) => {
+            (CallState::Ringing, Some(CallOutcome::Forwarded))
+        }
+        _ => (CallState::Failed, leg.call.outcome),
+    };
+    let mut caller_now = with_call(&caller, moved(&caller.call, next, outcome, now));
+    caller_now.peer = Some(leg.call.id.clone());
+    // Forwarded: the caller's call records where it went too, with the same `forwarded` outcome.
+    caller_now.call.forwarded_to = leg.call.forwarded_to.clone();
+    let callee_rings = leg.call.state == CallState::Ringing;
+    if !commit(
+        &state,
+        vec![(caller_now, CallState::Dialing)],
+        vec![leg.clone()],
+    )
+    .await?
+    {
+        return Ok(());
+    }
+    if callee_rings {
+        ring_inbound(state, leg, rang).await
+    } else if next == CallState::Ringing {
+        far_side_answers(state, owned.call.id, rang).await
+    } else {
+        Ok(())
+    }
+}
+
+/// `owned` with `call` in place of its call.
+fn with_call(owned: &OwnedCall, call: Call) -> OwnedCall {
+    OwnedCall {
+        call,
+        ..owned.clone()
+    }
+}
+
+/// A simulated far side (outside, or a user without a panel): ringing from `since`, it answers
+/// after RING, and hangs up after TALK (never when that is 0).
+async fn far_side_answers(state: AppState, id: String, since: Instant) -> ApiResult<()> {
+    let answered = since + state.config.call_timings.ring;
+    tokio::time::sleep_until(answered).await;
+    if !connect(&state, &id, None).await? {
+        return Ok(());
+    }
+    far_side_hangs_up(state, id, answered).await
+}
+
+/// TALK after `since` (never when it is 0), the simulated far side hangs up a connected call.
+async fn far_side_hangs_up(state: AppState, id: String, since: Instant) -> ApiResult<()> {
+    let Some(talk) = state.config.call_timings.talk else {
+        return Ok(());
+    };
+    tokio::time::sleep_until(since + talk).await;
+    if let Some(call) = still(&state, &id, CallState::Connected).await? {
+        finish(&state, &call, CallState::Ended, None, None).await?;
+    }
+    Ok(())
+}
+
+/// Connects a ringing call (and its peer, for a call between colleagues), recording the device
+/// it was answered on; false if it was no longer ringing.
+async fn connect(state: &AppState, id: &str, device: Option<String>) -> ApiResult<bool> {
+    for _ in 0..MAX_RACES {
+        let Some(call) = still(state, id, CallState::Ringing).await? else {
+            return Ok(false);
+        };
+        let now: Timestamp = Utc::now().into();
+        let mut answered = moved(&call.call, CallState::Connected, None, now);
+        answered.answered_on = device.clone();
+        let mut updates = vec![(with_call(&call, answered), CallState::Ringing)];
+        if let Some(peer) = peer_of(state, &call).await?
+            && peer.call.state == CallState::Ringing
+        {
+            let connected = moved(&peer.call, CallState::Connected, None, now);
+            updates.push((with_call(&peer, connected), CallState::Ringing));
+        }
+        if commit(state, updates, vec![]).await? {
+            return Ok(true);
+        }
+    }
+    Err(ApiError::Internal("answering kept racing the call".into()))
+}
+
+/// The other side of a call between colleagues, if it is not over.
+async fn peer_of(state: &AppState, call: &OwnedCall) -> ApiResult<Option<OwnedCall>> {
+    let Some(peer) = &call.peer else {
+        return Ok(None);
+    };
+    Ok(state
+        .store
+        .call(peer)
+        .await?
+        .filter(|p| !p.call.state.is_final()))
+}
+
+/// Ends `call` as `next` with `outcome`, and its peer as `peer_end` (state and outcome; by default
+/// ended if it was connected, else failed with the same outcome) in the same write; false if the
+/// call had moved on.
+async fn finish(
+    state: &AppState,
+    call: &OwnedCall,
+    next: CallState,
+    outcome: Option<CallOutcome>,
+    peer_end: Option<(CallState, Option<CallOutcome>)>,
+) -> ApiResult<bool> {
+    let now: Timestamp = Utc::now().into();
+    let mut updates = vec![(
+        with_call(call, moved(&call.call, next, outcome, now)),
+        call.call.state,
+    )];
+    if let Some(peer) = peer_of(state, call).await? {
+        let (peer_next, peer_outcome) = peer_end.unwrap_or(if peer.call.state.is_on_call() {
+            (CallState::Ended, None)
+        } else {
+            (CallState::Failed, outcome)
+        });
+        let from = peer.call.state;
+        let ended = moved(&peer.call, peer_next, peer_outcome, now);
+        updates.push((with_call(&peer, ended), from));
+    }
+    commit(state, updates, vec![]).await
+}
+
+/// An inbound call ringing its user from `since`: a user with the CRM client answers or declines
+/// from the panel, and after the ring timeout it is missed; a user without it has no panel, so
+/// the simulated person answers a device after RING.
+async fn ring_inbound(state: AppState, owned: OwnedCall, since: Instant) -> ApiResult<()> {
+    let has_panel = state
+        .store
+        .customer_user(&owned.customer_id, &owned.user_id)
+        .await?
+        .is_some_and(|(_, permissions)| licence::has_crm_client(&permissions));
+    if !has_panel {
+        return far_side_answers(state, owned.call.id, since).await;
+    }
+    tokio::time::sleep_until(since + Duration::from_secs(state.config.ring_timeout_secs)).await;
+    if let Some(call) = still(&state, &owned.call.id, CallState::Ringing).await? {
+        finish(
+            &state,
+            &call,
+            CallState::Failed,
+            Some(CallOutcome::Missed),
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The user's own call `call_id` (another's, or an unknown id, is 404).
+async fn own_call(state: &AppState, account: &Account, call_id: &str) -> ApiResult<OwnedCall> {
+    state
+        .store
+        .call(call_id)
+        .await?
+        .filter(|c| c.user_id == account.user.id)
+        .ok_or(ApiError::NotFound("there is no such call"))
+}
+
+/// The user's own inbound call, ringing now (409 `call_not_ringing` otherwise).
+async fn ringing_for(state: &AppState, account: &Account, call_id: &str) -> ApiResult<OwnedCall> {
+    let owned = own_call(state, account, call_id).await?;
+    if owned.call.direction != CallDirection::Inbound || owned.call.state != CallState::Ringing {
+        return Err(ApiError::CallNotRinging);
+    }
+    Ok(owned)
+}
+
+/// `POST /calls/<id>/answer`: the PBX connects the ringing call to the device the user chose (one
+/// of theirs; by default the first that rings), and the call records it.
+pub async fn answer(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    req: AnswerRequest,
+) -> ApiResult<Call> {
+    let owned = ringing_for(state, account, call_id).await?;
+    let devices = presence::device_ids(state, &account.user.id).await?;
+    let device = match req.device {
+        Some(d) if d.len() <= MAX_DEVICE_ID_LEN && devices.contains(&d) => d,
+        Some(_) => return Err(ApiError::UnknownDevice),
+        None => ring_targets(state, &account.user.id)
+            .await?
+            .devices
+            .into_iter()
+            .next()
+            .or_else(|| devices.first().cloned())
+            .ok_or(ApiError::UnknownDevice)?,
+    };
+    if !connect(state, &owned.call.id, Some(device)).await? {
+        return Err(ApiError::CallNotRinging);
+    }
+    if owned.peer.is_none() {
+        // An outside caller: the simulated far side hangs up after TALK.
+        let id = owned.call.id.clone();
+        start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
+    }
+    Ok(own_call(state, account, call_id).await?.call)
+}
+
+/// `POST /calls/<id>/decline`: the ringing call is rejected (to voicemail once that exists); a
+/// colleague calling sees it declined.
+pub async fn decline(state: &AppState, account: &Account, call_id: &str) -> ApiResult<Call> {
+    for _ in 0..MAX_RACES {
+        let owned = ringing_for(state, account, call_id).await?;
+        let declined = Some(CallOutcome::Declined);
+        if finish(state, &owned, CallState::Failed, declined, None).await? {
+            return Ok(own_call(state, account, call_id).await?.call);
+        }
+    }
+    Err(ApiError::Internal("declining kept racing the call".into()))
+}
+
+/// `POST /calls/<id>/hangup`: ends the user's own call (another's, or an unknown id, is 404). The
+/// colleague on the other side of an internal call is ended too: hung up if talking, missed if
+/// their phone was still ringing, declined for a caller whose colleague hung up while it rang.
 pub async fn hangup(state: &AppState, account: &Account, call_id: &str) -> ApiResult<Call> {
     // A transition of the simulation may slip in between read and update; then read again.
-    for _ in 0..5 {
-        let owned = state
-            .store
-            .call(call_id)
-            .await?
-            .filter(|c| c.user_id == account.user.id)
-            .ok_or(ApiError::NotFound("there is no such call"))?;
+    for _ in 0..MAX_RACES {
+        let owned = own_call(state, account, call_id).await?;
         if owned.call.state.is_final() {
             return Ok(owned.call);
         }
-        let from = owned.call.state;
-        if let Some(call) = transition(state, &owned, from, CallState::Ended).await? {
-            return Ok(call);
+        let peer_end = if owned.call.state.is_on_call() {
+            None
+        } else if owned.call.direction == CallDirection::Outbound {
+            Some((CallState::Failed, Some(CallOutcome::Missed)))
+        } else {
+            Some((CallState::Failed, Some(CallOutcome::Declined)))
+        };
+        if finish(state, &owned, CallState::Ended, None, peer_end).await? {
+            return Ok(own_call(state, account, call_id).await?.call);
         }
     }
     Err(ApiError::Internal("hang-up kept racing the call".into()))
@@ -306,7 +631,8 @@ pub async fn end_orphans(state: &AppState) -> ApiResult<()> {
             CallState::Failed
         };
         let from = owned.call.state;
-        transition(state, &owned, from, next).await?;
+        let ended = moved(&owned.call, next, None, Utc::now().into());
+        commit(state, vec![(with_call(&owned, ended), from)], vec![]).await?;
     }
     Ok(())
 }

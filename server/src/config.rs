@@ -141,6 +141,10 @@ pub struct Config {
     /// never hangs up by itself).
     #[arg(long, env = "UCCLIENT_CALL_TIMINGS", default_value = "1500,2500,0")]
     pub call_timings: CallTimings,
+    /// Seconds an inbound call rings a user with the CRM client (who answers or declines it in the
+    /// panel) before it is missed.
+    #[arg(long, env = "UCCLIENT_RING_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    pub ring_timeout_secs: u64,
     /// Hours a login token lives.
     #[arg(long, env = "UCCLIENT_TOKEN_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
     pub token_hours: u64,
@@ -241,6 +245,7 @@ impl Config {
             static_dir: None,
             cors_origins: Vec::new(),
             call_timings: CallTimings::default(),
+            ring_timeout_secs: 30,
             token_hours: 12,
             max_streams_per_user: 8,
             max_streams_per_customer: 1000,
@@ -307,5 +312,27 @@ mod tests {
         assert_eq!(d.config.cors_origins.len(), 2);
         assert_eq!(d.config.database, PathBuf::from(DEMO_DATABASE));
         assert!(!d.force);
+    }
+
+    #[test]
+    fn the_ring_timeout_is_bounded() {
+        let parse = |secs: &str| {
+            Cli::try_parse_from(["ucclient-server", "serve", "--ring-timeout-secs", secs]).map(
+                |cli| match cli.command {
+                    Command::Serve(c) => c.ring_timeout_secs,
+                    _ => 0,
+                },
+            )
+        };
+        assert_eq!(parse("5").unwrap(), 5);
+        assert_eq!(parse("3600").unwrap(), 3600);
+        assert!(parse("4").is_err() && parse("3601").is_err());
+        let Command::Serve(c) = Cli::try_parse_from(["ucclient-server", "serve"])
+            .unwrap()
+            .command
+        else {
+            panic!("not serve")
+        };
+        assert_eq!(c.ring_timeout_secs, 30);
     }
 }

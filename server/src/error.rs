@@ -42,6 +42,17 @@ pub enum ApiError {
     /// 422: a number that cannot be dialled; the sentence is core's `PhoneError`.
     #[error("{0}")]
     InvalidNumber(String),
+    /// 422 `invalid_number`: a dialled input refused by `core::phone::dial_target`, with core's
+    /// sentence (the same the widget's preview shows) and, for an extension nobody has, the
+    /// `reason` `unknown_extension`.
+    #[error("{0}")]
+    Dial(ucclient_core::phone::DialError),
+    /// 422: a device that is not one of the user's.
+    #[error("that device is not one of yours")]
+    UnknownDevice,
+    /// 409: answer or decline of a call that is not ringing for the user.
+    #[error("the call is not ringing any more")]
+    CallNotRinging,
     /// 422: settings refused; the sentence is core's `SettingsError`.
     #[error("{0}")]
     InvalidSettings(String),
@@ -106,6 +117,9 @@ impl ApiError {
             ApiError::InvalidNumber(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidNumber)
             }
+            ApiError::Dial(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
+            ApiError::UnknownDevice => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnknownDevice),
+            ApiError::CallNotRinging => (StatusCode::CONFLICT, ErrorCode::CallNotRinging),
             ApiError::InvalidSettings(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidSettings)
             }
@@ -132,6 +146,10 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: code,
             message: self.to_string(),
+            reason: match &self {
+                ApiError::Dial(e) => e.reason(),
+                _ => None,
+            },
         };
         let mut response = (status, Json(body)).into_response();
         if let ApiError::RateLimited(secs) | ApiError::Busy(secs) = self {

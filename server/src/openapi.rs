@@ -32,6 +32,7 @@ use crate::events;
         api::directory::list,
         events::ticket, events::stream,
         api::calls::place, api::calls::history, api::calls::hangup, api::calls::claim,
+        api::calls::answer, api::calls::decline,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
         api::orgs::list, api::orgs::add, api::orgs::remove,
     ),

@@ -424,6 +424,14 @@ async fn forged_tenants_and_foreign_ids_leak_nothing() {
             "POST /calls/<dora's>/hangup",
         ),
         (
+            http.post(s.url(&format!("/calls/{dora_call_id}/answer"))),
+            "POST /calls/<dora's>/answer",
+        ),
+        (
+            http.post(s.url(&format!("/calls/{dora_call_id}/decline"))),
+            "POST /calls/<dora's>/decline",
+        ),
+        (
             http.post(s.url("/pbx/calls/inbound"))
                 .json(&json!({"from": "+351912345678", "to_user": "dora"})),
             "POST /pbx/calls/inbound to dora",

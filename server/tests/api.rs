@@ -122,7 +122,10 @@ async fn me_and_profiles() {
     let t = app.login("ana").await;
     let me = app.get("/api/v1/me", &t).await;
     assert_eq!(me.status, StatusCode::OK);
-    assert_eq!(me.body["customer"], json!({"id": "acme", "name": "Acme"}));
+    assert_eq!(
+        me.body["customer"],
+        json!({"id": "acme", "name": "Acme", "country": "PT", "log_internal_calls": false})
+    );
     assert_eq!(me.body["permissions"], json!(["crm_client"]));
     assert_eq!(me.body["mode"], "active");
     assert_eq!(me.body["extension_lists_enabled"], true);
@@ -304,7 +307,7 @@ async fn an_unlicensed_user_gets_client_not_licensed_but_me_answers() {
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.body["permissions"], json!([]));
     assert_eq!(me.body["presence"]["profile"], "available");
-    let calls: [(Method, &str, Option<Value>); 15] = [
+    let calls: [(Method, &str, Option<Value>); 17] = [
         (Method::GET, "/api/v1/profiles", None),
         (
             Method::PUT,
@@ -328,6 +331,8 @@ async fn an_unlicensed_user_gets_client_not_licensed_but_me_answers() {
             Some(json!({"to": "912345678"})),
         ),
         (Method::POST, "/api/v1/calls/x/hangup", None),
+        (Method::POST, "/api/v1/calls/x/answer", None),
+        (Method::POST, "/api/v1/calls/x/decline", None),
         (Method::GET, "/api/v1/pbx/users/carla", None),
         (Method::GET, "/api/v1/pbx/ring?user=carla", None),
         (Method::GET, "/api/v1/pbx/groups", None),

@@ -34,6 +34,10 @@ async fn a_forwarded_inbound_call_is_recorded_as_forwarded_not_failed() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["state"], "ended", "{}", r.body);
     assert_eq!(r.body["forwarded_to"], "+351912000001");
+    assert_eq!(
+        r.body["outcome"], "forwarded",
+        "set together with forwarded_to"
+    );
     assert!(r.body["answered_at"].is_null());
     assert!(r.body["ended_at"].is_string());
     let history = app.get("/api/v1/calls", &ana).await.body;
@@ -52,6 +56,7 @@ async fn a_forwarded_inbound_call_is_recorded_as_forwarded_not_failed() {
         )
         .await;
     assert_eq!(r.body["state"], "failed");
+    assert_eq!(r.body["outcome"], "missed");
     assert!(r.body.get("forwarded_to").is_none(), "{}", r.body);
 }
 

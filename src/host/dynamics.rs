@@ -628,6 +628,9 @@ mod tests {
             answered_at: Some(start),
             ended_at: start.checked_add_seconds(61),
             context: None,
+            internal: false,
+            outcome: None,
+            answered_on: None,
             forwarded_to: None,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());

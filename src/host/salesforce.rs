@@ -419,6 +419,9 @@ mod tests {
                 record_id: Some("003000000000001AAA".into()),
                 object_type: Some("Contact".into()),
             }),
+            internal: false,
+            outcome: None,
+            answered_on: None,
             forwarded_to: None,
         }
     }

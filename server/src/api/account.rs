@@ -113,7 +113,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResul
 }
 
 /// `GET /me`: answers every valid token, licensed or not.
-#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer, permissions, mode, extension_lists_enabled, presence, devices, role, colours}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer {id, name, country, log_internal_calls}, permissions, mode, extension_lists_enabled, presence, devices, role, colours}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<ApiJson<Me>> {
     let a = session.account;
     let presence = presence::current(&state, &a).await?;
@@ -122,6 +122,8 @@ pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<Ap
         customer: CustomerRef {
             id: a.customer_id.clone(),
             name: a.customer_name.clone(),
+            country: a.default_country.clone(),
+            log_internal_calls: a.log_internal_calls,
         },
         permissions: a.permissions.clone(),
         mode: a.mode,

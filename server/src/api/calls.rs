@@ -1,9 +1,9 @@
-//! Click-to-dial, call history and hang-up.
+//! Click-to-dial, call history, answer, decline and hang-up.
 
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri};
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{StatusCode, Uri, header};
 use serde::Deserialize;
-use ucclient_core::api::{Call, ClaimRequest, ClaimResponse, PlaceCallRequest};
+use ucclient_core::api::{AnswerRequest, Call, ClaimRequest, ClaimResponse, PlaceCallRequest};
 
 use crate::AppState;
 use crate::auth::Licensed;
@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::limits::{self, Budget};
 
 /// `POST /calls` → 201.
-#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over --calls-per-minute or the user's write budget", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/calls", tag = "calls", security(("bearer" = [])), request_body(content = ucclient_core::api::PlaceCallRequest, content_type = "application/json", description = "{\"to\", \"context\"?}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON, wrong types, context too long (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number: not a number core can normalise with the customer's country, or (with reason unknown_extension) shaped like an extension that nobody of the customer has; decided by core::phone::dial_target, as the widget's preview", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over --calls-per-minute or the user's write budget", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: no database connection within the bound", body = ucclient_core::api::ErrorBody)))]
 pub async fn place(
     State(state): State<AppState>,
     Licensed(a): Licensed,
@@ -85,6 +85,7 @@ pub async fn claim(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<ClaimRequest>,
 ) -> ApiResult<ApiJson<ClaimResponse>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
     if !req.client_is_valid() {
         return Err(ApiError::bad_request(
             "client must be 1 to 64 letters, digits, - or _",
@@ -99,4 +100,45 @@ pub async fn claim(
         .await?
         .ok_or(ApiError::NotFound("there is no such call"))?;
     Ok(ApiJson(ClaimResponse { granted }))
+}
+
+/// Refuses call ids longer than any we issue, before touching the store.
+fn bounded(id: &str) -> ApiResult<()> {
+    if id.len() > 64 {
+        return Err(ApiError::NotFound("there is no such call"));
+    }
+    Ok(())
+}
+
+/// `POST /calls/<id>/answer` `{"device"?}`: the PBX connects the ringing inbound call to that
+/// device (the body may be left out: the first device ringing).
+#[utoipa::path(post, path = "/calls/{id}/answer", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), request_body(content = Option<ucclient_core::api::AnswerRequest>, content_type = "application/json", description = "{\"device\"?}; the body may be left out"), responses((status = 200, description = "Call, connected, with answered_on", body = ucclient_core::api::Call), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody), (status = 422, description = "unknown_device: not one of the user's devices", body = ucclient_core::api::ErrorBody)))]
+pub async fn answer(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    request: Request,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    let body = if request.headers().contains_key(header::CONTENT_TYPE) {
+        ApiJson::<AnswerRequest>::from_request(request, &state)
+            .await?
+            .0
+    } else {
+        AnswerRequest::default()
+    };
+    Ok(ApiJson(calls::answer(&state, &a, &id, body).await?))
+}
+
+/// `POST /calls/<id>/decline`: the ringing inbound call is rejected.
+#[utoipa::path(post, path = "/calls/{id}/decline", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), responses((status = 200, description = "Call, failed with outcome declined", body = ucclient_core::api::Call), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ringing: not an inbound call ringing now", body = ucclient_core::api::ErrorBody)))]
+pub async fn decline(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::decline(&state, &a, &id).await?))
 }

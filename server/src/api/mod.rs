@@ -40,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/calls", post(calls::place).get(calls::history))
         .route("/calls/{id}/hangup", post(calls::hangup))
         .route("/calls/{id}/claims", post(calls::claim))
+        .route("/calls/{id}/answer", post(calls::answer))
+        .route("/calls/{id}/decline", post(calls::decline))
         .route("/pbx/users/{id}", get(pbx::user))
         .route("/pbx/ring", get(pbx::ring))
         .route("/pbx/groups", get(pbx::groups))

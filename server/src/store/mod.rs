@@ -55,6 +55,8 @@ pub struct Account {
     pub colours: PresenceColours,
     /// The customer's default country for phone numbers (ISO alpha-2).
     pub default_country: String,
+    /// Whether the customer logs calls between colleagues on CRM records.
+    pub log_internal_calls: bool,
     /// What the user may administer.
     pub role: Role,
     /// Granted permissions, sorted.
@@ -216,6 +218,19 @@ pub struct OwnedCall {
     pub customer_id: String,
     /// The call.
     pub call: Call,
+    /// For a call between colleagues, the id of the other side's call (the caller's outbound call
+    /// or the callee's inbound call).
+    pub peer: Option<String>,
+}
+
+/// The `presence` event announcing that a user's busy overlay changes with a write of calls
+/// ([`Store::write_calls`]), logged only if no other call of the user is connected.
+#[derive(Debug, Clone)]
+pub struct Overlay {
+    /// The user whose overlay changes.
+    pub user_id: String,
+    /// The `presence` event.
+    pub event: NewEvent,
 }
 
 /// An operator's change (admin command) that alters what users show or what the PBX must hold;
@@ -536,16 +551,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new call and logs events.
     async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()>;
-    /// Replaces a call if its state is still `expected` (so racing transitions cannot go backwards),
-    /// logging events only then. `overlay` is the `presence` event announcing that the user's
-    /// busy overlay changes with this call; it is logged too unless another call of the user is
-    /// connected, which is checked inside the same transaction.
-    async fn update_call(
+    /// Replaces calls (with their peer links) if each one's state is still the state given with
+    /// it, and inserts new ones, logging events — all or nothing: false, and nothing written, when
+    /// any call had moved on (so racing transitions cannot go backwards, and the two sides of a
+    /// call between colleagues always move together). Each of `overlays` announces that its
+    /// user's busy overlay changes with this write's calls; it is logged too unless another call
+    /// of that user (one this write does not touch) is connected, which is checked inside the same
+    /// transaction.
+    async fn write_calls(
         &self,
-        call: &Call,
-        expected: CallState,
+        updates: &[(OwnedCall, CallState)],
+        inserts: &[OwnedCall],
         events: &[NewEvent],
-        overlay: Option<&NewEvent>,
+        overlays: &[Overlay],
     ) -> StoreResult<bool>;
     /// One call with its owner.
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
@@ -595,6 +613,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Lists customers: (id, reseller, name, country).
     async fn list_customers(&self) -> StoreResult<Vec<(String, String, String, String)>>;
+    /// Turns the logging of calls between colleagues on CRM records on or off; false if unknown.
+    async fn set_log_internal_calls(&self, customer_id: &str, on: bool) -> StoreResult<bool>;
     /// Creates a user with an Available presence.
     async fn create_user(&self, user: &NewUser) -> StoreResult<()>;
     /// Lists users, optionally of one customer.

@@ -23,9 +23,9 @@ use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use super::{
-    Account, AddOrg, AdminChange, AdminUser, AdminWrite, LoggedEvent, NewEvent, NewUser, OwnedCall,
-    PbxWork, PresenceChange, PresenceRow, Store, StoreError, StoreResult, StoredEvent, StoredOrg,
-    SyncOutcome, Ticket, end_of_access, session_key,
+    Account, AddOrg, AdminChange, AdminUser, AdminWrite, LoggedEvent, NewEvent, NewUser, Overlay,
+    OwnedCall, PbxWork, PresenceChange, PresenceRow, Store, StoreError, StoreResult, StoredEvent,
+    StoredOrg, SyncOutcome, Ticket, end_of_access, session_key,
 };
 
 /// The SQLite store.
@@ -247,8 +247,15 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
                 .get::<Option<DateTime<Utc>>, _>("ended_at")
                 .map(Into::into),
             context,
+            internal: r.get::<i64, _>("internal") != 0,
+            outcome: r
+                .get::<Option<&str>, _>("outcome")
+                .map(parse_enum)
+                .transpose()?,
+            answered_on: r.get("answered_on"),
             forwarded_to: r.get("forwarded_to"),
         },
+        peer: r.get("peer_call_id"),
     })
 }
 
@@ -267,7 +274,33 @@ fn colours_of(r: &sqlx::sqlite::SqliteRow) -> PresenceColours {
     }
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, forwarded_to";
+async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
+    let c = &owned.call;
+    sqlx::query(&format!(
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(&c.id)
+    .bind(&owned.user_id)
+    .bind(&owned.customer_id)
+    .bind(enum_str(&c.direction))
+    .bind(&c.from)
+    .bind(&c.to)
+    .bind(enum_str(&c.state))
+    .bind(DateTime::<Utc>::from(c.started_at))
+    .bind(c.answered_at.map(DateTime::<Utc>::from))
+    .bind(c.ended_at.map(DateTime::<Utc>::from))
+    .bind(c.context.as_ref().map(to_json).transpose()?)
+    .bind(i64::from(c.internal))
+    .bind(c.outcome.as_ref().map(enum_str))
+    .bind(&c.answered_on)
+    .bind(&c.forwarded_to)
+    .bind(&owned.peer)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -282,8 +315,8 @@ impl Store for SqliteStore {
     async fn account(&self, user_id: &str) -> StoreResult<Option<Account>> {
         let Some(r) = sqlx::query(
             "SELECT u.id, u.name, u.email, u.extension, u.role, c.id AS customer_id, c.name AS customer_name,
-                    c.default_country, r.id AS reseller_id, r.mode, r.extension_lists_enabled,
-                    r.colour_available, r.colour_away, r.colour_busy
+                    c.default_country, c.log_internal_calls, r.id AS reseller_id, r.mode,
+                    r.extension_lists_enabled, r.colour_available, r.colour_away, r.colour_busy
              FROM users u JOIN customers c ON c.id = u.customer_id JOIN resellers r ON r.id = c.reseller_id
              WHERE u.id = ?",
         )
@@ -302,6 +335,7 @@ impl Store for SqliteStore {
             extension_lists_enabled: r.get::<i64, _>("extension_lists_enabled") != 0,
             colours: colours_of(&r),
             default_country: r.get("default_country"),
+            log_internal_calls: r.get::<i64, _>("log_internal_calls") != 0,
             role: parse_enum(r.get::<&str, _>("role"))?,
             permissions: permissions_of(&self.pool, user_id).await?,
         }))
@@ -946,71 +980,73 @@ impl Store for SqliteStore {
     }
 
     async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()> {
-        let c = &call.call;
         let mut tx = self.write().await?;
-        sqlx::query(&format!(
-            "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ))
-        .bind(&c.id)
-        .bind(&call.user_id)
-        .bind(&call.customer_id)
-        .bind(enum_str(&c.direction))
-        .bind(&c.from)
-        .bind(&c.to)
-        .bind(enum_str(&c.state))
-        .bind(DateTime::<Utc>::from(c.started_at))
-        .bind(c.answered_at.map(DateTime::<Utc>::from))
-        .bind(c.ended_at.map(DateTime::<Utc>::from))
-        .bind(c.context.as_ref().map(to_json).transpose()?)
-        .bind(&c.forwarded_to)
-        .execute(&mut *tx)
-        .await?;
+        insert_call_row(&mut tx, call).await?;
         log_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn update_call(
+    async fn write_calls(
         &self,
-        call: &Call,
-        expected: CallState,
+        updates: &[(OwnedCall, CallState)],
+        inserts: &[OwnedCall],
         events: &[NewEvent],
-        overlay: Option<&NewEvent>,
+        overlays: &[Overlay],
     ) -> StoreResult<bool> {
         let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "UPDATE calls SET state = ?, answered_at = ?, ended_at = ? WHERE id = ? AND state = ?",
-        )
-        .bind(enum_str(&call.state))
-        .bind(call.answered_at.map(DateTime::<Utc>::from))
-        .bind(call.ended_at.map(DateTime::<Utc>::from))
-        .bind(&call.id)
-        .bind(enum_str(&expected))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if done {
-            log_events(&mut tx, events).await?;
-            // "Still busy on another call?" is asked here, inside the write: two calls of the
-            // user changing at once queue on the write lock, so the second sees the first's
-            // new state and exactly one of them announces the change of the busy overlay.
-            if let Some(overlay) = overlay {
-                let other_connected: bool = sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM calls
-                     WHERE user_id = (SELECT user_id FROM calls WHERE id = ?1)
-                       AND id <> ?1 AND state = 'connected')",
-                )
-                .bind(&call.id)
-                .fetch_one(&mut *tx)
-                .await?;
-                if !other_connected {
-                    log_events(&mut tx, std::slice::from_ref(overlay)).await?;
-                }
+        for (owned, expected) in updates {
+            let call = &owned.call;
+            let done = sqlx::query(
+                "UPDATE calls SET state = ?, answered_at = ?, ended_at = ?, outcome = ?,
+                        answered_on = ?, forwarded_to = ?, peer_call_id = ?
+                 WHERE id = ? AND state = ?",
+            )
+            .bind(enum_str(&call.state))
+            .bind(call.answered_at.map(DateTime::<Utc>::from))
+            .bind(call.ended_at.map(DateTime::<Utc>::from))
+            .bind(call.outcome.as_ref().map(enum_str))
+            .bind(&call.answered_on)
+            .bind(&call.forwarded_to)
+            .bind(&owned.peer)
+            .bind(&call.id)
+            .bind(enum_str(expected))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if !done {
+                // Dropping the transaction rolls back whatever was written before.
+                return Ok(false);
+            }
+        }
+        for owned in inserts {
+            insert_call_row(&mut tx, owned).await?;
+        }
+        log_events(&mut tx, events).await?;
+        // "Still busy on another call?" is asked here, inside the write: two writes of the user's
+        // calls at once queue on the write lock, so the second sees the first's new states and
+        // exactly one of them announces the change of the busy overlay.
+        let written = |id: &str| {
+            updates
+                .iter()
+                .map(|(c, _)| c)
+                .chain(inserts)
+                .any(|c| c.call.id == id)
+        };
+        for overlay in overlays {
+            let connected: Vec<String> = sqlx::query_scalar(
+                "SELECT id FROM calls WHERE user_id = ? AND state = 'connected'",
+            )
+            .bind(&overlay.user_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            if connected.iter().all(|id| written(id)) {
+                log_events(&mut tx, std::slice::from_ref(&overlay.event)).await?;
             }
         }
         tx.commit().await?;
-        Ok(done)
+        Ok(true)
     }
 
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>> {
@@ -1205,6 +1241,18 @@ impl Store for SqliteStore {
                 )
             })
             .collect())
+    }
+
+    async fn set_log_internal_calls(&self, customer_id: &str, on: bool) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE customers SET log_internal_calls = ? WHERE id = ?")
+                .bind(i64::from(on))
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
     }
 
     async fn create_user(&self, user: &NewUser) -> StoreResult<()> {
@@ -1719,6 +1767,179 @@ mod tests {
             .await
             .unwrap();
         store
+    }
+
+    #[tokio::test]
+    async fn both_sides_of_a_call_move_together_or_not_at_all() {
+        use ucclient_core::api::{CallDirection, CallOutcome};
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_user(&dir, Mode::Passive, false).await;
+        let leg = |id: &str, peer: &str, direction| OwnedCall {
+            user_id: "u".into(),
+            customer_id: "c".into(),
+            call: Call {
+                id: id.into(),
+                direction,
+                from: "100".into(),
+                to: "100".into(),
+                state: CallState::Ringing,
+                started_at: Utc::now().into(),
+                answered_at: None,
+                ended_at: None,
+                context: None,
+                internal: true,
+                outcome: None,
+                answered_on: None,
+                forwarded_to: None,
+            },
+            peer: Some(peer.into()),
+        };
+        let out = leg("out", "in", CallDirection::Outbound);
+        let inbound = leg("in", "out", CallDirection::Inbound);
+        store.insert_call(&out, &[]).await.unwrap();
+        let event = NewEvent {
+            customer_id: "c".into(),
+            audience: None,
+            kind: "call",
+            data: "{}".into(),
+        };
+        // Inserted with the caller's change, in one transaction.
+        assert!(
+            store
+                .write_calls(
+                    &[(out.clone(), CallState::Ringing)],
+                    std::slice::from_ref(&inbound),
+                    std::slice::from_ref(&event),
+                    &[],
+                )
+                .await
+                .unwrap()
+        );
+        let declined = |c: &OwnedCall| {
+            let mut c = c.clone();
+            c.call.state = CallState::Failed;
+            c.call.outcome = Some(CallOutcome::Declined);
+            c.call.answered_on = Some("desk".into());
+            c
+        };
+        // One side had moved on (it is not connected): nothing is written, not even the other.
+        let (events_before, _) = store.stream_bounds("c").await.unwrap();
+        assert!(
+            !store
+                .write_calls(
+                    &[
+                        (declined(&inbound), CallState::Ringing),
+                        (declined(&out), CallState::Connected)
+                    ],
+                    &[],
+                    std::slice::from_ref(&event),
+                    &[],
+                )
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.call("in").await.unwrap().unwrap().call.state,
+            CallState::Ringing
+        );
+        assert_eq!(
+            store.stream_bounds("c").await.unwrap().0,
+            events_before,
+            "no event either"
+        );
+        assert!(
+            store
+                .write_calls(
+                    &[
+                        (declined(&inbound), CallState::Ringing),
+                        (declined(&out), CallState::Ringing)
+                    ],
+                    &[],
+                    &[event],
+                    &[],
+                )
+                .await
+                .unwrap()
+        );
+        let stored = store.call("in").await.unwrap().unwrap();
+        assert_eq!(
+            stored.call,
+            declined(&inbound).call,
+            "every new field round-trips"
+        );
+        assert_eq!(stored.peer.as_deref(), Some("out"));
+    }
+
+    #[tokio::test]
+    async fn the_busy_overlay_is_logged_only_when_no_other_call_of_the_user_is_connected() {
+        use ucclient_core::api::{CallDirection, CallOutcome};
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with_user(&dir, Mode::Passive, false).await;
+        let connected = |id: &str| OwnedCall {
+            user_id: "u".into(),
+            customer_id: "c".into(),
+            call: Call {
+                id: id.into(),
+                direction: CallDirection::Outbound,
+                from: "100".into(),
+                to: "+351912345678".into(),
+                state: CallState::Connected,
+                started_at: Utc::now().into(),
+                answered_at: Some(Utc::now().into()),
+                ended_at: None,
+                context: None,
+                internal: false,
+                outcome: Some(CallOutcome::Forwarded),
+                answered_on: None,
+                forwarded_to: Some("+351912000001".into()),
+            },
+            peer: None,
+        };
+        let ended = |c: &OwnedCall| {
+            let mut c = c.clone();
+            c.call.state = CallState::Ended;
+            (c, CallState::Connected)
+        };
+        let overlay = Overlay {
+            user_id: "u".into(),
+            event: NewEvent {
+                customer_id: "c".into(),
+                audience: None,
+                kind: "presence",
+                data: "{}".into(),
+            },
+        };
+        let (a, b, c) = (connected("a"), connected("b"), connected("c"));
+        for call in [&a, &b, &c] {
+            store.insert_call(call, &[]).await.unwrap();
+        }
+        assert_eq!(
+            store.call("a").await.unwrap().unwrap().call,
+            a.call,
+            "forwarded_to round-trips"
+        );
+        let presence_events = async || {
+            let (events, _) = store.log_after("c", 0, 100).await.unwrap();
+            events.iter().filter(|e| e.kind == "presence").count()
+        };
+        // "b" and "c" are still connected: no overlay.
+        let write = [ended(&a)];
+        assert!(
+            store
+                .write_calls(&write, &[], &[], std::slice::from_ref(&overlay))
+                .await
+                .unwrap()
+        );
+        assert_eq!(presence_events().await, 0);
+        // "b" and "c" end in one write: nothing else connected, the overlay is logged once.
+        let write = [ended(&b), ended(&c)];
+        assert!(
+            store
+                .write_calls(&write, &[], &[], std::slice::from_ref(&overlay))
+                .await
+                .unwrap()
+        );
+        assert_eq!(presence_events().await, 1);
     }
 
     #[tokio::test]
