@@ -338,6 +338,20 @@ async fn incoming_calls_are_answered_declined_or_missed_never_connected_by_thems
         app.get("/api/v1/me", &ana).await.body["presence"]["colour"],
         "busy"
     );
+    // `null` is "no body" as well (the schema's optional body), never a 400.
+    let null = app
+        .post(
+            &format!("/api/v1/calls/{id}/answer"),
+            &ana,
+            serde_json::Value::Null,
+        )
+        .await;
+    assert_eq!(
+        (null.status, null.code()),
+        (StatusCode::CONFLICT, "call_not_ringing"),
+        "{}",
+        null.text
+    );
     post(&app, &format!("/api/v1/calls/{id}/hangup"), &ana).await;
 
     // Nobody answers: after the ring timeout the call is missed.

@@ -169,20 +169,46 @@ pub fn schemathesis(examples: u32) -> Result<()> {
     // The token goes in the environment, which fuzz/schemathesis.toml's `headers` reads, never
     // on the echoed command line.
     st.env("UCCLIENT_FUZZ_TOKEN", &token);
+    let before = presence_since(&base, &token);
     let result = run(&mut st)
         .context("schemathesis found failures (the report above names each, with a curl line)");
     // A run whose token never arrived would pass too (401 is an accepted answer): it must have
-    // got past authentication, which placing a call as ana shows.
-    let placed = result.as_ref().ok().map(|()| calls_placed(&base, &token));
+    // got past authentication, which a write that took effect as ana shows — a call placed, or her
+    // presence changed (which of the two a seed reaches depends on the operations in the document).
+    let wrote = result.as_ref().ok().map(|()| {
+        let calls = calls_placed(&base, &token).unwrap_or(0);
+        let moved = before.is_some() && presence_since(&base, &token) != before;
+        (calls, moved)
+    });
     drop(server);
     result?;
-    match placed.flatten() {
-        Some(0) | None => {
-            bail!("schemathesis placed no call as ana: did its requests carry the token?")
+    match wrote {
+        Some((0, false)) | None => {
+            bail!(
+                "schemathesis placed no call and changed no presence as ana: did its requests \
+                 carry the token?"
+            )
         }
-        Some(n) => println!("schemathesis placed {n} calls as ana (it got past authentication)"),
+        Some((calls, moved)) => println!(
+            "schemathesis got past authentication as ana: {calls} calls in her history, presence \
+             {}",
+            if moved { "changed" } else { "unchanged" }
+        ),
     }
     Ok(())
+}
+
+/// Ana's presence `since` as `/me` gives it (the raw JSON text), or `None` when it cannot be read.
+fn presence_since(base: &str, token: &str) -> Option<String> {
+    let out = output(command("curl").args([
+        "-sf",
+        "-H",
+        &format!("Authorization: Bearer {token}"),
+        &format!("{base}/api/v1/me"),
+    ]))?;
+    let presence = out.split("\"presence\":").nth(1)?;
+    let since = presence.split("\"since\":\"").nth(1)?.split('"').next()?;
+    Some(since.to_owned())
 }
 
 /// How many calls ana's history holds (up to 200), or `None` when it cannot be read.

@@ -18,7 +18,7 @@ const MAX_EMAIL_LEN: usize = 254;
 const MAX_PASSWORD_LEN: usize = 1024;
 
 /// `POST /login`.
-#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 400, description = "bad_request: malformed body, or a crm_origin that is not an origin", body = ucclient_core::api::ErrorBody), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 403, description = "org_not_allowed: signing in from a CRM org (the request's Origin, or crm_origin) registered to another customer", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: too many failures from this address, or of this account from this address", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: every password-hashing slot is busy", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 400, description = "bad_request: malformed body", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_org: a crm_origin that is not an origin", body = ucclient_core::api::ErrorBody), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 403, description = "org_not_allowed: signing in from a CRM org (the request's Origin, or crm_origin) registered to another customer", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: too many failures from this address, or of this account from this address", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: every password-hashing slot is busy", body = ucclient_core::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -91,7 +91,8 @@ fn crm_origins(headers: &HeaderMap, crm_origin: Option<&str>) -> ApiResult<Vec<S
         match origin {
             Some(o) => origins.push(o),
             None => {
-                return Err(ApiError::bad_request(format!(
+                // 422, not 400: the body is well-formed, its value is not an origin.
+                return Err(ApiError::InvalidOrg(format!(
                     "crm_origin must be an origin such as https://acme.lightning.force.com, at most \
                      {} characters",
                     orgs::MAX_ORG_TEXT

@@ -122,9 +122,11 @@ pub async fn answer(
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
     bounded(&id)?;
     let body = if request.headers().contains_key(header::CONTENT_TYPE) {
-        ApiJson::<AnswerRequest>::from_request(request, &state)
+        // `null` is the schema's "no body" too (the body is optional): the default.
+        ApiJson::<Option<AnswerRequest>>::from_request(request, &state)
             .await?
             .0
+            .unwrap_or_default()
     } else {
         AnswerRequest::default()
     };
