@@ -18,6 +18,29 @@ use ucclient_core::api::{
     ProfileSettings, SetPresenceRequest,
 };
 
+/// What the agent does to a call from its card: one endpoint each, all `POST /calls/<id>/<path>`
+/// without a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallAction {
+    /// End the call (any state).
+    HangUp,
+    /// Take a ringing inbound call (the PBX connects it to the first device ringing).
+    Answer,
+    /// Refuse a ringing inbound call.
+    Decline,
+}
+
+impl CallAction {
+    /// The last segment of the endpoint's path.
+    pub fn path(self) -> &'static str {
+        match self {
+            CallAction::HangUp => "hangup",
+            CallAction::Answer => "answer",
+            CallAction::Decline => "decline",
+        }
+    }
+}
+
 /// Most rows of call history asked for.
 pub const HISTORY_LIMIT: u32 = 50;
 /// Longest directory search sent, in characters.
@@ -102,8 +125,8 @@ pub trait Backend {
     fn directory(&self, query: String) -> ApiFuture<Vec<DirectoryEntry>>;
     /// `POST /calls`.
     fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call>;
-    /// `POST /calls/<id>/hangup`.
-    fn hangup(&self, call_id: String) -> ApiFuture<Call>;
+    /// `POST /calls/<id>/<action>`: hang up, answer (on the first device ringing) or decline.
+    fn call_action(&self, call_id: String, action: CallAction) -> ApiFuture<Call>;
     /// `GET /calls?limit=`.
     fn calls(&self) -> ApiFuture<Vec<Call>>;
     /// `POST /calls/<id>/claims`: whether this page logs (or pops) the call.
@@ -352,9 +375,9 @@ impl Backend for HttpBackend {
         self.with_body(Request::post, "/calls", &req)
     }
 
-    fn hangup(&self, call_id: String) -> ApiFuture<Call> {
+    fn call_action(&self, call_id: String, action: CallAction) -> ApiFuture<Call> {
         let id = String::from(js_sys::encode_uri_component(&call_id));
-        self.empty(Request::post, &format!("/calls/{id}/hangup"))
+        self.empty(Request::post, &format!("/calls/{id}/{}", action.path()))
     }
 
     fn calls(&self) -> ApiFuture<Vec<Call>> {

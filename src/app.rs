@@ -16,7 +16,7 @@ use ucclient_core::api::{
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
 
-use crate::api::{ApiError, Backend, token_key};
+use crate::api::{ApiError, Backend, CallAction, token_key};
 use crate::components::{
     badge::{Badge, colour_style},
     connection::ConnectionState,
@@ -560,9 +560,14 @@ impl Ctx {
 
     /// Hangs up a call.
     pub fn hangup(&self, call_id: String) {
+        self.call_action(call_id, CallAction::HangUp);
+    }
+
+    /// Hangs up, answers or declines a call, and shows what it became.
+    pub fn call_action(&self, call_id: String, action: CallAction) {
         let ctx = *self;
         leptos::task::spawn_local(async move {
-            match ctx.backend().hangup(call_id).await {
+            match ctx.backend().call_action(call_id, action).await {
                 Ok(call) => {
                     let lang = ctx.lang;
                     ctx.ui.update(|u| {

@@ -13,7 +13,7 @@ use ucclient_core::{Language, ProfileId, Status};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
-use crate::api::{ApiError, ApiFuture, Backend};
+use crate::api::{ApiError, ApiFuture, Backend, CallAction};
 use crate::app::{App, Ctx, Tab};
 use crate::host::{HostKind, standalone::StandaloneHost};
 use crate::state::Connection;
@@ -219,10 +219,20 @@ impl Backend for Fake {
         }
         ready(Ok(call("c1", &req.to, CallState::Dialing)))
     }
-    fn hangup(&self, call_id: String) -> ApiFuture<Call> {
-        self.note(format!("hangup {call_id}"));
+    fn call_action(&self, call_id: String, action: CallAction) -> ApiFuture<Call> {
+        self.note(format!("{} {call_id}", action.path()));
         let mut c = call(&call_id, "+351912345678", CallState::Ended);
-        c.ended_at = Some(t(20));
+        match action {
+            CallAction::HangUp => c.ended_at = Some(t(20)),
+            CallAction::Answer => {
+                c.state = CallState::Connected;
+                c.answered_at = Some(t(12));
+            }
+            CallAction::Decline => {
+                c.state = CallState::Failed;
+                c.ended_at = Some(t(13));
+            }
+        }
         ready(Ok(c))
     }
     fn calls(&self) -> ApiFuture<Vec<Call>> {
@@ -604,6 +614,58 @@ async fn an_incoming_call_gets_its_own_card() {
     assert!(
         text.contains("Chamada recebida") && text.contains("+351912999888"),
         "{text}"
+    );
+    // While it rings: Answer and Decline, no Hang up; answered, it is a call like any other.
+    assert!(
+        m.root
+            .query_selector("[data-test=hangup]")
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(m.q("[data-test=answer]").text_content().unwrap(), "Atender");
+    assert_eq!(
+        m.q("[data-test=decline]").text_content().unwrap(),
+        "Rejeitar"
+    );
+    m.q("[data-test=answer]").click();
+    tick().await;
+    assert!(m.log().contains(&"answer in1".to_string()));
+    assert_eq!(
+        m.q("[data-test=call-card]")
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("connected")
+    );
+    assert!(
+        m.root
+            .query_selector("[data-test=answer]")
+            .unwrap()
+            .is_none()
+    );
+    m.q("[data-test=hangup]").click();
+    tick().await;
+    assert!(m.log().contains(&"hangup in1".to_string()));
+}
+
+#[wasm_bindgen_test]
+async fn a_ringing_call_can_be_declined() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let mut c = call("in2", "201", CallState::Ringing);
+    c.direction = CallDirection::Inbound;
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(3), Event::Call(c));
+    });
+    tick().await;
+    m.q("[data-test=decline]").click();
+    tick().await;
+    assert!(m.log().contains(&"decline in2".to_string()));
+    assert!(
+        m.root
+            .query_selector("[data-test=call-card]")
+            .unwrap()
+            .is_none(),
+        "a declined call leaves the panel"
     );
 }
 

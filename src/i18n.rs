@@ -69,6 +69,8 @@ texts! {
     Number => "Number to call", "Número a marcar", "Número para discar";
     Call => "Call", "Ligar", "Ligar";
     HangUp => "Hang up", "Desligar", "Desligar";
+    Answer => "Answer", "Atender", "Atender";
+    Decline => "Decline", "Rejeitar", "Recusar";
     WillDial => "Will dial", "Vai marcar", "Vai discar";
     InternalExtension => "Internal extension", "Extensão interna", "Ramal interno";
     CallDialing => "Calling your phone…", "A chamar o seu telefone…", "Chamando seu telefone…";

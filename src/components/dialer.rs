@@ -10,6 +10,7 @@ use ucclient_core::Language;
 use ucclient_core::api::{Call, CallDirection, CallState, Timestamp};
 use ucclient_core::phone::{as_extension, normalise};
 
+use crate::api::CallAction;
 use crate::app::Ctx;
 use crate::i18n::{T, call_state_text, phone_error_text, tr};
 use crate::state::{format_duration, seconds_between};
@@ -143,9 +144,27 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> impl IntoView {
                     {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
             </div>
-            <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
-                {tr(lang, T::HangUp)}
-            </button>
+            {if incoming && state == CallState::Ringing {
+                let (answer, decline) = (id.clone(), id);
+                view! {
+                    <div class="uc-card-actions">
+                    <button class="uc-button" data-test="answer" on:click=h(move |_| ctx.call_action(answer.clone(), CallAction::Answer))>
+                        {tr(lang, T::Answer)}
+                    </button>
+                    <button class="uc-button uc-danger" data-test="decline" on:click=h(move |_| ctx.call_action(decline.clone(), CallAction::Decline))>
+                        {tr(lang, T::Decline)}
+                    </button>
+                    </div>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
+                        {tr(lang, T::HangUp)}
+                    </button>
+                }
+                .into_any()
+            }}
         </div>
     }
 }
