@@ -12,8 +12,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use common::{Answer, Served, TestApp, config_in, email, seed};
-use serde_json::{Value, json};
-use tower::ServiceExt;
+use serde_json::json;
 
 /// `POST /login` as if from the TCP peer `peer`, with an optional `X-Forwarded-For`.
 async fn login_from(
@@ -281,21 +280,7 @@ async fn an_exhausted_database_pool_fails_fast_with_503() {
     let router = backend.router();
     let call = |req: Request<Body>| {
         let router = router.clone();
-        async move {
-            let res = router.oneshot(req).await.unwrap();
-            let status = res.status();
-            let headers = res.headers().clone();
-            let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-                .await
-                .unwrap();
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            Answer {
-                status,
-                body: serde_json::from_str(&text).unwrap_or(Value::Null),
-                headers,
-                text,
-            }
-        }
+        async move { common::send(&router, req).await }
     };
     let login = || {
         Request::post("/api/v1/login")

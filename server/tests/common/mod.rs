@@ -142,19 +142,7 @@ impl TestApp {
 
     /// Sends a prepared request.
     pub async fn request(&self, req: Request<Body>) -> Answer {
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20)
-            .await
-            .unwrap();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        Answer {
-            status,
-            body: serde_json::from_str(&text).unwrap_or(Value::Null),
-            headers,
-            text,
-        }
+        send(&self.router, req).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
@@ -512,4 +500,21 @@ pub fn spawn_binary(
     };
     std::thread::spawn(move || for _ in lines {});
     (child, addr)
+}
+
+/// Sends a prepared request through `router` (no socket) and reads the whole answer.
+pub async fn send(router: &axum::Router, req: Request<Body>) -> Answer {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 10 << 20)
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    Answer {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::Null),
+        headers,
+        text,
+    }
 }
