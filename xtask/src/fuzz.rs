@@ -198,28 +198,26 @@ pub fn schemathesis(examples: u32) -> Result<()> {
     Ok(())
 }
 
-/// Ana's presence `since` as `/me` gives it (the raw JSON text), or `None` when it cannot be read.
-fn presence_since(base: &str, token: &str) -> Option<String> {
+/// `GET <base>/api/v1<path>` as ana, read as JSON, or `None` when it cannot be read.
+fn get_json(base: &str, token: &str, path: &str) -> Option<serde_json::Value> {
     let out = output(command("curl").args([
         "-sf",
         "-H",
         &format!("Authorization: Bearer {token}"),
-        &format!("{base}/api/v1/me"),
+        &format!("{base}/api/v1{path}"),
     ]))?;
-    let presence = out.split("\"presence\":").nth(1)?;
-    let since = presence.split("\"since\":\"").nth(1)?.split('"').next()?;
-    Some(since.to_owned())
+    serde_json::from_str(&out).ok()
+}
+
+/// Ana's presence `since` as `/me` gives it, or `None` when it cannot be read.
+fn presence_since(base: &str, token: &str) -> Option<String> {
+    let me = get_json(base, token, "/me")?;
+    Some(me["presence"]["since"].as_str()?.to_owned())
 }
 
 /// How many calls ana's history holds (up to 200), or `None` when it cannot be read.
 fn calls_placed(base: &str, token: &str) -> Option<usize> {
-    let out = output(command("curl").args([
-        "-sf",
-        "-H",
-        &format!("Authorization: Bearer {token}"),
-        &format!("{base}/api/v1/calls?limit=200"),
-    ]))?;
-    Some(out.matches("\"direction\"").count())
+    Some(get_json(base, token, "/calls?limit=200")?.as_array()?.len())
 }
 
 /// Logs the demo user ana in with curl and returns her token (never printed).
@@ -234,10 +232,10 @@ fn login(base: &str) -> Result<String> {
         &format!("{base}/api/v1/login"),
     ]))
     .context("logging in to the demo server")?;
-    let token = out
-        .split("\"token\":\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
+    let answer: serde_json::Value =
+        serde_json::from_str(&out).context("the login answer is not JSON")?;
+    let token = answer["token"]
+        .as_str()
         .context("no token in the login answer")?;
     Ok(token.to_owned())
 }
