@@ -55,7 +55,9 @@ pub const REQUEST_TIMEOUT_MS: u32 = 15_000;
 pub struct ApiError {
     /// HTTP status; 0 when the server could not be reached or did not answer in time.
     pub status: u16,
-    /// The stable code of the error body, if there was one.
+    /// The stable code of the error body, if there was one: its more specific `reason` when it
+    /// gives one (`unknown_extension` within `invalid_number`), so the sentence shown is the one
+    /// the dial preview shows for the same refusal.
     pub code: Option<ErrorCode>,
     /// The API's sentence for a person (English), shown as detail.
     pub message: String,
@@ -253,7 +255,7 @@ pub fn error_from_body(status: u16, text: &str) -> ApiError {
     match from_json::<ErrorBody>(text) {
         Some(b) => ApiError {
             status,
-            code: Some(b.error),
+            code: Some(b.reason.unwrap_or(b.error)),
             message: b.message,
             timed_out: false,
         },

@@ -29,9 +29,9 @@ use crate::components::{
     sign_in::SignIn,
 };
 use crate::host::{DialRequest, Host, PresenceLabel};
-use crate::i18n::{T, access_end_text, call_outcome, call_state_text, error_text, tr};
+use crate::i18n::{T, access_end_text, call_outcome, error_text, tr};
 use crate::live::{self, LiveHandle};
-use crate::state::{Applied, ClientState, EarlyDial};
+use crate::state::{Applied, ClientState, EarlyDial, SUMMARY_MS};
 
 /// Where the session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,16 +375,10 @@ impl Ctx {
 
     /// Reacts to an applied live event: announcements and host effects for calls; a resync of the
     /// REST-only data after a snapshot.
-    fn on_event(&self, name: &str, applied: Applied) {
-        let lang = self.lang;
+    pub(crate) fn on_event(&self, name: &str, applied: Applied) {
         let host = self.host();
         for call in applied.calls_changed {
-            let who = match call.direction {
-                CallDirection::Outbound => &call.to,
-                CallDirection::Inbound => &call.from,
-            };
-            self.ui
-                .update(|u| u.announcement = format!("{}: {}", call_outcome(lang, &call), who));
+            self.call_changed(&call);
             // Pop once per inbound call, at the first sight of it (it may already be answered).
             let first_sight = self.services.try_get_value().map(|s| {
                 let mut ids = s.popped.borrow_mut();
@@ -508,33 +502,47 @@ impl Ctx {
             .eq(number)
             .then_some(())?;
         let req = early.take(js_sys::Date::now())?;
-        Some(CallContext {
+        Some(self.context_of(req))
+    }
+
+    /// The context of a call placed from the host's click: its record, with the record's name.
+    fn context_of(&self, req: DialRequest) -> CallContext {
+        CallContext {
             crm: self.host().kind().crm(),
             record_id: req.record_id,
             object_type: req.object_type,
-        })
+            record_name: req.record_name,
+        }
     }
 
     fn dial_from_host(&self, req: DialRequest) {
-        let context = CallContext {
-            crm: self.host().kind().crm(),
-            record_id: req.record_id,
-            object_type: req.object_type,
-        };
-        self.ui.update(|u| u.dial_input = req.number.clone());
-        self.tab.set(Tab::Dial);
-        self.dial(req.number, Some(context));
+        let number = req.number.clone();
+        self.dial(number, Some(self.context_of(req)));
     }
 
-    /// Places a call; the server normalises the number and may refuse it.
+    /// Places a call from the Dial tab, with `number` in its field whoever asked (the dialer,
+    /// redial, the directory, the host): refused while a call is in progress (one at a time, the
+    /// notice says so), and not sent when the dial preview already says why it cannot be dialled
+    /// (the preview, same rule as the server's, is the one place that says it). The server
+    /// normalises the number.
     pub fn dial(&self, number: String, context: Option<CallContext>) {
         let ctx = *self;
-        let context = context.or_else(|| ctx.early_context(&number));
-        ctx.ui.update(|u| {
-            u.notice = None;
-            u.busy = true;
-        });
         ctx.tab.set(Tab::Dial);
+        let (busy_line, dialable) = ctx
+            .store
+            .with_untracked(|s| (s.on_a_call(), s.dial_target(&number).is_ok()));
+        ctx.ui.update(|u| {
+            u.dial_input = number.clone();
+            u.notice = busy_line.then(|| Notice {
+                text: T::OneCallAtATime,
+                detail: String::new(),
+            });
+        });
+        if busy_line || !dialable {
+            return;
+        }
+        let context = context.or_else(|| ctx.early_context(&number));
+        ctx.ui.update(|u| u.busy = true);
         leptos::task::spawn_local(async move {
             let r = ctx
                 .backend()
@@ -545,22 +553,19 @@ impl Ctx {
                 .await;
             ctx.ui.update(|u| u.busy = false);
             match r {
-                Ok(call) => {
-                    let lang = ctx.lang;
-                    ctx.ui.update(|u| {
-                        u.announcement =
-                            format!("{}: {}", tr(lang, call_state_text(call.state)), call.to)
-                    });
-                    ctx.take_call_reply(call);
-                }
+                Ok(call) => ctx.take_call_reply(call),
                 Err(e) => ctx.show_error(&e),
             }
         });
     }
 
-    /// Hangs up a call.
+    /// Hangs up a call; the keyboard focus goes to the dial field (the card's buttons go, and the
+    /// next thing an agent does after a call is usually the next call).
     pub fn hangup(&self, call_id: String) {
         self.call_action(call_id, CallAction::HangUp);
+        self.tab.set(Tab::Dial);
+        // After the Dial tab is rendered.
+        set_timeout(|| focus_id("uc-number"), std::time::Duration::ZERO);
     }
 
     /// Hangs up, answers or declines a call, and shows what it became.
@@ -568,13 +573,7 @@ impl Ctx {
         let ctx = *self;
         leptos::task::spawn_local(async move {
             match ctx.backend().call_action(call_id, action).await {
-                Ok(call) => {
-                    let lang = ctx.lang;
-                    ctx.ui.update(|u| {
-                        u.announcement = tr(lang, call_state_text(call.state)).to_owned()
-                    });
-                    ctx.take_call_reply(call);
-                }
+                Ok(call) => ctx.take_call_reply(call),
                 Err(e) => ctx.show_error(&e),
             }
         });
@@ -584,16 +583,41 @@ impl Ctx {
     /// live `call` event: whichever of the two ends the call in the store logs it on the host, so a
     /// call is logged even when the event then brings nothing new (bridges skip a repeat).
     fn take_call_reply(&self, call: Call) {
-        let ended = call.state.is_final().then(|| call.clone());
         let changed = self
             .store
-            .try_update(|s| s.upsert_call(call))
+            .try_update(|s| s.upsert_call(call.clone()))
             .unwrap_or(false);
-        if changed
-            && let Some(call) = ended
-            && self.logs_on_crm(&call)
-        {
-            self.if_claimed(call, ClaimKind::Log);
+        if changed {
+            self.call_changed(&call);
+            if call.state.is_final() && self.logs_on_crm(&call) {
+                self.if_claimed(call, ClaimKind::Log);
+            }
+        }
+    }
+
+    /// What every change of a call the store took does in the panel, whether a REST answer or a
+    /// live event brought it: the live region says what the call came to and with whom (named
+    /// as its card names it), and the summary of a call that ended on a card goes after
+    /// [`SUMMARY_MS`].
+    fn call_changed(&self, call: &Call) {
+        let ctx = *self;
+        let lang = ctx.lang;
+        let Some((who, ended)) = ctx
+            .store
+            .try_with_untracked(|s| (s.party_name(call), s.just_ended.contains(&call.id)))
+        else {
+            return;
+        };
+        ctx.ui
+            .update(|u| u.announcement = format!("{}: {who}", call_outcome(lang, call)));
+        if ended {
+            let id = call.id.clone();
+            set_timeout(
+                move || {
+                    ctx.store.try_update(|s| s.forget_ended(&id));
+                },
+                std::time::Duration::from_millis(SUMMARY_MS),
+            );
         }
     }
 
@@ -636,8 +660,11 @@ impl Ctx {
     pub fn search(&self, query: String) {
         let ctx = *self;
         leptos::task::spawn_local(async move {
+            // An empty query is the whole directory again.
+            let whole = query.trim().is_empty();
             match ctx.backend().directory(query).await {
-                Ok(d) => ctx.store.update(|s| s.set_directory(d)),
+                Ok(d) if whole => ctx.store.update(|s| s.set_directory(d)),
+                Ok(d) => ctx.store.update(|s| s.set_search_result(d)),
                 Err(e) => ctx.show_error(&e),
             }
         });
@@ -666,6 +693,16 @@ impl Ctx {
                 Err(e) => ctx.show_error(&e),
             }
         });
+    }
+}
+
+/// Moves the keyboard focus to the element with this id, if there is one.
+fn focus_id(id: &str) {
+    if let Some(e) = document()
+        .get_element_by_id(id)
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+    {
+        let _ = e.focus();
     }
 }
 
@@ -783,12 +820,7 @@ fn Ready() -> impl IntoView {
         };
         ev.prevent_default();
         ctx.tab.set(to);
-        if let Some(button) = document()
-            .get_element_by_id(to.id())
-            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
-        {
-            let _ = button.focus();
-        }
+        focus_id(to.id());
     };
     let tab_button = move |tab: Tab| {
         view! {

@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use leptos::prelude::{Set, Update};
+use leptos::prelude::{GetUntracked, Set, Update};
 use ucclient_core::api::*;
 use ucclient_core::profile::Colour;
 use ucclient_core::settings::default_settings;
@@ -217,13 +217,19 @@ impl Backend for Fake {
                 timed_out: false,
             }));
         }
-        ready(Ok(call("c1", &req.to, CallState::Dialing)))
+        let mut c = call("c1", &req.to, CallState::Dialing);
+        c.context = req.context;
+        ready(Ok(c))
     }
     fn call_action(&self, call_id: String, action: CallAction) -> ApiFuture<Call> {
         self.note(format!("{} {call_id}", action.path()));
         let mut c = call(&call_id, "+351912345678", CallState::Ended);
         match action {
-            CallAction::HangUp => c.ended_at = Some(t(20)),
+            CallAction::HangUp => {
+                // Talked from 0:12 to 0:35.
+                c.answered_at = Some(t(12));
+                c.ended_at = Some(t(35));
+            }
             CallAction::Answer => {
                 c.state = CallState::Connected;
                 c.answered_at = Some(t(12));
@@ -231,6 +237,7 @@ impl Backend for Fake {
             CallAction::Decline => {
                 c.state = CallState::Failed;
                 c.ended_at = Some(t(13));
+                c.outcome = Some(CallOutcome::Declined);
             }
         }
         ready(Ok(c))
@@ -545,22 +552,24 @@ async fn the_dialer_gives_feedback_dials_and_hangs_up() {
             .unwrap()
             .contains("wrong number of digits")
     );
+    // An extension nobody has is refused in the preview, in the server's words, and not sent.
     m.type_into("#uc-number", "999");
+    tick().await;
+    assert_eq!(
+        m.q("#uc-number-hint").text_content().unwrap(),
+        "No colleague has that extension."
+    );
     m.q("form[data-test=dialer] button[type=submit]").click();
     tick().await;
-    assert!(
-        m.q("[role=alert]")
-            .text_content()
-            .unwrap()
-            .contains("cannot be dialled")
-    );
+    assert!(!m.log().contains(&"call 999".to_string()));
+    assert!(m.root.query_selector("[role=alert]").unwrap().is_none());
     m.type_into("#uc-number", "912 345 678");
     tick().await;
     assert!(
         m.q("#uc-number-hint")
             .text_content()
             .unwrap()
-            .contains("+351912345678")
+            .contains("+351 912 345 678")
     );
     m.q("form[data-test=dialer] button[type=submit]").click();
     tick().await;
@@ -590,12 +599,15 @@ async fn the_dialer_gives_feedback_dials_and_hangs_up() {
     m.q("[data-test=hangup]").click();
     tick().await;
     assert!(m.log().contains(&"hangup c1".to_string()));
+    // The card stays a moment as the call's summary, without buttons.
+    let card = m.q("[data-test=call-card]");
+    assert_eq!(card.get_attribute("data-state").as_deref(), Some("ended"));
     assert!(
-        m.root
-            .query_selector("[data-test=call-card]")
-            .unwrap()
-            .is_none()
+        card.text_content().unwrap().contains("Call ended · 0:23"),
+        "{}",
+        card.inner_html()
     );
+    assert!(card.query_selector("button").unwrap().is_none());
 }
 
 #[wasm_bindgen_test]
@@ -612,7 +624,7 @@ async fn an_incoming_call_gets_its_own_card() {
     let card = m.q(".uc-incoming");
     let text = card.text_content().unwrap();
     assert!(
-        text.contains("Chamada recebida") && text.contains("+351912999888"),
+        text.contains("Chamada recebida") && text.contains("+351 912 999 888"),
         "{text}"
     );
     // While it rings: Answer and Decline, no Hang up; answered, it is a call like any other.
@@ -660,13 +672,17 @@ async fn a_ringing_call_can_be_declined() {
     m.q("[data-test=decline]").click();
     tick().await;
     assert!(m.log().contains(&"decline in2".to_string()));
-    assert!(
-        m.root
-            .query_selector("[data-test=call-card]")
+    let card = m.q("[data-test=call-card]");
+    assert_eq!(
+        card.query_selector(".uc-card-state")
             .unwrap()
-            .is_none(),
-        "a declined call leaves the panel"
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Declined",
+        "a declined call says so a moment, then leaves the panel"
     );
+    assert!(card.query_selector("button").unwrap().is_none());
 }
 
 #[wasm_bindgen_test]
@@ -724,7 +740,7 @@ async fn the_history_lists_and_redials() {
     let row = m.q("[data-test=history-row]");
     let text = row.text_content().unwrap();
     assert!(
-        text.contains("+351210000000") && text.contains("Outgoing") && text.contains("1:15"),
+        text.contains("+351 210 000 000") && text.contains("Outgoing") && text.contains("1:15"),
         "{text}"
     );
     row.query_selector("button")
@@ -1008,6 +1024,7 @@ fn the_widget_writes_what_serde_json_writes() {
         crm: CrmKind::Salesforce,
         record_id: Some("003A".into()),
         object_type: None,
+        record_name: Some("Rita Lopes".into()),
     });
     let same =
         |a: Option<String>, b: serde_json::Result<String>| assert_eq!(a.unwrap(), b.unwrap());
@@ -1327,4 +1344,347 @@ async fn a_call_is_logged_only_by_the_page_the_backend_grants_the_log_to() {
     window
         .remove_event_listener_with_callback("ucclient:call-log", listener.as_ref().unchecked_ref())
         .unwrap();
+}
+
+/// Waits `ms` milliseconds of the browser's clock.
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |res, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&res, ms)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+impl Mounted {
+    fn hint(&self) -> String {
+        self.q("#uc-number-hint").text_content().unwrap()
+    }
+    fn call_disabled(&self) -> bool {
+        self.q("form[data-test=dialer] button[type=submit]")
+            .has_attribute("disabled")
+    }
+    fn dial_field(&self) -> String {
+        self.q("#uc-number")
+            .unchecked_into::<web_sys::HtmlInputElement>()
+            .value()
+    }
+    fn placed(&self) -> Vec<String> {
+        self.log()
+            .into_iter()
+            .filter(|l| l.starts_with("call "))
+            .collect()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_preview_dials_by_the_customers_country_not_the_language() {
+    // dora's company is in Brazil; she reads the panel in English.
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.ctx
+        .store
+        .update(|s| s.me.as_mut().unwrap().customer.country = "BR".into());
+    m.q("#uc-tab-dial").click();
+    tick().await;
+    m.type_into("#uc-number", "(11) 98765-4321");
+    tick().await;
+    assert_eq!(m.hint(), "Will dial +55 11 98765-4321");
+    assert!(!m.call_disabled());
+    m.type_into("#uc-number", "912345678");
+    tick().await;
+    assert_eq!(m.hint(), "The number has the wrong number of digits.");
+    assert!(m.call_disabled());
+    // A colleague's extension names the colleague.
+    m.type_into("#uc-number", "202");
+    tick().await;
+    assert_eq!(m.hint(), "Call Bruno (ext 202)");
+    assert!(!m.call_disabled());
+}
+
+#[wasm_bindgen_test]
+async fn letters_disable_call_and_nothing_is_said_twice() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-dial").click();
+    tick().await;
+    for input in ["abc", "123"] {
+        m.type_into("#uc-number", input);
+        tick().await;
+        assert!(m.call_disabled(), "{input}");
+        assert_eq!(
+            m.q("#uc-number").get_attribute("aria-invalid").as_deref(),
+            Some("true")
+        );
+        // Enter in the field submits the form: still nothing is sent, and no banner repeats the hint.
+        let form: web_sys::HtmlFormElement = m.q("form[data-test=dialer]").unchecked_into();
+        form.request_submit().unwrap();
+        tick().await;
+        assert!(m.placed().is_empty(), "{:?}", m.log());
+        assert!(m.root.query_selector("[role=alert]").unwrap().is_none());
+    }
+    assert_eq!(m.hint(), "No colleague has that extension.");
+    // A redial (or a CRM click) of such a number shows it in the preview, once, and sends nothing.
+    m.ctx.dial("abc".into(), None);
+    tick().await;
+    assert_eq!(m.dial_field(), "abc");
+    assert_eq!(m.hint(), "Use only digits, spaces and + - . / ( ).");
+    assert!(m.root.query_selector("[role=alert]").unwrap().is_none());
+    assert!(m.placed().is_empty());
+    // The server's refusal of an extension reads as the preview's sentence (same code).
+    let e = crate::api::error_from_body(
+        422,
+        r#"{"error":"invalid_number","message":"nobody in your company has extension 123","reason":"unknown_extension"}"#,
+    );
+    m.ctx.show_error(&e);
+    tick().await;
+    assert!(
+        m.q("[role=alert]")
+            .text_content()
+            .unwrap()
+            .contains("No colleague has that extension.")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn one_call_at_a_time() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-dial").click();
+    tick().await;
+    m.type_into("#uc-number", "912 345 678");
+    tick().await;
+    m.q("form[data-test=dialer] button[type=submit]").click();
+    tick().await;
+    assert_eq!(m.placed(), ["call 912 345 678"]);
+    assert!(m.call_disabled());
+    assert_eq!(
+        m.hint(),
+        "One call at a time: hang up the current call first."
+    );
+    m.q("#uc-tab-directory").click();
+    tick().await;
+    assert!(
+        m.q("[data-user=bruno] [data-test=call-colleague]")
+            .has_attribute("disabled")
+    );
+    m.q("#uc-tab-history").click();
+    tick().await;
+    assert!(m.q("[data-test=redial]").has_attribute("disabled"));
+    // A click-to-dial from the CRM is refused with a sentence, not a second identical card.
+    fire_dial("+351 912 345 678", "Rita Lopes");
+    tick().await;
+    assert_eq!(m.placed(), ["call 912 345 678"]);
+    assert_eq!(m.all("[data-test=call-card]").len(), 1);
+    assert!(
+        m.q("[role=alert]")
+            .text_content()
+            .unwrap()
+            .contains("One call at a time")
+    );
+    m.ctx.sign_out();
+}
+
+#[wasm_bindgen_test]
+async fn redial_and_the_directory_put_their_number_in_the_dial_field() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-dial").click();
+    tick().await;
+    m.type_into("#uc-number", "912 000 111");
+    m.q("#uc-tab-history").click();
+    tick().await;
+    m.q("[data-test=redial]").click();
+    tick().await;
+    assert_eq!(m.placed(), ["call +351210000000"]);
+    assert_eq!(m.dial_field(), "+351210000000", "no stale number");
+    m.ctx.hangup("c1".into());
+    tick().await;
+    m.q("#uc-tab-directory").click();
+    tick().await;
+    m.q("[data-user=bruno] [data-test=call-colleague]").click();
+    tick().await;
+    assert_eq!(m.placed(), ["call +351210000000", "call 202"]);
+    assert_eq!(m.dial_field(), "202");
+}
+
+#[wasm_bindgen_test]
+async fn calls_are_named_by_the_crm_record_then_the_colleague_then_the_number() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    fire_dial("+351 912 345 678", "Rita Lopes");
+    tick().await;
+    let card = m.q("[data-test=call-card] .uc-card-number");
+    assert_eq!(card.text_content().unwrap(), "Rita Lopes");
+    assert!(
+        m.q("[data-test=announcer]")
+            .text_content()
+            .unwrap()
+            .contains("Rita Lopes")
+    );
+    m.ctx.hangup("c1".into());
+    tick().await;
+    // A colleague calling by extension is the colleague.
+    let mut c = call("in5", "201", CallState::Ringing);
+    c.direction = CallDirection::Inbound;
+    c.from = "202".into();
+    let applied = m
+        .ctx
+        .store
+        .try_update(|s| {
+            s.forget_ended("c1");
+            s.apply_event(Some(3), Event::Call(c.clone()))
+        })
+        .unwrap();
+    m.ctx.on_event("call", applied);
+    tick().await;
+    assert_eq!(
+        m.q("[data-test=call-card] .uc-card-number")
+            .text_content()
+            .unwrap(),
+        "Bruno"
+    );
+    assert!(
+        m.q("[data-test=announcer]")
+            .text_content()
+            .unwrap()
+            .contains("Ringing…: Bruno")
+    );
+    // The history names them alike; an unknown number reads in groups.
+    let mut rita = call("h1", "+351912345678", CallState::Ended);
+    rita.context = Some(CallContext {
+        crm: CrmKind::Standalone,
+        record_id: None,
+        object_type: None,
+        record_name: Some("Rita Lopes".into()),
+    });
+    c.state = CallState::Ended;
+    m.ctx.store.update(|s| {
+        s.set_history(vec![rita, c]);
+    });
+    m.q("#uc-tab-history").click();
+    tick().await;
+    let names: Vec<String> = m
+        .all("[data-test=history-row] .uc-name")
+        .iter()
+        .map(|n| n.text_content().unwrap())
+        .collect();
+    assert!(names.contains(&"Rita Lopes".to_string()), "{names:?}");
+    assert!(names.contains(&"Bruno".to_string()), "{names:?}");
+    assert!(names.contains(&"+351 210 000 000".to_string()), "{names:?}");
+    m.ctx.sign_out();
+}
+
+#[wasm_bindgen_test]
+async fn history_rows_say_when_and_redial_with_a_phone() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let now = js_sys::Date::now() as i64;
+    let at = |days: i64| {
+        let mut c = call(&format!("d{days}"), "+351912345678", CallState::Ended);
+        c.started_at = Timestamp::from_millis(now - days * 86_400_000).unwrap();
+        c
+    };
+    m.ctx
+        .store
+        .update(|s| s.history = vec![at(0), at(1), at(5)]);
+    m.ctx.tab.set(Tab::History);
+    tick().await;
+    let when: Vec<String> = m
+        .all("[data-test=when]")
+        .iter()
+        .map(|n| n.text_content().unwrap())
+        .collect();
+    let is_time = |t: &str| {
+        t.len() == 5 && t.as_bytes()[2] == b':' && t.bytes().filter(u8::is_ascii_digit).count() == 4
+    };
+    assert!(is_time(&when[0]), "{when:?}");
+    assert!(
+        when[1].starts_with("Yesterday ") && is_time(&when[1]["Yesterday ".len()..]),
+        "{when:?}"
+    );
+    assert!(when[2].contains('/') && !when[2].contains(':'), "{when:?}");
+    let redial = m.q("[data-test=redial]");
+    assert_eq!(redial.text_content().unwrap(), "✆");
+    assert_eq!(
+        redial.get_attribute("aria-label").as_deref(),
+        Some("Call again +351 912 345 678")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_ended_call_leaves_its_summary_a_moment_and_a_dnd_refusal_is_missed() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let mut c = call("in6", "201", CallState::Ringing);
+    c.direction = CallDirection::Inbound;
+    c.from = "+351912999888".into();
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(3), Event::Call(c.clone()));
+    });
+    tick().await;
+    // Do Not Disturb refused it: missed, not "Call failed · not answered".
+    c.state = CallState::Failed;
+    c.ended_at = Some(t(11));
+    c.outcome = Some(CallOutcome::Missed);
+    let applied = m
+        .ctx
+        .store
+        .try_update(|s| s.apply_event(Some(4), Event::Call(c.clone())))
+        .unwrap();
+    assert!(applied.applied);
+    // What the live loop does with an applied event.
+    m.ctx.on_event("call", applied);
+    tick().await;
+    let card = m.q("[data-test=call-card]");
+    assert_eq!(
+        card.query_selector(".uc-card-state")
+            .unwrap()
+            .unwrap()
+            .text_content()
+            .unwrap(),
+        "Missed"
+    );
+    m.ctx.tab.set(Tab::History);
+    tick().await;
+    let rows: Vec<String> = m
+        .all("[data-test=history-row]")
+        .iter()
+        .map(|r| r.text_content().unwrap())
+        .collect();
+    let row = rows
+        .iter()
+        .find(|r| r.contains("+351 912 999 888"))
+        .unwrap();
+    assert!(row.contains("Missed") && !row.contains("failed"), "{row}");
+    sleep(crate::state::SUMMARY_MS as i32 + 300).await;
+    assert!(
+        m.root
+            .query_selector("[data-test=call-card]")
+            .unwrap()
+            .is_none(),
+        "the summary goes after a few seconds"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn after_hang_up_the_focus_is_in_the_dial_field() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.ctx.dial("912345678".into(), None);
+    tick().await;
+    // The agent looks at the directory during the call, then hangs up from the card.
+    m.q("#uc-tab-directory").click();
+    tick().await;
+    m.q("[data-test=hangup]").click();
+    tick().await;
+    let active = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .unwrap();
+    assert_eq!(active.id(), "uc-number");
+    assert_eq!(m.ctx.tab.get_untracked(), Tab::Dial);
 }

@@ -2,8 +2,10 @@
 //! choice of language. Profile names are not here: they come from `core` (`ProfileId::name`).
 
 use ucclient_core::Language;
-use ucclient_core::api::{AccessEndReason, Call, CallDirection, CallState, ErrorCode};
-use ucclient_core::phone::PhoneError;
+use ucclient_core::api::{AccessEndReason, Call, CallDirection, CallOutcome, CallState, ErrorCode};
+use ucclient_core::phone::{PhoneError, format_for_reading};
+
+use crate::state::{format_duration, talk_seconds};
 
 macro_rules! texts {
     ($($key:ident => $en:expr, $pt:expr, $br:expr;)*) => {
@@ -72,7 +74,6 @@ texts! {
     Answer => "Answer", "Atender", "Atender";
     Decline => "Decline", "Rejeitar", "Recusar";
     WillDial => "Will dial", "Vai marcar", "Vai discar";
-    InternalExtension => "Internal extension", "Extensão interna", "Ramal interno";
     CallDialing => "Calling your phone…", "A chamar o seu telefone…", "Chamando seu telefone…";
     CallRinging => "Ringing…", "A tocar…", "Tocando…";
     CallConnected => "Connected", "Em conversação", "Em conversa";
@@ -87,6 +88,12 @@ texts! {
     You => "you", "você", "você";
     NoCalls => "No calls yet.", "Ainda não há chamadas.", "Ainda não há ligações.";
     Redial => "Call again", "Voltar a ligar", "Ligar de novo";
+    Ext => "ext", "ext.", "ramal";
+    OneCallAtATime => "One call at a time: hang up the current call first.", "Uma chamada de cada vez: desligue primeiro a chamada atual.", "Uma ligação por vez: desligue primeiro a ligação atual.";
+    Missed => "Missed", "Perdida", "Perdida";
+    Declined => "Declined", "Rejeitada", "Recusada";
+    AnsweredElsewhere => "Answered by a colleague", "Atendida por um colega", "Atendida por um colega";
+    Yesterday => "Yesterday", "Ontem", "Ontem";
     NotAnswered => "not answered", "não atendida", "não atendida";
     Duration => "Duration", "Duração", "Duração";
     RoutingIntro => "Choose what the phone system does while each profile is on.", "Escolha o que a central faz enquanto cada perfil está ativo.", "Escolha o que a central faz enquanto cada perfil está ativo.";
@@ -210,18 +217,37 @@ pub fn call_state_text(state: CallState) -> T {
     }
 }
 
-/// What a call came to, as the history and the live region say it: "Forwarded to +351…" for an
-/// inbound call the phone system sent on to the user's forwarding number, else its state.
+/// What a call came to, as the history and the live region say it: its outcome ("Missed" — a call
+/// Do Not Disturb refused is one —, "Declined", "Forwarded to +351 912 000 999" for an inbound
+/// call the phone system sent on to the user's forwarding number), else its state.
 pub fn call_outcome(lang: Language, call: &Call) -> String {
-    match &call.forwarded_to {
-        Some(to) => {
-            let mut out = tr(lang, T::ForwardedTo).to_owned();
-            out.push(' ');
-            out.push_str(to);
-            out
-        }
-        None => tr(lang, call_state_text(call.state)).to_owned(),
+    let key = match call.outcome {
+        Some(CallOutcome::Missed) => T::Missed,
+        Some(CallOutcome::Declined) => T::Declined,
+        Some(CallOutcome::AnsweredElsewhere) => T::AnsweredElsewhere,
+        Some(CallOutcome::Forwarded) => T::ForwardedTo,
+        None => call_state_text(call.state),
+    };
+    let mut out = tr(lang, key).to_owned();
+    if let Some(to) = &call.forwarded_to {
+        out.push(' ');
+        out.push_str(&format_for_reading(to));
     }
+    out
+}
+
+/// A finished call in a few words, as its card's summary and its history row say it: the outcome
+/// when it has one ("Missed"), else "Call ended · 0:23" (or "· not answered").
+pub fn call_summary(lang: Language, call: &Call) -> String {
+    let mut out = call_outcome(lang, call);
+    if call.outcome.is_none() {
+        out.push_str(" · ");
+        match talk_seconds(call) {
+            Some(s) => out.push_str(&format_duration(s)),
+            None => out.push_str(tr(lang, T::NotAnswered)),
+        }
+    }
+    out
 }
 
 /// The sentence for a call direction.
@@ -266,14 +292,44 @@ mod tests {
         };
         assert_eq!(
             call_outcome(Language::En, &call),
-            "Forwarded to +351912345678"
+            "Forwarded to +351 912 345 678"
         );
         assert_eq!(
-            call_outcome(Language::PtPt, &call),
-            "Reencaminhada para +351912345678"
+            call_summary(Language::PtPt, &call),
+            "Reencaminhada para +351 912 345 678"
         );
-        call.forwarded_to = None;
+        (call.forwarded_to, call.outcome) = (None, None);
         assert_eq!(call_outcome(Language::En, &call), "Call ended");
+        assert_eq!(
+            call_summary(Language::En, &call),
+            "Call ended · not answered"
+        );
+        call.answered_at = ts.checked_add_seconds(-23);
+        assert_eq!(call_summary(Language::En, &call), "Call ended · 0:23");
+    }
+
+    #[test]
+    fn a_call_do_not_disturb_refused_is_missed_not_failed() {
+        let ts = ucclient_core::api::Timestamp::from_unix(1_700_000_000, 0).unwrap();
+        let mut call = Call {
+            id: "c".into(),
+            direction: CallDirection::Inbound,
+            from: "+351210000001".into(),
+            to: "201".into(),
+            state: CallState::Failed,
+            started_at: ts,
+            answered_at: None,
+            ended_at: Some(ts),
+            context: None,
+            internal: false,
+            outcome: Some(CallOutcome::Missed),
+            answered_on: None,
+            forwarded_to: None,
+        };
+        assert_eq!(call_summary(Language::En, &call), "Missed");
+        assert_eq!(call_summary(Language::PtBr, &call), "Perdida");
+        call.outcome = Some(CallOutcome::Declined);
+        assert_eq!(call_summary(Language::PtPt, &call), "Rejeitada");
     }
 
     #[test]

@@ -5,14 +5,20 @@
 //! natively. This module does no I/O and knows nothing of Leptos.
 
 use ucclient_core::api::{
-    Call, CallState, DirectoryEntry, Event, Me, Presence, PresenceUpdate, Profile, User,
+    Call, CallDirection, CallState, DirectoryEntry, Event, Me, Presence, PresenceUpdate, Profile,
+    User,
 };
+use ucclient_core::phone::{DialError, DialTarget, dial_target, format_for_reading};
 use ucclient_core::time::Timestamp;
 
 /// Most calls kept in the history list.
 pub const MAX_HISTORY: usize = 50;
 /// Most colleagues kept (the API answers at most 200 rows).
 pub const MAX_DIRECTORY: usize = 200;
+
+/// How long the card of a call that ended stays as its summary ("Call ended · 0:23"), in
+/// milliseconds: long enough to read, short enough not to stand in the way of the next call.
+pub const SUMMARY_MS: u64 = 4_000;
 
 /// The state of the live connection, as the agent sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,14 +53,20 @@ pub struct ClientState {
     pub me: Option<Me>,
     /// The eleven profiles with this agent's settings (`GET /profiles`, `profile` events).
     pub profiles: Vec<Profile>,
-    /// Colleagues (the agent included) from `GET /directory`.
+    /// Colleagues (the agent included) from `GET /directory`, as the last search found them.
     pub colleagues: Vec<User>,
+    /// Every colleague of the whole directory (its last unfiltered load): whose an extension is,
+    /// for the dial preview and for naming calls, whatever the directory tab searched since.
+    pub everyone: Vec<User>,
     /// Everyone's presence by user id, from the directory, snapshots and `presence` events.
     pub presence: PresenceById,
     /// The agent's calls that are not over yet.
     pub live_calls: Vec<Call>,
     /// Finished calls, newest first.
     pub history: Vec<Call>,
+    /// Ids of calls that ended while on a card: the card stays as a summary of the call ("Call
+    /// ended · 0:23", "Missed") until the widget forgets it ([`ClientState::forget_ended`]).
+    pub just_ended: Vec<String>,
     /// The id of the last live event applied; sent as `last_event_id` on reconnection.
     pub last_event_id: Option<u64>,
     /// The live connection's state.
@@ -100,14 +112,61 @@ impl ClientState {
         self.me = Some(me);
     }
 
-    /// Stores the directory; presence already known from events is newer and wins only when it is
-    /// at least as recent (`since`) as the directory's.
+    /// Stores the whole directory (an unfiltered load): the colleagues shown and [`Self::everyone`].
     pub fn set_directory(&mut self, rows: Vec<DirectoryEntry>) {
+        self.set_search_result(rows);
+        self.everyone = self.colleagues.clone();
+    }
+
+    /// Stores the colleagues a search found; presence already known from events is newer and wins
+    /// only when it is at least as recent (`since`) as the directory's.
+    pub fn set_search_result(&mut self, rows: Vec<DirectoryEntry>) {
         self.colleagues.clear();
         for row in rows.into_iter().take(MAX_DIRECTORY) {
             merge_presence(&mut self.presence, row.user.id.clone(), row.presence);
             self.colleagues.push(row.user);
         }
+    }
+
+    /// The colleague whose extension `ext` is, if the directory has them.
+    pub fn colleague(&self, ext: &str) -> Option<&User> {
+        self.everyone.iter().find(|u| u.extension == ext)
+    }
+
+    /// The customer's default country of phone numbers (from `/me`; empty before it).
+    pub fn country(&self) -> &str {
+        self.me.as_ref().map_or("", |m| m.customer.country.as_str())
+    }
+
+    /// What dialling `input` does: core's `dial_target` with the customer's country and the
+    /// directory's extensions, as the server decides it for `POST /calls`.
+    pub fn dial_target(&self, input: &str) -> Result<DialTarget, DialError> {
+        dial_target(input, self.country(), |e| self.colleague(e).is_some())
+    }
+
+    /// Whether a call is in progress (dialling, ringing or connected): one at a time.
+    pub fn on_a_call(&self) -> bool {
+        !self.live_calls.is_empty()
+    }
+
+    /// Who the other party of `call` is, as the agent reads it: the CRM record's name when the
+    /// host passed one, else the colleague with that extension, else the number formatted for
+    /// reading (`+351 912 345 678`).
+    pub fn party_name(&self, call: &Call) -> String {
+        if let Some(name) = record_name(call) {
+            return name.to_owned();
+        }
+        let number = match call.direction {
+            CallDirection::Outbound => &call.to,
+            CallDirection::Inbound => &call.from,
+        };
+        self.colleague(number)
+            .map_or_else(|| format_for_reading(number), |u| u.name.clone())
+    }
+
+    /// Forgets the summary of an ended call (its card goes).
+    pub fn forget_ended(&mut self, id: &str) {
+        self.just_ended.retain(|c| c != id);
     }
 
     /// Stores the profile list.
@@ -150,9 +209,13 @@ impl ClientState {
         {
             return false;
         }
+        let was_live = self.live_calls.iter().any(|c| c.id == call.id);
         self.live_calls.retain(|c| c.id != call.id);
         self.history.retain(|c| c.id != call.id);
         if call.state.is_final() {
+            if was_live {
+                self.just_ended.push(call.id.clone());
+            }
             let at = self
                 .history
                 .iter()
@@ -325,6 +388,15 @@ pub fn connection_after_failures(failures: u32) -> Connection {
     } else {
         Connection::Reconnecting
     }
+}
+
+/// The name of the CRM record a call was placed from, when the host passed one (not blank).
+pub fn record_name(call: &Call) -> Option<&str> {
+    call.context
+        .as_ref()?
+        .record_name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
 }
 
 /// Whole seconds between two instants, never negative.
@@ -580,6 +652,79 @@ mod tests {
         s.upsert_call(call("c2", CallState::Ended, 2));
         let ids: Vec<&str> = s.history.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["c2", "c1", "c0"]);
+    }
+
+    #[test]
+    fn a_call_that_ends_on_a_card_stays_as_a_summary_until_forgotten() {
+        let mut s = ClientState::default();
+        s.upsert_call(call("c1", CallState::Connected, 1));
+        assert!(s.on_a_call());
+        s.upsert_call(call("c1", CallState::Ended, 1));
+        assert!(!s.on_a_call());
+        assert_eq!(s.just_ended, ["c1"]);
+        // A call that was never on a card (history, a snapshot) leaves no summary.
+        s.upsert_call(call("c0", CallState::Failed, 0));
+        assert_eq!(s.just_ended, ["c1"]);
+        s.forget_ended("c1");
+        assert!(s.just_ended.is_empty());
+    }
+
+    fn entry(id: &str, name: &str, ext: &str) -> DirectoryEntry {
+        DirectoryEntry {
+            user: User {
+                name: name.into(),
+                extension: ext.into(),
+                ..user(id)
+            },
+            presence: presence(ProfileId::Available, false, 0),
+        }
+    }
+
+    #[test]
+    fn dialling_is_decided_with_the_customers_country_and_the_whole_directory() {
+        let mut s = ClientState::default();
+        let mut globex = me();
+        globex.customer.country = "BR".into();
+        s.set_me(globex);
+        s.set_directory(vec![entry("ana", "Ana Silva", "201")]);
+        // A search narrows the list shown, not the extensions that exist.
+        s.set_search_result(vec![]);
+        assert_eq!(
+            s.dial_target("201"),
+            Ok(DialTarget::Extension("201".into()))
+        );
+        assert_eq!(
+            s.dial_target("(11) 98765-4321")
+                .map(DialTarget::into_string),
+            Ok("+5511987654321".into())
+        );
+        assert!(matches!(
+            s.dial_target("912345678"),
+            Err(DialError::InvalidNumber(_))
+        ));
+        assert!(matches!(
+            s.dial_target("123"),
+            Err(DialError::UnknownExtension(_))
+        ));
+    }
+
+    #[test]
+    fn the_other_party_is_named_by_the_crm_then_the_directory_then_the_number() {
+        let mut s = ClientState::default();
+        s.set_directory(vec![entry("bruno", "Bruno Costa", "202")]);
+        let mut c = call("c1", CallState::Dialing, 1);
+        assert_eq!(s.party_name(&c), "+351 912 345 678");
+        c.context = Some(ucclient_core::api::CallContext {
+            crm: ucclient_core::api::CrmKind::Salesforce,
+            record_id: Some("003A".into()),
+            object_type: None,
+            record_name: Some("Rita Lopes".into()),
+        });
+        assert_eq!(s.party_name(&c), "Rita Lopes");
+        c.context = None;
+        c.direction = CallDirection::Inbound;
+        c.from = "202".into();
+        assert_eq!(s.party_name(&c), "Bruno Costa");
     }
 
     #[test]

@@ -466,6 +466,12 @@ pub struct CallContext {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 256))]
     pub object_type: Option<String>,
+    /// The record's display name (`Rita Lopes`) when the CRM gave one with a click-to-dial: the
+    /// name the call card, the history and the CRM log show for the other party (at most
+    /// [`MAX_CONTEXT_LEN`] characters; an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
+    pub record_name: Option<String>,
 }
 
 /// `POST /calls` body.

@@ -205,7 +205,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
             .is_some_and(|s| s.chars().count() > MAX_CONTEXT_LEN)
     };
     if let Some(c) = &req.context
-        && (too_long(&c.record_id) || too_long(&c.object_type))
+        && (too_long(&c.record_id) || too_long(&c.object_type) || too_long(&c.record_name))
     {
         return Err(ApiError::bad_request("the call context is too long"));
     }

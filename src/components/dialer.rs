@@ -8,34 +8,62 @@ use leptos::prelude::*;
 use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::api::{Call, CallDirection, CallState, Timestamp};
-use ucclient_core::phone::{as_extension, normalise};
+use ucclient_core::phone::{DialError, DialTarget, format_for_reading};
 
 use crate::api::CallAction;
 use crate::app::Ctx;
-use crate::i18n::{T, call_state_text, phone_error_text, tr};
-use crate::state::{format_duration, seconds_between};
+use crate::i18n::{T, call_state_text, call_summary, error_text, phone_error_text, tr};
+use crate::state::{ClientState, format_duration, seconds_between};
 
-/// What the dialer says about the number typed so far: `(is_problem, sentence)`. Only a hint — the
-/// customer's default country is the server's to apply — so the country is guessed from the language.
-pub fn number_hint(lang: Language, input: &str) -> Option<(bool, String)> {
+/// What the dialer says about the input typed so far, `(is_problem, sentence)`, decided as the
+/// server decides `POST /calls` (core's `dial_target` with the customer's country and the
+/// directory's extensions, [`ClientState::dial_target`]): "Call Ana Silva (ext 201)", "Will dial
+/// +351 912 345 678", or why not — for an extension nobody has, the sentence of the server's own
+/// refusal (same code, same sentence).
+pub fn dial_preview(lang: Language, state: &ClientState, input: &str) -> Option<(bool, String)> {
     if input.trim().is_empty() {
         return None;
     }
-    if let Some(ext) = as_extension(input) {
-        return Some((false, format!("{} {ext}", tr(lang, T::InternalExtension))));
-    }
-    let country = if lang == Language::PtBr { "BR" } else { "PT" };
-    Some(match normalise(input, country) {
-        Ok(n) => (false, format!("{} {n}", tr(lang, T::WillDial))),
-        Err(e) => (true, tr(lang, phone_error_text(&e)).to_owned()),
+    Some(match state.dial_target(input) {
+        Ok(DialTarget::Extension(ext)) => {
+            let name = state.colleague(&ext).map_or("", |u| u.name.as_str());
+            let (call, word) = (tr(lang, T::CallColleague), tr(lang, T::Ext));
+            (false, format!("{call} {name} ({word} {ext})"))
+        }
+        Ok(DialTarget::Number(n)) => (
+            false,
+            format!(
+                "{} {}",
+                tr(lang, T::WillDial),
+                format_for_reading(n.as_str())
+            ),
+        ),
+        Err(e) => (
+            true,
+            tr(
+                lang,
+                match &e {
+                    DialError::InvalidNumber(p) => phone_error_text(p),
+                    DialError::UnknownExtension(_) => error_text(e.reason()),
+                },
+            )
+            .to_owned(),
+        ),
     })
 }
 
-/// The number field and the dial button.
+/// The number field and the dial button: Call is enabled only for an input that can be dialled,
+/// while no call is in progress (one at a time, and the hint says so).
 #[component]
 pub fn Dialer() -> impl IntoView {
     let ctx = Ctx::current();
-    let hint = move || number_hint(ctx.lang, &ctx.ui.read().dial_input);
+    let hint = move || {
+        let s = ctx.store.read();
+        if s.on_a_call() {
+            return Some((false, ctx.t(T::OneCallAtATime).to_owned()));
+        }
+        dial_preview(ctx.lang, &s, &ctx.ui.read().dial_input)
+    };
     let invalid = move || hint().is_some_and(|(bad, _)| bad);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -62,7 +90,7 @@ pub fn Dialer() -> impl IntoView {
                 <button
                     class="uc-button uc-primary"
                     type="submit"
-                    disabled=move || { let u = ctx.ui.read(); u.busy || u.dial_input.trim().is_empty() }
+                    disabled=move || ctx.ui.read().busy || hint().is_none_or(|(bad, _)| bad) || ctx.store.read().on_a_call()
                 >
                     {ctx.t(T::Call)}
                 </button>
@@ -89,13 +117,22 @@ pub fn CallCards() -> impl IntoView {
     }
     let cards = move || {
         let lang = ctx.lang;
-        let calls: Vec<Call> = {
+        // The calls in progress, then the summaries of those that just ended.
+        let calls: Vec<(Call, String)> = {
             let s = ctx.store.read();
-            s.live_calls.clone()
+            let ended = s
+                .just_ended
+                .iter()
+                .filter_map(|id| s.history.iter().find(|c| c.id == *id));
+            s.live_calls
+                .iter()
+                .chain(ended)
+                .map(|c| (c.clone(), s.party_name(c)))
+                .collect()
         };
         calls
             .into_iter()
-            .map(|call| card(ctx, lang, call, now))
+            .map(|(call, name)| card(ctx, lang, call, name, now))
             .map(IntoAny::into_any)
             .collect_view()
     };
@@ -113,13 +150,14 @@ pub fn state_name(state: CallState) -> &'static str {
     }
 }
 
-fn card(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> impl IntoView {
+fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> impl IntoView {
     let incoming = call.direction == CallDirection::Inbound;
-    let (title, number) = if incoming {
-        (T::IncomingCall, call.from.clone())
+    let title = if incoming {
+        T::IncomingCall
     } else {
-        (T::OutgoingCall, call.to.clone())
+        T::OutgoingCall
     };
+    let summary = call.state.is_final().then(|| call_summary(lang, &call));
     let from = call.answered_at.unwrap_or(call.started_at);
     let timer = move || {
         now.track();
@@ -138,13 +176,15 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> impl IntoView {
         >
             <div class="uc-card-text">
                 <span class="uc-card-title">{tr(lang, title)}</span>
-                <span class="uc-card-number">{number}</span>
+                <span class="uc-card-number">{name}</span>
                 <span class="uc-card-state">
-                    {tr(lang, call_state_text(state))}
+                    {summary.clone().unwrap_or_else(|| tr(lang, call_state_text(state)).to_owned())}
                     {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
             </div>
-            {if incoming && state == CallState::Ringing {
+            {if summary.is_some() {
+                ().into_any()
+            } else if incoming && state == CallState::Ringing {
                 let (answer, decline) = (id.clone(), id);
                 view! {
                     <div class="uc-card-actions">
@@ -173,28 +213,125 @@ fn card(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> impl IntoView {
 mod tests {
     use super::*;
 
+    use ucclient_core::api::{
+        CustomerRef, DirectoryEntry, Me, Mode, PbxSync, Presence, Role, User,
+    };
+    use ucclient_core::phone::{DialError, dial_target};
+    use ucclient_core::{ProfileId, profile::Colour};
+
+    /// An agent of a customer in `country` whose directory has Ana Silva on 201.
+    fn agent_in(country: &str) -> ClientState {
+        let ana = User {
+            id: "ana".into(),
+            name: "Ana Silva".into(),
+            email: "ana@acme.example".into(),
+            extension: "201".into(),
+        };
+        let presence = Presence {
+            profile: ProfileId::Available,
+            status: ProfileId::Available.status(),
+            colour: Colour::Available,
+            on_call: false,
+            since: Timestamp::from_unix(0, 0).unwrap(),
+            pbx_sync: PbxSync::NotApplicable,
+            pbx_error: None,
+        };
+        let mut s = ClientState::default();
+        s.set_me(Me {
+            user: ana.clone(),
+            customer: CustomerRef {
+                id: "c".into(),
+                name: "C".into(),
+                country: country.into(),
+                log_internal_calls: false,
+            },
+            permissions: vec![],
+            mode: Mode::Active,
+            extension_lists_enabled: false,
+            presence: presence.clone(),
+            devices: vec![],
+            role: Role::User,
+            colours: Default::default(),
+        });
+        s.set_directory(vec![DirectoryEntry {
+            user: ana,
+            presence,
+        }]);
+        s
+    }
+
     #[test]
-    fn hints_follow_the_number_as_typed() {
-        assert_eq!(number_hint(Language::En, " "), None);
+    fn the_preview_uses_the_customers_country_not_the_language() {
+        let (pt, br) = (agent_in("PT"), agent_in("BR"));
+        assert_eq!(dial_preview(Language::En, &pt, " "), None);
+        // dora (Brazil) in English: a Brazilian number, as the server will dial it.
         assert_eq!(
-            number_hint(Language::En, "202"),
-            Some((false, "Internal extension 202".into()))
+            dial_preview(Language::En, &br, "(11) 98765-4321"),
+            Some((false, "Will dial +55 11 98765-4321".into()))
         );
         assert_eq!(
-            number_hint(Language::En, "912 345 678"),
-            Some((false, "Will dial +351912345678".into()))
+            dial_preview(Language::En, &br, "912345678"),
+            Some((true, "The number has the wrong number of digits.".into()))
+        );
+        // ana (Portugal) in pt-BR: the reverse.
+        assert_eq!(
+            dial_preview(Language::PtBr, &pt, "912 345 678"),
+            Some((false, "Vai discar +351 912 345 678".into()))
         );
         assert_eq!(
-            number_hint(Language::PtBr, "(11) 98765-4321"),
-            Some((false, "Vai discar +5511987654321".into()))
-        );
-        assert_eq!(
-            number_hint(Language::En, "9123456").map(|h| h.0),
+            dial_preview(Language::PtBr, &pt, "(11) 98765-4321").map(|h| h.0),
             Some(true)
         );
         assert_eq!(
-            number_hint(Language::PtPt, "call me"),
+            dial_preview(Language::PtPt, &pt, "call me"),
             Some((true, "Use só algarismos, espaços e + - . / ( ).".into()))
+        );
+    }
+
+    #[test]
+    fn the_preview_and_the_server_agree_on_every_input() {
+        // Whatever the input, the preview refuses exactly what `POST /calls` (core's
+        // `dial_target` with the same country and extensions) refuses.
+        let pt = agent_in("PT");
+        for input in [
+            "201",
+            "123",
+            "abc",
+            "912345678",
+            "+5511987654321",
+            "(11) 98765-4321",
+            "00351912345678",
+            "9123456",
+            "+",
+            "12 34",
+        ] {
+            let server = dial_target(input, "PT", |e| e == "201");
+            let preview = dial_preview(Language::En, &pt, input).map(|h| h.0);
+            assert_eq!(preview, Some(server.is_err()), "{input}");
+        }
+    }
+
+    #[test]
+    fn extensions_name_the_colleague_or_are_refused_as_the_server_refuses_them() {
+        let pt = agent_in("PT");
+        assert_eq!(
+            dial_preview(Language::En, &pt, "201"),
+            Some((false, "Call Ana Silva (ext 201)".into()))
+        );
+        assert_eq!(
+            dial_preview(Language::PtBr, &pt, "201"),
+            Some((false, "Ligar para Ana Silva (ramal 201)".into()))
+        );
+        // The server answers 422 invalid_number with reason unknown_extension: one sentence.
+        let refusal = DialError::UnknownExtension("123".into());
+        let server_says = tr(Language::PtPt, error_text(refusal.reason())).to_owned();
+        assert_eq!(
+            dial_preview(Language::PtPt, &pt, "123"),
+            Some((true, server_says))
+        );
+        assert_eq!(
+            dial_preview(Language::En, &pt, "123").unwrap().1,
+            "No colleague has that extension."
         );
     }
 }

@@ -1,4 +1,5 @@
-//! The directory: search colleagues, see their live presence, call them by extension.
+//! The directory: search colleagues, see their live presence, call them by extension (one call
+//! at a time: the buttons wait while a call is in progress).
 
 use std::sync::Arc;
 
@@ -55,6 +56,7 @@ pub fn Directory() -> impl IntoView {
                                 class="uc-button"
                                 data-test="call-colleague"
                                 aria-label=call_label
+                                disabled=move || ctx.store.read().on_a_call()
                                 on:click=h({
                                     let ext = u.extension.clone();
                                     move |_| ctx.dial(ext.clone(), None)

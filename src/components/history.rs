@@ -1,13 +1,57 @@
-//! The call history: recent calls with direction, number, duration, and redial.
+//! The call history: recent calls with whom (named as the call card names them), when, direction,
+//! what they came to, and redial.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsValue;
 
 use crate::components::{dyn_view, h};
-use ucclient_core::api::CallDirection;
+use ucclient_core::Language;
+use ucclient_core::api::{CallDirection, Timestamp};
 
 use crate::app::Ctx;
-use crate::i18n::{T, call_outcome, direction_text, tr};
-use crate::state::{format_duration, talk_seconds};
+use crate::host::interop::Payload;
+use crate::i18n::{T, call_summary, direction_text, tr};
+
+/// Days from the local day of `then_ms` to the local day of `now_ms` (milliseconds since the
+/// epoch), each with its own offset from UTC in minutes as `Date.getTimezoneOffset` gives it
+/// (west of UTC positive; the two differ across a daylight-saving change): 0 today, 1 yesterday.
+pub fn days_ago(then_ms: f64, then_offset: f64, now_ms: f64, now_offset: f64) -> i64 {
+    let day = |ms: f64, offset: f64| ((ms - offset * 60_000.0) / 86_400_000.0).floor() as i64;
+    day(now_ms, now_offset) - day(then_ms, then_offset)
+}
+
+/// When a call started, as its history row says it, by the browser's calendar in the agent's
+/// language: the time today ("14:05"), "Yesterday 14:05", else the date ("04/12/2026"). English
+/// is written the British way ("14:05"), as the widget's English is British.
+fn when(lang: Language, started: Timestamp) -> String {
+    let ms = started.as_millis() as f64;
+    let at = js_sys::Date::new(&JsValue::from_f64(ms));
+    let now = js_sys::Date::new_0();
+    let tag = if lang == Language::En {
+        "en-GB"
+    } else {
+        lang.tag()
+    };
+    let days = days_ago(
+        ms,
+        at.get_timezone_offset(),
+        now.get_time(),
+        now.get_timezone_offset(),
+    );
+    if days > 1 {
+        return at.to_locale_date_string(tag, &JsValue::UNDEFINED).into();
+    }
+    let hh_mm = Payload::default()
+        .with("hour", "2-digit")
+        .with("minute", "2-digit")
+        .to_js();
+    let time: String = at.to_locale_time_string_with_options(tag, &hh_mm).into();
+    if days == 1 {
+        format!("{} {time}", tr(lang, T::Yesterday))
+    } else {
+        time
+    }
+}
 
 /// The list of finished calls, newest first.
 #[component]
@@ -15,46 +59,42 @@ pub fn History() -> impl IntoView {
     let ctx = Ctx::current();
     let rows = move || {
         let lang = ctx.lang;
-        let calls = {
+        let calls: Vec<_> = {
             let s = ctx.store.read();
-            s.history.clone()
+            s.history
+                .iter()
+                .map(|c| (c.clone(), s.party_name(c)))
+                .collect()
         };
         if calls.is_empty() {
             return view! { <p class="uc-empty">{tr(lang, T::NoCalls)}</p> }.into_any();
         }
         calls
             .into_iter()
-            .map(|c| {
-                let number = match c.direction {
-                    CallDirection::Outbound => c.to.clone(),
-                    CallDirection::Inbound => c.from.clone(),
+            .map(|(c, name)| {
+                let (arrow, redial) = match c.direction {
+                    CallDirection::Outbound => ("↗", c.to.clone()),
+                    CallDirection::Inbound => ("↙", c.from.clone()),
                 };
-                let arrow = match c.direction {
-                    CallDirection::Outbound => "↗",
-                    CallDirection::Inbound => "↙",
-                };
-                let duration = match talk_seconds(&c) {
-                    Some(s) => format_duration(s),
-                    None => tr(lang, T::NotAnswered).to_owned(),
-                };
-                let redial = number.clone();
-                let outcome = call_outcome(lang, &c);
                 view! {
                     <li class="uc-call" data-test="history-row">
                         <span class="uc-dir" aria-hidden="true">{arrow}</span>
                         <div class="uc-call-text">
-                            <span class="uc-name">{number.clone()}</span>
+                            <span class="uc-name">{name.clone()}</span>
                             <span class="uc-detail">
+                                <time data-test="when">{when(lang, c.started_at)}</time> " · "
                                 {tr(lang, direction_text(c.direction))} " · "
-                                {outcome} " · " {duration}
+                                {call_summary(lang, &c)}
                             </span>
                         </div>
                         <button
                             class="uc-button"
-                            aria-label=format!("{} {number}", tr(lang, T::Redial))
+                            data-test="redial"
+                            aria-label=format!("{} {name}", tr(lang, T::Redial))
+                            disabled=move || ctx.store.read().on_a_call()
                             on:click=h(move |_| ctx.dial(redial.clone(), None))
                         >
-                            "↻"
+                            "✆"
                         </button>
                     </li>
                 }
@@ -64,4 +104,33 @@ pub fn History() -> impl IntoView {
             .into_any()
     };
     view! { <ul class="uc-list uc-history" data-test="history" role="list">{dyn_view(rows)}</ul> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::days_ago;
+
+    const DAY: f64 = 86_400_000.0;
+
+    #[test]
+    fn days_are_counted_on_the_local_calendar() {
+        // 2026-12-06T00:30Z and 23:30Z: the same day in London, two days in São Paulo (UTC-3,
+        // offset +180): 00:30Z is still the 5th there.
+        let midnight = 1_796_515_200_000.0;
+        let (early, late) = (midnight + 0.5 * DAY / 24.0, midnight + 23.5 * DAY / 24.0);
+        assert_eq!(days_ago(early, 0.0, late, 0.0), 0);
+        assert_eq!(days_ago(early, 180.0, late, 180.0), 1);
+        assert_eq!(days_ago(late - DAY, 0.0, early, 0.0), 1);
+        assert_eq!(days_ago(early - 3.0 * DAY, 0.0, early, 0.0), 3);
+        // Across a daylight-saving change (Lisbon: +0 in winter, -60 in summer).
+        assert_eq!(
+            days_ago(
+                midnight - 0.5 * DAY / 24.0,
+                -60.0,
+                midnight + DAY / 2.0,
+                0.0
+            ),
+            0
+        );
+    }
 }

@@ -635,7 +635,7 @@ mod tests {
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let pc = phonecall_for(&call, Some(&rita));
-        assert_eq!(pc.text("subject"), Some("Call to +351912345678"));
+        assert_eq!(pc.text("subject"), Some("Call to +351 912 345 678"));
         assert_eq!(pc.text("phonenumber"), Some("+351912345678"));
         assert_eq!(pc.get("directioncode"), Some(&Plain::Bool(true)));
         assert_eq!(pc.get("actualdurationminutes"), Some(&Plain::Int(2)));
@@ -667,6 +667,20 @@ mod tests {
         assert_eq!(
             pc.text("regardingobjectid_account_phonecall@odata.bind"),
             Some("/accounts(AAAAAAAA-0000-0000-0000-000000000001)")
+        );
+        // The contact the click came from names the call.
+        let named = Call {
+            context: Some(ucclient_core::api::CallContext {
+                crm: ucclient_core::api::CrmKind::Dynamics,
+                record_id: None,
+                object_type: None,
+                record_name: Some("Rita Lopes".into()),
+            }),
+            ..inbound
+        };
+        assert_eq!(
+            phonecall_for(&named, None).text("subject"),
+            Some("Call from Rita Lopes")
         );
         assert_eq!(Regarding::of_context("opportunity", "1"), None);
         assert_eq!(Regarding::of_context("lead", "x') or ('1"), None);

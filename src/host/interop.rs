@@ -207,7 +207,9 @@ pub struct CallSummary<'a> {
     pub number: &'a str,
     /// Whether the agent placed the call.
     pub outgoing: bool,
-    /// `Call to <number>` or `Call from <number>`, with ` (not answered)` when it was not.
+    /// `Call to <whom>` or `Call from <whom>`, with ` (not answered)` when it was not: whom is the
+    /// contact's name when the host matched one (`Call to Rita Lopes`), else the number formatted
+    /// for reading (`Call to +351 912 345 678`).
     pub subject: String,
     /// How long the call talked, in whole seconds (0 when it was never answered).
     pub seconds: i64,
@@ -221,7 +223,10 @@ impl CallSummary<'_> {
             CallDirection::Inbound => (call.from.as_str(), false, "Call from "),
         };
         let mut subject = String::from(verb);
-        subject.push_str(number);
+        match crate::state::record_name(call) {
+            Some(name) => subject.push_str(name),
+            None => subject.push_str(&ucclient_core::phone::format_for_reading(number)),
+        }
         if call.state == CallState::Failed || call.answered_at.is_none() {
             subject.push_str(" (not answered)");
         }

@@ -418,6 +418,7 @@ mod tests {
                 crm: CrmKind::Salesforce,
                 record_id: Some("003000000000001AAA".into()),
                 object_type: Some("Contact".into()),
+                record_name: None,
             }),
             internal: false,
             outcome: None,
@@ -481,7 +482,7 @@ mod tests {
         assert_eq!(task.text("CallObject"), Some("call-1"));
         assert_eq!(task.text("WhoId"), Some("003000000000001AAA"));
         assert!(task.get("WhatId").is_none());
-        assert_eq!(task.text("Subject"), Some("Call to +351912345678"));
+        assert_eq!(task.text("Subject"), Some("Call to +351 912 345 678"));
         assert_eq!(task.text("ActivityDate"), Some("2026-03-04"));
 
         let missed = task_for(
@@ -493,7 +494,7 @@ mod tests {
         assert_eq!(missed.text("WhatId"), Some("0015000000ABCDE"));
         assert_eq!(
             missed.text("Subject"),
-            Some("Call from +351210000001 (not answered)")
+            Some("Call from +351 210 000 001 (not answered)")
         );
         assert!(
             task_for(
@@ -502,6 +503,22 @@ mod tests {
             )
             .get("WhoId")
             .is_none()
+        );
+    }
+
+    #[test]
+    fn the_task_subject_names_the_contact_the_click_came_from() {
+        let mut c = call(CallDirection::Outbound, CallState::Ended, Some(42));
+        if let Some(ctx) = c.context.as_mut() {
+            ctx.record_name = Some("Rita Lopes".into());
+        }
+        let task = task_for(&c, Some(("003000000000001AAA", Some("Contact"))));
+        assert_eq!(task.text("Subject"), Some("Call to Rita Lopes"));
+        // The number stays the number, for the CRM's own matching.
+        assert_eq!(
+            task.text("Description")
+                .map(|d| d.starts_with("Call to Rita Lopes, 42 s")),
+            Some(true)
         );
     }
 
