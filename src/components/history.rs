@@ -82,7 +82,7 @@ pub fn History() -> impl IntoView {
                         <div class="uc-call-text">
                             <span class="uc-name">{name.clone()}</span>
                             <span class="uc-detail">
-                                <time data-test="when">{when(lang, c.started_at)}</time> " · "
+                                <span data-test="when">{when(lang, c.started_at)}</span> " · "
                                 {tr(lang, direction_text(c.direction))} " · "
                                 {call_summary(lang, &c)}
                             </span>

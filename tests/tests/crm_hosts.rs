@@ -79,7 +79,8 @@ async fn salesforce_click_to_dial_places_the_call_and_logs_a_task() -> Result<()
         assert_eq!(task["CallType"], "Outbound");
         assert_eq!(task["WhoId"], RITA_SF);
         assert_eq!(task["CallObject"], call["id"]);
-        assert!(task["Subject"].as_str().unwrap_or("").contains("+351912345678"), "{task}");
+        // Named after the record the click came from.
+        assert_eq!(task["Subject"], "Call to Rita Lopes", "{task}");
         assert_eq!(task["CallDurationInSeconds"], json!(talk_seconds(call)?));
         // One call, one Task.
         let logs = js(&ana.client, "return window.__opencti.callsOf('saveLog').length", vec![]).await?;
@@ -202,7 +203,7 @@ async fn dynamics_click_to_act_places_the_call_and_creates_a_phonecall() -> Resu
         let data = &created["data"];
         assert_eq!(data["phonenumber"], "+351912345678");
         assert_eq!(data["directioncode"], true);
-        assert_eq!(data["subject"], "Call to +351912345678");
+        assert_eq!(data["subject"], "Call to +351 912 345 678");
         // Bound through the phonecall's own navigation property, created completed (Made).
         assert_eq!(
             data["regardingobjectid_contact_phonecall@odata.bind"],

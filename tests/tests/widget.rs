@@ -62,7 +62,7 @@ async fn agents_see_each_others_presence_and_calls_live() -> Result<()> {
         wait_text(ana, "#uc-number-hint", "wrong number of digits").await?;
         screenshot(ana, "widget-06-dialer-invalid").await?;
         type_into(ana, "#uc-number", "912 345 678").await?;
-        wait_text(ana, "#uc-number-hint", "+351912345678").await?;
+        wait_text(ana, "#uc-number-hint", "+351 912 345 678").await?;
         click(ana, "form[data-test=dialer] button[type=submit]").await?;
         wait_until(ana, "a call card", async |c| {
             Ok(c.find(Locator::Css("[data-test=call-card]")).await.is_ok())
@@ -76,6 +76,13 @@ async fn agents_see_each_others_presence_and_calls_live() -> Result<()> {
         screenshot(ana, "widget-08-call-connected").await?;
         screenshot(bruno, "widget-09-bruno-sees-ana-busy").await?;
         click(ana, "[data-test=hangup]").await?;
+        // The card says how the call ended a moment, then goes; the focus waits in the dial field.
+        wait_text(ana, "[data-test=call-card]", "Call ended").await?;
+        screenshot(ana, "widget-09b-call-ended-summary").await?;
+        let focused = ana
+            .execute("return document.activeElement.id;", vec![])
+            .await?;
+        anyhow::ensure!(focused == "uc-number", "focus after hang-up: {focused}");
         wait_until(ana, "the call card to go", async |c| {
             Ok(c.find(Locator::Css("[data-test=call-card]")).await.is_err())
         })
@@ -95,7 +102,7 @@ async fn agents_see_each_others_presence_and_calls_live() -> Result<()> {
 
         // The finished call is in Ana's history.
         click(ana, "#uc-tab-history").await?;
-        wait_text(ana, "[data-test=history-row]", "+351912345678").await?;
+        wait_text(ana, "[data-test=history-row]", "+351 912 345 678").await?;
         screenshot(ana, "widget-10-history").await?;
 
         // Ana's routing editor (active mode).
@@ -232,7 +239,7 @@ async fn an_inbound_call_shows_the_incoming_card_and_pops_the_host() -> Result<(
             )
             .await?;
         anyhow::ensure!(status.as_i64() == Some(201), "inbound call: {status}");
-        wait_text(ana, ".uc-incoming .uc-card-number", "+351912999888").await?;
+        wait_text(ana, ".uc-incoming .uc-card-number", "+351 912 999 888").await?;
         wait_attr(ana, ".uc-incoming", "aria-label", "Incoming call").await?;
         screenshot(ana, "widget-15-incoming-call").await?;
         wait_until(ana, "a screen pop", async |c| {
@@ -240,7 +247,7 @@ async fn an_inbound_call_shows_the_incoming_card_and_pops_the_host() -> Result<(
             Ok(pops.as_i64().unwrap_or(0) > 0)
         })
         .await?;
-        wait_text(ana, "[data-test=announcer]", "+351912999888").await?;
+        wait_text(ana, "[data-test=announcer]", "+351 912 999 888").await?;
         Ok(())
     })
     .await
