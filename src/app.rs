@@ -137,6 +137,11 @@ pub struct Ui {
     pub dial_input: String,
     /// Whether a request the agent started is in flight (disables its button).
     pub busy: bool,
+    /// Whether the routing editor holds edits not saved yet: leaving its tab asks first.
+    pub unsaved: bool,
+    /// The tab the agent asked for while the routing editor had unsaved edits, until they answer
+    /// the editor's question (discard them and go, or keep editing).
+    pub leave_to: Option<Tab>,
 }
 
 /// Everything components share. `Copy`: every field is a handle into Leptos's arena.
@@ -670,8 +675,26 @@ impl Ctx {
         });
     }
 
-    /// Saves a profile's settings; `None` resets them to the defaults.
-    pub fn save_settings(&self, profile: ProfileId, settings: Option<ProfileSettings>) {
+    /// Shows `tab` at the agent's request (tab click or arrow key), unless the routing editor
+    /// holds unsaved edits: then the editor asks first and the tab stays. Whether it changed.
+    pub fn choose_tab(&self, tab: Tab) -> bool {
+        let ask = self.tab.get_untracked() != tab && self.ui.read_untracked().unsaved;
+        if ask {
+            self.ui.update(|u| u.leave_to = Some(tab));
+        } else {
+            self.tab.set(tab);
+        }
+        !ask
+    }
+
+    /// Saves a profile's settings; `None` resets them to the defaults. `saved` runs once the
+    /// backend has stored them.
+    pub fn save_settings(
+        &self,
+        profile: ProfileId,
+        settings: Option<ProfileSettings>,
+        saved: Box<dyn FnOnce()>,
+    ) {
         let ctx = *self;
         ctx.ui.update(|u| {
             u.notice = None;
@@ -689,6 +712,7 @@ impl Ctx {
                     ctx.store.update(|s| s.upsert_profile(p));
                     ctx.ui
                         .update(|u| u.announcement = tr(ctx.lang, T::Saved).into());
+                    saved();
                 }
                 Err(e) => ctx.show_error(&e),
             }
@@ -819,7 +843,9 @@ fn Ready() -> impl IntoView {
             return;
         };
         ev.prevent_default();
-        ctx.tab.set(to);
+        if !ctx.choose_tab(to) {
+            return;
+        }
         focus_id(to.id());
     };
     let tab_button = move |tab: Tab| {
@@ -831,7 +857,9 @@ fn Ready() -> impl IntoView {
                 aria-controls="uc-tabpanel"
                 aria-selected=move || if ctx.tab.get() == tab { "true" } else { "false" }
                 tabindex=move || if ctx.tab.get() == tab { "0" } else { "-1" }
-                on:click=h(move |_| ctx.tab.set(tab))
+                on:click=h(move |_| {
+                    ctx.choose_tab(tab);
+                })
                 on:keydown=h(on_key)
             >
                 {ctx.t(tab.label())}

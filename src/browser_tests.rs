@@ -447,11 +447,11 @@ async fn the_badge_shows_the_busy_overlay_and_pbx_sync() {
     tick().await;
     let badge = m.q("[data-test=badge]");
     assert_eq!(badge.get_attribute("data-colour").as_deref(), Some("busy"));
+    // One message that agrees with the busy dot.
+    let text = badge.text_content().unwrap();
     assert!(
-        badge
-            .text_content()
-            .unwrap()
-            .contains("Available · On a call")
+        text.contains("On a call") && !text.contains("Available"),
+        "{text}"
     );
     assert!(
         m.q("[data-test=badge] .uc-busy")
@@ -506,23 +506,23 @@ async fn the_profile_switcher_groups_marks_and_switches() {
     assert_eq!(m.all(".uc-profile").len(), 11);
     assert_eq!(
         m.q("[data-profile=available]")
-            .get_attribute("aria-pressed")
+            .get_attribute("aria-checked")
             .as_deref(),
         Some("true")
     );
-    // Active mode: what each profile does.
+    // Active mode: what each profile does to calls, as core resolves it (not the raw table).
+    let lunch = m.q("[data-profile=lunch]").text_content().unwrap();
     assert!(
-        m.q("[data-profile=lunch]")
-            .text_content()
-            .unwrap()
-            .contains("Do not disturb")
+        lunch.contains("No device rings: calls are missed. Group calls skip you.")
+            && !lunch.contains("Do not disturb"),
+        "{lunch}"
     );
     m.q("[data-profile=lunch]").click();
     tick().await;
     assert!(m.log().contains(&"presence lunch".to_string()));
     assert_eq!(
         m.q("[data-profile=lunch]")
-            .get_attribute("aria-pressed")
+            .get_attribute("aria-checked")
             .as_deref(),
         Some("true")
     );
@@ -838,10 +838,9 @@ async fn the_routing_editor_saves_steps_and_resets() {
         "{saved}"
     );
     assert!(m.text().contains("customised"));
-    m.all("form[data-test=routing] button[type=button]")
-        .last()
-        .unwrap()
-        .click();
+    m.q("[data-test=reset]").click();
+    tick().await;
+    m.q("[data-test=confirm-yes]").click();
     tick().await;
     assert!(m.log().contains(&"reset available".to_string()));
 }
@@ -1687,4 +1686,321 @@ async fn after_hang_up_the_focus_is_in_the_dial_field() {
         .unwrap();
     assert_eq!(active.id(), "uc-number");
     assert_eq!(m.ctx.tab.get_untracked(), Tab::Dial);
+}
+
+/// Presses `key` on the element `sel` (a bubbling, cancelable `keydown`).
+fn press(m: &Mounted, sel: &str, key: &str) {
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key(key);
+    init.set_bubbles(true);
+    init.set_cancelable(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
+    m.q(sel).dispatch_event(&ev).unwrap();
+}
+
+/// Sets the value of the input or select `sel` and fires its `change` (what a commit does).
+fn change(m: &Mounted, sel: &str, value: &str) {
+    let el = m.q(sel);
+    js_sys::Reflect::set(&el, &"value".into(), &value.into()).unwrap();
+    el.dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+}
+
+fn focused_profile() -> Option<String> {
+    web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()?
+        .get_attribute("data-profile")
+}
+
+#[wasm_bindgen_test]
+async fn the_profile_list_is_one_radio_group_tab_stop_moved_by_the_arrows() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    assert_eq!(m.all("[role=radiogroup]").len(), 1);
+    let radios = m.all("[data-test=profiles] [role=radio]");
+    assert_eq!(radios.len(), 11);
+    let stops: Vec<_> = radios.iter().filter(|r| r.tab_index() == 0).collect();
+    assert_eq!(stops.len(), 1, "one tab stop, not eleven");
+    assert_eq!(
+        stops[0].get_attribute("aria-checked").as_deref(),
+        Some("true"),
+        "the stop is the current profile"
+    );
+    m.q("[data-profile=available]").focus().unwrap();
+    press(&m, "[data-profile=available]", "ArrowDown");
+    tick().await;
+    assert_eq!(focused_profile().as_deref(), Some("in_the_office"));
+    press(&m, "[data-profile=in_the_office]", "End");
+    tick().await;
+    let last = focused_profile().unwrap();
+    assert_eq!(
+        ProfileId::parse(&last).unwrap().status(),
+        Status::Unavailable,
+        "End reaches the end of the Unavailable group"
+    );
+    press(&m, &format!("[data-profile={last}]"), "ArrowDown");
+    tick().await;
+    assert_eq!(focused_profile().as_deref(), Some("available"), "wraps");
+    press(&m, "[data-profile=available]", "ArrowUp");
+    tick().await;
+    assert_eq!(focused_profile().as_deref(), Some(last.as_str()));
+    // Arrows move the focus only: nothing was applied on the PBX on the way.
+    assert!(
+        !m.log().iter().any(|l| l.starts_with("presence")),
+        "{:?}",
+        m.log()
+    );
+    assert_eq!(
+        m.q("[data-profile=available]")
+            .get_attribute("aria-checked")
+            .as_deref(),
+        Some("true")
+    );
+    // Enter/Space click the focused radio (the button's own behaviour): that applies it.
+    m.q(&format!("[data-profile={last}]")).click();
+    tick().await;
+    assert!(m.log().contains(&format!("presence {last}")));
+    let stop: Vec<_> = m
+        .all("[data-test=profiles] [role=radio]")
+        .into_iter()
+        .filter(|r| r.tab_index() == 0)
+        .collect();
+    assert_eq!(stop.len(), 1);
+    assert_eq!(stop[0].get_attribute("data-profile"), Some(last));
+}
+
+#[wasm_bindgen_test]
+async fn a_colleague_on_a_call_reads_on_a_call_with_the_busy_dot() {
+    let m = mount(true, Language::PtPt);
+    m.sign_in().await;
+    m.q("#uc-tab-directory").click();
+    tick().await;
+    m.ctx.store.update(|s| {
+        s.apply_event(
+            Some(9),
+            Event::Presence(PresenceUpdate {
+                user_id: "bruno".into(),
+                presence: presence(ProfileId::Available, true),
+            }),
+        );
+    });
+    tick().await;
+    let row = m.q("[data-user=bruno] .uc-presence");
+    let text = row.text_content().unwrap();
+    assert_eq!(
+        text.trim(),
+        "Em chamada",
+        "one message, never \"Disponível\""
+    );
+    assert!(
+        m.q("[data-user=bruno] .uc-dot")
+            .class_name()
+            .contains("uc-busy")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_routing_editor_groups_profiles_disables_forward_to_and_previews_the_effect() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-routing").click();
+    tick().await;
+    let groups: Vec<String> = m
+        .all("#uc-routing-profile optgroup")
+        .iter()
+        .map(|g| g.get_attribute("label").unwrap())
+        .collect();
+    assert_eq!(groups, ["Available", "Unavailable"]);
+    assert_eq!(
+        m.all("#uc-routing-profile optgroup")[1]
+            .query_selector_all("option")
+            .unwrap()
+            .length(),
+        6
+    );
+    let forward_to = || {
+        m.q("#uc-forward-to")
+            .unchecked_into::<web_sys::HtmlInputElement>()
+    };
+    assert!(forward_to().disabled(), "disabled while forwarding is off");
+    assert!(m.text().contains("Do not disturb comes first"));
+    let preview = || m.q("[data-test=preview]").text_content().unwrap();
+    assert!(
+        preview().contains("Calls ring all your devices. Group calls ring all your devices."),
+        "{}",
+        preview()
+    );
+    m.q("[data-test=forwarding]").click();
+    tick().await;
+    assert!(!forward_to().disabled());
+    m.type_into("#uc-forward-to", "912 000 999");
+    tick().await;
+    assert!(
+        preview().contains("Calls forward to +351 912 000 999."),
+        "live, with the customer's country: {}",
+        preview()
+    );
+    // A number that is not one: the error next to the field, nothing sent.
+    m.type_into("#uc-forward-to", "12345");
+    m.q("form[data-test=routing] button[type=submit]").click();
+    tick().await;
+    let error = m.q("[data-test=field-error]");
+    assert_eq!(
+        error.text_content().unwrap(),
+        "The number has the wrong number of digits."
+    );
+    assert_eq!(
+        error.previous_element_sibling().unwrap().id(),
+        "uc-forward-to",
+        "next to its field"
+    );
+    assert!(!m.log().iter().any(|l| l.starts_with("settings")));
+    m.type_into("#uc-forward-to", "912 000 999");
+    m.q("form[data-test=routing] button[type=submit]").click();
+    tick().await;
+    assert!(
+        m.log().iter().any(|l| l.contains("+351912000999")),
+        "{:?}",
+        m.log()
+    );
+    assert_eq!(m.q("[data-test=saved]").text_content().unwrap(), "Saved.");
+    assert!(m.all("[data-test=field-error]").is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn an_out_of_range_delay_is_refused_with_a_message_not_clamped() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-routing").click();
+    tick().await;
+    m.q("[data-test=ring-selected]").click();
+    tick().await;
+    change(&m, "#uc-after-0", "999");
+    tick().await;
+    assert_eq!(
+        m.q("[data-test=step] [data-test=field-error]")
+            .text_content()
+            .unwrap(),
+        "Type a number of seconds from 0 to 300."
+    );
+    assert_eq!(
+        m.q("#uc-after-0")
+            .unchecked_into::<web_sys::HtmlInputElement>()
+            .value(),
+        "999",
+        "kept as typed, not clamped to 300"
+    );
+    assert_eq!(
+        m.q("#uc-after-0").get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
+    m.q("form[data-test=routing] button[type=submit]").click();
+    tick().await;
+    assert!(
+        !m.log().iter().any(|l| l.starts_with("settings")),
+        "{:?}",
+        m.log()
+    );
+    assert_eq!(m.q("[data-test=saved]").text_content().unwrap(), "");
+    change(&m, "#uc-after-0", "0");
+    tick().await;
+    m.q("form[data-test=routing] button[type=submit]").click();
+    tick().await;
+    assert!(m.log().iter().any(|l| l.starts_with("settings available")));
+    assert_eq!(m.q("[data-test=saved]").text_content().unwrap(), "Saved.");
+}
+
+#[wasm_bindgen_test]
+async fn unsaved_edits_are_not_thrown_away_without_a_question() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-routing").click();
+    tick().await;
+    m.q("[data-test=dnd]").click();
+    tick().await;
+    // Switching profile in the editor asks first; "Keep editing" keeps the edit and the profile.
+    change(&m, "#uc-routing-profile", "lunch");
+    tick().await;
+    assert!(
+        m.q("[data-test=confirm]")
+            .text_content()
+            .unwrap()
+            .contains("unsaved changes")
+    );
+    m.q("[data-test=confirm-no]").click();
+    tick().await;
+    assert!(m.all("[data-test=confirm]").is_empty());
+    assert_eq!(
+        js_sys::Reflect::get(&m.q("#uc-routing-profile"), &"value".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "available"
+    );
+    assert!(
+        m.q("[data-test=dnd]")
+            .unchecked_into::<web_sys::HtmlInputElement>()
+            .checked()
+    );
+    // Leaving the tab asks too, inside the panel; the tab stays until answered.
+    m.q("#uc-tab-dial").click();
+    tick().await;
+    assert_eq!(m.ctx.tab.get_untracked(), Tab::Routing);
+    assert!(
+        m.q("[data-test=confirm]")
+            .text_content()
+            .unwrap()
+            .contains("unsaved changes")
+    );
+    m.q("[data-test=confirm-yes]").click();
+    tick().await;
+    assert_eq!(m.ctx.tab.get_untracked(), Tab::Dial);
+    // Back: the edit is gone, and with no edit nothing is asked.
+    m.q("#uc-tab-routing").click();
+    tick().await;
+    assert!(
+        !m.q("[data-test=dnd]")
+            .unchecked_into::<web_sys::HtmlInputElement>()
+            .checked()
+    );
+    change(&m, "#uc-routing-profile", "lunch");
+    tick().await;
+    assert!(m.all("[data-test=confirm]").is_empty());
+    assert!(
+        m.q("[data-test=dnd]")
+            .unchecked_into::<web_sys::HtmlInputElement>()
+            .checked(),
+        "Lunch loaded"
+    );
+    assert!(!m.log().iter().any(|l| l.starts_with("settings")));
+}
+
+#[wasm_bindgen_test]
+async fn reset_asks_before_it_resets() {
+    let m = mount(true, Language::PtBr);
+    m.sign_in().await;
+    m.q("#uc-tab-routing").click();
+    tick().await;
+    m.q("[data-test=reset]").click();
+    tick().await;
+    assert!(
+        m.q("[data-test=confirm]")
+            .text_content()
+            .unwrap()
+            .contains("Restaurar os padrões deste perfil?")
+    );
+    assert!(!m.log().iter().any(|l| l.starts_with("reset")));
+    m.q("[data-test=confirm-no]").click();
+    tick().await;
+    assert!(m.all("[data-test=confirm]").is_empty());
+    assert!(!m.log().iter().any(|l| l.starts_with("reset")));
+    m.q("[data-test=reset]").click();
+    tick().await;
+    m.q("[data-test=confirm-yes]").click();
+    tick().await;
+    assert!(m.log().contains(&"reset available".to_string()));
+    assert_eq!(m.q("[data-test=saved]").text_content().unwrap(), "Salvo.");
 }

@@ -55,7 +55,9 @@ pub fn colour_class(c: Colour) -> &'static str {
 /// `Signal`, whose code Leptos would instantiate for `Option<Presence>` (code size).
 pub type PresenceOf = Arc<dyn Fn() -> Option<Presence> + Send + Sync>;
 
-/// A presence as a dot plus the profile's name (with "on a call" during calls).
+/// A presence as a dot plus one message that agrees with it: the profile's name, or during a call
+/// (the busy overlay: the dot turns busy) "On a call" alone, so a busy dot never sits next to
+/// "Available".
 #[component]
 pub fn PresenceLabel(
     /// The presence shown.
@@ -65,11 +67,10 @@ pub fn PresenceLabel(
     let ctx = Ctx::current();
     let label = move || {
         presence().map(|p| {
-            let name = p.profile.name(ctx.lang);
             if p.on_call {
-                format!("{name} · {}", ctx.t(T::OnACall))
+                ctx.t(T::OnACall)
             } else {
-                name.to_owned()
+                p.profile.name(ctx.lang)
             }
         })
     };

@@ -1,67 +1,149 @@
-//! The profile switcher: the eleven profiles grouped Available / Unavailable, the current one marked,
-//! and in active mode what each does to the agent's phone (DND, forwarding, which devices ring).
+//! The profile switcher: the eleven profiles grouped Available / Unavailable, the current one
+//! checked, and in active mode what each does to the agent's calls, worded from core's
+//! [`profile_effect`] by [`effect_text`] (the routing editor's preview says the same).
+//!
+//! Keyboard: the list is one WAI-ARIA radio group, one tab stop (the current profile). The arrow
+//! keys, Home and End move the **focus only**; Enter or Space applies the focused profile. This
+//! departs from the radio pattern's "arrows also check" on purpose: applying a profile
+//! reconfigures the agent's phone on the PBX, so passing over "Out of office" on the way to
+//! "Lunch" must not apply it.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::components::{dyn_view, h};
-use ucclient_core::api::{Device, Profile};
+use ucclient_core::api::{Device, Me, Profile};
+use ucclient_core::effect::{DirectCalls, GroupCalls, LineFacts, ProfileEffect, profile_effect};
 use ucclient_core::pbx::Mode;
-use ucclient_core::settings::Routing;
+use ucclient_core::phone::format_for_reading;
+use ucclient_core::settings::ProfileSettings;
 use ucclient_core::{Language, ProfileId, Status};
 
 use crate::app::Ctx;
 use crate::components::badge::colour_class;
 use crate::i18n::{T, tr};
 
-/// One line saying what a profile does in active mode. Built by appending to one string (no
-/// `join` or `format!`: their generic code measured larger than these few pushes).
-pub fn effect_summary(lang: Language, profile: &Profile, devices: &[Device]) -> String {
-    let s = &profile.settings;
-    let mut out = String::new();
-    let part = |out: &mut String, text: &str| {
-        if !out.is_empty() {
-            out.push_str(" · ");
+/// Whether the agent has a voicemail box that takes the calls nothing answers. The backend has
+/// none yet (such calls are missed: core's `CallOutcome::Missed`), so core words them "missed";
+/// once `/me` says so, read it there.
+const VOICEMAIL: bool = false;
+
+/// The facts about the agent's line that core's [`profile_effect`] needs besides the settings,
+/// from `/me` and the profiles: an extension list exists once a profile customises routing
+/// (SPEC §5; a lower bound, as a reset profile may leave the list in place).
+pub fn line_facts(me: &Me, profiles: &[Profile]) -> LineFacts {
+    LineFacts {
+        mode: me.mode,
+        extension_lists_enabled: me.extension_lists_enabled,
+        has_extension_list: profiles.iter().any(|p| p.settings.customises_routing()),
+        voicemail: VOICEMAIL,
+    }
+}
+
+/// What `settings` do to the agent's calls, in words: core's effect for the agent's devices and
+/// line. `None` in passive mode, where profiles only show presence.
+pub fn settings_effect_text(
+    lang: Language,
+    settings: &ProfileSettings,
+    me: &Me,
+    profiles: &[Profile],
+) -> Option<String> {
+    let ids: Vec<&str> = me.devices.iter().map(|d| d.id.as_str()).collect();
+    (me.mode == Mode::Active).then(|| {
+        let effect = profile_effect(settings, &ids, line_facts(me, profiles));
+        effect_text(lang, &effect, &me.devices)
+    })
+}
+
+/// Appends the names of `ids` ("Desk phone and Mobile"), by the agent's device labels.
+fn push_devices(out: &mut String, lang: Language, ids: &[String], devices: &[Device]) {
+    for (k, id) in ids.iter().enumerate() {
+        if k > 0 {
+            out.push_str(if k + 1 == ids.len() {
+                tr(lang, T::EffectAnd)
+            } else {
+                ", "
+            });
         }
-        out.push_str(text);
-    };
-    if s.dnd {
-        part(&mut out, tr(lang, T::DndOn));
+        out.push_str(
+            devices
+                .iter()
+                .find(|d| &d.id == id)
+                .map_or(id, |d| &d.label),
+        );
     }
-    if s.forwarding.enabled {
-        part(&mut out, tr(lang, T::ForwardsTo));
-        out.push(' ');
-        out.push_str(s.forwarding.to.as_deref().unwrap_or("?"));
-    }
-    match &s.routing {
-        Routing::All => part(&mut out, tr(lang, T::RingsAll)),
-        Routing::Selected { steps } => {
-            part(&mut out, tr(lang, T::Rings));
-            out.push_str(": ");
+}
+
+/// The one wording of a profile's effect, for the switcher and the routing editor's preview:
+/// "Calls ring Desk phone, then Mobile after 15 s. Group calls ring all your devices." Built by
+/// appending to one string (no `join` or `format!`: their generic code measured larger).
+pub fn effect_text(lang: Language, effect: &ProfileEffect, devices: &[Device]) -> String {
+    let mut out = String::new();
+    match &effect.direct {
+        DirectCalls::AllDevices => out.push_str(tr(lang, T::EffectAll)),
+        DirectCalls::Steps(steps) => {
+            out.push_str(tr(lang, T::EffectRing));
             for (n, st) in steps.iter().enumerate() {
                 if n > 0 {
-                    out.push_str(", ");
+                    out.push_str(tr(lang, T::EffectThen));
                 }
-                for (k, id) in st.devices.iter().enumerate() {
-                    if k > 0 {
-                        out.push_str(" + ");
-                    }
-                    let label = devices
-                        .iter()
-                        .find(|d| &d.id == id)
-                        .map_or(id, |d| &d.label);
-                    out.push_str(label);
-                }
+                out.push(' ');
+                push_devices(&mut out, lang, &st.devices, devices);
                 if st.after_seconds != 0 {
                     out.push(' ');
-                    out.push_str(tr(lang, T::After));
+                    out.push_str(tr(lang, T::EffectAfter));
                     out.push(' ');
                     out.push_str(&st.after_seconds.to_string());
-                    out.push_str(tr(lang, T::Seconds));
+                    out.push_str(" s");
                 }
             }
         }
+        DirectCalls::ForwardTo(to) => {
+            out.push_str(tr(lang, T::EffectForward));
+            out.push(' ');
+            out.push_str(&format_for_reading(to));
+        }
+        DirectCalls::Voicemail => out.push_str(tr(lang, T::EffectVoicemail)),
+        DirectCalls::Missed => out.push_str(tr(lang, T::EffectMissed)),
+    }
+    out.push('.');
+    if let Some(group) = &effect.group {
+        out.push(' ');
+        match group {
+            GroupCalls::AllDevices => out.push_str(tr(lang, T::EffectGroupAll)),
+            GroupCalls::Devices(ids) => {
+                out.push_str(tr(lang, T::EffectGroupRing));
+                out.push(' ');
+                push_devices(&mut out, lang, ids, devices);
+            }
+            GroupCalls::Skipped => out.push_str(tr(lang, T::EffectGroupSkip)),
+        }
+        out.push('.');
     }
     out
+}
+
+/// The profiles in the order the switcher shows them: the Available group, then the Unavailable.
+fn shown_order() -> impl Iterator<Item = ProfileId> {
+    [Status::Available, Status::Unavailable]
+        .into_iter()
+        .flat_map(|s| ProfileId::ALL.into_iter().filter(move |p| p.status() == s))
+}
+
+/// The profile a key moves the focus to from `from` in the radio group (arrows wrap around, Home
+/// and End jump to the ends), or `None` for any other key. Only the focus: Enter or Space applies.
+pub fn radio_key(key: &str, from: ProfileId) -> Option<ProfileId> {
+    let order: Vec<ProfileId> = shown_order().collect();
+    let last = order.len() - 1;
+    let at = order.iter().position(|p| *p == from).unwrap_or(0);
+    let to = match key {
+        "ArrowDown" | "ArrowRight" => (at + 1) % order.len(),
+        "ArrowUp" | "ArrowLeft" => at.checked_sub(1).unwrap_or(last),
+        "Home" => 0,
+        "End" => last,
+        _ => return None,
+    };
+    Some(order[to])
 }
 
 /// The dot of a profile in the switcher: the colour the backend gives the profile, and a plain
@@ -81,8 +163,10 @@ pub fn ProfileSwitcher() -> impl IntoView {
             {
                 let s = ctx.store.read();
                 let current = s.my_presence().map(|p| p.profile);
-                let active = s.me.as_ref().map(|m| m.mode) == Some(Mode::Active);
-                let devices = s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default();
+                // The one tab stop: the current profile, else the first.
+                let stop = current
+                    .filter(|p| *p != ProfileId::Unknown)
+                    .unwrap_or(ProfileId::Available);
                 ProfileId::ALL
                 .into_iter()
                 .filter(|p| p.status() == status)
@@ -90,15 +174,17 @@ pub fn ProfileSwitcher() -> impl IntoView {
                     let is_current = current == Some(id);
                     let profile = s.profiles.iter().find(|p| p.id == id);
                     let colour = profile_dot(profile);
-                    let effect = profile
-                        .filter(|_| active)
-                        .map(|p| effect_summary(lang, p, &devices));
+                    let effect = profile.zip(s.me.as_ref()).and_then(|(p, me)| {
+                        settings_effect_text(lang, &p.settings, me, &s.profiles)
+                    });
                     view! {
-                        <li>
+                        <li role="none">
                             <button
                                 class="uc-profile"
+                                role="radio"
                                 data-profile=id.as_str()
-                                aria-pressed=is_current.to_string()
+                                aria-checked=is_current.to_string()
+                                tabindex=move || if id == stop { "0" } else { "-1" }
                                 on:click=h(move |_| ctx.set_presence(id))
                             >
                                 <span class=colour aria-hidden="true"></span>
@@ -117,11 +203,52 @@ pub fn ProfileSwitcher() -> impl IntoView {
         };
         view! {
             <h3 class="uc-group">{ctx.t(key)}</h3>
-            <ul class="uc-profiles" role="list">{dyn_view(items)}</ul>
+            <ul class="uc-profiles" role="none">{dyn_view(items)}</ul>
         }
     };
+    // Arrows move the focus along the radios (see the module's note); Enter/Space click.
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let Some(target) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
+            return;
+        };
+        let Some(to) = target
+            .get_attribute("data-profile")
+            .and_then(|p| ProfileId::parse(&p))
+            .and_then(|from| radio_key(&ev.key(), from))
+        else {
+            return;
+        };
+        ev.prevent_default();
+        let mut sel = String::from("[data-profile=");
+        sel.push_str(to.as_str());
+        sel.push(']');
+        if let Some(button) = target
+            .closest("[role=radiogroup]")
+            .ok()
+            .flatten()
+            .and_then(|g| g.query_selector(&sel).ok().flatten())
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = button.focus();
+        }
+    };
+    let passive = move || {
+        let s = ctx.store.read();
+        (s.me.as_ref().map(|m| m.mode) == Some(Mode::Passive))
+            .then(|| view! { <p class="uc-info">{ctx.t(T::PassiveMode)}</p> }.into_any())
+    };
     view! {
-        <div class="uc-switcher" data-test="profiles" role="group" aria-label=ctx.t(T::ChangePresence)>
+        {dyn_view(passive)}
+        <div
+            class="uc-switcher"
+            data-test="profiles"
+            role="radiogroup"
+            aria-label=ctx.t(T::ChangePresence)
+            on:keydown=h(on_key)
+        >
             {group(Status::Available, T::GroupAvailable)}
             {group(Status::Unavailable, T::GroupUnavailable)}
         </div>
@@ -132,7 +259,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
 mod tests {
     use super::*;
     use ucclient_core::api::DeviceKind;
-    use ucclient_core::settings::{Forwarding, ProfileSettings, RingStep, default_settings};
+    use ucclient_core::settings::{RingStep, default_settings};
 
     fn profile(settings: ProfileSettings) -> Profile {
         Profile {
@@ -143,6 +270,39 @@ mod tests {
             settings,
             customised: true,
         }
+    }
+
+    fn devices() -> Vec<Device> {
+        [
+            ("desk", DeviceKind::Desk, "Desk phone"),
+            ("soft", DeviceKind::Softphone, "Softphone"),
+            ("mobile", DeviceKind::Mobile, "Mobile"),
+        ]
+        .into_iter()
+        .map(|(id, kind, label)| Device {
+            id: id.into(),
+            kind,
+            label: label.into(),
+            number: "201".into(),
+        })
+        .collect()
+    }
+
+    fn steps() -> DirectCalls {
+        DirectCalls::Steps(vec![
+            RingStep {
+                devices: vec!["desk".into(), "soft".into()],
+                after_seconds: 0,
+            },
+            RingStep {
+                devices: vec!["mobile".into()],
+                after_seconds: 15,
+            },
+        ])
+    }
+
+    fn say(lang: Language, direct: DirectCalls, group: Option<GroupCalls>) -> String {
+        effect_text(lang, &ProfileEffect { direct, group }, &devices())
     }
 
     #[test]
@@ -158,40 +318,154 @@ mod tests {
     }
 
     #[test]
-    fn summaries_say_what_the_phone_will_do() {
-        let devices = vec![Device {
-            id: "d1".into(),
-            kind: DeviceKind::Desk,
-            label: "Desk phone".into(),
-            number: "201".into(),
-        }];
-        let p = profile(default_settings(ProfileId::Lunch));
+    fn effects_are_worded_in_english() {
+        use Language::En;
         assert_eq!(
-            effect_summary(Language::En, &p, &devices),
-            "Do not disturb · All devices ring"
+            say(En, DirectCalls::AllDevices, Some(GroupCalls::AllDevices)),
+            "Calls ring all your devices. Group calls ring all your devices."
         );
-        let p = profile(ProfileSettings {
-            dnd: false,
-            forwarding: Forwarding {
-                enabled: true,
-                to: Some("+351912345678".into()),
-            },
-            routing: Routing::Selected {
-                steps: vec![
-                    RingStep {
-                        devices: vec!["d1".into()],
-                        after_seconds: 0,
-                    },
-                    RingStep {
-                        devices: vec!["m9".into()],
-                        after_seconds: 15,
-                    },
-                ],
-            },
+        assert_eq!(
+            say(
+                En,
+                steps(),
+                Some(GroupCalls::Devices(vec!["desk".into(), "mobile".into()]))
+            ),
+            "Calls ring Desk phone and Softphone, then Mobile after 15 s. Group calls ring Desk phone and Mobile."
+        );
+        assert_eq!(
+            say(En, DirectCalls::ForwardTo("+351912000999".into()), None),
+            "Calls forward to +351 912 000 999."
+        );
+        assert_eq!(
+            say(En, DirectCalls::Voicemail, Some(GroupCalls::Skipped)),
+            "Calls go to voicemail. Group calls skip you."
+        );
+        assert_eq!(
+            say(En, DirectCalls::Missed, None),
+            "No device rings: calls are missed."
+        );
+    }
+
+    #[test]
+    fn effects_are_worded_in_european_portuguese() {
+        use Language::PtPt;
+        assert_eq!(
+            say(PtPt, steps(), Some(GroupCalls::Skipped)),
+            "As chamadas tocam em Desk phone e Softphone, depois em Mobile após 15 s. As chamadas de grupo não tocam para si."
+        );
+        assert_eq!(
+            say(
+                PtPt,
+                DirectCalls::ForwardTo("+351912000999".into()),
+                Some(GroupCalls::AllDevices)
+            ),
+            "As chamadas são reencaminhadas para +351 912 000 999. As chamadas de grupo tocam em todos os seus dispositivos."
+        );
+        assert_eq!(
+            say(PtPt, DirectCalls::Voicemail, None),
+            "As chamadas vão para o correio de voz."
+        );
+        assert_eq!(
+            say(PtPt, DirectCalls::Missed, None),
+            "Nenhum dispositivo toca: as chamadas ficam perdidas."
+        );
+        assert_eq!(
+            say(PtPt, DirectCalls::AllDevices, None),
+            "As chamadas tocam em todos os seus dispositivos."
+        );
+    }
+
+    #[test]
+    fn effects_are_worded_in_brazilian_portuguese() {
+        use Language::PtBr;
+        assert_eq!(
+            say(
+                PtBr,
+                steps(),
+                Some(GroupCalls::Devices(vec!["soft".into()]))
+            ),
+            "As ligações tocam em Desk phone e Softphone, depois em Mobile após 15 s. As ligações de grupo tocam em Softphone."
+        );
+        assert_eq!(
+            say(
+                PtBr,
+                DirectCalls::ForwardTo("+5511987654321".into()),
+                Some(GroupCalls::Skipped)
+            ),
+            "As ligações são encaminhadas para +55 11 98765-4321. As ligações de grupo pulam você."
+        );
+        assert_eq!(
+            say(PtBr, DirectCalls::Voicemail, None),
+            "As ligações vão para a caixa postal."
+        );
+        assert_eq!(
+            say(PtBr, DirectCalls::Missed, None),
+            "Nenhum dispositivo toca: as ligações ficam perdidas."
+        );
+        assert_eq!(
+            say(PtBr, DirectCalls::AllDevices, None),
+            "As ligações tocam em todos os seus dispositivos."
+        );
+    }
+
+    fn me(mode: Mode) -> Me {
+        let json = serde_json::json!({
+            "user": {"id": "ana", "name": "Ana", "email": "ana@acme.example", "extension": "201"},
+            "customer": {"id": "acme", "name": "Acme", "country": "PT"},
+            "permissions": ["crm_client"],
+            "mode": mode,
+            "extension_lists_enabled": true,
+            "presence": {"profile": "available", "status": "available", "colour": "available",
+                "on_call": false, "since": "2024-01-01T00:00:00Z", "pbx_sync": "applied"},
+            "devices": [{"id": "desk", "kind": "desk", "label": "Desk phone", "number": "201"}],
         });
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn the_seed_tables_dnd_profiles_say_nothing_rings_not_ring_all() {
+        // Lunch has DND and "Ring all" in the seed's table: what happens is that nothing rings.
+        let lunch = default_settings(ProfileId::Lunch);
         assert_eq!(
-            effect_summary(Language::PtPt, &p, &devices),
-            "Reencaminha para +351912345678 · Toca: Desk phone, m9 após 15s"
+            settings_effect_text(Language::En, &lunch, &me(Mode::Active), &[]).as_deref(),
+            Some("No device rings: calls are missed. Group calls skip you.")
         );
+        assert_eq!(
+            settings_effect_text(
+                Language::En,
+                &default_settings(ProfileId::Available),
+                &me(Mode::Active),
+                &[]
+            )
+            .as_deref(),
+            Some("Calls ring all your devices. Group calls ring all your devices.")
+        );
+        // Passive: profiles only show presence (the switcher says so once, not per profile).
+        assert_eq!(
+            settings_effect_text(Language::En, &lunch, &me(Mode::Passive), &[]),
+            None
+        );
+    }
+
+    #[test]
+    fn arrows_move_along_the_groups_and_wrap() {
+        let order: Vec<ProfileId> = shown_order().collect();
+        assert_eq!(order.len(), 11);
+        assert!(order[..5].iter().all(|p| p.status() == Status::Available));
+        assert_eq!(
+            radio_key("ArrowDown", order[4]),
+            Some(order[5]),
+            "into the next group"
+        );
+        assert_eq!(radio_key("ArrowDown", order[10]), Some(order[0]));
+        assert_eq!(radio_key("ArrowUp", order[0]), Some(order[10]));
+        assert_eq!(radio_key("Home", order[7]), Some(order[0]));
+        assert_eq!(radio_key("End", order[0]), Some(order[10]));
+        assert_eq!(
+            radio_key("Enter", order[0]),
+            None,
+            "Enter applies, it does not move"
+        );
+        assert_eq!(radio_key(" ", order[0]), None);
     }
 }
