@@ -11,7 +11,7 @@ use ucclient_core::{Language, ProfileId, Status};
 
 use crate::app::Ctx;
 use crate::components::badge::colour_class;
-use crate::i18n::{T, tr};
+use crate::i18n::{T, device_name, tr};
 
 /// One line saying what a profile does in active mode. Built by appending to one string (no
 /// `join` or `format!`: their generic code measured larger than these few pushes).
@@ -48,7 +48,7 @@ pub fn effect_summary(lang: Language, profile: &Profile, devices: &[Device]) -> 
                     let label = devices
                         .iter()
                         .find(|d| &d.id == id)
-                        .map_or(id, |d| &d.label);
+                        .map_or(id.as_str(), |d| device_name(lang, d));
                     out.push_str(label);
                 }
                 if st.after_seconds != 0 {
@@ -191,7 +191,7 @@ mod tests {
         });
         assert_eq!(
             effect_summary(Language::PtPt, &p, &devices),
-            "Reencaminha para +351912345678 · Toca: Desk phone, m9 após 15s"
+            "Reencaminha para +351912345678 · Toca: Telefone de secretária, m9 após 15s"
         );
     }
 }

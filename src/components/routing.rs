@@ -12,7 +12,7 @@ use ucclient_core::settings::{
 };
 
 use crate::app::Ctx;
-use crate::i18n::{T, tr};
+use crate::i18n::{T, device_name, tr};
 
 /// Turns a step's device on or off.
 pub fn toggle_device(steps: &mut [RingStep], step: usize, device: &str, on: bool) {
@@ -121,7 +121,7 @@ pub fn RoutingEditor() -> impl IntoView {
                                         }
                                     })
                                 />
-                                {d.label.clone()}
+                                {device_name(lang, d).to_owned()}
                             </label>
                         }
                     })
