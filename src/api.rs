@@ -255,6 +255,8 @@ pub fn error_from_body(status: u16, text: &str) -> ApiError {
     match from_json::<ErrorBody>(text) {
         Some(b) => ApiError {
             status,
+            // The more specific code when there is one (`unknown_extension` within
+            // `invalid_number`): the agent's sentence is chosen from it.
             code: Some(b.reason.unwrap_or(b.error)),
             message: b.message,
             timed_out: false,

@@ -29,7 +29,7 @@ use crate::components::{
     sign_in::SignIn,
 };
 use crate::host::{DialRequest, Host, PresenceLabel};
-use crate::i18n::{T, access_end_text, call_outcome, error_text, tr};
+use crate::i18n::{T, access_end_text, call_outcome, detail_adds, error_text, tr};
 use crate::live::{self, LiveHandle};
 use crate::state::{Applied, ClientState, EarlyDial, SUMMARY_MS};
 
@@ -114,13 +114,16 @@ impl Tab {
     }
 }
 
-/// An error shown to the agent: a sentence in their language and the API's own words as detail.
+/// A banner shown to the agent: a sentence in their language, and what it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
     /// The sentence.
     pub text: T,
-    /// The API's message.
+    /// Shown under the sentence, or behind "Details" when `technical`; nothing when empty.
     pub detail: String,
+    /// Whether `detail` is the server's or the browser's own words (an error's), which may be
+    /// English or technical: shown only in a "Details" disclosure, never as the main text.
+    pub technical: bool,
 }
 
 /// The small UI state components share: read through `ctx.ui.read()` guards (one instantiation
@@ -238,14 +241,21 @@ impl Ctx {
             self.session_expired();
             return;
         }
+        let text = if e.timed_out {
+            T::ErrTimeout
+        } else {
+            error_text(e.code)
+        };
+        let detail = if detail_adds(text, &e.message) {
+            e.message.clone()
+        } else {
+            String::new()
+        };
         self.ui.update(|u| {
             u.notice = Some(Notice {
-                text: if e.timed_out {
-                    T::ErrTimeout
-                } else {
-                    error_text(e.code)
-                },
-                detail: e.message.clone(),
+                text,
+                detail,
+                technical: true,
             })
         });
     }
@@ -273,7 +283,7 @@ impl Ctx {
     pub fn resume(&self) {
         if let Some(token) = self.saved_token() {
             self.backend().set_token(Some(token));
-            self.start_session();
+            self.start_session(false);
         }
     }
 
@@ -298,15 +308,17 @@ impl Ctx {
                 Ok(login) => {
                     ctx.save_token(Some(&login.token));
                     ctx.backend().set_token(Some(login.token));
-                    ctx.start_session();
+                    ctx.start_session(true);
                 }
                 Err(e) => ctx.show_error(&e),
             }
         });
     }
 
-    /// Loads `/me` and, for a licensed user, everything else, then goes live.
-    fn start_session(&self) {
+    /// Loads `/me` and, for a licensed user, everything else, then goes live; with `focus` (the
+    /// agent just signed in here) the keyboard focus then goes to the selected tab, the panel's
+    /// first control, instead of staying on the body the sign-in form left.
+    fn start_session(&self, focus: bool) {
         let ctx = *self;
         ctx.session.set(Session::Loading);
         leptos::task::spawn_local(async move {
@@ -332,6 +344,13 @@ impl Ctx {
             ctx.session.set(Session::Ready);
             ctx.go_live();
             ctx.offer_early_dial();
+            if focus {
+                // After the panel is drawn (effects run once this task yields).
+                set_timeout(
+                    move || focus_id(ctx.tab.get_untracked().id()),
+                    std::time::Duration::ZERO,
+                );
+            }
         });
     }
 
@@ -491,6 +510,7 @@ impl Ctx {
                 u.notice = Some(Notice {
                     text: T::Call,
                     detail: whom,
+                    technical: false,
                 });
             });
         }
@@ -541,6 +561,7 @@ impl Ctx {
             u.notice = busy_line.then(|| Notice {
                 text: T::OneCallAtATime,
                 detail: String::new(),
+                technical: false,
             });
         });
         if busy_line || !dialable {
@@ -576,6 +597,7 @@ impl Ctx {
     /// Hangs up, answers or declines a call, and shows what it became.
     pub fn call_action(&self, call_id: String, action: CallAction) {
         let ctx = *self;
+        ctx.ui.update(|u| u.notice = None);
         leptos::task::spawn_local(async move {
             match ctx.backend().call_action(call_id, action).await {
                 Ok(call) => ctx.take_call_reply(call),
@@ -664,6 +686,7 @@ impl Ctx {
     /// Searches the directory.
     pub fn search(&self, query: String) {
         let ctx = *self;
+        ctx.ui.update(|u| u.notice = None);
         leptos::task::spawn_local(async move {
             // An empty query is the whole directory again.
             let whole = query.trim().is_empty();
@@ -676,12 +699,14 @@ impl Ctx {
     }
 
     /// Shows `tab` at the agent's request (tab click or arrow key), unless the routing editor
-    /// holds unsaved edits: then the editor asks first and the tab stays. Whether it changed.
+    /// holds unsaved edits: then the editor asks first and the tab stays. Whether it changed. The
+    /// agent moved on, so the banner of what they did before goes.
     pub fn choose_tab(&self, tab: Tab) -> bool {
         let ask = self.tab.get_untracked() != tab && self.ui.read_untracked().unsaved;
         if ask {
             self.ui.update(|u| u.leave_to = Some(tab));
         } else {
+            self.ui.update(|u| u.notice = None);
             self.tab.set(tab);
         }
         !ask
@@ -743,6 +768,46 @@ fn page_id() -> String {
     id
 }
 
+/// A banner (`role=alert`): the sentence, then its detail: under it, or in a "Details" disclosure
+/// when technical (the server's or browser's words, possibly English); Dismiss closes it (and the
+/// other banner, if both show).
+fn banner(ctx: Ctx, n: Notice) -> AnyView {
+    let detail = (!n.detail.is_empty()).then(|| {
+        if n.technical {
+            view! {
+                <details class="uc-detail">
+                    <summary>{ctx.t(T::Details)}</summary>
+                    {n.detail}
+                </details>
+            }
+            .into_any()
+        } else {
+            view! { <span class="uc-detail">{n.detail}</span> }.into_any()
+        }
+    });
+    view! {
+        <div class="uc-notice" role="alert">
+            <div class="uc-notice-text">
+                <strong>{ctx.t(n.text)}</strong>
+                {detail}
+            </div>
+            <button
+                class="uc-link"
+                on:click=h(move |_| {
+                    ctx.ui
+                        .update(|u| {
+                            u.notice = None;
+                            u.host_problem = None;
+                        })
+                })
+            >
+                {ctx.t(T::Dismiss)}
+            </button>
+        </div>
+    }
+    .into_any()
+}
+
 /// The widget: header (badge, connection, sign-out), the error notice, and the session's view.
 #[component]
 pub fn App(ctx: Ctx) -> impl IntoView {
@@ -771,33 +836,17 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     });
     let notice = move || {
         let notice = ctx.ui.read().notice.clone();
-        notice.map(|n| {
-            view! {
-                <div class="uc-notice" role="alert">
-                    <p>
-                        <strong>{ctx.t(n.text)}</strong>
-                        <span class="uc-detail">{n.detail}</span>
-                    </p>
-                    <button class="uc-link" on:click=h(move |_| ctx.ui.update(|u| u.notice = None))>
-                        {ctx.t(T::Dismiss)}
-                    </button>
-                </div>
-            }
-            .into_any()
-        })
+        notice.map(|n| banner(ctx, n))
     };
     let host_problem = move || {
         let why = ctx.ui.read().host_problem.clone();
         why.map(|why| {
-            view! {
-                <div class="uc-notice" role="alert">
-                    <p>
-                        <strong>{ctx.t(T::HostUnavailable)}</strong>
-                        <span class="uc-detail">{why}</span>
-                    </p>
-                </div>
-            }
-            .into_any()
+            let n = Notice {
+                text: T::HostUnavailable,
+                detail: why,
+                technical: true,
+            };
+            banner(ctx, n)
         })
     };
     let body = move || match ctx.session.get() {
@@ -873,15 +922,33 @@ fn Ready() -> impl IntoView {
         Tab::History => view! { <History /> }.into_any(),
         Tab::Routing => view! { <RoutingEditor /> }.into_any(),
     };
+    // Who is signed in, as plain text: `/me` came before this panel and stays for its life.
+    // Extension first: when the frame is narrow the end of the name gives way (ellipsis).
+    let me = ctx
+        .store
+        .read_untracked()
+        .me
+        .as_ref()
+        .map(|m| format!("{} · {}", m.user.extension, m.user.name))
+        .unwrap_or_default();
+    let title = me.clone();
     view! {
-        <header class="uc-header">
-            <Badge />
-            <ConnectionState />
-            <button class="uc-link uc-signout" on:click=h(move |_| ctx.sign_out())>
-                {ctx.t(T::SignOut)}
-            </button>
-        </header>
-        <crate::components::dialer::CallCards />
+        // Header and calls stay at the top of the frame however far the panel scrolls (CSS sticky).
+        <div class="uc-top">
+            <header class="uc-header">
+                <Badge />
+                <span class="uc-me" data-test="me" title=title>{me}</span>
+                <ConnectionState />
+                <button
+                    class="uc-link uc-signout"
+                    title=ctx.t(T::SignOut)
+                    on:click=h(move |_| ctx.sign_out())
+                >
+                    {ctx.t(T::SignOut)}
+                </button>
+            </header>
+            <crate::components::dialer::CallCards />
+        </div>
         <nav class="uc-tabs" role="tablist">
             {dyn_view(move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view())}
         </nav>

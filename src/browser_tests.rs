@@ -176,6 +176,15 @@ impl Backend for Fake {
         ready(Ok(presence(profile, false)))
     }
     fn save_settings(&self, profile: ProfileId, settings: ProfileSettings) -> ApiFuture<Profile> {
+        if profile == ProfileId::Lunch {
+            // What the server answers to a step without devices: its words are English.
+            return ready(Err(ApiError {
+                status: 422,
+                code: Some(ErrorCode::InvalidSettings),
+                message: "routing step 2 must name between 1 and 16 devices".into(),
+                timed_out: false,
+            }));
+        }
         self.note(format!(
             "settings {} {}",
             profile.as_str(),
@@ -191,6 +200,10 @@ impl Backend for Fake {
         }))
     }
     fn reset_settings(&self, profile: ProfileId) -> ApiFuture<Profile> {
+        if profile == ProfileId::Lunch {
+            // What gloo-net says when fetch fails (server down, CORS, no network).
+            return ready(Err(ApiError::network("TypeError: Failed to fetch")));
+        }
         self.note(format!("reset {}", profile.as_str()));
         self.save_settings(profile, default_settings(profile))
     }
@@ -403,7 +416,17 @@ async fn sign_in_shows_the_panel_and_sign_out_returns() {
         "{}",
         m.text()
     );
-    assert!(m.text().contains("wrong email or password"));
+    // The sentence alone: the server's "wrong email or password" would only repeat it.
+    assert_eq!(
+        m.q(".uc-notice").text_content().unwrap(),
+        "Wrong email or password.Dismiss"
+    );
+    assert!(
+        m.root
+            .query_selector(".uc-notice details")
+            .unwrap()
+            .is_none()
+    );
     m.sign_in().await;
     assert_eq!(
         m.log()[..2],
@@ -2003,4 +2026,138 @@ async fn reset_asks_before_it_resets() {
     tick().await;
     assert!(m.log().contains(&"reset available".to_string()));
     assert_eq!(m.q("[data-test=saved]").text_content().unwrap(), "Salvo.");
+}
+
+/// The banner's sentence, and the text of its "Details" disclosure (empty when it has none).
+fn banner(m: &Mounted) -> (String, String) {
+    let notice = m.q(".uc-notice[role=alert]");
+    let sentence = notice
+        .query_selector("strong")
+        .unwrap()
+        .unwrap()
+        .text_content()
+        .unwrap();
+    let details = notice
+        .query_selector("details")
+        .unwrap()
+        .map(|d| {
+            assert!(!d.has_attribute("open"), "the details start closed");
+            d.text_content().unwrap()
+        })
+        .unwrap_or_default();
+    (sentence, details)
+}
+
+fn no_banner(m: &Mounted) -> bool {
+    m.root.query_selector(".uc-notice").unwrap().is_none()
+}
+
+#[wasm_bindgen_test]
+async fn a_refusal_in_english_is_told_in_portuguese_with_the_servers_words_only_in_details() {
+    let m = mount(true, Language::PtPt);
+    m.sign_in().await;
+    m.ctx.save_settings(
+        ProfileId::Lunch,
+        Some(default_settings(ProfileId::Lunch)),
+        Box::new(|| {}),
+    );
+    tick().await;
+    let (sentence, details) = banner(&m);
+    assert_eq!(sentence, "Essas definições não podem ser aplicadas.");
+    assert_eq!(
+        details,
+        "Detalhesrouting step 2 must name between 1 and 16 devices"
+    );
+    // The English words are nowhere else in the banner.
+    let text = m.q(".uc-notice").text_content().unwrap();
+    assert_eq!(text.matches("routing step").count(), 1, "{text}");
+    // The agent moves on to another tab: the banner goes.
+    m.q("#uc-tab-history").click();
+    tick().await;
+    assert!(no_banner(&m), "{}", m.root.inner_html());
+}
+
+#[wasm_bindgen_test]
+async fn a_network_failure_is_a_sentence_and_goes_with_the_next_action() {
+    let m = mount(true, Language::PtBr);
+    m.sign_in().await;
+    m.ctx.save_settings(ProfileId::Lunch, None, Box::new(|| {}));
+    tick().await;
+    let (sentence, details) = banner(&m);
+    assert_eq!(sentence, "Não foi possível acessar o servidor.");
+    assert_eq!(details, "DetalhesTypeError: Failed to fetch");
+    // The arrow keys change the tab too: the banner goes.
+    let tab = m.q("#uc-tab-presence");
+    let init = web_sys::KeyboardEventInit::new();
+    init.set_key("ArrowRight");
+    init.set_bubbles(true);
+    tab.dispatch_event(
+        &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
+    )
+    .unwrap();
+    tick().await;
+    assert!(no_banner(&m));
+    // A timeout says so, in the agent's words; the next action (a search) clears it.
+    m.ctx.show_error(&ApiError::timed_out(15_000));
+    tick().await;
+    assert_eq!(
+        banner(&m),
+        (
+            "O servidor não está respondendo. Tente daqui a pouco.".into(),
+            "Detalhesno answer within 15000 ms".into()
+        )
+    );
+    m.ctx.search("bru".into());
+    tick().await;
+    assert!(no_banner(&m));
+}
+
+#[wasm_bindgen_test]
+async fn a_code_this_build_does_not_know_still_gets_a_sentence() {
+    let m = mount(true, Language::PtPt);
+    m.sign_in().await;
+    let e = crate::api::error_from_body(
+        409,
+        r#"{"error":"call_limit_reached","message":"only 2 calls at once"}"#,
+    );
+    m.ctx.show_error(&e);
+    tick().await;
+    assert_eq!(
+        banner(&m),
+        (
+            "O pedido não foi concluído.".into(),
+            "Detalhesonly 2 calls at once".into()
+        )
+    );
+    // The more specific code of a refusal picks the sentence.
+    let e = crate::api::error_from_body(
+        422,
+        r#"{"error":"invalid_number","reason":"unknown_extension","message":"no user has extension 299"}"#,
+    );
+    m.ctx.show_error(&e);
+    tick().await;
+    assert_eq!(banner(&m).0, "Nenhum colega tem essa extensão.");
+}
+
+#[wasm_bindgen_test]
+async fn the_header_names_the_agent_and_focus_goes_to_the_panel_after_sign_in() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    let me = m.q("[data-test=me]");
+    assert_eq!(me.text_content().unwrap(), "201 · Ana");
+    assert_eq!(me.get_attribute("title").as_deref(), Some("201 · Ana"));
+    // The connection and sign-out keep their words for screen readers, however narrow the frame.
+    assert_eq!(m.q(".uc-signout").text_content().unwrap(), "Sign out");
+    let active = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .unwrap();
+    assert_eq!(
+        active.id(),
+        "uc-tab-presence",
+        "focus is on {}",
+        active.outer_html()
+    );
 }

@@ -2,7 +2,9 @@
 //! choice of language. Profile names are not here: they come from `core` (`ProfileId::name`).
 
 use ucclient_core::Language;
-use ucclient_core::api::{AccessEndReason, Call, CallDirection, CallOutcome, CallState, ErrorCode};
+use ucclient_core::api::{
+    AccessEndReason, Call, CallDirection, CallOutcome, CallState, Device, DeviceKind, ErrorCode,
+};
 use ucclient_core::phone::{PhoneError, format_for_reading};
 
 use crate::state::{format_duration, talk_seconds};
@@ -139,6 +141,10 @@ texts! {
     Offline => "Offline, retrying", "Sem ligação, a tentar de novo", "Sem conexão, tentando de novo";
     HostUnavailable => "The CRM integration is not available", "A integração com o CRM não está disponível", "A integração com o CRM não está disponível";
     Dismiss => "Dismiss", "Fechar", "Fechar";
+    Details => "Details", "Detalhes", "Detalhes";
+    DeviceDesk => "Desk phone", "Telefone de secretária", "Telefone de mesa";
+    DeviceSoftphone => "Softphone", "Softphone", "Softphone";
+    DeviceMobile => "Mobile", "Telemóvel", "Celular";
     ErrBadRequest => "The request was not accepted.", "O pedido não foi aceite.", "A solicitação não foi aceita.";
     ErrUnauthenticated => "Your session ended. Please sign in again.", "A sua sessão terminou. Inicie sessão novamente.", "Sua sessão terminou. Entre novamente.";
     ErrInvalidCredentials => "Wrong email or password.", "Email ou palavra-passe errados.", "E-mail ou senha incorretos.";
@@ -199,6 +205,29 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::Other => T::ErrOther,
         },
     }
+}
+
+/// A device's name in the agent's language: the name of its kind while the label is the English
+/// one the server gives by default ("Desk phone"), else the label the company gave it.
+pub fn device_name(lang: Language, d: &Device) -> &str {
+    let key = match d.kind {
+        DeviceKind::Desk => T::DeviceDesk,
+        DeviceKind::Softphone => T::DeviceSoftphone,
+        DeviceKind::Mobile => T::DeviceMobile,
+        DeviceKind::Other => return &d.label,
+    };
+    if d.label.eq_ignore_ascii_case(tr(Language::En, key)) {
+        tr(lang, key)
+    } else {
+        &d.label
+    }
+}
+
+/// Whether an error's own words (the API's or the browser's) add something to its sentence: not
+/// when they only repeat it ("wrong email or password" under "Wrong email or password.").
+pub fn detail_adds(text: T, detail: &str) -> bool {
+    let en = tr(Language::En, text);
+    !detail.trim().is_empty() && !detail.eq_ignore_ascii_case(en.strip_suffix('.').unwrap_or(en))
 }
 
 /// Why the sign-in form is back when the backend ended the session's access.
@@ -389,5 +418,63 @@ mod tests {
             "Email ou palavra-passe errados."
         );
         assert_eq!(phone_error_text(&PhoneError::WrongLength), T::PhoneLength);
+        // Codes a newer server sends read as `Other`: still a sentence, never the raw text.
+        assert_eq!(
+            tr(Language::PtBr, error_text(Some(ErrorCode::Other))),
+            "A solicitação não foi concluída."
+        );
+        assert_eq!(
+            tr(Language::PtPt, error_text(None)),
+            "Não é possível contactar o servidor."
+        );
+    }
+
+    #[test]
+    fn an_error_detail_that_repeats_the_sentence_is_dropped() {
+        assert!(!detail_adds(
+            T::ErrInvalidCredentials,
+            "wrong email or password"
+        ));
+        assert!(!detail_adds(T::ErrNetwork, " "));
+        assert!(detail_adds(
+            T::ErrInvalidSettings,
+            "routing step 2 must name between 1 and 16 devices"
+        ));
+        assert!(detail_adds(T::ErrNetwork, "TypeError: Failed to fetch"));
+    }
+
+    #[test]
+    fn device_kinds_are_named_in_the_agents_language() {
+        let device = |kind, label: &str| Device {
+            id: "d".into(),
+            kind,
+            label: label.into(),
+            number: "201".into(),
+        };
+        let names = |lang| {
+            [
+                device(DeviceKind::Desk, "Desk phone"),
+                device(DeviceKind::Softphone, "Softphone"),
+                device(DeviceKind::Mobile, "Mobile"),
+            ]
+            .iter()
+            .map(|d| device_name(lang, d).to_owned())
+            .collect::<Vec<_>>()
+            .join(" / ")
+        };
+        assert_eq!(
+            names(Language::PtPt),
+            "Telefone de secretária / Softphone / Telemóvel"
+        );
+        assert_eq!(
+            names(Language::PtBr),
+            "Telefone de mesa / Softphone / Celular"
+        );
+        assert_eq!(names(Language::En), "Desk phone / Softphone / Mobile");
+        // A name the company chose stays as it is.
+        let reception = device(DeviceKind::Desk, "Reception");
+        assert_eq!(device_name(Language::PtPt, &reception), "Reception");
+        let other = device(DeviceKind::Other, "Browser");
+        assert_eq!(device_name(Language::PtBr, &other), "Browser");
     }
 }

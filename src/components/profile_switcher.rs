@@ -21,7 +21,7 @@ use ucclient_core::{Language, ProfileId, Status};
 
 use crate::app::Ctx;
 use crate::components::badge::colour_class;
-use crate::i18n::{T, tr};
+use crate::i18n::{T, device_name, tr};
 
 /// Whether the agent has a voicemail box that takes the calls nothing answers. The backend has
 /// none yet (such calls are missed: core's `CallOutcome::Missed`), so core words them "missed";
@@ -69,7 +69,7 @@ fn push_devices(out: &mut String, lang: Language, ids: &[String], devices: &[Dev
             devices
                 .iter()
                 .find(|d| &d.id == id)
-                .map_or(id, |d| &d.label),
+                .map_or(id.as_str(), |d| device_name(lang, d)),
         );
     }
 }
@@ -351,7 +351,7 @@ mod tests {
         use Language::PtPt;
         assert_eq!(
             say(PtPt, steps(), Some(GroupCalls::Skipped)),
-            "As chamadas tocam em Desk phone e Softphone, depois em Mobile após 15 s. As chamadas de grupo não tocam para si."
+            "As chamadas tocam em Telefone de secretária e Softphone, depois em Telemóvel após 15 s. As chamadas de grupo não tocam para si."
         );
         assert_eq!(
             say(
@@ -384,7 +384,7 @@ mod tests {
                 steps(),
                 Some(GroupCalls::Devices(vec!["soft".into()]))
             ),
-            "As ligações tocam em Desk phone e Softphone, depois em Mobile após 15 s. As ligações de grupo tocam em Softphone."
+            "As ligações tocam em Telefone de mesa e Softphone, depois em Celular após 15 s. As ligações de grupo tocam em Softphone."
         );
         assert_eq!(
             say(

@@ -19,7 +19,7 @@ use ucclient_core::{ProfileId, Status};
 
 use crate::app::Ctx;
 use crate::components::profile_switcher::settings_effect_text;
-use crate::i18n::{T, phone_error_text, tr};
+use crate::i18n::{T, device_name, phone_error_text, tr};
 /// Turns a step's device on or off.
 pub fn toggle_device(steps: &mut [RingStep], step: usize, device: &str, on: bool) {
     if let Some(s) = steps.get_mut(step) {
@@ -288,7 +288,7 @@ pub fn RoutingEditor() -> impl IntoView {
                                         });
                                     })
                                 />
-                                {d.label.clone()}
+                                {device_name(lang, d).to_owned()}
                             </label>
                         }
                     })

@@ -199,6 +199,12 @@ pub struct Browser {
 impl Browser {
     /// Starts chromedriver and a Chromium window of `width` × `height` CSS pixels.
     pub async fn start(width: u32, height: u32) -> Result<Browser> {
+        Browser::start_in(width, height, "en-US").await
+    }
+
+    /// Like [`Browser::start`], with the browser speaking `lang` (a BCP 47 tag: its UI language and
+    /// `navigator.languages`, what a page without a host locale goes by).
+    pub async fn start_in(width: u32, height: u32, lang: &str) -> Result<Browser> {
         install_crypto_provider();
         let port = free_port()?;
         let driver = Command::new("/usr/bin/chromedriver")
@@ -228,14 +234,18 @@ impl Browser {
             "--disable-component-update".to_owned(),
             "--disable-sync".to_owned(),
             "--no-first-run".to_owned(),
-            "--lang=en-US".to_owned(),
+            format!("--lang={lang}"),
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.path().display()),
         ];
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            serde_json::json!({"binary": "/usr/bin/chromium", "args": args}),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": args,
+                "prefs": {"intl.accept_languages": lang},
+            }),
         );
         let client = ClientBuilder::rustls()?
             .capabilities(caps)
@@ -300,7 +310,8 @@ pub async fn open_panel(client: &Client, origin: &str) -> Result<()> {
 /// `artifacts/screenshots/<name>.png`, after checking the widget is there (a page without
 /// `.uc-widget` fails: a screenshot of nothing proves nothing) and does not scroll sideways: neither
 /// it nor its container overflows, and no element of it reaches past the container's content edge
-/// (the error names the worst one).
+/// (the error names the worst one). What an element inside the widget clips or scrolls sideways (the
+/// tab bar at 200 px) may reach past it: it is not on screen.
 pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
     let overflow = client
         .execute(
@@ -310,7 +321,10 @@ pub async fn screenshot(client: &Client, name: &str) -> Result<PathBuf> {
              const right = p.getBoundingClientRect().left + p.clientLeft + p.clientWidth; \
              let worst = [Math.max(w.scrollWidth - w.clientWidth, \
                p.scrollWidth - p.clientWidth), 'the panel']; \
-             for (const e of w.querySelectorAll('*')) { \
+             const all = [...w.querySelectorAll('*')]; \
+             const clips = all.filter(e => getComputedStyle(e).overflowX !== 'visible'); \
+             for (const e of all) { \
+               if (clips.some(c => c !== e && c.contains(e))) continue; \
                const r = e.getBoundingClientRect(); \
                const past = Math.ceil(r.right - right); \
                if (r.width > 0 && past > worst[0]) \

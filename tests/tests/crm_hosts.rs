@@ -380,7 +380,8 @@ async fn without_cif_the_dynamics_panel_still_works_and_says_why() -> Result<()>
         sign_in_here(&bruno.client, BRUNO).await?;
         let alert = wait_js(
             &bruno.client,
-            "document.querySelector('.uc-notice[role=alert]')?.innerText",
+            // The host's own (English, technical) words: behind the banner's "Details".
+            "document.querySelector('.uc-notice[role=alert] details')?.textContent",
         )
         .await?;
         let alert = alert.as_str().unwrap_or("");
@@ -483,7 +484,8 @@ async fn a_failing_or_missing_open_cti_is_reported_not_blank() -> Result<()> {
         sign_in_here(&ana.client, ANA).await?;
         let alert = wait_js(
             &ana.client,
-            "document.querySelector('.uc-notice[role=alert]')?.innerText",
+            // The host's own (English, technical) words: behind the banner's "Details".
+            "document.querySelector('.uc-notice[role=alert] details')?.textContent",
         )
         .await?;
         assert!(
