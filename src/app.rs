@@ -933,7 +933,7 @@ fn Ready() -> impl IntoView {
         .unwrap_or_default();
     let title = me.clone();
     view! {
-        // Header and calls stay at the top of the frame however far the panel scrolls (CSS sticky).
+        // Header, calls and tabs stay at the top of the frame however far the panel scrolls (CSS sticky).
         <div class="uc-top">
             <header class="uc-header">
                 <Badge />
@@ -948,10 +948,10 @@ fn Ready() -> impl IntoView {
                 </button>
             </header>
             <crate::components::dialer::CallCards />
+            <nav class="uc-tabs" role="tablist">
+                {dyn_view(move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view())}
+            </nav>
         </div>
-        <nav class="uc-tabs" role="tablist">
-            {dyn_view(move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view())}
-        </nav>
         <section
             class="uc-panel"
             role="tabpanel"

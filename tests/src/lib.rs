@@ -401,7 +401,17 @@ pub async fn click(client: &Client, css: &str) -> Result<()> {
         Ok(c.find(Locator::Css(css)).await.is_ok())
     })
     .await?;
-    client.find(Locator::Css(css)).await?.click().await?;
+    let el = client.find(Locator::Css(css)).await?;
+    // As an agent would: bring it out from under the pinned top (header, calls, tabs) and the
+    // routing editor's Save bar first. WebDriver scrolls only what is outside the viewport, and
+    // would click the bar covering it. The middle of the frame is clear of both.
+    client
+        .execute(
+            "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})",
+            vec![serde_json::to_value(&el)?],
+        )
+        .await?;
+    el.click().await?;
     Ok(())
 }
 

@@ -498,7 +498,7 @@ async fn a_failing_or_missing_open_cti_is_reported_not_blank() -> Result<()> {
         click(&ana.client, "button.uc-profile[data-profile=lunch]").await?;
         wait_js(
             &ana.client,
-            "document.querySelector('button.uc-profile[data-profile=lunch][aria-pressed=true]')",
+            "document.querySelector('button.uc-profile[data-profile=lunch][aria-checked=true]')",
         )
         .await?;
 
