@@ -821,11 +821,13 @@ pub fn App(ctx: Ctx) -> impl IntoView {
         let label = {
             let s = ctx.store.read();
             s.my_presence().map(|p| PresenceLabel {
+                // On a call the busy overlay is what the label says, as the badge does.
                 label: if p.on_call {
-                    format!("{} · {}", p.profile.name(lang), tr(lang, T::OnACall))
+                    tr(lang, T::OnACall)
                 } else {
-                    p.profile.name(lang).to_owned()
-                },
+                    p.profile.name(lang)
+                }
+                .to_owned(),
                 colour: p.colour,
                 on_call: p.on_call,
             })

@@ -657,11 +657,29 @@ async fn an_incoming_call_gets_its_own_card() {
             .unwrap()
             .is_none()
     );
-    assert_eq!(m.q("[data-test=answer]").text_content().unwrap(), "Atender");
+    // Each button shows its keyboard shortcut and is reachable by it (access key).
+    // (The shown shortcut is hidden from screen readers, which read `aria-keyshortcuts`.)
+    assert_eq!(
+        m.q("[data-test=answer]").text_content().unwrap(),
+        "AtenderAlt+A"
+    );
     assert_eq!(
         m.q("[data-test=decline]").text_content().unwrap(),
-        "Rejeitar"
+        "RejeitarAlt+R"
     );
+    assert_eq!(
+        m.q("[data-test=answer] kbd")
+            .get_attribute("aria-hidden")
+            .as_deref(),
+        Some("true")
+    );
+    for (sel, key) in [("[data-test=answer]", "A"), ("[data-test=decline]", "R")] {
+        assert_eq!(m.q(sel).get_attribute("accesskey").as_deref(), Some(key));
+        assert_eq!(
+            m.q(sel).get_attribute("aria-keyshortcuts"),
+            Some(format!("Alt+{key}"))
+        );
+    }
     m.q("[data-test=answer]").click();
     tick().await;
     assert!(m.log().contains(&"answer in1".to_string()));

@@ -139,6 +139,25 @@ pub fn CallCards() -> impl IntoView {
     view! { <div class="uc-calls" data-test="calls">{dyn_view(cards)}</div> }
 }
 
+/// The access key of a call card's button: the first letter of its label in the agent's language
+/// ("A" for Answer and Atender, "D" for Decline, "R" for Rejeitar / Recusar), so the two buttons of a
+/// ringing card never share one.
+pub fn shortcut_key(lang: Language, label: T) -> String {
+    tr(lang, label)
+        .chars()
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string())
+        .unwrap_or_default()
+}
+
+/// The shortcut a button shows and announces (`aria-keyshortcuts`): Alt with its access key, which
+/// is how Chromium-based browsers and Firefox on Windows and Linux press it.
+pub fn shortcut(lang: Language, label: T) -> String {
+    let mut s = String::from("Alt+");
+    s.push_str(&shortcut_key(lang, label));
+    s
+}
+
 /// The lowercase name of a call state, as the call card's `data-state`.
 pub fn state_name(state: CallState) -> &'static str {
     match state {
@@ -188,11 +207,23 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                 let (answer, decline) = (id.clone(), id);
                 view! {
                     <div class="uc-card-actions">
-                    <button class="uc-button" data-test="answer" on:click=h(move |_| ctx.call_action(answer.clone(), CallAction::Answer))>
-                        {tr(lang, T::Answer)}
+                    <button
+                        class="uc-button"
+                        data-test="answer"
+                        accesskey=shortcut_key(lang, T::Answer)
+                        aria-keyshortcuts=shortcut(lang, T::Answer)
+                        on:click=h(move |_| ctx.call_action(answer.clone(), CallAction::Answer))
+                    >
+                        {tr(lang, T::Answer)} <kbd class="uc-kbd" aria-hidden="true">{shortcut(lang, T::Answer)}</kbd>
                     </button>
-                    <button class="uc-button uc-danger" data-test="decline" on:click=h(move |_| ctx.call_action(decline.clone(), CallAction::Decline))>
-                        {tr(lang, T::Decline)}
+                    <button
+                        class="uc-button uc-danger"
+                        data-test="decline"
+                        accesskey=shortcut_key(lang, T::Decline)
+                        aria-keyshortcuts=shortcut(lang, T::Decline)
+                        on:click=h(move |_| ctx.call_action(decline.clone(), CallAction::Decline))
+                    >
+                        {tr(lang, T::Decline)} <kbd class="uc-kbd" aria-hidden="true">{shortcut(lang, T::Decline)}</kbd>
                     </button>
                     </div>
                 }
@@ -217,6 +248,15 @@ mod tests {
         CustomerRef, DirectoryEntry, Me, Mode, PbxSync, Presence, Role, User,
     };
     use ucclient_core::phone::{DialError, dial_target};
+
+    #[test]
+    fn answer_and_decline_have_distinct_shortcuts_in_every_language() {
+        for lang in [Language::En, Language::PtPt, Language::PtBr] {
+            assert_ne!(shortcut(lang, T::Answer), shortcut(lang, T::Decline));
+        }
+        assert_eq!(shortcut(Language::En, T::Answer), "Alt+A");
+        assert_eq!(shortcut(Language::PtBr, T::Decline), "Alt+R");
+    }
     use ucclient_core::{ProfileId, profile::Colour};
 
     /// An agent of a customer in `country` whose directory has Ana Silva on 201.
