@@ -228,8 +228,19 @@ impl Req {
 }
 
 /// A request that got no answer, with the browser's sentence (e.g. "TypeError: Failed to fetch").
+///
+/// The text is taken from the variant gloo-net's requests produce rather than through
+/// `gloo_net::Error`'s `Display`: Leptos's `server_fn` turns on gloo-net's `json` feature, whose
+/// serde_json variant would bring serde_json's and std::io's error sentences into the module
+/// through that `Display` (−1 KB gzip, BENCHMARKS.md), although a request without `.json()` never
+/// produces it. The two texts kept are what `Display` writes for them.
 fn request_failed(e: gloo_net::Error) -> ApiError {
-    ApiError::network(e.to_string())
+    ApiError::network(match e {
+        gloo_net::Error::JsError(js) => js.to_string(),
+        gloo_net::Error::GlooError(text) => text,
+        #[allow(unreachable_patterns)] // Reachable only with gloo-net's `json` feature.
+        _ => "the request failed".to_owned(),
+    })
 }
 
 /// Reads JSON text into a wire type: parsed by the browser's `JSON.parse`, then read through core's
