@@ -40,7 +40,7 @@ pub fn Directory() -> impl IntoView {
                     u.extension
                 );
                 view! {
-                    <li class="uc-colleague" data-user=u.id.clone()>
+                    <li class="uc-colleague" data-user={std::sync::Arc::<str>::from(u.id.clone())}>
                         <div class="uc-colleague-text">
                             <span class="uc-name">
                                 {u.name.clone()}
@@ -54,7 +54,7 @@ pub fn Directory() -> impl IntoView {
                             <button
                                 class="uc-button"
                                 data-test="call-colleague"
-                                aria-label=call_label
+                                aria-label={std::sync::Arc::<str>::from(call_label)}
                                 on:click=h({
                                     let ext = u.extension.clone();
                                     move |_| ctx.dial(ext.clone(), None)

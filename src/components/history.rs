@@ -51,7 +51,7 @@ pub fn History() -> impl IntoView {
                         </div>
                         <button
                             class="uc-button"
-                            aria-label=format!("{} {number}", tr(lang, T::Redial))
+                            aria-label={std::sync::Arc::<str>::from(format!("{} {number}", tr(lang, T::Redial)))}
                             on:click=h(move |_| ctx.dial(redial.clone(), None))
                         >
                             "↻"

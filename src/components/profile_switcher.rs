@@ -98,7 +98,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
                             <button
                                 class="uc-profile"
                                 data-profile=id.as_str()
-                                aria-pressed=is_current.to_string()
+                                aria-pressed={std::sync::Arc::<str>::from(is_current.to_string())}
                                 on:click=h(move |_| ctx.set_presence(id))
                             >
                                 <span class=colour aria-hidden="true"></span>

@@ -131,14 +131,14 @@ pub fn RoutingEditor() -> impl IntoView {
                     <fieldset class="uc-step" data-test="step">
                         <legend>{format!("{} {}", tr(lang, T::Step), i + 1)}</legend>
                         {boxes}
-                        <label for=after_id.clone()>{tr(lang, T::StartsAfter)}</label>
+                        <label for={std::sync::Arc::<str>::from(after_id.clone())}>{tr(lang, T::StartsAfter)}</label>
                         <div class="uc-row">
                             <input
-                                id=after_id
+                                id={std::sync::Arc::<str>::from(after_id)}
                                 type="number"
                                 min="0"
-                                max=MAX_AFTER_SECONDS.to_string()
-                                prop:value=step.after_seconds.to_string()
+                                max={std::sync::Arc::<str>::from(MAX_AFTER_SECONDS.to_string())}
+                                prop:value={std::sync::Arc::<str>::from(step.after_seconds.to_string())}
                                 on:change=h(move |ev| {
                                     let v = event_target_value(&ev).parse::<u32>().unwrap_or(0);
                                     let mut s = ed.write();
