@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use futures::FutureExt;
-use gloo_net::http::{Request, RequestBuilder};
+use gloo_net::http::{QueryParams, Request, RequestBuilder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use ucclient_core::ProfileId;
@@ -230,8 +230,19 @@ impl Req {
 }
 
 /// A request that got no answer, with the browser's sentence (e.g. "TypeError: Failed to fetch").
+///
+/// The text is taken from the variant gloo-net's requests produce rather than through
+/// `gloo_net::Error`'s `Display`: Leptos's `server_fn` turns on gloo-net's `json` feature, whose
+/// serde_json variant would bring serde_json's and std::io's error sentences into the module
+/// through that `Display` (−1 KB gzip, BENCHMARKS.md), although a request without `.json()` never
+/// produces it. The two texts kept are what `Display` writes for them.
 fn request_failed(e: gloo_net::Error) -> ApiError {
-    ApiError::network(e.to_string())
+    ApiError::network(match e {
+        gloo_net::Error::JsError(js) => js.to_string(),
+        gloo_net::Error::GlooError(text) => text,
+        #[allow(unreachable_patterns)] // Reachable only with gloo-net's `json` feature.
+        _ => "the request failed".to_owned(),
+    })
 }
 
 /// Reads JSON text into a wire type: parsed by the browser's `JSON.parse`, then read through core's
@@ -404,15 +415,16 @@ impl Backend for HttpBackend {
 }
 
 /// `…/events?ticket=T[&last_event_id=N]` (the ticket is one-use and short-lived, never a credential
-/// that outlives the connection), encoded by `form_urlencoded` (the URL standard's
-/// `application/x-www-form-urlencoded`, what `URLSearchParams` writes; natively testable).
+/// that outlives the connection), encoded by the browser's `URLSearchParams` through gloo-net's
+/// [`QueryParams`] (the URL standard's `application/x-www-form-urlencoded`, as for the requests'
+/// query strings): the module holds no second encoder (`form_urlencoded` and its tables: −1.3 KB gzip).
 pub fn events_url(base: &str, ticket: &str, last_event_id: Option<u64>) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::new());
-    query.append_pair("ticket", ticket);
+    let query = QueryParams::new();
+    query.append("ticket", ticket);
     if let Some(id) = last_event_id {
-        query.append_pair("last_event_id", &id.to_string());
+        query.append("last_event_id", &id.to_string());
     }
-    format!("{base}?{}", query.finish())
+    format!("{base}?{query}")
 }
 
 /// The sessionStorage key of the token for a backend: two backends never share a token.
@@ -425,16 +437,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn event_urls_carry_ticket_and_resume_point() {
-        assert_eq!(
-            events_url("/api/v1/events", "abc", Some(42)),
-            "/api/v1/events?ticket=abc&last_event_id=42"
-        );
-        assert_eq!(
-            events_url("/api/v1/events", "a&b=c d", None),
-            "/api/v1/events?ticket=a%26b%3Dc+d",
-            "nothing in a ticket can add a parameter"
-        );
+    fn token_keys_are_per_backend() {
         assert_eq!(
             token_key("https://x.example/"),
             "ucclient.token:https://x.example"
@@ -455,6 +458,24 @@ mod browser_tests {
     use super::*;
     use crate::app::{App, Ctx};
     use crate::host::{HostKind, standalone::StandaloneHost};
+
+    #[wasm_bindgen_test]
+    fn event_urls_carry_ticket_and_resume_point() {
+        assert_eq!(
+            events_url("/api/v1/events", "abc", Some(42)),
+            "/api/v1/events?ticket=abc&last_event_id=42"
+        );
+        assert_eq!(
+            events_url("/api/v1/events", "a&b=c d", None),
+            "/api/v1/events?ticket=a%26b%3Dc+d",
+            "nothing in a ticket can add a parameter"
+        );
+        assert_eq!(
+            events_url("/api/v1/events", "é/?*-._~", None),
+            "/api/v1/events?ticket=%C3%A9%2F%3F*-._%7E",
+            "the URL standard's form encoding, as form_urlencoded wrote it"
+        );
+    }
 
     #[wasm_bindgen_test]
     async fn an_unreachable_backend_is_status_0_with_the_browsers_sentence() {

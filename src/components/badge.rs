@@ -106,7 +106,7 @@ pub fn Badge() -> impl IntoView {
         let (title, aria) = (reason.clone(), reason.clone());
         Some(
             view! {
-                <span class=class tabindex="0" title=title aria-label=aria>
+                <span class=class tabindex="0" title={std::sync::Arc::<str>::from(title)} aria-label={std::sync::Arc::<str>::from(aria)}>
                     <span class="uc-tip" role="tooltip">{reason}</span>
                 </span>
             }

@@ -41,7 +41,7 @@ pub fn Directory() -> impl IntoView {
                     u.extension
                 );
                 view! {
-                    <li class="uc-colleague" data-user=u.id.clone()>
+                    <li class="uc-colleague" data-user={std::sync::Arc::<str>::from(u.id.clone())}>
                         <div class="uc-colleague-text">
                             <span class="uc-name">
                                 {u.name.clone()}

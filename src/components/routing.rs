@@ -303,7 +303,7 @@ pub fn RoutingEditor() -> impl IntoView {
                         <label for=after_id.clone()>{tr(lang, T::StartsAfter)}</label>
                         <div class="uc-row">
                             <input
-                                id=after_id
+                                id={std::sync::Arc::<str>::from(after_id)}
                                 type="number"
                                 min="0"
                                 max=MAX_AFTER_SECONDS.to_string()
