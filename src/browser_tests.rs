@@ -1182,9 +1182,12 @@ fn bridge_payloads_are_plain_objects_and_answers_are_read_bounded() {
                 r#"{"0":{"contactid":"{11111111-2222-3333-4444-555555555555}","fullname":"Rita","telephone1":"912 345 678"}}"#
             ),
             rita
-        )
-        .as_deref(),
-        Some("11111111-2222-3333-4444-555555555555")
+        ),
+        Some(crate::host::interop::Found {
+            id: "11111111-2222-3333-4444-555555555555".into(),
+            object_type: None,
+            name: Some("Rita".into()),
+        })
     );
     // A candidate that only shares digits is not her; two that are her is no single match.
     assert_eq!(
@@ -1194,8 +1197,8 @@ fn bridge_payloads_are_plain_objects_and_answers_are_read_bounded() {
             ),
             rita
         )
-        .as_deref(),
-        Some("b")
+        .map(|f| (f.id, f.name)),
+        Some(("b".into(), None))
     );
     assert_eq!(
         single_contact(

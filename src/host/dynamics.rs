@@ -18,13 +18,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection};
+use ucclient_core::api::{Call, CallDirection, CrmKind};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    Bridge, CallSummary, HostCall, Payload, call_method, field, global_path, parse_json, settle,
-    text_field, wait_until,
+    Bridge, CallSummary, Found, HostCall, Payload, call_method, field, global_path, named_after,
+    parse_json, settle, text_field, wait_until,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -272,8 +272,8 @@ pub fn contact_query(number: &str) -> Option<String> {
 const MAX_CANDIDATES: u32 = 50;
 
 /// The one contact in a `searchAndOpenRecords` answer (`{"0": {...}, ...}`) whose office or
-/// mobile number is `number`, if exactly one is.
-pub fn single_contact(found: &JsValue, number: &str) -> Option<String> {
+/// mobile number is `number`, if exactly one is: its id and full name.
+pub fn single_contact(found: &JsValue, number: &str) -> Option<Found> {
     let keys = Object::keys(found.dyn_ref::<Object>()?);
     let mut hit = None;
     for i in 0..keys.length().min(MAX_CANDIDATES) {
@@ -286,11 +286,11 @@ pub fn single_contact(found: &JsValue, number: &str) -> Option<String> {
             if hit.is_some() {
                 return None;
             }
-            hit = Some(contact_id(&text_field(
-                &record,
-                "contactid",
-                MAX_FIELD_LEN,
-            )?)?);
+            hit = Some(Found {
+                id: contact_id(&text_field(&record, "contactid", MAX_FIELD_LEN)?)?,
+                object_type: None,
+                name: text_field(&record, "fullname", MAX_FIELD_LEN),
+            });
         }
     }
     hit
@@ -345,6 +345,11 @@ impl Regarding {
             id,
         }
     }
+}
+
+/// The record a found contact is, and its name.
+fn contact_and_name(found: Found) -> (Regarding, Option<String>) {
+    (Regarding::contact(found.id), found.name)
 }
 
 /// A contact id as CIF writes it (`{GUID}` or `GUID`), braces removed; `None` unless it is a GUID-like
@@ -481,8 +486,8 @@ impl Host for DynamicsHost {
         let call_id = call.id.clone();
         let number = call.from.clone();
         let link = move |bridge: &Bridge, found: JsValue| {
-            if let Some(id) = single_contact(&found, &number) {
-                bridge.found(call_id, (id, None));
+            if let Some(contact) = single_contact(&found, &number) {
+                bridge.found(call_id, contact);
             }
         };
         self.bridge.run(
@@ -501,11 +506,9 @@ impl Host for DynamicsHost {
         let from_context = call.context.as_ref().and_then(|c| {
             Regarding::of_context(c.object_type.as_deref()?, c.record_id.as_deref()?)
         });
-        let known = from_context.or_else(|| {
-            self.bridge
-                .take_found(&call.id)
-                .map(|(id, _)| Regarding::contact(id))
-        });
+        let known = from_context
+            .map(|r| (r, None))
+            .or_else(|| self.bridge.take_found(&call.id).map(contact_and_name));
         let number = match call.direction {
             CallDirection::Outbound => call.to.clone(),
             CallDirection::Inbound => call.from.clone(),
@@ -514,8 +517,8 @@ impl Host for DynamicsHost {
         let call = call.clone();
         wasm_bindgen_futures::spawn_local(async move {
             // Click-to-act carries no record id: find the contact by number, and link only a single match.
-            let regarding = match known {
-                Some(r) => Some(r),
+            let (regarding, name) = match known {
+                Some(k) => (Some(k.0), k.1),
                 None => match contact_query(&number) {
                     Some(q) => cif_call(
                         "searchAndOpenRecords",
@@ -524,11 +527,14 @@ impl Host for DynamicsHost {
                     .await
                     .ok()
                     .and_then(|found| single_contact(&found, &number))
-                    .map(Regarding::contact),
-                    None => None,
+                    .map(contact_and_name)
+                    .map_or((None, None), |(r, n)| (Some(r), n)),
+                    None => (None, None),
                 },
             };
-            let data = phonecall_for(&call, regarding.as_ref()).to_json();
+            // The contact found names the call in the log ("Call to Rita Lopes").
+            let named = named_after(&call, CrmKind::Dynamics, name.as_deref());
+            let data = phonecall_for(named.as_ref().unwrap_or(&call), regarding.as_ref()).to_json();
             if let Err(why) = cif_call("createRecord", vec!["phonecall".into(), data.into()]).await
             {
                 bridge.report(&why);

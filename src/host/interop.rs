@@ -12,7 +12,7 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use ucclient_core::api::{Call, CallDirection, CallState};
+use ucclient_core::api::{Call, CallContext, CallDirection, CallState, CrmKind};
 
 use super::DialRequest;
 
@@ -380,8 +380,38 @@ impl LoggedCalls {
     }
 }
 
-/// The host record a screen pop found for a call: its id and, when the host says, its type.
-pub type Found = (String, Option<String>);
+/// The host record a screen pop found for a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The record's id.
+    pub id: String,
+    /// The record's type, when the host says.
+    pub object_type: Option<String>,
+    /// The record's display name (a contact's full name), when the host says: the name the call
+    /// is logged under.
+    pub name: Option<String>,
+}
+
+/// `call` named after the record a screen pop found, for its CRM log ("Call from Rita Lopes"), when
+/// the call has no record name of its own and the record has one (bounded like a click's name);
+/// `None` when there is nothing to add.
+pub fn named_after(call: &Call, crm: CrmKind, name: Option<&str>) -> Option<Call> {
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.chars().count() <= ucclient_core::api::MAX_CONTEXT_LEN)?;
+    if crate::state::record_name(call).is_some() {
+        return None;
+    }
+    let mut named = call.clone();
+    let context = named.context.get_or_insert(CallContext {
+        crm,
+        record_id: None,
+        object_type: None,
+        record_name: None,
+    });
+    context.record_name = Some(name.to_owned());
+    Some(named)
+}
 
 /// What screen pops found, by call id, for logging the call later: a short list searched in order
 /// (a hash map would pull a copy of its code into the module for a few entries), emptied when it
@@ -530,14 +560,50 @@ impl Bridge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ucclient_core::api::Timestamp;
+
+    #[test]
+    fn a_found_record_names_the_log_only_when_the_call_has_no_name() {
+        let mut call = Call {
+            id: "c1".into(),
+            direction: CallDirection::Inbound,
+            from: "+351912345678".into(),
+            to: "201".into(),
+            state: CallState::Ended,
+            started_at: Timestamp::parse("2026-03-04T10:00:00Z").unwrap(),
+            answered_at: None,
+            ended_at: None,
+            context: None,
+            internal: false,
+            outcome: None,
+            answered_on: None,
+            forwarded_to: None,
+        };
+        let named = named_after(&call, CrmKind::Dynamics, Some(" Rita Lopes ")).unwrap();
+        assert_eq!(
+            CallSummary::of(&named).subject,
+            "Call from Rita Lopes (not answered)"
+        );
+        assert_eq!(named.context.as_ref().unwrap().crm, CrmKind::Dynamics);
+        // Nothing to add: no name, a blank or oversized one, or a call named by its click already.
+        assert!(named_after(&call, CrmKind::Dynamics, None).is_none());
+        assert!(named_after(&call, CrmKind::Dynamics, Some("  ")).is_none());
+        assert!(named_after(&call, CrmKind::Dynamics, Some(&"x".repeat(257))).is_none());
+        call.context = Some(CallContext {
+            crm: CrmKind::Salesforce,
+            record_id: None,
+            object_type: None,
+            record_name: Some("Rita".into()),
+        });
+        assert!(named_after(&call, CrmKind::Salesforce, Some("Other")).is_none());
+    }
 
     #[test]
     fn matches_are_found_once_replaced_by_id_and_bounded() {
-        let r = |n: u8| {
-            (
-                format!("r{n}"),
-                n.is_multiple_of(2).then(|| "Contact".to_owned()),
-            )
+        let r = |n: u8| Found {
+            id: format!("r{n}"),
+            object_type: n.is_multiple_of(2).then(|| "Contact".to_owned()),
+            name: None,
         };
         let mut m = Matches::new(2);
         m.insert("a".to_owned(), r(1));

@@ -19,13 +19,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::Call;
+use ucclient_core::api::{Call, CrmKind};
 use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    Bridge, CallSummary, HostCall, Payload, call_method, error_text, field, global_path, object,
-    settle, single_entry, text_field,
+    Bridge, CallSummary, Found, HostCall, Payload, call_method, error_text, field, global_path,
+    named_after, object, settle, single_entry, text_field,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -338,11 +338,21 @@ impl Host for SalesforceHost {
         let link = move |bridge: &Bridge, found: JsValue| {
             // Link the call to a record only when the number matched exactly one.
             if let Some((id, record)) = single_entry(&found) {
-                let object_type = field(&record, "RecordType")
-                    .or_else(|| field(&record, "object"))
-                    .and_then(|t| t.as_string())
-                    .filter(|t| t.len() <= MAX_FIELD_LEN);
-                bridge.found(call_id, (id, object_type));
+                let text = |key: &str| {
+                    field(&record, key)
+                        .and_then(|t| t.as_string())
+                        .filter(|t| t.len() <= MAX_FIELD_LEN)
+                };
+                let object_type = text("RecordType").or_else(|| text("object"));
+                let name = text("Name");
+                bridge.found(
+                    call_id,
+                    Found {
+                        id,
+                        object_type,
+                        name,
+                    },
+                );
             }
         };
         self.bridge.run(
@@ -355,14 +365,25 @@ impl Host for SalesforceHost {
         if !self.log_calls || !self.bridge.first_log(&call.id) {
             return;
         }
-        let from_context = call
-            .context
-            .as_ref()
-            .and_then(|c| c.record_id.clone().map(|id| (id, c.object_type.clone())));
+        let from_context = call.context.as_ref().and_then(|c| {
+            c.record_id.clone().map(|id| Found {
+                id,
+                object_type: c.object_type.clone(),
+                name: None,
+            })
+        });
         let record = from_context.or_else(|| self.bridge.take_found(&call.id));
-        let task = task_for(
+        // A record the screen pop found names the call in the log when the click gave no name.
+        let named = named_after(
             call,
-            record.as_ref().map(|(id, t)| (id.as_str(), t.as_deref())),
+            CrmKind::Salesforce,
+            record.as_ref().and_then(|r| r.name.as_deref()),
+        );
+        let task = task_for(
+            named.as_ref().unwrap_or(call),
+            record
+                .as_ref()
+                .map(|r| (r.id.as_str(), r.object_type.as_deref())),
         );
         self.fire("saveLog", object(&[("value", task.to_js().into())]));
     }

@@ -203,7 +203,8 @@ async fn dynamics_click_to_act_places_the_call_and_creates_a_phonecall() -> Resu
         let data = &created["data"];
         assert_eq!(data["phonenumber"], "+351912345678");
         assert_eq!(data["directioncode"], true);
-        assert_eq!(data["subject"], "Call to +351 912 345 678");
+        // Named after the one contact the number found (click-to-act carries no name).
+        assert_eq!(data["subject"], "Call to Rita Lopes");
         // Bound through the phonecall's own navigation property, created completed (Made).
         assert_eq!(
             data["regardingobjectid_contact_phonecall@odata.bind"],
@@ -221,7 +222,8 @@ async fn dynamics_click_to_act_places_the_call_and_creates_a_phonecall() -> Resu
 }
 
 /// Scenario 4: an inbound call makes each panel visible and pops the caller's record; after it ends,
-/// the Salesforce Task is linked to the record the screen pop found.
+/// the Salesforce Task and the Dynamics phonecall are linked to the record the screen pop found
+/// and named after it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_inbound_call_shows_the_panel_and_pops_the_caller() -> Result<()> {
     let (backend, site) = start_hosts(|o| {
@@ -278,6 +280,11 @@ async fn an_inbound_call_shows_the_panel_and_pops_the_caller() -> Result<()> {
         let log = wait_js(&ana.client, "window.__opencti.callsOf('saveLog')[0]").await?;
         assert_eq!(log["args"]["value"]["CallType"], "Inbound");
         assert_eq!(log["args"]["value"]["WhoId"], "003000000000002AAA");
+        // Named after the one record the screen pop found.
+        assert_eq!(
+            log["args"]["value"]["Subject"],
+            "Call from Rui Costa (not answered)"
+        );
 
         let id = to_bruno["id"].as_str().context("call id")?;
         backend.post(&bruno_token, &format!("/calls/{id}/hangup"), &json!({})).await?;
@@ -289,6 +296,10 @@ async fn an_inbound_call_shows_the_panel_and_pops_the_caller() -> Result<()> {
         );
         assert_eq!(created["data"]["statecode"], 1);
         assert_eq!(created["data"]["statuscode"], 4, "Received");
+        assert_eq!(
+            created["data"]["subject"],
+            "Call from Rui Costa (not answered)"
+        );
         Ok(())
     })
     .await
