@@ -1873,7 +1873,7 @@ async fn the_routing_editor_groups_profiles_disables_forward_to_and_previews_the
     assert!(m.text().contains("Do not disturb comes first"));
     let preview = || m.q("[data-test=preview]").text_content().unwrap();
     assert!(
-        preview().contains("Calls ring all your devices. Group calls ring all your devices."),
+        preview().contains("All your devices ring, for direct and group calls."),
         "{}",
         preview()
     );

@@ -117,6 +117,7 @@ texts! {
     EffectVoicemail => "Calls go to voicemail", "As chamadas vão para o correio de voz", "As ligações vão para a caixa postal";
     EffectMissed => "No device rings: calls are missed", "Nenhum dispositivo toca: as chamadas ficam perdidas", "Nenhum dispositivo toca: as ligações ficam perdidas";
     EffectGroupAll => "Group calls ring all your devices", "As chamadas de grupo tocam em todos os seus dispositivos", "As ligações de grupo tocam em todos os seus dispositivos";
+    EffectAllBoth => "All your devices ring, for direct and group calls", "Tocam todos os seus dispositivos, nas chamadas diretas e de grupo", "Tocam todos os seus dispositivos, nas ligações diretas e de grupo";
     EffectGroupRing => "Group calls ring", "As chamadas de grupo tocam em", "As ligações de grupo tocam em";
     EffectGroupSkip => "Group calls skip you", "As chamadas de grupo não tocam para si", "As ligações de grupo pulam você";
     RoutingDirect => "What rings when someone calls you", "O que toca quando lhe ligam", "O que toca quando ligam para você";

@@ -78,6 +78,12 @@ fn push_devices(out: &mut String, lang: Language, ids: &[String], devices: &[Dev
 /// "Calls ring Desk phone, then Mobile after 15 s. Group calls ring all your devices." Built by
 /// appending to one string (no `join` or `format!`: their generic code measured larger).
 pub fn effect_text(lang: Language, effect: &ProfileEffect, devices: &[Device]) -> String {
+    // The usual case in one sentence rather than the same words twice.
+    if effect.direct == DirectCalls::AllDevices && effect.group == Some(GroupCalls::AllDevices) {
+        let mut out = tr(lang, T::EffectAllBoth).to_owned();
+        out.push('.');
+        return out;
+    }
     let mut out = String::new();
     match &effect.direct {
         DirectCalls::AllDevices => out.push_str(tr(lang, T::EffectAll)),
@@ -322,7 +328,7 @@ mod tests {
         use Language::En;
         assert_eq!(
             say(En, DirectCalls::AllDevices, Some(GroupCalls::AllDevices)),
-            "Calls ring all your devices. Group calls ring all your devices."
+            "All your devices ring, for direct and group calls."
         );
         assert_eq!(
             say(
@@ -406,6 +412,10 @@ mod tests {
             say(PtBr, DirectCalls::AllDevices, None),
             "As ligações tocam em todos os seus dispositivos."
         );
+        assert_eq!(
+            say(PtBr, DirectCalls::AllDevices, Some(GroupCalls::AllDevices)),
+            "Tocam todos os seus dispositivos, nas ligações diretas e de grupo."
+        );
     }
 
     fn me(mode: Mode) -> Me {
@@ -438,7 +448,7 @@ mod tests {
                 &[]
             )
             .as_deref(),
-            Some("Calls ring all your devices. Group calls ring all your devices.")
+            Some("All your devices ring, for direct and group calls.")
         );
         // Passive: profiles only show presence (the switcher says so once, not per profile).
         assert_eq!(
