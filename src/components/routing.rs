@@ -9,6 +9,7 @@
 use leptos::prelude::*;
 
 use crate::components::{dyn_view, h};
+use ucclient_core::api::Device;
 use ucclient_core::pbx::Mode;
 use ucclient_core::phone;
 use ucclient_core::settings::{
@@ -143,6 +144,22 @@ struct Edit {
     ask: Option<Ask>,
 }
 
+/// What the editor shows of the signed-in agent (`/me`), read through a [`Memo`]: the client store
+/// changes many times a minute (colleagues' presence, calls, the agent's own presence), and a form
+/// rebuilt for each change would take the keyboard focus and the half-typed text from the field
+/// being edited. The memo notifies only when one of these changes.
+#[derive(Clone, PartialEq, Default)]
+struct Agent {
+    /// Whether the agent is in active mode (the editor is shown only then).
+    active: bool,
+    /// Whether the customer's extension lists are on (a note under the steps).
+    lists: bool,
+    /// The agent's devices, chosen per step.
+    devices: Vec<Device>,
+    /// The customer's country, which forwarding numbers are read in.
+    country: String,
+}
+
 /// The editor.
 #[component]
 pub fn RoutingEditor() -> impl IntoView {
@@ -210,24 +227,21 @@ pub fn RoutingEditor() -> impl IntoView {
             u.leave_to = None;
         });
     });
-    let devices = move || {
-        let s = ctx.store.read();
-        s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default()
-    };
-    let country = move || {
+    // The form and its fields read the agent through this memo, never the store itself (see
+    // `Agent`); only the "Customised" tag, the preview's text and the reload above read the store,
+    // and none of them rebuilds a field.
+    let agent = Memo::new(move |_| {
         let s = ctx.store.read();
         s.me.as_ref()
-            .map(|m| m.customer.country.clone())
+            .map(|m| Agent {
+                active: m.mode == Mode::Active,
+                lists: m.extension_lists_enabled,
+                devices: m.devices.clone(),
+                country: m.customer.country.clone(),
+            })
             .unwrap_or_default()
-    };
-    let active = move || {
-        let s = ctx.store.read();
-        s.me.as_ref().map(|m| m.mode) == Some(Mode::Active)
-    };
-    let lists = move || {
-        let s = ctx.store.read();
-        s.me.as_ref().is_some_and(|m| m.extension_lists_enabled)
-    };
+    });
+    let devices = move || agent.read().devices.clone();
     let customised = move || {
         let s = ctx.store.read();
         s.profiles
@@ -236,9 +250,9 @@ pub fn RoutingEditor() -> impl IntoView {
     };
     // The draft checked: the settings to send, or the first problem and its field.
     let checked = move || {
-        let ids: Vec<String> = devices().into_iter().map(|d| d.id).collect();
-        let e = ed.read();
-        check(&e.draft, &ids, &country())
+        let a = agent.read();
+        let ids: Vec<&str> = a.devices.iter().map(|d| d.id.as_str()).collect();
+        check(&ed.read().draft, &ids, &a.country)
     };
     // The problem shown next to `field`, once errors are shown.
     let error_at = move |field: Field| {
@@ -464,7 +478,7 @@ pub fn RoutingEditor() -> impl IntoView {
             .collect_view()
     };
     let editor = move || {
-        if !active() {
+        if !agent.read().active {
             return view! { <p class="uc-info">{ctx.t(T::PassiveMode)}</p> }.into_any();
         }
         view! {
@@ -555,7 +569,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     </label>
                 </fieldset>
                 {dyn_view(steps_view)}
-                {dyn_view(move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }))}
+                {dyn_view(move || agent.read().lists.then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }))}
                 <p class="uc-preview" data-test="preview">
                     <strong>{ctx.t(T::PreviewTitle)}</strong>
                     " "
