@@ -2264,4 +2264,11 @@ async fn typing_in_the_routing_editor_keeps_focus_and_text_through_live_events()
             .unwrap(),
         "Type a number of seconds from 0 to 300."
     );
+    // What the editor does show from the store still reaches it: the mode turned passive.
+    m.ctx
+        .store
+        .update(|s| s.me.as_mut().unwrap().mode = Mode::Passive);
+    tick().await;
+    assert!(m.all("form[data-test=routing]").is_empty());
+    assert!(m.text().contains("Your company uses passive mode"));
 }
