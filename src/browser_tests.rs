@@ -2182,3 +2182,96 @@ async fn the_header_names_the_agent_and_focus_goes_to_the_panel_after_sign_in() 
         active.outer_html()
     );
 }
+
+/// The element with the keyboard focus: its id and, for an input, its value and caret (where
+/// the input has one).
+fn focused_input() -> (String, String, Option<u32>) {
+    let el = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .expect("something has the focus");
+    let input = el.dyn_ref::<web_sys::HtmlInputElement>();
+    let value = input.map(|i| i.value()).unwrap_or_default();
+    let caret = input.and_then(|i| i.selection_start().ok().flatten());
+    (el.id(), value, caret)
+}
+
+#[wasm_bindgen_test]
+async fn typing_in_the_routing_editor_keeps_focus_and_text_through_live_events() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-routing").click();
+    tick().await;
+    m.q("[data-test=forwarding]").click();
+    tick().await;
+    m.q("[data-test=ring-selected]").click();
+    tick().await;
+    let mut n = 100;
+    // The caret mid-number in the forwarding number; a number field has none.
+    for (id, typed, caret) in [
+        ("uc-forward-to", "912 0", Some(3)),
+        ("uc-after-0", "1", None),
+    ] {
+        let sel = format!("#{id}");
+        m.q(&sel).focus().unwrap();
+        // Half typed: an `input` event, no `change` yet (what a keystroke does).
+        m.type_into(&sel, typed);
+        if let Some(at) = caret {
+            let input: web_sys::HtmlInputElement = m.q(&sel).unchecked_into();
+            input.set_selection_range(at, at).unwrap();
+        }
+        tick().await;
+        let typing = (id.to_owned(), typed.to_owned(), caret);
+        assert_eq!(focused_input(), typing);
+        // What the live stream brings while the agent types: a colleague's presence, one of
+        // the agent's own calls, and the agent's own presence (as the profile switcher sets it).
+        let events = [
+            Event::Presence(PresenceUpdate {
+                user_id: "bruno".into(),
+                presence: presence(ProfileId::InAMeeting, n % 2 == 0),
+            }),
+            Event::Call(call(&format!("c{n}"), "912 345 678", CallState::Dialing)),
+            Event::Presence(PresenceUpdate {
+                user_id: "ana".into(),
+                presence: presence(ProfileId::Lunch, false),
+            }),
+        ];
+        for event in events {
+            n += 1;
+            let applied = m
+                .ctx
+                .store
+                .try_update(|s| s.apply_event(Some(n), event))
+                .unwrap();
+            m.ctx.on_event("event", applied);
+            tick().await;
+            assert_eq!(focused_input(), typing, "after live event {n}");
+        }
+        m.ctx.set_presence(ProfileId::InAMeeting);
+        tick().await;
+        assert_eq!(
+            focused_input(),
+            typing,
+            "after the agent's own presence change"
+        );
+        assert!(m.log().contains(&"presence in_a_meeting".to_string()));
+    }
+    // The form still works: the half-typed delay is committed and checked as before.
+    change(&m, "#uc-after-0", "999");
+    tick().await;
+    assert_eq!(
+        m.q("[data-test=step] [data-test=field-error]")
+            .text_content()
+            .unwrap(),
+        "Type a number of seconds from 0 to 300."
+    );
+    // What the editor does show from the store still reaches it: the mode turned passive.
+    m.ctx
+        .store
+        .update(|s| s.me.as_mut().unwrap().mode = Mode::Passive);
+    tick().await;
+    assert!(m.all("form[data-test=routing]").is_empty());
+    assert!(m.text().contains("Your company uses passive mode"));
+}

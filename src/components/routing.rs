@@ -9,6 +9,7 @@
 use leptos::prelude::*;
 
 use crate::components::{dyn_view, h};
+use ucclient_core::api::Device;
 use ucclient_core::pbx::Mode;
 use ucclient_core::phone;
 use ucclient_core::settings::{
@@ -143,6 +144,34 @@ struct Edit {
     ask: Option<Ask>,
 }
 
+/// What the editor shows of the signed-in agent (`/me`). The client store changes many times a
+/// minute (colleagues' presence, calls, the agent's own presence), and a form rebuilt for each
+/// change would take the keyboard focus and the half-typed text from the field being edited: the
+/// form reacts only when this changes.
+#[derive(Clone, PartialEq, Default)]
+struct Agent {
+    /// Whether the agent is in active mode (the editor is shown only then).
+    active: bool,
+    /// Whether the customer's extension lists are on (a note under the steps).
+    lists: bool,
+    /// The agent's devices, chosen per step.
+    devices: Vec<Device>,
+    /// The customer's country, which forwarding numbers are read in.
+    country: String,
+}
+
+/// The agent's part of the store that the editor shows.
+fn agent_of(s: &crate::state::ClientState) -> Agent {
+    s.me.as_ref()
+        .map(|m| Agent {
+            active: m.mode == Mode::Active,
+            lists: m.extension_lists_enabled,
+            devices: m.devices.clone(),
+            country: m.customer.country.clone(),
+        })
+        .unwrap_or_default()
+}
+
 /// The editor.
 #[component]
 pub fn RoutingEditor() -> impl IntoView {
@@ -210,24 +239,24 @@ pub fn RoutingEditor() -> impl IntoView {
             u.leave_to = None;
         });
     });
-    let devices = move || {
-        let s = ctx.store.read();
-        s.me.as_ref().map(|m| m.devices.clone()).unwrap_or_default()
+    // The form and its fields read the agent through `agent`, which reacts to `agent_changed`
+    // only, never to the store itself (see `Agent`); only the "Customised" tag, the preview's text
+    // and the reload above track the store, and none of them rebuilds a field. A memo's job, done
+    // by an effect and a trigger the widget already has: a `Memo<Agent>` measured 1.0 KB gzip
+    // more (216.0 against 215.1 KB).
+    let agent_changed = Trigger::new();
+    Effect::new(move |prev: Option<Agent>| {
+        let a = agent_of(&ctx.store.read());
+        if prev.is_some_and(|p| p != a) {
+            agent_changed.notify();
+        }
+        a
+    });
+    let agent = move || {
+        agent_changed.track();
+        agent_of(&ctx.store.read_untracked())
     };
-    let country = move || {
-        let s = ctx.store.read();
-        s.me.as_ref()
-            .map(|m| m.customer.country.clone())
-            .unwrap_or_default()
-    };
-    let active = move || {
-        let s = ctx.store.read();
-        s.me.as_ref().map(|m| m.mode) == Some(Mode::Active)
-    };
-    let lists = move || {
-        let s = ctx.store.read();
-        s.me.as_ref().is_some_and(|m| m.extension_lists_enabled)
-    };
+    let devices = move || agent().devices;
     let customised = move || {
         let s = ctx.store.read();
         s.profiles
@@ -236,9 +265,9 @@ pub fn RoutingEditor() -> impl IntoView {
     };
     // The draft checked: the settings to send, or the first problem and its field.
     let checked = move || {
-        let ids: Vec<String> = devices().into_iter().map(|d| d.id).collect();
-        let e = ed.read();
-        check(&e.draft, &ids, &country())
+        let a = agent();
+        let ids: Vec<&str> = a.devices.iter().map(|d| d.id.as_str()).collect();
+        check(&ed.read().draft, &ids, &a.country)
     };
     // The problem shown next to `field`, once errors are shown.
     let error_at = move |field: Field| {
@@ -464,7 +493,7 @@ pub fn RoutingEditor() -> impl IntoView {
             .collect_view()
     };
     let editor = move || {
-        if !active() {
+        if !agent().active {
             return view! { <p class="uc-info">{ctx.t(T::PassiveMode)}</p> }.into_any();
         }
         view! {
@@ -555,7 +584,7 @@ pub fn RoutingEditor() -> impl IntoView {
                     </label>
                 </fieldset>
                 {dyn_view(steps_view)}
-                {dyn_view(move || lists().then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }))}
+                {dyn_view(move || agent().lists.then(|| view! { <p class="uc-info">{ctx.t(T::ExtensionListNote)}</p> }))}
                 <p class="uc-preview" data-test="preview">
                     <strong>{ctx.t(T::PreviewTitle)}</strong>
                     " "
