@@ -903,7 +903,11 @@ fn Ready() -> impl IntoView {
         view! {
             <button
                 role="tab"
+                // Routing only in active mode: hidden, not removed, so a live event (which may
+                // change the mode) updates one attribute instead of rebuilding the row and taking
+                // the keyboard focus from the tab the agent is on.
                 class="uc-tab"
+                hidden=move || tab == Tab::Routing && !active()
                 id=tab.id()
                 aria-controls="uc-tabpanel"
                 aria-selected=move || if ctx.tab.get() == tab { "true" } else { "false" }
@@ -951,7 +955,7 @@ fn Ready() -> impl IntoView {
             </header>
             <crate::components::dialer::CallCards />
             <nav class="uc-tabs" role="tablist">
-                {dyn_view(move || Tab::shown(active()).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view())}
+                {Tab::shown(true).iter().map(|&tab| tab_button(tab)).map(IntoAny::into_any).collect_view()}
             </nav>
         </div>
         <section

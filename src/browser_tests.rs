@@ -2275,3 +2275,60 @@ async fn typing_in_the_routing_editor_keeps_focus_and_text_through_live_events()
     assert!(m.all("form[data-test=routing]").is_empty());
     assert!(m.text().contains("Your company uses passive mode"));
 }
+
+#[wasm_bindgen_test]
+async fn a_live_event_leaves_the_focus_on_the_tab_and_passive_mode_hides_routing() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    m.q("#uc-tab-history").focus().unwrap();
+    let focused = || {
+        web_sys::window()
+            .unwrap()
+            .document()
+            .unwrap()
+            .active_element()
+            .map(|e| e.id())
+    };
+    assert_eq!(focused().as_deref(), Some("uc-tab-history"));
+    let applied = m
+        .ctx
+        .store
+        .try_update(|s| {
+            s.apply_event(
+                Some(7),
+                Event::Presence(PresenceUpdate {
+                    user_id: "bruno".into(),
+                    presence: presence(ProfileId::InAMeeting, true),
+                }),
+            )
+        })
+        .unwrap();
+    m.ctx.on_event("presence", applied);
+    tick().await;
+    assert_eq!(
+        focused().as_deref(),
+        Some("uc-tab-history"),
+        "the tab row was rebuilt"
+    );
+    // Passive mode: Routing is hidden (not in the accessibility tree), the rest stays.
+    m.ctx
+        .store
+        .update(|s| s.me.as_mut().unwrap().mode = ucclient_core::pbx::Mode::Passive);
+    tick().await;
+    let shown: Vec<String> = m
+        .all("[role=tab]")
+        .iter()
+        .filter(|t| t.offset_width() > 0)
+        .map(|t| t.id())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "uc-tab-presence",
+            "uc-tab-dial",
+            "uc-tab-directory",
+            "uc-tab-history"
+        ]
+    );
+    assert_eq!(focused().as_deref(), Some("uc-tab-history"));
+}
