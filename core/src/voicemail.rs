@@ -5,12 +5,10 @@
 //! SPEC §8: "A call nobody answers, that the routing sends nowhere (DND, no device), or that is
 //! declined goes to the user's voicemail (on by default); otherwise it is missed." Issue 13 adds
 //! that a hunt-group call goes to voicemail only if the group says so. A forwarded call never
-//! reaches this rule: forwarding handled it.
+//! reaches this rule: forwarding handled it. Whether the mailbox is on is the user's setting,
+//! stored (on by default: migration 0007) and passed in here.
 
 use crate::api::CallOutcome;
-
-/// Whether a user's mailbox takes calls when nobody sets it otherwise (SPEC §8: on by default).
-pub const MAILBOX_ON_BY_DEFAULT: bool = true;
 
 /// How the call reached the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,10 +94,5 @@ mod tests {
             );
             assert_eq!(goes_to_voicemail(on, route, why), want == Voicemail);
         }
-    }
-
-    #[test]
-    fn the_mailbox_is_on_by_default() {
-        assert!(MAILBOX_ON_BY_DEFAULT);
     }
 }

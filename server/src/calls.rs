@@ -390,12 +390,12 @@ pub async fn inbound(
     if let Some(message) = message {
         state.simulations.keep_message(&call.id, message);
     }
+    // Over at once to voicemail: the message goes in the same write as the call.
     let messages = left_message(state, &owned);
+    commit(state, vec![], vec![owned.clone()], messages).await?;
     if call.state == CallState::Ringing {
-        commit(state, vec![], vec![owned.clone()], messages).await?;
         start_simulation(state, |state, begun| ring_inbound(state, owned, begun));
     } else {
-        commit(state, vec![], vec![owned.clone()], messages).await?;
         state.simulations.forget_message(&call.id);
     }
     Ok(call)

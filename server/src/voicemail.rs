@@ -137,7 +137,7 @@ pub fn validate_wav(wav: &[u8]) -> Result<u32, WavError> {
                 if size == 0 {
                     return Err(WavError::NoData);
                 }
-                if size % block_align != 0 {
+                if !size.is_multiple_of(block_align) {
                     return Err(WavError::Truncated);
                 }
                 let ms = (size as u64) * 1000 / u64::from(rate);
