@@ -975,6 +975,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(device.kind, DeviceKind::Other);
+        let outcome: CallOutcome = serde_json::from_str(r#""callback_requested""#).unwrap();
+        assert_eq!(outcome, CallOutcome::Other);
+        assert!(serde_json::to_string(&CallOutcome::Other).is_err());
+        let voicemail: CallOutcome = serde_json::from_str(r#""voicemail""#).unwrap();
+        assert_eq!(voicemail, CallOutcome::Voicemail);
         assert_eq!(DeviceKind::parse("webrtc"), None);
         assert!(serde_json::to_string(&ErrorCode::Other).is_err());
     }

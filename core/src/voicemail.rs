@@ -35,7 +35,8 @@ pub enum NotAnswered {
 
 /// **The voicemail rule**: whether the unanswered call goes to the user's mailbox. Every reason
 /// [`NotAnswered`] names sends a direct call there while the mailbox is on; a group call only when
-/// the group also says so.
+/// the group also says so. The reason does not matter today (SPEC §8 treats the three alike); it
+/// is taken so that a rule that would tell them apart changes here and nowhere else.
 pub fn goes_to_voicemail(mailbox_on: bool, route: CallRoute, _why: NotAnswered) -> bool {
     mailbox_on
         && match route {
