@@ -89,6 +89,7 @@ texts! {
     OneCallAtATime => "One call at a time: hang up the current call first.", "Uma chamada de cada vez: desligue primeiro a chamada atual.", "Uma ligação por vez: desligue primeiro a ligação atual.";
     Missed => "Missed", "Perdida", "Perdida";
     Declined => "Declined", "Rejeitada", "Recusada";
+    ToVoicemail => "To voicemail", "Para o correio de voz", "Para a caixa postal";
     AnsweredElsewhere => "Answered by a colleague", "Atendida por um colega", "Atendida por um colega";
     Yesterday => "Yesterday", "Ontem", "Ontem";
     NotAnswered => "not answered", "não atendida", "não atendida";
@@ -198,10 +199,12 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::RateLimited => T::ErrRateLimited,
             ErrorCode::Unavailable => T::ErrUnavailable,
             ErrorCode::OrgNotAllowed => T::ErrOrgNotAllowed,
-            // Answers of the administrators' org API, which the widget does not call.
-            ErrorCode::InvalidOrg | ErrorCode::OrgTaken | ErrorCode::TooManyOrgs => {
-                T::ErrBadRequest
-            }
+            // Answers of the administrators' org API and of the embedded PBX's simulated calls,
+            // which the widget does not call.
+            ErrorCode::InvalidOrg
+            | ErrorCode::OrgTaken
+            | ErrorCode::TooManyOrgs
+            | ErrorCode::InvalidAudio => T::ErrBadRequest,
             ErrorCode::Internal => T::ErrInternal,
             ErrorCode::Other => T::ErrOther,
         },
@@ -275,7 +278,8 @@ pub fn call_outcome(lang: Language, call: &Call) -> String {
         Some(CallOutcome::Declined) => T::Declined,
         Some(CallOutcome::AnsweredElsewhere) => T::AnsweredElsewhere,
         Some(CallOutcome::Forwarded) => T::ForwardedTo,
-        None => call_state_text(call.state),
+        Some(CallOutcome::Voicemail) => T::ToVoicemail,
+        Some(CallOutcome::Other) | None => call_state_text(call.state),
     };
     let mut out = tr(lang, key).to_owned();
     if let Some(to) = &call.forwarded_to {

@@ -75,6 +75,8 @@ pub enum ErrorCode {
     OrgTaken,
     /// The customer has registered as many CRM orgs as allowed (409; an extension of API.md).
     TooManyOrgs,
+    /// Audio that is not a short PCM WAV within the bounds (422; an extension of API.md).
+    InvalidAudio,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a
@@ -605,15 +607,22 @@ impl Call {
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     /// Nobody answered: it rang out, the caller gave up, or nothing rang (Do Not Disturb, no
-    /// device) while voicemail does not exist yet.
+    /// device), and the user's mailbox did not take it ([`crate::voicemail`]).
     Missed,
-    /// The user declined it (to voicemail once that exists).
+    /// The user declined it and their mailbox did not take it.
     Declined,
     /// Call forwarding sent it to another number, the one in [`Call::forwarded_to`] (always set
     /// with this outcome).
     Forwarded,
     /// Another member of a hunt group answered it.
     AnsweredElsewhere,
+    /// It went to the user's voicemail (rang out, nothing rang, or declined, with the mailbox
+    /// on: [`crate::voicemail::unanswered_outcome`]); an extension of API.md.
+    Voicemail,
+    /// An outcome this build does not know (a newer backend's), as a client reads it. Never
+    /// written, and not part of the API's schema.
+    #[serde(other, skip_serializing)]
+    Other,
 }
 
 /// `POST /calls/<id>/answer` body.
@@ -822,6 +831,81 @@ pub struct InboundCallRequest {
     /// The user called (an id of at most 64 characters).
     #[cfg_attr(feature = "openapi", schema(max_length = 64))]
     pub to_user: String,
+    /// What the caller says if the call goes to voicemail: a PCM WAV file (RIFF/WAVE, at most
+    /// [`MAX_MESSAGE_BYTES`] and [`MAX_MESSAGE_MS`]), base64 (standard alphabet, padded). Absent:
+    /// the embedded PBX makes up a short spoken-like sample. An extension of API.md.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 699052,
+            content_encoding = "base64",
+            content_media_type = "audio/wav"
+        )
+    )]
+    pub message_wav: Option<String>,
+}
+
+/// Most bytes of a voicemail message's WAV file.
+pub const MAX_MESSAGE_BYTES: usize = 512 * 1024;
+/// Longest voicemail message, in milliseconds.
+pub const MAX_MESSAGE_MS: u32 = 60_000;
+/// Longest base64 text of a message of [`MAX_MESSAGE_BYTES`] (4 characters per 3 bytes, padded).
+pub const MAX_MESSAGE_BASE64_LEN: usize = MAX_MESSAGE_BYTES.div_ceil(3) * 4;
+
+/// A voicemail message as its mailbox's owner sees it (the audio is fetched apart, with the token).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoicemailMessage {
+    /// Stable id.
+    pub id: String,
+    /// The call that left it (one of the owner's calls, outcome `voicemail`).
+    pub call_id: String,
+    /// Calling number (E.164) or extension.
+    pub from: String,
+    /// When it was left.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    /// Its length in milliseconds.
+    pub duration_ms: u32,
+    /// Whether the owner has marked it heard.
+    pub heard: bool,
+}
+
+/// `GET /voicemail` answer: the user's mailbox.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mailbox {
+    /// Whether the mailbox takes calls the user does not answer (on by default).
+    pub enabled: bool,
+    /// How many messages are not heard yet (the message-waiting count).
+    pub unheard: u32,
+    /// The messages, newest first.
+    pub messages: Vec<VoicemailMessage>,
+}
+
+/// `PUT /voicemail/settings` body and answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoicemailSettings {
+    /// Whether the mailbox takes calls the user does not answer.
+    pub enabled: bool,
+}
+
+/// The `voicemail` event, to the mailbox's owner only: the count after a change and what changed
+/// (a new or newly heard message, or a deleted one's id).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoicemailEvent {
+    /// How many messages are not heard now.
+    pub unheard: u32,
+    /// The message that arrived or was marked heard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<VoicemailMessage>,
+    /// The id of the message deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted: Option<String>,
 }
 
 #[cfg(test)]
@@ -891,6 +975,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(device.kind, DeviceKind::Other);
+        let outcome: CallOutcome = serde_json::from_str(r#""callback_requested""#).unwrap();
+        assert_eq!(outcome, CallOutcome::Other);
+        assert!(serde_json::to_string(&CallOutcome::Other).is_err());
+        let voicemail: CallOutcome = serde_json::from_str(r#""voicemail""#).unwrap();
+        assert_eq!(voicemail, CallOutcome::Voicemail);
         assert_eq!(DeviceKind::parse("webrtc"), None);
         assert!(serde_json::to_string(&ErrorCode::Other).is_err());
     }

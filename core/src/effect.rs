@@ -3,12 +3,14 @@
 //! after 15 s", "Calls forward to +351 912 000 999", and what group calls do where extension lists
 //! are on). A structured value, never text: each language of the widget words it.
 //!
-//! It owns no rule of its own: the PBX state comes from [`crate::pbx::desired_state`] and what
-//! rings from [`crate::ring::policy`], so the description cannot drift from what the PBX does.
+//! It owns no rule of its own: the PBX state comes from [`crate::pbx::desired_state`], what
+//! rings from [`crate::ring::policy`] and where an unanswered call goes from [`crate::voicemail`], so the description cannot drift from what the PBX does.
 
+use crate::api::CallOutcome;
 use crate::pbx::{self, Mode, PbxUserState};
 use crate::ring::{RingTargets, UserLine, policy};
 use crate::settings::{ProfileSettings, RingStep};
+use crate::voicemail;
 
 /// What happens to a direct call to the user while the profile is current.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +99,13 @@ pub fn profile_effect<S: AsRef<str>>(
     let direct = if let Some(to) = forwarded_to {
         DirectCalls::ForwardTo(to)
     } else if rung.is_empty() {
-        if line.voicemail {
+        // The voicemail rule decides, as the PBX will when such a call arrives.
+        let outcome = voicemail::unanswered_outcome(
+            line.voicemail,
+            voicemail::CallRoute::Direct,
+            voicemail::NotAnswered::NothingRang,
+        );
+        if outcome == CallOutcome::Voicemail {
             DirectCalls::Voicemail
         } else {
             DirectCalls::Missed

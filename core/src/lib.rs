@@ -20,6 +20,8 @@
 //!   input reaches (a colleague's extension or a number, SPEC §8), and numbers formatted for reading.
 //! - [`effect`]: what a profile does to the user's calls, as the PBX will do it, for the widget to
 //!   word.
+//! - [`voicemail`]: whether an unanswered inbound call goes to the user's mailbox (SPEC §8), and
+//!   the outcome it ends with.
 //! - [`time`]: [`time::Timestamp`], the UTC instant of the wire types and its RFC 3339 form (no
 //!   clock: `now` is always the caller's).
 //! - [`api`]: the wire types of `API.md` (serde), used verbatim by both sides.
@@ -33,5 +35,6 @@ pub mod profile;
 pub mod ring;
 pub mod settings;
 pub mod time;
+pub mod voicemail;
 
 pub use profile::{Colour, Language, ProfileId, Status};

@@ -11,8 +11,11 @@
 //! - an inbound call to a user with the CRM client (a panel to answer from) rings until they answer
 //!   or decline it, or for the ring timeout, after which it is missed. A user without the client
 //!   has no panel: the simulated person picks up a device after RING, as before.
-//! - nothing rings (DND, no device): the call is missed at once (voicemail comes later); a
-//!   forwarded call is recorded as forwarded.
+//! - nothing rings (DND, no device): the call is over at once — to voicemail while the user's
+//!   mailbox is on (core's [`ucclient_core::voicemail`] rule), else missed; a forwarded call is
+//!   recorded as forwarded. A call that rings out or is declined goes to voicemail the same way.
+//!   The message (the caller's WAV, or the PBX's generated one) is stored in the write that ends
+//!   the call, with a `voicemail` event for the mailbox's owner.
 //!
 //! Every change is one conditional write of every call it moves ([`Store::write_calls`]: a call
 //! only moves forward, so a hang-up racing the simulation cannot be undone, and both sides of a
@@ -34,12 +37,14 @@ use ucclient_core::api::{
 use ucclient_core::licence;
 use ucclient_core::phone::{self, DialTarget};
 use ucclient_core::ring::{RingTargets, UserLine, ring_user};
+use ucclient_core::voicemail::{CallRoute, NotAnswered, unanswered_outcome};
 
 use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::presence;
-use crate::store::{Account, NewEvent, Overlay, OwnedCall};
+use crate::store::{Account, NewEvent, NewVoicemail, Overlay, OwnedCall};
+use crate::voicemail::{self, CallerMessage};
 
 /// Most calls `GET /calls` returns.
 pub const MAX_HISTORY: i64 = 200;
@@ -67,9 +72,37 @@ async fn check_dial_rate(state: &AppState, user_id: &str) -> ApiResult<()> {
     .await
 }
 
-/// The calls the embedded PBX is playing in this process.
+/// The calls the embedded PBX is playing in this process, and the messages their callers would
+/// leave (by call id, from the inbound request until the call stops ringing: at most one per
+/// ringing call, each at most `MAX_MESSAGE_BYTES`).
 #[derive(Debug, Default)]
-pub struct Simulations(std::sync::atomic::AtomicUsize);
+pub struct Simulations(
+    std::sync::atomic::AtomicUsize,
+    std::sync::Mutex<std::collections::HashMap<String, CallerMessage>>,
+);
+
+impl Simulations {
+    fn keep_message(&self, call_id: &str, message: CallerMessage) {
+        if let Ok(mut m) = self.1.lock() {
+            m.insert(call_id.to_owned(), message);
+        }
+    }
+
+    /// The caller's message for the call, or the PBX's generated one.
+    fn message(&self, call_id: &str) -> CallerMessage {
+        self.1
+            .lock()
+            .ok()
+            .and_then(|m| m.get(call_id).cloned())
+            .unwrap_or_else(voicemail::generated_message)
+    }
+
+    fn forget_message(&self, call_id: &str) {
+        if let Ok(mut m) = self.1.lock() {
+            m.remove(call_id);
+        }
+    }
+}
 
 impl Simulations {
     /// How many simulations are running (a test waits for 0: no timer is left to fire).
@@ -136,6 +169,7 @@ async fn commit(
     state: &AppState,
     updates: Vec<(OwnedCall, CallState)>,
     inserts: Vec<OwnedCall>,
+    messages: Vec<NewVoicemail>,
 ) -> ApiResult<bool> {
     let all: Vec<&OwnedCall> = updates.iter().map(|(c, _)| c).chain(&inserts).collect();
     let Some(customer_id) = all.first().map(|c| c.customer_id.clone()) else {
@@ -171,7 +205,7 @@ async fn commit(
     }
     if state
         .store
-        .write_calls(&updates, &inserts, &events, &overlays)
+        .write_calls(&updates, &inserts, &events, &overlays, &messages)
         .await?
     {
         state.hub.notify(&customer_id).await;
@@ -255,8 +289,9 @@ async fn ring_targets(state: &AppState, callee_id: &str) -> ApiResult<RingTarget
 }
 
 /// The state and outcome a new inbound call starts in: ringing if a device rings, else over at
-/// once — forwarded (`ended`), or missed (`failed`: nothing rang, DND or no device).
-fn arrival(targets: &RingTargets) -> (CallState, Option<CallOutcome>) {
+/// once — forwarded (`ended`), or, nothing rang (DND or no device), `failed` to voicemail or
+/// missed as core's voicemail rule says for a mailbox that is on (`mailbox`) or not.
+fn arrival(targets: &RingTargets, mailbox: bool) -> (CallState, Option<CallOutcome>) {
     if !targets.devices.is_empty() {
         (CallState::Ringing, None)
     } else if targets.forwarded_to.is_some() {
@@ -264,14 +299,24 @@ fn arrival(targets: &RingTargets) -> (CallState, Option<CallOutcome>) {
         // (API.md's `state` has no "forwarded"), with `forwarded_to` set alongside.
         (CallState::Ended, Some(CallOutcome::Forwarded))
     } else {
-        (CallState::Failed, Some(CallOutcome::Missed))
+        let why = NotAnswered::NothingRang;
+        (
+            CallState::Failed,
+            Some(unanswered_outcome(mailbox, CallRoute::Direct, why)),
+        )
     }
 }
 
 /// A new inbound call for `callee`.
-fn inbound_call(from: String, callee: &User, internal: bool, targets: &RingTargets) -> Call {
+fn inbound_call(
+    from: String,
+    callee: &User,
+    internal: bool,
+    targets: &RingTargets,
+    mailbox: bool,
+) -> Call {
     let now: Timestamp = Utc::now().into();
-    let (state, outcome) = arrival(targets);
+    let (state, outcome) = arrival(targets, mailbox);
     Call {
         id: auth::new_id(),
         direction: CallDirection::Inbound,
@@ -295,8 +340,18 @@ fn inbound_call(from: String, callee: &User, internal: bool, targets: &RingTarge
     }
 }
 
+/// The message of a call that just went to voicemail, if `call` did (the caller's, else the PBX's).
+fn left_message(state: &AppState, call: &OwnedCall) -> Vec<NewVoicemail> {
+    if call.call.outcome != Some(CallOutcome::Voicemail) {
+        return Vec::new();
+    }
+    let audio = state.simulations.message(&call.call.id);
+    vec![voicemail::message_for(call, &audio, voicemail::now())]
+}
+
 /// `POST /pbx/calls/inbound`: a call to a colleague; it rings what `core`'s ring resolution says,
-/// and is over at once when nothing rings there (missed under DND, forwarded with forwarding on).
+/// and is over at once when nothing rings there (to voicemail or missed under DND, forwarded with
+/// forwarding on). The caller's message, when given, is validated before anything happens.
 pub async fn inbound(
     state: &AppState,
     account: &Account,
@@ -322,19 +377,26 @@ pub async fn inbound(
             false,
         ),
     };
+    let message = voicemail::caller_message(req.message_wav.as_deref())?;
     let targets = ring_targets(state, &callee.id).await?;
-    let call = inbound_call(from, &callee, internal, &targets);
+    let mailbox = voicemail::mailbox_takes(state, &callee.id).await?;
+    let call = inbound_call(from, &callee, internal, &targets, mailbox);
     let owned = OwnedCall {
         user_id: callee.id.clone(),
         customer_id: account.customer_id.clone(),
         call: call.clone(),
         peer: None,
     };
-    let event = call_event(&account.customer_id, &callee.id, &call);
-    state.store.insert_call(&owned, &[event]).await?;
-    state.hub.notify(&account.customer_id).await;
+    if let Some(message) = message {
+        state.simulations.keep_message(&call.id, message);
+    }
+    // Over at once to voicemail: the message goes in the same write as the call.
+    let messages = left_message(state, &owned);
+    commit(state, vec![], vec![owned.clone()], messages).await?;
     if call.state == CallState::Ringing {
         start_simulation(state, |state, begun| ring_inbound(state, owned, begun));
+    } else {
+        state.simulations.forget_message(&call.id);
     }
     Ok(call)
 }
@@ -363,19 +425,21 @@ async fn simulate_outbound(
     let now: Timestamp = Utc::now().into();
     let Some(callee) = callee else {
         let ringing = with_call(&caller, moved(&caller.call, CallState::Ringing, None, now));
-        if !commit(&state, vec![(ringing, CallState::Dialing)], vec![]).await? {
+        if !commit(&state, vec![(ringing, CallState::Dialing)], vec![], vec![]).await? {
             return Ok(());
         }
         return far_side_answers(state, owned.call.id, rang).await;
     };
     // A colleague: the PBX rings them as a direct call, and they get an inbound call of their own.
     let targets = ring_targets(&state, &callee.id).await?;
+    let mailbox = voicemail::mailbox_takes(&state, &callee.id).await?;
     let leg = OwnedCall {
         user_id: callee.id.clone(),
         customer_id: caller.customer_id.clone(),
-        call: inbound_call(caller.call.from.clone(), &callee, true, &targets),
+        call: inbound_call(caller.call.from.clone(), &callee, true, &targets, mailbox),
         peer: Some(caller.call.id.clone()),
     };
+    let messages = left_message(&state, &leg);
     let (next, outcome) = match leg.call.state {
         CallState::Ringing => (CallState::Ringing, None),
         // Forwarded: the caller's call goes on to the forwarding number like any outside call.
@@ -393,6 +457,7 @@ async fn simulate_outbound(
         &state,
         vec![(caller_now, CallState::Dialing)],
         vec![leg.clone()],
+        messages,
     )
     .await?
     {
@@ -455,7 +520,7 @@ async fn connect(state: &AppState, id: &str, device: Option<String>) -> ApiResul
             let connected = moved(&peer.call, CallState::Connected, None, now);
             updates.push((with_call(&peer, connected), CallState::Ringing));
         }
-        if commit(state, updates, vec![]).await? {
+        if commit(state, updates, vec![], vec![]).await? {
             return Ok(true);
         }
     }
@@ -475,8 +540,8 @@ async fn peer_of(state: &AppState, call: &OwnedCall) -> ApiResult<Option<OwnedCa
 }
 
 /// Ends `call` as `next` with `outcome`, and its peer as `peer_end` (state and outcome; by default
-/// ended if it was connected, else failed with the same outcome) in the same write; false if the
-/// call had moved on.
+/// ended if it was connected, else failed with the same outcome) in the same write, with the
+/// message it left when the outcome is `voicemail`; false if the call had moved on.
 async fn finish(
     state: &AppState,
     call: &OwnedCall,
@@ -485,10 +550,9 @@ async fn finish(
     peer_end: Option<(CallState, Option<CallOutcome>)>,
 ) -> ApiResult<bool> {
     let now: Timestamp = Utc::now().into();
-    let mut updates = vec![(
-        with_call(call, moved(&call.call, next, outcome, now)),
-        call.call.state,
-    )];
+    let ended = with_call(call, moved(&call.call, next, outcome, now));
+    let messages = left_message(state, &ended);
+    let mut updates = vec![(ended, call.call.state)];
     if let Some(peer) = peer_of(state, call).await? {
         let (peer_next, peer_outcome) = peer_end.unwrap_or(if peer.call.state.is_on_call() {
             (CallState::Ended, None)
@@ -499,13 +563,26 @@ async fn finish(
         let ended = moved(&peer.call, peer_next, peer_outcome, now);
         updates.push((with_call(&peer, ended), from));
     }
-    commit(state, updates, vec![]).await
+    commit(state, updates, vec![], messages).await
 }
 
 /// An inbound call ringing its user from `since`: a user with the CRM client answers or declines
-/// from the panel, and after the ring timeout it is missed; a user without it has no panel, so
-/// the simulated person answers a device after RING.
+/// from the panel, and after the ring timeout it goes to voicemail or is missed (core's rule); a
+/// user without it has no panel, so the simulated person answers a device after RING. The
+/// caller's message is forgotten when it stops ringing, whichever way.
 async fn ring_inbound(state: AppState, owned: OwnedCall, since: Instant) -> ApiResult<()> {
+    let id = owned.call.id.clone();
+    let played = ring_inbound_until_over(&state, owned, since).await;
+    state.simulations.forget_message(&id);
+    played
+}
+
+async fn ring_inbound_until_over(
+    state: &AppState,
+    owned: OwnedCall,
+    since: Instant,
+) -> ApiResult<()> {
+    let state = state.clone();
     let has_panel = state
         .store
         .customer_user(&owned.customer_id, &owned.user_id)
@@ -516,14 +593,9 @@ async fn ring_inbound(state: AppState, owned: OwnedCall, since: Instant) -> ApiR
     }
     tokio::time::sleep_until(since + Duration::from_secs(state.config.ring_timeout_secs)).await;
     if let Some(call) = still(&state, &owned.call.id, CallState::Ringing).await? {
-        finish(
-            &state,
-            &call,
-            CallState::Failed,
-            Some(CallOutcome::Missed),
-            None,
-        )
-        .await?;
+        let mailbox = voicemail::mailbox_takes(&state, &call.user_id).await?;
+        let outcome = unanswered_outcome(mailbox, CallRoute::Direct, NotAnswered::RangOut);
+        finish(&state, &call, CallState::Failed, Some(outcome), None).await?;
     }
     Ok(())
 }
@@ -579,13 +651,15 @@ pub async fn answer(
     Ok(own_call(state, account, call_id).await?.call)
 }
 
-/// `POST /calls/<id>/decline`: the ringing call is rejected (to voicemail once that exists); a
-/// colleague calling sees it declined.
+/// `POST /calls/<id>/decline`: the ringing call is rejected — to voicemail while the user's
+/// mailbox takes calls (core's rule), else declined; a colleague calling sees the same outcome.
 pub async fn decline(state: &AppState, account: &Account, call_id: &str) -> ApiResult<Call> {
     for _ in 0..MAX_RACES {
         let owned = ringing_for(state, account, call_id).await?;
-        let declined = Some(CallOutcome::Declined);
-        if finish(state, &owned, CallState::Failed, declined, None).await? {
+        let mailbox = voicemail::mailbox_takes(state, &account.user.id).await?;
+        let why = NotAnswered::Declined;
+        let outcome = Some(unanswered_outcome(mailbox, CallRoute::Direct, why));
+        if finish(state, &owned, CallState::Failed, outcome, None).await? {
             return Ok(own_call(state, account, call_id).await?.call);
         }
     }
@@ -632,7 +706,13 @@ pub async fn end_orphans(state: &AppState) -> ApiResult<()> {
         };
         let from = owned.call.state;
         let ended = moved(&owned.call, next, None, Utc::now().into());
-        commit(state, vec![(with_call(&owned, ended), from)], vec![]).await?;
+        commit(
+            state,
+            vec![(with_call(&owned, ended), from)],
+            vec![],
+            vec![],
+        )
+        .await?;
     }
     Ok(())
 }

@@ -56,6 +56,9 @@ pub enum ApiError {
     /// 422: settings refused; the sentence is core's `SettingsError`.
     #[error("{0}")]
     InvalidSettings(String),
+    /// 422: audio that is not a short PCM WAV; the sentence says what is wrong.
+    #[error("{0}")]
+    InvalidAudio(String),
     /// 409: needs active mode.
     #[error("profile settings can only be changed when your provider runs active mode")]
     ActiveModeRequired,
@@ -122,6 +125,9 @@ impl ApiError {
             ApiError::CallNotRinging => (StatusCode::CONFLICT, ErrorCode::CallNotRinging),
             ApiError::InvalidSettings(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidSettings)
+            }
+            ApiError::InvalidAudio(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidAudio)
             }
             ApiError::ActiveModeRequired => (StatusCode::CONFLICT, ErrorCode::ActiveModeRequired),
             ApiError::OrgNotAllowed => (StatusCode::FORBIDDEN, ErrorCode::OrgNotAllowed),

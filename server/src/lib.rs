@@ -12,6 +12,8 @@
 //! - [`presence`]: choosing profiles and overrides, and bringing the PBX to the desired state
 //!   (with retries).
 //! - [`calls`]: click-to-dial, inbound calls, history, and the embedded PBX's call simulation.
+//! - [`voicemail`]: the messages of calls that went to the user's mailbox (core's rule), WAV
+//!   validation, the PBX's generated message, and the mailbox as its owner reads it.
 //! - [`events`]: the SSE stream over the persisted per-customer event log; [`fanout`]: the shared
 //!   in-memory tail of each customer's log that streams send from (a cache of the store).
 //! - [`store`]: the one interface to the database ([`store::Store`]), SQLite by default.
@@ -24,7 +26,8 @@
 //! Nothing another node would need lives only in this process: sessions, tickets, rate-limit
 //! counters, the event log, PBX state and calls are all in the store. In memory there are only the
 //! caches of the newest events of customers with live streams here (filled by reading the store
-//! back), the counts of those streams, and per-user locks serialising PBX applies.
+//! back), the counts of those streams, per-user locks serialising PBX applies, and the caller's
+//! message of an inbound call while the embedded PBX rings it (the simulation lives here anyway).
 
 pub mod admin;
 pub mod admin_live;
@@ -45,6 +48,7 @@ pub mod pbx;
 pub mod presence;
 pub mod static_pages;
 pub mod store;
+pub mod voicemail;
 
 use std::future::Future;
 use std::io::Write;

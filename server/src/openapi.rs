@@ -34,9 +34,11 @@ use crate::events;
         api::calls::place, api::calls::history, api::calls::hangup, api::calls::claim,
         api::calls::answer, api::calls::decline,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
+        api::voicemail::mailbox, api::voicemail::audio, api::voicemail::heard,
+        api::voicemail::delete, api::voicemail::settings,
         api::orgs::list, api::orgs::add, api::orgs::remove,
     ),
-    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason))
+    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent))
 )]
 pub struct ApiDoc;
 

@@ -45,7 +45,8 @@ async fn a_forwarded_inbound_call_is_recorded_as_forwarded_not_failed() {
     assert_eq!(history[0]["forwarded_to"], "+351912000001");
     assert_eq!(history[0]["state"], "ended");
 
-    // Not forwarded: no such field; under DND the call still fails at once.
+    // Not forwarded: no such field; under DND the call still fails at once, to voicemail (ana's
+    // mailbox is on by default).
     app.set_profile(&ana, "lunch").await;
     app.wait_sync(&ana, "applied").await;
     let r = app
@@ -56,7 +57,7 @@ async fn a_forwarded_inbound_call_is_recorded_as_forwarded_not_failed() {
         )
         .await;
     assert_eq!(r.body["state"], "failed");
-    assert_eq!(r.body["outcome"], "missed");
+    assert_eq!(r.body["outcome"], "voicemail");
     assert!(r.body.get("forwarded_to").is_none(), "{}", r.body);
 }
 

@@ -1,6 +1,6 @@
 //! The agent's phone (issue 11) over the API and the event streams: dialling by the customer's
 //! country with core's rule, calls between colleagues that ring the colleague's every panel and
-//! make both busy, answer and decline, ring-out and Do Not Disturb as missed calls, internal calls
+//! make both busy, answer and decline, ring-out and Do Not Disturb going to voicemail, internal calls
 //! and the customer's setting for logging them. On tokio's clock, moved by [`jump`].
 
 mod common;
@@ -308,7 +308,8 @@ async fn incoming_calls_are_answered_declined_or_missed_never_connected_by_thems
     let declined = post(&app, &format!("/api/v1/calls/{id}/decline"), &ana).await;
     assert_eq!(declined.status, StatusCode::OK, "{}", declined.text);
     assert_eq!(declined.body["state"], "failed");
-    assert_eq!(declined.body["outcome"], "declined");
+    // Declined to her mailbox, on by default (voicemail.rs: declined when it is off).
+    assert_eq!(declined.body["outcome"], "voicemail");
     let again = post(&app, &format!("/api/v1/calls/{id}/decline"), &ana).await;
     assert_eq!(
         (again.status, again.code()),
@@ -354,17 +355,17 @@ async fn incoming_calls_are_answered_declined_or_missed_never_connected_by_thems
     );
     post(&app, &format!("/api/v1/calls/{id}/hangup"), &ana).await;
 
-    // Nobody answers: after the ring timeout the call is missed.
+    // Nobody answers: after the ring timeout the call goes to voicemail.
     let call = app
         .post("/api/v1/pbx/calls/inbound", &ana, inbound("ana"))
         .await;
     let id = call.body["id"].as_str().unwrap().to_owned();
     jump(Duration::from_secs(7200)).await;
     let missed = wait_call(&app, &ana, &id, "failed").await;
-    assert_eq!(missed["outcome"], "missed");
+    assert_eq!(missed["outcome"], "voicemail");
     assert!(missed["answered_at"].is_null());
 
-    // A colleague declines: the caller sees it declined.
+    // A colleague declines: the caller sees where it went (the colleague's voicemail).
     let out = app
         .post("/api/v1/calls", &bruno, json!({"to": "201"}))
         .await;
@@ -375,11 +376,11 @@ async fn incoming_calls_are_answered_declined_or_missed_never_connected_by_thems
     let id = incoming["id"].as_str().unwrap();
     post(&app, &format!("/api/v1/calls/{id}/decline"), &ana).await;
     let caller = wait_call(&app, &bruno, &out_id, "failed").await;
-    assert_eq!(caller["outcome"], "declined");
+    assert_eq!(caller["outcome"], "voicemail");
 }
 
 #[tokio::test]
-async fn do_not_disturb_makes_a_call_missed_not_failed_unanswered() {
+async fn do_not_disturb_sends_a_call_to_voicemail_at_once_not_failed_unanswered() {
     let app = TestApp::demo_with(hour_long_calls).await;
     let ana = app.login("ana").await;
     let bruno = app.login("bruno").await;
@@ -394,16 +395,16 @@ async fn do_not_disturb_makes_a_call_missed_not_failed_unanswered() {
         )
         .await;
     assert_eq!(r.body["state"], "failed");
-    assert_eq!(r.body["outcome"], "missed");
+    assert_eq!(r.body["outcome"], "voicemail");
 
-    // A colleague's call under DND: missed for ana, and for bruno too, at once after DIAL.
+    // A colleague's call under DND: to ana's voicemail, for bruno too, at once after DIAL.
     let out = app
         .post("/api/v1/calls", &bruno, json!({"to": "201"}))
         .await;
     let out_id = out.body["id"].as_str().unwrap().to_owned();
     jump(Duration::from_secs(3600)).await;
     let caller = wait_call(&app, &bruno, &out_id, "failed").await;
-    assert_eq!(caller["outcome"], "missed");
+    assert_eq!(caller["outcome"], "voicemail");
     let callee = wait_inbound(&app, &ana).await;
     assert_eq!(
         (
@@ -411,7 +412,7 @@ async fn do_not_disturb_makes_a_call_missed_not_failed_unanswered() {
             callee["outcome"].clone(),
             callee["internal"].clone()
         ),
-        (json!("failed"), json!("missed"), json!(true))
+        (json!("failed"), json!("voicemail"), json!(true))
     );
 }
 

@@ -6,8 +6,10 @@ pub(crate) mod directory;
 pub(crate) mod orgs;
 pub(crate) mod pbx;
 pub(crate) mod profiles;
+pub(crate) mod voicemail;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -19,6 +21,14 @@ use crate::error::ApiError;
 
 /// Longest query string accepted.
 pub const MAX_QUERY_LEN: usize = 2048;
+/// Most bytes of a simulated inbound call's body: room for a caller's message of
+/// `MAX_MESSAGE_BYTES` in base64 besides the other fields (every other body keeps
+/// [`crate::MAX_BODY_BYTES`]).
+pub const MAX_INBOUND_CALL_BODY_BYTES: usize =
+    ucclient_core::api::MAX_MESSAGE_BASE64_LEN + crate::MAX_BODY_BYTES;
+/// The one path that takes [`MAX_INBOUND_CALL_BODY_BYTES`].
+const INBOUND_CALL_PATH: &str = "/api/v1/pbx/calls/inbound";
+
 /// Most bytes of all request headers together.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
@@ -45,7 +55,15 @@ pub fn router() -> Router<AppState> {
         .route("/pbx/users/{id}", get(pbx::user))
         .route("/pbx/ring", get(pbx::ring))
         .route("/pbx/groups", get(pbx::groups))
-        .route("/pbx/calls/inbound", post(pbx::inbound))
+        .route(
+            "/pbx/calls/inbound",
+            post(pbx::inbound).layer(DefaultBodyLimit::max(MAX_INBOUND_CALL_BODY_BYTES)),
+        )
+        .route("/voicemail", get(voicemail::mailbox))
+        .route("/voicemail/settings", put(voicemail::settings))
+        .route("/voicemail/{id}", axum::routing::delete(voicemail::delete))
+        .route("/voicemail/{id}/audio", get(voicemail::audio))
+        .route("/voicemail/{id}/heard", post(voicemail::heard))
         .route("/admin/orgs", get(orgs::list).post(orgs::add))
         .route("/admin/orgs/{id}", axum::routing::delete(orgs::remove))
         .route("/openapi.json", get(crate::openapi::document))
@@ -76,7 +94,8 @@ async fn bound_query(req: Request, next: Next) -> Response {
 /// not cut off while still sending and does read the answer.
 const MAX_DRAINED_BYTES: usize = 4 << 20;
 
-/// Answers 413 to a body whose declared length is over [`crate::MAX_BODY_BYTES`] (after draining
+/// Answers 413 to a body whose declared length is over [`crate::MAX_BODY_BYTES`] (or
+/// [`MAX_INBOUND_CALL_BODY_BYTES`] for a simulated inbound call; after draining
 /// it, up to [`MAX_DRAINED_BYTES`]); bodies without a length are bounded by the extractors.
 pub async fn bound_body(req: Request, next: Next) -> Response {
     let declared = req
@@ -84,8 +103,13 @@ pub async fn bound_body(req: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
+    let bound = if req.uri().path() == INBOUND_CALL_PATH {
+        MAX_INBOUND_CALL_BODY_BYTES
+    } else {
+        crate::MAX_BODY_BYTES
+    };
     if let Some(len) = declared
-        && len > crate::MAX_BODY_BYTES
+        && len > bound
     {
         if len <= MAX_DRAINED_BYTES {
             let _ = axum::body::to_bytes(req.into_body(), MAX_DRAINED_BYTES).await;

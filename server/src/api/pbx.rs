@@ -130,7 +130,7 @@ pub async fn groups(
 }
 
 /// `POST /pbx/calls/inbound` → 201.
-#[utoipa::path(post, path = "/pbx/calls/inbound", tag = "pbx", security(("bearer" = [])), request_body(content = ucclient_core::api::InboundCallRequest, content_type = "application/json", description = "{\"from\", \"to_user\"}"), responses((status = 201, description = "Call", body = ucclient_core::api::Call), (status = 403, description = "client_not_licensed, or forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/pbx/calls/inbound", tag = "pbx", security(("bearer" = [])), request_body(content = ucclient_core::api::InboundCallRequest, content_type = "application/json", description = "{\"from\", \"to_user\", \"message_wav\"?}: message_wav, base64 of a PCM WAV (at most 512 KiB and 60 s), is what the caller says if the call goes to voicemail; the body may be up to 764588 bytes"), responses((status = 201, description = "Call; outcome voicemail when it went to the user's mailbox at once", body = ucclient_core::api::Call), (status = 403, description = "client_not_licensed, or forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number, or invalid_audio: message_wav is not base64 of a PCM WAV within the bounds (the message says why)", body = ucclient_core::api::ErrorBody)))]
 pub async fn inbound(
     State(state): State<AppState>,
     Licensed(a): Licensed,

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     AccessEndReason, Call, CallState, Device, HuntGroup, OrgCrm, PbxSync, PbxUserState,
-    PresenceColours, ProfileSettings, Role, User,
+    PresenceColours, ProfileSettings, Role, User, VoicemailMessage,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -61,6 +61,22 @@ pub struct Account {
     pub role: Role,
     /// Granted permissions, sorted.
     pub permissions: Vec<String>,
+}
+
+/// Most messages one mailbox holds; a full mailbox takes no more calls (they are missed).
+pub const MAX_MESSAGES: u32 = 100;
+
+/// A voicemail message to store with the write that ends its call.
+#[derive(Debug, Clone)]
+pub struct NewVoicemail {
+    /// The mailbox owner's customer.
+    pub customer_id: String,
+    /// The mailbox owner.
+    pub user_id: String,
+    /// The message as its owner will see it.
+    pub message: VoicemailMessage,
+    /// The validated WAV bytes.
+    pub audio: Vec<u8>,
 }
 
 /// A user's stored presence: the chosen profile and the state of its PBX application.
@@ -558,15 +574,57 @@ pub trait Store: Send + Sync + 'static {
     /// user's busy overlay changes with this write's calls; it is logged too unless another call
     /// of that user (one this write does not touch) is connected, which is checked inside the same
     /// transaction.
+    ///
+    /// Each of `messages` is stored with it (a call that went to voicemail), and a `voicemail`
+    /// event with its owner's new unheard count is logged for it, counted inside the same
+    /// transaction; a mailbox already holding [`MAX_MESSAGES`] keeps what it has (the message is
+    /// dropped, logged as a warning).
     async fn write_calls(
         &self,
         updates: &[(OwnedCall, CallState)],
         inserts: &[OwnedCall],
         events: &[NewEvent],
         overlays: &[Overlay],
+        messages: &[NewVoicemail],
     ) -> StoreResult<bool>;
     /// One call with its owner.
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
+
+    // --- voicemail ---
+
+    /// Whether the user's mailbox is on, and how many messages it holds.
+    async fn mailbox_state(&self, user_id: &str) -> StoreResult<(bool, u32)>;
+    /// Turns the user's mailbox on or off.
+    async fn set_mailbox(&self, user_id: &str, enabled: bool) -> StoreResult<()>;
+    /// The user's messages (of their customer only), newest first, and the unheard count.
+    async fn voicemails(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+    ) -> StoreResult<(u32, Vec<VoicemailMessage>)>;
+    /// The WAV bytes of the user's message `id`; `None` if it is not theirs or does not exist.
+    async fn voicemail_audio(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<Vec<u8>>>;
+    /// Marks the user's message heard, logging a `voicemail` event for the owner in the same
+    /// transaction when it was not heard yet; the message, or `None` if it is not theirs.
+    async fn mark_voicemail_heard(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<VoicemailMessage>>;
+    /// Deletes the user's message with a `voicemail` event for the owner; false if it is not
+    /// theirs or does not exist.
+    async fn delete_voicemail(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        id: &str,
+    ) -> StoreResult<bool>;
     /// Claims `kind` of the call `call_id` for the page `client`, if the call is `user_id`'s:
     /// `None` when it is not (or does not exist); else whether this page holds the claim (the
     /// first claim wins and stays; a page repeating its own claim is granted again).

@@ -17,15 +17,17 @@ use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     AccessEndReason, Call, CallContext, CallState, Device, DeviceKind, HexColour, HuntGroup,
-    PbxSync, PbxUserState, PresenceColours, ProfileSettings, Role, User,
+    PbxSync, PbxUserState, PresenceColours, ProfileSettings, Role, User, VoicemailEvent,
+    VoicemailMessage,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use super::{
-    Account, AddOrg, AdminChange, AdminUser, AdminWrite, LoggedEvent, NewEvent, NewUser, Overlay,
-    OwnedCall, PbxWork, PresenceChange, PresenceRow, Store, StoreError, StoreResult, StoredEvent,
-    StoredOrg, SyncOutcome, Ticket, end_of_access, session_key,
+    Account, AddOrg, AdminChange, AdminUser, AdminWrite, LoggedEvent, MAX_MESSAGES, NewEvent,
+    NewUser, NewVoicemail, Overlay, OwnedCall, PbxWork, PresenceChange, PresenceRow, Store,
+    StoreError, StoreResult, StoredEvent, StoredOrg, SyncOutcome, Ticket, end_of_access,
+    session_key,
 };
 
 /// The SQLite store.
@@ -298,6 +300,89 @@ async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()>
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// Stores a message unless its mailbox is full (checked here, inside the write, so racing calls
+/// cannot overfill it), and logs the owner's `voicemail` event with the new count.
+async fn insert_voicemail(tx: &mut WriteTx, m: &NewVoicemail) -> StoreResult<()> {
+    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM voicemails WHERE user_id = ?")
+        .bind(&m.user_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    if held >= i64::from(MAX_MESSAGES) {
+        tracing::warn!(user = %m.user_id, "mailbox full; message dropped");
+        return Ok(());
+    }
+    let v = &m.message;
+    sqlx::query(
+        "INSERT INTO voicemails (id, customer_id, user_id, call_id, caller, created_at, duration_ms, heard, audio)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&v.id)
+    .bind(&m.customer_id)
+    .bind(&m.user_id)
+    .bind(&v.call_id)
+    .bind(&v.from)
+    .bind(DateTime::<Utc>::from(v.created_at))
+    .bind(i64::from(v.duration_ms))
+    .bind(v.heard)
+    .bind(&m.audio)
+    .execute(&mut **tx)
+    .await?;
+    log_voicemail_event(tx, &m.customer_id, &m.user_id, Some(v.clone()), None).await
+}
+
+/// Logs a `voicemail` event for the mailbox's owner only, with the unheard count as it is inside
+/// this transaction.
+async fn log_voicemail_event(
+    tx: &mut WriteTx,
+    customer_id: &str,
+    user_id: &str,
+    message: Option<VoicemailMessage>,
+    deleted: Option<String>,
+) -> StoreResult<()> {
+    let unheard = unheard_count(&mut **tx, user_id).await?;
+    let event = VoicemailEvent {
+        unheard,
+        message,
+        deleted,
+    };
+    let data = serde_json::to_string(&event).map_err(|e| StoreError::Data(e.to_string()))?;
+    log_events(
+        tx,
+        &[NewEvent {
+            customer_id: customer_id.to_owned(),
+            audience: Some(user_id.to_owned()),
+            kind: "voicemail",
+            data,
+        }],
+    )
+    .await
+}
+
+async fn unheard_count(
+    conn: impl sqlx::Executor<'_, Database = Sqlite>,
+    user_id: &str,
+) -> StoreResult<u32> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM voicemails WHERE user_id = ? AND heard = 0")
+            .bind(user_id)
+            .fetch_one(conn)
+            .await?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+const VOICEMAIL_COLUMNS: &str = "id, call_id, caller, created_at, duration_ms, heard";
+
+fn voicemail_of(r: &sqlx::sqlite::SqliteRow) -> VoicemailMessage {
+    VoicemailMessage {
+        id: r.get("id"),
+        call_id: r.get("call_id"),
+        from: r.get("caller"),
+        created_at: r.get::<DateTime<Utc>, _>("created_at").into(),
+        duration_ms: u32::try_from(r.get::<i64, _>("duration_ms")).unwrap_or(0),
+        heard: r.get::<i64, _>("heard") != 0,
+    }
 }
 
 const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id";
@@ -993,6 +1078,7 @@ impl Store for SqliteStore {
         inserts: &[OwnedCall],
         events: &[NewEvent],
         overlays: &[Overlay],
+        messages: &[NewVoicemail],
     ) -> StoreResult<bool> {
         let mut tx = self.write().await?;
         for (owned, expected) in updates {
@@ -1024,6 +1110,9 @@ impl Store for SqliteStore {
             insert_call_row(&mut tx, owned).await?;
         }
         log_events(&mut tx, events).await?;
+        for m in messages {
+            insert_voicemail(&mut tx, m).await?;
+        }
         // "Still busy on another call?" is asked here, inside the write: two writes of the user's
         // calls at once queue on the write lock, so the second sees the first's new states and
         // exactly one of them announces the change of the busy overlay.
@@ -1055,6 +1144,125 @@ impl Store for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(call_of).transpose()
+    }
+
+    async fn mailbox_state(&self, user_id: &str) -> StoreResult<(bool, u32)> {
+        let row = sqlx::query(
+            "SELECT voicemail, (SELECT COUNT(*) FROM voicemails v WHERE v.user_id = u.id) AS held
+             FROM users u WHERE id = ?",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map_or((false, 0), |r| {
+            (
+                r.get::<i64, _>("voicemail") != 0,
+                u32::try_from(r.get::<i64, _>("held")).unwrap_or(u32::MAX),
+            )
+        }))
+    }
+
+    async fn set_mailbox(&self, user_id: &str, enabled: bool) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE users SET voicemail = ? WHERE id = ?")
+            .bind(enabled)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn voicemails(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+    ) -> StoreResult<(u32, Vec<VoicemailMessage>)> {
+        let rows = sqlx::query(&format!(
+            "SELECT {VOICEMAIL_COLUMNS} FROM voicemails WHERE user_id = ? AND customer_id = ?
+             ORDER BY created_at DESC, rowid DESC LIMIT ?"
+        ))
+        .bind(user_id)
+        .bind(customer_id)
+        .bind(i64::from(MAX_MESSAGES))
+        .fetch_all(&self.pool)
+        .await?;
+        let messages: Vec<VoicemailMessage> = rows.iter().map(voicemail_of).collect();
+        let unheard = u32::try_from(messages.iter().filter(|m| !m.heard).count()).unwrap_or(0);
+        Ok((unheard, messages))
+    }
+
+    async fn voicemail_audio(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT audio FROM voicemails WHERE id = ? AND user_id = ? AND customer_id = ?",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn mark_voicemail_heard(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<VoicemailMessage>> {
+        let mut tx = self.write().await?;
+        let changed = sqlx::query(
+            "UPDATE voicemails SET heard = 1
+             WHERE id = ? AND user_id = ? AND customer_id = ? AND heard = 0",
+        )
+        .bind(id)
+        .bind(user_id)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        let row = sqlx::query(&format!(
+            "SELECT {VOICEMAIL_COLUMNS} FROM voicemails WHERE id = ? AND user_id = ? AND customer_id = ?"
+        ))
+        .bind(id)
+        .bind(user_id)
+        .bind(customer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let message = row.as_ref().map(voicemail_of);
+        if changed {
+            log_voicemail_event(&mut tx, customer_id, user_id, message.clone(), None).await?;
+        }
+        tx.commit().await?;
+        Ok(message)
+    }
+
+    async fn delete_voicemail(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let deleted =
+            sqlx::query("DELETE FROM voicemails WHERE id = ? AND user_id = ? AND customer_id = ?")
+                .bind(id)
+                .bind(user_id)
+                .bind(customer_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+        if deleted {
+            log_voicemail_event(&mut tx, customer_id, user_id, None, Some(id.to_owned())).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
     }
 
     async fn claim_call(
@@ -1811,6 +2019,7 @@ mod tests {
                     std::slice::from_ref(&inbound),
                     std::slice::from_ref(&event),
                     &[],
+                    &[],
                 )
                 .await
                 .unwrap()
@@ -1834,6 +2043,7 @@ mod tests {
                     &[],
                     std::slice::from_ref(&event),
                     &[],
+                    &[],
                 )
                 .await
                 .unwrap()
@@ -1856,6 +2066,7 @@ mod tests {
                     ],
                     &[],
                     &[event],
+                    &[],
                     &[],
                 )
                 .await
@@ -1926,7 +2137,7 @@ mod tests {
         let write = [ended(&a)];
         assert!(
             store
-                .write_calls(&write, &[], &[], std::slice::from_ref(&overlay))
+                .write_calls(&write, &[], &[], std::slice::from_ref(&overlay), &[])
                 .await
                 .unwrap()
         );
@@ -1935,7 +2146,7 @@ mod tests {
         let write = [ended(&b), ended(&c)];
         assert!(
             store
-                .write_calls(&write, &[], &[], std::slice::from_ref(&overlay))
+                .write_calls(&write, &[], &[], std::slice::from_ref(&overlay), &[])
                 .await
                 .unwrap()
         );

@@ -31,6 +31,8 @@ pub struct Answer {
     pub body: Value,
     pub headers: HeaderMap,
     pub text: String,
+    /// The body exactly as sent (audio, for one).
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -516,5 +518,6 @@ pub async fn send(router: &axum::Router, req: Request<Body>) -> Answer {
         body: serde_json::from_str(&text).unwrap_or(Value::Null),
         headers,
         text,
+        bytes: bytes.to_vec(),
     }
 }
