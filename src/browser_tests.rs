@@ -84,6 +84,7 @@ fn me(licensed: bool) -> Me {
         ],
         role: Role::User,
         colours: Default::default(),
+        voicemail: false,
     }
 }
 

@@ -521,6 +521,7 @@ mod tests {
             devices: vec![],
             role: Role::User,
             colours: Default::default(),
+            voicemail: false,
         }
     }
 

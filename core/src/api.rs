@@ -283,6 +283,10 @@ pub struct Me {
     /// `colours` event carries a change.
     #[serde(default)]
     pub colours: PresenceColours,
+    /// Whether the user's voicemail box takes the calls nobody answers (an extension of API.md;
+    /// absent from an older backend: no voicemail, such calls are missed).
+    #[serde(default)]
+    pub voicemail: bool,
 }
 
 /// What a user may administer.

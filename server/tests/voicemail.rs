@@ -160,6 +160,7 @@ async fn do_not_disturb_sends_a_call_straight_to_voicemail_with_the_callers_own_
 async fn a_declined_call_goes_to_voicemail_and_with_the_mailbox_off_calls_are_declined_or_missed() {
     let app = TestApp::demo_with(calls_ringing_for(3600)).await;
     let ana = app.login("ana").await;
+    assert_eq!(app.get("/api/v1/me", &ana).await.body["voicemail"], true);
     let said = wav(16_000, 2, 16, 16_000 * 4 * 3);
     let r = call(&app, &ana, "ana", Some(&said)).await;
     let id = r.body["id"].as_str().unwrap();
@@ -188,6 +189,8 @@ async fn a_declined_call_goes_to_voicemail_and_with_the_mailbox_off_calls_are_de
         .await;
     assert_eq!(off.status, StatusCode::OK, "{}", off.text);
     assert_eq!(off.body, json!({"enabled": false}));
+    // `/me` says so too: the widget words the profiles' effect from it.
+    assert_eq!(app.get("/api/v1/me", &ana).await.body["voicemail"], false);
     let r = call(&app, &ana, "ana", None).await;
     let id = r.body["id"].as_str().unwrap();
     let declined = app

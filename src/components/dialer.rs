@@ -292,6 +292,7 @@ mod tests {
             devices: vec![],
             role: Role::User,
             colours: Default::default(),
+            voicemail: false,
         });
         s.set_directory(vec![DirectoryEntry {
             user: ana,

@@ -23,11 +23,6 @@ use crate::app::Ctx;
 use crate::components::badge::colour_class;
 use crate::i18n::{T, device_name, tr};
 
-/// Whether the agent has a voicemail box that takes the calls nothing answers. The backend has
-/// none yet (such calls are missed: core's `CallOutcome::Missed`), so core words them "missed";
-/// once `/me` says so, read it there.
-const VOICEMAIL: bool = false;
-
 /// The facts about the agent's line that core's [`profile_effect`] needs besides the settings,
 /// from `/me` and the profiles: an extension list exists once a profile customises routing
 /// (SPEC §5; a lower bound, as a reset profile may leave the list in place).
@@ -36,7 +31,7 @@ pub fn line_facts(me: &Me, profiles: &[Profile]) -> LineFacts {
         mode: me.mode,
         extension_lists_enabled: me.extension_lists_enabled,
         has_extension_list: profiles.iter().any(|p| p.settings.customises_routing()),
-        voicemail: VOICEMAIL,
+        voicemail: me.voicemail,
     }
 }
 
@@ -449,6 +444,13 @@ mod tests {
             )
             .as_deref(),
             Some("All your devices ring, for direct and group calls.")
+        );
+        // With a mailbox (`/me`'s `voicemail`), what nothing answers goes there.
+        let mut boxed = me(Mode::Active);
+        boxed.voicemail = true;
+        assert_eq!(
+            settings_effect_text(Language::En, &lunch, &boxed, &[]).as_deref(),
+            Some("Calls go to voicemail. Group calls skip you.")
         );
         // Passive: profiles only show presence (the switcher says so once, not per profile).
         assert_eq!(
