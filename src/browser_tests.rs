@@ -102,6 +102,7 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         outcome: None,
         answered_on: None,
         forwarded_to: None,
+        held: false,
     }
 }
 

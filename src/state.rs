@@ -502,6 +502,7 @@ mod tests {
             outcome: None,
             answered_on: None,
             forwarded_to: None,
+            held: false,
         }
     }
 
