@@ -197,7 +197,8 @@ impl ClientState {
     }
 
     /// Stores a call the agent just placed or hung up (REST answers); events may have been faster,
-    /// so a call never moves backwards.
+    /// so a call never moves backwards. Hold and resume move no state: a connected call that
+    /// comes back connected is taken when its hold changed.
     pub fn upsert_call(&mut self, call: Call) -> bool {
         let known = self
             .live_calls
@@ -206,6 +207,7 @@ impl ClientState {
             .find(|c| c.id == call.id);
         if let Some(k) = known
             && !k.state.can_become(call.state)
+            && !(k.state == CallState::Connected && call.state == k.state && call.held != k.held)
         {
             return false;
         }
