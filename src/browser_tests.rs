@@ -2242,12 +2242,14 @@ async fn a_blind_transfer_is_previewed_like_dialling_and_refused_input_disables_
     tick().await;
     connected_call(&m).await;
     let form = || m.q("[data-test=transfer-form]");
-    let go_disabled = || m.q("[data-test=transfer-go]").has_attribute("disabled");
+    let go = "[data-test=transfer-form] button[type=submit]";
+    let go_disabled = || m.q(go).has_attribute("disabled");
     let hint = || m.q("#uc-transfer-hint").text_content().unwrap();
-    assert!(form().has_attribute("hidden"), "closed until asked for");
+    let closed = || form().class_name().contains("uc-closed");
+    assert!(closed(), "closed until asked for");
     m.q("[data-test=transfer]").click();
     tick().await;
-    assert!(!form().has_attribute("hidden"));
+    assert!(!closed());
     assert!(go_disabled(), "nothing typed");
     for (input, says) in [
         ("123", "No colleague has that extension."),
@@ -2261,15 +2263,37 @@ async fn a_blind_transfer_is_previewed_like_dialling_and_refused_input_disables_
         tick().await;
         assert!(go_disabled(), "{input}");
         assert_eq!(hint(), says, "{input}");
+        assert_eq!(
+            m.q("#uc-transfer-to")
+                .get_attribute("aria-invalid")
+                .as_deref(),
+            Some("true")
+        );
     }
     m.type_into("#uc-transfer-to", "202");
     tick().await;
     assert!(!go_disabled());
+    // Typing rebuilds nothing: the field keeps the focus.
+    m.q("#uc-transfer-to").focus().unwrap();
+    m.type_into("#uc-transfer-to", "20");
+    tick().await;
+    assert_eq!(
+        web_sys::window()
+            .unwrap()
+            .document()
+            .unwrap()
+            .active_element()
+            .map(|e| e.id())
+            .as_deref(),
+        Some("uc-transfer-to")
+    );
+    m.type_into("#uc-transfer-to", "202");
+    tick().await;
     assert_eq!(hint(), "Call Bruno (ext 202)");
     m.type_into("#uc-transfer-to", "912 000 002");
     tick().await;
     assert_eq!(hint(), "Will dial +351 912 000 002");
-    m.q("[data-test=transfer-go]").click();
+    m.q(go).click();
     tick().await;
     assert!(
         m.log().contains(&"transfer c7 912 000 002".to_string()),

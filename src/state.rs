@@ -658,6 +658,28 @@ mod tests {
     }
 
     #[test]
+    fn hold_and_resume_change_a_connected_call_and_nothing_else_moves_back() {
+        let mut s = ClientState::default();
+        assert!(s.upsert_call(call("c1", CallState::Connected, 1)));
+        assert!(
+            !s.upsert_call(call("c1", CallState::Connected, 1)),
+            "no change"
+        );
+        let mut held = call("c1", CallState::Connected, 1);
+        held.held = true;
+        assert!(s.upsert_call(held.clone()));
+        assert!(s.live_calls[0].held);
+        assert!(
+            s.upsert_call(call("c1", CallState::Connected, 1)),
+            "resumed"
+        );
+        assert!(!s.live_calls[0].held);
+        assert!(s.upsert_call(call("c1", CallState::Ended, 1)));
+        assert!(!s.upsert_call(held), "an ended call is not held again");
+        assert!(s.live_calls.is_empty());
+    }
+
+    #[test]
     fn a_call_that_ends_on_a_card_stays_as_a_summary_until_forgotten() {
         let mut s = ClientState::default();
         s.upsert_call(call("c1", CallState::Connected, 1));

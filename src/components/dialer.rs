@@ -273,9 +273,8 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                     </button>
                     </div>
                     <form
-                        class="uc-transfer"
+                        class=move || if ctx.ui.read().transfer_input.is_some() { "uc-transfer" } else { "uc-transfer uc-closed" }
                         data-test="transfer-form"
-                        hidden=move || ctx.ui.read().transfer_input.is_none()
                         on:submit=h(move |ev: leptos::ev::SubmitEvent| {
                             ev.prevent_default();
                             if hint().is_some_and(|(bad, _)| !bad) {
@@ -293,6 +292,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                                 autocomplete="off"
                                 maxlength="64"
                                 aria-describedby="uc-transfer-hint"
+                                aria-invalid=move || if hint().is_some_and(|(bad, _)| bad) { "true" } else { "false" }
                                 prop:value=move || ctx.ui.read().transfer_input.clone().unwrap_or_default()
                                 on:input=h(move |ev| ctx.ui.update(|u| u.transfer_input = Some(event_target_value(&ev))))
                             />
