@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
-use common::TestApp;
+use common::{Served, Sse, TestApp};
 use serde_json::{Value, json};
 use ucclient_server::config::CallTimings;
 
@@ -327,4 +327,89 @@ async fn transfers_are_refused_with_the_dialling_rule_and_to_oneself() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["outcome"], "transferred");
     assert_eq!(on_call(&app, &ana).await, false);
+}
+
+/// The next `call` event of a stream.
+async fn next_call(sse: &mut Sse) -> Value {
+    loop {
+        let e = sse.next().await;
+        if e.event == "call" {
+            return e.data;
+        }
+    }
+}
+
+#[tokio::test]
+async fn hold_and_transfer_reach_every_panel_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = common::config_in(&dir);
+    hour_long_calls(&mut config);
+    common::seed(&config).await;
+    let s = Served::start(config).await;
+    let http = Served::client();
+    let api = format!("{}/api/v1", s.base);
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let mut ana_panel = s.events(&ana, None).await;
+    let mut bruno_panel = s.events(&bruno, None).await;
+    for sse in [&mut ana_panel, &mut bruno_panel] {
+        assert_eq!(sse.next().await.event, "snapshot");
+    }
+    let post = |path: String, token: &str, body: Value| {
+        http.post(format!("{api}{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let call: Value = post(
+        "/pbx/calls/inbound".into(),
+        &ana,
+        json!({"from": "+351912345678", "to_user": "ana"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = call["id"].as_str().unwrap().to_owned();
+    assert_eq!(next_call(&mut ana_panel).await["state"], "ringing");
+    post(format!("/calls/{id}/answer"), &ana, Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(next_call(&mut ana_panel).await["state"], "connected");
+
+    post(format!("/calls/{id}/hold"), &ana, Value::Null)
+        .await
+        .unwrap();
+    let held = next_call(&mut ana_panel).await;
+    assert_eq!(
+        (held["id"].as_str(), held["held"].as_bool()),
+        (Some(id.as_str()), Some(true))
+    );
+
+    let moved = post(format!("/calls/{id}/transfer"), &ana, json!({"to": "202"}))
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    let ended = next_call(&mut ana_panel).await;
+    assert_eq!(
+        (ended["state"].as_str(), ended["outcome"].as_str()),
+        (Some("ended"), Some("transferred"))
+    );
+    let rung = next_call(&mut bruno_panel).await;
+    assert_eq!(
+        (rung["state"].as_str(), rung["from"].as_str()),
+        (Some("ringing"), Some("+351912345678"))
+    );
+    // Ana is free again for everyone of the customer: her busy overlay ends with her part.
+    loop {
+        let e = bruno_panel.next().await;
+        if e.event == "presence"
+            && e.data["user_id"] == "ana"
+            && e.data["presence"]["on_call"] == false
+        {
+            break;
+        }
+    }
+    s.stop().await;
 }
