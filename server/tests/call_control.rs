@@ -413,3 +413,55 @@ async fn hold_and_transfer_reach_every_panel_live() {
     }
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_has_hold_resume_and_transfer_with_real_schemas() {
+    let app = TestApp::demo().await;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .body;
+    let statuses = |path: &str| -> Vec<String> {
+        let mut s: Vec<String> = doc["paths"][path]["post"]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{path} missing"))
+            .keys()
+            .cloned()
+            .collect();
+        s.sort();
+        s
+    };
+    for path in ["/calls/{id}/hold", "/calls/{id}/resume"] {
+        assert_eq!(
+            statuses(path),
+            [
+                "200", "400", "401", "403", "404", "409", "429", "431", "500", "503"
+            ],
+            "{path}"
+        );
+    }
+    assert_eq!(
+        statuses("/calls/{id}/transfer"),
+        [
+            "200", "400", "401", "403", "404", "409", "413", "422", "429", "431", "500", "503"
+        ]
+    );
+    let body = &doc["paths"]["/calls/{id}/transfer"]["post"]["requestBody"];
+    assert_eq!(
+        body["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/TransferRequest"
+    );
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["TransferRequest"]["properties"]["to"]["maxLength"],
+        64
+    );
+    assert_eq!(schemas["Call"]["properties"]["held"]["type"], "boolean");
+    let outcomes = schemas["CallOutcome"]["enum"].as_array().unwrap();
+    assert!(outcomes.contains(&json!("transferred")));
+    assert!(!outcomes.contains(&json!("other")), "read, never written");
+    let codes = schemas["ErrorCode"]["enum"].as_array().unwrap();
+    for code in ["call_not_connected", "call_not_held", "transfer_to_self"] {
+        assert!(codes.contains(&json!(code)), "{code}");
+    }
+}
