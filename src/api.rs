@@ -15,7 +15,7 @@ use ucclient_core::ProfileId;
 use ucclient_core::api::{
     API_PREFIX, Call, ClaimRequest, ClaimResponse, DirectoryEntry, ErrorBody, ErrorCode,
     EventTicket, LoginRequest, LoginResponse, Me, PlaceCallRequest, Presence, Profile,
-    ProfileSettings, SetPresenceRequest,
+    ProfileSettings, SetPresenceRequest, TransferRequest,
 };
 
 /// What the agent does to a call from its card: one endpoint each, all `POST /calls/<id>/<path>`
@@ -28,6 +28,10 @@ pub enum CallAction {
     Answer,
     /// Refuse a ringing inbound call.
     Decline,
+    /// Put a connected call on hold (it stays connected, with `held`).
+    Hold,
+    /// Take a held call off hold.
+    Resume,
 }
 
 impl CallAction {
@@ -37,6 +41,8 @@ impl CallAction {
             CallAction::HangUp => "hangup",
             CallAction::Answer => "answer",
             CallAction::Decline => "decline",
+            CallAction::Hold => "hold",
+            CallAction::Resume => "resume",
         }
     }
 }
@@ -129,6 +135,8 @@ pub trait Backend {
     fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call>;
     /// `POST /calls/<id>/<action>`: hang up, answer (on the first device ringing) or decline.
     fn call_action(&self, call_id: String, action: CallAction) -> ApiFuture<Call>;
+    /// `POST /calls/<id>/transfer`: a blind transfer of a connected call to `to`.
+    fn transfer(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call>;
     /// `GET /calls?limit=`.
     fn calls(&self) -> ApiFuture<Vec<Call>>;
     /// `POST /calls/<id>/claims`: whether this page logs (or pops) the call.
@@ -393,6 +401,11 @@ impl Backend for HttpBackend {
     fn call_action(&self, call_id: String, action: CallAction) -> ApiFuture<Call> {
         let id = String::from(js_sys::encode_uri_component(&call_id));
         self.empty(Request::post, &format!("/calls/{id}/{}", action.path()))
+    }
+
+    fn transfer(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::post, &format!("/calls/{id}/transfer"), &req)
     }
 
     fn calls(&self) -> ApiFuture<Vec<Call>> {

@@ -11,7 +11,7 @@ use ucclient_core::Language;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     AccessEndReason, Call, CallContext, CallDirection, ClaimKind, ClaimRequest, LoginRequest,
-    PlaceCallRequest,
+    PlaceCallRequest, TransferRequest,
 };
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
@@ -138,6 +138,8 @@ pub struct Ui {
     pub host_problem: Option<String>,
     /// The dialer's number field (redial and directory fill it).
     pub dial_input: String,
+    /// The call card's transfer field while it is open (`None`: closed).
+    pub transfer_input: Option<String>,
     /// Whether a request the agent started is in flight (disables its button).
     pub busy: bool,
     /// Whether the routing editor holds edits not saved yet: leaving its tab asks first.
@@ -600,6 +602,26 @@ impl Ctx {
         ctx.ui.update(|u| u.notice = None);
         leptos::task::spawn_local(async move {
             match ctx.backend().call_action(call_id, action).await {
+                Ok(call) => ctx.take_call_reply(call),
+                Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+
+    /// Blind-transfers a connected call to `to` (an extension or a number) and closes the card's
+    /// transfer field; the card then shows what the call became (transferred, or the refusal).
+    pub fn transfer(&self, call_id: String, to: String) {
+        let ctx = *self;
+        ctx.ui.update(|u| {
+            u.notice = None;
+            u.transfer_input = None;
+        });
+        leptos::task::spawn_local(async move {
+            match ctx
+                .backend()
+                .transfer(call_id, TransferRequest { to })
+                .await
+            {
                 Ok(call) => ctx.take_call_reply(call),
                 Err(e) => ctx.show_error(&e),
             }

@@ -103,6 +103,7 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         outcome: None,
         answered_on: None,
         forwarded_to: None,
+        held: false,
     }
 }
 
@@ -253,7 +254,20 @@ impl Backend for Fake {
                 c.ended_at = Some(t(13));
                 c.outcome = Some(CallOutcome::Declined);
             }
+            CallAction::Hold | CallAction::Resume => {
+                c.state = CallState::Connected;
+                c.answered_at = Some(t(12));
+                c.held = action == CallAction::Hold;
+            }
         }
+        ready(Ok(c))
+    }
+    fn transfer(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call> {
+        self.note(format!("transfer {call_id} {}", req.to));
+        let mut c = call(&call_id, "+351912345678", CallState::Ended);
+        c.answered_at = Some(t(12));
+        c.ended_at = Some(t(40));
+        c.outcome = Some(CallOutcome::Transferred);
         ready(Ok(c))
     }
     fn calls(&self) -> ApiFuture<Vec<Call>> {
@@ -2332,4 +2346,119 @@ async fn a_live_event_leaves_the_focus_on_the_tab_and_passive_mode_hides_routing
         ]
     );
     assert_eq!(focused().as_deref(), Some("uc-tab-history"));
+}
+
+/// A connected call of ana's on a card.
+async fn connected_call(m: &Mounted) {
+    let mut c = call("c7", "+351912345678", CallState::Connected);
+    c.answered_at = Some(t(12));
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(7), Event::Call(c));
+    });
+    tick().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_connected_call_is_held_and_resumed_from_its_card() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    connected_call(&m).await;
+    let state = || m.q(".uc-card-state").text_content().unwrap();
+    assert!(state().starts_with("Connected"), "{}", state());
+    assert_eq!(m.q("[data-test=hold]").text_content().unwrap(), "Hold");
+    m.q("[data-test=hold]").click();
+    tick().await;
+    assert!(m.log().contains(&"hold c7".to_string()));
+    assert!(state().starts_with("On hold"), "{}", state());
+    assert_eq!(
+        m.q("[data-test=call-card]")
+            .get_attribute("data-state")
+            .as_deref(),
+        Some("connected"),
+        "a held call is still connected"
+    );
+    assert_eq!(m.q("[data-test=hold]").text_content().unwrap(), "Resume");
+    m.q("[data-test=hold]").click();
+    tick().await;
+    assert!(m.log().contains(&"resume c7".to_string()));
+    assert!(state().starts_with("Connected"), "{}", state());
+}
+
+#[wasm_bindgen_test]
+async fn a_blind_transfer_is_previewed_like_dialling_and_refused_input_disables_it() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    // The directory knows 201 (ana herself) and 202.
+    m.q("#uc-tab-directory").click();
+    tick().await;
+    connected_call(&m).await;
+    let form = || m.q("[data-test=transfer-form]");
+    let go = "[data-test=transfer-form] button[type=submit]";
+    let go_disabled = || m.q(go).has_attribute("disabled");
+    let hint = || m.q("#uc-transfer-hint").text_content().unwrap();
+    let closed = || form().class_name().contains("uc-closed");
+    assert!(closed(), "closed until asked for");
+    m.q("[data-test=transfer]").click();
+    tick().await;
+    assert!(!closed());
+    assert!(go_disabled(), "nothing typed");
+    for (input, says) in [
+        ("123", "No colleague has that extension."),
+        (
+            "201",
+            "A call cannot be transferred to you or to the person on it.",
+        ),
+        ("call me", "Use only digits, spaces and + - . / ( )."),
+    ] {
+        m.type_into("#uc-transfer-to", input);
+        tick().await;
+        assert!(go_disabled(), "{input}");
+        assert_eq!(hint(), says, "{input}");
+        assert_eq!(
+            m.q("#uc-transfer-to")
+                .get_attribute("aria-invalid")
+                .as_deref(),
+            Some("true")
+        );
+    }
+    m.type_into("#uc-transfer-to", "202");
+    tick().await;
+    assert!(!go_disabled());
+    // Typing rebuilds nothing: the field keeps the focus.
+    m.q("#uc-transfer-to").focus().unwrap();
+    m.type_into("#uc-transfer-to", "20");
+    tick().await;
+    assert_eq!(
+        web_sys::window()
+            .unwrap()
+            .document()
+            .unwrap()
+            .active_element()
+            .map(|e| e.id())
+            .as_deref(),
+        Some("uc-transfer-to")
+    );
+    m.type_into("#uc-transfer-to", "202");
+    tick().await;
+    assert_eq!(hint(), "Call Bruno (ext 202)");
+    m.type_into("#uc-transfer-to", "912 000 002");
+    tick().await;
+    assert_eq!(hint(), "Will dial +351 912 000 002");
+    m.q(go).click();
+    tick().await;
+    assert!(
+        m.log().contains(&"transfer c7 912 000 002".to_string()),
+        "{:?}",
+        m.log()
+    );
+    // The agent's part is over: the card says so for a moment.
+    let card = m.q("[data-test=call-card]").text_content().unwrap();
+    assert!(card.contains("Transferred"), "{card}");
+    assert!(
+        m.root
+            .query_selector("[data-test=transfer-form]")
+            .unwrap()
+            .is_none(),
+        "the card has no form once the call is over"
+    );
 }

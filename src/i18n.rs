@@ -68,6 +68,14 @@ texts! {
     Number => "Number to call", "Número a marcar", "Número para discar";
     Call => "Call", "Ligar", "Ligar";
     HangUp => "Hang up", "Desligar", "Desligar";
+    Hold => "Hold", "Pôr em espera", "Colocar em espera";
+    Resume => "Resume", "Retomar", "Retomar";
+    Transfer => "Transfer", "Transferir", "Transferir";
+    TransferTo => "Transfer to", "Transferir para", "Transferir para";
+    OnHold => "On hold", "Em espera", "Em espera";
+    Transferred => "Transferred", "Transferida", "Transferida";
+    ErrCallMoved => "The call is no longer in that state.", "A chamada já não está nesse estado.", "A ligação não está mais nesse estado.";
+    ErrTransferToSelf => "A call cannot be transferred to you or to the person on it.", "Não pode transferir a chamada para si nem para quem está nela.", "Não é possível transferir a ligação para você nem para quem está nela.";
     Answer => "Answer", "Atender", "Atender";
     Decline => "Decline", "Rejeitar", "Recusar";
     WillDial => "Will dial", "Vai marcar", "Vai discar";
@@ -194,6 +202,8 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::UnknownExtension => T::ErrUnknownExtension,
             ErrorCode::UnknownDevice => T::ErrUnknownDevice,
             ErrorCode::CallNotRinging => T::ErrCallNotRinging,
+            ErrorCode::CallNotConnected | ErrorCode::CallNotHeld => T::ErrCallMoved,
+            ErrorCode::TransferToSelf => T::ErrTransferToSelf,
             ErrorCode::InvalidSettings => T::ErrInvalidSettings,
             ErrorCode::ActiveModeRequired => T::ErrActiveModeRequired,
             ErrorCode::RateLimited => T::ErrRateLimited,
@@ -279,6 +289,8 @@ pub fn call_outcome(lang: Language, call: &Call) -> String {
         Some(CallOutcome::AnsweredElsewhere) => T::AnsweredElsewhere,
         Some(CallOutcome::Forwarded) => T::ForwardedTo,
         Some(CallOutcome::Voicemail) => T::ToVoicemail,
+        Some(CallOutcome::Transferred) => T::Transferred,
+        // A newer backend's outcome: said as its state ("Call ended").
         Some(CallOutcome::Other) | None => call_state_text(call.state),
     };
     let mut out = tr(lang, key).to_owned();
@@ -342,6 +354,7 @@ mod tests {
             outcome: Some(CallOutcome::Forwarded),
             answered_on: None,
             forwarded_to: Some("+351912345678".into()),
+            held: false,
         };
         assert_eq!(
             call_outcome(Language::En, &call),
@@ -378,6 +391,7 @@ mod tests {
             outcome: Some(CallOutcome::Missed),
             answered_on: None,
             forwarded_to: None,
+            held: false,
         };
         assert_eq!(call_summary(Language::En, &call), "Missed");
         assert_eq!(call_summary(Language::PtBr, &call), "Perdida");

@@ -197,7 +197,8 @@ impl ClientState {
     }
 
     /// Stores a call the agent just placed or hung up (REST answers); events may have been faster,
-    /// so a call never moves backwards.
+    /// so a call never moves backwards. Hold and resume move no state: a connected call that
+    /// comes back connected is taken when its hold changed.
     pub fn upsert_call(&mut self, call: Call) -> bool {
         let known = self
             .live_calls
@@ -206,6 +207,7 @@ impl ClientState {
             .find(|c| c.id == call.id);
         if let Some(k) = known
             && !k.state.can_become(call.state)
+            && !(k.state == CallState::Connected && call.state == k.state && call.held != k.held)
         {
             return false;
         }
@@ -502,6 +504,7 @@ mod tests {
             outcome: None,
             answered_on: None,
             forwarded_to: None,
+            held: false,
         }
     }
 
@@ -653,6 +656,28 @@ mod tests {
         s.upsert_call(call("c2", CallState::Ended, 2));
         let ids: Vec<&str> = s.history.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, ["c2", "c1", "c0"]);
+    }
+
+    #[test]
+    fn hold_and_resume_change_a_connected_call_and_nothing_else_moves_back() {
+        let mut s = ClientState::default();
+        assert!(s.upsert_call(call("c1", CallState::Connected, 1)));
+        assert!(
+            !s.upsert_call(call("c1", CallState::Connected, 1)),
+            "no change"
+        );
+        let mut held = call("c1", CallState::Connected, 1);
+        held.held = true;
+        assert!(s.upsert_call(held.clone()));
+        assert!(s.live_calls[0].held);
+        assert!(
+            s.upsert_call(call("c1", CallState::Connected, 1)),
+            "resumed"
+        );
+        assert!(!s.live_calls[0].held);
+        assert!(s.upsert_call(call("c1", CallState::Ended, 1)));
+        assert!(!s.upsert_call(held), "an ended call is not held again");
+        assert!(s.live_calls.is_empty());
     }
 
     #[test]

@@ -58,6 +58,14 @@ pub enum ErrorCode {
     UnknownDevice,
     /// Answer or decline of a call that is not ringing for the user (409; an extension of API.md).
     CallNotRinging,
+    /// Hold of a call that is not connected or is on hold already, or transfer of a call that is
+    /// not connected (409; an extension of API.md).
+    CallNotConnected,
+    /// Resume of a call that is not on hold (409; an extension of API.md).
+    CallNotHeld,
+    /// A transfer to the user's own extension, or to the party they are talking to: the `reason`
+    /// of a 422 `invalid_number` (an extension of API.md).
+    TransferToSelf,
     /// Settings that cannot be applied (422; an extension of API.md).
     InvalidSettings,
     /// The operation needs active mode (409).
@@ -594,6 +602,17 @@ pub struct Call {
     /// `forwarded_to` where it went; an extension of API.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded_to: Option<String>,
+    /// Whether the user put this connected call on hold (`POST /calls/<id>/hold`, until
+    /// `/resume`). A flag beside `state`, not a state of its own: the call is still `connected`
+    /// (the user is still busy) for every client, and one that does not know the field reads the
+    /// call as it did before. Written only when true (an extension of API.md).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub held: bool,
+}
+
+/// Whether a flag is off: serde leaves such a flag out of the JSON.
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Call {
@@ -623,10 +642,30 @@ pub enum CallOutcome {
     /// It went to the user's voicemail (rang out, nothing rang, or declined, with the mailbox
     /// on: [`crate::voicemail::unanswered_outcome`]); an extension of API.md.
     Voicemail,
-    /// An outcome this build does not know (a newer backend's), as a client reads it. Never
-    /// written, and not part of the API's schema.
+    /// The user blind-transferred it (`POST /calls/<id>/transfer`): their part of the call ended
+    /// there and the other party went on to the transfer target.
+    Transferred,
+    /// An outcome this build does not know (a newer backend's), as a client reads it: worded like
+    /// a call that simply ended. Never written, and not part of the API's schema.
     #[serde(other, skip_serializing)]
     Other,
+}
+
+/// `POST /calls/<id>/transfer` body (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRequest {
+    /// Where the other party goes: a colleague's extension or a number, as for `POST /calls` (the
+    /// shape of [`crate::phone::NUMBER_PATTERN`], at most [`crate::phone::MAX_INPUT_LEN`]
+    /// characters), decided by [`crate::phone::dial_target`] with the customer's country.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 64,
+            pattern = r"^ *(tel:)?[ ()./-]*\+?[0-9 ()./-]*[0-9][0-9 ()./-]*$"
+        )
+    )]
+    pub to: String,
 }
 
 /// `POST /calls/<id>/answer` body.
@@ -1033,6 +1072,33 @@ mod tests {
             .unwrap()["reason"],
             "unknown_extension"
         );
+    }
+
+    /// A held call is written with `held`, any other without it (API.md's Call shape); a newer
+    /// backend's outcome reads as `Other` instead of failing the whole call.
+    #[test]
+    fn hold_is_a_flag_written_only_when_set_and_unknown_outcomes_still_read() {
+        let mut call: Call = serde_json::from_value(serde_json::json!({
+            "id": "c1", "direction": "inbound", "from": "+351912345678", "to": "201",
+            "state": "connected", "started_at": "2026-01-01T10:00:00Z", "answered_at": null,
+            "ended_at": null, "context": null, "outcome": "parked"
+        }))
+        .unwrap();
+        assert_eq!(call.outcome, Some(CallOutcome::Other));
+        assert!(!call.held);
+        call.outcome = None;
+        assert!(serde_json::to_value(&call).unwrap().get("held").is_none());
+        call.held = true;
+        let json = serde_json::to_value(&call).unwrap();
+        assert_eq!(json["held"], true);
+        assert_eq!(json["state"], "connected");
+        assert_eq!(serde_json::from_value::<Call>(json).unwrap(), call);
+        call.outcome = Some(CallOutcome::Transferred);
+        assert_eq!(
+            serde_json::to_value(&call).unwrap()["outcome"],
+            "transferred"
+        );
+        assert!(serde_json::to_string(&CallOutcome::Other).is_err());
     }
 
     #[test]

@@ -32,7 +32,7 @@ use chrono::Utc;
 use tokio::time::Instant;
 use ucclient_core::api::{
     AnswerRequest, Call, CallDirection, CallOutcome, CallState, InboundCallRequest,
-    MAX_CONTEXT_LEN, PlaceCallRequest, Timestamp, User,
+    MAX_CONTEXT_LEN, PlaceCallRequest, Timestamp, TransferRequest, User,
 };
 use ucclient_core::licence;
 use ucclient_core::phone::{self, DialTarget};
@@ -150,6 +150,8 @@ fn moved(call: &Call, next: CallState, outcome: Option<CallOutcome>, now: Timest
     }
     if next.is_final() {
         call.ended_at = Some(now);
+        // Over is over: the card and the history show no hold on an ended call.
+        call.held = false;
     }
     if outcome.is_some() {
         call.outcome = outcome;
@@ -258,6 +260,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         outcome: None,
         answered_on: None,
         forwarded_to: None,
+        held: false,
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
@@ -337,6 +340,7 @@ fn inbound_call(
         },
         outcome,
         answered_on: None,
+        held: false,
     }
 }
 
@@ -688,6 +692,162 @@ pub async fn hangup(state: &AppState, account: &Account, call_id: &str) -> ApiRe
         }
     }
     Err(ApiError::Internal("hang-up kept racing the call".into()))
+}
+
+/// `POST /calls/<id>/hold` (`held` true) and `/resume` (false): the user's own connected call is
+/// put on hold or taken off it. Only the flag moves: the call stays `connected`, so the user (and
+/// a colleague on the other side) stays busy, and the simulated far side may still hang up.
+pub async fn set_held(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    held: bool,
+) -> ApiResult<Call> {
+    for _ in 0..MAX_RACES {
+        let owned = own_call(state, account, call_id).await?;
+        if owned.call.state != CallState::Connected || owned.call.held == held {
+            return Err(if held {
+                ApiError::CallNotConnected
+            } else {
+                ApiError::CallNotHeld
+            });
+        }
+        let mut call = owned.call.clone();
+        call.held = held;
+        if commit(
+            state,
+            vec![(with_call(&owned, call), CallState::Connected)],
+            vec![],
+            vec![],
+        )
+        .await?
+        {
+            return Ok(own_call(state, account, call_id).await?.call);
+        }
+    }
+    Err(ApiError::Internal("hold kept racing the call".into()))
+}
+
+/// `POST /calls/<id>/transfer`: a blind transfer of the user's own connected call (held or not).
+/// The target is decided like dialling (`core::phone::dial_target` with the customer's country).
+/// The user's call ends with the outcome `transferred`, and in the same write:
+/// - a colleague's extension: the colleague gets a new inbound call from the other party, ringing
+///   their devices by core's ring resolution exactly like a direct call (DND, forwarding: missed
+///   or forwarded at once); a colleague who was the other party is linked to that new call, so
+///   the two move together from then on, and ends if it could not ring;
+/// - a number outside: the PBX sends the other party there, like forwarding; a colleague who was
+///   the other party talks on with the simulated far side.
+pub async fn transfer(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    req: TransferRequest,
+) -> ApiResult<Call> {
+    // Someone else's call is 404 whatever the target.
+    if own_call(state, account, call_id).await?.call.state != CallState::Connected {
+        return Err(ApiError::CallNotConnected);
+    }
+    let target_user = match phone::as_extension(&req.to) {
+        Some(ext) => {
+            state
+                .store
+                .user_by_extension(&account.customer_id, ext)
+                .await?
+        }
+        None => None,
+    };
+    let target = phone::dial_target(&req.to, &account.default_country, |_| target_user.is_some())
+        .map_err(ApiError::Dial)?;
+    let target_user = match target {
+        DialTarget::Extension(_) => target_user,
+        DialTarget::Number(_) => None,
+    };
+    if target_user
+        .as_ref()
+        .is_some_and(|u| u.id == account.user.id)
+    {
+        return Err(ApiError::TransferToSelf);
+    }
+    check_dial_rate(state, &account.user.id).await?;
+    for _ in 0..MAX_RACES {
+        let owned = own_call(state, account, call_id).await?;
+        if owned.call.state != CallState::Connected {
+            return Err(ApiError::CallNotConnected);
+        }
+        let peer = peer_of(state, &owned).await?;
+        if let (Some(p), Some(t)) = (&peer, &target_user)
+            && p.user_id == t.id
+        {
+            return Err(ApiError::TransferToSelf);
+        }
+        // Who the user was talking to goes on to the target.
+        let other_party = match owned.call.direction {
+            CallDirection::Inbound => owned.call.from.clone(),
+            CallDirection::Outbound => owned.call.to.clone(),
+        };
+        let now: Timestamp = Utc::now().into();
+        let ended = moved(
+            &owned.call,
+            CallState::Ended,
+            Some(CallOutcome::Transferred),
+            now,
+        );
+        let mut updates = vec![(with_call(&owned, ended), CallState::Connected)];
+        let mut inserts = Vec::new();
+        let mut messages = Vec::new();
+        // The leg that rings the target colleague, and whether the peer talks on to the far side.
+        let mut ringing = None;
+        let mut peer_talks_on = None;
+        let leg = match &target_user {
+            Some(callee) => {
+                let targets = ring_targets(state, &callee.id).await?;
+                let mailbox = voicemail::mailbox_takes(state, &callee.id).await?;
+                let leg = OwnedCall {
+                    user_id: callee.id.clone(),
+                    customer_id: owned.customer_id.clone(),
+                    call: inbound_call(other_party, callee, owned.call.internal, &targets, mailbox),
+                    peer: peer.as_ref().map(|p| p.call.id.clone()),
+                };
+                // Nothing rings the target (DND): the call lands in their mailbox at once.
+                messages = left_message(state, &leg);
+                Some(leg)
+            }
+            None => None,
+        };
+        if let Some(peer) = peer {
+            let mut next = peer.clone();
+            match &leg {
+                Some(leg) if leg.call.state == CallState::Ringing => {
+                    next.peer = Some(leg.call.id.clone());
+                }
+                Some(leg) if leg.call.outcome != Some(CallOutcome::Forwarded) => {
+                    // Nothing rang the target: the colleague's call ends with it.
+                    next.call = moved(&peer.call, CallState::Ended, None, now);
+                }
+                _ => {
+                    next.peer = None;
+                    peer_talks_on = Some(peer.call.id.clone());
+                }
+            }
+            updates.push((next, CallState::Connected));
+        }
+        if let Some(leg) = leg {
+            if leg.call.state == CallState::Ringing {
+                ringing = Some(leg.clone());
+            }
+            inserts.push(leg);
+        }
+        if commit(state, updates, inserts, messages).await? {
+            if let Some(leg) = ringing {
+                start_simulation(state, |state, begun| ring_inbound(state, leg, begun));
+            }
+            if let Some(id) = peer_talks_on {
+                start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
+            }
+            return Ok(own_call(state, account, call_id).await?.call);
+        }
+    }
+    Err(ApiError::Internal("transfer kept racing the call".into()))
 }
 
 /// `GET /calls`.

@@ -53,6 +53,17 @@ pub enum ApiError {
     /// 409: answer or decline of a call that is not ringing for the user.
     #[error("the call is not ringing any more")]
     CallNotRinging,
+    /// 409: hold of a call that is not connected or already held, or transfer of one that is not
+    /// connected.
+    #[error("the call is not connected, or is on hold already")]
+    CallNotConnected,
+    /// 409: resume of a call that is not on hold.
+    #[error("the call is not on hold")]
+    CallNotHeld,
+    /// 422 `invalid_number` with the `reason` `transfer_to_self`: a transfer to the user's own
+    /// extension or to the party they are talking to.
+    #[error("a call cannot be transferred to yourself or to the person on it")]
+    TransferToSelf,
     /// 422: settings refused; the sentence is core's `SettingsError`.
     #[error("{0}")]
     InvalidSettings(String),
@@ -123,6 +134,11 @@ impl ApiError {
             ApiError::Dial(e) => (StatusCode::UNPROCESSABLE_ENTITY, e.code()),
             ApiError::UnknownDevice => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::UnknownDevice),
             ApiError::CallNotRinging => (StatusCode::CONFLICT, ErrorCode::CallNotRinging),
+            ApiError::CallNotConnected => (StatusCode::CONFLICT, ErrorCode::CallNotConnected),
+            ApiError::CallNotHeld => (StatusCode::CONFLICT, ErrorCode::CallNotHeld),
+            ApiError::TransferToSelf => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidNumber)
+            }
             ApiError::InvalidSettings(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidSettings)
             }
@@ -154,6 +170,7 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
             reason: match &self {
                 ApiError::Dial(e) => e.reason(),
+                ApiError::TransferToSelf => Some(ErrorCode::TransferToSelf),
                 _ => None,
             },
         };

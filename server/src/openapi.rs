@@ -33,6 +33,7 @@ use crate::events;
         events::ticket, events::stream,
         api::calls::place, api::calls::history, api::calls::hangup, api::calls::claim,
         api::calls::answer, api::calls::decline,
+        api::calls::hold, api::calls::resume, api::calls::transfer,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
         api::voicemail::mailbox, api::voicemail::audio, api::voicemail::heard,
         api::voicemail::delete, api::voicemail::settings,

@@ -1,5 +1,5 @@
 //! The dialer (number field with immediate feedback, dial) and the call cards: the live call with its
-//! state, timer and hang-up, and the incoming-call card.
+//! state, timer, hold / resume, blind transfer and hang-up, and the incoming-call card.
 
 use std::time::Duration;
 
@@ -50,6 +50,23 @@ pub fn dial_preview(lang: Language, state: &ClientState, input: &str) -> Option<
             .to_owned(),
         ),
     })
+}
+
+/// What the call card's transfer field says about its input: the dialer's preview (the server
+/// decides a transfer target as it decides a dialled one), and the agent's own extension refused
+/// as the server refuses it.
+pub fn transfer_preview(
+    lang: Language,
+    state: &ClientState,
+    input: &str,
+) -> Option<(bool, String)> {
+    let own = state.me.as_ref().map(|m| m.user.extension.as_str());
+    if let Ok(DialTarget::Extension(ext)) = state.dial_target(input)
+        && Some(ext.as_str()) == own
+    {
+        return Some((true, tr(lang, T::ErrTransferToSelf).to_owned()));
+    }
+    dial_preview(lang, state, input)
 }
 
 /// The number field and the dial button: Call is enabled only for an input that can be dialled,
@@ -197,7 +214,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                 <span class="uc-card-title">{tr(lang, title)}</span>
                 <span class="uc-card-number">{name}</span>
                 <span class="uc-card-state">
-                    {summary.clone().unwrap_or_else(|| tr(lang, call_state_text(state)).to_owned())}
+                    {summary.clone().unwrap_or_else(|| tr(lang, if call.held { T::OnHold } else { call_state_text(state) }).to_owned())}
                     {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
             </div>
@@ -226,6 +243,72 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                         {tr(lang, T::Decline)} <kbd class="uc-kbd" aria-hidden="true">{shortcut(lang, T::Decline)}</kbd>
                     </button>
                     </div>
+                }
+                .into_any()
+            } else if state == CallState::Connected {
+                let (held, hold, go) = (call.held, id.clone(), id.clone());
+                let hint = move || {
+                    let input = ctx.ui.read().transfer_input.clone().unwrap_or_default();
+                    transfer_preview(lang, &ctx.store.read(), &input)
+                };
+                view! {
+                    <div class="uc-card-actions">
+                    <button
+                        class="uc-button"
+                        data-test="hold"
+                        on:click=h(move |_| ctx.call_action(hold.clone(), if held { CallAction::Resume } else { CallAction::Hold }))
+                    >
+                        {tr(lang, if held { T::Resume } else { T::Hold })}
+                    </button>
+                    <button
+                        class="uc-button"
+                        data-test="transfer"
+                        aria-expanded=move || if ctx.ui.read().transfer_input.is_some() { "true" } else { "false" }
+                        on:click=h(move |_| ctx.ui.update(|u| u.transfer_input = u.transfer_input.is_none().then(String::new)))
+                    >
+                        {tr(lang, T::Transfer)}
+                    </button>
+                    <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
+                        {tr(lang, T::HangUp)}
+                    </button>
+                    </div>
+                    <form
+                        class=move || if ctx.ui.read().transfer_input.is_some() { "uc-transfer" } else { "uc-transfer uc-closed" }
+                        data-test="transfer-form"
+                        on:submit=h(move |ev: leptos::ev::SubmitEvent| {
+                            ev.prevent_default();
+                            if hint().is_some_and(|(bad, _)| !bad) {
+                                let to = ctx.ui.read_untracked().transfer_input.clone().unwrap_or_default();
+                                ctx.transfer(go.clone(), to.trim().to_owned());
+                            }
+                        })
+                    >
+                        <label for="uc-transfer-to">{tr(lang, T::TransferTo)}</label>
+                        <div class="uc-row">
+                            <input
+                                id="uc-transfer-to"
+                                type="tel"
+                                inputmode="tel"
+                                autocomplete="off"
+                                maxlength="64"
+                                aria-describedby="uc-transfer-hint"
+                                aria-invalid=move || if hint().is_some_and(|(bad, _)| bad) { "true" } else { "false" }
+                                prop:value=move || ctx.ui.read().transfer_input.clone().unwrap_or_default()
+                                on:input=h(move |ev| ctx.ui.update(|u| u.transfer_input = Some(event_target_value(&ev))))
+                            />
+                            <button
+                                class="uc-button uc-primary"
+                                type="submit"
+                                data-test="transfer-go"
+                                disabled=move || hint().is_none_or(|(bad, _)| bad)
+                            >
+                                {tr(lang, T::Transfer)}
+                            </button>
+                        </div>
+                        <p id="uc-transfer-hint" class="uc-hint" aria-live="polite">
+                            {dyn_view(move || hint().map(|(_, s)| s))}
+                        </p>
+                    </form>
                 }
                 .into_any()
             } else {

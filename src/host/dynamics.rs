@@ -638,6 +638,7 @@ mod tests {
             outcome: None,
             answered_on: None,
             forwarded_to: None,
+            held: false,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let pc = phonecall_for(&call, Some(&rita));

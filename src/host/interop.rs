@@ -578,6 +578,7 @@ mod tests {
             outcome: None,
             answered_on: None,
             forwarded_to: None,
+            held: false,
         };
         let named = named_after(&call, CrmKind::Dynamics, Some(" Rita Lopes ")).unwrap();
         assert_eq!(

@@ -445,6 +445,7 @@ mod tests {
             outcome: None,
             answered_on: None,
             forwarded_to: None,
+            held: false,
         }
     }
 

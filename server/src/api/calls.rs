@@ -1,9 +1,11 @@
-//! Click-to-dial, call history, answer, decline and hang-up.
+//! Click-to-dial, call history, answer, decline, hang-up, hold, resume and blind transfer.
 
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, Uri, header};
 use serde::Deserialize;
-use ucclient_core::api::{AnswerRequest, Call, ClaimRequest, ClaimResponse, PlaceCallRequest};
+use ucclient_core::api::{
+    AnswerRequest, Call, ClaimRequest, ClaimResponse, PlaceCallRequest, TransferRequest,
+};
 
 use crate::AppState;
 use crate::auth::Licensed;
@@ -143,4 +145,41 @@ pub async fn decline(
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
     bounded(&id)?;
     Ok(ApiJson(calls::decline(&state, &a, &id).await?))
+}
+
+/// `POST /calls/<id>/hold`: the user's connected call goes on hold (`held` true, still connected).
+#[utoipa::path(post, path = "/calls/{id}/hold", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), responses((status = 200, description = "Call, connected, with held true", body = ucclient_core::api::Call), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_connected: not connected, or on hold already", body = ucclient_core::api::ErrorBody)))]
+pub async fn hold(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::set_held(&state, &a, &id, true).await?))
+}
+
+/// `POST /calls/<id>/resume`: the user's held call is taken off hold.
+#[utoipa::path(post, path = "/calls/{id}/resume", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), responses((status = 200, description = "Call, connected, not held", body = ucclient_core::api::Call), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_held: not on hold", body = ucclient_core::api::ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::set_held(&state, &a, &id, false).await?))
+}
+
+/// `POST /calls/<id>/transfer` `{"to"}`: a blind transfer of the user's connected call.
+#[utoipa::path(post, path = "/calls/{id}/transfer", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), request_body(content = ucclient_core::api::TransferRequest, content_type = "application/json", description = "{\"to\"}: an extension or a number"), responses((status = 200, description = "Call, the user's, ended with outcome transferred; the target colleague gets a ringing inbound call from the other party", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON, wrong types (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_connected: the call is not connected", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number: not a number core can normalise with the customer's country, or with reason unknown_extension (nobody has it) or transfer_to_self (the user's own extension or the other party's)", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over --calls-per-minute or the user's write budget", body = ucclient_core::api::ErrorBody)))]
+pub async fn transfer(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<TransferRequest>,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::transfer(&state, &a, &id, req).await?))
 }

@@ -256,6 +256,7 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
                 .transpose()?,
             answered_on: r.get("answered_on"),
             forwarded_to: r.get("forwarded_to"),
+            held: r.get::<i64, _>("held") != 0,
         },
         peer: r.get("peer_call_id"),
     })
@@ -279,7 +280,7 @@ fn colours_of(r: &sqlx::sqlite::SqliteRow) -> PresenceColours {
 async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
     let c = &owned.call;
     sqlx::query(&format!(
-        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -297,6 +298,7 @@ async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()>
     .bind(&c.answered_on)
     .bind(&c.forwarded_to)
     .bind(&owned.peer)
+    .bind(i64::from(c.held))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -385,7 +387,7 @@ fn voicemail_of(r: &sqlx::sqlite::SqliteRow) -> VoicemailMessage {
     }
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -1085,7 +1087,7 @@ impl Store for SqliteStore {
             let call = &owned.call;
             let done = sqlx::query(
                 "UPDATE calls SET state = ?, answered_at = ?, ended_at = ?, outcome = ?,
-                        answered_on = ?, forwarded_to = ?, peer_call_id = ?
+                        answered_on = ?, forwarded_to = ?, peer_call_id = ?, held = ?
                  WHERE id = ? AND state = ?",
             )
             .bind(enum_str(&call.state))
@@ -1095,6 +1097,7 @@ impl Store for SqliteStore {
             .bind(&call.answered_on)
             .bind(&call.forwarded_to)
             .bind(&owned.peer)
+            .bind(i64::from(call.held))
             .bind(&call.id)
             .bind(enum_str(expected))
             .execute(&mut *tx)
@@ -1999,6 +2002,7 @@ mod tests {
                 outcome: None,
                 answered_on: None,
                 forwarded_to: None,
+                held: false,
             },
             peer: Some(peer.into()),
         };
@@ -2103,6 +2107,7 @@ mod tests {
                 outcome: Some(CallOutcome::Forwarded),
                 answered_on: None,
                 forwarded_to: Some("+351912000001".into()),
+                held: false,
             },
             peer: None,
         };
