@@ -3,9 +3,8 @@
 //! owner reads it. It validates every WAV it is given and never decodes audio beyond the header:
 //! the bytes are stored and served back exactly as they came.
 //!
-//! The WAV header is read here rather than with a crate (`hound`): only the RIFF chunk walk and
-//! the `fmt ` fields are needed (about sixty lines, tested below), no sample is decoded, and the
-//! workspace builds offline from its vendored registry, where no WAV crate is.
+//! WAV files are read and written with `hound`: its reader walks the RIFF chunks and checks the
+//! `fmt ` chunk (no sample is decoded here), its writer makes the generated message.
 
 use std::sync::Arc;
 
@@ -66,18 +65,30 @@ impl From<WavError> for ApiError {
     }
 }
 
-fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+/// A refusal in `hound`'s words, as the sender reads it: a chunk past the end of the file or half
+/// a frame is a truncated file, anything else a format this mailbox does not take.
+fn refused(e: hound::Error) -> WavError {
+    match e {
+        hound::Error::IoError(_) | hound::Error::UnfinishedSample => WavError::Truncated,
+        // hound's word for a data chunk that ends inside a frame.
+        hound::Error::FormatError(why) if why.contains("not a multiple of sample size") => {
+            WavError::Truncated
+        }
+        // hound's word for a float format tag on samples that are not 32-bit floats.
+        hound::Error::FormatError(why) if why.contains("bits per sample is not 32") => {
+            WavError::Format("only integer PCM is accepted")
+        }
+        hound::Error::FormatError(why) => WavError::Format(why),
+        hound::Error::Unsupported | hound::Error::InvalidSampleFormat => {
+            WavError::Format("only integer PCM is accepted")
+        }
+        hound::Error::TooWide => WavError::Format("8 or 16 bits per sample only"),
+    }
 }
 
 /// Checks that `wav` is a PCM WAV file within the bounds: RIFF/WAVE, a `fmt ` chunk of integer PCM
-/// (1 or 2 channels, 8 to 48 kHz, 8 or 16 bits, consistent block align and byte rate), then a
-/// non-empty `data` chunk of whole frames, at most [`MAX_MESSAGE_MS`] long. Returns the length in
-/// milliseconds.
+/// (1 or 2 channels, 8 to 48 kHz, 8 or 16 bits), then a non-empty `data` chunk of whole frames
+/// that the file holds, at most [`MAX_MESSAGE_MS`] long. Returns the length in milliseconds.
 pub fn validate_wav(wav: &[u8]) -> Result<u32, WavError> {
     if wav.len() > MAX_MESSAGE_BYTES {
         return Err(WavError::TooLarge);
@@ -85,76 +96,37 @@ pub fn validate_wav(wav: &[u8]) -> Result<u32, WavError> {
     if wav.len() < 12 || &wav[0..4] != b"RIFF" || &wav[8..12] != b"WAVE" {
         return Err(WavError::NotWav);
     }
-    if (u32_at(wav, 4) as usize).saturating_add(8) > wav.len() {
+    let riff_size = u32::from_le_bytes([wav[4], wav[5], wav[6], wav[7]]) as usize;
+    if riff_size.saturating_add(8) > wav.len() {
         return Err(WavError::Truncated);
     }
-    let mut at = 12;
-    let mut byte_rate = None;
-    let mut block_align = 0;
-    while at + 8 <= wav.len() {
-        let id = &wav[at..at + 4];
-        let size = u32_at(wav, at + 4) as usize;
-        let body = at + 8;
-        let end = body.checked_add(size).ok_or(WavError::Truncated)?;
-        if end > wav.len() {
-            return Err(WavError::Truncated);
-        }
-        match id {
-            b"fmt " => {
-                if size < 16 {
-                    return Err(WavError::Format("the fmt chunk is too short"));
-                }
-                let f = &wav[body..end];
-                let (format, channels) = (u16_at(f, 0), u16_at(f, 2));
-                let (rate, rate_bytes) = (u32_at(f, 4), u32_at(f, 8));
-                let (align, bits) = (u16_at(f, 12), u16_at(f, 14));
-                if format != 1 {
-                    return Err(WavError::Format("only integer PCM is accepted"));
-                }
-                if !(1..=2).contains(&channels) {
-                    return Err(WavError::Format("one or two channels only"));
-                }
-                if !SAMPLE_RATES.contains(&rate) {
-                    return Err(WavError::Format("the sample rate must be 8 to 48 kHz"));
-                }
-                if bits != 8 && bits != 16 {
-                    return Err(WavError::Format("8 or 16 bits per sample only"));
-                }
-                if u32::from(align) != u32::from(channels) * u32::from(bits) / 8
-                    || rate_bytes != rate * u32::from(align)
-                {
-                    return Err(WavError::Format(
-                        "the block align or byte rate does not match the samples",
-                    ));
-                }
-                byte_rate = Some(rate_bytes);
-                block_align = usize::from(align);
-            }
-            b"data" => {
-                let Some(rate) = byte_rate else {
-                    return Err(WavError::Format("the fmt chunk must come before the data"));
-                };
-                if size == 0 {
-                    return Err(WavError::NoData);
-                }
-                if !size.is_multiple_of(block_align) {
-                    return Err(WavError::Truncated);
-                }
-                let ms = (size as u64) * 1000 / u64::from(rate);
-                return match u32::try_from(ms) {
-                    Ok(ms) if ms <= MAX_MESSAGE_MS => Ok(ms),
-                    _ => Err(WavError::TooLong),
-                };
-            }
-            _ => {}
-        }
-        // Chunks are padded to an even length.
-        at = end + (size & 1);
+    let reader = hound::WavReader::new(std::io::Cursor::new(wav)).map_err(refused)?;
+    let spec = reader.spec();
+    if spec.sample_format != hound::SampleFormat::Int {
+        return Err(WavError::Format("only integer PCM is accepted"));
     }
-    if byte_rate.is_none() {
-        Err(WavError::Format("there is no fmt chunk"))
-    } else {
-        Err(WavError::NoData)
+    if !(1..=2).contains(&spec.channels) {
+        return Err(WavError::Format("one or two channels only"));
+    }
+    if !SAMPLE_RATES.contains(&spec.sample_rate) {
+        return Err(WavError::Format("the sample rate must be 8 to 48 kHz"));
+    }
+    if spec.bits_per_sample != 8 && spec.bits_per_sample != 16 {
+        return Err(WavError::Format("8 or 16 bits per sample only"));
+    }
+    let frames = u64::from(reader.duration());
+    if frames == 0 {
+        return Err(WavError::NoData);
+    }
+    // The reader stops at the start of the samples: the file must hold all the data chunk claims.
+    let data = frames * u64::from(spec.channels) * u64::from(spec.bits_per_sample / 8);
+    if reader.into_inner().position() + data > wav.len() as u64 {
+        return Err(WavError::Truncated);
+    }
+    let ms = frames * 1000 / u64::from(spec.sample_rate);
+    match u32::try_from(ms) {
+        Ok(ms) if ms <= MAX_MESSAGE_MS => Ok(ms),
+        _ => Err(WavError::TooLong),
     }
 }
 
@@ -179,24 +151,20 @@ pub fn caller_message(base64_wav: Option<&str>) -> Result<Option<CallerMessage>,
 
 /// A PCM WAV file's bytes: mono, 16-bit, `rate` samples per second.
 fn wav_file(rate: u32, samples: &[i16]) -> Vec<u8> {
-    let data_len = u32::try_from(samples.len() * 2).unwrap_or(u32::MAX);
-    let mut b = Vec::with_capacity(44 + samples.len() * 2);
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data_len).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    b.extend_from_slice(&1u16.to_le_bytes()); // mono
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * 2).to_le_bytes());
-    b.extend_from_slice(&2u16.to_le_bytes());
-    b.extend_from_slice(&16u16.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&data_len.to_le_bytes());
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
+    // Writing into memory: nothing here can fail but a file over 4 GiB, and this one is 32 KB.
+    let mut writer = hound::WavWriter::new(&mut out, spec).expect("a WAV header fits in memory");
     for s in samples {
-        b.extend_from_slice(&s.to_le_bytes());
+        writer.write_sample(*s).expect("a sample fits in memory");
     }
-    b
+    writer.finalize().expect("a WAV file fits in memory");
+    out.into_inner()
 }
 
 /// What the embedded PBX records when the caller gave no audio: two seconds of 8 kHz 16-bit mono
