@@ -812,15 +812,6 @@ async fn the_history_lists_and_redials() {
 async fn the_tabs_follow_the_arrow_keys_with_one_tab_stop() {
     let m = mount(true, Language::En);
     m.sign_in().await;
-    let press = |sel: &str, key: &str| {
-        let init = web_sys::KeyboardEventInit::new();
-        init.set_key(key);
-        init.set_bubbles(true);
-        init.set_cancelable(true);
-        let ev =
-            web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap();
-        m.q(sel).dispatch_event(&ev).unwrap();
-    };
     let selected = || {
         let tabs = m.all("[role=tab]");
         let stops: Vec<_> = tabs.iter().filter(|t| t.tab_index() == 0).collect();
@@ -832,7 +823,7 @@ async fn the_tabs_follow_the_arrow_keys_with_one_tab_stop() {
         stops[0].id()
     };
     assert_eq!(selected(), "uc-tab-presence");
-    press("#uc-tab-presence", "ArrowRight");
+    press(&m, "#uc-tab-presence", "ArrowRight");
     tick().await;
     assert_eq!(selected(), "uc-tab-dial");
     let focused = web_sys::window()
@@ -851,13 +842,13 @@ async fn the_tabs_follow_the_arrow_keys_with_one_tab_stop() {
         1,
         "the dial panel is shown"
     );
-    press("#uc-tab-dial", "End");
+    press(&m, "#uc-tab-dial", "End");
     tick().await;
     assert_eq!(selected(), "uc-tab-routing");
-    press("#uc-tab-routing", "ArrowRight");
+    press(&m, "#uc-tab-routing", "ArrowRight");
     tick().await;
     assert_eq!(selected(), "uc-tab-presence", "the arrows wrap around");
-    press("#uc-tab-presence", "Enter");
+    press(&m, "#uc-tab-presence", "Enter");
     tick().await;
     assert_eq!(
         selected(),
@@ -2123,14 +2114,7 @@ async fn a_network_failure_is_a_sentence_and_goes_with_the_next_action() {
     assert_eq!(sentence, "Não foi possível acessar o servidor.");
     assert_eq!(details, "DetalhesTypeError: Failed to fetch");
     // The arrow keys change the tab too: the banner goes.
-    let tab = m.q("#uc-tab-presence");
-    let init = web_sys::KeyboardEventInit::new();
-    init.set_key("ArrowRight");
-    init.set_bubbles(true);
-    tab.dispatch_event(
-        &web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).unwrap(),
-    )
-    .unwrap();
+    press(&m, "#uc-tab-presence", "ArrowRight");
     tick().await;
     assert!(no_banner(&m));
     // A timeout says so, in the agent's words; the next action (a search) clears it.
