@@ -78,16 +78,7 @@ impl Tab {
     /// The tab a key moves the selection to from `self` (the WAI-ARIA tabs pattern: arrows wrap
     /// around, Home and End jump to the ends), or `None` for any other key.
     pub fn after_key(self, key: &str, shown: &[Tab]) -> Option<Tab> {
-        let last = shown.len().checked_sub(1)?;
-        let at = shown.iter().position(|t| *t == self).unwrap_or(0);
-        let to = match key {
-            "ArrowRight" | "ArrowDown" => (at + 1) % shown.len(),
-            "ArrowLeft" | "ArrowUp" => at.checked_sub(1).unwrap_or(last),
-            "Home" => 0,
-            "End" => last,
-            _ => return None,
-        };
-        Some(shown[to])
+        crate::components::roving_key(key, self, shown)
     }
 
     /// The tab's label.

@@ -45,3 +45,19 @@ pub fn dyn_view<V: IntoAny + 'static>(
 ) -> Arc<Mutex<dyn FnMut() -> AnyView + Send>> {
     rx(move || f().into_any())
 }
+
+/// Where an arrow key moves a roving focus from `from` along `order` (the WAI-ARIA tabs and radio
+/// group patterns: arrows wrap around, Home and End jump to the ends), or `None` for any other key
+/// or an empty `order`. One rule for the tab row and the profile list.
+pub fn roving_key<T: Copy + PartialEq>(key: &str, from: T, order: &[T]) -> Option<T> {
+    let last = order.len().checked_sub(1)?;
+    let at = order.iter().position(|t| *t == from).unwrap_or(0);
+    let to = match key {
+        "ArrowRight" | "ArrowDown" => (at + 1) % order.len(),
+        "ArrowLeft" | "ArrowUp" => at.checked_sub(1).unwrap_or(last),
+        "Home" => 0,
+        "End" => last,
+        _ => return None,
+    };
+    Some(order[to])
+}

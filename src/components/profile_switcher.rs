@@ -135,16 +135,7 @@ fn shown_order() -> impl Iterator<Item = ProfileId> {
 /// and End jump to the ends), or `None` for any other key. Only the focus: Enter or Space applies.
 pub fn radio_key(key: &str, from: ProfileId) -> Option<ProfileId> {
     let order: Vec<ProfileId> = shown_order().collect();
-    let last = order.len() - 1;
-    let at = order.iter().position(|p| *p == from).unwrap_or(0);
-    let to = match key {
-        "ArrowDown" | "ArrowRight" => (at + 1) % order.len(),
-        "ArrowUp" | "ArrowLeft" => at.checked_sub(1).unwrap_or(last),
-        "Home" => 0,
-        "End" => last,
-        _ => return None,
-    };
-    Some(order[to])
+    crate::components::roving_key(key, from, &order)
 }
 
 /// The dot of a profile in the switcher: the colour the backend gives the profile, and a plain
