@@ -25,24 +25,28 @@ fn calls_ringing_for(secs: u64) -> impl FnOnce(&mut ucclient_server::Config) {
     }
 }
 
-/// A PCM WAV file: `rate` Hz, `channels`, `bits`, `data` bytes of a ramp.
+/// A PCM WAV file: `rate` Hz, `channels`, `bits` (8 or 16), `data` bytes of a ramp (written by
+/// `hound`, as the server reads them).
 fn wav(rate: u32, channels: u16, bits: u16, data: usize) -> Vec<u8> {
-    let align = channels * bits / 8;
-    let mut b = Vec::new();
-    b.extend_from_slice(b"RIFF");
-    b.extend_from_slice(&(36 + data as u32).to_le_bytes());
-    b.extend_from_slice(b"WAVEfmt ");
-    b.extend_from_slice(&16u32.to_le_bytes());
-    b.extend_from_slice(&1u16.to_le_bytes());
-    b.extend_from_slice(&channels.to_le_bytes());
-    b.extend_from_slice(&rate.to_le_bytes());
-    b.extend_from_slice(&(rate * u32::from(align)).to_le_bytes());
-    b.extend_from_slice(&align.to_le_bytes());
-    b.extend_from_slice(&bits.to_le_bytes());
-    b.extend_from_slice(b"data");
-    b.extend_from_slice(&(data as u32).to_le_bytes());
-    b.extend((0..data).map(|i| (i % 251) as u8));
-    b
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
+    let width = usize::from(bits / 8);
+    for i in 0..data / width {
+        let v = (i % 251) as i32;
+        if bits == 8 {
+            w.write_sample(v as i8).unwrap();
+        } else {
+            w.write_sample(v as i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+    out.into_inner()
 }
 
 fn b64(bytes: &[u8]) -> String {
