@@ -421,16 +421,7 @@ async fn the_openapi_document_has_hold_resume_and_transfer_with_real_schemas() {
         .send(Method::GET, "/api/v1/openapi.json", None, None)
         .await
         .body;
-    let statuses = |path: &str| -> Vec<String> {
-        let mut s: Vec<String> = doc["paths"][path]["post"]["responses"]
-            .as_object()
-            .unwrap_or_else(|| panic!("{path} missing"))
-            .keys()
-            .cloned()
-            .collect();
-        s.sort();
-        s
-    };
+    let statuses = |path: &str| common::documented_statuses(&doc, path, "post");
     for path in ["/calls/{id}/hold", "/calls/{id}/resume"] {
         assert_eq!(
             statuses(path),

@@ -516,16 +516,7 @@ async fn the_openapi_document_has_answer_and_decline_with_every_status() {
         .send(Method::GET, "/api/v1/openapi.json", None, None)
         .await
         .body;
-    let statuses = |path: &str| -> Vec<String> {
-        let mut s: Vec<String> = doc["paths"][path]["post"]["responses"]
-            .as_object()
-            .unwrap_or_else(|| panic!("{path} missing"))
-            .keys()
-            .cloned()
-            .collect();
-        s.sort();
-        s
-    };
+    let statuses = |path: &str| common::documented_statuses(&doc, path, "post");
     assert_eq!(
         statuses("/calls/{id}/answer"),
         [

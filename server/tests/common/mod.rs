@@ -521,3 +521,15 @@ pub async fn send(router: &axum::Router, req: Request<Body>) -> Answer {
         bytes: bytes.to_vec(),
     }
 }
+
+/// The response statuses an OpenAPI document lists for `method` on `path`, sorted.
+pub fn documented_statuses(doc: &Value, path: &str, method: &str) -> Vec<String> {
+    let mut s: Vec<String> = doc["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} missing"))
+        .keys()
+        .cloned()
+        .collect();
+    s.sort();
+    s
+}
