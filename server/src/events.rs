@@ -166,7 +166,7 @@ pub struct StreamQuery {
 }
 
 /// The snapshot of a customer as one of its users sees it: every colleague's presence, own live
-/// calls, and the reseller's presence colours.
+/// calls, the reseller's presence colours, and the user's unheard voicemail count.
 pub async fn snapshot(state: &AppState, customer_id: &str, user_id: &str) -> ApiResult<Snapshot> {
     let colours = state.store.account(user_id).await?.map(|a| a.colours);
     let users = state
@@ -193,11 +193,12 @@ pub async fn snapshot(state: &AppState, customer_id: &str, user_id: &str) -> Api
             .collect(),
         calls,
         colours,
+        voicemail_unheard: Some(state.store.unheard_voicemails(user_id).await?),
     })
 }
 
 /// `GET /events`: the live stream.
-#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, max_length = 256, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile, colours; and, when the session's access ends (logout of this session, token expiry, password change, crm_client removed, user deleted), a last `access_ended` event whose data is AccessEnded {reason}, then the stream ends (each event's data is described by its schema: Snapshot, PresenceUpdate, Call, Profile, PresenceColours, AccessEnded)"), (status = 401, description = "unauthenticated: the ticket is missing, unknown, used or expired", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/events", tag = "events", params(("ticket" = String, Query, max_length = 256, description = "one-use ticket"), ("last_event_id" = Option<i64>, Query, description = "resume after this id"), ("Last-Event-ID" = Option<i64>, Header, description = "resume after this id")), responses((status = 200, description = "text/event-stream: snapshot, presence, call, profile, colours, voicemail (to the mailbox's owner only: VoicemailEvent {unheard, message?, deleted?}); and, when the session's access ends (logout of this session, token expiry, password change, crm_client removed, user deleted), a last `access_ended` event whose data is AccessEnded {reason}, then the stream ends (each event's data is described by its schema: Snapshot, PresenceUpdate, Call, Profile, PresenceColours, VoicemailEvent, AccessEnded)"), (status = 401, description = "unauthenticated: the ticket is missing, unknown, used or expired", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -445,3 +445,70 @@ async fn until_voicemail(sse: &mut common::Sse) -> Value {
         }
     }
 }
+
+/// A stream that opens (or could not resume) gets the unheard count in its snapshot, the owner's
+/// own only, so the message-waiting count is right without a `voicemail` event.
+#[tokio::test]
+async fn a_snapshot_carries_the_owners_unheard_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_in(&dir);
+    calls_ringing_for(3600)(&mut config);
+    seed(&config).await;
+    let s = Served::start(config).await;
+    let http = Served::client();
+    let api = format!("{}/api/v1", s.base);
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let mut first = s.events(&bruno, None).await;
+    let snap = first.next().await;
+    assert_eq!(snap.event, "snapshot");
+    assert_eq!(snap.data["voicemail_unheard"], 0);
+
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = http
+            .post(format!("{api}/pbx/calls/inbound"))
+            .bearer_auth(&ana)
+            .json(&json!({"from": "+351912345678", "to_user": "bruno"}))
+            .send()
+            .await
+            .unwrap();
+        let call: Value = r.json().await.unwrap();
+        let call_id = call["id"].as_str().unwrap();
+        let declined = http
+            .post(format!("{api}/calls/{call_id}/decline"))
+            .bearer_auth(&bruno)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(declined.status(), 200);
+        let e = until_voicemail(&mut first).await;
+        ids.push(e["message"]["id"].as_str().unwrap().to_owned());
+    }
+    let heard = http
+        .post(format!("{api}/voicemail/{}/heard", ids[0]))
+        .bearer_auth(&bruno)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(heard.status(), 200);
+    assert_eq!(until_voicemail(&mut first).await["unheard"], 1);
+
+    // A new stream (no resume point): the count is in its snapshot.
+    let mut fresh = s.events(&bruno, None).await;
+    let snap = fresh.next().await;
+    assert_eq!(snap.event, "snapshot");
+    assert_eq!(snap.data["voicemail_unheard"], 1);
+    // One that cannot resume (a cursor from another database) gets it too.
+    let mut stale = s.events(&bruno, Some("999999999")).await;
+    let snap = stale.next().await;
+    assert_eq!(snap.event, "snapshot");
+    assert_eq!(snap.data["voicemail_unheard"], 1);
+    // Ana's snapshot counts her own mailbox: empty.
+    let mut theirs = s.events(&ana, None).await;
+    let snap = theirs.next().await;
+    assert_eq!(snap.data["voicemail_unheard"], 0);
+    s.stop().await;
+}

@@ -726,4 +726,9 @@ pub trait Store: Send + Sync + 'static {
         consequences: &[PresenceChange],
         events: &[NewEvent],
     ) -> StoreResult<AdminWrite>;
+
+    // --- voicemail (issue 13, the widget's count) ---
+
+    /// How many of the user's voicemail messages are not heard yet (the snapshot's count).
+    async fn unheard_voicemails(&self, user_id: &str) -> StoreResult<u32>;
 }

@@ -1790,6 +1790,10 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(AdminWrite::Done)
     }
+
+    async fn unheard_voicemails(&self, user_id: &str) -> StoreResult<u32> {
+        unheard_count(&self.pool, user_id).await
+    }
 }
 
 /// The operator's change itself, inside an [`Store::admin_change`] transaction; false if its target
