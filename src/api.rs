@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     API_PREFIX, Call, ClaimRequest, ClaimResponse, DirectoryEntry, ErrorBody, ErrorCode,
-    EventTicket, LoginRequest, LoginResponse, Me, PlaceCallRequest, Presence, Profile,
-    ProfileSettings, SetPresenceRequest, TransferRequest,
+    EventTicket, LoginRequest, LoginResponse, Mailbox, Me, PlaceCallRequest, Presence, Profile,
+    ProfileSettings, SetPresenceRequest, TransferRequest, VoicemailMessage,
 };
 
 /// What the agent does to a call from its card: one endpoint each, all `POST /calls/<id>/<path>`
@@ -145,6 +145,15 @@ pub trait Backend {
     fn ticket(&self) -> ApiFuture<EventTicket>;
     /// The URL of the event stream for a ticket, resuming after `last_event_id`.
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String;
+    /// `GET /voicemail`: the agent's mailbox.
+    fn voicemail(&self) -> ApiFuture<Mailbox>;
+    /// `GET /voicemail/<id>/audio`: the message's WAV as a Blob, fetched with the bearer token
+    /// in its header (never a token in a URL).
+    fn voicemail_audio(&self, id: String) -> ApiFuture<web_sys::Blob>;
+    /// `POST /voicemail/<id>/heard`.
+    fn voicemail_heard(&self, id: String) -> ApiFuture<VoicemailMessage>;
+    /// `DELETE /voicemail/<id>`.
+    fn delete_voicemail(&self, id: String) -> ApiFuture<()>;
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -185,6 +194,7 @@ impl HttpBackend {
             token: self.token.borrow().clone(),
             body: None,
             timeout_ms: self.timeout_ms,
+            binary: false,
         }
     }
 
@@ -221,6 +231,14 @@ struct Req {
     body: Option<String>,
     /// Aborted after this many milliseconds.
     timeout_ms: u32,
+    /// Whether the answer is bytes (audio), read whole as such rather than as text.
+    binary: bool,
+}
+
+/// The body of a successful answer: text (JSON) or, for a [`Req`] marked binary, bytes.
+enum Answer {
+    Text(String),
+    Bytes(Vec<u8>),
 }
 
 impl Req {
@@ -293,7 +311,7 @@ fn bad_answer(status: u16, message: &str) -> ApiError {
 /// arrived within its timeout, and returns the status and the body; a 4xx/5xx becomes an
 /// [`ApiError`] with the body's code and sentence. The one async path, shared by every endpoint and
 /// not generic, so the module holds one copy of it.
-fn fetch(req: Req) -> ApiFuture<(u16, String)> {
+fn fetch(req: Req) -> ApiFuture<(u16, Answer)> {
     Box::pin(async move {
         let abort = web_sys::AbortController::new()
             .map_err(|_| ApiError::network("the browser cannot abort requests"))?;
@@ -328,11 +346,14 @@ fn fetch(req: Req) -> ApiFuture<(u16, String)> {
         .map_err(failed)?;
         let resp = request.send().await.map_err(failed)?;
         let status = resp.status();
+        if resp.ok() && req.binary {
+            return Ok((status, Answer::Bytes(resp.binary().await.map_err(failed)?)));
+        }
         let text = resp.text().await;
         if !resp.ok() {
             return Err(error_from_body(status, &text.unwrap_or_default()));
         }
-        Ok((status, text.map_err(failed)?))
+        Ok((status, Answer::Text(text.map_err(failed)?)))
     })
 }
 
@@ -341,7 +362,10 @@ fn fetch(req: Req) -> ApiFuture<(u16, String)> {
 /// refused (core's types ignore unknown fields and have `Unknown`/`Other` arms).
 fn call<T: DeserializeOwned + 'static>(req: Req) -> ApiFuture<T> {
     Box::pin(fetch(req).map(move |answer| {
-        let (status, text) = answer?;
+        let (status, text) = match answer? {
+            (status, Answer::Text(text)) => (status, text),
+            (status, Answer::Bytes(_)) => (status, String::new()),
+        };
         let text = if text.is_empty() { "null" } else { &text };
         from_json(text)
             .ok_or_else(|| bad_answer(status, "the answer does not have the expected shape"))
@@ -425,6 +449,40 @@ impl Backend for HttpBackend {
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
         events_url(&self.url("/events"), ticket, last_event_id)
     }
+
+    fn voicemail(&self) -> ApiFuture<Mailbox> {
+        self.get("/voicemail")
+    }
+
+    fn voicemail_audio(&self, id: String) -> ApiFuture<web_sys::Blob> {
+        let id = String::from(js_sys::encode_uri_component(&id));
+        let mut req = self.req(Request::get, &format!("/voicemail/{id}/audio"));
+        req.binary = true;
+        Box::pin(fetch(req).map(|answer| {
+            let (status, Answer::Bytes(bytes)) = answer? else {
+                return Err(bad_answer(200, "the answer is not audio"));
+            };
+            wav_blob(&bytes).ok_or_else(|| bad_answer(status, "the audio cannot be played here"))
+        }))
+    }
+
+    fn voicemail_heard(&self, id: String) -> ApiFuture<VoicemailMessage> {
+        let id = String::from(js_sys::encode_uri_component(&id));
+        self.empty(Request::post, &format!("/voicemail/{id}/heard"))
+    }
+
+    fn delete_voicemail(&self, id: String) -> ApiFuture<()> {
+        let id = String::from(js_sys::encode_uri_component(&id));
+        self.empty(Request::delete, &format!("/voicemail/{id}"))
+    }
+}
+
+/// A Blob of WAV bytes (`audio/wav`), for an `<audio>` element's object URL.
+pub fn wav_blob(bytes: &[u8]) -> Option<web_sys::Blob> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("audio/wav");
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()
 }
 
 /// `…/events?ticket=T[&last_event_id=N]` (the ticket is one-use and short-lived, never a credential

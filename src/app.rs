@@ -10,8 +10,8 @@ use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    AccessEndReason, Call, CallContext, CallDirection, ClaimKind, ClaimRequest, LoginRequest,
-    PlaceCallRequest, TransferRequest,
+    AccessEndReason, Call, CallContext, CallDirection, CallOutcome, ClaimKind, ClaimRequest,
+    LoginRequest, PlaceCallRequest, TransferRequest,
 };
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
@@ -27,9 +27,10 @@ use crate::components::{
     profile_switcher::ProfileSwitcher,
     routing::RoutingEditor,
     sign_in::SignIn,
+    voicemail::{MessageWaiting, Voicemail},
 };
 use crate::host::{DialRequest, Host, PresenceLabel};
-use crate::i18n::{T, access_end_text, call_outcome, detail_adds, error_text, tr};
+use crate::i18n::{T, access_end_text, call_outcome, detail_adds, error_text, tr, unheard_text};
 use crate::live::{self, LiveHandle};
 use crate::state::{Applied, ClientState, EarlyDial, SUMMARY_MS};
 
@@ -57,6 +58,8 @@ pub enum Tab {
     Directory,
     /// Call history.
     History,
+    /// Voicemail messages.
+    Voicemail,
     /// Routing editor (active mode).
     Routing,
 }
@@ -64,12 +67,19 @@ pub enum Tab {
 impl Tab {
     /// The tabs in the order the tab list shows them; Routing only in active mode.
     pub fn shown(active_mode: bool) -> &'static [Tab] {
-        const PASSIVE: &[Tab] = &[Tab::Presence, Tab::Dial, Tab::Directory, Tab::History];
+        const PASSIVE: &[Tab] = &[
+            Tab::Presence,
+            Tab::Dial,
+            Tab::Directory,
+            Tab::History,
+            Tab::Voicemail,
+        ];
         const ACTIVE: &[Tab] = &[
             Tab::Presence,
             Tab::Dial,
             Tab::Directory,
             Tab::History,
+            Tab::Voicemail,
             Tab::Routing,
         ];
         if active_mode { ACTIVE } else { PASSIVE }
@@ -88,6 +98,7 @@ impl Tab {
             Tab::Presence => T::TabPresence,
             Tab::Directory => T::TabDirectory,
             Tab::History => T::TabHistory,
+            Tab::Voicemail => T::TabVoicemail,
             Tab::Routing => T::TabRouting,
         }
     }
@@ -100,6 +111,7 @@ impl Tab {
             Tab::Presence => "uc-tab-presence",
             Tab::Directory => "uc-tab-directory",
             Tab::History => "uc-tab-history",
+            Tab::Voicemail => "uc-tab-voicemail",
             Tab::Routing => "uc-tab-routing",
         }
     }
@@ -362,6 +374,7 @@ impl Ctx {
             Ok(c) => self.store.update(|s| s.set_history(c)),
             Err(e) => self.show_error(&e),
         }
+        self.load_voicemail().await;
     }
 
     fn go_live(&self) {
@@ -681,6 +694,9 @@ impl Ctx {
                 .map_or(true, |r| r.granted);
             if granted {
                 match kind {
+                    ClaimKind::Log if call.outcome == Some(CallOutcome::Voicemail) => {
+                        ctx.log_voicemail(call).await
+                    }
                     ClaimKind::Log => ctx.host().log_call(&call),
                     ClaimKind::Pop => ctx.host().screen_pop(&call),
                 }
@@ -755,6 +771,140 @@ impl Ctx {
                 Err(e) => ctx.show_error(&e),
             }
         });
+    }
+}
+
+/// How long the CRM log of a call that went to voicemail waits for its message's `voicemail`
+/// event (it comes in the same write as the call's end, so at once), to say its length.
+const MESSAGE_WAIT_MS: u32 = 3_000;
+
+/// Voicemail (issue 13): the mailbox, playback, heard, delete, and the CRM log of a message.
+impl Ctx {
+    /// Loads the mailbox (`GET /voicemail`) after sign-in and after a snapshot. A backend without
+    /// voicemail (404) has no mailbox: nothing to say.
+    async fn load_voicemail(&self) {
+        match self.backend().voicemail().await {
+            Ok(m) => self.store.update(|s| s.set_mailbox(m)),
+            Err(e) if e.status == 404 => {}
+            Err(e) => self.show_error(&e),
+        }
+    }
+
+    /// Logs a call that went to voicemail on the host, as "Voicemail from …" with the message's
+    /// length once its `voicemail` event is in (at most [`MESSAGE_WAIT_MS`] later; without it
+    /// the log is written all the same).
+    async fn log_voicemail(&self, call: Call) {
+        let ctx = *self;
+        let id = call.id.clone();
+        let known = move || {
+            ctx.store
+                .try_with_untracked(|s| s.voicemail_of_call(&id).map(|m| m.duration_ms))
+                .flatten()
+        };
+        crate::host::interop::wait_until(|| known().is_some(), MESSAGE_WAIT_MS, 100).await;
+        let ms = known();
+        self.host().log_voicemail(&call, ms);
+    }
+
+    /// Who left the message `m`, as the Voicemail tab names them (the directory, the CRM record the
+    /// host found for its call, the number).
+    pub fn caller_name(&self, m: &ucclient_core::api::VoicemailMessage) -> String {
+        let found = self.host().found_name(&m.call_id);
+        self.store
+            .try_with_untracked(|s| s.caller_name(m, found))
+            .unwrap_or_default()
+    }
+
+    /// The message-waiting count as a sentence ("2 new voicemail messages").
+    pub fn unheard_text(&self, n: u32) -> String {
+        unheard_text(self.lang, n)
+    }
+
+    /// Fetches a message's audio with the bearer token and hands `then` an object URL for it (the
+    /// caller revokes it); a message that is gone (404) is forgotten and the agent told so.
+    pub fn voicemail_audio(&self, id: String, then: Box<dyn FnOnce(String)>) {
+        let ctx = *self;
+        ctx.ui.update(|u| u.notice = None);
+        leptos::task::spawn_local(async move {
+            match ctx.backend().voicemail_audio(id.clone()).await {
+                Ok(blob) => {
+                    if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
+                        then(url);
+                    }
+                }
+                Err(e) => ctx.voicemail_failed(&id, &e),
+            }
+        });
+    }
+
+    /// Marks a message heard (it was played), unless it is already.
+    pub fn voicemail_heard(&self, id: String) {
+        let ctx = *self;
+        let unheard = ctx
+            .store
+            .with_untracked(|s| s.voicemail.iter().any(|m| m.id == id && !m.heard));
+        if !unheard {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match ctx.backend().voicemail_heard(id.clone()).await {
+                Ok(m) => ctx.store.update(|s| s.take_heard(m)),
+                Err(e) => ctx.voicemail_failed(&id, &e),
+            }
+        });
+    }
+
+    /// Deletes a message; the live region says so.
+    pub fn delete_voicemail(&self, id: String) {
+        let ctx = *self;
+        ctx.ui.update(|u| u.notice = None);
+        leptos::task::spawn_local(async move {
+            match ctx.backend().delete_voicemail(id.clone()).await {
+                Ok(()) => {
+                    ctx.store.update(|s| s.forget_voicemail(&id));
+                    ctx.ui
+                        .update(|u| u.announcement = tr(ctx.lang, T::VmDeleted).into());
+                    // The row and its button are gone: the focus goes to the next message's
+                    // Play, or to the tab when none is left (after the list is redrawn).
+                    set_timeout(
+                        || {
+                            let next = document()
+                                .query_selector("[data-test=vm-play]")
+                                .ok()
+                                .flatten()
+                                .and_then(|e| {
+                                    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()
+                                });
+                            match next {
+                                Some(b) => {
+                                    let _ = b.focus();
+                                }
+                                None => focus_id(Tab::Voicemail.id()),
+                            }
+                        },
+                        std::time::Duration::ZERO,
+                    );
+                }
+                Err(e) => ctx.voicemail_failed(&id, &e),
+            }
+        });
+    }
+
+    /// A request about a message failed: one that is gone (404: deleted in another tab) is
+    /// forgotten and the agent told so in a sentence; anything else is shown as any error.
+    fn voicemail_failed(&self, id: &str, e: &ApiError) {
+        if e.status == 404 {
+            self.store.update(|s| s.forget_voicemail(id));
+            self.ui.update(|u| {
+                u.notice = Some(Notice {
+                    text: T::VmGone,
+                    detail: String::new(),
+                    technical: false,
+                })
+            });
+        } else {
+            self.show_error(e);
+        }
     }
 }
 
@@ -931,6 +1081,7 @@ fn Ready() -> impl IntoView {
                 on:keydown=h(on_key)
             >
                 {ctx.t(tab.label())}
+                {(tab == Tab::Voicemail).then(|| view! { <MessageWaiting in_tab=true /> })}
             </button>
         }
     };
@@ -939,6 +1090,7 @@ fn Ready() -> impl IntoView {
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
         Tab::Directory => view! { <Directory /> }.into_any(),
         Tab::History => view! { <History /> }.into_any(),
+        Tab::Voicemail => view! { <Voicemail /> }.into_any(),
         Tab::Routing => view! { <RoutingEditor /> }.into_any(),
     };
     // Who is signed in, as plain text: `/me` came before this panel and stays for its life.
@@ -956,6 +1108,7 @@ fn Ready() -> impl IntoView {
         <div class="uc-top">
             <header class="uc-header">
                 <Badge />
+                <MessageWaiting in_tab=false />
                 <span class="uc-me" data-test="me" title=title>{me}</span>
                 <ConnectionState />
                 <button
@@ -995,15 +1148,23 @@ mod tests {
         );
         assert_eq!(
             Tab::History.after_key("ArrowRight", passive),
+            Some(Tab::Voicemail)
+        );
+        assert_eq!(
+            Tab::Voicemail.after_key("ArrowRight", passive),
             Some(Tab::Presence)
         );
         assert_eq!(
             Tab::Presence.after_key("ArrowLeft", passive),
-            Some(Tab::History)
+            Some(Tab::Voicemail)
         );
         let active = Tab::shown(true);
         assert_eq!(
             Tab::History.after_key("ArrowRight", active),
+            Some(Tab::Voicemail)
+        );
+        assert_eq!(
+            Tab::Voicemail.after_key("ArrowRight", active),
             Some(Tab::Routing)
         );
         assert_eq!(

@@ -184,6 +184,31 @@ texts! {
     PhoneCountryCode => "The country code is not valid.", "O indicativo do país não é válido.", "O código do país não é válido.";
     DirOutbound => "Outgoing", "Efetuada", "Efetuada";
     DirInbound => "Incoming", "Recebida", "Recebida";
+    // --- voicemail (issue 13): the tab, the message-waiting count, playback ---
+    TabVoicemail => "Voicemail", "Correio de voz", "Caixa postal";
+    VmNewOne => "1 new voicemail message", "1 mensagem de voz nova", "1 nova mensagem de voz";
+    VmNewMany => "{n} new voicemail messages", "{n} mensagens de voz novas", "{n} novas mensagens de voz";
+    VmEmpty => "No voicemail messages.", "Não há mensagens de voz.", "Não há mensagens de voz.";
+    VmNew => "New", "Nova", "Nova";
+    VmHeard => "Heard", "Ouvida", "Ouvida";
+    VmPlay => "Play message from", "Ouvir mensagem de", "Ouvir mensagem de";
+    VmDelete => "Delete message from", "Apagar mensagem de", "Excluir mensagem de";
+    VmDeleteShort => "Delete", "Apagar", "Excluir";
+    VmPlayShort => "Play", "Ouvir", "Ouvir";
+    VmLoading => "Loading the message…", "A carregar a mensagem…", "Carregando a mensagem…";
+    VmGone => "That message is no longer in your mailbox.", "Essa mensagem já não está na sua caixa de correio de voz.", "Essa mensagem não está mais na sua caixa postal.";
+    VmDeleted => "Message deleted.", "Mensagem apagada.", "Mensagem excluída.";
+    VmOff => "Your voicemail is off: calls you do not answer are missed.", "O seu correio de voz está desligado: as chamadas que não atender ficam perdidas.", "Sua caixa postal está desligada: as ligações que você não atender ficam perdidas.";
+}
+
+/// The message-waiting count as a sentence ("2 new voicemail messages"), for the badge's count
+/// and the Voicemail tab.
+pub fn unheard_text(lang: Language, n: u32) -> String {
+    if n == 1 {
+        tr(lang, T::VmNewOne).to_owned()
+    } else {
+        tr(lang, T::VmNewMany).replace("{n}", &n.to_string())
+    }
 }
 
 /// The sentence for an API error code.
@@ -397,6 +422,14 @@ mod tests {
         assert_eq!(call_summary(Language::PtBr, &call), "Perdida");
         call.outcome = Some(CallOutcome::Declined);
         assert_eq!(call_summary(Language::PtPt, &call), "Rejeitada");
+    }
+
+    #[test]
+    fn the_message_waiting_count_is_a_sentence_in_each_language() {
+        assert_eq!(unheard_text(Language::En, 1), "1 new voicemail message");
+        assert_eq!(unheard_text(Language::En, 2), "2 new voicemail messages");
+        assert_eq!(unheard_text(Language::PtPt, 3), "3 mensagens de voz novas");
+        assert_eq!(unheard_text(Language::PtBr, 1), "1 nova mensagem de voz");
     }
 
     #[test]

@@ -25,14 +25,16 @@ use crate::state::{Applied, Connection, after_failures};
 const CONNECT_TIMEOUT_TICKS: u32 = 10;
 /// How often the stream's state is checked, in milliseconds.
 const TICK_MS: u32 = 1000;
-/// The event names of API.md, and the extension saying the session's access ended.
-const EVENT_NAMES: [&str; 6] = [
+/// The event names of API.md, the extension saying the session's access ended, and the owner's
+/// `voicemail` events (issue 13).
+const EVENT_NAMES: [&str; 7] = [
     "snapshot",
     "presence",
     "call",
     "profile",
     "colours",
     ACCESS_ENDED_EVENT,
+    "voicemail",
 ];
 
 /// Called after each applied event, with the event's name.

@@ -5,8 +5,8 @@
 //! natively. This module does no I/O and knows nothing of Leptos.
 
 use ucclient_core::api::{
-    Call, CallDirection, CallState, DirectoryEntry, Event, Me, Presence, PresenceUpdate, Profile,
-    User,
+    Call, CallDirection, CallState, DirectoryEntry, Event, Mailbox, Me, Presence, PresenceUpdate,
+    Profile, User, VoicemailEvent, VoicemailMessage,
 };
 use ucclient_core::phone::{DialError, DialTarget, dial_target, format_for_reading};
 use ucclient_core::time::Timestamp;
@@ -71,6 +71,11 @@ pub struct ClientState {
     pub last_event_id: Option<u64>,
     /// The live connection's state.
     pub connection: Connection,
+    /// The agent's voicemail messages, newest first (`GET /voicemail`, `voicemail` events).
+    pub voicemail: Vec<VoicemailMessage>,
+    /// How many of them are not heard yet: the message-waiting count (the backend's figure, from
+    /// the mailbox, each `voicemail` event and each snapshot).
+    pub voicemail_unheard: u32,
 }
 
 /// What applying an event changed that the UI must react to beyond re-rendering.
@@ -267,7 +272,11 @@ impl ClientState {
                 if let (Some(c), Some(me)) = (snap.colours, &mut self.me) {
                     me.colours = c;
                 }
+                if let Some(n) = snap.voicemail_unheard {
+                    self.voicemail_unheard = n;
+                }
             }
+            Event::Voicemail(v) => self.apply_voicemail(v),
             Event::Colours(c) => {
                 if let Some(me) = &mut self.me {
                     me.colours = c;
@@ -288,6 +297,81 @@ impl ClientState {
         }
         out.applied = true;
         out
+    }
+
+    /// Stores the mailbox (`GET /voicemail`).
+    pub fn set_mailbox(&mut self, mailbox: Mailbox) {
+        self.voicemail = mailbox.messages;
+        self.voicemail_unheard = mailbox.unheard;
+        if let Some(me) = &mut self.me {
+            me.voicemail = mailbox.enabled;
+        }
+    }
+
+    /// Takes a `voicemail` event (or the answer of heard): the new count, the message that came
+    /// or changed (kept newest first), the one deleted.
+    pub fn apply_voicemail(&mut self, v: VoicemailEvent) {
+        self.voicemail_unheard = v.unheard;
+        if let Some(m) = v.message {
+            self.upsert_voicemail(m);
+        }
+        if let Some(id) = v.deleted {
+            self.voicemail.retain(|m| m.id != id);
+        }
+    }
+
+    /// Stores one message in its place, newest first (an answer of `POST /voicemail/<id>/heard`
+    /// or an event; the count is the backend's and comes with events).
+    pub fn upsert_voicemail(&mut self, m: VoicemailMessage) {
+        self.voicemail.retain(|k| k.id != m.id);
+        let at = self
+            .voicemail
+            .iter()
+            .position(|k| k.created_at < m.created_at)
+            .unwrap_or(self.voicemail.len());
+        self.voicemail.insert(at, m);
+    }
+
+    /// Forgets a message the backend no longer has (deleted here, or gone: 404); one not heard
+    /// leaves the count at once (the `voicemail` event then brings the backend's figure).
+    pub fn forget_voicemail(&mut self, id: &str) {
+        if self.voicemail.iter().any(|m| m.id == id && !m.heard) {
+            self.voicemail_unheard = self.voicemail_unheard.saturating_sub(1);
+        }
+        self.voicemail.retain(|m| m.id != id);
+    }
+
+    /// Takes the answer of `POST /voicemail/<id>/heard`: the message, and the count one lower
+    /// when it was not heard here yet (the `voicemail` event then brings the backend's figure).
+    pub fn take_heard(&mut self, m: VoicemailMessage) {
+        if m.heard && self.voicemail.iter().any(|k| k.id == m.id && !k.heard) {
+            self.voicemail_unheard = self.voicemail_unheard.saturating_sub(1);
+        }
+        self.upsert_voicemail(m);
+    }
+
+    /// The message the call `call_id` left, if it is known.
+    pub fn voicemail_of_call(&self, call_id: &str) -> Option<&VoicemailMessage> {
+        self.voicemail.iter().find(|m| m.call_id == call_id)
+    }
+
+    /// Who left a message, as the agent reads it: the colleague with that extension, else the
+    /// CRM record's name for that call (`found`: the name the host's screen pop found, when it
+    /// did; or the call's own record name), else the number formatted for reading.
+    pub fn caller_name(&self, m: &VoicemailMessage, found: Option<String>) -> String {
+        if let Some(u) = self.colleague(&m.from) {
+            return u.name.clone();
+        }
+        let of_call = self
+            .history
+            .iter()
+            .find(|c| c.id == m.call_id)
+            .and_then(record_name)
+            .map(str::to_owned);
+        of_call
+            .or(found)
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| format_for_reading(&m.from))
     }
 
     /// Forgets everything (sign-out).
@@ -602,6 +686,7 @@ mod tests {
                 presence: vec![],
                 calls: vec![],
                 colours,
+                voicemail_unheard: None,
             })
         };
         s.apply_event(Some(2), snap(None));
@@ -623,6 +708,7 @@ mod tests {
             }],
             calls: vec![],
             colours: None,
+            voicemail_unheard: None,
         });
         let out = s.apply_event(Some(2), snap);
         assert!(out.applied);
@@ -815,6 +901,114 @@ mod tests {
         c.ended_at = Some(t(52));
         assert_eq!(talk_seconds(&c), Some(42));
         assert_eq!(seconds_between(t(5), t(1)), 0);
+    }
+
+    fn message(id: &str, call_id: &str, from: &str, at: i64) -> VoicemailMessage {
+        VoicemailMessage {
+            id: id.into(),
+            call_id: call_id.into(),
+            from: from.into(),
+            created_at: t(at),
+            duration_ms: 2_000,
+            heard: false,
+        }
+    }
+
+    #[test]
+    fn the_mailbox_follows_events_newest_first_and_snapshots_carry_the_count() {
+        let mut s = ClientState::default();
+        s.set_me(me());
+        s.set_mailbox(Mailbox {
+            enabled: true,
+            unheard: 1,
+            messages: vec![message("m1", "c1", "+351912345678", 10)],
+        });
+        assert!(s.me.as_ref().unwrap().voicemail);
+        let new = VoicemailEvent {
+            unheard: 2,
+            message: Some(message("m2", "c2", "202", 20)),
+            deleted: None,
+        };
+        assert!(s.apply_event(Some(1), Event::Voicemail(new)).applied);
+        assert_eq!(s.voicemail_unheard, 2);
+        let ids: Vec<&str> = s.voicemail.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["m2", "m1"], "newest first");
+        let mut heard = message("m1", "c1", "+351912345678", 10);
+        heard.heard = true;
+        s.apply_event(
+            Some(2),
+            Event::Voicemail(VoicemailEvent {
+                unheard: 1,
+                message: Some(heard),
+                deleted: None,
+            }),
+        );
+        assert_eq!((s.voicemail_unheard, s.voicemail.len()), (1, 2));
+        assert!(s.voicemail[1].heard);
+        s.apply_event(
+            Some(3),
+            Event::Voicemail(VoicemailEvent {
+                unheard: 0,
+                message: None,
+                deleted: Some("m2".into()),
+            }),
+        );
+        assert_eq!((s.voicemail_unheard, s.voicemail.len()), (0, 1));
+        assert_eq!(s.voicemail_of_call("c1").map(|m| m.id.as_str()), Some("m1"));
+        // The answers of heard and delete move the count at once, once.
+        s.apply_event(
+            Some(6),
+            Event::Voicemail(VoicemailEvent {
+                unheard: 2,
+                message: Some(message("m3", "c3", "202", 30)),
+                deleted: None,
+            }),
+        );
+        s.upsert_voicemail(message("m4", "c4", "202", 40));
+        let mut heard = message("m3", "c3", "202", 30);
+        heard.heard = true;
+        s.take_heard(heard.clone());
+        s.take_heard(heard);
+        assert_eq!(s.voicemail_unheard, 1);
+        s.forget_voicemail("m4");
+        s.forget_voicemail("m4");
+        assert_eq!(s.voicemail_unheard, 0);
+        assert_eq!(s.voicemail.len(), 2);
+        // A snapshot with the count sets it; one without (an older backend) keeps it.
+        let snap = |n| {
+            Event::Snapshot(Snapshot {
+                presence: vec![],
+                calls: vec![],
+                colours: None,
+                voicemail_unheard: n,
+            })
+        };
+        s.apply_event(Some(7), snap(Some(4)));
+        assert_eq!(s.voicemail_unheard, 4);
+        s.apply_event(Some(8), snap(None));
+        assert_eq!(s.voicemail_unheard, 4);
+        s.clear();
+        assert!(s.voicemail.is_empty() && s.voicemail_unheard == 0);
+    }
+
+    #[test]
+    fn a_caller_is_named_by_the_directory_then_the_crm_record_then_the_number() {
+        let mut s = ClientState::default();
+        s.set_directory(vec![entry("bruno", "Bruno Costa", "202")]);
+        assert_eq!(
+            s.caller_name(&message("m", "c", "202", 0), Some("Rita".into())),
+            "Bruno Costa"
+        );
+        let outside = message("m", "c", "+351912345678", 0);
+        assert_eq!(
+            s.caller_name(&outside, Some("Rita Lopes".into())),
+            "Rita Lopes"
+        );
+        assert_eq!(
+            s.caller_name(&outside, Some(" ".into())),
+            "+351 912 345 678"
+        );
+        assert_eq!(s.caller_name(&outside, None), "+351 912 345 678");
     }
 
     #[test]

@@ -1194,7 +1194,12 @@ mod tests {
             voicemail_unheard: None,
             ..snap
         };
-        assert!(serde_json::to_value(&none).unwrap().get("voicemail_unheard").is_none());
+        assert!(
+            serde_json::to_value(&none)
+                .unwrap()
+                .get("voicemail_unheard")
+                .is_none()
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub fn days_ago(then_ms: f64, then_offset: f64, now_ms: f64, now_offset: f64) ->
 /// When a call started, as its history row says it, by the browser's calendar in the agent's
 /// language: the time today ("14:05"), "Yesterday 14:05", else the date ("04/12/2026"). English
 /// is written the British way ("14:05"), as the widget's English is British.
-fn when(lang: Language, started: Timestamp) -> String {
+pub fn when(lang: Language, started: Timestamp) -> String {
     let ms = started.as_millis() as f64;
     let at = js_sys::Date::new(&JsValue::from_f64(ms));
     let now = js_sys::Date::new_0();

@@ -373,7 +373,12 @@ const PHONECALL_RECEIVED: i64 = 4;
 /// entity's own single-valued navigation property (`regardingobjectid_contact_phonecall@odata.bind:
 /// "/contacts(<id>)"`, likewise for accounts and leads), as the Dataverse Web API expects.
 pub fn phonecall_for(call: &Call, regarding: Option<&Regarding>) -> Payload {
-    let summary = CallSummary::of(call);
+    phonecall_of(CallSummary::of(call), call, regarding)
+}
+
+/// [`phonecall_for`] with the call's summary made already (a voicemail's, with its message's
+/// length).
+fn phonecall_of(summary: CallSummary, call: &Call, regarding: Option<&Regarding>) -> Payload {
     let mut description = summary.description();
     description.push_str(" (call ");
     description.push_str(&call.id);
@@ -500,6 +505,14 @@ impl Host for DynamicsHost {
     }
 
     fn log_call(&self, call: &Call) {
+        self.log_voicemail(call, None);
+    }
+
+    fn found_name(&self, call_id: &str) -> Option<String> {
+        self.bridge.found_name(call_id)
+    }
+
+    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>) {
         if !STATE.with(|s| s.borrow().ready) || !self.bridge.first_log(&call.id) {
             return;
         }
@@ -534,7 +547,9 @@ impl Host for DynamicsHost {
             };
             // The contact found names the call in the log ("Call to Rita Lopes").
             let named = named_after(&call, CrmKind::Dynamics, name.as_deref());
-            let data = phonecall_for(named.as_ref().unwrap_or(&call), regarding.as_ref()).to_json();
+            let call = named.as_ref().unwrap_or(&call);
+            let summary = CallSummary::of(call).with_message(message_ms);
+            let data = phonecall_of(summary, call, regarding.as_ref()).to_json();
             if let Err(why) = cif_call("createRecord", vec!["phonecall".into(), data.into()]).await
             {
                 bridge.report(&why);
@@ -691,5 +706,47 @@ mod tests {
         );
         assert_eq!(Regarding::of_context("opportunity", "1"), None);
         assert_eq!(Regarding::of_context("lead", "x') or ('1"), None);
+    }
+
+    #[test]
+    fn a_call_that_left_a_message_is_logged_as_the_voicemail_with_its_length() {
+        let start = Timestamp::parse("2026-03-04T10:00:00Z").unwrap();
+        let call = Call {
+            id: "c7".into(),
+            direction: CallDirection::Inbound,
+            from: "+351912345678".into(),
+            to: "202".into(),
+            state: CallState::Failed,
+            started_at: start,
+            answered_at: None,
+            ended_at: start.checked_add_seconds(30),
+            context: None,
+            internal: false,
+            outcome: Some(ucclient_core::api::CallOutcome::Voicemail),
+            answered_on: None,
+            forwarded_to: None,
+            held: false,
+        };
+        let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
+        let summary = CallSummary::of(&call).with_message(Some(12_400));
+        let pc = phonecall_of(summary, &call, Some(&rita));
+        assert_eq!(pc.text("subject"), Some("Voicemail from +351 912 345 678"));
+        assert_eq!(
+            pc.text("description"),
+            Some(
+                "Voicemail from +351 912 345 678, message of 0:13, logged by UcClient CRM (call c7)."
+            )
+        );
+        assert_eq!(pc.get("statuscode"), Some(&Plain::Int(4)), "received");
+        // The record the screen pop found names it; without the message's length the talk time
+        // (none) is said as for any call.
+        let named = named_after(&call, CrmKind::Dynamics, Some("Rita Lopes")).unwrap();
+        let pc = phonecall_for(&named, None);
+        assert_eq!(pc.text("subject"), Some("Voicemail from Rita Lopes"));
+        assert!(
+            pc.text("description")
+                .unwrap()
+                .starts_with("Voicemail from Rita Lopes, 0 s")
+        );
     }
 }

@@ -12,7 +12,7 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-use ucclient_core::api::{Call, CallContext, CallDirection, CallState, CrmKind};
+use ucclient_core::api::{Call, CallContext, CallDirection, CallOutcome, CallState, CrmKind};
 
 use super::DialRequest;
 
@@ -213,6 +213,9 @@ pub struct CallSummary<'a> {
     pub subject: String,
     /// How long the call talked, in whole seconds (0 when it was never answered).
     pub seconds: i64,
+    /// For a call that went to voicemail: the message's length in milliseconds, when known
+    /// ([`CallSummary::with_message`]); said in the description.
+    pub message_ms: Option<u32>,
 }
 
 impl CallSummary<'_> {
@@ -222,12 +225,14 @@ impl CallSummary<'_> {
             CallDirection::Outbound => (call.to.as_str(), true, "Call to "),
             CallDirection::Inbound => (call.from.as_str(), false, "Call from "),
         };
-        let mut subject = String::from(verb);
+        // A call that left a message is logged as the message: "Voicemail from Rita Lopes".
+        let voicemail = call.outcome == Some(CallOutcome::Voicemail);
+        let mut subject = String::from(if voicemail { "Voicemail from " } else { verb });
         match crate::state::record_name(call) {
             Some(name) => subject.push_str(name),
             None => subject.push_str(&ucclient_core::phone::format_for_reading(number)),
         }
-        if call.state == CallState::Failed || call.answered_at.is_none() {
+        if !voicemail && (call.state == CallState::Failed || call.answered_at.is_none()) {
             subject.push_str(" (not answered)");
         }
         CallSummary {
@@ -235,15 +240,30 @@ impl CallSummary<'_> {
             outgoing,
             subject,
             seconds: crate::state::talk_seconds(call).map_or(0, |s| s as i64),
+            message_ms: None,
         }
     }
 
-    /// `<subject>, <seconds> s, logged by UcClient CRM` (the caller ends the sentence).
+    /// The summary with the length of the message the call left.
+    pub fn with_message(mut self, message_ms: Option<u32>) -> Self {
+        self.message_ms = message_ms;
+        self
+    }
+
+    /// `<subject>, <seconds> s, logged by UcClient CRM`, or for a message of known length
+    /// `<subject>, message of <m:ss>, logged by UcClient CRM` (the caller ends the sentence).
     pub fn description(&self) -> String {
-        format!(
-            "{}, {} s, logged by UcClient CRM",
-            self.subject, self.seconds
-        )
+        match self.message_ms {
+            Some(ms) => format!(
+                "{}, message of {}, logged by UcClient CRM",
+                self.subject,
+                crate::state::format_duration(u64::from(ms.div_ceil(1000)))
+            ),
+            None => format!(
+                "{}, {} s, logged by UcClient CRM",
+                self.subject, self.seconds
+            ),
+        }
     }
 }
 
@@ -443,6 +463,11 @@ impl Matches {
         }
     }
 
+    /// What was found for the call `id`.
+    pub fn get(&self, id: &str) -> Option<&Found> {
+        self.entries.iter().find(|(k, _)| k == id).map(|(_, f)| f)
+    }
+
     /// Forgets the call `id` and returns what was found for it.
     pub fn remove(&mut self, id: &str) -> Option<Found> {
         let at = self.entries.iter().position(|(k, _)| k == id)?;
@@ -471,6 +496,8 @@ pub struct Bridge {
     logged: RefCell<LoggedCalls>,
     /// The record a screen pop found for a call.
     matches: RefCell<Matches>,
+    /// The same, kept after the call is logged: what names a caller in the Voicemail tab.
+    named: RefCell<Matches>,
 }
 
 impl Bridge {
@@ -482,6 +509,7 @@ impl Bridge {
             problems: RefCell::new(HandlerSlot::new(MAX_PENDING_PROBLEMS)),
             logged: RefCell::new(LoggedCalls::default()),
             matches: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
+            named: RefCell::new(Matches::new(MAX_REMEMBERED_MATCHES)),
         })
     }
 
@@ -548,7 +576,15 @@ impl Bridge {
 
     /// Remembers what a screen pop found for the call `id`.
     pub fn found(&self, id: String, found: Found) {
+        if found.name.is_some() {
+            self.named.borrow_mut().insert(id.clone(), found.clone());
+        }
         self.matches.borrow_mut().insert(id, found);
+    }
+
+    /// The name of the record a screen pop found for the call `id`, kept after it is logged.
+    pub fn found_name(&self, id: &str) -> Option<String> {
+        self.named.borrow().get(id)?.name.clone()
     }
 
     /// What a screen pop found for the call `id`, forgotten now.

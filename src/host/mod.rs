@@ -124,6 +124,20 @@ pub trait Host {
 
     /// The user's language as the host knows it, if it does.
     fn locale(&self) -> Option<Language>;
+
+    /// Logs a call that went to voicemail like any call (once: a bridge skips a repeat), saying
+    /// the message's length when it is known ("Voicemail from Rita Lopes, message of 0:12").
+    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>) {
+        let _ = message_ms;
+        self.log_call(call);
+    }
+
+    /// The name of the CRM record the host found for the call `call_id` (its screen pop), if it
+    /// found one with a name: how the Voicemail tab names a caller the directory does not know.
+    fn found_name(&self, call_id: &str) -> Option<String> {
+        let _ = call_id;
+        None
+    }
 }
 
 /// Builds the bridge for `kind`: Open CTI for Salesforce, CIF for Dynamics 365, the plain page otherwise.

@@ -200,7 +200,11 @@ pub fn task_link_field(record_id: &str, object_type: Option<&str>) -> &'static s
 
 /// The `saveLog` value for a finished call: a completed Task linked to `record` when known.
 pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Payload {
-    let summary = CallSummary::of(call);
+    task_of(CallSummary::of(call), call, record)
+}
+
+/// [`task_for`] with the call's summary made already (a voicemail's, with its message's length).
+fn task_of(summary: CallSummary, call: &Call, record: Option<(&str, Option<&str>)>) -> Payload {
     let day = call.ended_at.unwrap_or(call.started_at).date();
     let mut description = summary.description();
     description.push('.');
@@ -362,6 +366,14 @@ impl Host for SalesforceHost {
     }
 
     fn log_call(&self, call: &Call) {
+        self.log_voicemail(call, None);
+    }
+
+    fn found_name(&self, call_id: &str) -> Option<String> {
+        self.bridge.found_name(call_id)
+    }
+
+    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>) {
         if !self.log_calls || !self.bridge.first_log(&call.id) {
             return;
         }
@@ -379,8 +391,10 @@ impl Host for SalesforceHost {
             CrmKind::Salesforce,
             record.as_ref().and_then(|r| r.name.as_deref()),
         );
-        let task = task_for(
-            named.as_ref().unwrap_or(call),
+        let call = named.as_ref().unwrap_or(call);
+        let task = task_of(
+            CallSummary::of(call).with_message(message_ms),
+            call,
             record
                 .as_ref()
                 .map(|r| (r.id.as_str(), r.object_type.as_deref())),
@@ -541,6 +555,32 @@ mod tests {
             task.text("Description")
                 .map(|d| d.starts_with("Call to Rita Lopes, 42 s")),
             Some(true)
+        );
+    }
+
+    #[test]
+    fn a_call_that_left_a_message_is_a_voicemail_task_with_the_messages_length() {
+        let mut c = call(CallDirection::Inbound, CallState::Failed, None);
+        c.outcome = Some(ucclient_core::api::CallOutcome::Voicemail);
+        let summary = CallSummary::of(&c).with_message(Some(2_000));
+        let task = task_of(summary, &c, Some(("003000000000001AAA", Some("Contact"))));
+        assert_eq!(
+            task.text("Subject"),
+            Some("Voicemail from +351 210 000 001")
+        );
+        assert_eq!(
+            task.text("Description"),
+            Some("Voicemail from +351 210 000 001, message of 0:02, logged by UcClient CRM.")
+        );
+        assert_eq!(task.text("CallType"), Some("Inbound"));
+        assert_eq!(task.text("WhoId"), Some("003000000000001AAA"));
+        if let Some(ctx) = c.context.as_mut() {
+            ctx.record_name = Some("Rita Lopes".into());
+        }
+        assert_eq!(
+            task_for(&c, None).text("Subject"),
+            Some("Voicemail from Rita Lopes"),
+            "no '(not answered)': the message is what happened"
         );
     }
 
