@@ -10,7 +10,7 @@ use ucclient_core::api::*;
 use ucclient_core::profile::Colour;
 use ucclient_core::settings::default_settings;
 use ucclient_core::{Language, ProfileId, Status};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 use crate::api::{ApiError, ApiFuture, Backend, CallAction};
@@ -314,6 +314,97 @@ impl Backend for Fake {
             None => format!("/never?ticket={ticket}"),
         }
     }
+    fn voicemail(&self) -> ApiFuture<Mailbox> {
+        self.note("voicemail".into());
+        let messages = with_mailbox(self, |m| m.clone());
+        ready(Ok(Mailbox {
+            // As `/me` says (the same setting).
+            enabled: me(self.licensed).voicemail,
+            unheard: messages.iter().filter(|m| !m.heard).count() as u32,
+            messages,
+        }))
+    }
+    fn voicemail_audio(&self, id: String) -> ApiFuture<web_sys::Blob> {
+        self.note(format!("audio {id}"));
+        match vm_failure(&id) {
+            Some(e) => ready(Err(e)),
+            None => ready(Ok(crate::api::wav_blob(&test_wav()).unwrap())),
+        }
+    }
+    fn voicemail_heard(&self, id: String) -> ApiFuture<VoicemailMessage> {
+        self.note(format!("heard {id}"));
+        if let Some(e) = vm_failure(&id) {
+            return ready(Err(e));
+        }
+        let m = with_mailbox(self, |list| {
+            let m = list.iter_mut().find(|m| m.id == id)?;
+            m.heard = true;
+            Some(m.clone())
+        });
+        ready(m.ok_or_else(|| vm_failure("gone").unwrap()))
+    }
+    fn delete_voicemail(&self, id: String) -> ApiFuture<()> {
+        self.note(format!("delete {id}"));
+        if let Some(e) = vm_failure(&id) {
+            return ready(Err(e));
+        }
+        with_mailbox(self, |list| list.retain(|m| m.id != id));
+        ready(Ok(()))
+    }
+}
+
+thread_local! {
+    /// Each fake backend's mailbox, by the fake's address (the fake's fields stay as they are).
+    static MAILBOXES: RefCell<Vec<(usize, Vec<VoicemailMessage>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on the mailbox of `fake` (empty until a test fills it).
+fn with_mailbox<R>(fake: &Fake, f: impl FnOnce(&mut Vec<VoicemailMessage>) -> R) -> R {
+    let key = fake as *const Fake as usize;
+    MAILBOXES.with(|all| {
+        let mut all = all.borrow_mut();
+        if !all.iter().any(|(k, _)| *k == key) {
+            all.push((key, Vec::new()));
+        }
+        let (_, list) = all.iter_mut().find(|(k, _)| *k == key).unwrap();
+        f(list)
+    })
+}
+
+/// The fake's answer for the message ids that stand for failures: `gone` (404, deleted in
+/// another tab) and `offline` (no network).
+fn vm_failure(id: &str) -> Option<ApiError> {
+    match id {
+        "gone" => Some(ApiError {
+            status: 404,
+            code: Some(ErrorCode::NotFound),
+            message: "there is no such message".into(),
+            timed_out: false,
+        }),
+        "offline" => Some(ApiError::network("TypeError: Failed to fetch")),
+        _ => None,
+    }
+}
+
+/// A quarter second of a 440 Hz tone, 8 kHz 16-bit mono PCM WAV: what the fake's messages say.
+fn test_wav() -> Vec<u8> {
+    let samples: Vec<i16> = (0..2_000)
+        .map(|i| ((i as f64 * 440.0 * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0) as i16)
+        .collect();
+    let data = samples.len() as u32 * 2;
+    let mut b = Vec::new();
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    for v in [16u32, 0x0001_0001, 8_000, 16_000, 0x0010_0002] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data.to_le_bytes());
+    for s in samples {
+        b.extend_from_slice(&s.to_le_bytes());
+    }
+    b
 }
 
 /// A mounted widget: its root element, its context and its fake backend.
@@ -2326,7 +2417,8 @@ async fn a_live_event_leaves_the_focus_on_the_tab_and_passive_mode_hides_routing
             "uc-tab-presence",
             "uc-tab-dial",
             "uc-tab-directory",
-            "uc-tab-history"
+            "uc-tab-history",
+            "uc-tab-voicemail"
         ]
     );
     assert_eq!(focused().as_deref(), Some("uc-tab-history"));
@@ -2445,4 +2537,344 @@ async fn a_blind_transfer_is_previewed_like_dialling_and_refused_input_disables_
             .is_none(),
         "the card has no form once the call is over"
     );
+}
+
+// --- voicemail (issue 13) ---
+
+fn vm(id: &str, from: &str, at: i64, heard: bool) -> VoicemailMessage {
+    VoicemailMessage {
+        id: id.into(),
+        call_id: format!("call-{id}"),
+        from: from.into(),
+        created_at: t(at),
+        duration_ms: 12_400,
+        heard,
+    }
+}
+
+/// A `voicemail` event as the live stream applies it.
+async fn vm_event(m: &Mounted, id: u64, unheard: u32, message: Option<VoicemailMessage>) {
+    m.ctx.store.update(|s| {
+        s.apply_event(
+            Some(id),
+            Event::Voicemail(VoicemailEvent {
+                unheard,
+                message,
+                deleted: None,
+            }),
+        );
+    });
+    tick().await;
+}
+
+/// The badge's count: whether it shows, its number, and the sentence it is read as.
+fn mwi(m: &Mounted) -> (bool, String, String) {
+    let b = m.q("[data-test=mwi]");
+    (
+        !b.hidden(),
+        b.text_content().unwrap_or_default(),
+        b.get_attribute("aria-label").unwrap_or_default(),
+    )
+}
+
+fn vm_rows(m: &Mounted) -> Vec<String> {
+    m.all("[data-test=vm-row]")
+        .iter()
+        .map(|r| r.text_content().unwrap_or_default())
+        .collect()
+}
+
+fn focused_test_id() -> Option<String> {
+    web_sys::window()?
+        .document()?
+        .active_element()?
+        .get_attribute("data-test")
+}
+
+#[wasm_bindgen_test]
+async fn the_message_waiting_count_rises_on_the_badge_and_the_tab_from_events() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    assert!(
+        m.log().contains(&"voicemail".to_string()),
+        "loaded on sign-in"
+    );
+    assert!(!mwi(&m).0, "nothing unheard: no count");
+    assert!(m.q("[data-test=vm-tab-count]").hidden());
+    m.q("#uc-tab-voicemail").click();
+    tick().await;
+    assert_eq!(
+        m.q("[data-test=vm-empty]").text_content().unwrap(),
+        "No voicemail messages. Your voicemail is off: calls you do not answer are missed."
+    );
+    vm_event(&m, 1, 1, Some(vm("m1", "+351912345678", 10, false))).await;
+    assert_eq!(
+        mwi(&m),
+        (true, "✉ 1".into(), "1 new voicemail message".into())
+    );
+    let tab = m.q("#uc-tab-voicemail");
+    assert_eq!(
+        tab.text_content().unwrap(),
+        "Voicemail1 (1 new voicemail message)"
+    );
+    vm_event(&m, 2, 2, Some(vm("m2", "202", 20, false))).await;
+    assert_eq!(
+        mwi(&m),
+        (true, "✉ 2".into(), "2 new voicemail messages".into())
+    );
+    assert_eq!(
+        m.q("[data-test=vm-tab-count] [aria-hidden]")
+            .text_content()
+            .unwrap(),
+        "2"
+    );
+    // Newest first: the colleague by name, the outside caller by the number for reading; the
+    // length and "New" in words.
+    let rows = vm_rows(&m);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].starts_with("✉Bruno"), "{rows:?}");
+    assert!(rows[1].contains("+351 912 345 678"), "{rows:?}");
+    assert!(
+        rows[1].contains("0:13") && rows[1].contains("New"),
+        "{rows:?}"
+    );
+    assert_eq!(
+        m.all("[data-test=vm-play]")[0]
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Play message from Bruno")
+    );
+    assert_eq!(
+        m.all("[data-test=vm-delete]")[1]
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Delete message from +351 912 345 678")
+    );
+    // The count in the header opens the tab, from anywhere.
+    m.q("#uc-tab-dial").click();
+    tick().await;
+    m.q("[data-test=mwi]").click();
+    tick().await;
+    assert_eq!(m.ctx.tab.get_untracked(), Tab::Voicemail);
+    // Heard in another tab: the event brings the new count, the row says Heard.
+    vm_event(&m, 3, 1, Some(vm("m2", "202", 20, true))).await;
+    assert_eq!(mwi(&m).1, "✉ 1");
+    assert!(vm_rows(&m)[0].contains("Heard"), "{:?}", vm_rows(&m));
+    vm_event(&m, 4, 0, Some(vm("m1", "+351912345678", 10, true))).await;
+    assert!(!mwi(&m).0, "all heard: the count goes");
+    assert!(m.q("[data-test=vm-tab-count]").hidden());
+}
+
+#[wasm_bindgen_test]
+async fn the_voicemail_tab_speaks_portuguese() {
+    let m = mount(true, Language::PtPt);
+    with_mailbox(&m.fake, |list| {
+        list.push(vm("m1", "+351912345678", 10, false));
+        list.push(vm("m0", "+351912345678", 5, false));
+    });
+    m.sign_in().await;
+    assert_eq!(
+        mwi(&m),
+        (true, "✉ 2".into(), "2 mensagens de voz novas".into())
+    );
+    m.q("#uc-tab-voicemail").click();
+    tick().await;
+    assert!(
+        m.q("#uc-tab-voicemail")
+            .text_content()
+            .unwrap()
+            .starts_with("Correio de voz2"),
+        "{}",
+        m.q("#uc-tab-voicemail").text_content().unwrap()
+    );
+    let rows = vm_rows(&m);
+    assert!(rows[0].contains("Nova"), "{rows:?}");
+    assert_eq!(
+        m.all("[data-test=vm-play]")[0]
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Ouvir mensagem de +351 912 345 678")
+    );
+    let pt_br = mount(true, Language::PtBr);
+    pt_br.sign_in().await;
+    vm_event(&pt_br, 1, 1, Some(vm("m1", "202", 10, false))).await;
+    assert_eq!(mwi(&pt_br).2, "1 nova mensagem de voz");
+    assert!(
+        pt_br
+            .q("#uc-tab-voicemail")
+            .text_content()
+            .unwrap()
+            .starts_with("Caixa postal1")
+    );
+}
+
+/// Whether the browser still serves `url` (a revoked object URL fails to load).
+async fn url_loads(url: &str) -> bool {
+    let f = js_sys::Function::new_with_args("u", "return fetch(u).then(() => true, () => false)");
+    let p: js_sys::Promise = f
+        .call1(&JsValue::NULL, &url.into())
+        .unwrap()
+        .unchecked_into();
+    wasm_bindgen_futures::JsFuture::from(p)
+        .await
+        .unwrap()
+        .as_bool()
+        .unwrap()
+}
+
+fn audio_src(m: &Mounted) -> String {
+    m.q("[data-test=vm-audio]")
+        .get_attribute("src")
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn a_message_plays_in_the_panel_is_marked_heard_once_and_its_url_is_revoked() {
+    let m = mount(true, Language::En);
+    with_mailbox(&m.fake, |list| {
+        list.push(vm("m2", "202", 20, false));
+        list.push(vm("m1", "+351912345678", 10, false));
+    });
+    m.sign_in().await;
+    m.q("#uc-tab-voicemail").click();
+    tick().await;
+    m.all("[data-test=vm-play]")[1].click();
+    tick().await;
+    assert!(m.log().contains(&"audio m1".to_string()), "{:?}", m.log());
+    let first = audio_src(&m);
+    assert!(first.starts_with("blob:"), "an object URL: {first}");
+    assert!(url_loads(&first).await);
+    let player = m.q("[data-test=vm-player]").text_content().unwrap();
+    assert!(player.contains("+351 912 345 678"), "{player}");
+    let audio = m.q("[data-test=vm-audio]");
+    assert!(audio.has_attribute("controls"));
+    // Playing marks it heard (once, however often it plays); the count falls at once.
+    audio
+        .dispatch_event(&web_sys::Event::new("play").unwrap())
+        .unwrap();
+    tick().await;
+    audio
+        .dispatch_event(&web_sys::Event::new("play").unwrap())
+        .unwrap();
+    tick().await;
+    let heard: Vec<_> = m.log().into_iter().filter(|l| l == "heard m1").collect();
+    assert_eq!(heard.len(), 1, "{:?}", m.log());
+    assert_eq!(mwi(&m).1, "✉ 1");
+    assert_eq!(
+        m.all("[data-test=vm-row]")[1]
+            .get_attribute("data-heard")
+            .as_deref(),
+        Some("true")
+    );
+    // Another message replaces it: the first URL is revoked.
+    m.all("[data-test=vm-play]")[0].click();
+    tick().await;
+    let second = audio_src(&m);
+    assert_ne!(first, second);
+    assert!(!url_loads(&first).await, "the replaced URL is revoked");
+    // Leaving the tab revokes the one playing.
+    m.q("#uc-tab-history").click();
+    tick().await;
+    assert!(!url_loads(&second).await, "the URL goes with the tab");
+}
+
+#[wasm_bindgen_test]
+async fn a_message_is_deleted_from_the_keyboard_and_the_focus_moves_on() {
+    let m = mount(true, Language::En);
+    with_mailbox(&m.fake, |list| {
+        list.push(vm("m2", "202", 20, false));
+        list.push(vm("m1", "+351912345678", 10, true));
+    });
+    m.sign_in().await;
+    assert_eq!(mwi(&m).1, "✉ 1");
+    m.q("#uc-tab-voicemail").click();
+    tick().await;
+    let delete = m.all("[data-test=vm-delete]")[0].clone();
+    assert_eq!(
+        delete.tag_name(),
+        "BUTTON",
+        "a real button: Enter and Space press it"
+    );
+    delete.focus().unwrap();
+    delete.click();
+    tick().await;
+    assert!(m.log().contains(&"delete m2".to_string()));
+    assert_eq!(vm_rows(&m).len(), 1);
+    assert!(!mwi(&m).0, "the unheard one went: no count");
+    assert_eq!(
+        m.q("[data-test=announcer]").text_content().unwrap(),
+        "Message deleted."
+    );
+    assert_eq!(focused_test_id().as_deref(), Some("vm-play"));
+    // Deleted elsewhere while shown: the event takes the row away too.
+    m.ctx.store.update(|s| {
+        s.apply_event(
+            Some(9),
+            Event::Voicemail(VoicemailEvent {
+                unheard: 0,
+                message: None,
+                deleted: Some("m1".into()),
+            }),
+        );
+    });
+    tick().await;
+    assert!(vm_rows(&m).is_empty());
+    assert!(m.q("[data-test=vm-empty]").text_content().is_some());
+}
+
+#[wasm_bindgen_test]
+async fn a_message_that_is_gone_or_a_network_failure_is_a_sentence() {
+    let m = mount(true, Language::PtPt);
+    with_mailbox(&m.fake, |list| {
+        list.push(vm("gone", "+351912345678", 20, false));
+        list.push(vm("offline", "+351912345678", 10, false));
+    });
+    m.sign_in().await;
+    m.q("#uc-tab-voicemail").click();
+    tick().await;
+    m.all("[data-test=vm-play]")[1].click();
+    tick().await;
+    assert_eq!(banner(&m).0, "Não é possível contactar o servidor.");
+    assert_eq!(vm_rows(&m).len(), 2, "kept: it may play later");
+    m.all("[data-test=vm-play]")[0].click();
+    tick().await;
+    assert_eq!(
+        banner(&m).0,
+        "Essa mensagem já não está na sua caixa de correio de voz."
+    );
+    assert_eq!(vm_rows(&m).len(), 1, "a message that is gone goes");
+    assert_eq!(mwi(&m).1, "✉ 1");
+}
+
+/// The real client fetches a message's audio with the token in the Authorization header, never in
+/// the URL, and hands back a WAV Blob.
+#[wasm_bindgen_test]
+async fn the_audio_is_fetched_with_the_bearer_header_and_no_token_in_the_url() {
+    let global = js_sys::global();
+    let original = js_sys::Reflect::get(&global, &"fetch".into()).unwrap();
+    let stub = js_sys::Function::new_with_args(
+        "request",
+        "globalThis.ucSeen = {url: request.url, auth: request.headers.get('Authorization')};
+         const wav = new Uint8Array([82, 73, 70, 70, 0, 0, 0, 0, 87, 65, 86, 69]);
+         return Promise.resolve(new Response(wav, {status: 200, headers: {'Content-Type': 'audio/wav'}}));",
+    );
+    js_sys::Reflect::set(&global, &"fetch".into(), &stub).unwrap();
+    let backend = crate::api::HttpBackend::new("https://uc.example");
+    backend.set_token(Some("secret-token-123".into()));
+    let blob = backend.voicemail_audio("m/1".into()).await;
+    js_sys::Reflect::set(&global, &"fetch".into(), &original).unwrap();
+    let blob = blob.unwrap();
+    assert_eq!(blob.type_(), "audio/wav");
+    assert_eq!(blob.size(), 12.0);
+    let seen = js_sys::Reflect::get(&global, &"ucSeen".into()).unwrap();
+    let url = js_sys::Reflect::get(&seen, &"url".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    let auth = js_sys::Reflect::get(&seen, &"auth".into())
+        .unwrap()
+        .as_string();
+    assert_eq!(url, "https://uc.example/api/v1/voicemail/m%2F1/audio");
+    assert!(!url.contains("secret-token-123"));
+    assert_eq!(auth.as_deref(), Some("Bearer secret-token-123"));
 }
