@@ -2570,10 +2570,11 @@ async fn vm_event(m: &Mounted, id: u64, unheard: u32, message: Option<VoicemailM
 /// The badge's count: whether it shows, its number, and the sentence it is read as.
 fn mwi(m: &Mounted) -> (bool, String, String) {
     let b = m.q("[data-test=mwi]");
+    let text = |sel: &str| m.q(sel).text_content().unwrap_or_default();
     (
         !b.hidden(),
-        b.text_content().unwrap_or_default(),
-        b.get_attribute("aria-label").unwrap_or_default(),
+        text("[data-test=mwi] [aria-hidden=true]"),
+        text("[data-test=mwi] .uc-sr"),
     )
 }
 
@@ -2615,7 +2616,7 @@ async fn the_message_waiting_count_rises_on_the_badge_and_the_tab_from_events() 
     let tab = m.q("#uc-tab-voicemail");
     assert_eq!(
         tab.text_content().unwrap(),
-        "Voicemail1 (1 new voicemail message)"
+        "Voicemail1, 1 new voicemail message"
     );
     vm_event(&m, 2, 2, Some(vm("m2", "202", 20, false))).await;
     assert_eq!(

@@ -3,9 +3,11 @@
 //! played in the panel (its audio fetched with the bearer token into an object URL, revoked when
 //! replaced or gone), marked heard once played, and deleted.
 
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
 use crate::app::{Ctx, Tab};
 use crate::components::history::when;
@@ -23,13 +25,16 @@ pub fn MessageWaiting(
 ) -> impl IntoView {
     let ctx = Ctx::current();
     let count = move || ctx.store.read().voicemail_unheard;
-    let number = move || count().to_string();
-    let sentence = move || ctx.unheard_text(count());
+    let inside = move || {
+        view! {
+            <span aria-hidden="true">{if in_tab { "" } else { "✉ " }} {dyn_view(move || count().to_string())}</span>
+            <span class="uc-sr">{if in_tab { ", " } else { "" }} {dyn_view(move || ctx.unheard_text(count()))}</span>
+        }
+    };
     if in_tab {
         return view! {
             <span class="uc-count" data-test="vm-tab-count" hidden=move || count() == 0>
-                <span aria-hidden="true">{dyn_view(number)}</span>
-                <span class="uc-sr">" (" {dyn_view(sentence)} ")"</span>
+                {inside()}
             </span>
         }
         .into_any();
@@ -39,108 +44,118 @@ pub fn MessageWaiting(
             class="uc-mwi"
             data-test="mwi"
             hidden=move || count() == 0
-            aria-label=move || ctx.unheard_text(count())
-            title=move || ctx.unheard_text(count())
             on:click=h(move |_| {
                 ctx.choose_tab(Tab::Voicemail);
             })
         >
-            <span aria-hidden="true">"✉ " {dyn_view(number)}</span>
+            {inside()}
         </button>
     }
     .into_any()
 }
 
-/// Revokes an object URL made for a message's audio.
-fn revoke(url: &str) {
-    let _ = web_sys::Url::revoke_object_url(url);
+/// The message playing: its id, its object URL, and the listener that marks it heard.
+struct Playing {
+    id: String,
+    url: String,
+    player: web_sys::Element,
+    _on_play: Closure<dyn FnMut()>,
+}
+
+thread_local! {
+    /// What the panel's player plays, if anything (one player per page).
+    static PLAYING: RefCell<Option<Playing>> = const { RefCell::new(None) };
+}
+
+/// The id of the message playing.
+fn playing_id() -> Option<String> {
+    PLAYING.with(|p| p.borrow().as_ref().map(|p| p.id.clone()))
+}
+
+/// Stops the player: its object URL revoked, its elements removed.
+fn stop() {
+    if let Some(p) = PLAYING.with(|p| p.borrow_mut().take()) {
+        let _ = web_sys::Url::revoke_object_url(&p.url);
+        p.player.set_inner_html("");
+    }
+}
+
+/// The player of the Voicemail tab a click came from.
+fn player_of(ev: &web_sys::MouseEvent) -> Option<web_sys::Element> {
+    ev.target()?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest("[data-test=voicemail]")
+        .ok()??
+        .query_selector(".uc-player")
+        .ok()?
+}
+
+/// Plays the message `id` from `url` in the panel's player, under the caller's `name`, replacing
+/// what played (its URL revoked); its first `play` marks it heard. Built outside the reactive view,
+/// so that no re-render of the list interrupts it (and the widget carries no view code for it).
+fn play(ctx: Ctx, id: String, url: String, name: &str, player: web_sys::Element) -> Option<()> {
+    stop();
+    if !player.is_connected() {
+        // The tab closed while the audio came: nothing plays it.
+        let _ = web_sys::Url::revoke_object_url(&url);
+        return None;
+    }
+    let doc = document();
+    let label = doc.create_element("span").ok()?;
+    label.set_class_name("uc-name");
+    label.set_text_content(Some(name));
+    let audio = doc.create_element("audio").ok()?;
+    for (k, v) in [
+        ("controls", ""),
+        ("autoplay", ""),
+        ("data-test", "vm-audio"),
+        ("src", url.as_str()),
+    ] {
+        audio.set_attribute(k, v).ok()?;
+    }
+    let heard = id.clone();
+    let on_play = Closure::<dyn FnMut()>::new(move || ctx.voicemail_heard(heard.clone()));
+    audio
+        .add_event_listener_with_callback("play", on_play.as_ref().unchecked_ref())
+        .ok()?;
+    player.append_child(&label).ok()?;
+    player.append_child(&audio).ok()?;
+    PLAYING.with(|p| {
+        *p.borrow_mut() = Some(Playing {
+            id,
+            url,
+            player,
+            _on_play: on_play,
+        })
+    });
+    Some(())
 }
 
 /// The Voicemail tab.
 #[component]
 pub fn Voicemail() -> impl IntoView {
     let ctx = Ctx::current();
-    // The message playing and its object URL; the URL also kept apart for the cleanup, which
-    // runs when the signal may be gone already.
-    let playing: RwSignal<Option<(String, String)>> = RwSignal::new(None);
-    let current: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
-    let swap = {
-        let current = current.clone();
-        move |next: Option<String>| {
-            let mut slot = current.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(old) = std::mem::replace(&mut *slot, next) {
-                revoke(&old);
-            }
-        }
-    };
-    let swap2 = swap.clone();
-    on_cleanup(move || swap2(None));
-    // A message deleted (here, in another tab, or gone) stops playing, its URL revoked.
-    let swap3 = swap.clone();
-    Effect::new(move |_| {
-        let Some((id, _)) = playing.get() else {
-            return;
-        };
-        let gone = !ctx.store.read().voicemail.iter().any(|m| m.id == id);
-        if gone {
-            swap3(None);
-            playing.set(None);
-        }
-    });
-    let play = move |id: String| {
-        let swap = swap.clone();
-        ctx.voicemail_audio(
-            id.clone(),
-            Box::new(move |url: String| {
-                swap(Some(url.clone()));
-                if playing.try_set(Some((id, url))).is_some() {
-                    // The tab closed while the audio came: nothing plays it.
-                    swap(None);
-                }
-            }),
-        );
-    };
-    let player = move || {
-        playing.get().map(|(id, url)| {
-            let name = {
-                let m = ctx
-                    .store
-                    .read_untracked()
-                    .voicemail
-                    .iter()
-                    .find(|m| m.id == id)
-                    .cloned();
-                m.map(|m| ctx.caller_name(&m)).unwrap_or_default()
-            };
-            view! {
-                <div class="uc-player" data-test="vm-player">
-                    <span class="uc-name">{name}</span>
-                    <audio
-                        controls
-                        autoplay
-                        src=url
-                        data-test="vm-audio"
-                        on:play=h(move |_| ctx.voicemail_heard(id.clone()))
-                    ></audio>
-                </div>
-            }
-        })
-    };
-    let list = Memo::new(move |_| ctx.store.read().voicemail.clone());
+    // Leaving the tab stops the player and revokes its URL.
+    on_cleanup(stop);
     let rows = move || {
         let lang = ctx.lang;
-        let messages = list.get();
+        let (messages, off) = {
+            let s = ctx.store.read();
+            let off = !s.me.as_ref().is_none_or(|m| m.voicemail);
+            (s.voicemail.clone(), off)
+        };
+        // A message deleted (here, in another tab, or gone) stops playing.
+        if let Some(id) = playing_id()
+            && !messages.iter().any(|m| m.id == id)
+        {
+            stop();
+        }
         if messages.is_empty() {
-            let off = !ctx
-                .store
-                .read_untracked()
-                .me
-                .as_ref()
-                .is_none_or(|m| m.voicemail);
             return view! {
                 <li class="uc-empty" data-test="vm-empty">
                     {ctx.t(T::VmEmpty)}
-                    {off.then(|| view! { " " {ctx.t(T::VmOff)} })}
+                    {off.then(|| [" ", ctx.t(T::VmOff)])}
                 </li>
             }
             .into_any();
@@ -149,15 +164,12 @@ pub fn Voicemail() -> impl IntoView {
             .into_iter()
             .map(|m| {
                 let name = ctx.caller_name(&m);
-                let (play_id, delete_id) = (m.id.clone(), m.id.clone());
-                let play = play.clone();
-                let status = if m.heard {
-                    view! { <span class="uc-vm-heard">{ctx.t(T::VmHeard)}</span> }.into_any()
+                let (play_id, delete_id, who) = (m.id.clone(), m.id.clone(), name.clone());
+                let (status, class) = if m.heard {
+                    (T::VmHeard, "uc-vm-heard")
                 } else {
-                    view! { <strong class="uc-vm-new">{ctx.t(T::VmNew)}</strong> }.into_any()
+                    (T::VmNew, "uc-vm-new")
                 };
-                let play_label = format!("{} {name}", ctx.t(T::VmPlay));
-                let delete_label = format!("{} {name}", ctx.t(T::VmDelete));
                 view! {
                     <li
                         class="uc-call uc-vm"
@@ -166,46 +178,53 @@ pub fn Voicemail() -> impl IntoView {
                     >
                         <span class="uc-dir" aria-hidden="true">"✉"</span>
                         <div class="uc-call-text">
-                            <span class="uc-name">{name}</span>
+                            <span class="uc-name">{name.clone()}</span>
                             <span class="uc-detail">
                                 <span data-test="when">{when(lang, m.created_at)}</span>
                                 " · "
-                                <span data-test="length">
-                                    {format_duration(u64::from(m.duration_ms.div_ceil(1000)))}
-                                </span>
+                                {format_duration(u64::from(m.duration_ms.div_ceil(1000)))}
                                 " · "
-                                {status}
+                                <span class=class>{ctx.t(status)}</span>
                             </span>
                         </div>
                         <button
                             class="uc-button"
                             data-test="vm-play"
-                            title=play_label.clone()
-                            aria-label=play_label
-                            on:click=h(move |_| play(play_id.clone()))
+                            aria-label=format!("{} {name}", ctx.t(T::VmPlay))
+                            on:click=h(move |ev: leptos::ev::MouseEvent| {
+                                let Some(player) = player_of(&ev) else {
+                                    return;
+                                };
+                                let (id, who) = (play_id.clone(), who.clone());
+                                ctx.voicemail_audio(
+                                    id.clone(),
+                                    Box::new(move |url: String| {
+                                        play(ctx, id, url, &who, player);
+                                    }),
+                                );
+                            })
                         >
                             "▶"
                         </button>
                         <button
                             class="uc-button uc-vm-delete"
                             data-test="vm-delete"
-                            title=delete_label.clone()
-                            aria-label=delete_label
+                            aria-label=format!("{} {name}", ctx.t(T::VmDelete))
                             on:click=h(move |_| ctx.delete_voicemail(delete_id.clone()))
                         >
                             "✕"
                         </button>
                     </li>
                 }
-                .into_any()
             })
+            .map(IntoAny::into_any)
             .collect_view()
             .into_any()
     };
     view! {
         <div data-test="voicemail">
-            {dyn_view(player)}
-            <ul class="uc-list uc-history" role="list" aria-label=ctx.t(T::TabVoicemail)>
+            <div class="uc-player" data-test="vm-player"></div>
+            <ul class="uc-list uc-history" role="list">
                 {dyn_view(rows)}
             </ul>
         </div>

@@ -24,7 +24,7 @@ const RUI_DYN: &str = "11111111-2222-3333-4444-555555555555";
 fn count_shows(n: u32) -> String {
     format!(
         "(() => {{ const b = document.querySelector('[data-test=mwi]'); \
-         return b && !b.hidden && b.textContent.trim() === '✉ {n}'; }})()"
+         return b && !b.hidden && b.querySelector('[aria-hidden=true]').textContent === '✉ {n}'; }})()"
     )
 }
 
@@ -97,14 +97,14 @@ async fn an_unanswered_call_leaves_a_message_counted_in_both_panels_played_and_l
         }
         let label = js(
             sf,
-            "return document.querySelector('[data-test=mwi]').getAttribute('aria-label')",
+            "return document.querySelector('[data-test=mwi] .uc-sr').textContent",
             vec![],
         )
         .await?;
         assert_eq!(label, "1 new voicemail message");
         let label = js(
             dy,
-            "return document.querySelector('[data-test=mwi]').getAttribute('aria-label')",
+            "return document.querySelector('[data-test=mwi] .uc-sr').textContent",
             vec![],
         )
         .await?;
@@ -142,7 +142,7 @@ async fn an_unanswered_call_leaves_a_message_counted_in_both_panels_played_and_l
             vec![],
         )
         .await?;
-        assert_eq!(tab, "Voicemail1 (1 new voicemail message)");
+        assert_eq!(tab, "Voicemail1, 1 new voicemail message");
         let row = js(
             sf,
             "return document.querySelector('[data-test=vm-row]').textContent",
