@@ -62,7 +62,7 @@ async fn check_host(client: &Client, site_host: &str, lang: &str) -> Result<()> 
         ensure!(m["headerOneLine"] == json!(true), "header wraps: {at}");
         ensure!(m["tabsOneRow"] == json!(true), "tab bar wraps: {at}");
         ensure!(
-            m["tabs"].as_array().map(Vec::len) == Some(5),
+            m["tabs"].as_array().map(Vec::len) == Some(6),
             "Routing tab: {at}"
         );
         ensure!(m["scrolls"] == json!(true), "the panel should scroll: {at}");
