@@ -85,6 +85,7 @@ fn me(licensed: bool) -> Me {
         role: Role::User,
         colours: Default::default(),
         voicemail: false,
+        wrap_up: Some(Default::default()),
     }
 }
 
@@ -104,6 +105,8 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         answered_on: None,
         forwarded_to: None,
         held: false,
+        wrap_up: None,
+        crm_record: None,
     }
 }
 

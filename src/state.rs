@@ -505,6 +505,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            wrap_up: None,
+            crm_record: None,
         }
     }
 
@@ -525,6 +527,7 @@ mod tests {
             role: Role::User,
             colours: Default::default(),
             voicemail: false,
+            wrap_up: None,
         }
     }
 

@@ -376,6 +376,7 @@ mod tests {
             role: Role::User,
             colours: Default::default(),
             voicemail: false,
+            wrap_up: None,
         });
         s.set_directory(vec![DirectoryEntry {
             user: ana,
