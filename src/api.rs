@@ -17,6 +17,7 @@ use ucclient_core::api::{
     EventTicket, LoginRequest, LoginResponse, Me, PlaceCallRequest, Presence, Profile,
     ProfileSettings, SetPresenceRequest, TransferRequest,
 };
+use ucclient_core::api::{CrmRecord, WrapUp};
 
 /// What the agent does to a call from its card: one endpoint each, all `POST /calls/<id>/<path>`
 /// without a body.
@@ -145,6 +146,10 @@ pub trait Backend {
     fn ticket(&self) -> ApiFuture<EventTicket>;
     /// The URL of the event stream for a ticket, resuming after `last_event_id`.
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String;
+    /// `PUT /calls/<id>/wrapup`: the agent's after-call work on an ended call.
+    fn save_wrap_up(&self, call_id: String, req: WrapUp) -> ApiFuture<Call>;
+    /// `PUT /calls/<id>/crm-record`: the CRM record this page logged the call on.
+    fn set_crm_record(&self, call_id: String, req: CrmRecord) -> ApiFuture<Call>;
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -424,6 +429,16 @@ impl Backend for HttpBackend {
 
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
         events_url(&self.url("/events"), ticket, last_event_id)
+    }
+
+    fn save_wrap_up(&self, call_id: String, req: WrapUp) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::put, &format!("/calls/{id}/wrapup"), &req)
+    }
+
+    fn set_crm_record(&self, call_id: String, req: CrmRecord) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::put, &format!("/calls/{id}/crm-record"), &req)
     }
 }
 

@@ -184,6 +184,23 @@ texts! {
     PhoneCountryCode => "The country code is not valid.", "O indicativo do país não é válido.", "O código do país não é válido.";
     DirOutbound => "Outgoing", "Efetuada", "Efetuada";
     DirInbound => "Incoming", "Recebida", "Recebida";
+    // ---- After-call work (issue 13: wrap-up notes and dispositions) ----
+    WrapUpTitle => "Wrap-up", "Notas da chamada", "Anotações da ligação";
+    WrapUpNotes => "Notes", "Notas", "Anotações";
+    WrapUpOutcome => "Outcome", "Resultado", "Resultado";
+    WrapUpNoOutcome => "No outcome", "Sem resultado", "Sem resultado";
+    WrapUpSavesIn => "Saved as it is in", "Guardado tal como está dentro de", "Salvo como está em";
+    WrapUpSaved => "Wrap-up saved.", "Notas da chamada guardadas.", "Anotações da ligação salvas.";
+    DispConnected => "Connected", "Atendida", "Atendida";
+    DispLeftVoicemail => "Left voicemail", "Mensagem de voz deixada", "Recado deixado na caixa postal";
+    DispNoAnswer => "No answer", "Não atendeu", "Não atendeu";
+    DispWrongNumber => "Wrong number", "Número errado", "Número errado";
+    DispFollowUp => "Follow-up", "Seguimento", "Retornar contato";
+    ErrCallNotEnded => "The call is not over yet.", "A chamada ainda não terminou.", "A ligação ainda não terminou.";
+    ErrInvalidWrapUp => "The wrap-up could not be saved.", "Não foi possível guardar as notas da chamada.", "Não foi possível salvar as anotações da ligação.";
+    ErrUnknownDisposition => "That outcome is no longer on your company's list: pick another.", "Esse resultado já não está na lista da sua empresa: escolha outro.", "Esse resultado não está mais na lista da sua empresa: escolha outro.";
+    ErrNotesTooLong => "The notes are too long (at most 2000 characters).", "As notas são demasiado longas (no máximo 2000 caracteres).", "As anotações são longas demais (no máximo 2000 caracteres).";
+    ErrInvalidNotes => "The notes contain characters that cannot be saved.", "As notas contêm caracteres que não podem ser guardados.", "As anotações contêm caracteres que não podem ser salvos.";
 }
 
 /// The sentence for an API error code.
@@ -215,6 +232,11 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             | ErrorCode::OrgTaken
             | ErrorCode::TooManyOrgs
             | ErrorCode::InvalidAudio => T::ErrBadRequest,
+            ErrorCode::CallNotEnded => T::ErrCallNotEnded,
+            ErrorCode::InvalidWrapUp | ErrorCode::InvalidCrmRecord => T::ErrInvalidWrapUp,
+            ErrorCode::UnknownDisposition => T::ErrUnknownDisposition,
+            ErrorCode::NotesTooLong => T::ErrNotesTooLong,
+            ErrorCode::InvalidNotes => T::ErrInvalidNotes,
             ErrorCode::Internal => T::ErrInternal,
             ErrorCode::Other => T::ErrOther,
         },

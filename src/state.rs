@@ -10,6 +10,7 @@ use ucclient_core::api::{
 };
 use ucclient_core::phone::{DialError, DialTarget, dial_target, format_for_reading};
 use ucclient_core::time::Timestamp;
+use ucclient_core::wrapup;
 
 /// Most calls kept in the history list.
 pub const MAX_HISTORY: usize = 50;
@@ -164,6 +165,40 @@ impl ClientState {
             .map_or_else(|| format_for_reading(number), |u| u.name.clone())
     }
 
+    /// The calls whose wrap-up card is open at `now` (milliseconds since the epoch): over, logged
+    /// on the CRM, awaiting the agent's wrap-up (core's [`wrapup::awaits_wrap_up`]) and not past
+    /// the customer's time limit. None from a backend without after-call work.
+    pub fn open_wrap_ups(&self, now_ms: i64) -> Vec<&Call> {
+        let Some(settings) = self.me.as_ref().and_then(|m| m.wrap_up.as_ref()) else {
+            return Vec::new();
+        };
+        self.history
+            .iter()
+            .filter(|c| wrapup::awaits_wrap_up(c) && self.logs_on_crm(c))
+            .filter(|c| {
+                wrapup::wrap_up_deadline(c, settings.seconds)
+                    .is_some_and(|d| d.as_millis() > now_ms)
+            })
+            .collect()
+    }
+
+    /// The calls awaiting a wrap-up whose time ran out by `now` (milliseconds since the epoch):
+    /// what the agent typed for them is saved as it is.
+    pub fn expired_wrap_ups(&self, now_ms: i64) -> Vec<Call> {
+        let Some(settings) = self.me.as_ref().and_then(|m| m.wrap_up.as_ref()) else {
+            return Vec::new();
+        };
+        self.history
+            .iter()
+            .filter(|c| wrapup::awaits_wrap_up(c) && self.logs_on_crm(c))
+            .filter(|c| {
+                wrapup::wrap_up_deadline(c, settings.seconds)
+                    .is_some_and(|d| d.as_millis() <= now_ms)
+            })
+            .cloned()
+            .collect()
+    }
+
     /// Forgets the summary of an ended call (its card goes).
     pub fn forget_ended(&mut self, id: &str) {
         self.just_ended.retain(|c| c != id);
@@ -209,6 +244,16 @@ impl ClientState {
             && !k.state.can_become(call.state)
             && !(k.state == CallState::Connected && call.state == k.state && call.held != k.held)
         {
+            // An over call changes only by its after-call work (a wrap-up saved in any tab, the
+            // CRM record reported): taken in place, and not a change of state (nothing announced
+            // or logged again).
+            if k.state == call.state
+                && (k.wrap_up != call.wrap_up || k.crm_record != call.crm_record)
+                && let Some(h) = self.history.iter_mut().find(|c| c.id == call.id)
+            {
+                h.wrap_up = call.wrap_up;
+                h.crm_record = call.crm_record;
+            }
             return false;
         }
         let was_live = self.live_calls.iter().any(|c| c.id == call.id);

@@ -3,7 +3,7 @@
 //! these rules live: the admin CLI and the API ask them before storing, the widget bounds its
 //! fields and its timer with the same constants.
 
-use crate::api::{CrmKind, CrmRecord, Disposition, WrapUp};
+use crate::api::{Call, CallDirection, CrmKind, CrmRecord, Disposition, Timestamp, WrapUp};
 
 /// Most dispositions a customer may configure.
 pub const MAX_DISPOSITIONS: usize = 20;
@@ -178,6 +178,23 @@ pub fn check_crm_record(record: &CrmRecord) -> Result<(), WrapUpError> {
     Ok(())
 }
 
+/// **Who wraps up a call**: one that is over and not wrapped up yet, that the agent took part in:
+/// every call they placed (a "No answer" is an outcome too) and the inbound calls they answered (a
+/// call that rang out, went to voicemail or was declined was never theirs to wrap up). Whether the
+/// call is logged on the CRM at all is the customer's setting, asked apart
+/// ([`Call::is_logged_on_crm`]).
+pub fn awaits_wrap_up(call: &Call) -> bool {
+    call.state.is_final()
+        && call.wrap_up.is_none()
+        && (call.direction == CallDirection::Outbound || call.answered_at.is_some())
+}
+
+/// When the wrap-up of `call` closes on its own: `seconds` after the call ended (`None` for a call
+/// not over). Measured on the backend's clock (`ended_at`), so every tab and a reloaded panel agree.
+pub fn wrap_up_deadline(call: &Call, seconds: u32) -> Option<Timestamp> {
+    call.ended_at?.checked_add_seconds(i64::from(seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,6 +344,38 @@ mod tests {
             check_crm_record(&r(CrmKind::Dynamics, &"a".repeat(65))),
             Err(WrapUpError::InvalidCrmRecord)
         );
+    }
+
+    #[test]
+    fn placed_calls_and_answered_inbound_calls_await_a_wrap_up_until_saved() {
+        let mut call: Call = serde_json::from_value(serde_json::json!({
+            "id": "c1", "direction": "outbound", "from": "201", "to": "+351912345678",
+            "state": "connected", "started_at": "2026-01-01T10:00:00Z",
+            "answered_at": "2026-01-01T10:00:05Z", "ended_at": null, "context": null
+        }))
+        .unwrap();
+        assert!(!awaits_wrap_up(&call), "not while talking");
+        assert_eq!(wrap_up_deadline(&call, 120), None);
+        call.state = crate::api::CallState::Ended;
+        call.ended_at = Some(Timestamp::parse("2026-01-01T10:01:00Z").unwrap());
+        assert!(awaits_wrap_up(&call));
+        assert_eq!(
+            wrap_up_deadline(&call, 120),
+            Some(Timestamp::parse("2026-01-01T10:03:00Z").unwrap())
+        );
+        call.answered_at = None;
+        call.state = crate::api::CallState::Failed;
+        assert!(
+            awaits_wrap_up(&call),
+            "a placed call nobody answered: No answer"
+        );
+        call.direction = CallDirection::Inbound;
+        assert!(!awaits_wrap_up(&call), "an inbound call never answered");
+        call.answered_at = call.ended_at;
+        call.state = crate::api::CallState::Ended;
+        assert!(awaits_wrap_up(&call));
+        call.wrap_up = Some(WrapUp::default());
+        assert!(!awaits_wrap_up(&call), "saved");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod not_enabled;
 pub mod profile_switcher;
 pub mod routing;
 pub mod sign_in;
+pub mod wrapup;
 
 use std::sync::{Arc, Mutex};
 

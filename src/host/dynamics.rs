@@ -18,13 +18,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection, CrmKind};
+use ucclient_core::api::{Call, CallDirection, CrmKind, WrapUp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
     Bridge, CallSummary, Found, HostCall, Payload, call_method, field, global_path, named_after,
-    parse_json, settle, text_field, wait_until,
+    parse_json, settle, text_field, wait_until, wrapped_up_description,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -401,6 +401,19 @@ pub fn phonecall_for(call: &Call, regarding: Option<&Regarding>) -> Payload {
     record
 }
 
+/// The `updateRecord("phonecall", id, …)` data of the agent's wrap-up: the notes after the log's
+/// sentence in `description`, the disposition's label in `category` (a phonecall has no outcome
+/// field of its own; `category` is the standard free-text field of activities, 250 characters).
+pub fn phonecall_wrap_up(call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) -> Payload {
+    let logged = phonecall_for(call, None);
+    let description = wrapped_up_description(logged.text("description").unwrap_or(""), wrap_up);
+    let mut record = Payload::default().with("description", description);
+    if let Some(o) = outcome {
+        record.set("category", o);
+    }
+    record
+}
+
 /// The widget's host inside a Dynamics 365 CIF panel.
 pub struct DynamicsHost {
     /// Handlers, logged calls and screen-pop matches, shared with CIF's callbacks.
@@ -499,7 +512,7 @@ impl Host for DynamicsHost {
         );
     }
 
-    fn log_call(&self, call: &Call) {
+    fn log_call(&self, call: &Call, logged: Box<dyn FnOnce(String)>) {
         if !STATE.with(|s| s.borrow().ready) || !self.bridge.first_log(&call.id) {
             return;
         }
@@ -535,11 +548,27 @@ impl Host for DynamicsHost {
             // The contact found names the call in the log ("Call to Rita Lopes").
             let named = named_after(&call, CrmKind::Dynamics, name.as_deref());
             let data = phonecall_for(named.as_ref().unwrap_or(&call), regarding.as_ref()).to_json();
-            if let Err(why) = cif_call("createRecord", vec!["phonecall".into(), data.into()]).await
-            {
-                bridge.report(&why);
+            // CIF answers with the new phonecall's id: the wrap-up updates that record.
+            match cif_call("createRecord", vec!["phonecall".into(), data.into()]).await {
+                Ok(answer) => {
+                    if let Some(id) = text_field(&answer, "id", MAX_FIELD_LEN) {
+                        logged(id);
+                    }
+                }
+                Err(why) => bridge.report(&why),
             }
         });
+    }
+
+    fn log_wrap_up(&self, record_id: &str, call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) {
+        if !STATE.with(|s| s.borrow().ready) {
+            return;
+        }
+        let data = phonecall_wrap_up(call, wrap_up, outcome).to_json();
+        self.fire(
+            "updateRecord",
+            vec!["phonecall".into(), record_id.into(), data.into()],
+        );
     }
 
     fn set_panel_visible(&self, visible: bool) {
@@ -619,6 +648,48 @@ mod tests {
         assert_eq!(contact_id("{}"), None);
         assert_eq!(contact_id("x') or ('1"), None);
         assert_eq!(contact_id(&"a".repeat(MAX_FIELD_LEN + 1)), None);
+    }
+
+    #[test]
+    fn a_wrap_up_updates_the_phonecalls_description_and_category_only() {
+        let start = Timestamp::parse("2026-03-04T10:00:00Z").unwrap();
+        let call = Call {
+            id: "c9".into(),
+            direction: CallDirection::Outbound,
+            from: "201".into(),
+            to: "+351912345678".into(),
+            state: CallState::Ended,
+            started_at: start,
+            answered_at: Some(start),
+            ended_at: start.checked_add_seconds(61),
+            context: None,
+            internal: false,
+            outcome: None,
+            answered_on: None,
+            forwarded_to: None,
+            held: false,
+            wrap_up: None,
+            crm_record: None,
+        };
+        let wrap_up = WrapUp {
+            notes: "  Wants a quote\nFriday  ".into(),
+            disposition: Some("follow_up".into()),
+        };
+        let update = phonecall_wrap_up(&call, &wrap_up, Some("Follow-up"));
+        assert_eq!(
+            update.text("description"),
+            Some(
+                "Call to +351 912 345 678, 61 s, logged by UcClient CRM (call c9).\n\nWants a quote\nFriday"
+            )
+        );
+        assert_eq!(update.text("category"), Some("Follow-up"));
+        assert!(update.get("subject").is_none() && update.get("statecode").is_none());
+        let bare = phonecall_wrap_up(&call, &WrapUp::default(), None);
+        assert_eq!(
+            bare.text("description"),
+            phonecall_for(&call, None).text("description")
+        );
+        assert!(bare.get("category").is_none());
     }
 
     #[test]

@@ -247,6 +247,17 @@ impl CallSummary<'_> {
     }
 }
 
+/// The log's description once the agent wrapped the call up: the log's own sentence (`logged`),
+/// then the agent's notes on their own lines (the sentence alone without notes).
+pub fn wrapped_up_description(logged: &str, wrap_up: &ucclient_core::api::WrapUp) -> String {
+    let mut text = logged.to_owned();
+    if !wrap_up.notes.trim().is_empty() {
+        text.push_str("\n\n");
+        text.push_str(wrap_up.notes.trim());
+    }
+    text
+}
+
 /// `JSON.stringify(value)`, `""` when it cannot be stringified.
 pub fn stringify(value: &JsValue) -> String {
     js_sys::JSON::stringify(value)

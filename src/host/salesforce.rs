@@ -19,13 +19,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CrmKind};
+use ucclient_core::api::{Call, CrmKind, WrapUp};
 use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
     Bridge, CallSummary, Found, HostCall, Payload, call_method, error_text, field, global_path,
-    named_after, object, settle, single_entry, text_field,
+    named_after, object, settle, single_entry, text_field, wrapped_up_description,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -230,6 +230,34 @@ pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Payload {
     task
 }
 
+/// Longest record id read from Open CTI's answer.
+const MAX_RECORD_ID_LEN: usize = 64;
+
+/// The `saveLog` value that updates the Task `record_id` (its `Id` makes Open CTI update, not
+/// create) with the agent's wrap-up: the notes after the log's sentence in `Description`, the
+/// disposition's label in `CallDisposition`.
+pub fn task_wrap_up(
+    record_id: &str,
+    call: &Call,
+    wrap_up: &WrapUp,
+    outcome: Option<&str>,
+) -> Payload {
+    let mut task = Payload::default()
+        .with("entityApiName", "Task")
+        .with("Id", record_id)
+        .with(
+            "Description",
+            wrapped_up_description(
+                task_for(call, None).text("Description").unwrap_or(""),
+                wrap_up,
+            ),
+        );
+    if let Some(o) = outcome {
+        task.set("CallDisposition", o);
+    }
+    task
+}
+
 /// The utility-item icon for a presence colour (Salesforce Lightning utility icon names).
 pub fn icon_for(label: &PresenceLabel) -> &'static str {
     if label.on_call {
@@ -361,7 +389,7 @@ impl Host for SalesforceHost {
         );
     }
 
-    fn log_call(&self, call: &Call) {
+    fn log_call(&self, call: &Call, logged: Box<dyn FnOnce(String)>) {
         if !self.log_calls || !self.bridge.first_log(&call.id) {
             return;
         }
@@ -385,6 +413,22 @@ impl Host for SalesforceHost {
                 .as_ref()
                 .map(|r| (r.id.as_str(), r.object_type.as_deref())),
         );
+        // Open CTI answers a saved log with the new Task's id: the wrap-up updates that Task.
+        self.bridge.run(
+            opencti_call("saveLog", object(&[("value", task.to_js().into())])),
+            Some(Box::new(move |_, answer| {
+                if let Some(id) = text_field(&answer, "recordId", MAX_RECORD_ID_LEN) {
+                    logged(id);
+                }
+            })),
+        );
+    }
+
+    fn log_wrap_up(&self, record_id: &str, call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) {
+        if !self.log_calls {
+            return;
+        }
+        let task = task_wrap_up(record_id, call, wrap_up, outcome);
         self.fire("saveLog", object(&[("value", task.to_js().into())]));
     }
 
@@ -491,6 +535,29 @@ mod tests {
         assert!(dial_from_payload(fields(&[("number", &long)])).is_none());
         let person = dial_from_payload(fields(&[("number", "1"), ("contactId", "003X")]));
         assert_eq!(person.unwrap().record_id.as_deref(), Some("003X"));
+    }
+
+    #[test]
+    fn a_wrap_up_updates_the_logged_task_by_its_id() {
+        let talked = call(CallDirection::Outbound, CallState::Ended, Some(42));
+        let wrap_up = WrapUp {
+            notes: "Wants a quote".into(),
+            disposition: Some("follow_up".into()),
+        };
+        let task = task_wrap_up("00T000000000001AAA", &talked, &wrap_up, Some("Follow-up"));
+        assert_eq!(task.text("entityApiName"), Some("Task"));
+        assert_eq!(task.text("Id"), Some("00T000000000001AAA"));
+        assert_eq!(
+            task.text("Description"),
+            Some("Call to +351 912 345 678, 42 s, logged by UcClient CRM.\n\nWants a quote")
+        );
+        assert_eq!(task.text("CallDisposition"), Some("Follow-up"));
+        assert!(task.get("Subject").is_none() && task.get("WhoId").is_none());
+        assert!(
+            task_wrap_up("00T1", &talked, &WrapUp::default(), None)
+                .get("CallDisposition")
+                .is_none()
+        );
     }
 
     #[test]
