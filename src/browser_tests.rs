@@ -2571,7 +2571,7 @@ async fn a_call_that_ends_gets_a_wrap_up_that_saves_the_right_body() {
     );
     let left = m.q("[data-test=wrap-up-left]").text_content().unwrap();
     assert!(
-        left.starts_with("Saved as it is in 2:0") || left.starts_with("Saved as it is in 1:5"),
+        left.starts_with("Closes and saves in 2:0") || left.starts_with("Closes and saves in 1:5"),
         "{left}"
     );
     // The summary's 4 s pass: the wrap-up stays (it replaces the summary for logged calls).

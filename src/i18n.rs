@@ -189,7 +189,7 @@ texts! {
     WrapUpNotes => "Notes", "Notas", "Anotações";
     WrapUpOutcome => "Outcome", "Resultado", "Resultado";
     WrapUpNoOutcome => "No outcome", "Sem resultado", "Sem resultado";
-    WrapUpSavesIn => "Saved as it is in", "Guardado tal como está dentro de", "Salvo como está em";
+    WrapUpSavesIn => "Closes and saves in", "Fecha e guarda dentro de", "Fecha e salva em";
     WrapUpSaved => "Wrap-up saved.", "Notas da chamada guardadas.", "Anotações da ligação salvas.";
     DispConnected => "Connected", "Atendida", "Atendida";
     DispLeftVoicemail => "Left voicemail", "Mensagem de voz deixada", "Recado deixado na caixa postal";

@@ -164,24 +164,24 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
                 })
             ></textarea>
             <label for=outcome_id.clone()>{tr(lang, T::WrapUpOutcome)}</label>
+            <select
+                id=outcome_id
+                data-test="wrap-up-outcome"
+                on:change=h(move |ev| {
+                    let v = event_target_value(&ev);
+                    draft.update(|d| d.disposition = (!v.is_empty()).then_some(v));
+                    keep();
+                })
+            >
+                <option value="" selected=chosen.is_none()>{tr(lang, T::WrapUpNoOutcome)}</option>
+                {options}
+            </select>
             <div class="uc-row">
-                <select
-                    id=outcome_id
-                    data-test="wrap-up-outcome"
-                    on:change=h(move |ev| {
-                        let v = event_target_value(&ev);
-                        draft.update(|d| d.disposition = (!v.is_empty()).then_some(v));
-                        keep();
-                    })
-                >
-                    <option value="" selected=chosen.is_none()>{tr(lang, T::WrapUpNoOutcome)}</option>
-                    {options}
-                </select>
+                <p class="uc-hint" data-test="wrap-up-left">{dyn_view(left)}</p>
                 <button class="uc-button uc-primary" type="submit" data-test="wrap-up-save">
                     {tr(lang, T::Save)}
                 </button>
             </div>
-            <p class="uc-hint" data-test="wrap-up-left">{dyn_view(left)}</p>
         </form>
     }
 }

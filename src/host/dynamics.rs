@@ -24,7 +24,7 @@ use wasm_bindgen::prelude::*;
 
 use super::interop::{
     Bridge, CallSummary, Found, HostCall, Payload, call_method, field, global_path, named_after,
-    parse_json, settle, text_field, wait_until, wrapped_up_description,
+    parse_json, settle, text_field, wait_until, wrap_up_notes,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -401,13 +401,15 @@ pub fn phonecall_for(call: &Call, regarding: Option<&Regarding>) -> Payload {
     record
 }
 
-/// The `updateRecord("phonecall", id, …)` data of the agent's wrap-up: the notes after the log's
-/// sentence in `description`, the disposition's label in `category` (a phonecall has no outcome
-/// field of its own; `category` is the standard free-text field of activities, 250 characters).
-pub fn phonecall_wrap_up(call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) -> Payload {
-    let logged = phonecall_for(call, None);
-    let description = wrapped_up_description(logged.text("description").unwrap_or(""), wrap_up);
-    let mut record = Payload::default().with("description", description);
+/// The `updateRecord("phonecall", id, …)` data of the agent's wrap-up: the notes as its
+/// `description`, the disposition's label in `category` (a phonecall has no outcome field of its
+/// own; `category` is the standard free-text field of activities, 250 characters). The rest of
+/// the phonecall stays as logged.
+pub fn phonecall_wrap_up(wrap_up: &WrapUp, outcome: Option<&str>) -> Payload {
+    let mut record = Payload::default();
+    if let Some(notes) = wrap_up_notes(wrap_up) {
+        record.set("description", notes);
+    }
     if let Some(o) = outcome {
         record.set("category", o);
     }
@@ -560,11 +562,11 @@ impl Host for DynamicsHost {
         });
     }
 
-    fn log_wrap_up(&self, record_id: &str, call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) {
+    fn log_wrap_up(&self, record_id: &str, _call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) {
         if !STATE.with(|s| s.borrow().ready) {
             return;
         }
-        let data = phonecall_wrap_up(call, wrap_up, outcome).to_json();
+        let data = phonecall_wrap_up(wrap_up, outcome).to_json();
         self.fire(
             "updateRecord",
             vec!["phonecall".into(), record_id.into(), data.into()],
@@ -652,44 +654,16 @@ mod tests {
 
     #[test]
     fn a_wrap_up_updates_the_phonecalls_description_and_category_only() {
-        let start = Timestamp::parse("2026-03-04T10:00:00Z").unwrap();
-        let call = Call {
-            id: "c9".into(),
-            direction: CallDirection::Outbound,
-            from: "201".into(),
-            to: "+351912345678".into(),
-            state: CallState::Ended,
-            started_at: start,
-            answered_at: Some(start),
-            ended_at: start.checked_add_seconds(61),
-            context: None,
-            internal: false,
-            outcome: None,
-            answered_on: None,
-            forwarded_to: None,
-            held: false,
-            wrap_up: None,
-            crm_record: None,
-        };
         let wrap_up = WrapUp {
             notes: "  Wants a quote\nFriday  ".into(),
             disposition: Some("follow_up".into()),
         };
-        let update = phonecall_wrap_up(&call, &wrap_up, Some("Follow-up"));
-        assert_eq!(
-            update.text("description"),
-            Some(
-                "Call to +351 912 345 678, 61 s, logged by UcClient CRM (call c9).\n\nWants a quote\nFriday"
-            )
-        );
+        let update = phonecall_wrap_up(&wrap_up, Some("Follow-up"));
+        assert_eq!(update.text("description"), Some("Wants a quote\nFriday"));
         assert_eq!(update.text("category"), Some("Follow-up"));
         assert!(update.get("subject").is_none() && update.get("statecode").is_none());
-        let bare = phonecall_wrap_up(&call, &WrapUp::default(), None);
-        assert_eq!(
-            bare.text("description"),
-            phonecall_for(&call, None).text("description")
-        );
-        assert!(bare.get("category").is_none());
+        let bare = phonecall_wrap_up(&WrapUp::default(), None);
+        assert!(bare.get("description").is_none() && bare.get("category").is_none());
     }
 
     #[test]

@@ -247,15 +247,10 @@ impl CallSummary<'_> {
     }
 }
 
-/// The log's description once the agent wrapped the call up: the log's own sentence (`logged`),
-/// then the agent's notes on their own lines (the sentence alone without notes).
-pub fn wrapped_up_description(logged: &str, wrap_up: &ucclient_core::api::WrapUp) -> String {
-    let mut text = logged.to_owned();
-    if !wrap_up.notes.trim().is_empty() {
-        text.push_str("\n\n");
-        text.push_str(wrap_up.notes.trim());
-    }
-    text
+/// The notes of a wrap-up as a log's description: trimmed, `None` when there are none (the log's
+/// own sentence is then left as it was).
+pub fn wrap_up_notes(wrap_up: &ucclient_core::api::WrapUp) -> Option<&str> {
+    Some(wrap_up.notes.trim()).filter(|n| !n.is_empty())
 }
 
 /// `JSON.stringify(value)`, `""` when it cannot be stringified.

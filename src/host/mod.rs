@@ -118,10 +118,10 @@ pub trait Host {
     /// page), so a wrap-up can update that record later.
     fn log_call(&self, call: &Call, logged: Box<dyn FnOnce(String)>);
 
-    /// Updates the record `record_id` that logged `call` with the agent's wrap-up: the notes after
-    /// the log's own description, and `outcome` (the disposition's label) in the host's outcome
-    /// field (Salesforce `CallDisposition`, Dynamics `category`). A failure is reported through
-    /// the unavailable handler.
+    /// Updates the record `record_id` that logged `call` with the agent's wrap-up: the notes as its
+    /// description, and `outcome` (the disposition's label) in the host's outcome field
+    /// (Salesforce `CallDisposition`, Dynamics `category`); nothing else of the record changes. A
+    /// failure is reported through the unavailable handler.
     fn log_wrap_up(&self, record_id: &str, call: &Call, wrap_up: &WrapUp, outcome: Option<&str>);
 
     /// Shows or hides the widget's panel (e.g. to surface an incoming call).

@@ -25,7 +25,7 @@ use wasm_bindgen::prelude::*;
 
 use super::interop::{
     Bridge, CallSummary, Found, HostCall, Payload, call_method, error_text, field, global_path,
-    named_after, object, settle, single_entry, text_field, wrapped_up_description,
+    named_after, object, settle, single_entry, text_field, wrap_up_notes,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -234,24 +234,15 @@ pub fn task_for(call: &Call, record: Option<(&str, Option<&str>)>) -> Payload {
 const MAX_RECORD_ID_LEN: usize = 64;
 
 /// The `saveLog` value that updates the Task `record_id` (its `Id` makes Open CTI update, not
-/// create) with the agent's wrap-up: the notes after the log's sentence in `Description`, the
-/// disposition's label in `CallDisposition`.
-pub fn task_wrap_up(
-    record_id: &str,
-    call: &Call,
-    wrap_up: &WrapUp,
-    outcome: Option<&str>,
-) -> Payload {
+/// create) with the agent's wrap-up: the notes as its `Description`, the disposition's label as its
+/// `CallDisposition`; the rest of the Task (subject, link, duration) stays as logged.
+pub fn task_wrap_up(record_id: &str, wrap_up: &WrapUp, outcome: Option<&str>) -> Payload {
     let mut task = Payload::default()
         .with("entityApiName", "Task")
-        .with("Id", record_id)
-        .with(
-            "Description",
-            wrapped_up_description(
-                task_for(call, None).text("Description").unwrap_or(""),
-                wrap_up,
-            ),
-        );
+        .with("Id", record_id);
+    if let Some(notes) = wrap_up_notes(wrap_up) {
+        task.set("Description", notes);
+    }
     if let Some(o) = outcome {
         task.set("CallDisposition", o);
     }
@@ -424,11 +415,11 @@ impl Host for SalesforceHost {
         );
     }
 
-    fn log_wrap_up(&self, record_id: &str, call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) {
+    fn log_wrap_up(&self, record_id: &str, _call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) {
         if !self.log_calls {
             return;
         }
-        let task = task_wrap_up(record_id, call, wrap_up, outcome);
+        let task = task_wrap_up(record_id, wrap_up, outcome);
         self.fire("saveLog", object(&[("value", task.to_js().into())]));
     }
 
@@ -539,25 +530,18 @@ mod tests {
 
     #[test]
     fn a_wrap_up_updates_the_logged_task_by_its_id() {
-        let talked = call(CallDirection::Outbound, CallState::Ended, Some(42));
         let wrap_up = WrapUp {
-            notes: "Wants a quote".into(),
+            notes: "  Wants a quote\nFriday ".into(),
             disposition: Some("follow_up".into()),
         };
-        let task = task_wrap_up("00T000000000001AAA", &talked, &wrap_up, Some("Follow-up"));
+        let task = task_wrap_up("00T000000000001AAA", &wrap_up, Some("Follow-up"));
         assert_eq!(task.text("entityApiName"), Some("Task"));
         assert_eq!(task.text("Id"), Some("00T000000000001AAA"));
-        assert_eq!(
-            task.text("Description"),
-            Some("Call to +351 912 345 678, 42 s, logged by UcClient CRM.\n\nWants a quote")
-        );
+        assert_eq!(task.text("Description"), Some("Wants a quote\nFriday"));
         assert_eq!(task.text("CallDisposition"), Some("Follow-up"));
         assert!(task.get("Subject").is_none() && task.get("WhoId").is_none());
-        assert!(
-            task_wrap_up("00T1", &talked, &WrapUp::default(), None)
-                .get("CallDisposition")
-                .is_none()
-        );
+        let bare = task_wrap_up("00T1", &WrapUp::default(), None);
+        assert!(bare.get("CallDisposition").is_none() && bare.get("Description").is_none());
     }
 
     #[test]
