@@ -140,11 +140,11 @@ pub fn CallCards() -> impl IntoView {
         on_cleanup(move || h.clear());
     }
     // The calls in progress, then the summaries of those that just ended, then the wrap-ups still
-    // open (a call awaiting its wrap-up shows that instead of its summary). A memo: the cards are
-    // rebuilt when this list changes, not at every presence event (a textarea being typed in
-    // keeps its focus).
-    let calls = Memo::new(move |_| {
-        now.track();
+    // open (a call awaiting its wrap-up shows that instead of its summary). The cards are rebuilt
+    // when this list changes, not at every presence event (a textarea being typed in keeps its
+    // focus): a memo's job, done by an effect and a trigger as the routing editor does (cheaper
+    // in the module than a `Memo`).
+    let list = move || {
         let s = ctx.store.read();
         let wrap_ups = s.open_wrap_ups(js_sys::Date::now() as i64);
         let ended = s
@@ -162,11 +162,20 @@ pub fn CallCards() -> impl IntoView {
                     .map(|c| ((*c).clone(), s.party_name(c), true)),
             )
             .collect::<Vec<_>>()
+    };
+    let changed = Trigger::new();
+    Effect::new(move |prev: Option<Vec<(Call, String, bool)>>| {
+        now.track();
+        let l = list();
+        if prev.is_some_and(|p| p != l) {
+            changed.notify();
+        }
+        l
     });
     let cards = move || {
         let lang = ctx.lang;
-        calls
-            .get()
+        changed.track();
+        untrack(list)
             .into_iter()
             .map(|(call, name, wrap)| card(ctx, lang, call, name, wrap, now))
             .map(IntoAny::into_any)

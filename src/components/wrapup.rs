@@ -7,6 +7,7 @@
 //! ([`expire`], on the call cards' clock) and the card closes: nothing typed is lost.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use ucclient_core::Language;
@@ -114,10 +115,15 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
     });
     let settings = settings.unwrap_or_default();
     let id = call.id.clone();
-    let draft = RwSignal::new(load_draft(&user, &id).unwrap_or_default());
+    // Not a signal: nothing shown reacts to it (the fields hold what is typed), and a signal of
+    // another type would cost its own instantiation of the reactive code.
+    let draft = Rc::new(RefCell::new(load_draft(&user, &id).unwrap_or_default()));
     let keep = {
-        let (user, id) = (user.clone(), id.clone());
-        move || save_draft(&user, &id, &draft.read_untracked())
+        let (user, id, draft) = (user.clone(), id.clone(), draft.clone());
+        move |change: &dyn Fn(&mut WrapUp)| {
+            change(&mut draft.borrow_mut());
+            save_draft(&user, &id, &draft.borrow());
+        }
     };
     let keep_notes = keep.clone();
     let deadline = wrapup::wrap_up_deadline(call, settings.seconds).map(|d| d.as_millis());
@@ -129,13 +135,17 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
         text.push_str(&format_duration((ms.max(0) as u64).div_ceil(1000)));
         text
     };
-    let chosen = draft.read_untracked().disposition.clone();
+    let (chosen, typed) = {
+        let d = draft.borrow();
+        (d.disposition.clone(), d.notes.clone())
+    };
     let options = settings
         .dispositions
         .iter()
         .map(|d| {
             let selected = chosen.as_deref() == Some(d.code.as_str());
             view! { <option value=d.code.clone() selected=selected>{disposition_label(lang, d).to_owned()}</option> }
+                .into_any()
         })
         .collect_view();
     let (notes_id, outcome_id) = (
@@ -148,7 +158,7 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
             data-test="wrap-up"
             on:submit=h(move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
-                ctx.save_wrap_up(id.clone(), draft.get_untracked());
+                ctx.save_wrap_up(id.clone(), draft.borrow().clone());
             })
         >
             <label for=notes_id.clone()>{tr(lang, T::WrapUpNotes)}</label>
@@ -157,10 +167,10 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
                 data-test="wrap-up-notes"
                 rows="3"
                 maxlength=MAX_NOTES_CHARS.to_string()
-                prop:value=draft.read_untracked().notes.clone()
+                prop:value=typed
                 on:input=h(move |ev| {
-                    draft.update(|d| d.notes = event_target_value(&ev));
-                    keep_notes();
+                    let notes = event_target_value(&ev);
+                    keep_notes(&move |d| d.notes = notes.clone());
                 })
             ></textarea>
             <label for=outcome_id.clone()>{tr(lang, T::WrapUpOutcome)}</label>
@@ -169,8 +179,7 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
                 data-test="wrap-up-outcome"
                 on:change=h(move |ev| {
                     let v = event_target_value(&ev);
-                    draft.update(|d| d.disposition = (!v.is_empty()).then_some(v));
-                    keep();
+                    keep(&move |d| d.disposition = (!v.is_empty()).then(|| v.clone()));
                 })
             >
                 <option value="" selected=chosen.is_none()>{tr(lang, T::WrapUpNoOutcome)}</option>
