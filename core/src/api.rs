@@ -728,6 +728,9 @@ pub struct Snapshot {
 }
 
 /// An event of the live stream, by its `event:` name.
+// A `call` (with its after-call work) is larger than the other events; they live one at a time,
+// from the parse to the store, so boxing it would cost every match for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// `snapshot`.
