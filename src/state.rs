@@ -501,7 +501,7 @@ impl<T> EarlyDial<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ucclient_core::api::{CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot};
+    use ucclient_core::api::{CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot, WrapUp};
     use ucclient_core::profile::Colour;
     use ucclient_core::{ProfileId, Status};
 
@@ -741,6 +741,42 @@ mod tests {
         assert_eq!(s.just_ended, ["c1"]);
         s.forget_ended("c1");
         assert!(s.just_ended.is_empty());
+    }
+
+    #[test]
+    fn an_over_call_takes_its_wrap_up_in_place_and_its_card_closes() {
+        let mut s = ClientState::default();
+        let mut agent = me();
+        agent.wrap_up = Some(Default::default());
+        s.set_me(agent);
+        let mut over = call("c1", CallState::Ended, 1);
+        over.answered_at = Some(t(2));
+        over.ended_at = Some(t(60));
+        s.upsert_call(over.clone());
+        let at = |secs: i64| t(secs).as_millis();
+        assert_eq!(s.open_wrap_ups(at(100)).len(), 1, "within the 120 s");
+        assert!(s.expired_wrap_ups(at(100)).is_empty());
+        assert!(s.open_wrap_ups(at(180)).is_empty(), "the limit");
+        assert_eq!(s.expired_wrap_ups(at(180)).len(), 1);
+        // Another tab saved it: taken in place, not a change of state (nothing announced again).
+        let mut saved = over.clone();
+        saved.wrap_up = Some(WrapUp {
+            notes: "n".into(),
+            disposition: None,
+        });
+        assert!(!s.upsert_call(saved));
+        assert_eq!(
+            s.history[0].wrap_up.as_ref().map(|w| w.notes.as_str()),
+            Some("n")
+        );
+        assert!(s.open_wrap_ups(at(100)).is_empty() && s.expired_wrap_ups(at(180)).is_empty());
+        // A call between colleagues the customer does not log gets none.
+        let mut internal = call("c2", CallState::Ended, 1);
+        internal.internal = true;
+        internal.answered_at = Some(t(2));
+        internal.ended_at = Some(t(60));
+        s.upsert_call(internal);
+        assert!(s.open_wrap_ups(at(100)).is_empty());
     }
 
     fn entry(id: &str, name: &str, ext: &str) -> DirectoryEntry {

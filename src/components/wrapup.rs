@@ -53,6 +53,9 @@ pub fn has_content(draft: &WrapUp) -> bool {
     !draft.notes.trim().is_empty() || draft.disposition.is_some()
 }
 
+/// Most call ids [`SENT`] remembers: more than the history keeps ([`crate::state::MAX_HISTORY`]).
+const MAX_SENT: usize = 2 * crate::state::MAX_HISTORY;
+
 thread_local! {
     /// Calls whose expired draft this page already sent (not sent again each second while the
     /// request runs, nor after a refusal: the draft stays for the agent).
@@ -76,10 +79,17 @@ pub fn expire(ctx: Ctx) {
             let new = !sent.contains(&call.id);
             if new {
                 sent.push(call.id.clone());
+                // Bounded: more than the history holds, so a call still listed is never retried.
+                if sent.len() > MAX_SENT {
+                    sent.remove(0);
+                }
             }
             new
         });
-        if let Some(draft) = load_draft(&user, &call.id).filter(|_| first)
+        if !first {
+            continue;
+        }
+        if let Some(draft) = load_draft(&user, &call.id)
             && has_content(&draft)
         {
             ctx.save_wrap_up(call.id.clone(), draft);
