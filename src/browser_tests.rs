@@ -368,6 +368,12 @@ fn mount(licensed: bool, lang: Language) -> Mounted {
 }
 
 fn mount_fake(fake: Fake, lang: Language) -> Mounted {
+    mount_in(fake, lang, HostKind::Standalone)
+}
+
+/// [`mount_fake`] with the plain-page bridge standing in for the host `kind` (its CRM, its
+/// `kind()`), as the widget mounted in that CRM would see it.
+fn mount_in(fake: Fake, lang: Language, kind: HostKind) -> Mounted {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&root).unwrap();
@@ -380,12 +386,7 @@ fn mount_fake(fake: Fake, lang: Language) -> Mounted {
     let slot: Rc<Cell<Option<Ctx>>> = Rc::new(Cell::new(None));
     let (s, f) = (slot.clone(), fake.clone());
     leptos::mount::mount_to(root.clone(), move || {
-        let ctx = Ctx::new(
-            f,
-            Rc::new(StandaloneHost::new(HostKind::Standalone)),
-            &base,
-            lang,
-        );
+        let ctx = Ctx::new(f, Rc::new(StandaloneHost::new(kind)), &base, lang);
         s.set(Some(ctx));
         leptos::view! { <App ctx=ctx /> }
     })
@@ -2476,6 +2477,23 @@ async fn a_blind_transfer_is_previewed_like_dialling_and_refused_input_disables_
 
 // ---- After-call work (issue 13: wrap-up notes and dispositions) ----
 
+/// The widget as mounted in Salesforce (the plain-page bridge standing in for Open CTI).
+fn mount_crm(lang: Language) -> Mounted {
+    mount_in(
+        Fake {
+            licensed: true,
+            log: RefCell::new(vec![]),
+            live_fails: false,
+            licence_gone: false,
+            tickets: Cell::new(0),
+            stream: None,
+            grant_claims: true,
+        },
+        lang,
+        HostKind::Salesforce,
+    )
+}
+
 /// Gives the signed-in agent's customer a wrap-up time limit of `seconds` and the default list.
 fn with_wrap_up(m: &Mounted, seconds: u32) {
     m.ctx.store.update(|s| {
@@ -2530,7 +2548,7 @@ fn wrap_ups(m: &Mounted) -> usize {
 
 #[wasm_bindgen_test]
 async fn a_call_that_ends_gets_a_wrap_up_that_saves_the_right_body() {
-    let m = mount(true, Language::En);
+    let m = mount_crm(Language::En);
     m.sign_in().await;
     with_wrap_up(&m, 120);
     let (live, _) = talked("w1", 0);
@@ -2609,7 +2627,7 @@ async fn a_call_that_ends_gets_a_wrap_up_that_saves_the_right_body() {
 
 #[wasm_bindgen_test]
 async fn a_wrap_up_draft_survives_a_remount_of_the_panel() {
-    let first = mount(true, Language::En);
+    let first = mount_crm(Language::En);
     first.sign_in().await;
     with_wrap_up(&first, 120);
     talk_and_end(&first, "w2", 0).await;
@@ -2618,7 +2636,7 @@ async fn a_wrap_up_draft_survives_a_remount_of_the_panel() {
     first.root.remove();
 
     // The panel again (a reload): the call comes back from the history, and so does the draft.
-    let again = mount(true, Language::En);
+    let again = mount_crm(Language::En);
     again.sign_in().await;
     with_wrap_up(&again, 120);
     let (_, over) = talked("w2", 1_000);
@@ -2650,7 +2668,7 @@ async fn a_wrap_up_draft_survives_a_remount_of_the_panel() {
 
 #[wasm_bindgen_test]
 async fn the_time_limit_closes_the_wrap_up_and_saves_what_was_typed() {
-    let m = mount(true, Language::En);
+    let m = mount_crm(Language::En);
     m.sign_in().await;
     with_wrap_up(&m, 10);
     // Ended 8.5 s ago: 1.5 s left. A second call ended as long ago, nothing typed for it.
@@ -2674,7 +2692,7 @@ async fn the_time_limit_closes_the_wrap_up_and_saves_what_was_typed() {
 
 #[wasm_bindgen_test]
 async fn a_refused_wrap_up_is_shown_translated_and_kept_as_typed() {
-    let m = mount(true, Language::PtPt);
+    let m = mount_crm(Language::PtPt);
     m.sign_in().await;
     with_wrap_up(&m, 120);
     talk_and_end(&m, "w5", 0).await;
@@ -2704,10 +2722,17 @@ async fn a_refused_wrap_up_is_shown_translated_and_kept_as_typed() {
 }
 
 #[wasm_bindgen_test]
-async fn a_backend_without_after_call_work_keeps_the_summary_only() {
-    let m = mount(true, Language::En);
+async fn a_backend_without_after_call_work_or_a_plain_page_keeps_the_summary_only() {
+    let m = mount_crm(Language::En);
     m.sign_in().await;
     talk_and_end(&m, "w6", 0).await;
     assert_eq!(wrap_ups(&m), 0);
     assert_eq!(m.all("[data-test=call-card]").len(), 1, "the summary");
+    // A plain page logs no call on a CRM: nothing to wrap up there.
+    let plain = mount(true, Language::En);
+    plain.sign_in().await;
+    with_wrap_up(&plain, 120);
+    talk_and_end(&plain, "w7", 0).await;
+    assert_eq!(wrap_ups(&plain), 0);
+    assert_eq!(plain.all("[data-test=call-card]").len(), 1, "the summary");
 }

@@ -127,13 +127,18 @@ pub fn Dialer() -> impl IntoView {
 #[component]
 pub fn CallCards() -> impl IntoView {
     let ctx = Ctx::current();
+    // A wrap-up updates the CRM record the call was logged on: a plain page logs nowhere, and
+    // keeps the summary.
+    let in_crm = ctx.host().kind() != crate::host::HostKind::Standalone;
     // A tick each second re-reads the clock (a trigger, not a signal of the time: code size).
     let now = Trigger::new();
     // Each tick also saves what was typed in wrap-ups whose time ran out.
     if let Ok(h) = set_interval_with_handle(
         move || {
             now.notify();
-            crate::components::wrapup::expire(ctx);
+            if in_crm {
+                crate::components::wrapup::expire(ctx);
+            }
         },
         Duration::from_secs(1),
     ) {
@@ -146,7 +151,11 @@ pub fn CallCards() -> impl IntoView {
     // in the module than a `Memo`).
     let list = move || {
         let s = ctx.store.read();
-        let wrap_ups = s.open_wrap_ups(js_sys::Date::now() as i64);
+        let wrap_ups = if in_crm {
+            s.open_wrap_ups(js_sys::Date::now() as i64)
+        } else {
+            Vec::new()
+        };
         let ended = s
             .just_ended
             .iter()
