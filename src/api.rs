@@ -17,6 +17,7 @@ use ucclient_core::api::{
     EventTicket, LoginRequest, LoginResponse, Mailbox, Me, PlaceCallRequest, Presence, Profile,
     ProfileSettings, SetPresenceRequest, TransferRequest, VoicemailMessage,
 };
+use ucclient_core::api::{CrmRecord, WrapUp};
 
 /// What the agent does to a call from its card: one endpoint each, all `POST /calls/<id>/<path>`
 /// without a body.
@@ -154,6 +155,10 @@ pub trait Backend {
     fn voicemail_heard(&self, id: String) -> ApiFuture<VoicemailMessage>;
     /// `DELETE /voicemail/<id>`.
     fn delete_voicemail(&self, id: String) -> ApiFuture<()>;
+    /// `PUT /calls/<id>/wrapup`: the agent's after-call work on an ended call.
+    fn save_wrap_up(&self, call_id: String, req: WrapUp) -> ApiFuture<Call>;
+    /// `PUT /calls/<id>/crm-record`: the CRM record this page logged the call on.
+    fn set_crm_record(&self, call_id: String, req: CrmRecord) -> ApiFuture<Call>;
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -448,6 +453,16 @@ impl Backend for HttpBackend {
 
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
         events_url(&self.url("/events"), ticket, last_event_id)
+    }
+
+    fn save_wrap_up(&self, call_id: String, req: WrapUp) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::put, &format!("/calls/{id}/wrapup"), &req)
+    }
+
+    fn set_crm_record(&self, call_id: String, req: CrmRecord) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::put, &format!("/calls/{id}/crm-record"), &req)
     }
 
     fn voicemail(&self) -> ApiFuture<Mailbox> {

@@ -13,6 +13,7 @@ use ucclient_core::api::{
     AccessEndReason, Call, CallContext, CallDirection, CallOutcome, ClaimKind, ClaimRequest,
     LoginRequest, PlaceCallRequest, TransferRequest,
 };
+use ucclient_core::api::{CrmRecord, WrapUp};
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
 
@@ -697,11 +698,86 @@ impl Ctx {
                     ClaimKind::Log if call.outcome == Some(CallOutcome::Voicemail) => {
                         ctx.log_voicemail(call).await
                     }
-                    ClaimKind::Log => ctx.host().log_call(&call),
+                    ClaimKind::Log => {
+                        let id = call.id.clone();
+                        let logged = move |record| ctx.report_crm_record(id, record);
+                        ctx.host().log_call(&call, Box::new(logged));
+                    }
                     ClaimKind::Pop => ctx.host().screen_pop(&call),
                 }
             }
         });
+    }
+
+    /// Tells the backend which CRM record this page logged `call_id` on, so a wrap-up saved from
+    /// any page of the agent updates it. A wrap-up saved before the record was known (another tab
+    /// was quicker) is written into the record now: exactly one of the two writes sees the other.
+    fn report_crm_record(&self, call_id: String, record_id: String) {
+        let ctx = *self;
+        let req = CrmRecord {
+            crm: ctx.host().kind().crm(),
+            id: record_id,
+        };
+        leptos::task::spawn_local(async move {
+            // A refusal leaves the call without its record: a wrap-up then reaches the backend
+            // only, never a second CRM record.
+            if let Ok(call) = ctx.backend().set_crm_record(call_id, req).await {
+                ctx.store.try_update(|s| s.upsert_call(call.clone()));
+                ctx.wrap_up_on_crm(&call);
+            }
+        });
+    }
+
+    /// Saves the agent's wrap-up of an ended call: the backend first (the card closes in every
+    /// tab with its `call` event), then the CRM record the call was logged on. The draft is
+    /// forgotten only once the backend has it; a refusal is shown and the card stays as typed.
+    pub fn save_wrap_up(&self, call_id: String, wrap_up: WrapUp) {
+        let ctx = *self;
+        ctx.ui.update(|u| u.notice = None);
+        leptos::task::spawn_local(async move {
+            match ctx.backend().save_wrap_up(call_id.clone(), wrap_up).await {
+                Ok(call) => {
+                    let user = ctx
+                        .store
+                        .try_with_untracked(|s| s.my_id().map(str::to_owned))
+                        .flatten()
+                        .unwrap_or_default();
+                    crate::components::wrapup::forget_draft(&user, &call_id);
+                    ctx.store.try_update(|s| s.upsert_call(call.clone()));
+                    ctx.ui
+                        .update(|u| u.announcement = ctx.t(T::WrapUpSaved).to_owned());
+                    ctx.wrap_up_on_crm(&call);
+                }
+                Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+
+    /// Writes the call's wrap-up into the CRM record it was logged on, when both are known and
+    /// the record is this host's (a Dynamics page cannot update a Salesforce Task).
+    fn wrap_up_on_crm(&self, call: &Call) {
+        let host = self.host();
+        let (Some(record), Some(wrap_up)) = (&call.crm_record, &call.wrap_up) else {
+            return;
+        };
+        if record.crm != host.kind().crm() {
+            return;
+        }
+        // The customer's own label goes to the CRM (the same words in every agent's records).
+        let outcome = self
+            .store
+            .try_with_untracked(|s| {
+                let settings = s.me.as_ref()?.wrap_up.as_ref()?;
+                let code = wrap_up.disposition.as_deref()?;
+                settings
+                    .dispositions
+                    .iter()
+                    .find(|d| d.code == code)
+                    .map(|d| d.label.clone())
+            })
+            .flatten()
+            .or_else(|| wrap_up.disposition.clone());
+        host.log_wrap_up(&record.id, call, wrap_up, outcome.as_deref());
     }
 
     /// Whether a finished call goes to the host's CRM log (internal calls only when the customer
@@ -803,7 +879,9 @@ impl Ctx {
         };
         crate::host::interop::wait_until(|| known().is_some(), MESSAGE_WAIT_MS, 100).await;
         let ms = known();
-        self.host().log_voicemail(&call, ms);
+        let id = call.id.clone();
+        let logged = move |record| ctx.report_crm_record(id, record);
+        self.host().log_voicemail(&call, ms, Box::new(logged));
     }
 
     /// Who left the message `m`, as the Voicemail tab names them (the directory, the CRM record the

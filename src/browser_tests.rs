@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use leptos::prelude::{GetUntracked, Set, Update};
+use leptos::prelude::{GetUntracked, Set, Update, WithUntracked};
 use ucclient_core::api::*;
 use ucclient_core::profile::Colour;
 use ucclient_core::settings::default_settings;
@@ -85,6 +85,7 @@ fn me(licensed: bool) -> Me {
         role: Role::User,
         colours: Default::default(),
         voicemail: false,
+        wrap_up: None,
     }
 }
 
@@ -104,6 +105,8 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         answered_on: None,
         forwarded_to: None,
         held: false,
+        wrap_up: None,
+        crm_record: None,
     }
 }
 
@@ -351,6 +354,30 @@ impl Backend for Fake {
         with_mailbox(self, |list| list.retain(|m| m.id != id));
         ready(Ok(()))
     }
+    fn save_wrap_up(&self, call_id: String, req: WrapUp) -> ApiFuture<Call> {
+        self.note(format!(
+            "wrapup {call_id} {}",
+            serde_json::to_string(&req).unwrap()
+        ));
+        if req.notes.contains("TOO LONG") {
+            // The server's answer to notes over the bound: the reason is the code the widget reads.
+            return ready(Err(ApiError {
+                status: 422,
+                code: Some(ErrorCode::NotesTooLong),
+                message: "the notes are longer than 2000 characters".into(),
+                timed_out: false,
+            }));
+        }
+        let mut c = call(&call_id, "+351912345678", CallState::Ended);
+        c.wrap_up = Some(req);
+        ready(Ok(c))
+    }
+    fn set_crm_record(&self, call_id: String, req: CrmRecord) -> ApiFuture<Call> {
+        self.note(format!("crm-record {call_id} {}", req.id));
+        let mut c = call(&call_id, "+351912345678", CallState::Ended);
+        c.crm_record = Some(req);
+        ready(Ok(c))
+    }
 }
 
 thread_local! {
@@ -432,6 +459,12 @@ fn mount(licensed: bool, lang: Language) -> Mounted {
 }
 
 fn mount_fake(fake: Fake, lang: Language) -> Mounted {
+    mount_in(fake, lang, HostKind::Standalone)
+}
+
+/// [`mount_fake`] with the plain-page bridge standing in for the host `kind` (its CRM, its
+/// `kind()`), as the widget mounted in that CRM would see it.
+fn mount_in(fake: Fake, lang: Language, kind: HostKind) -> Mounted {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
     doc.body().unwrap().append_child(&root).unwrap();
@@ -444,12 +477,7 @@ fn mount_fake(fake: Fake, lang: Language) -> Mounted {
     let slot: Rc<Cell<Option<Ctx>>> = Rc::new(Cell::new(None));
     let (s, f) = (slot.clone(), fake.clone());
     leptos::mount::mount_to(root.clone(), move || {
-        let ctx = Ctx::new(
-            f,
-            Rc::new(StandaloneHost::new(HostKind::Standalone)),
-            &base,
-            lang,
-        );
+        let ctx = Ctx::new(f, Rc::new(StandaloneHost::new(kind)), &base, lang);
         s.set(Some(ctx));
         leptos::view! { <App ctx=ctx /> }
     })
@@ -2878,4 +2906,266 @@ async fn the_audio_is_fetched_with_the_bearer_header_and_no_token_in_the_url() {
     assert_eq!(url, "https://uc.example/api/v1/voicemail/m%2F1/audio");
     assert!(!url.contains("secret-token-123"));
     assert_eq!(auth.as_deref(), Some("Bearer secret-token-123"));
+}
+
+// ---- After-call work (issue 13: wrap-up notes and dispositions) ----
+
+/// The widget as mounted in Salesforce (the plain-page bridge standing in for Open CTI).
+fn mount_crm(lang: Language) -> Mounted {
+    mount_in(
+        Fake {
+            licensed: true,
+            log: RefCell::new(vec![]),
+            live_fails: false,
+            licence_gone: false,
+            tickets: Cell::new(0),
+            stream: None,
+            grant_claims: true,
+        },
+        lang,
+        HostKind::Salesforce,
+    )
+}
+
+/// Gives the signed-in agent's customer a wrap-up time limit of `seconds` and the default list.
+fn with_wrap_up(m: &Mounted, seconds: u32) {
+    m.ctx.store.update(|s| {
+        s.me.as_mut().unwrap().wrap_up = Some(WrapUpSettings {
+            seconds,
+            ..WrapUpSettings::default()
+        })
+    });
+}
+
+/// A talked call with a customer, as the backend sends it while connected and once it ended
+/// `ago_ms` milliseconds before now (on the browser's clock, as the backend's would be).
+fn talked(id: &str, ago_ms: i64) -> (Call, Call) {
+    let now = js_sys::Date::now() as i64;
+    let mut live = call(id, "+351912345678", CallState::Connected);
+    live.started_at = Timestamp::from_millis(now - ago_ms - 60_000).unwrap();
+    live.answered_at = Some(Timestamp::from_millis(now - ago_ms - 50_000).unwrap());
+    let mut over = live.clone();
+    over.state = CallState::Ended;
+    over.ended_at = Some(Timestamp::from_millis(now - ago_ms).unwrap());
+    (live, over)
+}
+
+/// The call goes live and ends on this page, as its events bring it.
+async fn talk_and_end(m: &Mounted, id: &str, ago_ms: i64) {
+    let (live, over) = talked(id, ago_ms);
+    m.ctx.store.update(|s| {
+        s.apply_event(None, Event::Call(live));
+        s.apply_event(None, Event::Call(over));
+    });
+    tick().await;
+}
+
+/// Sets a form field's value as typing or choosing does, with its event (`input`, `change`).
+fn set_field(m: &Mounted, sel: &str, value: &str, event: &str) {
+    let el = m.q(sel);
+    js_sys::Reflect::set(&el, &"value".into(), &value.into()).unwrap();
+    el.dispatch_event(&web_sys::Event::new(event).unwrap())
+        .unwrap();
+}
+
+fn field_value(m: &Mounted, sel: &str) -> String {
+    js_sys::Reflect::get(&m.q(sel), &"value".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+fn wrap_ups(m: &Mounted) -> usize {
+    m.all("[data-test=wrap-up]").len()
+}
+
+#[wasm_bindgen_test]
+async fn a_call_that_ends_gets_a_wrap_up_that_saves_the_right_body() {
+    let m = mount_crm(Language::En);
+    m.sign_in().await;
+    with_wrap_up(&m, 120);
+    let (live, _) = talked("w1", 0);
+    m.ctx.store.update(|s| {
+        s.apply_event(None, Event::Call(live));
+    });
+    tick().await;
+    assert_eq!(wrap_ups(&m), 0, "not while talking");
+    talk_and_end(&m, "w1", 0).await;
+    assert_eq!(wrap_ups(&m), 1);
+    let card = m.q("[data-test=call-card]");
+    assert_eq!(card.get_attribute("aria-label").as_deref(), Some("Wrap-up"));
+    assert_eq!(card.get_attribute("data-state").as_deref(), Some("ended"));
+    let options: Vec<String> = m
+        .all("[data-test=wrap-up-outcome] option")
+        .iter()
+        .map(|o| o.text_content().unwrap())
+        .collect();
+    assert_eq!(
+        options,
+        [
+            "No outcome",
+            "Connected",
+            "Left voicemail",
+            "No answer",
+            "Wrong number",
+            "Follow-up"
+        ]
+    );
+    // Every control has its label, and the notes are bounded as the server bounds them.
+    let notes = m.q("[data-test=wrap-up-notes]");
+    assert_eq!(notes.get_attribute("maxlength").as_deref(), Some("2000"));
+    assert!(
+        m.root
+            .query_selector(&format!("label[for='{}']", notes.id()))
+            .unwrap()
+            .is_some()
+    );
+    let left = m.q("[data-test=wrap-up-left]").text_content().unwrap();
+    assert!(
+        left.starts_with("Closes and saves in 2:0") || left.starts_with("Closes and saves in 1:5"),
+        "{left}"
+    );
+    // The summary's 4 s pass: the wrap-up stays (it replaces the summary for logged calls).
+    sleep(crate::state::SUMMARY_MS as i32 + 300).await;
+    assert_eq!(wrap_ups(&m), 1);
+
+    set_field(
+        &m,
+        "[data-test=wrap-up-notes]",
+        "Wants a quote\nCall back Friday",
+        "input",
+    );
+    set_field(&m, "[data-test=wrap-up-outcome]", "follow_up", "change");
+    m.q("[data-test=wrap-up-save]").click();
+    tick().await;
+    assert!(
+        m.log().contains(
+            &r#"wrapup w1 {"notes":"Wants a quote\nCall back Friday","disposition":"follow_up"}"#
+                .to_string()
+        ),
+        "{:?}",
+        m.log()
+    );
+    assert_eq!(wrap_ups(&m), 0, "saved: the card closes");
+    assert_eq!(
+        crate::components::wrapup::load_draft("ana", "w1"),
+        None,
+        "the draft is gone"
+    );
+    assert_eq!(
+        m.ctx.ui.with_untracked(|u| u.announcement.clone()),
+        "Wrap-up saved."
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_wrap_up_draft_survives_a_remount_of_the_panel() {
+    let first = mount_crm(Language::En);
+    first.sign_in().await;
+    with_wrap_up(&first, 120);
+    talk_and_end(&first, "w2", 0).await;
+    set_field(&first, "[data-test=wrap-up-notes]", "Half typed", "input");
+    set_field(&first, "[data-test=wrap-up-outcome]", "no_answer", "change");
+    first.root.remove();
+
+    // The panel again (a reload): the call comes back from the history, and so does the draft.
+    let again = mount_crm(Language::En);
+    again.sign_in().await;
+    with_wrap_up(&again, 120);
+    let (_, over) = talked("w2", 1_000);
+    again.ctx.store.update(|s| {
+        s.set_history(vec![over]);
+    });
+    tick().await;
+    assert_eq!(wrap_ups(&again), 1);
+    assert_eq!(
+        field_value(&again, "[data-test=wrap-up-notes]"),
+        "Half typed"
+    );
+    assert_eq!(
+        field_value(&again, "[data-test=wrap-up-outcome]"),
+        "no_answer"
+    );
+    // Another tab saved it: its call event closes this card too.
+    let (_, mut saved) = talked("w2", 1_000);
+    saved.wrap_up = Some(WrapUp {
+        notes: "Half typed".into(),
+        disposition: Some("no_answer".into()),
+    });
+    again.ctx.store.update(|s| {
+        s.apply_event(None, Event::Call(saved));
+    });
+    tick().await;
+    assert_eq!(wrap_ups(&again), 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_time_limit_closes_the_wrap_up_and_saves_what_was_typed() {
+    let m = mount_crm(Language::En);
+    m.sign_in().await;
+    with_wrap_up(&m, 10);
+    // Ended 8.5 s ago: 1.5 s left. A second call ended as long ago, nothing typed for it.
+    talk_and_end(&m, "w3", 8_500).await;
+    talk_and_end(&m, "w4", 8_500).await;
+    assert_eq!(wrap_ups(&m), 2);
+    set_field(&m, "#uc-wrapup-notes-w3", "Typed before the limit", "input");
+    sleep(3_000).await;
+    assert_eq!(wrap_ups(&m), 0, "both closed at the limit");
+    let saved: Vec<String> = m
+        .log()
+        .into_iter()
+        .filter(|l| l.starts_with("wrapup"))
+        .collect();
+    assert_eq!(
+        saved,
+        [r#"wrapup w3 {"notes":"Typed before the limit"}"#],
+        "what was typed is saved, once; an empty wrap-up is not"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_wrap_up_is_shown_translated_and_kept_as_typed() {
+    let m = mount_crm(Language::PtPt);
+    m.sign_in().await;
+    with_wrap_up(&m, 120);
+    talk_and_end(&m, "w5", 0).await;
+    let card = m.q("[data-test=call-card]").text_content().unwrap();
+    assert!(
+        card.contains("Notas da chamada") && card.contains("Resultado"),
+        "{card}"
+    );
+    assert!(
+        card.contains("Guardar") && card.contains("Seguimento"),
+        "{card}"
+    );
+    set_field(&m, "[data-test=wrap-up-notes]", "TOO LONG", "input");
+    m.q("[data-test=wrap-up-save]").click();
+    tick().await;
+    let (sentence, _) = banner(&m);
+    assert_eq!(
+        sentence,
+        "As notas são demasiado longas (no máximo 2000 caracteres)."
+    );
+    assert_eq!(wrap_ups(&m), 1, "the card stays");
+    assert_eq!(
+        crate::components::wrapup::load_draft("ana", "w5").map(|d| d.notes),
+        Some("TOO LONG".into()),
+        "nothing typed is lost"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_backend_without_after_call_work_or_a_plain_page_keeps_the_summary_only() {
+    let m = mount_crm(Language::En);
+    m.sign_in().await;
+    talk_and_end(&m, "w6", 0).await;
+    assert_eq!(wrap_ups(&m), 0);
+    assert_eq!(m.all("[data-test=call-card]").len(), 1, "the summary");
+    // A plain page logs no call on a CRM: nothing to wrap up there.
+    let plain = mount(true, Language::En);
+    plain.sign_in().await;
+    with_wrap_up(&plain, 120);
+    talk_and_end(&plain, "w7", 0).await;
+    assert_eq!(wrap_ups(&plain), 0);
+    assert_eq!(plain.all("[data-test=call-card]").len(), 1, "the summary");
 }

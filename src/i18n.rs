@@ -199,6 +199,23 @@ texts! {
     VmGone => "That message is no longer in your mailbox.", "Essa mensagem já não está na sua caixa de correio de voz.", "Essa mensagem não está mais na sua caixa postal.";
     VmDeleted => "Message deleted.", "Mensagem apagada.", "Mensagem excluída.";
     VmOff => "Your voicemail is off: calls you do not answer are missed.", "O seu correio de voz está desligado: as chamadas que não atender ficam perdidas.", "Sua caixa postal está desligada: as ligações que você não atender ficam perdidas.";
+    // ---- After-call work (issue 13: wrap-up notes and dispositions) ----
+    WrapUpTitle => "Wrap-up", "Notas da chamada", "Anotações da ligação";
+    WrapUpNotes => "Notes", "Notas", "Anotações";
+    WrapUpOutcome => "Outcome", "Resultado", "Resultado";
+    WrapUpNoOutcome => "No outcome", "Sem resultado", "Sem resultado";
+    WrapUpSavesIn => "Closes and saves in", "Fecha e guarda dentro de", "Fecha e salva em";
+    WrapUpSaved => "Wrap-up saved.", "Notas da chamada guardadas.", "Anotações da ligação salvas.";
+    DispConnected => "Connected", "Atendida", "Atendida";
+    DispLeftVoicemail => "Left voicemail", "Mensagem de voz deixada", "Recado deixado na caixa postal";
+    DispNoAnswer => "No answer", "Não atendeu", "Não atendeu";
+    DispWrongNumber => "Wrong number", "Número errado", "Número errado";
+    DispFollowUp => "Follow-up", "Seguimento", "Retornar contato";
+    ErrCallNotEnded => "The call is not over yet.", "A chamada ainda não terminou.", "A ligação ainda não terminou.";
+    ErrInvalidWrapUp => "The wrap-up could not be saved.", "Não foi possível guardar as notas da chamada.", "Não foi possível salvar as anotações da ligação.";
+    ErrUnknownDisposition => "That outcome is no longer on your company's list: pick another.", "Esse resultado já não está na lista da sua empresa: escolha outro.", "Esse resultado não está mais na lista da sua empresa: escolha outro.";
+    ErrNotesTooLong => "The notes are too long (at most 2000 characters).", "As notas são demasiado longas (no máximo 2000 caracteres).", "As anotações são longas demais (no máximo 2000 caracteres).";
+    ErrInvalidNotes => "The notes contain characters that cannot be saved.", "As notas contêm caracteres que não podem ser guardados.", "As anotações contêm caracteres que não podem ser salvos.";
 }
 
 /// The message-waiting count as a sentence ("2 new voicemail messages"), for the badge's count
@@ -240,6 +257,11 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             | ErrorCode::OrgTaken
             | ErrorCode::TooManyOrgs
             | ErrorCode::InvalidAudio => T::ErrBadRequest,
+            ErrorCode::CallNotEnded => T::ErrCallNotEnded,
+            ErrorCode::InvalidWrapUp | ErrorCode::InvalidCrmRecord => T::ErrInvalidWrapUp,
+            ErrorCode::UnknownDisposition => T::ErrUnknownDisposition,
+            ErrorCode::NotesTooLong => T::ErrNotesTooLong,
+            ErrorCode::InvalidNotes => T::ErrInvalidNotes,
             ErrorCode::Internal => T::ErrInternal,
             ErrorCode::Other => T::ErrOther,
         },
@@ -380,6 +402,8 @@ mod tests {
             answered_on: None,
             forwarded_to: Some("+351912345678".into()),
             held: false,
+            wrap_up: None,
+            crm_record: None,
         };
         assert_eq!(
             call_outcome(Language::En, &call),
@@ -417,6 +441,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            wrap_up: None,
+            crm_record: None,
         };
         assert_eq!(call_summary(Language::En, &call), "Missed");
         assert_eq!(call_summary(Language::PtBr, &call), "Perdida");

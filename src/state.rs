@@ -10,6 +10,7 @@ use ucclient_core::api::{
 };
 use ucclient_core::phone::{DialError, DialTarget, dial_target, format_for_reading};
 use ucclient_core::time::Timestamp;
+use ucclient_core::wrapup;
 
 /// Most calls kept in the history list.
 pub const MAX_HISTORY: usize = 50;
@@ -169,6 +170,40 @@ impl ClientState {
             .map_or_else(|| format_for_reading(number), |u| u.name.clone())
     }
 
+    /// The calls whose wrap-up card is open at `now` (milliseconds since the epoch): over, logged
+    /// on the CRM, awaiting the agent's wrap-up (core's [`wrapup::awaits_wrap_up`]) and not past
+    /// the customer's time limit. None from a backend without after-call work.
+    pub fn open_wrap_ups(&self, now_ms: i64) -> Vec<&Call> {
+        let Some(settings) = self.me.as_ref().and_then(|m| m.wrap_up.as_ref()) else {
+            return Vec::new();
+        };
+        self.history
+            .iter()
+            .filter(|c| wrapup::awaits_wrap_up(c) && self.logs_on_crm(c))
+            .filter(|c| {
+                wrapup::wrap_up_deadline(c, settings.seconds)
+                    .is_some_and(|d| d.as_millis() > now_ms)
+            })
+            .collect()
+    }
+
+    /// The calls awaiting a wrap-up whose time ran out by `now` (milliseconds since the epoch):
+    /// what the agent typed for them is saved as it is.
+    pub fn expired_wrap_ups(&self, now_ms: i64) -> Vec<Call> {
+        let Some(settings) = self.me.as_ref().and_then(|m| m.wrap_up.as_ref()) else {
+            return Vec::new();
+        };
+        self.history
+            .iter()
+            .filter(|c| wrapup::awaits_wrap_up(c) && self.logs_on_crm(c))
+            .filter(|c| {
+                wrapup::wrap_up_deadline(c, settings.seconds)
+                    .is_some_and(|d| d.as_millis() <= now_ms)
+            })
+            .cloned()
+            .collect()
+    }
+
     /// Forgets the summary of an ended call (its card goes).
     pub fn forget_ended(&mut self, id: &str) {
         self.just_ended.retain(|c| c != id);
@@ -214,6 +249,16 @@ impl ClientState {
             && !k.state.can_become(call.state)
             && !(k.state == CallState::Connected && call.state == k.state && call.held != k.held)
         {
+            // An over call changes only by its after-call work (a wrap-up saved in any tab, the
+            // CRM record reported): taken in place, and not a change of state (nothing announced
+            // or logged again).
+            if k.state == call.state
+                && (k.wrap_up != call.wrap_up || k.crm_record != call.crm_record)
+                && let Some(h) = self.history.iter_mut().find(|c| c.id == call.id)
+            {
+                h.wrap_up = call.wrap_up;
+                h.crm_record = call.crm_record;
+            }
             return false;
         }
         let was_live = self.live_calls.iter().any(|c| c.id == call.id);
@@ -540,7 +585,7 @@ impl<T> EarlyDial<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ucclient_core::api::{CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot};
+    use ucclient_core::api::{CallDirection, CustomerRef, Mode, PbxSync, Role, Snapshot, WrapUp};
     use ucclient_core::profile::Colour;
     use ucclient_core::{ProfileId, Status};
 
@@ -589,6 +634,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            wrap_up: None,
+            crm_record: None,
         }
     }
 
@@ -609,6 +656,7 @@ mod tests {
             role: Role::User,
             colours: Default::default(),
             voicemail: false,
+            wrap_up: None,
         }
     }
 
@@ -779,6 +827,42 @@ mod tests {
         assert_eq!(s.just_ended, ["c1"]);
         s.forget_ended("c1");
         assert!(s.just_ended.is_empty());
+    }
+
+    #[test]
+    fn an_over_call_takes_its_wrap_up_in_place_and_its_card_closes() {
+        let mut s = ClientState::default();
+        let mut agent = me();
+        agent.wrap_up = Some(Default::default());
+        s.set_me(agent);
+        let mut over = call("c1", CallState::Ended, 1);
+        over.answered_at = Some(t(2));
+        over.ended_at = Some(t(60));
+        s.upsert_call(over.clone());
+        let at = |secs: i64| t(secs).as_millis();
+        assert_eq!(s.open_wrap_ups(at(100)).len(), 1, "within the 120 s");
+        assert!(s.expired_wrap_ups(at(100)).is_empty());
+        assert!(s.open_wrap_ups(at(180)).is_empty(), "the limit");
+        assert_eq!(s.expired_wrap_ups(at(180)).len(), 1);
+        // Another tab saved it: taken in place, not a change of state (nothing announced again).
+        let mut saved = over.clone();
+        saved.wrap_up = Some(WrapUp {
+            notes: "n".into(),
+            disposition: None,
+        });
+        assert!(!s.upsert_call(saved));
+        assert_eq!(
+            s.history[0].wrap_up.as_ref().map(|w| w.notes.as_str()),
+            Some("n")
+        );
+        assert!(s.open_wrap_ups(at(100)).is_empty() && s.expired_wrap_ups(at(180)).is_empty());
+        // A call between colleagues the customer does not log gets none.
+        let mut internal = call("c2", CallState::Ended, 1);
+        internal.internal = true;
+        internal.answered_at = Some(t(2));
+        internal.ended_at = Some(t(60));
+        s.upsert_call(internal);
+        assert!(s.open_wrap_ups(at(100)).is_empty());
     }
 
     fn entry(id: &str, name: &str, ext: &str) -> DirectoryEntry {

@@ -85,6 +85,20 @@ pub enum ErrorCode {
     TooManyOrgs,
     /// Audio that is not a short PCM WAV within the bounds (422; an extension of API.md).
     InvalidAudio,
+    /// A wrap-up of a call that is not over yet (409; an extension of API.md).
+    CallNotEnded,
+    /// A wrap-up or CRM record that cannot be stored (422; an extension of API.md); its `reason`
+    /// says why: `unknown_disposition`, `notes_too_long`, `invalid_notes` or `invalid_crm_record`.
+    InvalidWrapUp,
+    /// A disposition that is not one of the customer's: the `reason` of a 422 `invalid_wrap_up`.
+    UnknownDisposition,
+    /// Notes over [`crate::wrapup::MAX_NOTES_CHARS`]: the `reason` of a 422 `invalid_wrap_up`.
+    NotesTooLong,
+    /// Notes with control characters: the `reason` of a 422 `invalid_wrap_up`.
+    InvalidNotes,
+    /// A CRM record that is not a Salesforce or Dynamics id: the `reason` of a 422
+    /// `invalid_wrap_up`.
+    InvalidCrmRecord,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a
@@ -295,6 +309,10 @@ pub struct Me {
     /// absent from an older backend: no voicemail, such calls are missed).
     #[serde(default)]
     pub voicemail: bool,
+    /// The customer's after-call work: dispositions and time limit (an extension of API.md;
+    /// absent from an older backend: no wrap-up).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrap_up: Option<WrapUpSettings>,
 }
 
 /// What a user may administer.
@@ -608,6 +626,14 @@ pub struct Call {
     /// call as it did before. Written only when true (an extension of API.md).
     #[serde(default, skip_serializing_if = "is_false")]
     pub held: bool,
+    /// The agent's wrap-up of the ended call (`PUT /calls/<id>/wrapup`), once saved; absent
+    /// before (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrap_up: Option<WrapUp>,
+    /// The CRM record the call was logged on (`PUT /calls/<id>/crm-record`), once the page that
+    /// logged it reported it; absent before (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm_record: Option<CrmRecord>,
 }
 
 /// Whether a flag is off: serde leaves such a flag out of the JSON.
@@ -707,6 +733,9 @@ pub struct Snapshot {
 }
 
 /// An event of the live stream, by its `event:` name.
+// A `call` (with its after-call work) is larger than the other events; they live one at a time,
+// from the parse to the store, so boxing it would cost every match for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// `snapshot`.
@@ -960,6 +989,79 @@ pub struct VoicemailEvent {
     /// The id of the message deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<String>,
+}
+
+// ---- After-call work (issue 13: wrap-up notes and dispositions) ----
+
+/// One outcome a customer's agents can pick for a call they wrapped up (`connected`, "Connected").
+/// The customer's list is set with the admin CLI; [`crate::wrapup`] holds its rules and defaults.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Disposition {
+    /// Stable short code (1-32 of `a-z 0-9 _`), stored on the call and sent to the CRM.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = r"^[a-z0-9_]{1,32}$")
+    )]
+    pub code: String,
+    /// What the agent reads in the list (1-64 characters, no control characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub label: String,
+}
+
+/// The customer's after-call work settings, in `GET /me` (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrapUpSettings {
+    /// The dispositions an agent picks from, in the customer's order (1 to
+    /// [`crate::wrapup::MAX_DISPOSITIONS`]).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
+    pub dispositions: Vec<Disposition>,
+    /// How long a wrap-up stays open after the call ends before the widget saves what was typed,
+    /// in seconds ([`crate::wrapup::MIN_WRAP_UP_SECONDS`]..=[`crate::wrapup::MAX_WRAP_UP_SECONDS`]).
+    #[cfg_attr(feature = "openapi", schema(minimum = 10, maximum = 3600))]
+    pub seconds: u32,
+}
+
+impl Default for WrapUpSettings {
+    fn default() -> Self {
+        WrapUpSettings {
+            dispositions: crate::wrapup::default_dispositions(),
+            seconds: crate::wrapup::DEFAULT_WRAP_UP_SECONDS,
+        }
+    }
+}
+
+/// `PUT /calls/<id>/wrapup` body, and the wrap-up stored on the [`Call`] (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WrapUp {
+    /// The agent's notes: at most [`crate::wrapup::MAX_NOTES_CHARS`] characters, no control
+    /// characters but line breaks and tabs.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    pub notes: String,
+    /// The code of one of the customer's dispositions, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 32))]
+    pub disposition: Option<String>,
+}
+
+/// `PUT /calls/<id>/crm-record` body, and the record stored on the [`Call`]: the CRM record the
+/// page that logged the call created (a Salesforce Task, a Dynamics phonecall), so a wrap-up saved
+/// from any page of the agent updates that record instead of logging a second (an extension of
+/// API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrmRecord {
+    /// Which CRM (`salesforce` or `dynamics`).
+    pub crm: CrmKind,
+    /// The record's id (1-64 of `A-Z a-z 0-9 - { }`: a Salesforce id or a Dynamics GUID).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9{}-]{1,64}$")
+    )]
+    pub id: String,
 }
 
 #[cfg(test)]

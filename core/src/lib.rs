@@ -22,6 +22,8 @@
 //!   word.
 //! - [`voicemail`]: whether an unanswered inbound call goes to the user's mailbox (SPEC §8), and
 //!   the outcome it ends with.
+//! - [`wrapup`]: after-call work: the customer's dispositions and time limit, and what a
+//!   wrap-up and a reported CRM record may hold.
 //! - [`time`]: [`time::Timestamp`], the UTC instant of the wire types and its RFC 3339 form (no
 //!   clock: `now` is always the caller's).
 //! - [`api`]: the wire types of `API.md` (serde), used verbatim by both sides.
@@ -36,5 +38,6 @@ pub mod ring;
 pub mod settings;
 pub mod time;
 pub mod voicemail;
+pub mod wrapup;
 
 pub use profile::{Colour, Language, ProfileId, Status};

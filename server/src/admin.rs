@@ -130,6 +130,23 @@ enum CustomerCmd {
     },
     /// Lists customers.
     List,
+    /// Shows or sets the customer's after-call work: the dispositions agents pick from when they
+    /// wrap up a call, and how long a wrap-up stays open (prints the settings after any change).
+    Dispositions {
+        /// Customer id.
+        customer: String,
+        /// The list, as `code=Label` items separated by `;` (codes 1-32 of a-z 0-9 _, labels
+        /// 1-64 characters, 1-20 items), e.g. "sale=Sale;callback=Call back".
+        #[arg(long, conflicts_with = "reset")]
+        set: Option<String>,
+        /// Seconds a wrap-up stays open before the widget saves what was typed (10-3600).
+        #[arg(long = "wrapup-seconds", conflicts_with = "reset")]
+        wrapup_seconds: Option<u32>,
+        /// Back to the defaults (Connected, Left voicemail, No answer, Wrong number, Follow-up;
+        /// 120 seconds).
+        #[arg(long)]
+        reset: bool,
+    },
 }
 
 /// `user …`
@@ -474,6 +491,41 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
         CustomerCmd::List => {
             for (id, reseller, name, country) in s.list_customers().await? {
                 println!("{id}\t{reseller}\t{name}\t{country}");
+            }
+        }
+        CustomerCmd::Dispositions {
+            customer,
+            set,
+            wrapup_seconds,
+            reset,
+        } => {
+            // Everything is checked before anything is written.
+            let list = set
+                .as_deref()
+                .map(ucclient_core::wrapup::parse_dispositions)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if let Some(secs) = wrapup_seconds {
+                ucclient_core::wrapup::check_seconds(secs).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            let known = s.list_customers().await?.iter().any(|c| c.0 == customer);
+            if !known {
+                bail!("there is no customer {customer}");
+            }
+            if reset {
+                s.set_dispositions(&customer, None).await?;
+                s.set_wrap_up_seconds(&customer, None).await?;
+            }
+            if let Some(list) = &list {
+                s.set_dispositions(&customer, Some(list)).await?;
+            }
+            if wrapup_seconds.is_some() {
+                s.set_wrap_up_seconds(&customer, wrapup_seconds).await?;
+            }
+            let settings = s.wrap_up_settings(&customer).await?;
+            println!("wrap-up seconds\t{}", settings.seconds);
+            for d in settings.dispositions {
+                println!("{}\t{}", d.code, d.label);
             }
         }
     }

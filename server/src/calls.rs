@@ -31,13 +31,14 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::time::Instant;
 use ucclient_core::api::{
-    AnswerRequest, Call, CallDirection, CallOutcome, CallState, InboundCallRequest,
-    MAX_CONTEXT_LEN, PlaceCallRequest, Timestamp, TransferRequest, User,
+    AnswerRequest, Call, CallDirection, CallOutcome, CallState, CrmRecord, InboundCallRequest,
+    MAX_CONTEXT_LEN, PlaceCallRequest, Timestamp, TransferRequest, User, WrapUp,
 };
 use ucclient_core::licence;
 use ucclient_core::phone::{self, DialTarget};
 use ucclient_core::ring::{RingTargets, UserLine, ring_user};
 use ucclient_core::voicemail::{CallRoute, NotAnswered, unanswered_outcome};
+use ucclient_core::wrapup;
 
 use crate::AppState;
 use crate::auth;
@@ -261,6 +262,8 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         answered_on: None,
         forwarded_to: None,
         held: false,
+        wrap_up: None,
+        crm_record: None,
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
@@ -341,6 +344,8 @@ fn inbound_call(
         outcome,
         answered_on: None,
         held: false,
+        wrap_up: None,
+        crm_record: None,
     }
 }
 
@@ -875,4 +880,61 @@ pub async fn end_orphans(state: &AppState) -> ApiResult<()> {
         .await?;
     }
     Ok(())
+}
+
+/// `PUT /calls/<id>/wrapup`: the agent's wrap-up of their own call once it is over (409
+/// `call_not_ended` before), checked by core's rule against the customer's dispositions. Saving
+/// again replaces it. A `call` event carries the call to the user's other streams.
+pub async fn save_wrap_up(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    wrap_up: WrapUp,
+) -> ApiResult<Call> {
+    let settings = state.store.wrap_up_settings(&account.customer_id).await?;
+    wrapup::check_wrap_up(&wrap_up, &settings.dispositions).map_err(ApiError::WrapUp)?;
+    after_call_work(state, account, call_id, |call| call.wrap_up = Some(wrap_up)).await
+}
+
+/// `PUT /calls/<id>/crm-record`: the CRM record the page that logged the call created, so a
+/// wrap-up saved from any page of the agent updates it. Checked by core's rule; reporting again
+/// replaces it.
+pub async fn set_crm_record(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    record: CrmRecord,
+) -> ApiResult<Call> {
+    wrapup::check_crm_record(&record).map_err(ApiError::WrapUp)?;
+    after_call_work(state, account, call_id, |call| {
+        call.crm_record = Some(record)
+    })
+    .await
+}
+
+/// Changes the user's own call once it is over, with a `call` event for their streams.
+async fn after_call_work(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    change: impl FnOnce(&mut Call),
+) -> ApiResult<Call> {
+    let owned = own_call(state, account, call_id).await?;
+    if !owned.call.state.is_final() {
+        return Err(ApiError::CallNotEnded);
+    }
+    let mut call = owned.call.clone();
+    change(&mut call);
+    let owned = with_call(&owned, call);
+    let event = call_event(&owned.customer_id, &owned.user_id, &owned.call);
+    // An over call never moves again, so only its deletion (with its owner) can race this.
+    if !state
+        .store
+        .set_after_call_work(&owned, std::slice::from_ref(&event))
+        .await?
+    {
+        return Err(ApiError::NotFound("there is no such call"));
+    }
+    state.hub.notify(&owned.customer_id).await;
+    Ok(owned.call)
 }

@@ -98,6 +98,13 @@ pub enum ApiError {
     /// (password hashing, database connections); retry after this many seconds.
     #[error("the service is busy; try again in {0} seconds")]
     Busy(u64),
+    /// 409 `call_not_ended`: a wrap-up or CRM record of a call that is not over yet.
+    #[error("the call is not over yet")]
+    CallNotEnded,
+    /// 422 `invalid_wrap_up` with core's reason: a wrap-up or CRM record refused by
+    /// `core::wrapup`, with its sentence.
+    #[error("{0}")]
+    WrapUp(ucclient_core::wrapup::WrapUpError),
     /// 500: logged, never described.
     #[error("something went wrong on our side")]
     Internal(String),
@@ -154,6 +161,8 @@ impl ApiError {
             ApiError::Unavailable | ApiError::Busy(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable)
             }
+            ApiError::CallNotEnded => (StatusCode::CONFLICT, ErrorCode::CallNotEnded),
+            ApiError::WrapUp(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidWrapUp),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
@@ -171,6 +180,7 @@ impl IntoResponse for ApiError {
             reason: match &self {
                 ApiError::Dial(e) => e.reason(),
                 ApiError::TransferToSelf => Some(ErrorCode::TransferToSelf),
+                ApiError::WrapUp(e) => Some(wrap_up_reason(e)),
                 _ => None,
             },
         };
@@ -182,6 +192,19 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+/// The `reason` of a 422 `invalid_wrap_up`: which of core's wrap-up rules refused it.
+fn wrap_up_reason(e: &ucclient_core::wrapup::WrapUpError) -> ErrorCode {
+    use ucclient_core::wrapup::WrapUpError as E;
+    match e {
+        E::NotesTooLong => ErrorCode::NotesTooLong,
+        E::InvalidNotes => ErrorCode::InvalidNotes,
+        E::InvalidCrmRecord => ErrorCode::InvalidCrmRecord,
+        // The customer's list and limit are the CLI's (never a request's): a request only meets
+        // an unknown code.
+        _ => ErrorCode::UnknownDisposition,
     }
 }
 

@@ -34,6 +34,7 @@ use crate::events;
         api::calls::place, api::calls::history, api::calls::hangup, api::calls::claim,
         api::calls::answer, api::calls::decline,
         api::calls::hold, api::calls::resume, api::calls::transfer,
+        api::calls::wrap_up, api::calls::crm_record,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
         api::voicemail::mailbox, api::voicemail::audio, api::voicemail::heard,
         api::voicemail::delete, api::voicemail::settings,

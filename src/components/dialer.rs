@@ -127,29 +127,66 @@ pub fn Dialer() -> impl IntoView {
 #[component]
 pub fn CallCards() -> impl IntoView {
     let ctx = Ctx::current();
+    // A wrap-up updates the CRM record the call was logged on: a plain page logs nowhere, and
+    // keeps the summary.
+    let in_crm = ctx.host().kind() != crate::host::HostKind::Standalone;
     // A tick each second re-reads the clock (a trigger, not a signal of the time: code size).
     let now = Trigger::new();
-    if let Ok(h) = set_interval_with_handle(move || now.notify(), Duration::from_secs(1)) {
+    // Each tick also saves what was typed in wrap-ups whose time ran out.
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            now.notify();
+            if in_crm {
+                crate::components::wrapup::expire(ctx);
+            }
+        },
+        Duration::from_secs(1),
+    ) {
         on_cleanup(move || h.clear());
     }
+    // The calls in progress, then the summaries of those that just ended, then the wrap-ups still
+    // open (a call awaiting its wrap-up shows that instead of its summary). The cards are rebuilt
+    // when this list changes, not at every presence event (a textarea being typed in keeps its
+    // focus): a memo's job, done by an effect and a trigger as the routing editor does (cheaper
+    // in the module than a `Memo`).
+    let list = move || {
+        let s = ctx.store.read();
+        let wrap_ups = if in_crm {
+            s.open_wrap_ups(js_sys::Date::now() as i64)
+        } else {
+            Vec::new()
+        };
+        let ended = s
+            .just_ended
+            .iter()
+            .filter(|id| !wrap_ups.iter().any(|c| c.id == **id))
+            .filter_map(|id| s.history.iter().find(|c| c.id == *id));
+        s.live_calls
+            .iter()
+            .chain(ended)
+            .map(|c| (c.clone(), s.party_name(c), false))
+            .chain(
+                wrap_ups
+                    .iter()
+                    .map(|c| ((*c).clone(), s.party_name(c), true)),
+            )
+            .collect::<Vec<_>>()
+    };
+    let changed = Trigger::new();
+    Effect::new(move |prev: Option<Vec<(Call, String, bool)>>| {
+        now.track();
+        let l = list();
+        if prev.is_some_and(|p| p != l) {
+            changed.notify();
+        }
+        l
+    });
     let cards = move || {
         let lang = ctx.lang;
-        // The calls in progress, then the summaries of those that just ended.
-        let calls: Vec<(Call, String)> = {
-            let s = ctx.store.read();
-            let ended = s
-                .just_ended
-                .iter()
-                .filter_map(|id| s.history.iter().find(|c| c.id == *id));
-            s.live_calls
-                .iter()
-                .chain(ended)
-                .map(|c| (c.clone(), s.party_name(c)))
-                .collect()
-        };
-        calls
+        changed.track();
+        untrack(list)
             .into_iter()
-            .map(|(call, name)| card(ctx, lang, call, name, now))
+            .map(|(call, name, wrap)| card(ctx, lang, call, name, wrap, now))
             .map(IntoAny::into_any)
             .collect_view()
     };
@@ -186,9 +223,18 @@ pub fn state_name(state: CallState) -> &'static str {
     }
 }
 
-fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> impl IntoView {
+fn card(
+    ctx: Ctx,
+    lang: Language,
+    call: Call,
+    name: String,
+    wrap: bool,
+    now: Trigger,
+) -> impl IntoView {
     let incoming = call.direction == CallDirection::Inbound;
-    let title = if incoming {
+    let title = if wrap {
+        T::WrapUpTitle
+    } else if incoming {
         T::IncomingCall
     } else {
         T::OutgoingCall
@@ -218,7 +264,9 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                     {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
             </div>
-            {if summary.is_some() {
+            {if wrap {
+                crate::components::wrapup::form(ctx, lang, &call, now).into_any()
+            } else if summary.is_some() {
                 ().into_any()
             } else if incoming && state == CallState::Ringing {
                 let (answer, decline) = (id.clone(), id);
@@ -376,6 +424,7 @@ mod tests {
             role: Role::User,
             colours: Default::default(),
             voicemail: false,
+            wrap_up: None,
         });
         s.set_directory(vec![DirectoryEntry {
             user: ana,

@@ -15,6 +15,7 @@ pub mod profile_switcher;
 pub mod routing;
 pub mod sign_in;
 pub mod voicemail;
+pub mod wrapup;
 
 use std::sync::{Arc, Mutex};
 

@@ -18,13 +18,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CallDirection, CrmKind};
+use ucclient_core::api::{Call, CallDirection, CrmKind, WrapUp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
     Bridge, CallSummary, Found, HostCall, Payload, call_method, field, global_path, named_after,
-    parse_json, settle, text_field, wait_until,
+    parse_json, settle, text_field, wait_until, wrap_up_notes,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -406,6 +406,21 @@ fn phonecall_of(summary: CallSummary, call: &Call, regarding: Option<&Regarding>
     record
 }
 
+/// The `updateRecord("phonecall", id, …)` data of the agent's wrap-up: the notes as its
+/// `description`, the disposition's label in `category` (a phonecall has no outcome field of its
+/// own; `category` is the standard free-text field of activities, 250 characters). The rest of
+/// the phonecall stays as logged.
+pub fn phonecall_wrap_up(wrap_up: &WrapUp, outcome: Option<&str>) -> Payload {
+    let mut record = Payload::default();
+    if let Some(notes) = wrap_up_notes(wrap_up) {
+        record.set("description", notes);
+    }
+    if let Some(o) = outcome {
+        record.set("category", o);
+    }
+    record
+}
+
 /// The widget's host inside a Dynamics 365 CIF panel.
 pub struct DynamicsHost {
     /// Handlers, logged calls and screen-pop matches, shared with CIF's callbacks.
@@ -504,15 +519,15 @@ impl Host for DynamicsHost {
         );
     }
 
-    fn log_call(&self, call: &Call) {
-        self.log_voicemail(call, None);
+    fn log_call(&self, call: &Call, logged: Box<dyn FnOnce(String)>) {
+        self.log_voicemail(call, None, logged);
     }
 
     fn found_name(&self, call_id: &str) -> Option<String> {
         self.bridge.found_name(call_id)
     }
 
-    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>) {
+    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>, logged: Box<dyn FnOnce(String)>) {
         if !STATE.with(|s| s.borrow().ready) || !self.bridge.first_log(&call.id) {
             return;
         }
@@ -550,11 +565,27 @@ impl Host for DynamicsHost {
             let call = named.as_ref().unwrap_or(&call);
             let summary = CallSummary::of(call).with_message(message_ms);
             let data = phonecall_of(summary, call, regarding.as_ref()).to_json();
-            if let Err(why) = cif_call("createRecord", vec!["phonecall".into(), data.into()]).await
-            {
-                bridge.report(&why);
+            // CIF answers with the new phonecall's id: the wrap-up updates that record.
+            match cif_call("createRecord", vec!["phonecall".into(), data.into()]).await {
+                Ok(answer) => {
+                    if let Some(id) = text_field(&answer, "id", MAX_FIELD_LEN) {
+                        logged(id);
+                    }
+                }
+                Err(why) => bridge.report(&why),
             }
         });
+    }
+
+    fn log_wrap_up(&self, record_id: &str, _call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) {
+        if !STATE.with(|s| s.borrow().ready) {
+            return;
+        }
+        let data = phonecall_wrap_up(wrap_up, outcome).to_json();
+        self.fire(
+            "updateRecord",
+            vec!["phonecall".into(), record_id.into(), data.into()],
+        );
     }
 
     fn set_panel_visible(&self, visible: bool) {
@@ -637,6 +668,20 @@ mod tests {
     }
 
     #[test]
+    fn a_wrap_up_updates_the_phonecalls_description_and_category_only() {
+        let wrap_up = WrapUp {
+            notes: "  Wants a quote\nFriday  ".into(),
+            disposition: Some("follow_up".into()),
+        };
+        let update = phonecall_wrap_up(&wrap_up, Some("Follow-up"));
+        assert_eq!(update.text("description"), Some("Wants a quote\nFriday"));
+        assert_eq!(update.text("category"), Some("Follow-up"));
+        assert!(update.get("subject").is_none() && update.get("statecode").is_none());
+        let bare = phonecall_wrap_up(&WrapUp::default(), None);
+        assert!(bare.get("description").is_none() && bare.get("category").is_none());
+    }
+
+    #[test]
     fn a_finished_call_becomes_a_phonecall_regarding_the_contact() {
         let start = Timestamp::parse("2026-03-04T10:00:00Z").unwrap();
         let call = Call {
@@ -654,6 +699,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            wrap_up: None,
+            crm_record: None,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let pc = phonecall_for(&call, Some(&rita));
@@ -726,6 +773,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            wrap_up: None,
+            crm_record: None,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let summary = CallSummary::of(&call).with_message(Some(12_400));

@@ -267,6 +267,12 @@ impl CallSummary<'_> {
     }
 }
 
+/// The notes of a wrap-up as a log's description: trimmed, `None` when there are none (the log's
+/// own sentence is then left as it was).
+pub fn wrap_up_notes(wrap_up: &ucclient_core::api::WrapUp) -> Option<&str> {
+    Some(wrap_up.notes.trim()).filter(|n| !n.is_empty())
+}
+
 /// `JSON.stringify(value)`, `""` when it cannot be stringified.
 pub fn stringify(value: &JsValue) -> String {
     js_sys::JSON::stringify(value)
@@ -615,6 +621,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            wrap_up: None,
+            crm_record: None,
         };
         let named = named_after(&call, CrmKind::Dynamics, Some(" Rita Lopes ")).unwrap();
         assert_eq!(

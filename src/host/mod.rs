@@ -14,7 +14,7 @@ pub mod standalone;
 use std::rc::Rc;
 
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CrmKind};
+use ucclient_core::api::{Call, CrmKind, WrapUp};
 use ucclient_core::profile::Colour;
 
 /// The origin of the CRM org framing this page, when the page names it: the backend's hosted pages
@@ -114,7 +114,15 @@ pub trait Host {
     fn screen_pop(&self, call: &Call);
 
     /// Logs a finished call on the host record it relates to (Salesforce Task, Dynamics phonecall).
-    fn log_call(&self, call: &Call);
+    /// `logged` gets the id of the record the host created, when it says it (never on a plain
+    /// page), so a wrap-up can update that record later.
+    fn log_call(&self, call: &Call, logged: Box<dyn FnOnce(String)>);
+
+    /// Updates the record `record_id` that logged `call` with the agent's wrap-up: the notes as its
+    /// description, and `outcome` (the disposition's label) in the host's outcome field
+    /// (Salesforce `CallDisposition`, Dynamics `category`); nothing else of the record changes. A
+    /// failure is reported through the unavailable handler.
+    fn log_wrap_up(&self, record_id: &str, call: &Call, wrap_up: &WrapUp, outcome: Option<&str>);
 
     /// Shows or hides the widget's panel (e.g. to surface an incoming call).
     fn set_panel_visible(&self, visible: bool);
@@ -127,9 +135,9 @@ pub trait Host {
 
     /// Logs a call that went to voicemail like any call (once: a bridge skips a repeat), saying
     /// the message's length when it is known ("Voicemail from Rita Lopes, message of 0:12").
-    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>) {
+    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>, logged: Box<dyn FnOnce(String)>) {
         let _ = message_ms;
-        self.log_call(call);
+        self.log_call(call, logged);
     }
 
     /// The name of the CRM record the host found for the call `call_id` (its screen pop), if it

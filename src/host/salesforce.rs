@@ -19,13 +19,13 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use ucclient_core::Language;
-use ucclient_core::api::{Call, CrmKind};
+use ucclient_core::api::{Call, CrmKind, WrapUp};
 use ucclient_core::profile::Colour;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
     Bridge, CallSummary, Found, HostCall, Payload, call_method, error_text, field, global_path,
-    named_after, object, settle, single_entry, text_field,
+    named_after, object, settle, single_entry, text_field, wrap_up_notes,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 
@@ -234,6 +234,25 @@ fn task_of(summary: CallSummary, call: &Call, record: Option<(&str, Option<&str>
     task
 }
 
+/// Longest record id read from Open CTI's answer.
+const MAX_RECORD_ID_LEN: usize = 64;
+
+/// The `saveLog` value that updates the Task `record_id` (its `Id` makes Open CTI update, not
+/// create) with the agent's wrap-up: the notes as its `Description`, the disposition's label as its
+/// `CallDisposition`; the rest of the Task (subject, link, duration) stays as logged.
+pub fn task_wrap_up(record_id: &str, wrap_up: &WrapUp, outcome: Option<&str>) -> Payload {
+    let mut task = Payload::default()
+        .with("entityApiName", "Task")
+        .with("Id", record_id);
+    if let Some(notes) = wrap_up_notes(wrap_up) {
+        task.set("Description", notes);
+    }
+    if let Some(o) = outcome {
+        task.set("CallDisposition", o);
+    }
+    task
+}
+
 /// The utility-item icon for a presence colour (Salesforce Lightning utility icon names).
 pub fn icon_for(label: &PresenceLabel) -> &'static str {
     if label.on_call {
@@ -365,15 +384,15 @@ impl Host for SalesforceHost {
         );
     }
 
-    fn log_call(&self, call: &Call) {
-        self.log_voicemail(call, None);
+    fn log_call(&self, call: &Call, logged: Box<dyn FnOnce(String)>) {
+        self.log_voicemail(call, None, logged);
     }
 
     fn found_name(&self, call_id: &str) -> Option<String> {
         self.bridge.found_name(call_id)
     }
 
-    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>) {
+    fn log_voicemail(&self, call: &Call, message_ms: Option<u32>, logged: Box<dyn FnOnce(String)>) {
         if !self.log_calls || !self.bridge.first_log(&call.id) {
             return;
         }
@@ -399,6 +418,22 @@ impl Host for SalesforceHost {
                 .as_ref()
                 .map(|r| (r.id.as_str(), r.object_type.as_deref())),
         );
+        // Open CTI answers a saved log with the new Task's id: the wrap-up updates that Task.
+        self.bridge.run(
+            opencti_call("saveLog", object(&[("value", task.to_js().into())])),
+            Some(Box::new(move |_, answer| {
+                if let Some(id) = text_field(&answer, "recordId", MAX_RECORD_ID_LEN) {
+                    logged(id);
+                }
+            })),
+        );
+    }
+
+    fn log_wrap_up(&self, record_id: &str, _call: &Call, wrap_up: &WrapUp, outcome: Option<&str>) {
+        if !self.log_calls {
+            return;
+        }
+        let task = task_wrap_up(record_id, wrap_up, outcome);
         self.fire("saveLog", object(&[("value", task.to_js().into())]));
     }
 
@@ -460,6 +495,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            wrap_up: None,
+            crm_record: None,
         }
     }
 
@@ -503,6 +540,22 @@ mod tests {
         assert!(dial_from_payload(fields(&[("number", &long)])).is_none());
         let person = dial_from_payload(fields(&[("number", "1"), ("contactId", "003X")]));
         assert_eq!(person.unwrap().record_id.as_deref(), Some("003X"));
+    }
+
+    #[test]
+    fn a_wrap_up_updates_the_logged_task_by_its_id() {
+        let wrap_up = WrapUp {
+            notes: "  Wants a quote\nFriday ".into(),
+            disposition: Some("follow_up".into()),
+        };
+        let task = task_wrap_up("00T000000000001AAA", &wrap_up, Some("Follow-up"));
+        assert_eq!(task.text("entityApiName"), Some("Task"));
+        assert_eq!(task.text("Id"), Some("00T000000000001AAA"));
+        assert_eq!(task.text("Description"), Some("Wants a quote\nFriday"));
+        assert_eq!(task.text("CallDisposition"), Some("Follow-up"));
+        assert!(task.get("Subject").is_none() && task.get("WhoId").is_none());
+        let bare = task_wrap_up("00T1", &WrapUp::default(), None);
+        assert!(bare.get("CallDisposition").is_none() && bare.get("Description").is_none());
     }
 
     #[test]

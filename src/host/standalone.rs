@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use ucclient_core::Language;
-use ucclient_core::api::Call;
+use ucclient_core::api::{Call, WrapUp};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
@@ -115,9 +115,23 @@ impl Host for StandaloneHost {
         announce("ucclient:screen-pop", &detail.to_json());
     }
 
-    fn log_call(&self, call: &Call) {
+    fn log_call(&self, call: &Call, _logged: Box<dyn FnOnce(String)>) {
+        // A plain page creates no record: the page's own listener logs it where it likes.
         announce(
             "ucclient:call-log",
+            &crate::api::to_json(call).unwrap_or_default(),
+        );
+    }
+
+    fn log_wrap_up(
+        &self,
+        _record_id: &str,
+        call: &Call,
+        _wrap_up: &WrapUp,
+        _outcome: Option<&str>,
+    ) {
+        announce(
+            "ucclient:call-wrap-up",
             &crate::api::to_json(call).unwrap_or_default(),
         );
     }

@@ -114,14 +114,16 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResul
 }
 
 /// `GET /me`: answers every valid token, licensed or not.
-#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer {id, name, country, log_internal_calls}, permissions, mode, extension_lists_enabled, presence, devices, role, colours, voicemail}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer {id, name, country, log_internal_calls}, permissions, mode, extension_lists_enabled, presence, devices, role, colours, voicemail, wrap_up {dispositions, seconds}}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<ApiJson<Me>> {
     let a = session.account;
     let presence = presence::current(&state, &a).await?;
     let devices = state.store.devices(&a.user.id).await?;
     let (voicemail, _) = state.store.mailbox_state(&a.user.id).await?;
+    let wrap_up = Some(state.store.wrap_up_settings(&a.customer_id).await?);
     Ok(ApiJson(Me {
         voicemail,
+        wrap_up,
         customer: CustomerRef {
             id: a.customer_id.clone(),
             name: a.customer_name.clone(),

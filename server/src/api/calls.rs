@@ -4,7 +4,8 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, Uri, header};
 use serde::Deserialize;
 use ucclient_core::api::{
-    AnswerRequest, Call, ClaimRequest, ClaimResponse, PlaceCallRequest, TransferRequest,
+    AnswerRequest, Call, ClaimRequest, ClaimResponse, CrmRecord, PlaceCallRequest, TransferRequest,
+    WrapUp,
 };
 
 use crate::AppState;
@@ -182,4 +183,32 @@ pub async fn transfer(
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
     bounded(&id)?;
     Ok(ApiJson(calls::transfer(&state, &a, &id, req).await?))
+}
+
+/// `PUT /calls/<id>/wrapup` `{"notes", "disposition"?}`: the agent's after-call work on their own
+/// call once it is over.
+#[utoipa::path(put, path = "/calls/{id}/wrapup", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), request_body(content = ucclient_core::api::WrapUp, content_type = "application/json", description = "{\"notes\", \"disposition\"?}: notes of at most 2000 characters, a code of the customer's dispositions (GET /me's wrap_up)"), responses((status = 200, description = "Call, with wrap_up; a call event carries it to the user's other streams", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON, wrong types (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ended: the call is not over yet", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_wrap_up, with reason unknown_disposition (not one of the customer's codes), notes_too_long (over 2000 characters) or invalid_notes (control characters)", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's write budget", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: no database connection within the bound", body = ucclient_core::api::ErrorBody)))]
+pub async fn wrap_up(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<WrapUp>,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::save_wrap_up(&state, &a, &id, req).await?))
+}
+
+/// `PUT /calls/<id>/crm-record` `{"crm", "id"}`: the page that logged the call on the CRM reports
+/// the record it created, so a wrap-up saved from any page updates that record.
+#[utoipa::path(put, path = "/calls/{id}/crm-record", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id")), request_body(content = ucclient_core::api::CrmRecord, content_type = "application/json", description = "{\"crm\": \"salesforce\"|\"dynamics\", \"id\"}"), responses((status = 200, description = "Call, with crm_record; a call event carries it to the user's other streams", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON, wrong types, unknown crm (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_ended: the call is not over yet", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_wrap_up with reason invalid_crm_record: the standalone page, or an id that is not 1-64 of A-Z a-z 0-9 - { }", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's write budget", body = ucclient_core::api::ErrorBody), (status = 500, description = "internal", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: no database connection within the bound", body = ucclient_core::api::ErrorBody)))]
+pub async fn crm_record(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CrmRecord>,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::set_crm_record(&state, &a, &id, req).await?))
 }

@@ -55,6 +55,8 @@ pub fn router() -> Router<AppState> {
         .route("/calls/{id}/hold", post(calls::hold))
         .route("/calls/{id}/resume", post(calls::resume))
         .route("/calls/{id}/transfer", post(calls::transfer))
+        .route("/calls/{id}/wrapup", put(calls::wrap_up))
+        .route("/calls/{id}/crm-record", put(calls::crm_record))
         .route("/pbx/users/{id}", get(pbx::user))
         .route("/pbx/ring", get(pbx::ring))
         .route("/pbx/groups", get(pbx::groups))

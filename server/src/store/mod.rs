@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
-    AccessEndReason, Call, CallState, Device, HuntGroup, OrgCrm, PbxSync, PbxUserState,
-    PresenceColours, ProfileSettings, Role, User, VoicemailMessage,
+    AccessEndReason, Call, CallState, Device, Disposition, HuntGroup, OrgCrm, PbxSync,
+    PbxUserState, PresenceColours, ProfileSettings, Role, User, VoicemailMessage, WrapUpSettings,
 };
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -731,4 +731,30 @@ pub trait Store: Send + Sync + 'static {
 
     /// How many of the user's voicemail messages are not heard yet (the snapshot's count).
     async fn unheard_voicemails(&self, user_id: &str) -> StoreResult<u32>;
+
+    // --- after-call work (issue 13) ---
+
+    /// The customer's wrap-up settings, core's defaults where it set none.
+    async fn wrap_up_settings(&self, customer_id: &str) -> StoreResult<WrapUpSettings>;
+    /// Sets the customer's dispositions (`None`: back to core's defaults); false if no such
+    /// customer. Validated by the caller (`core::wrapup::check_dispositions`).
+    async fn set_dispositions(
+        &self,
+        customer_id: &str,
+        dispositions: Option<&[Disposition]>,
+    ) -> StoreResult<bool>;
+    /// Sets the customer's wrap-up time limit (`None`: back to the default); false if no such
+    /// customer. Validated by the caller (`core::wrapup::check_seconds`).
+    async fn set_wrap_up_seconds(
+        &self,
+        customer_id: &str,
+        seconds: Option<u32>,
+    ) -> StoreResult<bool>;
+    /// Writes the wrap-up and CRM record of `owned.call` with its events, only while the call is
+    /// over and still its owner's; false, with nothing written, otherwise.
+    async fn set_after_call_work(
+        &self,
+        owned: &OwnedCall,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
 }

@@ -20,6 +20,7 @@ use ucclient_core::api::{
     PbxSync, PbxUserState, PresenceColours, ProfileSettings, Role, User, VoicemailEvent,
     VoicemailMessage,
 };
+use ucclient_core::api::{Disposition, WrapUpSettings};
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
@@ -257,6 +258,14 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
             answered_on: r.get("answered_on"),
             forwarded_to: r.get("forwarded_to"),
             held: r.get::<i64, _>("held") != 0,
+            wrap_up: r
+                .get::<Option<String>, _>("wrap_up")
+                .map(|w| from_json(&w))
+                .transpose()?,
+            crm_record: r
+                .get::<Option<String>, _>("crm_record")
+                .map(|w| from_json(&w))
+                .transpose()?,
         },
         peer: r.get("peer_call_id"),
     })
@@ -280,7 +289,7 @@ fn colours_of(r: &sqlx::sqlite::SqliteRow) -> PresenceColours {
 async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
     let c = &owned.call;
     sqlx::query(&format!(
-        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -299,6 +308,8 @@ async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()>
     .bind(&c.forwarded_to)
     .bind(&owned.peer)
     .bind(i64::from(c.held))
+    .bind(c.wrap_up.as_ref().map(to_json).transpose()?)
+    .bind(c.crm_record.as_ref().map(to_json).transpose()?)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -387,7 +398,7 @@ fn voicemail_of(r: &sqlx::sqlite::SqliteRow) -> VoicemailMessage {
     }
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -1794,6 +1805,82 @@ impl Store for SqliteStore {
     async fn unheard_voicemails(&self, user_id: &str) -> StoreResult<u32> {
         unheard_count(&self.pool, user_id).await
     }
+
+    async fn wrap_up_settings(&self, customer_id: &str) -> StoreResult<WrapUpSettings> {
+        let row = sqlx::query("SELECT dispositions, wrap_up_seconds FROM customers WHERE id = ?")
+            .bind(customer_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let mut settings = WrapUpSettings::default();
+        if let Some(r) = row {
+            if let Some(list) = r.get::<Option<String>, _>("dispositions") {
+                settings.dispositions = from_json(&list)?;
+            }
+            if let Some(secs) = r.get::<Option<i64>, _>("wrap_up_seconds") {
+                settings.seconds = u32::try_from(secs).unwrap_or(settings.seconds);
+            }
+        }
+        Ok(settings)
+    }
+
+    async fn set_dispositions(
+        &self,
+        customer_id: &str,
+        dispositions: Option<&[Disposition]>,
+    ) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE customers SET dispositions = ? WHERE id = ?")
+                .bind(dispositions.map(|d| to_json(&d)).transpose()?)
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    async fn set_wrap_up_seconds(
+        &self,
+        customer_id: &str,
+        seconds: Option<u32>,
+    ) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE customers SET wrap_up_seconds = ? WHERE id = ?")
+                .bind(seconds.map(i64::from))
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    async fn set_after_call_work(
+        &self,
+        owned: &OwnedCall,
+        events: &[NewEvent],
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let call = &owned.call;
+        let done = sqlx::query(
+            "UPDATE calls SET wrap_up = ?, crm_record = ?
+             WHERE id = ? AND user_id = ? AND state IN ('ended', 'failed')",
+        )
+        .bind(call.wrap_up.as_ref().map(to_json).transpose()?)
+        .bind(call.crm_record.as_ref().map(to_json).transpose()?)
+        .bind(&call.id)
+        .bind(&owned.user_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !done {
+            return Ok(false);
+        }
+        log_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
 }
 
 /// The operator's change itself, inside an [`Store::admin_change`] transaction; false if its target
@@ -2007,6 +2094,8 @@ mod tests {
                 answered_on: None,
                 forwarded_to: None,
                 held: false,
+                wrap_up: None,
+                crm_record: None,
             },
             peer: Some(peer.into()),
         };
@@ -2112,6 +2201,8 @@ mod tests {
                 answered_on: None,
                 forwarded_to: Some("+351912000001".into()),
                 held: false,
+                wrap_up: None,
+                crm_record: None,
             },
             peer: None,
         };

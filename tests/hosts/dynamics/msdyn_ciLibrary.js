@@ -31,6 +31,7 @@
     mode: 0,
     width: 300,
     created: [],
+    updated: [],
     refused: [],
     opened: [],
   };
@@ -175,7 +176,16 @@
     }),
     openForm: api('openForm', function () { return { savedEntityReference: [] }; }),
     retrieveRecord: api('retrieveRecord', function () { return {}; }),
-    updateRecord: api('updateRecord', function () { return {}; }),
+    // Like the Web API: updates the given fields of a record created here (an unknown id fails);
+    // `state.created` holds the records as they are now, `state.updated` each update asked.
+    updateRecord: api('updateRecord', function (entity, id, data) {
+      var found = state.created.filter(function (c) { return c.entity === entity && c.id === id; })[0];
+      if (!found) { throw new Error('updateRecord: no ' + entity + ' ' + id + ' (emulated)'); }
+      var parsed = JSON.parse(data);
+      Object.keys(parsed).forEach(function (k) { found.data[k] = parsed[k]; });
+      state.updated.push({ entity: entity, id: id, data: parsed });
+      return { id: id, entityType: entity };
+    }),
   };
 
   window.__cif = {

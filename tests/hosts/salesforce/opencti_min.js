@@ -74,7 +74,16 @@
       args = args || {};
       record(method, args);
       var willSucceed = failing.indexOf(method) < 0;
-      var value = willSucceed && effect ? effect(args) : null;
+      var value = null;
+      try {
+        value = willSucceed && effect ? effect(args) : null;
+      } catch (e) {
+        if (typeof args.callback === 'function') {
+          var cb = args.callback;
+          setTimeout(function () { cb({ success: false, returnValue: null, errors: [{ description: String(e.message), details: null }] }); }, 0);
+        }
+        return;
+      }
       answer(method, args, value);
     };
   }
@@ -124,10 +133,21 @@
       // Salesforce answers with the matching records keyed by id; the emulation matches nothing by default.
       return (config.searchResults && config.searchResults[args.searchParams]) || {};
     }),
+    // Like Salesforce: a value without `Id` creates a record (its new id in `recordId`); with the
+    // `Id` of a saved record it updates that record's given fields (an unknown `Id` fails).
+    // `state.logs` holds the records as they are now, each with its `Id`.
     saveLog: api('saveLog', function (args) {
+      var value = JSON.parse(JSON.stringify(args.value || {}));
+      if (value.Id) {
+        var found = state.logs.filter(function (l) { return l.Id === value.Id; })[0];
+        if (!found) { throw new Error('saveLog: no record ' + value.Id + ' (emulated)'); }
+        Object.keys(value).forEach(function (k) { found[k] = value[k]; });
+        return { recordId: value.Id };
+      }
       logSeq += 1;
       var id = '00T' + String(1000000000000 + logSeq);
-      state.logs.push(JSON.parse(JSON.stringify(args.value || {})));
+      value.Id = id;
+      state.logs.push(value);
       return { recordId: id };
     }),
     refreshView: api('refreshView', function () { return null; }),

@@ -3,7 +3,8 @@
 //! pages around the panels: `/` shows both hosts side by side (ana in Salesforce, bruno in Dynamics),
 //! and `/demo/salesforce` and `/demo/dynamics` frame one panel each at 300 px with buttons that fire a
 //! click-to-dial / click-to-act for a sample contact and show what the widget asked of the host
-//! (`saveLog`, `createRecord`, screen pops).
+//! (`saveLog`, `createRecord`, `updateRecord`, screen pops) and the records as the CRM holds them
+//! now (a wrap-up updates the logged Task or phonecall in place).
 //!
 //! Usage: `ucclient-demo-hosts --listen 127.0.0.1:8081 --backend http://127.0.0.1:8080` (the backend
 //! must allow this site's origin: `--cors-origin http://127.0.0.1:8081`). Serves until Ctrl-C.
@@ -60,6 +61,8 @@ document.getElementById('show').onclick = () => {{
   if (!lib) {{ document.getElementById('calls').textContent = 'The host library is not loaded yet.'; return; }}
   const out = {{}};
   for (const m of {shown}) out[m] = lib.callsOf(m).map(c => c.args);
+  // The records as the CRM holds them now (a wrap-up updates the logged one in place).
+  out.records = lib.state.logs || lib.state.created;
   document.getElementById('calls').textContent = JSON.stringify(out, null, 2);
 }};
 addEventListener('message', e => {{ const d = e.data || {{}};
@@ -143,6 +146,7 @@ async fn main() -> Result<()> {
                     ),
                     &[
                         "createRecord",
+                        "updateRecord",
                         "searchAndOpenRecords",
                         "setMode",
                         "setClickToAct",
