@@ -104,6 +104,8 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         answered_on: None,
         forwarded_to: None,
         held: false,
+        transferred_to: None,
+        consult_of: None,
     }
 }
 

@@ -355,6 +355,8 @@ mod tests {
             answered_on: None,
             forwarded_to: Some("+351912345678".into()),
             held: false,
+            transferred_to: None,
+            consult_of: None,
         };
         assert_eq!(
             call_outcome(Language::En, &call),
@@ -392,6 +394,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            transferred_to: None,
+            consult_of: None,
         };
         assert_eq!(call_summary(Language::En, &call), "Missed");
         assert_eq!(call_summary(Language::PtBr, &call), "Perdida");

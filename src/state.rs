@@ -505,6 +505,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            transferred_to: None,
+            consult_of: None,
         }
     }
 

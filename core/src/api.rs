@@ -85,6 +85,12 @@ pub enum ErrorCode {
     TooManyOrgs,
     /// Audio that is not a short PCM WAV within the bounds (422; an extension of API.md).
     InvalidAudio,
+    /// A consultation asked for while the call already has one, or from a consultation leg
+    /// (409; an extension of API.md).
+    AlreadyConsulting,
+    /// Completing or cancelling a consultation the call does not have, or completing one whose
+    /// target has not answered yet (409; an extension of API.md).
+    NotConsulting,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a
@@ -608,6 +614,15 @@ pub struct Call {
     /// call as it did before. Written only when true (an extension of API.md).
     #[serde(default, skip_serializing_if = "is_false")]
     pub held: bool,
+    /// Where the user transferred this call (blind, or warm on completing a consultation): the
+    /// target as dialled (a colleague's extension or an E.164 number). Set with the outcome
+    /// `transferred`; absent otherwise (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
+    /// For a consultation leg (`POST /calls/<id>/consult`): the id of the user's call it consults
+    /// about, held meanwhile. Absent on every other call (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult_of: Option<String>,
 }
 
 /// Whether a flag is off: serde leaves such a flag out of the JSON.
@@ -714,6 +729,8 @@ pub enum Event {
     Profile(Profile),
     /// `colours`: the reseller changed its presence colours (an extension of API.md).
     Colours(PresenceColours),
+    /// `missed`: the user's count of missed calls not yet seen changed (an extension of API.md).
+    Missed(MissedCalls),
 }
 
 impl Event {
@@ -725,6 +742,7 @@ impl Event {
             Event::Call(_) => "call",
             Event::Profile(_) => "profile",
             Event::Colours(_) => "colours",
+            Event::Missed(_) => "missed",
         }
     }
 
@@ -736,6 +754,7 @@ impl Event {
             Event::Call(c) => serde_json::to_string(c),
             Event::Profile(p) => serde_json::to_string(p),
             Event::Colours(c) => serde_json::to_string(c),
+            Event::Missed(m) => serde_json::to_string(m),
         };
         r.unwrap_or_default()
     }
@@ -761,6 +780,7 @@ impl Event {
             "call" => Event::Call(Deserialize::deserialize(data)?),
             "profile" => Event::Profile(Deserialize::deserialize(data)?),
             "colours" => Event::Colours(Deserialize::deserialize(data)?),
+            "missed" => Event::Missed(Deserialize::deserialize(data)?),
             _ => return Ok(None),
         }))
     }
@@ -949,6 +969,28 @@ pub struct VoicemailEvent {
     /// The id of the message deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<String>,
+}
+
+// --- Issue 13, transfer: warm transfer (consultation) and missed calls ---
+
+/// `GET /calls/missed` answer and the `missed` event (to the user's own streams): how many of the
+/// user's inbound calls ended `missed` since they last opened their history (`POST
+/// /calls/missed/seen`). A call that went to voicemail is counted by the mailbox instead, and a
+/// declined one was the user's own choice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MissedCalls {
+    /// Missed calls not seen yet.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 200))]
+    pub count: u32,
+}
+
+impl Call {
+    /// Whether this is a missed call for the user's missed-call count: inbound, and it ended
+    /// `missed` (nobody answered and the mailbox did not take it).
+    pub fn is_missed(&self) -> bool {
+        self.direction == CallDirection::Inbound && self.outcome == Some(CallOutcome::Missed)
+    }
 }
 
 #[cfg(test)]

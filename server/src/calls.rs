@@ -32,7 +32,7 @@ use chrono::Utc;
 use tokio::time::Instant;
 use ucclient_core::api::{
     AnswerRequest, Call, CallDirection, CallOutcome, CallState, InboundCallRequest,
-    MAX_CONTEXT_LEN, PlaceCallRequest, Timestamp, TransferRequest, User,
+    MAX_CONTEXT_LEN, MissedCalls, PlaceCallRequest, Timestamp, TransferRequest, User,
 };
 use ucclient_core::licence;
 use ucclient_core::phone::{self, DialTarget};
@@ -261,6 +261,8 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         answered_on: None,
         forwarded_to: None,
         held: false,
+        transferred_to: None,
+        consult_of: None,
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
@@ -341,6 +343,8 @@ fn inbound_call(
         outcome,
         answered_on: None,
         held: false,
+        transferred_to: None,
+        consult_of: None,
     }
 }
 
@@ -747,27 +751,7 @@ pub async fn transfer(
     if own_call(state, account, call_id).await?.call.state != CallState::Connected {
         return Err(ApiError::CallNotConnected);
     }
-    let target_user = match phone::as_extension(&req.to) {
-        Some(ext) => {
-            state
-                .store
-                .user_by_extension(&account.customer_id, ext)
-                .await?
-        }
-        None => None,
-    };
-    let target = phone::dial_target(&req.to, &account.default_country, |_| target_user.is_some())
-        .map_err(ApiError::Dial)?;
-    let target_user = match target {
-        DialTarget::Extension(_) => target_user,
-        DialTarget::Number(_) => None,
-    };
-    if target_user
-        .as_ref()
-        .is_some_and(|u| u.id == account.user.id)
-    {
-        return Err(ApiError::TransferToSelf);
-    }
+    let (target, target_user) = transfer_target(state, account, &req.to).await?;
     check_dial_rate(state, &account.user.id).await?;
     for _ in 0..MAX_RACES {
         let owned = own_call(state, account, call_id).await?;
@@ -786,12 +770,13 @@ pub async fn transfer(
             CallDirection::Outbound => owned.call.to.clone(),
         };
         let now: Timestamp = Utc::now().into();
-        let ended = moved(
+        let mut ended = moved(
             &owned.call,
             CallState::Ended,
             Some(CallOutcome::Transferred),
             now,
         );
+        ended.transferred_to = Some(target.clone());
         let mut updates = vec![(with_call(&owned, ended), CallState::Connected)];
         let mut inserts = Vec::new();
         let mut messages = Vec::new();
@@ -848,6 +833,246 @@ pub async fn transfer(
         }
     }
     Err(ApiError::Internal("transfer kept racing the call".into()))
+}
+
+/// Where a transfer or a consultation goes, decided like dialling (`core::phone::dial_target` with
+/// the customer's country): the target as the call's `to` carries it, and the colleague who has
+/// that extension. The user's own extension is refused (422 `transfer_to_self`).
+async fn transfer_target(
+    state: &AppState,
+    account: &Account,
+    to: &str,
+) -> ApiResult<(String, Option<User>)> {
+    let target_user = match phone::as_extension(to) {
+        Some(ext) => {
+            state
+                .store
+                .user_by_extension(&account.customer_id, ext)
+                .await?
+        }
+        None => None,
+    };
+    let target = phone::dial_target(to, &account.default_country, |_| target_user.is_some())
+        .map_err(ApiError::Dial)?;
+    let target_user = match target {
+        DialTarget::Extension(_) => target_user,
+        DialTarget::Number(_) => None,
+    };
+    if target_user
+        .as_ref()
+        .is_some_and(|u| u.id == account.user.id)
+    {
+        return Err(ApiError::TransferToSelf);
+    }
+    Ok((target.into_string(), target_user))
+}
+
+/// The user's consultation leg about `call_id` that is not over, if there is one.
+async fn consultation_of(
+    state: &AppState,
+    user_id: &str,
+    call_id: &str,
+) -> ApiResult<Option<OwnedCall>> {
+    Ok(state
+        .store
+        .live_calls(Some(user_id))
+        .await?
+        .into_iter()
+        .find(|c| c.call.consult_of.as_deref() == Some(call_id)))
+}
+
+/// `POST /calls/<id>/consult`: the first step of a warm transfer. The user's connected call goes
+/// on hold (if it was not) and, in the same write, a second call of theirs — the consultation leg,
+/// its `consult_of` naming the held call — dials the target exactly as `POST /calls` would (a
+/// colleague's extension rings the colleague, who answers from their panel; a number rings the
+/// simulated far side). Refused: a call that is not connected (409 `call_not_connected`), one that
+/// already has a consultation or is itself one (409 `already_consulting`), the user's own
+/// extension or the colleague they are talking to (422 `transfer_to_self`).
+pub async fn consult(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    req: TransferRequest,
+) -> ApiResult<Call> {
+    let first = own_call(state, account, call_id).await?;
+    if first.call.consult_of.is_some() {
+        return Err(ApiError::AlreadyConsulting);
+    }
+    if first.call.state != CallState::Connected {
+        return Err(ApiError::CallNotConnected);
+    }
+    let (target, callee) = transfer_target(state, account, &req.to).await?;
+    check_dial_rate(state, &account.user.id).await?;
+    for _ in 0..MAX_RACES {
+        let first = own_call(state, account, call_id).await?;
+        if first.call.state != CallState::Connected {
+            return Err(ApiError::CallNotConnected);
+        }
+        if consultation_of(state, &account.user.id, call_id)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::AlreadyConsulting);
+        }
+        if let (Some(p), Some(t)) = (peer_of(state, &first).await?, &callee)
+            && p.user_id == t.id
+        {
+            return Err(ApiError::TransferToSelf);
+        }
+        let mut held = first.call.clone();
+        held.held = true;
+        let leg = Call {
+            id: auth::new_id(),
+            direction: CallDirection::Outbound,
+            from: account.user.extension.clone(),
+            to: target.clone(),
+            state: CallState::Dialing,
+            started_at: Utc::now().into(),
+            answered_at: None,
+            ended_at: None,
+            // The consultation is about the same customer record as the call.
+            context: first.call.context.clone(),
+            internal: callee.is_some(),
+            outcome: None,
+            answered_on: None,
+            forwarded_to: None,
+            held: false,
+            transferred_to: None,
+            consult_of: Some(first.call.id.clone()),
+        };
+        let owned = OwnedCall {
+            user_id: account.user.id.clone(),
+            customer_id: account.customer_id.clone(),
+            call: leg.clone(),
+            peer: None,
+        };
+        if commit(
+            state,
+            vec![(with_call(&first, held), CallState::Connected)],
+            vec![owned.clone()],
+            vec![],
+        )
+        .await?
+        {
+            let callee = callee.clone();
+            start_simulation(state, |state, begun| {
+                simulate_outbound(state, owned, callee, begun)
+            });
+            return Ok(leg);
+        }
+    }
+    Err(ApiError::Internal("consulting kept racing the call".into()))
+}
+
+/// `POST /calls/<id>/consult/complete`: the warm transfer is completed. The held party goes to the
+/// consulted target and both of the user's calls end `transferred`, `transferred_to` the target,
+/// in one write: a colleague on either side is linked to whoever they talk to now (two colleagues
+/// to each other; a colleague and an outside party: the colleague's call talks on with the
+/// simulated far side, whose number it now shows). Refused: no consultation (409
+/// `not_consulting`), or one the target has not answered yet (409 `not_consulting`), or a first
+/// call no longer connected (409 `call_not_connected`).
+pub async fn complete_consult(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+) -> ApiResult<Call> {
+    for _ in 0..MAX_RACES {
+        let first = own_call(state, account, call_id).await?;
+        let Some(leg) = consultation_of(state, &account.user.id, call_id).await? else {
+            return Err(ApiError::NotConsulting("there is no consultation on this call"));
+        };
+        if first.call.state != CallState::Connected {
+            return Err(ApiError::CallNotConnected);
+        }
+        if leg.call.state != CallState::Connected {
+            return Err(ApiError::NotConsulting(
+                "the person you are consulting has not answered yet",
+            ));
+        }
+        let now: Timestamp = Utc::now().into();
+        let target = leg.call.to.clone();
+        let end = |c: &OwnedCall| {
+            let mut ended = moved(&c.call, CallState::Ended, Some(CallOutcome::Transferred), now);
+            ended.transferred_to = Some(target.clone());
+            let mut c = with_call(c, ended);
+            c.peer = None;
+            c
+        };
+        let mut updates = vec![
+            (end(&first), CallState::Connected),
+            (end(&leg), CallState::Connected),
+        ];
+        // Who the user was talking to on each leg.
+        let held_party = match first.call.direction {
+            CallDirection::Inbound => first.call.from.clone(),
+            CallDirection::Outbound => first.call.to.clone(),
+        };
+        let (party, consulted) = (peer_of(state, &first).await?, peer_of(state, &leg).await?);
+        let mut talk_on = Vec::new();
+        match (party, consulted) {
+            (Some(mut p), Some(mut t)) => {
+                p.peer = Some(t.call.id.clone());
+                t.peer = Some(p.call.id.clone());
+                t.call.from = held_party;
+                updates.push((p, CallState::Connected));
+                updates.push((t, CallState::Connected));
+            }
+            (Some(mut p), None) => {
+                p.peer = None;
+                talk_on.push(p.call.id.clone());
+                updates.push((p, CallState::Connected));
+            }
+            (None, Some(mut t)) => {
+                t.peer = None;
+                t.call.from = held_party;
+                talk_on.push(t.call.id.clone());
+                updates.push((t, CallState::Connected));
+            }
+            // Two outside parties: the PBX joins them and the user's part is over.
+            (None, None) => {}
+        }
+        if commit(state, updates, vec![], vec![]).await? {
+            for id in talk_on {
+                start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
+            }
+            return Ok(own_call(state, account, call_id).await?.call);
+        }
+    }
+    Err(ApiError::Internal("completing the transfer kept racing the call".into()))
+}
+
+/// `POST /calls/<id>/consult/cancel`: the consultation leg is hung up (as `POST /calls/<leg>/hangup`
+/// would: a colleague still ringing sees it missed) and the first call stays on hold for the user
+/// to resume. 409 `not_consulting` when there is no consultation.
+pub async fn cancel_consult(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+) -> ApiResult<Call> {
+    own_call(state, account, call_id).await?;
+    let Some(leg) = consultation_of(state, &account.user.id, call_id).await? else {
+        return Err(ApiError::NotConsulting("there is no consultation on this call"));
+    };
+    hangup(state, account, &leg.call.id).await?;
+    Ok(own_call(state, account, call_id).await?.call)
+}
+
+/// `GET /calls/missed`.
+pub async fn missed(state: &AppState, account: &Account) -> ApiResult<MissedCalls> {
+    Ok(MissedCalls {
+        count: state.store.missed_calls(&account.user.id).await?,
+    })
+}
+
+/// `POST /calls/missed/seen`: every missed call so far is seen; a `missed` event with 0 reaches
+/// every stream of the user.
+pub async fn missed_seen(state: &AppState, account: &Account) -> ApiResult<MissedCalls> {
+    state
+        .store
+        .mark_missed_seen(&account.customer_id, &account.user.id)
+        .await?;
+    state.hub.notify(&account.customer_id).await;
+    Ok(MissedCalls::default())
 }
 
 /// `GET /calls`.

@@ -34,12 +34,14 @@ use crate::events;
         api::calls::place, api::calls::history, api::calls::hangup, api::calls::claim,
         api::calls::answer, api::calls::decline,
         api::calls::hold, api::calls::resume, api::calls::transfer,
+        api::calls::consult, api::calls::complete_consult, api::calls::cancel_consult,
+        api::calls::missed, api::calls::missed_seen,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
         api::voicemail::mailbox, api::voicemail::audio, api::voicemail::heard,
         api::voicemail::delete, api::voicemail::settings,
         api::orgs::list, api::orgs::add, api::orgs::remove,
     ),
-    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent))
+    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls))
 )]
 pub struct ApiDoc;
 

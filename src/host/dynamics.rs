@@ -639,6 +639,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            transferred_to: None,
+            consult_of: None,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let pc = phonecall_for(&call, Some(&rita));

@@ -579,6 +579,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            transferred_to: None,
+            consult_of: None,
         };
         let named = named_after(&call, CrmKind::Dynamics, Some(" Rita Lopes ")).unwrap();
         assert_eq!(

@@ -446,6 +446,8 @@ mod tests {
             answered_on: None,
             forwarded_to: None,
             held: false,
+            transferred_to: None,
+            consult_of: None,
         }
     }
 

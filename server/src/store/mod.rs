@@ -726,4 +726,13 @@ pub trait Store: Send + Sync + 'static {
         consequences: &[PresenceChange],
         events: &[NewEvent],
     ) -> StoreResult<AdminWrite>;
+
+    // --- issue 13, transfer: missed calls ---
+
+    /// How many of the user's inbound calls ended `missed` since they last saw them (at most
+    /// [`crate::calls::MAX_HISTORY`]).
+    async fn missed_calls(&self, user_id: &str) -> StoreResult<u32>;
+    /// Marks every missed call of the user so far as seen, and logs a `missed` event with the
+    /// count 0 to their streams (so every tab of theirs clears it), in one transaction.
+    async fn mark_missed_seen(&self, customer_id: &str, user_id: &str) -> StoreResult<()>;
 }
