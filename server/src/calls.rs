@@ -979,7 +979,9 @@ pub async fn complete_consult(
     for _ in 0..MAX_RACES {
         let first = own_call(state, account, call_id).await?;
         let Some(leg) = consultation_of(state, &account.user.id, call_id).await? else {
-            return Err(ApiError::NotConsulting("there is no consultation on this call"));
+            return Err(ApiError::NotConsulting(
+                "there is no consultation on this call",
+            ));
         };
         if first.call.state != CallState::Connected {
             return Err(ApiError::CallNotConnected);
@@ -992,7 +994,12 @@ pub async fn complete_consult(
         let now: Timestamp = Utc::now().into();
         let target = leg.call.to.clone();
         let end = |c: &OwnedCall| {
-            let mut ended = moved(&c.call, CallState::Ended, Some(CallOutcome::Transferred), now);
+            let mut ended = moved(
+                &c.call,
+                CallState::Ended,
+                Some(CallOutcome::Transferred),
+                now,
+            );
             ended.transferred_to = Some(target.clone());
             let mut c = with_call(c, ended);
             c.peer = None;
@@ -1038,20 +1045,20 @@ pub async fn complete_consult(
             return Ok(own_call(state, account, call_id).await?.call);
         }
     }
-    Err(ApiError::Internal("completing the transfer kept racing the call".into()))
+    Err(ApiError::Internal(
+        "completing the transfer kept racing the call".into(),
+    ))
 }
 
 /// `POST /calls/<id>/consult/cancel`: the consultation leg is hung up (as `POST /calls/<leg>/hangup`
 /// would: a colleague still ringing sees it missed) and the first call stays on hold for the user
 /// to resume. 409 `not_consulting` when there is no consultation.
-pub async fn cancel_consult(
-    state: &AppState,
-    account: &Account,
-    call_id: &str,
-) -> ApiResult<Call> {
+pub async fn cancel_consult(state: &AppState, account: &Account, call_id: &str) -> ApiResult<Call> {
     own_call(state, account, call_id).await?;
     let Some(leg) = consultation_of(state, &account.user.id, call_id).await? else {
-        return Err(ApiError::NotConsulting("there is no consultation on this call"));
+        return Err(ApiError::NotConsulting(
+            "there is no consultation on this call",
+        ));
     };
     hangup(state, account, &leg.call.id).await?;
     Ok(own_call(state, account, call_id).await?.call)

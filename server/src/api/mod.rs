@@ -56,7 +56,10 @@ pub fn router() -> Router<AppState> {
         .route("/calls/{id}/resume", post(calls::resume))
         .route("/calls/{id}/transfer", post(calls::transfer))
         .route("/calls/{id}/consult", post(calls::consult))
-        .route("/calls/{id}/consult/complete", post(calls::complete_consult))
+        .route(
+            "/calls/{id}/consult/complete",
+            post(calls::complete_consult),
+        )
         .route("/calls/{id}/consult/cancel", post(calls::cancel_consult))
         .route("/calls/missed", get(calls::missed))
         .route("/calls/missed/seen", post(calls::missed_seen))
