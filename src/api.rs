@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     API_PREFIX, Call, ClaimRequest, ClaimResponse, DirectoryEntry, ErrorBody, ErrorCode,
-    EventTicket, LoginRequest, LoginResponse, Me, PlaceCallRequest, Presence, Profile,
+    EventTicket, LoginRequest, LoginResponse, Me, MissedCalls, PlaceCallRequest, Presence, Profile,
     ProfileSettings, SetPresenceRequest, TransferRequest,
 };
 
@@ -32,6 +32,10 @@ pub enum CallAction {
     Hold,
     /// Take a held call off hold.
     Resume,
+    /// Complete the warm transfer the held call's consultation is for.
+    CompleteTransfer,
+    /// End the held call's consultation; the call stays held.
+    CancelConsult,
 }
 
 impl CallAction {
@@ -43,6 +47,8 @@ impl CallAction {
             CallAction::Decline => "decline",
             CallAction::Hold => "hold",
             CallAction::Resume => "resume",
+            CallAction::CompleteTransfer => "consult/complete",
+            CallAction::CancelConsult => "consult/cancel",
         }
     }
 }
@@ -145,6 +151,10 @@ pub trait Backend {
     fn ticket(&self) -> ApiFuture<EventTicket>;
     /// The URL of the event stream for a ticket, resuming after `last_event_id`.
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String;
+    /// `POST /calls/<id>/consult`: holds the call and dials the consultation leg (answered).
+    fn consult(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call>;
+    /// `GET /calls/missed` (`seen` false) or `POST /calls/missed/seen` (true).
+    fn missed(&self, seen: bool) -> ApiFuture<MissedCalls>;
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -424,6 +434,19 @@ impl Backend for HttpBackend {
 
     fn events_url(&self, ticket: &str, last_event_id: Option<u64>) -> String {
         events_url(&self.url("/events"), ticket, last_event_id)
+    }
+
+    fn consult(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::post, &format!("/calls/{id}/consult"), &req)
+    }
+
+    fn missed(&self, seen: bool) -> ApiFuture<MissedCalls> {
+        if seen {
+            self.empty(Request::post, "/calls/missed/seen")
+        } else {
+            self.get("/calls/missed")
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use ucclient_core::api::{
 };
 use ucclient_core::phone::{PhoneError, format_for_reading};
 
-use crate::state::{format_duration, talk_seconds};
+use crate::state::{ClientState, format_duration, talk_seconds};
 
 macro_rules! texts {
     ($($key:ident => $en:expr, $pt:expr, $br:expr;)*) => {
@@ -184,6 +184,18 @@ texts! {
     PhoneCountryCode => "The country code is not valid.", "O indicativo do país não é válido.", "O código do país não é válido.";
     DirOutbound => "Outgoing", "Efetuada", "Efetuada";
     DirInbound => "Incoming", "Recebida", "Recebida";
+    // --- Issue 13, transfer: warm transfer, the transfer target, missed calls ---
+    Consult => "Consult", "Consultar", "Consultar";
+    ConsultWith => "Consult first with", "Consultar primeiro", "Consultar primeiro";
+    Consulting => "Consulting", "Em consulta com", "Em consulta com";
+    Consultation => "Consultation", "Consulta", "Consulta";
+    CompleteTransfer => "Complete transfer", "Concluir transferência", "Concluir transferência";
+    CancelConsult => "Cancel consultation", "Cancelar consulta", "Cancelar consulta";
+    TransferredTo => "Transferred to", "Transferida para", "Transferida para";
+    CallBack => "Call back", "Ligar de volta", "Retornar ligação";
+    MissedUnseen => "missed calls not seen", "chamadas perdidas por ver", "ligações perdidas não vistas";
+    ErrAlreadyConsulting => "This call already has a consultation: complete or cancel it first.", "Esta chamada já tem uma consulta: conclua-a ou cancele-a primeiro.", "Esta ligação já tem uma consulta: conclua ou cancele primeiro.";
+    ErrNotConsulting => "There is no answered consultation on this call.", "Não há nenhuma consulta atendida nesta chamada.", "Não há nenhuma consulta atendida nesta ligação.";
 }
 
 /// The sentence for an API error code.
@@ -204,6 +216,8 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::CallNotRinging => T::ErrCallNotRinging,
             ErrorCode::CallNotConnected | ErrorCode::CallNotHeld => T::ErrCallMoved,
             ErrorCode::TransferToSelf => T::ErrTransferToSelf,
+            ErrorCode::AlreadyConsulting => T::ErrAlreadyConsulting,
+            ErrorCode::NotConsulting => T::ErrNotConsulting,
             ErrorCode::InvalidSettings => T::ErrInvalidSettings,
             ErrorCode::ActiveModeRequired => T::ErrActiveModeRequired,
             ErrorCode::RateLimited => T::ErrRateLimited,
@@ -313,6 +327,15 @@ pub fn call_summary(lang: Language, call: &Call) -> String {
         }
     }
     out
+}
+
+/// [`call_summary`] with the transfer target named as the directory names it: "Transferred to
+/// Bruno Costa", "Transferida para +351 912 000 002".
+pub fn call_summary_named(lang: Language, state: &ClientState, call: &Call) -> String {
+    match &call.transferred_to {
+        Some(to) => format!("{} {}", tr(lang, T::TransferredTo), state.name_of(to)),
+        None => call_summary(lang, call),
+    }
 }
 
 /// The sentence for a call direction.

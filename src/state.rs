@@ -71,6 +71,9 @@ pub struct ClientState {
     pub last_event_id: Option<u64>,
     /// The live connection's state.
     pub connection: Connection,
+    /// The agent's missed calls not seen yet (`GET /calls/missed`, `missed` events): the count on
+    /// the History tab.
+    pub missed: u32,
 }
 
 /// What applying an event changed that the UI must react to beyond re-rendering.
@@ -160,6 +163,19 @@ impl ClientState {
             CallDirection::Outbound => &call.to,
             CallDirection::Inbound => &call.from,
         };
+        self.name_of(number)
+    }
+
+    /// The live consultation leg about the agent's call `call_id` (a warm transfer under way).
+    pub fn consultation_of(&self, call_id: &str) -> Option<&Call> {
+        self.live_calls
+            .iter()
+            .find(|c| c.consult_of.as_deref() == Some(call_id))
+    }
+
+    /// Who an extension or number is, as the agent reads it: the colleague's name, else the
+    /// number formatted for reading.
+    pub fn name_of(&self, number: &str) -> String {
         self.colleague(number)
             .map_or_else(|| format_for_reading(number), |u| u.name.clone())
     }
@@ -207,7 +223,9 @@ impl ClientState {
             .find(|c| c.id == call.id);
         if let Some(k) = known
             && !k.state.can_become(call.state)
-            && !(k.state == CallState::Connected && call.state == k.state && call.held != k.held)
+            && !(k.state == CallState::Connected
+                && call.state == k.state
+                && (call.held != k.held || call.from != k.from))
         {
             return false;
         }
@@ -282,6 +300,7 @@ impl ClientState {
                 }
             }
             Event::Profile(p) => self.upsert_profile(p),
+            Event::Missed(m) => self.missed = m.count,
         }
         if id.is_some() {
             self.last_event_id = id;

@@ -12,7 +12,7 @@ use ucclient_core::phone::{DialError, DialTarget, format_for_reading};
 
 use crate::api::CallAction;
 use crate::app::Ctx;
-use crate::i18n::{T, call_state_text, call_summary, error_text, phone_error_text, tr};
+use crate::i18n::{T, call_state_text, call_summary_named, error_text, phone_error_text, tr};
 use crate::state::{ClientState, format_duration, seconds_between};
 
 /// What the dialer says about the input typed so far, `(is_problem, sentence)`, decided as the
@@ -135,21 +135,32 @@ pub fn CallCards() -> impl IntoView {
     let cards = move || {
         let lang = ctx.lang;
         // The calls in progress, then the summaries of those that just ended.
-        let calls: Vec<(Call, String)> = {
+        let calls: Vec<(Call, Shown)> = {
             let s = ctx.store.read();
             let ended = s
                 .just_ended
                 .iter()
                 .filter_map(|id| s.history.iter().find(|c| c.id == *id));
-            s.live_calls
-                .iter()
+            // A consultation leg after the call it is about, whichever changed last.
+            let mut live: Vec<&Call> = s.live_calls.iter().collect();
+            live.sort_by_key(|c| c.consult_of.is_some());
+            live.into_iter()
                 .chain(ended)
-                .map(|c| (c.clone(), s.party_name(c)))
+                .map(|c| {
+                    let shown = Shown {
+                        name: s.party_name(c),
+                        summary: c.state.is_final().then(|| call_summary_named(lang, &s, c)),
+                        consulting: s
+                            .consultation_of(&c.id)
+                            .map(|leg| (s.party_name(leg), leg.state)),
+                    };
+                    (c.clone(), shown)
+                })
                 .collect()
         };
         calls
             .into_iter()
-            .map(|(call, name)| card(ctx, lang, call, name, now))
+            .map(|(call, shown)| card(ctx, lang, call, shown, now))
             .map(IntoAny::into_any)
             .collect_view()
     };
@@ -186,14 +197,30 @@ pub fn state_name(state: CallState) -> &'static str {
     }
 }
 
-fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> impl IntoView {
+/// What a call card shows besides the call: the other party's name, the summary of an ended
+/// call, and, for a held call with a consultation under way, the consulted party and that leg's
+/// state.
+struct Shown {
+    name: String,
+    summary: Option<String>,
+    consulting: Option<(String, CallState)>,
+}
+
+fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> impl IntoView {
     let incoming = call.direction == CallDirection::Inbound;
-    let title = if incoming {
+    let title = if call.consult_of.is_some() {
+        T::Consultation
+    } else if incoming {
         T::IncomingCall
     } else {
         T::OutgoingCall
     };
-    let summary = call.state.is_final().then(|| call_summary(lang, &call));
+    let Shown {
+        name,
+        summary,
+        consulting,
+    } = shown;
+    let leg = call.consult_of.is_some();
     let from = call.answered_at.unwrap_or(call.started_at);
     let timer = move || {
         now.track();
@@ -217,6 +244,11 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                     {summary.clone().unwrap_or_else(|| tr(lang, if call.held { T::OnHold } else { call_state_text(state) }).to_owned())}
                     {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
+                {consulting.clone().map(|(who, leg_state)| view! {
+                    <span class="uc-card-state" data-test="consulting">
+                        {format!("{} {who} · {}", tr(lang, T::Consulting), tr(lang, call_state_text(leg_state)))}
+                    </span>
+                })}
             </div>
             {if summary.is_some() {
                 ().into_any()
@@ -245,7 +277,33 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                     </div>
                 }
                 .into_any()
-            } else if state == CallState::Connected {
+            } else if let Some((_, leg_state)) = consulting {
+                // A warm transfer under way: the held call completes it or cancels the consultation.
+                let (done, cancel) = (id.clone(), id.clone());
+                view! {
+                    <div class="uc-card-actions">
+                    <button
+                        class="uc-button uc-primary"
+                        data-test="complete-transfer"
+                        disabled=leg_state != CallState::Connected
+                        on:click=h(move |_| ctx.call_action(done.clone(), CallAction::CompleteTransfer))
+                    >
+                        {tr(lang, T::CompleteTransfer)}
+                    </button>
+                    <button
+                        class="uc-button"
+                        data-test="cancel-consult"
+                        on:click=h(move |_| ctx.call_action(cancel.clone(), CallAction::CancelConsult))
+                    >
+                        {tr(lang, T::CancelConsult)}
+                    </button>
+                    <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
+                        {tr(lang, T::HangUp)}
+                    </button>
+                    </div>
+                }
+                .into_any()
+            } else if state == CallState::Connected && !leg {
                 let (held, hold, go) = (call.held, id.clone(), id.clone());
                 let hint = move || {
                     let input = ctx.ui.read().transfer_input.clone().unwrap_or_default();
@@ -260,14 +318,20 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                     >
                         {tr(lang, if held { T::Resume } else { T::Hold })}
                     </button>
-                    <button
-                        class="uc-button"
-                        data-test="transfer"
-                        aria-expanded=move || if ctx.ui.read().transfer_input.is_some() { "true" } else { "false" }
-                        on:click=h(move |_| ctx.ui.update(|u| u.transfer_input = u.transfer_input.is_none().then(String::new)))
-                    >
-                        {tr(lang, T::Transfer)}
-                    </button>
+                    {[(T::Transfer, false), (T::Consult, true)].map(|(label, consult)| view! {
+                        <button
+                            class="uc-button"
+                            data-test=if consult { "consult" } else { "transfer" }
+                            aria-expanded=move || { let u = ctx.ui.read(); if u.transfer_input.is_some() && u.consulting == consult { "true" } else { "false" } }
+                            on:click=h(move |_| ctx.ui.update(|u| {
+                                let open = u.transfer_input.is_some() && u.consulting == consult;
+                                u.transfer_input = (!open).then(String::new);
+                                u.consulting = consult;
+                            }))
+                        >
+                            {tr(lang, label)}
+                        </button>
+                    })}
                     <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
                         {tr(lang, T::HangUp)}
                     </button>
@@ -278,12 +342,12 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                         on:submit=h(move |ev: leptos::ev::SubmitEvent| {
                             ev.prevent_default();
                             if hint().is_some_and(|(bad, _)| !bad) {
-                                let to = ctx.ui.read_untracked().transfer_input.clone().unwrap_or_default();
-                                ctx.transfer(go.clone(), to.trim().to_owned());
+                                let (to, consult) = { let u = ctx.ui.read_untracked(); (u.transfer_input.clone().unwrap_or_default(), u.consulting) };
+                                ctx.transfer(go.clone(), to.trim().to_owned(), consult);
                             }
                         })
                     >
-                        <label for="uc-transfer-to">{tr(lang, T::TransferTo)}</label>
+                        <label for="uc-transfer-to">{move || tr(lang, if ctx.ui.read().consulting { T::ConsultWith } else { T::TransferTo })}</label>
                         <div class="uc-row">
                             <input
                                 id="uc-transfer-to"
@@ -302,7 +366,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, name: String, now: Trigger) -> imp
                                 data-test="transfer-go"
                                 disabled=move || hint().is_none_or(|(bad, _)| bad)
                             >
-                                {tr(lang, T::Transfer)}
+                                {move || tr(lang, if ctx.ui.read().consulting { T::Consult } else { T::Transfer })}
                             </button>
                         </div>
                         <p id="uc-transfer-hint" class="uc-hint" aria-live="polite">
