@@ -810,6 +810,13 @@ pub struct HuntGroup {
     pub name: String,
     /// Members in ring order.
     pub members: Vec<GroupMember>,
+    /// The group's extension, when it can be dialled (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    /// Whether a call nobody in the group answers goes to voicemail — the mailbox of its first
+    /// member ([`crate::voicemail::group_route`]); else it is missed (an extension of API.md).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub voicemail: bool,
 }
 
 /// The CRM of a registered org.
@@ -983,6 +990,25 @@ pub struct MissedCalls {
     /// Missed calls not seen yet.
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 200))]
     pub count: u32,
+}
+
+/// A dialable hunt group as every agent's directory lists it (`GET /directory/groups`, an
+/// extension of API.md): dialling or consulting its extension rings its members.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupEntry {
+    /// Id.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub id: String,
+    /// Name.
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    pub name: String,
+    /// The extension that rings it.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 2, max_length = 6, pattern = "^[0-9]{2,6}$")
+    )]
+    pub extension: String,
 }
 
 impl Call {

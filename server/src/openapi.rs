@@ -35,7 +35,7 @@ use crate::events;
         api::calls::answer, api::calls::decline,
         api::calls::hold, api::calls::resume, api::calls::transfer,
         api::calls::consult, api::calls::complete_consult, api::calls::cancel_consult,
-        api::calls::missed, api::calls::missed_seen,
+        api::calls::missed, api::calls::missed_seen, api::directory::groups,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
         api::voicemail::mailbox, api::voicemail::audio, api::voicemail::heard,
         api::voicemail::delete, api::voicemail::settings,

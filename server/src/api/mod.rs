@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
             put(profiles::put_settings).delete(profiles::delete_settings),
         )
         .route("/directory", get(directory::list))
+        .route("/directory/groups", get(directory::groups))
         .route("/events/ticket", post(crate::events::ticket))
         .route("/events", get(crate::events::stream))
         .route("/calls", post(calls::place).get(calls::history))

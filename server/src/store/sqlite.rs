@@ -1400,7 +1400,7 @@ impl Store for SqliteStore {
 
     async fn groups(&self, customer_id: &str) -> StoreResult<Vec<HuntGroup>> {
         let rows = sqlx::query(
-            "SELECT g.id, g.name, m.kind, m.user_id FROM hunt_groups g
+            "SELECT g.id, g.name, g.extension, g.voicemail, m.kind, m.user_id FROM hunt_groups g
              LEFT JOIN hunt_group_members m ON m.group_id = g.id
              WHERE g.customer_id = ? ORDER BY g.name, g.id, m.position",
         )
@@ -1415,6 +1415,8 @@ impl Store for SqliteStore {
                     id: id.clone(),
                     name: r.get("name"),
                     members: Vec::new(),
+                    extension: r.get("extension"),
+                    voicemail: r.get::<i64, _>("voicemail") != 0,
                 });
             }
             let kind: Option<String> = r.get("kind");
@@ -1866,6 +1868,53 @@ impl Store for SqliteStore {
         log_events(&mut tx, &[missed_event(customer_id, user_id, 0)]).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn set_group_dialling(
+        &self,
+        customer_id: &str,
+        group_id: &str,
+        extension: Option<&str>,
+        voicemail: bool,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        if let Some(ext) = extension {
+            let user: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE customer_id = ? AND extension = ?",
+            )
+            .bind(customer_id)
+            .bind(ext)
+            .fetch_one(&mut *tx)
+            .await?;
+            if user > 0 {
+                return Err(StoreError::Data(format!(
+                    "extension {ext} is a user's already"
+                )));
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE hunt_groups SET extension = ?, voicemail = ? WHERE id = ? AND customer_id = ?",
+        )
+        .bind(extension)
+        .bind(i64::from(voicemail))
+        .bind(group_id)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn calls_with_peer(&self, peer_id: &str) -> StoreResult<Vec<OwnedCall>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE peer_call_id = ? ORDER BY seq"
+        ))
+        .bind(peer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(call_of).collect()
     }
 }
 
