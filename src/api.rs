@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     API_PREFIX, Call, ClaimRequest, ClaimResponse, DirectoryEntry, ErrorBody, ErrorCode,
-    EventTicket, LoginRequest, LoginResponse, Me, MissedCalls, PlaceCallRequest, Presence, Profile,
-    ProfileSettings, SetPresenceRequest, TransferRequest,
+    EventTicket, GroupEntry, LoginRequest, LoginResponse, Me, MissedCalls, PlaceCallRequest,
+    Presence, Profile, ProfileSettings, SetPresenceRequest, TransferRequest,
 };
 
 /// What the agent does to a call from its card: one endpoint each, all `POST /calls/<id>/<path>`
@@ -155,6 +155,8 @@ pub trait Backend {
     fn consult(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call>;
     /// `GET /calls/missed` (`seen` false) or `POST /calls/missed/seen` (true).
     fn missed(&self, seen: bool) -> ApiFuture<MissedCalls>;
+    /// `GET /directory/groups`: the dialable hunt groups.
+    fn groups(&self) -> ApiFuture<Vec<GroupEntry>>;
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -447,6 +449,10 @@ impl Backend for HttpBackend {
         } else {
             self.get("/calls/missed")
         }
+    }
+
+    fn groups(&self) -> ApiFuture<Vec<GroupEntry>> {
+        self.get("/directory/groups")
     }
 }
 

@@ -365,7 +365,10 @@ impl Ctx {
             Ok(c) => self.store.update(|s| s.set_history(c)),
             Err(e) => self.show_error(&e),
         }
-        // An older backend without the count: none shown.
+        // An older backend without groups or the count: none.
+        if let Ok(g) = b.groups().await {
+            self.store.update(|s| s.groups = g);
+        }
         if let Ok(m) = b.missed(false).await {
             self.store.update(|s| s.missed = m.count);
             self.seen_if_open();

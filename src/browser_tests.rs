@@ -332,6 +332,13 @@ impl Backend for Fake {
         self.note(if seen { "missed seen" } else { "missed" }.into());
         ready(Ok(MissedCalls { count: 0 }))
     }
+    fn groups(&self) -> ApiFuture<Vec<GroupEntry>> {
+        ready(Ok(vec![GroupEntry {
+            id: "sales".into(),
+            name: "Sales".into(),
+            extension: "600".into(),
+        }]))
+    }
 }
 
 /// A mounted widget: its root element, its context and its fake backend.
@@ -2697,4 +2704,42 @@ async fn missed_calls_are_counted_on_the_history_tab_until_seen_and_called_back(
         "{:?}",
         m.log()
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_hunt_group_is_dialled_and_consulted_by_its_extension_and_named() {
+    let m = mount(true, Language::PtBr);
+    m.sign_in().await;
+    m.ctx.tab.set(Tab::Dial);
+    tick().await;
+    m.type_into("#uc-number", "600");
+    tick().await;
+    assert_eq!(
+        m.q("#uc-number-hint").text_content().unwrap(),
+        "Ligar para Sales (ramal 600)"
+    );
+    connected_call(&m).await;
+    m.q("[data-test=consult]").click();
+    tick().await;
+    m.type_into("#uc-transfer-to", "600");
+    tick().await;
+    assert_eq!(
+        m.q("#uc-transfer-hint").text_content().unwrap(),
+        "Ligar para Sales (ramal 600)"
+    );
+    m.q("[data-test=transfer-go]").click();
+    tick().await;
+    assert!(
+        m.log().contains(&"consult c7 600".to_string()),
+        "{:?}",
+        m.log()
+    );
+    // A transfer to the group is named by it.
+    let mut done = call("c7", "+351912345678", CallState::Ended);
+    done.answered_at = Some(t(12));
+    done.ended_at = Some(t(50));
+    done.outcome = Some(CallOutcome::Transferred);
+    done.transferred_to = Some("600".into());
+    call_event(&m, 30, done).await;
+    assert!(m.text().contains("Transferida para Sales"), "{}", m.text());
 }

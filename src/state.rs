@@ -5,8 +5,8 @@
 //! natively. This module does no I/O and knows nothing of Leptos.
 
 use ucclient_core::api::{
-    Call, CallDirection, CallState, DirectoryEntry, Event, Me, Presence, PresenceUpdate, Profile,
-    User,
+    Call, CallDirection, CallState, DirectoryEntry, Event, GroupEntry, Me, Presence,
+    PresenceUpdate, Profile, User,
 };
 use ucclient_core::phone::{DialError, DialTarget, dial_target, format_for_reading};
 use ucclient_core::time::Timestamp;
@@ -74,6 +74,9 @@ pub struct ClientState {
     /// The agent's missed calls not seen yet (`GET /calls/missed`, `missed` events): the count on
     /// the History tab.
     pub missed: u32,
+    /// The customer's dialable hunt groups (`GET /directory/groups`): their extensions dial like
+    /// a colleague's.
+    pub groups: Vec<GroupEntry>,
 }
 
 /// What applying an event changed that the UI must react to beyond re-rendering.
@@ -131,6 +134,16 @@ impl ClientState {
         }
     }
 
+    /// Whose extension `ext` is, by name: a colleague's or a hunt group's.
+    pub fn extension_name(&self, ext: &str) -> Option<&str> {
+        self.colleague(ext).map(|u| u.name.as_str()).or_else(|| {
+            self.groups
+                .iter()
+                .find(|g| g.extension == ext)
+                .map(|g| g.name.as_str())
+        })
+    }
+
     /// The colleague whose extension `ext` is, if the directory has them.
     pub fn colleague(&self, ext: &str) -> Option<&User> {
         self.everyone.iter().find(|u| u.extension == ext)
@@ -144,7 +157,7 @@ impl ClientState {
     /// What dialling `input` does: core's `dial_target` with the customer's country and the
     /// directory's extensions, as the server decides it for `POST /calls`.
     pub fn dial_target(&self, input: &str) -> Result<DialTarget, DialError> {
-        dial_target(input, self.country(), |e| self.colleague(e).is_some())
+        dial_target(input, self.country(), |e| self.extension_name(e).is_some())
     }
 
     /// Whether a call is in progress (dialling, ringing or connected): one at a time.
@@ -176,8 +189,8 @@ impl ClientState {
     /// Who an extension or number is, as the agent reads it: the colleague's name, else the
     /// number formatted for reading.
     pub fn name_of(&self, number: &str) -> String {
-        self.colleague(number)
-            .map_or_else(|| format_for_reading(number), |u| u.name.clone())
+        self.extension_name(number)
+            .map_or_else(|| format_for_reading(number), str::to_owned)
     }
 
     /// Forgets the summary of an ended call (its card goes).

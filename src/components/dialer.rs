@@ -26,7 +26,7 @@ pub fn dial_preview(lang: Language, state: &ClientState, input: &str) -> Option<
     }
     Some(match state.dial_target(input) {
         Ok(DialTarget::Extension(ext)) => {
-            let name = state.colleague(&ext).map_or("", |u| u.name.as_str());
+            let name = state.extension_name(&ext).unwrap_or("");
             let (call, word) = (tr(lang, T::CallColleague), tr(lang, T::Ext));
             (false, format!("{call} {name} ({word} {ext})"))
         }
