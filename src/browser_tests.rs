@@ -2743,3 +2743,34 @@ async fn a_hunt_group_is_dialled_and_consulted_by_its_extension_and_named() {
     call_event(&m, 30, done).await;
     assert!(m.text().contains("Transferida para Sales"), "{}", m.text());
 }
+
+#[wasm_bindgen_test]
+async fn the_live_stream_carries_the_missed_count() {
+    // Through the browser's EventSource, as the backend sends it: the stream must listen for it.
+    let m = mount_fake(
+        Fake {
+            licensed: true,
+            log: RefCell::new(vec![]),
+            live_fails: false,
+            licence_gone: false,
+            tickets: Cell::new(0),
+            stream: Some("event: missed\nid: 5\ndata: {\"count\":3}\n\n"),
+            grant_claims: true,
+        },
+        Language::PtPt,
+    );
+    m.sign_in().await;
+    let mut shown = None;
+    for _ in 0..50 {
+        tick().await;
+        shown = m
+            .root
+            .query_selector("[data-test=missed-count]")
+            .unwrap()
+            .map(|e| e.text_content().unwrap());
+        if shown.is_some() {
+            break;
+        }
+    }
+    assert_eq!(shown.as_deref(), Some("3 chamadas perdidas por ver"));
+}

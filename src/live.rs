@@ -26,13 +26,15 @@ const CONNECT_TIMEOUT_TICKS: u32 = 10;
 /// How often the stream's state is checked, in milliseconds.
 const TICK_MS: u32 = 1000;
 /// The event names of API.md, and the extension saying the session's access ended.
-const EVENT_NAMES: [&str; 6] = [
+const EVENT_NAMES: [&str; 7] = [
     "snapshot",
     "presence",
     "call",
     "profile",
     "colours",
     ACCESS_ENDED_EVENT,
+    // Issue 13, transfer: the missed-call count.
+    "missed",
 ];
 
 /// Called after each applied event, with the event's name.
