@@ -142,9 +142,13 @@ pub fn CallCards() -> impl IntoView {
                 .iter()
                 .filter_map(|id| s.history.iter().find(|c| c.id == *id));
             // A consultation leg after the call it is about, whichever changed last.
-            let mut live: Vec<&Call> = s.live_calls.iter().collect();
-            live.sort_by_key(|c| c.consult_of.is_some());
-            live.into_iter()
+            // (Two passes rather than a sort, whose code the module does not otherwise carry.)
+            let (legs, firsts) = (
+                s.live_calls.iter().filter(|c| c.consult_of.is_some()),
+                s.live_calls.iter().filter(|c| c.consult_of.is_none()),
+            );
+            firsts
+                .chain(legs)
                 .chain(ended)
                 .map(|c| {
                     let shown = Shown {
@@ -204,6 +208,23 @@ struct Shown {
     name: String,
     summary: Option<String>,
     consulting: Option<(String, CallState)>,
+}
+
+/// A call card's plain button (no shortcut): one view type for all of them (code size).
+fn act(
+    lang: Language,
+    class: &'static str,
+    test: &'static str,
+    label: T,
+    disabled: bool,
+    go: Box<dyn FnMut(leptos::ev::MouseEvent)>,
+) -> AnyView {
+    view! {
+        <button class=class data-test=test disabled=disabled on:click=go>
+            {tr(lang, label)}
+        </button>
+    }
+    .into_any()
 }
 
 fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> impl IntoView {
@@ -282,24 +303,13 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                 let (done, cancel) = (id.clone(), id.clone());
                 view! {
                     <div class="uc-card-actions">
-                    <button
-                        class="uc-button uc-primary"
-                        data-test="complete-transfer"
-                        disabled=leg_state != CallState::Connected
-                        on:click=h(move |_| ctx.call_action(done.clone(), CallAction::CompleteTransfer))
-                    >
-                        {tr(lang, T::CompleteTransfer)}
-                    </button>
-                    <button
-                        class="uc-button"
-                        data-test="cancel-consult"
-                        on:click=h(move |_| ctx.call_action(cancel.clone(), CallAction::CancelConsult))
-                    >
-                        {tr(lang, T::CancelConsult)}
-                    </button>
-                    <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
-                        {tr(lang, T::HangUp)}
-                    </button>
+                    {vec![
+                        act(lang, "uc-button uc-primary", "complete-transfer", T::CompleteTransfer, leg_state != CallState::Connected,
+                            h(move |_| ctx.call_action(done.clone(), CallAction::CompleteTransfer))),
+                        act(lang, "uc-button", "cancel-consult", T::CancelConsult, false,
+                            h(move |_| ctx.call_action(cancel.clone(), CallAction::CancelConsult))),
+                        act(lang, "uc-button uc-danger", "hangup", T::HangUp, false, h(move |_| ctx.hangup(id.clone()))),
+                    ]}
                     </div>
                 }
                 .into_any()
@@ -311,13 +321,8 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                 };
                 view! {
                     <div class="uc-card-actions">
-                    <button
-                        class="uc-button"
-                        data-test="hold"
-                        on:click=h(move |_| ctx.call_action(hold.clone(), if held { CallAction::Resume } else { CallAction::Hold }))
-                    >
-                        {tr(lang, if held { T::Resume } else { T::Hold })}
-                    </button>
+                    {act(lang, "uc-button", "hold", if held { T::Resume } else { T::Hold }, false,
+                        h(move |_| ctx.call_action(hold.clone(), if held { CallAction::Resume } else { CallAction::Hold })))}
                     {[(T::Transfer, false), (T::Consult, true)].map(|(label, consult)| view! {
                         <button
                             class="uc-button"
@@ -332,9 +337,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                             {tr(lang, label)}
                         </button>
                     })}
-                    <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
-                        {tr(lang, T::HangUp)}
-                    </button>
+                    {act(lang, "uc-button uc-danger", "hangup", T::HangUp, false, h(move |_| ctx.hangup(id.clone())))}
                     </div>
                     <form
                         class=move || if ctx.ui.read().transfer_input.is_some() { "uc-transfer" } else { "uc-transfer uc-closed" }
@@ -347,7 +350,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                             }
                         })
                     >
-                        <label for="uc-transfer-to">{move || tr(lang, if ctx.ui.read().consulting { T::ConsultWith } else { T::TransferTo })}</label>
+                        <label for="uc-transfer-to">{dyn_view(move || tr(lang, if ctx.ui.read().consulting { T::ConsultWith } else { T::TransferTo }))}</label>
                         <div class="uc-row">
                             <input
                                 id="uc-transfer-to"
@@ -366,7 +369,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                                 data-test="transfer-go"
                                 disabled=move || hint().is_none_or(|(bad, _)| bad)
                             >
-                                {move || tr(lang, if ctx.ui.read().consulting { T::Consult } else { T::Transfer })}
+                                {dyn_view(move || tr(lang, if ctx.ui.read().consulting { T::Consult } else { T::Transfer }))}
                             </button>
                         </div>
                         <p id="uc-transfer-hint" class="uc-hint" aria-live="polite">
@@ -376,12 +379,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                 }
                 .into_any()
             } else {
-                view! {
-                    <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
-                        {tr(lang, T::HangUp)}
-                    </button>
-                }
-                .into_any()
+                act(lang, "uc-button uc-danger", "hangup", T::HangUp, false, h(move |_| ctx.hangup(id.clone())))
             }}
         </div>
     }
