@@ -1230,4 +1230,51 @@ mod tests {
         .unwrap();
         assert_eq!(data, r#"{"reason":"password_changed"}"#);
     }
+
+    // --- Issue 13, transfer ---
+
+    /// API.md's `Call` as an older client reads it: the transfer fields only when set; a missed
+    /// call is an inbound one that ended `missed`, nothing else; the `missed` event round-trips.
+    #[test]
+    fn transfer_fields_and_missed_calls() {
+        let json = serde_json::json!({
+            "id": "c1", "direction": "inbound", "from": "+351912345678", "to": "201",
+            "state": "failed", "started_at": "2023-11-14T22:13:20Z", "answered_at": null,
+            "ended_at": "2023-11-14T22:13:50Z", "context": null, "outcome": "missed"
+        });
+        let mut call: Call = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            (call.transferred_to.as_deref(), call.consult_of.as_deref()),
+            (None, None)
+        );
+        assert!(call.is_missed());
+        let written = serde_json::to_value(&call).unwrap();
+        assert!(written.get("transferred_to").is_none() && written.get("consult_of").is_none());
+        for outcome in [
+            CallOutcome::Declined,
+            CallOutcome::Voicemail,
+            CallOutcome::Transferred,
+        ] {
+            call.outcome = Some(outcome);
+            assert!(!call.is_missed(), "{outcome:?}");
+        }
+        call.outcome = Some(CallOutcome::Missed);
+        call.direction = CallDirection::Outbound;
+        assert!(
+            !call.is_missed(),
+            "a call the user made is never theirs to have missed"
+        );
+        call.transferred_to = Some("600".into());
+        assert_eq!(
+            serde_json::to_value(&call).unwrap()["transferred_to"],
+            "600"
+        );
+
+        let e = Event::Missed(MissedCalls { count: 2 });
+        assert_eq!(
+            (e.name(), e.data_json().as_str()),
+            ("missed", r#"{"count":2}"#)
+        );
+        assert_eq!(Event::parse("missed", r#"{"count":2}"#).unwrap(), e);
+    }
 }
