@@ -1290,7 +1290,7 @@ pub async fn consult(
 /// consulted target and both of the user's calls end `transferred`, `transferred_to` the target,
 /// in one write: a colleague on either side is linked to whoever they talk to now (two colleagues
 /// to each other; a colleague and an outside party: the colleague's call talks on with the
-/// simulated far side, whose number it now shows). Refused: no consultation (409
+/// simulated far side, whose number it now shows, no longer `internal`). Refused: no consultation (409
 /// `not_consulting`), or one the target has not answered yet (409 `not_consulting`), or a first
 /// call no longer connected (409 `call_not_connected`).
 pub async fn complete_consult(
@@ -1354,6 +1354,8 @@ pub async fn complete_consult(
             (None, Some(mut t)) => {
                 t.peer = None;
                 t.call.from = held_party;
+                // Now a call with the outside party: logged on the CRM like one.
+                t.call.internal = first.call.internal;
                 talk_on.push(t.call.id.clone());
                 updates.push((t, CallState::Connected));
             }

@@ -161,8 +161,13 @@ async fn a_warm_transfer_to_a_colleague_consults_then_hands_the_caller_over() {
     // Bruno talks on, now with the customer who called ana.
     let his = wait_for(&app, &bruno, |c| c["id"] == rung_id.as_str()).await;
     assert_eq!(
-        (his["state"].as_str(), his["from"].as_str()),
-        (Some("connected"), Some("+351912345678"))
+        (
+            his["state"].as_str(),
+            his["from"].as_str(),
+            his["internal"].as_bool()
+        ),
+        (Some("connected"), Some("+351912345678"), Some(false)),
+        "a customer's call now, logged on the CRM like one"
     );
     assert_eq!(on_call(&app, &bruno).await, true);
     let again = post(&app, &format!("/api/v1/calls/{id}/consult/complete"), &ana).await;

@@ -74,6 +74,10 @@ async fn blind_and_warm_transfers_and_a_missed_call_called_back() -> Result<()> 
         // Ana's part is logged on her CRM like any call that ended.
         let log = wait_js(ana, "window.__opencti.callsOf('saveLog')[0]").await?;
         ensure!(log["args"]["value"]["CallType"] == "Inbound", "{log}");
+        ensure!(
+            log["args"]["value"]["Subject"] == "Call from +351 210 000 001 (transferred to 202)",
+            "the Task says where it went: {log}"
+        );
         let calls = backend.get(&ana_token, "/calls?limit=5").await?;
         let transferred = calls
             .as_array()
@@ -127,6 +131,13 @@ async fn blind_and_warm_transfers_and_a_missed_call_called_back() -> Result<()> 
         wait_js(bruno, &has_text("[data-test=call-card][data-state=connected]", "Em espera")).await?;
         click(bruno, "[data-test=hangup]").await?;
         wait_js(bruno, "!document.querySelector('[data-test=call-card][data-state=connected]')").await?;
+        // Bruno's CRM logs the customer's call he took over (Dynamics phonecall, received).
+        let created = wait_js(
+            bruno,
+            "window.__cif.state.created.find(c => (c.data.subject || '').includes('+351 210 000 002'))",
+        )
+        .await?;
+        ensure!(created["data"]["directioncode"] == false, "{created}");
 
         // 3. Missed calls: a colleague who gives up before an answer leaves one.
         let to_bruno: Value = backend.post(&ana_token, "/calls", &json!({"to": "202"})).await?;

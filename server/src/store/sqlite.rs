@@ -1121,7 +1121,7 @@ impl Store for SqliteStore {
             let done = sqlx::query(
                 "UPDATE calls SET state = ?, answered_at = ?, ended_at = ?, outcome = ?,
                         answered_on = ?, forwarded_to = ?, peer_call_id = ?, held = ?,
-                        transferred_to = ?, from_number = ?
+                        transferred_to = ?, from_number = ?, internal = ?
                  WHERE id = ? AND state = ?",
             )
             .bind(enum_str(&call.state))
@@ -1134,6 +1134,7 @@ impl Store for SqliteStore {
             .bind(i64::from(call.held))
             .bind(&call.transferred_to)
             .bind(&call.from)
+            .bind(i64::from(call.internal))
             .bind(&call.id)
             .bind(enum_str(expected))
             .execute(&mut *tx)
