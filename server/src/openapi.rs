@@ -63,7 +63,8 @@ impl Modify for BearerAuth {
 pub const UNLICENSED_OPERATIONS: &[(&str, &str)] = &[("post", "/logout"), ("get", "/me")];
 
 /// Reads that are rate-limited per user like the authenticated writes (which all are).
-pub const RATE_LIMITED_READS: &[(&str, &str)] = &[("get", "/directory")];
+pub const RATE_LIMITED_READS: &[(&str, &str)] =
+    &[("get", "/directory"), ("get", "/directory/groups")];
 
 /// Whether an operation (lower-case method, path) is rate-limited: every authenticated write, the
 /// reads of [`RATE_LIMITED_READS`], and `POST /login` (per address and account).

@@ -111,6 +111,19 @@ async fn the_directory_lists_dialable_groups_and_the_dial_rule_knows_them() {
         (r.body["to"].as_str(), r.body["internal"].as_bool()),
         (Some("600"), Some(true))
     );
+    // Documented with its schema and every status (the directory's search budget: 429).
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .body;
+    assert_eq!(
+        common::documented_statuses(&doc, "/directory/groups", "get"),
+        ["200", "400", "401", "403", "429", "431", "500", "503"]
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["GroupEntry"]["properties"]["extension"]["pattern"],
+        "^[0-9]{2,6}$"
+    );
     // An extension that is a user's cannot be a group's.
     let clash = app
         .state
