@@ -14,8 +14,9 @@ use serde::de::DeserializeOwned;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{
     API_PREFIX, Call, ClaimRequest, ClaimResponse, DirectoryEntry, ErrorBody, ErrorCode,
-    EventTicket, LoginRequest, LoginResponse, Mailbox, Me, PlaceCallRequest, Presence, Profile,
-    ProfileSettings, SetPresenceRequest, TransferRequest, VoicemailMessage,
+    EventTicket, GroupEntry, LoginRequest, LoginResponse, Mailbox, Me, MissedCalls,
+    PlaceCallRequest, Presence, Profile, ProfileSettings, SetPresenceRequest, TransferRequest,
+    VoicemailMessage,
 };
 use ucclient_core::api::{CrmRecord, WrapUp};
 
@@ -33,6 +34,10 @@ pub enum CallAction {
     Hold,
     /// Take a held call off hold.
     Resume,
+    /// Complete the warm transfer the held call's consultation is for.
+    CompleteTransfer,
+    /// End the held call's consultation; the call stays held.
+    CancelConsult,
 }
 
 impl CallAction {
@@ -44,6 +49,8 @@ impl CallAction {
             CallAction::Decline => "decline",
             CallAction::Hold => "hold",
             CallAction::Resume => "resume",
+            CallAction::CompleteTransfer => "consult/complete",
+            CallAction::CancelConsult => "consult/cancel",
         }
     }
 }
@@ -159,6 +166,12 @@ pub trait Backend {
     fn save_wrap_up(&self, call_id: String, req: WrapUp) -> ApiFuture<Call>;
     /// `PUT /calls/<id>/crm-record`: the CRM record this page logged the call on.
     fn set_crm_record(&self, call_id: String, req: CrmRecord) -> ApiFuture<Call>;
+    /// `POST /calls/<id>/consult`: holds the call and dials the consultation leg (answered).
+    fn consult(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call>;
+    /// `GET /calls/missed` (`seen` false) or `POST /calls/missed/seen` (true).
+    fn missed(&self, seen: bool) -> ApiFuture<MissedCalls>;
+    /// `GET /directory/groups`: the dialable hunt groups.
+    fn groups(&self) -> ApiFuture<Vec<GroupEntry>>;
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -489,6 +502,23 @@ impl Backend for HttpBackend {
     fn delete_voicemail(&self, id: String) -> ApiFuture<()> {
         let id = String::from(js_sys::encode_uri_component(&id));
         self.empty(Request::delete, &format!("/voicemail/{id}"))
+    }
+
+    fn consult(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::post, &format!("/calls/{id}/consult"), &req)
+    }
+
+    fn missed(&self, seen: bool) -> ApiFuture<MissedCalls> {
+        if seen {
+            self.empty(Request::post, "/calls/missed/seen")
+        } else {
+            self.get("/calls/missed")
+        }
+    }
+
+    fn groups(&self) -> ApiFuture<Vec<GroupEntry>> {
+        self.get("/directory/groups")
     }
 }
 

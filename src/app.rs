@@ -144,6 +144,9 @@ pub struct Ui {
     pub dial_input: String,
     /// The call card's transfer field while it is open (`None`: closed).
     pub transfer_input: Option<String>,
+    /// Whether that field is the Consult one (a warm transfer's first step), not the blind
+    /// Transfer's.
+    pub consulting: bool,
     /// Whether a request the agent started is in flight (disables its button).
     pub busy: bool,
     /// Whether the routing editor holds edits not saved yet: leaving its tab asks first.
@@ -376,6 +379,21 @@ impl Ctx {
             Err(e) => self.show_error(&e),
         }
         self.load_voicemail().await;
+        // An older backend without groups or the count: none.
+        if let Ok(g) = b.groups().await {
+            self.store.update(|s| s.groups = g);
+        }
+        if let Ok(m) = b.missed(false).await {
+            self.store.update(|s| s.missed = m.count);
+            self.seen_if_open();
+        }
+    }
+
+    /// Marks the missed calls seen when History is the tab shown.
+    fn seen_if_open(&self) {
+        if self.tab.get_untracked() == Tab::History {
+            self.missed_seen();
+        }
     }
 
     fn go_live(&self) {
@@ -432,6 +450,9 @@ impl Ctx {
             if call.state.is_final() && self.logs_on_crm(&call) {
                 self.if_claimed(call, ClaimKind::Log);
             }
+        }
+        if name == "missed" {
+            self.seen_if_open();
         }
         if name == "snapshot" {
             let ctx = *self;
@@ -613,22 +634,41 @@ impl Ctx {
         });
     }
 
-    /// Blind-transfers a connected call to `to` (an extension or a number) and closes the card's
-    /// transfer field; the card then shows what the call became (transferred, or the refusal).
-    pub fn transfer(&self, call_id: String, to: String) {
+    /// Blind-transfers a connected call to `to` (an extension or a number), or with `consult`
+    /// starts a warm transfer (the call goes on hold and a consultation leg dials `to`), and closes
+    /// the card's field; the cards then show what the calls became (or the refusal).
+    pub fn transfer(&self, call_id: String, to: String, consult: bool) {
         let ctx = *self;
         ctx.ui.update(|u| {
             u.notice = None;
             u.transfer_input = None;
         });
         leptos::task::spawn_local(async move {
-            match ctx
-                .backend()
-                .transfer(call_id, TransferRequest { to })
-                .await
-            {
+            let req = TransferRequest { to };
+            let b = ctx.backend();
+            let r = if consult {
+                b.consult(call_id, req).await
+            } else {
+                b.transfer(call_id, req).await
+            };
+            match r {
                 Ok(call) => ctx.take_call_reply(call),
                 Err(e) => ctx.show_error(&e),
+            }
+        });
+    }
+
+    /// The agent sees their missed calls (History is open): the backend marks them seen and tells
+    /// every tab of the agent (a `missed` event), and the count here goes at once.
+    fn missed_seen(&self) {
+        if self.store.read_untracked().missed == 0 {
+            return;
+        }
+        let ctx = *self;
+        ctx.store.update(|s| s.missed = 0);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = ctx.backend().missed(true).await {
+                ctx.show_error(&e);
             }
         });
     }
@@ -813,6 +853,7 @@ impl Ctx {
         } else {
             self.ui.update(|u| u.notice = None);
             self.tab.set(tab);
+            self.seen_if_open();
         }
         !ask
     }
@@ -1160,6 +1201,12 @@ fn Ready() -> impl IntoView {
             >
                 {ctx.t(tab.label())}
                 {(tab == Tab::Voicemail).then(|| view! { <MessageWaiting in_tab=true /> })}
+                {(tab == Tab::History).then(|| dyn_view(move || {
+                    let n = ctx.store.read().missed;
+                    (n > 0).then(|| view! {
+                        " " <span class="uc-count uc-count-alert" data-test="missed-count">{n.to_string()}<span class="uc-sr">{format!(" {}", ctx.t(T::MissedUnseen))}</span></span>
+                    })
+                }))}
             </button>
         }
     };

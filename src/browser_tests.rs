@@ -107,6 +107,8 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         held: false,
         wrap_up: None,
         crm_record: None,
+        transferred_to: None,
+        consult_of: None,
     }
 }
 
@@ -257,10 +259,16 @@ impl Backend for Fake {
                 c.ended_at = Some(t(13));
                 c.outcome = Some(CallOutcome::Declined);
             }
-            CallAction::Hold | CallAction::Resume => {
+            CallAction::Hold | CallAction::Resume | CallAction::CancelConsult => {
                 c.state = CallState::Connected;
                 c.answered_at = Some(t(12));
-                c.held = action == CallAction::Hold;
+                c.held = action != CallAction::Resume;
+            }
+            CallAction::CompleteTransfer => {
+                c.answered_at = Some(t(12));
+                c.ended_at = Some(t(50));
+                c.outcome = Some(CallOutcome::Transferred);
+                c.transferred_to = Some("202".into());
             }
         }
         ready(Ok(c))
@@ -377,6 +385,23 @@ impl Backend for Fake {
         let mut c = call(&call_id, "+351912345678", CallState::Ended);
         c.crm_record = Some(req);
         ready(Ok(c))
+    }
+    fn consult(&self, call_id: String, req: TransferRequest) -> ApiFuture<Call> {
+        self.note(format!("consult {call_id} {}", req.to));
+        let mut leg = call("c8", &req.to, CallState::Dialing);
+        leg.consult_of = Some(call_id);
+        ready(Ok(leg))
+    }
+    fn missed(&self, seen: bool) -> ApiFuture<MissedCalls> {
+        self.note(if seen { "missed seen" } else { "missed" }.into());
+        ready(Ok(MissedCalls { count: 0 }))
+    }
+    fn groups(&self) -> ApiFuture<Vec<GroupEntry>> {
+        ready(Ok(vec![GroupEntry {
+            id: "sales".into(),
+            name: "Sales".into(),
+            extension: "600".into(),
+        }]))
     }
 }
 
@@ -3168,4 +3193,307 @@ async fn a_backend_without_after_call_work_or_a_plain_page_keeps_the_summary_onl
     talk_and_end(&plain, "w7", 0).await;
     assert_eq!(wrap_ups(&plain), 0);
     assert_eq!(plain.all("[data-test=call-card]").len(), 1, "the summary");
+}
+
+// --- Issue 13, transfer: warm transfer, the transfer target, missed calls ---
+
+/// Applies a live `call` event with this id.
+async fn call_event(m: &Mounted, id: u64, c: Call) {
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(id), Event::Call(c));
+    });
+    tick().await;
+}
+
+#[wasm_bindgen_test]
+async fn a_warm_transfer_consults_on_a_second_leg_then_completes() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    connected_call(&m).await;
+    let form = || m.q("[data-test=transfer-form]");
+    let closed = || form().class_name().contains("uc-closed");
+    m.q("[data-test=consult]").click();
+    tick().await;
+    assert!(!closed());
+    assert_eq!(
+        m.q("[data-test=consult]")
+            .get_attribute("aria-expanded")
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        m.q("[data-test=transfer]")
+            .get_attribute("aria-expanded")
+            .as_deref(),
+        Some("false")
+    );
+    assert_eq!(
+        m.q("label[for=uc-transfer-to]").text_content().unwrap(),
+        "Consult first with"
+    );
+    assert_eq!(
+        m.q("[data-test=transfer-go]").text_content().unwrap(),
+        "Consult"
+    );
+    // The same preview and refusals as a transfer: the directory names the colleague.
+    m.type_into("#uc-transfer-to", "201");
+    tick().await;
+    assert!(m.q("[data-test=transfer-go]").has_attribute("disabled"));
+    m.type_into("#uc-transfer-to", "202");
+    tick().await;
+    assert_eq!(
+        m.q("#uc-transfer-hint").text_content().unwrap(),
+        "Call Bruno (ext 202)"
+    );
+    m.q("[data-test=transfer-go]").click();
+    tick().await;
+    assert!(
+        m.log().contains(&"consult c7 202".to_string()),
+        "{:?}",
+        m.log()
+    );
+    // The backend held the first call: both legs have a card, one call at a time allows it.
+    let mut held = call("c7", "+351912345678", CallState::Connected);
+    held.answered_at = Some(t(12));
+    held.held = true;
+    call_event(&m, 8, held.clone()).await;
+    let cards = m.all("[data-test=call-card]");
+    assert_eq!(cards.len(), 2, "{}", m.text());
+    assert_eq!(
+        cards[1].get_attribute("aria-label").as_deref(),
+        Some("Consultation")
+    );
+    assert!(cards[1].text_content().unwrap().contains("Bruno"));
+    let consulting = m.q("[data-test=consulting]").text_content().unwrap();
+    assert_eq!(
+        consulting,
+        format!(
+            "Consulting Bruno · {}",
+            tr_state(Language::En, CallState::Dialing)
+        )
+    );
+    assert!(
+        cards[0].text_content().unwrap().contains("On hold"),
+        "{}",
+        cards[0].text_content().unwrap()
+    );
+    let complete = || m.q("[data-test=complete-transfer]");
+    assert!(complete().has_attribute("disabled"), "until Bruno answers");
+    assert!(
+        m.root
+            .query_selector("[data-test=consult]")
+            .unwrap()
+            .is_none()
+    );
+    // Bruno answers the consultation.
+    let mut leg = call("c8", "202", CallState::Connected);
+    leg.answered_at = Some(t(20));
+    leg.consult_of = Some("c7".into());
+    leg.internal = true;
+    call_event(&m, 9, leg).await;
+    assert!(!complete().has_attribute("disabled"));
+    assert_eq!(
+        m.q("[data-test=consulting]").text_content().unwrap(),
+        "Consulting Bruno · Connected"
+    );
+    // The consultation leg itself offers no transfer of its own.
+    assert_eq!(m.all("[data-test=hold]").len(), 0);
+    complete().click();
+    tick().await;
+    assert!(
+        m.log().contains(&"consult/complete c7".to_string()),
+        "{:?}",
+        m.log()
+    );
+    // The consultation leg ends with it (its event).
+    let mut leg = call("c8", "202", CallState::Ended);
+    leg.answered_at = Some(t(20));
+    leg.ended_at = Some(t(50));
+    leg.consult_of = Some("c7".into());
+    leg.outcome = Some(CallOutcome::Transferred);
+    leg.transferred_to = Some("202".into());
+    call_event(&m, 10, leg).await;
+    let cards = m.all("[data-test=call-card]");
+    assert_eq!(cards.len(), 2, "two summaries for a moment");
+    for card in cards {
+        let text = card.text_content().unwrap();
+        assert!(text.contains("Transferred to Bruno"), "{text}");
+    }
+    // And the history says where it went.
+    m.ctx.choose_tab(Tab::History);
+    tick().await;
+    assert!(m.text().contains("Transferred to Bruno"), "{}", m.text());
+}
+
+#[wasm_bindgen_test]
+async fn a_consultation_is_cancelled_and_worded_in_portuguese() {
+    let m = mount(true, Language::PtPt);
+    m.sign_in().await;
+    let mut held = call("c7", "+351912345678", CallState::Connected);
+    held.answered_at = Some(t(12));
+    held.held = true;
+    call_event(&m, 7, held).await;
+    let mut leg = call("c8", "+351912000003", CallState::Ringing);
+    leg.consult_of = Some("c7".into());
+    call_event(&m, 8, leg).await;
+    assert_eq!(
+        m.q("[data-test=consulting]").text_content().unwrap(),
+        format!(
+            "Em consulta com +351 912 000 003 · {}",
+            tr_state(Language::PtPt, CallState::Ringing)
+        )
+    );
+    assert_eq!(
+        m.q("[data-test=complete-transfer]").text_content().unwrap(),
+        "Concluir transferência"
+    );
+    let cancel = m.q("[data-test=cancel-consult]");
+    assert_eq!(cancel.text_content().unwrap(), "Cancelar consulta");
+    cancel.click();
+    tick().await;
+    assert!(
+        m.log().contains(&"consult/cancel c7".to_string()),
+        "{:?}",
+        m.log()
+    );
+}
+
+fn tr_state(lang: Language, state: CallState) -> &'static str {
+    crate::i18n::tr(lang, crate::i18n::call_state_text(state))
+}
+
+#[wasm_bindgen_test]
+async fn missed_calls_are_counted_on_the_history_tab_until_seen_and_called_back() {
+    let m = mount(true, Language::En);
+    m.sign_in().await;
+    assert!(m.log().contains(&"missed".to_string()), "loaded at sign-in");
+    let count = || {
+        m.root
+            .query_selector("[data-test=missed-count]")
+            .unwrap()
+            .map(|e| e.text_content().unwrap())
+    };
+    assert_eq!(count(), None, "nothing missed");
+    let mut missed = call("m1", "201", CallState::Failed);
+    missed.direction = CallDirection::Inbound;
+    missed.from = "+351912345678".into();
+    missed.ended_at = Some(t(40));
+    missed.outcome = Some(CallOutcome::Missed);
+    call_event(&m, 20, missed).await;
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(21), Event::Missed(MissedCalls { count: 2 }));
+    });
+    tick().await;
+    assert_eq!(count().as_deref(), Some("2 missed calls not seen"));
+    assert_eq!(
+        m.q("#uc-tab-history").text_content().unwrap(),
+        "History 2 missed calls not seen"
+    );
+    assert!(!m.log().contains(&"missed seen".to_string()));
+    // Opening History is seeing them: the backend is told, the count goes.
+    m.q("#uc-tab-history").click();
+    tick().await;
+    assert!(
+        m.log().contains(&"missed seen".to_string()),
+        "{:?}",
+        m.log()
+    );
+    assert_eq!(count(), None);
+    let row = m.q("[data-test=history-row].uc-missed");
+    assert!(row.text_content().unwrap().contains("Missed"));
+    let back = m.q("[data-test=call-back]");
+    assert_eq!(back.text_content().unwrap(), "Call back");
+    assert_eq!(
+        back.get_attribute("aria-label").as_deref(),
+        Some("Call back +351 912 345 678")
+    );
+    // A count that arrives while History is open is seen at once.
+    m.ctx.store.update(|s| {
+        s.apply_event(Some(22), Event::Missed(MissedCalls { count: 1 }));
+    });
+    m.ctx.on_event("missed", Default::default());
+    tick().await;
+    assert_eq!(count(), None);
+    assert_eq!(
+        m.log().iter().filter(|l| *l == "missed seen").count(),
+        2,
+        "{:?}",
+        m.log()
+    );
+    back.click();
+    tick().await;
+    assert!(
+        m.log().contains(&"call +351912345678".to_string()),
+        "{:?}",
+        m.log()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_hunt_group_is_dialled_and_consulted_by_its_extension_and_named() {
+    let m = mount(true, Language::PtBr);
+    m.sign_in().await;
+    m.ctx.tab.set(Tab::Dial);
+    tick().await;
+    m.type_into("#uc-number", "600");
+    tick().await;
+    assert_eq!(
+        m.q("#uc-number-hint").text_content().unwrap(),
+        "Ligar para Sales (ramal 600)"
+    );
+    connected_call(&m).await;
+    m.q("[data-test=consult]").click();
+    tick().await;
+    m.type_into("#uc-transfer-to", "600");
+    tick().await;
+    assert_eq!(
+        m.q("#uc-transfer-hint").text_content().unwrap(),
+        "Ligar para Sales (ramal 600)"
+    );
+    m.q("[data-test=transfer-go]").click();
+    tick().await;
+    assert!(
+        m.log().contains(&"consult c7 600".to_string()),
+        "{:?}",
+        m.log()
+    );
+    // A transfer to the group is named by it.
+    let mut done = call("c7", "+351912345678", CallState::Ended);
+    done.answered_at = Some(t(12));
+    done.ended_at = Some(t(50));
+    done.outcome = Some(CallOutcome::Transferred);
+    done.transferred_to = Some("600".into());
+    call_event(&m, 30, done).await;
+    assert!(m.text().contains("Transferida para Sales"), "{}", m.text());
+}
+
+#[wasm_bindgen_test]
+async fn the_live_stream_carries_the_missed_count() {
+    // Through the browser's EventSource, as the backend sends it: the stream must listen for it.
+    let m = mount_fake(
+        Fake {
+            licensed: true,
+            log: RefCell::new(vec![]),
+            live_fails: false,
+            licence_gone: false,
+            tickets: Cell::new(0),
+            stream: Some("event: missed\nid: 5\ndata: {\"count\":3}\n\n"),
+            grant_claims: true,
+        },
+        Language::PtPt,
+    );
+    m.sign_in().await;
+    let mut shown = None;
+    for _ in 0..50 {
+        tick().await;
+        shown = m
+            .root
+            .query_selector("[data-test=missed-count]")
+            .unwrap()
+            .map(|e| e.text_content().unwrap());
+        if shown.is_some() {
+            break;
+        }
+    }
+    assert_eq!(shown.as_deref(), Some("3 chamadas perdidas por ver"));
 }

@@ -7,7 +7,7 @@ use ucclient_core::api::{
 };
 use ucclient_core::phone::{PhoneError, format_for_reading};
 
-use crate::state::{format_duration, talk_seconds};
+use crate::state::{ClientState, format_duration, talk_seconds};
 
 macro_rules! texts {
     ($($key:ident => $en:expr, $pt:expr, $br:expr;)*) => {
@@ -216,6 +216,18 @@ texts! {
     ErrUnknownDisposition => "That outcome is no longer on your company's list: pick another.", "Esse resultado já não está na lista da sua empresa: escolha outro.", "Esse resultado não está mais na lista da sua empresa: escolha outro.";
     ErrNotesTooLong => "The notes are too long (at most 2000 characters).", "As notas são demasiado longas (no máximo 2000 caracteres).", "As anotações são longas demais (no máximo 2000 caracteres).";
     ErrInvalidNotes => "The notes contain characters that cannot be saved.", "As notas contêm caracteres que não podem ser guardados.", "As anotações contêm caracteres que não podem ser salvos.";
+    // --- Issue 13, transfer: warm transfer, the transfer target, missed calls ---
+    Consult => "Consult", "Consultar", "Consultar";
+    ConsultWith => "Consult first with", "Consultar primeiro", "Consultar primeiro";
+    Consulting => "Consulting", "Em consulta com", "Em consulta com";
+    Consultation => "Consultation", "Consulta", "Consulta";
+    CompleteTransfer => "Complete transfer", "Concluir transferência", "Concluir transferência";
+    CancelConsult => "Cancel consultation", "Cancelar consulta", "Cancelar consulta";
+    TransferredTo => "Transferred to", "Transferida para", "Transferida para";
+    CallBack => "Call back", "Ligar de volta", "Retornar ligação";
+    MissedUnseen => "missed calls not seen", "chamadas perdidas por ver", "ligações perdidas não vistas";
+    ErrAlreadyConsulting => "This call already has a consultation: complete or cancel it first.", "Esta chamada já tem uma consulta: conclua-a ou cancele-a primeiro.", "Esta ligação já tem uma consulta: conclua ou cancele primeiro.";
+    ErrNotConsulting => "There is no answered consultation on this call.", "Não há nenhuma consulta atendida nesta chamada.", "Não há nenhuma consulta atendida nesta ligação.";
 }
 
 /// The message-waiting count as a sentence ("2 new voicemail messages"), for the badge's count
@@ -246,6 +258,8 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::CallNotRinging => T::ErrCallNotRinging,
             ErrorCode::CallNotConnected | ErrorCode::CallNotHeld => T::ErrCallMoved,
             ErrorCode::TransferToSelf => T::ErrTransferToSelf,
+            ErrorCode::AlreadyConsulting => T::ErrAlreadyConsulting,
+            ErrorCode::NotConsulting => T::ErrNotConsulting,
             ErrorCode::InvalidSettings => T::ErrInvalidSettings,
             ErrorCode::ActiveModeRequired => T::ErrActiveModeRequired,
             ErrorCode::RateLimited => T::ErrRateLimited,
@@ -362,6 +376,15 @@ pub fn call_summary(lang: Language, call: &Call) -> String {
     out
 }
 
+/// [`call_summary`] with the transfer target named as the directory names it: "Transferred to
+/// Bruno Costa", "Transferida para +351 912 000 002".
+pub fn call_summary_named(lang: Language, state: &ClientState, call: &Call) -> String {
+    match &call.transferred_to {
+        Some(to) => format!("{} {}", tr(lang, T::TransferredTo), state.name_of(to)),
+        None => call_summary(lang, call),
+    }
+}
+
 /// The sentence for a call direction.
 pub fn direction_text(d: CallDirection) -> T {
     match d {
@@ -404,6 +427,8 @@ mod tests {
             held: false,
             wrap_up: None,
             crm_record: None,
+            transferred_to: None,
+            consult_of: None,
         };
         assert_eq!(
             call_outcome(Language::En, &call),
@@ -443,6 +468,8 @@ mod tests {
             held: false,
             wrap_up: None,
             crm_record: None,
+            transferred_to: None,
+            consult_of: None,
         };
         assert_eq!(call_summary(Language::En, &call), "Missed");
         assert_eq!(call_summary(Language::PtBr, &call), "Perdida");

@@ -25,9 +25,9 @@ use crate::state::{Applied, Connection, after_failures};
 const CONNECT_TIMEOUT_TICKS: u32 = 10;
 /// How often the stream's state is checked, in milliseconds.
 const TICK_MS: u32 = 1000;
-/// The event names of API.md, the extension saying the session's access ended, and the owner's
-/// `voicemail` events (issue 13).
-const EVENT_NAMES: [&str; 7] = [
+/// The event names of API.md, the extension saying the session's access ended, the owner's
+/// `voicemail` events and the missed-call count (issue 13).
+const EVENT_NAMES: [&str; 8] = [
     "snapshot",
     "presence",
     "call",
@@ -35,6 +35,8 @@ const EVENT_NAMES: [&str; 7] = [
     "colours",
     ACCESS_ENDED_EVENT,
     "voicemail",
+    // Issue 13, transfer: the missed-call count.
+    "missed",
 ];
 
 /// Called after each applied event, with the event's name.

@@ -5,8 +5,8 @@
 //! natively. This module does no I/O and knows nothing of Leptos.
 
 use ucclient_core::api::{
-    Call, CallDirection, CallState, DirectoryEntry, Event, Mailbox, Me, Presence, PresenceUpdate,
-    Profile, User, VoicemailEvent, VoicemailMessage,
+    Call, CallDirection, CallState, DirectoryEntry, Event, GroupEntry, Mailbox, Me, Presence,
+    PresenceUpdate, Profile, User, VoicemailEvent, VoicemailMessage,
 };
 use ucclient_core::phone::{DialError, DialTarget, dial_target, format_for_reading};
 use ucclient_core::time::Timestamp;
@@ -77,6 +77,12 @@ pub struct ClientState {
     /// How many of them are not heard yet: the message-waiting count (the backend's figure, from
     /// the mailbox, each `voicemail` event and each snapshot).
     pub voicemail_unheard: u32,
+    /// The agent's missed calls not seen yet (`GET /calls/missed`, `missed` events): the count on
+    /// the History tab.
+    pub missed: u32,
+    /// The customer's dialable hunt groups (`GET /directory/groups`): their extensions dial like
+    /// a colleague's.
+    pub groups: Vec<GroupEntry>,
 }
 
 /// What applying an event changed that the UI must react to beyond re-rendering.
@@ -134,6 +140,16 @@ impl ClientState {
         }
     }
 
+    /// Whose extension `ext` is, by name: a colleague's or a hunt group's.
+    pub fn extension_name(&self, ext: &str) -> Option<&str> {
+        self.colleague(ext).map(|u| u.name.as_str()).or_else(|| {
+            self.groups
+                .iter()
+                .find(|g| g.extension == ext)
+                .map(|g| g.name.as_str())
+        })
+    }
+
     /// The colleague whose extension `ext` is, if the directory has them.
     pub fn colleague(&self, ext: &str) -> Option<&User> {
         self.everyone.iter().find(|u| u.extension == ext)
@@ -147,7 +163,7 @@ impl ClientState {
     /// What dialling `input` does: core's `dial_target` with the customer's country and the
     /// directory's extensions, as the server decides it for `POST /calls`.
     pub fn dial_target(&self, input: &str) -> Result<DialTarget, DialError> {
-        dial_target(input, self.country(), |e| self.colleague(e).is_some())
+        dial_target(input, self.country(), |e| self.extension_name(e).is_some())
     }
 
     /// Whether a call is in progress (dialling, ringing or connected): one at a time.
@@ -166,8 +182,21 @@ impl ClientState {
             CallDirection::Outbound => &call.to,
             CallDirection::Inbound => &call.from,
         };
-        self.colleague(number)
-            .map_or_else(|| format_for_reading(number), |u| u.name.clone())
+        self.name_of(number)
+    }
+
+    /// The live consultation leg about the agent's call `call_id` (a warm transfer under way).
+    pub fn consultation_of(&self, call_id: &str) -> Option<&Call> {
+        self.live_calls
+            .iter()
+            .find(|c| c.consult_of.as_deref() == Some(call_id))
+    }
+
+    /// Who an extension or number is, as the agent reads it: the colleague's name, else the
+    /// number formatted for reading.
+    pub fn name_of(&self, number: &str) -> String {
+        self.extension_name(number)
+            .map_or_else(|| format_for_reading(number), str::to_owned)
     }
 
     /// The calls whose wrap-up card is open at `now` (milliseconds since the epoch): over, logged
@@ -247,7 +276,9 @@ impl ClientState {
             .find(|c| c.id == call.id);
         if let Some(k) = known
             && !k.state.can_become(call.state)
-            && !(k.state == CallState::Connected && call.state == k.state && call.held != k.held)
+            && !(k.state == CallState::Connected
+                && call.state == k.state
+                && (call.held != k.held || call.from != k.from))
         {
             // An over call changes only by its after-call work (a wrap-up saved in any tab, the
             // CRM record reported): taken in place, and not a change of state (nothing announced
@@ -336,6 +367,7 @@ impl ClientState {
                 }
             }
             Event::Profile(p) => self.upsert_profile(p),
+            Event::Missed(m) => self.missed = m.count,
         }
         if id.is_some() {
             self.last_event_id = id;
@@ -636,6 +668,8 @@ mod tests {
             held: false,
             wrap_up: None,
             crm_record: None,
+            transferred_to: None,
+            consult_of: None,
         }
     }
 

@@ -99,6 +99,12 @@ pub enum ErrorCode {
     /// A CRM record that is not a Salesforce or Dynamics id: the `reason` of a 422
     /// `invalid_wrap_up`.
     InvalidCrmRecord,
+    /// A consultation asked for while the call already has one, or from a consultation leg
+    /// (409; an extension of API.md).
+    AlreadyConsulting,
+    /// Completing or cancelling a consultation the call does not have, or completing one whose
+    /// target has not answered yet (409; an extension of API.md).
+    NotConsulting,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a
@@ -634,6 +640,15 @@ pub struct Call {
     /// logged it reported it; absent before (an extension of API.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crm_record: Option<CrmRecord>,
+    /// Where the user transferred this call (blind, or warm on completing a consultation): the
+    /// target as dialled (a colleague's extension or an E.164 number). Set with the outcome
+    /// `transferred`; absent otherwise (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transferred_to: Option<String>,
+    /// For a consultation leg (`POST /calls/<id>/consult`): the id of the user's call it consults
+    /// about, held meanwhile. Absent on every other call (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consult_of: Option<String>,
 }
 
 /// Whether a flag is off: serde leaves such a flag out of the JSON.
@@ -751,6 +766,8 @@ pub enum Event {
     /// `voicemail`: the subscriber's mailbox changed (a message left, heard or deleted), with the
     /// unheard count after it; sent to the mailbox's owner only (an extension of API.md).
     Voicemail(VoicemailEvent),
+    /// `missed`: the user's count of missed calls not yet seen changed (an extension of API.md).
+    Missed(MissedCalls),
 }
 
 impl Event {
@@ -763,6 +780,7 @@ impl Event {
             Event::Profile(_) => "profile",
             Event::Colours(_) => "colours",
             Event::Voicemail(_) => "voicemail",
+            Event::Missed(_) => "missed",
         }
     }
 
@@ -775,6 +793,7 @@ impl Event {
             Event::Profile(p) => serde_json::to_string(p),
             Event::Colours(c) => serde_json::to_string(c),
             Event::Voicemail(v) => serde_json::to_string(v),
+            Event::Missed(m) => serde_json::to_string(m),
         };
         r.unwrap_or_default()
     }
@@ -801,6 +820,7 @@ impl Event {
             "profile" => Event::Profile(Deserialize::deserialize(data)?),
             "colours" => Event::Colours(Deserialize::deserialize(data)?),
             "voicemail" => Event::Voicemail(Deserialize::deserialize(data)?),
+            "missed" => Event::Missed(Deserialize::deserialize(data)?),
             _ => return Ok(None),
         }))
     }
@@ -830,6 +850,13 @@ pub struct HuntGroup {
     pub name: String,
     /// Members in ring order.
     pub members: Vec<GroupMember>,
+    /// The group's extension, when it can be dialled (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    /// Whether a call nobody in the group answers goes to voicemail — the mailbox of its first
+    /// member ([`crate::voicemail::group_route`]); else it is missed (an extension of API.md).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub voicemail: bool,
 }
 
 /// The CRM of a registered org.
@@ -1062,6 +1089,47 @@ pub struct CrmRecord {
         schema(min_length = 1, max_length = 64, pattern = r"^[A-Za-z0-9{}-]{1,64}$")
     )]
     pub id: String,
+}
+
+// --- Issue 13, transfer: warm transfer (consultation) and missed calls ---
+
+/// `GET /calls/missed` answer and the `missed` event (to the user's own streams): how many of the
+/// user's inbound calls ended `missed` since they last opened their history (`POST
+/// /calls/missed/seen`). A call that went to voicemail is counted by the mailbox instead, and a
+/// declined one was the user's own choice.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MissedCalls {
+    /// Missed calls not seen yet.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 200))]
+    pub count: u32,
+}
+
+/// A dialable hunt group as every agent's directory lists it (`GET /directory/groups`, an
+/// extension of API.md): dialling or consulting its extension rings its members.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupEntry {
+    /// Id.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub id: String,
+    /// Name.
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    pub name: String,
+    /// The extension that rings it.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 2, max_length = 6, pattern = "^[0-9]{2,6}$")
+    )]
+    pub extension: String,
+}
+
+impl Call {
+    /// Whether this is a missed call for the user's missed-call count: inbound, and it ended
+    /// `missed` (nobody answered and the mailbox did not take it).
+    pub fn is_missed(&self) -> bool {
+        self.direction == CallDirection::Inbound && self.outcome == Some(CallOutcome::Missed)
+    }
 }
 
 #[cfg(test)]
@@ -1316,5 +1384,52 @@ mod tests {
         })
         .unwrap();
         assert_eq!(data, r#"{"reason":"password_changed"}"#);
+    }
+
+    // --- Issue 13, transfer ---
+
+    /// API.md's `Call` as an older client reads it: the transfer fields only when set; a missed
+    /// call is an inbound one that ended `missed`, nothing else; the `missed` event round-trips.
+    #[test]
+    fn transfer_fields_and_missed_calls() {
+        let json = serde_json::json!({
+            "id": "c1", "direction": "inbound", "from": "+351912345678", "to": "201",
+            "state": "failed", "started_at": "2023-11-14T22:13:20Z", "answered_at": null,
+            "ended_at": "2023-11-14T22:13:50Z", "context": null, "outcome": "missed"
+        });
+        let mut call: Call = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            (call.transferred_to.as_deref(), call.consult_of.as_deref()),
+            (None, None)
+        );
+        assert!(call.is_missed());
+        let written = serde_json::to_value(&call).unwrap();
+        assert!(written.get("transferred_to").is_none() && written.get("consult_of").is_none());
+        for outcome in [
+            CallOutcome::Declined,
+            CallOutcome::Voicemail,
+            CallOutcome::Transferred,
+        ] {
+            call.outcome = Some(outcome);
+            assert!(!call.is_missed(), "{outcome:?}");
+        }
+        call.outcome = Some(CallOutcome::Missed);
+        call.direction = CallDirection::Outbound;
+        assert!(
+            !call.is_missed(),
+            "a call the user made is never theirs to have missed"
+        );
+        call.transferred_to = Some("600".into());
+        assert_eq!(
+            serde_json::to_value(&call).unwrap()["transferred_to"],
+            "600"
+        );
+
+        let e = Event::Missed(MissedCalls { count: 2 });
+        assert_eq!(
+            (e.name(), e.data_json().as_str()),
+            ("missed", r#"{"count":2}"#)
+        );
+        assert_eq!(Event::parse("missed", r#"{"count":2}"#).unwrap(), e);
     }
 }

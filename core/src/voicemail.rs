@@ -57,6 +57,15 @@ pub fn unanswered_outcome(mailbox_on: bool, route: CallRoute, why: NotAnswered) 
     }
 }
 
+/// The route of a hunt-group call as it reaches one member, for [`unanswered_outcome`]: the
+/// group's message goes to one mailbox only, its first member's (ring order: the group's owner),
+/// and only when the group says so; every other member's unanswered leg is missed.
+pub fn group_route(group_voicemail: bool, first_member: bool) -> CallRoute {
+    CallRoute::Group {
+        to_voicemail: group_voicemail && first_member,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +104,25 @@ mod tests {
             );
             assert_eq!(goes_to_voicemail(on, route, why), want == Voicemail);
         }
+    }
+
+    /// A group's message: the first member's mailbox only, and only when the group says so.
+    #[test]
+    fn a_group_call_leaves_one_message_at_most() {
+        let table = [
+            (group_route(true, true), Voicemail),
+            (group_route(true, false), Missed),
+            (group_route(false, true), Missed),
+            (group_route(false, false), Missed),
+        ];
+        for (route, want) in table {
+            assert_eq!(unanswered_outcome(true, route, RangOut), want, "{route:?}");
+            // A declined leg stays declined unless it is the group's message.
+            assert_ne!(unanswered_outcome(true, route, Decline), Missed);
+        }
+        assert_eq!(
+            unanswered_outcome(false, group_route(true, true), RangOut),
+            Missed
+        );
     }
 }

@@ -180,12 +180,14 @@ pub fn check_crm_record(record: &CrmRecord) -> Result<(), WrapUpError> {
 
 /// **Who wraps up a call**: one that is over and not wrapped up yet, that the agent took part in:
 /// every call they placed (a "No answer" is an outcome too) and the inbound calls they answered (a
-/// call that rang out, went to voicemail or was declined was never theirs to wrap up). Whether the
-/// call is logged on the CRM at all is the customer's setting, asked apart
+/// call that rang out, went to voicemail or was declined was never theirs to wrap up). A
+/// consultation leg of a warm transfer is not wrapped up on its own: the call it consulted about
+/// is. Whether the call is logged on the CRM at all is the customer's setting, asked apart
 /// ([`Call::is_logged_on_crm`]).
 pub fn awaits_wrap_up(call: &Call) -> bool {
     call.state.is_final()
         && call.wrap_up.is_none()
+        && call.consult_of.is_none()
         && (call.direction == CallDirection::Outbound || call.answered_at.is_some())
 }
 
@@ -374,6 +376,12 @@ mod tests {
         call.answered_at = call.ended_at;
         call.state = crate::api::CallState::Ended;
         assert!(awaits_wrap_up(&call));
+        call.consult_of = Some("c0".into());
+        assert!(
+            !awaits_wrap_up(&call),
+            "a consultation leg: the call it consulted about is wrapped up"
+        );
+        call.consult_of = None;
         call.wrap_up = Some(WrapUp::default());
         assert!(!awaits_wrap_up(&call), "saved");
     }

@@ -291,6 +291,12 @@ enum GroupCmd {
         /// A member in ring order (repeatable): `user:<id>` or `list:<id>` (the user's extension list).
         #[arg(long = "member", value_parser = parse_member)]
         members: Vec<GroupMember>,
+        /// The group's own extension (2 to 6 digits, nobody else's), to dial or transfer to it.
+        #[arg(long, value_parser = parse_extension)]
+        extension: Option<String>,
+        /// A call nobody in the group answers goes to voicemail (its first member's mailbox).
+        #[arg(long)]
+        voicemail: bool,
     },
     /// Deletes a hunt group.
     Delete {
@@ -708,6 +714,13 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A group's extension: 2 to 6 digits, as core reads an extension.
+fn parse_extension(s: &str) -> Result<String, String> {
+    ucclient_core::phone::as_extension(s)
+        .map(str::to_owned)
+        .ok_or_else(|| "an extension is 2 to 6 digits".to_owned())
+}
+
 /// Runs `group …`.
 pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
     let s = open(&args.db).await?;
@@ -717,8 +730,12 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             id,
             name,
             members,
+            extension,
+            voicemail,
         } => {
             s.put_group(&customer, &id, &name, &members).await?;
+            s.set_group_dialling(&customer, &id, extension.as_deref(), voicemail)
+                .await?;
         }
         GroupCmd::Delete { id } => found(s.delete_group(&id).await?, "group")?,
         GroupCmd::List { customer } => {
@@ -731,7 +748,14 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
                         GroupMember::ExtensionListOf(u) => format!("list:{u}"),
                     })
                     .collect();
-                println!("{}\t{}\t{}", g.id, g.name, members.join(","));
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    g.id,
+                    g.name,
+                    members.join(","),
+                    g.extension.as_deref().unwrap_or("-"),
+                    if g.voicemail { "voicemail" } else { "-" }
+                );
             }
         }
     }

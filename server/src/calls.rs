@@ -31,13 +31,14 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::time::Instant;
 use ucclient_core::api::{
-    AnswerRequest, Call, CallDirection, CallOutcome, CallState, CrmRecord, InboundCallRequest,
-    MAX_CONTEXT_LEN, PlaceCallRequest, Timestamp, TransferRequest, User, WrapUp,
+    AnswerRequest, Call, CallDirection, CallOutcome, CallState, CrmRecord, HuntGroup,
+    InboundCallRequest, MAX_CONTEXT_LEN, MissedCalls, PlaceCallRequest, Timestamp, TransferRequest,
+    User, WrapUp,
 };
 use ucclient_core::licence;
 use ucclient_core::phone::{self, DialTarget};
-use ucclient_core::ring::{RingTargets, UserLine, ring_user};
-use ucclient_core::voicemail::{CallRoute, NotAnswered, unanswered_outcome};
+use ucclient_core::ring::{RingTargets, UserLine, ring_group, ring_user};
+use ucclient_core::voicemail::{CallRoute, NotAnswered, group_route, unanswered_outcome};
 use ucclient_core::wrapup;
 
 use crate::AppState;
@@ -221,21 +222,7 @@ async fn commit(
 /// `POST /calls`: a colleague's extension, or a number normalised with the customer's country —
 /// decided by `core::phone::dial_target`, exactly as the widget's preview decides.
 pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -> ApiResult<Call> {
-    let callee = match phone::as_extension(&req.to) {
-        Some(ext) => {
-            state
-                .store
-                .user_by_extension(&account.customer_id, ext)
-                .await?
-        }
-        None => None,
-    };
-    let target = phone::dial_target(&req.to, &account.default_country, |_| callee.is_some())
-        .map_err(ApiError::Dial)?;
-    let callee = match target {
-        DialTarget::Extension(_) => callee,
-        DialTarget::Number(_) => None,
-    };
+    let (target, callee) = dial(state, account, &req.to).await?;
     // Characters, as the OpenAPI document's `maxLength` counts them.
     let too_long = |s: &Option<String>| {
         s.as_ref()
@@ -251,7 +238,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         id: auth::new_id(),
         direction: CallDirection::Outbound,
         from: account.user.extension.clone(),
-        to: target.into_string(),
+        to: target,
         state: CallState::Dialing,
         started_at: Utc::now().into(),
         answered_at: None,
@@ -264,6 +251,8 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         held: false,
         wrap_up: None,
         crm_record: None,
+        transferred_to: None,
+        consult_of: None,
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
@@ -346,6 +335,8 @@ fn inbound_call(
         held: false,
         wrap_up: None,
         crm_record: None,
+        transferred_to: None,
+        consult_of: None,
     }
 }
 
@@ -423,7 +414,7 @@ async fn still(state: &AppState, id: &str, expected: CallState) -> ApiResult<Opt
 async fn simulate_outbound(
     state: AppState,
     owned: OwnedCall,
-    callee: Option<User>,
+    callee: Option<Callee>,
     begun: Instant,
 ) -> ApiResult<()> {
     let rang = begun + state.config.call_timings.dial;
@@ -432,6 +423,11 @@ async fn simulate_outbound(
         return Ok(());
     };
     let now: Timestamp = Utc::now().into();
+    let callee = match callee {
+        Some(Callee::Group(group)) => return ring_group_call(state, caller, group, rang).await,
+        Some(Callee::User(user)) => Some(user),
+        None => None,
+    };
     let Some(callee) = callee else {
         let ringing = with_call(&caller, moved(&caller.call, CallState::Ringing, None, now));
         if !commit(&state, vec![(ringing, CallState::Dialing)], vec![], vec![]).await? {
@@ -523,11 +519,27 @@ async fn connect(state: &AppState, id: &str, device: Option<String>) -> ApiResul
         let mut answered = moved(&call.call, CallState::Connected, None, now);
         answered.answered_on = device.clone();
         let mut updates = vec![(with_call(&call, answered), CallState::Ringing)];
-        if let Some(peer) = peer_of(state, &call).await?
-            && peer.call.state == CallState::Ringing
-        {
-            let connected = moved(&peer.call, CallState::Connected, None, now);
-            updates.push((with_call(&peer, connected), CallState::Ringing));
+        if let Some(peer) = peer_of(state, &call).await? {
+            // The caller's call connects; a group call's caller (or the colleague waiting on a
+            // transfer to a group) now talks with this member.
+            let mut next = peer.clone();
+            if peer.call.state == CallState::Ringing {
+                next.call = moved(&peer.call, CallState::Connected, None, now);
+            }
+            next.peer = Some(call.call.id.clone());
+            if next.call != peer.call || next.peer != peer.peer {
+                updates.push((next, peer.call.state));
+            }
+        }
+        // The other members' legs of a group call: answered elsewhere.
+        if let Some(anchor) = &call.peer {
+            for other in state.store.calls_with_peer(anchor).await? {
+                if other.call.id != call.call.id && other.call.state == CallState::Ringing {
+                    let elsewhere = Some(CallOutcome::AnsweredElsewhere);
+                    let over = moved(&other.call, CallState::Failed, elsewhere, now);
+                    updates.push((with_call(&other, over), CallState::Ringing));
+                }
+            }
         }
         if commit(state, updates, vec![], vec![]).await? {
             return Ok(true);
@@ -562,15 +574,54 @@ async fn finish(
     let ended = with_call(call, moved(&call.call, next, outcome, now));
     let messages = left_message(state, &ended);
     let mut updates = vec![(ended, call.call.state)];
-    if let Some(peer) = peer_of(state, call).await? {
-        let (peer_next, peer_outcome) = peer_end.unwrap_or(if peer.call.state.is_on_call() {
-            (CallState::Ended, None)
-        } else {
-            (CallState::Failed, outcome)
-        });
-        let from = peer.call.state;
-        let ended = moved(&peer.call, peer_next, peer_outcome, now);
-        updates.push((with_call(&peer, ended), from));
+    let peer = peer_of(state, call).await?;
+    match &peer {
+        Some(peer) if is_group_leg(call, peer) => {
+            // One member's leg of a group call: the caller's call goes on while another member's
+            // leg still rings; the last one to end unanswered ends it too (to voicemail if the
+            // group's message was left on one of them, else missed).
+            let others = state.store.calls_with_peer(&peer.call.id).await?;
+            let live = others
+                .iter()
+                .any(|o| o.call.id != call.call.id && !o.call.state.is_final());
+            if !live {
+                let voicemail = outcome == Some(CallOutcome::Voicemail)
+                    || others
+                        .iter()
+                        .any(|o| o.call.outcome == Some(CallOutcome::Voicemail));
+                let group_outcome = Some(if voicemail {
+                    CallOutcome::Voicemail
+                } else {
+                    CallOutcome::Missed
+                });
+                let (next, out) = if peer.call.state.is_on_call() {
+                    (CallState::Ended, None)
+                } else {
+                    (CallState::Failed, group_outcome)
+                };
+                let ended = moved(&peer.call, next, out, now);
+                updates.push((with_call(peer, ended), peer.call.state));
+            }
+        }
+        Some(peer) => {
+            let (peer_next, peer_outcome) = peer_end.unwrap_or(if peer.call.state.is_on_call() {
+                (CallState::Ended, None)
+            } else {
+                (CallState::Failed, outcome)
+            });
+            let from = peer.call.state;
+            let ended = moved(&peer.call, peer_next, peer_outcome, now);
+            updates.push((with_call(peer, ended), from));
+        }
+        None => {}
+    }
+    // A call ending while members of a group it called still ring: they stop ringing, missed.
+    for leg in state.store.calls_with_peer(&call.call.id).await? {
+        let is_peer = peer.as_ref().is_some_and(|p| p.call.id == leg.call.id);
+        if !is_peer && leg.call.state == CallState::Ringing {
+            let over = moved(&leg.call, CallState::Failed, Some(CallOutcome::Missed), now);
+            updates.push((with_call(&leg, over), CallState::Ringing));
+        }
     }
     commit(state, updates, vec![], messages).await
 }
@@ -603,7 +654,8 @@ async fn ring_inbound_until_over(
     tokio::time::sleep_until(since + Duration::from_secs(state.config.ring_timeout_secs)).await;
     if let Some(call) = still(&state, &owned.call.id, CallState::Ringing).await? {
         let mailbox = voicemail::mailbox_takes(&state, &call.user_id).await?;
-        let outcome = unanswered_outcome(mailbox, CallRoute::Direct, NotAnswered::RangOut);
+        let route = route_of(&state, &call).await?;
+        let outcome = unanswered_outcome(mailbox, route, NotAnswered::RangOut);
         finish(&state, &call, CallState::Failed, Some(outcome), None).await?;
     }
     Ok(())
@@ -652,7 +704,7 @@ pub async fn answer(
     if !connect(state, &owned.call.id, Some(device)).await? {
         return Err(ApiError::CallNotRinging);
     }
-    if owned.peer.is_none() {
+    if peer_of(state, &owned).await?.is_none() {
         // An outside caller: the simulated far side hangs up after TALK.
         let id = owned.call.id.clone();
         start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
@@ -667,7 +719,8 @@ pub async fn decline(state: &AppState, account: &Account, call_id: &str) -> ApiR
         let owned = ringing_for(state, account, call_id).await?;
         let mailbox = voicemail::mailbox_takes(state, &account.user.id).await?;
         let why = NotAnswered::Declined;
-        let outcome = Some(unanswered_outcome(mailbox, CallRoute::Direct, why));
+        let route = route_of(state, &owned).await?;
+        let outcome = Some(unanswered_outcome(mailbox, route, why));
         if finish(state, &owned, CallState::Failed, outcome, None).await? {
             return Ok(own_call(state, account, call_id).await?.call);
         }
@@ -752,34 +805,25 @@ pub async fn transfer(
     if own_call(state, account, call_id).await?.call.state != CallState::Connected {
         return Err(ApiError::CallNotConnected);
     }
-    let target_user = match phone::as_extension(&req.to) {
-        Some(ext) => {
-            state
-                .store
-                .user_by_extension(&account.customer_id, ext)
-                .await?
-        }
-        None => None,
-    };
-    let target = phone::dial_target(&req.to, &account.default_country, |_| target_user.is_some())
-        .map_err(ApiError::Dial)?;
-    let target_user = match target {
-        DialTarget::Extension(_) => target_user,
-        DialTarget::Number(_) => None,
-    };
-    if target_user
-        .as_ref()
-        .is_some_and(|u| u.id == account.user.id)
-    {
-        return Err(ApiError::TransferToSelf);
-    }
+    let (target, callee) = transfer_target(state, account, &req.to).await?;
     check_dial_rate(state, &account.user.id).await?;
+    let (target_user, group) = match callee {
+        Some(Callee::User(u)) => (Some(u), None),
+        Some(Callee::Group(g)) => (None, Some(g)),
+        None => (None, None),
+    };
     for _ in 0..MAX_RACES {
         let owned = own_call(state, account, call_id).await?;
         if owned.call.state != CallState::Connected {
             return Err(ApiError::CallNotConnected);
         }
         let peer = peer_of(state, &owned).await?;
+        if let Some(group) = &group {
+            if transfer_to_group(state, &owned, peer, group, &target).await? {
+                return Ok(own_call(state, account, call_id).await?.call);
+            }
+            continue;
+        }
         if let (Some(p), Some(t)) = (&peer, &target_user)
             && p.user_id == t.id
         {
@@ -791,12 +835,13 @@ pub async fn transfer(
             CallDirection::Outbound => owned.call.to.clone(),
         };
         let now: Timestamp = Utc::now().into();
-        let ended = moved(
+        let mut ended = moved(
             &owned.call,
             CallState::Ended,
             Some(CallOutcome::Transferred),
             now,
         );
+        ended.transferred_to = Some(target.clone());
         let mut updates = vec![(with_call(&owned, ended), CallState::Connected)];
         let mut inserts = Vec::new();
         let mut messages = Vec::new();
@@ -853,6 +898,522 @@ pub async fn transfer(
         }
     }
     Err(ApiError::Internal("transfer kept racing the call".into()))
+}
+
+/// A blind transfer of the user's connected call `owned` to a hunt group, in one write: the user's
+/// call ends `transferred`, and every member the group rings (core's group rules; never the user)
+/// gets a ringing inbound call from the other party. Their legs point at the colleague who was
+/// the other party (whose call waits for a member to answer), or at the user's ended call for an
+/// outside party; the first to answer takes it and the others end `answered_elsewhere`. Nobody
+/// rings: the group's voicemail (if it says so) or missed, and a colleague's call ends. False if
+/// the call had moved on.
+async fn transfer_to_group(
+    state: &AppState,
+    owned: &OwnedCall,
+    peer: Option<OwnedCall>,
+    group: &HuntGroup,
+    target: &str,
+) -> ApiResult<bool> {
+    let other_party = match owned.call.direction {
+        CallDirection::Inbound => owned.call.from.clone(),
+        CallDirection::Outbound => owned.call.to.clone(),
+    };
+    let now: Timestamp = Utc::now().into();
+    let mut ended = moved(
+        &owned.call,
+        CallState::Ended,
+        Some(CallOutcome::Transferred),
+        now,
+    );
+    ended.transferred_to = Some(target.to_owned());
+    let mut updates = vec![(with_call(owned, ended), CallState::Connected)];
+    let anchor = peer
+        .as_ref()
+        .map_or_else(|| owned.call.id.clone(), |p| p.call.id.clone());
+    let internal = owned.call.internal;
+    let legs = group_legs(
+        state,
+        owned,
+        other_party,
+        group,
+        &owned.user_id,
+        anchor,
+        internal,
+    )
+    .await?;
+    let rings = legs.iter().any(|l| l.call.state == CallState::Ringing);
+    if let Some(p) = peer {
+        let mut next = p.clone();
+        next.peer = None;
+        if !rings {
+            // Nobody in the group rang: the colleague's call ends with it.
+            next.call = moved(&p.call, CallState::Ended, None, now);
+        }
+        updates.push((next, CallState::Connected));
+    }
+    let messages = legs.iter().flat_map(|l| left_message(state, l)).collect();
+    let ringing: Vec<OwnedCall> = legs
+        .iter()
+        .filter(|l| l.call.state == CallState::Ringing)
+        .cloned()
+        .collect();
+    if !commit(state, updates, legs, messages).await? {
+        return Ok(false);
+    }
+    for leg in ringing {
+        start_simulation(state, |state, begun| ring_inbound(state, leg, begun));
+    }
+    Ok(true)
+}
+
+/// The inbound calls a call from `from` to `group` gives its members now, each pointing at
+/// `anchor` (the call they would connect with): one ringing call per member whose devices ring by
+/// core's group rules ([`ring_group`] for that member), each user once and never `caller_id`
+/// (who is calling the group). When nobody rings: one call, over at once, to the voicemail of the
+/// group's first member if the group and that mailbox say so (core's [`group_route`]); else none.
+async fn group_legs(
+    state: &AppState,
+    of: &OwnedCall,
+    from: String,
+    group: &HuntGroup,
+    caller_id: &str,
+    anchor: String,
+    internal: bool,
+) -> ApiResult<Vec<OwnedCall>> {
+    let now: Timestamp = Utc::now().into();
+    let ext = group.extension.clone().unwrap_or_default();
+    let leg = |user_id: &str, state: CallState, outcome: Option<CallOutcome>| OwnedCall {
+        user_id: user_id.to_owned(),
+        customer_id: of.customer_id.clone(),
+        call: Call {
+            id: auth::new_id(),
+            direction: CallDirection::Inbound,
+            from: from.clone(),
+            to: ext.clone(),
+            state,
+            started_at: now,
+            answered_at: None,
+            ended_at: state.is_final().then_some(now),
+            context: None,
+            internal,
+            outcome,
+            answered_on: None,
+            forwarded_to: None,
+            held: false,
+            transferred_to: None,
+            consult_of: None,
+            wrap_up: None,
+            crm_record: None,
+        },
+        peer: Some(anchor.clone()),
+    };
+    let mut legs = Vec::new();
+    let mut seen: Vec<&str> = vec![caller_id];
+    for member in &group.members {
+        let user_id = member.user_id();
+        if seen.contains(&user_id) {
+            continue;
+        }
+        seen.push(user_id);
+        let devices = presence::device_ids(state, user_id).await?;
+        let pbx = state
+            .pbx
+            .user_state(user_id)
+            .await
+            .map_err(|e| ApiError::Internal(format!("pbx read: {e}")))?;
+        let line = UserLine {
+            devices: &devices,
+            pbx: &pbx,
+        };
+        let rings = ring_group(std::slice::from_ref(member), |_| Some(line));
+        if !rings.devices.is_empty() {
+            legs.push(leg(user_id, CallState::Ringing, None));
+        }
+    }
+    if legs.is_empty()
+        && let Some(first) = group.members.first()
+    {
+        let mailbox = voicemail::mailbox_takes(state, first.user_id()).await?;
+        let route = group_route(group.voicemail, true);
+        let outcome = unanswered_outcome(mailbox, route, NotAnswered::NothingRang);
+        if outcome == CallOutcome::Voicemail && first.user_id() != caller_id {
+            legs.push(leg(first.user_id(), CallState::Failed, Some(outcome)));
+        }
+    }
+    Ok(legs)
+}
+
+/// The embedded PBX playing a call to a hunt group whose DIAL is over (`since`): its members'
+/// legs ring ([`group_legs`]) while the caller's call rings, or, nobody ringing, the call is
+/// over at once — to the group's voicemail if it says so, else missed.
+async fn ring_group_call(
+    state: AppState,
+    caller: OwnedCall,
+    group: HuntGroup,
+    since: Instant,
+) -> ApiResult<()> {
+    let now: Timestamp = Utc::now().into();
+    let legs = group_legs(
+        &state,
+        &caller,
+        caller.call.from.clone(),
+        &group,
+        &caller.user_id,
+        caller.call.id.clone(),
+        true,
+    )
+    .await?;
+    let rings = legs.iter().any(|l| l.call.state == CallState::Ringing);
+    let (next, outcome) = if rings {
+        (CallState::Ringing, None)
+    } else if legs.is_empty() {
+        (CallState::Failed, Some(CallOutcome::Missed))
+    } else {
+        (CallState::Failed, Some(CallOutcome::Voicemail))
+    };
+    let caller_now = with_call(&caller, moved(&caller.call, next, outcome, now));
+    let messages = legs.iter().flat_map(|l| left_message(&state, l)).collect();
+    let ringing: Vec<OwnedCall> = legs
+        .iter()
+        .filter(|l| l.call.state == CallState::Ringing)
+        .cloned()
+        .collect();
+    if !commit(
+        &state,
+        vec![(caller_now, CallState::Dialing)],
+        legs,
+        messages,
+    )
+    .await?
+    {
+        return Ok(());
+    }
+    for leg in ringing {
+        start_simulation(&state, |state, _| ring_inbound(state, leg, since));
+    }
+    Ok(())
+}
+
+/// Whether `call` is one member's leg of a hunt-group call still looking for someone to answer:
+/// it points at a live call that does not point back.
+fn is_group_leg(call: &OwnedCall, peer: &OwnedCall) -> bool {
+    peer.peer.as_deref() != Some(call.call.id.as_str())
+}
+
+/// The route by which an inbound call reached its user, for core's voicemail rule: through a
+/// hunt group when its `to` is a group's extension (the group's message goes to its first member
+/// only), else direct.
+async fn route_of(state: &AppState, call: &OwnedCall) -> ApiResult<CallRoute> {
+    Ok(
+        match group_by_extension(state, &call.customer_id, &call.call.to).await? {
+            Some(g) => group_route(
+                g.voicemail,
+                g.members.first().map(|m| m.user_id()) == Some(call.user_id.as_str()),
+            ),
+            None => CallRoute::Direct,
+        },
+    )
+}
+
+/// Who a dialled extension is: a colleague, or a hunt group the customer made dialable.
+#[derive(Debug, Clone)]
+pub enum Callee {
+    /// A colleague.
+    User(User),
+    /// A hunt group: its members ring (core's group ring rules).
+    Group(HuntGroup),
+}
+
+impl Callee {
+    /// The colleague, when the callee is one.
+    fn user(&self) -> Option<&User> {
+        match self {
+            Callee::User(u) => Some(u),
+            Callee::Group(_) => None,
+        }
+    }
+}
+
+/// The customer's hunt group with this extension.
+async fn group_by_extension(
+    state: &AppState,
+    customer_id: &str,
+    ext: &str,
+) -> ApiResult<Option<HuntGroup>> {
+    Ok(state
+        .store
+        .groups(customer_id)
+        .await?
+        .into_iter()
+        .find(|g| g.extension.as_deref() == Some(ext)))
+}
+
+/// What dialling `to` reaches, decided like the widget's preview (`core::phone::dial_target` with
+/// the customer's country, a colleague's or a hunt group's extension being known): the target as
+/// a call's `to` carries it, and the colleague or group behind an extension.
+async fn dial(
+    state: &AppState,
+    account: &Account,
+    to: &str,
+) -> ApiResult<(String, Option<Callee>)> {
+    let callee = match phone::as_extension(to) {
+        Some(ext) => match state
+            .store
+            .user_by_extension(&account.customer_id, ext)
+            .await?
+        {
+            Some(u) => Some(Callee::User(u)),
+            None => group_by_extension(state, &account.customer_id, ext)
+                .await?
+                .map(Callee::Group),
+        },
+        None => None,
+    };
+    let target = phone::dial_target(to, &account.default_country, |_| callee.is_some())
+        .map_err(ApiError::Dial)?;
+    Ok(match target {
+        DialTarget::Extension(e) => (e, callee),
+        DialTarget::Number(n) => (n.into_string(), None),
+    })
+}
+
+/// Where a transfer or a consultation goes, decided like dialling ([`dial`]). The user's own
+/// extension is refused (422 `transfer_to_self`).
+async fn transfer_target(
+    state: &AppState,
+    account: &Account,
+    to: &str,
+) -> ApiResult<(String, Option<Callee>)> {
+    let (target, callee) = dial(state, account, to).await?;
+    if callee
+        .as_ref()
+        .and_then(Callee::user)
+        .is_some_and(|u| u.id == account.user.id)
+    {
+        return Err(ApiError::TransferToSelf);
+    }
+    Ok((target, callee))
+}
+
+/// The user's consultation leg about `call_id` that is not over, if there is one.
+async fn consultation_of(
+    state: &AppState,
+    user_id: &str,
+    call_id: &str,
+) -> ApiResult<Option<OwnedCall>> {
+    Ok(state
+        .store
+        .live_calls(Some(user_id))
+        .await?
+        .into_iter()
+        .find(|c| c.call.consult_of.as_deref() == Some(call_id)))
+}
+
+/// `POST /calls/<id>/consult`: the first step of a warm transfer. The user's connected call goes
+/// on hold (if it was not) and, in the same write, a second call of theirs — the consultation leg,
+/// its `consult_of` naming the held call — dials the target exactly as `POST /calls` would (a
+/// colleague's extension rings the colleague, who answers from their panel; a number rings the
+/// simulated far side). Refused: a call that is not connected (409 `call_not_connected`), one that
+/// already has a consultation or is itself one (409 `already_consulting`), the user's own
+/// extension or the colleague they are talking to (422 `transfer_to_self`).
+pub async fn consult(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    req: TransferRequest,
+) -> ApiResult<Call> {
+    let first = own_call(state, account, call_id).await?;
+    if first.call.consult_of.is_some() {
+        return Err(ApiError::AlreadyConsulting);
+    }
+    if first.call.state != CallState::Connected {
+        return Err(ApiError::CallNotConnected);
+    }
+    let (target, callee) = transfer_target(state, account, &req.to).await?;
+    check_dial_rate(state, &account.user.id).await?;
+    for _ in 0..MAX_RACES {
+        let first = own_call(state, account, call_id).await?;
+        if first.call.state != CallState::Connected {
+            return Err(ApiError::CallNotConnected);
+        }
+        if consultation_of(state, &account.user.id, call_id)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::AlreadyConsulting);
+        }
+        if let (Some(p), Some(t)) = (
+            peer_of(state, &first).await?,
+            callee.as_ref().and_then(Callee::user),
+        ) && p.user_id == t.id
+        {
+            return Err(ApiError::TransferToSelf);
+        }
+        let mut held = first.call.clone();
+        held.held = true;
+        let leg = Call {
+            id: auth::new_id(),
+            direction: CallDirection::Outbound,
+            from: account.user.extension.clone(),
+            to: target.clone(),
+            state: CallState::Dialing,
+            started_at: Utc::now().into(),
+            answered_at: None,
+            ended_at: None,
+            // The consultation is about the same customer record as the call.
+            context: first.call.context.clone(),
+            internal: callee.is_some(),
+            outcome: None,
+            answered_on: None,
+            forwarded_to: None,
+            held: false,
+            transferred_to: None,
+            consult_of: Some(first.call.id.clone()),
+            wrap_up: None,
+            crm_record: None,
+        };
+        let owned = OwnedCall {
+            user_id: account.user.id.clone(),
+            customer_id: account.customer_id.clone(),
+            call: leg.clone(),
+            peer: None,
+        };
+        if commit(
+            state,
+            vec![(with_call(&first, held), CallState::Connected)],
+            vec![owned.clone()],
+            vec![],
+        )
+        .await?
+        {
+            let callee = callee.clone();
+            start_simulation(state, |state, begun| {
+                simulate_outbound(state, owned, callee, begun)
+            });
+            return Ok(leg);
+        }
+    }
+    Err(ApiError::Internal("consulting kept racing the call".into()))
+}
+
+/// `POST /calls/<id>/consult/complete`: the warm transfer is completed. The held party goes to the
+/// consulted target and both of the user's calls end `transferred`, `transferred_to` the target,
+/// in one write: a colleague on either side is linked to whoever they talk to now (two colleagues
+/// to each other; a colleague and an outside party: the colleague's call talks on with the
+/// simulated far side, whose number it now shows, no longer `internal`). Refused: no consultation (409
+/// `not_consulting`), or one the target has not answered yet (409 `not_consulting`), or a first
+/// call no longer connected (409 `call_not_connected`).
+pub async fn complete_consult(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+) -> ApiResult<Call> {
+    for _ in 0..MAX_RACES {
+        let first = own_call(state, account, call_id).await?;
+        let Some(leg) = consultation_of(state, &account.user.id, call_id).await? else {
+            return Err(ApiError::NotConsulting(
+                "there is no consultation on this call",
+            ));
+        };
+        if first.call.state != CallState::Connected {
+            return Err(ApiError::CallNotConnected);
+        }
+        if leg.call.state != CallState::Connected {
+            return Err(ApiError::NotConsulting(
+                "the person you are consulting has not answered yet",
+            ));
+        }
+        let now: Timestamp = Utc::now().into();
+        let target = leg.call.to.clone();
+        let end = |c: &OwnedCall| {
+            let mut ended = moved(
+                &c.call,
+                CallState::Ended,
+                Some(CallOutcome::Transferred),
+                now,
+            );
+            ended.transferred_to = Some(target.clone());
+            let mut c = with_call(c, ended);
+            c.peer = None;
+            c
+        };
+        let mut updates = vec![
+            (end(&first), CallState::Connected),
+            (end(&leg), CallState::Connected),
+        ];
+        // Who the user was talking to on each leg.
+        let held_party = match first.call.direction {
+            CallDirection::Inbound => first.call.from.clone(),
+            CallDirection::Outbound => first.call.to.clone(),
+        };
+        let (party, consulted) = (peer_of(state, &first).await?, peer_of(state, &leg).await?);
+        let mut talk_on = Vec::new();
+        match (party, consulted) {
+            (Some(mut p), Some(mut t)) => {
+                p.peer = Some(t.call.id.clone());
+                t.peer = Some(p.call.id.clone());
+                t.call.from = held_party;
+                updates.push((p, CallState::Connected));
+                updates.push((t, CallState::Connected));
+            }
+            (Some(mut p), None) => {
+                p.peer = None;
+                talk_on.push(p.call.id.clone());
+                updates.push((p, CallState::Connected));
+            }
+            (None, Some(mut t)) => {
+                t.peer = None;
+                t.call.from = held_party;
+                // Now a call with the outside party: logged on the CRM like one.
+                t.call.internal = first.call.internal;
+                talk_on.push(t.call.id.clone());
+                updates.push((t, CallState::Connected));
+            }
+            // Two outside parties: the PBX joins them and the user's part is over.
+            (None, None) => {}
+        }
+        if commit(state, updates, vec![], vec![]).await? {
+            for id in talk_on {
+                start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
+            }
+            return Ok(own_call(state, account, call_id).await?.call);
+        }
+    }
+    Err(ApiError::Internal(
+        "completing the transfer kept racing the call".into(),
+    ))
+}
+
+/// `POST /calls/<id>/consult/cancel`: the consultation leg is hung up (as `POST /calls/<leg>/hangup`
+/// would: a colleague still ringing sees it missed) and the first call stays on hold for the user
+/// to resume. 409 `not_consulting` when there is no consultation.
+pub async fn cancel_consult(state: &AppState, account: &Account, call_id: &str) -> ApiResult<Call> {
+    own_call(state, account, call_id).await?;
+    let Some(leg) = consultation_of(state, &account.user.id, call_id).await? else {
+        return Err(ApiError::NotConsulting(
+            "there is no consultation on this call",
+        ));
+    };
+    hangup(state, account, &leg.call.id).await?;
+    Ok(own_call(state, account, call_id).await?.call)
+}
+
+/// `GET /calls/missed`.
+pub async fn missed(state: &AppState, account: &Account) -> ApiResult<MissedCalls> {
+    Ok(MissedCalls {
+        count: state.store.missed_calls(&account.user.id).await?,
+    })
+}
+
+/// `POST /calls/missed/seen`: every missed call so far is seen; a `missed` event with 0 reaches
+/// every stream of the user.
+pub async fn missed_seen(state: &AppState, account: &Account) -> ApiResult<MissedCalls> {
+    state
+        .store
+        .mark_missed_seen(&account.customer_id, &account.user.id)
+        .await?;
+    state.hub.notify(&account.customer_id).await;
+    Ok(MissedCalls::default())
 }
 
 /// `GET /calls`.

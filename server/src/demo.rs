@@ -10,6 +10,9 @@ use ucclient_core::pbx::{Mode, desired_state};
 use ucclient_core::ring::GroupMember;
 use ucclient_core::settings::default_settings;
 
+/// The demo Sales group's extension.
+pub const DEMO_SALES_EXTENSION: &str = "600";
+
 use crate::auth;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{AddOrg, NewUser, Store};
@@ -302,6 +305,10 @@ pub async fn seed(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> 
                 GroupMember::User("bruno".into()),
             ],
         )
+        .await?;
+    // Sales is dialable on 600; a call nobody there answers is missed (no group voicemail).
+    store
+        .set_group_dialling("acme", "sales", Some(DEMO_SALES_EXTENSION), false)
         .await?;
     Ok(())
 }

@@ -64,6 +64,12 @@ pub enum ApiError {
     /// extension or to the party they are talking to.
     #[error("a call cannot be transferred to yourself or to the person on it")]
     TransferToSelf,
+    /// 409: a consultation asked for while the call has one, or from a consultation leg.
+    #[error("this call already has a consultation; complete or cancel it first")]
+    AlreadyConsulting,
+    /// 409: completing or cancelling a consultation there is not (or not yet answered).
+    #[error("{0}")]
+    NotConsulting(&'static str),
     /// 422: settings refused; the sentence is core's `SettingsError`.
     #[error("{0}")]
     InvalidSettings(String),
@@ -143,6 +149,8 @@ impl ApiError {
             ApiError::CallNotRinging => (StatusCode::CONFLICT, ErrorCode::CallNotRinging),
             ApiError::CallNotConnected => (StatusCode::CONFLICT, ErrorCode::CallNotConnected),
             ApiError::CallNotHeld => (StatusCode::CONFLICT, ErrorCode::CallNotHeld),
+            ApiError::AlreadyConsulting => (StatusCode::CONFLICT, ErrorCode::AlreadyConsulting),
+            ApiError::NotConsulting(_) => (StatusCode::CONFLICT, ErrorCode::NotConsulting),
             ApiError::TransferToSelf => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidNumber)
             }

@@ -35,12 +35,14 @@ use crate::events;
         api::calls::answer, api::calls::decline,
         api::calls::hold, api::calls::resume, api::calls::transfer,
         api::calls::wrap_up, api::calls::crm_record,
+        api::calls::consult, api::calls::complete_consult, api::calls::cancel_consult,
+        api::calls::missed, api::calls::missed_seen, api::directory::groups,
         api::pbx::user, api::pbx::ring, api::pbx::groups, api::pbx::inbound,
         api::voicemail::mailbox, api::voicemail::audio, api::voicemail::heard,
         api::voicemail::delete, api::voicemail::settings,
         api::orgs::list, api::orgs::add, api::orgs::remove,
     ),
-    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent))
+    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls))
 )]
 pub struct ApiDoc;
 
@@ -62,7 +64,8 @@ impl Modify for BearerAuth {
 pub const UNLICENSED_OPERATIONS: &[(&str, &str)] = &[("post", "/logout"), ("get", "/me")];
 
 /// Reads that are rate-limited per user like the authenticated writes (which all are).
-pub const RATE_LIMITED_READS: &[(&str, &str)] = &[("get", "/directory")];
+pub const RATE_LIMITED_READS: &[(&str, &str)] =
+    &[("get", "/directory"), ("get", "/directory/groups")];
 
 /// Whether an operation (lower-case method, path) is rate-limited: every authenticated write, the
 /// reads of [`RATE_LIMITED_READS`], and `POST /login` (per address and account).

@@ -543,7 +543,7 @@ async fn pbx_views_are_for_admins_or_everyone_with_the_demo_flag() {
     let groups = app.get("/api/v1/pbx/groups", &a).await;
     assert_eq!(
         groups.body,
-        json!([{"id": "sales", "name": "Sales", "members": [{"extension_list_of": "ana"}, {"user": "bruno"}]}])
+        json!([{"id": "sales", "name": "Sales", "members": [{"extension_list_of": "ana"}, {"user": "bruno"}], "extension": "600"}])
     );
     assert_eq!(
         app.get("/api/v1/pbx/ring?user=ana&group=sales", &a)

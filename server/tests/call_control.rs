@@ -180,6 +180,10 @@ async fn a_blind_transfer_to_a_colleague_rings_them_and_ends_the_agents_part() {
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
     assert_eq!(moved.body["state"], "ended");
     assert_eq!(moved.body["outcome"], "transferred");
+    assert_eq!(
+        moved.body["transferred_to"], "202",
+        "the target is recorded"
+    );
     assert!(moved.body.get("held").is_none());
     assert_eq!(on_call(&app, &ana).await, false);
 
@@ -326,6 +330,10 @@ async fn transfers_are_refused_with_the_dialling_rule_and_to_oneself() {
     let r = transfer("912 000 002", ana.clone()).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["outcome"], "transferred");
+    assert_eq!(
+        r.body["transferred_to"], "+351912000002",
+        "as dialled, in E.164"
+    );
     assert_eq!(on_call(&app, &ana).await, false);
 }
 

@@ -12,7 +12,7 @@ use ucclient_core::phone::{DialError, DialTarget, format_for_reading};
 
 use crate::api::CallAction;
 use crate::app::Ctx;
-use crate::i18n::{T, call_state_text, call_summary, error_text, phone_error_text, tr};
+use crate::i18n::{T, call_state_text, call_summary_named, error_text, phone_error_text, tr};
 use crate::state::{ClientState, format_duration, seconds_between};
 
 /// What the dialer says about the input typed so far, `(is_problem, sentence)`, decided as the
@@ -26,7 +26,7 @@ pub fn dial_preview(lang: Language, state: &ClientState, input: &str) -> Option<
     }
     Some(match state.dial_target(input) {
         Ok(DialTarget::Extension(ext)) => {
-            let name = state.colleague(&ext).map_or("", |u| u.name.as_str());
+            let name = state.extension_name(&ext).unwrap_or("");
             let (call, word) = (tr(lang, T::CallColleague), tr(lang, T::Ext));
             (false, format!("{call} {name} ({word} {ext})"))
         }
@@ -144,12 +144,13 @@ pub fn CallCards() -> impl IntoView {
     ) {
         on_cleanup(move || h.clear());
     }
-    // The calls in progress, then the summaries of those that just ended, then the wrap-ups still
-    // open (a call awaiting its wrap-up shows that instead of its summary). The cards are rebuilt
-    // when this list changes, not at every presence event (a textarea being typed in keeps its
-    // focus): a memo's job, done by an effect and a trigger as the routing editor does (cheaper
-    // in the module than a `Memo`).
+    // The calls in progress (a consultation leg after the call it is about), then the summaries of
+    // those that just ended, then the wrap-ups still open (a call awaiting its wrap-up shows that
+    // instead of its summary). The cards are rebuilt when this list changes, not at every presence
+    // event (a textarea being typed in keeps its focus): a memo's job, done by an effect and a
+    // trigger as the routing editor does (cheaper in the module than a `Memo`).
     let list = move || {
+        let lang = ctx.lang;
         let s = ctx.store.read();
         let wrap_ups = if in_crm {
             s.open_wrap_ups(js_sys::Date::now() as i64)
@@ -161,19 +162,28 @@ pub fn CallCards() -> impl IntoView {
             .iter()
             .filter(|id| !wrap_ups.iter().any(|c| c.id == **id))
             .filter_map(|id| s.history.iter().find(|c| c.id == *id));
-        s.live_calls
-            .iter()
+        // (Two passes rather than a sort, whose code the module does not otherwise carry.)
+        let (legs, firsts) = (
+            s.live_calls.iter().filter(|c| c.consult_of.is_some()),
+            s.live_calls.iter().filter(|c| c.consult_of.is_none()),
+        );
+        let shown = |c: &Call, wrap: bool| Shown {
+            name: s.party_name(c),
+            summary: c.state.is_final().then(|| call_summary_named(lang, &s, c)),
+            consulting: s
+                .consultation_of(&c.id)
+                .map(|leg| (s.party_name(leg), leg.state)),
+            wrap,
+        };
+        firsts
+            .chain(legs)
             .chain(ended)
-            .map(|c| (c.clone(), s.party_name(c), false))
-            .chain(
-                wrap_ups
-                    .iter()
-                    .map(|c| ((*c).clone(), s.party_name(c), true)),
-            )
+            .map(|c| (c.clone(), shown(c, false)))
+            .chain(wrap_ups.iter().map(|c| ((*c).clone(), shown(c, true))))
             .collect::<Vec<_>>()
     };
     let changed = Trigger::new();
-    Effect::new(move |prev: Option<Vec<(Call, String, bool)>>| {
+    Effect::new(move |prev: Option<Vec<(Call, Shown)>>| {
         now.track();
         let l = list();
         if prev.is_some_and(|p| p != l) {
@@ -186,7 +196,7 @@ pub fn CallCards() -> impl IntoView {
         changed.track();
         untrack(list)
             .into_iter()
-            .map(|(call, name, wrap)| card(ctx, lang, call, name, wrap, now))
+            .map(|(call, shown)| card(ctx, lang, call, shown, now))
             .map(IntoAny::into_any)
             .collect_view()
     };
@@ -223,23 +233,52 @@ pub fn state_name(state: CallState) -> &'static str {
     }
 }
 
-fn card(
-    ctx: Ctx,
-    lang: Language,
-    call: Call,
+/// What a call card shows besides the call: the other party's name, the summary of an ended
+/// call, and, for a held call with a consultation under way, the consulted party and that leg's
+/// state; and whether the card is the call's wrap-up.
+#[derive(Clone, PartialEq)]
+struct Shown {
     name: String,
+    summary: Option<String>,
+    consulting: Option<(String, CallState)>,
     wrap: bool,
-    now: Trigger,
-) -> impl IntoView {
+}
+
+/// A call card's plain button (no shortcut): one view type for all of them (code size).
+fn act(
+    lang: Language,
+    class: &'static str,
+    test: &'static str,
+    label: T,
+    disabled: bool,
+    go: Box<dyn FnMut(leptos::ev::MouseEvent)>,
+) -> AnyView {
+    view! {
+        <button class=class data-test=test disabled=disabled on:click=go>
+            {tr(lang, label)}
+        </button>
+    }
+    .into_any()
+}
+
+fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> impl IntoView {
     let incoming = call.direction == CallDirection::Inbound;
-    let title = if wrap {
+    let title = if shown.wrap {
         T::WrapUpTitle
+    } else if call.consult_of.is_some() {
+        T::Consultation
     } else if incoming {
         T::IncomingCall
     } else {
         T::OutgoingCall
     };
-    let summary = call.state.is_final().then(|| call_summary(lang, &call));
+    let Shown {
+        name,
+        summary,
+        consulting,
+        wrap,
+    } = shown;
+    let leg = call.consult_of.is_some();
     let from = call.answered_at.unwrap_or(call.started_at);
     let timer = move || {
         now.track();
@@ -263,6 +302,11 @@ fn card(
                     {summary.clone().unwrap_or_else(|| tr(lang, if call.held { T::OnHold } else { call_state_text(state) }).to_owned())}
                     {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
+                {consulting.clone().map(|(who, leg_state)| view! {
+                    <span class="uc-card-state" data-test="consulting">
+                        {format!("{} {who} · {}", tr(lang, T::Consulting), tr(lang, call_state_text(leg_state)))}
+                    </span>
+                })}
             </div>
             {if wrap {
                 crate::components::wrapup::form(ctx, lang, &call, now).into_any()
@@ -293,7 +337,22 @@ fn card(
                     </div>
                 }
                 .into_any()
-            } else if state == CallState::Connected {
+            } else if let Some((_, leg_state)) = consulting {
+                // A warm transfer under way: the held call completes it or cancels the consultation.
+                let (done, cancel) = (id.clone(), id.clone());
+                view! {
+                    <div class="uc-card-actions">
+                    {vec![
+                        act(lang, "uc-button uc-primary", "complete-transfer", T::CompleteTransfer, leg_state != CallState::Connected,
+                            h(move |_| ctx.call_action(done.clone(), CallAction::CompleteTransfer))),
+                        act(lang, "uc-button", "cancel-consult", T::CancelConsult, false,
+                            h(move |_| ctx.call_action(cancel.clone(), CallAction::CancelConsult))),
+                        act(lang, "uc-button uc-danger", "hangup", T::HangUp, false, h(move |_| ctx.hangup(id.clone()))),
+                    ]}
+                    </div>
+                }
+                .into_any()
+            } else if state == CallState::Connected && !leg {
                 let (held, hold, go) = (call.held, id.clone(), id.clone());
                 let hint = move || {
                     let input = ctx.ui.read().transfer_input.clone().unwrap_or_default();
@@ -301,24 +360,23 @@ fn card(
                 };
                 view! {
                     <div class="uc-card-actions">
-                    <button
-                        class="uc-button"
-                        data-test="hold"
-                        on:click=h(move |_| ctx.call_action(hold.clone(), if held { CallAction::Resume } else { CallAction::Hold }))
-                    >
-                        {tr(lang, if held { T::Resume } else { T::Hold })}
-                    </button>
-                    <button
-                        class="uc-button"
-                        data-test="transfer"
-                        aria-expanded=move || if ctx.ui.read().transfer_input.is_some() { "true" } else { "false" }
-                        on:click=h(move |_| ctx.ui.update(|u| u.transfer_input = u.transfer_input.is_none().then(String::new)))
-                    >
-                        {tr(lang, T::Transfer)}
-                    </button>
-                    <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
-                        {tr(lang, T::HangUp)}
-                    </button>
+                    {act(lang, "uc-button", "hold", if held { T::Resume } else { T::Hold }, false,
+                        h(move |_| ctx.call_action(hold.clone(), if held { CallAction::Resume } else { CallAction::Hold })))}
+                    {[(T::Transfer, false), (T::Consult, true)].map(|(label, consult)| view! {
+                        <button
+                            class="uc-button"
+                            data-test=if consult { "consult" } else { "transfer" }
+                            aria-expanded=move || { let u = ctx.ui.read(); if u.transfer_input.is_some() && u.consulting == consult { "true" } else { "false" } }
+                            on:click=h(move |_| ctx.ui.update(|u| {
+                                let open = u.transfer_input.is_some() && u.consulting == consult;
+                                u.transfer_input = (!open).then(String::new);
+                                u.consulting = consult;
+                            }))
+                        >
+                            {tr(lang, label)}
+                        </button>
+                    })}
+                    {act(lang, "uc-button uc-danger", "hangup", T::HangUp, false, h(move |_| ctx.hangup(id.clone())))}
                     </div>
                     <form
                         class=move || if ctx.ui.read().transfer_input.is_some() { "uc-transfer" } else { "uc-transfer uc-closed" }
@@ -326,12 +384,12 @@ fn card(
                         on:submit=h(move |ev: leptos::ev::SubmitEvent| {
                             ev.prevent_default();
                             if hint().is_some_and(|(bad, _)| !bad) {
-                                let to = ctx.ui.read_untracked().transfer_input.clone().unwrap_or_default();
-                                ctx.transfer(go.clone(), to.trim().to_owned());
+                                let (to, consult) = { let u = ctx.ui.read_untracked(); (u.transfer_input.clone().unwrap_or_default(), u.consulting) };
+                                ctx.transfer(go.clone(), to.trim().to_owned(), consult);
                             }
                         })
                     >
-                        <label for="uc-transfer-to">{tr(lang, T::TransferTo)}</label>
+                        <label for="uc-transfer-to">{dyn_view(move || tr(lang, if ctx.ui.read().consulting { T::ConsultWith } else { T::TransferTo }))}</label>
                         <div class="uc-row">
                             <input
                                 id="uc-transfer-to"
@@ -350,7 +408,7 @@ fn card(
                                 data-test="transfer-go"
                                 disabled=move || hint().is_none_or(|(bad, _)| bad)
                             >
-                                {tr(lang, T::Transfer)}
+                                {dyn_view(move || tr(lang, if ctx.ui.read().consulting { T::Consult } else { T::Transfer }))}
                             </button>
                         </div>
                         <p id="uc-transfer-hint" class="uc-hint" aria-live="polite">
@@ -360,12 +418,7 @@ fn card(
                 }
                 .into_any()
             } else {
-                view! {
-                    <button class="uc-button uc-danger" data-test="hangup" on:click=h(move |_| ctx.hangup(id.clone()))>
-                        {tr(lang, T::HangUp)}
-                    </button>
-                }
-                .into_any()
+                act(lang, "uc-button uc-danger", "hangup", T::HangUp, false, h(move |_| ctx.hangup(id.clone())))
             }}
         </div>
     }

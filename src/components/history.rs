@@ -1,5 +1,5 @@
 //! The call history: recent calls with whom (named as the call card names them), when, direction,
-//! what they came to, and redial.
+//! what they came to (a transfer with its target), and redial — "Call back" on a missed call.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsValue;
@@ -10,7 +10,7 @@ use ucclient_core::api::{CallDirection, Timestamp};
 
 use crate::app::Ctx;
 use crate::host::interop::Payload;
-use crate::i18n::{T, call_summary, direction_text, tr};
+use crate::i18n::{T, call_summary_named, direction_text, tr};
 
 /// Days from the local day of `then_ms` to the local day of `now_ms` (milliseconds since the
 /// epoch), each with its own offset from UTC in minutes as `Date.getTimezoneOffset` gives it
@@ -63,7 +63,7 @@ pub fn History() -> impl IntoView {
             let s = ctx.store.read();
             s.history
                 .iter()
-                .map(|c| (c.clone(), s.party_name(c)))
+                .map(|c| (c.clone(), s.party_name(c), call_summary_named(lang, &s, c)))
                 .collect()
         };
         if calls.is_empty() {
@@ -71,30 +71,37 @@ pub fn History() -> impl IntoView {
         }
         calls
             .into_iter()
-            .map(|(c, name)| {
+            .map(|(c, name, summary)| {
                 let (arrow, redial) = match c.direction {
                     CallDirection::Outbound => ("↗", c.to.clone()),
                     CallDirection::Inbound => ("↙", c.from.clone()),
                 };
+                // A missed call says so and is called back in one click (a named button).
+                let missed = c.is_missed();
+                let (label, face) = if missed {
+                    (T::CallBack, tr(lang, T::CallBack))
+                } else {
+                    (T::Redial, "✆")
+                };
                 view! {
-                    <li class="uc-call" data-test="history-row">
+                    <li class=if missed { "uc-call uc-missed" } else { "uc-call" } data-test="history-row">
                         <span class="uc-dir" aria-hidden="true">{arrow}</span>
                         <div class="uc-call-text">
                             <span class="uc-name">{name.clone()}</span>
                             <span class="uc-detail">
                                 <span data-test="when">{when(lang, c.started_at)}</span> " · "
                                 {tr(lang, direction_text(c.direction))} " · "
-                                {call_summary(lang, &c)}
+                                {summary}
                             </span>
                         </div>
                         <button
                             class="uc-button"
-                            data-test="redial"
-                            aria-label=format!("{} {name}", tr(lang, T::Redial))
+                            data-test=if missed { "call-back" } else { "redial" }
+                            aria-label=format!("{} {name}", tr(lang, label))
                             disabled=move || ctx.store.read().on_a_call()
                             on:click=h(move |_| ctx.dial(redial.clone(), None))
                         >
-                            "✆"
+                            {face}
                         </button>
                     </li>
                 }

@@ -701,6 +701,8 @@ mod tests {
             held: false,
             wrap_up: None,
             crm_record: None,
+            transferred_to: None,
+            consult_of: None,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let pc = phonecall_for(&call, Some(&rita));
@@ -775,6 +777,8 @@ mod tests {
             held: false,
             wrap_up: None,
             crm_record: None,
+            transferred_to: None,
+            consult_of: None,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let summary = CallSummary::of(&call).with_message(Some(12_400));

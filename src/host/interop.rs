@@ -207,9 +207,10 @@ pub struct CallSummary<'a> {
     pub number: &'a str,
     /// Whether the agent placed the call.
     pub outgoing: bool,
-    /// `Call to <whom>` or `Call from <whom>`, with ` (not answered)` when it was not: whom is the
-    /// contact's name when the host matched one (`Call to Rita Lopes`), else the number formatted
-    /// for reading (`Call to +351 912 345 678`).
+    /// `Call to <whom>` or `Call from <whom>`, with ` (not answered)` when it was not and
+    /// ` (transferred to 202)` when the agent transferred it: whom is the contact's name when the
+    /// host matched one (`Call to Rita Lopes`), else the number formatted for reading (`Call to
+    /// +351 912 345 678`).
     pub subject: String,
     /// How long the call talked, in whole seconds (0 when it was never answered).
     pub seconds: i64,
@@ -234,6 +235,13 @@ impl CallSummary<'_> {
         }
         if !voicemail && (call.state == CallState::Failed || call.answered_at.is_none()) {
             subject.push_str(" (not answered)");
+        }
+        // Issue 13, transfer: where the agent sent it, as dialled (an extension, or the number
+        // formatted for reading).
+        if let Some(to) = &call.transferred_to {
+            subject.push_str(" (transferred to ");
+            subject.push_str(&ucclient_core::phone::format_for_reading(to));
+            subject.push(')');
         }
         CallSummary {
             number,
@@ -623,6 +631,8 @@ mod tests {
             held: false,
             wrap_up: None,
             crm_record: None,
+            transferred_to: None,
+            consult_of: None,
         };
         let named = named_after(&call, CrmKind::Dynamics, Some(" Rita Lopes ")).unwrap();
         assert_eq!(
@@ -707,6 +717,39 @@ mod tests {
         assert_eq!(p.get("c"), None);
         let keys: Vec<_> = p.0.iter().map(|(k, _)| *k).collect();
         assert_eq!(keys, ["a", "n", "b"], "replaced in place");
+    }
+
+    #[test]
+    fn a_transferred_call_says_where_it_went_in_the_crm_log() {
+        let mut call = Call {
+            id: "c1".into(),
+            direction: CallDirection::Inbound,
+            from: "+351912345678".into(),
+            to: "201".into(),
+            state: CallState::Ended,
+            started_at: Timestamp::parse("2026-03-04T10:00:00Z").unwrap(),
+            answered_at: Timestamp::parse("2026-03-04T10:00:05Z").ok(),
+            ended_at: Timestamp::parse("2026-03-04T10:01:05Z").ok(),
+            context: None,
+            internal: false,
+            outcome: Some(ucclient_core::api::CallOutcome::Transferred),
+            answered_on: None,
+            forwarded_to: None,
+            held: false,
+            transferred_to: Some("600".into()),
+            consult_of: None,
+            wrap_up: None,
+            crm_record: None,
+        };
+        assert_eq!(
+            CallSummary::of(&call).subject,
+            "Call from +351 912 345 678 (transferred to 600)"
+        );
+        call.transferred_to = Some("+351912000002".into());
+        assert_eq!(
+            CallSummary::of(&call).subject,
+            "Call from +351 912 345 678 (transferred to +351 912 000 002)"
+        );
     }
 }
 

@@ -497,6 +497,8 @@ mod tests {
             held: false,
             wrap_up: None,
             crm_record: None,
+            transferred_to: None,
+            consult_of: None,
         }
     }
 

@@ -1,11 +1,12 @@
-//! Click-to-dial, call history, answer, decline, hang-up, hold, resume and blind transfer.
+//! Click-to-dial, call history, answer, decline, hang-up, hold, resume, blind and warm transfer,
+//! and the missed-call count.
 
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, Uri, header};
 use serde::Deserialize;
 use ucclient_core::api::{
-    AnswerRequest, Call, ClaimRequest, ClaimResponse, CrmRecord, PlaceCallRequest, TransferRequest,
-    WrapUp,
+    AnswerRequest, Call, ClaimRequest, ClaimResponse, CrmRecord, MissedCalls, PlaceCallRequest,
+    TransferRequest, WrapUp,
 };
 
 use crate::AppState;
@@ -211,4 +212,66 @@ pub async fn crm_record(
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
     bounded(&id)?;
     Ok(ApiJson(calls::set_crm_record(&state, &a, &id, req).await?))
+}
+
+// --- Issue 13, transfer: warm transfer (consultation) and missed calls ---
+
+/// `POST /calls/<id>/consult` `{"to"}` → 201: the call goes on hold and a consultation leg dials
+/// the target.
+#[utoipa::path(post, path = "/calls/{id}/consult", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id: the user's connected call to transfer")), request_body(content = ucclient_core::api::TransferRequest, content_type = "application/json", description = "{\"to\"}: an extension or a number"), responses((status = 201, description = "Call: the consultation leg (outbound, dialing, consult_of the id); the first call is now held", body = ucclient_core::api::Call), (status = 400, description = "bad_request: malformed JSON, wrong types (413 when the body is too large)", body = ucclient_core::api::ErrorBody), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "call_not_connected: the call is not connected; already_consulting: it has a consultation already, or is one", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_number: not a number core can normalise with the customer's country, or with reason unknown_extension (nobody has it) or transfer_to_self (the user's own extension or the other party's)", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over --calls-per-minute or the user's write budget", body = ucclient_core::api::ErrorBody)))]
+pub async fn consult(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<TransferRequest>,
+) -> ApiResult<(StatusCode, ApiJson<Call>)> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(calls::consult(&state, &a, &id, req).await?),
+    ))
+}
+
+/// `POST /calls/<id>/consult/complete`: the held party goes to the consulted target.
+#[utoipa::path(post, path = "/calls/{id}/consult/complete", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id: the held call the consultation is about")), responses((status = 200, description = "Call: the first call, ended with outcome transferred and transferred_to the target; the consultation leg ends the same way", body = ucclient_core::api::Call), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "not_consulting: no consultation, or its target has not answered yet; call_not_connected: the first call is over", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's write budget", body = ucclient_core::api::ErrorBody)))]
+pub async fn complete_consult(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::complete_consult(&state, &a, &id).await?))
+}
+
+/// `POST /calls/<id>/consult/cancel`: the consultation leg ends; the first call stays held.
+#[utoipa::path(post, path = "/calls/{id}/consult/cancel", tag = "calls", security(("bearer" = [])), params(("id" = String, Path, max_length = 64, description = "call id: the held call the consultation is about")), responses((status = 200, description = "Call: the first call, still connected and held", body = ucclient_core::api::Call), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody), (status = 409, description = "not_consulting: the call has no consultation", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's write budget", body = ucclient_core::api::ErrorBody)))]
+pub async fn cancel_consult(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+) -> ApiResult<ApiJson<Call>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::cancel_consult(&state, &a, &id).await?))
+}
+
+/// `GET /calls/missed`: the user's missed calls not seen yet.
+#[utoipa::path(get, path = "/calls/missed", tag = "calls", security(("bearer" = [])), responses((status = 200, description = "MissedCalls {count}: inbound calls that ended missed since the user last opened their history", body = ucclient_core::api::MissedCalls), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
+pub async fn missed(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+) -> ApiResult<ApiJson<MissedCalls>> {
+    Ok(ApiJson(calls::missed(&state, &a).await?))
+}
+
+/// `POST /calls/missed/seen`: the user saw their missed calls (opened History).
+#[utoipa::path(post, path = "/calls/missed/seen", tag = "calls", security(("bearer" = [])), responses((status = 200, description = "MissedCalls {count: 0}; a missed event with the count 0 reaches every stream of the user", body = ucclient_core::api::MissedCalls), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: over the user's write budget", body = ucclient_core::api::ErrorBody)))]
+pub async fn missed_seen(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+) -> ApiResult<ApiJson<MissedCalls>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    Ok(ApiJson(calls::missed_seen(&state, &a).await?))
 }

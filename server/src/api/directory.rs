@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::Uri;
 use serde::Deserialize;
-use ucclient_core::api::DirectoryEntry;
+use ucclient_core::api::{DirectoryEntry, GroupEntry};
 
 use crate::AppState;
 use crate::auth::Licensed;
@@ -49,6 +49,33 @@ pub async fn list(
             .into_iter()
             .zip(presences)
             .map(|((user, _), presence)| DirectoryEntry { user, presence })
+            .collect(),
+    ))
+}
+
+// --- Issue 13, transfer: dialable hunt groups ---
+
+/// `GET /directory/groups`: the customer's hunt groups that have an extension, by name — what an
+/// agent may dial, transfer to or consult (the members are the administrators' `GET /pbx/groups`).
+#[utoipa::path(get, path = "/directory/groups", tag = "directory", security(("bearer" = [])), responses((status = 200, description = "[GroupEntry {id, name, extension}], by name", body = [ucclient_core::api::GroupEntry]), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody), (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody)))]
+pub async fn groups(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+) -> ApiResult<ApiJson<Vec<GroupEntry>>> {
+    limits::spend(&state, &a.user.id, Budget::Searches).await?;
+    Ok(ApiJson(
+        state
+            .store
+            .groups(&a.customer_id)
+            .await?
+            .into_iter()
+            .filter_map(|g| {
+                Some(GroupEntry {
+                    extension: g.extension?,
+                    id: g.id,
+                    name: g.name,
+                })
+            })
             .collect(),
     ))
 }

@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
             put(profiles::put_settings).delete(profiles::delete_settings),
         )
         .route("/directory", get(directory::list))
+        .route("/directory/groups", get(directory::groups))
         .route("/events/ticket", post(crate::events::ticket))
         .route("/events", get(crate::events::stream))
         .route("/calls", post(calls::place).get(calls::history))
@@ -57,6 +58,14 @@ pub fn router() -> Router<AppState> {
         .route("/calls/{id}/transfer", post(calls::transfer))
         .route("/calls/{id}/wrapup", put(calls::wrap_up))
         .route("/calls/{id}/crm-record", put(calls::crm_record))
+        .route("/calls/{id}/consult", post(calls::consult))
+        .route(
+            "/calls/{id}/consult/complete",
+            post(calls::complete_consult),
+        )
+        .route("/calls/{id}/consult/cancel", post(calls::cancel_consult))
+        .route("/calls/missed", get(calls::missed))
+        .route("/calls/missed/seen", post(calls::missed_seen))
         .route("/pbx/users/{id}", get(pbx::user))
         .route("/pbx/ring", get(pbx::ring))
         .route("/pbx/groups", get(pbx::groups))

@@ -757,4 +757,29 @@ pub trait Store: Send + Sync + 'static {
         owned: &OwnedCall,
         events: &[NewEvent],
     ) -> StoreResult<bool>;
+
+    // --- issue 13, transfer: missed calls ---
+
+    /// How many of the user's inbound calls ended `missed` since they last saw them (at most
+    /// [`crate::calls::MAX_HISTORY`]).
+    async fn missed_calls(&self, user_id: &str) -> StoreResult<u32>;
+    /// Marks every missed call of the user so far as seen, and logs a `missed` event with the
+    /// count 0 to their streams (so every tab of theirs clears it), in one transaction.
+    async fn mark_missed_seen(&self, customer_id: &str, user_id: &str) -> StoreResult<()>;
+
+    // --- issue 13, transfer: dialable hunt groups ---
+
+    /// Gives a customer's hunt group an extension (`None`: not dialable) and its voicemail
+    /// setting; false if the group is unknown. An extension a user of the customer has, or
+    /// another group's, is refused (an error).
+    async fn set_group_dialling(
+        &self,
+        customer_id: &str,
+        group_id: &str,
+        extension: Option<&str>,
+        voicemail: bool,
+    ) -> StoreResult<bool>;
+    /// Every call (live or over) whose peer link names `peer_id`: the other side of a call
+    /// between colleagues, or every member's leg of a hunt-group call.
+    async fn calls_with_peer(&self, peer_id: &str) -> StoreResult<Vec<OwnedCall>>;
 }

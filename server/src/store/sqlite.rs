@@ -205,6 +205,35 @@ async fn log_events(tx: &mut WriteTx, events: &[NewEvent]) -> StoreResult<()> {
     Ok(())
 }
 
+/// How many of the user's inbound calls ended `missed` after the last one they saw (at most
+/// [`crate::calls::MAX_HISTORY`], the most one history answer holds).
+async fn missed_count(tx: &mut WriteTx, user_id: &str) -> StoreResult<u32> {
+    let n: i64 = sqlx::query_scalar(MISSED_COUNT)
+        .bind(user_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(bounded_count(n))
+}
+
+/// The user's missed calls after the last they saw.
+const MISSED_COUNT: &str = "SELECT COUNT(*) FROM calls c JOIN users u ON u.id = c.user_id
+     WHERE c.user_id = ? AND c.direction = 'inbound' AND c.outcome = 'missed'
+       AND c.seq > u.missed_seen_seq";
+
+fn bounded_count(n: i64) -> u32 {
+    u32::try_from(n.clamp(0, crate::calls::MAX_HISTORY)).unwrap_or(0)
+}
+
+/// The `missed` event with the user's count, to their own streams.
+fn missed_event(customer_id: &str, user_id: &str, count: u32) -> NewEvent {
+    NewEvent {
+        customer_id: customer_id.to_owned(),
+        audience: Some(user_id.to_owned()),
+        kind: "missed",
+        data: serde_json::to_string(&ucclient_core::api::MissedCalls { count }).unwrap_or_default(),
+    }
+}
+
 /// Logs an end-of-access marker for every open stream of the user (nothing if the user is
 /// unknown).
 async fn end_access(tx: &mut WriteTx, user_id: &str, reason: AccessEndReason) -> StoreResult<()> {
@@ -266,6 +295,8 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
                 .get::<Option<String>, _>("crm_record")
                 .map(|w| from_json(&w))
                 .transpose()?,
+            transferred_to: r.get("transferred_to"),
+            consult_of: r.get("consult_of"),
         },
         peer: r.get("peer_call_id"),
     })
@@ -289,7 +320,7 @@ fn colours_of(r: &sqlx::sqlite::SqliteRow) -> PresenceColours {
 async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
     let c = &owned.call;
     sqlx::query(&format!(
-        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -310,6 +341,8 @@ async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()>
     .bind(i64::from(c.held))
     .bind(c.wrap_up.as_ref().map(to_json).transpose()?)
     .bind(c.crm_record.as_ref().map(to_json).transpose()?)
+    .bind(&c.transferred_to)
+    .bind(&c.consult_of)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -398,7 +431,7 @@ fn voicemail_of(r: &sqlx::sqlite::SqliteRow) -> VoicemailMessage {
     }
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -1098,7 +1131,8 @@ impl Store for SqliteStore {
             let call = &owned.call;
             let done = sqlx::query(
                 "UPDATE calls SET state = ?, answered_at = ?, ended_at = ?, outcome = ?,
-                        answered_on = ?, forwarded_to = ?, peer_call_id = ?, held = ?
+                        answered_on = ?, forwarded_to = ?, peer_call_id = ?, held = ?,
+                        transferred_to = ?, from_number = ?, internal = ?
                  WHERE id = ? AND state = ?",
             )
             .bind(enum_str(&call.state))
@@ -1109,6 +1143,9 @@ impl Store for SqliteStore {
             .bind(&call.forwarded_to)
             .bind(&owned.peer)
             .bind(i64::from(call.held))
+            .bind(&call.transferred_to)
+            .bind(&call.from)
+            .bind(i64::from(call.internal))
             .bind(&call.id)
             .bind(enum_str(expected))
             .execute(&mut *tx)
@@ -1126,6 +1163,22 @@ impl Store for SqliteStore {
         log_events(&mut tx, events).await?;
         for m in messages {
             insert_voicemail(&mut tx, m).await?;
+        }
+        // A call that becomes missed with this write changes its owner's missed count: counted
+        // here, inside the write, so the `missed` event always carries the stored count.
+        let mut missed_owners: Vec<(&str, &str)> = updates
+            .iter()
+            .filter(|(c, expected)| !expected.is_final() && c.call.state.is_final())
+            .map(|(c, _)| c)
+            .chain(inserts.iter().filter(|c| c.call.state.is_final()))
+            .filter(|c| c.call.is_missed())
+            .map(|c| (c.customer_id.as_str(), c.user_id.as_str()))
+            .collect();
+        missed_owners.sort_unstable();
+        missed_owners.dedup();
+        for (customer_id, user_id) in missed_owners {
+            let count = missed_count(&mut tx, user_id).await?;
+            log_events(&mut tx, &[missed_event(customer_id, user_id, count)]).await?;
         }
         // "Still busy on another call?" is asked here, inside the write: two writes of the user's
         // calls at once queue on the write lock, so the second sees the first's new states and
@@ -1359,7 +1412,7 @@ impl Store for SqliteStore {
 
     async fn groups(&self, customer_id: &str) -> StoreResult<Vec<HuntGroup>> {
         let rows = sqlx::query(
-            "SELECT g.id, g.name, m.kind, m.user_id FROM hunt_groups g
+            "SELECT g.id, g.name, g.extension, g.voicemail, m.kind, m.user_id FROM hunt_groups g
              LEFT JOIN hunt_group_members m ON m.group_id = g.id
              WHERE g.customer_id = ? ORDER BY g.name, g.id, m.position",
         )
@@ -1374,6 +1427,8 @@ impl Store for SqliteStore {
                     id: id.clone(),
                     name: r.get("name"),
                     members: Vec::new(),
+                    extension: r.get("extension"),
+                    voicemail: r.get::<i64, _>("voicemail") != 0,
                 });
             }
             let kind: Option<String> = r.get("kind");
@@ -1881,6 +1936,78 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(true)
     }
+
+    // --- issue 13, transfer: missed calls ---
+
+    async fn missed_calls(&self, user_id: &str) -> StoreResult<u32> {
+        let n: i64 = sqlx::query_scalar(MISSED_COUNT)
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(bounded_count(n))
+    }
+
+    async fn mark_missed_seen(&self, customer_id: &str, user_id: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE users SET missed_seen_seq =
+                (SELECT COALESCE(MAX(seq), 0) FROM calls WHERE user_id = ?1)
+             WHERE id = ?1",
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        log_events(&mut tx, &[missed_event(customer_id, user_id, 0)]).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_group_dialling(
+        &self,
+        customer_id: &str,
+        group_id: &str,
+        extension: Option<&str>,
+        voicemail: bool,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        if let Some(ext) = extension {
+            let user: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE customer_id = ? AND extension = ?",
+            )
+            .bind(customer_id)
+            .bind(ext)
+            .fetch_one(&mut *tx)
+            .await?;
+            if user > 0 {
+                return Err(StoreError::Data(format!(
+                    "extension {ext} is a user's already"
+                )));
+            }
+        }
+        let done = sqlx::query(
+            "UPDATE hunt_groups SET extension = ?, voicemail = ? WHERE id = ? AND customer_id = ?",
+        )
+        .bind(extension)
+        .bind(i64::from(voicemail))
+        .bind(group_id)
+        .bind(customer_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn calls_with_peer(&self, peer_id: &str) -> StoreResult<Vec<OwnedCall>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CALL_COLUMNS} FROM calls WHERE peer_call_id = ? ORDER BY seq"
+        ))
+        .bind(peer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(call_of).collect()
+    }
 }
 
 /// The operator's change itself, inside an [`Store::admin_change`] transaction; false if its target
@@ -2096,6 +2223,8 @@ mod tests {
                 held: false,
                 wrap_up: None,
                 crm_record: None,
+                transferred_to: None,
+                consult_of: None,
             },
             peer: Some(peer.into()),
         };
@@ -2203,6 +2332,8 @@ mod tests {
                 held: false,
                 wrap_up: None,
                 crm_record: None,
+                transferred_to: None,
+                consult_of: None,
             },
             peer: None,
         };
