@@ -7,58 +7,9 @@ mod common;
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
+use common::calls::{connected_call_of_ana, hour_long_calls, jump, on_call, post, wait_for};
 use common::{Served, Sse, TestApp};
 use serde_json::{Value, json};
-use ucclient_server::config::CallTimings;
-
-/// Hour-long phases and a two-hour ring timeout: only [`jump`] reaches them.
-fn hour_long_calls(c: &mut ucclient_server::Config) {
-    c.call_timings = CallTimings {
-        dial: Duration::from_secs(3600),
-        ring: Duration::from_secs(3600),
-        talk: None,
-    };
-    c.ring_timeout_secs = 7200;
-}
-
-/// Moves tokio's clock forward by `d` at once (see `phone.rs`).
-async fn jump(d: Duration) {
-    tokio::time::pause();
-    tokio::time::advance(d).await;
-    tokio::time::resume();
-}
-
-/// Polls the user's history until a call matching `pick` is there; returns it.
-async fn wait_for(app: &TestApp, token: &str, pick: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..500 {
-        last = app.get("/api/v1/calls", token).await.body;
-        if let Some(c) = last.as_array().unwrap().iter().find(|c| pick(c)) {
-            return c.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no such call: {last}");
-}
-
-async fn post(app: &TestApp, path: &str, token: &str) -> common::Answer {
-    app.send(Method::POST, path, Some(token), None).await
-}
-
-/// A call from a customer to ana, answered by her; its id.
-async fn connected_call_of_ana(app: &TestApp, ana: &str) -> String {
-    let call = app
-        .post(
-            "/api/v1/pbx/calls/inbound",
-            ana,
-            json!({"from": "+351912345678", "to_user": "ana"}),
-        )
-        .await;
-    let id = call.body["id"].as_str().unwrap().to_owned();
-    let answered = post(app, &format!("/api/v1/calls/{id}/answer"), ana).await;
-    assert_eq!(answered.status, StatusCode::OK, "{}", answered.text);
-    id
-}
 
 /// Carla's calls, newest first, as JSON.
 async fn carla_calls(app: &TestApp) -> Vec<Value> {
@@ -82,10 +33,6 @@ async fn wait_carla(app: &TestApp, id: &str, state: &str) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("carla's call {id} never became {state}");
-}
-
-async fn on_call(app: &TestApp, token: &str) -> Value {
-    app.get("/api/v1/me", token).await.body["presence"]["on_call"].clone()
 }
 
 #[tokio::test]

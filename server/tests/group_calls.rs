@@ -10,37 +10,9 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use common::TestApp;
+use common::calls::{hour_long_calls, jump, post, wait_for};
 use serde_json::{Value, json};
 use ucclient_core::ring::GroupMember;
-use ucclient_server::config::CallTimings;
-
-/// Hour-long phases and a two-hour ring timeout: only [`jump`] reaches them.
-fn hour_long_calls(c: &mut ucclient_server::Config) {
-    c.call_timings = CallTimings {
-        dial: Duration::from_secs(3600),
-        ring: Duration::from_secs(3600),
-        talk: None,
-    };
-    c.ring_timeout_secs = 7200;
-}
-
-async fn jump(d: Duration) {
-    tokio::time::pause();
-    tokio::time::advance(d).await;
-    tokio::time::resume();
-}
-
-async fn wait_for(app: &TestApp, token: &str, pick: impl Fn(&Value) -> bool) -> Value {
-    let mut last = Value::Null;
-    for _ in 0..500 {
-        last = app.get("/api/v1/calls", token).await.body;
-        if let Some(c) = last.as_array().unwrap().iter().find(|c| pick(c)) {
-            return c.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no such call: {last}");
-}
 
 /// Polls carla's calls (she has no panel nor API access) until one matches.
 async fn wait_carla(app: &TestApp, pick: impl Fn(&Value) -> bool) -> Value {
@@ -56,10 +28,6 @@ async fn wait_carla(app: &TestApp, pick: impl Fn(&Value) -> bool) -> Value {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("no such call of carla's");
-}
-
-async fn post(app: &TestApp, path: &str, token: &str) -> common::Answer {
-    app.send(Method::POST, path, Some(token), None).await
 }
 
 /// Sales with carla too: ana's extension list, bruno, carla.

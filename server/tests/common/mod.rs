@@ -25,6 +25,8 @@ fn demo_hash() -> &'static str {
     })
 }
 
+pub mod calls;
+
 /// An answer: status, JSON body (Null when empty or not JSON), headers.
 pub struct Answer {
     pub status: StatusCode,
