@@ -1234,11 +1234,11 @@ fn Ready() -> impl IntoView {
             <header class="uc-header">
                 <Badge />
                 <MessageWaiting in_tab=false />
-                <span class="uc-me" data-test="me" title=title>{me}</span>
+                <span class="uc-me" data-test="me" title={std::sync::Arc::<str>::from(title)}>{me}</span>
                 <ConnectionState />
                 <button
                     class="uc-link uc-signout"
-                    title=ctx.t(T::SignOut)
+                    title={std::sync::Arc::<str>::from(ctx.t(T::SignOut))}
                     on:click=h(move |_| ctx.sign_out())
                 >
                     {ctx.t(T::SignOut)}

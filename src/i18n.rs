@@ -101,7 +101,6 @@ texts! {
     AnsweredElsewhere => "Answered by a colleague", "Atendida por um colega", "Atendida por um colega";
     Yesterday => "Yesterday", "Ontem", "Ontem";
     NotAnswered => "not answered", "não atendida", "não atendida";
-    Duration => "Duration", "Duração", "Duração";
     RoutingIntro => "Choose what the phone system does while each profile is on.", "Escolha o que a central faz enquanto cada perfil está ativo.", "Escolha o que a central faz enquanto cada perfil está ativo.";
     PassiveMode => "Your company uses passive mode: profiles only show your presence, they do not change your phone settings.", "A sua empresa usa o modo passivo: os perfis só mostram a sua presença, não alteram o telefone.", "Sua empresa usa o modo passivo: os perfis só mostram sua presença, não alteram o telefone.";
     Profile => "Profile", "Perfil", "Perfil";
@@ -193,9 +192,6 @@ texts! {
     VmHeard => "Heard", "Ouvida", "Ouvida";
     VmPlay => "Play message from", "Ouvir mensagem de", "Ouvir mensagem de";
     VmDelete => "Delete message from", "Apagar mensagem de", "Excluir mensagem de";
-    VmDeleteShort => "Delete", "Apagar", "Excluir";
-    VmPlayShort => "Play", "Ouvir", "Ouvir";
-    VmLoading => "Loading the message…", "A carregar a mensagem…", "Carregando a mensagem…";
     VmGone => "That message is no longer in your mailbox.", "Essa mensagem já não está na sua caixa de correio de voz.", "Essa mensagem não está mais na sua caixa postal.";
     VmDeleted => "Message deleted.", "Mensagem apagada.", "Mensagem excluída.";
     VmOff => "Your voicemail is off: calls you do not answer are missed.", "O seu correio de voz está desligado: as chamadas que não atender ficam perdidas.", "Sua caixa postal está desligada: as ligações que você não atender ficam perdidas.";

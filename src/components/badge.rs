@@ -117,7 +117,7 @@ pub fn Badge() -> impl IntoView {
         <div
             class="uc-badge"
             data-test="badge"
-            aria-label=ctx.t(T::YourPresence)
+            aria-label={std::sync::Arc::<str>::from(ctx.t(T::YourPresence))}
             role="group"
             data-colour=move || {
                 mine3().map(|p| colour_name(p.colour)).unwrap_or_default()

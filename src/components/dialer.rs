@@ -254,7 +254,7 @@ fn act(
     go: Box<dyn FnMut(leptos::ev::MouseEvent)>,
 ) -> AnyView {
     view! {
-        <button class=class data-test=test disabled=disabled on:click=go>
+        <button class=class data-test=test disabled=move || disabled on:click=go>
             {tr(lang, label)}
         </button>
     }
@@ -293,7 +293,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
             data-test="call-card"
             data-state=state_name(state)
             role="group"
-            aria-label=tr(lang, title)
+            aria-label={std::sync::Arc::<str>::from(tr(lang, title))}
         >
             <div class="uc-card-text">
                 <span class="uc-card-title">{tr(lang, title)}</span>

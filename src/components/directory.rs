@@ -55,7 +55,7 @@ pub fn Directory() -> impl IntoView {
                             <button
                                 class="uc-button"
                                 data-test="call-colleague"
-                                aria-label=call_label
+                                aria-label={std::sync::Arc::<str>::from(call_label)}
                                 disabled=move || ctx.store.read().on_a_call()
                                 on:click=h({
                                     let ext = u.extension.clone();
@@ -77,7 +77,7 @@ pub fn Directory() -> impl IntoView {
                 type="search"
                 class="uc-search"
                 maxlength="64"
-                aria-label=ctx.t(T::Search)
+                aria-label={std::sync::Arc::<str>::from(ctx.t(T::Search))}
                 placeholder=ctx.t(T::Search)
                 on:input=h(move |ev| ctx.search(event_target_value(&ev)))
             />

@@ -97,7 +97,7 @@ pub fn History() -> impl IntoView {
                         <button
                             class="uc-button"
                             data-test=if missed { "call-back" } else { "redial" }
-                            aria-label=format!("{} {name}", tr(lang, label))
+                            aria-label={std::sync::Arc::<str>::from(format!("{} {name}", tr(lang, label)))}
                             disabled=move || ctx.store.read().on_a_call()
                             on:click=h(move |_| ctx.dial(redial.clone(), None))
                         >

@@ -238,7 +238,7 @@ pub fn ProfileSwitcher() -> impl IntoView {
             class="uc-switcher"
             data-test="profiles"
             role="radiogroup"
-            aria-label=ctx.t(T::ChangePresence)
+            aria-label={std::sync::Arc::<str>::from(ctx.t(T::ChangePresence))}
             on:keydown=h(on_key)
         >
             {group(Status::Available, T::GroupAvailable)}

@@ -307,7 +307,7 @@ pub fn RoutingEditor() -> impl IntoView {
                             <label class="uc-check">
                                 <input
                                     type="checkbox"
-                                    prop:checked=checked
+                                    prop:checked=move || checked
                                     on:change=h(move |ev| {
                                         let on = event_target_checked(&ev);
                                         edit(&mut |d| {
@@ -337,7 +337,7 @@ pub fn RoutingEditor() -> impl IntoView {
                                 min="0"
                                 max=MAX_AFTER_SECONDS.to_string()
                                 prop:ariaInvalid=move || error_at(Field::Delay(i)).is_some().to_string()
-                                prop:value=if after == u32::MAX { String::new() } else { after.to_string() }
+                                prop:value=move || if after == u32::MAX { String::new() } else { after.to_string() }
                                 on:change=h(move |ev| {
                                     // As typed: out of range is refused with a message, never
                                     // clamped; what is not a number is out of range.

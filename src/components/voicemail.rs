@@ -190,7 +190,7 @@ pub fn Voicemail() -> impl IntoView {
                         <button
                             class="uc-button"
                             data-test="vm-play"
-                            aria-label=format!("{} {name}", ctx.t(T::VmPlay))
+                            aria-label={std::sync::Arc::<str>::from(format!("{} {name}", ctx.t(T::VmPlay)))}
                             on:click=h(move |ev: leptos::ev::MouseEvent| {
                                 let Some(player) = player_of(&ev) else {
                                     return;
@@ -209,7 +209,7 @@ pub fn Voicemail() -> impl IntoView {
                         <button
                             class="uc-button uc-vm-delete"
                             data-test="vm-delete"
-                            aria-label=format!("{} {name}", ctx.t(T::VmDelete))
+                            aria-label={std::sync::Arc::<str>::from(format!("{} {name}", ctx.t(T::VmDelete)))}
                             on:click=h(move |_| ctx.delete_voicemail(delete_id.clone()))
                         >
                             "✕"

@@ -8,11 +8,12 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use ucclient_core::Language;
 use ucclient_core::api::{Call, Disposition, WrapUp};
-use ucclient_core::wrapup::{self, DEFAULT_DISPOSITIONS, MAX_NOTES_CHARS};
+use ucclient_core::wrapup::{self, DEFAULT_DISPOSITIONS};
 
 use crate::app::Ctx;
 use crate::components::{dyn_view, h};
@@ -61,6 +62,10 @@ thread_local! {
     /// request runs, nor after a refusal: the draft stays for the agent).
     static SENT: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
+
+/// The notes' `maxlength`: [`ucclient_core::wrapup::MAX_NOTES_CHARS`] written as a literal (a
+/// `String` attribute value would cost the module one more attribute type; a test keeps them equal).
+const MAX_NOTES_ATTR: &str = "2000";
 
 /// Saves, once, the draft of every call whose wrap-up time ran out: on the cards' clock.
 pub fn expire(ctx: Ctx) {
@@ -154,10 +159,12 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
         .iter()
         .map(|d| {
             let selected = chosen.as_deref() == Some(d.code.as_str());
-            view! { <option value=d.code.clone() selected=selected>{disposition_label(lang, d).to_owned()}</option> }
+            // `prop:` values and an `Arc<str>` id: attribute types the routing editor has already.
+            view! { <option prop:value=d.code.clone() prop:selected=move || selected>{disposition_label(lang, d).to_owned()}</option> }
                 .into_any()
         })
         .collect_view();
+    let none = chosen.is_none();
     let (notes_id, outcome_id) = (
         format!("uc-wrapup-notes-{id}"),
         format!("uc-wrapup-outcome-{id}"),
@@ -173,11 +180,11 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
         >
             <label for=notes_id.clone()>{tr(lang, T::WrapUpNotes)}</label>
             <textarea
-                id=notes_id
+                id={Arc::<str>::from(notes_id)}
                 data-test="wrap-up-notes"
                 rows="3"
-                maxlength=MAX_NOTES_CHARS.to_string()
-                prop:value=typed
+                maxlength=MAX_NOTES_ATTR
+                prop:value=move || typed.clone()
                 on:input=h(move |ev| {
                     let notes = event_target_value(&ev);
                     keep_notes(&move |d| d.notes = notes.clone());
@@ -185,14 +192,14 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
             ></textarea>
             <label for=outcome_id.clone()>{tr(lang, T::WrapUpOutcome)}</label>
             <select
-                id=outcome_id
+                id={Arc::<str>::from(outcome_id)}
                 data-test="wrap-up-outcome"
                 on:change=h(move |ev| {
                     let v = event_target_value(&ev);
                     keep(&move |d| d.disposition = (!v.is_empty()).then(|| v.clone()));
                 })
             >
-                <option value="" selected=chosen.is_none()>{tr(lang, T::WrapUpNoOutcome)}</option>
+                <option value="" prop:selected=move || none>{tr(lang, T::WrapUpNoOutcome)}</option>
                 {options}
             </select>
             <div class="uc-row">
@@ -202,5 +209,16 @@ pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoVie
                 </button>
             </div>
         </form>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_notes_field_is_bounded_like_the_server() {
+        assert_eq!(
+            super::MAX_NOTES_ATTR,
+            ucclient_core::wrapup::MAX_NOTES_CHARS.to_string()
+        );
     }
 }
