@@ -830,19 +830,9 @@ pub async fn transfer(
             return Err(ApiError::TransferToSelf);
         }
         // Who the user was talking to goes on to the target.
-        let other_party = match owned.call.direction {
-            CallDirection::Inbound => owned.call.from.clone(),
-            CallDirection::Outbound => owned.call.to.clone(),
-        };
         let now: Timestamp = Utc::now().into();
-        let mut ended = moved(
-            &owned.call,
-            CallState::Ended,
-            Some(CallOutcome::Transferred),
-            now,
-        );
-        ended.transferred_to = Some(target.clone());
-        let mut updates = vec![(with_call(&owned, ended), CallState::Connected)];
+        let (other_party, update) = hand_over(&owned, &target, now);
+        let mut updates = vec![update];
         let mut inserts = Vec::new();
         let mut messages = Vec::new();
         // The leg that rings the target colleague, and whether the peer talks on to the far side.
@@ -900,6 +890,23 @@ pub async fn transfer(
     Err(ApiError::Internal("transfer kept racing the call".into()))
 }
 
+/// The user's part of a call they transfer to `target`: who they were talking to (that party goes
+/// on to the target), and the update that ends their connected call `transferred`, target recorded.
+fn hand_over(owned: &OwnedCall, target: &str, now: Timestamp) -> (String, (OwnedCall, CallState)) {
+    let other_party = match owned.call.direction {
+        CallDirection::Inbound => owned.call.from.clone(),
+        CallDirection::Outbound => owned.call.to.clone(),
+    };
+    let mut ended = moved(
+        &owned.call,
+        CallState::Ended,
+        Some(CallOutcome::Transferred),
+        now,
+    );
+    ended.transferred_to = Some(target.to_owned());
+    (other_party, (with_call(owned, ended), CallState::Connected))
+}
+
 /// A blind transfer of the user's connected call `owned` to a hunt group, in one write: the user's
 /// call ends `transferred`, and every member the group rings (core's group rules; never the user)
 /// gets a ringing inbound call from the other party. Their legs point at the colleague who was
@@ -914,19 +921,9 @@ async fn transfer_to_group(
     group: &HuntGroup,
     target: &str,
 ) -> ApiResult<bool> {
-    let other_party = match owned.call.direction {
-        CallDirection::Inbound => owned.call.from.clone(),
-        CallDirection::Outbound => owned.call.to.clone(),
-    };
     let now: Timestamp = Utc::now().into();
-    let mut ended = moved(
-        &owned.call,
-        CallState::Ended,
-        Some(CallOutcome::Transferred),
-        now,
-    );
-    ended.transferred_to = Some(target.to_owned());
-    let mut updates = vec![(with_call(owned, ended), CallState::Connected)];
+    let (other_party, update) = hand_over(owned, target, now);
+    let mut updates = vec![update];
     let anchor = peer
         .as_ref()
         .map_or_else(|| owned.call.id.clone(), |p| p.call.id.clone());
