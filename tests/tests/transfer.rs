@@ -145,6 +145,18 @@ async fn blind_and_warm_transfers_and_a_missed_call_called_back() -> Result<()> 
         let id = to_bruno["id"].as_str().unwrap_or_default();
         backend.post(&ana_token, &format!("/calls/{id}/hangup"), &json!({})).await?;
         wait_js(bruno, &has_text("[data-test=missed-count]", "1")).await?;
+        // Bruno has two wrap-ups open on top of it all: the pinned calls scroll on their own and
+        // the tab row stays in the frame, under them.
+        let fit = js(
+            bruno,
+            "scrollTo(0, 0); const c = document.querySelector('.uc-calls'); \
+             return [document.querySelectorAll('[data-test=wrap-up]').length >= 2, \
+             c.scrollHeight > c.clientHeight, \
+             document.querySelector('.uc-tabs').getBoundingClientRect().bottom <= innerHeight]",
+            vec![],
+        )
+        .await?;
+        ensure!(fit == json!([true, true, true]), "pinned calls fill the frame: {fit}");
         screenshot(bruno, "transfer-missed-count-pt-PT-300px").await?;
 
         let to_ana: Value = backend.post(&bruno_token, "/calls", &json!({"to": "201"})).await?;

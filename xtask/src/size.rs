@@ -27,7 +27,7 @@ pub const CEILING_GZIP: u64 = 250_000;
 /// size`). The check fails when the widget grows more than [`GROWTH_ALLOWANCE_GZIP`] past it, so
 /// every growth is seen: a change that adds more updates this figure in the same commit and says
 /// why in BENCHMARKS.md.
-pub const CURRENT_GZIP: u64 = 249_608;
+pub const CURRENT_GZIP: u64 = 249_636;
 
 /// How far the widget may grow past [`CURRENT_GZIP`] unexplained (3 KB).
 pub const GROWTH_ALLOWANCE_GZIP: u64 = 3_000;
@@ -194,10 +194,11 @@ mod tests {
         const { assert!(BUDGET_GZIP <= CEILING_GZIP) };
         let ceiling = over_limit(CEILING_GZIP + 1).unwrap();
         assert!(ceiling.contains("ceiling"), "{ceiling}");
-        // Growth past the allowance always fails, and says what to do.
-        let grown = over_limit(CURRENT_GZIP + GROWTH_ALLOWANCE_GZIP + 1).unwrap();
+        // Growth past the allowance (or the ceiling, whichever is lower) always fails, and says
+        // what to do.
+        let grown = over_limit(limit_gzip() + 1).unwrap();
         assert!(
-            grown.contains("CURRENT_GZIP") || grown.contains("budget"),
+            grown.contains("CURRENT_GZIP") || grown.contains("budget") || grown.contains("ceiling"),
             "{grown}"
         );
         if budget_met() {
@@ -208,7 +209,10 @@ mod tests {
             // Not met: the figure as measured passes (so the rest of the pipeline runs), a byte
             // of growth past the allowance does not.
             assert_eq!(over_limit(CURRENT_GZIP), None);
-            assert_eq!(limit_gzip(), CURRENT_GZIP + GROWTH_ALLOWANCE_GZIP);
+            assert_eq!(
+                limit_gzip(),
+                CEILING_GZIP.min(CURRENT_GZIP + GROWTH_ALLOWANCE_GZIP)
+            );
         }
     }
 }
