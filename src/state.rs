@@ -203,34 +203,31 @@ impl ClientState {
     /// on the CRM, awaiting the agent's wrap-up (core's [`wrapup::awaits_wrap_up`]) and not past
     /// the customer's time limit. None from a backend without after-call work.
     pub fn open_wrap_ups(&self, now_ms: i64) -> Vec<&Call> {
-        let Some(settings) = self.me.as_ref().and_then(|m| m.wrap_up.as_ref()) else {
-            return Vec::new();
-        };
-        self.history
-            .iter()
-            .filter(|c| wrapup::awaits_wrap_up(c) && self.logs_on_crm(c))
-            .filter(|c| {
-                wrapup::wrap_up_deadline(c, settings.seconds)
-                    .is_some_and(|d| d.as_millis() > now_ms)
-            })
-            .collect()
+        self.awaiting_wrap_up(now_ms, false).collect()
     }
 
     /// The calls awaiting a wrap-up whose time ran out by `now` (milliseconds since the epoch):
     /// what the agent typed for them is saved as it is.
     pub fn expired_wrap_ups(&self, now_ms: i64) -> Vec<Call> {
-        let Some(settings) = self.me.as_ref().and_then(|m| m.wrap_up.as_ref()) else {
-            return Vec::new();
-        };
-        self.history
-            .iter()
-            .filter(|c| wrapup::awaits_wrap_up(c) && self.logs_on_crm(c))
-            .filter(|c| {
-                wrapup::wrap_up_deadline(c, settings.seconds)
-                    .is_some_and(|d| d.as_millis() <= now_ms)
-            })
-            .cloned()
-            .collect()
+        self.awaiting_wrap_up(now_ms, true).cloned().collect()
+    }
+
+    /// The calls awaiting a wrap-up whose time limit has (`expired`) or has not passed at `now`.
+    fn awaiting_wrap_up(&self, now_ms: i64, expired: bool) -> impl Iterator<Item = &Call> {
+        let seconds = self
+            .me
+            .as_ref()
+            .and_then(|m| m.wrap_up.as_ref())
+            .map(|w| w.seconds);
+        self.history.iter().filter(move |c| {
+            let Some(seconds) = seconds else {
+                return false;
+            };
+            wrapup::awaits_wrap_up(c)
+                && self.logs_on_crm(c)
+                && wrapup::wrap_up_deadline(c, seconds)
+                    .is_some_and(|d| (d.as_millis() <= now_ms) == expired)
+        })
     }
 
     /// Forgets the summary of an ended call (its card goes).

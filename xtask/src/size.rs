@@ -27,7 +27,7 @@ pub const CEILING_GZIP: u64 = 250_000;
 /// size`). The check fails when the widget grows more than [`GROWTH_ALLOWANCE_GZIP`] past it, so
 /// every growth is seen: a change that adds more updates this figure in the same commit and says
 /// why in BENCHMARKS.md.
-pub const CURRENT_GZIP: u64 = 249_636;
+pub const CURRENT_GZIP: u64 = 249_540;
 
 /// How far the widget may grow past [`CURRENT_GZIP`] unexplained (3 KB).
 pub const GROWTH_ALLOWANCE_GZIP: u64 = 3_000;
