@@ -897,14 +897,21 @@ fn hand_over(owned: &OwnedCall, target: &str, now: Timestamp) -> (String, (Owned
         CallDirection::Inbound => owned.call.from.clone(),
         CallDirection::Outbound => owned.call.to.clone(),
     };
-    let mut ended = moved(
-        &owned.call,
-        CallState::Ended,
-        Some(CallOutcome::Transferred),
-        now,
-    );
+    (
+        other_party,
+        (
+            with_call(owned, transferred(&owned.call, target, now)),
+            CallState::Connected,
+        ),
+    )
+}
+
+/// `call` ended `transferred` to `target` (as dialled) at `now`: a blind transfer, and both of the
+/// user's legs when a consultation completes.
+fn transferred(call: &Call, target: &str, now: Timestamp) -> Call {
+    let mut ended = moved(call, CallState::Ended, Some(CallOutcome::Transferred), now);
     ended.transferred_to = Some(target.to_owned());
-    (other_party, (with_call(owned, ended), CallState::Connected))
+    ended
 }
 
 /// A blind transfer of the user's connected call `owned` to a hunt group, in one write: the user's
@@ -1323,14 +1330,7 @@ pub async fn complete_consult(
         let now: Timestamp = Utc::now().into();
         let target = leg.call.to.clone();
         let end = |c: &OwnedCall| {
-            let mut ended = moved(
-                &c.call,
-                CallState::Ended,
-                Some(CallOutcome::Transferred),
-                now,
-            );
-            ended.transferred_to = Some(target.clone());
-            let mut c = with_call(c, ended);
+            let mut c = with_call(c, transferred(&c.call, &target, now));
             c.peer = None;
             c
         };
