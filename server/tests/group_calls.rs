@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use common::TestApp;
-use common::calls::{hour_long_calls, jump, post, wait_for};
+use common::calls::{connected_call_of_ana, hour_long_calls, jump, post, wait_for};
 use serde_json::{Value, json};
 use ucclient_core::ring::GroupMember;
 
@@ -261,21 +261,6 @@ async fn a_member_declining_leaves_the_others_ringing() {
         .await["state"],
         "connected"
     );
-}
-
-/// A call from a customer to ana, answered by her; its id.
-async fn connected_call_of_ana(app: &TestApp, ana: &str) -> String {
-    let call = app
-        .post(
-            "/api/v1/pbx/calls/inbound",
-            ana,
-            json!({"from": "+351912345678", "to_user": "ana"}),
-        )
-        .await;
-    let id = call.body["id"].as_str().unwrap().to_owned();
-    let answered = post(app, &format!("/api/v1/calls/{id}/answer"), ana).await;
-    assert_eq!(answered.status, StatusCode::OK, "{}", answered.text);
-    id
 }
 
 #[tokio::test]
