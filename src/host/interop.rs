@@ -612,9 +612,9 @@ mod tests {
     use super::*;
     use ucclient_core::api::Timestamp;
 
-    #[test]
-    fn a_found_record_names_the_log_only_when_the_call_has_no_name() {
-        let mut call = Call {
+    /// An inbound call to ext 201 that ended unanswered, the tests' starting point.
+    fn inbound_call() -> Call {
+        Call {
             id: "c1".into(),
             direction: CallDirection::Inbound,
             from: "+351912345678".into(),
@@ -633,7 +633,12 @@ mod tests {
             crm_record: None,
             transferred_to: None,
             consult_of: None,
-        };
+        }
+    }
+
+    #[test]
+    fn a_found_record_names_the_log_only_when_the_call_has_no_name() {
+        let mut call = inbound_call();
         let named = named_after(&call, CrmKind::Dynamics, Some(" Rita Lopes ")).unwrap();
         assert_eq!(
             CallSummary::of(&named).subject,
@@ -721,26 +726,11 @@ mod tests {
 
     #[test]
     fn a_transferred_call_says_where_it_went_in_the_crm_log() {
-        let mut call = Call {
-            id: "c1".into(),
-            direction: CallDirection::Inbound,
-            from: "+351912345678".into(),
-            to: "201".into(),
-            state: CallState::Ended,
-            started_at: Timestamp::parse("2026-03-04T10:00:00Z").unwrap(),
-            answered_at: Timestamp::parse("2026-03-04T10:00:05Z").ok(),
-            ended_at: Timestamp::parse("2026-03-04T10:01:05Z").ok(),
-            context: None,
-            internal: false,
-            outcome: Some(ucclient_core::api::CallOutcome::Transferred),
-            answered_on: None,
-            forwarded_to: None,
-            held: false,
-            transferred_to: Some("600".into()),
-            consult_of: None,
-            wrap_up: None,
-            crm_record: None,
-        };
+        let mut call = inbound_call();
+        call.answered_at = Timestamp::parse("2026-03-04T10:00:05Z").ok();
+        call.ended_at = Timestamp::parse("2026-03-04T10:01:05Z").ok();
+        call.outcome = Some(ucclient_core::api::CallOutcome::Transferred);
+        call.transferred_to = Some("600".into());
         assert_eq!(
             CallSummary::of(&call).subject,
             "Call from +351 912 345 678 (transferred to 600)"
