@@ -180,6 +180,17 @@ fn step_clippy_wasm() -> Result<Outcome> {
         ]))
     };
     clippy("ucclient-widget", "--all-targets")?;
+    // Each shipped module has one host's bridge or none: what the other bridge alone used must not
+    // be left over in it (the default build, with both, is checked above).
+    for variant in crate::widget::VARIANTS {
+        run_command(
+            cargo()
+                .args(["clippy", "-p", "ucclient-widget", "--target"])
+                .args(["wasm32-unknown-unknown", "--lib", "--no-default-features"])
+                .args(variant.feature.map(|f| format!("--features={f}")))
+                .args(["--", "-D", "warnings"]),
+        )?;
+    }
     passed(clippy("ucclient-core", "--lib"))
 }
 
