@@ -18,7 +18,8 @@
 //!   in-memory tail of each customer's log that streams send from (a cache of the store).
 //! - [`store`]: the one interface to the database ([`store::Store`]), SQLite by default.
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
-//! - [`demo`], [`admin`]: the demo data and the operator's commands.
+//! - [`demo`], [`admin`]: the demo data and the operator's commands; [`audit`]: the audit log of
+//!   the administrators' and the operator's changes (the admin API is `api::admin`).
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
 //! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
 //!   they are), read through a bounded cache; [`cors`] and [`static_pages`] apply them.
@@ -32,6 +33,7 @@
 pub mod admin;
 pub mod admin_live;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod config;

@@ -40,6 +40,10 @@ const LOGINS: &[(&str, &str)] = &[
     ),
     ("dora@globex.example", "Globex, passive mode: crm_client"),
     ("eli@globex.example", "Globex, passive mode: crm_client"),
+    (
+        "rita@demo-active.example",
+        "Demo Active's reseller admin (admin API: mode, customers); no client permission",
+    ),
 ];
 
 /// Builds what the demo needs and runs the backend in the foreground.
