@@ -676,7 +676,7 @@ impl Ctx {
     /// Stores a call the backend answered with (dial, hang-up). The reply may arrive before the
     /// live `call` event: whichever of the two ends the call in the store logs it on the host, so a
     /// call is logged even when the event then brings nothing new (bridges skip a repeat).
-    fn take_call_reply(&self, call: Call) {
+    pub(crate) fn take_call_reply(&self, call: Call) {
         let changed = self
             .store
             .try_update(|s| s.upsert_call(call.clone()))

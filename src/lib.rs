@@ -72,12 +72,18 @@ fn browser_languages() -> Vec<String> {
 #[wasm_bindgen]
 pub fn mount(element: web_sys::HtmlElement, config: JsValue) {
     let cfg = read_config(&config);
-    let host = host::select(host::HostKind::parse(&cfg.host));
+    let kind = host::HostKind::parse(&cfg.host);
+    let host = host::select(kind);
     let lang = i18n::pick_language(cfg.locale.as_deref(), host.locale(), &browser_languages());
     let backend: Rc<dyn api::Backend> = Rc::new(api::HttpBackend::new(&cfg.api_base));
     let api_base = cfg.api_base.clone();
     leptos::mount::mount_to(element, move || {
         let ctx = app::Ctx::new(backend, host, &api_base, lang);
+        // The Salesforce Voice connector answers Salesforce's calls through the widget's context.
+        #[cfg(feature = "salesforce-voice")]
+        if kind == host::HostKind::SalesforceVoice {
+            host::voice::attach(ctx);
+        }
         ctx.resume();
         leptos::view! { <app::App ctx=ctx /> }
     })

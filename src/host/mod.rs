@@ -18,6 +18,8 @@ pub(crate) mod interop;
 #[cfg(feature = "salesforce")]
 pub mod salesforce;
 pub mod standalone;
+#[cfg(feature = "salesforce-voice")]
+pub mod voice;
 
 use std::rc::Rc;
 
@@ -74,14 +76,17 @@ pub enum HostKind {
     Salesforce,
     /// Dynamics 365, Channel Integration Framework panel.
     Dynamics,
+    /// Salesforce Voice with partner telephony: the connector page `scv-connector-base` drives.
+    SalesforceVoice,
 }
 
 impl HostKind {
-    /// The kind for `config.host` (`standalone`, `salesforce`, `dynamics`); unknown or missing → standalone.
+    /// The kind for `config.host` (`standalone`, `salesforce`, `dynamics`, `salesforce-voice`); unknown or missing → standalone.
     pub fn parse(s: &str) -> HostKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "salesforce" => HostKind::Salesforce,
             "dynamics" | "dynamics365" => HostKind::Dynamics,
+            "salesforce-voice" => HostKind::SalesforceVoice,
             _ => HostKind::Standalone,
         }
     }
@@ -92,6 +97,7 @@ impl HostKind {
             HostKind::Standalone => "standalone",
             HostKind::Salesforce => "salesforce",
             HostKind::Dynamics => "dynamics",
+            HostKind::SalesforceVoice => "salesforce-voice",
         }
     }
 
@@ -99,7 +105,7 @@ impl HostKind {
     pub fn crm(self) -> CrmKind {
         match self {
             HostKind::Standalone => CrmKind::Standalone,
-            HostKind::Salesforce => CrmKind::Salesforce,
+            HostKind::Salesforce | HostKind::SalesforceVoice => CrmKind::Salesforce,
             HostKind::Dynamics => CrmKind::Dynamics,
         }
     }
@@ -166,6 +172,8 @@ pub fn select(kind: HostKind) -> Rc<dyn Host> {
         HostKind::Salesforce => Rc::new(salesforce::SalesforceHost::new()),
         #[cfg(feature = "dynamics")]
         HostKind::Dynamics => Rc::new(dynamics::DynamicsHost::new()),
+        #[cfg(feature = "salesforce-voice")]
+        HostKind::SalesforceVoice => Rc::new(voice::VoiceHost::new()),
         _ => Rc::new(standalone::StandaloneHost::new(kind)),
     }
 }
@@ -180,6 +188,7 @@ mod tests {
             HostKind::Standalone,
             HostKind::Salesforce,
             HostKind::Dynamics,
+            HostKind::SalesforceVoice,
         ] {
             assert_eq!(HostKind::parse(k.as_str()), k);
         }

@@ -3,6 +3,9 @@
 //! - `dist/packages/UcClientWidget.resource` — the Salesforce static resource (a zip: boot script, CSS,
 //!   wasm-bindgen glue and module), also copied into the SFDX project so it deploys from there;
 //! - `dist/packages/UcClientCRM_salesforce.zip` — the SFDX project with that static resource inside;
+//! - `dist/packages/UcClientVoice.resource` — the Salesforce Voice static resource (Salesforce's
+//!   `scv-connector-base`, the connector shim and the widget's Salesforce Voice module), also inside
+//!   the SFDX project beside the connector page, `ConversationVendorInfo` and contact center;
 //! - `dist/packages/UcClientCRM_dynamics365.zip` — an importable Dynamics 365 solution whose web resources
 //!   carry the widget (the module base64-encoded inside a JavaScript web resource).
 //!
@@ -14,6 +17,9 @@ mod dynamics;
 mod salesforce;
 #[cfg(test)]
 mod tests;
+mod voice;
+#[cfg(test)]
+mod voice_tests;
 
 use std::fs;
 use std::io::{Cursor, Write};
@@ -24,6 +30,11 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
 use crate::project;
+
+pub use voice::{
+    LIBRARY_PACKAGE as VOICE_LIBRARY_PACKAGE, LIBRARY_VERSION as VOICE_LIBRARY_VERSION,
+    library_path as voice_library_path,
+};
 
 /// The backend origin written into the packages when none is given; the admin guides say to change it.
 pub const PLACEHOLDER_BACKEND_URL: &str = "https://ucclient.example.com";
@@ -59,7 +70,23 @@ pub fn run(args: &PackageArgs) -> Result<()> {
     let out = project::root().join("dist").join("packages");
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
 
-    let sf = salesforce::build(&templates.join("salesforce"), &salesforce_widget, &backend)?;
+    let voice_widget = Widget::load(&dist, "salesforce-voice/pkg")?;
+    let voice_resource = voice::static_resource(
+        &templates.join("salesforce"),
+        &voice_widget,
+        &voice::library()?,
+    )?;
+    write(&out.join(voice::RESOURCE_FILE), &voice_resource)?;
+    write(
+        &templates.join("salesforce").join(voice::RESOURCE_PATH),
+        &voice_resource,
+    )?;
+    let sf = salesforce::build_with_voice(
+        &templates.join("salesforce"),
+        &salesforce_widget,
+        &backend,
+        Some(&voice_resource),
+    )?;
     write(&out.join(salesforce::RESOURCE_FILE), &sf.static_resource)?;
     write(&out.join(salesforce::PACKAGE_FILE), &sf.project_zip)?;
     // Beside the templates too, so that `sf project deploy start` works from crm-packages/salesforce.
@@ -72,6 +99,7 @@ pub fn run(args: &PackageArgs) -> Result<()> {
     write(&out.join(dynamics::PACKAGE_FILE), &solution)?;
 
     for name in [
+        voice::RESOURCE_FILE,
         salesforce::RESOURCE_FILE,
         salesforce::PACKAGE_FILE,
         dynamics::PACKAGE_FILE,

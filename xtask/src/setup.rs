@@ -35,6 +35,13 @@ pub fn run() -> Result<()> {
             &project::wasm_opt(),
         )?,
         npm_tool("esbuild", ESBUILD_VERSION, "esbuild", &project::esbuild())?,
+        // Salesforce's connector library, shipped in the Salesforce Voice static resource.
+        npm_tool(
+            crate::package::VOICE_LIBRARY_PACKAGE,
+            crate::package::VOICE_LIBRARY_VERSION,
+            "scv-connector-base.js",
+            &crate::package::voice_library_path(),
+        )?,
         schemathesis()?,
         chromium()?,
         disk_space(),

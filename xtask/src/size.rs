@@ -30,10 +30,11 @@ pub const CEILING_GZIP: u64 = 250_000;
 /// cargo xtask size`). The check fails when one grows more than [`GROWTH_ALLOWANCE_GZIP`] past its
 /// figure, so every growth is seen: a change that adds more updates the figure in the same commit
 /// and says why in BENCHMARKS.md.
-pub const CURRENT_GZIP: [(&str, u64); 3] = [
+pub const CURRENT_GZIP: [(&str, u64); 4] = [
     ("standalone", 232_098),
     ("salesforce", 241_346),
     ("dynamics", 243_649),
+    ("salesforce-voice", 240_000),
 ];
 
 /// How far a download may grow past its [`CURRENT_GZIP`] figure unexplained (3 KB).

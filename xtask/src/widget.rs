@@ -108,9 +108,9 @@ pub struct BuildArgs {
     /// Debug build without wasm-opt: quicker to build, much larger, with debug assertions.
     #[arg(long)]
     pub dev: bool,
-    /// Build only this host's module (`standalone`, `salesforce` or `dynamics`); all three when
-    /// absent.
-    #[arg(long, value_parser = ["standalone", "salesforce", "dynamics"])]
+    /// Build only this host's module (`standalone`, `salesforce`, `dynamics` or
+    /// `salesforce-voice`); all four when absent.
+    #[arg(long, value_parser = ["standalone", "salesforce", "dynamics", "salesforce-voice"])]
     pub host: Option<String>,
 }
 
@@ -118,7 +118,7 @@ pub struct BuildArgs {
 /// bridge (none for the plain page), and where under `dist/widget/` it is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Variant {
-    /// `standalone`, `salesforce` or `dynamics` (the widget's `HostKind` names).
+    /// `standalone`, `salesforce`, `dynamics` or `salesforce-voice` (the widget's `HostKind` names).
     pub host: &'static str,
     /// The crate feature of the host's bridge.
     pub feature: Option<&'static str>,
@@ -127,7 +127,7 @@ pub struct Variant {
 }
 
 /// Every module the widget ships as, the standalone page's first.
-pub const VARIANTS: [Variant; 3] = [
+pub const VARIANTS: [Variant; 4] = [
     Variant {
         host: "standalone",
         feature: None,
@@ -142,6 +142,11 @@ pub const VARIANTS: [Variant; 3] = [
         host: "dynamics",
         feature: Some("dynamics"),
         pkg: "dynamics/pkg",
+    },
+    Variant {
+        host: "salesforce-voice",
+        feature: Some("salesforce-voice"),
+        pkg: "salesforce-voice/pkg",
     },
 ];
 

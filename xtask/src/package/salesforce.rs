@@ -60,7 +60,19 @@ pub fn static_resource_entries(
 
 /// Builds the static resource and the project zip from the templates in `templates`
 /// (`crm-packages/salesforce/`).
+#[cfg(test)]
 pub fn build(templates: &Path, widget: &Widget, backend: &BackendUrl) -> Result<SalesforcePackage> {
+    build_with_voice(templates, widget, backend, None)
+}
+
+/// As [`build`], with the Salesforce Voice static resource (`super::voice`) added to the project
+/// when given (the connector page, vendor information and contact center are templates).
+pub fn build_with_voice(
+    templates: &Path,
+    widget: &Widget,
+    backend: &BackendUrl,
+    voice_resource: Option<&[u8]>,
+) -> Result<SalesforcePackage> {
     let static_resource = reproducible_zip(&static_resource_entries(templates, widget)?)?;
     if static_resource.len() > MAX_STATIC_RESOURCE_BYTES {
         bail!(
@@ -76,8 +88,14 @@ pub fn build(templates: &Path, widget: &Widget, backend: &BackendUrl) -> Result<
         if rel == RESOURCE_PATH || rel == ".gitignore" {
             continue;
         }
+        // The Voice resource is this run's too; the shim's source ships inside it.
+        if rel == super::voice::RESOURCE_PATH || rel == super::voice::SHIM_TEMPLATE {
+            continue;
+        }
         let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-        let bytes = if FILES_WITH_BACKEND.contains(&rel.as_str()) {
+        let bytes = if FILES_WITH_BACKEND.contains(&rel.as_str())
+            || rel == super::voice::CONTACT_CENTER_PATH
+        {
             with_backend(&bytes, backend, &rel)?
         } else {
             bytes
@@ -88,6 +106,12 @@ pub fn build(templates: &Path, widget: &Widget, backend: &BackendUrl) -> Result<
         format!("{PROJECT_DIR}/{RESOURCE_PATH}"),
         static_resource.clone(),
     ));
+    if let Some(voice) = voice_resource {
+        entries.push((
+            format!("{PROJECT_DIR}/{}", super::voice::RESOURCE_PATH),
+            voice.to_vec(),
+        ));
+    }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     let project_zip = reproducible_zip(&entries)?;
     Ok(SalesforcePackage {

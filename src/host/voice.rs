@@ -1,0 +1,796 @@
+//! The Salesforce Voice bridge (partner telephony, the Open CTI successor): the widget as the
+//! vendor connector that Salesforce's `@salesforce/scv-connector-base` drives.
+//!
+//! The connector page loads the library, then a thin JS shim (`crm-packages/salesforce/voice/
+//! connector.js`) that subclasses the library's `VendorConnector`, calls `initializeConnector` and
+//! delegates every method to the `voice_*` functions exported here. They answer with plain objects
+//! that the shim turns into the library's own result classes (`CallResult`, `HangupResult`, …: the
+//! library checks them with `instanceof`). Everything else is here:
+//!
+//! - `init` ([`voice_init`]) reads the backend's origin from the contact center's settings
+//!   (`/ucClientSettings/backendUrl`), mounts the widget with host `salesforce-voice`, and answers
+//!   `showLogin` while the agent is not signed in; when they sign in, `LOGIN_RESULT` is published.
+//! - Salesforce's calls (`dial`, `acceptCall`, `declineCall`, `endCall`, `hold`, `resume`,
+//!   `addParticipant`, `setAgentStatus`, …) go to the backend through the widget's context, and their
+//!   answer resolves the promise: the library publishes the matching event itself, so this bridge
+//!   does not publish it too ([`told`](Voice::told) remembers what Salesforce already knows).
+//! - What happens elsewhere (an inbound call rings, the far side answers or hangs up, the agent holds
+//!   from the panel or their desk phone) is published: [`events_between`] compares the widget's calls
+//!   with what Salesforce was told and says which events (`CALL_STARTED`, `CALL_CONNECTED`,
+//!   `HOLD_TOGGLE`, `HANGUP`) are due.
+//! - Presence: `setAgentStatus` (an Omni-Channel change) sets the matching profile ([`profile_for_status`]);
+//!   `getAgentStatus` answers the agent's profile. Publishing the widget's own profile changes to Omni
+//!   (`SET_AGENT_STATUS`) is the next step; [`publish`] is the door it will use.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Array, Function, Object};
+use leptos::prelude::*;
+use ucclient_core::Language;
+use ucclient_core::api::{
+    Call, CallContext, CallDirection, CallState, CrmKind, PlaceCallRequest, TransferRequest, WrapUp,
+};
+use ucclient_core::profile::ProfileId;
+use wasm_bindgen::prelude::*;
+
+use super::interop::{object, text_field};
+use super::standalone::StandaloneHost;
+use super::{DialRequest, Host, HostKind, PresenceLabel};
+use crate::api::CallAction;
+use crate::app::{Ctx, Session};
+
+/// The contact center's settings item holding the backend's origin (`ucClientSettings` section).
+pub const BACKEND_URL_KEY: &str = "/ucClientSettings/backendUrl";
+/// The height Salesforce gives the connector while the agent signs in, in pixels.
+pub const LOGIN_FRAME_HEIGHT: u32 = 420;
+/// How long `init` waits for a saved session to load before asking for a sign-in, in ms.
+const INIT_WAIT_MS: u32 = 8_000;
+/// Longest text read from Salesforce's arguments, in bytes.
+const MAX_TEXT_LEN: usize = 2048;
+/// Most colleagues answered by `getPhoneContacts`.
+const MAX_CONTACTS: usize = 200;
+
+/// What the bridge keeps between Salesforce's calls.
+#[derive(Default)]
+struct Voice {
+    /// The widget's context, once mounted.
+    ctx: Option<Ctx>,
+    /// Where the widget mounts.
+    root: Option<web_sys::HtmlElement>,
+    /// The shim's `publish(eventType, payload)`.
+    publish: Option<Function>,
+    /// Each call as Salesforce last learnt of it (an answer or an event), while it is not over.
+    told: Vec<Call>,
+    /// Calls with a Salesforce request in flight: their changes come back as its answer.
+    busy: Vec<String>,
+    /// A `dial` from Salesforce is in flight: the new outbound call is its answer.
+    dialing: bool,
+    /// `init` answered `showLogin`: the sign-in is published as `LOGIN_RESULT`.
+    awaiting_login: bool,
+    /// The agent was signed in (a sign-out that Salesforce did not ask for is published).
+    was_ready: bool,
+    /// Salesforce asked for the sign-out: its answer says so, no event.
+    logging_out: bool,
+    /// The mute flag Salesforce set (the PBX has no mute: kept for the answer only).
+    muted: bool,
+}
+
+thread_local! {
+    static VOICE: RefCell<Voice> = RefCell::new(Voice::default());
+}
+
+fn with<R>(f: impl FnOnce(&mut Voice) -> R) -> R {
+    VOICE.with(|v| f(&mut v.borrow_mut()))
+}
+
+/// Publishes `event_type` with `payload` (plain; the shim builds the library's class), when the
+/// shim is connected.
+pub fn publish(event_type: &str, payload: &JsValue) {
+    if let Some(f) = with(|v| v.publish.clone()) {
+        let _ = f.call2(&JsValue::NULL, &JsValue::from_str(event_type), payload);
+    }
+}
+
+/// An event Salesforce must hear about a call it did not change itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VoiceEvent {
+    /// `CALL_STARTED`: a call Salesforce did not dial (inbound, or dialled from the panel).
+    Started(Call),
+    /// `CALL_CONNECTED`: the call was answered.
+    Connected(Call),
+    /// `HOLD_TOGGLE`: the call went on or off hold.
+    HoldToggle(Call),
+    /// `HANGUP`: the call is over.
+    Hangup(Call),
+}
+
+impl VoiceEvent {
+    /// The library's event type.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            VoiceEvent::Started(_) => "CALL_STARTED",
+            VoiceEvent::Connected(_) => "CALL_CONNECTED",
+            VoiceEvent::HoldToggle(_) => "HOLD_TOGGLE",
+            VoiceEvent::Hangup(_) => "HANGUP",
+        }
+    }
+
+    /// The call it is about.
+    pub fn call(&self) -> &Call {
+        match self {
+            VoiceEvent::Started(c)
+            | VoiceEvent::Connected(c)
+            | VoiceEvent::HoldToggle(c)
+            | VoiceEvent::Hangup(c) => c,
+        }
+    }
+}
+
+/// The events due when the widget's calls are `live` (and `ended`, the recent history) and
+/// Salesforce was `told` of the calls in it; `told` is brought up to date. Calls in `busy` (a
+/// Salesforce request in flight) are left alone: the request's answer tells. While `dialing`, a new
+/// outbound call is the dial's own (its answer tells). A consultation leg is not a call of its own
+/// for Salesforce (it is the transfer's participant).
+pub fn events_between(
+    told: &mut Vec<Call>,
+    live: &[Call],
+    ended: &[Call],
+    busy: &[String],
+    dialing: bool,
+) -> Vec<VoiceEvent> {
+    let mut out = Vec::new();
+    for call in live {
+        if busy.contains(&call.id) || call.consult_of.is_some() {
+            continue;
+        }
+        match told.iter().position(|t| t.id == call.id) {
+            None => {
+                if call.state.is_final() {
+                    continue;
+                }
+                told.push(call.clone());
+                if dialing && call.direction == CallDirection::Outbound {
+                    continue;
+                }
+                out.push(VoiceEvent::Started(call.clone()));
+                if call.state == CallState::Connected {
+                    out.push(VoiceEvent::Connected(call.clone()));
+                }
+            }
+            Some(i) => {
+                let before = &told[i];
+                if call.state.is_final() {
+                    out.push(VoiceEvent::Hangup(call.clone()));
+                    told.remove(i);
+                    continue;
+                }
+                if before.state != CallState::Connected && call.state == CallState::Connected {
+                    out.push(VoiceEvent::Connected(call.clone()));
+                }
+                if before.held != call.held && call.state == CallState::Connected {
+                    out.push(VoiceEvent::HoldToggle(call.clone()));
+                }
+                told[i] = call.clone();
+            }
+        }
+    }
+    // Calls Salesforce knows that left the live list: over.
+    let mut i = 0;
+    while i < told.len() {
+        let id = told[i].id.clone();
+        if live.iter().any(|c| c.id == id) || busy.contains(&id) {
+            i += 1;
+            continue;
+        }
+        let mut last = told.remove(i);
+        match ended.iter().find(|c| c.id == id) {
+            Some(c) => last = c.clone(),
+            None => last.state = CallState::Ended,
+        }
+        out.push(VoiceEvent::Hangup(last));
+    }
+    out
+}
+
+/// The library's call state for ours (`ringing`, `connected`, `ended`).
+pub fn call_state(state: CallState) -> &'static str {
+    match state {
+        CallState::Dialing | CallState::Ringing => "ringing",
+        CallState::Connected => "connected",
+        CallState::Ended | CallState::Failed => "ended",
+    }
+}
+
+/// The plain `PhoneCall` of `call` (`callId`, `callType`, `state`, `phoneNumber`, `name`,
+/// `isOnHold`, `reason` once over): the shim builds the library's `PhoneCall` from it.
+pub fn plain_call(call: &Call, name: Option<String>) -> Object {
+    let (call_type, number) = match call.direction {
+        CallDirection::Inbound => ("Inbound", call.from.as_str()),
+        CallDirection::Outbound => ("Outbound", call.to.as_str()),
+    };
+    let mut fields = vec![
+        ("callId", JsValue::from_str(&call.id)),
+        ("callType", JsValue::from_str(call_type)),
+        ("state", JsValue::from_str(call_state(call.state))),
+        ("phoneNumber", JsValue::from_str(number)),
+        ("isOnHold", JsValue::from_bool(call.held)),
+    ];
+    if let Some(name) = name {
+        fields.push(("name", JsValue::from_str(&name)));
+    }
+    if call.state.is_final() {
+        let reason = if call.state == CallState::Failed {
+            "error"
+        } else {
+            "ended"
+        };
+        fields.push(("reason", JsValue::from_str(reason)));
+    }
+    object(&fields)
+}
+
+/// The profile an Omni-Channel status stands for, by its API name or label (the default mapping:
+/// Online/Available ↔ Available, Busy ↔ In a meeting, Away/Break ↔ Away, Lunch ↔ Lunch,
+/// Offline ↔ Out of office); `None` for a status it cannot place.
+pub fn profile_for_status(name: &str) -> Option<ProfileId> {
+    let n = name.to_ascii_lowercase();
+    let has = |w: &str| n.contains(w);
+    if has("offline") {
+        Some(ProfileId::OutOfOffice)
+    } else if has("busy") || has("meeting") {
+        Some(ProfileId::InAMeeting)
+    } else if has("lunch") {
+        Some(ProfileId::Lunch)
+    } else if has("away") || has("break") {
+        Some(ProfileId::Away)
+    } else if has("online") || has("available") {
+        Some(ProfileId::Available)
+    } else {
+        None
+    }
+}
+
+/// The backend origin of the contact center's settings (or the page's
+/// `<meta name="ucclient-backend-url">`, the hosted page's), when valid.
+pub fn backend_url(setting: Option<&str>) -> Option<String> {
+    setting
+        .map(str::trim)
+        .map(|u| u.trim_end_matches('/'))
+        .filter(|u| {
+            u.len() <= 200
+                && (u.starts_with("https://") || u.starts_with("http://"))
+                && !u.contains(['"', '\'', '<', '>', ' ', '@'])
+        })
+        .map(str::to_owned)
+}
+
+fn meta_backend() -> Option<String> {
+    web_sys::window()?
+        .document()?
+        .query_selector("meta[name=\"ucclient-backend-url\"]")
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_attribute("content"))
+}
+
+/// The Salesforce Voice host: the widget's side. Salesforce's side is the `voice_*` functions.
+pub struct VoiceHost {
+    /// The plain page's handlers (click-to-dial comes through `dial` instead, never this way).
+    inner: StandaloneHost,
+}
+
+impl VoiceHost {
+    /// A Voice host.
+    pub fn new() -> VoiceHost {
+        VoiceHost {
+            inner: StandaloneHost::new(HostKind::SalesforceVoice),
+        }
+    }
+}
+
+impl Default for VoiceHost {
+    fn default() -> VoiceHost {
+        VoiceHost::new()
+    }
+}
+
+impl Host for VoiceHost {
+    fn kind(&self) -> HostKind {
+        HostKind::SalesforceVoice
+    }
+
+    fn on_click_to_dial(&self, handler: Rc<dyn Fn(DialRequest)>) {
+        self.inner.on_click_to_dial(handler);
+    }
+
+    fn on_unavailable(&self, handler: Rc<dyn Fn(String)>) {
+        self.inner.on_unavailable(handler);
+    }
+
+    // Salesforce pops the caller's record and keeps the VoiceCall record itself: no screen pop,
+    // no Task, no panel or label of ours.
+    fn screen_pop(&self, _call: &Call) {}
+
+    fn log_call(&self, _call: &Call, _logged: Box<dyn FnOnce(String)>) {}
+
+    fn log_wrap_up(&self, _id: &str, _call: &Call, _wrap_up: &WrapUp, _outcome: Option<&str>) {}
+
+    fn set_panel_visible(&self, _visible: bool) {}
+
+    fn set_presence_label(&self, _label: &PresenceLabel) {}
+
+    fn locale(&self) -> Option<Language> {
+        None
+    }
+}
+
+/// Keeps `ctx` for Salesforce's calls and starts watching the session and the calls (called by
+/// [`crate::mount`] inside the widget's owner).
+pub fn attach(ctx: Ctx) {
+    with(|v| v.ctx = Some(ctx));
+    Effect::new(move |_| {
+        let session = ctx.session.get();
+        on_session(&session);
+    });
+    Effect::new(move |_| {
+        let (live, ended) = ctx.store.with(|s| {
+            let ended: Vec<Call> = s.history.iter().take(16).cloned().collect();
+            (s.live_calls.clone(), ended)
+        });
+        let events = with(|v| {
+            let busy = v.busy.clone();
+            events_between(&mut v.told, &live, &ended, &busy, v.dialing)
+        });
+        for event in events {
+            let payload = plain_call(event.call(), name_of(ctx, event.call()));
+            publish(event.event_type(), &payload);
+        }
+    });
+}
+
+fn on_session(session: &Session) {
+    let ready = *session == Session::Ready;
+    let (login, logout) = with(|v| {
+        let login = ready && v.awaiting_login;
+        if login {
+            v.awaiting_login = false;
+        }
+        let signed_out = matches!(session, Session::SignedOut(_)) && v.was_ready;
+        let logout = signed_out && !v.logging_out;
+        if signed_out {
+            v.logging_out = false;
+            v.told.clear();
+        }
+        if ready {
+            v.was_ready = true;
+        } else if signed_out {
+            v.was_ready = false;
+        }
+        (login, logout)
+    });
+    if login {
+        publish(
+            "LOGIN_RESULT",
+            &object(&[("success", JsValue::TRUE)]).into(),
+        );
+    }
+    if logout {
+        publish("LOGOUT_RESULT", &logout_result().into());
+    }
+}
+
+fn logout_result() -> Object {
+    object(&[
+        ("success", JsValue::TRUE),
+        ("loginFrameHeight", JsValue::from(LOGIN_FRAME_HEIGHT)),
+    ])
+}
+
+fn name_of(ctx: Ctx, call: &Call) -> Option<String> {
+    ctx.store.try_with_untracked(|s| s.party_name(call))
+}
+
+fn ready_ctx() -> Result<Ctx, JsValue> {
+    let ctx =
+        with(|v| v.ctx).ok_or_else(|| JsValue::from_str("the connector is not initialised"))?;
+    if ctx.session.get_untracked() != Session::Ready {
+        return Err(JsValue::from_str("LOGIN_REQUIRED"));
+    }
+    Ok(ctx)
+}
+
+/// Connects the shim: `root` is where the widget mounts, `publish(eventType, payload)` publishes
+/// an event through the library.
+#[wasm_bindgen]
+pub fn voice_connect(root: web_sys::HtmlElement, publish: Function) {
+    with(|v| {
+        v.root = Some(root);
+        v.publish = Some(publish);
+    });
+}
+
+/// `init(config)`: mounts the widget against the contact center's backend and answers
+/// `{showLogin, loginFrameHeight}` (`showLogin` while the agent is not signed in).
+#[wasm_bindgen]
+pub async fn voice_init(config: JsValue) -> Result<JsValue, JsValue> {
+    let (mounted, root) = with(|v| (v.ctx.is_some(), v.root.clone()));
+    if !mounted {
+        let root = root.ok_or_else(|| JsValue::from_str("voice_connect was not called"))?;
+        let setting = text_field(&config, BACKEND_URL_KEY, MAX_TEXT_LEN);
+        let api_base = backend_url(setting.as_deref())
+            .or_else(|| backend_url(meta_backend().as_deref()))
+            .ok_or_else(|| {
+                JsValue::from_str(
+                    "INVALID_PARAMS: the contact center has no valid UcClient backend URL (/ucClientSettings/backendUrl)",
+                )
+            })?;
+        root.set_inner_html("");
+        crate::mount(
+            root,
+            object(&[
+                (
+                    "host",
+                    JsValue::from_str(HostKind::SalesforceVoice.as_str()),
+                ),
+                ("api_base", JsValue::from_str(&api_base)),
+            ])
+            .into(),
+        );
+    }
+    let ctx = with(|v| v.ctx).ok_or_else(|| JsValue::from_str("the widget did not mount"))?;
+    let mut waited = 0;
+    while ctx.session.get_untracked() == Session::Loading && waited < INIT_WAIT_MS {
+        gloo_timers::future::TimeoutFuture::new(50).await;
+        waited += 50;
+    }
+    let show_login = ctx.session.get_untracked() != Session::Ready;
+    with(|v| v.awaiting_login = show_login);
+    Ok(object(&[
+        ("showLogin", JsValue::from_bool(show_login)),
+        ("loginFrameHeight", JsValue::from(LOGIN_FRAME_HEIGHT)),
+    ])
+    .into())
+}
+
+/// `getActiveCalls`: the calls not over, as plain `PhoneCall`s.
+#[wasm_bindgen]
+pub fn voice_active_calls() -> Array {
+    let Some(ctx) = with(|v| v.ctx) else {
+        return Array::new();
+    };
+    let calls = ctx
+        .store
+        .try_with_untracked(|s| {
+            s.live_calls
+                .iter()
+                .filter(|c| !c.state.is_final() && c.consult_of.is_none())
+                .map(|c| plain_call(c, Some(s.party_name(c))))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    calls.into_iter().map(JsValue::from).collect()
+}
+
+/// Takes a call a Salesforce request changed: Salesforce learns it from the answer (no event).
+fn took(ctx: Ctx, call: Call) -> JsValue {
+    with(|v| {
+        v.told.retain(|t| t.id != call.id);
+        if !call.state.is_final() {
+            v.told.push(call.clone());
+        }
+        v.busy.retain(|b| *b != call.id);
+    });
+    let name = name_of(ctx, &call);
+    let plain = plain_call(&call, name);
+    ctx.take_call_reply(call);
+    plain.into()
+}
+
+fn failure(e: &crate::api::ApiError) -> JsValue {
+    JsValue::from_str(&format!("{:?}: {}", e.code, e.message))
+}
+
+/// `dial(contact)`: places the call to `number` (a Salesforce record's `record_id` as its
+/// context); resolves to the plain `PhoneCall`.
+#[wasm_bindgen]
+pub async fn voice_dial(number: String, record_id: Option<String>) -> Result<JsValue, JsValue> {
+    let ctx = ready_ctx()?;
+    if number.trim().is_empty() || number.len() > 64 {
+        return Err(JsValue::from_str("INVALID_DESTINATION"));
+    }
+    with(|v| v.dialing = true);
+    let req = PlaceCallRequest {
+        to: number,
+        context: Some(CallContext {
+            crm: CrmKind::Salesforce,
+            record_id: record_id.filter(|r| !r.is_empty() && r.len() <= 255),
+            object_type: None,
+            record_name: None,
+        }),
+    };
+    let r = ctx.backend().place_call(req).await;
+    with(|v| v.dialing = false);
+    match r {
+        Ok(call) => Ok(took(ctx, call)),
+        Err(e) => Err(failure(&e)),
+    }
+}
+
+/// The call Salesforce names (`call_id`), or the only call not over when it names none.
+fn target(ctx: Ctx, call_id: Option<String>) -> Result<String, JsValue> {
+    if let Some(id) = call_id.filter(|i| !i.is_empty() && i.len() <= 255) {
+        return Ok(id);
+    }
+    ctx.store
+        .try_with_untracked(|s| {
+            s.live_calls
+                .iter()
+                .find(|c| !c.state.is_final() && c.consult_of.is_none())
+                .map(|c| c.id.clone())
+        })
+        .flatten()
+        .ok_or_else(|| JsValue::from_str("INVALID_PARTICIPANT"))
+}
+
+/// `acceptCall`, `declineCall`, `endCall`, `hold`, `resume` (`action` = `accept`, `decline`, `end`,
+/// `hold`, `resume`) on the call `call_id`; resolves to the plain `PhoneCall` after it.
+#[wasm_bindgen]
+pub async fn voice_call_action(
+    call_id: Option<String>,
+    action: String,
+) -> Result<JsValue, JsValue> {
+    let ctx = ready_ctx()?;
+    let action = match action.as_str() {
+        "accept" => CallAction::Answer,
+        "decline" => CallAction::Decline,
+        "end" => CallAction::HangUp,
+        "hold" => CallAction::Hold,
+        "resume" => CallAction::Resume,
+        _ => return Err(JsValue::from_str("GENERIC_ERROR: unknown action")),
+    };
+    let id = target(ctx, call_id)?;
+    with(|v| v.busy.push(id.clone()));
+    match ctx.backend().call_action(id.clone(), action).await {
+        Ok(call) => Ok(took(ctx, call)),
+        Err(e) => {
+            with(|v| v.busy.retain(|b| *b != id));
+            Err(failure(&e))
+        }
+    }
+}
+
+/// `addParticipant(contact, call, isBlindTransfer)`: a blind transfer of the call to `number`, or
+/// (not blind) a consultation (the call is held meanwhile); resolves to the plain
+/// `ParticipantResult` (`initialCallHasEnded`, `phoneNumber`, `callId`).
+#[wasm_bindgen]
+pub async fn voice_add_participant(
+    number: String,
+    call_id: Option<String>,
+    blind: bool,
+) -> Result<JsValue, JsValue> {
+    let ctx = ready_ctx()?;
+    let id = target(ctx, call_id)?;
+    let req = TransferRequest { to: number.clone() };
+    with(|v| v.busy.push(id.clone()));
+    let b = ctx.backend();
+    let r = if blind {
+        b.transfer(id.clone(), req).await
+    } else {
+        b.consult(id.clone(), req).await
+    };
+    with(|v| v.busy.retain(|x| *x != id));
+    match r {
+        Ok(call) => {
+            let leg = call.id.clone();
+            let _ = took(ctx, call);
+            Ok(object(&[
+                ("initialCallHasEnded", JsValue::from_bool(blind)),
+                ("phoneNumber", JsValue::from_str(&number)),
+                ("callId", JsValue::from_str(&leg)),
+            ])
+            .into())
+        }
+        Err(e) => Err(failure(&e)),
+    }
+}
+
+/// `mute` / `unmute`: the PBX has no mute (the capability says so); the flag is answered back.
+#[wasm_bindgen]
+pub fn voice_mute(muted: bool) -> JsValue {
+    with(|v| v.muted = muted);
+    object(&[("isMuted", JsValue::from_bool(muted))]).into()
+}
+
+/// `getPhoneContacts(filter)`: the directory with live presence, as plain `Contact`s (`Agent`
+/// type, the extension as number, availability `AVAILABLE` / `BUSY` / `OFFLINE`), filtered by
+/// name or number containing `filter`.
+#[wasm_bindgen]
+pub fn voice_contacts(filter: Option<String>) -> Array {
+    let Some(ctx) = with(|v| v.ctx) else {
+        return Array::new();
+    };
+    let needle = filter.unwrap_or_default().to_lowercase();
+    let rows = ctx
+        .store
+        .try_with_untracked(|s| {
+            let me = s.my_id().map(str::to_owned);
+            s.everyone
+                .iter()
+                .filter(|u| Some(&u.id) != me.as_ref())
+                .filter(|u| {
+                    needle.is_empty()
+                        || u.name.to_lowercase().contains(&needle)
+                        || u.extension.contains(&needle)
+                })
+                .take(MAX_CONTACTS)
+                .map(|u| {
+                    let availability = match s.presence.get(&u.id) {
+                        None => "OFFLINE",
+                        Some(p) if p.on_call => "BUSY",
+                        Some(p) if p.status == ucclient_core::profile::Status::Available => {
+                            "AVAILABLE"
+                        }
+                        Some(_) => "BUSY",
+                    };
+                    object(&[
+                        ("id", JsValue::from_str(&u.id)),
+                        ("type", JsValue::from_str("Agent")),
+                        ("name", JsValue::from_str(&u.name)),
+                        ("phoneNumber", JsValue::from_str(&u.extension)),
+                        ("extension", JsValue::from_str(&u.extension)),
+                        ("availability", JsValue::from_str(availability)),
+                    ])
+                })
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    rows.into_iter().map(JsValue::from).collect()
+}
+
+/// `setAgentStatus(status, statusInfo)`: an Omni-Channel change sets the matching profile
+/// ([`profile_for_status`], by the status's API name, else its label).
+#[wasm_bindgen]
+pub async fn voice_set_status(
+    api_name: Option<String>,
+    name: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let ctx = ready_ctx()?;
+    let profile = api_name
+        .as_deref()
+        .and_then(profile_for_status)
+        .or_else(|| name.as_deref().and_then(profile_for_status))
+        .ok_or_else(|| JsValue::from_str("INVALID_AGENT_STATUS"))?;
+    match ctx.backend().set_presence(profile).await {
+        Ok(p) => {
+            ctx.store.update(|s| s.set_my_presence(p));
+            Ok(object(&[("success", JsValue::TRUE)]).into())
+        }
+        Err(e) => Err(failure(&e)),
+    }
+}
+
+/// `getAgentStatus`: the agent's profile as `{statusId, statusType, statusName}`.
+#[wasm_bindgen]
+pub fn voice_status() -> Result<JsValue, JsValue> {
+    let ctx = ready_ctx()?;
+    let presence = ctx
+        .store
+        .try_with_untracked(|s| s.my_presence().map(|p| (p.profile, p.status)))
+        .flatten()
+        .ok_or_else(|| JsValue::from_str("CAN_NOT_GET_AGENT_STATUS"))?;
+    let status_type = match presence.1 {
+        ucclient_core::profile::Status::Available => "AVAILABLE",
+        _ => "BUSY",
+    };
+    Ok(object(&[
+        ("statusId", JsValue::from_str(presence.0.as_str())),
+        ("statusType", JsValue::from_str(status_type)),
+        ("statusName", JsValue::from_str(presence.0.as_str())),
+    ])
+    .into())
+}
+
+/// `logout`: signs the agent out of the widget; resolves to `{success, loginFrameHeight}`.
+#[wasm_bindgen]
+pub fn voice_logout() -> JsValue {
+    if let Some(ctx) = with(|v| v.ctx) {
+        with(|v| v.logging_out = true);
+        ctx.sign_out();
+    }
+    logout_result().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ucclient_core::api::Timestamp;
+
+    fn call(id: &str, direction: CallDirection, state: CallState, held: bool) -> Call {
+        let at: Timestamp = "2026-12-07T03:00:00Z".parse().unwrap();
+        let mut c: Call = serde_json::from_value(serde_json::json!({
+            "id": id, "direction": "inbound", "from": "+351912345678", "to": "201",
+            "state": "ringing", "started_at": "2026-12-07T03:00:00Z", "answered_at": null,
+            "ended_at": null, "context": null,
+        }))
+        .unwrap();
+        c.direction = direction;
+        c.state = state;
+        c.held = held;
+        c.started_at = at;
+        c
+    }
+
+    fn types(events: &[VoiceEvent]) -> Vec<&'static str> {
+        events.iter().map(VoiceEvent::event_type).collect()
+    }
+
+    #[test]
+    fn an_inbound_call_is_started_connected_held_and_hung_up_once_each() {
+        let mut told = vec![];
+        let ring = call("c1", CallDirection::Inbound, CallState::Ringing, false);
+        assert_eq!(
+            types(&events_between(&mut told, &[ring.clone()], &[], &[], false)),
+            ["CALL_STARTED"]
+        );
+        assert!(events_between(&mut told, &[ring], &[], &[], false).is_empty());
+        let up = call("c1", CallDirection::Inbound, CallState::Connected, false);
+        assert_eq!(
+            types(&events_between(&mut told, &[up.clone()], &[], &[], false)),
+            ["CALL_CONNECTED"]
+        );
+        let held = call("c1", CallDirection::Inbound, CallState::Connected, true);
+        assert_eq!(
+            types(&events_between(&mut told, &[held], &[], &[], false)),
+            ["HOLD_TOGGLE"]
+        );
+        let over = call("c1", CallDirection::Inbound, CallState::Ended, false);
+        let e = events_between(&mut told, &[], &[over], &[], false);
+        assert_eq!(types(&e), ["HANGUP"]);
+        assert_eq!(e[0].call().state, CallState::Ended);
+        assert!(told.is_empty());
+        assert!(events_between(&mut told, &[], &[], &[], false).is_empty());
+    }
+
+    #[test]
+    fn what_salesforce_asked_for_is_not_published_again() {
+        let mut told = vec![];
+        // Salesforce's own dial: the new outbound call is the dial's answer.
+        let out = call("c2", CallDirection::Outbound, CallState::Dialing, false);
+        assert!(events_between(&mut told, &[out], &[], &[], true).is_empty());
+        // A hold in flight: nothing until the answer, which updates `told` itself.
+        let up = call("c2", CallDirection::Outbound, CallState::Connected, false);
+        assert_eq!(
+            types(&events_between(&mut told, &[up], &[], &[], false)),
+            ["CALL_CONNECTED"]
+        );
+        let held = call("c2", CallDirection::Outbound, CallState::Connected, true);
+        let busy = vec!["c2".to_owned()];
+        assert!(events_between(&mut told, &[held.clone()], &[], &busy, false).is_empty());
+        told[0] = held.clone();
+        assert!(events_between(&mut told, &[held.clone()], &[], &[], false).is_empty());
+        // A consultation leg is the transfer's participant, not a call of its own.
+        let mut leg = call("c3", CallDirection::Outbound, CallState::Ringing, false);
+        leg.consult_of = Some("c2".into());
+        assert!(events_between(&mut told, &[held, leg], &[], &[], false).is_empty());
+    }
+
+    #[test]
+    fn omni_statuses_map_to_profiles() {
+        assert_eq!(
+            profile_for_status("Available_for_Voice"),
+            Some(ProfileId::Available)
+        );
+        assert_eq!(profile_for_status("Online"), Some(ProfileId::Available));
+        assert_eq!(profile_for_status("Busy"), Some(ProfileId::InAMeeting));
+        assert_eq!(profile_for_status("Offline"), Some(ProfileId::OutOfOffice));
+        assert_eq!(profile_for_status("On_Break"), Some(ProfileId::Away));
+        assert_eq!(profile_for_status("Training"), None);
+        assert_eq!(call_state(CallState::Dialing), "ringing");
+        assert_eq!(
+            backend_url(Some(" https://pbx.example.com/ ")).as_deref(),
+            Some("https://pbx.example.com")
+        );
+        assert_eq!(backend_url(Some("javascript:alert(1)")), None);
+    }
+}
