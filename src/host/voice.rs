@@ -488,7 +488,7 @@ fn took(ctx: Ctx, call: Call) -> JsValue {
 }
 
 fn failure(e: &crate::api::ApiError) -> JsValue {
-    JsValue::from_str(&format!("{:?}: {}", e.code, e.message))
+    JsValue::from_str(&e.message)
 }
 
 /// `dial(contact)`: places the call to `number` (a Salesforce record's `record_id` as its
@@ -610,7 +610,8 @@ pub fn voice_contacts(filter: Option<String>) -> Array {
     let Some(ctx) = with(|v| v.ctx) else {
         return Array::new();
     };
-    let needle = filter.unwrap_or_default().to_lowercase();
+    // ASCII folding only: Unicode case tables would cost the module kilobytes.
+    let needle = filter.unwrap_or_default().to_ascii_lowercase();
     let rows = ctx
         .store
         .try_with_untracked(|s| {
@@ -620,7 +621,7 @@ pub fn voice_contacts(filter: Option<String>) -> Array {
                 .filter(|u| Some(&u.id) != me.as_ref())
                 .filter(|u| {
                     needle.is_empty()
-                        || u.name.to_lowercase().contains(&needle)
+                        || u.name.to_ascii_lowercase().contains(&needle)
                         || u.extension.contains(&needle)
                 })
                 .take(MAX_CONTACTS)
@@ -730,13 +731,25 @@ mod tests {
         let mut told = vec![];
         let ring = call("c1", CallDirection::Inbound, CallState::Ringing, false);
         assert_eq!(
-            types(&events_between(&mut told, &[ring.clone()], &[], &[], false)),
+            types(&events_between(
+                &mut told,
+                std::slice::from_ref(&ring),
+                &[],
+                &[],
+                false
+            )),
             ["CALL_STARTED"]
         );
         assert!(events_between(&mut told, &[ring], &[], &[], false).is_empty());
         let up = call("c1", CallDirection::Inbound, CallState::Connected, false);
         assert_eq!(
-            types(&events_between(&mut told, &[up.clone()], &[], &[], false)),
+            types(&events_between(
+                &mut told,
+                std::slice::from_ref(&up),
+                &[],
+                &[],
+                false
+            )),
             ["CALL_CONNECTED"]
         );
         let held = call("c1", CallDirection::Inbound, CallState::Connected, true);
@@ -766,9 +779,11 @@ mod tests {
         );
         let held = call("c2", CallDirection::Outbound, CallState::Connected, true);
         let busy = vec!["c2".to_owned()];
-        assert!(events_between(&mut told, &[held.clone()], &[], &busy, false).is_empty());
+        assert!(
+            events_between(&mut told, std::slice::from_ref(&held), &[], &busy, false).is_empty()
+        );
         told[0] = held.clone();
-        assert!(events_between(&mut told, &[held.clone()], &[], &[], false).is_empty());
+        assert!(events_between(&mut told, std::slice::from_ref(&held), &[], &[], false).is_empty());
         // A consultation leg is the transfer's participant, not a call of its own.
         let mut leg = call("c3", CallDirection::Outbound, CallState::Ringing, false);
         leg.consult_of = Some("c2".into());

@@ -435,3 +435,6 @@ pub async fn sign_in(client: &Client, origin: &str, email: &str) -> Result<()> {
     click(client, "form[data-test=sign-in] button[type=submit]").await?;
     Ok(())
 }
+
+// --- voice-connector: the emulated Salesforce Voice host (tests/src/voice.rs) ---
+pub mod voice;

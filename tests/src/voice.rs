@@ -1,0 +1,334 @@
+//! The emulated Salesforce Voice host for the end-to-end tests, built from the *package* `cargo xtask
+//! package` wrote: the connector page (`/apex/UcClientVoiceConnector` of the SFDX project, rendered as
+//! Salesforce renders Visualforce) and the `UcClientVoice` static resource (Salesforce's real
+//! `scv-connector-base` from npm, the shim and the widget's Voice module), plus the host page of
+//! `tests/hosts/salesforce-voice/host.html` that frames the connector in a 300 px utility and drives
+//! it over a `MessagePort` as Salesforce does.
+//!
+//! The library accepts `SETUP_CONNECTOR` only from `https://` Salesforce origins, so the site is served
+//! over TLS (a throw-away self-signed certificate made with `openssl` in the test's directory) under
+//! Salesforce names that the test browser maps to 127.0.0.1 (`--host-resolver-rules`), with
+//! `--ignore-certificate-errors` in that browser only: the host page on `ucclient-dev.lightning.force.com`,
+//! the connector on `ucclient-dev--c.vf.force.com`, like an org's Visualforce domain. Nothing leaves
+//! 127.0.0.1.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Response, StatusCode, Uri, header};
+use fantoccini::{Client, ClientBuilder};
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+use crate::crm::{hosts_dir, unzip};
+
+/// The host page's name (the org's Lightning domain).
+pub const HOST_NAME: &str = "ucclient-dev.lightning.force.com";
+/// The connector page's name (the org's Visualforce domain).
+pub const CONNECTOR_NAME: &str = "ucclient-dev--c.vf.force.com";
+/// The connector page (the vendor's `connectorUrl`).
+pub const CONNECTOR_PATH: &str = "/apex/UcClientVoiceConnector";
+/// The static resource's URL prefix.
+pub const RESOURCE_PREFIX: &str = "/resource/1700000000000/UcClientVoice";
+/// The host page's path.
+pub const HOST_PATH: &str = "/lightning/voice";
+
+/// A served file.
+#[derive(Clone)]
+struct File {
+    content_type: &'static str,
+    bytes: Vec<u8>,
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, e)| e) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Renders the connector page as Salesforce does (the `<apex:page>` wrapper dropped, the static
+/// resource's merge fields turned into URLs).
+pub fn render_connector_page(page: &str) -> Result<String> {
+    let start = page.find("<apex:page").context("no <apex:page>")?;
+    let open_end = start
+        + page[start..]
+            .find('>')
+            .context("unterminated <apex:page>")?;
+    let end = page.rfind("</apex:page>").context("no </apex:page>")?;
+    let mut body = page[open_end + 1..end].to_owned();
+    let merge = "{!URLFOR($Resource.UcClientVoice, '";
+    while let Some(i) = body.find(merge) {
+        let rest = &body[i + merge.len()..];
+        let quote = rest.find("')}").context("unterminated URLFOR")?;
+        let file = rest[..quote].to_owned();
+        body.replace_range(
+            i..i + merge.len() + quote + 3,
+            &format!("{RESOURCE_PREFIX}/{file}"),
+        );
+    }
+    if body.contains("{!") || body.contains("<apex:") {
+        bail!("the page uses Visualforce features the emulation does not render");
+    }
+    Ok(body.trim_start().to_owned())
+}
+
+/// A TCP listener whose connections are TLS (for `axum::serve`).
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((stream, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            let handshake = self.acceptor.accept(stream);
+            if let Ok(Ok(tls)) = tokio::time::timeout(Duration::from_secs(5), handshake).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// A self-signed certificate for the Salesforce names, made by `openssl` in `dir`.
+fn certificate(dir: &Path) -> Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let key = dir.join("key.pem");
+    let cert = dir.join("cert.pem");
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .args([
+            "-subj",
+            "/CN=force.com",
+            "-addext",
+            "subjectAltName=DNS:*.lightning.force.com,DNS:*.vf.force.com",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("running openssl (a throw-away test certificate)")?;
+    if !status.success() {
+        bail!("openssl could not make the test certificate");
+    }
+    crate::install_crypto_provider();
+    let certs = CertificateDer::pem_file_iter(&cert)?.collect::<Result<Vec<_>, _>>()?;
+    let key = PrivateKeyDer::from_pem_file(&key)?;
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// The emulated Salesforce Voice site.
+pub struct VoiceSite {
+    /// The port both names are served on.
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl VoiceSite {
+    /// Binds the site's port (so the backend can allow the connector's origin first).
+    pub async fn bind() -> Result<(tokio::net::TcpListener, u16)> {
+        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        let port = listener.local_addr()?.port();
+        Ok((listener, port))
+    }
+
+    /// The connector page's origin for `port`.
+    pub fn connector_origin(port: u16) -> String {
+        format!("https://{CONNECTOR_NAME}:{port}")
+    }
+
+    /// The host page's URL.
+    pub fn host_url(&self) -> String {
+        format!("https://{HOST_NAME}:{}{HOST_PATH}", self.port)
+    }
+
+    /// Serves the package in `packages` on `listener`; the contact center's `backendUrl` is
+    /// `backend_url`.
+    pub async fn start(
+        listener: tokio::net::TcpListener,
+        packages: &Path,
+        backend_url: &str,
+    ) -> Result<VoiceSite> {
+        let port = listener.local_addr()?.port();
+        let dir = tempfile::tempdir()?;
+        let acceptor = certificate(dir.path())?;
+        let mut files: BTreeMap<String, File> = BTreeMap::new();
+        let project = unzip(
+            &std::fs::read(packages.join("UcClientCRM_salesforce.zip"))
+                .context("dist/packages/UcClientCRM_salesforce.zip: run `cargo xtask package`")?,
+        )?;
+        let base = "UcClientCRM_salesforce/force-app/main/default";
+        let page = String::from_utf8(
+            project
+                .get(&format!("{base}/pages/UcClientVoiceConnector.page"))
+                .context("the connector page is missing from the package")?
+                .clone(),
+        )?;
+        files.insert(
+            CONNECTOR_PATH.into(),
+            File {
+                content_type: "text/html; charset=utf-8",
+                bytes: render_connector_page(&page)?.into_bytes(),
+            },
+        );
+        let resource = unzip(
+            project
+                .get(&format!("{base}/staticresources/UcClientVoice.resource"))
+                .context("the Voice static resource is missing from the package")?,
+        )?;
+        for (name, bytes) in resource {
+            files.insert(
+                format!("{RESOURCE_PREFIX}/{name}"),
+                File {
+                    content_type: content_type(&name),
+                    bytes,
+                },
+            );
+        }
+        let config = json!({
+            "/reqGeneralInfo/reqAdapterUrl": CONNECTOR_PATH,
+            "/reqGeneralInfo/reqVendorInfoApiName": "UcClientVoice",
+            "/ucClientSettings/backendUrl": backend_url,
+            "isACWAllowed": true,
+            "orgDomainName": HOST_NAME,
+        });
+        let host = std::fs::read_to_string(hosts_dir().join("salesforce-voice/host.html"))?
+            .replace(
+                "__CONNECTOR_URL__",
+                &format!("{}{CONNECTOR_PATH}", VoiceSite::connector_origin(port)),
+            )
+            .replace("__CONNECTOR_ORIGIN__", &VoiceSite::connector_origin(port))
+            .replace("__CONFIG__", &config.to_string());
+        files.insert(
+            HOST_PATH.into(),
+            File {
+                content_type: "text/html; charset=utf-8",
+                bytes: host.into_bytes(),
+            },
+        );
+        let files = Arc::new(files);
+        let app = Router::new().fallback(move |uri: Uri| {
+            let files = files.clone();
+            async move {
+                match files.get(uri.path()) {
+                    Some(f) => Response::builder()
+                        .header(header::CONTENT_TYPE, f.content_type)
+                        .header(header::CACHE_CONTROL, "no-store")
+                        .body(Body::from(f.bytes.clone()))
+                        .unwrap(),
+                    None => Response::builder()
+                        .status(StatusCode::NOT_FOUND)
+                        .body(Body::from("not found"))
+                        .unwrap(),
+                }
+            }
+        });
+        let tls = TlsListener {
+            tcp: listener,
+            acceptor,
+        };
+        tokio::spawn(async move {
+            let _ = axum::serve(tls, app).await;
+        });
+        Ok(VoiceSite { port, _dir: dir })
+    }
+}
+
+/// A headless Chromium that resolves the Salesforce names to 127.0.0.1 and accepts the test's
+/// certificate (this browser only).
+pub struct VoiceBrowser {
+    /// The WebDriver session.
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl VoiceBrowser {
+    /// Starts chromedriver and Chromium at `width` × `height`.
+    pub async fn start(width: u32, height: u32) -> Result<VoiceBrowser> {
+        crate::install_crypto_provider();
+        let port = crate::free_port()?;
+        let driver = Command::new("/usr/bin/chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting /usr/bin/chromedriver")?;
+        let start = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if start.elapsed() > crate::WAIT {
+                bail!("chromedriver did not listen on {port}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir()?;
+        let args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--no-first-run".to_owned(),
+            "--lang=en-US".to_owned(),
+            "--host-resolver-rules=MAP *.force.com 127.0.0.1".to_owned(),
+            "--ignore-certificate-errors".to_owned(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({"binary": "/usr/bin/chromium", "args": args}),
+        );
+        caps.insert("acceptInsecureCerts".into(), Value::Bool(true));
+        let client = ClientBuilder::rustls()?
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("opening a Chromium session")?;
+        Ok(VoiceBrowser {
+            client,
+            driver,
+            _profile: profile,
+        })
+    }
+
+    /// Ends the session and chromedriver.
+    pub async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill().await;
+    }
+}

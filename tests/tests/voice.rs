@@ -1,0 +1,251 @@
+//! Salesforce Voice with partner telephony, end to end: the packaged connector (Salesforce's REAL
+//! `scv-connector-base` from npm, the shim, the widget's Voice module) inside the emulated Salesforce
+//! Voice host page, which sets it up with `SETUP_CONNECTOR` and a `MessagePort` from an https Salesforce
+//! origin and drives it as Salesforce does: init (sign-in asked, then `LOGIN_RESULT`), dial, the far
+//! side answering, hold, resume, end, an inbound call accepted and ended, wrap-up, status changes and
+//! the directory. The library validates every result and event with `instanceof` against its own
+//! classes and turns a wrong one into an `ERROR` event, so the host also asserts there is none.
+//!
+//! Needs the built widget and packages: `cargo xtask build-widget && cargo xtask package --no-build`.
+
+use anyhow::{Context, Result, ensure};
+use serde_json::{Value, json};
+use ucclient_e2e::crm::{DemoBackend, js, packages_dir, sign_in_here, wait_js};
+use ucclient_e2e::voice::{VoiceBrowser, VoiceSite};
+
+const ANA: &str = "ana@acme.example";
+const CALLER: &str = "+351210000001";
+const DIALLED: &str = "+351912345678";
+
+/// The `n`-th (1-based) event named `name` the host recorded (a telephony event or a message type),
+/// waited for.
+async fn nth(client: &fantoccini::Client, name: &str, n: usize) -> Result<Value> {
+    wait_js(
+        client,
+        &format!(
+            "window.__eventsOf('{name}').length >= {n} && window.__eventsOf('{name}')[{}]",
+            n - 1
+        ),
+    )
+    .await
+    .with_context(|| format!("waiting for {name} #{n}"))
+}
+
+async fn count(client: &fantoccini::Client, name: &str) -> Result<usize> {
+    let v = js(
+        client,
+        "return window.__eventsOf(arguments[0]).length",
+        vec![json!(name)],
+    )
+    .await?;
+    Ok(v.as_u64().unwrap_or(0) as usize)
+}
+
+async fn send(client: &fantoccini::Client, message: Value) -> Result<()> {
+    js(
+        client,
+        "window.__send(arguments[0]); return true",
+        vec![message],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn all_events(client: &fantoccini::Client) -> String {
+    js(client, "return JSON.stringify(window.__events)", vec![])
+        .await
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_connector_answers_salesforce_voice_with_the_real_library() -> Result<()> {
+    let (listener, port) = VoiceSite::bind().await?;
+    let backend = DemoBackend::start(&VoiceSite::connector_origin(port)).await?;
+    let site = VoiceSite::start(listener, &packages_dir(), &backend.url).await?;
+    let browser = VoiceBrowser::start(1000, 800).await?;
+    let client = browser.client.clone();
+    let outcome = drive(&client, &site, &backend).await;
+    if outcome.is_err() {
+        eprintln!("events: {}", all_events(&client).await);
+    }
+    browser.close().await;
+    outcome
+}
+
+async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBackend) -> Result<()> {
+    client.goto(&site.host_url()).await?;
+    wait_js(client, "window.__setupSent").await?;
+
+    // init: not signed in yet → the library shows the connector for the sign-in.
+    let login = nth(client, "SHOW_LOGIN", 1).await?;
+    ensure!(login["payload"]["loginFrameHeight"] == 420, "{login}");
+    client.enter_frame(0).await?;
+    sign_in_here(client, ANA).await?;
+    client.enter_parent_frame().await?;
+    let result = nth(client, "LOGIN_RESULT", 1).await?;
+    ensure!(result["payload"]["success"] == true, "{result}");
+    let ready = nth(client, "CONNECTOR_READY", 1).await?;
+    ensure!(
+        ready["payload"]["agentConfig"]["PHONES"] == json!(["DESK_PHONE"]),
+        "{ready}"
+    );
+    ensure!(ready["payload"]["capabilities"]["MUTE"] == false, "{ready}");
+    ensure!(
+        ready["payload"]["capabilities"]["BLIND_TRANSFER"] == true,
+        "{ready}"
+    );
+    ensure!(ready["payload"]["callInProgress"].is_null(), "{ready}");
+
+    // dial: the library publishes CALL_STARTED from dial's CallResult; the far side answering is ours.
+    send(
+        client,
+        json!({"type": "DIAL", "contact": {"phoneNumber": DIALLED}}),
+    )
+    .await?;
+    let started = nth(client, "CALL_STARTED", 1).await?;
+    let call = &started["payload"];
+    ensure!(call["callType"] == "Outbound", "{started}");
+    ensure!(call["phoneNumber"] == DIALLED, "{started}");
+    ensure!(call["state"] == "ringing", "{started}");
+    ensure!(call["callInfo"]["isOnHold"] == false, "{started}");
+    ensure!(call["contact"]["phoneNumber"] == DIALLED, "{started}");
+    let call_id = call["callId"].as_str().context("callId")?.to_owned();
+    let connected = nth(client, "CALL_CONNECTED", 1).await?;
+    ensure!(
+        connected["payload"]["callId"] == call_id.as_str(),
+        "{connected}"
+    );
+    ensure!(connected["payload"]["state"] == "connected", "{connected}");
+
+    // hold and resume: HOLD_TOGGLE from each answer.
+    send(client, json!({"type": "HOLD", "call": {"callId": call_id}})).await?;
+    let held = nth(client, "HOLD_TOGGLE", 1).await?;
+    ensure!(held["payload"]["isCustomerOnHold"] == true, "{held}");
+    ensure!(held["payload"]["isThirdPartyOnHold"] == false, "{held}");
+    ensure!(
+        held["payload"]["calls"][0]["callId"] == call_id.as_str(),
+        "{held}"
+    );
+    send(
+        client,
+        json!({"type": "RESUME", "call": {"callId": call_id}}),
+    )
+    .await?;
+    let resumed = nth(client, "HOLD_TOGGLE", 2).await?;
+    ensure!(resumed["payload"]["isCustomerOnHold"] == false, "{resumed}");
+
+    // end: HANGUP with the ended call, once (the live event of the same change is not published too).
+    send(
+        client,
+        json!({"type": "END_CALL", "call": {"callId": call_id}}),
+    )
+    .await?;
+    let hangup = nth(client, "HANGUP", 1).await?;
+    ensure!(
+        hangup["payload"][0]["callId"] == call_id.as_str(),
+        "{hangup}"
+    );
+    ensure!(hangup["payload"][0]["state"] == "ended", "{hangup}");
+    send(
+        client,
+        json!({"type": "WRAP_UP_CALL", "call": {"callId": call_id}}),
+    )
+    .await?;
+
+    // An inbound call: CALL_STARTED is ours (Salesforce did not start it); accept and end are answers.
+    let (token, ana_id) = backend.login(ANA).await?;
+    backend
+        .post(
+            &token,
+            "/pbx/calls/inbound",
+            &json!({"from": CALLER, "to_user": ana_id}),
+        )
+        .await?;
+    let inbound = nth(client, "CALL_STARTED", 2).await?;
+    ensure!(inbound["payload"]["callType"] == "Inbound", "{inbound}");
+    ensure!(inbound["payload"]["phoneNumber"] == CALLER, "{inbound}");
+    ensure!(inbound["payload"]["state"] == "ringing", "{inbound}");
+    let inbound_id = inbound["payload"]["callId"]
+        .as_str()
+        .context("callId")?
+        .to_owned();
+    send(
+        client,
+        json!({"type": "ACCEPT_CALL", "call": {"callId": inbound_id, "callType": "Inbound"}}),
+    )
+    .await?;
+    let accepted = nth(client, "CALL_CONNECTED", 2).await?;
+    ensure!(
+        accepted["payload"]["callId"] == inbound_id.as_str(),
+        "{accepted}"
+    );
+    send(
+        client,
+        json!({"type": "END_CALL", "call": {"callId": inbound_id}}),
+    )
+    .await?;
+    let ended = nth(client, "HANGUP", 2).await?;
+    ensure!(
+        ended["payload"][0]["callId"] == inbound_id.as_str(),
+        "{ended}"
+    );
+
+    // Omni-Channel status → our profile; getAgentStatus answers it.
+    send(
+        client,
+        json!({"type": "SET_AGENT_STATUS", "agentStatus": "Busy",
+               "statusInfo": {"statusId": "0N5000000000001", "statusApiName": "Busy", "statusName": "Busy"}}),
+    )
+    .await?;
+    let set = nth(client, "SET_AGENT_STATUS_RESULT", 1).await?;
+    ensure!(set["payload"]["success"] == true, "{set}");
+    send(client, json!({"type": "GET_AGENT_STATUS"})).await?;
+    let status = nth(client, "GET_AGENT_STATUS_RESULT", 1).await?;
+    ensure!(status["payload"]["statusId"] == "in_a_meeting", "{status}");
+
+    // The directory with live presence.
+    send(client, json!({"type": "GET_PHONE_CONTACTS", "filter": ""})).await?;
+    let contacts = nth(client, "PHONE_CONTACTS", 1).await?;
+    let list = contacts["payload"]["contacts"]
+        .as_array()
+        .context("contacts")?;
+    ensure!(!list.is_empty(), "{contacts}");
+    ensure!(
+        list.iter().all(|c| c["type"] == "Agent"
+            && ["AVAILABLE", "BUSY", "OFFLINE"]
+                .contains(&c["availability"].as_str().unwrap_or(""))),
+        "{contacts}"
+    );
+
+    // Nothing twice, nothing refused by the library's class checks.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    ensure!(
+        count(client, "CALL_STARTED").await? == 2,
+        "{}",
+        all_events(client).await
+    );
+    ensure!(
+        count(client, "CALL_CONNECTED").await? == 2,
+        "{}",
+        all_events(client).await
+    );
+    ensure!(
+        count(client, "HOLD_TOGGLE").await? == 2,
+        "{}",
+        all_events(client).await
+    );
+    ensure!(
+        count(client, "HANGUP").await? == 2,
+        "{}",
+        all_events(client).await
+    );
+    ensure!(
+        count(client, "ERROR").await? == 0,
+        "{}",
+        all_events(client).await
+    );
+
+    ucclient_e2e::screenshot(client, "voice-connector-utility").await?;
+    Ok(())
+}
