@@ -246,6 +246,8 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
         all_events(client).await
     );
 
+    // The connector inside the emulated utility at 300 px (the helper checks the panel in the frame).
+    client.enter_frame(0).await?;
     ucclient_e2e::screenshot(client, "voice-connector-utility").await?;
     Ok(())
 }
