@@ -329,11 +329,11 @@ impl Host for VoiceHost {
 /// [`crate::mount`] inside the widget's owner).
 pub fn attach(ctx: Ctx) {
     with(|v| v.ctx = Some(ctx));
+    // One effect for both (each effect is its own instantiation of Leptos's effect code): the
+    // session's handling is idempotent, so a change of the calls running it again is harmless.
     Effect::new(move |_| {
         let session = ctx.session.get();
         on_session(&session);
-    });
-    Effect::new(move |_| {
         let (live, ended) = ctx.store.with(|s| {
             let ended: Vec<Call> = s.history.iter().take(16).cloned().collect();
             (s.live_calls.clone(), ended)
