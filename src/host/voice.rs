@@ -103,6 +103,10 @@ pub enum VoiceEvent {
     HoldToggle(Call),
     /// `HANGUP`: the call is over.
     Hangup(Call),
+    /// `PARTICIPANT_CONNECTED`: a consultation leg (the warm transfer's participant) was answered.
+    ParticipantConnected(Call),
+    /// `PARTICIPANT_REMOVED`: a consultation leg is over.
+    ParticipantRemoved(Call),
 }
 
 impl VoiceEvent {
@@ -113,6 +117,8 @@ impl VoiceEvent {
             VoiceEvent::Connected(_) => "CALL_CONNECTED",
             VoiceEvent::HoldToggle(_) => "HOLD_TOGGLE",
             VoiceEvent::Hangup(_) => "HANGUP",
+            VoiceEvent::ParticipantConnected(_) => "PARTICIPANT_CONNECTED",
+            VoiceEvent::ParticipantRemoved(_) => "PARTICIPANT_REMOVED",
         }
     }
 
@@ -122,7 +128,9 @@ impl VoiceEvent {
             VoiceEvent::Started(c)
             | VoiceEvent::Connected(c)
             | VoiceEvent::HoldToggle(c)
-            | VoiceEvent::Hangup(c) => c,
+            | VoiceEvent::Hangup(c)
+            | VoiceEvent::ParticipantConnected(c)
+            | VoiceEvent::ParticipantRemoved(c) => c,
         }
     }
 }
@@ -131,7 +139,8 @@ impl VoiceEvent {
 /// Salesforce was `told` of the calls in it; `told` is brought up to date. Calls in `busy` (a
 /// Salesforce request in flight) are left alone: the request's answer tells. While `dialing`, a new
 /// outbound call is the dial's own (its answer tells). A consultation leg is not a call of its own
-/// for Salesforce (it is the transfer's participant).
+/// for Salesforce but the transfer's participant: `addParticipant`'s answer adds it, and its
+/// answering and end are `PARTICIPANT_CONNECTED` and `PARTICIPANT_REMOVED`.
 pub fn events_between(
     told: &mut Vec<Call>,
     live: &[Call],
@@ -141,16 +150,17 @@ pub fn events_between(
 ) -> Vec<VoiceEvent> {
     let mut out = Vec::new();
     for call in live {
-        if busy.contains(&call.id) || call.consult_of.is_some() {
+        if busy.contains(&call.id) {
             continue;
         }
+        let leg = call.consult_of.is_some();
         match told.iter().position(|t| t.id == call.id) {
             None => {
                 if call.state.is_final() {
                     continue;
                 }
                 told.push(call.clone());
-                if dialing && call.direction == CallDirection::Outbound {
+                if leg || (dialing && call.direction == CallDirection::Outbound) {
                     continue;
                 }
                 out.push(VoiceEvent::Started(call.clone()));
@@ -161,12 +171,20 @@ pub fn events_between(
             Some(i) => {
                 let before = &told[i];
                 if call.state.is_final() {
-                    out.push(VoiceEvent::Hangup(call.clone()));
+                    out.push(if leg {
+                        VoiceEvent::ParticipantRemoved(call.clone())
+                    } else {
+                        VoiceEvent::Hangup(call.clone())
+                    });
                     told.remove(i);
                     continue;
                 }
                 if before.state != CallState::Connected && call.state == CallState::Connected {
-                    out.push(VoiceEvent::Connected(call.clone()));
+                    out.push(if leg {
+                        VoiceEvent::ParticipantConnected(call.clone())
+                    } else {
+                        VoiceEvent::Connected(call.clone())
+                    });
                 }
                 if before.held != call.held && call.state == CallState::Connected {
                     out.push(VoiceEvent::HoldToggle(call.clone()));
@@ -188,7 +206,11 @@ pub fn events_between(
             Some(c) => last = c.clone(),
             None => last.state = CallState::Ended,
         }
-        out.push(VoiceEvent::Hangup(last));
+        out.push(if last.consult_of.is_some() {
+            VoiceEvent::ParticipantRemoved(last)
+        } else {
+            VoiceEvent::Hangup(last)
+        });
     }
     out
 }
@@ -203,11 +225,18 @@ pub fn call_state(state: CallState) -> &'static str {
 }
 
 /// The plain `PhoneCall` of `call` (`callId`, `callType`, `state`, `phoneNumber`, `name`,
-/// `isOnHold`, `reason` once over): the shim builds the library's `PhoneCall` from it.
+/// `isOnHold`, `participantType`, `reason` once over): the shim builds the library's `PhoneCall`
+/// from it. A consultation leg is an `AddParticipant` call of a `Third_Party`.
 pub fn plain_call(call: &Call, name: Option<String>) -> Object {
     let (call_type, number) = match call.direction {
+        _ if call.consult_of.is_some() => ("AddParticipant", call.to.as_str()),
         CallDirection::Inbound => ("Inbound", call.from.as_str()),
         CallDirection::Outbound => ("Outbound", call.to.as_str()),
+    };
+    let participant = if call.consult_of.is_some() {
+        "Third_Party"
+    } else {
+        "Initial_Caller"
     };
     let mut fields = vec![
         ("callId", JsValue::from_str(&call.id)),
@@ -215,6 +244,7 @@ pub fn plain_call(call: &Call, name: Option<String>) -> Object {
         ("state", JsValue::from_str(call_state(call.state))),
         ("phoneNumber", JsValue::from_str(number)),
         ("isOnHold", JsValue::from_bool(call.held)),
+        ("participantType", JsValue::from_str(participant)),
     ];
     if let Some(name) = name {
         fields.push(("name", JsValue::from_str(&name)));
@@ -787,7 +817,14 @@ mod tests {
         // A consultation leg is the transfer's participant, not a call of its own.
         let mut leg = call("c3", CallDirection::Outbound, CallState::Ringing, false);
         leg.consult_of = Some("c2".into());
-        assert!(events_between(&mut told, &[held, leg], &[], &[], false).is_empty());
+        assert!(
+            events_between(&mut told, &[held.clone(), leg.clone()], &[], &[], false).is_empty()
+        );
+        leg.state = CallState::Connected;
+        let e = events_between(&mut told, &[held.clone(), leg.clone()], &[], &[], false);
+        assert_eq!(types(&e), ["PARTICIPANT_CONNECTED"]);
+        let e = events_between(&mut told, std::slice::from_ref(&held), &[], &[], false);
+        assert_eq!(types(&e), ["PARTICIPANT_REMOVED"]);
     }
 
     #[test]

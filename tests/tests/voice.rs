@@ -2,8 +2,8 @@
 //! `scv-connector-base` from npm, the shim, the widget's Voice module) inside the emulated Salesforce
 //! Voice host page, which sets it up with `SETUP_CONNECTOR` and a `MessagePort` from an https Salesforce
 //! origin and drives it as Salesforce does: init (sign-in asked, then `LOGIN_RESULT`), dial, the far
-//! side answering, hold, resume, end, an inbound call accepted and ended, wrap-up, status changes and
-//! the directory. The library validates every result and event with `instanceof` against its own
+//! side answering, hold, resume, a warm transfer's consultation, end, an inbound call accepted and
+//! ended, another declined, wrap-up, status changes, the directory and logout. The library validates every result and event with `instanceof` against its own
 //! classes and turns a wrong one into an `ERROR` event, so the host also asserts there is none.
 //!
 //! Needs the built widget and packages: `cargo xtask build-widget && cargo xtask package --no-build`.
@@ -16,6 +16,8 @@ use ucclient_e2e::voice::{VoiceBrowser, VoiceSite};
 const ANA: &str = "ana@acme.example";
 const CALLER: &str = "+351210000001";
 const DIALLED: &str = "+351912345678";
+/// Carla's extension (the demo data: she picks up a colleague's call by herself).
+const COLLEAGUE: &str = "203";
 
 /// The `n`-th (1-based) event named `name` the host recorded (a telephony event or a message type),
 /// waited for.
@@ -135,6 +137,33 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
     let resumed = nth(client, "HOLD_TOGGLE", 2).await?;
     ensure!(resumed["payload"]["isCustomerOnHold"] == false, "{resumed}");
 
+    // A warm transfer's consultation: addParticipant's answer is PARTICIPANT_ADDED; the colleague
+    // answering is ours (PARTICIPANT_CONNECTED), as is the held customer's HOLD_TOGGLE; ending the
+    // leg removes the participant.
+    send(
+        client,
+        json!({"type": "ADD_PARTICIPANT", "contact": {"phoneNumber": COLLEAGUE},
+               "call": {"callId": call_id}, "isBlindTransfer": false}),
+    )
+    .await?;
+    let added = nth(client, "PARTICIPANT_ADDED", 1).await?;
+    ensure!(added["payload"]["initialCallHasEnded"] == false, "{added}");
+    ensure!(added["payload"]["phoneNumber"] == COLLEAGUE, "{added}");
+    let leg = added["payload"]["callId"]
+        .as_str()
+        .context("leg id")?
+        .to_owned();
+    ensure!(leg != call_id, "{added}");
+    let joined = nth(client, "PARTICIPANT_CONNECTED", 1).await?;
+    ensure!(joined["payload"]["callId"] == leg.as_str(), "{joined}");
+    let customer_held = nth(client, "HOLD_TOGGLE", 3).await?;
+    ensure!(
+        customer_held["payload"]["isCustomerOnHold"] == true,
+        "{customer_held}"
+    );
+    send(client, json!({"type": "END_CALL", "call": {"callId": leg}})).await?;
+    nth(client, "PARTICIPANT_REMOVED", 1).await?;
+
     // end: HANGUP with the ended call, once (the live event of the same change is not published too).
     send(
         client,
@@ -191,6 +220,30 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
         "{ended}"
     );
 
+    // A declined inbound call: HANGUP from declineCall's answer.
+    backend
+        .post(
+            &token,
+            "/pbx/calls/inbound",
+            &json!({"from": CALLER, "to_user": ana_id}),
+        )
+        .await?;
+    let third = nth(client, "CALL_STARTED", 3).await?;
+    let third_id = third["payload"]["callId"]
+        .as_str()
+        .context("callId")?
+        .to_owned();
+    send(
+        client,
+        json!({"type": "DECLINE_CALL", "call": {"callId": third_id}}),
+    )
+    .await?;
+    let declined = nth(client, "HANGUP", 3).await?;
+    ensure!(
+        declined["payload"]["callId"] == third_id.as_str(),
+        "{declined}"
+    );
+
     // Omni-Channel status → our profile; getAgentStatus answers it.
     send(
         client,
@@ -220,26 +273,21 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
 
     // Nothing twice, nothing refused by the library's class checks.
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    ensure!(
-        count(client, "CALL_STARTED").await? == 2,
-        "{}",
-        all_events(client).await
-    );
-    ensure!(
-        count(client, "CALL_CONNECTED").await? == 2,
-        "{}",
-        all_events(client).await
-    );
-    ensure!(
-        count(client, "HOLD_TOGGLE").await? == 2,
-        "{}",
-        all_events(client).await
-    );
-    ensure!(
-        count(client, "HANGUP").await? == 2,
-        "{}",
-        all_events(client).await
-    );
+    for (name, n) in [
+        ("CALL_STARTED", 3),
+        ("CALL_CONNECTED", 2),
+        ("HOLD_TOGGLE", 3),
+        ("HANGUP", 3),
+        ("PARTICIPANT_ADDED", 1),
+        ("PARTICIPANT_CONNECTED", 1),
+        ("PARTICIPANT_REMOVED", 1),
+    ] {
+        ensure!(
+            count(client, name).await? == n,
+            "{name} ≠ {n}: {}",
+            all_events(client).await
+        );
+    }
     ensure!(
         count(client, "ERROR").await? == 0,
         "{}",
@@ -249,5 +297,20 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
     // The connector inside the emulated utility at 300 px (the helper checks the panel in the frame).
     client.enter_frame(0).await?;
     ucclient_e2e::screenshot(client, "voice-connector-utility").await?;
+
+    // logout: the widget signs out and LOGOUT_RESULT comes from the answer (once).
+    client.enter_parent_frame().await?;
+    send(client, json!({"type": "LOGOUT"})).await?;
+    let out = nth(client, "LOGOUT_RESULT", 1).await?;
+    ensure!(out["payload"]["success"] == true, "{out}");
+    client.enter_frame(0).await?;
+    wait_js(client, "document.querySelector('#uc-email')").await?;
+    client.enter_parent_frame().await?;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    ensure!(
+        count(client, "LOGOUT_RESULT").await? == 1,
+        "{}",
+        all_events(client).await
+    );
     Ok(())
 }

@@ -22,6 +22,14 @@ ready.catch((error) => {
   console.error('UcClient CRM connector failed', error);
 });
 
+const callInfo = (c) => new S.CallInfo({
+  isOnHold: !!c.isOnHold, callStateTimestamp: new Date(),
+  muteEnabled: false, showMuteButton: false, recordEnabled: false, showRecordButton: false,
+  swapEnabled: false, showSwapButton: false, conferenceEnabled: false, showMergeButton: false,
+});
+const participantResult = (p) => new S.ParticipantResult({
+  initialCallHasEnded: !!p.initialCallHasEnded, callInfo: callInfo(p), phoneNumber: p.phoneNumber, callId: p.callId,
+});
 const phoneCall = (c) => new S.PhoneCall({
   callId: c.callId,
   callType: c.callType,
@@ -29,12 +37,8 @@ const phoneCall = (c) => new S.PhoneCall({
   phoneNumber: c.phoneNumber,
   reason: c.reason,
   contact: new S.Contact({ phoneNumber: c.phoneNumber, name: c.name }),
-  callInfo: new S.CallInfo({
-    isOnHold: c.isOnHold, callStateTimestamp: new Date(),
-    muteEnabled: false, showMuteButton: false, recordEnabled: false, showRecordButton: false,
-    swapEnabled: false, showSwapButton: false, conferenceEnabled: false, showMergeButton: false,
-  }),
-  callAttributes: new S.PhoneCallAttributes({ participantType: 'Initial_Caller', isOnHold: c.isOnHold }),
+  callInfo: callInfo(c),
+  callAttributes: new S.PhoneCallAttributes({ participantType: c.participantType, isOnHold: c.isOnHold }),
 });
 const callResult = (c) => new S.CallResult({ call: phoneCall(c) });
 const holdResult = (c) => new S.HoldToggleResult({ isThirdPartyOnHold: false, isCustomerOnHold: c.isOnHold, calls: [phoneCall(c)] });
@@ -46,8 +50,8 @@ const EVENT_CLASSES = {
   HOLD_TOGGLE: holdResult,
   HANGUP: hangupResult,
   PARTICIPANT_REMOVED: callResult,
-  PARTICIPANT_ADDED: (p) => new S.ParticipantResult(p),
-  PARTICIPANT_CONNECTED: (p) => new S.ParticipantResult(p),
+  PARTICIPANT_ADDED: participantResult,
+  PARTICIPANT_CONNECTED: participantResult,
   MUTE_TOGGLE: (p) => new S.MuteToggleResult(p),
   LOGIN_RESULT: (p) => new S.GenericResult(p),
   LOGOUT_RESULT: (p) => new S.LogoutResult(p),
@@ -85,7 +89,7 @@ class UcClientConnector extends S.VendorConnector {
   }
   async addParticipant(contact, call, isBlindTransfer) {
     const w = await ready;
-    return new S.ParticipantResult(await w.voice_add_participant(contact.phoneNumber || contact.extension || '', id(call), !!isBlindTransfer));
+    return participantResult(await w.voice_add_participant(contact.phoneNumber || contact.extension || '', id(call), !!isBlindTransfer));
   }
   async setAgentStatus(status, statusInfo) {
     const info = statusInfo || {};
