@@ -2,7 +2,7 @@
 //! `scv-connector-base` from npm, the shim, the widget's Voice module) inside the emulated Salesforce
 //! Voice host page, which sets it up with `SETUP_CONNECTOR` and a `MessagePort` from an https Salesforce
 //! origin and drives it as Salesforce does: init (sign-in asked, then `LOGIN_RESULT`), dial, the far
-//! side answering, hold, resume, a warm transfer's consultation, end, an inbound call accepted and
+//! side answering, mute, hold, resume, a warm transfer's consultation, end, an inbound call accepted and
 //! ended, another declined, wrap-up, status changes, the directory and logout. The library validates every result and event with `instanceof` against its own
 //! classes and turns a wrong one into an `ERROR` event, so the host also asserts there is none.
 //!
@@ -119,6 +119,18 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
         "{connected}"
     );
     ensure!(connected["payload"]["state"] == "connected", "{connected}");
+
+    // mute and unmute: the PBX has no mute (the capability says so), the flag is answered back.
+    send(client, json!({"type": "MUTE", "call": {"callId": call_id}})).await?;
+    let muted = nth(client, "MUTE_TOGGLE", 1).await?;
+    ensure!(muted["payload"]["isMuted"] == true, "{muted}");
+    send(
+        client,
+        json!({"type": "UNMUTE", "call": {"callId": call_id}}),
+    )
+    .await?;
+    let unmuted = nth(client, "MUTE_TOGGLE", 2).await?;
+    ensure!(unmuted["payload"]["isMuted"] == false, "{unmuted}");
 
     // hold and resume: HOLD_TOGGLE from each answer.
     send(client, json!({"type": "HOLD", "call": {"callId": call_id}})).await?;
@@ -281,6 +293,7 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
         ("PARTICIPANT_ADDED", 1),
         ("PARTICIPANT_CONNECTED", 1),
         ("PARTICIPANT_REMOVED", 1),
+        ("MUTE_TOGGLE", 2),
     ] {
         ensure!(
             count(client, name).await? == n,
