@@ -391,6 +391,8 @@ fn on_session(session: &Session) {
         if signed_out {
             v.logging_out = false;
             v.told.clear();
+            // Salesforce shows the sign-in again: the next sign-in is its LOGIN_RESULT.
+            v.awaiting_login = true;
         }
         if ready {
             v.was_ready = true;

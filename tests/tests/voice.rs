@@ -3,7 +3,7 @@
 //! Voice host page, which sets it up with `SETUP_CONNECTOR` and a `MessagePort` from an https Salesforce
 //! origin and drives it as Salesforce does: init (sign-in asked, then `LOGIN_RESULT`), dial, the far
 //! side answering, mute, hold, resume, a warm transfer's consultation, end, an inbound call accepted and
-//! ended, another declined, wrap-up, status changes, the directory and logout. The library validates every result and event with `instanceof` against its own
+//! ended, another declined, wrap-up, status changes, the directory, logout and a new sign-in. The library validates every result and event with `instanceof` against its own
 //! classes and turns a wrong one into an `ERROR` event, so the host also asserts there is none.
 //!
 //! Needs the built widget and packages: `cargo xtask build-widget && cargo xtask package --no-build`.
@@ -325,5 +325,12 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
         "{}",
         all_events(client).await
     );
+
+    // Signing in again is the next LOGIN_RESULT.
+    client.enter_frame(0).await?;
+    sign_in_here(client, ANA).await?;
+    client.enter_parent_frame().await?;
+    let again = nth(client, "LOGIN_RESULT", 2).await?;
+    ensure!(again["payload"]["success"] == true, "{again}");
     Ok(())
 }
