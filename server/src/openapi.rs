@@ -41,6 +41,9 @@ use crate::events;
         api::voicemail::mailbox, api::voicemail::audio, api::voicemail::heard,
         api::voicemail::delete, api::voicemail::settings,
         api::orgs::list, api::orgs::add, api::orgs::remove,
+        // --- sso: single sign-on (issue 15) ---
+        api::sso::discovery, api::sso::start, api::sso::callback,
+        api::sso::get_settings, api::sso::put_settings,
     ),
     components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls))
 )]

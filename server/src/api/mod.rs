@@ -6,6 +6,7 @@ pub(crate) mod directory;
 pub(crate) mod orgs;
 pub(crate) mod pbx;
 pub(crate) mod profiles;
+pub(crate) mod sso;
 pub(crate) mod voicemail;
 
 use axum::Router;
@@ -80,6 +81,11 @@ pub fn router() -> Router<AppState> {
         .route("/voicemail/{id}/heard", post(voicemail::heard))
         .route("/admin/orgs", get(orgs::list).post(orgs::add))
         .route("/admin/orgs/{id}", axum::routing::delete(orgs::remove))
+        // --- sso: single sign-on (issue 15) ---
+        .route("/sso/discovery", get(sso::discovery))
+        .route("/sso/start", post(sso::start))
+        .route("/sso/callback", get(sso::callback))
+        .route("/admin/sso", get(sso::get_settings).put(sso::put_settings))
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
