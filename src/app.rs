@@ -404,19 +404,20 @@ impl Ctx {
         if backend.as_deref() != Some(e.origin().as_str()) {
             return;
         }
-        let Ok(m) = serde_wasm_bindgen::from_value::<ucclient_core::api::SsoMessage>(e.data())
-        else {
-            return;
+        // core's `SsoMessage`, read field by field (its own deserializer measured larger).
+        let data = e.data();
+        let get = |o: &wasm_bindgen::JsValue, k: &str| {
+            js_sys::Reflect::get(o, &k.into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
         };
-        match (m.login, m.error) {
-            (Some(login), _) => self.signed_in(login.token),
-            (None, Some(code)) => self.show_error(&ApiError {
+        if let Some(token) = get(&get(&data, "login"), "token").as_string() {
+            self.signed_in(token);
+        } else if let Ok(code) = serde_wasm_bindgen::from_value(get(&data, "error")) {
+            self.show_error(&ApiError {
                 status: 0,
                 code: Some(code),
-                message: m.message.unwrap_or_default(),
+                message: get(&data, "message").as_string().unwrap_or_default(),
                 timed_out: false,
-            }),
-            _ => {}
+            });
         }
     }
 
