@@ -77,7 +77,13 @@ async fn sign_in_in_popup(client: &fantoccini::Client, name: &str) -> Result<()>
     client.switch_to_window(popup).await?;
     type_into(client, "input[name=login]", "ana@acme.example").await?;
     type_into(client, "input[name=password]", "any password").await?;
-    screenshot(client, &format!("sso-{name}-provider-login")).await?;
+    // The provider's page is not the widget's: a plain screenshot of it.
+    let png = client.screenshot().await?;
+    std::fs::create_dir_all(ucclient_e2e::artifacts_dir())?;
+    std::fs::write(
+        ucclient_e2e::artifacts_dir().join(format!("sso-{name}-provider-login.png")),
+        png,
+    )?;
     client
         .find(Locator::Css("button[type=submit]"))
         .await?
