@@ -104,14 +104,14 @@ pub async fn start(
         ("iss" = Option<String>, Query, max_length = 300, description = "the issuer (RFC 9207)")),
     responses(
     (status = 200, description = "signed in: the page posts {login: LoginResponse} to the opener and closes", content_type = "text/html", body = String),
-    (status = 400, description = "sso_state: unknown, used or expired attempt (nothing is posted), or a malformed query", content_type = "text/html", body = String),
-    (status = 401, description = "sso_token (the ID token failed a check) or sso_denied (cancelled at the provider): posted as {error, message}", content_type = "text/html", body = String),
-    (status = 403, description = "sso_unknown_user or sso_domain: posted as {error, message}", content_type = "text/html", body = String),
-    (status = 404, description = "sso_not_configured: single sign-on was switched off meanwhile", content_type = "text/html", body = String),
-    (status = 429, description = "rate_limited: too many sign-ins from this address", content_type = "text/html", body = String),
-    (status = 500, description = "internal", content_type = "text/html", body = String),
-    (status = 502, description = "sso_provider: the provider could not be reached or refused the code", content_type = "text/html", body = String),
-    (status = 503, description = "unavailable", content_type = "text/html", body = String)))]
+    (status = 400, description = "sso_state: unknown, used or expired attempt (nothing is posted), or a malformed query", content((String = "text/html"), (ucclient_core::api::ErrorBody = "application/json"))),
+    (status = 401, description = "sso_token (the ID token failed a check) or sso_denied (cancelled at the provider): posted as {error, message}", content((String = "text/html"), (ucclient_core::api::ErrorBody = "application/json"))),
+    (status = 403, description = "sso_unknown_user or sso_domain: posted as {error, message}", content((String = "text/html"), (ucclient_core::api::ErrorBody = "application/json"))),
+    (status = 404, description = "sso_not_configured: single sign-on was switched off meanwhile", content((String = "text/html"), (ucclient_core::api::ErrorBody = "application/json"))),
+    (status = 429, description = "rate_limited: too many sign-ins from this address", content((String = "text/html"), (ucclient_core::api::ErrorBody = "application/json"))),
+    (status = 500, description = "internal", content((String = "text/html"), (ucclient_core::api::ErrorBody = "application/json"))),
+    (status = 502, description = "sso_provider: the provider could not be reached or refused the code", content((String = "text/html"), (ucclient_core::api::ErrorBody = "application/json"))),
+    (status = 503, description = "unavailable", content((String = "text/html"), (ucclient_core::api::ErrorBody = "application/json")))))]
 pub async fn callback(
     State(state): State<AppState>,
     addr: ClientAddr,
