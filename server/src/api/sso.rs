@@ -33,13 +33,23 @@ struct DiscoveryQuery {
         ("email" = Option<String>, Query, max_length = 254, description = "the email typed so far: its domain may name a company"),
         ("crm_origin" = Option<String>, Query, max_length = 200, description = "the origin of the CRM org the widget runs in (hosted pages)")),
     responses(
-    (status = 200, description = "SsoDiscovery: the company with single sign-on for the request's Origin, crm_origin or the email's domain, if any", body = ucclient_core::api::SsoDiscovery)))]
+    (status = 200, description = "SsoDiscovery: the company with single sign-on for the request's Origin, crm_origin or the email's domain, if any", body = ucclient_core::api::SsoDiscovery),
+    (status = 400, description = "bad_request: email or crm_origin too long", body = ucclient_core::api::ErrorBody)))]
 pub async fn discovery(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<ApiJson<SsoDiscovery>> {
     let q: DiscoveryQuery = serde_urlencoded_query(raw.as_deref());
+    if q.email.as_ref().is_some_and(|e| e.len() > 254)
+        || q.crm_origin
+            .as_ref()
+            .is_some_and(|o| o.len() > orgs::MAX_ORG_TEXT)
+    {
+        return Err(ApiError::bad_request(
+            "email is at most 254 characters, crm_origin at most 200",
+        ));
+    }
     let mut origins: Vec<String> = headers
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
