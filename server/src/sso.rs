@@ -860,10 +860,22 @@ async fn complete(
                 .map(|n| n.trim().chars().take(100).collect::<String>())
                 .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| who.split('@').next().unwrap_or(&who).to_owned());
-            let id = state
+            let id = match state
                 .store
                 .create_sso_user(&attempt.customer_id, &name, &who)
-                .await?;
+                .await
+            {
+                Ok(id) => id,
+                // The email is another company's user's (emails are unique across customers).
+                Err(crate::store::StoreError::Conflict(_)) => {
+                    return Err(SsoFailure::UnknownUser {
+                        who,
+                        company: settings.customer_name.clone(),
+                    }
+                    .into());
+                }
+                Err(e) => return Err(e.into()),
+            };
             tracing::info!(user = %id, customer = %attempt.customer_id, "sso: user created just in time");
             id
         }

@@ -19,6 +19,8 @@ use crate::sso;
 
 /// Starts and callbacks allowed per client address and minute.
 pub const SSO_PER_MINUTE: i64 = 30;
+/// Discoveries allowed per client address and minute (each sign-in view asks, and each email typed).
+pub const DISCOVERIES_PER_MINUTE: i64 = 120;
 
 /// `GET /sso/discovery` query.
 #[derive(Debug, Default, Deserialize)]
@@ -34,12 +36,20 @@ struct DiscoveryQuery {
         ("crm_origin" = Option<String>, Query, max_length = 200, description = "the origin of the CRM org the widget runs in (hosted pages)")),
     responses(
     (status = 200, description = "SsoDiscovery: the company with single sign-on for the request's Origin, crm_origin or the email's domain, if any", body = ucclient_core::api::SsoDiscovery),
-    (status = 400, description = "bad_request: email or crm_origin too long", body = ucclient_core::api::ErrorBody)))]
+    (status = 400, description = "bad_request: email or crm_origin too long", body = ucclient_core::api::ErrorBody),
+    (status = 429, description = "rate_limited: too many discoveries from this address", body = ucclient_core::api::ErrorBody)))]
 pub async fn discovery(
     State(state): State<AppState>,
+    addr: ClientAddr,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<ApiJson<SsoDiscovery>> {
+    limits::per_minute(
+        &state,
+        &format!("sso-discovery:{}", addr.0),
+        DISCOVERIES_PER_MINUTE,
+    )
+    .await?;
     let q: DiscoveryQuery = serde_urlencoded_query(raw.as_deref());
     if q.email.as_ref().is_some_and(|e| e.len() > 254)
         || q.crm_origin
