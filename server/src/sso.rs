@@ -613,7 +613,7 @@ async fn enabled(state: &AppState, customer: &str) -> ApiResult<StoredSso> {
 /// sign-on on and password sign-in off).
 pub async fn password_login_allowed(state: &AppState, customer: &str) -> ApiResult<bool> {
     Ok(match state.store.sso_settings(customer).await? {
-        Some(s) => !(s.enabled && !s.password_login),
+        Some(s) => !s.enabled || s.password_login,
         None => true,
     })
 }

@@ -205,6 +205,7 @@ async fn sign_in_at_provider(authorization_url: &str, login: &str, redirect_uri:
     let mut cookies: HashMap<String, String> = HashMap::new();
     let mut url = reqwest::Url::parse(authorization_url).unwrap();
     let mut form: Option<Vec<(&str, String)>> = None;
+    let form_action = regex::Regex::new(r#"<form[^>]*action="([^"]+)""#).unwrap();
     for _ in 0..12 {
         let cookie = cookies
             .iter()
@@ -237,8 +238,7 @@ async fn sign_in_at_provider(authorization_url: &str, login: &str, redirect_uri:
         let status = resp.status();
         let html = resp.text().await.unwrap();
         assert!(status.is_success(), "{status}: {html}");
-        let action = regex::Regex::new(r#"<form[^>]*action="([^"]+)""#)
-            .unwrap()
+        let action = form_action
             .captures(&html)
             .unwrap_or_else(|| panic!("no form in {html}"))[1]
             .to_owned();
@@ -731,7 +731,9 @@ async fn id_tokens_failing_a_check_are_refused() {
     assert_eq!(message["login"]["user"]["id"], "ana");
     assert_eq!(*stub.jwks_fetches.lock().unwrap(), 1);
 
-    let cases: [(&dyn Fn(&mut Value), bool, &str); 7] = [
+    /// A change to the good claims, whether the published key signs, and the check's sentence.
+    type Case<'a> = (&'a dyn Fn(&mut Value), bool, &'a str);
+    let cases: [Case; 7] = [
         (
             &|c| c["exp"] = json!(now - 120),
             true,
@@ -803,5 +805,42 @@ async fn id_tokens_failing_a_check_are_refused() {
     assert_eq!(status, 401, "{message}");
     assert_eq!(*stub.jwks_fetches.lock().unwrap(), before + 1);
 
+    served.stop().await;
+}
+
+/// A sign-in attempt is taken once, and not at all once expired (the callback then says
+/// `sso_state`); starting another prunes the expired ones.
+#[tokio::test]
+async fn attempts_are_single_use_and_expire() {
+    let (_dir, served) = served().await;
+    let store = &served.state.store;
+    let now = chrono::Utc::now().timestamp_millis();
+    let attempt = |hash: &str, expires_at_ms: i64| ucclient_server::store::SsoAttempt {
+        state_hash: hash.into(),
+        customer_id: "acme".into(),
+        nonce: "n".into(),
+        pkce_verifier: "v".into(),
+        redirect_uri: "http://127.0.0.1/cb".into(),
+        opener_origin: "http://127.0.0.1".into(),
+        expires_at_ms,
+    };
+    store
+        .create_sso_attempt(&attempt("old", now - 1), now - 2)
+        .await
+        .unwrap();
+    store
+        .create_sso_attempt(&attempt("fresh", now + 60_000), now - 2)
+        .await
+        .unwrap();
+    assert!(store.take_sso_attempt("old", now).await.unwrap().is_none());
+    let taken = store.take_sso_attempt("fresh", now).await.unwrap().unwrap();
+    assert_eq!(taken.opener_origin, "http://127.0.0.1");
+    assert!(
+        store
+            .take_sso_attempt("fresh", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     served.stop().await;
 }
