@@ -428,6 +428,19 @@ async fn unknown_users_domains_jit_and_password_login_off() {
     assert_eq!(me["permissions"], json!([]));
     assert_ne!(me["user"]["extension"], "");
 
+    // Any domain, just in time: Globex's dora is not made an Acme user (emails are unique).
+    let mut any_domain = settings.clone();
+    any_domain["allowed_domains"] = json!([]);
+    assert_eq!(api.put_sso(&admin, any_domain).await.0, 200);
+    let auth = api.authorization_url("acme").await;
+    let back = sign_in_at_provider(&auth, "dora@globex.example", &redirect).await;
+    let (status, message, _) = api.callback(&back).await;
+    assert_eq!(
+        (status, message["error"].as_str()),
+        (403, Some("sso_unknown_user")),
+        "{message}"
+    );
+
     // Password sign-in off: Acme's users are refused at /login, Globex's are not.
     settings["password_login"] = json!(false);
     assert_eq!(api.put_sso(&admin, settings).await.0, 200);
