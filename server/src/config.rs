@@ -54,6 +54,11 @@ pub struct DemoArgs {
     /// Replaces the database file even when it is not a demo database (its data is lost).
     #[arg(long)]
     pub force: bool,
+    /// sso: switches Acme's single sign-on on with this issuer (client `ucclient`, secret
+    /// `ucclient-secret`, domain acme.example), as `cargo xtask demo` does with its loopback
+    /// provider; loopback http issuers are then allowed.
+    #[arg(long, env = "UCCLIENT_DEMO_SSO_ISSUER")]
+    pub sso_issuer: Option<String>,
 }
 
 /// An address or network (`10.0.0.1`, `10.0.0.0/8`, `::1`) whose `X-Forwarded-For` is believed.
@@ -231,6 +236,16 @@ pub struct Config {
     /// customer administrators. `demo` turns it on.
     #[arg(long, env = "UCCLIENT_PBX_VIEW_FOR_ALL")]
     pub pbx_view_for_all: bool,
+    // --- sso: single sign-on (issue 15) ---
+    /// This backend's public URL (`https://ucclient.example`): the single sign-on redirect URI is
+    /// `<it>/api/v1/sso/callback`. Unset: taken from each request's `Host` (https, or http for a
+    /// loopback host).
+    #[arg(long, env = "UCCLIENT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Lets identity providers on this machine (127.0.0.1, localhost) use plain http: for tests
+    /// and the demo only; every other issuer must be https.
+    #[arg(long, env = "UCCLIENT_SSO_ALLOW_HTTP_LOOPBACK")]
+    pub sso_allow_http_loopback: bool,
 }
 
 impl Config {
@@ -268,6 +283,8 @@ impl Config {
             pbx_retry_ms: 500,
             pbx_retry_cap_ms: 30000,
             pbx_view_for_all: false,
+            public_url: None,
+            sso_allow_http_loopback: false,
         }
     }
 }

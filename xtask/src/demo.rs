@@ -63,6 +63,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     }
 
     let cors_for_hosts = crate::demo_hosts::start(&args.listen)?;
+    let sso = sso_provider(&args.listen)?;
 
     let base = format!("http://{}", args.listen);
     println!("\nUcClient CRM demo — once the server prints `listening on http://...`, open:");
@@ -85,9 +86,47 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .arg("--force")
         .arg("--static-dir")
         .arg(project::dist_widget())
-        .args(&cors_for_hosts);
+        .args(&cors_for_hosts)
+        .args(&sso);
     println!("$ {}", project::display(&command));
     // exec: the server becomes the foreground process and gets Ctrl-C itself, shutting down cleanly.
     let error = command.exec();
     Err(error).with_context(|| format!("could not start {}", server.display()))
+}
+
+// --- sso: the demo's identity provider (issue 15) ---
+
+/// Starts `oidc-provider` (server/tests/oidc/provider.mjs) on the port two after the backend's,
+/// with UcClient's redirect URI under each loopback name, and answers the backend's arguments that
+/// switch Acme's single sign-on on with it. It ends with the demo (Ctrl-C reaches the whole
+/// foreground process group).
+fn sso_provider(listen: &str) -> Result<Vec<String>> {
+    let (host, port) = listen
+        .rsplit_once(':')
+        .context("--listen must be host:port")?;
+    let port: u16 = port.parse().context("--listen must end with a port")?;
+    let idp_port = port
+        .checked_add(2)
+        .context("no port two after the backend's")?;
+    let mut names = vec![host, "localhost", "127.0.0.1"];
+    names.sort_unstable();
+    names.dedup();
+    let redirects: Vec<String> = names
+        .iter()
+        .map(|name| format!("http://{name}:{port}/api/v1/sso/callback"))
+        .collect();
+    command("node")
+        .arg(project::root().join("server/tests/oidc/provider.mjs"))
+        .arg(idp_port.to_string())
+        .args(&redirects)
+        .env("UCCLIENT_TOOLS", project::tools_dir())
+        .spawn()
+        .context("could not start the demo identity provider (node)")?;
+    let issuer = format!("http://127.0.0.1:{idp_port}");
+    println!("\nSingle sign-on: Acme's identity provider runs at {issuer} (oidc-provider).");
+    println!(
+        "  In the widget press \"Sign in with Acme\"; in the provider's form type \
+         ana@acme.example (any password)."
+    );
+    Ok(vec!["--sso-issuer".to_owned(), issuer])
 }

@@ -7,6 +7,9 @@
 
 pub mod audit;
 pub mod sqlite;
+pub mod sso;
+
+pub use sso::{PutSso, SsoAttempt, StoredSso};
 
 pub use audit::{AuditScope, ManagedUser, NewAudit, ResellerInfo};
 
@@ -833,4 +836,35 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// A reseller with its customers and their user counts (`None`: no such reseller).
     async fn reseller_info(&self, reseller_id: &str) -> StoreResult<Option<ResellerInfo>>;
+    // --- sso: single sign-on (issue 15) ---
+
+    /// A customer's identity provider settings, with the customer's name.
+    async fn sso_settings(&self, customer_id: &str) -> StoreResult<Option<StoredSso>>;
+    /// Creates or replaces a customer's settings and allowed domains (`secret`: `None` keeps the
+    /// stored client secret, `Some(None)` clears it); nothing if a domain is another customer's.
+    async fn put_sso_settings(
+        &self,
+        settings: &StoredSso,
+        secret: Option<&Option<String>>,
+    ) -> StoreResult<PutSso>;
+    /// The customer that claimed an email domain.
+    async fn sso_customer_by_domain(&self, domain: &str) -> StoreResult<Option<String>>;
+    /// Stores a sign-in attempt, pruning expired ones.
+    async fn create_sso_attempt(&self, attempt: &SsoAttempt, now_ms: i64) -> StoreResult<()>;
+    /// Takes (deletes) an attempt by its state's hash: `None` if unknown, taken or expired.
+    async fn take_sso_attempt(
+        &self,
+        state_hash: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<SsoAttempt>>;
+    /// The user of a customer with this email.
+    async fn sso_user(&self, customer_id: &str, email: &str) -> StoreResult<Option<String>>;
+    /// Creates a user of a customer at first single sign-on: role `user`, no permission, no
+    /// password, the next free numeric extension; their id.
+    async fn create_sso_user(
+        &self,
+        customer_id: &str,
+        name: &str,
+        email: &str,
+    ) -> StoreResult<String>;
 }
