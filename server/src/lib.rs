@@ -20,6 +20,7 @@
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands.
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
+//! - [`admin_page`]: the built administration page's files at `/admin`, under a strict CSP.
 //! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
 //!   they are), read through a bounded cache; [`cors`] and [`static_pages`] apply them.
 //!
@@ -31,6 +32,7 @@
 
 pub mod admin;
 pub mod admin_live;
+pub mod admin_page;
 pub mod api;
 pub mod auth;
 pub mod calls;
@@ -255,7 +257,8 @@ pub fn app(state: AppState) -> Router {
         .nest(ucclient_core::api::API_PREFIX, api)
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        .merge(crm_pages::router(config.clone()).layer(axum::Extension(state_orgs.clone())));
+        .merge(crm_pages::router(config.clone()).layer(axum::Extension(state_orgs.clone())))
+        .merge(admin_page::router(&config));
     if let Some(dir) = &config.static_dir {
         let statics = Router::new()
             .fallback_service(ServeDir::new(dir).append_index_html_on_directories(true))
