@@ -51,6 +51,22 @@ pub fn check_new_org(crm: OrgCrm, org: &str, org_id: &str) -> Result<NewCrmOrg, 
     })
 }
 
+/// The origins an org allows: one shown as it is, several folded under their count (a Salesforce
+/// org allows some twenty: its sandboxes, Visualforce and Lightning domains).
+fn origins(list: Vec<String>) -> AnyView {
+    if list.len() <= 1 {
+        return view! { <span>{list.join("")}</span> }.into_any();
+    }
+    let count = format!("{} origins", list.len());
+    view! {
+        <details>
+            <summary>{count}</summary>
+            <ul class="origins">{list.into_iter().map(|o| view! { <li>{o}</li> }).collect_view()}</ul>
+        </details>
+    }
+    .into_any()
+}
+
 /// The tab.
 #[component]
 pub fn Orgs() -> impl IntoView {
@@ -64,10 +80,10 @@ pub fn Orgs() -> impl IntoView {
         view! {
             <tr data-org=o.org.clone()>
                 <td>{crm_label(o.crm)}</td>
-                <th scope="row" class="wrap">{o.org.clone()}</th>
+                <th scope="row" class="org">{o.org.clone()}</th>
                 <td>{o.org_id.clone().unwrap_or_else(|| "—".to_owned())}</td>
-                <td class="wrap">{o.origins.join(" ")}</td>
-                <td>{o.created_at.to_string().chars().take(10).collect::<String>()}</td>
+                <td class="wrap">{origins(o.origins)}</td>
+                <td class="nowrap">{o.created_at.to_string().chars().take(10).collect::<String>()}</td>
                 <td class="actions">
                     <button type="button" aria-label=format!("Remove {org}") on:click=move |_| {
                         change.run(

@@ -194,7 +194,7 @@ pub fn Users(me: String) -> impl IntoView {
                 Some(Ok(_)) => None,
             }}
             {rows_change.outcome()}
-            <div class="scroll">
+            <div class="scroll" hidden=move || !users.with(|u| matches!(u, Some(Ok(list)) if !list.is_empty()))>
                 <table class="users">
                     <thead>
                         <tr>

@@ -479,12 +479,18 @@ pub async fn page_screenshot(client: &Client, name: &str) -> Result<PathBuf> {
         bail!("{name}: the page scrolls sideways by {sideways} px");
     }
     let (width, height) = client.get_window_size().await?;
-    let page = client
-        .execute("return document.documentElement.scrollHeight;", vec![])
+    // The window's height includes the browser's own bars: grow it by the page's overflow only.
+    let overflow = client
+        .execute(
+            "window.scrollTo(0, 0); \
+             return document.documentElement.scrollHeight - window.innerHeight;",
+            vec![],
+        )
         .await?
-        .as_u64()
-        .unwrap_or(u64::from(height as u32)) as u32;
-    let tall = page.clamp(height as u32, 4000);
+        .as_i64()
+        .unwrap_or(0)
+        .clamp(0, 3000) as u32;
+    let tall = height as u32 + overflow;
     client.set_window_size(width as u32, tall).await?;
     tokio::time::sleep(Duration::from_millis(150)).await;
     let png = client.screenshot().await;
