@@ -261,12 +261,20 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::RateLimited => T::ErrRateLimited,
             ErrorCode::Unavailable => T::ErrUnavailable,
             ErrorCode::OrgNotAllowed => T::ErrOrgNotAllowed,
-            // Answers of the administrators' org API and of the embedded PBX's simulated calls,
+            // Answers of the administrators' API (orgs, users, devices, groups, customers) and of the embedded PBX's simulated calls,
             // which the widget does not call.
             ErrorCode::InvalidOrg
             | ErrorCode::OrgTaken
             | ErrorCode::TooManyOrgs
-            | ErrorCode::InvalidAudio => T::ErrBadRequest,
+            | ErrorCode::InvalidAudio
+            | ErrorCode::EmailTaken
+            | ErrorCode::ExtensionTaken
+            | ErrorCode::InvalidUser
+            | ErrorCode::OwnAccount
+            | ErrorCode::PasswordsOff
+            | ErrorCode::InvalidDevice
+            | ErrorCode::InvalidGroup
+            | ErrorCode::InvalidCustomer => T::ErrBadRequest,
             ErrorCode::CallNotEnded => T::ErrCallNotEnded,
             ErrorCode::InvalidWrapUp | ErrorCode::InvalidCrmRecord => T::ErrInvalidWrapUp,
             ErrorCode::UnknownDisposition => T::ErrUnknownDisposition,

@@ -105,6 +105,23 @@ pub enum ErrorCode {
     /// Completing or cancelling a consultation the call does not have, or completing one whose
     /// target has not answered yet (409; an extension of API.md).
     NotConsulting,
+    /// The email is another user's already (409; admin API).
+    EmailTaken,
+    /// The extension is another user's or hunt group's of the customer already (409; admin API).
+    ExtensionTaken,
+    /// A user to create or change that is not valid: name, email, extension, role or password
+    /// (422; admin API).
+    InvalidUser,
+    /// An administrator deactivating or demoting themselves (409; admin API).
+    OwnAccount,
+    /// A password set while the customer has password sign-in switched off (409; admin API).
+    PasswordsOff,
+    /// A device to add that is not valid, or one too many (422; admin API).
+    InvalidDevice,
+    /// A hunt group that is not valid: name, extension or members (422; admin API).
+    InvalidGroup,
+    /// A customer to create that is not valid: name or country (422; admin API).
+    InvalidCustomer,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a
@@ -1130,6 +1147,237 @@ impl Call {
     pub fn is_missed(&self) -> bool {
         self.direction == CallDirection::Inbound && self.outcome == Some(CallOutcome::Missed)
     }
+}
+
+// ---- Administration (issue 15): the admin API's wire types ----
+
+/// A user as their customer's administrators see them (`GET /admin/users`, an extension of
+/// API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminUserView {
+    /// Stable id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Login email.
+    pub email: String,
+    /// Internal extension.
+    pub extension: String,
+    /// What the user may administer.
+    pub role: Role,
+    /// Whether the user may sign in (a deactivated user has no sessions and no live streams).
+    pub active: bool,
+    /// Whether the user holds the `crm_client` permission (may use the widget).
+    pub crm_client: bool,
+    /// The user's phones, in their order.
+    pub devices: Vec<Device>,
+}
+
+/// `POST /admin/users` body: a new user of the caller's customer. Without a password the user is
+/// invited: they sign in with the company's identity provider (or after a password reset).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAdminUser {
+    /// Display name (1-100 characters, not only spaces, no control characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// Login email, unique across the service.
+    #[cfg_attr(feature = "openapi", schema(min_length = 3, max_length = 254))]
+    pub email: String,
+    /// Extension (2 to 6 digits), unique within the customer (users and hunt groups).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 2, max_length = 6, pattern = "^[0-9]{2,6}$")
+    )]
+    pub extension: String,
+    /// `user` (default) or `customer_admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// Grants the `crm_client` permission (default false).
+    #[serde(default)]
+    pub crm_client: bool,
+    /// An initial password (8-1024 characters); absent: an invited user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
+    pub password: Option<String>,
+}
+
+/// `PATCH /admin/users/{id}` body: only the fields given change.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminUserPatch {
+    /// A new display name (1-100 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: Option<String>,
+    /// false deactivates the user (their sessions and live streams end); true reactivates them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// Grants or revokes the `crm_client` permission (live: the widget shows "not enabled").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm_client: Option<bool>,
+    /// `user` or `customer_admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+/// `PUT /admin/users/{id}/password` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminPassword {
+    /// The new password (8-1024 characters); the user's sessions end.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 1024))]
+    pub password: String,
+}
+
+/// `POST /admin/users/{id}/devices` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAdminDevice {
+    /// desk, softphone or mobile.
+    pub kind: DeviceKind,
+    /// A label for people (at most 64 characters); default: the kind's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub label: Option<String>,
+    /// The device's number or SIP address (1-128 characters, no spaces); default: the user's
+    /// extension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 128))]
+    pub number: Option<String>,
+}
+
+/// A hunt group as its customer's administrators see it (`GET /admin/groups`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminGroup {
+    /// Stable id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// The group's own extension when it can be dialled, else null.
+    pub extension: Option<String>,
+    /// Whether a call nobody answers goes to the first member's voicemail.
+    pub voicemail: bool,
+    /// Members in ring order.
+    pub members: Vec<GroupMember>,
+}
+
+/// `POST /admin/groups` and `PUT /admin/groups/{id}` body (the id is the path's, or new).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminGroupInput {
+    /// Name (1-100 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// The group's own extension (2 to 6 digits, nobody else's), or null: not dialable.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 2, max_length = 6, pattern = "^[0-9]{2,6}$")
+    )]
+    pub extension: Option<String>,
+    /// Whether a call nobody answers goes to the first member's voicemail (default false).
+    #[serde(default)]
+    pub voicemail: bool,
+    /// Members in ring order (at most 100, each a user of the customer, none twice).
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub members: Vec<GroupMember>,
+}
+
+/// Who made an audited change.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditActor {
+    /// The user id (`operator` for the command line).
+    pub id: String,
+    /// Their name when they made it.
+    pub name: String,
+}
+
+/// One change in the audit log (`GET /admin/audit`, `GET /admin/reseller/audit`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Increasing id (page with `before`).
+    pub id: i64,
+    /// When, in milliseconds since the epoch.
+    pub at: i64,
+    /// Who.
+    pub actor: AuditActor,
+    /// What: `user.create`, `user.update`, `user.password`, `device.add`, `device.remove`,
+    /// `group.put`, `group.delete`, `wrap_up.put`, `org.add`, `org.remove`, `sso.put`,
+    /// `reseller.mode`, `customer.create`, …
+    pub action: String,
+    /// The id of what changed (a user, device, group, org, customer or reseller).
+    pub target: String,
+    /// A short description of the change (never a secret).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub detail: serde_json::Value,
+    /// From where: the client's address, or `cli`.
+    pub from: String,
+}
+
+/// One of a reseller's customers (`GET /admin/reseller`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResellerCustomer {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Default country of phone numbers (ISO 3166-1 alpha-2).
+    pub country: String,
+    /// How many users it has.
+    pub users: u32,
+}
+
+/// `GET /admin/reseller` answer: the caller's reseller.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResellerView {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Presence mode.
+    pub mode: Mode,
+    /// Whether user extension lists are enabled.
+    pub extension_lists: bool,
+    /// Its customers, by name.
+    pub customers: Vec<ResellerCustomer>,
+}
+
+/// `PUT /admin/reseller/mode` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResellerModeRequest {
+    /// passive or active.
+    pub mode: Mode,
+    /// Whether user extension lists are enabled.
+    pub extension_lists: bool,
+}
+
+/// `POST /admin/reseller/customers` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewResellerCustomer {
+    /// Name (1-100 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// Default country of phone numbers (ISO 3166-1 alpha-2, one the service can normalise).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 2, max_length = 2, pattern = "^[A-Za-z]{2}$")
+    )]
+    pub country: String,
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@ use ucclient_core::licence::KNOWN_PERMISSIONS;
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
+use crate::audit::{self, Actor};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{AddOrg, NewUser, Store};
+use crate::store::{AddOrg, AuditScope, NewUser, Store};
 use crate::{admin_live, auth, orgs};
 
 /// The database the admin commands work on.
@@ -210,6 +211,17 @@ enum UserCmd {
         /// user, customer_admin or reseller_admin.
         #[arg(value_parser = parse_role)]
         role: Role,
+    },
+    /// Lets a deactivated user sign in again.
+    Activate {
+        /// User id.
+        id: String,
+    },
+    /// Deactivates a user: they cannot sign in, and their sessions and live streams end (their
+    /// data stays).
+    Deactivate {
+        /// User id.
+        id: String,
     },
     /// Deletes a user.
     Delete {
@@ -434,6 +446,15 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
                 admin_live::reseller_mode(&s, &id, mode, extension_lists).await?,
                 "reseller",
             )?;
+            let detail = serde_json::json!({"mode": mode, "extension_lists": extension_lists});
+            log(
+                &s,
+                AuditScope::Reseller(id.clone()),
+                "reseller.mode",
+                &id,
+                detail,
+            )
+            .await?;
         }
         ResellerCmd::Colours {
             id,
@@ -456,6 +477,15 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
                 None => false,
             };
             found(known, "reseller")?;
+            let detail = serde_json::json!({"reset": reset});
+            log(
+                &s,
+                AuditScope::Reseller(id.clone()),
+                "reseller.colours",
+                &id,
+                detail,
+            )
+            .await?;
         }
         ResellerCmd::List => {
             for (id, name, mode, xl) in s.list_resellers().await? {
@@ -487,12 +517,24 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             if log_internal_calls {
                 s.set_log_internal_calls(&id, true).await?;
             }
+            let detail = serde_json::json!({"name": name, "country": country.to_ascii_uppercase()});
+            log(
+                &s,
+                AuditScope::Reseller(reseller),
+                "customer.create",
+                &id,
+                detail,
+            )
+            .await?;
             println!("{id}");
         }
         CustomerCmd::LogInternalCalls { customer, setting } => {
             if !s.set_log_internal_calls(&customer, setting == "on").await? {
                 bail!("there is no customer {customer}");
             }
+            let detail = serde_json::json!({"log_internal_calls": setting == "on"});
+            let scope = AuditScope::Customer(customer.clone());
+            log(&s, scope, "customer.update", &customer, detail).await?;
         }
         CustomerCmd::List => {
             for (id, reseller, name, country) in s.list_customers().await? {
@@ -519,16 +561,28 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
                 bail!("there is no customer {customer}");
             }
             if reset {
-                s.set_dispositions(&customer, None).await?;
-                s.set_wrap_up_seconds(&customer, None).await?;
+                admin_live::set_wrap_up(&s, &customer, Some(None), Some(None)).await?;
             }
-            if let Some(list) = &list {
-                s.set_dispositions(&customer, Some(list)).await?;
-            }
-            if wrapup_seconds.is_some() {
-                s.set_wrap_up_seconds(&customer, wrapup_seconds).await?;
-            }
+            let changed = list.is_some() || wrapup_seconds.is_some();
+            admin_live::set_wrap_up(
+                &s,
+                &customer,
+                list.as_deref().map(Some),
+                wrapup_seconds.map(Some),
+            )
+            .await?;
             let settings = s.wrap_up_settings(&customer).await?;
+            if reset || changed {
+                let codes: Vec<&str> = settings
+                    .dispositions
+                    .iter()
+                    .map(|d| d.code.as_str())
+                    .collect();
+                let detail =
+                    serde_json::json!({"dispositions": codes, "seconds": settings.seconds});
+                let scope = AuditScope::Customer(customer.clone());
+                log(&s, scope, "wrap_up.put", &customer, detail).await?;
+            }
             println!("wrap-up seconds\t{}", settings.seconds);
             for d in settings.dispositions {
                 println!("{}\t{}", d.code, d.label);
@@ -562,16 +616,27 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
             }
             let password = read_password()?;
             let id = id_or_new(id);
+            let email = email.trim().to_lowercase();
+            let detail = serde_json::json!({"name": name, "email": email, "extension": extension,
+                "role": role, "permissions": permissions});
             s.create_user(&NewUser {
                 id: id.clone(),
-                customer_id: customer,
+                customer_id: customer.clone(),
                 name,
-                email: email.trim().to_lowercase(),
+                email,
                 extension,
                 password_hash: auth::hash_password(password).await?,
                 role,
                 permissions,
             })
+            .await?;
+            log(
+                &s,
+                AuditScope::Customer(customer),
+                "user.create",
+                &id,
+                detail,
+            )
             .await?;
             println!("{id}");
         }
@@ -582,6 +647,7 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
                     .await?,
                 "user",
             )?;
+            log_user(&s, &id, "user.password", serde_json::json!({})).await?;
         }
         UserCmd::Grant { id, permission } | UserCmd::Revoke { id, permission }
             if !KNOWN_PERMISSIONS.contains(&permission.as_str()) =>
@@ -593,15 +659,37 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
                 admin_live::permission(&s, &id, &permission, true).await?,
                 "user",
             )?;
+            let detail = serde_json::json!({ permission: true });
+            log_user(&s, &id, "user.update", detail).await?;
         }
         UserCmd::Revoke { id, permission } => {
             found(
                 admin_live::permission(&s, &id, &permission, false).await?,
                 "user",
             )?;
+            let detail = serde_json::json!({ permission: false });
+            log_user(&s, &id, "user.update", detail).await?;
         }
-        UserCmd::Role { id, role } => found(s.set_role(&id, role).await?, "user")?,
-        UserCmd::Delete { id } => found(s.delete_user(&id).await?, "user")?,
+        UserCmd::Role { id, role } => {
+            found(s.set_role(&id, role).await?, "user")?;
+            log_user(&s, &id, "user.update", serde_json::json!({"role": role})).await?;
+        }
+        UserCmd::Activate { id } => set_active(&s, &id, true).await?,
+        UserCmd::Deactivate { id } => set_active(&s, &id, false).await?,
+        UserCmd::Delete { id } => {
+            let customer = s.account(&id).await?.map(|a| a.customer_id);
+            found(s.delete_user(&id).await?, "user")?;
+            if let Some(c) = customer {
+                log(
+                    &s,
+                    AuditScope::Customer(c),
+                    "user.delete",
+                    &id,
+                    serde_json::json!({}),
+                )
+                .await?;
+            }
+        }
         UserCmd::List { customer } => {
             for u in s.list_users(customer.as_deref()).await? {
                 println!(
@@ -640,9 +728,23 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
                 number,
             };
             found(admin_live::add_device(&s, &user, &device).await?, "user")?;
+            let detail = serde_json::json!({"user": user, "kind": device.kind,
+                "label": device.label, "number": device.number});
+            if let Some(c) = customer_of(&s, &user).await? {
+                log(&s, AuditScope::Customer(c), "device.add", &id, detail).await?;
+            }
             println!("{id}");
         }
-        DeviceCmd::Remove { id } => found(admin_live::remove_device(&s, &id).await?, "device")?,
+        DeviceCmd::Remove { id } => {
+            let owner = s.device_owner(&id).await?;
+            found(admin_live::remove_device(&s, &id).await?, "device")?;
+            if let Some(user) = owner
+                && let Some(c) = customer_of(&s, &user).await?
+            {
+                let detail = serde_json::json!({"user": user});
+                log(&s, AuditScope::Customer(c), "device.remove", &id, detail).await?;
+            }
+        }
         DeviceCmd::List { user } => {
             for d in s.devices(&user).await? {
                 println!("{}\t{}\t{}\t{}", d.id, d.kind.as_str(), d.label, d.number);
@@ -686,7 +788,19 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
                 )
                 .await?
             {
-                AddOrg::Added => println!("{id}"),
+                AddOrg::Added => {
+                    let detail = serde_json::json!({"crm": registration.crm.as_str(),
+                        "org": registration.name, "org_id": registration.org_id});
+                    log(
+                        &s,
+                        AuditScope::Customer(customer.clone()),
+                        "org.add",
+                        &id,
+                        detail,
+                    )
+                    .await?;
+                    println!("{id}");
+                }
                 AddOrg::Taken => bail!("that org is registered already (ucclient-server org list)"),
                 AddOrg::TooMany => bail!(
                     "customer {customer} has {} orgs already, the most allowed",
@@ -695,7 +809,21 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
                 AddOrg::UnknownCustomer => bail!("no such customer"),
             }
         }
-        OrgCmd::Remove { id } => found(s.remove_org(None, &id).await?.is_some(), "org")?,
+        OrgCmd::Remove { id } => {
+            let org = s.orgs(None).await?.into_iter().find(|o| o.id == id);
+            found(s.remove_org(None, &id).await?.is_some(), "org")?;
+            if let Some(o) = org {
+                let detail = serde_json::json!({"org": o.org_key});
+                log(
+                    &s,
+                    AuditScope::Customer(o.customer_id),
+                    "org.remove",
+                    &id,
+                    detail,
+                )
+                .await?;
+            }
+        }
         OrgCmd::List { customer } => {
             for o in s.orgs(customer.as_deref()).await? {
                 println!(
@@ -733,11 +861,40 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             extension,
             voicemail,
         } => {
-            s.put_group(&customer, &id, &name, &members).await?;
-            s.set_group_dialling(&customer, &id, extension.as_deref(), voicemail)
-                .await?;
+            admin_live::put_group(
+                &s,
+                &customer,
+                &id,
+                &name,
+                &members,
+                extension.as_deref(),
+                voicemail,
+            )
+            .await?;
+            let detail = serde_json::json!({"name": name, "extension": extension,
+                "voicemail": voicemail, "members": members});
+            log(&s, AuditScope::Customer(customer), "group.put", &id, detail).await?;
         }
-        GroupCmd::Delete { id } => found(s.delete_group(&id).await?, "group")?,
+        GroupCmd::Delete { id } => {
+            let mut customer = None;
+            for (c, ..) in s.list_customers().await? {
+                if s.groups(&c).await?.iter().any(|g| g.id == id) {
+                    customer = Some(c);
+                    break;
+                }
+            }
+            found(s.delete_group(&id).await?, "group")?;
+            if let Some(c) = customer {
+                log(
+                    &s,
+                    AuditScope::Customer(c),
+                    "group.delete",
+                    &id,
+                    serde_json::json!({}),
+                )
+                .await?;
+            }
+        }
         GroupCmd::List { customer } => {
             for g in s.groups(&customer).await? {
                 let members: Vec<String> = g
@@ -761,4 +918,56 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
     }
     s.close().await;
     Ok(())
+}
+
+// --- admin-api: the operator's changes in the audit log (issue 15) ---
+
+/// Appends the audit row of an operator's change (actor "operator (CLI)", from `cli`).
+async fn log(
+    s: &SqliteStore,
+    scope: AuditScope,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    audit::record(s, &Actor::cli(), scope, action, target, detail).await?;
+    Ok(())
+}
+
+/// The customer of a user, if the user exists.
+async fn customer_of(s: &SqliteStore, user_id: &str) -> anyhow::Result<Option<String>> {
+    Ok(s.account(user_id).await?.map(|a| a.customer_id))
+}
+
+/// Appends the audit row of an operator's change to a user, in their customer's log.
+async fn log_user(
+    s: &SqliteStore,
+    user_id: &str,
+    action: &str,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    if let Some(c) = customer_of(s, user_id).await? {
+        log(s, AuditScope::Customer(c), action, user_id, detail).await?;
+    }
+    Ok(())
+}
+
+/// `user activate` / `user deactivate`.
+async fn set_active(s: &SqliteStore, user_id: &str, on: bool) -> anyhow::Result<()> {
+    let Some(customer) = customer_of(s, user_id).await? else {
+        bail!("no such user");
+    };
+    found(
+        admin_live::set_active(s, &customer, user_id, on).await?,
+        "user",
+    )?;
+    let detail = serde_json::json!({ "active": on });
+    log(
+        s,
+        AuditScope::Customer(customer),
+        "user.update",
+        user_id,
+        detail,
+    )
+    .await
 }

@@ -334,3 +334,58 @@ pub async fn remove_device(store: &dyn Store, device_id: &str) -> StoreResult<bo
     })
     .await
 }
+
+// --- admin-api: what the operator's commands and the administration API share (issue 15) ---
+
+/// `group put` and `PUT /admin/groups/{id}`: creates or replaces a customer's hunt group with its
+/// members in ring order, then sets its own extension (`None`: not dialable) and whether calls
+/// nobody answers go to voicemail. The callers check the group is the customer's and the
+/// extension free. A running server reads groups from the store on every call it rings, so the
+/// change applies to the next call.
+pub async fn put_group(
+    store: &dyn Store,
+    customer_id: &str,
+    id: &str,
+    name: &str,
+    members: &[ucclient_core::ring::GroupMember],
+    extension: Option<&str>,
+    voicemail: bool,
+) -> StoreResult<()> {
+    store.put_group(customer_id, id, name, members).await?;
+    store
+        .set_group_dialling(customer_id, id, extension, voicemail)
+        .await?;
+    Ok(())
+}
+
+/// `customer dispositions` and `PUT /admin/wrap-up`: sets a customer's dispositions and wrap-up
+/// time limit, each only when given (`Some(None)`: back to core's defaults). Validated by the
+/// caller (`core::wrapup`). Widgets read them on their next `/me`. False if there is no such
+/// customer.
+pub async fn set_wrap_up(
+    store: &dyn Store,
+    customer_id: &str,
+    dispositions: Option<Option<&[ucclient_core::api::Disposition]>>,
+    seconds: Option<Option<u32>>,
+) -> StoreResult<bool> {
+    let mut known = true;
+    if let Some(list) = dispositions {
+        known &= store.set_dispositions(customer_id, list).await?;
+    }
+    if let Some(secs) = seconds {
+        known &= store.set_wrap_up_seconds(customer_id, secs).await?;
+    }
+    Ok(known)
+}
+
+/// `user deactivate` / `user activate` and `PATCH /admin/users/{id}` with `active`: a deactivated
+/// user cannot sign in, their sessions and tickets are deleted and their open streams end
+/// (`access_ended`), all in one transaction. False if there is no such user of the customer.
+pub async fn set_active(
+    store: &dyn Store,
+    customer_id: &str,
+    user_id: &str,
+    active: bool,
+) -> StoreResult<bool> {
+    store.set_user_active(customer_id, user_id, active).await
+}

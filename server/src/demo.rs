@@ -310,5 +310,30 @@ pub async fn seed(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> 
     store
         .set_group_dialling("acme", "sales", Some(DEMO_SALES_EXTENSION), false)
         .await?;
+    seed_reseller_admin(store, password_hash).await?;
+    Ok(())
+}
+
+/// The demo's reseller administrator (issue 15): Rita of Demo Active, `rita@demo-active.example`,
+/// in a customer of the reseller's own ("Demo Active HQ", so Acme's users stay as they are). She
+/// manages Demo Active's mode and customers on `/admin`; she has no CRM-client permission.
+pub const DEMO_RESELLER_ADMIN: &str = "rita@demo-active.example";
+
+async fn seed_reseller_admin(store: &dyn Store, password_hash: &str) -> anyhow::Result<()> {
+    store
+        .create_customer("demo-active-hq", "demo-active", "Demo Active HQ", "PT")
+        .await?;
+    store
+        .create_user(&NewUser {
+            id: "rita".into(),
+            customer_id: "demo-active-hq".into(),
+            name: "Rita Reis".into(),
+            email: DEMO_RESELLER_ADMIN.into(),
+            extension: "901".into(),
+            password_hash: password_hash.to_owned(),
+            role: Role::ResellerAdmin,
+            permissions: Vec::new(),
+        })
+        .await?;
     Ok(())
 }

@@ -114,6 +114,30 @@ pub enum ApiError {
     /// 500: logged, never described.
     #[error("something went wrong on our side")]
     Internal(String),
+    /// 409 `email_taken`: the email is another user's login already (admin API).
+    #[error("this email is another user's login already")]
+    EmailTaken,
+    /// 409 `extension_taken`: the extension is a user's or hunt group's of the customer (admin API).
+    #[error("this extension is another user's or hunt group's already")]
+    ExtensionTaken,
+    /// 422 `invalid_user`: a user to create or change that is not valid; the sentence says why.
+    #[error("{0}")]
+    InvalidUser(String),
+    /// 409 `own_account`: an administrator deactivating or demoting themselves.
+    #[error("you cannot deactivate your own account or change your own role")]
+    OwnAccount,
+    /// 409 `passwords_off`: a password set while the customer has password sign-in switched off.
+    #[error("your company signs in with its identity provider only; passwords are switched off")]
+    PasswordsOff,
+    /// 422 `invalid_device`: a device to add that is not valid; the sentence says why.
+    #[error("{0}")]
+    InvalidDevice(String),
+    /// 422 `invalid_group`: a hunt group that is not valid; the sentence says why.
+    #[error("{0}")]
+    InvalidGroup(String),
+    /// 422 `invalid_customer`: a customer to create that is not valid; the sentence says why.
+    #[error("{0}")]
+    InvalidCustomer(String),
 }
 
 impl ApiError {
@@ -172,6 +196,20 @@ impl ApiError {
             ApiError::CallNotEnded => (StatusCode::CONFLICT, ErrorCode::CallNotEnded),
             ApiError::WrapUp(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidWrapUp),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
+            ApiError::EmailTaken => (StatusCode::CONFLICT, ErrorCode::EmailTaken),
+            ApiError::ExtensionTaken => (StatusCode::CONFLICT, ErrorCode::ExtensionTaken),
+            ApiError::InvalidUser(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidUser),
+            ApiError::OwnAccount => (StatusCode::CONFLICT, ErrorCode::OwnAccount),
+            ApiError::PasswordsOff => (StatusCode::CONFLICT, ErrorCode::PasswordsOff),
+            ApiError::InvalidDevice(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidDevice)
+            }
+            ApiError::InvalidGroup(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidGroup)
+            }
+            ApiError::InvalidCustomer(_) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidCustomer)
+            }
         }
     }
 }

@@ -18,7 +18,8 @@
 //!   in-memory tail of each customer's log that streams send from (a cache of the store).
 //! - [`store`]: the one interface to the database ([`store::Store`]), SQLite by default.
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
-//! - [`demo`], [`admin`]: the demo data and the operator's commands.
+//! - [`demo`], [`admin`]: the demo data and the operator's commands; [`audit`]: the audit log of
+//!   the administrators' and the operator's changes (the admin API is `api::admin`).
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
 //! - [`admin_page`]: the built administration page's files at `/admin`, under a strict CSP.
 //! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
@@ -34,6 +35,7 @@ pub mod admin;
 pub mod admin_live;
 pub mod admin_page;
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod config;

@@ -54,6 +54,13 @@ impl FromRequestParts<AppState> for ClientAddr {
 
 /// The client address of a request from `peer` with these headers (see [`ClientAddr`]).
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[TrustedProxy]) -> IpAddr {
+    bucket(forwarded_client(peer, headers, trusted))
+}
+
+/// The client's whole address (not cut to a bucket): the TCP peer's, or, when the peer is a
+/// trusted proxy, the right-most address of `X-Forwarded-For` that is not one. What the audit log
+/// records as "from where".
+pub fn forwarded_client(peer: IpAddr, headers: &HeaderMap, trusted: &[TrustedProxy]) -> IpAddr {
     let is_trusted = |ip: IpAddr| trusted.iter().any(|t| t.0.contains(&ip));
     let mut client = peer.to_canonical();
     if is_trusted(client) {
@@ -74,7 +81,7 @@ pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[TrustedProxy]) ->
             }
         }
     }
-    bucket(client)
+    client
 }
 
 /// An `X-Forwarded-For` entry: an address, or an address with a port.

@@ -41,6 +41,12 @@ use crate::events;
         api::voicemail::mailbox, api::voicemail::audio, api::voicemail::heard,
         api::voicemail::delete, api::voicemail::settings,
         api::orgs::list, api::orgs::add, api::orgs::remove,
+        api::admin::list_users, api::admin::create_user, api::admin::update_user,
+        api::admin::set_password, api::admin::add_device, api::admin::remove_device,
+        api::admin::list_groups, api::admin::create_group, api::admin::put_group,
+        api::admin::delete_group, api::admin::get_wrap_up, api::admin::put_wrap_up,
+        api::admin::customer_audit, api::admin::reseller, api::admin::reseller_mode,
+        api::admin::create_customer, api::admin::reseller_audit,
     ),
     components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls))
 )]

@@ -1,6 +1,7 @@
 //! The HTTP API, version 1 (`API.md`): one module per resource, merged into [`router`].
 
 pub(crate) mod account;
+pub(crate) mod admin;
 pub(crate) mod calls;
 pub(crate) mod directory;
 pub(crate) mod orgs;
@@ -80,6 +81,37 @@ pub fn router() -> Router<AppState> {
         .route("/voicemail/{id}/heard", post(voicemail::heard))
         .route("/admin/orgs", get(orgs::list).post(orgs::add))
         .route("/admin/orgs/{id}", axum::routing::delete(orgs::remove))
+        .route(
+            "/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route(
+            "/admin/users/{id}",
+            axum::routing::patch(admin::update_user),
+        )
+        .route("/admin/users/{id}/password", put(admin::set_password))
+        .route("/admin/users/{id}/devices", post(admin::add_device))
+        .route(
+            "/admin/devices/{id}",
+            axum::routing::delete(admin::remove_device),
+        )
+        .route(
+            "/admin/groups",
+            get(admin::list_groups).post(admin::create_group),
+        )
+        .route(
+            "/admin/groups/{id}",
+            put(admin::put_group).delete(admin::delete_group),
+        )
+        .route(
+            "/admin/wrap-up",
+            get(admin::get_wrap_up).put(admin::put_wrap_up),
+        )
+        .route("/admin/audit", get(admin::customer_audit))
+        .route("/admin/reseller", get(admin::reseller))
+        .route("/admin/reseller/mode", put(admin::reseller_mode))
+        .route("/admin/reseller/customers", post(admin::create_customer))
+        .route("/admin/reseller/audit", get(admin::reseller_audit))
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use ucclient_core::api::{CrmOrg, NewCrmOrg};
 
 use crate::AppState;
+use crate::api::admin::{ClientSource, audit_customer as record};
 use crate::auth::{Session, is_admin};
 use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::limits::{self, Budget};
@@ -54,6 +55,7 @@ pub async fn list(
 pub async fn add(
     State(state): State<AppState>,
     session: Session,
+    from: ClientSource,
     ApiJson(new): ApiJson<NewCrmOrg>,
 ) -> ApiResult<(StatusCode, ApiJson<CrmOrg>)> {
     let a = admin(session)?;
@@ -67,6 +69,8 @@ pub async fn add(
         AddOrg::UnknownCustomer => return Err(ApiError::Internal("customer gone".into())),
     }
     state.orgs.forget(&registration.key);
+    let detail = serde_json::json!({"crm": stored.crm.as_str(), "org": stored.name, "org_id": stored.org_id});
+    record(&state, &a, &from, "org.add", &stored.id, detail).await?;
     tracing::info!(customer = %a.customer_id, org = %stored.org_key, "CRM org registered");
     Ok((StatusCode::CREATED, ApiJson(orgs::to_wire(&stored))))
 }
@@ -84,6 +88,7 @@ pub async fn add(
 pub async fn remove(
     State(state): State<AppState>,
     session: Session,
+    from: ClientSource,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let a = admin(session)?;
@@ -96,7 +101,9 @@ pub async fn remove(
         .remove_org(Some(&a.customer_id), &id)
         .await?
         .ok_or(ApiError::NotFound("there is no such CRM org"))?;
+    let detail = serde_json::json!({"org": key});
     state.orgs.forget(&OrgKey::from_stored(key));
+    record(&state, &a, &from, "org.remove", &id, detail).await?;
     tracing::info!(customer = %a.customer_id, org = %id, "CRM org removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,7 +5,10 @@
 //! durable before it is acknowledged or announced, and lets another engine (PostgreSQL) implement
 //! the same trait without touching a handler. [`sqlite::SqliteStore`] is the embedded default.
 
+pub mod audit;
 pub mod sqlite;
+
+pub use audit::{AuditScope, ManagedUser, NewAudit, ResellerInfo};
 
 use std::collections::{HashMap, HashSet};
 
@@ -782,4 +785,52 @@ pub trait Store: Send + Sync + 'static {
     /// Every call (live or over) whose peer link names `peer_id`: the other side of a call
     /// between colleagues, or every member's leg of a hunt-group call.
     async fn calls_with_peer(&self, peer_id: &str) -> StoreResult<Vec<OwnedCall>>;
+
+    // --- admin-api: the administration API and its audit log (issue 15) ---
+
+    /// Appends an audit row; its id.
+    async fn append_audit(&self, entry: &NewAudit) -> StoreResult<i64>;
+    /// The audit rows of a customer or a reseller, newest first, with ids below `before` when
+    /// given, at most `limit`.
+    async fn audit(
+        &self,
+        scope: &AuditScope,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<ucclient_core::api::AuditEntry>>;
+    /// The users of a customer as its administrators see them, by name (only `user_id` when
+    /// given: `None`/empty for another customer's user, tenants never mix).
+    async fn managed_users(
+        &self,
+        customer_id: &str,
+        user_id: Option<&str>,
+    ) -> StoreResult<Vec<ManagedUser>>;
+    /// Renames a user of the customer; false if there is no such user of it.
+    async fn set_user_name(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        name: &str,
+    ) -> StoreResult<bool>;
+    /// Activates or deactivates a user of the customer; deactivating deletes their sessions and
+    /// tickets and ends their live streams (`user_deleted`) in the same transaction. False if
+    /// there is no such user of it.
+    async fn set_user_active(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        active: bool,
+    ) -> StoreResult<bool>;
+    /// Whether a login email is any user's (case-insensitive).
+    async fn email_taken(&self, email: &str) -> StoreResult<bool>;
+    /// Whether an extension of the customer is a user's or a hunt group's (other than the group
+    /// `except_group`).
+    async fn extension_taken(
+        &self,
+        customer_id: &str,
+        extension: &str,
+        except_group: Option<&str>,
+    ) -> StoreResult<bool>;
+    /// A reseller with its customers and their user counts (`None`: no such reseller).
+    async fn reseller_info(&self, reseller_id: &str) -> StoreResult<Option<ResellerInfo>>;
 }

@@ -20,6 +20,7 @@ use ucclient_core::api::{
     PbxSync, PbxUserState, PresenceColours, ProfileSettings, Role, User, VoicemailEvent,
     VoicemailMessage,
 };
+use ucclient_core::api::{AuditActor, AuditEntry, ResellerCustomer};
 use ucclient_core::api::{Disposition, WrapUpSettings};
 use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
@@ -30,6 +31,7 @@ use super::{
     StoreError, StoreResult, StoredEvent, StoredOrg, SyncOutcome, Ticket, end_of_access,
     session_key,
 };
+use super::{AuditScope, ManagedUser, NewAudit, ResellerInfo};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -436,7 +438,8 @@ const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to
 #[async_trait]
 impl Store for SqliteStore {
     async fn login_lookup(&self, email: &str) -> StoreResult<Option<(String, String)>> {
-        let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = ?")
+        // A deactivated user is not found: their login fails like an unknown email's.
+        let row = sqlx::query("SELECT id, password_hash FROM users WHERE email = ? AND active = 1")
             .bind(email)
             .fetch_optional(&self.pool)
             .await?;
@@ -497,7 +500,8 @@ impl Store for SqliteStore {
 
     async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<String>> {
         Ok(sqlx::query_scalar(
-            "SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at_ms > ?",
+            "SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ? AND s.expires_at_ms > ? AND u.active = 1",
         )
         .bind(token_hash)
         .bind(now_ms)
@@ -2007,6 +2011,232 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(call_of).collect()
+    }
+
+    // --- admin-api: the administration API and its audit log (issue 15) ---
+
+    async fn append_audit(&self, e: &NewAudit) -> StoreResult<i64> {
+        let mut tx = self.write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit_log (customer_id, reseller_id, at_ms, actor_id, actor_name, action, target, detail, source)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&e.customer_id)
+        .bind(&e.reseller_id)
+        .bind(e.at_ms)
+        .bind(&e.actor_id)
+        .bind(&e.actor_name)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(to_json(&e.detail)?)
+        .bind(&e.source)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn audit(
+        &self,
+        scope: &AuditScope,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let (column, owner) = match scope {
+            AuditScope::Customer(c) => ("customer_id", c),
+            AuditScope::Reseller(r) => ("reseller_id", r),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT id, at_ms, actor_id, actor_name, action, target, detail, source FROM audit_log
+             WHERE {column} = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+        ))
+        .bind(owner)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    id: r.get("id"),
+                    at: r.get("at_ms"),
+                    actor: AuditActor {
+                        id: r.get("actor_id"),
+                        name: r.get("actor_name"),
+                    },
+                    action: r.get("action"),
+                    target: r.get("target"),
+                    detail: from_json(r.get::<&str, _>("detail"))?,
+                    from: r.get("source"),
+                })
+            })
+            .collect()
+    }
+
+    async fn managed_users(
+        &self,
+        customer_id: &str,
+        user_id: Option<&str>,
+    ) -> StoreResult<Vec<ManagedUser>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.name, u.email, u.extension, u.role, u.active,
+                    (SELECT group_concat(permission) FROM permissions p WHERE p.user_id = u.id) AS perms
+             FROM users u WHERE u.customer_id = ?1 AND (?2 IS NULL OR u.id = ?2)
+             ORDER BY u.name, u.id",
+        )
+        .bind(customer_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let devices = sqlx::query(
+            "SELECT d.id, d.user_id, d.kind, d.label, d.number FROM devices d
+             JOIN users u ON u.id = d.user_id
+             WHERE u.customer_id = ?1 AND (?2 IS NULL OR u.id = ?2)
+             ORDER BY d.user_id, d.position, d.id",
+        )
+        .bind(customer_id)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_user: HashMap<String, Vec<Device>> = HashMap::new();
+        for r in &devices {
+            let Some(kind) = DeviceKind::parse(r.get("kind")) else {
+                return Err(StoreError::Data("device kind".into()));
+            };
+            by_user.entry(r.get("user_id")).or_default().push(Device {
+                id: r.get("id"),
+                kind,
+                label: r.get("label"),
+                number: r.get("number"),
+            });
+        }
+        rows.iter()
+            .map(|r| {
+                let perms: Option<String> = r.get("perms");
+                let mut permissions: Vec<String> = perms
+                    .map(|p| p.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                permissions.sort();
+                let user = user_of(r);
+                Ok(ManagedUser {
+                    devices: by_user.remove(&user.id).unwrap_or_default(),
+                    role: parse_enum(r.get::<&str, _>("role"))?,
+                    active: r.get::<i64, _>("active") != 0,
+                    permissions,
+                    user,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_user_name(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        name: &str,
+    ) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("UPDATE users SET name = ? WHERE id = ? AND customer_id = ?")
+                .bind(name)
+                .bind(user_id)
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    async fn set_user_active(
+        &self,
+        customer_id: &str,
+        user_id: &str,
+        active: bool,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query("UPDATE users SET active = ? WHERE id = ? AND customer_id = ?")
+            .bind(i64::from(active))
+            .bind(user_id)
+            .bind(customer_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if done && !active {
+            sqlx::query("DELETE FROM sessions WHERE user_id = ?")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM event_tickets WHERE user_id = ?")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            end_access(&mut tx, user_id, AccessEndReason::UserDeleted).await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn email_taken(&self, email: &str) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn extension_taken(
+        &self,
+        customer_id: &str,
+        extension: &str,
+        except_group: Option<&str>,
+    ) -> StoreResult<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM users WHERE customer_id = ?1 AND extension = ?2)
+                  + (SELECT COUNT(*) FROM hunt_groups WHERE customer_id = ?1 AND extension = ?2
+                       AND (?3 IS NULL OR id <> ?3))",
+        )
+        .bind(customer_id)
+        .bind(extension)
+        .bind(except_group)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn reseller_info(&self, reseller_id: &str) -> StoreResult<Option<ResellerInfo>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, name, mode, extension_lists_enabled FROM resellers WHERE id = ?",
+        )
+        .bind(reseller_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let customers = sqlx::query(
+            "SELECT c.id, c.name, c.default_country,
+                    (SELECT COUNT(*) FROM users u WHERE u.customer_id = c.id) AS users
+             FROM customers c WHERE c.reseller_id = ? ORDER BY c.name, c.id",
+        )
+        .bind(reseller_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(ResellerInfo {
+            id: r.get("id"),
+            name: r.get("name"),
+            mode: parse_enum(r.get::<&str, _>("mode"))?,
+            extension_lists: r.get::<i64, _>("extension_lists_enabled") != 0,
+            customers: customers
+                .iter()
+                .map(|c| ResellerCustomer {
+                    id: c.get("id"),
+                    name: c.get("name"),
+                    country: c.get("default_country"),
+                    users: u32::try_from(c.get::<i64, _>("users")).unwrap_or(u32::MAX),
+                })
+                .collect(),
+        }))
     }
 }
 
