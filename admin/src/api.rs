@@ -2,9 +2,9 @@
 //! (issue 15) that core does not have yet.
 //!
 //! Core's wire types are used for everything that exists there (`Me`, `Device`, `Role`, `Mode`,
-//! `WrapUpSettings`, `CrmOrg`, `GroupMember`, …). The admin contract's own shapes are defined here
-//! **for now**: they move to `core/src/api.rs` when the admin API lands, and this file then
-//! re-exports them from there.
+//! `WrapUpSettings`, `CrmOrg`, `GroupMember`, and the admin API's `AdminUserView`, `AdminGroup`,
+//! `AuditEntry`, …), re-exported here under the names the page uses. Only single sign-on's
+//! settings are defined here **for now**: they move to `core/src/api.rs` when that API lands.
 //!
 //! The bearer token is kept in `sessionStorage` (gone when the tab closes) and only ever travels in
 //! the `Authorization` header, never in a URL.
@@ -12,7 +12,7 @@
 use gloo_net::http::{Method, RequestBuilder};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use ucclient_core::api::{API_PREFIX, Device, DeviceKind, GroupMember, Mode, Role};
+use ucclient_core::api::API_PREFIX;
 
 /// The `sessionStorage` key of the bearer token.
 const TOKEN_KEY: &str = "ucclient-admin-token";
@@ -156,131 +156,28 @@ pub fn json(body: &impl Serialize) -> Option<String> {
     serde_json::to_string(body).ok()
 }
 
-// ---- The admin API contract's shapes (move to core/src/api.rs when the API lands) ----
+// ---- The admin API's wire types: core's (`core/src/api.rs`), by the names this page uses ----
 
-/// A user as their administrator sees them (`GET /admin/users`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminUserView {
-    /// Stable id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Login email.
-    pub email: String,
-    /// Internal extension.
-    pub extension: String,
-    /// What the user may administer.
-    pub role: Role,
-    /// Whether the user may sign in at all.
-    pub active: bool,
-    /// Whether the user has the CRM client permission.
-    pub crm_client: bool,
-    /// The user's phones.
-    #[serde(default)]
-    pub devices: Vec<Device>,
-}
-
-/// `POST /admin/users` body: without a password, an invited user who signs in by SSO (or after a
-/// reset).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewUser {
-    /// Display name.
-    pub name: String,
-    /// Login email.
-    pub email: String,
-    /// Internal extension (2 to 6 digits).
-    pub extension: String,
-    /// `user` or `customer_admin`.
-    pub role: Role,
-    /// The CRM client permission.
-    pub crm_client: bool,
-    /// The first password, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-}
-
-/// `PATCH /admin/users/{id}` body: only the fields given change.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserPatch {
-    /// New display name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Deactivate (`false`, ends the user's sessions) or reactivate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub active: Option<bool>,
-    /// Give or take the CRM client permission (live in the user's widget).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub crm_client: Option<bool>,
-    /// New role.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<Role>,
-}
-
+pub use ucclient_core::api::{
+    AdminGroup, AdminGroupInput, AdminUserView, AuditActor, AuditEntry, ResellerView,
+};
 /// `PUT /admin/users/{id}/password` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PasswordReset {
-    /// The new password.
-    pub password: String,
-}
-
+pub type PasswordReset = ucclient_core::api::AdminPassword;
 /// `POST /admin/users/{id}/devices` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewDevice {
-    /// Desk phone, softphone or mobile.
-    pub kind: DeviceKind,
-    /// A label for people; the server picks one when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub label: Option<String>,
-    /// The device's number or SIP address; the server picks one when absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub number: Option<String>,
-}
+pub type NewDevice = ucclient_core::api::NewAdminDevice;
+/// `POST /admin/users` body.
+pub type NewUser = ucclient_core::api::NewAdminUser;
+/// `PATCH /admin/users/{id}` body.
+pub type UserPatch = ucclient_core::api::AdminUserPatch;
+/// One customer of the reseller.
+pub type CustomerSummary = ucclient_core::api::ResellerCustomer;
+/// `PUT /admin/reseller/mode` body.
+pub type ModeUpdate = ucclient_core::api::ResellerModeRequest;
+/// `POST /admin/reseller/customers` body.
+pub type NewCustomer = ucclient_core::api::NewResellerCustomer;
 
-/// A hunt group as its administrator edits it (`GET /admin/groups`); the body of `POST` (id
-/// ignored) and `PUT /admin/groups/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminGroup {
-    /// Stable id (empty in a new group's body, where it is not sent).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// The group's own extension, when it can be dialled.
-    pub extension: Option<String>,
-    /// Whether a call nobody answers goes to voicemail.
-    pub voicemail: bool,
-    /// Members in ring order: users, or users' extension lists.
-    pub members: Vec<GroupMember>,
-}
-
-/// Who made an audited change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditActor {
-    /// User id.
-    pub id: String,
-    /// Their name at the time.
-    pub name: String,
-}
-
-/// One row of the audit log (`GET /admin/audit`), newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// Increasing id; `before=<id>` pages back from it.
-    pub id: i64,
-    /// When, in milliseconds since 1970.
-    pub at: i64,
-    /// Who.
-    pub actor: AuditActor,
-    /// What (`user.update`, `org.add`, …).
-    pub action: String,
-    /// On what.
-    pub target: String,
-    /// A short JSON detail, without secrets.
-    #[serde(default)]
-    pub detail: serde_json::Value,
-    /// The client address it came from.
-    pub from: String,
-}
+// ---- Single sign-on's shapes (the SSO work's, not merged here): they move to core/src/api.rs
+// when that API lands ----
 
 /// The customer's single sign-on settings (`GET /admin/sso`; owned by the SSO work).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -326,56 +223,10 @@ pub struct SsoUpdate {
     pub jit: bool,
 }
 
-/// One customer of the reseller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CustomerSummary {
-    /// Id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Default country of phone numbers (ISO 3166-1 alpha-2).
-    pub country: String,
-    /// How many users it has.
-    pub users: u32,
-}
-
-/// The reseller as its administrator sees it (`GET /admin/reseller`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResellerView {
-    /// Id.
-    pub id: String,
-    /// Name.
-    pub name: String,
-    /// Passive or active presence mode.
-    pub mode: Mode,
-    /// Whether user extension lists are enabled (active mode).
-    pub extension_lists: bool,
-    /// Its customers.
-    #[serde(default)]
-    pub customers: Vec<CustomerSummary>,
-}
-
-/// `PUT /admin/reseller/mode` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ModeUpdate {
-    /// Passive or active.
-    pub mode: Mode,
-    /// Whether user extension lists are enabled.
-    pub extension_lists: bool,
-}
-
-/// `POST /admin/reseller/customers` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewCustomer {
-    /// Name.
-    pub name: String,
-    /// Default country (ISO 3166-1 alpha-2).
-    pub country: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ucclient_core::api::GroupMember;
 
     #[test]
     fn both_error_shapes_give_the_servers_sentence() {

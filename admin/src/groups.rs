@@ -6,7 +6,7 @@ use gloo_net::http::Method;
 use leptos::prelude::*;
 use ucclient_core::api::GroupMember;
 
-use crate::api::{self, AdminGroup, AdminUserView};
+use crate::api::{self, AdminGroup, AdminGroupInput, AdminUserView};
 use crate::app::{Change, Ctx, Loaded, checked, field, focus_later, load};
 use crate::validate;
 
@@ -170,8 +170,7 @@ fn GroupForm(
             if list.is_empty() {
                 return Err("Add at least one member.".to_owned());
             }
-            Ok(AdminGroup {
-                id: String::new(),
+            Ok(AdminGroupInput {
                 name,
                 extension,
                 voicemail: checked("group-voicemail"),

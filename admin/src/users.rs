@@ -386,11 +386,11 @@ fn NewUserForm(refresh: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoVi
                 name: validate::name("name", &field("new-name"))?,
                 email: validate::email(&field("new-email"))?,
                 extension: validate::extension(&field("new-extension"))?,
-                role: if field("new-role") == "customer_admin" {
+                role: Some(if field("new-role") == "customer_admin" {
                     Role::CustomerAdmin
                 } else {
                     Role::User
-                },
+                }),
                 crm_client: checked("new-crm"),
                 password: validate::optional_password(&field("new-user-password"))?,
             })

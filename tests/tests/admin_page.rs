@@ -1,7 +1,8 @@
 //! The administration page end to end: the real backend (`UCCLIENT_SERVER_BIN`) serving the built
 //! page at `/admin` (`dist/admin` beside `UCCLIENT_WIDGET_DIST`) and the widget, in headless
 //! Chromium. Ana, Acme's customer administrator, signs in, manages the CRM orgs, and takes the CRM
-//! client permission from Bruno, whose widget shows "not enabled" at once; an agent is refused.
+//! client permission from Bruno: his widget's session ends at once saying so, and signed in again
+//! it shows "not enabled"; an agent is refused.
 //! Screenshots at 1280 and 800 px go to `artifacts/screenshots/admin-*.png`.
 
 use anyhow::{Result, ensure};
@@ -201,43 +202,53 @@ async fn ana_takes_the_crm_client_from_bruno_and_his_widget_says_so_live() -> Re
             async |c| Ok(!is_checked(c).await?),
         )
         .await?;
+        // Bruno's live stream ends at once with the reason, and his panel says it...
+        wait_text(
+            bruno,
+            ".uc-signin [role=status]",
+            "Your access to the CRM client was removed.",
+        )
+        .await?;
+        screenshot(bruno, "admin-05-bruno-access-removed").await?;
+        // ...and signing in again only shows that the client is not enabled for him.
+        sign_in(bruno, &widget_origin, "bruno@acme.example").await?;
         wait_text(
             bruno,
             "[data-test=not-enabled]",
             "UcClient CRM is not enabled for your account",
         )
         .await?;
-        screenshot(bruno, "admin-05-bruno-not-enabled").await?;
+        screenshot(bruno, "admin-06-bruno-not-enabled").await?;
 
         // The change is in the audit log, newest first, with who made it.
         click(ana, "#tab-audit").await?;
         wait_text(ana, "table[data-test=audit] tbody tr", "user.update").await?;
         wait_text(ana, "table[data-test=audit] tbody tr", "Ana").await?;
-        both_widths(ana, "admin-06-audit").await?;
+        both_widths(ana, "admin-07-audit").await?;
 
         // The other tabs, as an administrator finds them.
         click(ana, "#tab-users").await?;
         click(ana, &format!("{row} button[data-test=manage]")).await?;
         wait_text(ana, "[data-test=user-panel]", "Devices").await?;
-        both_widths(ana, "admin-07-user-devices").await?;
+        both_widths(ana, "admin-08-user-devices").await?;
         click(ana, "#tab-groups").await?;
         wait_text(ana, "main", "Sales").await?;
         click(ana, "[data-group] button").await?;
         ana.wait()
             .for_element(Locator::Css("form[data-test=group-form]"))
             .await?;
-        both_widths(ana, "admin-08-groups").await?;
+        both_widths(ana, "admin-09-groups").await?;
         click(ana, "#tab-wrap-up").await?;
         ana.wait()
             .for_element(Locator::Css("form[data-test=wrap-up]"))
             .await?;
-        both_widths(ana, "admin-09-wrap-up").await?;
+        both_widths(ana, "admin-10-wrap-up").await?;
         click(ana, "#tab-sso").await?;
         wait_until(ana, "the SSO tab to load", async |c| {
             Ok(!ucclient_e2e::text_of(c, "main").await?.contains("Loading"))
         })
         .await?;
-        both_widths(ana, "admin-10-sso").await?;
+        both_widths(ana, "admin-11-sso").await?;
         Ok(())
     })
     .await
