@@ -201,7 +201,7 @@ pub fn field(id: &str) -> String {
         return String::new();
     };
     if let Some(input) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlInputElement>(&element) {
-        if input.type_() == "checkbox" {
+        if matches!(input.type_().as_str(), "checkbox" | "radio") {
             return if input.checked() { "on" } else { "" }.to_owned();
         }
         return input.value();
@@ -212,7 +212,7 @@ pub fn field(id: &str) -> String {
     String::new()
 }
 
-/// Whether the checkbox `id` is ticked.
+/// Whether the checkbox or radio button `id` is ticked.
 pub fn checked(id: &str) -> bool {
     field(id) == "on"
 }

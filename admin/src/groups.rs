@@ -211,7 +211,7 @@ fn GroupForm(
                 let remove_label = format!("Remove {label}");
                 view! {
                     <li>
-                        <span>{label}</span>
+                        <span>{format!("{}. {label}", i + 1)}</span>
                         <button type="button" aria-label=up_label disabled=i == 0 on:click=move |_| {
                             members.update(|m| m.swap(i - 1, i));
                         }>"Up"</button>

@@ -150,7 +150,7 @@ pub fn Users(me: String) -> impl IntoView {
         view! {
             <tr data-user=u.id.clone() data-email=u.email.clone() class:inactive=!u.active>
                 <th scope="row">{u.name.clone()}</th>
-                <td class="wrap">{u.email.clone()}</td>
+                <td class="email">{email_view(&u.email)}</td>
                 <td>{u.extension.clone()}</td>
                 <td>{role_cell}</td>
                 <td>{if u.active { "Active" } else { "Deactivated" }}</td>
@@ -166,10 +166,17 @@ pub fn Users(me: String) -> impl IntoView {
                 </td>
                 <td class="wrap">{devices}</td>
                 <td class="actions">
-                    <button type="button" data-test="manage" on:click=move |_| {
-                        selected.set(Some(select_id.clone()));
-                        focus_later("user-panel".to_owned());
-                    }>"Devices & password"</button>
+                    <button
+                        type="button"
+                        data-test="manage"
+                        aria-label=format!("Manage {}: devices, name, password", u.name)
+                        on:click=move |_| {
+                            selected.set(Some(select_id.clone()));
+                            focus_later("user-panel".to_owned());
+                        }
+                    >
+                        "Manage"
+                    </button>
                     <button
                         type="button"
                         id=active_id
@@ -240,7 +247,7 @@ fn UserPanel(
         let device = d.id.clone();
         view! {
             <li>
-                <span>{d.label.clone()} " · " {kind_label(d.kind)} " · " <code>{d.number.clone()}</code></span>
+                <span>{device_text(&d)} " · " <code>{d.number.clone()}</code></span>
                 <button type="button" aria-label=format!("Remove {label}") on:click=move |_| {
                     change.run(
                         ctx,
@@ -331,22 +338,28 @@ fn UserPanel(
             } else {
                 view! { <ul class="devices">{devices.into_iter().map(device_row).collect_view()}</ul> }.into_any()
             }}
-            <form class="inline" on:submit=add_device novalidate>
-                <label for="device-kind">"Kind"</label>
-                <select id="device-kind">
-                    <option value="desk">"Desk phone"</option>
-                    <option value="softphone">"Softphone"</option>
-                    <option value="mobile">"Mobile"</option>
-                </select>
-                <label for="device-label">"Label"</label>
-                <input id="device-label" maxlength="64" placeholder="optional"/>
-                <label for="device-number">"Number"</label>
-                <input id="device-number" maxlength="64" placeholder="optional"/>
+            <form class="fields" on:submit=add_device novalidate>
+                <div>
+                    <label for="device-kind">"Kind"</label>
+                    <select id="device-kind">
+                        <option value="desk">"Desk phone"</option>
+                        <option value="softphone">"Softphone"</option>
+                        <option value="mobile">"Mobile"</option>
+                    </select>
+                </div>
+                <div>
+                    <label for="device-label">"Label"</label>
+                    <input id="device-label" maxlength="64" placeholder="optional"/>
+                </div>
+                <div>
+                    <label for="device-number">"Number"</label>
+                    <input id="device-number" maxlength="64" placeholder="optional"/>
+                </div>
                 <button type="submit" disabled=move || change.busy.get()>"Add device"</button>
             </form>
             <div class="columns">
                 <form on:submit=rename novalidate>
-                    <h4>"Name"</h4>
+                    <h4>"Rename"</h4>
                     <label for="user-name">"Name"</label>
                     <input id="user-name" maxlength="100" value=name/>
                     <button type="submit" disabled=move || change.busy.get()>"Rename"</button>
@@ -362,6 +375,23 @@ fn UserPanel(
             </div>
         </section>
     }
+}
+
+/// A device as the list reads it: its label, and its kind when the label does not say it.
+fn device_text(d: &Device) -> String {
+    let kind = kind_label(d.kind);
+    if d.label.eq_ignore_ascii_case(kind) {
+        d.label.clone()
+    } else {
+        format!("{} ({})", d.label, kind.to_lowercase())
+    }
+}
+
+/// An email address that may break only before its `@` (not in the middle of a word).
+fn email_view(email: &str) -> impl IntoView + use<> {
+    let (local, domain) = email.split_once('@').unwrap_or((email, ""));
+    let domain = (!domain.is_empty()).then(|| format!("@{domain}"));
+    view! { {local.to_owned()}<wbr/>{domain} }
 }
 
 /// Empties the text field `id`.

@@ -114,7 +114,9 @@ fn WrapUpForm(
                 </tbody>
             </table>
             <p class="hint">"Codes are 1 to 32 of a-z, 0-9 and _; they are stored on the call and sent to the CRM."</p>
-            <button type="button" on:click=add>"Add a disposition"</button>
+            <div class="buttons">
+                <button type="button" on:click=add>"Add a disposition"</button>
+            </div>
             <div class="inline">
                 <label for="wrap-up-seconds">"Wrap-up time (seconds)"</label>
                 <input

@@ -253,3 +253,50 @@ async fn ana_takes_the_crm_client_from_bruno_and_his_widget_says_so_live() -> Re
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reseller_administrator_manages_customers_and_the_mode() -> Result<()> {
+    admin_dist()?;
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_sized(&[WIDE], async |b| {
+        let rita = &b[0].client;
+        admin_sign_in(rita, &origin, "rita@demo-active.example").await?;
+        wait_text(rita, "[data-test=who]", "reseller administrator").await?;
+        wait_attr(rita, "#tab-customers", "aria-current", "page").await?;
+        wait_text(rita, "table[data-test=customers]", "Acme").await?;
+
+        // A customer: the country is checked before sending.
+        type_into(rita, "#customer-name", "Initech").await?;
+        type_into(rita, "#customer-country", "P1").await?;
+        click(rita, "form[data-test=new-customer] button[type=submit]").await?;
+        wait_text(rita, "[role=alert]", "A country is two letters").await?;
+        type_into(rita, "#customer-country", "pt").await?;
+        click(rita, "form[data-test=new-customer] button[type=submit]").await?;
+        wait_text(rita, "[role=status]", "Initech created.").await?;
+        wait_text(rita, "table[data-test=customers]", "Initech").await?;
+        both_widths(rita, "admin-12-customers").await?;
+
+        // The mode: extension lists need active mode, said before sending.
+        click(rita, "#tab-mode").await?;
+        click(rita, "#mode-passive").await?;
+        click(rita, "form[data-test=mode] button[type=submit]").await?;
+        wait_text(
+            rita,
+            "[role=alert]",
+            "User extension lists need active mode.",
+        )
+        .await?;
+        click(rita, "#mode-lists").await?;
+        click(rita, "form[data-test=mode] button[type=submit]").await?;
+        wait_text(rita, "[role=status]", "Mode set to passive").await?;
+        both_widths(rita, "admin-13-presence-mode").await?;
+
+        click(rita, "#tab-reseller-audit").await?;
+        wait_text(rita, "table[data-test=audit]", "reseller.mode").await?;
+        wait_text(rita, "table[data-test=audit]", "customer.create").await?;
+        both_widths(rita, "admin-14-reseller-audit").await?;
+        Ok(())
+    })
+    .await
+}
