@@ -82,7 +82,7 @@ pub fn Groups() -> impl IntoView {
                         editing.set(Some(edit.clone()));
                         focus_later("group-name".to_owned());
                     }>"Edit"</button>
-                    <button type="button" class:danger=asking on:click=delete>
+                    <button type="button" data-test="delete" class:danger=asking on:click=delete>
                         {move || if asking() { format!("Really delete {name}?") } else { "Delete".to_owned() }}
                     </button>
                 </td>
@@ -116,7 +116,7 @@ pub fn Groups() -> impl IntoView {
                 }
                 .into_any()
             })}
-            <button type="button" class="primary" on:click=move |_| {
+            <button type="button" class="primary" data-test="new-group" on:click=move |_| {
                 editing.set(Some(AdminGroup {
                     id: String::new(),
                     name: String::new(),
@@ -127,18 +127,19 @@ pub fn Groups() -> impl IntoView {
                 focus_later("group-name".to_owned());
             }>"New hunt group"</button>
             {move || editing.get().map(|g| view! {
-                <GroupForm group=g users=user_list() editing=editing refresh=refresh/>
+                <GroupForm group=g users=user_list() editing=editing saved=change refresh=refresh/>
             })}
         </section>
     }
 }
 
-/// Creates (empty id) or edits a group.
+/// Creates (empty id) or edits a group; once saved it closes and says so through the tab's `saved`.
 #[component]
 fn GroupForm(
     group: AdminGroup,
     users: Vec<AdminUserView>,
     editing: RwSignal<Option<AdminGroup>>,
+    saved: Change,
     refresh: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let ctx = Ctx::current();
@@ -192,7 +193,9 @@ fn GroupForm(
             path,
             api::json(&body),
             format!("{} saved.", body.name),
-            move |_: AdminGroup| {
+            move |g: AdminGroup| {
+                saved.error.set(None);
+                saved.done.set(Some(format!("{} saved.", g.name)));
                 editing.set(None);
                 refresh();
             },
@@ -269,7 +272,7 @@ fn GroupForm(
             <div class="inline">
                 <label for="group-add">"Add a member"</label>
                 <select id="group-add">{options}</select>
-                <button type="button" on:click=add>"Add"</button>
+                <button type="button" data-test="add-member" on:click=add>"Add"</button>
             </div>
             <div class="buttons">
                 <button type="submit" class="primary" disabled=move || change.busy.get()>"Save group"</button>

@@ -50,6 +50,8 @@ pub fn Sso() -> impl IntoView {
     let settings: Loaded<SsoSettings> = RwSignal::new(None);
     let refresh = move || load(ctx, SSO.to_owned(), settings);
     refresh();
+    // The tab's, not the form's: the form is drawn again from the refreshed settings.
+    let change = Change::new();
     view! {
         <section aria-labelledby="sso-h">
             <h2 id="sso-h">"Single sign-on"</h2>
@@ -64,7 +66,7 @@ pub fn Sso() -> impl IntoView {
                 }
                 .into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                Some(Ok(s)) => view! { <SsoForm settings=s refresh=refresh/> }.into_any(),
+                Some(Ok(s)) => view! { <SsoForm settings=s change=change refresh=refresh/> }.into_any(),
             }}
         </section>
     }
@@ -74,10 +76,10 @@ pub fn Sso() -> impl IntoView {
 #[component]
 fn SsoForm(
     settings: SsoSettings,
+    change: Change,
     refresh: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let ctx = Ctx::current();
-    let change = Change::new();
     let secret_stored = settings.client_secret_set;
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -129,9 +129,9 @@ pub fn Users(me: String) -> impl IntoView {
                     disabled=own
                     on:change=change_role
                 >
-                    <option value="user" selected=u.role == Role::User>{role_label(Role::User)}</option>
+                    <option value="user" selected=u.role == Role::User>"Agent"</option>
                     <option value="customer_admin" selected=u.role == Role::CustomerAdmin>
-                        {role_label(Role::CustomerAdmin)}
+                        "Customer admin"
                     </option>
                 </select>
             }
@@ -149,11 +149,13 @@ pub fn Users(me: String) -> impl IntoView {
         let select_id = id.clone();
         view! {
             <tr data-user=u.id.clone() data-email=u.email.clone() class:inactive=!u.active>
-                <th scope="row">{u.name.clone()}</th>
+                <th scope="row">
+                    {u.name.clone()}
+                    {(!u.active).then(|| view! { <span class="tag">"Deactivated"</span> })}
+                </th>
                 <td class="email">{email_view(&u.email)}</td>
                 <td>{u.extension.clone()}</td>
                 <td>{role_cell}</td>
-                <td>{if u.active { "Active" } else { "Deactivated" }}</td>
                 <td class="center">
                     <input
                         type="checkbox"
@@ -164,7 +166,7 @@ pub fn Users(me: String) -> impl IntoView {
                         on:change=toggle_crm
                     />
                 </td>
-                <td class="wrap">{devices}</td>
+                <td class="devices">{devices}</td>
                 <td class="actions">
                     <button
                         type="button"
@@ -209,7 +211,6 @@ pub fn Users(me: String) -> impl IntoView {
                             <th scope="col">"Email"</th>
                             <th scope="col">"Ext."</th>
                             <th scope="col">"Role"</th>
-                            <th scope="col">"Status"</th>
                             <th scope="col">"CRM client"</th>
                             <th scope="col">"Devices"</th>
                             <th scope="col"><span class="sr-only">"Actions"</span></th>
@@ -220,27 +221,35 @@ pub fn Users(me: String) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            {move || {
-                let id = selected.get()?;
-                let user = users.get()?.ok()?.into_iter().find(|u| u.id == id)?;
-                Some(view! { <UserPanel user=user selected=selected refresh=refresh/> })
-            }}
+            // Made again only when another user is chosen: a refreshed list updates the panel in
+            // place, so its confirmation stays on screen.
+            {move || selected.get().map(|id| view! {
+                <UserPanel id=id users=users selected=selected refresh=refresh/>
+            })}
             <NewUserForm refresh=refresh/>
         </section>
     }
 }
 
-/// One user's devices (add, remove), name and password.
+/// One user's (`id`'s) devices (add, remove), name and password, read from `users` as it is
+/// refreshed.
 #[component]
 fn UserPanel(
-    user: AdminUserView,
+    id: String,
+    users: Loaded<Vec<AdminUserView>>,
     selected: RwSignal<Option<String>>,
     refresh: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let ctx = Ctx::current();
     let change = Change::new();
-    let id = StoredValue::new(user.id.clone());
-    let name = user.name.clone();
+    let id = StoredValue::new(id);
+    let user = move || {
+        users
+            .get()
+            .and_then(Result::ok)
+            .and_then(|list| list.into_iter().find(|u| id.with_value(|id| u.id == *id)))
+    };
+    let name = untrack(user).map(|u| u.name).unwrap_or_default();
 
     let device_row = move |d: Device| {
         let label = d.label.clone();
@@ -324,20 +333,26 @@ fn UserPanel(
             },
         );
     };
-    let devices = user.devices.clone();
+    let devices = move || {
+        let devices = user().map(|u| u.devices).unwrap_or_default();
+        if devices.is_empty() {
+            view! { <p class="muted">"No devices."</p> }.into_any()
+        } else {
+            view! { <ul class="devices">{devices.into_iter().map(device_row).collect_view()}</ul> }
+                .into_any()
+        }
+    };
     view! {
         <section id="user-panel" class="card panel" tabindex="-1" aria-labelledby="user-panel-h" data-test="user-panel">
             <div class="panel-head">
-                <h3 id="user-panel-h">{name.clone()} " — devices and password"</h3>
+                <h3 id="user-panel-h">
+                    {move || user().map(|u| u.name).unwrap_or_default()} " — devices and password"
+                </h3>
                 <button type="button" on:click=move |_| selected.set(None)>"Close"</button>
             </div>
             {change.outcome()}
             <h4>"Devices"</h4>
-            {if devices.is_empty() {
-                view! { <p class="muted">"No devices."</p> }.into_any()
-            } else {
-                view! { <ul class="devices">{devices.into_iter().map(device_row).collect_view()}</ul> }.into_any()
-            }}
+            {devices}
             <form class="fields" on:submit=add_device novalidate>
                 <div>
                     <label for="device-kind">"Kind"</label>

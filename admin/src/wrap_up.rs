@@ -20,6 +20,8 @@ pub fn WrapUpTab() -> impl IntoView {
     let settings: Loaded<WrapUpSettings> = RwSignal::new(None);
     let refresh = move || load(ctx, WRAP_UP.to_owned(), settings);
     refresh();
+    // The tab's, not the form's: the form is drawn again from the refreshed settings.
+    let change = Change::new();
     view! {
         <section aria-labelledby="wrap-up-h">
             <h2 id="wrap-up-h">"After-call work"</h2>
@@ -27,7 +29,7 @@ pub fn WrapUpTab() -> impl IntoView {
                 "After a call an agent picks one of these dispositions and may type notes; the wrap-up "
                 "closes by itself after the time below."
             </p>
-            {loaded_view(settings, move |s: WrapUpSettings| view! { <WrapUpForm settings=s refresh=refresh/> })}
+            {loaded_view(settings, move |s: WrapUpSettings| view! { <WrapUpForm settings=s change=change refresh=refresh/> })}
         </section>
     }
 }
@@ -36,10 +38,10 @@ pub fn WrapUpTab() -> impl IntoView {
 #[component]
 fn WrapUpForm(
     settings: WrapUpSettings,
+    change: Change,
     refresh: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let ctx = Ctx::current();
-    let change = Change::new();
     // Each row has a stable number (its key and the ids of its fields) so that typing never
     // re-renders a row; the values are read from the fields when the form is sent.
     let next = StoredValue::new(settings.dispositions.len());

@@ -300,3 +300,144 @@ async fn a_reseller_administrator_manages_customers_and_the_mode() -> Result<()>
     })
     .await
 }
+
+/// Clicks the button `data-test=<test>` of the table row whose header cell reads `name`.
+async fn click_in_row(client: &Client, name: &str, test: &str) -> Result<()> {
+    let xpath =
+        format!("//tr[th[contains(normalize-space(), '{name}')]]//button[@data-test='{test}']");
+    wait_until(client, &xpath, async |c| {
+        Ok(c.find(Locator::XPath(&xpath)).await.is_ok())
+    })
+    .await?;
+    client.find(Locator::XPath(&xpath)).await?.click().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ana_manages_users_devices_groups_and_after_call_work() -> Result<()> {
+    admin_dist()?;
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_sized(&[WIDE], async |b| {
+        let ana = &b[0].client;
+        admin_sign_in(ana, &origin, "ana@acme.example").await?;
+        let create = "form[data-test=new-user] button[type=submit]";
+
+        // A user: checked before sending, then the server's refusal, then invited.
+        type_into(ana, "#new-name", "Dan Reis").await?;
+        type_into(ana, "#new-email", "dan@acme.example").await?;
+        type_into(ana, "#new-extension", "2").await?;
+        click(ana, create).await?;
+        wait_text(ana, "[role=alert]", "An extension is 2 to 6 digits.").await?;
+        type_into(ana, "#new-extension", "201").await?;
+        click(ana, create).await?;
+        wait_text(ana, "[role=alert]", "This extension is another user's").await?;
+        type_into(ana, "#new-extension", "209").await?;
+        click(ana, create).await?;
+        wait_text(ana, "[role=status]", "Dan Reis invited").await?;
+        let dan = "tr[data-email='dan@acme.example']";
+        wait_text(ana, dan, "209").await?;
+
+        // Deactivated, then active again.
+        click(ana, &format!("{dan} button[data-test=active]")).await?;
+        wait_text(ana, dan, "Deactivated").await?;
+        wait_text(
+            ana,
+            &format!("{dan} button[data-test=active]"),
+            "Reactivate",
+        )
+        .await?;
+        click(ana, &format!("{dan} button[data-test=active]")).await?;
+        wait_text(ana, "[role=status]", "Dan Reis is active again.").await?;
+        // Ana cannot deactivate herself.
+        let own = ana
+            .find(Locator::Css(
+                "tr[data-email='ana@acme.example'] button[data-test=active]",
+            ))
+            .await?;
+        ensure!(
+            own.attr("disabled").await?.is_some(),
+            "ana may deactivate herself"
+        );
+
+        // Dan's devices and password.
+        click(ana, &format!("{dan} button[data-test=manage]")).await?;
+        wait_text(ana, "[data-test=user-panel]", "Dan Reis").await?;
+        click(ana, "#device-kind option[value=mobile]").await?;
+        type_into(ana, "#device-number", "+351912000209").await?;
+        click(
+            ana,
+            "[data-test=user-panel] form.fields button[type=submit]",
+        )
+        .await?;
+        wait_text(ana, "[data-test=user-panel] ul.devices", "+351912000209").await?;
+        wait_text(ana, dan, "Mobile").await?;
+        click(ana, "[data-test=user-panel] ul.devices button").await?;
+        wait_text(ana, "[data-test=user-panel] [role=status]", "removed").await?;
+        wait_text(ana, "[data-test=user-panel]", "No devices.").await?;
+        type_into(ana, "#new-password", "a-long-password").await?;
+        type_into(ana, "#new-password-again", "another-password").await?;
+        ana.find(Locator::Css("#new-password-again"))
+            .await?
+            .send_keys("\u{E007}")
+            .await?;
+        // Enter in the last field sends the form, as a keyboard user would.
+        wait_text(
+            ana,
+            "[data-test=user-panel] [role=alert]",
+            "The two passwords differ.",
+        )
+        .await?;
+        type_into(ana, "#new-password-again", "a-long-password").await?;
+        ana.find(Locator::Css("#new-password-again"))
+            .await?
+            .send_keys("\u{E007}")
+            .await?;
+        wait_text(ana, "[data-test=user-panel] [role=status]", "Password set").await?;
+
+        // A hunt group: members are needed, then saved, then deleted after a second click.
+        click(ana, "#tab-groups").await?;
+        click(ana, "[data-test=new-group]").await?;
+        type_into(ana, "#group-name", "Support").await?;
+        type_into(ana, "#group-extension", "650").await?;
+        click(ana, "form[data-test=group-form] button[type=submit]").await?;
+        wait_text(ana, "[role=alert]", "Add at least one member.").await?;
+        click(ana, "#group-add option[value='list:bruno']").await?;
+        click(ana, "[data-test=add-member]").await?;
+        wait_text(ana, "ol.members", "Bruno Silva's extension list").await?;
+        click(ana, "form[data-test=group-form] button[type=submit]").await?;
+        wait_text(ana, "[role=status]", "Support saved.").await?;
+        wait_text(ana, "main table", "Support").await?;
+        click_in_row(ana, "Support", "delete").await?;
+        wait_text(ana, "main table", "Really delete Support?").await?;
+        click_in_row(ana, "Support", "delete").await?;
+        wait_text(ana, "[role=status]", "Support deleted.").await?;
+
+        // After-call work, by core's rules.
+        click(ana, "#tab-wrap-up").await?;
+        type_into(ana, "#code-0", "Not A Code").await?;
+        click(ana, "form[data-test=wrap-up] button[type=submit]").await?;
+        wait_text(ana, "[role=alert]", "is not a code").await?;
+        type_into(ana, "#code-0", "reached").await?;
+        type_into(ana, "#wrap-up-seconds", "90").await?;
+        click(ana, "form[data-test=wrap-up] button[type=submit]").await?;
+        wait_text(ana, "[role=status]", "After-call work saved.").await?;
+
+        // Each change is in the audit log.
+        click(ana, "#tab-audit").await?;
+        for action in [
+            "user.create",
+            "user.update",
+            "device.add",
+            "device.remove",
+            "user.password",
+            "group.put",
+            "group.delete",
+            "wrap_up.put",
+        ] {
+            wait_text(ana, "table[data-test=audit]", action).await?;
+        }
+        Ok(())
+    })
+    .await
+}
