@@ -409,10 +409,15 @@ fn Shell(me: Me) -> impl IntoView {
         Role::ResellerAdmin => "reseller administrator",
         _ => "customer administrator",
     };
+    let reseller = me.role == Role::ResellerAdmin;
     let buttons = tabs
         .iter()
         .map(|&tab| {
+            // A reseller administrator's own customer's tabs come after a divider.
+            let divider = (reseller && tab == Tab::Users)
+                .then(|| view! { <span class="divider" aria-hidden="true"></span> });
             view! {
+                {divider}
                 <button
                     type="button"
                     id=format!("tab-{}", tab.slug())

@@ -70,7 +70,7 @@ pub fn Customers() -> impl IntoView {
                                 <tr>
                                     <th scope="col">"Name"</th>
                                     <th scope="col">"Country"</th>
-                                    <th scope="col">"Users"</th>
+                                    <th scope="col" class="number">"Users"</th>
                                 </tr>
                             </thead>
                             <tbody>{rows}</tbody>
