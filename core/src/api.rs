@@ -1287,7 +1287,51 @@ pub struct AdminGroupInput {
     pub voicemail: bool,
     /// Members in ring order (at most 100, each a user of the customer, none twice).
     #[cfg_attr(feature = "openapi", schema(max_items = 100))]
-    pub members: Vec<GroupMember>,
+    pub members: Vec<AdminGroupMember>,
+}
+
+/// A hunt-group member as an administrator writes it: `{"user": id}` (the user, all of their
+/// devices) or `{"extension_list_of": id}` (the user's extension list) — core's [`GroupMember`]
+/// on the wire, with exactly one of the two fields.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(max_properties = 1))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminGroupMember {
+    /// The user, directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub user: Option<String>,
+    /// The user's extension list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub extension_list_of: Option<String>,
+}
+
+impl AdminGroupMember {
+    /// Core's member, when exactly one of the two fields is given.
+    pub fn to_member(&self) -> Option<GroupMember> {
+        match (&self.user, &self.extension_list_of) {
+            (Some(u), None) => Some(GroupMember::User(u.clone())),
+            (None, Some(u)) => Some(GroupMember::ExtensionListOf(u.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl From<GroupMember> for AdminGroupMember {
+    fn from(m: GroupMember) -> Self {
+        match m {
+            GroupMember::User(u) => AdminGroupMember {
+                user: Some(u),
+                extension_list_of: None,
+            },
+            GroupMember::ExtensionListOf(u) => AdminGroupMember {
+                user: None,
+                extension_list_of: Some(u),
+            },
+        }
+    }
 }
 
 /// Who made an audited change.

@@ -3,7 +3,8 @@
 //! the server runs (SQLite WAL). Output is plain text on stdout; secrets are never printed.
 //! A change that alters what users show or what the PBX must hold (reseller mode and extension
 //! lists, licences, devices) is written with its consequences and their events in one
-//! transaction by [`admin_live`], for the running server to apply and announce.
+//! transaction by [`admin_live`], for the running server to apply and announce. Every change is
+//! recorded in the audit log ([`crate::audit`]) as made by `operator (CLI)` from `cli`.
 
 use std::io::BufRead;
 use std::path::PathBuf;

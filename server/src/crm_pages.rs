@@ -101,21 +101,38 @@ pub fn page_csp(org: &str) -> String {
 /// The CSP of the refusal page: nothing may load, nobody may frame it except to show the refusal.
 const REFUSAL_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'";
 
-/// The routes of the hosted adapter pages and their files, all under `/crm/`. The widget's files
-/// are read from `--static-dir` once, here, and served from memory.
+/// The routes of the hosted adapter pages and their files, all under `/crm/`: each CRM's boot
+/// script beside the module built for that CRM (`/crm/salesforce/pkg/…` from the static dir's
+/// `salesforce/pkg/`, `/crm/dynamics/pkg/…` from `dynamics/pkg/`), so each page loads only its own
+/// bridge, as each package does. The widget's files are read from `--static-dir` once, here, and
+/// served from memory.
 pub fn router(config: Arc<Config>) -> Router {
-    let bundle = Arc::new(WidgetBundle::load(config.static_dir.as_deref()));
+    let dir = config.static_dir.as_deref();
+    let bundles = Arc::new(Bundles {
+        salesforce: WidgetBundle::load(dir, "salesforce/pkg"),
+        dynamics: WidgetBundle::load(dir, "dynamics/pkg"),
+    });
     Router::new()
         .route("/crm/salesforce", get(salesforce_page))
         .route("/crm/dynamics", get(dynamics_page))
-        .route("/crm/boot-salesforce.js", get(boot_salesforce))
-        .route("/crm/loader.js", get(loader_dynamics))
-        .route("/crm/config.js", get(config_js))
+        .route("/crm/salesforce/boot-salesforce.js", get(boot_salesforce))
+        .route("/crm/dynamics/loader.js", get(loader_dynamics))
+        .route("/crm/dynamics/config.js", get(config_js))
         .route("/crm/icon.svg", get(icon))
         .route("/crm/ucclient.css", get(css))
-        .route("/crm/pkg/{file}", get(widget_file))
-        .layer(Extension(bundle))
+        .route("/crm/salesforce/pkg/{file}", get(salesforce_file))
+        .route("/crm/dynamics/pkg/{file}", get(dynamics_file))
+        .layer(Extension(bundles))
         .with_state(config)
+}
+
+/// The module each hosted page loads.
+#[derive(Debug)]
+struct Bundles {
+    /// Built with the Open CTI bridge only.
+    salesforce: WidgetBundle,
+    /// Built with the CIF bridge only.
+    dynamics: WidgetBundle,
 }
 
 type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
@@ -149,7 +166,7 @@ async fn salesforce_page(
     let head = format!(
         "<meta name=\"ucclient-crm-url\" content=\"{org}\">\n\
          <script src=\"{org}{OPEN_CTI_PATH}\"></script>\n\
-         <script type=\"module\" src=\"/crm/boot-salesforce.js\"></script>"
+         <script type=\"module\" src=\"/crm/salesforce/boot-salesforce.js\"></script>"
     );
     page(Crm::Salesforce, &org, &head)
 }
@@ -182,7 +199,7 @@ async fn dynamics_page(
     let head = format!(
         "<meta name=\"ucclient-crm-url\" content=\"{org}\">\n\
          <link rel=\"icon\" href=\"/crm/icon.svg\" type=\"image/svg+xml\">\n\
-         <script type=\"module\" src=\"/crm/loader.js\"></script>"
+         <script type=\"module\" src=\"/crm/dynamics/loader.js\"></script>"
     );
     page(Crm::Dynamics, &org, &head)
 }
@@ -279,7 +296,7 @@ async fn icon() -> Response {
     ([(header::CONTENT_TYPE, "image/svg+xml")], ICON_SVG).into_response()
 }
 
-/// The built widget's files the hosted pages serve, read once from `--static-dir` and kept in
+/// One built module's files the hosted pages serve, read once from `--static-dir` and kept in
 /// memory with the module's base64 form already encoded (the Dynamics loader imports it as a
 /// JavaScript module, as the solution's web resource carries it). A file that is missing or over
 /// [`MAX_WIDGET_FILE_BYTES`] is `None` (404). A rebuilt widget is served after a restart.
@@ -287,29 +304,30 @@ async fn icon() -> Response {
 pub struct WidgetBundle {
     /// `widget.css`.
     css: Option<Bytes>,
-    /// `pkg/ucclient_widget.js`, the wasm-bindgen glue.
+    /// `<pkg>/ucclient_widget.js`, the wasm-bindgen glue.
     glue: Option<Bytes>,
-    /// `pkg/ucclient_widget_bg.wasm`.
+    /// `<pkg>/ucclient_widget_bg.wasm`.
     wasm: Option<Bytes>,
     /// `export default "<the wasm, base64>";`.
     wasm_js: Option<Bytes>,
 }
 
 impl WidgetBundle {
-    /// Reads the bundle from the static directory (nothing without one).
-    pub fn load(static_dir: Option<&std::path::Path>) -> WidgetBundle {
+    /// Reads the bundle of the module in `pkg` (relative to the static directory: `salesforce/pkg`,
+    /// `dynamics/pkg`) from the static directory (nothing without one).
+    pub fn load(static_dir: Option<&std::path::Path>, pkg: &str) -> WidgetBundle {
         let Some(dir) = static_dir else {
             return WidgetBundle::default();
         };
         let read = |relative: &str| read_widget(&dir.join(relative)).map(Bytes::from);
-        let wasm = read("pkg/ucclient_widget_bg.wasm");
+        let wasm = read(&format!("{pkg}/ucclient_widget_bg.wasm"));
         let wasm_js = wasm.as_ref().map(|bytes| {
             let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
             Bytes::from(format!("export default \"{b64}\";\n"))
         });
         WidgetBundle {
             css: read("widget.css"),
-            glue: read("pkg/ucclient_widget.js"),
+            glue: read(&format!("{pkg}/ucclient_widget.js")),
             wasm,
             wasm_js,
         }
@@ -331,16 +349,29 @@ fn bundled(file: &Option<Bytes>, content_type: &'static str) -> Response {
     }
 }
 
-async fn css(Extension(bundle): Extension<Arc<WidgetBundle>>) -> Response {
-    bundled(&bundle.css, "text/css; charset=utf-8")
+async fn css(Extension(bundles): Extension<Arc<Bundles>>) -> Response {
+    bundled(&bundles.salesforce.css, "text/css; charset=utf-8")
+}
+
+/// The Salesforce page's module files.
+async fn salesforce_file(
+    Extension(bundles): Extension<Arc<Bundles>>,
+    Path(file): Path<String>,
+) -> Response {
+    widget_file(&bundles.salesforce, &file)
+}
+
+/// The Dynamics page's module files.
+async fn dynamics_file(
+    Extension(bundles): Extension<Arc<Bundles>>,
+    Path(file): Path<String>,
+) -> Response {
+    widget_file(&bundles.dynamics, &file)
 }
 
 /// The widget's glue and module, and the module base64-encoded in a JavaScript module.
-async fn widget_file(
-    Extension(bundle): Extension<Arc<WidgetBundle>>,
-    Path(file): Path<String>,
-) -> Response {
-    match file.as_str() {
+fn widget_file(bundle: &WidgetBundle, file: &str) -> Response {
+    match file {
         "ucclient_widget.js" => bundled(&bundle.glue, "text/javascript; charset=utf-8"),
         "ucclient_widget_bg.wasm" => bundled(&bundle.wasm, "application/wasm"),
         "ucclient_widget_wasm.js" => bundled(&bundle.wasm_js, "text/javascript; charset=utf-8"),

@@ -1231,3 +1231,90 @@ async fn the_operators_commands_are_audited_as_the_cli() {
     assert_eq!(a.status, StatusCode::UNAUTHORIZED);
     backend.stop().await;
 }
+
+#[tokio::test]
+async fn bodies_are_json_objects_and_integral_numbers_may_carry_a_point() {
+    let app = app().await;
+    let ana = app.login("ana").await;
+    for body in [json!([null, null]), json!("name"), json!(null)] {
+        let a = call(&app, Method::PATCH, "/admin/users/bruno", &ana, Some(body)).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text);
+        assert!(
+            a.body["message"].as_str().unwrap().contains("object"),
+            "{}",
+            a.text
+        );
+    }
+    let a = call(
+        &app,
+        Method::PUT,
+        "/admin/wrap-up",
+        &ana,
+        Some(json!({"dispositions": [{"code": "sale", "label": "Sale"}], "seconds": 45.0})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["seconds"], 45);
+    let a = call(
+        &app,
+        Method::PUT,
+        "/admin/wrap-up",
+        &ana,
+        Some(json!({"dispositions": [{"code": "sale", "label": "Sale"}], "seconds": 45.5})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text);
+    // A member is exactly one of user and extension_list_of.
+    for member in [
+        json!({}),
+        json!({"user": "bruno", "extension_list_of": "ana"}),
+    ] {
+        let a = call(
+            &app,
+            Method::POST,
+            "/admin/groups",
+            &ana,
+            Some(json!({"name": "G", "members": [member]})),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+        assert_eq!(a.code(), "invalid_group");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_audit_records_the_forwarded_client() {
+    let app = TestApp::demo_with(|c| {
+        c.trusted_proxies = vec![FROM_TEXT.parse().unwrap()];
+    })
+    .await;
+    let ana = app.login("ana").await;
+    let mut req = Request::builder()
+        .method(Method::PATCH)
+        .uri("/api/v1/admin/users/bruno")
+        .header("authorization", format!("Bearer {ana}"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", "198.51.100.9")
+        .body(Body::from(json!({"name": "Bruno S."}).to_string()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((FROM, 40_000))));
+    let a = app.request(req).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(last_audit(&app, &ana).await["from"], "198.51.100.9");
+    // Not from a trusted proxy: the header is ignored.
+    let app = TestApp::demo().await;
+    let ana = app.login("ana").await;
+    let mut req = Request::builder()
+        .method(Method::PATCH)
+        .uri("/api/v1/admin/users/bruno")
+        .header("authorization", format!("Bearer {ana}"))
+        .header("content-type", "application/json")
+        .header("x-forwarded-for", "198.51.100.9")
+        .body(Body::from(json!({"name": "Bruno S."}).to_string()))
+        .unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((FROM, 40_000))));
+    app.request(req).await;
+    assert_eq!(last_audit(&app, &ana).await["from"], FROM_TEXT);
+}

@@ -9,21 +9,28 @@ mod common;
 use axum::http::{Method, StatusCode};
 use common::{Answer, TestApp};
 
-/// A backend with a small stand-in widget in its static directory and a local test org allowed.
+/// A backend with a small stand-in widget in its static directory and a local test org allowed:
+/// the standalone module in `pkg/`, and one module per CRM (`salesforce/pkg/`, `dynamics/pkg/`),
+/// told apart by their glue's text and their bytes.
 async fn hosted() -> (TestApp, tempfile::TempDir) {
     let widget = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(widget.path().join("pkg")).unwrap();
     std::fs::write(widget.path().join("widget.css"), "body{margin:0}").unwrap();
-    std::fs::write(
-        widget.path().join("pkg/ucclient_widget.js"),
-        "export default async function init() {}",
-    )
-    .unwrap();
-    std::fs::write(
-        widget.path().join("pkg/ucclient_widget_bg.wasm"),
-        b"\0asm\x01\0\0\0",
-    )
-    .unwrap();
+    for (pkg, extra) in [
+        ("pkg", b'S'),
+        ("salesforce/pkg", b'F'),
+        ("dynamics/pkg", b'D'),
+    ] {
+        let dir = widget.path().join(pkg);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("ucclient_widget.js"),
+            format!("export default async function init() {{}} // {pkg}"),
+        )
+        .unwrap();
+        let mut wasm = b"\0asm\x01\0\0\0".to_vec();
+        wasm.push(extra);
+        std::fs::write(dir.join("ucclient_widget_bg.wasm"), wasm).unwrap();
+    }
     let dir = widget.path().to_owned();
     let app = TestApp::demo_with(move |c| {
         c.static_dir = Some(dir);
@@ -79,7 +86,7 @@ async fn salesforce_page_loads_open_cti_from_the_org_and_the_widget_from_here() 
         script_sources(&page.text),
         [
             "https://acme.lightning.force.com/support/api/62.0/lightning/opencti_min.js",
-            "/crm/boot-salesforce.js",
+            "/crm/salesforce/boot-salesforce.js",
         ]
     );
     assert!(page.text.contains("id=\"ucclient-root\""));
@@ -101,21 +108,26 @@ async fn salesforce_page_loads_open_cti_from_the_org_and_the_widget_from_here() 
     );
     assert!(policy.contains("default-src 'none'"), "{policy}");
 
-    // The boot script is the package's, and what it imports is served beside it.
-    let boot = fetch(&app, "/crm/boot-salesforce.js").await;
+    // The boot script is the package's, and what it imports is served beside it: the module built
+    // with the Salesforce bridge only.
+    let boot = fetch(&app, "/crm/salesforce/boot-salesforce.js").await;
     assert_eq!(boot.status, StatusCode::OK);
     assert!(boot.text.contains("salesforce_prepare"));
     assert!(boot.text.contains("./pkg/ucclient_widget.js"));
-    let glue = fetch(&app, "/crm/pkg/ucclient_widget.js").await;
+    let glue = fetch(&app, "/crm/salesforce/pkg/ucclient_widget.js").await;
     assert_eq!(glue.status, StatusCode::OK);
-    let wasm = fetch(&app, "/crm/pkg/ucclient_widget_bg.wasm").await;
+    assert!(glue.text.ends_with("// salesforce/pkg"), "{}", glue.text);
+    let wasm = fetch(&app, "/crm/salesforce/pkg/ucclient_widget_bg.wasm").await;
     assert_eq!(wasm.headers["content-type"], "application/wasm");
+    assert_eq!(wasm.text, "\0asm\u{1}\0\0\0F");
     assert_eq!(
         fetch(&app, "/crm/ucclient.css").await.text,
         "body{margin:0}"
     );
     assert_eq!(
-        fetch(&app, "/crm/pkg/..%2Fwidget.css").await.status,
+        fetch(&app, "/crm/salesforce/pkg/..%2Fwidget.css")
+            .await
+            .status,
         StatusCode::NOT_FOUND
     );
 }
@@ -130,7 +142,7 @@ async fn dynamics_page_names_the_org_for_the_cif_library() {
             "<meta name=\"ucclient-crm-url\" content=\"https://acme.crm4.dynamics.com\">"
         )
     );
-    assert_eq!(script_sources(&page.text), ["/crm/loader.js"]);
+    assert_eq!(script_sources(&page.text), ["/crm/dynamics/loader.js"]);
     let policy = csp(&page);
     assert!(
         policy.contains("script-src 'self' https://acme.crm4.dynamics.com 'wasm-unsafe-eval';"),
@@ -142,16 +154,24 @@ async fn dynamics_page_names_the_org_for_the_cif_library() {
     );
 
     // The solution's loader, its config (this backend) and the module carried in JavaScript.
-    let loader = fetch(&app, "/crm/loader.js").await;
+    // They sit beside the module built with the Dynamics bridge only.
+    let loader = fetch(&app, "/crm/dynamics/loader.js").await;
     assert!(loader.text.contains("dynamics_prepare"));
     assert!(
-        fetch(&app, "/crm/config.js")
+        fetch(&app, "/crm/dynamics/config.js")
             .await
             .text
             .contains("backendUrl: ''")
     );
-    let wasm_js = fetch(&app, "/crm/pkg/ucclient_widget_wasm.js").await;
-    assert_eq!(wasm_js.text, "export default \"AGFzbQEAAAA=\";\n");
+    let glue = fetch(&app, "/crm/dynamics/pkg/ucclient_widget.js").await;
+    assert!(glue.text.ends_with("// dynamics/pkg"), "{}", glue.text);
+    let wasm_js = fetch(&app, "/crm/dynamics/pkg/ucclient_widget_wasm.js").await;
+    assert_eq!(wasm_js.text, "export default \"AGFzbQEAAABE\";\n");
+    // The old shared paths are gone.
+    assert_eq!(
+        fetch(&app, "/crm/pkg/ucclient_widget.js").await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // An org from the CORS allow-list is accepted too (local emulated hosts use http).
     let local = fetch(&app, "/crm/dynamics?org=http%3A%2F%2F127.0.0.1%3A4000").await;

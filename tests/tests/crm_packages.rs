@@ -1,11 +1,13 @@
 //! Scenario 6 on the packages `cargo xtask package` actually wrote from the built widget (the format
-//! tests with a stand-in widget live in `xtask/src/package/tests.rs`): both packages carry the same
-//! module, every web resource exists and is within the 5 MB limit, and the root components match.
+//! tests with a stand-in widget live in `xtask/src/package/tests.rs`): each package carries the module
+//! built for its CRM (with that CRM's bridge and not the other's), every web resource exists and is
+//! within the 5 MB limit, and the root components match.
 
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result};
 use ucclient_e2e::crm::{packages_dir, unzip};
+use ucclient_e2e::widget_dist;
 
 fn read(name: &str) -> Result<Vec<u8>> {
     std::fs::read(packages_dir().join(name))
@@ -20,7 +22,8 @@ fn attr_values<'a>(xml: &'a str, open: &str, close: &str) -> Vec<&'a str> {
 }
 
 #[test]
-fn both_packages_carry_the_same_module_and_every_web_resource_is_within_limits() -> Result<()> {
+fn each_package_carries_its_own_crms_module_and_every_web_resource_is_within_limits() -> Result<()>
+{
     let project = unzip(&read("UcClientCRM_salesforce.zip")?)?;
     let resource = unzip(
         project
@@ -71,13 +74,22 @@ fn both_packages_carry_the_same_module_and_every_web_resource_is_within_limits()
         .context("base64")?
         .0;
     let decoded = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64)?;
-    assert_eq!(
-        &decoded, wasm,
-        "the Dynamics module is the Salesforce module"
+    let dist = widget_dist()?;
+    let built = |path: &str| std::fs::read(dist.join(path)).with_context(|| path.to_owned());
+    assert!(
+        wasm == &built("salesforce/pkg/ucclient_widget_bg.wasm")?,
+        "the Salesforce package carries the module built for Salesforce"
     );
-    assert_eq!(
-        solution["WebResources/ucc_/ucclient/pkg/ucclient_widget.js"],
-        resource["pkg/ucclient_widget.js"]
+    assert!(
+        decoded == built("dynamics/pkg/ucclient_widget_bg.wasm")?,
+        "the Dynamics solution carries the module built for Dynamics 365"
     );
+    assert_ne!(&decoded, wasm);
+    // Each glue exports its own CRM's start-up and not the other's.
+    let sf_glue = String::from_utf8(resource["pkg/ucclient_widget.js"].clone())?;
+    let dyn_glue =
+        String::from_utf8(solution["WebResources/ucc_/ucclient/pkg/ucclient_widget.js"].clone())?;
+    assert!(sf_glue.contains("salesforce_prepare") && !sf_glue.contains("dynamics_prepare"));
+    assert!(dyn_glue.contains("dynamics_prepare") && !dyn_glue.contains("salesforce_prepare"));
     Ok(())
 }

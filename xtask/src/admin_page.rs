@@ -13,10 +13,18 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 
 use crate::project::{self, command, run};
-use crate::widget::{self, BuildArgs};
+use crate::widget;
 
 /// The name wasm-pack gives the JS glue and (with `_bg.wasm`) the module.
 pub const OUT_NAME: &str = "ucclient_admin";
+
+/// Options of `cargo xtask build-admin`.
+#[derive(Debug, Default, clap::Args)]
+pub struct BuildArgs {
+    /// Debug build without wasm-opt: quicker to build, much larger, with debug assertions.
+    #[arg(long)]
+    pub dev: bool,
+}
 
 /// Where the page is built.
 pub fn dist() -> PathBuf {
@@ -67,7 +75,7 @@ pub fn build(args: &BuildArgs) -> Result<()> {
         println!("--dev: wasm-opt and minification skipped");
     } else {
         widget::minify_tree(&pkg, "js")?;
-        widget::optimise(&wasm, &pkg, OUT_NAME)?;
+        widget::optimise(&wasm, &pkg, OUT_NAME, "admin")?;
     }
     widget::copy_dir(&crate_dir().join("static"), &dist)?;
     if !args.dev {

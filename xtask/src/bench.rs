@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -176,54 +176,38 @@ fn machine() -> String {
     )
 }
 
-/// The widget's transfer sizes (what `cargo xtask size` counts: wasm, JS and CSS of `dist/widget/`).
+/// The widget's transfer sizes per host (what `cargo xtask size` counts: the host's module and JS
+/// glue, and the stylesheet).
 fn widget_sizes() -> Result<String> {
-    let dist = project::dist_widget();
-    let mut total = [0u64; 3];
-    let mut rows = String::new();
-    for file in widget::files_under(&dist)? {
-        if !matches!(
-            file.extension().and_then(|e| e.to_str()),
-            Some("wasm" | "js" | "mjs" | "css")
-        ) {
-            continue;
-        }
-        let bytes = fs::read(&file)?;
-        let sizes = [
-            bytes.len(),
-            widget::gzip(&bytes)?.len(),
-            widget::brotli(&bytes)?.len(),
-        ]
-        .map(|n| n as u64);
-        let name: PathBuf = file.strip_prefix(&dist).unwrap_or(&file).to_path_buf();
+    let mut md = String::from("## Widget size (bytes)\n\n");
+    for variant in widget::VARIANTS {
+        let rows = crate::size::download(&variant)?;
+        let total = crate::size::totals(&rows);
         let _ = writeln!(
-            rows,
-            "| {} | {} | {} | {} |",
-            name.display(),
-            sizes[0],
-            sizes[1],
-            sizes[2]
+            md,
+            "### {} download\n\n| file | raw | gzip | brotli |\n|---|---|---|---|",
+            variant.host
         );
-        for i in 0..3 {
-            total[i] += sizes[i];
+        for (_, name, sizes) in &rows {
+            let _ = writeln!(
+                md,
+                "| {name} | {} | {} | {} |",
+                sizes[0], sizes[1], sizes[2]
+            );
         }
+        let _ = writeln!(
+            md,
+            "| **total** | **{}** | **{}** | **{}** |\n",
+            total[0], total[1], total[2]
+        );
+        let ok = total[1] <= crate::size::BUDGET_GZIP;
+        let _ = writeln!(
+            md,
+            "Target ≤ {} KB gzip: {:.1} KB — {}.\n",
+            crate::size::BUDGET_GZIP / 1000,
+            total[1] as f64 / 1000.0,
+            if ok { "met" } else { "**missed**" }
+        );
     }
-    let mut md = String::from(
-        "## Widget size (bytes)\n\n| file | raw | gzip | brotli |\n|---|---|---|---|\n",
-    );
-    md.push_str(&rows);
-    let _ = writeln!(
-        md,
-        "| **total** | **{}** | **{}** | **{}** |\n",
-        total[0], total[1], total[2]
-    );
-    let ok = total[1] <= crate::size::BUDGET_GZIP;
-    let _ = writeln!(
-        md,
-        "Target ≤ {} KB gzip: {:.1} KB — {}.\n",
-        crate::size::BUDGET_GZIP / 1000,
-        total[1] as f64 / 1000.0,
-        if ok { "met" } else { "**missed**" }
-    );
     Ok(md)
 }

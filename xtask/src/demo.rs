@@ -24,7 +24,7 @@ const PAGES: &[(&str, &str)] = &[
     ("/panel.html", "one widget panel (standalone host)"),
     (
         "/admin",
-        "the administration page (ana: Acme's customer administrator)",
+        "the administration page (ana: Acme's customer administrator; rita: the reseller's)",
     ),
 ];
 
@@ -44,13 +44,17 @@ const LOGINS: &[(&str, &str)] = &[
     ),
     ("dora@globex.example", "Globex, passive mode: crm_client"),
     ("eli@globex.example", "Globex, passive mode: crm_client"),
+    (
+        "rita@demo-active.example",
+        "Demo Active's reseller admin (admin API: mode, customers); no client permission",
+    ),
 ];
 
 /// Builds what the demo needs and runs the backend in the foreground.
 pub fn run(args: &DemoArgs) -> Result<()> {
     setup::run()?;
     widget::build(&BuildArgs::default())?;
-    crate::admin_page::build(&BuildArgs::default())?;
+    crate::admin_page::build(&crate::admin_page::BuildArgs::default())?;
     // A debug build: `test` builds the same binary, so it is usually already there, and a release
     // build of the backend (fat LTO, one codegen unit: the profile is tuned for the wasm) takes
     // several times longer on two cores.

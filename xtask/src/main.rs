@@ -54,7 +54,7 @@ enum Task {
     /// Build the widget into dist/widget/ (wasm-pack, wasm-opt -Oz, static files, .gz/.br copies).
     BuildWidget(widget::BuildArgs),
     /// Build the administration page into dist/admin/ (the widget's pipeline; served at /admin).
-    BuildAdmin(widget::BuildArgs),
+    BuildAdmin(admin_page::BuildArgs),
     /// Print the widget's sizes (raw / gzip / brotli) against the budget; fails over budget.
     Size,
     /// Run every check: fmt, clippy (host and wasm32), all tests, widget build and size, browser

@@ -52,12 +52,14 @@ pub fn run(args: &PackageArgs) -> Result<()> {
     if !args.no_build {
         crate::widget::build(&crate::widget::BuildArgs::default())?;
     }
-    let widget = Widget::load(&project::dist_widget())?;
+    let dist = project::dist_widget();
+    let salesforce_widget = Widget::load(&dist, "salesforce/pkg")?;
+    let dynamics_widget = Widget::load(&dist, "dynamics/pkg")?;
     let templates = project::root().join("crm-packages");
     let out = project::root().join("dist").join("packages");
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
 
-    let sf = salesforce::build(&templates.join("salesforce"), &widget, &backend)?;
+    let sf = salesforce::build(&templates.join("salesforce"), &salesforce_widget, &backend)?;
     write(&out.join(salesforce::RESOURCE_FILE), &sf.static_resource)?;
     write(&out.join(salesforce::PACKAGE_FILE), &sf.project_zip)?;
     // Beside the templates too, so that `sf project deploy start` works from crm-packages/salesforce.
@@ -66,7 +68,7 @@ pub fn run(args: &PackageArgs) -> Result<()> {
         &sf.static_resource,
     )?;
 
-    let solution = dynamics::build(&templates.join("dynamics365"), &widget, &backend)?;
+    let solution = dynamics::build(&templates.join("dynamics365"), &dynamics_widget, &backend)?;
     write(&out.join(dynamics::PACKAGE_FILE), &solution)?;
 
     for name in [
@@ -144,9 +146,11 @@ pub const GLUE_FILE: &str = "ucclient_widget.js";
 pub const WASM_FILE: &str = "ucclient_widget_bg.wasm";
 
 impl Widget {
-    /// Reads the widget that `cargo xtask build-widget` wrote into `dir`.
-    pub fn load(dir: &Path) -> Result<Widget> {
-        let pkg = dir.join("pkg");
+    /// Reads the widget that `cargo xtask build-widget` wrote into `dir`: the module in `dir/<pkg>`
+    /// (each host's has only its own bridge: `salesforce/pkg`, `dynamics/pkg`) and the stylesheets
+    /// outside every module directory.
+    pub fn load(dir: &Path, pkg: &str) -> Result<Widget> {
+        let pkg = dir.join(pkg);
         if !pkg.join(WASM_FILE).is_file() {
             bail!(
                 "{} is missing: run `cargo xtask build-widget` first (or drop --no-build)",
@@ -174,7 +178,7 @@ impl Widget {
         let mut css = Vec::new();
         for file in sorted_files(dir)? {
             let rel = relative(dir, &file)?;
-            if rel.ends_with(".css") && !rel.starts_with("pkg/") {
+            if rel.ends_with(".css") && !rel.split('/').any(|part| part == "pkg") {
                 css.extend_from_slice(format!("/* {rel} */\n").as_bytes());
                 css.extend_from_slice(&read_bounded(&file)?);
                 css.push(b'\n');

@@ -4,8 +4,12 @@
 //! the JS glue and the CSS minified by the npm `esbuild`, and `.gz` / `.br` copies for servers that
 //! send precompressed files.
 //!
-//! Output: `dist/widget/<static files>`, `dist/widget/pkg/ucclient_widget.js` and
-//! `dist/widget/pkg/ucclient_widget_bg.wasm`; the static pages import `./pkg/ucclient_widget.js`.
+//! One module per host ([`VARIANTS`]): each carries only its own CRM bridge (the crate's
+//! `salesforce` and `dynamics` features), so a Salesforce agent never downloads the Dynamics bridge
+//! and the reverse. Output: `dist/widget/<static files>`, and for each variant `<dir>/ucclient_widget.js`
+//! and `<dir>/ucclient_widget_bg.wasm` with `<dir>` = `dist/widget/pkg` (the standalone page: the
+//! static pages import `./pkg/ucclient_widget.js`), `dist/widget/salesforce/pkg` (the Salesforce
+//! package and the hosted Salesforce page) and `dist/widget/dynamics/pkg` (likewise for Dynamics 365).
 
 use std::fs;
 use std::io::Write;
@@ -104,24 +108,105 @@ pub struct BuildArgs {
     /// Debug build without wasm-opt: quicker to build, much larger, with debug assertions.
     #[arg(long)]
     pub dev: bool,
+    /// Build only this host's module (`standalone`, `salesforce` or `dynamics`); all three when
+    /// absent.
+    #[arg(long, value_parser = ["standalone", "salesforce", "dynamics"])]
+    pub host: Option<String>,
 }
 
-/// The built wasm module.
+/// One module the widget ships as: the host it is for, the crate feature that brings that host's
+/// bridge (none for the plain page), and where under `dist/widget/` it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Variant {
+    /// `standalone`, `salesforce` or `dynamics` (the widget's `HostKind` names).
+    pub host: &'static str,
+    /// The crate feature of the host's bridge.
+    pub feature: Option<&'static str>,
+    /// The module's directory, relative to `dist/widget/`.
+    pub pkg: &'static str,
+}
+
+/// Every module the widget ships as, the standalone page's first.
+pub const VARIANTS: [Variant; 3] = [
+    Variant {
+        host: "standalone",
+        feature: None,
+        pkg: "pkg",
+    },
+    Variant {
+        host: "salesforce",
+        feature: Some("salesforce"),
+        pkg: "salesforce/pkg",
+    },
+    Variant {
+        host: "dynamics",
+        feature: Some("dynamics"),
+        pkg: "dynamics/pkg",
+    },
+];
+
+/// The variant for `host`.
+pub fn variant(host: &str) -> Option<Variant> {
+    VARIANTS.into_iter().find(|v| v.host == host)
+}
+
+impl Variant {
+    /// The variant's module directory.
+    pub fn pkg_dir(&self) -> PathBuf {
+        project::dist_widget().join(self.pkg)
+    }
+
+    /// The variant's built wasm module.
+    pub fn wasm_path(&self) -> PathBuf {
+        self.pkg_dir().join(format!("{OUT_NAME}_bg.wasm"))
+    }
+}
+
+/// The standalone page's built wasm module (`dist/widget/pkg/`).
 pub fn wasm_path() -> PathBuf {
-    project::dist_widget()
-        .join("pkg")
-        .join(format!("{OUT_NAME}_bg.wasm"))
+    VARIANTS[0].wasm_path()
 }
 
-/// Builds the widget into `dist/widget/` from scratch.
+/// Builds the widget into `dist/widget/` from scratch: the static files and every variant's module
+/// (or only `--host`'s, leaving the others' modules as they were).
 pub fn build(args: &BuildArgs) -> Result<()> {
     check_wasm_bindgen()?;
     let dist = project::dist_widget();
-    if dist.exists() {
+    let variants: Vec<Variant> = match &args.host {
+        Some(host) => vec![variant(host).with_context(|| format!("no host `{host}`"))?],
+        None => VARIANTS.to_vec(),
+    };
+    if args.host.is_none() && dist.exists() {
         fs::remove_dir_all(&dist).with_context(|| format!("removing {}", dist.display()))?;
     }
-    let pkg = dist.join("pkg");
+    for variant in &variants {
+        build_module(args, variant)?;
+    }
+
+    let static_dir = project::root().join("static");
+    if static_dir.is_dir() {
+        copy_dir(&static_dir, &dist)?;
+        if !args.dev {
+            minify_tree(&dist, "css")?;
+        }
+    }
+    let written = compress_tree(&dist)?;
+    println!(
+        "widget built in {} ({} compressed copies written)",
+        dist.display(),
+        written
+    );
+    Ok(())
+}
+
+/// wasm-pack (then, for a release, wasm-opt and esbuild) for one variant, into its own directory.
+fn build_module(args: &BuildArgs, variant: &Variant) -> Result<()> {
+    let pkg = variant.pkg_dir();
+    if pkg.exists() {
+        fs::remove_dir_all(&pkg).with_context(|| format!("removing {}", pkg.display()))?;
+    }
     fs::create_dir_all(&pkg).with_context(|| format!("creating {}", pkg.display()))?;
+    println!("== the {} module ({})", variant.host, variant.pkg);
 
     let mut wasm_pack = command("wasm-pack");
     if !args.dev {
@@ -142,8 +227,10 @@ pub fn build(args: &BuildArgs) -> Result<()> {
             "--out-dir",
         ])
         .arg(&pkg)
-        .arg(project::root()))?;
-    let wasm = wasm_path();
+        .arg(project::root())
+        .args(["--", "--no-default-features"])
+        .args(variant.feature.map(|f| format!("--features={f}"))))?;
+    let wasm = variant.wasm_path();
     if !wasm.exists() {
         bail!("wasm-pack finished but {} is missing", wasm.display());
     }
@@ -155,22 +242,8 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     } else {
         // The glue first, so that the load check below runs the minified glue that ships.
         minify_tree(&pkg, "js")?;
-        optimise(&wasm, &pkg, OUT_NAME)?;
+        optimise(&wasm, &pkg, OUT_NAME, variant.host)?;
     }
-
-    let static_dir = project::root().join("static");
-    if static_dir.is_dir() {
-        copy_dir(&static_dir, &dist)?;
-        if !args.dev {
-            minify_tree(&dist, "css")?;
-        }
-    }
-    let written = compress_tree(&dist)?;
-    println!(
-        "widget built in {} ({} compressed copies written)",
-        dist.display(),
-        written
-    );
     Ok(())
 }
 
@@ -193,16 +266,16 @@ pub(crate) fn check_wasm_bindgen() -> Result<()> {
 }
 
 /// Runs the npm `wasm-opt` with [`WASM_OPT_ARGS`] on the module in place, keeping the unoptimised
-/// module aside to check that the optimised one still instantiates through the JS glue (in `pkg`,
-/// named `out_name`) wherever the original did.
-pub(crate) fn optimise(wasm: &Path, pkg: &Path, out_name: &str) -> Result<()> {
+/// module aside (named after `out_name` and `tag`) to check that the optimised one still
+/// instantiates through the JS glue (`pkg/<out_name>.js`) wherever the original did.
+pub(crate) fn optimise(wasm: &Path, pkg: &Path, out_name: &str, tag: &str) -> Result<()> {
     let wasm_opt = project::wasm_opt();
     if !wasm_opt.exists() {
         bail!("{} is missing: run `cargo xtask setup`", wasm_opt.display());
     }
     let work = project::target_dir().join("xtask");
     fs::create_dir_all(&work)?;
-    let original = work.join(format!("{out_name}_bg.unopt.wasm"));
+    let original = work.join(format!("{out_name}_bg.{tag}.unopt.wasm"));
     fs::copy(wasm, &original).context("keeping the unoptimised module")?;
 
     let started = Instant::now();

@@ -19,12 +19,14 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use ucclient_core::api::AdminGroupMember;
 use ucclient_core::api::{
     AdminGroup, AdminGroupInput, AdminPassword, AdminUserPatch, AdminUserView, AuditEntry, Device,
     DeviceKind, NewAdminDevice, NewAdminUser, NewResellerCustomer, ResellerCustomer,
     ResellerModeRequest, ResellerView, Role, WrapUpSettings,
 };
 use ucclient_core::licence::{self, CRM_CLIENT};
+use ucclient_core::ring::GroupMember;
 
 use crate::AppState;
 use crate::admin_live;
@@ -82,6 +84,40 @@ impl FromRequestParts<AppState> for ClientSource {
                 .to_string(),
             None => "unknown".to_owned(),
         }))
+    }
+}
+
+/// A request body of the admin API: a JSON object (serde would read a struct from an array too),
+/// whose integral numbers may be written `17.0` (JSON Schema's `integer` allows it).
+#[derive(Debug, Clone)]
+pub struct Body<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Body<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut v = Value::deserialize(d)?;
+        if !v.is_object() {
+            return Err(D::Error::custom("expected a JSON object"));
+        }
+        integral(&mut v);
+        T::deserialize(v).map(Body).map_err(D::Error::custom)
+    }
+}
+
+/// Rewrites numbers with no fraction (`17.0`) as integers, everywhere in `v`.
+fn integral(v: &mut Value) {
+    match v {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|_| !n.is_i64() && !n.is_u64())
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *v = json!(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral),
+        Value::Object(map) => map.values_mut().for_each(integral),
+        _ => {}
     }
 }
 
@@ -280,7 +316,7 @@ pub async fn create_user(
     State(state): State<AppState>,
     session: Session,
     from: ClientSource,
-    ApiJson(new): ApiJson<NewAdminUser>,
+    ApiJson(Body(new)): ApiJson<Body<NewAdminUser>>,
 ) -> ApiResult<(StatusCode, ApiJson<AdminUserView>)> {
     let a = customer_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
@@ -371,7 +407,7 @@ pub async fn update_user(
     session: Session,
     from: ClientSource,
     Path(id): Path<String>,
-    ApiJson(patch): ApiJson<AdminUserPatch>,
+    ApiJson(Body(patch)): ApiJson<Body<AdminUserPatch>>,
 ) -> ApiResult<ApiJson<AdminUserView>> {
     let a = customer_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
@@ -448,7 +484,7 @@ pub async fn set_password(
     session: Session,
     from: ClientSource,
     Path(id): Path<String>,
-    ApiJson(body): ApiJson<AdminPassword>,
+    ApiJson(Body(body)): ApiJson<Body<AdminPassword>>,
 ) -> ApiResult<StatusCode> {
     let a = customer_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
@@ -482,7 +518,7 @@ pub async fn add_device(
     session: Session,
     from: ClientSource,
     Path(id): Path<String>,
-    ApiJson(new): ApiJson<NewAdminDevice>,
+    ApiJson(Body(new)): ApiJson<Body<NewAdminDevice>>,
 ) -> ApiResult<(StatusCode, ApiJson<Device>)> {
     let a = customer_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
@@ -637,8 +673,18 @@ async fn write_group(
         .into_iter()
         .map(|u| u.user.id)
         .collect();
+    let members: Vec<GroupMember> = input
+        .members
+        .iter()
+        .map(AdminGroupMember::to_member)
+        .collect::<Option<_>>()
+        .ok_or_else(|| {
+            ApiError::InvalidGroup(
+                "each member is {\"user\": id} or {\"extension_list_of\": id}".into(),
+            )
+        })?;
     let mut seen = HashSet::new();
-    for m in &input.members {
+    for m in &members {
         let user = m.user_id();
         if !users.contains(user) {
             return Err(ApiError::InvalidGroup(
@@ -664,13 +710,12 @@ async fn write_group(
         &a.customer_id,
         id,
         &name,
-        &input.members,
+        &members,
         extension.as_deref(),
         input.voicemail,
     )
     .await?;
     announce(state, &a.customer_id).await;
-    let members: Vec<Value> = input.members.iter().map(|m| json!(m)).collect();
     audit_customer(
         state,
         a,
@@ -717,7 +762,7 @@ pub async fn create_group(
     State(state): State<AppState>,
     session: Session,
     from: ClientSource,
-    ApiJson(input): ApiJson<AdminGroupInput>,
+    ApiJson(Body(input)): ApiJson<Body<AdminGroupInput>>,
 ) -> ApiResult<(StatusCode, ApiJson<AdminGroup>)> {
     let a = customer_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
@@ -746,7 +791,7 @@ pub async fn put_group(
     session: Session,
     from: ClientSource,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<AdminGroupInput>,
+    ApiJson(Body(input)): ApiJson<Body<AdminGroupInput>>,
 ) -> ApiResult<ApiJson<AdminGroup>> {
     let a = customer_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
@@ -806,7 +851,7 @@ pub async fn put_wrap_up(
     State(state): State<AppState>,
     session: Session,
     from: ClientSource,
-    ApiJson(settings): ApiJson<WrapUpSettings>,
+    ApiJson(Body(settings)): ApiJson<Body<WrapUpSettings>>,
 ) -> ApiResult<ApiJson<WrapUpSettings>> {
     let a = customer_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
@@ -944,7 +989,7 @@ pub async fn reseller_mode(
     State(state): State<AppState>,
     session: Session,
     from: ClientSource,
-    ApiJson(req): ApiJson<ResellerModeRequest>,
+    ApiJson(Body(req)): ApiJson<Body<ResellerModeRequest>>,
 ) -> ApiResult<ApiJson<ResellerView>> {
     let a = reseller_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
@@ -985,7 +1030,7 @@ pub async fn create_customer(
     State(state): State<AppState>,
     session: Session,
     from: ClientSource,
-    ApiJson(new): ApiJson<NewResellerCustomer>,
+    ApiJson(Body(new)): ApiJson<Body<NewResellerCustomer>>,
 ) -> ApiResult<(StatusCode, ApiJson<ResellerCustomer>)> {
     let a = reseller_admin(session)?;
     limits::spend(&state, &a.user.id, Budget::Writes).await?;

@@ -415,7 +415,7 @@ pub enum AddOrg {
 pub trait Store: Send + Sync + 'static {
     // --- accounts and sessions ---
 
-    /// The user id and password hash behind a login email.
+    /// The user id and password hash behind a login email (of an active user only).
     async fn login_lookup(&self, email: &str) -> StoreResult<Option<(String, String)>>;
     /// Everything about a user that requests need.
     async fn account(&self, user_id: &str) -> StoreResult<Option<Account>>;
@@ -426,7 +426,7 @@ pub trait Store: Send + Sync + 'static {
         user_id: &str,
         expires_at_ms: i64,
     ) -> StoreResult<()>;
-    /// The user of a live session.
+    /// The user of a live session, while that user is active.
     async fn session_user(&self, token_hash: &str, now_ms: i64) -> StoreResult<Option<String>>;
     /// Ends a session at once, logging an end of access for its open streams in the same
     /// commit; the customer whose log got the marker, if the session existed.
