@@ -175,7 +175,7 @@ fn GroupForm(
                 name,
                 extension,
                 voicemail: checked("group-voicemail"),
-                members: list,
+                members: list.into_iter().map(Into::into).collect(),
             })
         })();
         let body = match checked_fields {
