@@ -133,6 +133,10 @@ pub struct Config {
     /// Directory served at `/` (the built widget: index.html, .js, .wasm, …).
     #[arg(long, env = "UCCLIENT_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
+    /// Directory of the built administration page (`cargo xtask build-admin`), served at `/admin`;
+    /// default: `admin/` beside `--static-dir` when given, else `dist/admin`.
+    #[arg(long, env = "UCCLIENT_ADMIN_DIR")]
+    pub admin_dir: Option<PathBuf>,
     /// The operator's own origins allowed to call the API from a browser and to frame the hosted
     /// CRM pages, besides the CRM orgs customers registered (`org add`); `*` matches within the
     /// host, e.g. `http://127.0.0.1:*` for local test hosts. Repeat the flag or separate with commas.
@@ -258,6 +262,7 @@ impl Config {
                 .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
             database,
             static_dir: None,
+            admin_dir: None,
             cors_origins: Vec::new(),
             call_timings: CallTimings::default(),
             ring_timeout_secs: 30,

@@ -22,6 +22,7 @@
 //!   the administrators' and the operator's changes (the admin API is `api::admin`).
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
 //! - [`sso`]: single sign-on with each customer's OpenID Connect identity provider.
+//! - [`admin_page`]: the built administration page's files at `/admin`, under a strict CSP.
 //! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
 //!   they are), read through a bounded cache; [`cors`] and [`static_pages`] apply them.
 //!
@@ -33,6 +34,7 @@
 
 pub mod admin;
 pub mod admin_live;
+pub mod admin_page;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -263,7 +265,8 @@ pub fn app(state: AppState) -> Router {
         .nest(ucclient_core::api::API_PREFIX, api)
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        .merge(crm_pages::router(config.clone()).layer(axum::Extension(state_orgs.clone())));
+        .merge(crm_pages::router(config.clone()).layer(axum::Extension(state_orgs.clone())))
+        .merge(admin_page::router(&config));
     if let Some(dir) = &config.static_dir {
         let statics = Router::new()
             .fallback_service(ServeDir::new(dir).append_index_html_on_directories(true))

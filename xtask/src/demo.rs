@@ -1,6 +1,6 @@
-//! `cargo xtask demo`: sets up, builds the widget and the backend, then replaces itself with
-//! `ucclient-server demo` (fresh database with API.md's demo data) serving the widget, in the
-//! foreground until Ctrl-C.
+//! `cargo xtask demo`: sets up, builds the widget, the administration page and the backend, then
+//! replaces itself with `ucclient-server demo` (fresh database with API.md's demo data) serving the
+//! widget and `/admin`, in the foreground until Ctrl-C.
 
 use std::os::unix::process::CommandExt;
 
@@ -22,6 +22,10 @@ pub struct DemoArgs {
 const PAGES: &[(&str, &str)] = &[
     ("/", "two agents side by side (two loopback names)"),
     ("/panel.html", "one widget panel (standalone host)"),
+    (
+        "/admin",
+        "the administration page (ana: Acme's customer administrator; rita: the reseller's)",
+    ),
 ];
 
 /// The demo accounts of API.md (password `demo`).
@@ -50,6 +54,7 @@ const LOGINS: &[(&str, &str)] = &[
 pub fn run(args: &DemoArgs) -> Result<()> {
     setup::run()?;
     widget::build(&BuildArgs::default())?;
+    crate::admin_page::build(&crate::admin_page::BuildArgs::default())?;
     // A debug build: `test` builds the same binary, so it is usually already there, and a release
     // build of the backend (fat LTO, one codegen unit: the profile is tuned for the wasm) takes
     // several times longer on two cores.
@@ -86,6 +91,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         .arg("--force")
         .arg("--static-dir")
         .arg(project::dist_widget())
+        .arg("--admin-dir")
+        .arg(crate::admin_page::dist())
         .args(&cors_for_hosts)
         .args(&sso);
     println!("$ {}", project::display(&command));
