@@ -10,8 +10,8 @@
 //! the `Authorization` header, never in a URL.
 
 use gloo_net::http::{Method, RequestBuilder};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use ucclient_core::api::API_PREFIX;
 
 /// The `sessionStorage` key of the bearer token.
@@ -176,52 +176,10 @@ pub type ModeUpdate = ucclient_core::api::ResellerModeRequest;
 /// `POST /admin/reseller/customers` body.
 pub type NewCustomer = ucclient_core::api::NewResellerCustomer;
 
-// ---- Single sign-on's shapes (the SSO work's, not merged here): they move to core/src/api.rs
-// when that API lands ----
-
-/// The customer's single sign-on settings (`GET /admin/sso`; owned by the SSO work).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SsoSettings {
-    /// Whether the identity provider signs users in.
-    pub enabled: bool,
-    /// The provider's issuer URL (discovery from `/.well-known/openid-configuration`).
-    pub issuer: String,
-    /// This backend's client id at the provider.
-    pub client_id: String,
-    /// Whether a client secret is stored (it is never sent back).
-    #[serde(default)]
-    pub client_secret_set: bool,
-    /// Email domains whose users may sign in.
-    pub allowed_domains: Vec<String>,
-    /// The ID-token claim that names the user.
-    pub user_claim: String,
-    /// Whether password sign-in stays on.
-    pub password_login: bool,
-    /// Just-in-time creation of unknown users (without the CRM client permission).
-    pub jit: bool,
-}
-
+/// The customer's single sign-on settings (`GET /admin/sso`).
+pub type SsoSettings = ucclient_core::api::SsoSettings;
 /// `PUT /admin/sso` body: the settings with a write-only secret (absent: keep the stored one).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SsoUpdate {
-    /// Whether the identity provider signs users in.
-    pub enabled: bool,
-    /// The issuer URL.
-    pub issuer: String,
-    /// The client id.
-    pub client_id: String,
-    /// A new client secret; absent keeps the stored one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
-    /// Allowed email domains.
-    pub allowed_domains: Vec<String>,
-    /// The claim that names the user.
-    pub user_claim: String,
-    /// Whether password sign-in stays on.
-    pub password_login: bool,
-    /// Just-in-time creation.
-    pub jit: bool,
-}
+pub type SsoUpdate = ucclient_core::api::SsoSettingsUpdate;
 
 #[cfg(test)]
 mod tests {

@@ -139,21 +139,25 @@ fn SsoForm(
                 <input id="sso-enabled" type="checkbox" checked=settings.enabled/>
                 <label for="sso-enabled">"Sign in with the identity provider"</label>
             </div>
+            <p class="hint">
+                "Register this redirect URI at the identity provider: "
+                <code data-test="sso-redirect">{settings.redirect_uri.clone()}</code>
+            </p>
             <div class="grid">
                 <div>
                     <label for="sso-issuer">"Issuer URL"</label>
-                    <input id="sso-issuer" type="url" maxlength="500" value=settings.issuer.clone() placeholder="https://login.example.com"/>
+                    <input id="sso-issuer" type="url" maxlength="300" value=settings.issuer.clone() placeholder="https://login.example.com"/>
                 </div>
                 <div>
                     <label for="sso-client-id">"Client id"</label>
-                    <input id="sso-client-id" maxlength="500" value=settings.client_id.clone() autocomplete="off"/>
+                    <input id="sso-client-id" maxlength="255" value=settings.client_id.clone() autocomplete="off"/>
                 </div>
                 <div>
                     <label for="sso-secret">"Client secret"</label>
                     <input
                         id="sso-secret"
                         type="password"
-                        maxlength="1000"
+                        maxlength="1024"
                         autocomplete="off"
                         aria-describedby="sso-secret-hint"
                     />
