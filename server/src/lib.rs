@@ -20,6 +20,8 @@
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands; [`audit`]: the audit log of
 //!   the administrators' and the operator's changes (the admin API is `api::admin`).
+//! - [`voice`]: Salesforce Voice (partner telephony): the VoiceCall records of inbound calls,
+//!   created and updated in the background, and the `voice` admin commands.
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
 //! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
 //!   they are), read through a bounded cache; [`cors`] and [`static_pages`] apply them.
@@ -50,6 +52,7 @@ pub mod pbx;
 pub mod presence;
 pub mod static_pages;
 pub mod store;
+pub mod voice;
 pub mod voicemail;
 
 use std::future::Future;
