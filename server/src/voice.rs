@@ -174,11 +174,7 @@ pub fn new_key(customer_id: &str, now_ms: i64) -> anyhow::Result<VoiceKey> {
 }
 
 /// The Bearer JWT for the customer's org, issued at `now_secs`.
-pub fn sign_jwt(
-    settings: &VoiceSettings,
-    key: &VoiceKey,
-    now_secs: i64,
-) -> anyhow::Result<String> {
+pub fn sign_jwt(settings: &VoiceSettings, key: &VoiceKey, now_secs: i64) -> anyhow::Result<String> {
     let claims = ScrtClaims {
         iss: settings.org_id.clone(),
         sub: settings.call_center_api_name.clone(),
@@ -577,7 +573,11 @@ async fn run(s: &SqliteStore, cmd: VoiceCmd) -> anyhow::Result<()> {
             if !s.set_voice_key(&customer, &key, rotate).await? {
                 bail!("no such customer (or a key pair was made meanwhile)");
             }
-            let action = if rotate { "voice.key_rotate" } else { "voice.key" };
+            let action = if rotate {
+                "voice.key_rotate"
+            } else {
+                "voice.key"
+            };
             log(s, &customer, action, serde_json::json!({})).await?;
             print!("{}", key.certificate_pem);
         }
