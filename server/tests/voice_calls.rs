@@ -128,6 +128,8 @@ enum Mode {
     FailFirst,
     /// Answers after 30 s.
     Slow,
+    /// Answers like Salesforce after 0.5 s.
+    Late,
 }
 
 struct Fake {
@@ -274,6 +276,7 @@ async fn create(State(s): State<Scrt>, headers: HeaderMap, body: String) -> (Sta
             return (StatusCode::SERVICE_UNAVAILABLE, String::new());
         }
         Mode::Slow => tokio::time::sleep(Duration::from_secs(30)).await,
+        Mode::Late => tokio::time::sleep(Duration::from_millis(500)).await,
         _ => {}
     }
     (
@@ -564,6 +567,43 @@ async fn salesforce_down_or_slow_never_delays_the_call_and_a_failure_is_retried(
         "the failure is logged"
     );
     assert!(!log.contains("PRIVATE KEY"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_over_before_salesforce_answered_still_gets_its_one_update() {
+    logs();
+    let app = TestApp::demo().await;
+    let db = app.state.config.database.clone();
+    let cert = voice_ok(&db, &["key", "acme"]);
+    let (fake, addr) = Scrt::start(&cert, Mode::Late).await;
+    let url = format!("http://{addr}");
+    voice_ok(
+        &db,
+        &[
+            "set",
+            "acme",
+            "--scrt-url",
+            &url,
+            "--call-center",
+            CALL_CENTER,
+            "--org-id",
+            ORG,
+        ],
+    );
+    let ana = app.login("ana").await;
+    let (call_id, _) = ring_ana(&app, &ana).await;
+    // Declined while the create is still waiting for Salesforce's answer.
+    let d = app
+        .post(&format!("/api/v1/calls/{call_id}/decline"), &ana, json!({}))
+        .await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(wait_voice_call_id(&app, &call_id).await, VOICE_CALL_ID);
+    let seen = fake.wait_for(2).await;
+    assert_eq!(seen[1].0, "PATCH");
+    assert_eq!(seen[1].3, Ok(()));
+    assert!(iso(&seen[1].2["endTime"]));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.seen().len(), 2, "one create, one update");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
