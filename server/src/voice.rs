@@ -240,6 +240,9 @@ fn client() -> &'static reqwest::Client {
             .connect_timeout(ATTEMPT_TIMEOUT)
             // The token goes to the configured host only.
             .redirect(reqwest::redirect::Policy::none())
+            // A call makes two requests minutes apart: keeping connections buys nothing, and a
+            // pooled connection would outlive the runtime that opened it (tests run several).
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap_or_default()
     })
@@ -251,6 +254,21 @@ fn iso(t: Timestamp) -> String {
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+/// Most bytes read of an answer (Salesforce's are a few hundred).
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// An answer's body, if it arrives whole within [`MAX_ANSWER_BYTES`].
+async fn read_bounded(mut r: reqwest::Response) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = r.chunk().await.ok()? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return None;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Some(body)
 }
 
 /// One request to the org's Telephony Integration REST API with bounded retries; the answer's
@@ -285,10 +303,10 @@ async fn send<B: Serialize>(
             .send()
             .await;
         match sent {
-            Ok(r) if r.status().is_success() => match r.bytes().await {
-                Ok(b) => return Some(b.to_vec()),
-                Err(_) => {
-                    tracing::warn!(customer = %settings.customer_id, call = %call_id, step = what, attempt, "salesforce voice: the answer broke off");
+            Ok(r) if r.status().is_success() => match read_bounded(r).await {
+                Some(b) => return Some(b),
+                None => {
+                    tracing::warn!(customer = %settings.customer_id, call = %call_id, step = what, attempt, "salesforce voice: the answer broke off or is too long");
                 }
             },
             Ok(r) => {
