@@ -4,12 +4,14 @@
 
 -- The customer's Salesforce Voice settings: the SCRT base URL of the org
 -- (`https://<MyDomain>.my.salesforce-scrt.com`), the contact center's API name (the JWT's `sub`
--- and the body's `callCenterApiName`) and the org id (the JWT's `iss`).
+-- and the body's `callCenterApiName`), the org id (the JWT's `iss`) and the contact center's number.
 CREATE TABLE voice_settings (
     customer_id TEXT PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
     scrt_base_url TEXT NOT NULL CHECK (length(scrt_base_url) <= 512),
     call_center_api_name TEXT NOT NULL CHECK (length(call_center_api_name) <= 80),
     org_id TEXT NOT NULL CHECK (length(org_id) <= 18),
+    -- The contact center's phone number (E.164), the `to` of inbound VoiceCalls when set.
+    phone_number TEXT CHECK (length(phone_number) <= 16),
     updated_ms INTEGER NOT NULL
 );
 

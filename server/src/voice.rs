@@ -94,7 +94,7 @@ pub struct CreateVoiceCall {
     pub call_center_api_name: String,
     /// Our call id: the key that identifies the call in the telephony system.
     pub vendor_call_key: String,
-    /// The number called (the user's extension here).
+    /// The number called: the contact center's number when set, else the user's extension.
     pub to: String,
     /// The caller's number.
     pub from: String,
@@ -217,6 +217,14 @@ pub fn check_org_id(id: &str) -> anyhow::Result<()> {
         Ok(())
     } else {
         bail!("an org id is 15 or 18 letters and digits (Setup › Company Information)")
+    }
+}
+
+/// Checks a phone number in E.164: `+` and 8 to 15 digits.
+pub fn check_phone_number(n: &str) -> anyhow::Result<()> {
+    match n.strip_prefix('+') {
+        Some(d) if (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+        _ => bail!("the contact center's number is in E.164: + and 8 to 15 digits"),
     }
 }
 
@@ -362,7 +370,10 @@ pub fn inbound_call_created(state: &AppState, owned: &OwnedCall) {
         let body = CreateVoiceCall {
             call_center_api_name: settings.call_center_api_name.clone(),
             vendor_call_key: call.id.clone(),
-            to: call.to.clone(),
+            to: settings
+                .phone_number
+                .clone()
+                .unwrap_or_else(|| call.to.clone()),
             from: call.from.clone(),
             initiation_method: "Inbound",
             start_time: iso(call.started_at),
@@ -489,6 +500,10 @@ enum VoiceCmd {
         /// The Salesforce org id (15 or 18 characters).
         #[arg(long)]
         org_id: String,
+        /// The contact center's phone number in E.164 (`+351210000000`): the `to` of inbound
+        /// VoiceCalls (without it, the called user's extension).
+        #[arg(long)]
+        phone_number: Option<String>,
     },
     /// Shows the customer's settings and when its key pair was made (never the private key).
     Show {
@@ -552,15 +567,20 @@ async fn run(s: &SqliteStore, cmd: VoiceCmd) -> anyhow::Result<()> {
             scrt_url,
             call_center,
             org_id,
+            phone_number,
         } => {
             let scrt_base_url = check_scrt_url(&scrt_url)?;
             check_call_center(&call_center)?;
             check_org_id(&org_id)?;
+            if let Some(n) = &phone_number {
+                check_phone_number(n)?;
+            }
             let settings = VoiceSettings {
                 customer_id: customer.clone(),
                 scrt_base_url,
                 call_center_api_name: call_center,
                 org_id,
+                phone_number,
             };
             if !s.set_voice_settings(&settings, now_ms()).await? {
                 bail!("no such customer");
@@ -569,6 +589,7 @@ async fn run(s: &SqliteStore, cmd: VoiceCmd) -> anyhow::Result<()> {
                 "scrt_url": settings.scrt_base_url,
                 "call_center": settings.call_center_api_name,
                 "org_id": settings.org_id,
+                "phone_number": settings.phone_number,
             });
             log(s, &customer, "voice.settings", detail).await?;
             show(s, &customer).await?;
@@ -615,6 +636,9 @@ async fn show(s: &SqliteStore, customer: &str) -> anyhow::Result<()> {
             println!("scrt_url: {}", v.scrt_base_url);
             println!("call_center: {}", v.call_center_api_name);
             println!("org_id: {}", v.org_id);
+            if let Some(n) = &v.phone_number {
+                println!("phone_number: {n}");
+            }
         }
         None => println!("salesforce voice: off"),
     }

@@ -549,6 +549,8 @@ async fn salesforce_down_or_slow_never_delays_the_call_and_a_failure_is_retried(
             CALL_CENTER,
             "--org-id",
             ORG,
+            "--phone-number",
+            "+351210000000",
         ],
     );
     let (call_id, _) = ring_ana(&app, &ana).await;
@@ -556,6 +558,8 @@ async fn salesforce_down_or_slow_never_delays_the_call_and_a_failure_is_retried(
     let seen = flaky.wait_for(2).await;
     assert!(seen[..2].iter().all(|s| s.3.is_ok()));
     assert_eq!(seen[0].2["vendorCallKey"], seen[1].2["vendorCallKey"]);
+    // With the contact center's number set, it is the VoiceCall's `to`.
+    assert_eq!(seen[1].2["to"], "+351210000000");
 
     assert_eq!(
         app.state.store.voice_call_id(&down_call).await.unwrap(),
@@ -655,6 +659,7 @@ async fn the_voice_commands_make_rotate_and_print_the_key_pair_and_check_the_set
         scrt_base_url: "https://acme.my.salesforce-scrt.com".into(),
         call_center_api_name: CALL_CENTER.into(),
         org_id: ORG.into(),
+        phone_number: None,
     };
     let now = chrono::Utc::now().timestamp();
     let token = ucclient_server::voice::sign_jwt(&settings, &stored, now).unwrap();
@@ -728,6 +733,24 @@ async fn the_voice_commands_make_rotate_and_print_the_key_pair_and_check_the_set
         ],
     );
     assert!(!ok && err.contains("no such customer"), "{err}");
+    for bad in ["351210000000", "+3512", "+35121000000a"] {
+        let (ok, _, err) = voice_cmd(
+            &db,
+            &[
+                "set",
+                "acme",
+                "--scrt-url",
+                "https://acme.my.salesforce-scrt.com",
+                "--call-center",
+                CALL_CENTER,
+                "--org-id",
+                ORG,
+                "--phone-number",
+                bad,
+            ],
+        );
+        assert!(!ok && err.contains("E.164"), "{bad}: {err}");
+    }
     let shown = voice_ok(
         &db,
         &[

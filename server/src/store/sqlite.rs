@@ -2244,7 +2244,7 @@ impl Store for SqliteStore {
 
     async fn voice_settings(&self, customer_id: &str) -> StoreResult<Option<VoiceSettings>> {
         let row = sqlx::query(
-            "SELECT customer_id, scrt_base_url, call_center_api_name, org_id
+            "SELECT customer_id, scrt_base_url, call_center_api_name, org_id, phone_number
              FROM voice_settings WHERE customer_id = ?",
         )
         .bind(customer_id)
@@ -2255,6 +2255,7 @@ impl Store for SqliteStore {
             scrt_base_url: r.get("scrt_base_url"),
             call_center_api_name: r.get("call_center_api_name"),
             org_id: r.get("org_id"),
+            phone_number: r.get("phone_number"),
         }))
     }
 
@@ -2269,16 +2270,19 @@ impl Store for SqliteStore {
         }
         sqlx::query(
             "INSERT INTO voice_settings
-                 (customer_id, scrt_base_url, call_center_api_name, org_id, updated_ms)
-             VALUES (?, ?, ?, ?, ?)
+                 (customer_id, scrt_base_url, call_center_api_name, org_id, phone_number,
+                  updated_ms)
+             VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (customer_id) DO UPDATE SET scrt_base_url = excluded.scrt_base_url,
                  call_center_api_name = excluded.call_center_api_name,
-                 org_id = excluded.org_id, updated_ms = excluded.updated_ms",
+                 org_id = excluded.org_id, phone_number = excluded.phone_number,
+                 updated_ms = excluded.updated_ms",
         )
         .bind(&settings.customer_id)
         .bind(&settings.scrt_base_url)
         .bind(&settings.call_center_api_name)
         .bind(&settings.org_id)
+        .bind(&settings.phone_number)
         .bind(now_ms)
         .execute(&mut *tx)
         .await?;

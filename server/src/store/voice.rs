@@ -13,6 +13,9 @@ pub struct VoiceSettings {
     pub call_center_api_name: String,
     /// The Salesforce org id (the JWT's `iss`).
     pub org_id: String,
+    /// The contact center's phone number (E.164): the `to` of inbound VoiceCalls when set (else
+    /// the called user's extension).
+    pub phone_number: Option<String>,
 }
 
 /// A customer's RS256 key pair: the private key (PKCS#8 PEM) and its self-signed certificate.
