@@ -38,6 +38,8 @@ pub enum Command {
     Group(crate::admin::GroupArgs),
     /// Manages the CRM orgs each customer registered (which orgs may embed the widget).
     Org(crate::admin::OrgArgs),
+    /// Manages a customer's Salesforce Voice: settings, key pair, certificate.
+    Voice(crate::voice::VoiceArgs),
 }
 
 /// The database file `serve` opens by default.

@@ -20,6 +20,8 @@
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands; [`audit`]: the audit log of
 //!   the administrators' and the operator's changes (the admin API is `api::admin`).
+//! - [`voice`]: Salesforce Voice (partner telephony): the VoiceCall records of inbound calls,
+//!   created and updated in the background, and the `voice` admin commands.
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
 //! - [`sso`]: single sign-on with each customer's OpenID Connect identity provider.
 //! - [`admin_page`]: the built administration page's files at `/admin`, under a strict CSP.
@@ -54,6 +56,7 @@ pub mod presence;
 pub mod sso;
 pub mod static_pages;
 pub mod store;
+pub mod voice;
 pub mod voicemail;
 
 use std::future::Future;

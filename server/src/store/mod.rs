@@ -10,8 +10,10 @@ pub mod sqlite;
 pub mod sso;
 
 pub use sso::{PutSso, SsoAttempt, StoredSso};
+pub mod voice;
 
 pub use audit::{AuditScope, ManagedUser, NewAudit, ResellerInfo};
+pub use voice::{VoiceKey, VoiceSettings};
 
 use std::collections::{HashMap, HashSet};
 
@@ -867,4 +869,36 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         email: &str,
     ) -> StoreResult<String>;
+
+    // --- voice-server: Salesforce Voice settings, key pair and VoiceCall ids (issue 14) ---
+
+    /// The customer's Salesforce Voice settings, if set.
+    async fn voice_settings(&self, customer_id: &str) -> StoreResult<Option<VoiceSettings>>;
+    /// Sets (replaces) the customer's Salesforce Voice settings; false if there is no such customer.
+    async fn set_voice_settings(&self, settings: &VoiceSettings, now_ms: i64) -> StoreResult<bool>;
+    /// Removes the customer's settings (and so turns VoiceCall creation off); false if none.
+    async fn clear_voice_settings(&self, customer_id: &str) -> StoreResult<bool>;
+    /// The customer's key pair, if made.
+    async fn voice_key(&self, customer_id: &str) -> StoreResult<Option<VoiceKey>>;
+    /// Stores the customer's key pair, replacing an older one only when `replace`; false if there
+    /// is no such customer, or a pair exists and `replace` is false.
+    async fn set_voice_key(
+        &self,
+        customer_id: &str,
+        key: &VoiceKey,
+        replace: bool,
+    ) -> StoreResult<bool>;
+    /// Records the Salesforce VoiceCall id created for a call.
+    async fn set_voice_call_id(
+        &self,
+        call_id: &str,
+        customer_id: &str,
+        voice_call_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<()>;
+    /// The Salesforce VoiceCall id of a call, if one was created.
+    async fn voice_call_id(&self, call_id: &str) -> StoreResult<Option<String>>;
+    /// Claims the one end-of-call update of a call's VoiceCall: its id the first time (the
+    /// caller sends the update), `None` when there is no VoiceCall or it was claimed already.
+    async fn claim_voice_call_end(&self, call_id: &str) -> StoreResult<Option<String>>;
 }
