@@ -462,6 +462,56 @@ async fn unknown_users_domains_jit_and_password_login_off() {
         "a wrong password still says only that"
     );
     assert_eq!(api.login("dora@globex.example").await.0, 200);
+
+    // A password an administrator would set now is of no use: refused, saying why.
+    let (status, body) = api
+        .send(
+            api.http
+                .put(api.url("/admin/users/bruno/password"))
+                .bearer_auth(&admin)
+                .json(&json!({"password": "a long new password"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("passwords_off")),
+        "{body}"
+    );
+
+    // Each settings change is one audit row naming what changed, never the secret.
+    let (_, audit) = api
+        .send(api.http.get(api.url("/admin/audit")).bearer_auth(&admin))
+        .await;
+    let puts: Vec<&Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "sso.put")
+        .collect();
+    assert_eq!(puts.len(), 4, "{audit}");
+    assert_eq!(puts[0]["detail"]["password_login"], false);
+    assert_eq!(puts[3]["detail"]["client_secret_changed"], true);
+    assert!(!audit.to_string().contains("ucclient-secret"));
+
+    // A deactivated user is no user to the identity provider's sign-in either (even with
+    // just-in-time creation on, which does not make them again).
+    let (status, body) = api
+        .send(
+            api.http
+                .patch(api.url("/admin/users/bruno"))
+                .bearer_auth(&admin)
+                .json(&json!({"active": false})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let auth = api.authorization_url("acme").await;
+    let back = sign_in_at_provider(&auth, "bruno@acme.example", &redirect).await;
+    let (status, message, _) = api.callback(&back).await;
+    assert_eq!(
+        (status, message["error"].as_str()),
+        (403, Some("sso_unknown_user")),
+        "{message}"
+    );
     let (_, d) = api
         .send(
             api.http

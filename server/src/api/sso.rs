@@ -264,6 +264,7 @@ pub async fn get_settings(
 pub async fn put_settings(
     State(state): State<AppState>,
     headers: HeaderMap,
+    from: super::admin::ClientSource,
     session: Session,
     ApiJson(update): ApiJson<SsoSettingsUpdate>,
 ) -> ApiResult<ApiJson<SsoSettings>> {
@@ -272,10 +273,27 @@ pub async fn put_settings(
     let current = state.store.sso_settings(&a.customer_id).await?;
     let (settings, secret) =
         sso::check_update(&state.sso, &a.customer_id, current.as_ref(), &update)?;
+    let secret_changed = secret.is_some();
     sso::put(&state, &settings, secret).await?;
-    // TODO(admin-api audit, wired by the lead at merge): audit(&state, &a, addr, "sso.put",
-    //   &a.customer_id, json!({"enabled", "issuer", "client_id", "allowed_domains", "user_claim",
-    //   "password_login", "jit", "client_secret_changed": secret.is_some()})) — never the secret.
+    // The audit row names what changed, never the secret: only whether one was given.
+    super::admin::audit_customer(
+        &state,
+        &a,
+        &from,
+        "sso.put",
+        &a.customer_id,
+        serde_json::json!({
+            "enabled": settings.enabled,
+            "issuer": settings.issuer,
+            "client_id": settings.client_id,
+            "allowed_domains": settings.allowed_domains,
+            "user_claim": settings.user_claim,
+            "password_login": settings.password_login,
+            "jit": settings.jit,
+            "client_secret_changed": secret_changed,
+        }),
+    )
+    .await?;
     tracing::info!(customer = %a.customer_id, enabled = settings.enabled, "sso settings changed");
     let stored = state.store.sso_settings(&a.customer_id).await?;
     Ok(ApiJson(sso::to_wire(

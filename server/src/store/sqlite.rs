@@ -2388,13 +2388,13 @@ impl Store for SqliteStore {
     }
 
     async fn sso_user(&self, customer_id: &str, email: &str) -> StoreResult<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT id FROM users WHERE customer_id = ? AND email = ?")
-                .bind(customer_id)
-                .bind(email)
-                .fetch_optional(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM users WHERE customer_id = ? AND email = ? AND active = 1",
         )
+        .bind(customer_id)
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn create_sso_user(
