@@ -441,3 +441,52 @@ async fn ana_manages_users_devices_groups_and_after_call_work() -> Result<()> {
     })
     .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ana_sets_up_single_sign_on_and_the_audit_log_shows_it_without_the_secret() -> Result<()> {
+    admin_dist()?;
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_sized(&[WIDE], async |b| {
+        let ana = &b[0].client;
+        admin_sign_in(ana, &origin, "ana@acme.example").await?;
+        click(ana, "#tab-sso").await?;
+        // The redirect URI to register at the provider is this backend's callback.
+        wait_text(ana, "[data-test=sso-redirect]", "/api/v1/sso/callback").await?;
+        let save = "form[data-test=sso] button[type=submit]";
+
+        // Switched on without a provider: said before sending.
+        click(ana, "#sso-enabled").await?;
+        click(ana, save).await?;
+        wait_text(ana, "form[data-test=sso] [role=alert]", "issuer").await?;
+
+        // The server's own check: an http issuer is refused with its sentence.
+        type_into(ana, "#sso-issuer", "http://login.acme.example").await?;
+        type_into(ana, "#sso-client-id", "ucclient").await?;
+        type_into(ana, "#sso-secret", "a-very-secret-value").await?;
+        type_into(ana, "#sso-domains", "acme.example").await?;
+        click(ana, save).await?;
+        wait_text(ana, "form[data-test=sso] [role=alert]", "https").await?;
+
+        type_into(ana, "#sso-issuer", "https://login.acme.example").await?;
+        type_into(ana, "#sso-secret", "a-very-secret-value").await?;
+        click(ana, save).await?;
+        wait_text(ana, "[role=status]", "Single sign-on settings saved.").await?;
+        wait_text(ana, "#sso-secret-hint", "A secret is stored").await?;
+        both_widths(ana, "admin-15-sso").await?;
+
+        click(ana, "#tab-audit").await?;
+        wait_text(ana, "table[data-test=audit]", "sso.put").await?;
+        let audit = ana
+            .find(Locator::Css("table[data-test=audit]"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            !audit.contains("a-very-secret-value"),
+            "the audit log shows the client secret: {audit}"
+        );
+        Ok(())
+    })
+    .await
+}
