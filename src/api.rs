@@ -19,6 +19,7 @@ use ucclient_core::api::{
     VoicemailMessage,
 };
 use ucclient_core::api::{CrmRecord, WrapUp};
+use ucclient_core::api::{SsoDiscovery, SsoStart, SsoStartRequest};
 
 /// What the agent does to a call from its card: one endpoint each, all `POST /calls/<id>/<path>`
 /// without a body.
@@ -172,6 +173,19 @@ pub trait Backend {
     fn missed(&self, seen: bool) -> ApiFuture<MissedCalls>;
     /// `GET /directory/groups`: the dialable hunt groups.
     fn groups(&self) -> ApiFuture<Vec<GroupEntry>>;
+    // --- sso: single sign-on (issue 15); a backend without it (the tests' fakes) has none ---
+    /// `GET /sso/discovery?crm_origin=&email=`: the company whose "Sign in with" button shows.
+    fn sso_discovery(
+        &self,
+        _crm_origin: Option<String>,
+        _email: Option<String>,
+    ) -> ApiFuture<SsoDiscovery> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
+    /// `POST /sso/start`: the popup's authorization URL.
+    fn sso_start(&self, _customer: String) -> ApiFuture<SsoStart> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -519,6 +533,28 @@ impl Backend for HttpBackend {
 
     fn groups(&self) -> ApiFuture<Vec<GroupEntry>> {
         self.get("/directory/groups")
+    }
+
+    fn sso_discovery(
+        &self,
+        crm_origin: Option<String>,
+        email: Option<String>,
+    ) -> ApiFuture<SsoDiscovery> {
+        let mut r = self.req(Request::get, "/sso/discovery");
+        r.token = None;
+        if let Some(o) = crm_origin {
+            r = r.query("crm_origin", o);
+        }
+        if let Some(e) = email {
+            r = r.query("email", e);
+        }
+        call(r)
+    }
+
+    fn sso_start(&self, customer: String) -> ApiFuture<SsoStart> {
+        let mut r = self.req(Request::post, "/sso/start");
+        r.token = None;
+        call(r.json(&SsoStartRequest { customer }))
     }
 }
 

@@ -154,6 +154,8 @@ pub struct Ui {
     /// The tab the agent asked for while the routing editor had unsaved edits, until they answer
     /// the editor's question (discard them and go, or keep editing).
     pub leave_to: Option<Tab>,
+    /// sso: what the backend's discovery said for this page (`None`: not asked, or no answer).
+    pub sso: Option<ucclient_core::api::SsoDiscovery>,
 }
 
 /// Everything components share. `Copy`: every field is a handle into Leptos's arena.
@@ -314,14 +316,109 @@ impl Ctx {
                 .await;
             ctx.ui.update(|u| u.busy = false);
             match r {
-                Ok(login) => {
-                    ctx.save_token(Some(&login.token));
-                    ctx.backend().set_token(Some(login.token));
-                    ctx.start_session(true);
-                }
+                Ok(login) => ctx.signed_in(login.token),
                 Err(e) => ctx.show_error(&e),
             }
         });
+    }
+
+    /// Keeps a new session's token and loads the panel (password or single sign-on).
+    fn signed_in(&self, token: String) {
+        self.save_token(Some(&token));
+        self.backend().set_token(Some(token));
+        self.start_session(true);
+    }
+
+    // --- sso: single sign-on (issue 15) ---
+
+    /// Asks the backend whether this page's company (its CRM org, or the domain of the `email`
+    /// typed) signs in with its identity provider; a company found stays until another is.
+    pub fn discover_sso(&self, email: Option<String>) {
+        let ctx = *self;
+        leptos::task::spawn_local(async move {
+            let r = ctx
+                .backend()
+                .sso_discovery(crate::host::crm_origin(), email)
+                .await;
+            if let Ok(d) = r {
+                ctx.ui.update(|u| {
+                    if d.sso.is_some() || u.sso.is_none() {
+                        u.sso = Some(d)
+                    }
+                });
+            }
+        });
+    }
+
+    /// Opens the company's sign-in in a popup. Called from the click itself: the popup opens
+    /// blank at once (so no blocker stops it) and goes to the provider once the backend answers.
+    pub fn sso_sign_in(&self, customer: String) {
+        let ctx = *self;
+        let popup = web_sys::window().and_then(|w| {
+            w.open_with_url_and_target_and_features(
+                "about:blank",
+                "ucclient-sso",
+                "popup,width=480,height=640",
+            )
+            .ok()
+            .flatten()
+        });
+        let Some(popup) = popup else {
+            ctx.ui.update(|u| {
+                u.notice = Some(Notice {
+                    text: T::SsoPopupBlocked,
+                    detail: String::new(),
+                    technical: false,
+                })
+            });
+            return;
+        };
+        ctx.ui.update(|u| {
+            u.notice = None;
+            u.busy = true;
+        });
+        leptos::task::spawn_local(async move {
+            let r = ctx.backend().sso_start(customer).await;
+            ctx.ui.update(|u| u.busy = false);
+            match r {
+                Ok(start) => {
+                    let _ = popup.location().set_href(&start.authorization_url);
+                }
+                Err(e) => {
+                    let _ = popup.close();
+                    ctx.show_error(&e);
+                }
+            }
+        });
+    }
+
+    /// A `message` to the widget's window: the single sign-on callback page's result, taken only
+    /// from the backend's own origin.
+    pub fn sso_message(&self, e: web_sys::MessageEvent) {
+        let base = self.services.get_value().api_base.clone();
+        let backend = if base.is_empty() {
+            web_sys::window().and_then(|w| w.location().origin().ok())
+        } else {
+            web_sys::Url::new(&base).ok().map(|u| u.origin())
+        };
+        if backend.as_deref() != Some(e.origin().as_str()) {
+            return;
+        }
+        // core's `SsoMessage`, read field by field (its own deserializer measured larger).
+        let data = e.data();
+        let get = |o: &wasm_bindgen::JsValue, k: &str| {
+            js_sys::Reflect::get(o, &k.into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+        };
+        if let Some(token) = get(&get(&data, "login"), "token").as_string() {
+            self.signed_in(token);
+        } else if let Ok(code) = serde_wasm_bindgen::from_value(get(&data, "error")) {
+            self.show_error(&ApiError {
+                status: 0,
+                code: Some(code),
+                message: get(&data, "message").as_string().unwrap_or_default(),
+                timed_out: false,
+            });
+        }
     }
 
     /// Loads `/me` and, for a licensed user, everything else, then goes live; with `focus` (the

@@ -3497,3 +3497,84 @@ async fn the_live_stream_carries_the_missed_count() {
     }
     assert_eq!(shown.as_deref(), Some("3 chamadas perdidas por ver"));
 }
+
+// --- sso: single sign-on (issue 15) ---
+
+/// The single sign-on callback page's `postMessage` signs the widget in only when it comes from
+/// the backend's origin (here the page's own: `api_base` ""); an error shows its sentence; a message
+/// from any other origin is ignored.
+#[wasm_bindgen_test]
+async fn sso_messages_from_the_backend_origin_sign_in_and_others_are_ignored() {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let root: web_sys::HtmlElement = doc.create_element("div").unwrap().unchecked_into();
+    doc.body().unwrap().append_child(&root).unwrap();
+    let fake = Rc::new(Fake {
+        licensed: true,
+        log: RefCell::new(vec![]),
+        live_fails: false,
+        licence_gone: false,
+        tickets: Cell::new(0),
+        stream: None,
+        grant_claims: true,
+    });
+    let slot: Rc<Cell<Option<Ctx>>> = Rc::new(Cell::new(None));
+    let (s, f) = (slot.clone(), fake.clone());
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        let ctx = Ctx::new(
+            f,
+            Rc::new(StandaloneHost::new(HostKind::Standalone)),
+            "",
+            Language::En,
+        );
+        s.set(Some(ctx));
+        leptos::view! { <App ctx=ctx /> }
+    });
+    let m = Mounted {
+        root,
+        ctx: slot.get().unwrap(),
+        fake,
+    };
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    let post = |from: &str, data: &str| {
+        js_sys::eval(&format!(
+            "window.dispatchEvent(new MessageEvent('message', {{origin: {from:?}, data: {data}}}))"
+        ))
+        .unwrap();
+    };
+    tick().await;
+    post("https://evil.example", "{login: {token: 'stolen'}}");
+    tick().await;
+    assert!(
+        m.root
+            .query_selector("[data-test=sign-in]")
+            .unwrap()
+            .is_some()
+    );
+    assert!(m.log().is_empty(), "{:?}", m.log());
+
+    post(
+        &origin,
+        "{error: 'sso_unknown_user', message: 'you signed in as zoe@acme.example'}",
+    );
+    tick().await;
+    assert!(
+        m.text()
+            .contains("Your company account has no UcClient user: ask your administrator."),
+        "{}",
+        m.text()
+    );
+
+    post(&origin, "{login: {token: 'sso-token'}}");
+    tick().await;
+    assert!(
+        m.q("[data-test=badge]")
+            .text_content()
+            .unwrap()
+            .contains("Available"),
+        "{}",
+        m.text()
+    );
+    m.q(".uc-signout").click();
+    tick().await;
+    drop(handle);
+}

@@ -224,6 +224,13 @@ texts! {
     MissedUnseen => "missed calls not seen", "chamadas perdidas por ver", "ligações perdidas não vistas";
     ErrAlreadyConsulting => "This call already has a consultation: complete or cancel it first.", "Esta chamada já tem uma consulta: conclua-a ou cancele-a primeiro.", "Esta ligação já tem uma consulta: conclua ou cancele primeiro.";
     ErrNotConsulting => "There is no answered consultation on this call.", "Não há nenhuma consulta atendida nesta chamada.", "Não há nenhuma consulta atendida nesta ligação.";
+    // --- sso: single sign-on (issue 15) ---
+    SignInWith => "Sign in with", "Iniciar sessão com", "Entrar com";
+    SsoPopupBlocked => "Allow pop-up windows for this page to sign in with your company.", "Permita janelas pop-up nesta página para iniciar sessão com a sua empresa.", "Permita janelas pop-up nesta página para entrar com a sua empresa.";
+    ErrPasswordLoginOff => "Your company signs in with its own account: use the button above.", "A sua empresa inicia sessão com a conta dela: use o botão acima.", "Sua empresa entra com a conta dela: use o botão acima.";
+    ErrSsoUnknownUser => "Your company account has no UcClient user: ask your administrator.", "A conta da sua empresa não tem utilizador no UcClient: fale com o administrador.", "A conta da sua empresa não tem usuário no UcClient: fale com o administrador.";
+    ErrSsoDomain => "That account's email domain is not allowed here.", "O domínio de email dessa conta não é permitido aqui.", "O domínio de e-mail dessa conta não é permitido aqui.";
+    ErrSso => "Signing in with your company did not work. Try again.", "O início de sessão com a sua empresa falhou. Tente novamente.", "A entrada com sua empresa falhou. Tente novamente.";
 }
 
 /// The message-waiting count as a sentence ("2 new voicemail messages"), for the badge's count
@@ -282,6 +289,17 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::InvalidNotes => T::ErrInvalidNotes,
             ErrorCode::Internal => T::ErrInternal,
             ErrorCode::Other => T::ErrOther,
+            // sso (issue 15)
+            ErrorCode::PasswordLoginOff => T::ErrPasswordLoginOff,
+            ErrorCode::SsoUnknownUser => T::ErrSsoUnknownUser,
+            ErrorCode::SsoDomain => T::ErrSsoDomain,
+            ErrorCode::SsoState
+            | ErrorCode::SsoProvider
+            | ErrorCode::SsoToken
+            | ErrorCode::SsoDenied
+            | ErrorCode::SsoOrigin
+            | ErrorCode::SsoNotConfigured => T::ErrSso,
+            ErrorCode::InvalidSso => T::ErrBadRequest,
         },
     }
 }

@@ -122,6 +122,29 @@ pub enum ErrorCode {
     InvalidGroup,
     /// A customer to create that is not valid: name or country (422; admin API).
     InvalidCustomer,
+    // --- sso: single sign-on (issue 15) ---
+    /// Password sign-in is switched off for the user's company: sign in with the company's
+    /// identity provider (403; an extension of API.md).
+    PasswordLoginOff,
+    /// The company has no single sign-on switched on (404; an extension of API.md).
+    SsoNotConfigured,
+    /// Single sign-on settings that cannot be stored (422; an extension of API.md).
+    InvalidSso,
+    /// A single sign-on attempt that is unknown, used already or expired (400).
+    SsoState,
+    /// The identity provider could not be reached, or refused the code (502).
+    SsoProvider,
+    /// The identity provider's ID token failed a check: signature, issuer, audience, expiry or
+    /// nonce (401).
+    SsoToken,
+    /// The identity provider's user has no UcClient account in the company (403).
+    SsoUnknownUser,
+    /// The identity provider's user is of an email domain the company does not allow (403).
+    SsoDomain,
+    /// The user cancelled, or the identity provider refused them (401).
+    SsoDenied,
+    /// A single sign-on started from a page the company did not register (403).
+    SsoOrigin,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a
@@ -1724,4 +1747,127 @@ mod tests {
         );
         assert_eq!(Event::parse("missed", r#"{"count":2}"#).unwrap(), e);
     }
+}
+
+// --- sso: single sign-on (issue 15) ---
+
+/// `GET /sso/discovery` answer: whether the widget shows "Sign in with <company>", and the password
+/// form (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SsoDiscovery {
+    /// The company with single sign-on on, found from the CRM org or the email domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoCompany>,
+    /// Whether signing in with a password is allowed (false only for such a company that switched
+    /// it off).
+    pub password_login: bool,
+}
+
+/// A company whose users may sign in with its identity provider.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoCompany {
+    /// The customer's id (what `POST /sso/start` takes).
+    pub customer: String,
+    /// The company's name ("Sign in with Acme").
+    pub name: String,
+}
+
+/// `POST /sso/start` body.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoStartRequest {
+    /// The customer whose identity provider signs the user in.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub customer: String,
+}
+
+/// `POST /sso/start` answer: where the popup goes.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoStart {
+    /// The identity provider's authorization URL (code flow, PKCE S256, state and nonce).
+    pub authorization_url: String,
+}
+
+/// What the single sign-on callback page posts to the widget that opened it (`postMessage`, to
+/// that window's exact origin): the signed-in session, or an error code and its sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoMessage {
+    /// The session, as `POST /login` answers it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login: Option<LoginResponse>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorCode>,
+    /// The failure's sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// `GET /admin/sso` answer: a customer's identity provider (the client secret is never returned).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSettings {
+    /// Whether the company's users may sign in with it.
+    pub enabled: bool,
+    /// The issuer URL (its `/.well-known/openid-configuration` is read).
+    pub issuer: String,
+    /// UcClient's client id at the identity provider.
+    pub client_id: String,
+    /// Whether a client secret is stored.
+    pub client_secret_set: bool,
+    /// The email domains allowed (empty: any).
+    pub allowed_domains: Vec<String>,
+    /// The ID token claim that names the user, matched with their UcClient email.
+    pub user_claim: String,
+    /// Whether password sign-in stays allowed.
+    pub password_login: bool,
+    /// Whether an unknown user is created at first sign-in (without the `crm_client` permission).
+    pub jit: bool,
+    /// The redirect URI to register at the identity provider.
+    pub redirect_uri: String,
+}
+
+/// `PUT /admin/sso` body: the settings, with the client secret write-only.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoSettingsUpdate {
+    /// Whether the company's users may sign in with it.
+    pub enabled: bool,
+    /// The issuer URL (https).
+    #[cfg_attr(feature = "openapi", schema(max_length = 300))]
+    pub issuer: String,
+    /// UcClient's client id at the identity provider.
+    #[cfg_attr(feature = "openapi", schema(max_length = 255))]
+    pub client_id: String,
+    /// A new client secret; absent keeps the stored one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
+    pub client_secret: Option<String>,
+    /// The email domains allowed (empty: any), each claimed by one company only.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub allowed_domains: Vec<String>,
+    /// The ID token claim that names the user (default `email`).
+    #[serde(default = "default_user_claim")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub user_claim: String,
+    /// Whether password sign-in stays allowed (default true).
+    #[serde(default = "default_true")]
+    pub password_login: bool,
+    /// Whether an unknown user is created at first sign-in (default false).
+    #[serde(default)]
+    pub jit: bool,
+}
+
+fn default_user_claim() -> String {
+    "email".to_owned()
+}
+
+fn default_true() -> bool {
+    true
 }

@@ -213,6 +213,10 @@ async fn commit(
         .await?
     {
         state.hub.notify(&customer_id).await;
+        // Salesforce Voice: the VoiceCall of an inbound call that just ended gets its update.
+        for (c, _) in &updates {
+            crate::voice::call_ended(state, c);
+        }
         Ok(true)
     } else {
         Ok(false)
@@ -393,6 +397,8 @@ pub async fn inbound(
     // Over at once to voicemail: the message goes in the same write as the call.
     let messages = left_message(state, &owned);
     commit(state, vec![], vec![owned.clone()], messages).await?;
+    // Salesforce Voice: the VoiceCall record, in the background (never delays or fails the call).
+    crate::voice::inbound_call_created(state, &owned);
     if call.state == CallState::Ringing {
         start_simulation(state, |state, begun| ring_inbound(state, owned, begun));
     } else {

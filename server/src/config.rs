@@ -38,6 +38,8 @@ pub enum Command {
     Group(crate::admin::GroupArgs),
     /// Manages the CRM orgs each customer registered (which orgs may embed the widget).
     Org(crate::admin::OrgArgs),
+    /// Manages a customer's Salesforce Voice: settings, key pair, certificate.
+    Voice(crate::voice::VoiceArgs),
 }
 
 /// The database file `serve` opens by default.
@@ -54,6 +56,11 @@ pub struct DemoArgs {
     /// Replaces the database file even when it is not a demo database (its data is lost).
     #[arg(long)]
     pub force: bool,
+    /// sso: switches Acme's single sign-on on with this issuer (client `ucclient`, secret
+    /// `ucclient-secret`, domain acme.example), as `cargo xtask demo` does with its loopback
+    /// provider; loopback http issuers are then allowed.
+    #[arg(long, env = "UCCLIENT_DEMO_SSO_ISSUER")]
+    pub sso_issuer: Option<String>,
 }
 
 /// An address or network (`10.0.0.1`, `10.0.0.0/8`, `::1`) whose `X-Forwarded-For` is believed.
@@ -128,6 +135,10 @@ pub struct Config {
     /// Directory served at `/` (the built widget: index.html, .js, .wasm, …).
     #[arg(long, env = "UCCLIENT_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
+    /// Directory of the built administration page (`cargo xtask build-admin`), served at `/admin`;
+    /// default: `admin/` beside `--static-dir` when given, else `dist/admin`.
+    #[arg(long, env = "UCCLIENT_ADMIN_DIR")]
+    pub admin_dir: Option<PathBuf>,
     /// The operator's own origins allowed to call the API from a browser and to frame the hosted
     /// CRM pages, besides the CRM orgs customers registered (`org add`); `*` matches within the
     /// host, e.g. `http://127.0.0.1:*` for local test hosts. Repeat the flag or separate with commas.
@@ -231,6 +242,16 @@ pub struct Config {
     /// customer administrators. `demo` turns it on.
     #[arg(long, env = "UCCLIENT_PBX_VIEW_FOR_ALL")]
     pub pbx_view_for_all: bool,
+    // --- sso: single sign-on (issue 15) ---
+    /// This backend's public URL (`https://ucclient.example`): the single sign-on redirect URI is
+    /// `<it>/api/v1/sso/callback`. Unset: taken from each request's `Host` (https, or http for a
+    /// loopback host).
+    #[arg(long, env = "UCCLIENT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Lets identity providers on this machine (127.0.0.1, localhost) use plain http: for tests
+    /// and the demo only; every other issuer must be https.
+    #[arg(long, env = "UCCLIENT_SSO_ALLOW_HTTP_LOOPBACK")]
+    pub sso_allow_http_loopback: bool,
 }
 
 impl Config {
@@ -243,6 +264,7 @@ impl Config {
                 .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
             database,
             static_dir: None,
+            admin_dir: None,
             cors_origins: Vec::new(),
             call_timings: CallTimings::default(),
             ring_timeout_secs: 30,
@@ -268,6 +290,8 @@ impl Config {
             pbx_retry_ms: 500,
             pbx_retry_cap_ms: 30000,
             pbx_view_for_all: false,
+            public_url: None,
+            sso_allow_http_loopback: false,
         }
     }
 }

@@ -138,6 +138,22 @@ pub enum ApiError {
     /// 422 `invalid_customer`: a customer to create that is not valid; the sentence says why.
     #[error("{0}")]
     InvalidCustomer(String),
+    // --- sso: single sign-on (issue 15) ---
+    /// 403 `password_login_off`: the user's company signs in with its identity provider only.
+    #[error(
+        "your company signs in with its own identity provider: use \"Sign in with\" your company \
+         instead of a password"
+    )]
+    PasswordLoginOff,
+    /// 404 `sso_not_configured`: the company has no single sign-on switched on.
+    #[error("this company has no single sign-on switched on")]
+    SsoNotConfigured,
+    /// 422 `invalid_sso`: settings refused; the sentence says why.
+    #[error("{0}")]
+    InvalidSso(String),
+    /// A single sign-on refused; the code and sentence are the failure's.
+    #[error("{0}")]
+    Sso(crate::sso::SsoFailure),
 }
 
 impl ApiError {
@@ -149,7 +165,8 @@ impl ApiError {
         }
     }
 
-    fn status_and_code(&self) -> (StatusCode, ErrorCode) {
+    /// The status and code this error answers with.
+    pub fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
             ApiError::BadRequest {
                 too_large: true, ..
@@ -210,6 +227,10 @@ impl ApiError {
             ApiError::InvalidCustomer(_) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidCustomer)
             }
+            ApiError::PasswordLoginOff => (StatusCode::FORBIDDEN, ErrorCode::PasswordLoginOff),
+            ApiError::SsoNotConfigured => (StatusCode::NOT_FOUND, ErrorCode::SsoNotConfigured),
+            ApiError::InvalidSso(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidSso),
+            ApiError::Sso(f) => (f.status(), f.code()),
         }
     }
 }

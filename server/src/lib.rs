@@ -20,7 +20,11 @@
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands; [`audit`]: the audit log of
 //!   the administrators' and the operator's changes (the admin API is `api::admin`).
+//! - [`voice`]: Salesforce Voice (partner telephony): the VoiceCall records of inbound calls,
+//!   created and updated in the background, and the `voice` admin commands.
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
+//! - [`sso`]: single sign-on with each customer's OpenID Connect identity provider.
+//! - [`admin_page`]: the built administration page's files at `/admin`, under a strict CSP.
 //! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
 //!   they are), read through a bounded cache; [`cors`] and [`static_pages`] apply them.
 //!
@@ -32,6 +36,7 @@
 
 pub mod admin;
 pub mod admin_live;
+pub mod admin_page;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -48,8 +53,10 @@ pub mod openapi;
 pub mod orgs;
 pub mod pbx;
 pub mod presence;
+pub mod sso;
 pub mod static_pages;
 pub mod store;
+pub mod voice;
 pub mod voicemail;
 
 use std::future::Future;
@@ -104,6 +111,8 @@ pub struct AppState {
     pub simulations: Arc<calls::Simulations>,
     /// Which customer each registered CRM org belongs to (a bounded, short-lived cache).
     pub orgs: Arc<orgs::OrgRegistry>,
+    /// The single sign-on identity providers' documents and keys (a bounded cache).
+    pub sso: Arc<sso::Providers>,
 }
 
 /// A backend opened on its database, with its background tasks once started.
@@ -133,6 +142,7 @@ impl Backend {
             Duration::from_millis(config.hash_wait_ms),
         );
         let store: Arc<dyn Store> = Arc::new(sqlite.clone());
+        let config_sso_http = config.sso_allow_http_loopback;
         let embedded = Arc::new(EmbeddedPbx::new(store.clone()));
         let (shutdown, shutdown_rx) = watch::channel(false);
         let hub = Hub::new(
@@ -154,6 +164,7 @@ impl Backend {
             sync_wakeup: Arc::new(Notify::new()),
             hasher: Arc::new(hasher),
             simulations: Arc::default(),
+            sso: Arc::new(sso::Providers::new(config_sso_http)),
         };
         Ok(Backend {
             state,
@@ -257,7 +268,8 @@ pub fn app(state: AppState) -> Router {
         .nest(ucclient_core::api::API_PREFIX, api)
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
-        .merge(crm_pages::router(config.clone()).layer(axum::Extension(state_orgs.clone())));
+        .merge(crm_pages::router(config.clone()).layer(axum::Extension(state_orgs.clone())))
+        .merge(admin_page::router(&config));
     if let Some(dir) = &config.static_dir {
         let statics = Router::new()
             .fallback_service(ServeDir::new(dir).append_index_html_on_directories(true))
@@ -289,6 +301,10 @@ pub async fn demo(args: config::DemoArgs) -> anyhow::Result<()> {
     let mut config = args.config;
     demo::recreate(&config.database, args.force).await?;
     config.pbx_view_for_all = true;
+    if let Some(issuer) = &args.sso_issuer {
+        sso::demo_settings(&config.database, issuer).await?;
+        config.sso_allow_http_loopback = true;
+    }
     serve(config).await
 }
 

@@ -28,5 +28,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Device(a) => ucclient_server::admin::device(a).await,
         Command::Group(a) => ucclient_server::admin::group(a).await,
         Command::Org(a) => ucclient_server::admin::org(a).await,
+        Command::Voice(a) => ucclient_server::voice::command(a).await,
     }
 }

@@ -47,6 +47,9 @@ use crate::events;
         api::admin::delete_group, api::admin::get_wrap_up, api::admin::put_wrap_up,
         api::admin::customer_audit, api::admin::reseller, api::admin::reseller_mode,
         api::admin::create_customer, api::admin::reseller_audit,
+        // --- sso: single sign-on (issue 15) ---
+        api::sso::discovery, api::sso::start, api::sso::callback,
+        api::sso::get_settings, api::sso::put_settings,
     ),
     components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls))
 )]

@@ -325,36 +325,48 @@ async fn an_exhausted_database_pool_fails_fast_with_503() {
 #[tokio::test]
 async fn the_hosted_pages_serve_the_widget_from_memory() {
     let widget = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(widget.path().join("pkg")).unwrap();
+    std::fs::create_dir_all(widget.path().join("salesforce/pkg")).unwrap();
     let wasm = b"\0asm\x01\0\0\0 the module".to_vec();
     std::fs::write(widget.path().join("widget.css"), "body{margin:0}").unwrap();
-    std::fs::write(widget.path().join("pkg/ucclient_widget.js"), "export {};").unwrap();
-    std::fs::write(widget.path().join("pkg/ucclient_widget_bg.wasm"), &wasm).unwrap();
+    std::fs::write(
+        widget.path().join("salesforce/pkg/ucclient_widget.js"),
+        "export {};",
+    )
+    .unwrap();
+    std::fs::write(
+        widget.path().join("salesforce/pkg/ucclient_widget_bg.wasm"),
+        &wasm,
+    )
+    .unwrap();
     let path = widget.path().to_owned();
     let app = TestApp::demo_with(move |c| c.static_dir = Some(path)).await;
     let get = |p: &'static str| app.send(Method::GET, p, None, None);
     let before = (
-        get("/crm/pkg/ucclient_widget_wasm.js").await.text,
-        get("/crm/pkg/ucclient_widget.js").await.text,
+        get("/crm/salesforce/pkg/ucclient_widget_wasm.js")
+            .await
+            .text,
+        get("/crm/salesforce/pkg/ucclient_widget.js").await.text,
         get("/crm/ucclient.css").await.text,
     );
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD.encode(&wasm);
     assert_eq!(before.0, format!("export default \"{b64}\";\n"));
     std::fs::write(
-        widget.path().join("pkg/ucclient_widget_bg.wasm"),
+        widget.path().join("salesforce/pkg/ucclient_widget_bg.wasm"),
         b"changed",
     )
     .unwrap();
-    std::fs::remove_file(widget.path().join("pkg/ucclient_widget.js")).unwrap();
+    std::fs::remove_file(widget.path().join("salesforce/pkg/ucclient_widget.js")).unwrap();
     std::fs::remove_file(widget.path().join("widget.css")).unwrap();
     let after = (
-        get("/crm/pkg/ucclient_widget_wasm.js").await.text,
-        get("/crm/pkg/ucclient_widget.js").await.text,
+        get("/crm/salesforce/pkg/ucclient_widget_wasm.js")
+            .await
+            .text,
+        get("/crm/salesforce/pkg/ucclient_widget.js").await.text,
         get("/crm/ucclient.css").await.text,
     );
     assert_eq!(before, after);
-    let raw = get("/crm/pkg/ucclient_widget_bg.wasm").await;
+    let raw = get("/crm/salesforce/pkg/ucclient_widget_bg.wasm").await;
     assert_eq!(raw.status, StatusCode::OK);
     assert_eq!(raw.headers["content-type"], "application/wasm");
     assert_eq!(raw.text.as_bytes(), &wasm[..]);

@@ -35,10 +35,32 @@ pub fn SignIn(
             ctx.sign_in(e, p);
         }
     };
+    // sso (issue 15): the company's "Sign in with" button, and the popup's answer.
+    ctx.discover_sso(None);
+    let listener = window_event_listener(leptos::ev::message, move |e| ctx.sso_message(e));
+    on_cleanup(move || listener.remove());
     view! {
         <form class="uc-signin" data-test="sign-in" on:submit=h(submit)>
             <h1>{ctx.t(T::AppName)}</h1>
             {reason.map(|r| view! { <p class="uc-info" role="status">{ctx.t(r)}</p> }.into_any())}
+            {dyn_view(move || {
+                let company = ctx.ui.read().sso.as_ref().and_then(|d| d.sso.clone());
+                company.map(|c| {
+                    let label = format!("{} {}", ctx.t(T::SignInWith), c.name);
+                    view! {
+                        <button
+                            class="uc-button uc-primary"
+                            type="button"
+                            data-test="sso"
+                            disabled=move || ctx.ui.read().busy
+                            on:click=h(move |_| ctx.sso_sign_in(c.customer.clone()))
+                        >
+                            {label}
+                        </button>
+                    }
+                })
+            })}
+            <div hidden=move || ctx.ui.read().sso.as_ref().is_some_and(|d| !d.password_login)>
             <label for="uc-email">{ctx.t(T::Email)}</label>
             <input
                 id="uc-email"
@@ -47,6 +69,7 @@ pub fn SignIn(
                 autocomplete="username"
                 required
                 maxlength="254"
+                on:change=h(move |ev| ctx.discover_sso(Some(event_target_value(&ev))))
             />
             <label for="uc-password">{ctx.t(T::Password)}</label>
             <input
@@ -60,6 +83,7 @@ pub fn SignIn(
             <button class="uc-button uc-primary" type="submit" disabled=move || ctx.ui.read().busy>
                 {dyn_view(move || if ctx.ui.read().busy { ctx.t(T::SigningIn) } else { ctx.t(T::SignIn) })}
             </button>
+            </div>
         </form>
     }
 }

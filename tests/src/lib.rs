@@ -436,5 +436,71 @@ pub async fn sign_in(client: &Client, origin: &str, email: &str) -> Result<()> {
     Ok(())
 }
 
+// --- admin-page: the administration page at `/admin` ---
+
+/// The built administration page: `admin/` beside `UCCLIENT_WIDGET_DIST` (`cargo xtask build-admin`
+/// writes `dist/admin` next to `dist/widget`), where the backend looks for it by default.
+pub fn admin_dist() -> Result<PathBuf> {
+    let widget = widget_dist()?;
+    let dir = widget
+        .parent()
+        .map(|p| p.join("admin"))
+        .ok_or_else(|| anyhow!("UCCLIENT_WIDGET_DIST has no parent directory"))?;
+    if !dir.join("index.html").is_file() || !dir.join("pkg/ucclient_admin.js").is_file() {
+        bail!(
+            "{} has no built administration page: run `cargo xtask build-admin`",
+            dir.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Opens `<origin>/admin` and signs in as `email` (password `demo`).
+pub async fn admin_sign_in(client: &Client, origin: &str, email: &str) -> Result<()> {
+    client.goto(&format!("{origin}/admin")).await?;
+    type_into(client, "#email", email).await?;
+    type_into(client, "#password", "demo").await?;
+    click(client, "form[data-test=sign-in] button[type=submit]").await
+}
+
+/// Saves a PNG of the whole page (the window grown to the page's height for the shot) as
+/// `artifacts/screenshots/<name>.png`, after checking the page does not scroll sideways (a table
+/// may scroll inside its own box).
+pub async fn page_screenshot(client: &Client, name: &str) -> Result<PathBuf> {
+    let sideways = client
+        .execute(
+            "const d = document.documentElement; return d.scrollWidth - d.clientWidth;",
+            vec![],
+        )
+        .await?
+        .as_i64()
+        .unwrap_or(0);
+    if sideways > 0 {
+        bail!("{name}: the page scrolls sideways by {sideways} px");
+    }
+    let (width, height) = client.get_window_size().await?;
+    // The window's height includes the browser's own bars: grow it by the page's overflow only.
+    let overflow = client
+        .execute(
+            "window.scrollTo(0, 0); \
+             return document.documentElement.scrollHeight - window.innerHeight;",
+            vec![],
+        )
+        .await?
+        .as_i64()
+        .unwrap_or(0)
+        .clamp(0, 3000) as u32;
+    let tall = height as u32 + overflow;
+    client.set_window_size(width as u32, tall).await?;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let png = client.screenshot().await;
+    client.set_window_size(width as u32, height as u32).await?;
+    let dir = artifacts_dir();
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(format!("{name}.png"));
+    std::fs::write(&path, png?)?;
+    Ok(path)
+}
+
 // --- voice-connector: the emulated Salesforce Voice host (tests/src/voice.rs) ---
 pub mod voice;

@@ -9,6 +9,7 @@
 //! - `project.rs` — where things are (repo root, `dist/`, `.tools/`) and how commands are run;
 //! - `setup.rs` — installs the toolchain pieces of `TOOLCHAIN.md`, idempotently;
 //! - `widget.rs` — `build-widget`: wasm-pack, npm `wasm-opt`, static files, compressed copies;
+//! - `admin_page.rs` — `build-admin`: the administration page through the widget's pipeline;
 //! - `size.rs` — `size`: the widget's transfer sizes against the budget;
 //! - `pipeline.rs` — `test`: every check, in order, stopping at the first failure;
 //! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
@@ -17,6 +18,7 @@
 //! - `bench.rs` — `bench`: fan-out against NATS, memory, write path, widget; writes BENCHMARKS.md;
 //! - `fuzz.rs` — `fuzz`: cargo-fuzz targets and schemathesis, for a bounded time.
 
+mod admin_page;
 mod bench;
 mod demo;
 mod demo_hosts;
@@ -51,6 +53,8 @@ enum Task {
     Setup,
     /// Build the widget into dist/widget/ (wasm-pack, wasm-opt -Oz, static files, .gz/.br copies).
     BuildWidget(widget::BuildArgs),
+    /// Build the administration page into dist/admin/ (the widget's pipeline; served at /admin).
+    BuildAdmin(admin_page::BuildArgs),
     /// Print the widget's sizes (raw / gzip / brotli) against the budget; fails over budget.
     Size,
     /// Run every check: fmt, clippy (host and wasm32), all tests, widget build and size, browser
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
     let result = match &cli.task {
         Task::Setup => setup::run(),
         Task::BuildWidget(args) => widget::build(args),
+        Task::BuildAdmin(args) => admin_page::build(args),
         Task::Size => size::run(),
         Task::Test(args) => pipeline::run(args),
         Task::Demo(args) => demo::run(args),

@@ -1,8 +1,8 @@
 //! `cargo xtask test`: every check of the project in one fixed order — set-up, formatting, clippy
-//! on the host and on wasm32, the host tests, the widget build, the CRM packages, the widget's size
-//! budget, its browser tests, the backend build, a short schemathesis run against it, the
-//! end-to-end tests — stopping at the first failure (unless `--keep-going`). No step is ever
-//! skipped: a step that finds nothing to run fails.
+//! on the host and on wasm32, the host tests, the widget build, the administration page's build,
+//! the CRM packages, the widget's size budget, its browser tests, the backend build, a short
+//! schemathesis run against it, the end-to-end tests — stopping at the first failure (unless
+//! `--keep-going`). No step is ever skipped: a step that finds nothing to run fails.
 //! CI runs exactly this.
 
 use std::io::{BufRead, BufReader};
@@ -54,6 +54,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "build-widget",
         action: step_build_widget,
+    },
+    Step {
+        name: "build-admin (the administration page)",
+        action: step_build_admin,
     },
     Step {
         name: "package (CRM packages from the built widget)",
@@ -180,6 +184,7 @@ fn step_clippy_wasm() -> Result<Outcome> {
         ]))
     };
     clippy("ucclient-widget", "--all-targets")?;
+    clippy("ucclient-admin", "--all-targets")?;
     // Each shipped module has one host's bridge or none: what the other bridge alone used must not
     // be left over in it (the default build, with both, is checked above).
     for variant in crate::widget::VARIANTS {
@@ -206,6 +211,14 @@ fn step_host_tests() -> Result<Outcome> {
 
 fn step_build_widget() -> Result<Outcome> {
     passed(widget::build(&BuildArgs::default()))
+}
+
+/// The administration page in `dist/admin/`, beside the widget, where the backend the end-to-end
+/// tests start finds it.
+fn step_build_admin() -> Result<Outcome> {
+    passed(crate::admin_page::build(
+        &crate::admin_page::BuildArgs::default(),
+    ))
 }
 
 /// The CRM packages in `dist/packages/`, which the CRM end-to-end tests load the widget from.

@@ -43,6 +43,7 @@ pub fn run() -> Result<()> {
             &crate::package::voice_library_path(),
         )?,
         schemathesis()?,
+        oidc_provider()?,
         chromium()?,
         disk_space(),
     ];
@@ -254,4 +255,37 @@ fn chromium() -> Result<String> {
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
     Ok("chromium + chromedriver: installed with apt-get".into())
+}
+
+// --- sso: the identity provider of the single sign-on tests and demo (issue 15) ---
+
+/// The npm `oidc-provider` release (certified OpenID provider) the single sign-on tests and the
+/// demo start on loopback: the 8.x line, whose supported runtimes include this machine's Node 20
+/// (9.x asks for Node 22).
+pub const OIDC_PROVIDER_VERSION: &str = "8.8.1";
+
+/// Installs `oidc-provider` at exactly [`OIDC_PROVIDER_VERSION`] into `.tools/` unless it is there.
+fn oidc_provider() -> Result<String> {
+    let name = "oidc-provider";
+    if installed_npm_version(name).as_deref() == Some(OIDC_PROVIDER_VERSION) {
+        return Ok(format!(
+            "{name} {OIDC_PROVIDER_VERSION} (npm): present in .tools/"
+        ));
+    }
+    fs::create_dir_all(project::tools_dir()).context("creating .tools/")?;
+    run_command(command("npm").args([
+        "install",
+        "--prefix",
+        ".tools",
+        "--no-audit",
+        "--no-fund",
+        &format!("{name}@{OIDC_PROVIDER_VERSION}"),
+    ]))
+    .with_context(|| format!("installing the npm `{name}` package (needs Node.js and npm)"))?;
+    if installed_npm_version(name).as_deref() != Some(OIDC_PROVIDER_VERSION) {
+        bail!("npm installed {name} but .tools/node_modules/{name} is not {OIDC_PROVIDER_VERSION}");
+    }
+    Ok(format!(
+        "{name} {OIDC_PROVIDER_VERSION} (npm): installed in .tools/"
+    ))
 }

@@ -83,7 +83,7 @@ const WASM_RUSTFLAGS: &[&str] = &["--cfg", "erase_components"];
 /// `RUSTFLAGS` first, then [`WASM_RUSTFLAGS`], then path remappings so that the source paths kept
 /// for panic messages read `src/…` and `crate-1.2.3/src/…` instead of this machine's directories
 /// (shorter, the same on every machine, and nothing about the build host in the shipped module).
-fn wasm_rustflags() -> String {
+pub(crate) fn wasm_rustflags() -> String {
     let mut flags: Vec<String> = std::env::var("RUSTFLAGS")
         .unwrap_or_default()
         .split_whitespace()
@@ -247,14 +247,14 @@ fn build_module(args: &BuildArgs, variant: &Variant) -> Result<()> {
     } else {
         // The glue first, so that the load check below runs the minified glue that ships.
         minify_tree(&pkg, "js")?;
-        optimise(variant, &wasm)?;
+        optimise(&wasm, &pkg, OUT_NAME, variant.host)?;
     }
     Ok(())
 }
 
 /// wasm-pack in `--mode no-install` quietly needs the CLI to match `Cargo.lock` exactly: say so
 /// plainly before it fails obscurely.
-fn check_wasm_bindgen() -> Result<()> {
+pub(crate) fn check_wasm_bindgen() -> Result<()> {
     let Some(version) = locked_wasm_bindgen_version()? else {
         bail!(
             "Cargo.lock has no wasm-bindgen package: the widget does not depend on wasm-bindgen yet"
@@ -271,16 +271,16 @@ fn check_wasm_bindgen() -> Result<()> {
 }
 
 /// Runs the npm `wasm-opt` with [`WASM_OPT_ARGS`] on the module in place, keeping the unoptimised
-/// module aside to check that the optimised one still instantiates through the JS glue wherever the
-/// original did.
-fn optimise(variant: &Variant, wasm: &Path) -> Result<()> {
+/// module aside (named after `out_name` and `tag`) to check that the optimised one still
+/// instantiates through the JS glue (`pkg/<out_name>.js`) wherever the original did.
+pub(crate) fn optimise(wasm: &Path, pkg: &Path, out_name: &str, tag: &str) -> Result<()> {
     let wasm_opt = project::wasm_opt();
     if !wasm_opt.exists() {
         bail!("{} is missing: run `cargo xtask setup`", wasm_opt.display());
     }
     let work = project::target_dir().join("xtask");
     fs::create_dir_all(&work)?;
-    let original = work.join(format!("{OUT_NAME}_bg.{}.unopt.wasm", variant.host));
+    let original = work.join(format!("{out_name}_bg.{tag}.unopt.wasm"));
     fs::copy(wasm, &original).context("keeping the unoptimised module")?;
 
     let started = Instant::now();
@@ -298,11 +298,11 @@ fn optimise(variant: &Variant, wasm: &Path) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
 
-    match load_check(variant, &original)? {
+    match load_check(&original, pkg, out_name)? {
         Err(reason) => println!(
             "load check skipped: the unoptimised module does not load in Node either ({reason})"
         ),
-        Ok(()) => match load_check(variant, wasm)? {
+        Ok(()) => match load_check(wasm, pkg, out_name)? {
             Ok(()) => println!("load check: the optimised module instantiates"),
             Err(reason) => bail!("wasm-opt broke the module: it no longer instantiates ({reason})"),
         },
@@ -323,7 +323,7 @@ const MINIFY_ARGS: [&str; 4] = [
 /// Minifies, in place with the npm `esbuild`, every file under `dir` whose extension is `ext`
 /// (`js`: wasm-bindgen's glue, whose doc comments and long local names cost about 2.5 KB gzip;
 /// `css`: the stylesheet).
-fn minify_tree(dir: &Path, ext: &str) -> Result<()> {
+pub(crate) fn minify_tree(dir: &Path, ext: &str) -> Result<()> {
     let esbuild = project::esbuild();
     if !esbuild.exists() {
         bail!("{} is missing: run `cargo xtask setup`", esbuild.display());
@@ -346,23 +346,23 @@ fn minify_tree(dir: &Path, ext: &str) -> Result<()> {
     Ok(())
 }
 
-/// Instantiates `wasm` through a copy of the JS glue in Node (`initSync`); this catches the
-/// corrupted externref table of a bad wasm-opt. The outer error is for when the check itself cannot
-/// run; the inner one is the module's failure.
-fn load_check(variant: &Variant, wasm: &Path) -> Result<Result<(), String>> {
+/// Instantiates `wasm` through a copy of the JS glue (`pkg/<out_name>.js`) in Node (`initSync`);
+/// this catches the corrupted externref table of a bad wasm-opt. The outer error is for when the
+/// check itself cannot run; the inner one is the module's failure.
+fn load_check(wasm: &Path, pkg: &Path, out_name: &str) -> Result<Result<(), String>> {
     let check = project::target_dir().join("xtask").join("load-check");
     if check.exists() {
         fs::remove_dir_all(&check)?;
     }
     // The glue (and any snippets it imports) are ES modules in files ending in .js.
-    copy_dir(&variant.pkg_dir(), &check)?;
+    copy_dir(pkg, &check)?;
     fs::write(check.join("package.json"), "{\"type\":\"module\"}\n")?;
     fs::copy(wasm, check.join("module.wasm"))?;
     fs::write(
         check.join("check.js"),
         format!(
             "import {{ readFileSync }} from 'node:fs';\n\
-             import {{ initSync }} from './{OUT_NAME}.js';\n\
+             import {{ initSync }} from './{out_name}.js';\n\
              initSync({{ module: readFileSync(new URL('./module.wasm', import.meta.url)) }});\n"
         ),
     )?;
@@ -384,7 +384,7 @@ fn load_check(variant: &Variant, wasm: &Path) -> Result<Result<(), String>> {
 }
 
 /// Copies the files of `from` into `to`, recursively, creating directories as needed.
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
         let entry = entry?;
@@ -417,7 +417,7 @@ pub fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// Writes `<file>.gz` and `<file>.br` beside every compressible file; returns how many copies.
-fn compress_tree(dir: &Path) -> Result<usize> {
+pub(crate) fn compress_tree(dir: &Path) -> Result<usize> {
     let mut written = 0;
     for file in files_under(dir)? {
         let compressible = file

@@ -18,7 +18,7 @@ const MAX_EMAIL_LEN: usize = 254;
 const MAX_PASSWORD_LEN: usize = 1024;
 
 /// `POST /login`.
-#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 400, description = "bad_request: malformed body", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_org: a crm_origin that is not an origin", body = ucclient_core::api::ErrorBody), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 403, description = "org_not_allowed: signing in from a CRM org (the request's Origin, or crm_origin) registered to another customer", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: too many failures from this address, or of this account from this address", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: every password-hashing slot is busy", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(post, path = "/login", tag = "auth", request_body(content = ucclient_core::api::LoginRequest, content_type = "application/json", description = "{\"email\", \"password\"}"), responses((status = 200, description = "LoginResponse {token, expires_at, user}", body = ucclient_core::api::LoginResponse), (status = 400, description = "bad_request: malformed body", body = ucclient_core::api::ErrorBody), (status = 422, description = "invalid_org: a crm_origin that is not an origin", body = ucclient_core::api::ErrorBody), (status = 401, description = "invalid_credentials", body = ucclient_core::api::ErrorBody), (status = 403, description = "org_not_allowed: signing in from a CRM org (the request's Origin, or crm_origin) registered to another customer; password_login_off: the customer signs in with its identity provider only", body = ucclient_core::api::ErrorBody), (status = 429, description = "rate_limited, with Retry-After: too many failures from this address, or of this account from this address", body = ucclient_core::api::ErrorBody), (status = 503, description = "unavailable, with Retry-After: every password-hashing slot is busy", body = ucclient_core::api::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     addr: ClientAddr,
@@ -57,22 +57,37 @@ pub async fn login(
             return Err(ApiError::OrgNotAllowed);
         }
     }
+    // sso: checked only once the password is right, so it tells nothing about unknown emails.
+    if !crate::sso::password_login_allowed(&state, &account.customer_id).await? {
+        tracing::info!(user = %user_id, "login refused: the customer signs in with its identity provider");
+        return Err(ApiError::PasswordLoginOff);
+    }
+    let response = issue_session(&state, &user_id, account.user).await?;
+    tracing::info!(user = %user_id, "login");
+    Ok(ApiJson(response))
+}
+
+/// A new session for a user who proved who they are (password, or single sign-on).
+pub(crate) async fn issue_session(
+    state: &AppState,
+    user_id: &str,
+    user: ucclient_core::api::User,
+) -> ApiResult<LoginResponse> {
     let token = auth::new_secret();
     let expires_at = Utc::now() + Duration::hours(state.config.token_hours as i64);
     state
         .store
         .create_session(
             &auth::digest(&token),
-            &user_id,
+            user_id,
             expires_at.timestamp_millis(),
         )
         .await?;
-    tracing::info!(user = %user_id, "login");
-    Ok(ApiJson(LoginResponse {
+    Ok(LoginResponse {
         token,
         expires_at: expires_at.into(),
-        user: account.user,
-    }))
+        user,
+    })
 }
 
 /// The CRM origins a sign-in comes from: the request's `Origin` (set by the browser: the org's own

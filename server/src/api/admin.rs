@@ -491,6 +491,10 @@ pub async fn set_password(
     let target = managed(&state, &a, &id).await?;
     check_password(&body.password).map_err(ApiError::InvalidUser)?;
     may_change(&a, &target)?;
+    // A password nobody may use (`/login` refuses the customer's users) is not set.
+    if !crate::sso::password_login_allowed(&state, &a.customer_id).await? {
+        return Err(ApiError::PasswordsOff);
+    }
     let password_hash = hash(&state, body.password).await?;
     if !state.store.set_password(&id, &password_hash).await? {
         return Err(ApiError::NotFound("there is no such user"));

@@ -7,6 +7,7 @@ pub(crate) mod directory;
 pub(crate) mod orgs;
 pub(crate) mod pbx;
 pub(crate) mod profiles;
+pub(crate) mod sso;
 pub(crate) mod voicemail;
 
 use axum::Router;
@@ -112,6 +113,11 @@ pub fn router() -> Router<AppState> {
         .route("/admin/reseller/mode", put(admin::reseller_mode))
         .route("/admin/reseller/customers", post(admin::create_customer))
         .route("/admin/reseller/audit", get(admin::reseller_audit))
+        // --- sso: single sign-on (issue 15) ---
+        .route("/sso/discovery", get(sso::discovery))
+        .route("/sso/start", post(sso::start))
+        .route("/sso/callback", get(sso::callback))
+        .route("/admin/sso", get(sso::get_settings).put(sso::put_settings))
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -7,8 +7,13 @@
 
 pub mod audit;
 pub mod sqlite;
+pub mod sso;
+
+pub use sso::{PutSso, SsoAttempt, StoredSso};
+pub mod voice;
 
 pub use audit::{AuditScope, ManagedUser, NewAudit, ResellerInfo};
+pub use voice::{VoiceKey, VoiceSettings};
 
 use std::collections::{HashMap, HashSet};
 
@@ -833,4 +838,67 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// A reseller with its customers and their user counts (`None`: no such reseller).
     async fn reseller_info(&self, reseller_id: &str) -> StoreResult<Option<ResellerInfo>>;
+    // --- sso: single sign-on (issue 15) ---
+
+    /// A customer's identity provider settings, with the customer's name.
+    async fn sso_settings(&self, customer_id: &str) -> StoreResult<Option<StoredSso>>;
+    /// Creates or replaces a customer's settings and allowed domains (`secret`: `None` keeps the
+    /// stored client secret, `Some(None)` clears it); nothing if a domain is another customer's.
+    async fn put_sso_settings(
+        &self,
+        settings: &StoredSso,
+        secret: Option<&Option<String>>,
+    ) -> StoreResult<PutSso>;
+    /// The customer that claimed an email domain.
+    async fn sso_customer_by_domain(&self, domain: &str) -> StoreResult<Option<String>>;
+    /// Stores a sign-in attempt, pruning expired ones.
+    async fn create_sso_attempt(&self, attempt: &SsoAttempt, now_ms: i64) -> StoreResult<()>;
+    /// Takes (deletes) an attempt by its state's hash: `None` if unknown, taken or expired.
+    async fn take_sso_attempt(
+        &self,
+        state_hash: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<SsoAttempt>>;
+    /// The user of a customer with this email.
+    async fn sso_user(&self, customer_id: &str, email: &str) -> StoreResult<Option<String>>;
+    /// Creates a user of a customer at first single sign-on: role `user`, no permission, no
+    /// password, the next free numeric extension; their id.
+    async fn create_sso_user(
+        &self,
+        customer_id: &str,
+        name: &str,
+        email: &str,
+    ) -> StoreResult<String>;
+
+    // --- voice-server: Salesforce Voice settings, key pair and VoiceCall ids (issue 14) ---
+
+    /// The customer's Salesforce Voice settings, if set.
+    async fn voice_settings(&self, customer_id: &str) -> StoreResult<Option<VoiceSettings>>;
+    /// Sets (replaces) the customer's Salesforce Voice settings; false if there is no such customer.
+    async fn set_voice_settings(&self, settings: &VoiceSettings, now_ms: i64) -> StoreResult<bool>;
+    /// Removes the customer's settings (and so turns VoiceCall creation off); false if none.
+    async fn clear_voice_settings(&self, customer_id: &str) -> StoreResult<bool>;
+    /// The customer's key pair, if made.
+    async fn voice_key(&self, customer_id: &str) -> StoreResult<Option<VoiceKey>>;
+    /// Stores the customer's key pair, replacing an older one only when `replace`; false if there
+    /// is no such customer, or a pair exists and `replace` is false.
+    async fn set_voice_key(
+        &self,
+        customer_id: &str,
+        key: &VoiceKey,
+        replace: bool,
+    ) -> StoreResult<bool>;
+    /// Records the Salesforce VoiceCall id created for a call.
+    async fn set_voice_call_id(
+        &self,
+        call_id: &str,
+        customer_id: &str,
+        voice_call_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<()>;
+    /// The Salesforce VoiceCall id of a call, if one was created.
+    async fn voice_call_id(&self, call_id: &str) -> StoreResult<Option<String>>;
+    /// Claims the one end-of-call update of a call's VoiceCall: its id the first time (the
+    /// caller sends the update), `None` when there is no VoiceCall or it was claimed already.
+    async fn claim_voice_call_end(&self, call_id: &str) -> StoreResult<Option<String>>;
 }

@@ -27,11 +27,12 @@ use ucclient_core::ring::GroupMember;
 
 use super::{
     Account, AddOrg, AdminChange, AdminUser, AdminWrite, LoggedEvent, MAX_MESSAGES, NewEvent,
-    NewUser, NewVoicemail, Overlay, OwnedCall, PbxWork, PresenceChange, PresenceRow, Store,
-    StoreError, StoreResult, StoredEvent, StoredOrg, SyncOutcome, Ticket, end_of_access,
-    session_key,
+    NewUser, NewVoicemail, Overlay, OwnedCall, PbxWork, PresenceChange, PresenceRow, PutSso,
+    SsoAttempt, Store, StoreError, StoreResult, StoredEvent, StoredOrg, StoredSso, SyncOutcome,
+    Ticket, end_of_access, session_key,
 };
 use super::{AuditScope, ManagedUser, NewAudit, ResellerInfo};
+use super::{VoiceKey, VoiceSettings};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -2237,6 +2238,362 @@ impl Store for SqliteStore {
                 })
                 .collect(),
         }))
+    }
+
+    // --- sso: single sign-on (issue 15) ---
+
+    async fn sso_settings(&self, customer_id: &str) -> StoreResult<Option<StoredSso>> {
+        let Some(r) = sqlx::query(
+            "SELECT s.enabled, s.issuer, s.client_id, s.client_secret, s.user_claim,
+                    s.password_login, s.jit, c.name AS customer_name
+             FROM sso_settings s JOIN customers c ON c.id = s.customer_id WHERE s.customer_id = ?",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let domains: Vec<String> = sqlx::query_scalar(
+            "SELECT domain FROM sso_domains WHERE customer_id = ? ORDER BY domain",
+        )
+        .bind(customer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(StoredSso {
+            customer_id: customer_id.to_owned(),
+            customer_name: r.get("customer_name"),
+            enabled: r.get("enabled"),
+            issuer: r.get("issuer"),
+            client_id: r.get("client_id"),
+            client_secret: r.get("client_secret"),
+            allowed_domains: domains,
+            user_claim: r.get("user_claim"),
+            password_login: r.get("password_login"),
+            jit: r.get("jit"),
+        }))
+    }
+
+    async fn put_sso_settings(
+        &self,
+        s: &StoredSso,
+        secret: Option<&Option<String>>,
+    ) -> StoreResult<PutSso> {
+        let mut tx = self.write().await?;
+        let known: Option<String> = sqlx::query_scalar("SELECT id FROM customers WHERE id = ?")
+            .bind(&s.customer_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Ok(PutSso::UnknownCustomer);
+        }
+        sqlx::query(
+            "INSERT INTO sso_settings (customer_id, enabled, issuer, client_id, client_secret,
+                                       user_claim, password_login, jit)
+             VALUES (?1, ?2, ?3, ?4, ?6, ?7, ?8, ?9)
+             ON CONFLICT (customer_id) DO UPDATE SET enabled = ?2, issuer = ?3, client_id = ?4,
+                 client_secret = CASE WHEN ?5 THEN ?6 ELSE client_secret END,
+                 user_claim = ?7, password_login = ?8, jit = ?9",
+        )
+        .bind(&s.customer_id)
+        .bind(s.enabled)
+        .bind(&s.issuer)
+        .bind(&s.client_id)
+        .bind(secret.is_some())
+        .bind(secret.and_then(|s| s.as_deref()))
+        .bind(&s.user_claim)
+        .bind(s.password_login)
+        .bind(s.jit)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sso_domains WHERE customer_id = ?")
+            .bind(&s.customer_id)
+            .execute(&mut *tx)
+            .await?;
+        for d in &s.allowed_domains {
+            let inserted = sqlx::query(
+                "INSERT INTO sso_domains (domain, customer_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(d)
+            .bind(&s.customer_id)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                // Dropping the transaction rolls it back.
+                return Ok(PutSso::DomainTaken(d.clone()));
+            }
+        }
+        tx.commit().await?;
+        Ok(PutSso::Done)
+    }
+
+    async fn sso_customer_by_domain(&self, domain: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT customer_id FROM sso_domains WHERE domain = ?")
+                .bind(domain)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn create_sso_attempt(&self, a: &SsoAttempt, now_ms: i64) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM sso_attempts WHERE expires_at_ms <= ?")
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO sso_attempts (state_hash, customer_id, nonce, pkce_verifier, redirect_uri,
+                                       opener_origin, expires_at_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&a.state_hash)
+        .bind(&a.customer_id)
+        .bind(&a.nonce)
+        .bind(&a.pkce_verifier)
+        .bind(&a.redirect_uri)
+        .bind(&a.opener_origin)
+        .bind(a.expires_at_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn take_sso_attempt(
+        &self,
+        state_hash: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<SsoAttempt>> {
+        // DELETE … RETURNING: used once even when two callbacks race.
+        let row = sqlx::query(
+            "DELETE FROM sso_attempts WHERE state_hash = ?
+             RETURNING customer_id, nonce, pkce_verifier, redirect_uri, opener_origin, expires_at_ms",
+        )
+        .bind(state_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|r| {
+            let expires_at_ms: i64 = r.get("expires_at_ms");
+            (expires_at_ms > now_ms).then(|| SsoAttempt {
+                state_hash: state_hash.to_owned(),
+                customer_id: r.get("customer_id"),
+                nonce: r.get("nonce"),
+                pkce_verifier: r.get("pkce_verifier"),
+                redirect_uri: r.get("redirect_uri"),
+                opener_origin: r.get("opener_origin"),
+                expires_at_ms,
+            })
+        }))
+    }
+
+    async fn sso_user(&self, customer_id: &str, email: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM users WHERE customer_id = ? AND email = ? AND active = 1",
+        )
+        .bind(customer_id)
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn create_sso_user(
+        &self,
+        customer_id: &str,
+        name: &str,
+        email: &str,
+    ) -> StoreResult<String> {
+        let id = crate::auth::new_id();
+        let mut tx = self.write().await?;
+        // The next number above every numeric extension of the customer's users and groups.
+        let extension: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(n), 99) + 1 FROM (
+                 SELECT CAST(extension AS INTEGER) AS n FROM users
+                 WHERE customer_id = ?1 AND extension GLOB '[0-9]*' AND extension NOT GLOB '*[^0-9]*'
+                 UNION ALL
+                 SELECT CAST(extension AS INTEGER) FROM hunt_groups
+                 WHERE customer_id = ?1 AND extension GLOB '[0-9]*' AND extension NOT GLOB '*[^0-9]*')",
+        )
+        .bind(customer_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        // `!sso`: no argon2 hash parses from it, so no password ever signs this user in.
+        sqlx::query(
+            "INSERT INTO users (id, customer_id, name, email, extension, password_hash, role)
+             VALUES (?, ?, ?, ?, ?, '!sso', 'user')",
+        )
+        .bind(&id)
+        .bind(customer_id)
+        .bind(name)
+        .bind(email)
+        .bind(extension.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        sqlx::query("INSERT INTO presence (user_id, profile, since) VALUES (?, 'available', ?)")
+            .bind(&id)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    // --- voice-server: Salesforce Voice settings, key pair and VoiceCall ids (issue 14) ---
+
+    async fn voice_settings(&self, customer_id: &str) -> StoreResult<Option<VoiceSettings>> {
+        let row = sqlx::query(
+            "SELECT customer_id, scrt_base_url, call_center_api_name, org_id, phone_number
+             FROM voice_settings WHERE customer_id = ?",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| VoiceSettings {
+            customer_id: r.get("customer_id"),
+            scrt_base_url: r.get("scrt_base_url"),
+            call_center_api_name: r.get("call_center_api_name"),
+            org_id: r.get("org_id"),
+            phone_number: r.get("phone_number"),
+        }))
+    }
+
+    async fn set_voice_settings(&self, settings: &VoiceSettings, now_ms: i64) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE id = ?")
+            .bind(&settings.customer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if exists == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO voice_settings
+                 (customer_id, scrt_base_url, call_center_api_name, org_id, phone_number,
+                  updated_ms)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (customer_id) DO UPDATE SET scrt_base_url = excluded.scrt_base_url,
+                 call_center_api_name = excluded.call_center_api_name,
+                 org_id = excluded.org_id, phone_number = excluded.phone_number,
+                 updated_ms = excluded.updated_ms",
+        )
+        .bind(&settings.customer_id)
+        .bind(&settings.scrt_base_url)
+        .bind(&settings.call_center_api_name)
+        .bind(&settings.org_id)
+        .bind(&settings.phone_number)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn clear_voice_settings(&self, customer_id: &str) -> StoreResult<bool> {
+        Ok(
+            sqlx::query("DELETE FROM voice_settings WHERE customer_id = ?")
+                .bind(customer_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected()
+                == 1,
+        )
+    }
+
+    async fn voice_key(&self, customer_id: &str) -> StoreResult<Option<VoiceKey>> {
+        let row = sqlx::query(
+            "SELECT private_key_pem, certificate_pem, created_ms FROM voice_keys
+             WHERE customer_id = ?",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| VoiceKey {
+            private_key_pem: r.get("private_key_pem"),
+            certificate_pem: r.get("certificate_pem"),
+            created_ms: r.get("created_ms"),
+        }))
+    }
+
+    async fn set_voice_key(
+        &self,
+        customer_id: &str,
+        key: &VoiceKey,
+        replace: bool,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE id = ?")
+            .bind(customer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if exists == 0 {
+            return Ok(false);
+        }
+        let sql = if replace {
+            "INSERT INTO voice_keys (customer_id, private_key_pem, certificate_pem, created_ms)
+             VALUES (?, ?, ?, ?)
+             ON CONFLICT (customer_id) DO UPDATE SET private_key_pem = excluded.private_key_pem,
+                 certificate_pem = excluded.certificate_pem, created_ms = excluded.created_ms"
+        } else {
+            "INSERT INTO voice_keys (customer_id, private_key_pem, certificate_pem, created_ms)
+             VALUES (?, ?, ?, ?) ON CONFLICT (customer_id) DO NOTHING"
+        };
+        let done = sqlx::query(sql)
+            .bind(customer_id)
+            .bind(&key.private_key_pem)
+            .bind(&key.certificate_pem)
+            .bind(key.created_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    async fn set_voice_call_id(
+        &self,
+        call_id: &str,
+        customer_id: &str,
+        voice_call_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO voice_calls (call_id, customer_id, voice_call_id, created_ms)
+             VALUES (?, ?, ?, ?)
+             ON CONFLICT (call_id) DO UPDATE SET voice_call_id = excluded.voice_call_id",
+        )
+        .bind(call_id)
+        .bind(customer_id)
+        .bind(voice_call_id)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn voice_call_id(&self, call_id: &str) -> StoreResult<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT voice_call_id FROM voice_calls WHERE call_id = ?")
+                .bind(call_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn claim_voice_call_end(&self, call_id: &str) -> StoreResult<Option<String>> {
+        let mut tx = self.write().await?;
+        let id: Option<String> = sqlx::query_scalar(
+            "UPDATE voice_calls SET end_sent = 1 WHERE call_id = ? AND end_sent = 0
+             RETURNING voice_call_id",
+        )
+        .bind(call_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 }
 
