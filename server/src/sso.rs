@@ -1200,3 +1200,49 @@ pub async fn demo_settings(database: &std::path::Path, issuer: &str) -> anyhow::
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The assertion as OIDC Core §9 wants it: RS256 with the JWKS's kid, iss = sub = client id,
+    /// aud = the token endpoint, a random jti, a life of at most 5 minutes.
+    #[test]
+    fn the_client_assertion_is_rfc_7523s() {
+        let (_, pem) = crate::rsa_key::new_key().unwrap();
+        let key = SsoKey {
+            kid: "k1".into(),
+            private_key_pem: pem.clone(),
+            created_ms: 0,
+        };
+        let now = chrono::Utc::now().timestamp();
+        let endpoint = "https://idp.acme.example/token";
+        let a = client_assertion("ucclient", endpoint, &key, now).unwrap();
+        let b = client_assertion("ucclient", endpoint, &key, now).unwrap();
+        let header = jsonwebtoken::decode_header(&a).unwrap();
+        assert_eq!(
+            (header.alg, header.kid.as_deref()),
+            (Algorithm::RS256, Some("k1"))
+        );
+        let jwk: Jwk =
+            serde_json::from_value(crate::rsa_key::public_jwk(&pem, "k1").unwrap()).unwrap();
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_audience(&[endpoint]);
+        v.set_issuer(&["ucclient"]);
+        let claims = jsonwebtoken::decode::<Value>(&a, &DecodingKey::from_jwk(&jwk).unwrap(), &v)
+            .unwrap()
+            .claims;
+        assert_eq!(claims["sub"], "ucclient");
+        assert_eq!(claims["iat"], now);
+        let exp = claims["exp"].as_i64().unwrap();
+        assert!(exp > now && exp - now <= 300);
+        let other = jsonwebtoken::decode::<Value>(&b, &DecodingKey::from_jwk(&jwk).unwrap(), &v)
+            .unwrap()
+            .claims;
+        assert!(claims["jti"].as_str().unwrap().len() >= 32);
+        assert_ne!(
+            claims["jti"], other["jti"],
+            "each assertion has its own jti"
+        );
+    }
+}
