@@ -1,6 +1,7 @@
-//! The Single sign-on tab: the customer's OpenID Connect provider (issuer, client id, a write-only
-//! client secret, allowed email domains, the claim that names the user), whether password sign-in
-//! stays on, and just-in-time creation of unknown users.
+//! The Single sign-on tab: the customer's OpenID Connect provider (issuer, client id, how UcClient
+//! authenticates — a write-only client secret or private key JWT, whose JWKS URL is shown and whose
+//! key can be rotated —, allowed email domains, the claim that names the user), whether password
+//! sign-in stays on, and just-in-time creation of unknown users.
 
 use gloo_net::http::Method;
 use leptos::prelude::*;
@@ -8,6 +9,7 @@ use leptos::prelude::*;
 use crate::api::{self, SsoSettings, SsoUpdate};
 use crate::app::{Change, Ctx, Loaded, checked, field, load};
 use crate::validate;
+use ucclient_core::api::SsoClientAuth;
 
 /// The settings' path.
 const SSO: &str = "/admin/sso";
@@ -29,7 +31,10 @@ pub fn check(form: &SsoUpdate, secret_stored: bool) -> Result<SsoUpdate, String>
         if out.client_id.is_empty() {
             return Err("Give the client id the identity provider issued.".to_owned());
         }
-        if form.client_secret.is_none() && !secret_stored {
+        if form.client_auth == SsoClientAuth::ClientSecret
+            && form.client_secret.is_none()
+            && !secret_stored
+        {
             return Err("Give the client secret the identity provider issued.".to_owned());
         }
         if out.allowed_domains.is_empty() {
@@ -81,6 +86,8 @@ fn SsoForm(
 ) -> impl IntoView {
     let ctx = Ctx::current();
     let secret_stored = settings.client_secret_set;
+    let key_auth = RwSignal::new(settings.client_auth == SsoClientAuth::PrivateKeyJwt);
+    let jwks_uri = settings.jwks_uri.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let secret = field("sso-secret");
@@ -101,6 +108,12 @@ fn SsoForm(
                     user_claim: field("sso-claim"),
                     password_login: checked("sso-passwords"),
                     jit: checked("sso-jit"),
+                    client_auth: if field("sso-client-auth") == "private_key_jwt" {
+                        SsoClientAuth::PrivateKeyJwt
+                    } else {
+                        SsoClientAuth::ClientSecret
+                    },
+                    rotate_key: checked("sso-rotate-key"),
                 },
                 secret_stored,
             )
@@ -153,6 +166,16 @@ fn SsoForm(
                     <input id="sso-client-id" maxlength="255" value=settings.client_id.clone() autocomplete="off"/>
                 </div>
                 <div>
+                    <label for="sso-client-auth">"Client authentication"</label>
+                    <select
+                        id="sso-client-auth"
+                        on:change=move |ev| key_auth.set(event_target_value(&ev) == "private_key_jwt")
+                    >
+                        <option value="client_secret" selected=!key_auth.get_untracked()>"Client secret"</option>
+                        <option value="private_key_jwt" selected=key_auth.get_untracked()>"Private key JWT"</option>
+                    </select>
+                </div>
+                <div>
                     <label for="sso-secret">"Client secret"</label>
                     <input
                         id="sso-secret"
@@ -184,6 +207,25 @@ fn SsoForm(
                     <select id="sso-claim">{claim_options}</select>
                 </div>
             </div>
+            <div hidden=move || !key_auth.get()>
+                <p class="hint" data-test="sso-jwks">
+                    {match jwks_uri.clone() {
+                        Some(u) => view! {
+                            "Register this JWKS URL at the identity provider (private_key_jwt): "
+                            <code>{u}</code>
+                        }
+                        .into_any(),
+                        None => view! {
+                            "Save to create the key pair; its JWKS URL to register at the identity provider is shown then."
+                        }
+                        .into_any(),
+                    }}
+                </p>
+                <div class="check">
+                    <input id="sso-rotate-key" type="checkbox"/>
+                    <label for="sso-rotate-key">"Rotate key (the old one stops working once the identity provider reads the JWKS again)"</label>
+                </div>
+            </div>
             <div class="check">
                 <input id="sso-passwords" type="checkbox" checked=settings.password_login/>
                 <label for="sso-passwords">"Users may also sign in with a password"</label>
@@ -213,6 +255,8 @@ mod tests {
             user_claim: "email".to_owned(),
             password_login: true,
             jit: false,
+            client_auth: SsoClientAuth::ClientSecret,
+            rotate_key: false,
         }
     }
 
@@ -233,5 +277,13 @@ mod tests {
             ..off
         };
         assert!(check(&locked_out, false).is_err());
+        let key = SsoUpdate {
+            client_auth: SsoClientAuth::PrivateKeyJwt,
+            ..form()
+        };
+        assert!(
+            check(&key, false).is_ok(),
+            "private key JWT needs no secret"
+        );
     }
 }

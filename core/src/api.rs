@@ -1829,6 +1829,25 @@ pub struct SsoSettings {
     pub jit: bool,
     /// The redirect URI to register at the identity provider.
     pub redirect_uri: String,
+    /// How UcClient authenticates at the token endpoint (default `client_secret`).
+    #[serde(default)]
+    pub client_auth: SsoClientAuth,
+    /// Where the identity provider reads UcClient's public key for `private_key_jwt` (a JWKS
+    /// document; absent while the customer has no key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+}
+
+/// How UcClient authenticates as the client at the identity provider's token endpoint.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SsoClientAuth {
+    /// The client secret (`client_secret_basic`, or `client_secret_post`).
+    #[default]
+    ClientSecret,
+    /// An RS256 client assertion signed with the customer's key (RFC 7523, OIDC Core §9).
+    PrivateKeyJwt,
 }
 
 /// `PUT /admin/sso` body: the settings, with the client secret write-only.
@@ -1862,6 +1881,13 @@ pub struct SsoSettingsUpdate {
     /// Whether an unknown user is created at first sign-in (default false).
     #[serde(default)]
     pub jit: bool,
+    /// How UcClient authenticates at the token endpoint (default `client_secret`); switching to
+    /// `private_key_jwt` creates the customer's key pair if it has none.
+    #[serde(default)]
+    pub client_auth: SsoClientAuth,
+    /// Replaces the customer's `private_key_jwt` key pair with a new one (default false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rotate_key: bool,
 }
 
 fn default_user_claim() -> String {

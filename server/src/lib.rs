@@ -53,6 +53,7 @@ pub mod openapi;
 pub mod orgs;
 pub mod pbx;
 pub mod presence;
+pub mod rsa_key;
 pub mod sso;
 pub mod static_pages;
 pub mod store;

@@ -49,7 +49,7 @@ use crate::events;
         api::admin::create_customer, api::admin::reseller_audit,
         // --- sso: single sign-on (issue 15) ---
         api::sso::discovery, api::sso::start, api::sso::callback,
-        api::sso::get_settings, api::sso::put_settings,
+        api::sso::get_settings, api::sso::put_settings, api::sso::jwks,
     ),
     components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls))
 )]

@@ -7,7 +7,8 @@
 //!    window that opened the popup) goes to the store, so any node can finish it, with a short life.
 //! 2. The popup goes to the provider's authorization endpoint and comes back to the callback.
 //! 3. [`finish`]: the attempt is taken (deleted: used once), the code exchanged server-side with the
-//!    client secret (`client_secret_basic`, or `_post` when the provider offers only that), and the
+//!    client secret (`client_secret_basic`, or `_post` when the provider offers only that) or, with
+//!    `private_key_jwt`, an RS256 client assertion signed with the customer's key, and the
 //!    ID token checked: RS256 or ES256 signature against the provider's JWKS, `iss`, `aud` (and
 //!    `azp`), `exp`/`iat` with [`LEEWAY_SECS`], `nonce`. The user is the one of the customer whose
 //!    email is the configured claim's value; an unknown one is refused unless just-in-time creation
@@ -30,14 +31,15 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use ucclient_core::api::{
-    ErrorCode, LoginResponse, SsoCompany, SsoDiscovery, SsoSettings, SsoSettingsUpdate,
+    ErrorCode, LoginResponse, SsoClientAuth, SsoCompany, SsoDiscovery, SsoSettings,
+    SsoSettingsUpdate,
 };
 
 use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::orgs;
-use crate::store::{PutSso, SsoAttempt, Store, StoredSso};
+use crate::store::{PutSso, SsoAttempt, SsoKey, Store, StoredSso};
 
 /// How long a started sign-in may take to come back.
 pub const ATTEMPT_TTL_MS: i64 = 10 * 60 * 1000;
@@ -61,6 +63,10 @@ const MAX_ISSUER: usize = 300;
 const SCOPES: &str = "openid email profile";
 /// Where the provider sends the popup back, under the API prefix.
 pub const CALLBACK_PATH: &str = "/sso/callback";
+/// The `client_assertion_type` of `private_key_jwt` (RFC 7523 §2.2).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// How long a client assertion is valid (OIDC Core §9 asks for a short life).
+pub const ASSERTION_LIFETIME_SECS: i64 = 120;
 
 /// Why a single sign-on was refused: each one a code and a sentence for the person.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -368,12 +374,14 @@ impl Providers {
         })
     }
 
-    /// Exchanges the code at the token endpoint, authenticating as the client: the ID token, and
-    /// the access token when there is one (for the userinfo endpoint).
+    /// Exchanges the code at the token endpoint, authenticating as the client (the client secret,
+    /// or with `private_key_jwt` an assertion signed with `key`): the ID token, and the access
+    /// token when there is one (for the userinfo endpoint).
     pub async fn exchange(
         &self,
         meta: &Metadata,
         settings: &StoredSso,
+        key: Option<&SsoKey>,
         code: &str,
         verifier: &str,
         redirect_uri: &str,
@@ -390,7 +398,27 @@ impl Providers {
             ("code_verifier", verifier.to_owned()),
         ];
         let mut request = self.http.post(&meta.token_endpoint);
-        if methods.iter().any(|m| m == "client_secret_basic") {
+        if settings.client_auth == SsoClientAuth::PrivateKeyJwt {
+            if !methods.iter().any(|m| m == "private_key_jwt") {
+                return Err(SsoFailure::Provider(
+                    "does not offer private_key_jwt client authentication (its discovery \
+                     document does not list it); switch to the client secret"
+                        .into(),
+                ));
+            }
+            let key = key.ok_or_else(|| {
+                SsoFailure::Provider("cannot be used: UcClient has no key for it yet".into())
+            })?;
+            let assertion = client_assertion(
+                &settings.client_id,
+                &meta.token_endpoint,
+                key,
+                chrono::Utc::now().timestamp(),
+            )?;
+            form.push(("client_id", settings.client_id.clone()));
+            form.push(("client_assertion_type", JWT_BEARER.to_owned()));
+            form.push(("client_assertion", assertion));
+        } else if methods.iter().any(|m| m == "client_secret_basic") {
             // RFC 6749 §2.3.1: both form-urlencoded before the Basic encoding.
             let enc =
                 |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
@@ -601,10 +629,77 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Whether the settings let users sign in: on, with a client secret or `private_key_jwt`.
+fn usable(s: &StoredSso) -> bool {
+    s.enabled && (s.client_secret.is_some() || s.client_auth == SsoClientAuth::PrivateKeyJwt)
+}
+
+/// The URL of the customer's public key set for `private_key_jwt` (what the admin registers at
+/// the provider as the client's `jwks_uri`).
+pub fn jwks_uri(state: &AppState, headers: &HeaderMap, customer: &str) -> String {
+    let origin = public_origin(state, headers).unwrap_or_default();
+    let customer: String = url::form_urlencoded::byte_serialize(customer.as_bytes()).collect();
+    format!(
+        "{origin}{}/sso/{customer}/jwks.json",
+        ucclient_core::api::API_PREFIX
+    )
+}
+
+/// The RS256 client assertion of `private_key_jwt` (RFC 7523 §3, OIDC Core §9): `iss` and `sub`
+/// the client id, `aud` the token endpoint, a random `jti`, issued `now_secs` and valid
+/// [`ASSERTION_LIFETIME_SECS`], the key's `kid` in the header.
+pub fn client_assertion(
+    client_id: &str,
+    token_endpoint: &str,
+    key: &SsoKey,
+    now_secs: i64,
+) -> Result<String, SsoFailure> {
+    let claims = serde_json::json!({
+        "iss": client_id,
+        "sub": client_id,
+        "aud": token_endpoint,
+        "jti": auth::new_secret(),
+        "iat": now_secs,
+        "exp": now_secs + ASSERTION_LIFETIME_SECS,
+    });
+    let mut header = jsonwebtoken::Header::new(Algorithm::RS256);
+    header.kid = Some(key.kid.clone());
+    let signing = jsonwebtoken::EncodingKey::from_rsa_pem(key.private_key_pem.as_bytes())
+        .map_err(|_| SsoFailure::Provider("cannot be used: UcClient's key is unusable".into()))?;
+    jsonwebtoken::encode(&header, &claims, &signing).map_err(|_| {
+        SsoFailure::Provider("cannot be used: signing the client assertion failed".into())
+    })
+}
+
+/// A new `private_key_jwt` key pair (RSA-2048, a random `kid`), made off the async threads.
+pub async fn new_key() -> ApiResult<SsoKey> {
+    let (pem, kid) = tokio::task::spawn_blocking(|| {
+        crate::rsa_key::new_key().map(|(_, pem)| (pem, auth::new_id()))
+    })
+    .await
+    .map_err(|_| ApiError::Internal("key task failed".into()))?
+    .map_err(|e| ApiError::Internal(format!("sso key: {e}")))?;
+    Ok(SsoKey {
+        kid,
+        private_key_pem: pem,
+        created_ms: chrono::Utc::now().timestamp_millis(),
+    })
+}
+
+/// The customer's public key set (RFC 7517): its one current key (`None`: it has no key).
+pub async fn jwks(state: &AppState, customer: &str) -> ApiResult<Option<Value>> {
+    let Some(k) = state.store.sso_key(customer).await? else {
+        return Ok(None);
+    };
+    let jwk = crate::rsa_key::public_jwk(&k.private_key_pem, &k.kid)
+        .map_err(|e| ApiError::Internal(format!("sso key: {e}")))?;
+    Ok(Some(serde_json::json!({ "keys": [jwk] })))
+}
+
 /// The enabled settings of a customer, or `sso_not_configured`.
 async fn enabled(state: &AppState, customer: &str) -> ApiResult<StoredSso> {
     match state.store.sso_settings(customer).await? {
-        Some(s) if s.enabled && s.client_secret.is_some() => Ok(s),
+        Some(s) if usable(&s) => Ok(s),
         _ => Err(ApiError::SsoNotConfigured),
     }
 }
@@ -647,7 +742,7 @@ pub async fn discover(
         });
     };
     Ok(match state.store.sso_settings(&customer).await? {
-        Some(s) if s.enabled && s.client_secret.is_some() => SsoDiscovery {
+        Some(s) if usable(&s) => SsoDiscovery {
             sso: Some(SsoCompany {
                 customer: s.customer_id.clone(),
                 name: s.customer_name.clone(),
@@ -788,11 +883,16 @@ async fn complete(
         .filter(|c| !c.is_empty() && c.len() <= 2048)
         .ok_or_else(|| SsoFailure::Provider("sent no code".into()))?;
     let meta = state.sso.metadata(&settings.issuer).await?;
+    let key = match settings.client_auth {
+        SsoClientAuth::PrivateKeyJwt => state.store.sso_key(&attempt.customer_id).await?,
+        SsoClientAuth::ClientSecret => None,
+    };
     let (id_token, access_token) = state
         .sso
         .exchange(
             &meta,
             &settings,
+            key.as_ref(),
             code,
             &attempt.pkce_verifier,
             &attempt.redirect_uri,
@@ -896,7 +996,11 @@ async fn complete(
 }
 
 /// The settings as `GET /admin/sso` shows them (the secret only as whether it is set).
-pub fn to_wire(s: Option<&StoredSso>, redirect_uri: String) -> SsoSettings {
+pub fn to_wire(
+    s: Option<&StoredSso>,
+    redirect_uri: String,
+    jwks_uri: Option<String>,
+) -> SsoSettings {
     match s {
         Some(s) => SsoSettings {
             enabled: s.enabled,
@@ -908,6 +1012,8 @@ pub fn to_wire(s: Option<&StoredSso>, redirect_uri: String) -> SsoSettings {
             password_login: s.password_login,
             jit: s.jit,
             redirect_uri,
+            client_auth: s.client_auth,
+            jwks_uri,
         },
         None => SsoSettings {
             enabled: false,
@@ -919,6 +1025,8 @@ pub fn to_wire(s: Option<&StoredSso>, redirect_uri: String) -> SsoSettings {
             password_login: true,
             jit: false,
             redirect_uri,
+            client_auth: SsoClientAuth::ClientSecret,
+            jwks_uri,
         },
     }
 }
@@ -1000,9 +1108,18 @@ pub fn check_update(
             domains.push(d);
         }
     }
-    if u.enabled && (issuer.is_empty() || client_id.is_empty() || !secret_set) {
+    let pkjwt = u.client_auth == SsoClientAuth::PrivateKeyJwt;
+    if u.enabled && (issuer.is_empty() || client_id.is_empty()) {
+        return Err(invalid("single sign-on needs the issuer and the client id"));
+    }
+    if u.enabled && !pkjwt && !secret_set {
         return Err(invalid(
-            "single sign-on needs the issuer, the client id and the client secret",
+            "single sign-on with client secret authentication needs the client secret",
+        ));
+    }
+    if u.rotate_key && !pkjwt {
+        return Err(invalid(
+            "the key can only be rotated with private_key_jwt client authentication",
         ));
     }
     if !u.password_login && !u.enabled {
@@ -1022,6 +1139,7 @@ pub fn check_update(
             user_claim: u.user_claim.clone(),
             password_login: u.password_login,
             jit: u.jit,
+            client_auth: u.client_auth,
         },
         secret,
     ))
@@ -1070,6 +1188,7 @@ pub async fn demo_settings(database: &std::path::Path, issuer: &str) -> anyhow::
         user_claim: "email".into(),
         password_login: true,
         jit: false,
+        client_auth: SsoClientAuth::ClientSecret,
     };
     let done = store
         .put_sso_settings(&settings, Some(&Some("ucclient-secret".into())))
@@ -1080,4 +1199,50 @@ pub async fn demo_settings(database: &std::path::Path, issuer: &str) -> anyhow::
         "the demo's single sign-on was not stored"
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The assertion as OIDC Core §9 wants it: RS256 with the JWKS's kid, iss = sub = client id,
+    /// aud = the token endpoint, a random jti, a life of at most 5 minutes.
+    #[test]
+    fn the_client_assertion_is_rfc_7523s() {
+        let (_, pem) = crate::rsa_key::new_key().unwrap();
+        let key = SsoKey {
+            kid: "k1".into(),
+            private_key_pem: pem.clone(),
+            created_ms: 0,
+        };
+        let now = chrono::Utc::now().timestamp();
+        let endpoint = "https://idp.acme.example/token";
+        let a = client_assertion("ucclient", endpoint, &key, now).unwrap();
+        let b = client_assertion("ucclient", endpoint, &key, now).unwrap();
+        let header = jsonwebtoken::decode_header(&a).unwrap();
+        assert_eq!(
+            (header.alg, header.kid.as_deref()),
+            (Algorithm::RS256, Some("k1"))
+        );
+        let jwk: Jwk =
+            serde_json::from_value(crate::rsa_key::public_jwk(&pem, "k1").unwrap()).unwrap();
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_audience(&[endpoint]);
+        v.set_issuer(&["ucclient"]);
+        let claims = jsonwebtoken::decode::<Value>(&a, &DecodingKey::from_jwk(&jwk).unwrap(), &v)
+            .unwrap()
+            .claims;
+        assert_eq!(claims["sub"], "ucclient");
+        assert_eq!(claims["iat"], now);
+        let exp = claims["exp"].as_i64().unwrap();
+        assert!(exp > now && exp - now <= 300);
+        let other = jsonwebtoken::decode::<Value>(&b, &DecodingKey::from_jwk(&jwk).unwrap(), &v)
+            .unwrap()
+            .claims;
+        assert!(claims["jti"].as_str().unwrap().len() >= 32);
+        assert_ne!(
+            claims["jti"], other["jti"],
+            "each assertion has its own jti"
+        );
+    }
 }

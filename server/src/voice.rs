@@ -52,8 +52,8 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPTS: usize = 3;
 /// The pause before the second and the third attempt.
 const BACKOFF: [Duration; 2] = [Duration::from_millis(300), Duration::from_secs(1)];
-/// RSA key size: Salesforce accepts 1024, 2048 or 4096 bits and recommends 2048.
-const KEY_BITS: usize = 2048;
+// RSA key size (`crate::rsa_key::KEY_BITS`): Salesforce accepts 1024, 2048 or 4096 bits and
+// recommends 2048.
 /// How long the self-signed certificate is valid.
 const CERT_VALIDITY: Duration = Duration::from_secs(2 * 365 * 24 * 3600);
 
@@ -128,7 +128,7 @@ struct Created {
 
 /// A new RSA-2048 key pair for the customer and its self-signed certificate (made `now_ms`).
 pub fn new_key(customer_id: &str, now_ms: i64) -> anyhow::Result<VoiceKey> {
-    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    use rsa::pkcs8::LineEnding;
     use std::str::FromStr;
     use x509_cert::builder::{Builder, CertificateBuilder, Profile};
     use x509_cert::der::EncodePem;
@@ -138,7 +138,7 @@ pub fn new_key(customer_id: &str, now_ms: i64) -> anyhow::Result<VoiceKey> {
     use x509_cert::time::Validity;
 
     let mut rng = rand::thread_rng();
-    let private = rsa::RsaPrivateKey::new(&mut rng, KEY_BITS).context("making the RSA key")?;
+    let (private, private_key_pem) = crate::rsa_key::new_key()?;
     let spki = SubjectPublicKeyInfoOwned::from_key(private.to_public_key())
         .map_err(|e| anyhow!("encoding the public key: {e}"))?;
     let signer = rsa::pkcs1v15::SigningKey::<rsa::sha2::Sha256>::new(private.clone());
@@ -162,10 +162,6 @@ pub fn new_key(customer_id: &str, now_ms: i64) -> anyhow::Result<VoiceKey> {
     let certificate_pem = cert
         .to_pem(LineEnding::LF)
         .map_err(|e| anyhow!("certificate PEM: {e}"))?;
-    let private_key_pem = private
-        .to_pkcs8_pem(LineEnding::LF)
-        .map_err(|e| anyhow!("key PEM: {e}"))?
-        .to_string();
     Ok(VoiceKey {
         private_key_pem,
         certificate_pem,

@@ -31,6 +31,12 @@ struct Provider {
 
 impl Provider {
     fn start(redirect_uri: &str) -> Provider {
+        Provider::start_with(redirect_uri, None)
+    }
+
+    /// With `jwks_uri`, the provider also has the `private_key_jwt` client `ucclient-pkjwt`
+    /// whose keys are read there.
+    fn start_with(redirect_uri: &str, jwks_uri: Option<&str>) -> Provider {
         let tools = root().join(".tools");
         assert!(
             tools.join("node_modules/oidc-provider").is_dir(),
@@ -40,6 +46,7 @@ impl Provider {
             .arg(root().join("server/tests/oidc/provider.mjs"))
             .args(["0", redirect_uri])
             .env("UCCLIENT_TOOLS", &tools)
+            .env("UCCLIENT_PKJWT_JWKS_URI", jwks_uri.unwrap_or(""))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -615,6 +622,7 @@ async fn admin_sso_settings() {
         user_claim: "email".into(),
         password_login: true,
         jit: false,
+        client_auth: ucclient_core::api::SsoClientAuth::ClientSecret,
     };
     assert_eq!(
         served
@@ -904,6 +912,230 @@ async fn attempts_are_single_use_and_expire() {
             .await
             .unwrap()
             .is_none()
+    );
+    served.stop().await;
+}
+
+// --- private_key_jwt (RFC 7523 client assertion, OIDC Core §9) ---
+
+#[derive(Clone)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything logged in this test process (debug and up, every crate).
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let sink = Sink(buf.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .try_init();
+        buf
+    })
+}
+
+/// The base64 body of Acme's stored client-assertion key (to look for it anywhere).
+async fn sso_key_body(served: &Served) -> (String, String) {
+    let key = served.state.store.sso_key("acme").await.unwrap().unwrap();
+    let body = key
+        .private_key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .join("");
+    (key.kid, body)
+}
+
+/// Ana signs in through oidc-provider's `private_key_jwt` client: UcClient makes Acme's key pair
+/// when the administrator switches to it, serves its public half as the JWKS the provider reads,
+/// and authenticates with an RS256 client assertion; a rotation serves only the new key; the
+/// private key is in no answer, audit row or log.
+#[tokio::test]
+async fn ana_signs_in_with_a_private_key_jwt_client() {
+    logs();
+    let (_dir, served) = served().await;
+    let api = Api::new(&served);
+    let redirect = api.url("/sso/callback");
+    let jwks_url = api.url("/sso/acme/jwks.json");
+    let idp = Provider::start_with(&redirect, Some(&jwks_url));
+    let admin = api.token("ana@acme.example").await;
+    let mut answers = String::new();
+
+    // No key yet: nothing there.
+    let (status, body) = api.send(api.http.get(&jwks_url)).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+
+    let mut settings = acme_settings(&idp.issuer);
+    settings.as_object_mut().unwrap().remove("client_secret");
+    settings["client_id"] = json!("ucclient-pkjwt");
+    settings["client_auth"] = json!("private_key_jwt");
+    let (status, body) = api.put_sso(&admin, settings.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["client_auth"], "private_key_jwt");
+    assert_eq!(body["client_secret_set"], false);
+    assert_eq!(body["jwks_uri"], jwks_url.as_str());
+    answers.push_str(&body.to_string());
+    let (status, body) = api
+        .send(api.http.get(api.url("/admin/sso")).bearer_auth(&admin))
+        .await;
+    assert_eq!((status, &body["jwks_uri"]), (200, &json!(jwks_url)));
+    answers.push_str(&body.to_string());
+
+    let (kid, private) = sso_key_body(&served).await;
+    let resp = api.http.get(&jwks_url).send().await.unwrap();
+    assert!(
+        resp.headers()[header::CACHE_CONTROL]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    let set: Value = resp.json().await.unwrap();
+    answers.push_str(&set.to_string());
+    let keys = set["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{set}");
+    assert_eq!(keys[0]["kid"], kid.as_str());
+    assert_eq!(
+        (&keys[0]["kty"], &keys[0]["alg"]),
+        (&json!("RSA"), &json!("RS256"))
+    );
+    for private_part in ["d", "p", "q", "dp", "dq", "qi"] {
+        assert!(keys[0].get(private_part).is_none(), "{set}");
+    }
+
+    // The sign-in, end to end: the provider checks UcClient's assertion against that JWKS.
+    let auth = api.authorization_url("acme").await;
+    let back = sign_in_at_provider(&auth, "ana@acme.example", &redirect).await;
+    let (status, message, origin) = api.callback(&back).await;
+    assert_eq!(status, 200, "{message}");
+    assert_eq!(origin, served.base);
+    assert_eq!(message["login"]["user"]["email"], "ana@acme.example");
+    answers.push_str(&message.to_string());
+
+    // Saving again keeps the key; rotate_key makes a new one, and only it is served.
+    let (status, _) = api.put_sso(&admin, settings.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(sso_key_body(&served).await.0, kid, "a save keeps the key");
+    settings["rotate_key"] = json!(true);
+    let (status, body) = api.put_sso(&admin, settings.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    answers.push_str(&body.to_string());
+    let (new_kid, new_private) = sso_key_body(&served).await;
+    assert_ne!(new_kid, kid);
+    assert_ne!(new_private, private);
+    let (_, set) = api.send(api.http.get(&jwks_url)).await;
+    answers.push_str(&set.to_string());
+    let kids: Vec<&str> = set["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, vec![new_kid.as_str()], "only the new key is served");
+
+    // Rotation only with private_key_jwt; the client secret needs a secret.
+    let mut secret_auth = settings.clone();
+    secret_auth["client_auth"] = json!("client_secret");
+    let (status, body) = api.put_sso(&admin, secret_auth.clone()).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_sso")));
+    secret_auth.as_object_mut().unwrap().remove("rotate_key");
+    let (status, body) = api.put_sso(&admin, secret_auth).await;
+    assert_eq!((status, body["error"].as_str()), (422, Some("invalid_sso")));
+    assert!(
+        body["message"].as_str().unwrap().contains("client secret"),
+        "{body}"
+    );
+
+    // The audit rows say how the client authenticates and when a key was made.
+    let (_, audit) = api
+        .send(api.http.get(api.url("/admin/audit")).bearer_auth(&admin))
+        .await;
+    let puts: Vec<&Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "sso.put")
+        .collect();
+    assert_eq!(puts.len(), 3, "{audit}");
+    let rotated: Vec<bool> = puts
+        .iter()
+        .map(|p| p["detail"]["key_rotated"].as_bool().unwrap())
+        .collect();
+    assert_eq!(rotated.iter().filter(|r| **r).count(), 2, "{audit}");
+    assert!(
+        puts.iter()
+            .all(|p| p["detail"]["client_auth"] == "private_key_jwt")
+    );
+    answers.push_str(&audit.to_string());
+
+    // No private key in any answer or log.
+    for secret in [&private, &new_private] {
+        assert!(
+            !answers.contains(&secret[..64]),
+            "a private key was answered"
+        );
+    }
+    assert!(!answers.contains("PRIVATE KEY"));
+    let log = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    assert!(
+        log.contains("sso client-assertion key made"),
+        "the creation is logged"
+    );
+    for secret in [&private, &new_private] {
+        assert!(!log.contains(&secret[..64]), "a private key was logged");
+    }
+    assert!(!log.contains("PRIVATE KEY"));
+    served.stop().await;
+}
+
+/// A provider whose discovery does not list private_key_jwt: a clear error, not a fallback to
+/// the secret.
+#[tokio::test]
+async fn private_key_jwt_needs_a_provider_that_offers_it() {
+    let (_dir, served) = served().await;
+    let api = Api::new(&served);
+    let admin = api.token("ana@acme.example").await;
+    let stub = Stub::start().await;
+    let mut settings = acme_settings(&stub.issuer);
+    settings["client_id"] = json!("stub-client");
+    settings["client_auth"] = json!("private_key_jwt");
+    assert_eq!(api.put_sso(&admin, settings).await.0, 200);
+    let auth = api.authorization_url("acme").await;
+    let state = reqwest::Url::parse(&auth)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let (status, message, _) = api
+        .callback(&format!(
+            "{}?code=c&state={state}",
+            api.url("/sso/callback")
+        ))
+        .await;
+    assert_eq!(
+        (status, message["error"].as_str()),
+        (502, Some("sso_provider")),
+        "{message}"
+    );
+    assert!(
+        message["message"]
+            .as_str()
+            .unwrap()
+            .contains("private_key_jwt"),
+        "{message}"
     );
     served.stop().await;
 }

@@ -117,6 +117,7 @@ pub fn router() -> Router<AppState> {
         .route("/sso/discovery", get(sso::discovery))
         .route("/sso/start", post(sso::start))
         .route("/sso/callback", get(sso::callback))
+        .route("/sso/{customer}/jwks.json", get(sso::jwks))
         .route("/admin/sso", get(sso::get_settings).put(sso::put_settings))
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)

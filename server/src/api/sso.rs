@@ -2,12 +2,13 @@
 //! the click, the start that answers the popup's authorization URL, the callback page that hands
 //! the result to the opener by `postMessage` to its exact origin, and `GET/PUT /admin/sso`.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use ucclient_core::api::{
-    SsoDiscovery, SsoMessage, SsoSettings, SsoSettingsUpdate, SsoStart, SsoStartRequest,
+    SsoClientAuth, SsoDiscovery, SsoMessage, SsoSettings, SsoSettingsUpdate, SsoStart,
+    SsoStartRequest,
 };
 
 use crate::AppState;
@@ -246,17 +247,71 @@ pub async fn get_settings(
     session: Session,
 ) -> ApiResult<ApiJson<SsoSettings>> {
     let a = admin(session)?;
-    let stored = state.store.sso_settings(&a.customer_id).await?;
+    wire(&state, &headers, &a.customer_id).await
+}
+
+/// The stored settings as the admin API answers them: the JWKS URL while a key exists.
+async fn wire(
+    state: &AppState,
+    headers: &HeaderMap,
+    customer: &str,
+) -> ApiResult<ApiJson<SsoSettings>> {
+    let stored = state.store.sso_settings(customer).await?;
+    let jwks_uri = state
+        .store
+        .sso_key(customer)
+        .await?
+        .map(|_| sso::jwks_uri(state, headers, customer));
     Ok(ApiJson(sso::to_wire(
         stored.as_ref(),
-        sso::redirect_uri(&state, &headers),
+        sso::redirect_uri(state, headers),
+        jwks_uri,
     )))
+}
+
+/// JWKS documents allowed per client address and minute (identity providers fetch them).
+pub const JWKS_PER_MINUTE: i64 = 120;
+
+/// `GET /sso/{customer}/jwks.json`: the public key UcClient signs its `private_key_jwt` client
+/// assertions with for this customer (the identity provider's `jwks_uri` for the client). Only
+/// the public half: the private key never leaves the server.
+#[utoipa::path(get, path = "/sso/{customer}/jwks.json", tag = "sso",
+    params(("customer" = String, Path, max_length = 64, description = "the customer's id")),
+    responses(
+    (status = 200, description = "a JWK Set (RFC 7517) holding the customer's current RS256 public key", content_type = "application/json", body = Object),
+    (status = 404, description = "not_found: no such customer, or it has no key (it is made when private_key_jwt is chosen)", body = ucclient_core::api::ErrorBody),
+    (status = 429, description = "rate_limited: too many fetches from this address", body = ucclient_core::api::ErrorBody)))]
+pub async fn jwks(
+    State(state): State<AppState>,
+    addr: ClientAddr,
+    Path(customer): Path<String>,
+) -> ApiResult<Response> {
+    limits::per_minute(&state, &format!("sso-jwks:{}", addr.0), JWKS_PER_MINUTE).await?;
+    // An unknown customer and one without a key look the same.
+    let set = if customer.is_empty() || customer.len() > 64 {
+        None
+    } else {
+        sso::jwks(&state, &customer).await?
+    };
+    let set = set.ok_or(ApiError::NotFound("no such key set"))?;
+    let mut response = axum::Json(set).into_response();
+    let h = response.headers_mut();
+    // Short: a rotated key reaches the provider within a minute or so.
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
 }
 
 /// `PUT /admin/sso`: replaces the caller's customer's identity provider settings.
 #[utoipa::path(put, path = "/admin/sso", tag = "admin", security(("bearer" = [])),
     request_body(content = ucclient_core::api::SsoSettingsUpdate, content_type = "application/json",
-        description = "the settings; client_secret is write-only (absent: kept; empty: cleared)"),
+        description = "the settings; client_secret is write-only (absent: kept; empty: cleared); client_auth private_key_jwt makes the customer's key pair if it has none, rotate_key a new one"),
     responses(
     (status = 200, description = "stored", body = ucclient_core::api::SsoSettings),
     (status = 403, description = "forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody),
@@ -274,7 +329,21 @@ pub async fn put_settings(
     let (settings, secret) =
         sso::check_update(&state.sso, &a.customer_id, current.as_ref(), &update)?;
     let secret_changed = secret.is_some();
+    // A key pair is made when private_key_jwt is chosen and there is none, or on rotation: made
+    // before the settings are stored (so refused settings cost no key) and stored right after them.
+    let new_key = if settings.client_auth == SsoClientAuth::PrivateKeyJwt
+        && (update.rotate_key || state.store.sso_key(&a.customer_id).await?.is_none())
+    {
+        Some(sso::new_key().await?)
+    } else {
+        None
+    };
     sso::put(&state, &settings, secret).await?;
+    let key_created = new_key.is_some();
+    if let Some(key) = new_key {
+        state.store.set_sso_key(&a.customer_id, &key).await?;
+        tracing::info!(customer = %a.customer_id, kid = %key.kid, "sso client-assertion key made");
+    }
     // The audit row names what changed, never the secret: only whether one was given.
     super::admin::audit_customer(
         &state,
@@ -291,13 +360,11 @@ pub async fn put_settings(
             "password_login": settings.password_login,
             "jit": settings.jit,
             "client_secret_changed": secret_changed,
+            "client_auth": settings.client_auth,
+            "key_rotated": key_created,
         }),
     )
     .await?;
     tracing::info!(customer = %a.customer_id, enabled = settings.enabled, "sso settings changed");
-    let stored = state.store.sso_settings(&a.customer_id).await?;
-    Ok(ApiJson(sso::to_wire(
-        stored.as_ref(),
-        sso::redirect_uri(&state, &headers),
-    )))
+    wire(&state, &headers, &a.customer_id).await
 }

@@ -9,7 +9,7 @@ pub mod audit;
 pub mod sqlite;
 pub mod sso;
 
-pub use sso::{PutSso, SsoAttempt, StoredSso};
+pub use sso::{PutSso, SsoAttempt, SsoKey, StoredSso};
 pub mod voice;
 
 pub use audit::{AuditScope, ManagedUser, NewAudit, ResellerInfo};
@@ -869,6 +869,10 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         email: &str,
     ) -> StoreResult<String>;
+    /// The customer's `private_key_jwt` key pair, if it has one.
+    async fn sso_key(&self, customer_id: &str) -> StoreResult<Option<SsoKey>>;
+    /// Sets (replaces: rotation) the customer's `private_key_jwt` key pair.
+    async fn set_sso_key(&self, customer_id: &str, key: &SsoKey) -> StoreResult<()>;
 
     // --- voice-server: Salesforce Voice settings, key pair and VoiceCall ids (issue 14) ---
 

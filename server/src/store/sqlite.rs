@@ -28,8 +28,8 @@ use ucclient_core::ring::GroupMember;
 use super::{
     Account, AddOrg, AdminChange, AdminUser, AdminWrite, LoggedEvent, MAX_MESSAGES, NewEvent,
     NewUser, NewVoicemail, Overlay, OwnedCall, PbxWork, PresenceChange, PresenceRow, PutSso,
-    SsoAttempt, Store, StoreError, StoreResult, StoredEvent, StoredOrg, StoredSso, SyncOutcome,
-    Ticket, end_of_access, session_key,
+    SsoAttempt, SsoKey, Store, StoreError, StoreResult, StoredEvent, StoredOrg, StoredSso,
+    SyncOutcome, Ticket, end_of_access, session_key,
 };
 use super::{AuditScope, ManagedUser, NewAudit, ResellerInfo};
 use super::{VoiceKey, VoiceSettings};
@@ -2245,7 +2245,7 @@ impl Store for SqliteStore {
     async fn sso_settings(&self, customer_id: &str) -> StoreResult<Option<StoredSso>> {
         let Some(r) = sqlx::query(
             "SELECT s.enabled, s.issuer, s.client_id, s.client_secret, s.user_claim,
-                    s.password_login, s.jit, c.name AS customer_name
+                    s.password_login, s.jit, s.client_auth, c.name AS customer_name
              FROM sso_settings s JOIN customers c ON c.id = s.customer_id WHERE s.customer_id = ?",
         )
         .bind(customer_id)
@@ -2271,6 +2271,11 @@ impl Store for SqliteStore {
             user_claim: r.get("user_claim"),
             password_login: r.get("password_login"),
             jit: r.get("jit"),
+            client_auth: if r.get::<String, _>("client_auth") == "private_key_jwt" {
+                ucclient_core::api::SsoClientAuth::PrivateKeyJwt
+            } else {
+                ucclient_core::api::SsoClientAuth::ClientSecret
+            },
         }))
     }
 
@@ -2289,11 +2294,11 @@ impl Store for SqliteStore {
         }
         sqlx::query(
             "INSERT INTO sso_settings (customer_id, enabled, issuer, client_id, client_secret,
-                                       user_claim, password_login, jit)
-             VALUES (?1, ?2, ?3, ?4, ?6, ?7, ?8, ?9)
+                                       user_claim, password_login, jit, client_auth)
+             VALUES (?1, ?2, ?3, ?4, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (customer_id) DO UPDATE SET enabled = ?2, issuer = ?3, client_id = ?4,
                  client_secret = CASE WHEN ?5 THEN ?6 ELSE client_secret END,
-                 user_claim = ?7, password_login = ?8, jit = ?9",
+                 user_claim = ?7, password_login = ?8, jit = ?9, client_auth = ?10",
         )
         .bind(&s.customer_id)
         .bind(s.enabled)
@@ -2304,6 +2309,10 @@ impl Store for SqliteStore {
         .bind(&s.user_claim)
         .bind(s.password_login)
         .bind(s.jit)
+        .bind(match s.client_auth {
+            ucclient_core::api::SsoClientAuth::ClientSecret => "client_secret",
+            ucclient_core::api::SsoClientAuth::PrivateKeyJwt => "private_key_jwt",
+        })
         .execute(&mut *tx)
         .await?;
         sqlx::query("DELETE FROM sso_domains WHERE customer_id = ?")
@@ -2325,6 +2334,37 @@ impl Store for SqliteStore {
         }
         tx.commit().await?;
         Ok(PutSso::Done)
+    }
+
+    async fn sso_key(&self, customer_id: &str) -> StoreResult<Option<SsoKey>> {
+        let r = sqlx::query(
+            "SELECT kid, private_key_pem, created_ms FROM sso_keys WHERE customer_id = ?",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(r.map(|r| SsoKey {
+            kid: r.get("kid"),
+            private_key_pem: r.get("private_key_pem"),
+            created_ms: r.get("created_ms"),
+        }))
+    }
+
+    async fn set_sso_key(&self, customer_id: &str, key: &SsoKey) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO sso_keys (customer_id, kid, private_key_pem, created_ms)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (customer_id) DO UPDATE SET kid = ?2, private_key_pem = ?3, created_ms = ?4",
+        )
+        .bind(customer_id)
+        .bind(&key.kid)
+        .bind(&key.private_key_pem)
+        .bind(key.created_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn sso_customer_by_domain(&self, domain: &str) -> StoreResult<Option<String>> {

@@ -25,6 +25,20 @@ pub struct StoredSso {
     pub password_login: bool,
     /// Whether unknown users are created at first sign-in.
     pub jit: bool,
+    /// How UcClient authenticates at the token endpoint.
+    pub client_auth: ucclient_core::api::SsoClientAuth,
+}
+
+/// A customer's RS256 key pair for `private_key_jwt` (no `Debug`: the private key must not reach
+/// a log).
+#[derive(Clone)]
+pub struct SsoKey {
+    /// The key id, in the assertion's header and the JWKS.
+    pub kid: String,
+    /// The private key, PKCS#8 PEM.
+    pub private_key_pem: String,
+    /// When it was made (Unix ms).
+    pub created_ms: i64,
 }
 
 /// A sign-in started and not yet finished.

@@ -5,7 +5,8 @@
 //
 // PORT 0 picks a free port. Prints `issuer http://127.0.0.1:<port>` on stdout once it listens.
 // One confidential client, `ucclient` / `ucclient-secret` (client_secret_basic), with the given
-// redirect URIs. Anyone signs in with any password through the development login form
+// redirect URIs; with UCCLIENT_PKJWT_JWKS_URI set, a second one, `ucclient-pkjwt`
+// (private_key_jwt, RS256), whose public keys are read from that URL (UcClient's JWKS). Anyone signs in with any password through the development login form
 // (devInteractions); the login is the account id and its email (`ana@acme.example`), and consent
 // is given automatically for UcClient's client, so a test or a newcomer only types a login.
 import http from 'node:http';
@@ -31,15 +32,28 @@ const issuer = `http://127.0.0.1:${server.address().port}`;
 
 const NAMES = { 'ana@acme.example': 'Ana Silva' };
 
-const provider = new Provider(issuer, {
-  clients: [{
-    client_id: 'ucclient',
-    client_secret: 'ucclient-secret',
+const clients = [{
+  client_id: 'ucclient',
+  client_secret: 'ucclient-secret',
+  redirect_uris: redirectUris,
+  response_types: ['code'],
+  grant_types: ['authorization_code'],
+  token_endpoint_auth_method: 'client_secret_basic',
+}];
+if (process.env.UCCLIENT_PKJWT_JWKS_URI) {
+  clients.push({
+    client_id: 'ucclient-pkjwt',
     redirect_uris: redirectUris,
     response_types: ['code'],
     grant_types: ['authorization_code'],
-    token_endpoint_auth_method: 'client_secret_basic',
-  }],
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'RS256',
+    jwks_uri: process.env.UCCLIENT_PKJWT_JWKS_URI,
+  });
+}
+
+const provider = new Provider(issuer, {
+  clients,
   claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
   cookies: { keys: ['ucclient-test-provider-only'] },
   features: { devInteractions: { enabled: true } },
