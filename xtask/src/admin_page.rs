@@ -12,7 +12,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use crate::project::{self, command, run};
+use crate::project::{self, run};
 use crate::widget;
 
 /// The name wasm-pack gives the JS glue and (with `_bg.wasm`) the module.
@@ -46,25 +46,12 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     let pkg = dist.join("pkg");
     fs::create_dir_all(&pkg).with_context(|| format!("creating {}", pkg.display()))?;
 
-    let mut wasm_pack = command("wasm-pack");
-    if !args.dev {
-        // The widget's size settings: opt-level z for the module only, `erase_components`.
-        wasm_pack
-            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
-            .env("CARGO_ENCODED_RUSTFLAGS", widget::wasm_rustflags());
-    }
-    run(wasm_pack
-        .args(["build", "--mode", "no-install", "--target", "web"])
-        .arg(if args.dev { "--dev" } else { "--release" })
-        .args([
-            "--no-pack",
-            "--no-typescript",
-            "--out-name",
-            OUT_NAME,
-            "--out-dir",
-        ])
-        .arg(&pkg)
-        .arg(crate_dir()))?;
+    run(&mut widget::wasm_pack_build(
+        args.dev,
+        OUT_NAME,
+        &pkg,
+        &crate_dir(),
+    ))?;
     let wasm = pkg.join(format!("{OUT_NAME}_bg.wasm"));
     if !wasm.exists() {
         bail!("wasm-pack finished but {} is missing", wasm.display());

@@ -14,6 +14,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -204,6 +205,33 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     Ok(())
 }
 
+/// `wasm-pack build` of the crate in `crate_dir` into `out_dir` as `<out_name>.js` and
+/// `<out_name>_bg.wasm`, with no downloads (`--mode no-install`), no package.json or typings; a
+/// release is built for size (opt-level z for the module only: the server and tests keep 3) with
+/// Leptos's `erase_components` (component children and props as type-erased views). The widget
+/// and the administration page build alike; the caller adds cargo's own arguments after `--`.
+pub fn wasm_pack_build(dev: bool, out_name: &str, out_dir: &Path, crate_dir: &Path) -> Command {
+    let mut wasm_pack = command("wasm-pack");
+    if !dev {
+        wasm_pack
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
+            .env("CARGO_ENCODED_RUSTFLAGS", wasm_rustflags());
+    }
+    wasm_pack
+        .args(["build", "--mode", "no-install", "--target", "web"])
+        .arg(if dev { "--dev" } else { "--release" })
+        .args([
+            "--no-pack",
+            "--no-typescript",
+            "--out-name",
+            out_name,
+            "--out-dir",
+        ])
+        .arg(out_dir)
+        .arg(crate_dir);
+    wasm_pack
+}
+
 /// wasm-pack (then, for a release, wasm-opt and esbuild) for one variant, into its own directory.
 fn build_module(args: &BuildArgs, variant: &Variant) -> Result<()> {
     let pkg = variant.pkg_dir();
@@ -213,26 +241,7 @@ fn build_module(args: &BuildArgs, variant: &Variant) -> Result<()> {
     fs::create_dir_all(&pkg).with_context(|| format!("creating {}", pkg.display()))?;
     println!("== the {} module ({})", variant.host, variant.pkg);
 
-    let mut wasm_pack = command("wasm-pack");
-    if !args.dev {
-        // Size over speed for the shipped module only (the server and tests keep opt-level 3), and
-        // Leptos's `erase_components` (component children and props as type-erased views).
-        wasm_pack
-            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
-            .env("CARGO_ENCODED_RUSTFLAGS", wasm_rustflags());
-    }
-    run(wasm_pack
-        .args(["build", "--mode", "no-install", "--target", "web"])
-        .arg(if args.dev { "--dev" } else { "--release" })
-        .args([
-            "--no-pack",
-            "--no-typescript",
-            "--out-name",
-            OUT_NAME,
-            "--out-dir",
-        ])
-        .arg(&pkg)
-        .arg(project::root())
+    run(wasm_pack_build(args.dev, OUT_NAME, &pkg, &project::root())
         .args(["--", "--no-default-features"])
         .args(variant.feature.map(|f| format!("--features={f}"))))?;
     let wasm = variant.wasm_path();
