@@ -88,9 +88,11 @@ pub struct HostOptions {
 
 /// One served file.
 #[derive(Debug, Clone)]
-struct File {
-    content_type: &'static str,
-    bytes: Vec<u8>,
+pub(crate) struct File {
+    /// Its `Content-Type`.
+    pub(crate) content_type: &'static str,
+    /// Its bytes.
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// A running emulated-host site.
@@ -134,6 +136,13 @@ pub fn unzip(bytes: &[u8]) -> Result<BTreeMap<String, Vec<u8>>> {
 
 /// Renders the Visualforce page as Salesforce would serve it to the softphone iframe.
 pub fn render_visualforce(page: &str) -> Result<String> {
+    render_page(page, "UcClientWidget", RESOURCE_PREFIX)
+}
+
+/// Renders a Visualforce page of the SFDX project as Salesforce does: the `<apex:page>` wrapper
+/// dropped, `{!URLFOR($Resource.<resource>, 'x')}` turned into `<prefix>/x`; a page using anything
+/// else of Visualforce is refused (the emulation would render it wrongly).
+pub fn render_page(page: &str, resource: &str, prefix: &str) -> Result<String> {
     let start = page.find("<apex:page").context("no <apex:page>")?;
     let open_end = start
         + page[start..]
@@ -141,15 +150,12 @@ pub fn render_visualforce(page: &str) -> Result<String> {
             .context("unterminated <apex:page>")?;
     let end = page.rfind("</apex:page>").context("no </apex:page>")?;
     let mut body = page[open_end + 1..end].to_owned();
-    let merge = "{!URLFOR($Resource.UcClientWidget, '";
-    while let Some(i) = body.find(merge) {
+    let merge = format!("{{!URLFOR($Resource.{resource}, '");
+    while let Some(i) = body.find(&merge) {
         let rest = &body[i + merge.len()..];
         let quote = rest.find("')}").context("unterminated URLFOR")?;
         let file = rest[..quote].to_owned();
-        body.replace_range(
-            i..i + merge.len() + quote + 3,
-            &format!("{RESOURCE_PREFIX}/{file}"),
-        );
+        body.replace_range(i..i + merge.len() + quote + 3, &format!("{prefix}/{file}"));
     }
     if body.contains("{!") || body.contains("<apex:") {
         bail!("the page uses Visualforce features the emulation does not render");
@@ -157,7 +163,59 @@ pub fn render_visualforce(page: &str) -> Result<String> {
     Ok(body.trim_start().to_owned())
 }
 
-fn content_type(name: &str) -> &'static str {
+/// The Salesforce package's project zip in `packages`, entry by entry, and where its metadata sits.
+pub(crate) fn salesforce_project(packages: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+    unzip(
+        &std::fs::read(packages.join("UcClientCRM_salesforce.zip"))
+            .context("dist/packages/UcClientCRM_salesforce.zip: run `cargo xtask package`")?,
+    )
+}
+
+/// The project's `force-app` metadata folder inside the package zip.
+pub(crate) const SFDX_DIR: &str = "UcClientCRM_salesforce/force-app/main/default";
+
+/// Adds the page `pages/<page>.page` of the `project`, rendered for `resource` served under
+/// `prefix`, at `path`, and every entry of the static resource `resource` under `prefix`.
+pub(crate) fn serve_visualforce(
+    files: &mut BTreeMap<String, File>,
+    project: &BTreeMap<String, Vec<u8>>,
+    (path, page): (&str, &str),
+    (resource, prefix): (&str, &str),
+) -> Result<()> {
+    let text = String::from_utf8(
+        project
+            .get(&format!("{SFDX_DIR}/pages/{page}.page"))
+            .with_context(|| format!("the page {page} is missing from the package"))?
+            .clone(),
+    )?;
+    files.insert(
+        path.into(),
+        File {
+            content_type: "text/html; charset=utf-8",
+            bytes: render_page(&text, resource, prefix)?.into_bytes(),
+        },
+    );
+    let entries = unzip(
+        project
+            .get(&format!("{SFDX_DIR}/staticresources/{resource}.resource"))
+            .with_context(|| {
+                format!("the static resource {resource} is missing from the package")
+            })?,
+    )?;
+    for (name, bytes) in entries {
+        files.insert(
+            format!("{prefix}/{name}"),
+            File {
+                content_type: content_type(&name),
+                bytes,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// The `Content-Type` of a served file, by its extension.
+pub(crate) fn content_type(name: &str) -> &'static str {
     match name.rsplit_once('.').map(|(_, e)| e) {
         Some("html") => "text/html; charset=utf-8",
         Some("js") => "text/javascript; charset=utf-8",
@@ -215,38 +273,13 @@ impl HostSite {
         let mut files: BTreeMap<String, File> = BTreeMap::new();
 
         // Salesforce: the project zip's page, and the static resource inside it.
-        let project = unzip(
-            &std::fs::read(packages.join("UcClientCRM_salesforce.zip"))
-                .context("dist/packages/UcClientCRM_salesforce.zip: run `cargo xtask package`")?,
+        let project = salesforce_project(packages)?;
+        serve_visualforce(
+            &mut files,
+            &project,
+            (SOFTPHONE_PATH, "UcClientSoftphone"),
+            ("UcClientWidget", RESOURCE_PREFIX),
         )?;
-        let dir = "UcClientCRM_salesforce/force-app/main/default";
-        let page = String::from_utf8(
-            project
-                .get(&format!("{dir}/pages/UcClientSoftphone.page"))
-                .context("softphone page missing from the package")?
-                .clone(),
-        )?;
-        files.insert(
-            SOFTPHONE_PATH.into(),
-            File {
-                content_type: "text/html; charset=utf-8",
-                bytes: render_visualforce(&page)?.into_bytes(),
-            },
-        );
-        let resource = unzip(
-            project
-                .get(&format!("{dir}/staticresources/UcClientWidget.resource"))
-                .context("static resource missing from the package")?,
-        )?;
-        for (name, bytes) in resource {
-            files.insert(
-                format!("{RESOURCE_PREFIX}/{name}"),
-                File {
-                    content_type: content_type(&name),
-                    bytes,
-                },
-            );
-        }
         if !options.salesforce.opencti_missing {
             let sf = &options.salesforce;
             let config = json!({

@@ -27,7 +27,7 @@ use fantoccini::{Client, ClientBuilder};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-use crate::crm::{hosts_dir, unzip};
+use crate::crm::{File, hosts_dir, render_page, salesforce_project, serve_visualforce};
 
 /// The host page's name (the org's Lightning domain).
 pub const HOST_NAME: &str = "ucclient-dev.lightning.force.com";
@@ -40,46 +40,10 @@ pub const RESOURCE_PREFIX: &str = "/resource/1700000000000/UcClientVoice";
 /// The host page's path.
 pub const HOST_PATH: &str = "/lightning/voice";
 
-/// A served file.
-#[derive(Clone)]
-struct File {
-    content_type: &'static str,
-    bytes: Vec<u8>,
-}
-
-fn content_type(name: &str) -> &'static str {
-    match name.rsplit_once('.').map(|(_, e)| e) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
 /// Renders the connector page as Salesforce does (the `<apex:page>` wrapper dropped, the static
 /// resource's merge fields turned into URLs).
 pub fn render_connector_page(page: &str) -> Result<String> {
-    let start = page.find("<apex:page").context("no <apex:page>")?;
-    let open_end = start
-        + page[start..]
-            .find('>')
-            .context("unterminated <apex:page>")?;
-    let end = page.rfind("</apex:page>").context("no </apex:page>")?;
-    let mut body = page[open_end + 1..end].to_owned();
-    let merge = "{!URLFOR($Resource.UcClientVoice, '";
-    while let Some(i) = body.find(merge) {
-        let rest = &body[i + merge.len()..];
-        let quote = rest.find("')}").context("unterminated URLFOR")?;
-        let file = rest[..quote].to_owned();
-        body.replace_range(
-            i..i + merge.len() + quote + 3,
-            &format!("{RESOURCE_PREFIX}/{file}"),
-        );
-    }
-    if body.contains("{!") || body.contains("<apex:") {
-        bail!("the page uses Visualforce features the emulation does not render");
-    }
-    Ok(body.trim_start().to_owned())
+    render_page(page, "UcClientVoice", RESOURCE_PREFIX)
 }
 
 /// A TCP listener whose connections are TLS (for `axum::serve`).
@@ -181,38 +145,13 @@ impl VoiceSite {
         let dir = tempfile::tempdir()?;
         let acceptor = certificate(dir.path())?;
         let mut files: BTreeMap<String, File> = BTreeMap::new();
-        let project = unzip(
-            &std::fs::read(packages.join("UcClientCRM_salesforce.zip"))
-                .context("dist/packages/UcClientCRM_salesforce.zip: run `cargo xtask package`")?,
+        let project = salesforce_project(packages)?;
+        serve_visualforce(
+            &mut files,
+            &project,
+            (CONNECTOR_PATH, "UcClientVoiceConnector"),
+            ("UcClientVoice", RESOURCE_PREFIX),
         )?;
-        let base = "UcClientCRM_salesforce/force-app/main/default";
-        let page = String::from_utf8(
-            project
-                .get(&format!("{base}/pages/UcClientVoiceConnector.page"))
-                .context("the connector page is missing from the package")?
-                .clone(),
-        )?;
-        files.insert(
-            CONNECTOR_PATH.into(),
-            File {
-                content_type: "text/html; charset=utf-8",
-                bytes: render_connector_page(&page)?.into_bytes(),
-            },
-        );
-        let resource = unzip(
-            project
-                .get(&format!("{base}/staticresources/UcClientVoice.resource"))
-                .context("the Voice static resource is missing from the package")?,
-        )?;
-        for (name, bytes) in resource {
-            files.insert(
-                format!("{RESOURCE_PREFIX}/{name}"),
-                File {
-                    content_type: content_type(&name),
-                    bytes,
-                },
-            );
-        }
         let config = json!({
             "/reqGeneralInfo/reqAdapterUrl": CONNECTOR_PATH,
             "/reqGeneralInfo/reqVendorInfoApiName": "UcClientVoice",
