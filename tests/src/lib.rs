@@ -205,6 +205,18 @@ impl Browser {
     /// Like [`Browser::start`], with the browser speaking `lang` (a BCP 47 tag: its UI language and
     /// `navigator.languages`, what a page without a host locale goes by).
     pub async fn start_in(width: u32, height: u32, lang: &str) -> Result<Browser> {
+        Browser::start_with(width, height, lang, &[], false).await
+    }
+
+    /// Like [`Browser::start_in`], with more Chromium switches (`extra_args`) and, with
+    /// `accept_insecure_certs`, the WebDriver capability that lets a test's own certificate pass.
+    pub async fn start_with(
+        width: u32,
+        height: u32,
+        lang: &str,
+        extra_args: &[&str],
+        accept_insecure_certs: bool,
+    ) -> Result<Browser> {
         install_crypto_provider();
         let port = free_port()?;
         let driver = Command::new("/usr/bin/chromedriver")
@@ -237,7 +249,10 @@ impl Browser {
             format!("--lang={lang}"),
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", profile.path().display()),
-        ];
+        ]
+        .into_iter()
+        .chain(extra_args.iter().map(|a| (*a).to_owned()))
+        .collect::<Vec<_>>();
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -247,6 +262,9 @@ impl Browser {
                 "prefs": {"intl.accept_languages": lang},
             }),
         );
+        if accept_insecure_certs {
+            caps.insert("acceptInsecureCerts".into(), serde_json::Value::Bool(true));
+        }
         let client = ClientBuilder::rustls()?
             .capabilities(caps)
             .connect(&format!("http://127.0.0.1:{port}"))

@@ -17,16 +17,15 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Response, StatusCode, Uri, header};
-use fantoccini::{Client, ClientBuilder};
-use serde_json::{Value, json};
-use tokio::process::{Child, Command};
+use serde_json::json;
 
+use crate::Browser;
 use crate::crm::{File, hosts_dir, render_page, salesforce_project, serve_visualforce};
 
 /// The host page's name (the org's Lightning domain).
@@ -202,72 +201,17 @@ impl VoiceSite {
 }
 
 /// A headless Chromium that resolves the Salesforce names to 127.0.0.1 and accepts the test's
-/// certificate (this browser only).
-pub struct VoiceBrowser {
-    /// The WebDriver session.
-    pub client: Client,
-    driver: Child,
-    _profile: tempfile::TempDir,
-}
-
-impl VoiceBrowser {
-    /// Starts chromedriver and Chromium at `width` × `height`.
-    pub async fn start(width: u32, height: u32) -> Result<VoiceBrowser> {
-        crate::install_crypto_provider();
-        let port = crate::free_port()?;
-        let driver = Command::new("/usr/bin/chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting /usr/bin/chromedriver")?;
-        let start = Instant::now();
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            if start.elapsed() > crate::WAIT {
-                bail!("chromedriver did not listen on {port}");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let profile = tempfile::tempdir()?;
-        let args = vec![
-            "--headless=new".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--no-first-run".to_owned(),
-            "--lang=en-US".to_owned(),
-            "--host-resolver-rules=MAP *.force.com 127.0.0.1".to_owned(),
-            "--ignore-certificate-errors".to_owned(),
-            format!("--window-size={width},{height}"),
-            format!("--user-data-dir={}", profile.path().display()),
-        ];
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({"binary": "/usr/bin/chromium", "args": args}),
-        );
-        caps.insert("acceptInsecureCerts".into(), Value::Bool(true));
-        let client = ClientBuilder::rustls()?
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .context("opening a Chromium session")?;
-        Ok(VoiceBrowser {
-            client,
-            driver,
-            _profile: profile,
-        })
-    }
-
-    /// Ends the session and chromedriver.
-    pub async fn close(mut self) {
-        let _ = self.client.close().await;
-        let _ = self.driver.kill().await;
-    }
+/// certificate (this browser only), at `width` × `height`.
+pub async fn voice_browser(width: u32, height: u32) -> Result<Browser> {
+    Browser::start_with(
+        width,
+        height,
+        "en-US",
+        &[
+            "--host-resolver-rules=MAP *.force.com 127.0.0.1",
+            "--ignore-certificate-errors",
+        ],
+        true,
+    )
+    .await
 }

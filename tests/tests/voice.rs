@@ -11,7 +11,7 @@
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 use ucclient_e2e::crm::{DemoBackend, js, packages_dir, sign_in_here, wait_js};
-use ucclient_e2e::voice::{VoiceBrowser, VoiceSite};
+use ucclient_e2e::voice::{VoiceSite, voice_browser};
 
 const ANA: &str = "ana@acme.example";
 const CALLER: &str = "+351210000001";
@@ -65,7 +65,7 @@ async fn the_connector_answers_salesforce_voice_with_the_real_library() -> Resul
     let (listener, port) = VoiceSite::bind().await?;
     let backend = DemoBackend::start(&VoiceSite::connector_origin(port)).await?;
     let site = VoiceSite::start(listener, &packages_dir(), &backend.url).await?;
-    let browser = VoiceBrowser::start(1000, 800).await?;
+    let browser = voice_browser(1000, 800).await?;
     let client = browser.client.clone();
     let outcome = drive(&client, &site, &backend).await;
     if outcome.is_err() {
