@@ -359,6 +359,10 @@ pub struct Me {
     /// absent from an older backend: no wrap-up).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrap_up: Option<WrapUpSettings>,
+    /// The customer's map between the CRMs' own agent statuses and profiles (an extension of
+    /// API.md; absent from an older backend: the CRM's status and the profile are not kept in step).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crm_presence: Option<crate::crm_presence::CrmPresenceMap>,
 }
 
 /// What a user may administer.

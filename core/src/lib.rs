@@ -29,6 +29,7 @@
 //! - [`api`]: the wire types of `API.md` (serde), used verbatim by both sides.
 
 pub mod api;
+pub mod crm_presence;
 pub mod effect;
 pub mod licence;
 pub mod pbx;

@@ -129,7 +129,7 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> ApiResul
 }
 
 /// `GET /me`: answers every valid token, licensed or not.
-#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer {id, name, country, log_internal_calls}, permissions, mode, extension_lists_enabled, presence, devices, role, colours, voicemail, wrap_up {dispositions, seconds}}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
+#[utoipa::path(get, path = "/me", tag = "me", security(("bearer" = [])), responses((status = 200, description = "Me {user, customer {id, name, country, log_internal_calls}, permissions, mode, extension_lists_enabled, presence, devices, role, colours, voicemail, wrap_up {dispositions, seconds}, crm_presence {enabled, salesforce, dynamics}}", body = ucclient_core::api::Me), (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<ApiJson<Me>> {
     let a = session.account;
     let presence = presence::current(&state, &a).await?;
@@ -139,6 +139,8 @@ pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<Ap
     Ok(ApiJson(Me {
         voicemail,
         wrap_up,
+        // Every customer has the default map until the admin setting stores their own.
+        crm_presence: Some(ucclient_core::crm_presence::CrmPresenceMap::default()),
         customer: CustomerRef {
             id: a.customer_id.clone(),
             name: a.customer_name.clone(),
