@@ -48,9 +48,9 @@ const VOICE_PAGES: &[(&str, &str)] = &[
 ];
 
 /// Packages the built widget and starts the hosts site next to a backend listening on `listen`
-/// (`host:port`; the site takes `port + 1`). The site's process ends with the demo (Ctrl-C reaches the
+/// (`host:port`; the site takes `port + 1`, its Salesforce Voice host `port + 3`). The site's process ends with the demo (Ctrl-C reaches the
 /// whole foreground process group). Returns what the backend must be started with: `--cors-origin`
-/// for each name of the site.
+/// for each name of the site (and the Voice host's two https origins).
 pub fn start(listen: &str) -> Result<Vec<String>> {
     package::run(&PackageArgs {
         backend_url: package::PLACEHOLDER_BACKEND_URL.to_owned(),
