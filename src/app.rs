@@ -1316,22 +1316,26 @@ fn Ready() -> impl IntoView {
         Tab::Routing => view! { <RoutingEditor /> }.into_any(),
     };
     // Who is signed in, as plain text: `/me` came before this panel and stays for its life.
-    // Extension first: when the frame is narrow the end of the name gives way (ellipsis).
-    let me = ctx
+    // Extension first, never cut: when the frame is narrow the name gives way (ellipsis; the
+    // name's title shows it whole).
+    let (ext, name) = ctx
         .store
         .read_untracked()
         .me
         .as_ref()
-        .map(|m| format!("{} · {}", m.user.extension, m.user.name))
+        .map(|m| (m.user.extension.clone(), m.user.name.clone()))
         .unwrap_or_default();
-    let title = me.clone();
+    let title = std::sync::Arc::<str>::from(name.as_str());
     view! {
         // Header, calls and tabs stay at the top of the frame however far the panel scrolls (CSS sticky).
         <div class="uc-top">
             <header class="uc-header">
                 <Badge />
                 <MessageWaiting in_tab=false />
-                <span class="uc-me" data-test="me" title={std::sync::Arc::<str>::from(title)}>{me}</span>
+                <span class="uc-me" data-test="me">
+                    <span class="uc-ext">{ext}</span>
+                    <span class="uc-me-name" title=title>{format!(" · {name}")}</span>
+                </span>
                 <ConnectionState />
                 <button
                     class="uc-link uc-signout"

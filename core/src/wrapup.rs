@@ -387,6 +387,35 @@ mod tests {
     }
 
     #[test]
+    fn an_inbound_call_declined_missed_or_sent_to_voicemail_asks_for_no_wrap_up() {
+        use crate::api::{CallOutcome, CallState};
+        let ringing: Call = serde_json::from_value(serde_json::json!({
+            "id": "c2", "direction": "inbound", "from": "+351210000001", "to": "201",
+            "state": "ringing", "started_at": "2026-01-01T10:00:00Z",
+            "answered_at": null, "ended_at": null, "context": null
+        }))
+        .unwrap();
+        for (state, outcome) in [
+            (CallState::Failed, CallOutcome::Declined),
+            (CallState::Failed, CallOutcome::Voicemail),
+            (CallState::Failed, CallOutcome::Missed),
+            (CallState::Ended, CallOutcome::AnsweredElsewhere),
+        ] {
+            let mut call = ringing.clone();
+            call.state = state;
+            call.outcome = Some(outcome);
+            call.ended_at = Some(Timestamp::parse("2026-01-01T10:00:09Z").unwrap());
+            assert!(!awaits_wrap_up(&call), "{outcome:?}: never the agent's");
+        }
+        // The same call answered and then ended is the agent's to wrap up.
+        let mut answered = ringing;
+        answered.answered_at = Some(Timestamp::parse("2026-01-01T10:00:03Z").unwrap());
+        answered.ended_at = Some(Timestamp::parse("2026-01-01T10:00:09Z").unwrap());
+        answered.state = CallState::Ended;
+        assert!(awaits_wrap_up(&answered));
+    }
+
+    #[test]
     fn a_call_without_wrap_up_is_written_as_before_and_one_with_it_round_trips() {
         let mut call: crate::api::Call = serde_json::from_value(serde_json::json!({
             "id": "c1", "direction": "outbound", "from": "201", "to": "+351912345678",

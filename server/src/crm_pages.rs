@@ -6,7 +6,16 @@
 //! built widget read from `--static-dir`; the widget talks to this backend (`api_base` = same origin).
 //!
 //! The org is given by the host: Salesforce appends `sfdcIFrameOrigin` to the adapter URL, and the CIF
-//! landing URL carries `org` (the Dynamics org's origin or host name). It is used only after checking it
+//! landing URL carries `org` (the Dynamics org's origin or host name).
+//!
+//! `/crm/salesforce-voice` is the Salesforce Voice connector page (for a `ConversationVendorInfo`
+//! whose `connectorUrl` points at this backend instead of the package's Visualforce page): the same
+//! page as the Visualforce one, loading Salesforce's `scv-connector-base` (read from the static dir's
+//! `salesforce-voice/`, where `cargo xtask build-widget` copies the pinned npm release), the package's
+//! connector shim (compiled in) and the Voice module. Salesforce adds nothing to a `connectorUrl`,
+//! so the URL names the org with `?org=` (its Lightning origin, which frames the connector), and the
+//! page names this backend in `<meta name="ucclient-backend-url">`, which the widget prefers to the
+//! contact center's `backendUrl` (the page may connect to its own origin only). It is used only after checking it
 //! against the operator's CORS list or the CRM orgs customers registered (`crate::orgs`); a page never
 //! loads a script from any other origin, and a bad or unregistered org gets a 400 page saying what is
 //! expected. Every page carries a strict Content-Security-Policy: scripts from this backend and the org
@@ -17,7 +26,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
@@ -37,6 +46,10 @@ const LOADER_DYNAMICS_JS: &str =
     include_str!("../../crm-packages/dynamics365/webresources/loader.js");
 /// The panel icon of the solution.
 const ICON_SVG: &str = include_str!("../../crm-packages/dynamics365/webresources/icon.svg");
+/// The Salesforce Voice connector shim of the SFDX package (one shim for both shapes).
+const VOICE_SHIM_JS: &str = include_str!("../../crm-packages/salesforce/voice/connector.js");
+/// Where the static directory holds Salesforce's connector library (`build-widget` copies it).
+pub const VOICE_LIBRARY_FILE: &str = "salesforce-voice/scv-connector-base.js";
 
 /// The Open CTI version the adapter page loads (the same as the Visualforce page of the package).
 pub const OPEN_CTI_PATH: &str = "/support/api/62.0/lightning/opencti_min.js";
@@ -53,6 +66,8 @@ pub enum Crm {
     Salesforce,
     /// Dynamics 365 Channel Integration Framework v1.
     Dynamics,
+    /// Salesforce Voice with partner telephony (an org of Salesforce's).
+    SalesforceVoice,
 }
 
 impl Crm {
@@ -60,12 +75,13 @@ impl Crm {
         match self {
             Crm::Salesforce => "Salesforce",
             Crm::Dynamics => "Dynamics 365",
+            Crm::SalesforceVoice => "Salesforce Voice",
         }
     }
 
     fn org_crm(self) -> OrgCrm {
         match self {
-            Crm::Salesforce => OrgCrm::Salesforce,
+            Crm::Salesforce | Crm::SalesforceVoice => OrgCrm::Salesforce,
             Crm::Dynamics => OrgCrm::Dynamics,
         }
     }
@@ -98,6 +114,16 @@ pub fn page_csp(org: &str) -> String {
     )
 }
 
+/// The Content-Security-Policy of the Salesforce Voice connector page framed by `org`: every script
+/// from this backend (the connector library is served here too), none from the org.
+pub fn voice_page_csp(org: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
+         frame-ancestors {org}; base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
+}
+
 /// The CSP of the refusal page: nothing may load, nobody may frame it except to show the refusal.
 const REFUSAL_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'";
 
@@ -111,6 +137,10 @@ pub fn router(config: Arc<Config>) -> Router {
     let bundles = Arc::new(Bundles {
         salesforce: WidgetBundle::load(dir, "salesforce/pkg"),
         dynamics: WidgetBundle::load(dir, "dynamics/pkg"),
+        voice: WidgetBundle::load(dir, "salesforce-voice/pkg"),
+        voice_library: dir
+            .and_then(|d| read_widget(&d.join(VOICE_LIBRARY_FILE)))
+            .map(Bytes::from),
     });
     Router::new()
         .route("/crm/salesforce", get(salesforce_page))
@@ -122,6 +152,13 @@ pub fn router(config: Arc<Config>) -> Router {
         .route("/crm/ucclient.css", get(css))
         .route("/crm/salesforce/pkg/{file}", get(salesforce_file))
         .route("/crm/dynamics/pkg/{file}", get(dynamics_file))
+        .route("/crm/salesforce-voice", get(voice_page))
+        .route("/crm/salesforce-voice/connector.js", get(voice_shim))
+        .route(
+            "/crm/salesforce-voice/scv-connector-base.js",
+            get(voice_library),
+        )
+        .route("/crm/salesforce-voice/pkg/{file}", get(voice_file))
         .layer(Extension(bundles))
         .with_state(config)
 }
@@ -133,6 +170,10 @@ struct Bundles {
     salesforce: WidgetBundle,
     /// Built with the CIF bridge only.
     dynamics: WidgetBundle,
+    /// Built with the Salesforce Voice bridge only.
+    voice: WidgetBundle,
+    /// Salesforce's `scv-connector-base`, as the static directory holds it.
+    voice_library: Option<Bytes>,
 }
 
 type Params = Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
@@ -204,11 +245,54 @@ async fn dynamics_page(
     page(Crm::Dynamics, &org, &head)
 }
 
+async fn voice_page(
+    State(config): State<Arc<Config>>,
+    Extension(orgs): Extension<Arc<OrgRegistry>>,
+    headers: HeaderMap,
+    query: Params,
+) -> Response {
+    let raw = query.ok().and_then(|Query(q)| q.get("org").cloned());
+    let org = match raw {
+        Some(r) => checked_org(Crm::SalesforceVoice, &r, &config.cors_origins, &orgs).await,
+        None => None,
+    };
+    let Some(org) = org else {
+        return refusal(
+            Crm::SalesforceVoice,
+            "This page is the UcClient CRM connector for a Salesforce Voice contact center. Its \
+             connectorUrl must name the org that frames it with ?org=https://<my-domain>.lightning.force.com; \
+             that is missing, malformed, or not a Salesforce org registered with this backend. Ask your \
+             UcClient administrator to register your org's My Domain (registered orgs: ucclient-server \
+             org add, or /api/v1/admin/orgs).",
+        );
+    };
+    if config.static_dir.is_none() {
+        return no_widget();
+    }
+    let Some(backend) = crate::sso::origin_of(config.public_url.as_deref(), &headers) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "This backend's own address is unknown: start it with --public-url.\n",
+        )
+            .into_response();
+    };
+    // The library first (a classic script: the shim subclasses its VendorConnector), then the shim,
+    // which registers the connector before anything is awaited.
+    let head = format!(
+        "<meta name=\"ucclient-crm-url\" content=\"{org}\">\n\
+         <meta name=\"ucclient-backend-url\" content=\"{backend}\">\n\
+         <script src=\"/crm/salesforce-voice/scv-connector-base.js\"></script>\n\
+         <script type=\"module\" src=\"/crm/salesforce-voice/connector.js\"></script>"
+    );
+    page(Crm::SalesforceVoice, &org, &head)
+}
+
 /// The adapter page: the same body as the packages' pages, with `head` (the scripts).
 fn page(crm: Crm, org: &str, head: &str) -> Response {
-    let host = match crm {
-        Crm::Salesforce => "salesforce",
-        Crm::Dynamics => "dynamics",
+    let (host, csp) = match crm {
+        Crm::Salesforce => ("salesforce", page_csp(org)),
+        Crm::Dynamics => ("dynamics", page_csp(org)),
+        Crm::SalesforceVoice => ("salesforce-voice", voice_page_csp(org)),
     };
     let html = format!(
         "<!DOCTYPE html>\n<!-- UcClient CRM, hosted {name} adapter page (served by the backend). -->\n\
@@ -229,7 +313,7 @@ fn page(crm: Crm, org: &str, head: &str) -> Response {
         html,
     )
         .into_response();
-    if let Ok(csp) = HeaderValue::from_str(&page_csp(org)) {
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, csp);
@@ -290,6 +374,14 @@ async fn loader_dynamics() -> Response {
 /// The loader's `config.js`: the backend is this page's own origin.
 async fn config_js() -> Response {
     script("// UcClient CRM hosted panel: the backend is this page's own origin.\nexport default { backendUrl: '' };\n".to_owned())
+}
+
+async fn voice_shim() -> Response {
+    script(VOICE_SHIM_JS.to_owned())
+}
+
+async fn voice_library(Extension(bundles): Extension<Arc<Bundles>>) -> Response {
+    bundled(&bundles.voice_library, "text/javascript; charset=utf-8")
 }
 
 async fn icon() -> Response {
@@ -367,6 +459,14 @@ async fn dynamics_file(
     Path(file): Path<String>,
 ) -> Response {
     widget_file(&bundles.dynamics, &file)
+}
+
+/// The Salesforce Voice page's module files.
+async fn voice_file(
+    Extension(bundles): Extension<Arc<Bundles>>,
+    Path(file): Path<String>,
+) -> Response {
+    widget_file(&bundles.voice, &file)
 }
 
 /// The widget's glue and module, and the module base64-encoded in a JavaScript module.

@@ -610,7 +610,13 @@ async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, SsoFai
 /// This backend's public origin: `--public-url`'s, else `http(s)://<Host>` (http only for a
 /// loopback host). The redirect URI and the widget's own origin derive from it.
 pub fn public_origin(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    if let Some(url) = &state.config.public_url {
+    origin_of(state.config.public_url.as_deref(), headers)
+}
+
+/// This backend's public origin from `--public-url` (`public_url`), else from the request's `Host`
+/// (http only for a loopback host); only the characters [`orgs::normalise_origin`] lets through.
+pub fn origin_of(public_url: Option<&str>, headers: &HeaderMap) -> Option<String> {
+    if let Some(url) = public_url {
         return orgs::normalise_origin(url);
     }
     let host = headers.get(header::HOST)?.to_str().ok()?;

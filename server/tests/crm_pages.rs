@@ -3,6 +3,8 @@
 //! backend and the checked org, and a 400 page (no script at all) for an org that is missing, malformed
 //! or not registered (the demo registers Acme's `acme` / `https://acme.crm4.dynamics.com` and Globex's
 //! `globex` / `https://globex.crm2.dynamics.com`; the operator's `--cors-origin` list is allowed too).
+//! `/crm/salesforce-voice` is the Salesforce Voice connector page: library, shim and Voice module all
+//! from this backend, the org (`?org=`) only as the page's framer.
 
 mod common;
 
@@ -19,6 +21,7 @@ async fn hosted() -> (TestApp, tempfile::TempDir) {
         ("pkg", b'S'),
         ("salesforce/pkg", b'F'),
         ("dynamics/pkg", b'D'),
+        ("salesforce-voice/pkg", b'V'),
     ] {
         let dir = widget.path().join(pkg);
         std::fs::create_dir_all(&dir).unwrap();
@@ -31,6 +34,11 @@ async fn hosted() -> (TestApp, tempfile::TempDir) {
         wasm.push(extra);
         std::fs::write(dir.join("ucclient_widget_bg.wasm"), wasm).unwrap();
     }
+    std::fs::write(
+        widget.path().join("salesforce-voice/scv-connector-base.js"),
+        "window.SCVConnectorBase = {}; // the library",
+    )
+    .unwrap();
     let dir = widget.path().to_owned();
     let app = TestApp::demo_with(move |c| {
         c.static_dir = Some(dir);
@@ -244,4 +252,109 @@ async fn without_a_static_dir_the_pages_say_there_is_no_widget() {
     .await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert!(page.text.contains("--static-dir"));
+}
+
+// --- voice-demo: the hosted Salesforce Voice connector page ---
+
+/// `GET path` with a `Host` header (the page names this backend from it without `--public-url`).
+async fn fetch_from(app: &TestApp, path: &str, host: &str) -> Answer {
+    let req = axum::http::Request::builder()
+        .uri(path)
+        .header("host", host)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    app.request(req).await
+}
+
+#[tokio::test]
+async fn voice_connector_page_loads_the_library_the_shim_and_the_voice_module_from_here() {
+    let (app, _widget) = hosted().await;
+    let page = fetch_from(
+        &app,
+        "/crm/salesforce-voice?org=https%3A%2F%2Facme.lightning.force.com",
+        "127.0.0.1:8080",
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert_eq!(
+        script_sources(&page.text),
+        [
+            "/crm/salesforce-voice/scv-connector-base.js",
+            "/crm/salesforce-voice/connector.js",
+        ]
+    );
+    assert!(page.text.contains("data-host=\"salesforce-voice\""));
+    assert!(
+        page.text.contains(
+            "<meta name=\"ucclient-crm-url\" content=\"https://acme.lightning.force.com\">"
+        )
+    );
+    // The backend the widget talks to is this one (from Host; http only for a loopback name).
+    assert!(
+        page.text
+            .contains("<meta name=\"ucclient-backend-url\" content=\"http://127.0.0.1:8080\">"),
+        "{}",
+        page.text
+    );
+    let policy = csp(&page);
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval';"),
+        "{policy}"
+    );
+    assert!(policy.contains("connect-src 'self';"), "{policy}");
+    assert!(
+        policy.contains("frame-ancestors https://acme.lightning.force.com;"),
+        "{policy}"
+    );
+    let public = fetch_from(
+        &app,
+        "/crm/salesforce-voice?org=acme.lightning.force.com",
+        "ucclient.example.com",
+    )
+    .await;
+    assert!(
+        public
+            .text
+            .contains("content=\"https://ucclient.example.com\""),
+        "{}",
+        public.text
+    );
+
+    // The package's shim, the library from the static directory, the module built for Voice.
+    let shim = fetch(&app, "/crm/salesforce-voice/connector.js").await;
+    assert_eq!(shim.status, StatusCode::OK);
+    assert!(shim.text.contains("initializeConnector"));
+    assert!(shim.text.contains("./pkg/ucclient_widget.js"));
+    let library = fetch(&app, "/crm/salesforce-voice/scv-connector-base.js").await;
+    assert_eq!(library.status, StatusCode::OK);
+    assert!(
+        library.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(library.text.contains("SCVConnectorBase"));
+    let glue = fetch(&app, "/crm/salesforce-voice/pkg/ucclient_widget.js").await;
+    assert!(
+        glue.text.ends_with("// salesforce-voice/pkg"),
+        "{}",
+        glue.text
+    );
+    let wasm = fetch(&app, "/crm/salesforce-voice/pkg/ucclient_widget_bg.wasm").await;
+    assert_eq!(wasm.headers["content-type"], "application/wasm");
+    assert_eq!(wasm.text, "\0asm\u{1}\0\0\0V");
+
+    // A bad or unregistered org, or none: the refusal page, no script.
+    for path in [
+        "/crm/salesforce-voice",
+        "/crm/salesforce-voice?org=https%3A%2F%2Fevil.example",
+        "/crm/salesforce-voice?org=https%3A%2F%2Fnobody.lightning.force.com",
+        "/crm/salesforce-voice?org=https%3A%2F%2Facme.crm4.dynamics.com",
+        "/crm/salesforce-voice?org=https%3A%2F%2Facme.lightning.force.com%22%3E%3Cscript%3E",
+    ] {
+        let page = fetch_from(&app, path, "127.0.0.1:8080").await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(page.text.contains("Salesforce Voice"), "{path}");
+        assert!(!page.text.contains("<script"), "{path}");
+    }
 }

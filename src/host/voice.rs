@@ -7,8 +7,9 @@
 //! that the shim turns into the library's own result classes (`CallResult`, `HangupResult`, …: the
 //! library checks them with `instanceof`). Everything else is here:
 //!
-//! - `init` ([`voice_init`]) reads the backend's origin from the contact center's settings
-//!   (`/ucClientSettings/backendUrl`), mounts the widget with host `salesforce-voice`, and answers
+//! - `init` ([`voice_init`]) reads the backend's origin from the page (the backend-hosted page's
+//!   `<meta name="ucclient-backend-url">`, which its CSP pins) or else the contact center's settings
+//!   (`/ucClientSettings/backendUrl`, the Visualforce page's), mounts the widget with host `salesforce-voice`, and answers
 //!   `showLogin` while the agent is not signed in; when they sign in, `LOGIN_RESULT` is published.
 //! - Salesforce's calls (`dial`, `acceptCall`, `declineCall`, `endCall`, `hold`, `resume`,
 //!   `addParticipant`, `setAgentStatus`, …) go to the backend through the widget's context, and their
@@ -281,8 +282,8 @@ pub fn profile_for_status(name: &str) -> Option<ProfileId> {
     }
 }
 
-/// The backend origin of the contact center's settings (or the page's
-/// `<meta name="ucclient-backend-url">`, the hosted page's), when valid.
+/// The backend origin of the page's `<meta name="ucclient-backend-url">` (the hosted page's) or of
+/// the contact center's settings, when valid.
 pub fn backend_url(setting: Option<&str>) -> Option<String> {
     setting
         .map(str::trim)
@@ -450,8 +451,9 @@ pub async fn voice_init(config: JsValue) -> Result<JsValue, JsValue> {
     if !mounted {
         let root = root.ok_or_else(|| JsValue::from_str("voice_connect was not called"))?;
         let setting = text_field(&config, BACKEND_URL_KEY, MAX_TEXT_LEN);
-        let api_base = backend_url(setting.as_deref())
-            .or_else(|| backend_url(meta_backend().as_deref()))
+        // The hosted page names its own backend, the only one its CSP lets it reach.
+        let api_base = backend_url(meta_backend().as_deref())
+            .or_else(|| backend_url(setting.as_deref()))
             .ok_or_else(|| {
                 JsValue::from_str(
                     "INVALID_PARAMS: the contact center has no valid UcClient backend URL (/ucClientSettings/backendUrl)",

@@ -11,6 +11,11 @@
 //! `--ignore-certificate-errors` in that browser only: the host page on `ucclient-dev.lightning.force.com`,
 //! the connector on `ucclient-dev--c.vf.force.com`, like an org's Visualforce domain. Nothing leaves
 //! 127.0.0.1.
+//!
+//! [`VoiceOptions`] adds a second host page, [`HOSTED_PATH`], framing the backend's own connector
+//! page (`/crm/salesforce-voice?org=<this host's origin>`) instead of the Visualforce page, and the
+//! buttons of `tests/hosts/salesforce-voice/controls.html` that drive the connector as Salesforce's
+//! softphone does (for a person: `cargo xtask demo` serves this site through `ucclient-demo-hosts`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -38,6 +43,19 @@ pub const CONNECTOR_PATH: &str = "/apex/UcClientVoiceConnector";
 pub const RESOURCE_PREFIX: &str = "/resource/1700000000000/UcClientVoice";
 /// The host page's path.
 pub const HOST_PATH: &str = "/lightning/voice";
+/// The host page framing the backend-hosted connector page instead of the Visualforce one.
+pub const HOSTED_PATH: &str = "/lightning/voice-hosted";
+
+/// What the site serves besides the Visualforce host page.
+#[derive(Debug, Clone, Default)]
+pub struct VoiceOptions {
+    /// The backend's origin (the contact center's `backendUrl`; the hosted connector's server).
+    pub backend_url: String,
+    /// Also serve [`HOSTED_PATH`], framing the backend's `/crm/salesforce-voice`.
+    pub hosted: bool,
+    /// Show buttons that drive the connector as Salesforce's softphone does (the demo's).
+    pub controls: bool,
+}
 
 /// Renders the connector page as Salesforce does (the `<apex:page>` wrapper dropped, the static
 /// resource's merge fields turned into URLs).
@@ -128,9 +146,19 @@ impl VoiceSite {
         format!("https://{CONNECTOR_NAME}:{port}")
     }
 
+    /// The host page's origin for `port` (the org's Lightning origin, which frames the connector).
+    pub fn host_origin(port: u16) -> String {
+        format!("https://{HOST_NAME}:{port}")
+    }
+
     /// The host page's URL.
     pub fn host_url(&self) -> String {
-        format!("https://{HOST_NAME}:{}{HOST_PATH}", self.port)
+        format!("{}{HOST_PATH}", VoiceSite::host_origin(self.port))
+    }
+
+    /// The URL of the host page framing the backend-hosted connector ([`VoiceOptions::hosted`]).
+    pub fn hosted_url(&self) -> String {
+        format!("{}{HOSTED_PATH}", VoiceSite::host_origin(self.port))
     }
 
     /// Serves the package in `packages` on `listener`; the contact center's `backendUrl` is
@@ -140,6 +168,20 @@ impl VoiceSite {
         packages: &Path,
         backend_url: &str,
     ) -> Result<VoiceSite> {
+        let options = VoiceOptions {
+            backend_url: backend_url.to_owned(),
+            ..VoiceOptions::default()
+        };
+        VoiceSite::start_with(listener, packages, &options).await
+    }
+
+    /// Serves the package in `packages` on `listener` with `options`.
+    pub async fn start_with(
+        listener: tokio::net::TcpListener,
+        packages: &Path,
+        options: &VoiceOptions,
+    ) -> Result<VoiceSite> {
+        let backend_url = options.backend_url.as_str();
         let port = listener.local_addr()?.port();
         let dir = tempfile::tempdir()?;
         let acceptor = certificate(dir.path())?;
@@ -158,20 +200,39 @@ impl VoiceSite {
             "isACWAllowed": true,
             "orgDomainName": HOST_NAME,
         });
-        let host = std::fs::read_to_string(hosts_dir().join("salesforce-voice/host.html"))?
-            .replace(
-                "__CONNECTOR_URL__",
-                &format!("{}{CONNECTOR_PATH}", VoiceSite::connector_origin(port)),
-            )
-            .replace("__CONNECTOR_ORIGIN__", &VoiceSite::connector_origin(port))
-            .replace("__CONFIG__", &config.to_string());
+        let template = std::fs::read_to_string(hosts_dir().join("salesforce-voice/host.html"))?;
+        let controls = if options.controls {
+            std::fs::read_to_string(hosts_dir().join("salesforce-voice/controls.html"))?
+                .replace("__BACKEND__", backend_url)
+        } else {
+            String::new()
+        };
+        let host_page = |connector_url: &str, connector_origin: &str| File {
+            content_type: "text/html; charset=utf-8",
+            bytes: template
+                .replace("__CONNECTOR_URL__", connector_url)
+                .replace("__CONNECTOR_ORIGIN__", connector_origin)
+                .replace("__CONFIG__", &config.to_string())
+                .replace("<!--__CONTROLS__-->", &controls)
+                .into_bytes(),
+        };
+        let vf = VoiceSite::connector_origin(port);
         files.insert(
             HOST_PATH.into(),
-            File {
-                content_type: "text/html; charset=utf-8",
-                bytes: host.into_bytes(),
-            },
+            host_page(&format!("{vf}{CONNECTOR_PATH}"), &vf),
         );
+        if options.hosted {
+            // Salesforce adds nothing to a connectorUrl: the URL names the org that frames it.
+            let backend = backend_url.trim_end_matches('/');
+            let org = VoiceSite::host_origin(port);
+            files.insert(
+                HOSTED_PATH.into(),
+                host_page(
+                    &format!("{backend}/crm/salesforce-voice?org={org}"),
+                    backend,
+                ),
+            );
+        }
         let files = Arc::new(files);
         let app = Router::new().fallback(move |uri: Uri| {
             let files = files.clone();

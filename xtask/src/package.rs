@@ -17,7 +17,7 @@ mod dynamics;
 mod salesforce;
 #[cfg(test)]
 mod tests;
-mod voice;
+pub mod voice;
 #[cfg(test)]
 mod voice_tests;
 

@@ -187,6 +187,15 @@ pub fn build(args: &BuildArgs) -> Result<()> {
     }
     for variant in &variants {
         build_module(args, variant)?;
+        if variant.host == "salesforce-voice" {
+            // The backend's hosted connector page (`/crm/salesforce-voice`) serves Salesforce's
+            // library from here, the pinned release the package's static resource carries.
+            let library = project::dist_widget()
+                .join("salesforce-voice")
+                .join(crate::package::voice::LIBRARY_FILE);
+            fs::write(&library, crate::package::voice::library()?)
+                .with_context(|| format!("writing {}", library.display()))?;
+        }
     }
 
     let static_dir = project::root().join("static");

@@ -6,8 +6,15 @@
 //! (`saveLog`, `createRecord`, `updateRecord`, screen pops) and the records as the CRM holds them
 //! now (a wrap-up updates the logged Task or phonecall in place).
 //!
-//! Usage: `ucclient-demo-hosts --listen 127.0.0.1:8081 --backend http://127.0.0.1:8080` (the backend
-//! must allow this site's origin: `--cors-origin http://127.0.0.1:8081`). Serves until Ctrl-C.
+//! With `--voice-listen 127.0.0.1:8083` it also serves the emulated Salesforce Voice host of the tests
+//! ([`ucclient_e2e::voice::VoiceSite`], over https under Salesforce names with a throw-away
+//! certificate) with the demo's buttons: `/lightning/voice` frames the package's Visualforce connector,
+//! `/lightning/voice-hosted` the backend's `/crm/salesforce-voice`.
+//!
+//! Usage: `ucclient-demo-hosts --listen 127.0.0.1:8081 --backend http://127.0.0.1:8080
+//! [--voice-listen 127.0.0.1:8083]` (the backend must allow this site's origins: `--cors-origin
+//! http://127.0.0.1:8081`, and for Voice the connector's and the host page's https origins). Serves
+//! until Ctrl-C.
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
@@ -15,6 +22,7 @@ use ucclient_e2e::crm::{
     DynamicsOptions, HostOptions, HostSite, PANEL_PATH, SOFTPHONE_PATH, SalesforceOptions,
     packages_dir,
 };
+use ucclient_e2e::voice::{VoiceOptions, VoiceSite};
 
 /// The sample contact of both hosts.
 const CONTACT_NAME: &str = "Rita Lopes";
@@ -86,6 +94,7 @@ document.getElementById('dynamics').src = location.protocol + '//' + other + ':'
 async fn main() -> Result<()> {
     let mut listen = "127.0.0.1:8081".to_owned();
     let mut backend = "http://127.0.0.1:8080".to_owned();
+    let mut voice_listen = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args
@@ -94,12 +103,32 @@ async fn main() -> Result<()> {
         match flag.as_str() {
             "--listen" => listen = value,
             "--backend" => backend = value,
-            _ => bail!("unknown option {flag} (use --listen ADDR --backend URL)"),
+            "--voice-listen" => voice_listen = Some(value),
+            _ => bail!(
+                "unknown option {flag} (use --listen ADDR --backend URL [--voice-listen ADDR])"
+            ),
         }
     }
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
+    // The Salesforce Voice site first: it needs the packages too, and says so before anything runs.
+    let _voice = match voice_listen {
+        Some(addr) => {
+            let voice_listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
+            let options = VoiceOptions {
+                backend_url: backend.clone(),
+                hosted: true,
+                controls: true,
+            };
+            let site = VoiceSite::start_with(voice_listener, &packages_dir(), &options).await?;
+            println!("emulated Salesforce Voice host on {}", site.host_url());
+            Some(site)
+        }
+        None => None,
+    };
     let options = HostOptions {
         backend_url: backend,
         salesforce: SalesforceOptions {
