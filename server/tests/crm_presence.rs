@@ -321,3 +321,93 @@ async fn a_put_spends_the_write_budget() {
         ]
     );
 }
+
+/// Runs the operator's `customer crm-presence` on `db` with `stdin`: (success, stdout, stderr).
+fn cli(db: &std::path::Path, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
+        .args(["customer", "crm-presence"])
+        .args(args)
+        .arg("--database")
+        .arg(db)
+        .env_remove("UCCLIENT_DATABASE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_operators_command_shows_sets_and_resets_the_map_through_the_same_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_in(&dir);
+    common::seed(&config).await;
+    let db = config.database.as_path();
+    let json = |out: &str| serde_json::from_str::<Value>(out).unwrap();
+
+    let (ok, out, _) = cli(db, &["acme"], "");
+    assert!(ok);
+    assert_eq!(json(&out), default_map());
+
+    let (ok, out, err) = cli(db, &["acme", "--set", "-"], &acme_map().to_string());
+    assert!(ok, "{err}");
+    assert_eq!(json(&out), acme_map_trimmed());
+    let (_, out, _) = cli(db, &["acme"], "");
+    assert_eq!(json(&out), acme_map_trimmed());
+
+    // Core's rules, core's sentence, nothing written.
+    let dup = json!({"enabled": true, "salesforce": [
+        {"status": "Busy", "profile": "away"}, {"status": "BUSY", "profile": "lunch"}], "dynamics": []});
+    let (ok, _, err) = cli(db, &["acme", "--set", "-"], &dup.to_string());
+    assert!(!ok);
+    assert!(
+        err.contains(&CrmPresenceError::Duplicate("BUSY".into()).to_string()),
+        "{err}"
+    );
+    let (ok, _, _) = cli(db, &["acme", "--set", "-"], "not json");
+    assert!(!ok);
+    let (ok, _, err) = cli(db, &["nobody"], "");
+    assert!(!ok && err.contains("no customer nobody"), "{err}");
+    let (ok, _, err) = cli(db, &["nobody", "--reset"], "");
+    assert!(!ok && err.contains("no customer nobody"), "{err}");
+
+    let (ok, out, _) = cli(db, &["acme", "--reset"], "");
+    assert!(ok);
+    assert_eq!(json(&out), default_map());
+
+    // The two changes are audited as the operator's, Globex untouched.
+    let store = ucclient_server::store::sqlite::SqliteStore::open(db)
+        .await
+        .unwrap();
+    use ucclient_server::store::{AuditScope, Store};
+    let log = store
+        .audit(&AuditScope::Customer("acme".into()), None, 10)
+        .await
+        .unwrap();
+    let puts: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == "crm_presence.put")
+        .collect();
+    assert_eq!(puts.len(), 2, "{log:?}");
+    assert_eq!(puts[0].from, "cli");
+    assert_eq!(puts[1].detail["salesforce_rules"], 3);
+    assert_eq!(
+        store.crm_presence("globex").await.unwrap(),
+        CrmPresenceMap::default()
+    );
+    store.close().await;
+}
