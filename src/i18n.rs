@@ -300,6 +300,8 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             | ErrorCode::SsoOrigin
             | ErrorCode::SsoNotConfigured => T::ErrSso,
             ErrorCode::InvalidSso => T::ErrBadRequest,
+            // An answer of the administrators' CRM presence map, which the widget does not call.
+            ErrorCode::InvalidCrmPresence => T::ErrBadRequest,
         },
     }
 }

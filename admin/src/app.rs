@@ -232,6 +232,8 @@ pub enum Tab {
     Groups,
     /// Dispositions and wrap-up time.
     WrapUp,
+    /// The map between the CRMs' agent statuses and profiles.
+    CrmPresence,
     /// Registered CRM orgs.
     Orgs,
     /// Single sign-on.
@@ -250,6 +252,7 @@ impl Tab {
             Tab::Users => "Users",
             Tab::Groups => "Hunt groups",
             Tab::WrapUp => "After-call work",
+            Tab::CrmPresence => "CRM presence",
             Tab::Orgs => "CRM orgs",
             Tab::Sso => "Single sign-on",
             Tab::Audit => "Audit log",
@@ -265,6 +268,7 @@ impl Tab {
             Tab::Users => "users",
             Tab::Groups => "groups",
             Tab::WrapUp => "wrap-up",
+            Tab::CrmPresence => "crm-presence",
             Tab::Orgs => "orgs",
             Tab::Sso => "sso",
             Tab::Audit => "audit",
@@ -273,10 +277,11 @@ impl Tab {
 }
 
 /// The customer administrator's tabs.
-const CUSTOMER_TABS: [Tab; 6] = [
+const CUSTOMER_TABS: [Tab; 7] = [
     Tab::Users,
     Tab::Groups,
     Tab::WrapUp,
+    Tab::CrmPresence,
     Tab::Orgs,
     Tab::Sso,
     Tab::Audit,
@@ -448,6 +453,7 @@ fn Shell(me: Me) -> impl IntoView {
                     Tab::Users => view! { <crate::users::Users me=me_id/> }.into_any(),
                     Tab::Groups => view! { <crate::groups::Groups/> }.into_any(),
                     Tab::WrapUp => view! { <crate::wrap_up::WrapUpTab/> }.into_any(),
+                    Tab::CrmPresence => view! { <crate::crm_presence::CrmPresenceTab/> }.into_any(),
                     Tab::Orgs => view! { <crate::orgs::Orgs/> }.into_any(),
                     Tab::Sso => view! { <crate::sso::Sso/> }.into_any(),
                     Tab::Audit => view! { <crate::audit::Audit path="/admin/audit"/> }.into_any(),

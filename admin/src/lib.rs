@@ -1,6 +1,6 @@
 //! UcClient CRM administration page: customer administrators manage their users, devices, hunt
-//! groups, after-call work, CRM orgs and single sign-on, and read the audit log; reseller
-//! administrators manage their customers and the presence mode. Leptos (CSR) compiled to
+//! groups, after-call work, CRM presence, CRM orgs and single sign-on, and read the audit log;
+//! reseller administrators manage their customers and the presence mode. Leptos (CSR) compiled to
 //! WebAssembly, served by the backend at `/admin`; English only.
 //!
 //! # Layout
@@ -11,8 +11,8 @@
 //!   small pieces every tab shares (loading a list, running a change, showing its outcome).
 //! - [`api`]: the backend client (gloo-net, serde_json) and the admin contract's wire shapes.
 //! - [`validate`]: what each form checks before sending, as pure functions tested natively.
-//! - One file per tab: [`users`], [`groups`], [`wrap_up`], [`orgs`], [`sso`], [`audit`],
-//!   [`reseller`].
+//! - One file per tab: [`users`], [`groups`], [`wrap_up`], [`crm_presence`], [`orgs`], [`sso`],
+//!   [`audit`], [`reseller`].
 //!
 //! The page must never put the bearer token in a URL, nor act without the server's say: every
 //! change is a request, and the view shows what the server answers afterwards.
@@ -20,6 +20,7 @@
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod crm_presence;
 pub mod groups;
 pub mod orgs;
 pub mod reseller;

@@ -2,7 +2,9 @@
 //! answering the sentence the form shows next to its fields. The server checks everything again;
 //! these only spare the administrator a round trip for the obvious mistakes.
 
+use ucclient_core::ProfileId;
 use ucclient_core::api::{Disposition, WrapUpSettings};
+use ucclient_core::crm_presence::{CrmPresenceMap, CrmStatusRule};
 use ucclient_core::{phone, wrapup};
 
 use crate::api::sentence;
@@ -176,6 +178,35 @@ pub fn domains(text: &str) -> Result<Vec<String>, String> {
     Ok(list)
 }
 
+// --- presence-server: the customer's CRM presence map (issue 14) ---
+
+/// The CRM presence map from the two tables' typed rows (status name, profile id), checked by
+/// core's own rules ([`CrmPresenceMap::check`]) and trimmed.
+pub fn crm_presence(
+    enabled: bool,
+    salesforce: &[(String, String)],
+    dynamics: &[(String, String)],
+) -> Result<CrmPresenceMap, String> {
+    let rules = |rows: &[(String, String)]| -> Result<Vec<CrmStatusRule>, String> {
+        rows.iter()
+            .map(|(status, profile)| {
+                Ok(CrmStatusRule {
+                    status: status.clone(),
+                    profile: ProfileId::parse(profile)
+                        .ok_or_else(|| "Pick a profile for every status.".to_owned())?,
+                })
+            })
+            .collect()
+    };
+    let map = CrmPresenceMap {
+        enabled,
+        salesforce: rules(salesforce)?,
+        dynamics: rules(dynamics)?,
+    };
+    map.check().map_err(|e| sentence(&e.to_string()))?;
+    Ok(map.trimmed())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +266,34 @@ mod tests {
         );
         assert!(domains("  ").is_err());
         assert!(domains("acme").is_err());
+    }
+
+    #[test]
+    fn crm_presence_follows_cores_rules() {
+        let row = |s: &str, p: &str| (s.to_owned(), p.to_owned());
+        let map = crm_presence(
+            false,
+            &[row(" Busy ", "in_a_meeting"), row("Online", "available")],
+            &[row("Away", "away")],
+        )
+        .unwrap();
+        assert!(!map.enabled);
+        assert_eq!(map.salesforce[0].status, "Busy");
+        assert_eq!(map.salesforce[0].profile, ProfileId::InAMeeting);
+        assert_eq!(map.dynamics.len(), 1);
+        assert_eq!(
+            crm_presence(
+                true,
+                &[row("Busy", "in_a_meeting"), row("busy", "away")],
+                &[]
+            )
+            .unwrap_err(),
+            "The CRM status \"busy\" is mapped twice."
+        );
+        assert!(crm_presence(true, &[row(" ", "away")], &[]).is_err());
+        assert_eq!(
+            crm_presence(true, &[], &[row("Away", "")]).unwrap_err(),
+            "Pick a profile for every status."
+        );
     }
 }

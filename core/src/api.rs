@@ -145,6 +145,10 @@ pub enum ErrorCode {
     SsoDenied,
     /// A single sign-on started from a page the company did not register (403).
     SsoOrigin,
+    // --- presence-server: the customer's CRM presence map (issue 14) ---
+    /// A CRM presence map that cannot be stored: too many rules, a bad or repeated status name, an
+    /// unknown profile (422; admin API).
+    InvalidCrmPresence,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a

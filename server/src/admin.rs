@@ -149,6 +149,21 @@ enum CustomerCmd {
         #[arg(long)]
         reset: bool,
     },
+    // --- presence-server: the customer's CRM presence map (issue 14) ---
+    /// Shows or sets the customer's map between the CRMs' agent statuses (Salesforce
+    /// Omni-Channel, Dynamics 365) and presence profiles; prints the map as JSON after any change.
+    CrmPresence {
+        /// Customer id.
+        customer: String,
+        /// A JSON file (`-`: standard input) holding the map, the body of `PUT
+        /// /api/v1/admin/crm-presence`: {"enabled", "salesforce": [{"status", "profile"}],
+        /// "dynamics": [...]}.
+        #[arg(long, conflicts_with = "reset")]
+        set: Option<PathBuf>,
+        /// Back to the default map.
+        #[arg(long)]
+        reset: bool,
+    },
 }
 
 /// `user …`
@@ -589,6 +604,11 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
                 println!("{}\t{}", d.code, d.label);
             }
         }
+        CustomerCmd::CrmPresence {
+            customer,
+            set,
+            reset,
+        } => crm_presence(&s, &customer, set, reset).await?,
     }
     s.close().await;
     Ok(())
@@ -932,6 +952,53 @@ async fn log(
     detail: serde_json::Value,
 ) -> anyhow::Result<()> {
     audit::record(s, &Actor::cli(), scope, action, target, detail).await?;
+    Ok(())
+}
+
+/// `customer crm-presence`: checked by core's rules before anything is written, stored and
+/// audited (`crm_presence.put`) like `PUT /admin/crm-presence`.
+async fn crm_presence(
+    s: &SqliteStore,
+    customer: &str,
+    set: Option<PathBuf>,
+    reset: bool,
+) -> anyhow::Result<()> {
+    use std::io::Read;
+    use ucclient_core::crm_presence::CrmPresenceMap;
+    let map = match set {
+        None => None,
+        Some(path) => {
+            let mut text = String::new();
+            let limit = crate::MAX_BODY_BYTES as u64 + 1;
+            if path.as_os_str() == "-" {
+                std::io::stdin().take(limit).read_to_string(&mut text)?;
+            } else {
+                std::fs::File::open(&path)
+                    .with_context(|| format!("reading {}", path.display()))?
+                    .take(limit)
+                    .read_to_string(&mut text)?;
+            }
+            if text.len() > crate::MAX_BODY_BYTES {
+                bail!("the map is over {} bytes", crate::MAX_BODY_BYTES);
+            }
+            let map: CrmPresenceMap =
+                serde_json::from_str(&text).context("the map is not valid JSON of its shape")?;
+            map.check().map_err(|e| anyhow!("{e}"))?;
+            Some(map.trimmed())
+        }
+    };
+    if (reset || map.is_some()) && !admin_live::set_crm_presence(s, customer, map.as_ref()).await? {
+        bail!("there is no customer {customer}");
+    }
+    let stored = s.crm_presence(customer).await?;
+    if reset || map.is_some() {
+        let scope = AuditScope::Customer(customer.to_owned());
+        let detail = admin_live::crm_presence_detail(&stored);
+        log(s, scope, "crm_presence.put", customer, detail).await?;
+    } else if !s.list_customers().await?.iter().any(|c| c.0 == customer) {
+        bail!("there is no customer {customer}");
+    }
+    println!("{}", serde_json::to_string_pretty(&stored)?);
     Ok(())
 }
 

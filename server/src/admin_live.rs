@@ -378,6 +378,27 @@ pub async fn set_wrap_up(
     Ok(known)
 }
 
+/// `customer crm-presence` and `PUT /admin/crm-presence`: replaces a customer's CRM presence map
+/// (`None`: back to core's default). Checked and trimmed by the caller (`CrmPresenceMap::check`,
+/// `trimmed`). Widgets read it on their next `/me`. False if there is no such customer.
+pub async fn set_crm_presence(
+    store: &dyn Store,
+    customer_id: &str,
+    map: Option<&ucclient_core::crm_presence::CrmPresenceMap>,
+) -> StoreResult<bool> {
+    store.set_crm_presence(customer_id, map).await
+}
+
+/// What the audit log keeps of a CRM presence map change (`crm_presence.put`): whether it is on
+/// and how many rules each CRM has (the rules themselves are read back with `GET`).
+pub fn crm_presence_detail(map: &ucclient_core::crm_presence::CrmPresenceMap) -> serde_json::Value {
+    serde_json::json!({
+        "enabled": map.enabled,
+        "salesforce_rules": map.salesforce.len(),
+        "dynamics_rules": map.dynamics.len(),
+    })
+}
+
 /// `user deactivate` / `user activate` and `PATCH /admin/users/{id}` with `active`: a deactivated
 /// user cannot sign in, their sessions and tickets are deleted and their open streams end
 /// (`access_ended`), all in one transaction. False if there is no such user of the customer.

@@ -154,6 +154,10 @@ pub enum ApiError {
     /// A single sign-on refused; the code and sentence are the failure's.
     #[error("{0}")]
     Sso(crate::sso::SsoFailure),
+    // --- presence-server: the customer's CRM presence map (issue 14) ---
+    /// 422 `invalid_crm_presence`: a CRM presence map refused by core, with its sentence.
+    #[error("{0}")]
+    InvalidCrmPresence(ucclient_core::crm_presence::CrmPresenceError),
 }
 
 impl ApiError {
@@ -231,6 +235,11 @@ impl ApiError {
             ApiError::SsoNotConfigured => (StatusCode::NOT_FOUND, ErrorCode::SsoNotConfigured),
             ApiError::InvalidSso(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidSso),
             ApiError::Sso(f) => (f.status(), f.code()),
+            // --- presence-server: the customer's CRM presence map (issue 14) ---
+            ApiError::InvalidCrmPresence(_) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidCrmPresence,
+            ),
         }
     }
 }

@@ -50,6 +50,8 @@ use crate::events;
         // --- sso: single sign-on (issue 15) ---
         api::sso::discovery, api::sso::start, api::sso::callback,
         api::sso::get_settings, api::sso::put_settings, api::sso::jwks,
+        // --- presence-server: the customer's CRM presence map (issue 14) ---
+        api::admin::get_crm_presence, api::admin::put_crm_presence,
     ),
     components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls))
 )]

@@ -490,3 +490,96 @@ async fn ana_sets_up_single_sign_on_and_the_audit_log_shows_it_without_the_secre
     })
     .await
 }
+
+// --- presence-server: the customer's CRM presence map (issue 14) ---
+
+/// The `value` of the form control `css`.
+async fn value_of(client: &Client, css: &str) -> Result<String> {
+    let el = client.find(Locator::Css(css)).await?;
+    Ok(el.prop("value").await?.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ana_edits_the_crm_presence_map_and_agents_get_it_in_me() -> Result<()> {
+    admin_dist()?;
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_sized(&[WIDE], async |b| {
+        let ana = &b[0].client;
+        admin_sign_in(ana, &origin, "ana@acme.example").await?;
+        click(ana, "#tab-crm-presence").await?;
+        wait_attr(ana, "#tab-crm-presence", "aria-current", "page").await?;
+        // Core's default until Acme stores its own: seven Omni-Channel rows, five Dynamics 365 rows.
+        wait_until(ana, "the default map", async |c| {
+            Ok(value_of(c, "#salesforce-status-0").await? == "Available")
+        })
+        .await?;
+        ensure!(value_of(ana, "#salesforce-profile-2").await? == "in_a_meeting");
+        ensure!(value_of(ana, "#dynamics-status-10").await? == "Away");
+        both_widths(ana, "admin-crm-presence").await?;
+        let save = "form[data-test=crm-presence] button[type=submit]";
+
+        // A status twice is refused before sending, in a sentence.
+        type_into(ana, "#salesforce-status-1", " available ").await?;
+        click(ana, save).await?;
+        wait_text(
+            ana,
+            "form[data-test=crm-presence] [role=alert]",
+            "The CRM status \"available\" is mapped twice.",
+        )
+        .await?;
+
+        // Rename one, remove Dynamics' first row, add one with its profile, switch the map off.
+        type_into(ana, "#salesforce-status-1", "  Phone ").await?;
+        click(
+            ana,
+            "table[data-test=dynamics-rules] tbody tr:first-child button",
+        )
+        .await?;
+        click(ana, "[data-test=dynamics-add]").await?;
+        type_into(ana, "#dynamics-status-12", "On a call").await?;
+        click(ana, "#dynamics-profile-12 option[value=in_a_meeting]").await?;
+        click(ana, "#crm-presence-enabled").await?;
+        click(ana, save).await?;
+        wait_text(ana, "[role=status]", "CRM presence saved.").await?;
+
+        // Drawn again from the server's answer: trimmed, renumbered, off.
+        wait_until(ana, "the stored map", async |c| {
+            Ok(value_of(c, "#dynamics-status-11").await.unwrap_or_default() == "On a call")
+        })
+        .await?;
+        ensure!(value_of(ana, "#salesforce-status-1").await? == "Phone");
+        ensure!(value_of(ana, "#dynamics-profile-11").await? == "in_a_meeting");
+        ensure!(value_of(ana, "#dynamics-status-7").await? == "Busy");
+        let on = ana.find(Locator::Css("#crm-presence-enabled")).await?;
+        ensure!(on.prop("checked").await?.as_deref() == Some("false"));
+
+        // An agent's widget reads it from /me.
+        let http = reqwest::Client::new();
+        let login: serde_json::Value = http
+            .post(format!("{origin}/api/v1/login"))
+            .json(&serde_json::json!({"email": "bruno@acme.example", "password": "demo"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = login["token"].as_str().unwrap_or_default();
+        let me: serde_json::Value = http
+            .get(format!("{origin}/api/v1/me"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let map = &me["crm_presence"];
+        ensure!(map["enabled"] == false, "{map}");
+        ensure!(map["salesforce"][1]["status"] == "Phone", "{map}");
+        ensure!(map["dynamics"][4]["status"] == "On a call", "{map}");
+
+        // And the change is in the audit log.
+        click(ana, "#tab-audit").await?;
+        wait_text(ana, "table[data-test=audit]", "crm_presence.put").await?;
+        Ok(())
+    })
+    .await
+}

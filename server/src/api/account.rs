@@ -139,8 +139,8 @@ pub async fn me(State(state): State<AppState>, session: Session) -> ApiResult<Ap
     Ok(ApiJson(Me {
         voicemail,
         wrap_up,
-        // Every customer has the default map until the admin setting stores their own.
-        crm_presence: Some(ucclient_core::crm_presence::CrmPresenceMap::default()),
+        // The customer's own map, core's default until an administrator stores one.
+        crm_presence: Some(state.store.crm_presence(&a.customer_id).await?),
         customer: CustomerRef {
             id: a.customer_id.clone(),
             name: a.customer_name.clone(),

@@ -25,6 +25,7 @@ use ucclient_core::api::{
     DeviceKind, NewAdminDevice, NewAdminUser, NewResellerCustomer, ResellerCustomer,
     ResellerModeRequest, ResellerView, Role, WrapUpSettings,
 };
+use ucclient_core::crm_presence::CrmPresenceMap;
 use ucclient_core::licence::{self, CRM_CLIENT};
 use ucclient_core::ring::GroupMember;
 
@@ -1097,6 +1098,56 @@ pub async fn reseller_audit(
     let (before, limit) = audit_page(&uri)?;
     let scope = AuditScope::Reseller(a.reseller_id);
     Ok(ApiJson(state.store.audit(&scope, before, limit).await?))
+}
+
+// ---- presence-server: the customer's CRM presence map (issue 14) ----
+
+/// `GET /admin/crm-presence`: the caller's customer's map between the CRMs' agent statuses and
+/// presence profiles (core's default until one is stored).
+#[utoipa::path(get, path = "/admin/crm-presence", tag = "admin", security(("bearer" = [])), responses(
+    (status = 200, description = "the customer's CRM presence map", body = ucclient_core::crm_presence::CrmPresenceMap),
+    (status = 403, description = "forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody)))]
+pub async fn get_crm_presence(
+    State(state): State<AppState>,
+    session: Session,
+) -> ApiResult<ApiJson<CrmPresenceMap>> {
+    let a = customer_admin(session)?;
+    Ok(ApiJson(state.store.crm_presence(&a.customer_id).await?))
+}
+
+/// `PUT /admin/crm-presence`: replaces the caller's customer's CRM presence map, status names
+/// trimmed (widgets use it from their next `/me`).
+#[utoipa::path(put, path = "/admin/crm-presence", tag = "admin", security(("bearer" = [])),
+    request_body(content = ucclient_core::crm_presence::CrmPresenceMap, content_type = "application/json"),
+    responses(
+    (status = 200, description = "the map as stored (status names trimmed)", body = ucclient_core::crm_presence::CrmPresenceMap),
+    (status = 403, description = "forbidden: not a customer administrator", body = ucclient_core::api::ErrorBody),
+    (status = 422, description = "invalid_crm_presence: at most 64 rules per CRM, status names of 1 to 80 characters without control characters, no status twice in one CRM (ignoring case, spaces, _ and -), known profiles only; the message says which", body = ucclient_core::api::ErrorBody)))]
+pub async fn put_crm_presence(
+    State(state): State<AppState>,
+    session: Session,
+    from: ClientSource,
+    ApiJson(Body(map)): ApiJson<Body<CrmPresenceMap>>,
+) -> ApiResult<ApiJson<CrmPresenceMap>> {
+    let a = customer_admin(session)?;
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    map.check().map_err(ApiError::InvalidCrmPresence)?;
+    let map = map.trimmed();
+    if !admin_live::set_crm_presence(&*state.store, &a.customer_id, Some(&map)).await? {
+        return Err(ApiError::Internal("customer gone".into()));
+    }
+    let detail = admin_live::crm_presence_detail(&map);
+    audit_customer(
+        &state,
+        &a,
+        &from,
+        "crm_presence.put",
+        &a.customer_id,
+        detail,
+    )
+    .await?;
+    tracing::info!(customer = %a.customer_id, by = %a.user.id, "CRM presence map set");
+    Ok(ApiJson(state.store.crm_presence(&a.customer_id).await?))
 }
 
 #[cfg(test)]

@@ -119,6 +119,11 @@ pub fn router() -> Router<AppState> {
         .route("/sso/callback", get(sso::callback))
         .route("/sso/{customer}/jwks.json", get(sso::jwks))
         .route("/admin/sso", get(sso::get_settings).put(sso::put_settings))
+        // --- presence-server: the customer's CRM presence map (issue 14) ---
+        .route(
+            "/admin/crm-presence",
+            get(admin::get_crm_presence).put(admin::put_crm_presence),
+        )
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

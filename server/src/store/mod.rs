@@ -905,4 +905,20 @@ pub trait Store: Send + Sync + 'static {
     /// Claims the one end-of-call update of a call's VoiceCall: its id the first time (the
     /// caller sends the update), `None` when there is no VoiceCall or it was claimed already.
     async fn claim_voice_call_end(&self, call_id: &str) -> StoreResult<Option<String>>;
+
+    // --- presence-server: the customer's CRM presence map (issue 14) ---
+
+    /// The customer's map between the CRMs' agent statuses and profiles: the one stored, or
+    /// core's default when the customer set none.
+    async fn crm_presence(
+        &self,
+        customer_id: &str,
+    ) -> StoreResult<ucclient_core::crm_presence::CrmPresenceMap>;
+    /// Replaces the customer's map (`None`: back to core's default); false if there is no such
+    /// customer. Checked and trimmed by the caller (`CrmPresenceMap::check`, `trimmed`).
+    async fn set_crm_presence(
+        &self,
+        customer_id: &str,
+        map: Option<&ucclient_core::crm_presence::CrmPresenceMap>,
+    ) -> StoreResult<bool>;
 }

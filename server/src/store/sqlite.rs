@@ -2635,6 +2635,67 @@ impl Store for SqliteStore {
         tx.commit().await?;
         Ok(id)
     }
+
+    // --- presence-server: the customer's CRM presence map (issue 14) ---
+
+    async fn crm_presence(
+        &self,
+        customer_id: &str,
+    ) -> StoreResult<ucclient_core::crm_presence::CrmPresenceMap> {
+        let row = sqlx::query(
+            "SELECT enabled, salesforce, dynamics FROM crm_presence WHERE customer_id = ?",
+        )
+        .bind(customer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            None => ucclient_core::crm_presence::CrmPresenceMap::default(),
+            Some(r) => ucclient_core::crm_presence::CrmPresenceMap {
+                enabled: r.get::<i64, _>("enabled") != 0,
+                salesforce: from_json(&r.get::<String, _>("salesforce"))?,
+                dynamics: from_json(&r.get::<String, _>("dynamics"))?,
+            },
+        })
+    }
+
+    async fn set_crm_presence(
+        &self,
+        customer_id: &str,
+        map: Option<&ucclient_core::crm_presence::CrmPresenceMap>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE id = ?")
+            .bind(customer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if exists == 0 {
+            return Ok(false);
+        }
+        match map {
+            None => {
+                sqlx::query("DELETE FROM crm_presence WHERE customer_id = ?")
+                    .bind(customer_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Some(m) => {
+                sqlx::query(
+                    "INSERT INTO crm_presence (customer_id, enabled, salesforce, dynamics)
+                     VALUES (?, ?, ?, ?)
+                     ON CONFLICT (customer_id) DO UPDATE SET enabled = excluded.enabled,
+                         salesforce = excluded.salesforce, dynamics = excluded.dynamics",
+                )
+                .bind(customer_id)
+                .bind(m.enabled)
+                .bind(to_json(&m.salesforce)?)
+                .bind(to_json(&m.dynamics)?)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
 }
 
 /// The operator's change itself, inside an [`Store::admin_change`] transaction; false if its target
