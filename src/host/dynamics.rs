@@ -623,6 +623,9 @@ pub struct CrmPresence {
     text: Option<String>,
     /// `getPresence` has answered: profile changes may be published from now on.
     known: bool,
+    /// The profile last looked at: only a change of it is published, so a store update while
+    /// the profile has not yet followed Dynamics does not send Dynamics back.
+    profile: Option<ProfileId>,
     /// The widget's context ([`attach`]): the customer's map, the profile, the backend.
     ctx: Option<Ctx>,
 }
@@ -642,16 +645,18 @@ impl CrmPresence {
     }
 
     /// The agent's profile is now `profile`: the presence text to `setPresence` (none before
-    /// Dynamics's own is known, or when `map` says Dynamics already stands for it), remembered
-    /// as Dynamics's from now on so that its echo and a repeat do nothing.
+    /// Dynamics's own is known, when the profile has not changed, or when `map` says Dynamics
+    /// already stands for it), remembered as Dynamics's from now on so that its echo and a
+    /// repeat do nothing.
     pub fn profile_changed(
         &mut self,
         map: Option<&CrmPresenceMap>,
         profile: ProfileId,
     ) -> Option<String> {
-        if !self.known {
+        if !self.known || self.profile == Some(profile) {
             return None;
         }
+        self.profile = Some(profile);
         let to = map?
             .sync_to_crm(CrmKind::Dynamics, profile, self.text.as_deref().as_slice())?
             .to_owned();
@@ -690,20 +695,21 @@ fn publish(bridge: &Rc<Bridge>) {
     }
 }
 
-/// `onPresenceChange` (`{"presenceInfo": {"presenceText": …}}`, JSON text): the profile follows
-/// through the backend (and so, in active mode, the PBX).
+/// `onPresenceChange` (the JSON text `{"presenceInfo": {"presenceText": …}}`): the profile
+/// follows through the backend (and so, in active mode, the PBX).
 fn on_presence_change(payload: JsValue) -> JsValue {
-    let parsed = match payload.as_string() {
-        Some(text) => parse_json(&text, MAX_ANSWER_JSON),
-        None => Some(payload),
-    };
-    let text = parsed
+    let text = payload
+        .as_string()
+        .and_then(|t| parse_json(&t, MAX_ANSWER_JSON))
         .and_then(|p| field(&p, "presenceInfo"))
         .and_then(|i| text_field(&i, "presenceText", MAX_FIELD_LEN));
-    if let (Some(ctx), Some(p), _) = step(text) {
+    // An event without the text (an older form names only the `presenceId`) changes nothing.
+    if text.is_some()
+        && let (Some(ctx), Some(p), _) = step(text)
+    {
         ctx.set_presence(p);
     }
-    Promise::resolve(&JsValue::TRUE).into()
+    JsValue::UNDEFINED
 }
 
 /// With CIF 2.0's presence API (`setPresence` exists): registers `onPresenceChange`, then reads
@@ -948,12 +954,17 @@ mod tests {
         let mut crm = CrmPresence::default();
         // Before Dynamics's presence is known nothing is published.
         assert_eq!(crm.profile_changed(Some(&map), InAMeeting), None);
+        // getPresence answers Available, the agent's profile.
         crm.known = true;
+        crm.text = Some("Available".into());
+        assert_eq!(crm.profile_changed(Some(&map), Available), None);
         // Dynamics goes Busy: the profile follows; the profile's change then publishes nothing.
         assert_eq!(
             crm.crm_changed(Some(&map), "Busy".into(), Some(Available)),
             Some(InAMeeting)
         );
+        // The store changes before the profile has followed: Dynamics is not sent back.
+        assert_eq!(crm.profile_changed(Some(&map), Available), None);
         assert_eq!(crm.profile_changed(Some(&map), InAMeeting), None);
         // Unmapped ("Training"), or already the profile: nothing.
         assert_eq!(
@@ -977,18 +988,22 @@ mod tests {
         let mut crm = CrmPresence {
             text: Some("Available".into()),
             known: true,
+            profile: None,
             ctx: None,
         };
         assert_eq!(
             crm.profile_changed(Some(&map), OutOfOffice).as_deref(),
             Some("Offline")
         );
-        // A repeat, and Dynamics's own change event for it, do nothing.
+        // A repeat, and Dynamics's own change event for it, do nothing; so does a change back
+        // to a profile Dynamics already stands for.
         assert_eq!(crm.profile_changed(Some(&map), OutOfOffice), None);
         assert_eq!(
             crm.crm_changed(Some(&map), "Offline".into(), Some(OutOfOffice)),
             None
         );
+        crm.text = Some("Away".into());
+        assert_eq!(crm.profile_changed(Some(&map), Away), None);
         // A profile the map does not name leaves Dynamics alone; so does a map that is off.
         assert_eq!(crm.profile_changed(Some(&map), Lunch), None);
         let off = CrmPresenceMap {
@@ -996,7 +1011,7 @@ mod tests {
             ..CrmPresenceMap::default()
         };
         assert_eq!(crm.profile_changed(Some(&off), Available), None);
-        assert_eq!(crm.profile_changed(None, Available), None);
-        assert_eq!(crm.text.as_deref(), Some("Offline"));
+        assert_eq!(crm.profile_changed(None, InAMeeting), None);
+        assert_eq!(crm.text.as_deref(), Some("Away"));
     }
 }

@@ -267,3 +267,30 @@ async fn with_cif_1_there_are_no_presence_calls_and_the_badge_still_works() -> R
     })
     .await
 }
+
+/// Dynamics says Away when the panel opens and the agent is Available: Dynamics is brought to the
+/// profile (one `setPresence("Available")`), and the profile stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_panel_opens_dynamics_is_brought_to_the_profile() -> Result<()> {
+    let (backend, site) = start_hosts(|o| {
+        o.dynamics.cif2 = true;
+        o.dynamics.presence = Some("Away".into());
+    })
+    .await?;
+    let (token, _) = backend.login(BRUNO).await?;
+    with_browsers(1, 300, 640, async |b| {
+        let bruno = &b[0];
+        panel_with_presence(&bruno.client, &site).await?;
+        wait_js(
+            &bruno.client,
+            "window.__cif.state.presence.presenceText === 'Available'",
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let sets = calls_of(&bruno.client, "setPresence").await?;
+        assert_eq!(sets, vec![json!(["Available"])]);
+        assert_eq!(profile(&backend, &token).await?, json!("available"));
+        Ok(())
+    })
+    .await
+}
