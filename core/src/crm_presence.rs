@@ -316,8 +316,10 @@ mod tests {
         let mut m = CrmPresenceMap::default();
         m.salesforce.push(rule(&"x".repeat(81), Lunch));
         assert!(matches!(m.check(), Err(CrmPresenceError::BadStatus(_))));
-        let mut m = CrmPresenceMap::default();
-        m.salesforce = (0..65).map(|i| rule(&format!("s{i}"), Lunch)).collect();
+        let m = CrmPresenceMap {
+            salesforce: (0..65).map(|i| rule(&format!("s{i}"), Lunch)).collect(),
+            ..CrmPresenceMap::default()
+        };
         assert_eq!(m.check(), Err(CrmPresenceError::TooManyRules));
         let mut m = CrmPresenceMap::default();
         m.salesforce.push(rule("New", Unknown));
