@@ -11,7 +11,8 @@
 //! arrive before the widget is signed in are kept. Inbound calls dock the panel (`setMode(1)`) and
 //! `searchAndOpenRecords` the contact with the caller's number; finished calls are logged with
 //! `createRecord("phonecall", …)`, regarding the contact when exactly one is known. Every CIF answer
-//! is a JSON string.
+//! is a JSON string (but `getPresence`'s, plain text). With CIF 2.0's presence API, the agent's
+//! Dynamics presence and profile follow each other by the customer's map ([`attach`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
