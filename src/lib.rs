@@ -84,6 +84,11 @@ pub fn mount(element: web_sys::HtmlElement, config: JsValue) {
         if kind == host::HostKind::SalesforceVoice {
             host::voice::attach(ctx);
         }
+        // CIF 2.0's presence and the profile kept in step through the widget's context.
+        #[cfg(feature = "dynamics")]
+        if kind == host::HostKind::Dynamics {
+            host::dynamics::attach(ctx);
+        }
         ctx.resume();
         leptos::view! { <app::App ctx=ctx /> }
     })

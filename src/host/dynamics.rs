@@ -11,7 +11,8 @@
 //! arrive before the widget is signed in are kept. Inbound calls dock the panel (`setMode(1)`) and
 //! `searchAndOpenRecords` the contact with the caller's number; finished calls are logged with
 //! `createRecord("phonecall", …)`, regarding the contact when exactly one is known. Every CIF answer
-//! is a JSON string.
+//! is a JSON string (but `getPresence`'s, plain text). With CIF 2.0's presence API, the agent's
+//! Dynamics presence and profile follow each other by the customer's map ([`attach`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -23,10 +24,14 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::interop::{
-    Bridge, CallSummary, Found, HostCall, Payload, call_method, field, global_path, named_after,
-    parse_json, settle, text_field, wait_until, wrap_up_notes,
+    Bridge, CallSummary, Found, HostCall, OnAnswer, Payload, call_method, field, global_path,
+    named_after, parse_json, settle, text_field, wait_until, wrap_up_notes,
 };
 use super::{DialRequest, Host, HostKind, PresenceLabel};
+use crate::app::Ctx;
+use leptos::prelude::ReadUntracked;
+use ucclient_core::crm_presence::CrmPresenceMap;
+use ucclient_core::profile::ProfileId;
 
 /// Where the org serves the CIF library, relative to the org's origin.
 pub const CIF_LIBRARY_PATH: &str = "/webresources/Widget/msdyn_ciLibrary.js";
@@ -65,8 +70,8 @@ fn cif() -> Option<Object> {
 }
 
 /// Calls a CIF method and waits (bounded) for its promise; CIF answers with JSON text, returned parsed
-/// by the browser (`null` when the text is not JSON or is over [`MAX_ANSWER_JSON`]). Nothing
-/// happens until it is awaited.
+/// by the browser (the text itself when it is not JSON or is over [`MAX_ANSWER_JSON`]:
+/// `getPresence` answers plain text). Nothing happens until it is awaited.
 fn cif_call(method: &'static str, args: Vec<JsValue>) -> HostCall {
     Box::pin(cif_answer(method, args))
 }
@@ -79,7 +84,7 @@ async fn cif_answer(method: &'static str, args: Vec<JsValue>) -> Result<JsValue,
         .map_err(|_| format!("{method} did not return a promise"))?;
     let value = settle(method, promise, CIF_CALL_TIMEOUT_MS).await?;
     Ok(match value.as_string() {
-        Some(text) => parse_json(&text, MAX_ANSWER_JSON).unwrap_or(JsValue::NULL),
+        Some(text) => parse_json(&text, MAX_ANSWER_JSON).unwrap_or(value),
         None => value,
     })
 }
@@ -466,6 +471,9 @@ impl DynamicsHost {
             ],
             true,
         );
+        if let Some(api) = cif() {
+            watch_presence(&bridge, &api);
+        }
         DynamicsHost { bridge }
     }
 
@@ -593,7 +601,9 @@ impl Host for DynamicsHost {
     }
 
     fn set_presence_label(&self, _label: &PresenceLabel) {
-        // CIF v1 has no place for an agent's presence outside the panel, which shows it already.
+        // The panel shows the badge itself; CIF 2.0's own presence follows the profile by the
+        // customer's map (nothing before `getPresence` answered, so nothing under CIF 1.0).
+        publish(&self.bridge);
     }
 
     fn locale(&self) -> Option<Language> {
@@ -601,6 +611,141 @@ impl Host for DynamicsHost {
             .with(|s| s.borrow().lcid)
             .and_then(Language::from_lcid)
     }
+}
+
+// --- CIF 2.0 presence <-> profile (issue 14) ---
+
+/// Dynamics 365's presence as the bridge knows it: the text Dynamics said last, or the one the
+/// bridge set. What the two sync rules of core's [`CrmPresenceMap`] compare with, so a change
+/// is never sent back to the side it came from.
+#[derive(Default)]
+pub struct CrmPresence {
+    /// The presence text (`Busy - DND`), once known.
+    text: Option<String>,
+    /// `getPresence` has answered: profile changes may be published from now on.
+    known: bool,
+    /// The profile last looked at: only a change of it is published, so a store update while
+    /// the profile has not yet followed Dynamics does not send Dynamics back.
+    profile: Option<ProfileId>,
+    /// The widget's context ([`attach`]): the customer's map, the profile, the backend.
+    ctx: Option<Ctx>,
+}
+
+impl CrmPresence {
+    /// Dynamics says its presence is `text` (`onPresenceChange`): remembered; the profile to set
+    /// by `map` (none when off, unmapped or already the agent's `current` profile: an echo).
+    pub fn crm_changed(
+        &mut self,
+        map: Option<&CrmPresenceMap>,
+        text: String,
+        current: Option<ProfileId>,
+    ) -> Option<ProfileId> {
+        let to = map.and_then(|m| m.sync_from_crm(CrmKind::Dynamics, &[&text], current));
+        self.text = Some(text);
+        to
+    }
+
+    /// The agent's profile is now `profile`: the presence text to `setPresence` (none before
+    /// Dynamics's own is known, when the profile has not changed, or when `map` says Dynamics
+    /// already stands for it), remembered as Dynamics's from now on so that its echo and a
+    /// repeat do nothing.
+    pub fn profile_changed(
+        &mut self,
+        map: Option<&CrmPresenceMap>,
+        profile: ProfileId,
+    ) -> Option<String> {
+        if !self.known || self.profile == Some(profile) {
+            return None;
+        }
+        self.profile = Some(profile);
+        let to = map?
+            .sync_to_crm(CrmKind::Dynamics, profile, self.text.as_deref().as_slice())?
+            .to_owned();
+        self.text = Some(to.clone());
+        Some(to)
+    }
+}
+
+thread_local! {
+    static PRESENCE: RefCell<CrmPresence> = RefCell::new(CrmPresence::default());
+}
+
+/// One step of the sync, with the customer's map (none before sign-in, from a backend without
+/// one, or before [`attach`]) and the agent's profile: Dynamics's presence became `crm` (its
+/// change event), or else the profile may have changed. Answers the widget's context, the profile
+/// to set and the presence text to publish.
+fn step(crm: Option<String>) -> (Option<Ctx>, Option<ProfileId>, Option<String>) {
+    PRESENCE.with(|c| {
+        let mut c = c.borrow_mut();
+        let ctx = c.ctx;
+        let state = ctx.map(|ctx| ctx.store.read_untracked());
+        let s = state.as_deref();
+        let map = s.and_then(|s| s.me.as_ref()?.crm_presence.as_ref());
+        let current = s.and_then(|s| s.my_presence()).map(|p| p.profile);
+        match crm {
+            Some(text) => (ctx, c.crm_changed(map, text, current), None),
+            None => (ctx, None, current.and_then(|p| c.profile_changed(map, p))),
+        }
+    })
+}
+
+/// The agent's profile may have changed (from any tab, the CRM or the PBX): Dynamics follows.
+fn publish(bridge: &Rc<Bridge>) {
+    if let (_, _, Some(text)) = step(None) {
+        bridge.run(cif_call("setPresence", vec![text.into()]), None);
+    }
+}
+
+/// `onPresenceChange` (the JSON text `{"presenceInfo": {"presenceText": …}}`): the profile
+/// follows through the backend (and so, in active mode, the PBX).
+fn on_presence_change(payload: JsValue) -> JsValue {
+    let text = payload
+        .as_string()
+        .and_then(|t| parse_json(&t, MAX_ANSWER_JSON))
+        .and_then(|p| field(&p, "presenceInfo"))
+        .and_then(|i| text_field(&i, "presenceText", MAX_FIELD_LEN));
+    // An event without the text (an older form names only the `presenceId`) changes nothing.
+    if text.is_some()
+        && let (Some(ctx), Some(p), _) = step(text)
+    {
+        ctx.set_presence(p);
+    }
+    JsValue::UNDEFINED
+}
+
+/// With CIF 2.0's presence API (`setPresence` exists): registers `onPresenceChange`, then reads
+/// `getPresence` (remembered, not applied: Dynamics is brought to the agent's profile).
+fn watch_presence(bridge: &Rc<Bridge>, api: &Object) {
+    if !Reflect::get(api, &"setPresence".into()).is_ok_and(|f| f.is_function()) {
+        return;
+    }
+    let handler = Closure::<dyn Fn(JsValue) -> JsValue>::new(on_presence_change).into_js_value();
+    let b = bridge.clone();
+    let read: OnAnswer = Box::new(move |_, _| {
+        let b2 = b.clone();
+        let known: OnAnswer = Box::new(move |_, now| {
+            PRESENCE.with(|c| {
+                let mut c = c.borrow_mut();
+                c.text = now
+                    .as_string()
+                    .filter(|t| t.len() <= MAX_FIELD_LEN && t != "FAILED");
+                c.known = true;
+            });
+            publish(&b2);
+        });
+        b.run(cif_call("getPresence", vec![]), Some(known));
+    });
+    bridge.run(
+        cif_call("addHandler", vec!["onPresenceChange".into(), handler]),
+        Some(read),
+    );
+}
+
+/// Gives CIF 2.0's presence the widget's context (called by [`crate::mount`] inside the
+/// widget's owner): Dynamics's presence and the agent's profile are kept in step both ways by
+/// the customer's map. CIF 1.0 has no presence API, and the panel keeps its own badge.
+pub fn attach(ctx: Ctx) {
+    PRESENCE.with(|c| c.borrow_mut().ctx = Some(ctx));
 }
 
 #[cfg(test)]
@@ -801,5 +946,73 @@ mod tests {
                 .unwrap()
                 .starts_with("Voicemail from Rita Lopes, 0 s")
         );
+    }
+
+    #[test]
+    fn a_dynamics_presence_sets_the_profile_and_its_echo_publishes_nothing() {
+        use ProfileId::*;
+        let map = CrmPresenceMap::default();
+        let mut crm = CrmPresence::default();
+        // Before Dynamics's presence is known nothing is published.
+        assert_eq!(crm.profile_changed(Some(&map), InAMeeting), None);
+        // getPresence answers Available, the agent's profile.
+        crm.known = true;
+        crm.text = Some("Available".into());
+        assert_eq!(crm.profile_changed(Some(&map), Available), None);
+        // Dynamics goes Busy: the profile follows; the profile's change then publishes nothing.
+        assert_eq!(
+            crm.crm_changed(Some(&map), "Busy".into(), Some(Available)),
+            Some(InAMeeting)
+        );
+        // The store changes before the profile has followed: Dynamics is not sent back.
+        assert_eq!(crm.profile_changed(Some(&map), Available), None);
+        assert_eq!(crm.profile_changed(Some(&map), InAMeeting), None);
+        // Unmapped ("Training"), or already the profile: nothing.
+        assert_eq!(
+            crm.crm_changed(Some(&map), "Training".into(), Some(InAMeeting)),
+            None
+        );
+        assert_eq!(
+            crm.crm_changed(Some(&map), "busy - dnd".into(), Some(OnHoliday)),
+            None
+        );
+        // Without a map (signed out, older backend) the text is still remembered.
+        assert_eq!(crm.crm_changed(None, "Away".into(), Some(Available)), None);
+        assert_eq!(crm.text.as_deref(), Some("Away"));
+        assert_eq!(crm.profile_changed(Some(&map), Away), None);
+    }
+
+    #[test]
+    fn a_profile_change_publishes_the_presence_once() {
+        use ProfileId::*;
+        let map = CrmPresenceMap::default();
+        let mut crm = CrmPresence {
+            text: Some("Available".into()),
+            known: true,
+            profile: None,
+            ctx: None,
+        };
+        assert_eq!(
+            crm.profile_changed(Some(&map), OutOfOffice).as_deref(),
+            Some("Offline")
+        );
+        // A repeat, and Dynamics's own change event for it, do nothing; so does a change back
+        // to a profile Dynamics already stands for.
+        assert_eq!(crm.profile_changed(Some(&map), OutOfOffice), None);
+        assert_eq!(
+            crm.crm_changed(Some(&map), "Offline".into(), Some(OutOfOffice)),
+            None
+        );
+        crm.text = Some("Away".into());
+        assert_eq!(crm.profile_changed(Some(&map), Away), None);
+        // A profile the map does not name leaves Dynamics alone; so does a map that is off.
+        assert_eq!(crm.profile_changed(Some(&map), Lunch), None);
+        let off = CrmPresenceMap {
+            enabled: false,
+            ..CrmPresenceMap::default()
+        };
+        assert_eq!(crm.profile_changed(Some(&off), Available), None);
+        assert_eq!(crm.profile_changed(None, InAMeeting), None);
+        assert_eq!(crm.text.as_deref(), Some("Away"));
     }
 }

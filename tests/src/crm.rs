@@ -71,6 +71,14 @@ pub struct DynamicsOptions {
     pub user_lcid: Option<u32>,
     /// Contacts `searchAndOpenRecords` can find (`contactid`, `fullname`, `telephone1`, `mobilephone`).
     pub contacts: Vec<Value>,
+    /// CIF 2.0 (multisession, with the agent's presence: `getPresence`, `setPresence`,
+    /// `onPresenceChange`) instead of CIF 1.0 (none of them).
+    pub cif2: bool,
+    /// The agent's presence text when the page opens (CIF 2.0; default `Available`).
+    pub presence: Option<String>,
+    /// The org's presences (CIF 2.0: `presenceId`, `presenceText`, `presenceColor`,
+    /// `basePresenceStatus`); empty: Omnichannel's five out-of-the-box ones.
+    pub presences: Vec<Value>,
 }
 
 /// What the site serves.
@@ -329,6 +337,9 @@ impl HostSite {
                 "initDelayMs": d.init_delay_ms.unwrap_or(30),
                 "userLcid": d.user_lcid.unwrap_or(1033),
                 "contacts": d.contacts,
+                "cifVersion": if d.cif2 { 2 } else { 1 },
+                "presence": d.presence,
+                "presences": (!d.presences.is_empty()).then_some(&d.presences),
             });
             files.insert(
                 CIF_PATH.into(),

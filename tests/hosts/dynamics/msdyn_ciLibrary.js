@@ -11,7 +11,17 @@
  *
  * Config (all optional): initDelayMs (default 30), neverInit (true: CIFInitDone never comes), userLcid
  * (default 1033), contacts (array of records searchAndOpenRecords can find), failing (method names
- * whose promise rejects).
+ * whose promise rejects), cifVersion (1, the default, or 2).
+ *
+ * CIF 2.0 adds the agent's presence, as Microsoft Learn documents it (CIF 2.0 reference: getPresence,
+ * setPresence, onPresenceChange): the org's presences (`presences`: {presenceId, presenceText,
+ * presenceColor, basePresenceStatus}, by default Omnichannel's Available, Busy, Busy - DND, Away,
+ * Offline) and the agent's current one (`presence`, default Available); `getPresence()` resolves to
+ * the current presence's text (plain text, not JSON; "FAILED" when there is none);
+ * `setPresence(presenceText)` resolves to a Boolean, true only when the text exactly matches one of
+ * the org's presences; every change, by the agent or programmatic, calls the `onPresenceChange`
+ * handler with the JSON string `{"presenceInfo": {...}}`. The agent changes it in Dynamics's own
+ * presence menu through `__cif.agentSetsPresence(text)`. CIF 1.0 has none of these methods.
  */
 (function () {
   'use strict';
@@ -115,6 +125,29 @@
     return null;
   }
 
+  var presences = config.presences || [
+    { presenceId: '0a2c1a8e-0000-4000-8000-000000000001', presenceText: 'Available', presenceColor: '#00FF00', basePresenceStatus: 'AVAILABLE' },
+    { presenceId: '0a2c1a8e-0000-4000-8000-000000000002', presenceText: 'Busy', presenceColor: '#FF0000', basePresenceStatus: 'BUSY' },
+    { presenceId: '0a2c1a8e-0000-4000-8000-000000000003', presenceText: 'Busy - DND', presenceColor: '#8B0000', basePresenceStatus: 'BUSY_DND' },
+    { presenceId: '0a2c1a8e-0000-4000-8000-000000000004', presenceText: 'Away', presenceColor: '#FFFF00', basePresenceStatus: 'AWAY' },
+    { presenceId: '0a2c1a8e-0000-4000-8000-000000000005', presenceText: 'Offline', presenceColor: '#808080', basePresenceStatus: 'OFFLINE' },
+  ];
+  state.presence = presences.filter(function (p) {
+    return p.presenceText === (config.presence || 'Available');
+  })[0] || null;
+
+  /** Makes `text` (exactly one of the org's presences) the agent's and raises onPresenceChange. */
+  function changePresence(text) {
+    var found = presences.filter(function (p) { return p.presenceText === text; })[0];
+    if (!found) { return false; }
+    state.presence = found;
+    var handler = state.handlers.onpresencechange;
+    if (typeof handler === 'function') {
+      setTimeout(function () { handler(JSON.stringify({ presenceInfo: found })); }, 0);
+    }
+    return true;
+  }
+
   window.Microsoft = window.Microsoft || {};
   window.Microsoft.CIFramework = {
     setClickToAct: api('setClickToAct', function (value) { state.clickToAct = !!value; return true; }),
@@ -188,9 +221,24 @@
     }),
   };
 
+  if (config.cifVersion === 2) {
+    var cif = window.Microsoft.CIFramework;
+    // Documented as a Promise of the presence text as a String (not a JSON-encoded one).
+    cif.getPresence = function () {
+      record('getPresence', []);
+      if (!state.initDone) { return Promise.reject(new Error('CIF is not initialised yet (emulated)')); }
+      return Promise.resolve(state.presence ? state.presence.presenceText : 'FAILED');
+    };
+    cif.setPresence = api('setPresence', function (text) { return changePresence(text); });
+  }
+
   window.__cif = {
     calls: state.calls,
     state: state,
+    /** The agent picks `text` in Dynamics's presence menu (CIF 2.0); true when it is one of the org's. */
+    agentSetsPresence: function (text) {
+      return config.cifVersion === 2 && state.initDone && changePresence(text);
+    },
     /** The recorded calls of one method. */
     callsOf: function (method) {
       return state.calls.filter(function (c) { return c.method === method; });
