@@ -13,7 +13,7 @@ use ucclient_core::api::{
     AccessEndReason, Call, CallContext, CallDirection, CallOutcome, ClaimKind, ClaimRequest,
     LoginRequest, PlaceCallRequest, TransferRequest,
 };
-use ucclient_core::api::{CrmRecord, WrapUp};
+use ucclient_core::api::{CrmRecord, SsoMessage, WrapUp};
 use ucclient_core::licence::has_crm_client;
 use ucclient_core::settings::ProfileSettings;
 
@@ -404,18 +404,17 @@ impl Ctx {
         if backend.as_deref() != Some(e.origin().as_str()) {
             return;
         }
-        // core's `SsoMessage`, read field by field (its own deserializer measured larger).
-        let data = e.data();
-        let get = |o: &wasm_bindgen::JsValue, k: &str| {
-            js_sys::Reflect::get(o, &k.into()).unwrap_or(wasm_bindgen::JsValue::UNDEFINED)
+        // core's `SsoMessage`, read through its serde derive (a message of another shape is ignored).
+        let Ok(message) = serde_wasm_bindgen::from_value::<SsoMessage>(e.data()) else {
+            return;
         };
-        if let Some(token) = get(&get(&data, "login"), "token").as_string() {
-            self.signed_in(token);
-        } else if let Ok(code) = serde_wasm_bindgen::from_value(get(&data, "error")) {
+        if let Some(login) = message.login {
+            self.signed_in(login.token);
+        } else if let Some(code) = message.error {
             self.show_error(&ApiError {
                 status: 0,
                 code: Some(code),
-                message: get(&data, "message").as_string().unwrap_or_default(),
+                message: message.message.unwrap_or_default(),
                 timed_out: false,
             });
         }

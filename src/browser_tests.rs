@@ -3572,7 +3572,12 @@ async fn sso_messages_from_the_backend_origin_sign_in_and_others_are_ignored() {
         m.text()
     );
 
-    post(&origin, "{login: {token: 'sso-token'}}");
+    // What the callback page posts: `SsoMessage` with the whole `POST /login` answer.
+    post(
+        &origin,
+        "{login: {token: 'sso-token', expires_at: '2026-12-08T05:00:00Z', \
+         user: {id: 'u-zoe', name: 'Zoe Agent', email: 'zoe@acme.example', extension: '201'}}}",
+    );
     tick().await;
     assert!(
         m.q("[data-test=badge]")
