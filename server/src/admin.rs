@@ -17,8 +17,9 @@ use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use crate::audit::{self, Actor};
+use crate::store::prelude::*;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{AddOrg, AuditScope, NewUser, Store};
+use crate::store::{AddOrg, AuditScope, NewUser};
 use crate::{admin_live, auth, orgs};
 
 /// The database the admin commands work on.

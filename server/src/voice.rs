@@ -36,8 +36,9 @@ use ucclient_core::api::{CallDirection, Timestamp};
 use crate::AppState;
 use crate::admin::DbArg;
 use crate::audit::{self, Actor};
+use crate::store::prelude::*;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{AuditScope, OwnedCall, Store, VoiceKey, VoiceSettings};
+use crate::store::{AuditScope, OwnedCall, VoiceKey, VoiceSettings};
 
 /// The JWT's `aud`: "Use https://scrt.salesforce.com" (`voice_rest_authorization.htm`).
 pub const SCRT_AUDIENCE: &str = "https://scrt.salesforce.com";
