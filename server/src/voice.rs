@@ -549,9 +549,10 @@ async fn log(
 
 /// Runs `voice …`.
 pub async fn command(args: VoiceArgs) -> anyhow::Result<()> {
-    let s = SqliteStore::open(&args.db.database)
+    let path = crate::store::location::Database::sqlite_path(&args.db.database)?;
+    let s = SqliteStore::open(&path)
         .await
-        .with_context(|| format!("opening {}", args.db.database.display()))?;
+        .with_context(|| format!("opening {}", path.display()))?;
     let done = run(&s, args.cmd).await;
     s.close().await;
     done

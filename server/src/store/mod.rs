@@ -6,6 +6,7 @@
 //! the same trait without touching a handler. [`sqlite::SqliteStore`] is the embedded default.
 
 pub mod audit;
+pub mod location;
 pub mod sqlite;
 pub mod sso;
 
