@@ -1,6 +1,10 @@
-//! [`Store`] on SQLite (the embedded default): one file, WAL, migrations from `server/migrations/`
-//! run at start-up. Write transactions start with `BEGIN IMMEDIATE` so two writers queue on the busy
-//! timeout instead of failing on a lock upgrade.
+//! [`Store`](crate::store::Store) on SQLite (the embedded default): one file, WAL, migrations from
+//! `server/migrations/` run at start-up. Write transactions start with `BEGIN IMMEDIATE` so two
+//! writers queue on the busy timeout instead of failing on a lock upgrade.
+//!
+//! One file per concern trait of `store` (`accounts.rs` implements `AccountStore`, …); this one
+//! opens the database, hands out the writer's turn (`WriteTx`) and holds the helpers several of
+//! them share.
 
 mod accounts;
 mod admin;
