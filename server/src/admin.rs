@@ -17,14 +17,17 @@ use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use crate::audit::{self, Actor};
+use crate::store::location::Database;
+use crate::store::prelude::*;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{AddOrg, AuditScope, NewUser, Store};
+use crate::store::{AddOrg, AuditScope, NewUser};
 use crate::{admin_live, auth, orgs};
 
 /// The database the admin commands work on.
 #[derive(Debug, Clone, Args)]
 pub struct DbArg {
-    /// SQLite database file.
+    /// The database: a SQLite file path or `sqlite://PATH` (`postgres://…` is recognised and
+    /// refused until the PostgreSQL engine exists).
     #[arg(
         long,
         env = "UCCLIENT_DATABASE",
@@ -426,9 +429,10 @@ fn id_or_new(id: Option<String>) -> String {
 }
 
 async fn open(db: &DbArg) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&db.database)
+    let path = Database::sqlite_path(&db.database)?;
+    SqliteStore::open(&path)
         .await
-        .with_context(|| format!("opening {}", db.database.display()))
+        .with_context(|| format!("opening {}", path.display()))
 }
 
 fn found(ok: bool, what: &str) -> anyhow::Result<()> {

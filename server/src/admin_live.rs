@@ -4,7 +4,7 @@
 //!
 //! An admin command runs as its own process on the database the server uses, so it cannot tell the
 //! server anything in memory. It computes the consequences here (with `core`'s rules) and writes
-//! them with the change in one transaction ([`Store::admin_change`]): presence rows updated,
+//! them with the change in one transaction ([`AdminStore::admin_change`]): presence rows updated,
 //! `pbx_sync` pending and due now where the PBX must change (the desired state cleared, for the
 //! server's sync worker to recompute where the PBX connector is), and the `presence` / `profile`
 //! events that announce it. The running server picks both up from the store: its sync worker polls
@@ -14,6 +14,8 @@
 //! Each consequence carries the desired version it was computed from, and each override it
 //! rewrites the override it was computed from; if the user changed profile or saved that routing
 //! meanwhile, the transaction writes nothing and the computation is redone.
+//!
+//! [`AdminStore::admin_change`]: crate::store::AdminStore::admin_change
 
 use std::collections::HashMap;
 

@@ -17,13 +17,13 @@
 //!   The message (the caller's WAV, or the PBX's generated one) is stored in the write that ends
 //!   the call, with a `voicemail` event for the mailbox's owner.
 //!
-//! Every change is one conditional write of every call it moves ([`Store::write_calls`]: a call
+//! Every change is one conditional write of every call it moves ([`CallStore::write_calls`]: a call
 //! only moves forward, so a hang-up racing the simulation cannot be undone, and both sides of a
 //! call between colleagues move in one transaction), with a `call` event for each owner and, when
 //! an owner's on-call state changes, a `presence` event for the customer (the busy overlay; whether
 //! another call of the owner keeps it is asked inside that same transaction).
 //!
-//! [`Store::write_calls`]: crate::store::Store::write_calls
+//! [`CallStore::write_calls`]: crate::store::CallStore::write_calls
 
 use std::sync::Arc;
 use std::time::Duration;

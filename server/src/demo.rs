@@ -14,8 +14,9 @@ use ucclient_core::settings::default_settings;
 pub const DEMO_SALES_EXTENSION: &str = "600";
 
 use crate::auth;
+use crate::store::prelude::*;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{AddOrg, NewUser, Store};
+use crate::store::{AddOrg, NewUser};
 
 /// The demo password of every user.
 pub const PASSWORD: &str = "demo";

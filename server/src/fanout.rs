@@ -632,6 +632,7 @@ mod tests {
     #[tokio::test]
     async fn the_reader_fills_from_the_store_one_customer_with_every_audience() {
         use crate::store::NewEvent;
+        use crate::store::prelude::*;
         use crate::store::sqlite::SqliteStore;
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();

@@ -133,11 +133,10 @@ pub struct Backend {
 impl Backend {
     /// Opens the database (running migrations) and builds the state; starts nothing yet.
     pub async fn open(config: Config) -> anyhow::Result<Backend> {
-        let sqlite = SqliteStore::open_with(
-            &config.database,
-            Duration::from_millis(config.db_acquire_timeout_ms),
-        )
-        .await?;
+        let path = store::location::Database::sqlite_path(&config.database)?;
+        let sqlite =
+            SqliteStore::open_with(&path, Duration::from_millis(config.db_acquire_timeout_ms))
+                .await?;
         let hasher = auth::Hasher::new(
             config.max_concurrent_hashes,
             Duration::from_millis(config.hash_wait_ms),
@@ -300,10 +299,11 @@ async fn api_not_found() -> error::ApiError {
 /// `--force`), then serves it like [`serve`] with the PBX views open to every user.
 pub async fn demo(args: config::DemoArgs) -> anyhow::Result<()> {
     let mut config = args.config;
-    demo::recreate(&config.database, args.force).await?;
+    let path = store::location::Database::sqlite_path(&config.database)?;
+    demo::recreate(&path, args.force).await?;
     config.pbx_view_for_all = true;
     if let Some(issuer) = &args.sso_issuer {
-        sso::demo_settings(&config.database, issuer).await?;
+        sso::demo_settings(&path, issuer).await?;
         config.sso_allow_http_loopback = true;
     }
     serve(config).await
@@ -320,7 +320,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         writeln!(out, "listening on http://{addr}")?;
         out.flush()?;
     }
-    tracing::info!(%addr, database = %config.database.display(), "serving");
+    let database = store::location::Database::describe(&config.database);
+    tracing::info!(%addr, %database, "serving");
     backend.run(listener, shutdown_signal()).await
 }
 

@@ -39,7 +39,8 @@ use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::orgs;
-use crate::store::{PutSso, SsoAttempt, SsoKey, Store, StoredSso};
+use crate::store::prelude::*;
+use crate::store::{PutSso, SsoAttempt, SsoKey, StoredSso};
 
 /// How long a started sign-in may take to come back.
 pub const ATTEMPT_TTL_MS: i64 = 10 * 60 * 1000;

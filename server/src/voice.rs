@@ -36,8 +36,9 @@ use ucclient_core::api::{CallDirection, Timestamp};
 use crate::AppState;
 use crate::admin::DbArg;
 use crate::audit::{self, Actor};
+use crate::store::prelude::*;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{AuditScope, OwnedCall, Store, VoiceKey, VoiceSettings};
+use crate::store::{AuditScope, OwnedCall, VoiceKey, VoiceSettings};
 
 /// The JWT's `aud`: "Use https://scrt.salesforce.com" (`voice_rest_authorization.htm`).
 pub const SCRT_AUDIENCE: &str = "https://scrt.salesforce.com";
@@ -548,9 +549,10 @@ async fn log(
 
 /// Runs `voice …`.
 pub async fn command(args: VoiceArgs) -> anyhow::Result<()> {
-    let s = SqliteStore::open(&args.db.database)
+    let path = crate::store::location::Database::sqlite_path(&args.db.database)?;
+    let s = SqliteStore::open(&path)
         .await
-        .with_context(|| format!("opening {}", args.db.database.display()))?;
+        .with_context(|| format!("opening {}", path.display()))?;
     let done = run(&s, args.cmd).await;
     s.close().await;
     done

@@ -1186,7 +1186,8 @@ async fn the_operators_commands_are_audited_as_the_cli() {
     let store = ucclient_server::store::sqlite::SqliteStore::open(&config.database)
         .await
         .unwrap();
-    use ucclient_server::store::{AuditScope, Store};
+    use ucclient_server::store::AuditScope;
+    use ucclient_server::store::prelude::*;
     let acme = store
         .audit(&AuditScope::Customer("acme".into()), None, 10)
         .await

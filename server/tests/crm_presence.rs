@@ -393,7 +393,8 @@ async fn the_operators_command_shows_sets_and_resets_the_map_through_the_same_ru
     let store = ucclient_server::store::sqlite::SqliteStore::open(db)
         .await
         .unwrap();
-    use ucclient_server::store::{AuditScope, Store};
+    use ucclient_server::store::AuditScope;
+    use ucclient_server::store::prelude::*;
     let log = store
         .audit(&AuditScope::Customer("acme".into()), None, 10)
         .await

@@ -45,6 +45,7 @@ pub fn run() -> Result<()> {
         schemathesis()?,
         oidc_provider()?,
         chromium()?,
+        debian_servers()?,
         disk_space(),
     ];
     println!("setup:");
@@ -288,4 +289,61 @@ fn oidc_provider() -> Result<String> {
     Ok(format!(
         "{name} {OIDC_PROVIDER_VERSION} (npm): installed in .tools/"
     ))
+}
+
+// --- store-split: PostgreSQL and nats-server for the many-node store (issue 16) ---
+
+/// Debian's packages of the servers the PostgreSQL store and its tests start (PostgreSQL, run
+/// from `/usr/lib/postgresql/<version>/bin`, and the NATS doorbell), each with the binary that
+/// shows it is installed.
+const DEBIAN_SERVERS: [(&str, &str); 2] = [
+    ("postgresql", "/usr/lib/postgresql/*/bin/postgres"),
+    ("nats-server", "/usr/sbin/nats-server"),
+];
+
+/// Installs Debian's `postgresql` and `nats-server` when their binaries are missing (one
+/// `apt-get install` for what is missing, after `apt-get update`); quiet when both are there.
+/// The package's own cluster service is not used: tests and `cluster` start their own servers
+/// with data directories under `target/`.
+fn debian_servers() -> Result<String> {
+    let missing: Vec<&str> = DEBIAN_SERVERS
+        .iter()
+        .filter(|(_, bin)| !binary_present(bin))
+        .map(|(package, _)| *package)
+        .collect();
+    let names = DEBIAN_SERVERS.map(|(package, _)| package).join(" + ");
+    if missing.is_empty() {
+        return Ok(format!("{names} (Debian): present"));
+    }
+    if output(command("id").arg("-u")).as_deref() != Some("0") {
+        bail!(
+            "{} needed for the PostgreSQL store tests; as root run `apt-get update && apt-get \
+             install -y {}` (Debian), then try again",
+            missing.join(" and "),
+            missing.join(" ")
+        );
+    }
+    run_command(command("apt-get").args(["update", "-q"]))?;
+    run_command(
+        command("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    if let Some((package, bin)) = DEBIAN_SERVERS.iter().find(|(_, bin)| !binary_present(bin)) {
+        bail!("apt-get installed {package} but {bin} is still missing");
+    }
+    Ok(format!(
+        "{names} (Debian): installed {} with apt-get",
+        missing.join(" and ")
+    ))
+}
+
+/// Whether `pattern` (a path, with at most one `*` for a whole directory name) names an existing
+/// file.
+fn binary_present(pattern: &str) -> bool {
+    let Some((dir, rest)) = pattern.split_once("/*/") else {
+        return Path::new(pattern).exists();
+    };
+    fs::read_dir(dir).is_ok_and(|entries| entries.flatten().any(|e| e.path().join(rest).exists()))
 }

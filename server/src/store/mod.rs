@@ -6,6 +6,7 @@
 //! the same trait without touching a handler. [`sqlite::SqliteStore`] is the embedded default.
 
 pub mod audit;
+pub mod location;
 pub mod sqlite;
 pub mod sso;
 
@@ -248,7 +249,7 @@ pub struct OwnedCall {
 }
 
 /// The `presence` event announcing that a user's busy overlay changes with a write of calls
-/// ([`Store::write_calls`]), logged only if no other call of the user is connected.
+/// ([`CallStore::write_calls`]), logged only if no other call of the user is connected.
 #[derive(Debug, Clone)]
 pub struct Overlay {
     /// The user whose overlay changes.
@@ -258,7 +259,7 @@ pub struct Overlay {
 }
 
 /// An operator's change (admin command) that alters what users show or what the PBX must hold;
-/// [`Store::admin_change`] writes it together with its [`PresenceChange`]s and events.
+/// [`AdminStore::admin_change`] writes it together with its [`PresenceChange`]s and events.
 #[derive(Debug, Clone)]
 pub enum AdminChange {
     /// A reseller's mode and extension-list feature.
@@ -338,7 +339,7 @@ pub struct OverrideChange {
     pub now: Option<ProfileSettings>,
 }
 
-/// How [`Store::admin_change`] ended.
+/// How [`AdminStore::admin_change`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminWrite {
     /// Written, with its consequences and events.
@@ -362,7 +363,7 @@ pub struct AdminUser {
     pub permissions: Vec<String>,
 }
 
-/// A new user for [`Store::create_user`].
+/// A new user for [`AdminStore::create_user`].
 #[derive(Debug, Clone)]
 pub struct NewUser {
     /// Id (random unless the demo chooses a readable one).
@@ -402,7 +403,7 @@ pub struct StoredOrg {
     pub created_at: DateTime<Utc>,
 }
 
-/// How [`Store::add_org`] ended.
+/// How [`OrgStore::add_org`] ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AddOrg {
     /// Registered.
@@ -415,11 +416,10 @@ pub enum AddOrg {
     UnknownCustomer,
 }
 
-/// The operations the backend needs from a database. Each method is one transaction.
+/// Accounts, sessions and SSE tickets: who signs in, which user a token or ticket stands for, and the
+/// directory of a customer's users.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // --- accounts and sessions ---
-
+pub trait AccountStore: Send + Sync {
     /// The user id and password hash behind a login email (of an active user only).
     async fn login_lookup(&self, email: &str) -> StoreResult<Option<(String, String)>>;
     /// Everything about a user that requests need.
@@ -459,9 +459,42 @@ pub trait Store: Send + Sync + 'static {
         customer_id: &str,
         extension: &str,
     ) -> StoreResult<Option<User>>;
+    /// Stores a one-use SSE ticket under its hash, for the session with `session_hash`.
+    async fn create_ticket(
+        &self,
+        ticket_hash: &str,
+        user_id: &str,
+        session_hash: &str,
+        expires_at_ms: i64,
+    ) -> StoreResult<()>;
+    /// Consumes a ticket: its user and session if it existed and had not expired.
+    async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<Ticket>>;
+}
 
-    // --- presence, overrides, PBX sync ---
+/// Rate-limit windows and failure counters, kept in the store so that they hold across processes.
+#[async_trait]
+pub trait LimitStore: Send + Sync {
+    /// Counts one hit in the key's window of `window_ms`, which opens at the first hit after the
+    /// previous window closed: (hits in this window including this one, the window's start).
+    async fn hit_rate_limit(
+        &self,
+        key: &str,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> StoreResult<(i64, i64)>;
+    /// The key's (hits, window start) as [`LimitStore::hit_rate_limit`] left them, without counting one.
+    async fn peek_rate_limit(&self, key: &str) -> StoreResult<Option<(i64, i64)>>;
+    /// Counts one more failure under `key`, stamped `now_ms` (the row's window start becomes the
+    /// time of the last failure); failures older than `forget_ms` before this one are forgotten
+    /// first. Returns the failures counted, this one included. For growing-delay throttles.
+    async fn note_failure(&self, key: &str, forget_ms: i64, now_ms: i64) -> StoreResult<i64>;
+    /// Forgets a key's hits.
+    async fn clear_rate_limit(&self, key: &str) -> StoreResult<()>;
+}
 
+/// Users' stored presence (profile chosen, its PBX sync state) and their routing overrides.
+#[async_trait]
+pub trait PresenceStore: Send + Sync {
     /// The stored presence of users (missing users are left out).
     async fn presence_rows(&self, user_ids: &[String]) -> StoreResult<Vec<PresenceRow>>;
     /// Users of the customer who are on a call now.
@@ -491,6 +524,28 @@ pub trait Store: Send + Sync + 'static {
         desired: Option<&PbxUserState>,
         events: &[NewEvent],
     ) -> StoreResult<Option<i64>>;
+
+    // --- presence-server: the customer's CRM presence map (issue 14) ---
+
+    /// The customer's map between the CRMs' agent statuses and profiles: the one stored, or
+    /// core's default when the customer set none.
+    async fn crm_presence(
+        &self,
+        customer_id: &str,
+    ) -> StoreResult<ucclient_core::crm_presence::CrmPresenceMap>;
+    /// Replaces the customer's map (`None`: back to core's default); false if there is no such
+    /// customer. Checked and trimmed by the caller (`CrmPresenceMap::check`, `trimmed`).
+    async fn set_crm_presence(
+        &self,
+        customer_id: &str,
+        map: Option<&ucclient_core::crm_presence::CrmPresenceMap>,
+    ) -> StoreResult<bool>;
+}
+
+/// PBX work: the sync worker's desired states and attempts, the embedded PBX's own tables and the
+/// hunt groups it rings.
+#[async_trait]
+pub trait PbxStore: Send + Sync {
     /// Records the outcome of applying desired state `version`; does nothing (false) when a newer
     /// desired state replaced it meanwhile. Events are logged only when it applied.
     async fn record_sync(
@@ -513,9 +568,17 @@ pub trait Store: Send + Sync + 'static {
         version: i64,
         desired: &PbxUserState,
     ) -> StoreResult<bool>;
+    /// What the embedded PBX holds for a user.
+    async fn pbx_state(&self, user_id: &str) -> StoreResult<Option<PbxUserState>>;
+    /// Replaces what the embedded PBX holds for a user.
+    async fn put_pbx_state(&self, user_id: &str, state: &PbxUserState) -> StoreResult<()>;
+    /// A customer's hunt groups.
+    async fn groups(&self, customer_id: &str) -> StoreResult<Vec<HuntGroup>>;
+}
 
-    // --- the event log and tickets ---
-
+/// The durable per-customer event log the live streams are fed from.
+#[async_trait]
+pub trait EventStore: Send + Sync {
     /// Logs events alone.
     async fn append_events(&self, events: &[NewEvent]) -> StoreResult<()>;
     /// Events of the customer after `after` that `user_id` may see, oldest first.
@@ -541,38 +604,11 @@ pub trait Store: Send + Sync + 'static {
     async fn max_event_id(&self) -> StoreResult<i64>;
     /// Drops events older than `older_than_ms`, and beyond the newest `keep` of each customer.
     async fn prune_events(&self, older_than_ms: i64, keep: i64) -> StoreResult<u64>;
-    /// Stores a one-use SSE ticket under its hash, for the session with `session_hash`.
-    async fn create_ticket(
-        &self,
-        ticket_hash: &str,
-        user_id: &str,
-        session_hash: &str,
-        expires_at_ms: i64,
-    ) -> StoreResult<()>;
-    /// Consumes a ticket: its user and session if it existed and had not expired.
-    async fn take_ticket(&self, ticket_hash: &str, now_ms: i64) -> StoreResult<Option<Ticket>>;
+}
 
-    // --- rate limits ---
-
-    /// Counts one hit in the key's window of `window_ms`, which opens at the first hit after the
-    /// previous window closed: (hits in this window including this one, the window's start).
-    async fn hit_rate_limit(
-        &self,
-        key: &str,
-        window_ms: i64,
-        now_ms: i64,
-    ) -> StoreResult<(i64, i64)>;
-    /// The key's (hits, window start) as [`Store::hit_rate_limit`] left them, without counting one.
-    async fn peek_rate_limit(&self, key: &str) -> StoreResult<Option<(i64, i64)>>;
-    /// Counts one more failure under `key`, stamped `now_ms` (the row's window start becomes the
-    /// time of the last failure); failures older than `forget_ms` before this one are forgotten
-    /// first. Returns the failures counted, this one included. For growing-delay throttles.
-    async fn note_failure(&self, key: &str, forget_ms: i64, now_ms: i64) -> StoreResult<i64>;
-    /// Forgets a key's hits.
-    async fn clear_rate_limit(&self, key: &str) -> StoreResult<()>;
-
-    // --- calls ---
-
+/// Calls (their transitions, claims and history, missed calls), voicemail and after-call work.
+#[async_trait]
+pub trait CallStore: Send + Sync {
     /// Stores a new call and logs events.
     async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()>;
     /// Replaces calls (with their peer links) if each one's state is still the state given with
@@ -597,9 +633,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// One call with its owner.
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
-
-    // --- voicemail ---
-
     /// Whether the user's mailbox is on, and how many messages it holds.
     async fn mailbox_state(&self, user_id: &str) -> StoreResult<(bool, u32)>;
     /// Turns the user's mailbox on or off.
@@ -647,18 +680,46 @@ pub trait Store: Send + Sync + 'static {
     async fn calls_of(&self, user_id: &str, limit: i64) -> StoreResult<Vec<Call>>;
     /// Calls not yet over (optionally only one user's).
     async fn live_calls(&self, user_id: Option<&str>) -> StoreResult<Vec<OwnedCall>>;
+    /// How many of the user's voicemail messages are not heard yet (the snapshot's count).
+    async fn unheard_voicemails(&self, user_id: &str) -> StoreResult<u32>;
+    /// The customer's wrap-up settings, core's defaults where it set none.
+    async fn wrap_up_settings(&self, customer_id: &str) -> StoreResult<WrapUpSettings>;
+    /// Sets the customer's dispositions (`None`: back to core's defaults); false if no such
+    /// customer. Validated by the caller (`core::wrapup::check_dispositions`).
+    async fn set_dispositions(
+        &self,
+        customer_id: &str,
+        dispositions: Option<&[Disposition]>,
+    ) -> StoreResult<bool>;
+    /// Sets the customer's wrap-up time limit (`None`: back to the default); false if no such
+    /// customer. Validated by the caller (`core::wrapup::check_seconds`).
+    async fn set_wrap_up_seconds(
+        &self,
+        customer_id: &str,
+        seconds: Option<u32>,
+    ) -> StoreResult<bool>;
+    /// Writes the wrap-up and CRM record of `owned.call` with its events, only while the call is
+    /// over and still its owner's; false, with nothing written, otherwise.
+    async fn set_after_call_work(
+        &self,
+        owned: &OwnedCall,
+        events: &[NewEvent],
+    ) -> StoreResult<bool>;
+    /// How many of the user's inbound calls ended `missed` since they last saw them (at most
+    /// [`crate::calls::MAX_HISTORY`]).
+    async fn missed_calls(&self, user_id: &str) -> StoreResult<u32>;
+    /// Marks every missed call of the user so far as seen, and logs a `missed` event with the
+    /// count 0 to their streams (so every tab of theirs clears it), in one transaction.
+    async fn mark_missed_seen(&self, customer_id: &str, user_id: &str) -> StoreResult<()>;
+    /// Every call (live or over) whose peer link names `peer_id`: the other side of a call
+    /// between colleagues, or every member's leg of a hunt-group call.
+    async fn calls_with_peer(&self, peer_id: &str) -> StoreResult<Vec<OwnedCall>>;
+}
 
-    // --- the embedded PBX's own tables, and hunt groups ---
-
-    /// What the embedded PBX holds for a user.
-    async fn pbx_state(&self, user_id: &str) -> StoreResult<Option<PbxUserState>>;
-    /// Replaces what the embedded PBX holds for a user.
-    async fn put_pbx_state(&self, user_id: &str, state: &PbxUserState) -> StoreResult<()>;
-    /// A customer's hunt groups.
-    async fn groups(&self, customer_id: &str) -> StoreResult<Vec<HuntGroup>>;
-
-    // --- administration (CLI) ---
-
+/// Administration: resellers, customers, users, devices and hunt groups (the CLI and the
+/// administration API), operators' changes with live consequences, and the audit log.
+#[async_trait]
+pub trait AdminStore: Send + Sync {
     /// Creates a reseller.
     async fn create_reseller(
         &self,
@@ -703,20 +764,6 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Deletes a hunt group; false if unknown.
     async fn delete_group(&self, id: &str) -> StoreResult<bool>;
-
-    // --- registered CRM orgs ---
-
-    /// The customer the org of this key is registered to.
-    async fn org_owner(&self, org_key: &str) -> StoreResult<Option<String>>;
-    /// The orgs of one customer (or of all), oldest first.
-    async fn orgs(&self, customer_id: Option<&str>) -> StoreResult<Vec<StoredOrg>>;
-    /// Registers an org unless it is taken or the customer already has `max_per_customer`.
-    async fn add_org(&self, org: &StoredOrg, max_per_customer: usize) -> StoreResult<AddOrg>;
-    /// Removes an org (only if it is `customer_id`'s, when given); its key if it existed.
-    async fn remove_org(&self, customer_id: Option<&str>, id: &str) -> StoreResult<Option<String>>;
-
-    // --- administration with live consequences ---
-
     /// The users of every customer of a reseller (`None`: no such reseller).
     async fn reseller_user_ids(&self, reseller_id: &str) -> StoreResult<Option<Vec<String>>>;
     /// A reseller's presence colours and the ids of its customers (`None`: no such reseller).
@@ -734,49 +781,6 @@ pub trait Store: Send + Sync + 'static {
         consequences: &[PresenceChange],
         events: &[NewEvent],
     ) -> StoreResult<AdminWrite>;
-
-    // --- voicemail (issue 13, the widget's count) ---
-
-    /// How many of the user's voicemail messages are not heard yet (the snapshot's count).
-    async fn unheard_voicemails(&self, user_id: &str) -> StoreResult<u32>;
-
-    // --- after-call work (issue 13) ---
-
-    /// The customer's wrap-up settings, core's defaults where it set none.
-    async fn wrap_up_settings(&self, customer_id: &str) -> StoreResult<WrapUpSettings>;
-    /// Sets the customer's dispositions (`None`: back to core's defaults); false if no such
-    /// customer. Validated by the caller (`core::wrapup::check_dispositions`).
-    async fn set_dispositions(
-        &self,
-        customer_id: &str,
-        dispositions: Option<&[Disposition]>,
-    ) -> StoreResult<bool>;
-    /// Sets the customer's wrap-up time limit (`None`: back to the default); false if no such
-    /// customer. Validated by the caller (`core::wrapup::check_seconds`).
-    async fn set_wrap_up_seconds(
-        &self,
-        customer_id: &str,
-        seconds: Option<u32>,
-    ) -> StoreResult<bool>;
-    /// Writes the wrap-up and CRM record of `owned.call` with its events, only while the call is
-    /// over and still its owner's; false, with nothing written, otherwise.
-    async fn set_after_call_work(
-        &self,
-        owned: &OwnedCall,
-        events: &[NewEvent],
-    ) -> StoreResult<bool>;
-
-    // --- issue 13, transfer: missed calls ---
-
-    /// How many of the user's inbound calls ended `missed` since they last saw them (at most
-    /// [`crate::calls::MAX_HISTORY`]).
-    async fn missed_calls(&self, user_id: &str) -> StoreResult<u32>;
-    /// Marks every missed call of the user so far as seen, and logs a `missed` event with the
-    /// count 0 to their streams (so every tab of theirs clears it), in one transaction.
-    async fn mark_missed_seen(&self, customer_id: &str, user_id: &str) -> StoreResult<()>;
-
-    // --- issue 13, transfer: dialable hunt groups ---
-
     /// Gives a customer's hunt group an extension (`None`: not dialable) and its voicemail
     /// setting; false if the group is unknown. An extension a user of the customer has, or
     /// another group's, is refused (an error).
@@ -787,12 +791,6 @@ pub trait Store: Send + Sync + 'static {
         extension: Option<&str>,
         voicemail: bool,
     ) -> StoreResult<bool>;
-    /// Every call (live or over) whose peer link names `peer_id`: the other side of a call
-    /// between colleagues, or every member's leg of a hunt-group call.
-    async fn calls_with_peer(&self, peer_id: &str) -> StoreResult<Vec<OwnedCall>>;
-
-    // --- admin-api: the administration API and its audit log (issue 15) ---
-
     /// Appends an audit row; its id.
     async fn append_audit(&self, entry: &NewAudit) -> StoreResult<i64>;
     /// The audit rows of a customer or a reseller, newest first, with ids below `before` when
@@ -838,8 +836,25 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<bool>;
     /// A reseller with its customers and their user counts (`None`: no such reseller).
     async fn reseller_info(&self, reseller_id: &str) -> StoreResult<Option<ResellerInfo>>;
-    // --- sso: single sign-on (issue 15) ---
+}
 
+/// The CRM orgs registered to customers (which orgs may embed the widget).
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    /// The customer the org of this key is registered to.
+    async fn org_owner(&self, org_key: &str) -> StoreResult<Option<String>>;
+    /// The orgs of one customer (or of all), oldest first.
+    async fn orgs(&self, customer_id: Option<&str>) -> StoreResult<Vec<StoredOrg>>;
+    /// Registers an org unless it is taken or the customer already has `max_per_customer`.
+    async fn add_org(&self, org: &StoredOrg, max_per_customer: usize) -> StoreResult<AddOrg>;
+    /// Removes an org (only if it is `customer_id`'s, when given); its key if it existed.
+    async fn remove_org(&self, customer_id: Option<&str>, id: &str) -> StoreResult<Option<String>>;
+}
+
+/// Single sign-on: a customer's identity provider settings, key pair, sign-in attempts and the users
+/// it creates.
+#[async_trait]
+pub trait SsoStore: Send + Sync {
     /// A customer's identity provider settings, with the customer's name.
     async fn sso_settings(&self, customer_id: &str) -> StoreResult<Option<StoredSso>>;
     /// Creates or replaces a customer's settings and allowed domains (`secret`: `None` keeps the
@@ -873,9 +888,11 @@ pub trait Store: Send + Sync + 'static {
     async fn sso_key(&self, customer_id: &str) -> StoreResult<Option<SsoKey>>;
     /// Sets (replaces: rotation) the customer's `private_key_jwt` key pair.
     async fn set_sso_key(&self, customer_id: &str, key: &SsoKey) -> StoreResult<()>;
+}
 
-    // --- voice-server: Salesforce Voice settings, key pair and VoiceCall ids (issue 14) ---
-
+/// Salesforce Voice: a customer's settings and key pair, and the VoiceCall ids of calls.
+#[async_trait]
+pub trait VoiceStore: Send + Sync {
     /// The customer's Salesforce Voice settings, if set.
     async fn voice_settings(&self, customer_id: &str) -> StoreResult<Option<VoiceSettings>>;
     /// Sets (replaces) the customer's Salesforce Voice settings; false if there is no such customer.
@@ -905,20 +922,48 @@ pub trait Store: Send + Sync + 'static {
     /// Claims the one end-of-call update of a call's VoiceCall: its id the first time (the
     /// caller sends the update), `None` when there is no VoiceCall or it was claimed already.
     async fn claim_voice_call_end(&self, call_id: &str) -> StoreResult<Option<String>>;
+}
 
-    // --- presence-server: the customer's CRM presence map (issue 14) ---
+/// The operations the backend needs from a database, each one transaction: the union of the
+/// concern traits above, implemented for every type that implements them all. Callers hold an
+/// `Arc<dyn Store>` and call any method through it; an engine (SQLite here, PostgreSQL next)
+/// implements the concern traits, one file each. Code calling a concrete engine imports
+/// [`prelude`].
+pub trait Store:
+    AccountStore
+    + LimitStore
+    + PresenceStore
+    + PbxStore
+    + EventStore
+    + CallStore
+    + AdminStore
+    + OrgStore
+    + SsoStore
+    + VoiceStore
+    + 'static
+{
+}
 
-    /// The customer's map between the CRMs' agent statuses and profiles: the one stored, or
-    /// core's default when the customer set none.
-    async fn crm_presence(
-        &self,
-        customer_id: &str,
-    ) -> StoreResult<ucclient_core::crm_presence::CrmPresenceMap>;
-    /// Replaces the customer's map (`None`: back to core's default); false if there is no such
-    /// customer. Checked and trimmed by the caller (`CrmPresenceMap::check`, `trimmed`).
-    async fn set_crm_presence(
-        &self,
-        customer_id: &str,
-        map: Option<&ucclient_core::crm_presence::CrmPresenceMap>,
-    ) -> StoreResult<bool>;
+impl<T> Store for T where
+    T: AccountStore
+        + LimitStore
+        + PresenceStore
+        + PbxStore
+        + EventStore
+        + CallStore
+        + AdminStore
+        + OrgStore
+        + SsoStore
+        + VoiceStore
+        + 'static
+{
+}
+
+/// The store's traits, for code that calls methods on a concrete engine (`SqliteStore`) rather
+/// than through `dyn Store`.
+pub mod prelude {
+    pub use super::{
+        AccountStore, AdminStore, CallStore, EventStore, LimitStore, OrgStore, PbxStore,
+        PresenceStore, SsoStore, Store, VoiceStore,
+    };
 }

@@ -1,0 +1,231 @@
+//! A throw-away PostgreSQL server for tests: Debian's `postgresql` binaries, a fresh data directory
+//! under `target/pg-test/`, a free loopback port, trust authentication for the `postgres` user on
+//! loopback only. Started by [`Postgres::start`], which returns once it accepts connections;
+//! stopped (fast shutdown) and its directory removed on drop.
+//!
+//! PostgreSQL refuses to run as root, so as root `initdb`, `pg_ctl` and the server run as the
+//! `postgres` system user (`runuser -u postgres`), owning the data directory. Missing binaries are
+//! an error with the sentence to fix it (`run cargo xtask setup`), never a skipped test.
+//!
+//! Include it with `#[path = "support/pg.rs"] mod pg;`.
+
+// Each test file uses its own part of it.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The sentence every missing-PostgreSQL failure carries.
+pub const SETUP: &str = "run cargo xtask setup";
+
+/// A running throw-away PostgreSQL server.
+pub struct Postgres {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    as_postgres: bool,
+}
+
+/// Tells servers of one test process apart.
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+impl Postgres {
+    /// Creates a cluster in a fresh directory under `target/pg-test/` and starts it on a free
+    /// loopback port, waiting (up to a minute) until it accepts connections.
+    pub fn start() -> Postgres {
+        let bin = bindir().unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL's binaries (/usr/lib/postgresql/<version>/bin/initdb, pg_ctl) are \
+                 missing: {SETUP}"
+            )
+        });
+        let as_postgres = is_root();
+        let dir = target_dir().join("pg-test").join(format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("creating the PostgreSQL test directory");
+        let mut server = Postgres {
+            bin,
+            dir,
+            port: 0,
+            as_postgres,
+        };
+        if as_postgres {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&server.dir)
+                .status()
+                .expect("running chown");
+            assert!(status.success(), "chown of {} failed", server.dir.display());
+        }
+        let data = server.data();
+        server.run(
+            "initdb",
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-U".as_ref(),
+                "postgres".as_ref(),
+                "-A".as_ref(),
+                "trust".as_ref(),
+                "-E".as_ref(),
+                "UTF8".as_ref(),
+                "--no-sync".as_ref(),
+                "--no-instructions".as_ref(),
+            ],
+        );
+        server.port = free_port();
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
+            server.port,
+            server.dir.display()
+        );
+        let log = server.dir.join("postgres.log");
+        server.run(
+            "pg_ctl",
+            &[
+                "start".as_ref(),
+                "-w".as_ref(),
+                "-t".as_ref(),
+                "60".as_ref(),
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-l".as_ref(),
+                log.as_os_str(),
+                "-o".as_ref(),
+                options.as_ref(),
+            ],
+        );
+        server
+    }
+
+    /// The URL of its `postgres` database as the `postgres` superuser (no password: trust on
+    /// loopback).
+    pub fn url(&self) -> String {
+        self.url_of("postgres")
+    }
+
+    /// The URL of another database of the server.
+    pub fn url_of(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Its directory (the data directory, the log and the socket are inside).
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    /// Runs one of PostgreSQL's programs (as `postgres` when we are root), panicking with its
+    /// output when it fails.
+    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) {
+        let exe = self.bin.join(program);
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&exe);
+            c
+        } else {
+            Command::new(&exe)
+        };
+        // pg_ctl's server inherits stdout/stderr: keep them away from the test's pipes, so that
+        // the test harness is not left waiting on a pipe the server holds open.
+        let out = command
+            .args(args)
+            .current_dir(&self.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap_or_else(|e| panic!("starting {}: {e}; {SETUP}", exe.display()));
+        if !out.status.success() {
+            let log = std::fs::read_to_string(self.dir.join("postgres.log")).unwrap_or_default();
+            panic!(
+                "{program} failed ({}): {}\n{log}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        if self.port != 0 {
+            let data = self.data();
+            let stop = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.run(
+                    "pg_ctl",
+                    &[
+                        "stop".as_ref(),
+                        "-w".as_ref(),
+                        "-m".as_ref(),
+                        "fast".as_ref(),
+                        "-D".as_ref(),
+                        data.as_os_str(),
+                    ],
+                )
+            }));
+            if stop.is_err() {
+                eprintln!("PostgreSQL in {} did not stop", self.dir.display());
+                return;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The newest `/usr/lib/postgresql/<version>/bin` holding `initdb`, `pg_ctl` and `postgres`.
+fn bindir() -> Option<PathBuf> {
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            ["initdb", "pg_ctl", "postgres"]
+                .iter()
+                .all(|p| bin.join(p).exists())
+                .then_some((version, bin))
+        })
+        .collect();
+    found.sort();
+    found.pop().map(|(_, bin)| bin)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// The workspace's `target/` (or `CARGO_TARGET_DIR`).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("the server crate is in the workspace")
+                .join("target")
+        })
+}
+
+/// A loopback port free right now (the server binds it a moment later).
+fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+    l.local_addr().expect("its address").port()
+}
