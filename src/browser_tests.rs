@@ -86,6 +86,7 @@ fn me(licensed: bool) -> Me {
         colours: Default::default(),
         voicemail: false,
         wrap_up: None,
+        crm_presence: None,
     }
 }
 

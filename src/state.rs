@@ -688,6 +688,7 @@ mod tests {
             colours: Default::default(),
             voicemail: false,
             wrap_up: None,
+            crm_presence: None,
         }
     }
 

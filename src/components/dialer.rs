@@ -478,6 +478,7 @@ mod tests {
             colours: Default::default(),
             voicemail: false,
             wrap_up: None,
+            crm_presence: None,
         });
         s.set_directory(vec![DirectoryEntry {
             user: ana,
