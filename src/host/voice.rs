@@ -847,22 +847,22 @@ pub fn voice_status() -> Result<JsValue, JsValue> {
         .store
         .try_with_untracked(|s| {
             let p = s.my_presence()?;
-            let omni = with(|v| {
-                let map = s.me.as_ref()?.crm_presence.as_ref()?;
-                status_for_profile(map, &v.statuses, v.omni.as_ref(), p.profile)
-                    .map(|o| (o.id.clone(), o.name.clone()))
-            });
-            let (id, name) =
-                omni.unwrap_or_else(|| (p.profile.as_str().into(), p.profile.as_str().into()));
             let status_type = match p.status {
                 ucclient_core::profile::Status::Available => "AVAILABLE",
                 _ => "BUSY",
             };
-            Some(object(&[
-                ("statusId", JsValue::from_str(&id)),
-                ("statusType", JsValue::from_str(status_type)),
-                ("statusName", JsValue::from_str(&name)),
-            ]))
+            let own = p.profile.as_str();
+            with(|v| {
+                let omni = s.me.as_ref()?.crm_presence.as_ref().and_then(|map| {
+                    status_for_profile(map, &v.statuses, v.omni.as_ref(), p.profile)
+                });
+                let (id, name) = omni.map_or((own, own), |o| (&o.id, &o.name));
+                Some(object(&[
+                    ("statusId", JsValue::from_str(id)),
+                    ("statusType", JsValue::from_str(status_type)),
+                    ("statusName", JsValue::from_str(name)),
+                ]))
+            })
         })
         .flatten()
         .ok_or_else(|| JsValue::from_str("CAN_NOT_GET_AGENT_STATUS"))?;
