@@ -565,7 +565,11 @@ pub fn voice_connect(root: web_sys::HtmlElement, publish: Function) {
 /// `{showLogin, loginFrameHeight}` (`showLogin` while the agent is not signed in).
 #[wasm_bindgen]
 pub async fn voice_init(config: JsValue) -> Result<JsValue, JsValue> {
-    let (mounted, root) = with(|v| (v.ctx.is_some(), v.root.clone()));
+    let statuses = omni_statuses(&config);
+    let (mounted, root) = with(|v| {
+        v.statuses = statuses;
+        (v.ctx.is_some(), v.root.clone())
+    });
     if !mounted {
         let root = root.ok_or_else(|| JsValue::from_str("voice_connect was not called"))?;
         let setting = text_field(&config, BACKEND_URL_KEY, MAX_TEXT_LEN);
@@ -576,8 +580,6 @@ pub async fn voice_init(config: JsValue) -> Result<JsValue, JsValue> {
                     "INVALID_PARAMS: the contact center has no valid UcClient backend URL (/ucClientSettings/backendUrl)",
                 )
             })?;
-        let statuses = omni_statuses(&config);
-        with(|v| v.statuses = statuses);
         root.set_inner_html("");
         crate::mount(
             root,
