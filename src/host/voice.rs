@@ -19,9 +19,16 @@
 //!   from the panel or their desk phone) is published: [`events_between`] compares the widget's calls
 //!   with what Salesforce was told and says which events (`CALL_STARTED`, `CALL_CONNECTED`,
 //!   `HOLD_TOGGLE`, `HANGUP`) are due.
-//! - Presence: `setAgentStatus` (an Omni-Channel change) sets the matching profile ([`profile_for_status`]);
-//!   `getAgentStatus` answers the agent's profile. Publishing the widget's own profile changes to Omni
-//!   (`SET_AGENT_STATUS`) is the next step; [`publish`] is the door it will use.
+//! - Presence, kept in step both ways by the customer's map (core's [`CrmPresenceMap`], `crm_presence`
+//!   in `GET /me`) and nothing else: `init` hands over the org's Omni-Channel presence statuses
+//!   (`userPresenceStatuses`, [`omni_statuses`]); `setAgentStatus` (an Omni change) sets the profile
+//!   the map gives ([`CrmPresenceMap::sync_from_crm`]) through the backend, and so, in active mode,
+//!   the PBX; a change of the profile from anywhere else (the panel, another tab, the PBX: the event
+//!   stream) publishes `SET_AGENT_STATUS` with the org's status the map gives ([`to_omni`]).
+//!   Omni's current status is remembered on both paths, so a change is never sent back to the side
+//!   it came from; the profile the widget first sees after a sign-in is not published (opening the
+//!   console must not change Omni). `getAgentStatus` answers the Omni status standing for the
+//!   profile ([`status_for_profile`]).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -32,10 +39,11 @@ use ucclient_core::Language;
 use ucclient_core::api::{
     Call, CallContext, CallDirection, CallState, CrmKind, PlaceCallRequest, TransferRequest, WrapUp,
 };
+use ucclient_core::crm_presence::{CrmPresenceMap, same_status};
 use ucclient_core::profile::ProfileId;
 use wasm_bindgen::prelude::*;
 
-use super::interop::{object, text_field};
+use super::interop::{field, object, parse_json, text_field};
 use super::standalone::StandaloneHost;
 use super::{DialRequest, Host, HostKind, PresenceLabel};
 use crate::api::CallAction;
@@ -51,6 +59,30 @@ const INIT_WAIT_MS: u32 = 8_000;
 const MAX_TEXT_LEN: usize = 2048;
 /// Most colleagues answered by `getPhoneContacts`.
 const MAX_CONTACTS: usize = 200;
+/// Most Omni-Channel statuses kept from `init`.
+const MAX_STATUSES: u32 = 200;
+/// Longest `userPresenceStatuses` JSON read from `init`, in bytes.
+const MAX_STATUSES_JSON: usize = 64 * 1024;
+/// Salesforce's Omni-Channel side: `SF` in the presence map.
+const SF: CrmKind = CrmKind::Salesforce;
+
+/// One of the org's Omni-Channel presence statuses (`AgentStatusInfo`'s three fields).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OmniStatus {
+    /// `statusId` (the `ServicePresenceStatus` record's id): what `SET_AGENT_STATUS` names.
+    pub id: String,
+    /// `statusApiName` (`Available_for_Voice`), empty when not given.
+    pub api_name: String,
+    /// `statusName`, the label agents see, empty when not given.
+    pub name: String,
+}
+
+impl OmniStatus {
+    /// The names the map matches, API name first.
+    fn names(&self) -> [&str; 2] {
+        [&self.api_name, &self.name]
+    }
+}
 
 /// What the bridge keeps between Salesforce's calls.
 #[derive(Default)]
@@ -75,6 +107,12 @@ struct Voice {
     logging_out: bool,
     /// The mute flag Salesforce set (the PBX has no mute: kept for the answer only).
     muted: bool,
+    /// The org's Omni-Channel statuses, from `init`.
+    statuses: Vec<OmniStatus>,
+    /// Omni's current status: as Salesforce last set it (`setAgentStatus`) or we last published it.
+    omni: Option<OmniStatus>,
+    /// The agent's profile as last seen (`None` signed out): a change of it is published to Omni.
+    profile: Option<ProfileId>,
 }
 
 thread_local! {
@@ -261,25 +299,70 @@ pub fn plain_call(call: &Call, name: Option<String>) -> Object {
     object(&fields)
 }
 
-/// The profile an Omni-Channel status stands for, by its API name or label (the default mapping:
-/// Online/Available ↔ Available, Busy ↔ In a meeting, Away/Break ↔ Away, Lunch ↔ Lunch,
-/// Offline ↔ Out of office); `None` for a status it cannot place.
-pub fn profile_for_status(name: &str) -> Option<ProfileId> {
-    let n = name.to_ascii_lowercase();
-    let has = |w: &str| n.contains(w);
-    if has("offline") {
-        Some(ProfileId::OutOfOffice)
-    } else if has("busy") || has("meeting") {
-        Some(ProfileId::InAMeeting)
-    } else if has("lunch") {
-        Some(ProfileId::Lunch)
-    } else if has("away") || has("break") {
-        Some(ProfileId::Away)
-    } else if has("online") || has("available") {
-        Some(ProfileId::Available)
-    } else {
-        None
+/// The org's Omni-Channel statuses from `init`'s `userPresenceStatuses`: a JSON text (or object)
+/// keyed by status id whose values carry `statusName` and `statusApiName` (as Salesforce's demo
+/// connector reads it), or an array of `{statusId, statusApiName, statusName}`.
+pub fn omni_statuses(config: &JsValue) -> Vec<OmniStatus> {
+    let mut list = field(config, "userPresenceStatuses");
+    if let Some(text) = list.as_ref().and_then(JsValue::as_string) {
+        list = parse_json(&text, MAX_STATUSES_JSON);
     }
+    let Some(list) = list.and_then(|l| l.dyn_into::<Object>().ok()) else {
+        return Vec::new();
+    };
+    let keyed = !Array::is_array(&list);
+    Object::entries(&list)
+        .iter()
+        .take(MAX_STATUSES as usize)
+        .filter_map(|entry| {
+            let entry: Array = entry.unchecked_into();
+            let value = entry.get(1);
+            let text = |k| text_field(&value, k, 255).unwrap_or_default();
+            let id = Some(text("statusId"))
+                .filter(|i| !i.is_empty())
+                .or_else(|| entry.get(0).as_string().filter(|_| keyed))?;
+            Some(OmniStatus {
+                id,
+                api_name: text("statusApiName"),
+                name: text("statusName"),
+            })
+        })
+        .collect()
+}
+
+/// The org's status a map's status name stands for: the first whose API name or label is it.
+pub fn find_status<'a>(statuses: &'a [OmniStatus], name: &str) -> Option<&'a OmniStatus> {
+    statuses
+        .iter()
+        .find(|s| same_status(&s.api_name, name) || same_status(&s.name, name))
+}
+
+/// What a change of the agent's profile to `profile` publishes to Omni, currently on `omni`: the
+/// org's status for the map's answer ([`CrmPresenceMap::sync_to_crm`]); `None` when the map is off,
+/// the profile unmapped, Omni already standing for it, or the org has no such status.
+pub fn to_omni<'a>(
+    map: &CrmPresenceMap,
+    statuses: &'a [OmniStatus],
+    omni: Option<&OmniStatus>,
+    profile: ProfileId,
+) -> Option<&'a OmniStatus> {
+    let names = omni.map(OmniStatus::names).unwrap_or_default();
+    find_status(statuses, map.sync_to_crm(SF, profile, &names)?)
+}
+
+/// The Omni status standing for `profile` (`getAgentStatus`): Omni's current one when it does,
+/// else the org's status the map publishes for it; `None` when the map is off or names none.
+pub fn status_for_profile<'a>(
+    map: &CrmPresenceMap,
+    statuses: &'a [OmniStatus],
+    omni: Option<&'a OmniStatus>,
+    profile: ProfileId,
+) -> Option<&'a OmniStatus> {
+    if !map.enabled {
+        return None;
+    }
+    omni.filter(|o| map.profile_for(SF, &o.names()) == Some(profile))
+        .or_else(|| find_status(statuses, map.status_for(SF, profile)?))
 }
 
 /// The backend origin of the page's `<meta name="ucclient-backend-url">` (the hosted page's) or of
@@ -377,7 +460,43 @@ pub fn attach(ctx: Ctx) {
             let payload = plain_call(event.call(), name_of(ctx, event.call()));
             publish(event.event_type(), &payload);
         }
+        if let Some(status) = profile_changed(ctx) {
+            publish("SET_AGENT_STATUS", &agent_status(&status).into());
+        }
     });
+}
+
+/// The Omni status to publish when the agent's profile changed since last seen (Omni's current
+/// status becomes it); the first profile seen after a sign-in is only remembered.
+fn profile_changed(ctx: Ctx) -> Option<OmniStatus> {
+    ctx.store
+        .try_with_untracked(|s| {
+            let profile = s.my_presence().map(|p| p.profile);
+            with(|v| {
+                let before = std::mem::replace(&mut v.profile, profile);
+                let (Some(before), Some(profile)) = (before, profile) else {
+                    return None;
+                };
+                if before == profile {
+                    return None;
+                }
+                let map = s.me.as_ref()?.crm_presence.as_ref()?;
+                let status = to_omni(map, &v.statuses, v.omni.as_ref(), profile)?.clone();
+                v.omni = Some(status.clone());
+                Some(status)
+            })
+        })
+        .flatten()
+}
+
+/// The plain `AgentStatusInfo` of `status` (`statusId`, `statusApiName`, `statusName`; the
+/// library skips empty names).
+fn agent_status(status: &OmniStatus) -> Object {
+    object(&[
+        ("statusId", JsValue::from_str(&status.id)),
+        ("statusApiName", JsValue::from_str(&status.api_name)),
+        ("statusName", JsValue::from_str(&status.name)),
+    ])
 }
 
 fn on_session(session: &Session) {
@@ -447,7 +566,11 @@ pub fn voice_connect(root: web_sys::HtmlElement, publish: Function) {
 /// `{showLogin, loginFrameHeight}` (`showLogin` while the agent is not signed in).
 #[wasm_bindgen]
 pub async fn voice_init(config: JsValue) -> Result<JsValue, JsValue> {
-    let (mounted, root) = with(|v| (v.ctx.is_some(), v.root.clone()));
+    let statuses = omni_statuses(&config);
+    let (mounted, root) = with(|v| {
+        v.statuses = statuses;
+        (v.ctx.is_some(), v.root.clone())
+    });
     if !mounted {
         let root = root.ok_or_else(|| JsValue::from_str("voice_connect was not called"))?;
         let setting = text_field(&config, BACKEND_URL_KEY, MAX_TEXT_LEN);
@@ -683,47 +806,71 @@ pub fn voice_contacts(filter: Option<String>) -> Array {
     rows.into_iter().map(JsValue::from).collect()
 }
 
-/// `setAgentStatus(status, statusInfo)`: an Omni-Channel change sets the matching profile
-/// ([`profile_for_status`], by the status's API name, else its label).
+/// `setAgentStatus(agentStatus, statusInfo)`: Omni-Channel changed to the status `id` (API name,
+/// label); Omni's current status is remembered and the profile the map gives for it
+/// ([`CrmPresenceMap::sync_from_crm`]) is set through the backend. An unmapped status, the profile
+/// it already stands for (the echo of our own `SET_AGENT_STATUS`) or a map that is off change
+/// nothing and still succeed.
 #[wasm_bindgen]
 pub async fn voice_set_status(
+    id: Option<String>,
     api_name: Option<String>,
     name: Option<String>,
 ) -> Result<JsValue, JsValue> {
     let ctx = ready_ctx()?;
-    let profile = api_name
-        .as_deref()
-        .and_then(profile_for_status)
-        .or_else(|| name.as_deref().and_then(profile_for_status))
-        .ok_or_else(|| JsValue::from_str("INVALID_AGENT_STATUS"))?;
-    match ctx.backend().set_presence(profile).await {
-        Ok(p) => {
-            ctx.store.update(|s| s.set_my_presence(p));
-            Ok(object(&[("success", JsValue::TRUE)]).into())
-        }
-        Err(e) => Err(failure(&e)),
+    let status = OmniStatus {
+        id: id.unwrap_or_default(),
+        api_name: api_name.unwrap_or_default(),
+        name: name.unwrap_or_default(),
+    };
+    let profile = ctx
+        .store
+        .try_with_untracked(|s| {
+            let map = s.me.as_ref()?.crm_presence.as_ref()?;
+            map.sync_from_crm(SF, &status.names(), s.my_presence().map(|p| p.profile))
+        })
+        .flatten();
+    with(|v| v.omni = Some(status));
+    if let Some(profile) = profile {
+        let p = ctx
+            .backend()
+            .set_presence(profile)
+            .await
+            .map_err(|e| failure(&e))?;
+        ctx.store.update(|s| s.set_my_presence(p));
     }
+    Ok(object(&[("success", JsValue::TRUE)]).into())
 }
 
-/// `getAgentStatus`: the agent's profile as `{statusId, statusType, statusName}`.
+/// `getAgentStatus`: the Omni status standing for the agent's profile as `{statusId, statusType,
+/// statusName}` ([`status_for_profile`]); the profile itself when none does.
 #[wasm_bindgen]
 pub fn voice_status() -> Result<JsValue, JsValue> {
     let ctx = ready_ctx()?;
-    let presence = ctx
+    let answer = ctx
         .store
-        .try_with_untracked(|s| s.my_presence().map(|p| (p.profile, p.status)))
+        .try_with_untracked(|s| {
+            let p = s.my_presence()?;
+            let status_type = match p.status {
+                ucclient_core::profile::Status::Available => "AVAILABLE",
+                _ => "BUSY",
+            };
+            let own = p.profile.as_str();
+            with(|v| {
+                let omni = s.me.as_ref()?.crm_presence.as_ref().and_then(|map| {
+                    status_for_profile(map, &v.statuses, v.omni.as_ref(), p.profile)
+                });
+                let (id, name) = omni.map_or((own, own), |o| (&o.id, &o.name));
+                Some(object(&[
+                    ("statusId", JsValue::from_str(id)),
+                    ("statusType", JsValue::from_str(status_type)),
+                    ("statusName", JsValue::from_str(name)),
+                ]))
+            })
+        })
         .flatten()
         .ok_or_else(|| JsValue::from_str("CAN_NOT_GET_AGENT_STATUS"))?;
-    let status_type = match presence.1 {
-        ucclient_core::profile::Status::Available => "AVAILABLE",
-        _ => "BUSY",
-    };
-    Ok(object(&[
-        ("statusId", JsValue::from_str(presence.0.as_str())),
-        ("statusType", JsValue::from_str(status_type)),
-        ("statusName", JsValue::from_str(presence.0.as_str())),
-    ])
-    .into())
+    Ok(answer.into())
 }
 
 /// `logout`: signs the agent out of the widget; resolves to `{success, loginFrameHeight}`.
@@ -831,17 +978,90 @@ mod tests {
         assert_eq!(types(&e), ["PARTICIPANT_REMOVED"]);
     }
 
+    fn omni(id: &str, api_name: &str, name: &str) -> OmniStatus {
+        OmniStatus {
+            id: id.into(),
+            api_name: api_name.into(),
+            name: name.into(),
+        }
+    }
+
+    fn org() -> Vec<OmniStatus> {
+        vec![
+            omni("0N51", "Available_for_Voice", "Available"),
+            omni("0N52", "Busy", "Busy"),
+            omni("0N53", "On_Lunch", "Lunch"),
+            omni("0N54", "Training", "Training"),
+        ]
+    }
+
     #[test]
-    fn omni_statuses_map_to_profiles() {
+    fn a_profile_change_publishes_the_orgs_status_once() {
+        let map = CrmPresenceMap::default();
+        let org = org();
+        // Omni on Available, the agent goes to lunch from another tab: the org's Lunch status.
+        let lunch = to_omni(&map, &org, Some(&org[0]), ProfileId::Lunch);
+        assert_eq!(lunch, Some(&org[2]));
+        // Salesforce's setAgentStatus(Lunch) then finds the profile already Lunch: nothing.
         assert_eq!(
-            profile_for_status("Available_for_Voice"),
-            Some(ProfileId::Available)
+            map.sync_from_crm(SF, &org[2].names(), Some(ProfileId::Lunch)),
+            None
         );
-        assert_eq!(profile_for_status("Online"), Some(ProfileId::Available));
-        assert_eq!(profile_for_status("Busy"), Some(ProfileId::InAMeeting));
-        assert_eq!(profile_for_status("Offline"), Some(ProfileId::OutOfOffice));
-        assert_eq!(profile_for_status("On_Break"), Some(ProfileId::Away));
-        assert_eq!(profile_for_status("Training"), None);
+        // The profile that Omni's status already stands for is not sent back.
+        assert_eq!(
+            to_omni(&map, &org, Some(&org[1]), ProfileId::InAMeeting),
+            None
+        );
+        // Unmapped profile, or a status the org does not have (no "Away" here): nothing.
+        assert_eq!(
+            to_omni(&map, &org, Some(&org[0]), ProfileId::OnTheRoad),
+            None
+        );
+        assert_eq!(to_omni(&map, &org, Some(&org[0]), ProfileId::Away), None);
+        // Omni's status unknown yet: the mapped one is published.
+        assert_eq!(
+            to_omni(&map, &org, None, ProfileId::InAMeeting),
+            Some(&org[1])
+        );
+        let off = CrmPresenceMap {
+            enabled: false,
+            ..CrmPresenceMap::default()
+        };
+        assert_eq!(to_omni(&off, &org, Some(&org[0]), ProfileId::Lunch), None);
+    }
+
+    #[test]
+    fn get_agent_status_answers_the_omni_status_standing_for_the_profile() {
+        let map = CrmPresenceMap::default();
+        let org = org();
+        let online = omni("0N50", "Online", "Online");
+        // Omni on "Online" stands for Available: it is the answer, not the first Available status.
+        assert_eq!(
+            status_for_profile(&map, &org, Some(&online), ProfileId::Available),
+            Some(&online)
+        );
+        assert_eq!(
+            status_for_profile(&map, &org, Some(&online), ProfileId::Lunch),
+            Some(&org[2])
+        );
+        assert_eq!(
+            status_for_profile(&map, &org, None, ProfileId::OnHoliday),
+            None
+        );
+        let off = CrmPresenceMap {
+            enabled: false,
+            ..CrmPresenceMap::default()
+        };
+        assert_eq!(
+            status_for_profile(&off, &org, Some(&online), ProfileId::Available),
+            None
+        );
+        assert_eq!(find_status(&org, "on lunch"), Some(&org[2]));
+        assert_eq!(find_status(&org, "Away"), None);
+    }
+
+    #[test]
+    fn call_states_and_backend_urls() {
         assert_eq!(call_state(CallState::Dialing), "ringing");
         assert_eq!(
             backend_url(Some(" https://pbx.example.com/ ")).as_deref(),

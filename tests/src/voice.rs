@@ -3,7 +3,10 @@
 //! Salesforce renders Visualforce) and the `UcClientVoice` static resource (Salesforce's real
 //! `scv-connector-base` from npm, the shim and the widget's Voice module), plus the host page of
 //! `tests/hosts/salesforce-voice/host.html` that frames the connector in a 300 px utility and drives
-//! it over a `MessagePort` as Salesforce does.
+//! it over a `MessagePort` as Salesforce does, Omni-Channel included: the org's presence statuses
+//! ([`OMNI_STATUSES`]) in `init`'s config, Omni changes as `setAgentStatus`, and the connector's
+//! `SET_AGENT_STATUS` events applied to Omni (which then calls `setAgentStatus` back, the worst case
+//! for echoes).
 //!
 //! The library accepts `SETUP_CONNECTOR` only from `https://` Salesforce origins, so the site is served
 //! over TLS (a throw-away self-signed certificate made with `openssl` in the test's directory) under
@@ -55,6 +58,31 @@ pub struct VoiceOptions {
     pub hosted: bool,
     /// Show buttons that drive the connector as Salesforce's softphone does (the demo's).
     pub controls: bool,
+}
+
+/// The emulated org's Omni-Channel presence statuses, `(statusId, statusApiName, statusName)`: what
+/// `init` receives in `userPresenceStatuses`. With the default map: Available ↔ available, Busy ↔
+/// in_a_meeting, Lunch ↔ lunch, Break ↔ comfort_break; Training is mapped to nothing.
+pub const OMNI_STATUSES: [(&str, &str, &str); 5] = [
+    ("0N5Dn0000000001", "Available_for_Voice", "Available"),
+    ("0N5Dn0000000002", "Busy", "Busy"),
+    ("0N5Dn0000000003", "On_Lunch", "Lunch"),
+    ("0N5Dn0000000004", "Break", "Break"),
+    ("0N5Dn0000000005", "Training", "Training"),
+];
+
+/// `userPresenceStatuses` as Salesforce hands it to `init`: a JSON text, keyed by status id.
+pub fn user_presence_statuses() -> String {
+    let statuses: serde_json::Map<String, serde_json::Value> = OMNI_STATUSES
+        .iter()
+        .map(|(id, api, name)| {
+            (
+                (*id).to_owned(),
+                json!({"statusId": id, "statusApiName": api, "statusName": name}),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(statuses).to_string()
 }
 
 /// Renders the connector page as Salesforce does (the `<apex:page>` wrapper dropped, the static
@@ -199,6 +227,7 @@ impl VoiceSite {
             "/ucClientSettings/backendUrl": backend_url,
             "isACWAllowed": true,
             "orgDomainName": HOST_NAME,
+            "userPresenceStatuses": user_presence_statuses(),
         });
         let template = std::fs::read_to_string(hosts_dir().join("salesforce-voice/host.html"))?;
         let controls = if options.controls {
@@ -275,4 +304,16 @@ pub async fn voice_browser(width: u32, height: u32) -> Result<Browser> {
         true,
     )
     .await
+}
+
+/// `PUT /me/presence` with `token`: the agent changes their profile somewhere else (another tab).
+pub async fn set_profile(backend_url: &str, token: &str, profile: &str) -> Result<()> {
+    reqwest::Client::new()
+        .put(format!("{backend_url}/api/v1/me/presence"))
+        .bearer_auth(token)
+        .json(&json!({ "profile": profile }))
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
 }

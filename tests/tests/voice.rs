@@ -3,21 +3,41 @@
 //! Voice host page, which sets it up with `SETUP_CONNECTOR` and a `MessagePort` from an https Salesforce
 //! origin and drives it as Salesforce does: init (sign-in asked, then `LOGIN_RESULT`), dial, the far
 //! side answering, mute, hold, resume, a warm transfer's consultation, end, an inbound call accepted and
-//! ended, another declined, wrap-up, status changes, the directory, logout and a new sign-in. The library validates every result and event with `instanceof` against its own
-//! classes and turns a wrong one into an `ERROR` event, so the host also asserts there is none.
+//! ended, another declined, wrap-up, status changes, the directory, logout and a new sign-in. The
+//! library validates every result and event with `instanceof` against its own classes and turns a
+//! wrong one into an `ERROR` event, so the host also asserts there is none. A second test keeps
+//! Omni-Channel and the profile in step both ways with the default map (the map becomes
+//! configurable with the admin setting; a map that is off is covered by the widget's unit tests).
 //!
 //! Needs the built widget and packages: `cargo xtask build-widget && cargo xtask package --no-build`.
 
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
 use ucclient_e2e::crm::{DemoBackend, js, packages_dir, sign_in_here, wait_js};
-use ucclient_e2e::voice::{VoiceSite, voice_browser};
+use ucclient_e2e::voice::{OMNI_STATUSES, VoiceSite, set_profile, voice_browser};
 
 const ANA: &str = "ana@acme.example";
 const CALLER: &str = "+351210000001";
 const DIALLED: &str = "+351912345678";
 /// Carla's extension (the demo data: she picks up a colleague's call by herself).
 const COLLEAGUE: &str = "203";
+/// The emulated org's Omni statuses (ids): Available, Busy, Lunch, Break, Training (unmapped).
+const AVAILABLE: &str = OMNI_STATUSES[0].0;
+const BUSY: &str = OMNI_STATUSES[1].0;
+const LUNCH: &str = OMNI_STATUSES[2].0;
+const BREAK: &str = OMNI_STATUSES[3].0;
+const TRAINING: &str = OMNI_STATUSES[4].0;
+
+/// The agent picks the Omni status `id` in Salesforce: the host calls `setAgentStatus`.
+async fn set_omni(client: &fantoccini::Client, id: &str) -> Result<()> {
+    js(
+        client,
+        "window.__setOmni(arguments[0]); return true",
+        vec![json!(id)],
+    )
+    .await?;
+    Ok(())
+}
 
 /// The `n`-th (1-based) event named `name` the host recorded (a telephony event or a message type),
 /// waited for.
@@ -256,18 +276,13 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
         "{declined}"
     );
 
-    // Omni-Channel status → our profile; getAgentStatus answers it.
-    send(
-        client,
-        json!({"type": "SET_AGENT_STATUS", "agentStatus": "Busy",
-               "statusInfo": {"statusId": "0N5000000000001", "statusApiName": "Busy", "statusName": "Busy"}}),
-    )
-    .await?;
+    // Omni-Channel status → our profile; getAgentStatus answers the Omni status standing for it.
+    set_omni(client, BUSY).await?;
     let set = nth(client, "SET_AGENT_STATUS_RESULT", 1).await?;
     ensure!(set["payload"]["success"] == true, "{set}");
     send(client, json!({"type": "GET_AGENT_STATUS"})).await?;
     let status = nth(client, "GET_AGENT_STATUS_RESULT", 1).await?;
-    ensure!(status["payload"]["statusId"] == "in_a_meeting", "{status}");
+    ensure!(status["payload"]["statusId"] == BUSY, "{status}");
 
     // The directory with live presence.
     send(client, json!({"type": "GET_PHONE_CONTACTS", "filter": ""})).await?;
@@ -332,5 +347,140 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
     client.enter_parent_frame().await?;
     let again = nth(client, "LOGIN_RESULT", 2).await?;
     ensure!(again["payload"]["success"] == true, "{again}");
+    Ok(())
+}
+
+/// The agent's profile on the backend (`GET /me`).
+async fn profile(backend: &DemoBackend, token: &str) -> Result<String> {
+    let me = backend.get(token, "/me").await?;
+    Ok(me["presence"]["profile"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// Waits (at most 15 s) for the backend to report `want` as the agent's profile.
+async fn profile_becomes(backend: &DemoBackend, token: &str, want: &str) -> Result<()> {
+    let mut seen = String::new();
+    for _ in 0..150 {
+        seen = profile(backend, token).await?;
+        if seen == want {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the profile stayed {seen}, not {want}")
+}
+
+#[tokio::test]
+async fn omni_channel_and_the_profile_follow_each_other_without_echoes() -> Result<()> {
+    let (listener, port) = VoiceSite::bind().await?;
+    let backend = DemoBackend::start(&VoiceSite::connector_origin(port)).await?;
+    let site = VoiceSite::start(listener, &packages_dir(), &backend.url).await?;
+    let browser = voice_browser(1000, 800).await?;
+    let client = browser.client.clone();
+    let outcome = presence_sync(&client, &site, &backend).await;
+    if outcome.is_err() {
+        eprintln!("events: {}", all_events(&client).await);
+    }
+    browser.close().await;
+    outcome
+}
+
+async fn presence_sync(
+    client: &fantoccini::Client,
+    site: &VoiceSite,
+    backend: &DemoBackend,
+) -> Result<()> {
+    let settle = || tokio::time::sleep(std::time::Duration::from_millis(1500));
+    client.goto(&site.host_url()).await?;
+    wait_js(client, "window.__setupSent").await?;
+    nth(client, "SHOW_LOGIN", 1).await?;
+    client.enter_frame(0).await?;
+    sign_in_here(client, ANA).await?;
+    client.enter_parent_frame().await?;
+    nth(client, "LOGIN_RESULT", 1).await?;
+    let (token, _) = backend.login(ANA).await?;
+    ensure!(profile(backend, &token).await? == "available");
+    // Opening the console publishes nothing: Omni is left as the agent had it.
+    settle().await;
+    ensure!(
+        count(client, "SET_AGENT_STATUS").await? == 0,
+        "{}",
+        all_events(client).await
+    );
+
+    // Omni → profile: Busy sets In a meeting on the backend, and nothing is echoed to Omni.
+    set_omni(client, BUSY).await?;
+    let set = nth(client, "SET_AGENT_STATUS_RESULT", 1).await?;
+    ensure!(set["payload"]["success"] == true, "{set}");
+    profile_becomes(backend, &token, "in_a_meeting").await?;
+    settle().await;
+    ensure!(
+        count(client, "SET_AGENT_STATUS").await? == 0,
+        "{}",
+        all_events(client).await
+    );
+
+    // Profile → Omni: Lunch chosen in another tab is published once, with the org's status id;
+    // Omni then calls setAgentStatus(Lunch) back, which changes nothing.
+    set_profile(&backend.url, &token, "lunch").await?;
+    let published = nth(client, "SET_AGENT_STATUS", 1).await?;
+    ensure!(published["payload"]["statusId"] == LUNCH, "{published}");
+    nth(client, "SET_AGENT_STATUS_RESULT", 2).await?;
+    settle().await;
+    ensure!(
+        count(client, "SET_AGENT_STATUS").await? == 1,
+        "{}",
+        all_events(client).await
+    );
+    ensure!(profile(backend, &token).await? == "lunch");
+    let omni = js(client, "return window.__omni", vec![]).await?;
+    ensure!(omni == LUNCH, "{omni}");
+    send(client, json!({"type": "GET_AGENT_STATUS"})).await?;
+    let status = nth(client, "GET_AGENT_STATUS_RESULT", 1).await?;
+    ensure!(status["payload"]["statusId"] == LUNCH, "{status}");
+
+    // An Omni status the map does not name (Training) leaves the profile alone, and succeeds.
+    set_omni(client, TRAINING).await?;
+    let set = nth(client, "SET_AGENT_STATUS_RESULT", 3).await?;
+    ensure!(set["payload"]["success"] == true, "{set}");
+    settle().await;
+    ensure!(profile(backend, &token).await? == "lunch");
+    ensure!(
+        count(client, "SET_AGENT_STATUS").await? == 1,
+        "{}",
+        all_events(client).await
+    );
+
+    // From Training, a profile change is published (Comfort break → Break) …
+    set_profile(&backend.url, &token, "comfort_break").await?;
+    let published = nth(client, "SET_AGENT_STATUS", 2).await?;
+    ensure!(published["payload"]["statusId"] == BREAK, "{published}");
+    nth(client, "SET_AGENT_STATUS_RESULT", 4).await?;
+    // … a profile the map does not name (On the road) is not …
+    set_profile(&backend.url, &token, "on_the_road").await?;
+    settle().await;
+    ensure!(
+        count(client, "SET_AGENT_STATUS").await? == 2,
+        "{}",
+        all_events(client).await
+    );
+    // … and back to Available is, once, with Omni's own Available status.
+    set_profile(&backend.url, &token, "available").await?;
+    let published = nth(client, "SET_AGENT_STATUS", 3).await?;
+    ensure!(published["payload"]["statusId"] == AVAILABLE, "{published}");
+    settle().await;
+    ensure!(
+        count(client, "SET_AGENT_STATUS").await? == 3,
+        "{}",
+        all_events(client).await
+    );
+    ensure!(profile(backend, &token).await? == "available");
+    ensure!(
+        count(client, "ERROR").await? == 0,
+        "{}",
+        all_events(client).await
+    );
     Ok(())
 }

@@ -91,9 +91,10 @@ class UcClientConnector extends S.VendorConnector {
     const w = await ready;
     return participantResult(await w.voice_add_participant(contact.phoneNumber || contact.extension || '', id(call), !!isBlindTransfer));
   }
+  // agentStatus is Omni's aggregate ('Online' / 'Offline'); statusInfo names the status itself.
   async setAgentStatus(status, statusInfo) {
     const info = statusInfo || {};
-    return new S.GenericResult(await (await ready).voice_set_status(info.statusApiName || status, info.statusName));
+    return new S.GenericResult(await (await ready).voice_set_status(info.statusId, info.statusApiName || status, info.statusName));
   }
   async getAgentStatus() { return new S.AgentVendorStatusInfo((await ready).voice_status()); }
   async getAgentConfig() {
