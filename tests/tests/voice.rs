@@ -484,3 +484,123 @@ async fn presence_sync(
     );
     Ok(())
 }
+
+/// Stores `map` as Acme's CRM presence map through the admin API (ana administers Acme).
+async fn put_map(backend: &DemoBackend, token: &str, map: serde_json::Value) -> Result<()> {
+    reqwest::Client::new()
+        .put(format!("{}/api/v1/admin/crm-presence", backend.url))
+        .bearer_auth(token)
+        .json(&map)
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(())
+}
+
+/// Opens the connector and signs ana in; her token for the API.
+async fn open_signed_in(client: &fantoccini::Client, site: &VoiceSite) -> Result<()> {
+    client.goto(&site.host_url()).await?;
+    wait_js(client, "window.__setupSent").await?;
+    nth(client, "SHOW_LOGIN", 1).await?;
+    client.enter_frame(0).await?;
+    sign_in_here(client, ANA).await?;
+    client.enter_parent_frame().await?;
+    nth(client, "LOGIN_RESULT", 1).await?;
+    Ok(())
+}
+
+/// Starts a backend, the emulated Voice host and a browser, runs `scenario` and prints the
+/// connector's events when it fails.
+async fn with_voice_site<F>(scenario: F) -> Result<()>
+where
+    F: AsyncFnOnce(&fantoccini::Client, &VoiceSite, &DemoBackend) -> Result<()>,
+{
+    let (listener, port) = VoiceSite::bind().await?;
+    let backend = DemoBackend::start(&VoiceSite::connector_origin(port)).await?;
+    let site = VoiceSite::start(listener, &packages_dir(), &backend.url).await?;
+    let browser = voice_browser(1000, 800).await?;
+    let client = browser.client.clone();
+    let outcome = scenario(&client, &site, &backend).await;
+    if outcome.is_err() {
+        eprintln!("events: {}", all_events(&client).await);
+    }
+    browser.close().await;
+    outcome
+}
+
+fn settle() -> tokio::time::Sleep {
+    tokio::time::sleep(std::time::Duration::from_millis(1500))
+}
+
+#[tokio::test]
+async fn the_customers_own_map_is_the_one_followed() -> Result<()> {
+    with_voice_site(async |client, site, backend| {
+        let (token, _) = backend.login(ANA).await?;
+        // Acme's own map: Training means working from home, and Busy is not mapped at all.
+        put_map(
+            backend,
+            &token,
+            json!({"enabled": true, "dynamics": [], "salesforce": [
+                {"status": "Available", "profile": "available"},
+                {"status": "training", "profile": "working_from_home"},
+            ]}),
+        )
+        .await?;
+        open_signed_in(client, site).await?;
+        set_omni(client, TRAINING).await?;
+        nth(client, "SET_AGENT_STATUS_RESULT", 1).await?;
+        profile_becomes(backend, &token, "working_from_home").await?;
+        set_omni(client, BUSY).await?;
+        nth(client, "SET_AGENT_STATUS_RESULT", 2).await?;
+        settle().await;
+        ensure!(profile(backend, &token).await? == "working_from_home");
+        // The default's Lunch rule is gone: a Lunch profile is not published; Available is.
+        set_profile(&backend.url, &token, "lunch").await?;
+        settle().await;
+        ensure!(
+            count(client, "SET_AGENT_STATUS").await? == 0,
+            "{}",
+            all_events(client).await
+        );
+        set_profile(&backend.url, &token, "available").await?;
+        let published = nth(client, "SET_AGENT_STATUS", 1).await?;
+        ensure!(published["payload"]["statusId"] == AVAILABLE, "{published}");
+        ensure!(
+            count(client, "ERROR").await? == 0,
+            "{}",
+            all_events(client).await
+        );
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_map_switched_off_keeps_omni_and_the_profile_apart() -> Result<()> {
+    with_voice_site(async |client, site, backend| {
+        let (token, _) = backend.login(ANA).await?;
+        let mut map = backend.get(&token, "/admin/crm-presence").await?;
+        map["enabled"] = json!(false);
+        put_map(backend, &token, map).await?;
+        open_signed_in(client, site).await?;
+        set_omni(client, BUSY).await?;
+        let set = nth(client, "SET_AGENT_STATUS_RESULT", 1).await?;
+        ensure!(set["payload"]["success"] == true, "{set}");
+        settle().await;
+        ensure!(profile(backend, &token).await? == "available");
+        set_profile(&backend.url, &token, "lunch").await?;
+        settle().await;
+        ensure!(
+            count(client, "SET_AGENT_STATUS").await? == 0,
+            "{}",
+            all_events(client).await
+        );
+        ensure!(
+            count(client, "ERROR").await? == 0,
+            "{}",
+            all_events(client).await
+        );
+        Ok(())
+    })
+    .await
+}
