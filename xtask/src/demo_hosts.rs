@@ -26,7 +26,7 @@ const PAGES: &[(&str, &str)] = &[
     ),
     (
         "/demo/dynamics",
-        "emulated Dynamics 365: CIF panel, click-to-act button, createRecord calls",
+        "emulated Dynamics 365: CIF 2.0 panel, click-to-act button, createRecord calls, the agent's Dynamics presence",
     ),
 ];
 

@@ -33,9 +33,25 @@ const CONTACT_SF_ID: &str = "003000000000001AAA";
 /// Her Dynamics contact id.
 const CONTACT_DYN_ID: &str = "5b1d3a5e-0000-4000-8000-000000000001";
 
+/// The Dynamics page's presence menu (CIF 2.0): the agent picks a Dynamics presence as in the
+/// real app's menu, and sees the one Dynamics shows now (the widget sets it when the profile
+/// changes, through the customer's CRM presence map).
+const DYNAMICS_PRESENCE: &str = r#"<h2 style="font-size:14px;margin:10px 0 6px">Dynamics 365 presence (CIF 2.0)</h2>
+<p><select id="presence"><option>Available</option><option>Busy</option><option>Busy - DND</option><option>Away</option><option>Offline</option></select>
+<button id="set-presence" type="button">Set my presence</button> Now: <b id="presence-now">…</b></p>
+<script>
+document.getElementById('set-presence').onclick = () => {
+  const cif = host().__cif;
+  if (!cif || !cif.agentSetsPresence(document.getElementById('presence').value))
+    document.getElementById('said').textContent = 'Not set: the CIF library is not initialised yet.';
+};
+setInterval(() => { const cif = host().__cif; const p = cif && cif.state.presence;
+  document.getElementById('presence-now').textContent = p ? p.presenceText : '…'; }, 500);
+</script>"#;
+
 /// One emulated CRM page around a 300 px panel: who signs in, the sample contact with a call button,
 /// and the host calls the widget made. `frame` is a JavaScript expression of the panel's address.
-fn host_page(crm: &str, frame: &str, who: &str, fire: &str, shown: &[&str]) -> String {
+fn host_page(crm: &str, frame: &str, who: &str, fire: &str, shown: &[&str], extra: &str) -> String {
     let shown = serde_json::to_string(shown).unwrap_or_else(|_| "[]".into());
     format!(
         r##"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{crm} (emulated) · UcClient CRM demo</title>
@@ -51,7 +67,7 @@ button{{font:inherit;margin:4px 4px 4px 0;padding:4px 8px}} pre{{white-space:pre
 <p>Phone: <a href="#" id="dial">{CONTACT_NUMBER}</a></p>
 <button id="call" type="button">Click to dial {CONTACT_NUMBER}</button>
 <button id="show" type="button">Show recorded host calls</button>
-<p id="said" role="status"></p><pre id="calls">(none yet)</pre></section></main>
+<p id="said" role="status"></p><pre id="calls">(none yet)</pre>{extra}</section></main>
 <script>
 const frame = document.getElementById('panel');
 frame.src = {frame};
@@ -139,6 +155,8 @@ async fn main() -> Result<()> {
             contacts: vec![json!({
                 "contactid": CONTACT_DYN_ID, "fullname": CONTACT_NAME, "telephone1": "+351912345678"
             })],
+            // CIF 2.0, so the agent's Dynamics presence and their profile follow each other.
+            cif2: true,
             ..DynamicsOptions::default()
         },
         extra_pages: vec![
@@ -161,6 +179,7 @@ async fn main() -> Result<()> {
                         "setSoftphonePanelVisibility",
                         "setSoftphoneItemLabel",
                     ],
+                    "",
                 ),
             ),
             (
@@ -179,7 +198,9 @@ async fn main() -> Result<()> {
                         "searchAndOpenRecords",
                         "setMode",
                         "setClickToAct",
+                        "setPresence",
                     ],
+                    DYNAMICS_PRESENCE,
                 ),
             ),
         ],
