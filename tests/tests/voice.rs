@@ -82,17 +82,7 @@ async fn all_events(client: &fantoccini::Client) -> String {
 
 #[tokio::test]
 async fn the_connector_answers_salesforce_voice_with_the_real_library() -> Result<()> {
-    let (listener, port) = VoiceSite::bind().await?;
-    let backend = DemoBackend::start(&VoiceSite::connector_origin(port)).await?;
-    let site = VoiceSite::start(listener, &packages_dir(), &backend.url).await?;
-    let browser = voice_browser(1000, 800).await?;
-    let client = browser.client.clone();
-    let outcome = drive(&client, &site, &backend).await;
-    if outcome.is_err() {
-        eprintln!("events: {}", all_events(&client).await);
-    }
-    browser.close().await;
-    outcome
+    with_voice_site(async |client, site, backend| drive(client, site, backend).await).await
 }
 
 async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBackend) -> Result<()> {
@@ -374,17 +364,7 @@ async fn profile_becomes(backend: &DemoBackend, token: &str, want: &str) -> Resu
 
 #[tokio::test]
 async fn omni_channel_and_the_profile_follow_each_other_without_echoes() -> Result<()> {
-    let (listener, port) = VoiceSite::bind().await?;
-    let backend = DemoBackend::start(&VoiceSite::connector_origin(port)).await?;
-    let site = VoiceSite::start(listener, &packages_dir(), &backend.url).await?;
-    let browser = voice_browser(1000, 800).await?;
-    let client = browser.client.clone();
-    let outcome = presence_sync(&client, &site, &backend).await;
-    if outcome.is_err() {
-        eprintln!("events: {}", all_events(&client).await);
-    }
-    browser.close().await;
-    outcome
+    with_voice_site(async |client, site, backend| presence_sync(client, site, backend).await).await
 }
 
 async fn presence_sync(
@@ -392,14 +372,7 @@ async fn presence_sync(
     site: &VoiceSite,
     backend: &DemoBackend,
 ) -> Result<()> {
-    let settle = || tokio::time::sleep(std::time::Duration::from_millis(1500));
-    client.goto(&site.host_url()).await?;
-    wait_js(client, "window.__setupSent").await?;
-    nth(client, "SHOW_LOGIN", 1).await?;
-    client.enter_frame(0).await?;
-    sign_in_here(client, ANA).await?;
-    client.enter_parent_frame().await?;
-    nth(client, "LOGIN_RESULT", 1).await?;
+    open_signed_in(client, site).await?;
     let (token, _) = backend.login(ANA).await?;
     ensure!(profile(backend, &token).await? == "available");
     // Opening the console publishes nothing: Omni is left as the agent had it.
