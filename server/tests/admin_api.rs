@@ -37,20 +37,8 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> Answer {
-    let req = Request::builder()
-        .method(method)
-        .uri(format!("/api/v1{path}"))
-        .header("authorization", format!("Bearer {token}"));
-    let mut req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from((FROM, 40_000))));
-    app.request(req).await
+    app.send_from(FROM, method, &format!("/api/v1{path}"), Some(token), body)
+        .await
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> Answer {

@@ -6,11 +6,7 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use common::{Answer, TestApp};
 use serde_json::{Value, json};
 use ucclient_core::crm_presence::{CrmPresenceError, CrmPresenceMap, MAX_RULES};
@@ -35,20 +31,14 @@ async fn call(
     token: &str,
     body: Option<&Value>,
 ) -> Answer {
-    let req = Request::builder()
-        .method(method)
-        .uri(format!("/api/v1{path}"))
-        .header("authorization", format!("Bearer {token}"));
-    let mut req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from((FROM, 40_000))));
-    app.request(req).await
+    app.send_from(
+        FROM,
+        method,
+        &format!("/api/v1{path}"),
+        Some(token),
+        body.cloned(),
+    )
+    .await
 }
 
 async fn put(app: &TestApp, token: &str, body: &Value) -> Answer {

@@ -130,17 +130,23 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Answer {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string()))
-                .unwrap(),
-            None => req.body(Body::empty()).unwrap(),
-        };
+        self.request(build(method, path, token, body)).await
+    }
+
+    /// Sends a request as if from the client address `from` (what the audit log records).
+    pub async fn send_from(
+        &self,
+        from: [u8; 4],
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
+        let mut req = build(method, path, token, body);
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                from, 40_000,
+            ))));
         self.request(req).await
     }
 
@@ -534,4 +540,19 @@ pub fn documented_statuses(doc: &Value, path: &str, method: &str) -> Vec<String>
         .collect();
     s.sort();
     s
+}
+
+/// A request to `path` with a bearer `token` and a JSON `body` when given.
+fn build(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Request<Body> {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string()))
+            .unwrap(),
+        None => req.body(Body::empty()).unwrap(),
+    }
 }
