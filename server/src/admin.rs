@@ -34,7 +34,7 @@ pub struct DbArg {
         default_value = "ucclient.db",
         global = true
     )]
-    pub database: PathBuf,
+    pub database: crate::store::location::DatabaseArg,
 }
 
 /// `reseller …`

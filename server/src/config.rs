@@ -132,7 +132,7 @@ pub struct Config {
     /// The database: a SQLite file path or `sqlite://PATH` / `sqlite:PATH` (created if missing);
     /// `postgres://…` is recognised and refused until the PostgreSQL engine exists.
     #[arg(long, env = "UCCLIENT_DATABASE", default_value = SERVE_DATABASE)]
-    pub database: PathBuf,
+    pub database: crate::store::location::DatabaseArg,
     /// Directory served at `/` (the built widget: index.html, .js, .wasm, …).
     #[arg(long, env = "UCCLIENT_STATIC_DIR")]
     pub static_dir: Option<PathBuf>,
@@ -263,7 +263,7 @@ impl Config {
             listen: "127.0.0.1:0"
                 .parse()
                 .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0))),
-            database,
+            database: database.into(),
             static_dir: None,
             admin_dir: None,
             cors_origins: Vec::new(),
@@ -320,7 +320,7 @@ mod tests {
         let Command::Serve(c) = cli.command else {
             panic!("not serve")
         };
-        assert_eq!(c.database, PathBuf::from("ucclient.db"));
+        assert_eq!(c.database.as_path(), std::path::Path::new("ucclient.db"));
         assert_eq!(c.call_timings, CallTimings::default());
         let cli = Cli::try_parse_from([
             "ucclient-server",
@@ -335,7 +335,10 @@ mod tests {
             panic!("not demo")
         };
         assert_eq!(d.config.cors_origins.len(), 2);
-        assert_eq!(d.config.database, PathBuf::from(DEMO_DATABASE));
+        assert_eq!(
+            d.config.database.as_path(),
+            std::path::Path::new(DEMO_DATABASE)
+        );
         assert!(!d.force);
     }
 

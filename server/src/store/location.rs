@@ -6,8 +6,65 @@
 //! `scheme://` is refused. A PostgreSQL URL is only ever shown redacted ([`PostgresUrl`]): its
 //! password and any `password` parameter read `***` in every message and log line.
 
+use std::convert::Infallible;
 use std::fmt;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// `--database` as given on the command line: a path or a URL, whose `Debug` shows it the way
+/// [`Database::describe`] does, so a PostgreSQL password never reaches a `{:?}` of the settings.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseArg(PathBuf);
+
+impl DatabaseArg {
+    /// The argument as written (credentials included: for [`Database::parse`] only).
+    pub fn as_path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Deref for DatabaseArg {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for DatabaseArg {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for DatabaseArg {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl From<PathBuf> for DatabaseArg {
+    fn from(path: PathBuf) -> Self {
+        DatabaseArg(path)
+    }
+}
+
+impl FromStr for DatabaseArg {
+    type Err = Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Infallible> {
+        Ok(DatabaseArg(PathBuf::from(s)))
+    }
+}
+
+impl fmt::Debug for DatabaseArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("DatabaseArg")
+            .field(&Database::describe(&self.0))
+            .finish()
+    }
+}
 
 /// The database `--database` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,5 +334,19 @@ mod tests {
             parse("redis://localhost"),
             Err(DatabaseError::UnknownScheme { .. })
         ));
+    }
+
+    #[test]
+    fn the_argument_never_debugs_a_password() {
+        let arg: DatabaseArg = "postgres://ucclient:s3cret@db.example/ucclient"
+            .parse()
+            .unwrap();
+        let shown = format!("{arg:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
+        assert_eq!(
+            arg.as_path(),
+            Path::new("postgres://ucclient:s3cret@db.example/ucclient")
+        );
     }
 }
