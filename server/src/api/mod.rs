@@ -29,7 +29,7 @@ pub const MAX_QUERY_LEN: usize = 2048;
 pub const MAX_INBOUND_CALL_BODY_BYTES: usize =
     ucclient_core::api::MAX_MESSAGE_BASE64_LEN + crate::MAX_BODY_BYTES;
 /// The one path that takes [`MAX_INBOUND_CALL_BODY_BYTES`].
-const INBOUND_CALL_PATH: &str = "/api/v1/pbx/calls/inbound";
+pub(crate) const INBOUND_CALL_PATH: &str = "/api/v1/pbx/calls/inbound";
 
 /// Most bytes of all request headers together.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
