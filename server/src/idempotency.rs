@@ -70,7 +70,8 @@ pub fn stored_status(status: u16) -> bool {
     (200..300).contains(&status) || ((400..500).contains(&status) && status != 429)
 }
 
-/// The middleware (on every route of `/api/v1`; it acts on writes only).
+/// The middleware (on the methods of every route of `/api/v1` with a write method, see
+/// `api::router`; it acts on writes only).
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if !matches!(
         *req.method(),

@@ -272,12 +272,7 @@ impl Backend {
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
     let state_orgs = state.orgs.clone();
-    let api = api::router()
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::layer,
-        ))
-        .with_state(state);
+    let api = api::router(&state).with_state(state);
     let mut router = Router::new()
         .nest(ucclient_core::api::API_PREFIX, api)
         .route("/api", any(api_not_found))

@@ -440,3 +440,58 @@ async fn a_retried_logout_gets_its_answer() {
         .await;
     assert_eq!(other.status, StatusCode::UNAUTHORIZED);
 }
+
+/// Every authenticated write of the OpenAPI document declares the header, and its route takes it:
+/// a malformed key is refused there before anything else.
+#[tokio::test]
+async fn every_authenticated_write_takes_the_header() {
+    let app = TestApp::demo().await;
+    let t = app.login("ana").await;
+    let doc = app
+        .send(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    let mut checked = 0;
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for (m, op) in item.as_object().unwrap() {
+            let authenticated = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if m == "get" || !authenticated {
+                continue;
+            }
+            let declared = op["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p["name"] == "Idempotency-Key" && p["in"] == "header")
+            });
+            assert!(declared, "{m} {path} does not declare Idempotency-Key");
+            let uri = format!("/api/v1{}", path.replace(['{', '}'], ""));
+            let method = Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
+            let a = app
+                .request(keyed(method, &uri, &t, &[b"bad key"], Some(json!({}))))
+                .await;
+            assert_eq!(
+                a.code(),
+                "invalid_idempotency_key",
+                "{m} {path}: {}",
+                a.text
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 35, "only {checked} writes");
+}
+
+/// A method a path does not have is answered 405 whatever the key.
+#[tokio::test]
+async fn an_undeclared_method_is_405_before_the_key() {
+    let app = TestApp::demo().await;
+    let t = app.login("dora").await;
+    assert_eq!(
+        put_presence(&app, &t, Some("k"), "lunch").await.status,
+        StatusCode::OK
+    );
+    for key in [&b"k"[..], b"bad key"] {
+        let a = app
+            .request(keyed(Method::POST, PRESENCE, &t, &[key], Some(json!({}))))
+            .await;
+        assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED, "{}", a.text);
+    }
+}
