@@ -9,6 +9,8 @@
 //! - [`auth`]: passwords (checked a bounded number at a time), tokens, and the extractors that
 //!   turn a bearer token into an account.
 //! - [`limits`]: the client's address, the login throttle and the per-user request budgets.
+//! - [`idempotency`]: the optional `Idempotency-Key` header of writes (a retried change is
+//!   applied once; its first answer is replayed).
 //! - [`presence`]: choosing profiles and overrides, and bringing the PBX to the desired state
 //!   (with retries).
 //! - [`calls`]: click-to-dial, inbound calls, history, and the embedded PBX's call simulation.
