@@ -302,6 +302,10 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::InvalidSso => T::ErrBadRequest,
             // An answer of the administrators' CRM presence map, which the widget does not call.
             ErrorCode::InvalidCrmPresence => T::ErrBadRequest,
+            // Answers to an `Idempotency-Key` header, which the widget does not send.
+            ErrorCode::InvalidIdempotencyKey
+            | ErrorCode::IdempotencyKeyReused
+            | ErrorCode::IdempotencyKeyInFlight => T::ErrBadRequest,
         },
     }
 }

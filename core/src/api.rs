@@ -149,6 +149,16 @@ pub enum ErrorCode {
     /// A CRM presence map that cannot be stored: too many rules, a bad or repeated status name, an
     /// unknown profile (422; admin API).
     InvalidCrmPresence,
+    // --- idempotency: the `Idempotency-Key` header of writes (issue 16) ---
+    /// An `Idempotency-Key` header that is not 1-255 visible ASCII characters, or given twice
+    /// (400; an extension of API.md).
+    InvalidIdempotencyKey,
+    /// An `Idempotency-Key` used before by the same session for a different request: another
+    /// method, path, query or body (422; an extension of API.md).
+    IdempotencyKeyReused,
+    /// An `Idempotency-Key` whose first request is still being processed (409; an extension of
+    /// API.md): retry a little later to get its answer.
+    IdempotencyKeyInFlight,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a

@@ -224,6 +224,9 @@ pub struct Config {
     /// Events kept per customer at most, however recent.
     #[arg(long, env = "UCCLIENT_EVENT_RETENTION_COUNT", default_value_t = 10000)]
     pub event_retention_count: i64,
+    /// Seconds an `Idempotency-Key`'s stored answer is replayed for (24 h by default).
+    #[arg(long, env = "UCCLIENT_IDEMPOTENCY_TTL_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+    pub idempotency_ttl_secs: u64,
     /// Seconds between keep-alive comments on event streams (at most 15).
     #[arg(long, env = "UCCLIENT_KEEP_ALIVE_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=15))]
     pub keep_alive_secs: u64,
@@ -285,6 +288,7 @@ impl Config {
             db_acquire_timeout_ms: 2000,
             event_retention_hours: 24,
             event_retention_count: 10000,
+            idempotency_ttl_secs: 86_400,
             keep_alive_secs: 15,
             pbx_timeout_ms: 5000,
             pbx_max_attempts: 8,

@@ -76,8 +76,12 @@ pub fn layer(list: &[String], orgs: Arc<OrgRegistry>) -> CorsLayer {
             header::CONTENT_TYPE,
             header::ACCEPT_LANGUAGE,
             HeaderName::from_static("last-event-id"),
+            HeaderName::from_static(crate::idempotency::HEADER),
         ])
-        .expose_headers([header::RETRY_AFTER])
+        .expose_headers([
+            header::RETRY_AFTER,
+            HeaderName::from_static(crate::idempotency::REPLAYED),
+        ])
         .max_age(Duration::from_secs(3600))
 }
 

@@ -158,6 +158,25 @@ pub enum ApiError {
     /// 422 `invalid_crm_presence`: a CRM presence map refused by core, with its sentence.
     #[error("{0}")]
     InvalidCrmPresence(ucclient_core::crm_presence::CrmPresenceError),
+    // --- idempotency: the `Idempotency-Key` header of writes (issue 16) ---
+    /// 400 `invalid_idempotency_key`: the header is not 1-255 visible ASCII characters.
+    #[error(
+        "the Idempotency-Key header must be one value of 1 to 255 visible ASCII characters \
+         (letters, digits and punctuation, no spaces)"
+    )]
+    InvalidIdempotencyKey,
+    /// 422 `idempotency_key_reused`: the key was used by this session for another request.
+    #[error(
+        "this Idempotency-Key was used before for a different request (method, path or body); \
+         use a new key for a new request"
+    )]
+    IdempotencyKeyReused,
+    /// 409 `idempotency_key_in_flight`: the key's first request is still being processed.
+    #[error(
+        "the first request with this Idempotency-Key is still being processed; retry in a moment \
+         to get its answer"
+    )]
+    IdempotencyKeyInFlight,
 }
 
 impl ApiError {
@@ -240,6 +259,16 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorCode::InvalidCrmPresence,
             ),
+            ApiError::InvalidIdempotencyKey => {
+                (StatusCode::BAD_REQUEST, ErrorCode::InvalidIdempotencyKey)
+            }
+            ApiError::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::IdempotencyKeyReused,
+            ),
+            ApiError::IdempotencyKeyInFlight => {
+                (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyInFlight)
+            }
         }
     }
 }

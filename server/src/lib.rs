@@ -9,6 +9,8 @@
 //! - [`auth`]: passwords (checked a bounded number at a time), tokens, and the extractors that
 //!   turn a bearer token into an account.
 //! - [`limits`]: the client's address, the login throttle and the per-user request budgets.
+//! - [`idempotency`]: the optional `Idempotency-Key` header of writes (a retried change is
+//!   applied once; its first answer is replayed).
 //! - [`presence`]: choosing profiles and overrides, and bringing the PBX to the desired state
 //!   (with retries).
 //! - [`calls`]: click-to-dial, inbound calls, history, and the embedded PBX's call simulation.
@@ -48,6 +50,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod fanout;
+pub mod idempotency;
 pub mod limits;
 pub mod openapi;
 pub mod orgs;
@@ -85,7 +88,7 @@ use crate::store::sqlite::SqliteStore;
 
 /// Largest request body accepted (larger → 413 `bad_request`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// How often old events, tickets and rate-limit windows are pruned.
+/// How often old events, tickets, rate-limit windows and expired idempotency keys are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 /// What every handler shares: the store, the PBX connector, the live-stream hub and the settings.
@@ -205,6 +208,14 @@ impl Backend {
                 {
                     tracing::error!(error = %e, "pruning events");
                 }
+                let now = chrono::Utc::now().timestamp_millis();
+                if let Err(e) = state
+                    .store
+                    .prune_idempotency_keys(now, idempotency::SWEEP_LIMIT)
+                    .await
+                {
+                    tracing::error!(error = %e, "pruning idempotency keys");
+                }
                 tokio::time::sleep(PRUNE_EVERY).await;
             }
         }));
@@ -263,7 +274,7 @@ impl Backend {
 pub fn app(state: AppState) -> Router {
     let config = state.config.clone();
     let state_orgs = state.orgs.clone();
-    let api = api::router().with_state(state);
+    let api = api::router(&state).with_state(state);
     let mut router = Router::new()
         .nest(ucclient_core::api::API_PREFIX, api)
         .route("/api", any(api_not_found))

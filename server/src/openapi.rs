@@ -7,12 +7,16 @@
 //! [`crate::api::MAX_QUERY_LEN`], malformed parameters or body), 413 (a body over
 //! [`crate::MAX_BODY_BYTES`]), 431 (headers over [`crate::api::MAX_HEADER_BYTES`]), 401 and 403
 //! where a bearer token is needed, 429 + `Retry-After` on rate-limited operations, 500, and 503 +
-//! `Retry-After` (overload). Every one carries the error body `ErrorBody`. The schemas carry every
+//! `Retry-After` (overload). Every one carries the error body `ErrorBody`. Every authenticated write
+//! also declares the optional `Idempotency-Key` header and the 400, 409 and 422 it may bring
+//! ([`crate::idempotency`]). The schemas carry every
 //! bound the server applies that a schema can express (lengths, ranges, enums, patterns);
 //! `server/tests/openapi.rs` holds the document to the router and to these rules.
 
 use axum::Json;
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
@@ -163,6 +167,9 @@ fn add_common(method: &str, path: &str, op: &mut Operation) {
             true,
         );
     }
+    if takes_idempotency_key(method, authenticated) {
+        add_idempotency_key(op);
+    }
     // A handler's own 429 or 503 carries `Retry-After` like the common ones.
     for status in ["429", "503"] {
         if let Some(RefOr::T(response)) = op.responses.responses.get_mut(status) {
@@ -170,6 +177,64 @@ fn add_common(method: &str, path: &str, op: &mut Operation) {
                 .headers
                 .entry("Retry-After".to_owned())
                 .or_insert_with(retry_after);
+        }
+    }
+}
+
+/// Whether an operation takes the optional `Idempotency-Key` header ([`crate::idempotency`]):
+/// every write with a bearer token.
+pub fn takes_idempotency_key(method: &str, authenticated: bool) -> bool {
+    authenticated && matches!(method, "post" | "put" | "patch" | "delete")
+}
+
+/// Declares the `Idempotency-Key` header on a write, and the answers it may get with it (a
+/// handler's own 409 or 422 keeps its description, with the key's added).
+fn add_idempotency_key(op: &mut Operation) {
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Optional: 1-255 visible ASCII characters naming this change, unique per change (a \
+             UUID). The same session retrying the same request (method, path, query, body) with \
+             the same key within 24 hours gets the first answer again (2xx and 4xx other than \
+             429), with the header `Idempotent-Replayed: true`, and the change is not applied \
+             twice; a 5xx or 429 is not kept, so a retry is processed again.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(crate::idempotency::MAX_KEY_LEN))
+                .pattern(Some("^[\\x21-\\x7E]+$")),
+        ))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(parameter);
+    for (status, text) in [
+        (
+            "400",
+            "invalid_idempotency_key: the Idempotency-Key header is not 1-255 visible ASCII characters",
+        ),
+        (
+            "409",
+            "idempotency_key_in_flight: the first request with this Idempotency-Key is still being \
+             processed",
+        ),
+        (
+            "422",
+            "idempotency_key_reused: this Idempotency-Key was used for a different request",
+        ),
+    ] {
+        match op.responses.responses.get_mut(status) {
+            Some(RefOr::T(response)) => {
+                response.description = format!("{}; or {text}", response.description);
+            }
+            Some(RefOr::Ref(_)) => {}
+            None => {
+                op.responses
+                    .responses
+                    .insert(status.to_owned(), RefOr::T(error_response(text, false)));
+            }
         }
     }
 }

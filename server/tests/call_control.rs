@@ -381,7 +381,7 @@ async fn the_openapi_document_has_hold_resume_and_transfer_with_real_schemas() {
         assert_eq!(
             statuses(path),
             [
-                "200", "400", "401", "403", "404", "409", "429", "431", "500", "503"
+                "200", "400", "401", "403", "404", "409", "422", "429", "431", "500", "503"
             ],
             "{path}"
         );

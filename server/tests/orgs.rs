@@ -533,7 +533,7 @@ async fn the_openapi_document_describes_the_org_api_with_every_status() {
     assert_eq!(
         statuses("/admin/orgs/{id}", "delete"),
         [
-            "204", "400", "401", "403", "404", "429", "431", "500", "503"
+            "204", "400", "401", "403", "404", "409", "422", "429", "431", "500", "503"
         ]
     );
     assert!(statuses("/login", "post").contains(&"403".to_owned()));

@@ -526,7 +526,7 @@ async fn the_openapi_document_has_answer_and_decline_with_every_status() {
     assert_eq!(
         statuses("/calls/{id}/decline"),
         [
-            "200", "400", "401", "403", "404", "409", "429", "431", "500", "503"
+            "200", "400", "401", "403", "404", "409", "422", "429", "431", "500", "503"
         ]
     );
     let body = &doc["paths"]["/calls/{id}/answer"]["post"]["requestBody"];

@@ -172,3 +172,65 @@ async fn event_ids_come_from_the_customer_counter_row_in_commit_order() {
     assert_eq!(ids, [1, 2, 3]);
     pool.close().await;
 }
+
+#[tokio::test]
+async fn an_idempotency_key_is_claimed_once_on_postgres() {
+    let server = pg::Postgres::start();
+    let pool = migrated(&server).await;
+    // The PostgreSQL twin of `store/sqlite/idempotency.rs`'s claim: (scope, key, fingerprint, now,
+    // abandoned before, expires); a row back means the key is this request's.
+    const CLAIM: &str = "INSERT INTO idempotency_keys \
+         (scope, key, fingerprint, claimed_ms, expires_ms, status, content_type, body) \
+         VALUES ($1, $2, $3, $4, $6, NULL, NULL, NULL) \
+         ON CONFLICT (scope, key) DO UPDATE SET \
+            fingerprint = excluded.fingerprint, claimed_ms = excluded.claimed_ms, \
+            expires_ms = excluded.expires_ms, status = NULL, content_type = NULL, body = NULL \
+         WHERE idempotency_keys.expires_ms <= $4 \
+            OR (idempotency_keys.status IS NULL AND idempotency_keys.claimed_ms < $5 \
+                AND idempotency_keys.fingerprint = excluded.fingerprint) \
+         RETURNING claimed_ms";
+    async fn claim<'e>(
+        e: impl sqlx::PgExecutor<'e>,
+        fingerprint: &str,
+        now: i64,
+        abandoned_before: i64,
+        expires: i64,
+    ) -> Option<i64> {
+        sqlx::query_scalar(CLAIM)
+            .bind("session")
+            .bind("k")
+            .bind(fingerprint)
+            .bind(now)
+            .bind(abandoned_before)
+            .bind(expires)
+            .fetch_optional(e)
+            .await
+            .unwrap()
+    }
+    // Node A claims and holds its transaction open; node B's claim of the same key waits on the
+    // row, then finds it taken.
+    let mut a = pool.begin().await.unwrap();
+    assert_eq!(claim(&mut *a, "f", 100, 0, 1_000).await, Some(100));
+    let b = {
+        let pool = pool.clone();
+        tokio::spawn(async move { claim(&pool, "f", 101, 0, 1_001).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!b.is_finished(), "the second claim waits for the first");
+    a.commit().await.unwrap();
+    assert_eq!(b.await.unwrap(), None);
+    // Unanswered and past the abandonment bound: the same request takes it over, another not.
+    assert_eq!(claim(&pool, "other", 200, 150, 1_200).await, None);
+    assert_eq!(claim(&pool, "f", 200, 150, 1_200).await, Some(200));
+    // Answered: kept until it expires, then anyone's.
+    sqlx::query(
+        "UPDATE idempotency_keys SET status = 201, content_type = 'application/json', body = $1",
+    )
+    .bind(b"{}".as_slice())
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(claim(&pool, "f", 300, 250, 1_300).await, None);
+    assert_eq!(claim(&pool, "other", 1_200, 0, 2_200).await, Some(1_200));
+    pool.close().await;
+}

@@ -517,7 +517,7 @@ async fn the_openapi_document_has_the_consultation_and_missed_calls() {
         assert_eq!(
             common::documented_statuses(&doc, path, "post"),
             [
-                "200", "400", "401", "403", "404", "409", "429", "431", "500", "503"
+                "200", "400", "401", "403", "404", "409", "422", "429", "431", "500", "503"
             ],
             "{path}"
         );

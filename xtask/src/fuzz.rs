@@ -169,6 +169,11 @@ pub fn schemathesis(examples: u32) -> Result<()> {
     // The token goes in the environment, which fuzz/schemathesis.toml's `headers` reads, never
     // on the echoed command line.
     st.env("UCCLIENT_FUZZ_TOKEN", &token);
+    // A valid `Idempotency-Key` made unique per request (why: the hooks file's doc).
+    st.env(
+        "SCHEMATHESIS_HOOKS",
+        project::root().join("fuzz").join("schemathesis_hooks.py"),
+    );
     let before = presence_since(&base, &token);
     let result = run(&mut st)
         .context("schemathesis found failures (the report above names each, with a curl line)");

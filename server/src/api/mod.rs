@@ -16,7 +16,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{MethodRouter, get, post, put};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -29,100 +29,127 @@ pub const MAX_QUERY_LEN: usize = 2048;
 pub const MAX_INBOUND_CALL_BODY_BYTES: usize =
     ucclient_core::api::MAX_MESSAGE_BASE64_LEN + crate::MAX_BODY_BYTES;
 /// The one path that takes [`MAX_INBOUND_CALL_BODY_BYTES`].
-const INBOUND_CALL_PATH: &str = "/api/v1/pbx/calls/inbound";
+pub(crate) const INBOUND_CALL_PATH: &str = "/api/v1/pbx/calls/inbound";
 
 /// Most bytes of all request headers together.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// Every route of `/api/v1`, with unknown paths answering 404 in the API's error shape.
-pub fn router() -> Router<AppState> {
+/// Every route of `/api/v1`, with unknown paths answering 404 in the API's error shape, and the
+/// `Idempotency-Key` middleware ([`crate::idempotency`]) on every route with a write method.
+pub fn router(state: &AppState) -> Router<AppState> {
+    // The `Idempotency-Key` middleware on each route's methods (a method a path does not have is
+    // answered 405 before any key is looked at).
+    let keyed = |m: MethodRouter<AppState>| {
+        m.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::idempotency::layer,
+        ))
+    };
     Router::new()
-        .route("/login", post(account::login))
-        .route("/logout", post(account::logout))
+        .route("/login", keyed(post(account::login)))
+        .route("/logout", keyed(post(account::logout)))
         .route("/me", get(account::me))
         .route("/profiles", get(profiles::list))
-        .route("/me/presence", put(profiles::set_presence))
+        .route("/me/presence", keyed(put(profiles::set_presence)))
         .route(
             "/me/profiles/{id}/settings",
-            put(profiles::put_settings).delete(profiles::delete_settings),
+            keyed(put(profiles::put_settings).delete(profiles::delete_settings)),
         )
         .route("/directory", get(directory::list))
         .route("/directory/groups", get(directory::groups))
-        .route("/events/ticket", post(crate::events::ticket))
+        .route("/events/ticket", keyed(post(crate::events::ticket)))
         .route("/events", get(crate::events::stream))
-        .route("/calls", post(calls::place).get(calls::history))
-        .route("/calls/{id}/hangup", post(calls::hangup))
-        .route("/calls/{id}/claims", post(calls::claim))
-        .route("/calls/{id}/answer", post(calls::answer))
-        .route("/calls/{id}/decline", post(calls::decline))
-        .route("/calls/{id}/hold", post(calls::hold))
-        .route("/calls/{id}/resume", post(calls::resume))
-        .route("/calls/{id}/transfer", post(calls::transfer))
-        .route("/calls/{id}/wrapup", put(calls::wrap_up))
-        .route("/calls/{id}/crm-record", put(calls::crm_record))
-        .route("/calls/{id}/consult", post(calls::consult))
+        .route("/calls", keyed(post(calls::place).get(calls::history)))
+        .route("/calls/{id}/hangup", keyed(post(calls::hangup)))
+        .route("/calls/{id}/claims", keyed(post(calls::claim)))
+        .route("/calls/{id}/answer", keyed(post(calls::answer)))
+        .route("/calls/{id}/decline", keyed(post(calls::decline)))
+        .route("/calls/{id}/hold", keyed(post(calls::hold)))
+        .route("/calls/{id}/resume", keyed(post(calls::resume)))
+        .route("/calls/{id}/transfer", keyed(post(calls::transfer)))
+        .route("/calls/{id}/wrapup", keyed(put(calls::wrap_up)))
+        .route("/calls/{id}/crm-record", keyed(put(calls::crm_record)))
+        .route("/calls/{id}/consult", keyed(post(calls::consult)))
         .route(
             "/calls/{id}/consult/complete",
-            post(calls::complete_consult),
+            keyed(post(calls::complete_consult)),
         )
-        .route("/calls/{id}/consult/cancel", post(calls::cancel_consult))
+        .route(
+            "/calls/{id}/consult/cancel",
+            keyed(post(calls::cancel_consult)),
+        )
         .route("/calls/missed", get(calls::missed))
-        .route("/calls/missed/seen", post(calls::missed_seen))
+        .route("/calls/missed/seen", keyed(post(calls::missed_seen)))
         .route("/pbx/users/{id}", get(pbx::user))
         .route("/pbx/ring", get(pbx::ring))
         .route("/pbx/groups", get(pbx::groups))
         .route(
             "/pbx/calls/inbound",
-            post(pbx::inbound).layer(DefaultBodyLimit::max(MAX_INBOUND_CALL_BODY_BYTES)),
+            keyed(post(pbx::inbound).layer(DefaultBodyLimit::max(MAX_INBOUND_CALL_BODY_BYTES))),
         )
         .route("/voicemail", get(voicemail::mailbox))
-        .route("/voicemail/settings", put(voicemail::settings))
-        .route("/voicemail/{id}", axum::routing::delete(voicemail::delete))
+        .route("/voicemail/settings", keyed(put(voicemail::settings)))
+        .route(
+            "/voicemail/{id}",
+            keyed(axum::routing::delete(voicemail::delete)),
+        )
         .route("/voicemail/{id}/audio", get(voicemail::audio))
-        .route("/voicemail/{id}/heard", post(voicemail::heard))
-        .route("/admin/orgs", get(orgs::list).post(orgs::add))
-        .route("/admin/orgs/{id}", axum::routing::delete(orgs::remove))
+        .route("/voicemail/{id}/heard", keyed(post(voicemail::heard)))
+        .route("/admin/orgs", keyed(get(orgs::list).post(orgs::add)))
+        .route(
+            "/admin/orgs/{id}",
+            keyed(axum::routing::delete(orgs::remove)),
+        )
         .route(
             "/admin/users",
-            get(admin::list_users).post(admin::create_user),
+            keyed(get(admin::list_users).post(admin::create_user)),
         )
         .route(
             "/admin/users/{id}",
-            axum::routing::patch(admin::update_user),
+            keyed(axum::routing::patch(admin::update_user)),
         )
-        .route("/admin/users/{id}/password", put(admin::set_password))
-        .route("/admin/users/{id}/devices", post(admin::add_device))
+        .route(
+            "/admin/users/{id}/password",
+            keyed(put(admin::set_password)),
+        )
+        .route("/admin/users/{id}/devices", keyed(post(admin::add_device)))
         .route(
             "/admin/devices/{id}",
-            axum::routing::delete(admin::remove_device),
+            keyed(axum::routing::delete(admin::remove_device)),
         )
         .route(
             "/admin/groups",
-            get(admin::list_groups).post(admin::create_group),
+            keyed(get(admin::list_groups).post(admin::create_group)),
         )
         .route(
             "/admin/groups/{id}",
-            put(admin::put_group).delete(admin::delete_group),
+            keyed(put(admin::put_group).delete(admin::delete_group)),
         )
         .route(
             "/admin/wrap-up",
-            get(admin::get_wrap_up).put(admin::put_wrap_up),
+            keyed(get(admin::get_wrap_up).put(admin::put_wrap_up)),
         )
         .route("/admin/audit", get(admin::customer_audit))
         .route("/admin/reseller", get(admin::reseller))
-        .route("/admin/reseller/mode", put(admin::reseller_mode))
-        .route("/admin/reseller/customers", post(admin::create_customer))
+        .route("/admin/reseller/mode", keyed(put(admin::reseller_mode)))
+        .route(
+            "/admin/reseller/customers",
+            keyed(post(admin::create_customer)),
+        )
         .route("/admin/reseller/audit", get(admin::reseller_audit))
         // --- sso: single sign-on (issue 15) ---
         .route("/sso/discovery", get(sso::discovery))
-        .route("/sso/start", post(sso::start))
+        .route("/sso/start", keyed(post(sso::start)))
         .route("/sso/callback", get(sso::callback))
         .route("/sso/{customer}/jwks.json", get(sso::jwks))
-        .route("/admin/sso", get(sso::get_settings).put(sso::put_settings))
+        .route(
+            "/admin/sso",
+            keyed(get(sso::get_settings).put(sso::put_settings)),
+        )
         // --- presence-server: the customer's CRM presence map (issue 14) ---
         .route(
             "/admin/crm-presence",
-            get(admin::get_crm_presence).put(admin::put_crm_presence),
+            keyed(get(admin::get_crm_presence).put(admin::put_crm_presence)),
         )
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)

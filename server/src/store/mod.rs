@@ -924,6 +924,77 @@ pub trait VoiceStore: Send + Sync {
     async fn claim_voice_call_end(&self, call_id: &str) -> StoreResult<Option<String>>;
 }
 
+/// An answer stored under an `Idempotency-Key`, replayed to a retry of the same request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentAnswer {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `content-type` header, if it had one.
+    pub content_type: Option<String>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+/// What a claim of an `Idempotency-Key` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// The key is this request's now: process it, then store its answer or release the key.
+    Claimed {
+        /// When it was claimed (what storing and releasing name it by).
+        claimed_ms: i64,
+    },
+    /// The key is live already (claimed and not expired).
+    Taken {
+        /// The fingerprint of the request it was claimed for.
+        fingerprint: String,
+        /// Its answer; `None` while that request is still being processed.
+        answer: Option<IdempotentAnswer>,
+    },
+}
+
+/// The answers of writes sent with an `Idempotency-Key` (`crate::idempotency`), per session.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` of `scope` for a request with `fingerprint`, atomically: a new key (or one
+    /// expired at `now_ms`, or an unanswered claim of the same fingerprint older than
+    /// `abandoned_before_ms`, whose process died) becomes this request's until `expires_ms`;
+    /// a live one is returned as it is.
+    async fn claim_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        fingerprint: &str,
+        now_ms: i64,
+        abandoned_before_ms: i64,
+        expires_ms: i64,
+    ) -> StoreResult<IdempotencyClaim>;
+    /// The live (not expired at `now_ms`) entry of `key`, as a claim that lost would see it.
+    async fn idempotency_entry(
+        &self,
+        scope: &str,
+        key: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<IdempotencyClaim>>;
+    /// Stores the answer of the claim made at `claimed_ms`.
+    async fn store_idempotent_answer(
+        &self,
+        scope: &str,
+        key: &str,
+        claimed_ms: i64,
+        answer: &IdempotentAnswer,
+    ) -> StoreResult<()>;
+    /// Drops the unanswered claim made at `claimed_ms` (its answer is not kept: a retry is
+    /// processed again).
+    async fn release_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+        claimed_ms: i64,
+    ) -> StoreResult<()>;
+    /// Drops at most `limit` keys expired at `now_ms`; how many.
+    async fn prune_idempotency_keys(&self, now_ms: i64, limit: i64) -> StoreResult<u64>;
+}
+
 /// The operations the backend needs from a database, each one transaction: the union of the
 /// concern traits above, implemented for every type that implements them all. Callers hold an
 /// `Arc<dyn Store>` and call any method through it; an engine (SQLite here, PostgreSQL next)
@@ -940,6 +1011,7 @@ pub trait Store:
     + OrgStore
     + SsoStore
     + VoiceStore
+    + IdempotencyStore
     + 'static
 {
 }
@@ -955,6 +1027,7 @@ impl<T> Store for T where
         + OrgStore
         + SsoStore
         + VoiceStore
+        + IdempotencyStore
         + 'static
 {
 }
@@ -963,7 +1036,7 @@ impl<T> Store for T where
 /// than through `dyn Store`.
 pub mod prelude {
     pub use super::{
-        AccountStore, AdminStore, CallStore, EventStore, LimitStore, OrgStore, PbxStore,
-        PresenceStore, SsoStore, Store, VoiceStore,
+        AccountStore, AdminStore, CallStore, EventStore, IdempotencyStore, LimitStore, OrgStore,
+        PbxStore, PresenceStore, SsoStore, Store, VoiceStore,
     };
 }

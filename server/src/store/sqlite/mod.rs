@@ -10,6 +10,7 @@ mod accounts;
 mod admin;
 mod calls;
 mod events;
+mod idempotency;
 mod limits;
 mod orgs;
 mod pbx;
