@@ -340,6 +340,17 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
     Ok(())
 }
 
+/// Checks that the connector has published exactly `n` `SET_AGENT_STATUS` events so far.
+async fn statuses_published(client: &fantoccini::Client, n: usize) -> Result<()> {
+    let seen = count(client, "SET_AGENT_STATUS").await?;
+    ensure!(
+        seen == n,
+        "{seen} SET_AGENT_STATUS, not {n}: {}",
+        all_events(client).await
+    );
+    Ok(())
+}
+
 /// The agent's profile on the backend (`GET /me`).
 async fn profile(backend: &DemoBackend, token: &str) -> Result<String> {
     let me = backend.get(token, "/me").await?;
@@ -377,11 +388,7 @@ async fn presence_sync(
     ensure!(profile(backend, &token).await? == "available");
     // Opening the console publishes nothing: Omni is left as the agent had it.
     settle().await;
-    ensure!(
-        count(client, "SET_AGENT_STATUS").await? == 0,
-        "{}",
-        all_events(client).await
-    );
+    statuses_published(client, 0).await?;
 
     // Omni → profile: Busy sets In a meeting on the backend, and nothing is echoed to Omni.
     set_omni(client, BUSY).await?;
@@ -389,11 +396,7 @@ async fn presence_sync(
     ensure!(set["payload"]["success"] == true, "{set}");
     profile_becomes(backend, &token, "in_a_meeting").await?;
     settle().await;
-    ensure!(
-        count(client, "SET_AGENT_STATUS").await? == 0,
-        "{}",
-        all_events(client).await
-    );
+    statuses_published(client, 0).await?;
 
     // Profile → Omni: Lunch chosen in another tab is published once, with the org's status id;
     // Omni then calls setAgentStatus(Lunch) back, which changes nothing.
@@ -402,11 +405,7 @@ async fn presence_sync(
     ensure!(published["payload"]["statusId"] == LUNCH, "{published}");
     nth(client, "SET_AGENT_STATUS_RESULT", 2).await?;
     settle().await;
-    ensure!(
-        count(client, "SET_AGENT_STATUS").await? == 1,
-        "{}",
-        all_events(client).await
-    );
+    statuses_published(client, 1).await?;
     ensure!(profile(backend, &token).await? == "lunch");
     let omni = js(client, "return window.__omni", vec![]).await?;
     ensure!(omni == LUNCH, "{omni}");
@@ -420,11 +419,7 @@ async fn presence_sync(
     ensure!(set["payload"]["success"] == true, "{set}");
     settle().await;
     ensure!(profile(backend, &token).await? == "lunch");
-    ensure!(
-        count(client, "SET_AGENT_STATUS").await? == 1,
-        "{}",
-        all_events(client).await
-    );
+    statuses_published(client, 1).await?;
 
     // From Training, a profile change is published (Comfort break → Break) …
     set_profile(&backend.url, &token, "comfort_break").await?;
@@ -434,21 +429,13 @@ async fn presence_sync(
     // … a profile the map does not name (On the road) is not …
     set_profile(&backend.url, &token, "on_the_road").await?;
     settle().await;
-    ensure!(
-        count(client, "SET_AGENT_STATUS").await? == 2,
-        "{}",
-        all_events(client).await
-    );
+    statuses_published(client, 2).await?;
     // … and back to Available is, once, with Omni's own Available status.
     set_profile(&backend.url, &token, "available").await?;
     let published = nth(client, "SET_AGENT_STATUS", 3).await?;
     ensure!(published["payload"]["statusId"] == AVAILABLE, "{published}");
     settle().await;
-    ensure!(
-        count(client, "SET_AGENT_STATUS").await? == 3,
-        "{}",
-        all_events(client).await
-    );
+    statuses_published(client, 3).await?;
     ensure!(profile(backend, &token).await? == "available");
     ensure!(
         count(client, "ERROR").await? == 0,
@@ -530,11 +517,7 @@ async fn the_customers_own_map_is_the_one_followed() -> Result<()> {
         // The default's Lunch rule is gone: a Lunch profile is not published; Available is.
         set_profile(&backend.url, &token, "lunch").await?;
         settle().await;
-        ensure!(
-            count(client, "SET_AGENT_STATUS").await? == 0,
-            "{}",
-            all_events(client).await
-        );
+        statuses_published(client, 0).await?;
         set_profile(&backend.url, &token, "available").await?;
         let published = nth(client, "SET_AGENT_STATUS", 1).await?;
         ensure!(published["payload"]["statusId"] == AVAILABLE, "{published}");
@@ -563,11 +546,7 @@ async fn a_map_switched_off_keeps_omni_and_the_profile_apart() -> Result<()> {
         ensure!(profile(backend, &token).await? == "available");
         set_profile(&backend.url, &token, "lunch").await?;
         settle().await;
-        ensure!(
-            count(client, "SET_AGENT_STATUS").await? == 0,
-            "{}",
-            all_events(client).await
-        );
+        statuses_published(client, 0).await?;
         ensure!(
             count(client, "ERROR").await? == 0,
             "{}",
