@@ -2,10 +2,12 @@
 //! plain path does; `postgres://…` is recognised and refused at start-up, in one line, until the
 //! PostgreSQL engine exists; other schemes are refused. A password in the URL never shows.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_ucclient-server");
 
@@ -29,35 +31,12 @@ async fn a_sqlite_url_opens_that_file_for_the_admin_commands_demo_and_serve() {
     let db = dir.path().join("url.db");
     let url = format!("sqlite://{}", db.display());
     // `demo` recreates and serves the file the URL names.
-    let mut child = Command::new(BIN)
-        .args(["demo", "--listen", "127.0.0.1:0", "--database", &url])
-        .env_remove("UCCLIENT_DEMO_DATABASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line: {line:?}"))
-        .to_owned();
+    let (mut child, addr) = common::spawn_binary("demo", "127.0.0.1:0", Path::new(&url), &[]);
+    let api = format!("http://{addr}/api/v1");
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let login = http
-        .post(format!("{base}/api/v1/login"))
-        .json(&json!({"email": "ana@acme.example", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
-    let token = login.json::<Value>().await.unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = common::login_at(&http, &api, "ana@acme.example").await;
     let me: Value = http
-        .get(format!("{base}/api/v1/me"))
+        .get(format!("{api}/me"))
         .bearer_auth(&token)
         .send()
         .await
@@ -81,28 +60,8 @@ async fn a_sqlite_url_opens_that_file_for_the_admin_commands_demo_and_serve() {
     ]);
     assert!(listed.status.success(), "{listed:?}");
     assert!(String::from_utf8_lossy(&listed.stdout).contains("acme"));
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &url])
-        .env_remove("UCCLIENT_DATABASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    let login = http
-        .post(format!("{base}/api/v1/login"))
-        .json(&json!({"email": "ana@acme.example", "password": "demo"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 200);
+    let (mut child, addr) = common::spawn_binary("serve", "127.0.0.1:0", Path::new(&url), &[]);
+    common::login_at(&http, &format!("http://{addr}/api/v1"), "ana@acme.example").await;
     child.kill().unwrap();
     child.wait().unwrap();
 }
