@@ -98,17 +98,8 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<OriginalUri>()
         .map(|u| u.0.clone())
         .unwrap_or_else(|| parts.uri.clone());
-    let bound = if uri.path() == crate::api::INBOUND_CALL_PATH {
-        crate::api::MAX_INBOUND_CALL_BODY_BYTES
-    } else {
-        crate::MAX_BODY_BYTES
-    };
-    let Ok(bytes) = axum::body::to_bytes(body, bound).await else {
-        return ApiError::BadRequest {
-            message: "the request body is too large".into(),
-            too_large: true,
-        }
-        .into_response();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::api::max_body_bytes(uri.path())).await else {
+        return crate::api::body_too_large().into_response();
     };
     let path_and_query = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let print = fingerprint(&parts.method, path_and_query, &bytes);

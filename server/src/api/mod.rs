@@ -188,24 +188,33 @@ pub async fn bound_body(req: Request, next: Next) -> Response {
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let bound = if req.uri().path() == INBOUND_CALL_PATH {
-        MAX_INBOUND_CALL_BODY_BYTES
-    } else {
-        crate::MAX_BODY_BYTES
-    };
     if let Some(len) = declared
-        && len > bound
+        && len > max_body_bytes(req.uri().path())
     {
         if len <= MAX_DRAINED_BYTES {
             let _ = axum::body::to_bytes(req.into_body(), MAX_DRAINED_BYTES).await;
         }
-        return ApiError::BadRequest {
-            message: "the request body is too large".into(),
-            too_large: true,
-        }
-        .into_response();
+        return body_too_large().into_response();
     }
     next.run(req).await
+}
+
+/// The most bytes a request body to `path` may have: [`MAX_INBOUND_CALL_BODY_BYTES`] for a
+/// simulated inbound call, [`crate::MAX_BODY_BYTES`] for every other path.
+pub fn max_body_bytes(path: &str) -> usize {
+    if path == INBOUND_CALL_PATH {
+        MAX_INBOUND_CALL_BODY_BYTES
+    } else {
+        crate::MAX_BODY_BYTES
+    }
+}
+
+/// The 413 answer to a body over [`max_body_bytes`].
+pub fn body_too_large() -> ApiError {
+    ApiError::BadRequest {
+        message: "the request body is too large".into(),
+        too_large: true,
+    }
 }
 
 /// Refuses requests whose headers together exceed [`MAX_HEADER_BYTES`] (431).
