@@ -84,7 +84,7 @@ use crate::events::Hub;
 use crate::pbx::Pbx;
 use crate::pbx::embedded::EmbeddedPbx;
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
+use crate::store::engine::Engine;
 
 /// Largest request body accepted (larger → 413 `bad_request`).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -125,8 +125,8 @@ pub struct Backend {
     pub state: AppState,
     /// The embedded PBX (tests inject faults through it).
     pub embedded: Arc<EmbeddedPbx>,
-    /// The SQLite store, to close it on shutdown.
-    sqlite: SqliteStore,
+    /// The store's engine, to close it on shutdown.
+    engine: Engine,
     /// Flipping it ends live streams.
     shutdown: watch::Sender<bool>,
     /// The background tasks.
@@ -136,15 +136,16 @@ pub struct Backend {
 impl Backend {
     /// Opens the database (running migrations) and builds the state; starts nothing yet.
     pub async fn open(config: Config) -> anyhow::Result<Backend> {
-        let path = store::location::Database::sqlite_path(&config.database)?;
-        let sqlite =
-            SqliteStore::open_with(&path, Duration::from_millis(config.db_acquire_timeout_ms))
-                .await?;
+        let engine = Engine::open(
+            &config.database,
+            Duration::from_millis(config.db_acquire_timeout_ms),
+        )
+        .await?;
         let hasher = auth::Hasher::new(
             config.max_concurrent_hashes,
             Duration::from_millis(config.hash_wait_ms),
         );
-        let store: Arc<dyn Store> = Arc::new(sqlite.clone());
+        let store: Arc<dyn Store> = engine.store();
         let config_sso_http = config.sso_allow_http_loopback;
         let embedded = Arc::new(EmbeddedPbx::new(store.clone()));
         let (shutdown, shutdown_rx) = watch::channel(false);
@@ -172,7 +173,7 @@ impl Backend {
         Ok(Backend {
             state,
             embedded,
-            sqlite,
+            engine,
             shutdown,
             tasks: Vec::new(),
         })
@@ -227,9 +228,9 @@ impl Backend {
         app(self.state.clone())
     }
 
-    /// The SQLite store (tests hold its connections to simulate overload).
-    pub fn sqlite(&self) -> &SqliteStore {
-        &self.sqlite
+    /// The store's engine (tests hold SQLite's connections to simulate overload).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Ends live streams and background tasks, and closes the database.
@@ -238,7 +239,7 @@ impl Backend {
         for t in &self.tasks {
             t.abort();
         }
-        self.sqlite.close().await;
+        self.engine.close().await;
     }
 
     /// Serves on `listener` until `shutdown` completes, then stops gracefully.

@@ -1171,9 +1171,7 @@ async fn the_operators_commands_are_audited_as_the_cli() {
     run(&["user", "deactivate", "carla"]);
     run(&["group", "delete", "sales"]);
     run(&["reseller", "mode", "demo-active", "passive"]);
-    let store = ucclient_server::store::sqlite::SqliteStore::open(&config.database)
-        .await
-        .unwrap();
+    let store = common::open_store(&config.database).await.store();
     use ucclient_server::store::AuditScope;
     use ucclient_server::store::prelude::*;
     let acme = store

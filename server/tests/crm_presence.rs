@@ -380,9 +380,7 @@ async fn the_operators_command_shows_sets_and_resets_the_map_through_the_same_ru
     assert_eq!(json(&out), default_map());
 
     // The two changes are audited as the operator's, Globex untouched.
-    let store = ucclient_server::store::sqlite::SqliteStore::open(db)
-        .await
-        .unwrap();
+    let store = common::open_store(db).await.store();
     use ucclient_server::store::AuditScope;
     use ucclient_server::store::prelude::*;
     let log = store

@@ -6,7 +6,10 @@
 //! the same trait without touching a handler. [`sqlite::SqliteStore`] is the embedded default.
 
 pub mod audit;
+pub(crate) mod codec;
+pub mod engine;
 pub mod location;
+pub mod postgres;
 pub mod sqlite;
 pub mod sso;
 

@@ -1,7 +1,11 @@
-//! Test harness: a backend on a fresh SQLite file in a temp dir with the demo data, driven through
+//! Test harness: a backend on a fresh database with the demo data (a SQLite file in a temp dir, or
+//! a new PostgreSQL database when `UCCLIENT_TEST_DATABASE=postgres`), driven through
 //! `app().oneshot(..)`, or served on a real socket on 127.0.0.1:0.
 
 #![allow(dead_code)]
+
+#[path = "../support/pg.rs"]
+pub mod pg;
 
 use std::sync::{Arc, OnceLock};
 
@@ -14,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower::ServiceExt;
 use ucclient_server::pbx::embedded::EmbeddedPbx;
+use ucclient_server::store::engine::Engine;
 use ucclient_server::{AppState, Backend, Config};
 
 /// One cheap argon2 hash of the demo password, shared by every test (the costs are in the hash).
@@ -53,20 +58,39 @@ pub struct TestApp {
     backend: Option<Backend>,
 }
 
-/// A config for a database in `dir`.
-pub fn config_in(dir: &TempDir) -> Config {
-    Config::with_database(dir.path().join("test.db"))
+/// The engine the server tests run on: SQLite, or PostgreSQL when `UCCLIENT_TEST_DATABASE` is
+/// `postgres` (`cargo xtask test` runs the suites both ways).
+pub fn on_postgres() -> bool {
+    std::env::var("UCCLIENT_TEST_DATABASE").is_ok_and(|v| v == "postgres")
 }
 
-/// Seeds the demo data into a fresh database at the config's path.
+/// A fresh database for one test: a file in `dir`, or a new database on this test process's
+/// throw-away PostgreSQL server (started on first use, stopped when the process ends).
+pub fn fresh_database(dir: &TempDir) -> std::path::PathBuf {
+    if on_postgres() {
+        pg::Postgres::shared().fresh_database().into()
+    } else {
+        dir.path().join("test.db")
+    }
+}
+
+/// A config for a fresh database ([`fresh_database`]).
+pub fn config_in(dir: &TempDir) -> Config {
+    Config::with_database(fresh_database(dir))
+}
+
+/// Opens the database `--database` names, of either engine.
+pub async fn open_store(database: &std::path::Path) -> Engine {
+    Engine::open_default(database).await.unwrap()
+}
+
+/// Seeds the demo data into the fresh database of the config.
 pub async fn seed(config: &Config) {
-    let store = ucclient_server::store::sqlite::SqliteStore::open(&config.database)
+    let engine = open_store(&config.database).await;
+    ucclient_server::demo::seed(&*engine.store(), demo_hash())
         .await
         .unwrap();
-    ucclient_server::demo::seed(&store, demo_hash())
-        .await
-        .unwrap();
-    store.close().await;
+    engine.close().await;
 }
 
 impl TestApp {

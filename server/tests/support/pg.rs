@@ -81,7 +81,7 @@ impl Postgres {
         );
         server.port = free_port();
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={}",
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c max_connections=400 -c fsync=off",
             server.port,
             server.dir.display()
         );
@@ -102,6 +102,64 @@ impl Postgres {
             ],
         );
         server
+    }
+
+    /// The server this test process shares between its tests, started on first use. It stops
+    /// when the process ends, however it ends: a watchdog process started with it waits for the
+    /// test process to exit, then stops the server (`immediate`) and removes its directory.
+    pub fn shared() -> &'static Postgres {
+        static SHARED: std::sync::OnceLock<Postgres> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| {
+            let server = Postgres::start();
+            server.watch(std::process::id());
+            server
+        })
+    }
+
+    /// A new empty database on this server (a unique name per call), and its URL.
+    pub fn fresh_database(&self) -> String {
+        static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "t_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::Relaxed)
+        );
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+            .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"])
+            .arg(format!("CREATE DATABASE {name}"))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("running psql: {e}; {SETUP}"));
+        assert!(
+            out.status.success(),
+            "CREATE DATABASE {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.url_of(&name)
+    }
+
+    /// Starts the watchdog that stops this server once process `pid` has exited.
+    fn watch(&self, pid: u32) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let stop = if self.as_postgres {
+            format!("runuser -u postgres -- {}", pg_ctl.display())
+        } else {
+            pg_ctl.display().to_string()
+        };
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
+             {stop} stop -m immediate -D '{data}' >/dev/null 2>&1; rm -rf '{dir}'",
+            data = self.data().display(),
+            dir = self.dir.display(),
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting the PostgreSQL watchdog");
     }
 
     /// The URL of its `postgres` database as the `postgres` superuser (no password: trust on
@@ -187,7 +245,7 @@ impl Drop for Postgres {
     }
 }
 
-/// The newest `/usr/lib/postgresql/<version>/bin` holding `initdb`, `pg_ctl` and `postgres`.
+/// The newest `/usr/lib/postgresql/<version>/bin` holding `initdb`, `pg_ctl`, `postgres` and `psql`.
 fn bindir() -> Option<PathBuf> {
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
@@ -195,7 +253,7 @@ fn bindir() -> Option<PathBuf> {
         .filter_map(|e| {
             let version = e.file_name().to_str()?.parse::<u32>().ok()?;
             let bin = e.path().join("bin");
-            ["initdb", "pg_ctl", "postgres"]
+            ["initdb", "pg_ctl", "postgres", "psql"]
                 .iter()
                 .all(|p| bin.join(p).exists())
                 .then_some((version, bin))

@@ -26,14 +26,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
-use ucclient_core::ProfileId;
-use ucclient_core::api::{HexColour, PresenceColours, User};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::store::{NewEvent, StoreError, StoreResult};
+#[allow(unused_imports)]
+use crate::store::codec::{
+    colours_of, conflict, enum_str, from_json, parse_enum, profile, to_json, user_of,
+};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -147,51 +147,6 @@ impl SqliteStore {
     }
 }
 
-fn enum_str<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
-fn parse_enum<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
-    serde_json::from_value(serde_json::Value::String(s.to_owned()))
-        .map_err(|e| StoreError::Data(format!("{s}: {e}")))
-}
-
-fn to_json<T: Serialize>(v: &T) -> StoreResult<String> {
-    serde_json::to_string(v).map_err(|e| StoreError::Data(e.to_string()))
-}
-
-fn from_json<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
-    serde_json::from_str(s).map_err(|e| StoreError::Data(e.to_string()))
-}
-
-fn profile(s: &str) -> StoreResult<ProfileId> {
-    ProfileId::parse(s).ok_or_else(|| StoreError::Data(format!("profile {s}")))
-}
-
-fn conflict(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_owned())
-        }
-        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-            StoreError::Conflict(format!("unknown reference: {}", d.message()))
-        }
-        _ => StoreError::Db(e),
-    }
-}
-
-fn user_of(r: &sqlx::sqlite::SqliteRow) -> User {
-    User {
-        id: r.get("id"),
-        name: r.get("name"),
-        email: r.get("email"),
-        extension: r.get("extension"),
-    }
-}
-
 async fn log_events(tx: &mut WriteTx, events: &[NewEvent]) -> StoreResult<()> {
     let now = Utc::now().timestamp_millis();
     for e in events {
@@ -207,19 +162,4 @@ async fn log_events(tx: &mut WriteTx, events: &[NewEvent]) -> StoreResult<()> {
         .await?;
     }
     Ok(())
-}
-
-/// A reseller's presence colours from its row; an unset (or unreadable) colour is core's default.
-fn colours_of(r: &sqlx::sqlite::SqliteRow) -> PresenceColours {
-    let defaults = PresenceColours::default();
-    let read = |column: &str, default: HexColour| {
-        r.get::<Option<String>, _>(column)
-            .and_then(|c| HexColour::parse(&c).ok())
-            .unwrap_or(default)
-    };
-    PresenceColours {
-        available: read("colour_available", defaults.available),
-        away: read("colour_away", defaults.away),
-        busy: read("colour_busy", defaults.busy),
-    }
 }

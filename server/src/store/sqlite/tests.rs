@@ -1,5 +1,6 @@
 //! Tests of the SQLite store's transactions.
 
+use ucclient_core::ProfileId;
 use ucclient_core::api::{
     Call, CallState, Device, DeviceKind, PbxSync, PbxUserState, ProfileSettings, Role,
 };
