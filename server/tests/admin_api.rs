@@ -1171,9 +1171,9 @@ async fn the_operators_commands_are_audited_as_the_cli() {
     run(&["user", "deactivate", "carla"]);
     run(&["group", "delete", "sales"]);
     run(&["reseller", "mode", "demo-active", "passive"]);
-    let store = common::open_store(&config.database).await.store();
+    let engine = common::open_store(&config.database).await;
+    let store = engine.store();
     use ucclient_server::store::AuditScope;
-    use ucclient_server::store::prelude::*;
     let acme = store
         .audit(&AuditScope::Customer("acme".into()), None, 10)
         .await
@@ -1202,7 +1202,7 @@ async fn the_operators_commands_are_audited_as_the_cli() {
         .unwrap();
     assert_eq!(reseller.len(), 1);
     assert_eq!(reseller[0].action, "reseller.mode");
-    store.close().await;
+    engine.close().await;
     // carla is deactivated for the server too: she cannot sign in.
     let backend = ucclient_server::Backend::open(config).await.unwrap();
     let a = common::send(

@@ -380,9 +380,9 @@ async fn the_operators_command_shows_sets_and_resets_the_map_through_the_same_ru
     assert_eq!(json(&out), default_map());
 
     // The two changes are audited as the operator's, Globex untouched.
-    let store = common::open_store(db).await.store();
+    let engine = common::open_store(db).await;
+    let store = engine.store();
     use ucclient_server::store::AuditScope;
-    use ucclient_server::store::prelude::*;
     let log = store
         .audit(&AuditScope::Customer("acme".into()), None, 10)
         .await
@@ -398,5 +398,5 @@ async fn the_operators_command_shows_sets_and_resets_the_map_through_the_same_ru
         store.crm_presence("globex").await.unwrap(),
         CrmPresenceMap::default()
     );
-    store.close().await;
+    engine.close().await;
 }
