@@ -1,6 +1,8 @@
 //! The operator's commands: resellers, customers, users (password, permissions, role), devices,
-//! hunt groups and registered CRM orgs, so nobody needs SQL. They work on the database file directly and may run while
-//! the server runs (SQLite WAL). Output is plain text on stdout; secrets are never printed.
+//! hunt groups and registered CRM orgs, so nobody needs SQL. They work on the database directly
+//! (a SQLite file or a PostgreSQL database, through [`Engine`]) and may run while servers run on it
+//! (SQLite WAL; PostgreSQL's own concurrency). Output is plain text on stdout; secrets are never
+//! printed.
 //! A change that alters what users show or what the PBX must hold (reseller mode and extension
 //! lists, licences, devices) is written with its consequences and their events in one
 //! transaction by [`admin_live`], for the running server to apply and announce. Every change is
@@ -17,17 +19,16 @@ use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use crate::audit::{self, Actor};
+use crate::store::engine::Engine;
 use crate::store::location::Database;
 use crate::store::prelude::*;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{AddOrg, AuditScope, NewUser};
 use crate::{admin_live, auth, orgs};
 
 /// The database the admin commands work on.
 #[derive(Debug, Clone, Args)]
 pub struct DbArg {
-    /// The database: a SQLite file path or `sqlite://PATH` (`postgres://…` is recognised and
-    /// refused until the PostgreSQL engine exists).
+    /// The database: a SQLite file path, `sqlite://PATH`, or `postgres://USER@HOST/DATABASE`.
     #[arg(
         long,
         env = "UCCLIENT_DATABASE",
@@ -428,11 +429,11 @@ fn id_or_new(id: Option<String>) -> String {
     id.unwrap_or_else(auth::new_id)
 }
 
-async fn open(db: &DbArg) -> anyhow::Result<SqliteStore> {
-    let path = Database::sqlite_path(&db.database)?;
-    SqliteStore::open(&path)
+/// Opens the database of an admin command, of either engine (running its migrations).
+pub(crate) async fn open(db: &DbArg) -> anyhow::Result<Engine> {
+    Engine::open_default(&db.database)
         .await
-        .with_context(|| format!("opening {}", path.display()))
+        .with_context(|| format!("opening {}", Database::describe(&db.database)))
 }
 
 fn found(ok: bool, what: &str) -> anyhow::Result<()> {
@@ -445,7 +446,9 @@ fn found(ok: bool, what: &str) -> anyhow::Result<()> {
 
 /// Runs `reseller …`.
 pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         ResellerCmd::Add {
             name,
@@ -513,13 +516,15 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
 /// Runs `customer …`.
 pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         CustomerCmd::Add {
             reseller,
@@ -614,13 +619,15 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             reset,
         } => crm_presence(&s, &customer, set, reset).await?,
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
 /// Runs `user …`.
 pub async fn user(args: UserArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         UserCmd::Add {
             customer,
@@ -730,13 +737,15 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
 /// Runs `device …`.
 pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         DeviceCmd::Add {
             user,
@@ -776,13 +785,15 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
 /// Runs `org …`.
 pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         OrgCmd::Add {
             customer,
@@ -863,7 +874,7 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
@@ -876,7 +887,9 @@ fn parse_extension(s: &str) -> Result<String, String> {
 
 /// Runs `group …`.
 pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         GroupCmd::Put {
             customer,
@@ -941,7 +954,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
@@ -949,7 +962,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
 
 /// Appends the audit row of an operator's change (actor "operator (CLI)", from `cli`).
 async fn log(
-    s: &SqliteStore,
+    s: &dyn Store,
     scope: AuditScope,
     action: &str,
     target: &str,
@@ -962,7 +975,7 @@ async fn log(
 /// `customer crm-presence`: checked by core's rules before anything is written, stored and
 /// audited (`crm_presence.put`) like `PUT /admin/crm-presence`.
 async fn crm_presence(
-    s: &SqliteStore,
+    s: &dyn Store,
     customer: &str,
     set: Option<PathBuf>,
     reset: bool,
@@ -1007,13 +1020,13 @@ async fn crm_presence(
 }
 
 /// The customer of a user, if the user exists.
-async fn customer_of(s: &SqliteStore, user_id: &str) -> anyhow::Result<Option<String>> {
+async fn customer_of(s: &dyn Store, user_id: &str) -> anyhow::Result<Option<String>> {
     Ok(s.account(user_id).await?.map(|a| a.customer_id))
 }
 
 /// Appends the audit row of an operator's change to a user, in their customer's log.
 async fn log_user(
-    s: &SqliteStore,
+    s: &dyn Store,
     user_id: &str,
     action: &str,
     detail: serde_json::Value,
@@ -1025,7 +1038,7 @@ async fn log_user(
 }
 
 /// `user activate` / `user deactivate`.
-async fn set_active(s: &SqliteStore, user_id: &str, on: bool) -> anyhow::Result<()> {
+async fn set_active(s: &dyn Store, user_id: &str, on: bool) -> anyhow::Result<()> {
     let Some(customer) = customer_of(s, user_id).await? else {
         bail!("no such user");
     };
