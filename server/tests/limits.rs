@@ -301,7 +301,12 @@ async fn an_exhausted_database_pool_fails_fast_with_503() {
             .unwrap()
     };
     // Every connection is busy (held here, as by slow queries).
-    let pool = backend.engine().sqlite().expect("the overload test holds SQLite's connections").pool().clone();
+    let pool = backend
+        .engine()
+        .sqlite()
+        .expect("the overload test holds SQLite's connections")
+        .pool()
+        .clone();
     let mut held = Vec::new();
     for _ in 0..ucclient_server::store::sqlite::MAX_CONNECTIONS {
         held.push(pool.acquire().await.unwrap());
