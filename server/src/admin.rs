@@ -429,11 +429,15 @@ fn id_or_new(id: Option<String>) -> String {
     id.unwrap_or_else(auth::new_id)
 }
 
-/// Opens the database of an admin command, of either engine (running its migrations).
+/// Opens the database of an admin command, of either engine (running its migrations). A
+/// PostgreSQL failure names the (redacted) URL itself; a SQLite one gets the file's name.
 pub(crate) async fn open(db: &DbArg) -> anyhow::Result<Engine> {
     Engine::open_default(&db.database)
         .await
-        .with_context(|| format!("opening {}", Database::describe(&db.database)))
+        .map_err(|e| match Database::parse(&db.database) {
+            Ok(Database::Sqlite(path)) => e.context(format!("opening {}", path.display())),
+            _ => e,
+        })
 }
 
 fn found(ok: bool, what: &str) -> anyhow::Result<()> {
@@ -466,12 +470,12 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
             extension_lists,
         } => {
             found(
-                admin_live::reseller_mode(&s, &id, mode, extension_lists).await?,
+                admin_live::reseller_mode(s, &id, mode, extension_lists).await?,
                 "reseller",
             )?;
             let detail = serde_json::json!({"mode": mode, "extension_lists": extension_lists});
             log(
-                &s,
+                s,
                 AuditScope::Reseller(id.clone()),
                 "reseller.mode",
                 &id,
@@ -496,13 +500,13 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
                 })),
             };
             let known = match colours {
-                Some(colours) => admin_live::reseller_colours(&s, &id, colours).await?,
+                Some(colours) => admin_live::reseller_colours(s, &id, colours).await?,
                 None => false,
             };
             found(known, "reseller")?;
             let detail = serde_json::json!({"reset": reset});
             log(
-                &s,
+                s,
                 AuditScope::Reseller(id.clone()),
                 "reseller.colours",
                 &id,
@@ -544,7 +548,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             }
             let detail = serde_json::json!({"name": name, "country": country.to_ascii_uppercase()});
             log(
-                &s,
+                s,
                 AuditScope::Reseller(reseller),
                 "customer.create",
                 &id,
@@ -559,7 +563,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             }
             let detail = serde_json::json!({"log_internal_calls": setting == "on"});
             let scope = AuditScope::Customer(customer.clone());
-            log(&s, scope, "customer.update", &customer, detail).await?;
+            log(s, scope, "customer.update", &customer, detail).await?;
         }
         CustomerCmd::List => {
             for (id, reseller, name, country) in s.list_customers().await? {
@@ -586,11 +590,11 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
                 bail!("there is no customer {customer}");
             }
             if reset {
-                admin_live::set_wrap_up(&s, &customer, Some(None), Some(None)).await?;
+                admin_live::set_wrap_up(s, &customer, Some(None), Some(None)).await?;
             }
             let changed = list.is_some() || wrapup_seconds.is_some();
             admin_live::set_wrap_up(
-                &s,
+                s,
                 &customer,
                 list.as_deref().map(Some),
                 wrapup_seconds.map(Some),
@@ -606,7 +610,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
                 let detail =
                     serde_json::json!({"dispositions": codes, "seconds": settings.seconds});
                 let scope = AuditScope::Customer(customer.clone());
-                log(&s, scope, "wrap_up.put", &customer, detail).await?;
+                log(s, scope, "wrap_up.put", &customer, detail).await?;
             }
             println!("wrap-up seconds\t{}", settings.seconds);
             for d in settings.dispositions {
@@ -617,7 +621,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             customer,
             set,
             reset,
-        } => crm_presence(&s, &customer, set, reset).await?,
+        } => crm_presence(s, &customer, set, reset).await?,
     }
     engine.close().await;
     Ok(())
@@ -663,7 +667,7 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
             })
             .await?;
             log(
-                &s,
+                s,
                 AuditScope::Customer(customer),
                 "user.create",
                 &id,
@@ -679,7 +683,7 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
                     .await?,
                 "user",
             )?;
-            log_user(&s, &id, "user.password", serde_json::json!({})).await?;
+            log_user(s, &id, "user.password", serde_json::json!({})).await?;
         }
         UserCmd::Grant { id, permission } | UserCmd::Revoke { id, permission }
             if !KNOWN_PERMISSIONS.contains(&permission.as_str()) =>
@@ -688,32 +692,32 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
         }
         UserCmd::Grant { id, permission } => {
             found(
-                admin_live::permission(&s, &id, &permission, true).await?,
+                admin_live::permission(s, &id, &permission, true).await?,
                 "user",
             )?;
             let detail = serde_json::json!({ permission: true });
-            log_user(&s, &id, "user.update", detail).await?;
+            log_user(s, &id, "user.update", detail).await?;
         }
         UserCmd::Revoke { id, permission } => {
             found(
-                admin_live::permission(&s, &id, &permission, false).await?,
+                admin_live::permission(s, &id, &permission, false).await?,
                 "user",
             )?;
             let detail = serde_json::json!({ permission: false });
-            log_user(&s, &id, "user.update", detail).await?;
+            log_user(s, &id, "user.update", detail).await?;
         }
         UserCmd::Role { id, role } => {
             found(s.set_role(&id, role).await?, "user")?;
-            log_user(&s, &id, "user.update", serde_json::json!({"role": role})).await?;
+            log_user(s, &id, "user.update", serde_json::json!({"role": role})).await?;
         }
-        UserCmd::Activate { id } => set_active(&s, &id, true).await?,
-        UserCmd::Deactivate { id } => set_active(&s, &id, false).await?,
+        UserCmd::Activate { id } => set_active(s, &id, true).await?,
+        UserCmd::Deactivate { id } => set_active(s, &id, false).await?,
         UserCmd::Delete { id } => {
             let customer = s.account(&id).await?.map(|a| a.customer_id);
             found(s.delete_user(&id).await?, "user")?;
             if let Some(c) = customer {
                 log(
-                    &s,
+                    s,
                     AuditScope::Customer(c),
                     "user.delete",
                     &id,
@@ -761,22 +765,22 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
                 label,
                 number,
             };
-            found(admin_live::add_device(&s, &user, &device).await?, "user")?;
+            found(admin_live::add_device(s, &user, &device).await?, "user")?;
             let detail = serde_json::json!({"user": user, "kind": device.kind,
                 "label": device.label, "number": device.number});
-            if let Some(c) = customer_of(&s, &user).await? {
-                log(&s, AuditScope::Customer(c), "device.add", &id, detail).await?;
+            if let Some(c) = customer_of(s, &user).await? {
+                log(s, AuditScope::Customer(c), "device.add", &id, detail).await?;
             }
             println!("{id}");
         }
         DeviceCmd::Remove { id } => {
             let owner = s.device_owner(&id).await?;
-            found(admin_live::remove_device(&s, &id).await?, "device")?;
+            found(admin_live::remove_device(s, &id).await?, "device")?;
             if let Some(user) = owner
-                && let Some(c) = customer_of(&s, &user).await?
+                && let Some(c) = customer_of(s, &user).await?
             {
                 let detail = serde_json::json!({"user": user});
-                log(&s, AuditScope::Customer(c), "device.remove", &id, detail).await?;
+                log(s, AuditScope::Customer(c), "device.remove", &id, detail).await?;
             }
         }
         DeviceCmd::List { user } => {
@@ -828,7 +832,7 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
                     let detail = serde_json::json!({"crm": registration.crm.as_str(),
                         "org": registration.name, "org_id": registration.org_id});
                     log(
-                        &s,
+                        s,
                         AuditScope::Customer(customer.clone()),
                         "org.add",
                         &id,
@@ -851,7 +855,7 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
             if let Some(o) = org {
                 let detail = serde_json::json!({"org": o.org_key});
                 log(
-                    &s,
+                    s,
                     AuditScope::Customer(o.customer_id),
                     "org.remove",
                     &id,
@@ -900,7 +904,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             voicemail,
         } => {
             admin_live::put_group(
-                &s,
+                s,
                 &customer,
                 &id,
                 &name,
@@ -911,7 +915,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             .await?;
             let detail = serde_json::json!({"name": name, "extension": extension,
                 "voicemail": voicemail, "members": members});
-            log(&s, AuditScope::Customer(customer), "group.put", &id, detail).await?;
+            log(s, AuditScope::Customer(customer), "group.put", &id, detail).await?;
         }
         GroupCmd::Delete { id } => {
             let mut customer = None;
@@ -924,7 +928,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             found(s.delete_group(&id).await?, "group")?;
             if let Some(c) = customer {
                 log(
-                    &s,
+                    s,
                     AuditScope::Customer(c),
                     "group.delete",
                     &id,
