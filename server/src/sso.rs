@@ -39,7 +39,6 @@ use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::orgs;
-use crate::store::prelude::*;
 use crate::store::{PutSso, SsoAttempt, SsoKey, StoredSso};
 
 /// How long a started sign-in may take to come back.
