@@ -125,7 +125,16 @@ impl Postgres {
             NEXT_DB.fetch_add(1, Ordering::Relaxed)
         );
         let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
             .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"])
             .arg(format!("CREATE DATABASE {name}"))
             .stdin(Stdio::null())

@@ -8,9 +8,9 @@ use super::PgStore;
 #[allow(unused_imports)]
 use crate::store::*;
 #[allow(unused_imports)]
-use std::collections::{HashMap, HashSet};
-#[allow(unused_imports)]
 use chrono::{DateTime, Utc};
+#[allow(unused_imports)]
+use std::collections::{HashMap, HashSet};
 #[allow(unused_imports)]
 use ucclient_core::ProfileId;
 #[allow(unused_imports)]
