@@ -89,7 +89,7 @@ pub async fn open_store(database: &std::path::Path) -> Engine {
 pub async fn sql(database: &std::path::Path, statement: &str) -> Vec<String> {
     use sqlx::Row;
     let url = database.to_str().expect("a UTF-8 database name");
-    if on_postgres() && url.starts_with("postgres") {
+    if url.starts_with("postgres") {
         let pool = sqlx::PgPool::connect(url).await.unwrap();
         let rows = sqlx::query(statement).fetch_all(&pool).await.unwrap();
         pool.close().await;
