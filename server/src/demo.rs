@@ -71,9 +71,9 @@ pub async fn check_replaceable(database: &Path) -> anyhow::Result<()> {
 /// - SQLite: deletes the file (and its WAL files) and creates it anew. A file `demo` did not
 ///   create is refused unless `force`.
 /// - PostgreSQL: a database holding data that `demo` did not mark is refused unless `force`
-///   (before anything is written); otherwise it is opened (running the migrations) and every
-///   table of its schema but the migrations' own is emptied in one transaction
-///   ([`empty_postgres`]).
+///   (checked before anything is written, and again under the tables' lock); otherwise it is
+///   opened (running the migrations) and every table of its schema but the migrations' own is
+///   emptied in one transaction ([`empty_postgres`]).
 pub async fn recreate(database: &Path, force: bool) -> anyhow::Result<()> {
     let engine = match Database::parse(database)? {
         Database::Sqlite(path) => {
@@ -90,7 +90,7 @@ pub async fn recreate(database: &Path, force: bool) -> anyhow::Result<()> {
             }
             let engine = Engine::open_default(database).await?;
             if let Engine::Postgres(store) = &engine {
-                empty_postgres(store.pool()).await?;
+                empty_postgres(store.pool(), &url, force).await?;
             }
             engine
         }
@@ -123,42 +123,51 @@ async fn replace_sqlite_file(database: &Path, force: bool) -> anyhow::Result<()>
 }
 
 /// Refuses a PostgreSQL database that holds data `demo` did not mark ([`DEMO_MARK`]), before
-/// anything is written to it (its migrations included): rows in any table of its current schema
-/// but `_sqlx_migrations` are data.
+/// anything is written to it (its migrations included).
 async fn check_postgres_replaceable(url: &PostgresUrl) -> anyhow::Result<()> {
     let mut conn = sqlx::postgres::PgConnection::connect(url.expose())
         .await
         .map_err(|e| anyhow::anyhow!("opening PostgreSQL at {url}: {e}"))?;
-    let checked = async {
-        let tables = schema_tables(&mut conn).await?;
-        if tables.is_empty() {
-            return Ok(());
-        }
-        let mark: Option<String> =
-            sqlx::query_scalar("SELECT obj_description(to_regclass('resellers'), 'pg_class')")
-                .fetch_one(&mut conn)
-                .await?;
-        if mark.as_deref() == Some(DEMO_MARK) {
-            return Ok(());
-        }
-        let any_row = tables
-            .iter()
-            .map(|t| format!("SELECT 1 FROM {t}"))
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ");
-        let has_data: bool = sqlx::query_scalar(&format!("SELECT EXISTS ({any_row})"))
-            .fetch_one(&mut conn)
-            .await?;
-        anyhow::ensure!(
-            !has_data,
-            "{url} holds data that `demo` did not create; refusing to empty it (it may be real). \
-             Choose another --database, or add --force to empty it."
-        );
-        Ok(())
-    }
-    .await;
+    let tables = schema_tables(&mut conn).await;
+    let checked = match tables {
+        Ok(tables) => refuse_foreign_data(&mut conn, &tables, url).await,
+        Err(e) => Err(e),
+    };
     let _ = conn.close().await;
     checked
+}
+
+/// Fails when any of `tables` (quoted) has a row and the database does not carry the demo's mark:
+/// its data is someone's, not the demo's.
+async fn refuse_foreign_data(
+    conn: &mut sqlx::PgConnection,
+    tables: &[String],
+    url: &PostgresUrl,
+) -> anyhow::Result<()> {
+    if tables.is_empty() {
+        return Ok(());
+    }
+    let mark: Option<String> =
+        sqlx::query_scalar("SELECT obj_description(to_regclass('resellers'), 'pg_class')")
+            .fetch_one(&mut *conn)
+            .await?;
+    if mark.as_deref() == Some(DEMO_MARK) {
+        return Ok(());
+    }
+    let any_row = tables
+        .iter()
+        .map(|t| format!("SELECT 1 FROM {t}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let has_data: bool = sqlx::query_scalar(&format!("SELECT EXISTS ({any_row})"))
+        .fetch_one(&mut *conn)
+        .await?;
+    anyhow::ensure!(
+        !has_data,
+        "{url} holds data that `demo` did not create; refusing to empty it (it may be real). \
+         Choose another --database, or add --force to empty it."
+    );
+    Ok(())
 }
 
 /// The tables of the current schema but `_sqlx_migrations`, quoted for SQL.
@@ -174,17 +183,26 @@ async fn schema_tables(conn: &mut sqlx::PgConnection) -> anyhow::Result<Vec<Stri
 }
 
 /// Empties a migrated PostgreSQL database for the demo and marks it ([`DEMO_MARK`]), in one
-/// transaction: either it is emptied and marked, or nothing changed.
+/// transaction: either it is emptied and marked, or nothing changed. The tables are locked
+/// first, and unless `force` the refusal is checked again under that lock, so nothing written
+/// since the first check is lost unseen.
 ///
 /// It `TRUNCATE`s every table of the current schema except `_sqlx_migrations` (restarting the
 /// identity columns, as a new SQLite file would) rather than dropping and recreating the schema:
 /// the tables are the migrations' own, so the role that ran them may truncate them, whereas
 /// dropping `public` needs its owner (`pg_database_owner` since PostgreSQL 15) and would lose
 /// the grants other roles hold on it; and the migrations stay applied, so nothing is re-run.
-async fn empty_postgres(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+async fn empty_postgres(pool: &sqlx::PgPool, url: &PostgresUrl, force: bool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
     let tables = schema_tables(&mut tx).await?;
-    sqlx::query(&format!("TRUNCATE {} RESTART IDENTITY", tables.join(", ")))
+    let list = tables.join(", ");
+    sqlx::query(&format!("LOCK TABLE {list} IN ACCESS EXCLUSIVE MODE"))
+        .execute(&mut *tx)
+        .await?;
+    if !force {
+        refuse_foreign_data(&mut tx, &tables, url).await?;
+    }
+    sqlx::query(&format!("TRUNCATE {list} RESTART IDENTITY"))
         .execute(&mut *tx)
         .await?;
     sqlx::query(&format!("COMMENT ON TABLE resellers IS '{DEMO_MARK}'"))
