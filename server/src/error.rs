@@ -324,8 +324,27 @@ impl From<StoreError> for ApiError {
                 tracing::warn!("no database connection within the acquire bound; answering 503");
                 ApiError::Busy(DB_BUSY_RETRY_SECS)
             }
+            // The database server is gone for now (PostgreSQL restarting, the network to it
+            // down): nothing was written, so the client may retry. Logged, never described.
+            StoreError::Db(e) if unreachable(&e) => {
+                tracing::warn!(error = %e, "the database is unreachable; answering 503");
+                ApiError::Busy(DB_BUSY_RETRY_SECS)
+            }
             e => ApiError::Internal(e.to_string()),
         }
+    }
+}
+
+/// Whether a database error says the server cannot be reached right now rather than that the
+/// request failed: the connection could not be made or was lost (I/O, a closed pool), or
+/// PostgreSQL is shutting down or starting (SQLSTATE class 08, connection exception; 57P01–57P03).
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 

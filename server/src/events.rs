@@ -233,9 +233,6 @@ pub async fn stream(
         .ticket
         .filter(|t| !t.is_empty() && t.len() <= 256)
         .ok_or(ApiError::Unauthenticated)?;
-    // Read before the licence check: an end of access committed after this id ends the stream,
-    // one committed before it fails the check below.
-    let opened = state.store.max_event_id().await?;
     let now = chrono::Utc::now().timestamp_millis();
     let taken = state
         .store
@@ -251,6 +248,16 @@ pub async fn stream(
         .await?
         .filter(|e| *e > now)
         .ok_or(ApiError::Unauthenticated)?;
+    let customer_id = state
+        .store
+        .account(&taken.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?
+        .customer_id;
+    // The newest id of the customer's stream (ids are per customer: on PostgreSQL each customer
+    // counts its own), read before the licence check: an end of access committed after this id
+    // ends the stream, one committed before it fails the check on the account read below.
+    let (opened, _) = state.store.stream_bounds(&customer_id).await?;
     let account = state
         .store
         .account(&taken.user_id)

@@ -49,21 +49,12 @@ async fn login_logout_and_tokens() {
     assert_eq!(wrong_pw.status, wrong_email.status);
 
     // The token is stored only as a hash.
-    let stored: Vec<(String,)> = {
-        let pool = sqlx::SqlitePool::connect(&format!(
-            "sqlite:{}",
-            app.dir.path().join("test.db").display()
-        ))
-        .await
-        .unwrap();
-        let rows = sqlx::query_as("SELECT token_hash FROM sessions")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        rows
-    };
-    assert!(!stored.is_empty() && stored.iter().all(|(h,)| h != &token && h.len() == 64));
+    let stored = common::sql(
+        &app.state.config.database,
+        "SELECT token_hash FROM sessions",
+    )
+    .await;
+    assert!(!stored.is_empty() && stored.iter().all(|h| h != &token && h.len() == 64));
 
     assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
     let out = app
@@ -684,10 +675,7 @@ async fn openapi_static_files_and_cors() {
 
 /// Runs one SQL statement on the test database behind the backend's back.
 async fn sql(app: &TestApp, statement: &str) {
-    let url = format!("sqlite:{}", app.dir.path().join("test.db").display());
-    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query(statement).execute(&pool).await.unwrap();
-    pool.close().await;
+    common::sql(&app.state.config.database, statement).await;
 }
 
 #[tokio::test]

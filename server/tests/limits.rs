@@ -301,10 +301,20 @@ async fn an_exhausted_database_pool_fails_fast_with_503() {
             .unwrap()
     };
     // Every connection is busy (held here, as by slow queries).
-    let pool = backend.engine().sqlite().expect("the overload test holds SQLite's connections").pool().clone();
-    let mut held = Vec::new();
-    for _ in 0..ucclient_server::store::sqlite::MAX_CONNECTIONS {
-        held.push(pool.acquire().await.unwrap());
+    use ucclient_server::store::{engine::Engine, postgres, sqlite};
+    let mut held_sqlite = Vec::new();
+    let mut held_postgres = Vec::new();
+    match backend.engine() {
+        Engine::Sqlite(s) => {
+            for _ in 0..sqlite::MAX_CONNECTIONS {
+                held_sqlite.push(s.pool().acquire().await.unwrap());
+            }
+        }
+        Engine::Postgres(p) => {
+            for _ in 0..postgres::MAX_CONNECTIONS {
+                held_postgres.push(p.pool().acquire().await.unwrap());
+            }
+        }
     }
     for req in [me(), login()] {
         let a = tokio::time::timeout(Duration::from_secs(30), call(req))
@@ -315,7 +325,7 @@ async fn an_exhausted_database_pool_fails_fast_with_503() {
         assert!(retry_after(&a) >= 1);
         says_nothing_internal(&a);
     }
-    drop(held);
+    drop((held_sqlite, held_postgres));
     assert_eq!(call(me()).await.status, StatusCode::OK);
     backend.stop().await;
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask test`: every check of the project in one fixed order — set-up, formatting, clippy
-//! on the host and on wasm32, the host tests, the widget build, the administration page's build,
+//! on the host and on wasm32, the host tests, the server's tests again on PostgreSQL, the widget
+//! build, the administration page's build,
 //! the CRM packages, the widget's size budget, its browser tests, the backend build, a short
 //! schemathesis run against it, the end-to-end tests — stopping at the first failure (unless
 //! `--keep-going`). No step is ever skipped: a step that finds nothing to run fails.
@@ -50,6 +51,10 @@ const STEPS: &[Step] = &[
     Step {
         name: "tests (host)",
         action: step_host_tests,
+    },
+    Step {
+        name: "tests (server on PostgreSQL)",
+        action: step_server_tests_postgres,
     },
     Step {
         name: "build-widget",
@@ -207,6 +212,16 @@ fn step_host_tests() -> Result<Outcome> {
         "ucclient-e2e",
         "--no-fail-fast",
     ])))
+}
+
+/// The server's integration tests again, each test on a fresh database of a throw-away
+/// PostgreSQL server that the tests start (`server/tests/support/pg.rs`) instead of a SQLite file.
+fn step_server_tests_postgres() -> Result<Outcome> {
+    passed(run_command(
+        cargo()
+            .args(["test", "-p", "ucclient-server", "--test", "*", "--no-fail-fast"])
+            .env("UCCLIENT_TEST_DATABASE", "postgres"),
+    ))
 }
 
 fn step_build_widget() -> Result<Outcome> {

@@ -4,10 +4,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::store::Store;
 use crate::store::location::Database;
 use crate::store::postgres::PgStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::Store;
 
 /// An opened store of either engine.
 #[derive(Debug, Clone)]

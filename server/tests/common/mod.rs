@@ -84,6 +84,26 @@ pub async fn open_store(database: &std::path::Path) -> Engine {
     Engine::open_default(database).await.unwrap()
 }
 
+/// Runs SQL behind the backend's back on the database `--database` names (either engine), returning
+/// the first column of each row as text (empty for a statement without rows).
+pub async fn sql(database: &std::path::Path, statement: &str) -> Vec<String> {
+    use sqlx::Row;
+    let url = database.to_str().expect("a UTF-8 database name");
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let rows = sqlx::query(statement).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows.iter().map(|r| r.get::<String, _>(0)).collect()
+    } else {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite:{url}"))
+            .await
+            .unwrap();
+        let rows = sqlx::query(statement).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows.iter().map(|r| r.get::<String, _>(0)).collect()
+    }
+}
+
 /// Seeds the demo data into the fresh database of the config.
 pub async fn seed(config: &Config) {
     let engine = open_store(&config.database).await;

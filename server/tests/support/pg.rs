@@ -80,13 +80,21 @@ impl Postgres {
             ],
         );
         server.port = free_port();
+        server.pg_ctl_start();
+        server
+    }
+
+    /// `pg_ctl start` on its data directory and port, waiting until it accepts connections.
+    fn pg_ctl_start(&self) {
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c max_connections=400 -c fsync=off",
-            server.port,
-            server.dir.display()
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} \
+             -c max_connections=400 -c fsync=off",
+            self.port,
+            self.dir.display()
         );
-        let log = server.dir.join("postgres.log");
-        server.run(
+        let data = self.data();
+        let log = self.dir.join("postgres.log");
+        self.run(
             "pg_ctl",
             &[
                 "start".as_ref(),
@@ -101,7 +109,29 @@ impl Postgres {
                 options.as_ref(),
             ],
         );
-        server
+    }
+
+    /// Stops the server at once, as a crash would (`pg_ctl stop -m immediate`: every connection
+    /// cut, no checkpoint; what was committed is in the WAL).
+    pub fn stop_immediate(&self) {
+        let data = self.data();
+        self.run(
+            "pg_ctl",
+            &[
+                "stop".as_ref(),
+                "-w".as_ref(),
+                "-m".as_ref(),
+                "immediate".as_ref(),
+                "-D".as_ref(),
+                data.as_os_str(),
+            ],
+        );
+    }
+
+    /// Starts it again after [`Postgres::stop_immediate`]: same port, same data (recovery replays
+    /// the WAL).
+    pub fn start_again(&self) {
+        self.pg_ctl_start();
     }
 
     /// The server this test process shares between its tests, started on first use. It stops
@@ -125,7 +155,16 @@ impl Postgres {
             NEXT_DB.fetch_add(1, Ordering::Relaxed)
         );
         let out = Command::new(self.bin.join("psql"))
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-U", "postgres"])
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
             .args(["-p", &self.port.to_string(), "-d", "postgres", "-c"])
             .arg(format!("CREATE DATABASE {name}"))
             .stdin(Stdio::null())

@@ -45,11 +45,11 @@ use chrono::Utc;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
-use crate::store::location::PostgresUrl;
 #[allow(unused_imports)]
 use crate::store::codec::{
     colours_of, conflict, enum_str, from_json, parse_enum, profile, to_json, user_of,
 };
+use crate::store::location::PostgresUrl;
 use crate::store::{NewEvent, StoreError, StoreResult};
 
 /// The PostgreSQL store.

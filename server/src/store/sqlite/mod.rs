@@ -29,11 +29,11 @@ use chrono::Utc;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
-use crate::store::{NewEvent, StoreError, StoreResult};
 #[allow(unused_imports)]
 use crate::store::codec::{
     colours_of, conflict, enum_str, from_json, parse_enum, profile, to_json, user_of,
 };
+use crate::store::{NewEvent, StoreError, StoreResult};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
