@@ -25,9 +25,10 @@ impl SsoStore for PgStore {
         else {
             return Ok(None);
         };
-        // Byte order, as SQLite's BINARY collation sorts.
+        // SQLite's column is NOCASE: ordered by the lower-cased bytes (unique that way too).
         let domains: Vec<String> = sqlx::query_scalar(
-            "SELECT domain FROM sso_domains WHERE customer_id = $1 ORDER BY domain COLLATE \"C\"",
+            "SELECT domain FROM sso_domains WHERE customer_id = $1
+             ORDER BY lower(domain) COLLATE \"C\"",
         )
         .bind(customer_id)
         .fetch_all(&self.pool)
