@@ -27,9 +27,12 @@
 //!   `sync_user`), so `set_presence`/`set_override` write it claimed by the writer for the
 //!   same lease rather than due now (SQLite: due now), where another node's worker would apply
 //!   it as well.
-//! - `make_pending_due` (a node starting) makes due what the last process left pending, but not
-//!   the rows due within the lease from now: they may be other nodes' live claims (or retries
-//!   due soon), and are due by themselves within the lease.
+//! - `make_pending_due` (a node starting) makes every pending row due now, as on SQLite: what a
+//!   dead process left is applied at once, a backed-off retry included. A lease looks like any
+//!   other `next_attempt_ms`, so this also ends the live claims of other nodes: a user another
+//!   node is applying at that moment may be applied a second time by the starting node — the
+//!   same desired version, so the PBX ends in the same state and `record_sync` records it for
+//!   that version (its event may come twice). Only a node's start does this.
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -92,16 +95,14 @@ impl PbxStore for PgStore {
     }
 
     async fn make_pending_due(&self, now_ms: i64) -> StoreResult<u64> {
-        // Not the rows due within the lease: they may be live claims of other nodes.
-        Ok(sqlx::query(
-            "UPDATE presence SET next_attempt_ms = $1
-             WHERE pbx_sync = 'pending' AND next_attempt_ms > $1 + $2",
+        // Claims of other nodes included (see the module's documentation).
+        Ok(
+            sqlx::query("UPDATE presence SET next_attempt_ms = $1 WHERE pbx_sync = 'pending'")
+                .bind(now_ms)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
         )
-        .bind(now_ms)
-        .bind(CLAIM_LEASE_MS)
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
     }
 
     async fn due_syncs(&self, now_ms: i64) -> StoreResult<Vec<String>> {
