@@ -177,7 +177,10 @@ async fn postgres_crashing_makes_the_listeners_reconnect_and_wake_every_reader()
     let b = Doorbell::postgres(pool(&url).await, wb);
     check_two_doorbells(&a, &mut ra, &b, &mut rb).await;
 
-    server.restart_immediate();
+    // A crash (`pg_ctl stop -m immediate`) and a start again on the same port.
+    server.stop_immediate();
+    a.ring("while-down");
+    server.start_again();
     // Rings sent while the listeners were away are lost: on reconnecting each wakes every reader.
     for (name, rx) in [("A", &mut ra), ("B", &mut rb)] {
         assert!(
@@ -392,6 +395,22 @@ async fn until(sse: &mut Sse, profile: &str, within: Duration) -> Duration {
 async fn two_sqlite_backends_with_a_nats_bus_see_each_others_changes_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::with_database(dir.path().join("two.db"));
+    let server = Nats::start();
+    let bus = server.url().parse().unwrap();
+    a_change_through_a_reaches_a_stream_on_b(config, Some(bus)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_postgres_backends_ring_each_other_with_notify() {
+    let database = Postgres::shared().fresh_database();
+    let config = Config::with_database(database.into());
+    a_change_through_a_reaches_a_stream_on_b(config, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_postgres_backends_with_a_nats_bus_ring_each_other_over_it() {
+    let database = Postgres::shared().fresh_database();
+    let config = Config::with_database(database.into());
     let server = Nats::start();
     let bus = server.url().parse().unwrap();
     a_change_through_a_reaches_a_stream_on_b(config, Some(bus)).await;

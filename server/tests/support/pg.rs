@@ -326,30 +326,3 @@ fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
     l.local_addr().expect("its address").port()
 }
-
-// --- pg-doorbell: a crash and restart of the server (issue 16) ---
-
-impl Postgres {
-    /// Restarts the server as after a crash (`pg_ctl restart -m immediate`: every connection is
-    /// cut at once, nothing is shut down cleanly), on the same port, returning once it accepts
-    /// connections again.
-    pub fn restart_immediate(&self) {
-        let data = self.data();
-        let log = self.dir.join("postgres.log");
-        self.run(
-            "pg_ctl",
-            &[
-                "restart".as_ref(),
-                "-w".as_ref(),
-                "-t".as_ref(),
-                "60".as_ref(),
-                "-m".as_ref(),
-                "immediate".as_ref(),
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-l".as_ref(),
-                log.as_os_str(),
-            ],
-        );
-    }
-}
