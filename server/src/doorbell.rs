@@ -198,7 +198,7 @@ impl Doorbell {
     pub async fn nats(bus: &BusUrl, wake: Arc<dyn Wake>) -> anyhow::Result<Doorbell> {
         let node: Arc<str> = node_id().into();
         let address = bus.address();
-        let server = async_nats::ServerAddr::from_url(address.clone())
+        let server = async_nats::ServerAddr::from_url(address)
             .map_err(|e| anyhow::anyhow!("--bus {bus}: {e}"))?;
         let events_wake = wake.clone();
         let shown = bus.to_string();

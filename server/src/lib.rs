@@ -200,7 +200,7 @@ impl Backend {
                     doorbell = bell.kind(),
                     "ringing the other nodes after changes"
                 );
-                // A hub shared with another backend keeps its first doorbell.
+                // A hub that already rings a doorbell keeps it (start runs once per backend).
                 if self.state.hub.set_doorbell(bell.clone()).is_ok() {
                     self.doorbell = Some(bell);
                 } else {
