@@ -1,6 +1,8 @@
 //! The operator's commands: resellers, customers, users (password, permissions, role), devices,
-//! hunt groups and registered CRM orgs, so nobody needs SQL. They work on the database file directly and may run while
-//! the server runs (SQLite WAL). Output is plain text on stdout; secrets are never printed.
+//! hunt groups and registered CRM orgs, so nobody needs SQL. They work on the database directly
+//! (a SQLite file or a PostgreSQL database, through [`Engine`]) and may run while servers run on it
+//! (SQLite WAL; PostgreSQL's own concurrency). Output is plain text on stdout; secrets are never
+//! printed.
 //! A change that alters what users show or what the PBX must hold (reseller mode and extension
 //! lists, licences, devices) is written with its consequences and their events in one
 //! transaction by [`admin_live`], for the running server to apply and announce. Every change is
@@ -17,17 +19,16 @@ use ucclient_core::pbx::Mode;
 use ucclient_core::ring::GroupMember;
 
 use crate::audit::{self, Actor};
+use crate::store::engine::Engine;
 use crate::store::location::Database;
 use crate::store::prelude::*;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{AddOrg, AuditScope, NewUser};
 use crate::{admin_live, auth, orgs};
 
 /// The database the admin commands work on.
 #[derive(Debug, Clone, Args)]
 pub struct DbArg {
-    /// The database: a SQLite file path or `sqlite://PATH` (`postgres://…` is recognised and
-    /// refused until the PostgreSQL engine exists).
+    /// The database: a SQLite file path, `sqlite://PATH`, or `postgres://USER@HOST/DATABASE`.
     #[arg(
         long,
         env = "UCCLIENT_DATABASE",
@@ -428,11 +429,15 @@ fn id_or_new(id: Option<String>) -> String {
     id.unwrap_or_else(auth::new_id)
 }
 
-async fn open(db: &DbArg) -> anyhow::Result<SqliteStore> {
-    let path = Database::sqlite_path(&db.database)?;
-    SqliteStore::open(&path)
+/// Opens the database of an admin command, of either engine (running its migrations). A
+/// PostgreSQL failure names the (redacted) URL itself; a SQLite one gets the file's name.
+pub(crate) async fn open(db: &DbArg) -> anyhow::Result<Engine> {
+    Engine::open_default(&db.database)
         .await
-        .with_context(|| format!("opening {}", path.display()))
+        .map_err(|e| match Database::parse(&db.database) {
+            Ok(Database::Sqlite(path)) => e.context(format!("opening {}", path.display())),
+            _ => e,
+        })
 }
 
 fn found(ok: bool, what: &str) -> anyhow::Result<()> {
@@ -445,7 +450,9 @@ fn found(ok: bool, what: &str) -> anyhow::Result<()> {
 
 /// Runs `reseller …`.
 pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         ResellerCmd::Add {
             name,
@@ -463,12 +470,12 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
             extension_lists,
         } => {
             found(
-                admin_live::reseller_mode(&s, &id, mode, extension_lists).await?,
+                admin_live::reseller_mode(s, &id, mode, extension_lists).await?,
                 "reseller",
             )?;
             let detail = serde_json::json!({"mode": mode, "extension_lists": extension_lists});
             log(
-                &s,
+                s,
                 AuditScope::Reseller(id.clone()),
                 "reseller.mode",
                 &id,
@@ -493,13 +500,13 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
                 })),
             };
             let known = match colours {
-                Some(colours) => admin_live::reseller_colours(&s, &id, colours).await?,
+                Some(colours) => admin_live::reseller_colours(s, &id, colours).await?,
                 None => false,
             };
             found(known, "reseller")?;
             let detail = serde_json::json!({"reset": reset});
             log(
-                &s,
+                s,
                 AuditScope::Reseller(id.clone()),
                 "reseller.colours",
                 &id,
@@ -513,13 +520,15 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
 /// Runs `customer …`.
 pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         CustomerCmd::Add {
             reseller,
@@ -539,7 +548,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             }
             let detail = serde_json::json!({"name": name, "country": country.to_ascii_uppercase()});
             log(
-                &s,
+                s,
                 AuditScope::Reseller(reseller),
                 "customer.create",
                 &id,
@@ -554,7 +563,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             }
             let detail = serde_json::json!({"log_internal_calls": setting == "on"});
             let scope = AuditScope::Customer(customer.clone());
-            log(&s, scope, "customer.update", &customer, detail).await?;
+            log(s, scope, "customer.update", &customer, detail).await?;
         }
         CustomerCmd::List => {
             for (id, reseller, name, country) in s.list_customers().await? {
@@ -581,11 +590,11 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
                 bail!("there is no customer {customer}");
             }
             if reset {
-                admin_live::set_wrap_up(&s, &customer, Some(None), Some(None)).await?;
+                admin_live::set_wrap_up(s, &customer, Some(None), Some(None)).await?;
             }
             let changed = list.is_some() || wrapup_seconds.is_some();
             admin_live::set_wrap_up(
-                &s,
+                s,
                 &customer,
                 list.as_deref().map(Some),
                 wrapup_seconds.map(Some),
@@ -601,7 +610,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
                 let detail =
                     serde_json::json!({"dispositions": codes, "seconds": settings.seconds});
                 let scope = AuditScope::Customer(customer.clone());
-                log(&s, scope, "wrap_up.put", &customer, detail).await?;
+                log(s, scope, "wrap_up.put", &customer, detail).await?;
             }
             println!("wrap-up seconds\t{}", settings.seconds);
             for d in settings.dispositions {
@@ -612,15 +621,17 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             customer,
             set,
             reset,
-        } => crm_presence(&s, &customer, set, reset).await?,
+        } => crm_presence(s, &customer, set, reset).await?,
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
 /// Runs `user …`.
 pub async fn user(args: UserArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         UserCmd::Add {
             customer,
@@ -656,7 +667,7 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
             })
             .await?;
             log(
-                &s,
+                s,
                 AuditScope::Customer(customer),
                 "user.create",
                 &id,
@@ -672,7 +683,7 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
                     .await?,
                 "user",
             )?;
-            log_user(&s, &id, "user.password", serde_json::json!({})).await?;
+            log_user(s, &id, "user.password", serde_json::json!({})).await?;
         }
         UserCmd::Grant { id, permission } | UserCmd::Revoke { id, permission }
             if !KNOWN_PERMISSIONS.contains(&permission.as_str()) =>
@@ -681,32 +692,32 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
         }
         UserCmd::Grant { id, permission } => {
             found(
-                admin_live::permission(&s, &id, &permission, true).await?,
+                admin_live::permission(s, &id, &permission, true).await?,
                 "user",
             )?;
             let detail = serde_json::json!({ permission: true });
-            log_user(&s, &id, "user.update", detail).await?;
+            log_user(s, &id, "user.update", detail).await?;
         }
         UserCmd::Revoke { id, permission } => {
             found(
-                admin_live::permission(&s, &id, &permission, false).await?,
+                admin_live::permission(s, &id, &permission, false).await?,
                 "user",
             )?;
             let detail = serde_json::json!({ permission: false });
-            log_user(&s, &id, "user.update", detail).await?;
+            log_user(s, &id, "user.update", detail).await?;
         }
         UserCmd::Role { id, role } => {
             found(s.set_role(&id, role).await?, "user")?;
-            log_user(&s, &id, "user.update", serde_json::json!({"role": role})).await?;
+            log_user(s, &id, "user.update", serde_json::json!({"role": role})).await?;
         }
-        UserCmd::Activate { id } => set_active(&s, &id, true).await?,
-        UserCmd::Deactivate { id } => set_active(&s, &id, false).await?,
+        UserCmd::Activate { id } => set_active(s, &id, true).await?,
+        UserCmd::Deactivate { id } => set_active(s, &id, false).await?,
         UserCmd::Delete { id } => {
             let customer = s.account(&id).await?.map(|a| a.customer_id);
             found(s.delete_user(&id).await?, "user")?;
             if let Some(c) = customer {
                 log(
-                    &s,
+                    s,
                     AuditScope::Customer(c),
                     "user.delete",
                     &id,
@@ -730,13 +741,15 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
 /// Runs `device …`.
 pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         DeviceCmd::Add {
             user,
@@ -752,22 +765,22 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
                 label,
                 number,
             };
-            found(admin_live::add_device(&s, &user, &device).await?, "user")?;
+            found(admin_live::add_device(s, &user, &device).await?, "user")?;
             let detail = serde_json::json!({"user": user, "kind": device.kind,
                 "label": device.label, "number": device.number});
-            if let Some(c) = customer_of(&s, &user).await? {
-                log(&s, AuditScope::Customer(c), "device.add", &id, detail).await?;
+            if let Some(c) = customer_of(s, &user).await? {
+                log(s, AuditScope::Customer(c), "device.add", &id, detail).await?;
             }
             println!("{id}");
         }
         DeviceCmd::Remove { id } => {
             let owner = s.device_owner(&id).await?;
-            found(admin_live::remove_device(&s, &id).await?, "device")?;
+            found(admin_live::remove_device(s, &id).await?, "device")?;
             if let Some(user) = owner
-                && let Some(c) = customer_of(&s, &user).await?
+                && let Some(c) = customer_of(s, &user).await?
             {
                 let detail = serde_json::json!({"user": user});
-                log(&s, AuditScope::Customer(c), "device.remove", &id, detail).await?;
+                log(s, AuditScope::Customer(c), "device.remove", &id, detail).await?;
             }
         }
         DeviceCmd::List { user } => {
@@ -776,13 +789,15 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
 /// Runs `org …`.
 pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         OrgCmd::Add {
             customer,
@@ -817,7 +832,7 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
                     let detail = serde_json::json!({"crm": registration.crm.as_str(),
                         "org": registration.name, "org_id": registration.org_id});
                     log(
-                        &s,
+                        s,
                         AuditScope::Customer(customer.clone()),
                         "org.add",
                         &id,
@@ -840,7 +855,7 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
             if let Some(o) = org {
                 let detail = serde_json::json!({"org": o.org_key});
                 log(
-                    &s,
+                    s,
                     AuditScope::Customer(o.customer_id),
                     "org.remove",
                     &id,
@@ -863,7 +878,7 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
@@ -876,7 +891,9 @@ fn parse_extension(s: &str) -> Result<String, String> {
 
 /// Runs `group …`.
 pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
-    let s = open(&args.db).await?;
+    let engine = open(&args.db).await?;
+    let store = engine.store();
+    let s = &*store;
     match args.cmd {
         GroupCmd::Put {
             customer,
@@ -887,7 +904,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             voicemail,
         } => {
             admin_live::put_group(
-                &s,
+                s,
                 &customer,
                 &id,
                 &name,
@@ -898,7 +915,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             .await?;
             let detail = serde_json::json!({"name": name, "extension": extension,
                 "voicemail": voicemail, "members": members});
-            log(&s, AuditScope::Customer(customer), "group.put", &id, detail).await?;
+            log(s, AuditScope::Customer(customer), "group.put", &id, detail).await?;
         }
         GroupCmd::Delete { id } => {
             let mut customer = None;
@@ -911,7 +928,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             found(s.delete_group(&id).await?, "group")?;
             if let Some(c) = customer {
                 log(
-                    &s,
+                    s,
                     AuditScope::Customer(c),
                     "group.delete",
                     &id,
@@ -941,7 +958,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             }
         }
     }
-    s.close().await;
+    engine.close().await;
     Ok(())
 }
 
@@ -949,7 +966,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
 
 /// Appends the audit row of an operator's change (actor "operator (CLI)", from `cli`).
 async fn log(
-    s: &SqliteStore,
+    s: &dyn Store,
     scope: AuditScope,
     action: &str,
     target: &str,
@@ -962,7 +979,7 @@ async fn log(
 /// `customer crm-presence`: checked by core's rules before anything is written, stored and
 /// audited (`crm_presence.put`) like `PUT /admin/crm-presence`.
 async fn crm_presence(
-    s: &SqliteStore,
+    s: &dyn Store,
     customer: &str,
     set: Option<PathBuf>,
     reset: bool,
@@ -1007,13 +1024,13 @@ async fn crm_presence(
 }
 
 /// The customer of a user, if the user exists.
-async fn customer_of(s: &SqliteStore, user_id: &str) -> anyhow::Result<Option<String>> {
+async fn customer_of(s: &dyn Store, user_id: &str) -> anyhow::Result<Option<String>> {
     Ok(s.account(user_id).await?.map(|a| a.customer_id))
 }
 
 /// Appends the audit row of an operator's change to a user, in their customer's log.
 async fn log_user(
-    s: &SqliteStore,
+    s: &dyn Store,
     user_id: &str,
     action: &str,
     detail: serde_json::Value,
@@ -1025,7 +1042,7 @@ async fn log_user(
 }
 
 /// `user activate` / `user deactivate`.
-async fn set_active(s: &SqliteStore, user_id: &str, on: bool) -> anyhow::Result<()> {
+async fn set_active(s: &dyn Store, user_id: &str, on: bool) -> anyhow::Result<()> {
     let Some(customer) = customer_of(s, user_id).await? else {
         bail!("no such user");
     };

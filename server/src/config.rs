@@ -129,8 +129,8 @@ pub struct Config {
     /// Address to listen on (port 0 picks a free one; the bound address is printed on stdout).
     #[arg(long, env = "UCCLIENT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The database: a SQLite file path or `sqlite://PATH` / `sqlite:PATH` (created if missing);
-    /// `postgres://…` is recognised and refused until the PostgreSQL engine exists.
+    /// The database: a SQLite file path or `sqlite://PATH` / `sqlite:PATH` (created if missing),
+    /// or `postgres://USER@HOST/DATABASE` (its migrations run at start-up).
     #[arg(long, env = "UCCLIENT_DATABASE", default_value = SERVE_DATABASE)]
     pub database: crate::store::location::DatabaseArg,
     /// Directory served at `/` (the built widget: index.html, .js, .wasm, …).

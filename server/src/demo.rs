@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use chrono::Utc;
+use sqlx::Connection;
 use ucclient_core::ProfileId;
 use ucclient_core::api::{Device, DeviceKind, NewCrmOrg, OrgCrm, PbxSync, Role};
 use ucclient_core::licence::CRM_CLIENT;
@@ -14,6 +15,8 @@ use ucclient_core::settings::default_settings;
 pub const DEMO_SALES_EXTENSION: &str = "600";
 
 use crate::auth;
+use crate::store::engine::Engine;
+use crate::store::location::{Database, PostgresUrl};
 use crate::store::prelude::*;
 use crate::store::sqlite::SqliteStore;
 use crate::store::{AddOrg, NewUser};
@@ -26,9 +29,14 @@ pub const PASSWORD: &str = "demo";
 /// by `serve` or the admin commands carries it.
 pub const DEMO_APPLICATION_ID: i32 = 0x5543_446d;
 
-/// Whether `database` may be replaced by the demo: it does not exist, or it is a SQLite database
-/// that `demo` marked as its own. Anything else (a real database, a file that is not SQLite) is
-/// refused with a sentence saying what to do.
+/// PostgreSQL's mark of a database `demo` filled: the comment on its `resellers` table (the root
+/// of every customer's data). Like SQLite's application id it is not data: no query of the
+/// server reads it, `TRUNCATE` keeps it, and nothing but `demo` writes it.
+pub const DEMO_MARK: &str = "ucclient demo database";
+
+/// Whether the SQLite file `database` may be replaced by the demo: it does not exist, or it is a
+/// SQLite database that `demo` marked as its own. Anything else (a real database, a file that is
+/// not SQLite) is refused with a sentence saying what to do.
 pub async fn check_replaceable(database: &Path) -> anyhow::Result<()> {
     if !database.exists() {
         return Ok(());
@@ -58,9 +66,47 @@ pub async fn check_replaceable(database: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Deletes the database file (and its WAL files) and creates it anew with the demo data, marked
-/// as a demo database. Refuses a file `demo` did not create unless `force`.
+/// Fills `database` (`--database`: a SQLite path or URL, or a PostgreSQL URL) with the demo data
+/// and marks it as a demo database, replacing what it held:
+/// - SQLite: deletes the file (and its WAL files) and creates it anew. A file `demo` did not
+///   create is refused unless `force`.
+/// - PostgreSQL: a database holding data that `demo` did not mark is refused unless `force`
+///   (before anything is written); otherwise it is opened (running the migrations) and every
+///   table of its schema but the migrations' own is emptied in one transaction
+///   ([`empty_postgres`]).
 pub async fn recreate(database: &Path, force: bool) -> anyhow::Result<()> {
+    let engine = match Database::parse(database)? {
+        Database::Sqlite(path) => {
+            replace_sqlite_file(&path, force).await?;
+            let store = SqliteStore::open(&path).await?;
+            sqlx::query(&format!("PRAGMA application_id = {DEMO_APPLICATION_ID}"))
+                .execute(store.pool())
+                .await?;
+            Engine::Sqlite(store)
+        }
+        Database::Postgres(url) => {
+            if !force {
+                check_postgres_replaceable(&url).await?;
+            }
+            let engine = Engine::open_default(database).await?;
+            if let Engine::Postgres(store) = &engine {
+                empty_postgres(store.pool()).await?;
+            }
+            engine
+        }
+    };
+    let filled = async {
+        let hash = auth::hash_password(PASSWORD.to_owned()).await?;
+        seed(&*engine.store(), &hash).await
+    }
+    .await;
+    engine.close().await;
+    filled
+}
+
+/// Deletes the SQLite file and its WAL files, refusing a file `demo` did not create unless
+/// `force`.
+async fn replace_sqlite_file(database: &Path, force: bool) -> anyhow::Result<()> {
     if !force {
         check_replaceable(database).await?;
     }
@@ -73,14 +119,84 @@ pub async fn recreate(database: &Path, force: bool) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    let store = SqliteStore::open(database).await?;
-    sqlx::query(&format!("PRAGMA application_id = {DEMO_APPLICATION_ID}"))
-        .execute(store.pool())
-        .await?;
-    let hash = auth::hash_password(PASSWORD.to_owned()).await?;
-    seed(&store, &hash).await?;
-    store.close().await;
     Ok(())
+}
+
+/// Refuses a PostgreSQL database that holds data `demo` did not mark ([`DEMO_MARK`]), before
+/// anything is written to it (its migrations included): rows in any table of its current schema
+/// but `_sqlx_migrations` are data.
+async fn check_postgres_replaceable(url: &PostgresUrl) -> anyhow::Result<()> {
+    let mut conn = sqlx::postgres::PgConnection::connect(url.expose())
+        .await
+        .map_err(|e| anyhow::anyhow!("opening PostgreSQL at {url}: {e}"))?;
+    let checked = async {
+        let tables = schema_tables(&mut conn).await?;
+        if tables.is_empty() {
+            return Ok(());
+        }
+        let mark: Option<String> =
+            sqlx::query_scalar("SELECT obj_description(to_regclass('resellers'), 'pg_class')")
+                .fetch_one(&mut conn)
+                .await?;
+        if mark.as_deref() == Some(DEMO_MARK) {
+            return Ok(());
+        }
+        let any_row = tables
+            .iter()
+            .map(|t| format!("SELECT 1 FROM {t}"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let has_data: bool = sqlx::query_scalar(&format!("SELECT EXISTS ({any_row})"))
+            .fetch_one(&mut conn)
+            .await?;
+        anyhow::ensure!(
+            !has_data,
+            "{url} holds data that `demo` did not create; refusing to empty it (it may be real). \
+             Choose another --database, or add --force to empty it."
+        );
+        Ok(())
+    }
+    .await;
+    let _ = conn.close().await;
+    checked
+}
+
+/// The tables of the current schema but `_sqlx_migrations`, quoted for SQL.
+async fn schema_tables(conn: &mut sqlx::PgConnection) -> anyhow::Result<Vec<String>> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables \
+         WHERE schemaname = current_schema() AND tablename <> '_sqlx_migrations' \
+         ORDER BY tablename",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(tables.iter().map(|t| quote_ident(t)).collect())
+}
+
+/// Empties a migrated PostgreSQL database for the demo and marks it ([`DEMO_MARK`]), in one
+/// transaction: either it is emptied and marked, or nothing changed.
+///
+/// It `TRUNCATE`s every table of the current schema except `_sqlx_migrations` (restarting the
+/// identity columns, as a new SQLite file would) rather than dropping and recreating the schema:
+/// the tables are the migrations' own, so the role that ran them may truncate them, whereas
+/// dropping `public` needs its owner (`pg_database_owner` since PostgreSQL 15) and would lose
+/// the grants other roles hold on it; and the migrations stay applied, so nothing is re-run.
+async fn empty_postgres(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let tables = schema_tables(&mut tx).await?;
+    sqlx::query(&format!("TRUNCATE {} RESTART IDENTITY", tables.join(", ")))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!("COMMENT ON TABLE resellers IS '{DEMO_MARK}'"))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `name` as a PostgreSQL identifier in double quotes.
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 struct DemoUser {

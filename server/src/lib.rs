@@ -335,15 +335,15 @@ async fn api_not_found() -> error::ApiError {
     error::ApiError::NotFound("there is nothing at this address")
 }
 
-/// `demo`: recreates its database with the demo data (refusing a file it did not create, unless
-/// `--force`), then serves it like [`serve`] with the PBX views open to every user.
+/// `demo`: recreates its database with the demo data (refusing a database holding data it did
+/// not create, unless `--force`), then serves it like [`serve`] with the PBX views open to every
+/// user.
 pub async fn demo(args: config::DemoArgs) -> anyhow::Result<()> {
     let mut config = args.config;
-    let path = store::location::Database::sqlite_path(&config.database)?;
-    demo::recreate(&path, args.force).await?;
+    demo::recreate(&config.database, args.force).await?;
     config.pbx_view_for_all = true;
     if let Some(issuer) = &args.sso_issuer {
-        sso::demo_settings(&path, issuer).await?;
+        sso::demo_settings(&config.database, issuer).await?;
         config.sso_allow_http_loopback = true;
     }
     serve(config).await

@@ -39,7 +39,6 @@ use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::orgs;
-use crate::store::prelude::*;
 use crate::store::{PutSso, SsoAttempt, SsoKey, StoredSso};
 
 /// How long a started sign-in may take to come back.
@@ -1181,9 +1180,11 @@ impl Providers {
 }
 
 /// The demo's single sign-on for Acme: `issuer` with client `ucclient` / `ucclient-secret`, domain
-/// acme.example, passwords still allowed (`ucclient-server demo --sso-issuer`).
+/// acme.example, passwords still allowed (`ucclient-server demo --sso-issuer`), in the database
+/// `--database` names (either engine).
 pub async fn demo_settings(database: &std::path::Path, issuer: &str) -> anyhow::Result<()> {
-    let store = crate::store::sqlite::SqliteStore::open(database).await?;
+    let engine = crate::store::engine::Engine::open_default(database).await?;
+    let store = engine.store();
     let settings = StoredSso {
         customer_id: "acme".into(),
         customer_name: String::new(),
@@ -1199,10 +1200,10 @@ pub async fn demo_settings(database: &std::path::Path, issuer: &str) -> anyhow::
     };
     let done = store
         .put_sso_settings(&settings, Some(&Some("ucclient-secret".into())))
-        .await?;
-    store.close().await;
+        .await;
+    engine.close().await;
     anyhow::ensure!(
-        done == PutSso::Done,
+        done? == PutSso::Done,
         "the demo's single sign-on was not stored"
     );
     Ok(())

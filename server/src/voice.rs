@@ -37,7 +37,6 @@ use crate::AppState;
 use crate::admin::DbArg;
 use crate::audit::{self, Actor};
 use crate::store::prelude::*;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{AuditScope, OwnedCall, VoiceKey, VoiceSettings};
 
 /// The JWT's `aud`: "Use https://scrt.salesforce.com" (`voice_rest_authorization.htm`).
@@ -530,7 +529,7 @@ enum VoiceCmd {
 }
 
 async fn log(
-    s: &SqliteStore,
+    s: &dyn Store,
     customer: &str,
     action: &str,
     detail: serde_json::Value,
@@ -549,16 +548,13 @@ async fn log(
 
 /// Runs `voice …`.
 pub async fn command(args: VoiceArgs) -> anyhow::Result<()> {
-    let path = crate::store::location::Database::sqlite_path(&args.db.database)?;
-    let s = SqliteStore::open(&path)
-        .await
-        .with_context(|| format!("opening {}", path.display()))?;
-    let done = run(&s, args.cmd).await;
-    s.close().await;
+    let engine = crate::admin::open(&args.db).await?;
+    let done = run(&*engine.store(), args.cmd).await;
+    engine.close().await;
     done
 }
 
-async fn run(s: &SqliteStore, cmd: VoiceCmd) -> anyhow::Result<()> {
+async fn run(s: &dyn Store, cmd: VoiceCmd) -> anyhow::Result<()> {
     match cmd {
         VoiceCmd::Set {
             customer,
@@ -628,7 +624,7 @@ async fn run(s: &SqliteStore, cmd: VoiceCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn show(s: &SqliteStore, customer: &str) -> anyhow::Result<()> {
+async fn show(s: &dyn Store, customer: &str) -> anyhow::Result<()> {
     match s.voice_settings(customer).await? {
         Some(v) => {
             println!("scrt_url: {}", v.scrt_base_url);

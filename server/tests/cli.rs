@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+#[path = "support/pg.rs"]
+mod pg;
+
 const BIN: &str = env!("CARGO_BIN_EXE_ucclient-server");
 
 fn admin(db: &Path, args: &[&str], stdin: Option<&str>) -> String {
@@ -84,7 +87,18 @@ fn terminate(mut child: Child, mut out: BufReader<std::process::ChildStdout>) {
 #[tokio::test]
 async fn an_operator_builds_a_tenant_with_admin_commands_and_serves_it() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("ops.db");
+    builds_a_tenant_and_serves_it(&dir.path().join("ops.db")).await;
+}
+
+#[tokio::test]
+async fn an_operator_builds_a_tenant_on_postgres_with_admin_commands_and_serves_it() {
+    let url = pg::Postgres::shared().fresh_database();
+    builds_a_tenant_and_serves_it(Path::new(&url)).await;
+}
+
+/// The admin commands build a tenant in `db` (either engine), `serve` serves it.
+async fn builds_a_tenant_and_serves_it(db: &Path) {
+    let db = db.to_owned();
     let r = admin(
         &db,
         &[
@@ -256,8 +270,19 @@ async fn an_operator_builds_a_tenant_with_admin_commands_and_serves_it() {
 async fn demo_recreates_the_database_with_the_demo_data() {
     let dir = tempfile::tempdir().unwrap();
     // A fresh file; one it did not create, it refuses (`server/tests/demo_db.rs`).
-    let db = dir.path().join("demo.db");
-    let (child, base, out) = start(&db, "demo");
+    serves_the_demo(&dir.path().join("demo.db")).await;
+}
+
+#[tokio::test]
+async fn demo_fills_an_empty_postgres_database_with_the_demo_data() {
+    // An empty database; one with data it did not create, it refuses (`database_url.rs`).
+    let url = pg::Postgres::shared().fresh_database();
+    serves_the_demo(Path::new(&url)).await;
+}
+
+/// `demo` on `db` (either engine) serves the demo data with the PBX views open to every user.
+async fn serves_the_demo(db: &Path) {
+    let (child, base, out) = start(db, "demo");
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
     let login = http
         .post(format!("{base}/api/v1/login"))

@@ -284,7 +284,7 @@ const PROFILES: [&str; 4] = ["away", "lunch", "available", "in_a_meeting"];
 async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
     const TOTAL: usize = 1000;
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("x.db");
+    let db = common::fresh_database(&dir);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -493,7 +493,7 @@ async fn kill_9_loses_no_acknowledged_change_and_streams_resume_exactly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_subscriber_costs_bounded_memory_and_slows_nobody() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("x.db");
+    let db = common::fresh_database(&dir);
     let server = Server::start("demo", "127.0.0.1:0", &db, &UNLIMITED);
     let http = client();
     let base = server.url("");
@@ -721,7 +721,7 @@ async fn pbx_state(http: &reqwest::Client, b: &InProcess, token: &str, user: &st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("x.db");
+    let db = common::fresh_database(&dir);
     ucclient_server::demo::recreate(&db, false)
         .await
         .expect("demo data");
@@ -775,7 +775,7 @@ async fn pbx_failures_retry_to_applied_or_failed_and_never_lose_the_profile() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_resumes_pending_pbx_applies() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("x.db");
+    let db = common::fresh_database(&dir);
     ucclient_server::demo::recreate(&db, false)
         .await
         .expect("demo data");

@@ -219,7 +219,14 @@ fn step_host_tests() -> Result<Outcome> {
 fn step_server_tests_postgres() -> Result<Outcome> {
     passed(run_command(
         cargo()
-            .args(["test", "-p", "ucclient-server", "--test", "*", "--no-fail-fast"])
+            .args([
+                "test",
+                "-p",
+                "ucclient-server",
+                "--test",
+                "*",
+                "--no-fail-fast",
+            ])
             .env("UCCLIENT_TEST_DATABASE", "postgres"),
     ))
 }

@@ -1,9 +1,8 @@
 //! Where the store lives: `--database` as a URL or a plain path.
 //!
 //! `sqlite://PATH`, `sqlite:PATH` and a plain path name a SQLite file; `postgres://…` and
-//! `postgresql://…` name a PostgreSQL server, which this build recognises but cannot open yet
-//! (issue 16: the PostgreSQL engine implements the same store traits later). Anything else with a
-//! `scheme://` is refused. A PostgreSQL URL is only ever shown redacted ([`PostgresUrl`]): its
+//! `postgresql://…` name a PostgreSQL database ([`crate::store::engine::Engine`] opens either).
+//! Anything else with a `scheme://` is refused. A PostgreSQL URL is only ever shown redacted ([`PostgresUrl`]): its
 //! password and any `password` parameter read `***` in every message and log line.
 
 use std::convert::Infallible;
@@ -83,12 +82,6 @@ pub struct PostgresUrl(url::Url);
 /// Why `--database` cannot be used. The messages are one line each and never contain a password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DatabaseError {
-    /// A PostgreSQL URL, before the PostgreSQL engine exists.
-    #[error(
-        "PostgreSQL support is not built yet: --database {0} cannot be opened by this server; \
-         give a SQLite file path or sqlite://PATH"
-    )]
-    PostgresNotBuilt(PostgresUrl),
     /// A URL of a scheme that is not a database this server knows.
     #[error(
         "--database: {scheme}:// is not a database this server knows; give a SQLite file path, \
@@ -147,14 +140,6 @@ impl Database {
         Err(DatabaseError::UnknownScheme {
             scheme: scheme.to_owned(),
         })
-    }
-
-    /// The SQLite file, or why this build cannot open the database.
-    pub fn sqlite_path(arg: &Path) -> Result<PathBuf, DatabaseError> {
-        match Database::parse(arg)? {
-            Database::Sqlite(path) => Ok(path),
-            Database::Postgres(url) => Err(DatabaseError::PostgresNotBuilt(url)),
-        }
     }
 
     /// How to name `--database` in a log line or message: the path, or the redacted URL.
@@ -263,7 +248,7 @@ mod tests {
     }
 
     #[test]
-    fn postgres_urls_are_recognised_and_refused_until_the_engine_exists() {
+    fn postgres_urls_name_a_postgresql_database() {
         for arg in [
             "postgres://ucclient@localhost/ucclient",
             "postgresql://ucclient@db.example:5433/ucclient?sslmode=require",
@@ -272,12 +257,6 @@ mod tests {
                 panic!("{arg} is PostgreSQL");
             };
             assert_eq!(url.expose(), arg);
-            let e = Database::sqlite_path(Path::new(arg)).unwrap_err();
-            assert!(
-                e.to_string()
-                    .starts_with("PostgreSQL support is not built yet: --database postgres"),
-                "{e}"
-            );
         }
     }
 
@@ -289,10 +268,6 @@ mod tests {
             db.to_string(),
             format!("{db:?}"),
             Database::describe(Path::new(arg)),
-            Database::sqlite_path(Path::new(arg))
-                .unwrap_err()
-                .to_string(),
-            format!("{:?}", Database::sqlite_path(Path::new(arg)).unwrap_err()),
         ];
         for s in &shown {
             for secret in ["s3cret", "k3y", "p4ss"] {

@@ -603,8 +603,6 @@ pub trait EventStore: Send + Sync {
     ) -> StoreResult<(Vec<LoggedEvent>, i64)>;
     /// The newest event id of the customer's stream (0 when empty) and the id it was pruned through.
     async fn stream_bounds(&self, customer_id: &str) -> StoreResult<(i64, i64)>;
-    /// The newest event id of all streams.
-    async fn max_event_id(&self) -> StoreResult<i64>;
     /// Drops events older than `older_than_ms`, and beyond the newest `keep` of each customer.
     async fn prune_events(&self, older_than_ms: i64, keep: i64) -> StoreResult<u64>;
 }

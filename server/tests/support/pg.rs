@@ -192,6 +192,8 @@ impl Postgres {
             data = self.data().display(),
             dir = self.dir.display(),
         );
+        // Never waited for: it outlives this process by design (init reaps it).
+        #[expect(clippy::zombie_processes, reason = "the watchdog outlives the test process")]
         Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())

@@ -107,14 +107,6 @@ impl EventStore for PgStore {
         Ok((last.unwrap_or(0).max(pruned), pruned))
     }
 
-    async fn max_event_id(&self) -> StoreResult<i64> {
-        // Ids are per customer here: the largest of the customers' newest ids.
-        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(last_id) FROM event_counters")
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(last.unwrap_or(0))
-    }
-
     async fn prune_events(&self, older_than_ms: i64, keep: i64) -> StoreResult<u64> {
         // Every customer with a log has a counter row.
         let customers: Vec<String> =

@@ -92,15 +92,6 @@ impl EventStore for SqliteStore {
         Ok((last.unwrap_or(0).max(pruned), pruned))
     }
 
-    async fn max_event_id(&self) -> StoreResult<i64> {
-        // sqlite_sequence keeps the highest id ever given, even after the rows are pruned.
-        let seq: Option<i64> =
-            sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'events'")
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(seq.unwrap_or(0))
-    }
-
     async fn prune_events(&self, older_than_ms: i64, keep: i64) -> StoreResult<u64> {
         let mut tx = self.write().await?;
         let customers: Vec<String> = sqlx::query_scalar("SELECT DISTINCT customer_id FROM events")
