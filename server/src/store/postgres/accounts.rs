@@ -63,23 +63,25 @@ impl AccountStore for PgStore {
         expires_at_ms: i64,
     ) -> StoreResult<()> {
         let now = Utc::now().timestamp_millis();
-        // No decision is taken on what is read, so no customer lock: the sweep and the insert
-        // only need to commit together.
-        let mut tx = self.pool.begin().await?;
-        // Expired sessions are swept here, so the table stays as small as the live sessions.
-        sqlx::query("DELETE FROM sessions WHERE expires_at_ms < $1")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        // Expired sessions are swept here, so the table stays as small as the live sessions. The
+        // sweep waits for nobody: rows another node is sweeping (or deleting) are skipped, so two
+        // sweeps cannot deadlock. It is its own statement, committed before the insert, so no
+        // transaction holds swept rows while its insert waits for the user's row.
+        sqlx::query(
+            "DELETE FROM sessions WHERE token_hash IN (
+                 SELECT token_hash FROM sessions WHERE expires_at_ms < $1 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, expires_at_ms) VALUES ($1, $2, $3)",
         )
         .bind(token_hash)
         .bind(user_id)
         .bind(expires_at_ms)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 

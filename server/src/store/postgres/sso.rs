@@ -152,12 +152,16 @@ impl SsoStore for PgStore {
     }
 
     async fn create_sso_attempt(&self, a: &SsoAttempt, now_ms: i64) -> StoreResult<()> {
-        // No decision on what is read: the sweep and the insert only commit together.
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM sso_attempts WHERE expires_at_ms <= $1")
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
+        // Expired attempts are swept as sessions are: skipping rows another node holds, in a
+        // statement of its own before the insert.
+        sqlx::query(
+            "DELETE FROM sso_attempts WHERE state_hash IN (
+                 SELECT state_hash FROM sso_attempts WHERE expires_at_ms <= $1
+                 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(now_ms)
+        .execute(&self.pool)
+        .await?;
         sqlx::query(
             "INSERT INTO sso_attempts (state_hash, customer_id, nonce, pkce_verifier, redirect_uri,
                                        opener_origin, expires_at_ms)
@@ -170,9 +174,8 @@ impl SsoStore for PgStore {
         .bind(&a.redirect_uri)
         .bind(&a.opener_origin)
         .bind(a.expires_at_ms)
-        .execute(&mut *tx)
+        .execute(&self.pool)
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
