@@ -193,7 +193,10 @@ impl Postgres {
             dir = self.dir.display(),
         );
         // Never waited for: it outlives this process by design (init reaps it).
-        #[expect(clippy::zombie_processes, reason = "the watchdog outlives the test process")]
+        #[expect(
+            clippy::zombie_processes,
+            reason = "the watchdog outlives the test process"
+        )]
         Command::new("sh")
             .args(["-c", &script])
             .stdin(Stdio::null())
