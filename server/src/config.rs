@@ -256,6 +256,13 @@ pub struct Config {
     /// and the demo only; every other issuer must be https.
     #[arg(long, env = "UCCLIENT_SSO_ALLOW_HTTP_LOOPBACK")]
     pub sso_allow_http_loopback: bool,
+    // --- pg-doorbell: the cross-node doorbell (issue 16) ---
+    /// The NATS server that rings the other nodes after a change: `nats://HOST:PORT` (`tls://` for
+    /// TLS; `USER:PASSWORD@` or `TOKEN@` before the host when it wants them). Only which customer
+    /// changed travels on it; the events are read from the database. Without it, nodes sharing a
+    /// PostgreSQL database ring each other with LISTEN/NOTIFY, and a SQLite server rings no one.
+    #[arg(long, env = "UCCLIENT_BUS", value_parser = BusUrlParser)]
+    pub bus: Option<BusUrl>,
 }
 
 impl Config {
@@ -297,7 +304,126 @@ impl Config {
             pbx_view_for_all: false,
             public_url: None,
             sso_allow_http_loopback: false,
+            bus: None,
         }
+    }
+}
+
+// --- pg-doorbell: `--bus` (issue 16) ---
+
+/// `--bus`: the NATS server of the cross-node doorbell. `Display` and `Debug` show it without its
+/// credentials; only [`BusUrl::credentials`] gives them (to the NATS client).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BusUrl(url::Url);
+
+/// The credentials written in a `--bus` URL.
+#[derive(Clone, PartialEq, Eq)]
+pub enum BusCredentials {
+    /// `USER:PASSWORD@`.
+    UserPassword(String, String),
+    /// `TOKEN@`.
+    Token(String),
+}
+
+impl FromStr for BusUrl {
+    type Err = String;
+
+    /// Accepts `nats://HOST[:PORT]` and `tls://HOST[:PORT]` (port 4222 when left out), with
+    /// optional credentials; the error never repeats the URL (it may hold a password).
+    fn from_str(s: &str) -> Result<Self, String> {
+        const SHAPE: &str = "give nats://HOST:PORT (or tls://HOST:PORT)";
+        let url = url::Url::parse(s.trim())
+            .map_err(|e| format!("not a NATS server URL ({e}); {SHAPE}"))?;
+        if !matches!(url.scheme(), "nats" | "tls") {
+            return Err(format!(
+                "{}: is not a NATS server URL; {SHAPE}",
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("the NATS URL names no host; {SHAPE}"));
+        }
+        if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "a NATS URL has no path, query or fragment; {SHAPE}"
+            ));
+        }
+        Ok(BusUrl(url))
+    }
+}
+
+/// Parses `--bus` into a [`BusUrl`], refusing it with a message that never repeats the value
+/// (clap's own message would, credentials included).
+#[derive(Debug, Clone, Copy)]
+pub struct BusUrlParser;
+
+impl clap::builder::TypedValueParser for BusUrlParser {
+    type Value = BusUrl;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<BusUrl, clap::Error> {
+        let refuse = |why: String| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --bus: {why}\n"),
+            )
+            .with_cmd(cmd)
+        };
+        value
+            .to_str()
+            .ok_or_else(|| refuse("not UTF-8".into()))?
+            .parse()
+            .map_err(refuse)
+    }
+}
+
+impl BusUrl {
+    /// The server's address without credentials: what the client dials and messages show.
+    pub fn address(&self) -> url::Url {
+        let mut u = self.0.clone();
+        // Only fails for URLs that cannot have credentials; a nats:// URL with a host can.
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        u
+    }
+
+    /// The credentials in the URL, percent-decoded, if any: for the NATS client only.
+    pub fn credentials(&self) -> Option<BusCredentials> {
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        let user = decode(self.0.username());
+        match self.0.password() {
+            Some(password) => Some(BusCredentials::UserPassword(user, decode(password))),
+            None if !user.is_empty() => Some(BusCredentials::Token(user)),
+            None => None,
+        }
+    }
+}
+
+impl std::fmt::Display for BusUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.address();
+        let shown = shown.as_str();
+        // No trailing slash: the address as an operator writes it.
+        f.write_str(shown.strip_suffix('/').unwrap_or(shown))
+    }
+}
+
+impl std::fmt::Debug for BusUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let credentials = if self.credentials().is_some() {
+            " (with credentials)"
+        } else {
+            ""
+        };
+        write!(f, "BusUrl({self}{credentials})")
     }
 }
 
@@ -366,5 +492,57 @@ mod tests {
             panic!("not serve")
         };
         assert_eq!(c.ring_timeout_secs, 30);
+    }
+
+    // --- pg-doorbell: `--bus` ---
+
+    #[test]
+    fn the_bus_is_a_nats_url_whose_credentials_never_show() {
+        let parse = |bus: &str| {
+            Cli::try_parse_from(["ucclient-server", "serve", "--bus", bus]).map(|cli| {
+                match cli.command {
+                    Command::Serve(c) => c.bus,
+                    _ => None,
+                }
+            })
+        };
+        let plain = parse("nats://127.0.0.1:4222").unwrap().unwrap();
+        assert_eq!(plain.to_string(), "nats://127.0.0.1:4222");
+        assert!(plain.credentials().is_none());
+        let secret = parse("nats://ana:s%40cret@nats.example:4333")
+            .unwrap()
+            .unwrap();
+        assert_eq!(secret.to_string(), "nats://nats.example:4333");
+        assert_eq!(secret.address().as_str(), "nats://nats.example:4333");
+        assert!(
+            secret.credentials()
+                == Some(BusCredentials::UserPassword("ana".into(), "s@cret".into()))
+        );
+        let shown = format!("{secret:?} {secret}");
+        assert!(!shown.contains("cret") && !shown.contains("ana"), "{shown}");
+        let token = parse("tls://t0ken@nats.example").unwrap().unwrap();
+        assert!(token.credentials() == Some(BusCredentials::Token("t0ken".into())));
+        assert!(!format!("{token:?}").contains("t0ken"));
+        for (bad, says) in [
+            (
+                "http://ana:pw@nats.example:4222",
+                "http: is not a NATS server",
+            ),
+            ("nats.example:4222", "not a NATS server"),
+            ("nats://ana:pw@nats.example:4222/x", "no path"),
+            ("nats://", "no host"),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+            assert!(e.contains("nats://HOST:PORT"), "{e}");
+            assert!(!e.contains("pw"), "the password leaked: {e}");
+        }
+        let Command::Serve(c) = Cli::try_parse_from(["ucclient-server", "serve"])
+            .unwrap()
+            .command
+        else {
+            panic!("not serve")
+        };
+        assert!(c.bus.is_none(), "no bus by default");
     }
 }

@@ -53,6 +53,8 @@ pub struct Hub {
     shutdown: watch::Receiver<bool>,
     /// Caps: per user, per customer, total.
     caps: (usize, usize, usize),
+    /// Rings the other nodes after a local wake-up (pg-doorbell; none with SQLite alone).
+    doorbell: std::sync::OnceLock<crate::doorbell::Doorbell>,
 }
 
 #[derive(Default)]
@@ -77,13 +79,34 @@ impl Hub {
             counts: Mutex::new(Counts::default()),
             shutdown,
             caps,
+            doorbell: std::sync::OnceLock::new(),
         }
     }
 
     /// Wakes the reader of the customer's tail (after a commit that logged events); it reads the
-    /// new rows once and wakes the customer's streams.
+    /// new rows once and wakes the customer's streams. Then rings the other nodes, if there is a
+    /// doorbell, so their readers do the same.
     pub async fn notify(&self, customer_id: &str) {
         self.tails.notify(customer_id);
+        if let Some(doorbell) = self.doorbell.get() {
+            doorbell.ring(customer_id);
+        }
+    }
+
+    // --- pg-doorbell: the cross-node doorbell (issue 16) ---
+
+    /// The tails of this process: what the doorbell wakes for the other nodes' rings.
+    pub fn tails(&self) -> Arc<Tails> {
+        self.tails.clone()
+    }
+
+    /// Rings `doorbell` after every local wake-up from now on (set once, when the backend starts;
+    /// a second one is refused and returned).
+    pub fn set_doorbell(
+        &self,
+        doorbell: crate::doorbell::Doorbell,
+    ) -> Result<(), crate::doorbell::Doorbell> {
+        self.doorbell.set(doorbell)
     }
 
     fn slot(self: &Arc<Self>, user: &str, customer: &str) -> Option<StreamSlot> {

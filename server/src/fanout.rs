@@ -359,6 +359,20 @@ async fn run_reader(
     }
 }
 
+// --- pg-doorbell: waking every reader (issue 16) ---
+
+impl Tails {
+    /// Wakes the reader of every tail: rings from other nodes may have been lost (the doorbell's
+    /// connection dropped), so each customer with live streams here re-reads its log now rather
+    /// than at its next [`POLL`].
+    pub fn notify_all(&self) {
+        let map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        for t in map.values() {
+            t.wake.notify_one();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,9 @@
 //! - [`voicemail`]: the messages of calls that went to the user's mailbox (core's rule), WAV
 //!   validation, the PBX's generated message, and the mailbox as its owner reads it.
 //! - [`events`]: the SSE stream over the persisted per-customer event log; [`fanout`]: the shared
-//!   in-memory tail of each customer's log that streams send from (a cache of the store).
+//!   in-memory tail of each customer's log that streams send from (a cache of the store);
+//!   [`doorbell`]: rings the other nodes sharing the database after a change (PostgreSQL's
+//!   LISTEN/NOTIFY or NATS), so their tails read it at once.
 //! - [`store`]: the one interface to the database ([`store::Store`]), SQLite by default.
 //! - [`pbx`]: the PBX connector trait and the embedded PBX.
 //! - [`demo`], [`admin`]: the demo data and the operator's commands; [`audit`]: the audit log of
@@ -47,6 +49,7 @@ pub mod config;
 pub mod cors;
 pub mod crm_pages;
 pub mod demo;
+pub mod doorbell;
 pub mod error;
 pub mod events;
 pub mod fanout;
@@ -129,6 +132,8 @@ pub struct Backend {
     engine: Engine,
     /// Flipping it ends live streams.
     shutdown: watch::Sender<bool>,
+    /// Rings the other nodes (PostgreSQL or `--bus`), once started.
+    doorbell: Option<doorbell::Doorbell>,
     /// The background tasks.
     tasks: Vec<JoinHandle<()>>,
 }
@@ -175,14 +180,34 @@ impl Backend {
             embedded,
             engine,
             shutdown,
+            doorbell: None,
             tasks: Vec::new(),
         })
     }
 
     /// Reconciles what the last process left (orphaned calls end; pending PBX applies are retried)
-    /// and starts the background tasks: the PBX retry worker and the pruning of old events.
+    /// and starts the background tasks: the doorbell to the other nodes, the PBX retry worker and
+    /// the pruning of old events.
     pub async fn start(&mut self) -> anyhow::Result<()> {
         auth::Hasher::warm_up();
+        if self.doorbell.is_none() {
+            let wake: Arc<dyn doorbell::Wake> = self.state.hub.tails();
+            if let Some(bell) =
+                doorbell::Doorbell::for_backend(&self.engine, self.state.config.bus.as_ref(), wake)
+                    .await?
+            {
+                tracing::info!(
+                    doorbell = bell.kind(),
+                    "ringing the other nodes after changes"
+                );
+                // A hub that already rings a doorbell keeps it (start runs once per backend).
+                if self.state.hub.set_doorbell(bell.clone()).is_ok() {
+                    self.doorbell = Some(bell);
+                } else {
+                    bell.stop();
+                }
+            }
+        }
         calls::end_orphans(&self.state)
             .await
             .map_err(|e| anyhow::anyhow!("ending orphaned calls: {e}"))?;
@@ -238,6 +263,9 @@ impl Backend {
         let _ = self.shutdown.send(true);
         for t in &self.tasks {
             t.abort();
+        }
+        if let Some(bell) = &self.doorbell {
+            bell.stop();
         }
         self.engine.close().await;
     }
