@@ -1,6 +1,7 @@
 //! PBX work on PostgreSQL with several nodes (issue 16): two stores on one database stand for two
 //! nodes. The sync worker's due rows are claimed by one node at a time for a lease, a node that
-//! dies leaves nothing orphaned, an apply of an older desired state cannot overwrite a newer one,
+//! dies leaves nothing orphaned, the outcome of an older desired state cannot confirm or delay a
+//! newer one (and an older apply that lands after a newer one has the newer one applied again),
 //! and a change is claimed by the node that wrote it (it applies it at once). PostgreSQL only
 //! (SQLite has one process): these run whatever `UCCLIENT_TEST_DATABASE` says.
 
@@ -180,6 +181,62 @@ async fn a_streams_newest_id_survives_pruning_and_ids_stay_per_customer() {
     // The next event follows on.
     sb.append_events(&[event("acme")]).await.unwrap();
     assert_eq!(sa.stream_bounds("acme").await.unwrap(), (last + 1, last));
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn an_older_apply_that_lands_after_a_newer_one_makes_the_newer_one_applied_again() {
+    let (url, a, b) = two_nodes().await;
+    all_pending(&url).await;
+    let (sa, sb) = (a.store(), b.store());
+    // Node A claims ana's version n and starts applying it.
+    let now = Utc::now().timestamp_millis();
+    assert!(sa.due_syncs(now).await.unwrap().contains(&"ana".to_owned()));
+    let old = version_of(&sa, "ana").await;
+    // Node B writes version n + 1 and applies it first.
+    let newer = sb
+        .set_presence(
+            "ana",
+            ProfileId::Lunch,
+            Utc::now(),
+            PbxSync::Pending,
+            None,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(
+        sb.record_sync("ana", newer, &SyncOutcome::Applied, &[])
+            .await
+            .unwrap()
+    );
+    // A's apply of n reached the PBX after it: n + 1 is pending and due again, for any node.
+    assert!(
+        !sa.record_sync("ana", old, &SyncOutcome::Applied, &[])
+            .await
+            .unwrap()
+    );
+    let row = &sb.presence_rows(&["ana".to_owned()]).await.unwrap()[0];
+    assert_eq!(
+        (row.pbx_sync, row.desired_version),
+        (PbxSync::Pending, newer)
+    );
+    let now = Utc::now().timestamp_millis();
+    assert!(sb.due_syncs(now).await.unwrap().contains(&"ana".to_owned()));
+    // An older attempt that failed reached nothing: an applied newer state stays as it is.
+    assert!(
+        sb.record_sync("ana", newer, &SyncOutcome::Applied, &[])
+            .await
+            .unwrap()
+    );
+    let retry = SyncOutcome::Retry {
+        error: "refused".into(),
+        next_attempt_ms: now,
+    };
+    assert!(!sa.record_sync("ana", old, &retry, &[]).await.unwrap());
+    let row = &sb.presence_rows(&["ana".to_owned()]).await.unwrap()[0];
+    assert_eq!(row.pbx_sync, PbxSync::Applied);
     a.close().await;
     b.close().await;
 }
