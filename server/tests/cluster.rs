@@ -5,10 +5,14 @@
 //!   event of the log once, in order; every acknowledged change is in the log, in the order it was
 //!   acknowledged; the customer's log ids are contiguous.
 //!
-//! The demo data is seeded once per database; the nodes' rate limits are lifted so the load is
-//! not refused. The two tests take turns (each starts three servers on a two-core machine).
+//! Each runs with either doorbell: PostgreSQL's NOTIFY and a NATS subject (`--bus`). The demo data
+//! is seeded once per database; the nodes' rate limits are lifted so the load is not refused. The
+//! tests take turns (each starts three servers on a two-core machine).
 
 mod common;
+
+#[path = "support/nats.rs"]
+mod nats;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -39,14 +43,28 @@ const PROFILES: [&str; 5] = [
 /// One test at a time: each runs three servers.
 static TURN: Mutex<()> = Mutex::const_new(());
 
-/// A database seeded with the demo data and three nodes serving it.
-async fn cluster() -> (String, Vec<Binary>) {
+/// The nodes' doorbell: PostgreSQL's NOTIFY, or a NATS subject (`--bus`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Doorbell {
+    Notify,
+    Nats,
+}
+
+/// A database seeded with the demo data and three nodes serving it, ringing each other with
+/// `doorbell` (the NATS server, when there is one, lives as long as the returned value).
+async fn cluster(doorbell: Doorbell) -> (String, Vec<Binary>, Option<nats::Nats>) {
     let url = pg::Postgres::shared().fresh_database();
     common::seed(&ucclient_server::Config::with_database(url.clone().into())).await;
+    let nats = (doorbell == Doorbell::Nats).then(nats::Nats::start);
+    let mut flags: Vec<String> = FLAGS.iter().map(|f| f.to_string()).collect();
+    if let Some(n) = &nats {
+        flags.extend(["--bus".to_owned(), n.url()]);
+    }
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let nodes = (0..3)
-        .map(|_| Binary::start("serve", "127.0.0.1:0", Path::new(&url), FLAGS))
+        .map(|_| Binary::start("serve", "127.0.0.1:0", Path::new(&url), &flags))
         .collect();
-    (url, nodes)
+    (url, nodes, nats)
 }
 
 fn client() -> reqwest::Client {
@@ -233,8 +251,19 @@ async fn read_through(stream: &mut Stream, last: i64, within: Duration) -> Vec<E
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn changes_made_on_one_node_reach_subscribers_on_the_others_in_the_same_order() {
+    same_order_on_every_node(Doorbell::Notify).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_the_nats_doorbell_changes_reach_subscribers_on_the_others_in_the_same_order() {
+    same_order_on_every_node(Doorbell::Nats).await;
+}
+
+/// Dora and Eli change their presence on node C; a subscriber on node A and one on node B get the
+/// same events in the same order: every event of the log once.
+async fn same_order_on_every_node(doorbell: Doorbell) {
     let _turn = TURN.lock().await;
-    let (url, nodes) = cluster().await;
+    let (url, nodes, _nats) = cluster(doorbell).await;
     let (a, b, c) = (nodes[0].url(""), nodes[1].url(""), nodes[2].url(""));
     let dora = nodes[0].login("dora").await;
     let eli = nodes[1].login("eli").await;
@@ -372,8 +401,19 @@ async fn subscriber(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_nodes_subscribers_resume_elsewhere_and_lose_nothing_under_load() {
+    killed_node_under_load(Doorbell::Notify).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_the_nats_doorbell_a_killed_nodes_subscribers_resume_elsewhere_losing_nothing() {
+    killed_node_under_load(Doorbell::Nats).await;
+}
+
+/// Two writers load the cluster; node C is killed (`SIGKILL`) a few seconds in; its subscribers
+/// resume elsewhere and lose nothing, and nothing acknowledged is missing from the log.
+async fn killed_node_under_load(doorbell: Doorbell) {
     let _turn = TURN.lock().await;
-    let (url, mut nodes) = cluster().await;
+    let (url, mut nodes, _nats) = cluster(doorbell).await;
     let apis = Arc::new(nodes.iter().map(|n| n.url("")).collect::<Vec<_>>());
     let down = Arc::new((0..3).map(|_| AtomicBool::new(false)).collect::<Vec<_>>());
     let dora = nodes[0].login("dora").await;
