@@ -1,9 +1,10 @@
 //! Three real `ucclient-server serve` processes on one throw-away PostgreSQL database (issue 16):
 //! - a change made on node C reaches a subscriber on node A and one on node B, in the same order;
-//! - `kill -9` of a node under a bounded load (two writers, about 100 changes/s for 8 s, sent to
+//! - `kill -9` of a node under a bounded load (two writers, up to 100 changes/s for 8 s, sent to
 //!   every node in turn): its subscribers resume on another node with `Last-Event-ID` and get every
 //!   event of the log once, in order; every acknowledged change is in the log, in the order it was
-//!   acknowledged; the customer's log ids are contiguous.
+//!   acknowledged; the customer's log ids are contiguous;
+//! - a rolling restart (SIGTERM, start again) of all three nodes under that load: the same.
 //!
 //! Each runs with either doorbell: PostgreSQL's NOTIFY and a NATS subject (`--bus`). The demo data
 //! is seeded once per database; the nodes' rate limits are lifted so the load is not refused. The
@@ -438,37 +439,9 @@ async fn killed_node_under_load(doorbell: Doorbell) {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     // The load: two writers, one change every 20 ms each, to node 0, 1, 2, 0, … for 8 s.
-    let load = Duration::from_secs(8);
     let writers: Vec<_> = [dora.clone(), eli.clone()]
+        .map(|token| tokio::spawn(write_for(apis.clone(), token, Duration::from_secs(8))))
         .into_iter()
-        .map(|token| {
-            let apis = apis.clone();
-            tokio::spawn(async move {
-                let http = client();
-                let mut tick = tokio::time::interval(Duration::from_millis(20));
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                let started = Instant::now();
-                let (mut acked, mut refused) = (Vec::new(), 0);
-                let mut i = 0;
-                while started.elapsed() < load {
-                    tick.tick().await;
-                    let node = i % apis.len();
-                    let profile = PROFILES[i % PROFILES.len()];
-                    i += 1;
-                    match change(&http, &apis[node], &token, profile).await {
-                        Some(since) => acked.push(since),
-                        None => {
-                            assert!(
-                                node == VICTIM,
-                                "node {node} refused a change (only the killed one may fail)"
-                            );
-                            refused += 1;
-                        }
-                    }
-                }
-                (acked, refused)
-            })
-        })
         .collect();
 
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -476,56 +449,176 @@ async fn killed_node_under_load(doorbell: Doorbell) {
     nodes[VICTIM].child.kill().unwrap(); // SIGKILL
     nodes[VICTIM].child.wait().unwrap();
 
-    let mut acked = Vec::new();
+    let mut written = Vec::new();
     for w in writers {
-        let (a, _refused) = w.await.unwrap();
-        acked.push(a);
-    }
-    let log = logged_changes(&url, "globex").await;
-    let newest = log.last().unwrap().0;
-    done_tx.send(Some(newest)).unwrap();
-    let mut got = Vec::new();
-    for s in subscribers {
-        got.push(s.await.unwrap());
-    }
-
-    // Every acknowledged change is in the log, in the order it was acknowledged (a change whose
-    // answer was lost with the node may be there too).
-    let total: usize = acked.iter().map(Vec::len).sum();
-    assert!(total >= 300, "a real load: {total} changes acknowledged");
-    for (user, acked) in ["dora", "eli"].iter().zip(&acked) {
-        let logged: Vec<&str> = log
-            .iter()
-            .filter(|(_, u, _)| u == user)
-            .map(|(_, _, since)| since.as_str())
-            .collect();
-        let mut rest = logged.iter();
-        for since in acked {
+        let w = w.await.unwrap();
+        for (node, refused) in w.refused.iter().enumerate() {
             assert!(
-                rest.any(|s| s == since),
-                "{user}'s acknowledged change at {since} is in the log, after the one before"
+                *refused == 0 || node == VICTIM,
+                "node {node} failed {refused} changes (only the killed one may)"
             );
         }
+        written.push(w);
     }
-
-    // Each subscriber got every event after its snapshot once, in order; the killed node's
-    // resumed elsewhere.
-    for (n, (s, user)) in got.iter().zip(["dora", "eli", "dora"]).enumerate() {
-        let ids: Vec<i64> = s.events.iter().map(|e| e.id).collect();
-        assert_eq!(
-            ids,
-            ids_for(&url, "globex", user, s.start).await,
-            "subscriber {n} ({user}): every event once, in order"
-        );
-        assert!(
-            s.events.iter().all(|e| e.event != "snapshot"),
-            "subscriber {n}: a resume within retention is not a snapshot"
-        );
+    let got = finish(&url, done_tx, subscribers).await;
+    assert_nothing_lost(&url, &written, &got).await;
+    for (n, s) in got.iter().enumerate() {
         if n < 2 {
             assert!(s.resumed >= 1, "subscriber {n} was on the killed node");
         } else {
             assert_eq!(s.resumed, 0, "subscriber {n}'s node stayed up");
         }
     }
-    assert_every_log_contiguous(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rolling_restart_of_every_node_under_load_loses_nothing() {
+    let _turn = TURN.lock().await;
+    let (url, mut nodes, _nats) = cluster(Doorbell::Notify).await;
+    let apis = Arc::new(nodes.iter().map(|n| n.url("")).collect::<Vec<_>>());
+    let down = Arc::new((0..3).map(|_| AtomicBool::new(false)).collect::<Vec<_>>());
+    let dora = nodes[0].login("dora").await;
+    let eli = nodes[1].login("eli").await;
+
+    // A subscriber on each node: each of them sees its node restart.
+    let (done_tx, done_rx) = watch::channel(None);
+    let subscribers: Vec<_> = [(0, &dora), (1, &eli), (2, &dora)]
+        .into_iter()
+        .map(|(node, token)| {
+            tokio::spawn(subscriber(
+                apis.clone(),
+                down.clone(),
+                node,
+                token.clone(),
+                done_rx.clone(),
+            ))
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let writers: Vec<_> = [dora.clone(), eli.clone()]
+        .map(|token| tokio::spawn(write_for(apis.clone(), token, Duration::from_secs(9))))
+        .into_iter()
+        .collect();
+
+    // One node after the other: SIGTERM (a graceful stop), then started again on its address.
+    for node in 0..3 {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        down[node].store(true, Ordering::SeqCst);
+        let addr = nodes[node].addr;
+        let stopped = std::process::Command::new("kill")
+            .args(["-TERM", &nodes[node].child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(stopped.success());
+        let status = tokio::task::block_in_place(|| nodes[node].child.wait().unwrap());
+        assert!(status.success(), "node {node} stopped gracefully: {status}");
+        let flags: Vec<&str> = FLAGS.to_vec();
+        nodes[node] = tokio::task::block_in_place(|| {
+            Binary::start("serve", &addr.to_string(), Path::new(&url), &flags)
+        });
+        down[node].store(false, Ordering::SeqCst);
+    }
+
+    let mut written = Vec::new();
+    for w in writers {
+        written.push(w.await.unwrap());
+    }
+    let attempts: usize = written.iter().map(|w| w.attempts).sum();
+    let refused: usize = written.iter().flat_map(|w| &w.refused).sum();
+    assert!(
+        refused * 10 < attempts,
+        "only changes sent while a node was down failed: {refused} of {attempts}"
+    );
+    let got = finish(&url, done_tx, subscribers).await;
+    assert_nothing_lost(&url, &written, &got).await;
+    for (n, s) in got.iter().enumerate() {
+        assert!(s.resumed >= 1, "subscriber {n}'s node restarted");
+    }
+}
+
+/// What a writer did.
+struct Written {
+    /// The `since` of each acknowledged change, in the order of the answers.
+    acked: Vec<String>,
+    /// Per node, how many changes failed there (no answer, or not 200).
+    refused: Vec<usize>,
+    /// How many changes it sent.
+    attempts: usize,
+}
+
+/// Changes a user's presence every 20 ms for `load`, at node 0, 1, 2, 0, … in turn, one change
+/// at a time (each waits for its answer).
+async fn write_for(apis: Arc<Vec<String>>, token: String, load: Duration) -> Written {
+    let http = client();
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let started = Instant::now();
+    let mut written = Written {
+        acked: Vec::new(),
+        refused: vec![0; apis.len()],
+        attempts: 0,
+    };
+    while started.elapsed() < load {
+        tick.tick().await;
+        let i = written.attempts;
+        let node = i % apis.len();
+        written.attempts += 1;
+        match change(&http, &apis[node], &token, PROFILES[i % PROFILES.len()]).await {
+            Some(since) => written.acked.push(since),
+            None => written.refused[node] += 1,
+        }
+    }
+    written
+}
+
+/// Tells the subscribers the newest id of the log and collects what they received.
+async fn finish(
+    url: &str,
+    done: watch::Sender<Option<i64>>,
+    subscribers: Vec<tokio::task::JoinHandle<Subscribed>>,
+) -> Vec<Subscribed> {
+    let newest = logged_changes(url, "globex").await.last().unwrap().0;
+    done.send(Some(newest)).unwrap();
+    let mut got = Vec::new();
+    for s in subscribers {
+        got.push(s.await.unwrap());
+    }
+    got
+}
+
+/// Every acknowledged change of Dora's and Eli's (`written`, in that order) is in the log, in the
+/// order it was acknowledged (a change whose answer was lost may be there too); each subscriber
+/// (Dora's, Eli's, Dora's) got every event after its snapshot once, in order, never a second
+/// snapshot; every customer's log ids are contiguous.
+async fn assert_nothing_lost(url: &str, written: &[Written], got: &[Subscribed]) {
+    let log = logged_changes(url, "globex").await;
+    let total: usize = written.iter().map(|w| w.acked.len()).sum();
+    assert!(total >= 300, "a real load: {total} changes acknowledged");
+    for (user, w) in ["dora", "eli"].iter().zip(written) {
+        let logged: Vec<&str> = log
+            .iter()
+            .filter(|(_, u, _)| u == user)
+            .map(|(_, _, since)| since.as_str())
+            .collect();
+        let mut rest = logged.iter();
+        for since in &w.acked {
+            assert!(
+                rest.any(|s| s == since),
+                "{user}'s acknowledged change at {since} is in the log, after the one before"
+            );
+        }
+    }
+    for (n, (s, user)) in got.iter().zip(["dora", "eli", "dora"]).enumerate() {
+        let ids: Vec<i64> = s.events.iter().map(|e| e.id).collect();
+        assert_eq!(
+            ids,
+            ids_for(url, "globex", user, s.start).await,
+            "subscriber {n} ({user}): every event once, in order"
+        );
+        assert!(
+            s.events.iter().all(|e| e.event != "snapshot"),
+            "subscriber {n}: a resume within retention is not a snapshot"
+        );
+    }
+    assert_every_log_contiguous(url).await;
 }
