@@ -3,8 +3,6 @@
 //! on PostgreSQL the counters shared by several nodes count every hit and the single-use takes
 //! and claims have exactly one winner when callers race on separate connections.
 
-// The watchdog `support/pg.rs` spawns outlives this process on purpose (it stops the server).
-#[allow(clippy::zombie_processes)]
 #[path = "support/pg.rs"]
 mod pg;
 
