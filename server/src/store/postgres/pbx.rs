@@ -23,6 +23,13 @@
 //!   while applies average under 300 ms; a PBX that times out on many users can outlast it, and
 //!   then another node may attempt a user the first has not reached yet — attempts of a failing
 //!   PBX, whose outcomes `record_sync` still keeps per version.
+//! - An apply of an older version that lands after a newer one is put right. The request that
+//!   writes a new desired state applies it on its own node at once (`sync_user`; the per-user
+//!   turn that orders applies is per process), so while node A applies version n, node B may
+//!   write and apply n + 1 and A's apply may reach the PBX last. When A's `record_sync(n)` then
+//!   finds n + 1 already applied, its apply may have overwritten it: the row is made pending
+//!   and due again (same version n + 1), and a worker applies it once more. (A single node
+//!   never gets here: its turn orders the two applies.)
 //! - A change made through a node is applied at once by that node (the request calls
 //!   `sync_user`), so `set_presence`/`set_override` write it claimed by the writer for the
 //!   same lease rather than due now (SQLite: due now), where another node's worker would apply
@@ -35,6 +42,7 @@
 //!   that version (its event may come twice). Only a node's start does this.
 
 use async_trait::async_trait;
+use chrono::Utc;
 use sqlx::Row;
 use ucclient_core::api::{HuntGroup, PbxSync, PbxUserState};
 use ucclient_core::ring::GroupMember;
@@ -89,6 +97,18 @@ impl PbxStore for PgStore {
             == 1;
         if done {
             log_events(&mut tx, events).await?;
+        } else if !failed_attempt {
+            // This older state reached the PBX, perhaps after the newer one was applied by
+            // another node: that one is applied again (see the module's documentation).
+            sqlx::query(
+                "UPDATE presence SET pbx_sync = 'pending', next_attempt_ms = $3
+                 WHERE user_id = $1 AND desired_version > $2 AND pbx_sync = 'applied'",
+            )
+            .bind(user_id)
+            .bind(version)
+            .bind(Utc::now().timestamp_millis())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(done)
