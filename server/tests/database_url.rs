@@ -88,17 +88,27 @@ async fn a_postgres_url_opens_that_database_for_the_admin_commands_demo_and_serv
     child.kill().unwrap();
     child.wait().unwrap();
 
-    // An admin command reads the same database; `serve` signs the same user in.
+    // The admin and voice commands read the same database; `serve` signs the same user in.
     let listed = run(&["customer", "list", "--database", &url]);
     assert!(listed.status.success(), "{listed:?}");
     assert!(String::from_utf8_lossy(&listed.stdout).contains("acme"));
+    let voice = run(&["voice", "show", "acme", "--database", &url]);
+    assert!(voice.status.success(), "{voice:?}");
+    assert!(String::from_utf8_lossy(&voice.stdout).contains("salesforce voice: off"));
     let (mut child, addr) = common::spawn_binary("serve", "127.0.0.1:0", Path::new(&url), &[]);
     common::login_at(&http, &format!("http://{addr}/api/v1"), "ana@acme.example").await;
     child.kill().unwrap();
     child.wait().unwrap();
 
-    // `demo` again replaces its own data without --force (as it does its own SQLite file).
-    let (mut child, addr) = common::spawn_binary("demo", "127.0.0.1:0", Path::new(&url), &[]);
+    // `demo` again replaces its own data without --force (as it does its own SQLite file), here
+    // with Acme's single sign-on switched on.
+    let issuer = "http://127.0.0.1:9";
+    let (mut child, addr) = common::spawn_binary(
+        "demo",
+        "127.0.0.1:0",
+        Path::new(&url),
+        &["--sso-issuer", issuer],
+    );
     common::login_at(
         &http,
         &format!("http://{addr}/api/v1"),
@@ -107,6 +117,12 @@ async fn a_postgres_url_opens_that_database_for_the_admin_commands_demo_and_serv
     .await;
     child.kill().unwrap();
     child.wait().unwrap();
+    let sso = common::sql(
+        Path::new(&url),
+        "SELECT customer_id || ' ' || issuer FROM sso_settings",
+    )
+    .await;
+    assert_eq!(sso, [format!("acme {issuer}")]);
 }
 
 #[tokio::test]

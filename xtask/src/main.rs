@@ -14,12 +14,14 @@
 //! - `pipeline.rs` — `test`: every check, in order, stopping at the first failure;
 //! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
 //! - `demo_hosts.rs` — the emulated CRM hosts `demo` also serves;
+//! - `cluster.rs` — `cluster`: the demo on three backend nodes sharing one local PostgreSQL;
 //! - `package.rs` — `package`: the Salesforce and Dynamics 365 packages;
 //! - `bench.rs` — `bench`: fan-out against NATS, memory, write path, widget; writes BENCHMARKS.md;
 //! - `fuzz.rs` — `fuzz`: cargo-fuzz targets and schemathesis, for a bounded time.
 
 mod admin_page;
 mod bench;
+mod cluster;
 mod demo;
 mod demo_hosts;
 mod fuzz;
@@ -62,6 +64,9 @@ enum Task {
     Test(pipeline::TestArgs),
     /// Build everything and run the backend with its demo data, serving the widget.
     Demo(demo::DemoArgs),
+    /// Run the demo on three backend nodes sharing a local PostgreSQL (optionally nats-server),
+    /// serving the widget; Ctrl-C stops everything it started.
+    Cluster(cluster::ClusterArgs),
     /// Build the Salesforce and Dynamics 365 packages.
     Package(package::PackageArgs),
     /// Measure fan-out (against nats-server), memory, the write path and the widget; writes BENCHMARKS.md.
@@ -79,6 +84,7 @@ fn main() -> ExitCode {
         Task::Size => size::run(),
         Task::Test(args) => pipeline::run(args),
         Task::Demo(args) => demo::run(args),
+        Task::Cluster(args) => cluster::run(args),
         Task::Package(args) => package::run(args),
         Task::Bench(args) => bench::run_bench(args),
         Task::Fuzz(args) => fuzz::run_fuzz(args),
