@@ -120,6 +120,9 @@ pub struct AppState {
     pub orgs: Arc<orgs::OrgRegistry>,
     /// The single sign-on identity providers' documents and keys (a bounded cache).
     pub sso: Arc<sso::Providers>,
+    /// This process's id among the nodes sharing the database (random per start): the holder of
+    /// its claims to apply users' PBX state.
+    pub node: Arc<str>,
 }
 
 /// A backend opened on its database, with its background tasks once started.
@@ -174,6 +177,7 @@ impl Backend {
             hasher: Arc::new(hasher),
             simulations: Arc::default(),
             sso: Arc::new(sso::Providers::new(config_sso_http)),
+            node: format!("{:016x}", rand::random::<u64>()).into(),
         };
         Ok(Backend {
             state,

@@ -348,13 +348,44 @@ pub async fn device_ids(state: &AppState, user_id: &str) -> ApiResult<Vec<String
 /// One attempt to bring the PBX to the user's desired state, if it is pending; records the
 /// outcome and announces a visible change of the user's presence.
 pub async fn sync_user(state: &AppState, user_id: &str) -> ApiResult<()> {
-    // One apply per user at a time, so an older desired state cannot overtake a newer one.
+    // One apply per user at a time, so an older desired state cannot overtake a newer one: in this
+    // process the user's turn, across the nodes sharing the database the user's claim.
     let turn = state.pbx_turns.of(user_id);
     let _turn = turn.lock().await;
     let row = row_of(state, user_id).await?;
     if row.pbx_sync != PbxSync::Pending {
         return Ok(());
     }
+    let now = Utc::now().timestamp_millis();
+    if !state
+        .store
+        .claim_apply(user_id, &state.node, now, now + apply_lease_ms(state))
+        .await?
+    {
+        // Another node is applying this user's state; when it releases the claim it makes a newer
+        // desired state (this one) due, and a worker applies it.
+        return Ok(());
+    }
+    let version = row.desired_version;
+    let applied = apply_claimed(state, user_id, row).await;
+    let released = state
+        .store
+        .release_apply(user_id, &state.node, version, Utc::now().timestamp_millis())
+        .await;
+    applied?;
+    Ok(released?)
+}
+
+/// How long a node's claim to apply a user's state holds if the node dies before releasing it:
+/// an apply takes at most two PBX round trips (the reconcile's read, the apply), each bounded by
+/// the PBX timeout.
+fn apply_lease_ms(state: &AppState) -> i64 {
+    (2 * state.config.pbx_timeout_ms + 5_000) as i64
+}
+
+/// Applies the user's pending desired state (the caller holds the user's turn and claim) and
+/// records the outcome.
+async fn apply_claimed(state: &AppState, user_id: &str, row: PresenceRow) -> ApiResult<()> {
     let Some(account) = state.store.account(user_id).await? else {
         return Ok(());
     };

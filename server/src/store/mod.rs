@@ -577,6 +577,26 @@ pub trait PbxStore: Send + Sync {
     async fn put_pbx_state(&self, user_id: &str, state: &PbxUserState) -> StoreResult<()>;
     /// A customer's hunt groups.
     async fn groups(&self, customer_id: &str) -> StoreResult<Vec<HuntGroup>>;
+    /// Takes (or renews) the claim to apply the user's PBX state for `holder` (a node) until
+    /// `until_ms`: true when the claim was free, had lapsed by `now_ms`, or was already the
+    /// holder's; false when another node holds it (that node hands over when it releases).
+    async fn claim_apply(
+        &self,
+        user_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Releases the holder's claim after the outcome of applying `version` was recorded, and makes
+    /// a newer desired state written meanwhile (whose own apply could not take the claim) due at
+    /// `now_ms`, so a node applies it at once.
+    async fn release_apply(
+        &self,
+        user_id: &str,
+        holder: &str,
+        version: i64,
+        now_ms: i64,
+    ) -> StoreResult<()>;
 }
 
 /// The durable per-customer event log the live streams are fed from.

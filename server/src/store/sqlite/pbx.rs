@@ -143,4 +143,55 @@ impl PbxStore for SqliteStore {
         }
         Ok(groups)
     }
+
+    async fn claim_apply(
+        &self,
+        user_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let won = sqlx::query(
+            "UPDATE presence SET apply_holder = ?2, apply_until_ms = ?4
+             WHERE user_id = ?1
+               AND (apply_holder IS NULL OR apply_holder = ?2 OR apply_until_ms <= ?3)",
+        )
+        .bind(user_id)
+        .bind(holder)
+        .bind(now_ms)
+        .bind(until_ms)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(won)
+    }
+
+    async fn release_apply(
+        &self,
+        user_id: &str,
+        holder: &str,
+        version: i64,
+        now_ms: i64,
+    ) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "UPDATE presence SET apply_holder = NULL, apply_until_ms = NULL,
+                next_attempt_ms = CASE
+                    WHEN pbx_sync = 'pending' AND desired_version > ?3
+                    THEN MIN(COALESCE(next_attempt_ms, ?4), ?4)
+                    ELSE next_attempt_ms END
+             WHERE user_id = ?1 AND apply_holder = ?2",
+        )
+        .bind(user_id)
+        .bind(holder)
+        .bind(version)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
