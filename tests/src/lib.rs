@@ -77,6 +77,8 @@ pub struct Server {
     dir: tempfile::TempDir,
     /// Call timings given to `demo`, reused by restarts.
     timings: Option<String>,
+    /// Its `--database` (a SQLite file in `dir`, or another database's URL).
+    database: PathBuf,
 }
 
 impl Server {
@@ -86,10 +88,25 @@ impl Server {
         let mut s = Server {
             child: None,
             addr: "127.0.0.1:0".parse()?,
+            database: dir.path().join("x.db"),
             dir,
             timings: call_timings.map(str::to_owned),
         };
         s.spawn("demo", "127.0.0.1:0").await?;
+        Ok(s)
+    }
+
+    /// One node of several sharing `database` (a `postgres://` URL): `demo` seeds it, `serve`
+    /// serves what is there; on a free port, serving the widget.
+    pub async fn node(command: &str, database: &str) -> Result<Server> {
+        let mut s = Server {
+            child: None,
+            addr: "127.0.0.1:0".parse()?,
+            dir: tempfile::tempdir()?,
+            timings: None,
+            database: database.into(),
+        };
+        s.spawn(command, "127.0.0.1:0").await?;
         Ok(s)
     }
 
@@ -113,7 +130,7 @@ impl Server {
             .arg("--listen")
             .arg(listen)
             .arg("--database")
-            .arg(self.dir.path().join("x.db"))
+            .arg(&self.database)
             .arg("--static-dir")
             .arg(widget_dist()?);
         if let Some(t) = &self.timings {
