@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::{Served, config_in, seed};
 use serde_json::Value;
-use ucclient_server::store::prelude::*;
 
 async fn put_profile(node: &Served, token: &str, profile: &str) -> Value {
     let r = Served::client()

@@ -6,6 +6,7 @@
 //! the same trait without touching a handler. [`sqlite::SqliteStore`] is the embedded default.
 
 pub mod audit;
+pub(crate) mod calls_rules;
 pub(crate) mod codec;
 pub mod engine;
 pub mod location;

@@ -19,6 +19,7 @@ use ucclient_core::api::{
 };
 
 use super::{Lock, PgStore, WriteTx, log_events};
+use crate::store::calls_rules::{bounded_count, missed_event, missed_owners, writes_call};
 use crate::store::codec::{enum_str, from_json, parse_enum, to_json};
 use crate::store::{
     CallStore, MAX_MESSAGES, NewEvent, NewVoicemail, Overlay, OwnedCall, StoreError, StoreResult,
@@ -94,16 +95,7 @@ impl CallStore for PgStore {
         }
         // A call that becomes missed with this write changes its owner's missed count: counted
         // here, inside the write, so the `missed` event always carries the stored count.
-        let mut missed_owners: Vec<(&str, &str)> = updates
-            .iter()
-            .filter(|(c, expected)| !expected.is_final() && c.call.state.is_final())
-            .map(|(c, _)| c)
-            .chain(inserts.iter().filter(|c| c.call.state.is_final()))
-            .filter(|c| c.call.is_missed())
-            .map(|c| (c.customer_id.as_str(), c.user_id.as_str()))
-            .collect();
-        missed_owners.sort_unstable();
-        missed_owners.dedup();
+        let missed_owners = missed_owners(updates, inserts);
         for (customer_id, user_id) in missed_owners {
             let count = missed_count(&mut tx, user_id).await?;
             log_events(&mut tx, &[missed_event(customer_id, user_id, count)]).await?;
@@ -111,13 +103,6 @@ impl CallStore for PgStore {
         // "Still busy on another call?" is asked here, inside the write: two writes of the user's
         // calls at once (on any node) queue on the customer's lock, so the second sees the first's
         // new states and exactly one of them announces the change of the busy overlay.
-        let written = |id: &str| {
-            updates
-                .iter()
-                .map(|(c, _)| c)
-                .chain(inserts)
-                .any(|c| c.call.id == id)
-        };
         for overlay in overlays {
             let connected: Vec<String> = sqlx::query_scalar(
                 "SELECT id FROM calls WHERE user_id = $1 AND state = 'connected'",
@@ -125,7 +110,7 @@ impl CallStore for PgStore {
             .bind(&overlay.user_id)
             .fetch_all(&mut *tx)
             .await?;
-            if connected.iter().all(|id| written(id)) {
+            if connected.iter().all(|id| writes_call(updates, inserts, id)) {
                 log_events(&mut tx, std::slice::from_ref(&overlay.event)).await?;
             }
         }
@@ -497,20 +482,6 @@ async fn missed_count(tx: &mut PgConnection, user_id: &str) -> StoreResult<u32> 
 const MISSED_COUNT: &str = "SELECT COUNT(*) FROM calls c JOIN users u ON u.id = c.user_id
      WHERE c.user_id = $1 AND c.direction = 'inbound' AND c.outcome = 'missed'
        AND c.seq > u.missed_seen_seq";
-
-fn bounded_count(n: i64) -> u32 {
-    u32::try_from(n.clamp(0, crate::calls::MAX_HISTORY)).unwrap_or(0)
-}
-
-/// The `missed` event with the user's count, to their own streams.
-fn missed_event(customer_id: &str, user_id: &str, count: u32) -> NewEvent {
-    NewEvent {
-        customer_id: customer_id.to_owned(),
-        audience: Some(user_id.to_owned()),
-        kind: "missed",
-        data: serde_json::to_string(&ucclient_core::api::MissedCalls { count }).unwrap_or_default(),
-    }
-}
 
 fn call_of(r: &PgRow) -> StoreResult<OwnedCall> {
     let context: Option<CallContext> = r
