@@ -3,8 +3,8 @@
 //! on PostgreSQL the counters shared by several nodes count every hit and the single-use takes
 //! and claims have exactly one winner when callers race on separate connections.
 
-#[path = "support/pg.rs"]
-mod pg;
+mod common;
+
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,27 +37,7 @@ const SEED: &[&str] = &[
 /// A fresh database of either engine with [`SEED`]'s rows (and the temporary directory of a
 /// SQLite file).
 async fn open(pg: bool) -> (Engine, std::path::PathBuf, Option<tempfile::TempDir>) {
-    let (path, dir) = if pg {
-        (
-            std::path::PathBuf::from(pg::Postgres::shared().fresh_database()),
-            None,
-        )
-    } else {
-        let dir = tempfile::tempdir().unwrap();
-        (dir.path().join("t.db"), Some(dir))
-    };
-    let engine = Engine::open(&path, Duration::from_secs(10)).await.unwrap();
-    for sql in SEED {
-        match &engine {
-            Engine::Sqlite(s) => {
-                sqlx::query(sql).execute(s.pool()).await.unwrap();
-            }
-            Engine::Postgres(s) => {
-                sqlx::query(sql).execute(s.pool()).await.unwrap();
-            }
-        }
-    }
-    (engine, path, dir)
+    common::open_seeded(pg, SEED).await
 }
 
 /// The one number `sql` selects.

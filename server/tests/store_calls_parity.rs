@@ -4,10 +4,8 @@
 //! decision SQLite's single writer made safe: one winner per state change and per claim, the busy
 //! overlay announced once, a mailbox never above its limit, every missed count a different one.
 
-// The watchdog `support/pg.rs` spawns outlives this process on purpose (it stops the server).
-#[allow(clippy::zombie_processes)]
-#[path = "support/pg.rs"]
-mod pg;
+mod common;
+
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,27 +31,7 @@ const SEED: &[&str] = &[
 /// A fresh database of either engine with [`SEED`]'s rows (and the temporary directory of a
 /// SQLite file).
 async fn open(pg: bool) -> (Engine, std::path::PathBuf, Option<tempfile::TempDir>) {
-    let (path, dir) = if pg {
-        (
-            std::path::PathBuf::from(pg::Postgres::shared().fresh_database()),
-            None,
-        )
-    } else {
-        let dir = tempfile::tempdir().unwrap();
-        (dir.path().join("t.db"), Some(dir))
-    };
-    let engine = Engine::open(&path, Duration::from_secs(10)).await.unwrap();
-    for sql in SEED {
-        match &engine {
-            Engine::Sqlite(s) => {
-                sqlx::query(sql).execute(s.pool()).await.unwrap();
-            }
-            Engine::Postgres(s) => {
-                sqlx::query(sql).execute(s.pool()).await.unwrap();
-            }
-        }
-    }
-    (engine, path, dir)
+    common::open_seeded(pg, SEED).await
 }
 
 /// The customer's logged events in id order: (id, audience, kind, data).

@@ -104,6 +104,34 @@ pub async fn sql(database: &std::path::Path, statement: &str) -> Vec<String> {
     }
 }
 
+/// A fresh database of the given engine (PostgreSQL: one on this process's shared server) with
+/// `seed`'s rows, for the engines' parity tests; and the temporary directory of a SQLite file.
+pub async fn open_seeded(pg: bool, seed: &[&str]) -> (Engine, std::path::PathBuf, Option<TempDir>) {
+    let (path, dir) = if pg {
+        (
+            std::path::PathBuf::from(pg::Postgres::shared().fresh_database()),
+            None,
+        )
+    } else {
+        let dir = tempfile::tempdir().unwrap();
+        (dir.path().join("t.db"), Some(dir))
+    };
+    let engine = Engine::open(&path, std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    for sql in seed {
+        match &engine {
+            Engine::Sqlite(s) => {
+                sqlx::query(sql).execute(s.pool()).await.unwrap();
+            }
+            Engine::Postgres(s) => {
+                sqlx::query(sql).execute(s.pool()).await.unwrap();
+            }
+        }
+    }
+    (engine, path, dir)
+}
+
 /// Seeds the demo data into the fresh database of the config.
 pub async fn seed(config: &Config) {
     let engine = open_store(&config.database).await;
