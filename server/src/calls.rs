@@ -1424,10 +1424,12 @@ pub async fn history(state: &AppState, account: &Account, limit: i64) -> ApiResu
     Ok(state.store.calls_of(&account.user.id, limit).await?)
 }
 
-/// At start-up: calls the previous process was playing cannot go on (the simulation lived there),
-/// so they end — connected ones as ended, the others as failed — with their events.
-pub async fn end_orphans(state: &AppState) -> ApiResult<()> {
-    for owned in state.store.live_calls(None).await? {
+/// At start-up and with every heartbeat: live calls of a node that is gone (stopped, or not seen
+/// since `stale_before_ms`: killed) cannot go on, since their simulation lived there, so they end —
+/// connected ones as ended, the others as failed — with their events. Calls of live nodes,
+/// this one's included, are left alone.
+pub async fn end_orphans(state: &AppState, stale_before_ms: i64) -> ApiResult<()> {
+    for owned in state.store.orphaned_calls(stale_before_ms).await? {
         let next = if owned.call.state == CallState::Connected {
             CallState::Ended
         } else {

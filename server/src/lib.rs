@@ -94,6 +94,13 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How often old events, tickets, rate-limit windows and expired idempotency keys are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
+/// How often a node says it is alive (`nodes.seen_ms`) and ends the calls of nodes that are not.
+const NODE_HEARTBEAT: Duration = Duration::from_secs(5);
+/// A node not seen for this long is dead: its live calls are ended by the others.
+const NODE_STALE_MS: i64 = 20_000;
+/// A node not seen for this long is forgotten.
+const NODE_FORGET_MS: i64 = 3_600_000;
+
 /// What every handler shares: the store, the PBX connector, the live-stream hub and the settings.
 #[derive(Clone)]
 pub struct AppState {
@@ -144,11 +151,13 @@ pub struct Backend {
 impl Backend {
     /// Opens the database (running migrations) and builds the state; starts nothing yet.
     pub async fn open(config: Config) -> anyhow::Result<Backend> {
+        let node: Arc<str> = format!("{:016x}", rand::random::<u64>()).into();
         let engine = Engine::open(
             &config.database,
             Duration::from_millis(config.db_acquire_timeout_ms),
         )
-        .await?;
+        .await?
+        .with_node(node.clone());
         let hasher = auth::Hasher::new(
             config.max_concurrent_hashes,
             Duration::from_millis(config.hash_wait_ms),
@@ -177,7 +186,7 @@ impl Backend {
             hasher: Arc::new(hasher),
             simulations: Arc::default(),
             sso: Arc::new(sso::Providers::new(config_sso_http)),
-            node: format!("{:016x}", rand::random::<u64>()).into(),
+            node,
         };
         Ok(Backend {
             state,
@@ -212,7 +221,13 @@ impl Backend {
                 }
             }
         }
-        calls::end_orphans(&self.state)
+        // Alive before the sweep, so this node's own calls are never taken for orphans.
+        let now = chrono::Utc::now().timestamp_millis();
+        self.state
+            .store
+            .node_alive(&self.state.node, now, now - NODE_FORGET_MS)
+            .await?;
+        calls::end_orphans(&self.state, now - NODE_STALE_MS)
             .await
             .map_err(|e| anyhow::anyhow!("ending orphaned calls: {e}"))?;
         let pending = self
@@ -225,6 +240,23 @@ impl Backend {
         }
         self.tasks
             .push(tokio::spawn(presence::run_sync_worker(self.state.clone())));
+        let state = self.state.clone();
+        self.tasks.push(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(NODE_HEARTBEAT).await;
+                let now = chrono::Utc::now().timestamp_millis();
+                if let Err(e) = state
+                    .store
+                    .node_alive(&state.node, now, now - NODE_FORGET_MS)
+                    .await
+                {
+                    tracing::error!(error = %e, "node heartbeat");
+                }
+                if let Err(e) = calls::end_orphans(&state, now - NODE_STALE_MS).await {
+                    tracing::error!(error = %e, "ending orphaned calls");
+                }
+            }
+        }));
         let state = self.state.clone();
         self.tasks.push(tokio::spawn(async move {
             loop {
@@ -267,6 +299,10 @@ impl Backend {
         let _ = self.shutdown.send(true);
         for t in &self.tasks {
             t.abort();
+        }
+        // Its calls' simulations stop with it: another node (or the next start) ends them.
+        if let Err(e) = self.state.store.node_gone(&self.state.node).await {
+            tracing::error!(error = %e, "forgetting this node");
         }
         if let Some(bell) = &self.doorbell {
             bell.stop();

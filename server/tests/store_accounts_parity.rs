@@ -5,7 +5,6 @@
 
 mod common;
 
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -39,6 +39,14 @@ impl Engine {
         Engine::open(arg, crate::store::sqlite::DEFAULT_ACQUIRE_TIMEOUT).await
     }
 
+    /// This engine as node `node`'s: the calls it creates are stamped with it.
+    pub fn with_node(self, node: Arc<str>) -> Engine {
+        match self {
+            Engine::Sqlite(s) => Engine::Sqlite(s.with_node(node)),
+            Engine::Postgres(s) => Engine::Postgres(s.with_node(node)),
+        }
+    }
+
     /// The store, for the code that only needs its traits.
     pub fn store(&self) -> Arc<dyn Store> {
         match self {

@@ -736,6 +736,14 @@ pub trait CallStore: Send + Sync {
     /// Every call (live or over) whose peer link names `peer_id`: the other side of a call
     /// between colleagues, or every member's leg of a hunt-group call.
     async fn calls_with_peer(&self, peer_id: &str) -> StoreResult<Vec<OwnedCall>>;
+    /// Records that node `node` is alive at `now_ms` (its heartbeat), and forgets nodes not seen
+    /// since `forget_before_ms`.
+    async fn node_alive(&self, node: &str, now_ms: i64, forget_before_ms: i64) -> StoreResult<()>;
+    /// Forgets node `node` (it stopped): its live calls are orphans from now on.
+    async fn node_gone(&self, node: &str) -> StoreResult<()>;
+    /// Live calls whose node is not alive: created by no node, or by one not seen since
+    /// `stale_before_ms` (its simulations died with it), oldest first.
+    async fn orphaned_calls(&self, stale_before_ms: i64) -> StoreResult<Vec<OwnedCall>>;
 }
 
 /// Administration: resellers, customers, users, devices and hunt groups (the CLI and the

@@ -32,6 +32,7 @@ impl CallStore for PgStore {
             .chain(events.iter().map(|e| e.customer_id.as_str()));
         let mut tx = self.write_of(customers).await?;
         insert_call_row(&mut tx, call).await?;
+        self.own_call(&mut tx, &call.call.id).await?;
         log_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
@@ -88,6 +89,7 @@ impl CallStore for PgStore {
         }
         for owned in inserts {
             insert_call_row(&mut tx, owned).await?;
+            self.own_call(&mut tx, &owned.call.id).await?;
         }
         log_events(&mut tx, events).await?;
         for m in messages {
@@ -303,6 +305,44 @@ impl CallStore for PgStore {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(|r| call_of(r).map(|c| c.call)).collect()
+    }
+
+    async fn node_alive(&self, node: &str, now_ms: i64, forget_before_ms: i64) -> StoreResult<()> {
+        // Two statements deciding nothing: no lock (each node writes only its own row).
+        sqlx::query(
+            "INSERT INTO nodes (id, seen_ms) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET seen_ms = $2",
+        )
+        .bind(node)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await?;
+        sqlx::query("DELETE FROM nodes WHERE seen_ms < $1")
+            .bind(forget_before_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn node_gone(&self, node: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM nodes WHERE id = $1")
+            .bind(node)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn orphaned_calls(&self, stale_before_ms: i64) -> StoreResult<Vec<OwnedCall>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CALL_COLUMNS} FROM calls
+             WHERE state NOT IN ('ended', 'failed')
+               AND (node IS NULL OR node NOT IN (SELECT id FROM nodes WHERE seen_ms >= $1))
+             ORDER BY seq"
+        ))
+        .bind(stale_before_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(call_of).collect()
     }
 
     async fn live_calls(&self, user_id: Option<&str>) -> StoreResult<Vec<OwnedCall>> {

@@ -57,6 +57,8 @@ use crate::store::{NewEvent, StoreError, StoreResult};
 pub struct PgStore {
     /// The connection pool.
     pool: PgPool,
+    /// The node this store serves (its calls are stamped with it), when it serves one.
+    node: Option<std::sync::Arc<str>>,
 }
 
 /// Most connections one node opens (PostgreSQL's default `max_connections` is 100: three nodes,
@@ -99,7 +101,25 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Data(format!("migrations: {e}")))?;
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, node: None })
+    }
+
+    /// This store as node `node`'s: the calls it creates are stamped with it (see `nodes`).
+    pub fn with_node(mut self, node: std::sync::Arc<str>) -> PgStore {
+        self.node = Some(node);
+        self
+    }
+
+    /// Stamps a call created in `tx` with this store's node.
+    pub(crate) async fn own_call(&self, tx: &mut PgConnection, call_id: &str) -> StoreResult<()> {
+        if let Some(node) = &self.node {
+            sqlx::query("UPDATE calls SET node = $1 WHERE id = $2")
+                .bind(&**node)
+                .bind(call_id)
+                .execute(tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The connection pool.

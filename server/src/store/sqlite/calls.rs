@@ -18,6 +18,7 @@ impl CallStore for SqliteStore {
     async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()> {
         let mut tx = self.write().await?;
         insert_call_row(&mut tx, call).await?;
+        self.own_call(&mut tx, &call.call.id).await?;
         log_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
@@ -64,6 +65,7 @@ impl CallStore for SqliteStore {
         }
         for owned in inserts {
             insert_call_row(&mut tx, owned).await?;
+            self.own_call(&mut tx, &owned.call.id).await?;
         }
         log_events(&mut tx, events).await?;
         for m in messages {
@@ -266,6 +268,47 @@ impl CallStore for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| call_of(r).map(|c| c.call)).collect()
+    }
+
+    async fn node_alive(&self, node: &str, now_ms: i64, forget_before_ms: i64) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query(
+            "INSERT INTO nodes (id, seen_ms) VALUES (?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET seen_ms = ?2",
+        )
+        .bind(node)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM nodes WHERE seen_ms < ?")
+            .bind(forget_before_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn node_gone(&self, node: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("DELETE FROM nodes WHERE id = ?")
+            .bind(node)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn orphaned_calls(&self, stale_before_ms: i64) -> StoreResult<Vec<OwnedCall>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CALL_COLUMNS} FROM calls
+             WHERE state NOT IN ('ended', 'failed')
+               AND (node IS NULL OR node NOT IN (SELECT id FROM nodes WHERE seen_ms >= ?))
+             ORDER BY seq"
+        ))
+        .bind(stale_before_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(call_of).collect()
     }
 
     async fn live_calls(&self, user_id: Option<&str>) -> StoreResult<Vec<OwnedCall>> {

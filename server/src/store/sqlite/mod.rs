@@ -48,6 +48,8 @@ pub struct SqliteStore {
     /// How long a request waits for a connection (or for the writer's turn) before it fails with
     /// `PoolTimedOut`, which the API answers 503: under overload we fail fast, not queue for ever.
     acquire_timeout: Duration,
+    /// The node this store serves (its calls are stamped with it), when it serves one.
+    node: Option<Arc<str>>,
 }
 
 /// A write transaction holding this process's writer turn until it commits or drops.
@@ -121,7 +123,26 @@ impl SqliteStore {
             pool,
             writer: Arc::new(tokio::sync::Mutex::new(())),
             acquire_timeout,
+            node: None,
         })
+    }
+
+    /// This store as node `node`'s: the calls it creates are stamped with it (see `nodes`).
+    pub fn with_node(mut self, node: Arc<str>) -> SqliteStore {
+        self.node = Some(node);
+        self
+    }
+
+    /// Stamps a call created in `tx` with this store's node.
+    async fn own_call(&self, tx: &mut WriteTx, call_id: &str) -> StoreResult<()> {
+        if let Some(node) = &self.node {
+            sqlx::query("UPDATE calls SET node = ? WHERE id = ?")
+                .bind(&**node)
+                .bind(call_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The connection pool (tests hold its connections to simulate overload).

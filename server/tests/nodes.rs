@@ -1,7 +1,8 @@
-//! One node at a time applies a user's PBX state (issue 16): two backends on one database (SQLite
-//! file or PostgreSQL, as the suite runs), the user's apply on node A hanging while a newer change
-//! arrives through node B. B does not apply beside A (its answer is `pending` at once), and when A
-//! releases the claim the newest state is applied — the PBX ends on what the user chose last.
+//! Several backend nodes on one database (issue 16; a SQLite file or PostgreSQL, as the suite runs):
+//! - one node at a time applies a user's PBX state: the user's apply on node A hanging while a newer
+//!   change arrives through node B, B does not apply beside A (its answer is `pending` at once), and
+//!   when A releases the claim the newest state is applied — the PBX ends on what the user chose last;
+//! - a node's calls are ended only when that node is gone.
 
 mod common;
 
@@ -183,4 +184,56 @@ async fn a_claim_holds_until_released_or_lapsed() {
     let due = store.due_syncs(later).await.unwrap();
     assert!(due.contains(&"ana".to_owned()), "{due:?}");
     engine.close().await;
+}
+
+/// Calls belong to the node that plays them (issue 16): a node starting beside a live one leaves
+/// that node's calls alone; when their node stops, the others end them (their simulation is gone).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nodes_calls_end_only_when_that_node_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config_in(&dir);
+    config.pbx_view_for_all = false;
+    // The far side rings a minute: the call stays live while the test looks.
+    config.call_timings = "100,60000,0".parse().unwrap();
+    seed(&config).await;
+    let a = Served::start(config.clone()).await;
+    let ana = a.login("ana").await;
+    let dialled = Served::client()
+        .post(format!("{}/api/v1/calls", a.base))
+        .bearer_auth(&ana)
+        .json(&serde_json::json!({"to": "912 345 678"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dialled.status(), 201, "{:?}", dialled.text().await);
+    let call: Value = dialled.json().await.unwrap();
+    let id = call["id"].as_str().unwrap().to_owned();
+    let state_of = async |node: &Served| {
+        node.state
+            .store
+            .call(&id)
+            .await
+            .unwrap()
+            .expect("the call")
+            .call
+            .state
+    };
+
+    // Node B starts (it answers only once its start-up sweep has run): A's call goes on.
+    let b = Served::start(config).await;
+    b.login("bruno").await;
+    assert!(
+        !state_of(&b).await.is_final(),
+        "B's start ended A's live call"
+    );
+
+    // A stops: its call cannot go on, and B ends it within a heartbeat or two.
+    assert!(!state_of(&b).await.is_final(), "still live before A stops");
+    a.stop().await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !state_of(&b).await.is_final() {
+        assert!(Instant::now() < deadline, "A's call was never ended");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    b.stop().await;
 }
