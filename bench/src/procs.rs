@@ -1,6 +1,7 @@
 //! The processes under test: the backend (`ucclient-server demo`) and `nats-server`, started on
 //! loopback on free ports and killed when dropped.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -59,9 +60,20 @@ pub fn start_nats(bin: &str) -> anyhow::Result<Proc> {
 
 /// Starts the backend's `demo` command on a fresh database and reads its `listening on` line.
 pub fn start_server(bin: &Path, db: &Path, extra: &[String]) -> anyhow::Result<Proc> {
+    start_node(bin, "demo", db.as_os_str(), extra)
+}
+
+/// Starts the backend's `command` (`demo`: recreates the database with the demo data; `serve`)
+/// on `database` (a SQLite path or a `postgres://` URL) and reads its `listening on` line.
+pub fn start_node(
+    bin: &Path,
+    command: &str,
+    database: &OsStr,
+    extra: &[String],
+) -> anyhow::Result<Proc> {
     let mut cmd = Command::new(bin);
-    cmd.args(["demo", "--listen", "127.0.0.1:0", "--database"])
-        .arg(db)
+    cmd.args([command, "--listen", "127.0.0.1:0", "--database"])
+        .arg(database)
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -87,8 +99,8 @@ pub fn start_server(bin: &Path, db: &Path, extra: &[String]) -> anyhow::Result<P
 }
 
 /// Creates `n` licensed users `w<i>@globex.example` (password `demo`) with the admin command, on the
-/// database a running server uses (SQLite WAL lets both work on it).
-pub fn add_users(bin: &Path, db: &Path, n: usize) -> anyhow::Result<Vec<String>> {
+/// database a running server uses (SQLite WAL lets both work on it; PostgreSQL: a `postgres://` URL).
+pub fn add_users(bin: &Path, db: &OsStr, n: usize) -> anyhow::Result<Vec<String>> {
     use std::io::Write;
     let mut emails = Vec::new();
     for i in 0..n {

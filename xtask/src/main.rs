@@ -15,6 +15,7 @@
 //! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
 //! - `demo_hosts.rs` — the emulated CRM hosts `demo` also serves;
 //! - `cluster.rs` — `cluster`: the demo on three backend nodes sharing one local PostgreSQL;
+//! - `postgres.rs` — a throw-away local PostgreSQL for `cluster` and `bench`;
 //! - `package.rs` — `package`: the Salesforce and Dynamics 365 packages;
 //! - `bench.rs` — `bench`: fan-out against NATS, memory, write path, widget; writes BENCHMARKS.md;
 //! - `fuzz.rs` — `fuzz`: cargo-fuzz targets and schemathesis, for a bounded time.
@@ -27,6 +28,7 @@ mod demo_hosts;
 mod fuzz;
 mod package;
 mod pipeline;
+mod postgres;
 mod project;
 mod setup;
 mod size;
