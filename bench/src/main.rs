@@ -450,3 +450,39 @@ async fn bench_widget(
     let _ = std::fs::remove_dir_all(&tmp);
     t
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(quick: bool, full_pg: bool) -> Config {
+        Config {
+            quick,
+            server_bin: None,
+            server_args: Vec::new(),
+            nats_bin: None,
+            out: PathBuf::new(),
+            k_small: 1_000,
+            k_large: 10_000,
+            k_idle: 15_000,
+            widget_dir: None,
+            widget_only: false,
+            postgres_url: None,
+            postgres_pid: None,
+            full_pg,
+        }
+    }
+
+    #[test]
+    fn the_ladder_goes_on_past_32_changes_per_second_unless_quick_alone() {
+        let rates = |c: &Config| c.ladder().iter().map(|r| r.0).collect::<Vec<_>>();
+        let full = config(false, false).ladder();
+        assert_eq!(full[7], (32.0, 3, 6.0));
+        assert!(full[8..].iter().all(|&(r, runs, _)| r > 32.0 && runs == 1));
+        assert!(full.windows(2).all(|w| w[0].0 < w[1].0));
+        let quick_full_pg = rates(&config(true, true));
+        assert_eq!(quick_full_pg[..4], [2.0, 8.0, 32.0, 48.0]);
+        assert_eq!(rates(&config(true, false)), [2.0, 6.0, 12.0]);
+        assert_eq!(config(true, true).pg_runs(), config(false, false).pg_runs());
+    }
+}

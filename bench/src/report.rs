@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::Config;
 use crate::fanout::Phase;
-use crate::pg::{Doorbell, PgResult};
+use crate::pg::{Doorbell, PgResult, WRITER_CUSTOMERS};
 use crate::stats::{Latency, median};
 use crate::write_path::WriteRun;
 
@@ -352,15 +352,18 @@ fn render_pg(
 {} users change their presence back to back, each on its own connection, the writers spread \
 round-robin over the nodes; acknowledged = committed (PostgreSQL's defaults: `fsync` and \
 `synchronous_commit` on, so a change is on disk when acknowledged; the SQLite write path above runs \
-WAL with `synchronous=NORMAL`). {runs} runs of {secs} s per set-up. Doorbell: NOTIFY = PostgreSQL's \
-`NOTIFY` sent in the writing transaction; NATS = `--bus`, a core NATS subject published after the \
-commit. CPU in % of one core: the nodes summed; PostgreSQL = its postmaster and every backend \
+WAL with `synchronous=NORMAL`). {runs} runs of {secs} s per set-up. Doorbell (the ring another node \
+needs to read the log; sent after the commit by one task per node, the customers rung meanwhile \
+in one ring): NOTIFY = PostgreSQL's `pg_notify` (the default); NATS = `--bus`, a core NATS \
+subject. Writers' customers: 1 = all in Globex, so every write waits for the same customer lock \
+(a customer's writes run one after the other, as on SQLite); {WRITER_CUSTOMERS} = 4 writers in each of \
+{WRITER_CUSTOMERS} customers, whose writes may commit at once (NOTIFY only). CPU in % of one core: the nodes summed; PostgreSQL = its postmaster and every backend \
 process (their `/proc` times, reaped children included).\n",
         crate::WRITERS
     );
     let _ = writeln!(
         o,
-        "| nodes | doorbell | runs | changes/s (median) | every run | p50 ms | p99 ms | errors | nodes' CPU % | PostgreSQL CPU % |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| nodes | doorbell | writers' customers | runs | changes/s (median) | every run | p50 ms | p99 ms | errors | nodes' CPU % | PostgreSQL CPU % |\n|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in results {
         match &r.write {
@@ -374,9 +377,10 @@ process (their `/proc` times, reaped children included).\n",
                 };
                 let _ = writeln!(
                     o,
-                    "| {} | {} | {} | **{:.0}** | {} | {:.2} | {:.2} | {} | {:.0} | {db} |",
+                    "| {} | {} | {} | {} | **{:.0}** | {} | {:.2} | {:.2} | {} | {:.0} | {db} |",
                     r.nodes,
                     r.doorbell.name(),
+                    r.customers,
                     w.len(),
                     m(&|x| x.per_s),
                     every.join(", "),
@@ -389,9 +393,10 @@ process (their `/proc` times, reaped children included).\n",
             Err(why) => {
                 let _ = writeln!(
                     o,
-                    "| {} | {} | – | not measured: {} | | | | | | |",
+                    "| {} | {} | {} | – | not measured: {} | | | | | | |",
                     r.nodes,
                     r.doorbell.name(),
+                    r.customers,
                     why.replace('|', "/").replace('\n', " ")
                 );
             }
@@ -410,7 +415,7 @@ the log). {runs} runs of {secs} s per set-up; server CPU and RSS summed over the
         o,
         "| system | K | changes/s | runs | p50 ms | p99 ms | max ms | deliveries/s | lost | server CPU % | server RSS MiB | generator CPU % |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
-    for r in results {
+    for r in results.iter().filter(|r| r.customers == 1) {
         let name = format!("PostgreSQL, {} node(s), {}", r.nodes, r.doorbell.name());
         match &r.fanout {
             Ok(runs) => row(o, &name, &median_phase(runs), runs.len()),
@@ -426,19 +431,20 @@ the log). {runs} runs of {secs} s per set-up; server CPU and RSS summed over the
     }
 
     // Ratios, from this run only.
-    let find = |nodes: usize, bell: Doorbell| {
+    let find = |nodes: usize, bell: Doorbell, customers: usize| {
         results
             .iter()
-            .find(|r| r.nodes == nodes && r.doorbell == bell)
+            .find(|r| r.nodes == nodes && r.doorbell == bell && r.customers == customers)
     };
-    let per_s = |nodes, bell| {
-        find(nodes, bell)
+    let per_s_of = |nodes, bell, customers| {
+        find(nodes, bell, customers)
             .and_then(|r| r.write.as_ref().ok())
             .map(|w| median(&w.iter().map(|x| x.per_s).collect::<Vec<_>>()))
             .unwrap_or(f64::NAN)
     };
+    let per_s = |nodes, bell| per_s_of(nodes, bell, 1);
     let p99 = |nodes, bell| {
-        find(nodes, bell)
+        find(nodes, bell, 1)
             .and_then(|r| r.fanout.as_ref().ok())
             .map(|p| median_phase(p).latency.p99)
             .unwrap_or(f64::NAN)
@@ -482,6 +488,21 @@ the log). {runs} runs of {secs} s per set-up; server CPU and RSS summed over the
         (
             "durable changes/s, NOTIFY ÷ NATS, 3 nodes".to_owned(),
             ratio(per_s(3, n), per_s(3, a)),
+        ),
+        (
+            format!("durable changes/s, writers in {WRITER_CUSTOMERS} customers ÷ in 1, 1 node"),
+            ratio(per_s_of(1, n, WRITER_CUSTOMERS), per_s(1, n)),
+        ),
+        (
+            format!("durable changes/s, writers in {WRITER_CUSTOMERS} customers ÷ in 1, 3 nodes"),
+            ratio(per_s_of(3, n, WRITER_CUSTOMERS), per_s(3, n)),
+        ),
+        (
+            format!("durable changes/s, writers in {WRITER_CUSTOMERS} customers, 3 nodes ÷ 1 node"),
+            ratio(
+                per_s_of(3, n, WRITER_CUSTOMERS),
+                per_s_of(1, n, WRITER_CUSTOMERS),
+            ),
         ),
         (
             format!(
