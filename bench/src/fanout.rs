@@ -156,18 +156,19 @@ impl Phase {
 }
 
 /// Runs one phase: `rate` changes per second for `secs`, then waits (at most 5 s) for the stragglers.
+/// `servers` are the processes serving the subscribers (their CPU and RSS are summed).
 pub async fn run_phase(
     publisher: &Arc<Publisher>,
     rec: &Recorder,
     k: usize,
     rate: f64,
     secs: f64,
-    server_pid: u32,
+    servers: &[u32],
     seq0: &mut u64,
 ) -> Phase {
     tokio::time::sleep(Duration::from_millis(300)).await;
     rec.drain();
-    let server = CpuMeter::start(server_pid);
+    let server = CpuMeter::processes(servers);
     let gen_meter = CpuMeter::start(std::process::id());
     let start = now_ns();
     let n = (rate * secs).round().max(1.0) as u64;
@@ -219,15 +220,15 @@ pub async fn run_phase(
         deliveries_per_s: delivered as f64 / wall,
         server_cpu,
         gen_cpu,
-        server_rss: rss_bytes(server_pid).unwrap_or(0),
+        server_rss: servers.iter().filter_map(|&p| rss_bytes(p)).sum(),
         publish_errors,
     }
 }
 
-/// Opens SSE subscribers `from..to` (tickets fetched with `tokens[i % len]`) and waits until every
-/// one has its first event.
+/// Opens SSE subscribers `from..to` (subscriber `i` on node `addrs[i % len]`, its ticket fetched
+/// there with `tokens[i % len]`) and waits until every one has its first event.
 pub async fn open_sse(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     tokens: &[String],
     from: usize,
     to: usize,
@@ -236,17 +237,24 @@ pub async fn open_sse(
 ) -> anyhow::Result<()> {
     const WORKERS: usize = 16;
     let tokens = Arc::new(tokens.to_vec());
+    let addrs = Arc::new(addrs.to_vec());
     let mut workers = Vec::new();
     for w in 0..WORKERS {
         let tokens = tokens.clone();
+        let addrs = addrs.clone();
         let rec = rec.clone();
         workers.push(tokio::spawn(async move {
-            let mut conn = HttpConn::connect(addr).await?;
+            let mut conns = Vec::new();
+            for &addr in addrs.iter() {
+                conns.push(HttpConn::connect(addr).await?);
+            }
             let mut mine = Vec::new();
             let mut i = from + w;
             while i < to {
                 let token = &tokens[i % tokens.len()];
-                let resp = conn
+                let node = i % addrs.len();
+                let addr = addrs[node];
+                let resp = conns[node]
                     .request("POST", "/api/v1/events/ticket", Some(token), Some(b""))
                     .await?;
                 if resp.status != 200 {

@@ -1,16 +1,19 @@
 //! `ucclient-bench`: the load generator and harness behind `cargo xtask bench`. It starts the
 //! backend and `nats-server` on loopback, holds K subscribers of one customer open through each,
 //! changes presence at steady rates, measures delivery latency, throughput, CPU and memory of both
-//! sides, then the durable write path, and writes a Markdown section with the figures.
+//! sides, then the durable write path; then the same backend on PostgreSQL with 1 and 3 nodes and
+//! either doorbell (`pg`); and writes a Markdown section with the figures.
 //!
 //! Layout: `clock` (one clock, `/proc` readings), `http` (minimal HTTP/1.1 client), `sse` (raw
 //! event-stream subscriber), `nats` (raw NATS client), `record` (delivery samples), `fanout` (the
-//! fan-out phases), `write_path`, `procs` (child processes), `stats`, `report`.
+//! fan-out phases), `write_path`, `pg` (PostgreSQL, several nodes), `procs` (child processes),
+//! `stats`, `report`.
 
 mod clock;
 mod fanout;
 mod http;
 mod nats;
+mod pg;
 mod procs;
 mod record;
 mod report;
@@ -53,6 +56,13 @@ pub struct Config {
     pub widget_dir: Option<PathBuf>,
     /// Only the widget timings (no fan-out, no write path).
     pub widget_only: bool,
+    /// A PostgreSQL database for the multi-node parts (`postgres://…`; `demo` recreates it).
+    pub postgres_url: Option<String>,
+    /// PostgreSQL's postmaster, whose process tree's CPU is measured.
+    pub postgres_pid: Option<u32>,
+    /// The PostgreSQL parts and the ladder's continuation past 32 changes/s at full length even
+    /// with `--quick`.
+    pub full_pg: bool,
 }
 
 impl Config {
@@ -69,6 +79,9 @@ impl Config {
             k_idle: 15_000,
             widget_dir: None,
             widget_only: false,
+            postgres_url: None,
+            postgres_pid: None,
+            full_pg: false,
         };
         let mut idle_given = false;
         let mut args = std::env::args().skip(1);
@@ -88,6 +101,9 @@ impl Config {
                 }
                 "--widget-dir" => c.widget_dir = Some(PathBuf::from(val()?)),
                 "--widget-only" => c.widget_only = true,
+                "--postgres-url" => c.postgres_url = Some(val()?),
+                "--postgres-pid" => c.postgres_pid = Some(val()?.parse()?),
+                "--full-pg" => c.full_pg = true,
                 other => bail!("unknown argument {other}"),
             }
         }
@@ -113,12 +129,46 @@ impl Config {
         }
     }
 
-    /// The rates tried at the large K, in changes per second.
-    fn ladder(&self) -> &'static [f64] {
-        if self.quick {
-            &[2.0, 6.0, 12.0]
+    /// The rungs of the ladder at the large K: (changes per second, runs, seconds per run). Past
+    /// 32 changes/s it goes on (doubling in steps of 1.5× and 4/3×) until a rate is not sustained,
+    /// one run per rate.
+    fn ladder(&self) -> Vec<(f64, usize, f64)> {
+        let k = self.k_large;
+        let mut rungs: Vec<(f64, usize, f64)> = if !self.quick {
+            [2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0]
+                .iter()
+                .map(|&r| (r, 3, self.secs(k) / 2.0))
+                .collect()
+        } else if self.full_pg {
+            [2.0, 8.0, 32.0]
+                .iter()
+                .map(|&r| (r, 1, self.secs(k) / 2.0))
+                .collect()
         } else {
-            &[2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0]
+            return [2.0, 6.0, 12.0]
+                .iter()
+                .map(|&r| (r, 1, self.secs(k) / 2.0))
+                .collect();
+        };
+        rungs.extend(
+            [48.0, 64.0, 96.0, 128.0, 192.0, 256.0, 384.0, 512.0]
+                .iter()
+                .map(|&r| (r, 1, 6.0)),
+        );
+        rungs
+    }
+
+    /// Repeats of each PostgreSQL scenario.
+    fn pg_runs(&self) -> usize {
+        if self.quick && !self.full_pg { 3 } else { 5 }
+    }
+
+    /// Seconds of each PostgreSQL run (write path, fan-out at the small K).
+    fn pg_secs(&self) -> f64 {
+        if self.quick && !self.full_pg {
+            3.0
+        } else {
+            8.0
         }
     }
 }
@@ -152,7 +202,11 @@ async fn run(config: Config, fds: u64) -> anyhow::Result<()> {
         systems.push(sys);
         write = w;
     }
-    let mut md = render(&config, &systems, &write);
+    let mut pg = Ok(Vec::new());
+    if let Some(bin) = config.server_bin.as_ref().filter(|_| !config.widget_only) {
+        pg = pg::bench_postgres(&config, bin).await;
+    }
+    let mut md = render(&config, &systems, &write, &pg);
     if let (Some(bin), Some(dir)) = (&config.server_bin, &config.widget_dir) {
         eprintln!("== widget in headless Chromium");
         match bench_widget(&config, bin, dir).await {
@@ -207,9 +261,9 @@ where
         h.abort();
     }
     let k = config.k_large;
-    let _ = run_phase(&publisher, &rec, k, 2.0, 1.0, pid, &mut seq).await;
+    let _ = run_phase(&publisher, &rec, k, 2.0, 1.0, &[pid], &mut seq).await;
     for _ in 0..config.runs() {
-        let p = run_phase(&publisher, &rec, k, 1.0, config.secs(k), pid, &mut seq).await;
+        let p = run_phase(&publisher, &rec, k, 1.0, config.secs(k), &[pid], &mut seq).await;
         eprintln!(
             "{name}: K={k} @1/s p99 {:.1} ms lost {}",
             p.latency.p99,
@@ -217,20 +271,10 @@ where
         );
         result.large.push(p);
     }
-    let ladder_runs = if config.quick { 1 } else { 3 };
-    for &rate in config.ladder() {
+    for (rate, ladder_runs, secs) in config.ladder() {
         let mut runs: Vec<Phase> = Vec::new();
         for _ in 0..ladder_runs {
-            let p = run_phase(
-                &publisher,
-                &rec,
-                k,
-                rate,
-                config.secs(k) / 2.0,
-                pid,
-                &mut seq,
-            )
-            .await;
+            let p = run_phase(&publisher, &rec, k, rate, secs, &[pid], &mut seq).await;
             eprintln!(
                 "{name}: K={k} @{rate}/s p99 {:.1} ms, {:.0} deliveries/s, lost {}",
                 p.latency.p99,
@@ -250,9 +294,9 @@ where
         h.abort();
     }
     let k = config.k_small;
-    let _ = run_phase(&publisher, &rec, k, 5.0, 1.0, pid, &mut seq).await;
+    let _ = run_phase(&publisher, &rec, k, 5.0, 1.0, &[pid], &mut seq).await;
     for _ in 0..config.runs() {
-        let p = run_phase(&publisher, &rec, k, 10.0, config.secs(k), pid, &mut seq).await;
+        let p = run_phase(&publisher, &rec, k, 10.0, config.secs(k), &[pid], &mut seq).await;
         eprintln!(
             "{name}: K={k} @10/s p99 {:.1} ms lost {}",
             p.latency.p99,
@@ -295,12 +339,13 @@ async fn bench_nats(config: &Config, bin: &str) -> anyhow::Result<SystemResult> 
     .await
 }
 
-/// Users changing presence concurrently in the write-path benchmark (one connection each).
-const WRITERS: usize = 32;
+/// Users changing presence concurrently in the write-path benchmarks (one connection each), on
+/// SQLite and on PostgreSQL alike.
+pub const WRITERS: usize = 32;
 
 /// Raised caps on live streams, so the backend holds every subscriber of the bench (the process
 /// itself may hold 20,000 descriptors), and raised per-user budgets.
-fn caps() -> Vec<String> {
+pub fn caps() -> Vec<String> {
     [
         "--max-streams-per-user",
         "20000",
@@ -353,7 +398,7 @@ async fn bench_server(
             let r = r.clone();
             let tokens = tokens.clone();
             async move {
-                open_sse(addr, &tokens, from, to, &r, &mut subs).await?;
+                open_sse(&[addr], &tokens, from, to, &r, &mut subs).await?;
                 Ok(subs)
             }
         },
@@ -361,17 +406,18 @@ async fn bench_server(
     .await?;
     eprintln!("ucclient-server: write path");
     let mut writers = Vec::new();
-    for email in procs::add_users(bin, &db, WRITERS)? {
+    for email in procs::add_users(bin, db.as_os_str(), WRITERS)? {
         writers.push(write_path::login(addr, &email, "demo").await?);
     }
     let mut write = Vec::new();
     for _ in 0..config.runs() {
         let w = write_path::run(
-            addr,
+            &[addr],
             &writers,
             WRITERS,
             if config.quick { 3.0 } else { 8.0 },
-            proc.pid(),
+            &[proc.pid()],
+            None,
         )
         .await?;
         eprintln!(
@@ -403,4 +449,40 @@ async fn bench_widget(
     drop(proc);
     let _ = std::fs::remove_dir_all(&tmp);
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(quick: bool, full_pg: bool) -> Config {
+        Config {
+            quick,
+            server_bin: None,
+            server_args: Vec::new(),
+            nats_bin: None,
+            out: PathBuf::new(),
+            k_small: 1_000,
+            k_large: 10_000,
+            k_idle: 15_000,
+            widget_dir: None,
+            widget_only: false,
+            postgres_url: None,
+            postgres_pid: None,
+            full_pg,
+        }
+    }
+
+    #[test]
+    fn the_ladder_goes_on_past_32_changes_per_second_unless_quick_alone() {
+        let rates = |c: &Config| c.ladder().iter().map(|r| r.0).collect::<Vec<_>>();
+        let full = config(false, false).ladder();
+        assert_eq!(full[7], (32.0, 3, 6.0));
+        assert!(full[8..].iter().all(|&(r, runs, _)| r > 32.0 && runs == 1));
+        assert!(full.windows(2).all(|w| w[0].0 < w[1].0));
+        let quick_full_pg = rates(&config(true, true));
+        assert_eq!(quick_full_pg[..4], [2.0, 8.0, 32.0, 48.0]);
+        assert_eq!(rates(&config(true, false)), [2.0, 6.0, 12.0]);
+        assert_eq!(config(true, true).pg_runs(), config(false, false).pg_runs());
+    }
 }

@@ -1,6 +1,7 @@
 //! The processes under test: the backend (`ucclient-server demo`) and `nats-server`, started on
 //! loopback on free ports and killed when dropped.
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
@@ -59,9 +60,20 @@ pub fn start_nats(bin: &str) -> anyhow::Result<Proc> {
 
 /// Starts the backend's `demo` command on a fresh database and reads its `listening on` line.
 pub fn start_server(bin: &Path, db: &Path, extra: &[String]) -> anyhow::Result<Proc> {
+    start_node(bin, "demo", db.as_os_str(), extra)
+}
+
+/// Starts the backend's `command` (`demo`: recreates the database with the demo data; `serve`)
+/// on `database` (a SQLite path or a `postgres://` URL) and reads its `listening on` line.
+pub fn start_node(
+    bin: &Path,
+    command: &str,
+    database: &OsStr,
+    extra: &[String],
+) -> anyhow::Result<Proc> {
     let mut cmd = Command::new(bin);
-    cmd.args(["demo", "--listen", "127.0.0.1:0", "--database"])
-        .arg(db)
+    cmd.args([command, "--listen", "127.0.0.1:0", "--database"])
+        .arg(database)
         .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -87,18 +99,58 @@ pub fn start_server(bin: &Path, db: &Path, extra: &[String]) -> anyhow::Result<P
 }
 
 /// Creates `n` licensed users `w<i>@globex.example` (password `demo`) with the admin command, on the
-/// database a running server uses (SQLite WAL lets both work on it).
-pub fn add_users(bin: &Path, db: &Path, n: usize) -> anyhow::Result<Vec<String>> {
+/// database a running server uses (SQLite WAL lets both work on it; PostgreSQL: a `postgres://` URL).
+pub fn add_users(bin: &Path, db: &OsStr, n: usize) -> anyhow::Result<Vec<String>> {
+    add_users_to(bin, db, n, &["globex".to_owned()])
+}
+
+/// Creates `count` customers `bench<i>` of the demo's passive reseller with the admin command; returns
+/// their ids.
+pub fn add_customers(bin: &Path, db: &OsStr, count: usize) -> anyhow::Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for i in 1..=count {
+        let id = format!("bench{i}");
+        let status = Command::new(bin)
+            .args(["customer", "add", "--database"])
+            .arg(db)
+            .args([
+                "--reseller",
+                "demo-passive",
+                "--name",
+                &format!("Bench {i}"),
+            ])
+            .args(["--id", &id])
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("`customer add` failed for {id}");
+        }
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Creates `n` licensed users (password `demo`), user `i` in `customers[i % len]` as
+/// `w<i>@<customer>.example`.
+pub fn add_users_to(
+    bin: &Path,
+    db: &OsStr,
+    n: usize,
+    customers: &[String],
+) -> anyhow::Result<Vec<String>> {
     use std::io::Write;
     let mut emails = Vec::new();
     for i in 0..n {
-        let email = format!("w{i}@globex.example");
+        let customer = &customers[i % customers.len()];
+        let email = format!("w{i}@{customer}.example");
         let mut child = Command::new(bin)
             .args(["user", "add", "--database"])
             .arg(db)
             .args([
                 "--customer",
-                "globex",
+                customer,
                 "--name",
                 &format!("Writer {i}"),
                 "--email",

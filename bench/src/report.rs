@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use crate::Config;
 use crate::fanout::Phase;
+use crate::pg::{Doorbell, PgResult, WRITER_CUSTOMERS};
 use crate::stats::{Latency, median};
 use crate::write_path::WriteRun;
 
@@ -106,10 +107,23 @@ fn verdict(ok: bool, how: String) -> String {
     }
 }
 
+/// The first rung of a ladder that was not sustained.
+fn first_broken(sys: &SystemResult) -> Option<Phase> {
+    sys.ladder
+        .iter()
+        .find(|r| !sustained(r))
+        .map(|r| median_phase(r))
+}
+
 /// The Markdown section.
-pub fn render(config: &Config, systems: &[SystemResult], write: &[WriteRun]) -> String {
+pub fn render(
+    config: &Config,
+    systems: &[SystemResult],
+    write: &[WriteRun],
+    pg: &Result<Vec<PgResult>, String>,
+) -> String {
     let mut o = String::new();
-    if systems.is_empty() && write.is_empty() {
+    if systems.is_empty() && write.is_empty() && pg.as_ref().map_or(true, |p| p.is_empty()) {
         return o;
     }
     let _ = writeln!(o, "## Fan-out: K live subscribers of one customer\n");
@@ -146,15 +160,32 @@ the runs; CPU in % of one core (200 % = the whole machine); generator and server
     }
     let _ = writeln!(
         o,
-        "\n| system | highest sustained changes/s | deliveries/s |\n|---|---|---|"
+        "\n| system | highest sustained changes/s | deliveries/s | first rate not sustained |\n|---|---|---|---|"
     );
     for s in systems {
+        let broken = match first_broken(s) {
+            Some(p) => format!(
+                "{} (p99 {:.1} ms, {} lost, {} changes failed)",
+                p.rate,
+                p.latency.p99,
+                p.lost(),
+                p.publish_errors
+            ),
+            None => format!(
+                "none: the ladder's top rate ({}) was sustained",
+                s.ladder.last().map_or(0.0, |r| median_phase(r).rate)
+            ),
+        };
         match best(s) {
             Some(p) => {
-                let _ = writeln!(o, "| {} | {} | {:.0} |", s.name, p.rate, p.deliveries_per_s);
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {:.0} | {broken} |",
+                    s.name, p.rate, p.deliveries_per_s
+                );
             }
             None => {
-                let _ = writeln!(o, "| {} | none of the rates tried | – |", s.name);
+                let _ = writeln!(o, "| {} | none of the rates tried | – | {broken} |", s.name);
             }
         }
     }
@@ -240,6 +271,7 @@ the runs; CPU in % of one core (200 % = the whole machine); generator and server
             "| **median** | | | **{per_s:.0}** | | **{p99:.2}** | | | |"
         );
     }
+    render_pg(&mut o, config, systems, write, pg);
     let _ = writeln!(
         o,
         "\n## Targets (server side)\n\n| target | measured (median) | verdict |\n|---|---|---|"
@@ -294,6 +326,216 @@ the runs; CPU in % of one core (200 % = the whole machine); generator and server
         );
     }
     o
+}
+
+/// The PostgreSQL sections: durable changes/s, fan-out over the nodes, and their ratios.
+fn render_pg(
+    o: &mut String,
+    config: &Config,
+    systems: &[SystemResult],
+    write: &[WriteRun],
+    pg: &Result<Vec<PgResult>, String>,
+) {
+    let results = match pg {
+        Ok(r) if r.is_empty() => return,
+        Ok(r) => r,
+        Err(why) => {
+            let _ = writeln!(o, "\n## PostgreSQL, several nodes\n\nNot measured: {why}.");
+            return;
+        }
+    };
+    let runs = config.pg_runs();
+    let secs = config.pg_secs();
+    let _ = writeln!(
+        o,
+        "\n## PostgreSQL: durable presence changes, 1 and 3 nodes\n\n\
+{} users change their presence back to back, each on its own connection, the writers spread \
+round-robin over the nodes; acknowledged = committed (PostgreSQL's defaults: `fsync` and \
+`synchronous_commit` on, so a change is on disk when acknowledged; the SQLite write path above runs \
+WAL with `synchronous=NORMAL`). {runs} runs of {secs} s per set-up. Doorbell (the ring another node \
+needs to read the log; sent after the commit by one task per node, the customers rung meanwhile \
+in one ring): NOTIFY = PostgreSQL's `pg_notify` (the default); NATS = `--bus`, a core NATS \
+subject. Writers' customers: 1 = all in Globex, so every write waits for the same customer lock \
+(a customer's writes run one after the other, as on SQLite); {WRITER_CUSTOMERS} = 4 writers in each of \
+{WRITER_CUSTOMERS} customers, whose writes may commit at once (NOTIFY only). CPU in % of one core: the nodes summed; PostgreSQL = its postmaster and every backend \
+process (their `/proc` times, reaped children included).\n",
+        crate::WRITERS
+    );
+    let _ = writeln!(
+        o,
+        "| nodes | doorbell | writers' customers | runs | changes/s (median) | every run | p50 ms | p99 ms | errors | nodes' CPU % | PostgreSQL CPU % |\n|---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for r in results {
+        match &r.write {
+            Ok(w) => {
+                let m = |f: &dyn Fn(&WriteRun) -> f64| median(&w.iter().map(f).collect::<Vec<_>>());
+                let every: Vec<String> = w.iter().map(|x| format!("{:.0}", x.per_s)).collect();
+                let db = if w.iter().all(|x| x.db_cpu.is_some()) {
+                    format!("{:.0}", m(&|x| x.db_cpu.unwrap_or(0.0)))
+                } else {
+                    "not measured (no postmaster pid)".into()
+                };
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | **{:.0}** | {} | {:.2} | {:.2} | {} | {:.0} | {db} |",
+                    r.nodes,
+                    r.doorbell.name(),
+                    r.customers,
+                    w.len(),
+                    m(&|x| x.per_s),
+                    every.join(", "),
+                    m(&|x| x.latency.p50),
+                    m(&|x| x.latency.p99),
+                    w.iter().map(|x| x.errors).sum::<u64>(),
+                    m(&|x| x.server_cpu),
+                );
+            }
+            Err(why) => {
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | – | not measured: {} | | | | | | |",
+                    r.nodes,
+                    r.doorbell.name(),
+                    r.customers,
+                    why.replace('|', "/").replace('\n', " ")
+                );
+            }
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\n## PostgreSQL: fan-out with the subscribers spread over the nodes\n\n\
+K = {} subscribers of one customer, subscriber i on node (i mod N) + 1; the publisher changes \
+presence 10 times a second on node 1; latency from its acknowledgement to the event parsed, as \
+above (a subscriber on another node gets the change through the doorbell and that node's read of \
+the log). {runs} runs of {secs} s per set-up; server CPU and RSS summed over the nodes.\n",
+        config.k_small
+    );
+    let _ = writeln!(
+        o,
+        "| system | K | changes/s | runs | p50 ms | p99 ms | max ms | deliveries/s | lost | server CPU % | server RSS MiB | generator CPU % |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for r in results.iter().filter(|r| r.customers == 1) {
+        let name = format!("PostgreSQL, {} node(s), {}", r.nodes, r.doorbell.name());
+        match &r.fanout {
+            Ok(runs) => row(o, &name, &median_phase(runs), runs.len()),
+            Err(why) => {
+                let _ = writeln!(
+                    o,
+                    "| {name} | {} | 10 | – | not measured: {} | | | | | | | |",
+                    config.k_small,
+                    why.replace('|', "/").replace('\n', " ")
+                );
+            }
+        }
+    }
+
+    // Ratios, from this run only.
+    let find = |nodes: usize, bell: Doorbell, customers: usize| {
+        results
+            .iter()
+            .find(|r| r.nodes == nodes && r.doorbell == bell && r.customers == customers)
+    };
+    let per_s_of = |nodes, bell, customers| {
+        find(nodes, bell, customers)
+            .and_then(|r| r.write.as_ref().ok())
+            .map(|w| median(&w.iter().map(|x| x.per_s).collect::<Vec<_>>()))
+            .unwrap_or(f64::NAN)
+    };
+    let per_s = |nodes, bell| per_s_of(nodes, bell, 1);
+    let p99 = |nodes, bell| {
+        find(nodes, bell, 1)
+            .and_then(|r| r.fanout.as_ref().ok())
+            .map(|p| median_phase(p).latency.p99)
+            .unwrap_or(f64::NAN)
+    };
+    let sqlite_per_s = if write.is_empty() {
+        f64::NAN
+    } else {
+        median(&write.iter().map(|w| w.per_s).collect::<Vec<_>>())
+    };
+    let sqlite_p99 = systems
+        .iter()
+        .find(|s| s.name == "ucclient-server" && !s.small.is_empty())
+        .map(|s| median_phase(&s.small).latency.p99)
+        .unwrap_or(f64::NAN);
+    let (n, a) = (Doorbell::Notify, Doorbell::Nats);
+    let _ = writeln!(
+        o,
+        "\n### Ratios: PostgreSQL and several nodes (medians of this run)\n\n| figure | ratio |\n|---|---|"
+    );
+    let lines = [
+        (
+            "durable changes/s, PostgreSQL 1 node (NOTIFY) ÷ SQLite".to_owned(),
+            ratio(per_s(1, n), sqlite_per_s),
+        ),
+        (
+            "durable changes/s, PostgreSQL 3 nodes (NOTIFY) ÷ SQLite".to_owned(),
+            ratio(per_s(3, n), sqlite_per_s),
+        ),
+        (
+            "durable changes/s, 3 nodes ÷ 1 node, NOTIFY".to_owned(),
+            ratio(per_s(3, n), per_s(1, n)),
+        ),
+        (
+            "durable changes/s, 3 nodes ÷ 1 node, NATS".to_owned(),
+            ratio(per_s(3, a), per_s(1, a)),
+        ),
+        (
+            "durable changes/s, NOTIFY ÷ NATS, 1 node".to_owned(),
+            ratio(per_s(1, n), per_s(1, a)),
+        ),
+        (
+            "durable changes/s, NOTIFY ÷ NATS, 3 nodes".to_owned(),
+            ratio(per_s(3, n), per_s(3, a)),
+        ),
+        (
+            format!("durable changes/s, writers in {WRITER_CUSTOMERS} customers ÷ in 1, 1 node"),
+            ratio(per_s_of(1, n, WRITER_CUSTOMERS), per_s(1, n)),
+        ),
+        (
+            format!("durable changes/s, writers in {WRITER_CUSTOMERS} customers ÷ in 1, 3 nodes"),
+            ratio(per_s_of(3, n, WRITER_CUSTOMERS), per_s(3, n)),
+        ),
+        (
+            format!("durable changes/s, writers in {WRITER_CUSTOMERS} customers, 3 nodes ÷ 1 node"),
+            ratio(
+                per_s_of(3, n, WRITER_CUSTOMERS),
+                per_s_of(1, n, WRITER_CUSTOMERS),
+            ),
+        ),
+        (
+            format!(
+                "fan-out p99 (K = {} at 10/s), 3 nodes ÷ 1 node, NOTIFY",
+                config.k_small
+            ),
+            ratio(p99(3, n), p99(1, n)),
+        ),
+        (
+            format!(
+                "fan-out p99 (K = {} at 10/s), 3 nodes ÷ 1 node, NATS",
+                config.k_small
+            ),
+            ratio(p99(3, a), p99(1, a)),
+        ),
+        (
+            format!(
+                "fan-out p99 (K = {} at 10/s), NOTIFY ÷ NATS, 3 nodes",
+                config.k_small
+            ),
+            ratio(p99(3, n), p99(3, a)),
+        ),
+        (
+            format!(
+                "fan-out p99 (K = {} at 10/s), PostgreSQL 1 node (NOTIFY) ÷ SQLite",
+                config.k_small
+            ),
+            ratio(p99(1, n), sqlite_p99),
+        ),
+    ];
+    for (what, r) in lines {
+        let _ = writeln!(o, "| {what} | {r} |");
+    }
 }
 
 #[cfg(test)]

@@ -23,24 +23,31 @@ pub struct WriteRun {
     pub latency: Latency,
     /// Requests that did not answer 200.
     pub errors: u64,
-    /// Server CPU, percent of one core.
+    /// Server CPU, percent of one core (summed over the nodes).
     pub server_cpu: f64,
+    /// The database server's CPU (PostgreSQL's processes), percent of one core; `None` for SQLite
+    /// (inside the server) or when not measured.
+    pub db_cpu: Option<f64>,
 }
 
-/// `concurrency` loops, each on its own connection and with the token `tokens[i % len]`, changing
-/// presence back to back for `secs`.
+/// `concurrency` loops, each on its own connection to node `addrs[i % len]` and with the token
+/// `tokens[i % len]`, changing presence back to back for `secs`. `servers` are the nodes'
+/// processes, `db` the database server's root process when it runs apart (PostgreSQL).
 pub async fn run(
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     tokens: &[String],
     concurrency: usize,
     secs: f64,
-    server_pid: u32,
+    servers: &[u32],
+    db: Option<u32>,
 ) -> anyhow::Result<WriteRun> {
-    let meter = CpuMeter::start(server_pid);
+    let meter = CpuMeter::processes(servers);
+    let db_meter = db.map(CpuMeter::tree);
     let end = now_ns() + (secs * 1e9) as u64;
     let mut handles = Vec::new();
     for w in 0..concurrency {
         let token = tokens[w % tokens.len()].clone();
+        let addr = addrs[w % addrs.len()];
         handles.push(tokio::spawn(async move {
             let mut conn = HttpConn::connect(addr).await?;
             let mut lat = Vec::new();
@@ -77,6 +84,7 @@ pub async fn run(
         errors += e;
     }
     let server_cpu = meter.percent();
+    let db_cpu = db_meter.map(|m| m.percent());
     let per_s = all.len() as f64 / secs;
     Ok(WriteRun {
         concurrency,
@@ -85,6 +93,7 @@ pub async fn run(
         latency: summarise(&mut all),
         errors,
         server_cpu,
+        db_cpu,
     })
 }
 

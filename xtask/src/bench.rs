@@ -1,8 +1,11 @@
-//! `cargo xtask bench [--quick]`: builds the backend and the load generator in release mode,
-//! installs `nats-server` (Debian) when missing, builds the widget, runs `ucclient-bench` (fan-out
-//! through our SSE and through NATS, idle memory, write path, widget start-up) and writes
-//! `BENCHMARKS.md` with the command, the date and the machine. Only the figures measured in this
-//! run are written; a part that could not run says why instead.
+//! `cargo xtask bench [--quick] [--full-pg] [--no-widget]`: builds the backend and the load
+//! generator in release mode, installs `nats-server` (Debian) when missing, builds the widget,
+//! starts a throw-away PostgreSQL ([`crate::postgres`], data in `target/bench/pg/`), runs
+//! `ucclient-bench` (fan-out through our SSE and through NATS with the rate ladder continued until
+//! it breaks, idle memory, write path; the backend on PostgreSQL with 1 and 3 nodes and either
+//! doorbell; widget start-up) and writes `BENCHMARKS.md` with the command, the date and the
+//! machine. Only the figures measured in this run are written; a part that could not run says why
+//! instead.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -10,6 +13,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::postgres::Postgres;
 use crate::project::{self, cargo, command, output, run};
 use crate::widget::{self, BuildArgs};
 
@@ -19,6 +23,12 @@ pub struct BenchArgs {
     /// Shorter phases and fewer repeats (the whole run in under 3 minutes once built).
     #[arg(long)]
     pub quick: bool,
+    /// With --quick: the PostgreSQL parts and the ladder past 32 changes/s still at full length.
+    #[arg(long)]
+    pub full_pg: bool,
+    /// Neither build nor measure the widget (its figures are left out, and the file says so).
+    #[arg(long)]
+    pub no_widget: bool,
 }
 
 /// Separates the generated figures from the analysis written by hand, which a new run keeps.
@@ -42,19 +52,39 @@ pub fn run_bench(args: &BenchArgs) -> Result<()> {
     // --quick measures the widget already in dist/widget/ when there is one (a release build takes
     // minutes); the full run always builds it afresh.
     let reuse = args.quick && widget::wasm_path().exists();
-    let built = if reuse {
-        Ok(())
+    let widget_built = if args.no_widget {
+        let _ = writeln!(
+            notes,
+            "- The widget was neither built nor measured (`--no-widget`): no widget figures."
+        );
+        false
     } else {
-        widget::build(&BuildArgs::default())
+        let built = if reuse {
+            Ok(())
+        } else {
+            widget::build(&BuildArgs::default())
+        };
+        match built {
+            Ok(()) => true,
+            Err(e) => {
+                let _ = writeln!(
+                    notes,
+                    "- The widget could not be built here ({e:#}); its figures are missing."
+                );
+                false
+            }
+        }
     };
-    let widget_built = match built {
-        Ok(()) => true,
+
+    // Stopped when this function returns, however it returns.
+    let postgres = match Postgres::start(&project::target_dir().join("bench").join("pg")) {
+        Ok(pg) => Some(StopOnDrop(Some(pg))),
         Err(e) => {
             let _ = writeln!(
                 notes,
-                "- The widget could not be built here ({e:#}); its figures are missing."
+                "- PostgreSQL could not be started ({e:#}): no PostgreSQL figures."
             );
-            false
+            None
         }
     };
 
@@ -63,6 +93,29 @@ pub fn run_bench(args: &BenchArgs) -> Result<()> {
     bench.arg("--out").arg(&section);
     if args.quick {
         bench.arg("--quick");
+    }
+    if args.full_pg {
+        bench.arg("--full-pg");
+        if args.quick {
+            let _ = writeln!(
+                notes,
+                "- `--quick` with `--full-pg`: the fan-out against NATS, idle memory, the SQLite write \
+                 path and the ladder up to 32 changes/s are the quick versions (3 runs of 3–4 s, \
+                 one run per rate, rates 2, 8, 32); the PostgreSQL parts (5 runs of 8 s) and the \
+                 ladder past 32 changes/s (one run of 6 s per rate) are at full length."
+            );
+        }
+    }
+    if let Some(pg) = postgres.as_ref().and_then(|p| p.0.as_ref()) {
+        bench.args(["--postgres-url", &pg.url()]);
+        match pg.pid() {
+            Ok(pid) => {
+                bench.args(["--postgres-pid", &pid.to_string()]);
+            }
+            Err(e) => {
+                let _ = writeln!(notes, "- PostgreSQL's CPU is not measured: {e:#}.");
+            }
+        }
     }
     match &nats {
         Ok(bin) => {
@@ -82,13 +135,19 @@ pub fn run_bench(args: &BenchArgs) -> Result<()> {
         bench.arg("--widget-dir").arg(project::dist_widget());
     }
     run(&mut bench)?;
+    drop(postgres);
 
     let mut md = String::new();
-    let line = if args.quick {
-        "cargo xtask bench --quick"
-    } else {
-        "cargo xtask bench"
-    };
+    let mut line = String::from("cargo xtask bench");
+    for (on, flag) in [
+        (args.quick, " --quick"),
+        (args.full_pg, " --full-pg"),
+        (args.no_widget, " --no-widget"),
+    ] {
+        if on {
+            line.push_str(flag);
+        }
+    }
     let _ = writeln!(md, "# Benchmarks\n");
     let _ = writeln!(
         md,
@@ -116,6 +175,17 @@ pub fn run_bench(args: &BenchArgs) -> Result<()> {
     fs::write(&out, md)?;
     println!("wrote {}", out.display());
     Ok(())
+}
+
+/// Stops the bench's PostgreSQL when dropped.
+struct StopOnDrop(Option<Postgres>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(pg) = self.0.take() {
+            pg.stop();
+        }
+    }
 }
 
 /// The `nats-server` binary, installed with apt when missing and running as root.

@@ -1,9 +1,7 @@
 //! `cargo xtask cluster`: the demo on several backend nodes sharing one PostgreSQL (issue 16).
 //!
-//! It starts a throw-away PostgreSQL (Debian's binaries from `/usr/lib/postgresql/<version>/bin`,
-//! a fresh data directory in `target/cluster/pg/`, loopback only, trust authentication; as root
-//! run by the `postgres` user through `runuser`, since PostgreSQL refuses root), optionally
-//! `nats-server` (`--nats`), then `ucclient-server demo` as node 1 (it migrates and seeds the
+//! It starts a throw-away PostgreSQL ([`crate::postgres`], its data directory in
+//! `target/cluster/pg/`), optionally `nats-server` (`--nats`), then `ucclient-server demo` as node 1 (it migrates and seeds the
 //! empty database, then serves) and `ucclient-server serve` as the other nodes, each on its own
 //! loopback port and all on that database, serving the widget and `/admin` as `cargo xtask demo`
 //! does. It prints which page uses which node and waits; Ctrl-C (or SIGTERM) stops the nodes
@@ -23,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use crate::postgres::Postgres;
 use crate::project::{self, cargo, command, output, run as run_command};
 use crate::setup;
 use crate::widget::{self, BuildArgs};
@@ -342,170 +341,4 @@ fn start_nats(dir: &Path) -> Result<(Child, String)> {
 /// A loopback port free right now.
 fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// The cluster's PostgreSQL server.
-struct Postgres {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    as_postgres: bool,
-}
-
-impl Postgres {
-    /// Creates a fresh cluster in `dir` (removing an earlier one), starts it on a free loopback
-    /// port and creates the `ucclient` database.
-    fn start(dir: &Path) -> Result<Postgres> {
-        let bin = bindir().context(
-            "PostgreSQL's binaries (/usr/lib/postgresql/<version>/bin) are missing: run cargo \
-             xtask setup",
-        )?;
-        if dir.exists() {
-            fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
-        }
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let as_postgres = output(Command::new("id").arg("-u")).as_deref() == Some("0");
-        if as_postgres {
-            run_command(
-                Command::new("chown")
-                    .args(["-R", "postgres:postgres"])
-                    .arg(dir),
-            )?;
-        }
-        let pg = Postgres {
-            bin,
-            dir: dir.to_owned(),
-            port: free_port()?,
-            as_postgres,
-        };
-        let data = pg.data();
-        pg.run(
-            "initdb",
-            &[
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-U".as_ref(),
-                "postgres".as_ref(),
-                "-A".as_ref(),
-                "trust".as_ref(),
-                "-E".as_ref(),
-                "UTF8".as_ref(),
-                "--no-instructions".as_ref(),
-            ],
-        )?;
-        // Three nodes of 24 connections each, the admin commands and a psql.
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={} -c max_connections=200",
-            pg.port,
-            dir.display()
-        );
-        let log = dir.join("postgres.log");
-        pg.run(
-            "pg_ctl",
-            &[
-                "start".as_ref(),
-                "-w".as_ref(),
-                "-t".as_ref(),
-                "60".as_ref(),
-                "-D".as_ref(),
-                data.as_os_str(),
-                "-l".as_ref(),
-                log.as_os_str(),
-                "-o".as_ref(),
-                options.as_ref(),
-            ],
-        )?;
-        run_command(
-            Command::new(pg.bin.join("psql"))
-                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1"])
-                .args([
-                    "-U",
-                    "postgres",
-                    "-p",
-                    &pg.port.to_string(),
-                    "-d",
-                    "postgres",
-                ])
-                .args(["-c", "CREATE DATABASE ucclient"])
-                .stdin(Stdio::null()),
-        )?;
-        Ok(pg)
-    }
-
-    /// The URL of the `ucclient` database (the `postgres` superuser: trust on loopback).
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/ucclient", self.port)
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.join("data")
-    }
-
-    /// Stops the server (fast shutdown: connections are closed, nothing committed is lost).
-    fn stop(self) {
-        let data = self.data();
-        let stopped = self.run(
-            "pg_ctl",
-            &[
-                "stop".as_ref(),
-                "-w".as_ref(),
-                "-m".as_ref(),
-                "fast".as_ref(),
-                "-D".as_ref(),
-                data.as_os_str(),
-            ],
-        );
-        if let Err(e) = stopped {
-            eprintln!("PostgreSQL did not stop: {e:#}");
-        }
-    }
-
-    /// Runs one of PostgreSQL's programs, as `postgres` when we are root, in its own process
-    /// group (the server `pg_ctl` starts stays there, away from the terminal's Ctrl-C).
-    fn run(&self, program: &str, args: &[&std::ffi::OsStr]) -> Result<()> {
-        let exe = self.bin.join(program);
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&exe);
-            c
-        } else {
-            Command::new(&exe)
-        };
-        let out = command
-            .args(args)
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .output()
-            .with_context(|| format!("starting {}", exe.display()))?;
-        if !out.status.success() {
-            bail!(
-                "{program} failed ({}): {}\n{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim(),
-                tail(&self.dir.join("postgres.log"))
-            );
-        }
-        Ok(())
-    }
-}
-
-/// The newest `/usr/lib/postgresql/<version>/bin` holding `initdb`, `pg_ctl` and `psql`.
-fn bindir() -> Option<PathBuf> {
-    let mut found: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .ok()?
-        .flatten()
-        .filter_map(|e| {
-            let version = e.file_name().to_str()?.parse::<u32>().ok()?;
-            let bin = e.path().join("bin");
-            ["initdb", "pg_ctl", "postgres", "psql"]
-                .iter()
-                .all(|p| bin.join(p).exists())
-                .then_some((version, bin))
-        })
-        .collect();
-    found.sort();
-    found.pop().map(|(_, bin)| bin)
 }

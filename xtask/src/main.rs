@@ -15,8 +15,10 @@
 //! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
 //! - `demo_hosts.rs` — the emulated CRM hosts `demo` also serves;
 //! - `cluster.rs` — `cluster`: the demo on three backend nodes sharing one local PostgreSQL;
+//! - `postgres.rs` — a throw-away local PostgreSQL for `cluster` and `bench`;
 //! - `package.rs` — `package`: the Salesforce and Dynamics 365 packages;
-//! - `bench.rs` — `bench`: fan-out against NATS, memory, write path, widget; writes BENCHMARKS.md;
+//! - `bench.rs` — `bench`: fan-out against NATS, memory, write path, PostgreSQL on 1 and 3 nodes,
+//!   widget; writes BENCHMARKS.md;
 //! - `fuzz.rs` — `fuzz`: cargo-fuzz targets and schemathesis, for a bounded time.
 
 mod admin_page;
@@ -27,6 +29,7 @@ mod demo_hosts;
 mod fuzz;
 mod package;
 mod pipeline;
+mod postgres;
 mod project;
 mod setup;
 mod size;
@@ -69,7 +72,8 @@ enum Task {
     Cluster(cluster::ClusterArgs),
     /// Build the Salesforce and Dynamics 365 packages.
     Package(package::PackageArgs),
-    /// Measure fan-out (against nats-server), memory, the write path and the widget; writes BENCHMARKS.md.
+    /// Measure fan-out (against nats-server), memory, the write path (SQLite; PostgreSQL on 1 and 3
+    /// nodes) and the widget; writes BENCHMARKS.md.
     Bench(bench::BenchArgs),
     /// Fuzz for a bounded time: cargo-fuzz targets (nightly), then schemathesis against a demo server.
     Fuzz(fuzz::FuzzArgs),
