@@ -56,7 +56,7 @@ pub fn run() -> Result<()> {
 }
 
 /// Free space below which `setup` warns: a clean `cargo xtask test` writes about this much.
-const DISK_NEEDED_GIB: u64 = 6;
+const DISK_NEEDED_GIB: u64 = 9;
 
 /// Reports the free space where cargo builds; a warning (not an error) when it looks too little,
 /// so a later "No space left on device" from a compiler has an explanation up front.
