@@ -129,19 +129,9 @@ impl Stream {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
-                }
-                if event.is_empty() {
+                let Some((id, event, data)) = common::sse_block(&block) else {
                     continue; // a keep-alive comment
-                }
+                };
                 let id = id
                     .parse()
                     .map_err(|_| format!("event without an id: {block}"))?;

@@ -109,60 +109,29 @@ async fn a_claim_holds_until_released_or_lapsed() {
         .await
         .unwrap();
     let t = now.timestamp_millis();
-    assert!(
+    let claim = async |holder: &str, now_ms: i64, until_ms: i64| {
         store
-            .claim_apply("ana", "node-a", t, t + 1000)
+            .claim_apply("ana", holder, now_ms, until_ms)
             .await
             .unwrap()
-    );
-    assert!(
-        !store
-            .claim_apply("ana", "node-b", t + 10, t + 1010)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .claim_apply("ana", "node-a", t + 20, t + 1020)
-            .await
-            .unwrap(),
-        "renewed"
-    );
-    assert!(
-        !store
-            .claim_apply("ana", "node-b", t + 1019, t + 2000)
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .claim_apply("ana", "node-b", t + 1020, t + 2020)
-            .await
-            .unwrap(),
-        "lapsed"
-    );
+    };
+    assert!(claim("node-a", t, t + 1000).await);
+    assert!(!claim("node-b", t + 10, t + 1010).await);
+    assert!(claim("node-a", t + 20, t + 1020).await, "renewed");
+    assert!(!claim("node-b", t + 1019, t + 2000).await);
+    assert!(claim("node-b", t + 1020, t + 2020).await, "lapsed");
 
     // A release by someone else does nothing; the holder's frees it.
     store
         .release_apply("ana", "node-a", version, t)
         .await
         .unwrap();
-    assert!(
-        !store
-            .claim_apply("ana", "node-c", t + 1030, t + 3000)
-            .await
-            .unwrap()
-    );
+    assert!(!claim("node-c", t + 1030, t + 3000).await);
     store
         .release_apply("ana", "node-b", version, t)
         .await
         .unwrap();
-    assert!(
-        store
-            .claim_apply("ana", "node-c", t + 1040, t + 3000)
-            .await
-            .unwrap()
-    );
+    assert!(claim("node-c", t + 1040, t + 3000).await);
 
     // A newer state written while node-c applied `version` is due when node-c releases.
     store

@@ -397,6 +397,22 @@ pub async fn events_at(api: &str, token: &str, last_id: Option<&str>) -> Sse {
     }
 }
 
+/// The `id`, `event` and `data` of one SSE block (its lines up to the blank line), or `None` for
+/// a block without an event (a keep-alive comment).
+pub fn sse_block(block: &str) -> Option<(String, String, String)> {
+    let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
+    for line in block.lines() {
+        if let Some(v) = line.strip_prefix("id:") {
+            id = v.trim().to_owned();
+        } else if let Some(v) = line.strip_prefix("event:") {
+            event = v.trim().to_owned();
+        } else if let Some(v) = line.strip_prefix("data:") {
+            data.push_str(v.trim_start());
+        }
+    }
+    (!event.is_empty()).then_some((id, event, data))
+}
+
 /// One SSE event as received.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
@@ -451,19 +467,9 @@ impl Sse {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
-                let (mut id, mut event, mut data) = (String::new(), String::new(), String::new());
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        event = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
-                }
-                if event.is_empty() {
+                let Some((id, event, data)) = sse_block(&block) else {
                     continue; // a keep-alive comment
-                }
+                };
                 return Some(Received {
                     id,
                     event,
