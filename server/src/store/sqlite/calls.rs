@@ -299,9 +299,11 @@ impl CallStore for SqliteStore {
     }
 
     async fn orphaned_calls(&self, stale_before_ms: i64) -> StoreResult<Vec<OwnedCall>> {
+        // The live states by name, not `NOT IN` the final ones: the `calls_live` index then serves
+        // this sweep, which every node runs with each heartbeat.
         let rows = sqlx::query(&format!(
             "SELECT {CALL_COLUMNS} FROM calls
-             WHERE state NOT IN ('ended', 'failed')
+             WHERE state IN ('dialing', 'ringing', 'connected')
                AND (node IS NULL OR node NOT IN (SELECT id FROM nodes WHERE seen_ms >= ?))
              ORDER BY seq"
         ))
