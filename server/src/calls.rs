@@ -1,6 +1,11 @@
 //! Calls: click-to-dial, calls between colleagues, inbound calls of the embedded PBX, answer,
-//! decline, hang-up, history, and the simulation the embedded PBX plays on tokio's clock (so tests
-//! can pause it).
+//! decline, hang-up, history, and the simulation the embedded PBX plays.
+//!
+//! The simulation is a chain of steps ([`StepKind`]: DIAL over, RING over, TALK over, ring timeout
+//! over). Each step is stored with its call in the write that schedules it, stamped with the node
+//! whose timer (on tokio's clock, so tests can pause it) plays it, and replaced or dropped by the
+//! call's next move. When that node stops or dies, another adopts the call and plays the step from
+//! its stored time on ([`adopt_orphans`]): a call outlives the node that placed it.
 //!
 //! What the simulation does (`--call-timings DIAL,RING,TALK`, `--ring-timeout-secs`):
 //! - a call to a number outside: the user's own device rings for DIAL, the far side rings for RING
@@ -45,7 +50,7 @@ use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::presence;
-use crate::store::{Account, NewEvent, NewVoicemail, Overlay, OwnedCall};
+use crate::store::{Account, CallStep, NewEvent, NewVoicemail, Overlay, OwnedCall, StepKind};
 use crate::voicemail::{self, CallerMessage};
 
 /// Most calls `GET /calls` returns.
@@ -74,46 +79,19 @@ async fn check_dial_rate(state: &AppState, user_id: &str) -> ApiResult<()> {
     .await
 }
 
-/// The calls the embedded PBX is playing in this process, and the messages their callers would
-/// leave (by call id, from the inbound request until the call stops ringing: at most one per
-/// ringing call, each at most `MAX_MESSAGE_BYTES`).
+/// How many call steps this process is waiting to play (a test waits for 0: no timer is left to
+/// fire).
 #[derive(Debug, Default)]
-pub struct Simulations(
-    std::sync::atomic::AtomicUsize,
-    std::sync::Mutex<std::collections::HashMap<String, CallerMessage>>,
-);
+pub struct Simulations(std::sync::atomic::AtomicUsize);
 
 impl Simulations {
-    fn keep_message(&self, call_id: &str, message: CallerMessage) {
-        if let Ok(mut m) = self.1.lock() {
-            m.insert(call_id.to_owned(), message);
-        }
-    }
-
-    /// The caller's message for the call, or the PBX's generated one.
-    fn message(&self, call_id: &str) -> CallerMessage {
-        self.1
-            .lock()
-            .ok()
-            .and_then(|m| m.get(call_id).cloned())
-            .unwrap_or_else(voicemail::generated_message)
-    }
-
-    fn forget_message(&self, call_id: &str) {
-        if let Ok(mut m) = self.1.lock() {
-            m.remove(call_id);
-        }
-    }
-}
-
-impl Simulations {
-    /// How many simulations are running (a test waits for 0: no timer is left to fire).
+    /// How many steps are waiting or being played.
     pub fn running(&self) -> usize {
         self.0.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
-/// Counts one running simulation while it lives.
+/// Counts one waiting step while it lives.
 struct Playing(Arc<Simulations>);
 
 impl Drop for Playing {
@@ -122,25 +100,94 @@ impl Drop for Playing {
     }
 }
 
-/// Starts playing part of a call. Its phases are timed from now, on tokio's clock, before the
-/// caller answers: whoever moves the clock later (a test's `advance`) moves them, however late the
-/// task first runs. `play` gets that instant; each later phase is timed from the one before.
-fn start_simulation<F>(state: &AppState, play: impl FnOnce(AppState, Instant) -> F)
-where
-    F: Future<Output = ApiResult<()>> + Send + 'static,
-{
+/// How long the phase a step ends lasts (`--call-timings`, `--ring-timeout-secs`); `None`: it
+/// never ends (a far side that never hangs up), so there is no step.
+fn phase(config: &crate::Config, kind: StepKind) -> Option<Duration> {
+    let timings = &config.call_timings;
+    match kind {
+        StepKind::Dial => Some(timings.dial),
+        StepKind::Answer => Some(timings.ring),
+        StepKind::HangUp => timings.talk,
+        StepKind::RingOut => Some(Duration::from_secs(config.ring_timeout_secs)),
+    }
+}
+
+/// Step `kind` of call `call_id`, its phase beginning now; `None` when that phase never ends.
+fn step(state: &AppState, call_id: &str, kind: StepKind) -> Option<CallStep> {
+    phase(&state.config, kind)?;
+    Some(CallStep {
+        call_id: call_id.to_owned(),
+        kind,
+        since_ms: Utc::now().timestamp_millis(),
+        message: None,
+    })
+}
+
+/// The step of an inbound call that starts ringing: a user with the CRM client answers or declines
+/// from the panel, and the call rings out after the ring timeout; a user without it has no panel,
+/// so the simulated person answers a device after RING.
+async fn ring_step(state: &AppState, leg: &OwnedCall) -> ApiResult<Option<CallStep>> {
+    let has_panel = state
+        .store
+        .customer_user(&leg.customer_id, &leg.user_id)
+        .await?
+        .is_some_and(|(_, permissions)| licence::has_crm_client(&permissions));
+    let kind = if has_panel {
+        StepKind::RingOut
+    } else {
+        StepKind::Answer
+    };
+    Ok(step(state, &leg.call.id, kind))
+}
+
+/// Plays `step` on this node when its phase, begun at `from` on tokio's clock, is over.
+fn play(state: &AppState, step: CallStep, from: Instant) {
+    if let Some(phase) = phase(&state.config, step.kind) {
+        play_at(state, step, from + phase);
+    }
+}
+
+/// Plays `step` on this node at `at`, on tokio's clock: whoever moves the clock (a test's
+/// `advance`) moves it, however late the task first runs, and each step it stores is timed from
+/// `at`. Played only if the step is still the call's and this node's: not replaced by a move of
+/// the call, nor adopted by another node meanwhile.
+fn play_at(state: &AppState, step: CallStep, at: Instant) {
     state
         .simulations
         .0
         .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let playing = Playing(state.simulations.clone());
-    let task = play(state.clone(), Instant::now());
+    let state = state.clone();
     tokio::spawn(async move {
         let _playing = playing;
-        if let Err(e) = task.await {
+        tokio::time::sleep_until(at).await;
+        if let Err(e) = take_step(state, step, at).await {
             tracing::error!(error = %e, "call simulation");
         }
     });
+}
+
+/// Plays `step`, due at `at`, if it is still the call's and this node's.
+async fn take_step(state: AppState, step: CallStep, at: Instant) -> ApiResult<()> {
+    let mine = state
+        .store
+        .call_step(&step.call_id)
+        .await?
+        .is_some_and(|stored| {
+            stored.node.as_deref() == Some(&*state.node)
+                && stored.step.kind == step.kind
+                && stored.step.since_ms == step.since_ms
+        });
+    if !mine {
+        return Ok(());
+    }
+    let id = step.call_id;
+    match step.kind {
+        StepKind::Dial => dialled(state, id, at).await,
+        StepKind::Answer => far_side_answers(state, id, at).await,
+        StepKind::HangUp => far_side_hangs_up(state, id).await,
+        StepKind::RingOut => rings_out(state, id).await,
+    }
 }
 
 /// `call` moved to `next` at `now`: answered when it connects, ended when it is over.
@@ -174,6 +221,27 @@ async fn commit(
     updates: Vec<(OwnedCall, CallState)>,
     inserts: Vec<OwnedCall>,
     messages: Vec<NewVoicemail>,
+) -> ApiResult<bool> {
+    commit_then(
+        state,
+        updates,
+        inserts,
+        messages,
+        Vec::new(),
+        Instant::now(),
+    )
+    .await
+}
+
+/// [`commit`], storing `steps` in the same write (each call's next step, played by this node), and
+/// playing them once it is done, each phase timed from `from`.
+async fn commit_then(
+    state: &AppState,
+    updates: Vec<(OwnedCall, CallState)>,
+    inserts: Vec<OwnedCall>,
+    messages: Vec<NewVoicemail>,
+    steps: Vec<CallStep>,
+    from: Instant,
 ) -> ApiResult<bool> {
     let all: Vec<&OwnedCall> = updates.iter().map(|(c, _)| c).chain(&inserts).collect();
     let Some(customer_id) = all.first().map(|c| c.customer_id.clone()) else {
@@ -209,10 +277,13 @@ async fn commit(
     }
     if state
         .store
-        .write_calls(&updates, &inserts, &events, &overlays, &messages)
+        .write_calls(&updates, &inserts, &events, &overlays, &messages, &steps)
         .await?
     {
         state.hub.notify(&customer_id).await;
+        for step in steps {
+            play(state, step, from);
+        }
         // Salesforce Voice: the VoiceCall of an inbound call that just ended gets its update.
         for (c, _) in &updates {
             crate::voice::call_ended(state, c);
@@ -227,6 +298,7 @@ async fn commit(
 /// decided by `core::phone::dial_target`, exactly as the widget's preview decides.
 pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -> ApiResult<Call> {
     let (target, callee) = dial(state, account, &req.to).await?;
+    let internal = callee.is_some();
     // Characters, as the OpenAPI document's `maxLength` counts them.
     let too_long = |s: &Option<String>| {
         s.as_ref()
@@ -248,7 +320,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         answered_at: None,
         ended_at: None,
         context: req.context,
-        internal: callee.is_some(),
+        internal,
         outcome: None,
         answered_on: None,
         forwarded_to: None,
@@ -264,12 +336,17 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         call: call.clone(),
         peer: None,
     };
-    let event = call_event(&account.customer_id, &account.user.id, &call);
-    state.store.insert_call(&owned, &[event]).await?;
-    state.hub.notify(&account.customer_id).await;
-    start_simulation(state, |state, begun| {
-        simulate_outbound(state, owned, callee, begun)
-    });
+    let dial = step(state, &call.id, StepKind::Dial);
+    let from = Instant::now();
+    commit_then(
+        state,
+        vec![],
+        vec![owned],
+        vec![],
+        dial.into_iter().collect(),
+        from,
+    )
+    .await?;
     Ok(call)
 }
 
@@ -344,13 +421,34 @@ fn inbound_call(
     }
 }
 
-/// The message of a call that just went to voicemail, if `call` did (the caller's, else the PBX's).
-fn left_message(state: &AppState, call: &OwnedCall) -> Vec<NewVoicemail> {
+/// The message of a call that just went to voicemail, if `call` did: `audio` (the caller's), else
+/// the PBX's.
+fn message_left(call: &OwnedCall, audio: Option<&CallerMessage>) -> Vec<NewVoicemail> {
     if call.call.outcome != Some(CallOutcome::Voicemail) {
         return Vec::new();
     }
-    let audio = state.simulations.message(&call.call.id);
-    vec![voicemail::message_for(call, &audio, voicemail::now())]
+    let generated;
+    let audio = match audio {
+        Some(audio) => audio,
+        None => {
+            generated = voicemail::generated_message();
+            &generated
+        }
+    };
+    vec![voicemail::message_for(call, audio, voicemail::now())]
+}
+
+/// [`message_left`] for a stored call going to voicemail now: the caller's message kept with its
+/// ringing step, else the PBX's.
+async fn left_message(state: &AppState, call: &OwnedCall) -> ApiResult<Vec<NewVoicemail>> {
+    if call.call.outcome != Some(CallOutcome::Voicemail) {
+        return Ok(Vec::new());
+    }
+    let kept = state.store.call_step(&call.call.id).await?;
+    Ok(message_left(
+        call,
+        kept.and_then(|k| k.step.message).as_ref(),
+    ))
 }
 
 /// `POST /pbx/calls/inbound`: a call to a colleague; it rings what `core`'s ring resolution says,
@@ -391,19 +489,20 @@ pub async fn inbound(
         call: call.clone(),
         peer: None,
     };
-    if let Some(message) = message {
-        state.simulations.keep_message(&call.id, message);
+    // Over at once to voicemail: the message goes in the same write as the call. Ringing: it is
+    // kept with the call's step until the call stops ringing.
+    let messages = message_left(&owned, message.as_ref());
+    let mut steps = Vec::new();
+    if call.state == CallState::Ringing
+        && let Some(mut ring) = ring_step(state, &owned).await?
+    {
+        ring.message = message;
+        steps.push(ring);
     }
-    // Over at once to voicemail: the message goes in the same write as the call.
-    let messages = left_message(state, &owned);
-    commit(state, vec![], vec![owned.clone()], messages).await?;
+    let from = Instant::now();
+    commit_then(state, vec![], vec![owned.clone()], messages, steps, from).await?;
     // Salesforce Voice: the VoiceCall record, in the background (never delays or fails the call).
     crate::voice::inbound_call_created(state, &owned);
-    if call.state == CallState::Ringing {
-        start_simulation(state, |state, begun| ring_inbound(state, owned, begun));
-    } else {
-        state.simulations.forget_message(&call.id);
-    }
     Ok(call)
 }
 
@@ -416,30 +515,30 @@ async fn still(state: &AppState, id: &str, expected: CallState) -> ApiResult<Opt
         .filter(|c| c.call.state == expected))
 }
 
-/// The embedded PBX playing an outbound call.
-async fn simulate_outbound(
-    state: AppState,
-    owned: OwnedCall,
-    callee: Option<Callee>,
-    begun: Instant,
-) -> ApiResult<()> {
-    let rang = begun + state.config.call_timings.dial;
-    tokio::time::sleep_until(rang).await;
-    let Some(caller) = still(&state, &owned.call.id, CallState::Dialing).await? else {
+/// DIAL is over for the outbound call `id` (at `at`): the callee's side rings. A colleague's
+/// extension: the PBX rings them as a direct call and they get an inbound call of their own; a hunt
+/// group's: its members ring; a number outside: the simulated far side rings.
+async fn dialled(state: AppState, id: String, at: Instant) -> ApiResult<()> {
+    let Some(caller) = still(&state, &id, CallState::Dialing).await? else {
         return Ok(());
     };
     let now: Timestamp = Utc::now().into();
-    let callee = match callee {
-        Some(Callee::Group(group)) => return ring_group_call(state, caller, group, rang).await,
-        Some(Callee::User(user)) => Some(user),
-        None => None,
-    };
-    let Some(callee) = callee else {
-        let ringing = with_call(&caller, moved(&caller.call, CallState::Ringing, None, now));
-        if !commit(&state, vec![(ringing, CallState::Dialing)], vec![], vec![]).await? {
+    let callee = match callee_of(&state, &caller).await? {
+        Some(Callee::Group(group)) => return ring_group_call(state, caller, group, at).await,
+        Some(Callee::User(user)) => user,
+        None if caller.call.internal => {
+            // The colleague or group was deleted while the call dialled: nobody to ring.
+            finish(&state, &caller, CallState::Failed, None, None).await?;
             return Ok(());
         }
-        return far_side_answers(state, owned.call.id, rang).await;
+        None => {
+            let ringing = with_call(&caller, moved(&caller.call, CallState::Ringing, None, now));
+            let answer = step(&state, &id, StepKind::Answer);
+            let updates = vec![(ringing, CallState::Dialing)];
+            let steps = answer.into_iter().collect();
+            commit_then(&state, updates, vec![], vec![], steps, at).await?;
+            return Ok(());
+        }
     };
     // A colleague: the PBX rings them as a direct call, and they get an inbound call of their own.
     let targets = ring_targets(&state, &callee.id).await?;
@@ -450,7 +549,7 @@ async fn simulate_outbound(
         call: inbound_call(caller.call.from.clone(), &callee, true, &targets, mailbox),
         peer: Some(caller.call.id.clone()),
     };
-    let messages = left_message(&state, &leg);
+    let messages = message_left(&leg, None);
     let (next, outcome) = match leg.call.state {
         CallState::Ringing => (CallState::Ringing, None),
         // Forwarded: the caller's call goes on to the forwarding number like any outside call.
@@ -463,24 +562,42 @@ async fn simulate_outbound(
     caller_now.peer = Some(leg.call.id.clone());
     // Forwarded: the caller's call records where it went too, with the same `forwarded` outcome.
     caller_now.call.forwarded_to = leg.call.forwarded_to.clone();
-    let callee_rings = leg.call.state == CallState::Ringing;
-    if !commit(
-        &state,
-        vec![(caller_now, CallState::Dialing)],
-        vec![leg.clone()],
-        messages,
-    )
-    .await?
-    {
-        return Ok(());
-    }
-    if callee_rings {
-        ring_inbound(state, leg, rang).await
+    let next_step = if leg.call.state == CallState::Ringing {
+        ring_step(&state, &leg).await?
     } else if next == CallState::Ringing {
-        far_side_answers(state, owned.call.id, rang).await
+        step(&state, &id, StepKind::Answer)
     } else {
-        Ok(())
+        None
+    };
+    let updates = vec![(caller_now, CallState::Dialing)];
+    let steps = next_step.into_iter().collect();
+    commit_then(&state, updates, vec![leg], messages, steps, at).await?;
+    Ok(())
+}
+
+/// Who the dialling call `caller` reaches, as [`dial`] decided when it was placed (a call to an
+/// extension is `internal`): the colleague or hunt group with that extension now, else nobody.
+async fn callee_of(state: &AppState, caller: &OwnedCall) -> ApiResult<Option<Callee>> {
+    if !caller.call.internal {
+        return Ok(None);
     }
+    extension_owner(state, &caller.customer_id, &caller.call.to).await
+}
+
+/// The customer's colleague or hunt group with the extension `ext`.
+async fn extension_owner(
+    state: &AppState,
+    customer_id: &str,
+    ext: &str,
+) -> ApiResult<Option<Callee>> {
+    Ok(
+        match state.store.user_by_extension(customer_id, ext).await? {
+            Some(u) => Some(Callee::User(u)),
+            None => group_by_extension(state, customer_id, ext)
+                .await?
+                .map(Callee::Group),
+        },
+    )
 }
 
 /// `owned` with `call` in place of its call.
@@ -491,32 +608,45 @@ fn with_call(owned: &OwnedCall, call: Call) -> OwnedCall {
     }
 }
 
-/// A simulated far side (outside, or a user without a panel): ringing from `since`, it answers
-/// after RING, and hangs up after TALK (never when that is 0).
-async fn far_side_answers(state: AppState, id: String, since: Instant) -> ApiResult<()> {
-    let answered = since + state.config.call_timings.ring;
-    tokio::time::sleep_until(answered).await;
-    if !connect(&state, &id, None).await? {
-        return Ok(());
-    }
-    far_side_hangs_up(state, id, answered).await
+/// RING is over (at `at`): a simulated far side (outside, or a user without a panel) answers the
+/// ringing call `id`, and will hang up after TALK (never when that is 0).
+async fn far_side_answers(state: AppState, id: String, at: Instant) -> ApiResult<()> {
+    connect(&state, &id, None, true, at).await?;
+    Ok(())
 }
 
-/// TALK after `since` (never when it is 0), the simulated far side hangs up a connected call.
-async fn far_side_hangs_up(state: AppState, id: String, since: Instant) -> ApiResult<()> {
-    let Some(talk) = state.config.call_timings.talk else {
-        return Ok(());
-    };
-    tokio::time::sleep_until(since + talk).await;
+/// TALK is over: the simulated far side hangs up the connected call `id`.
+async fn far_side_hangs_up(state: AppState, id: String) -> ApiResult<()> {
     if let Some(call) = still(&state, &id, CallState::Connected).await? {
         finish(&state, &call, CallState::Ended, None, None).await?;
     }
     Ok(())
 }
 
+/// The ring timeout is over for the ringing inbound call `id` of a user with the CRM client: it
+/// goes to voicemail or is missed (core's rule).
+async fn rings_out(state: AppState, id: String) -> ApiResult<()> {
+    if let Some(call) = still(&state, &id, CallState::Ringing).await? {
+        let mailbox = voicemail::mailbox_takes(&state, &call.user_id).await?;
+        let route = route_of(&state, &call).await?;
+        let outcome = unanswered_outcome(mailbox, route, NotAnswered::RangOut);
+        finish(&state, &call, CallState::Failed, Some(outcome), None).await?;
+    }
+    Ok(())
+}
+
 /// Connects a ringing call (and its peer, for a call between colleagues), recording the device
-/// it was answered on; false if it was no longer ringing.
-async fn connect(state: &AppState, id: &str, device: Option<String>) -> ApiResult<bool> {
+/// it was answered on; false if it was no longer ringing. When the other party is simulated — an
+/// outside party (no colleague on the other side), or `far_side` (the simulated person of a user
+/// without a panel answered) — it will hang up after TALK, timed from `from`: that step is
+/// stored in the same write.
+async fn connect(
+    state: &AppState,
+    id: &str,
+    device: Option<String>,
+    far_side: bool,
+    from: Instant,
+) -> ApiResult<bool> {
     for _ in 0..MAX_RACES {
         let Some(call) = still(state, id, CallState::Ringing).await? else {
             return Ok(false);
@@ -525,7 +655,13 @@ async fn connect(state: &AppState, id: &str, device: Option<String>) -> ApiResul
         let mut answered = moved(&call.call, CallState::Connected, None, now);
         answered.answered_on = device.clone();
         let mut updates = vec![(with_call(&call, answered), CallState::Ringing)];
-        if let Some(peer) = peer_of(state, &call).await? {
+        let peer = peer_of(state, &call).await?;
+        let hang_up = if far_side || peer.is_none() {
+            step(state, id, StepKind::HangUp)
+        } else {
+            None
+        };
+        if let Some(peer) = peer {
             // The caller's call connects; a group call's caller (or the colleague waiting on a
             // transfer to a group) now talks with this member.
             let mut next = peer.clone();
@@ -547,7 +683,8 @@ async fn connect(state: &AppState, id: &str, device: Option<String>) -> ApiResul
                 }
             }
         }
-        if commit(state, updates, vec![], vec![]).await? {
+        let steps = hang_up.into_iter().collect();
+        if commit_then(state, updates, vec![], vec![], steps, from).await? {
             return Ok(true);
         }
     }
@@ -578,7 +715,7 @@ async fn finish(
 ) -> ApiResult<bool> {
     let now: Timestamp = Utc::now().into();
     let ended = with_call(call, moved(&call.call, next, outcome, now));
-    let messages = left_message(state, &ended);
+    let messages = left_message(state, &ended).await?;
     let mut updates = vec![(ended, call.call.state)];
     let peer = peer_of(state, call).await?;
     match &peer {
@@ -632,41 +769,6 @@ async fn finish(
     commit(state, updates, vec![], messages).await
 }
 
-/// An inbound call ringing its user from `since`: a user with the CRM client answers or declines
-/// from the panel, and after the ring timeout it goes to voicemail or is missed (core's rule); a
-/// user without it has no panel, so the simulated person answers a device after RING. The
-/// caller's message is forgotten when it stops ringing, whichever way.
-async fn ring_inbound(state: AppState, owned: OwnedCall, since: Instant) -> ApiResult<()> {
-    let id = owned.call.id.clone();
-    let played = ring_inbound_until_over(&state, owned, since).await;
-    state.simulations.forget_message(&id);
-    played
-}
-
-async fn ring_inbound_until_over(
-    state: &AppState,
-    owned: OwnedCall,
-    since: Instant,
-) -> ApiResult<()> {
-    let state = state.clone();
-    let has_panel = state
-        .store
-        .customer_user(&owned.customer_id, &owned.user_id)
-        .await?
-        .is_some_and(|(_, permissions)| licence::has_crm_client(&permissions));
-    if !has_panel {
-        return far_side_answers(state, owned.call.id, since).await;
-    }
-    tokio::time::sleep_until(since + Duration::from_secs(state.config.ring_timeout_secs)).await;
-    if let Some(call) = still(&state, &owned.call.id, CallState::Ringing).await? {
-        let mailbox = voicemail::mailbox_takes(&state, &call.user_id).await?;
-        let route = route_of(&state, &call).await?;
-        let outcome = unanswered_outcome(mailbox, route, NotAnswered::RangOut);
-        finish(&state, &call, CallState::Failed, Some(outcome), None).await?;
-    }
-    Ok(())
-}
-
 /// The user's own call `call_id` (another's, or an unknown id, is 404).
 async fn own_call(state: &AppState, account: &Account, call_id: &str) -> ApiResult<OwnedCall> {
     state
@@ -707,13 +809,9 @@ pub async fn answer(
             .or_else(|| devices.first().cloned())
             .ok_or(ApiError::UnknownDevice)?,
     };
-    if !connect(state, &owned.call.id, Some(device)).await? {
+    // An outside caller: the simulated far side will hang up after TALK.
+    if !connect(state, &owned.call.id, Some(device), false, Instant::now()).await? {
         return Err(ApiError::CallNotRinging);
-    }
-    if peer_of(state, &owned).await?.is_none() {
-        // An outside caller: the simulated far side hangs up after TALK.
-        let id = owned.call.id.clone();
-        start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
     }
     Ok(own_call(state, account, call_id).await?.call)
 }
@@ -841,8 +939,7 @@ pub async fn transfer(
         let mut updates = vec![update];
         let mut inserts = Vec::new();
         let mut messages = Vec::new();
-        // The leg that rings the target colleague, and whether the peer talks on to the far side.
-        let mut ringing = None;
+        // Whether the peer talks on to the far side.
         let mut peer_talks_on = None;
         let leg = match &target_user {
             Some(callee) => {
@@ -855,7 +952,7 @@ pub async fn transfer(
                     peer: peer.as_ref().map(|p| p.call.id.clone()),
                 };
                 // Nothing rings the target (DND): the call lands in their mailbox at once.
-                messages = left_message(state, &leg);
+                messages = message_left(&leg, None);
                 Some(leg)
             }
             None => None,
@@ -877,19 +974,18 @@ pub async fn transfer(
             }
             updates.push((next, CallState::Connected));
         }
+        let mut steps = Vec::new();
         if let Some(leg) = leg {
             if leg.call.state == CallState::Ringing {
-                ringing = Some(leg.clone());
+                steps.extend(ring_step(state, &leg).await?);
             }
             inserts.push(leg);
         }
-        if commit(state, updates, inserts, messages).await? {
-            if let Some(leg) = ringing {
-                start_simulation(state, |state, begun| ring_inbound(state, leg, begun));
-            }
-            if let Some(id) = peer_talks_on {
-                start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
-            }
+        if let Some(id) = peer_talks_on {
+            steps.extend(step(state, &id, StepKind::HangUp));
+        }
+        let from = Instant::now();
+        if commit_then(state, updates, inserts, messages, steps, from).await? {
             return Ok(own_call(state, account, call_id).await?.call);
         }
     }
@@ -961,19 +1057,9 @@ async fn transfer_to_group(
         }
         updates.push((next, CallState::Connected));
     }
-    let messages = legs.iter().flat_map(|l| left_message(state, l)).collect();
-    let ringing: Vec<OwnedCall> = legs
-        .iter()
-        .filter(|l| l.call.state == CallState::Ringing)
-        .cloned()
-        .collect();
-    if !commit(state, updates, legs, messages).await? {
-        return Ok(false);
-    }
-    for leg in ringing {
-        start_simulation(state, |state, begun| ring_inbound(state, leg, begun));
-    }
-    Ok(true)
+    let messages = legs.iter().flat_map(|l| message_left(l, None)).collect();
+    let steps = ring_steps(state, &legs).await?;
+    commit_then(state, updates, legs, messages, steps, Instant::now()).await
 }
 
 /// The inbound calls a call from `from` to `group` gives its members now, each pointing at
@@ -1053,14 +1139,14 @@ async fn group_legs(
     Ok(legs)
 }
 
-/// The embedded PBX playing a call to a hunt group whose DIAL is over (`since`): its members'
+/// The embedded PBX playing a call to a hunt group whose DIAL is over (at `at`): its members'
 /// legs ring ([`group_legs`]) while the caller's call rings, or, nobody ringing, the call is
 /// over at once — to the group's voicemail if it says so, else missed.
 async fn ring_group_call(
     state: AppState,
     caller: OwnedCall,
     group: HuntGroup,
-    since: Instant,
+    at: Instant,
 ) -> ApiResult<()> {
     let now: Timestamp = Utc::now().into();
     let legs = group_legs(
@@ -1082,26 +1168,20 @@ async fn ring_group_call(
         (CallState::Failed, Some(CallOutcome::Voicemail))
     };
     let caller_now = with_call(&caller, moved(&caller.call, next, outcome, now));
-    let messages = legs.iter().flat_map(|l| left_message(&state, l)).collect();
-    let ringing: Vec<OwnedCall> = legs
-        .iter()
-        .filter(|l| l.call.state == CallState::Ringing)
-        .cloned()
-        .collect();
-    if !commit(
-        &state,
-        vec![(caller_now, CallState::Dialing)],
-        legs,
-        messages,
-    )
-    .await?
-    {
-        return Ok(());
-    }
-    for leg in ringing {
-        start_simulation(&state, |state, _| ring_inbound(state, leg, since));
-    }
+    let messages = legs.iter().flat_map(|l| message_left(l, None)).collect();
+    let steps = ring_steps(&state, &legs).await?;
+    let updates = vec![(caller_now, CallState::Dialing)];
+    commit_then(&state, updates, legs, messages, steps, at).await?;
     Ok(())
+}
+
+/// The ring steps of those of `legs` that ring ([`ring_step`]).
+async fn ring_steps(state: &AppState, legs: &[OwnedCall]) -> ApiResult<Vec<CallStep>> {
+    let mut steps = Vec::new();
+    for leg in legs.iter().filter(|l| l.call.state == CallState::Ringing) {
+        steps.extend(ring_step(state, leg).await?);
+    }
+    Ok(steps)
 }
 
 /// Whether `call` is one member's leg of a hunt-group call still looking for someone to answer:
@@ -1167,16 +1247,7 @@ async fn dial(
     to: &str,
 ) -> ApiResult<(String, Option<Callee>)> {
     let callee = match phone::as_extension(to) {
-        Some(ext) => match state
-            .store
-            .user_by_extension(&account.customer_id, ext)
-            .await?
-        {
-            Some(u) => Some(Callee::User(u)),
-            None => group_by_extension(state, &account.customer_id, ext)
-                .await?
-                .map(Callee::Group),
-        },
+        Some(ext) => extension_owner(state, &account.customer_id, ext).await?,
         None => None,
     };
     let target = phone::dial_target(to, &account.default_country, |_| callee.is_some())
@@ -1288,18 +1359,10 @@ pub async fn consult(
             call: leg.clone(),
             peer: None,
         };
-        if commit(
-            state,
-            vec![(with_call(&first, held), CallState::Connected)],
-            vec![owned.clone()],
-            vec![],
-        )
-        .await?
-        {
-            let callee = callee.clone();
-            start_simulation(state, |state, begun| {
-                simulate_outbound(state, owned, callee, begun)
-            });
+        let updates = vec![(with_call(&first, held), CallState::Connected)];
+        let steps = step(state, &leg.id, StepKind::Dial).into_iter().collect();
+        let from = Instant::now();
+        if commit_then(state, updates, vec![owned], vec![], steps, from).await? {
             return Ok(leg);
         }
     }
@@ -1375,10 +1438,12 @@ pub async fn complete_consult(
             // Two outside parties: the PBX joins them and the user's part is over.
             (None, None) => {}
         }
-        if commit(state, updates, vec![], vec![]).await? {
-            for id in talk_on {
-                start_simulation(state, |state, begun| far_side_hangs_up(state, id, begun));
-            }
+        let steps = talk_on
+            .iter()
+            .filter_map(|id| step(state, id, StepKind::HangUp))
+            .collect();
+        let from = Instant::now();
+        if commit_then(state, updates, vec![], vec![], steps, from).await? {
             return Ok(own_call(state, account, call_id).await?.call);
         }
     }
@@ -1425,25 +1490,26 @@ pub async fn history(state: &AppState, account: &Account, limit: i64) -> ApiResu
 }
 
 /// At start-up and with every heartbeat: live calls of a node that is gone (stopped, or not seen
-/// since `stale_before_ms`: killed) cannot go on, since their simulation lived there, so they end —
-/// connected ones as ended, the others as failed — with their events. Calls of live nodes,
-/// this one's included, are left alone.
-pub async fn end_orphans(state: &AppState, stale_before_ms: i64) -> ApiResult<()> {
-    for owned in state.store.orphaned_calls(stale_before_ms).await? {
-        let next = if owned.call.state == CallState::Connected {
-            CallState::Ended
-        } else {
-            CallState::Failed
+/// since `stale_before_ms`: killed) are taken over by this node ([`CallStore::adopt_orphans`]),
+/// which plays the stored steps it took from their stored times on (one already overdue plays at
+/// once), so a call goes on as if its node had not died. A call without a step waits for its user
+/// (connected to a colleague, or to a far side that never hangs up) as it did.
+///
+/// [`CallStore::adopt_orphans`]: crate::store::CallStore::adopt_orphans
+pub async fn adopt_orphans(state: &AppState, stale_before_ms: i64) -> ApiResult<()> {
+    for (owned, step) in state.store.adopt_orphans(stale_before_ms).await? {
+        let Some(step) = step else { continue };
+        let Some(phase) = phase(&state.config, step.kind) else {
+            continue;
         };
-        let from = owned.call.state;
-        let ended = moved(&owned.call, next, None, Utc::now().into());
-        commit(
-            state,
-            vec![(with_call(&owned, ended), from)],
-            vec![],
-            vec![],
-        )
-        .await?;
+        let elapsed = Utc::now().timestamp_millis() - step.since_ms;
+        let elapsed = Duration::from_millis(u64::try_from(elapsed).unwrap_or(0));
+        tracing::info!(
+            call = %owned.call.id,
+            step = ?step.kind,
+            "took over a call of a node that is gone"
+        );
+        play_at(state, step, Instant::now() + phase.saturating_sub(elapsed));
     }
     Ok(())
 }

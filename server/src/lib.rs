@@ -35,8 +35,8 @@
 //! Nothing another node would need lives only in this process: sessions, tickets, rate-limit
 //! counters, the event log, PBX state and calls are all in the store. In memory there are only the
 //! caches of the newest events of customers with live streams here (filled by reading the store
-//! back), the counts of those streams, per-user locks serialising PBX applies, and the caller's
-//! message of an inbound call while the embedded PBX rings it (the simulation lives here anyway).
+//! back), the counts of those streams, per-user locks serialising PBX applies, and the timers of the
+//! call steps this node plays (each step is stored with its call; another node adopts it).
 
 pub mod admin;
 pub mod admin_live;
@@ -94,9 +94,9 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How often old events, tickets, rate-limit windows and expired idempotency keys are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-/// How often a node says it is alive (`nodes.seen_ms`) and ends the calls of nodes that are not.
+/// How often a node says it is alive (`nodes.seen_ms`) and adopts the calls of nodes that are not.
 const NODE_HEARTBEAT: Duration = Duration::from_secs(5);
-/// A node not seen for this long is dead: its live calls are ended by the others.
+/// A node not seen for this long is dead: its live calls are adopted by the others.
 const NODE_STALE_MS: i64 = 20_000;
 /// A node not seen for this long is forgotten.
 const NODE_FORGET_MS: i64 = 3_600_000;
@@ -198,7 +198,8 @@ impl Backend {
         })
     }
 
-    /// Reconciles what the last process left (orphaned calls end; pending PBX applies are retried)
+    /// Reconciles what the last process left (orphaned calls are adopted and go on; pending PBX
+    /// applies are retried)
     /// and starts the background tasks: the doorbell to the other nodes, the PBX retry worker and
     /// the pruning of old events.
     pub async fn start(&mut self) -> anyhow::Result<()> {
@@ -227,9 +228,9 @@ impl Backend {
             .store
             .node_alive(&self.state.node, now, now - NODE_FORGET_MS)
             .await?;
-        calls::end_orphans(&self.state, now - NODE_STALE_MS)
+        calls::adopt_orphans(&self.state, now - NODE_STALE_MS)
             .await
-            .map_err(|e| anyhow::anyhow!("ending orphaned calls: {e}"))?;
+            .map_err(|e| anyhow::anyhow!("adopting orphaned calls: {e}"))?;
         let pending = self
             .state
             .store
@@ -252,8 +253,8 @@ impl Backend {
                 {
                     tracing::error!(error = %e, "node heartbeat");
                 }
-                if let Err(e) = calls::end_orphans(&state, now - NODE_STALE_MS).await {
-                    tracing::error!(error = %e, "ending orphaned calls");
+                if let Err(e) = calls::adopt_orphans(&state, now - NODE_STALE_MS).await {
+                    tracing::error!(error = %e, "adopting orphaned calls");
                 }
             }
         }));
@@ -300,7 +301,7 @@ impl Backend {
         for t in &self.tasks {
             t.abort();
         }
-        // Its calls' simulations stop with it: another node (or the next start) ends them.
+        // Its calls' timers stop with it: another node (or the next start) adopts their steps.
         if let Err(e) = self.state.store.node_gone(&self.state.node).await {
             tracing::error!(error = %e, "forgetting this node");
         }

@@ -4,7 +4,8 @@
 //!   every node in turn): its subscribers resume on another node with `Last-Event-ID` and get every
 //!   event of the log once, in order; every acknowledged change is in the log, in the order it was
 //!   acknowledged; the customer's log ids are contiguous;
-//! - a rolling restart (SIGTERM, start again) of all three nodes under that load: the same.
+//! - a rolling restart (SIGTERM, start again) of all three nodes under that load: the same;
+//! - a node killed while its call dials: another node adopts the call and plays it to its end.
 //!
 //! Each runs with either doorbell: PostgreSQL's NOTIFY and a NATS subject (`--bus`). The demo data
 //! is seeded once per database; the nodes' rate limits are lifted so the load is not refused. The
@@ -611,4 +612,57 @@ async fn assert_nothing_lost(url: &str, written: &[Written], got: &[Subscribed])
         );
     }
     assert_every_log_contiguous(url).await;
+}
+
+/// A node killed (`SIGKILL`) while its call dials: once its heartbeat is stale (20 s) another node
+/// adopts the call with its stored step, and the call goes on as the simulation says — it rings,
+/// the far side answers and hangs up after TALK — instead of ending for want of its node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_nodes_call_goes_on_on_another_node() {
+    let _turn = TURN.lock().await;
+    let url = pg::Postgres::shared().fresh_database();
+    common::seed(&ucclient_server::Config::with_database(url.clone().into())).await;
+    let flags = ["--call-timings", "1000,1000,1000"];
+    let mut a = Binary::start("serve", "127.0.0.1:0", Path::new(&url), &flags);
+    let b = Binary::start("serve", "127.0.0.1:0", Path::new(&url), &flags);
+    let ana = a.login("ana").await;
+    let placed: Value = client()
+        .post(a.url("/calls"))
+        .bearer_auth(&ana)
+        .json(&serde_json::json!({"to": "912 345 678"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(placed["state"], "dialing", "{placed}");
+    a.child.kill().unwrap(); // SIGKILL, within DIAL
+    a.child.wait().unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let call = loop {
+        let history: Value = client()
+            .get(b.url("/calls"))
+            .bearer_auth(&ana)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let call = history[0].clone();
+        assert_eq!(call["id"], placed["id"], "{history}");
+        if call["state"] == "ended" || call["state"] == "failed" {
+            break call;
+        }
+        assert!(Instant::now() < deadline, "the call never went on: {call}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(call["state"], "ended", "{call}");
+    assert!(
+        call["answered_at"].is_string(),
+        "answered by the far side: {call}"
+    );
+    assert!(call["outcome"].is_null(), "{call}");
 }

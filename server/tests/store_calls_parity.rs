@@ -145,7 +145,7 @@ async fn to_voicemail(s: &dyn Store, id: &str, m: NewVoicemail) -> bool {
     let ringing = call(id, "u1", CallState::Ringing);
     s.insert_call(&ringing, &[]).await.unwrap();
     let over = moved(&ringing, CallState::Ended, Some(CallOutcome::Voicemail));
-    s.write_calls(&[(over, CallState::Ringing)], &[], &[], &[], &[m])
+    s.write_calls(&[(over, CallState::Ringing)], &[], &[], &[], &[m], &[])
         .await
         .unwrap()
 }
@@ -188,6 +188,7 @@ async fn scenario(engine: &Engine) -> Vec<String> {
             &[],
             &[event("call", "stale")],
             &[],
+            &[],
             &[]
         )
         .await
@@ -202,6 +203,7 @@ async fn scenario(engine: &Engine) -> Vec<String> {
             &[call("k9", "u1", CallState::Ringing)],
             &[event("call", "half")],
             &[overlay("u1", "half")],
+            &[],
             &[]
         )
         .await
@@ -218,6 +220,7 @@ async fn scenario(engine: &Engine) -> Vec<String> {
             &[],
             &[event("call", "both connected")],
             &[overlay("u1", "u1 busy"), overlay("u2", "u2 busy")],
+            &[],
             &[]
         )
         .await
@@ -233,6 +236,7 @@ async fn scenario(engine: &Engine) -> Vec<String> {
             &[],
             &[],
             &[overlay("u1", "not announced")],
+            &[],
             &[]
         )
         .await
@@ -245,6 +249,7 @@ async fn scenario(engine: &Engine) -> Vec<String> {
             &[],
             &[],
             &[overlay("u1", "still busy")],
+            &[],
             &[]
         )
         .await
@@ -261,6 +266,7 @@ async fn scenario(engine: &Engine) -> Vec<String> {
             &[],
             &[event("call", "both ended")],
             &[overlay("u1", "u1 free"), overlay("u2", "u2 free")],
+            &[],
             &[]
         )
         .await
@@ -272,7 +278,7 @@ async fn scenario(engine: &Engine) -> Vec<String> {
         CallState::Failed,
         Some(CallOutcome::Missed),
     );
-    log!(s.write_calls(&[], &[k4], &[], &[], &[]).await.unwrap());
+    log!(s.write_calls(&[], &[k4], &[], &[], &[], &[]).await.unwrap());
     log!(s.missed_calls("u1").await.unwrap());
     log!(s.missed_calls("u2").await.unwrap());
     log!(s.mark_missed_seen("c1", "u1").await.unwrap());
@@ -425,6 +431,7 @@ async fn on_two_nodes_each_decision_is_made_once() {
                 &[event("call", &format!("racer {i}"))],
                 &[],
                 &[],
+                &[],
             )
             .await
             .unwrap()
@@ -459,7 +466,7 @@ async fn on_two_nodes_each_decision_is_made_once() {
             moved(&a, CallState::Connected, None),
             moved(&b, CallState::Connected, None),
         );
-        s.write_calls(&[], &[ac.clone(), bc.clone()], &[], &[], &[])
+        s.write_calls(&[], &[ac.clone(), bc.clone()], &[], &[], &[], &[])
             .await
             .unwrap();
         let before = events(&pg, "c1").await.len();
@@ -472,6 +479,7 @@ async fn on_two_nodes_each_decision_is_made_once() {
                     &[],
                     &[],
                     &[overlay("u2", "u2 free")],
+                    &[],
                     &[],
                 )
                 .await
@@ -487,14 +495,16 @@ async fn on_two_nodes_each_decision_is_made_once() {
     let missed: Vec<OwnedCall> = (0..n)
         .map(|i| call(&format!("m{i}"), "u1", CallState::Ringing))
         .collect();
-    s.write_calls(&[], &missed, &[], &[], &[]).await.unwrap();
+    s.write_calls(&[], &missed, &[], &[], &[], &[])
+        .await
+        .unwrap();
     let before = events(&pg, "c1").await.len();
     futures::future::join_all(missed.iter().enumerate().map(|(i, c)| {
         let s = nodes[i % 2].clone();
         let over = moved(c, CallState::Ended, Some(CallOutcome::Missed));
         async move {
             assert!(
-                s.write_calls(&[(over, CallState::Ringing)], &[], &[], &[], &[])
+                s.write_calls(&[(over, CallState::Ringing)], &[], &[], &[], &[], &[])
                     .await
                     .unwrap()
             )

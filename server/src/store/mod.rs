@@ -252,6 +252,46 @@ pub struct OwnedCall {
     pub peer: Option<String>,
 }
 
+/// What the embedded PBX does next to a live call when its time comes. Stored with the call
+/// (`call_steps`) in the write that schedules it, by the node that plays it: if that node dies,
+/// another adopts the call and plays the step from the stored time on ([`CallStore::adopt_orphans`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepKind {
+    /// DIAL is over for a dialling call: the callee's side starts ringing.
+    Dial,
+    /// RING is over: the simulated far side (an outside party, or a user without a panel) answers.
+    Answer,
+    /// TALK is over: the simulated far side hangs up a connected call.
+    HangUp,
+    /// The ring timeout is over for a ringing inbound call: it goes to voicemail or is missed.
+    RingOut,
+}
+
+/// A call's next step ([`StepKind`]), timed from `since_ms` (Unix milliseconds, when the phase
+/// before it began).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallStep {
+    /// The call it moves.
+    pub call_id: String,
+    /// What happens.
+    pub kind: StepKind,
+    /// When the phase it ends began.
+    pub since_ms: i64,
+    /// The message the caller of a ringing inbound call would leave if it goes to voicemail
+    /// (kept with the call while it rings, so whichever node ends it stores the caller's words).
+    pub message: Option<crate::voicemail::CallerMessage>,
+}
+
+/// A stored step and the node that plays it (`None`: a store serving no node wrote it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStep {
+    /// The step.
+    pub step: CallStep,
+    /// Its node.
+    pub node: Option<String>,
+}
+
 /// The `presence` event announcing that a user's busy overlay changes with a write of calls
 /// ([`CallStore::write_calls`]), logged only if no other call of the user is connected.
 #[derive(Debug, Clone)]
@@ -645,6 +685,9 @@ pub trait CallStore: Send + Sync {
     /// event with its owner's new unheard count is logged for it, counted inside the same
     /// transaction; a mailbox already holding [`MAX_MESSAGES`] keeps what it has (the message is
     /// dropped, logged as a warning).
+    ///
+    /// A call whose state changes loses its stored step; each of `steps` is then stored (replacing
+    /// the call's step), stamped with this store's node, which plays it.
     async fn write_calls(
         &self,
         updates: &[(OwnedCall, CallState)],
@@ -652,7 +695,10 @@ pub trait CallStore: Send + Sync {
         events: &[NewEvent],
         overlays: &[Overlay],
         messages: &[NewVoicemail],
+        steps: &[CallStep],
     ) -> StoreResult<bool>;
+    /// The next step of the call `call_id`, if one is stored.
+    async fn call_step(&self, call_id: &str) -> StoreResult<Option<StoredStep>>;
     /// One call with its owner.
     async fn call(&self, call_id: &str) -> StoreResult<Option<OwnedCall>>;
     /// Whether the user's mailbox is on, and how many messages it holds.
@@ -741,9 +787,15 @@ pub trait CallStore: Send + Sync {
     async fn node_alive(&self, node: &str, now_ms: i64, forget_before_ms: i64) -> StoreResult<()>;
     /// Forgets node `node` (it stopped): its live calls are orphans from now on.
     async fn node_gone(&self, node: &str) -> StoreResult<()>;
-    /// Live calls whose node is not alive: created by no node, or by one not seen since
-    /// `stale_before_ms` (its simulations died with it), oldest first.
-    async fn orphaned_calls(&self, stale_before_ms: i64) -> StoreResult<Vec<OwnedCall>>;
+    /// Live calls whose node is not alive (played by no node, or by one not seen since
+    /// `stale_before_ms`: stopped or killed), or whose stored step's node is not, taken over by
+    /// this store's node, oldest first, each with its step when this node took that (a step is
+    /// played by its node only). Each call and each step goes to exactly one adopter, however many
+    /// nodes sweep at once; a store serving no node adopts nothing.
+    async fn adopt_orphans(
+        &self,
+        stale_before_ms: i64,
+    ) -> StoreResult<Vec<(OwnedCall, Option<CallStep>)>>;
 }
 
 /// Administration: resellers, customers, users, devices and hunt groups (the CLI and the

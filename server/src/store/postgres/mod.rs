@@ -50,7 +50,7 @@ use crate::store::codec::{
     colours_of, conflict, enum_str, from_json, parse_enum, profile, to_json, user_of,
 };
 use crate::store::location::PostgresUrl;
-use crate::store::{NewEvent, StoreError, StoreResult};
+use crate::store::{CallStep, NewEvent, StoreError, StoreResult};
 
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
@@ -119,6 +119,30 @@ impl PgStore {
                 .execute(tx)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Stores `step` in `tx` as the call's next step (replacing any), played by this store's node.
+    pub(crate) async fn put_step(&self, tx: &mut PgConnection, step: &CallStep) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO call_steps (call_id, kind, since_ms, node, message, message_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (call_id) DO UPDATE SET kind = excluded.kind,
+                 since_ms = excluded.since_ms, node = excluded.node,
+                 message = excluded.message, message_ms = excluded.message_ms",
+        )
+        .bind(&step.call_id)
+        .bind(enum_str(&step.kind))
+        .bind(step.since_ms)
+        .bind(self.node.as_deref())
+        .bind(step.message.as_ref().map(|m| m.wav.as_slice()))
+        .bind(
+            step.message
+                .as_ref()
+                .map(|m| i32::try_from(m.duration_ms).unwrap_or(i32::MAX)),
+        )
+        .execute(tx)
+        .await?;
         Ok(())
     }
 

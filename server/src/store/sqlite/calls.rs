@@ -10,8 +10,10 @@ use ucclient_core::api::{
 use super::{SqliteStore, WriteTx, enum_str, from_json, log_events, parse_enum, to_json};
 use crate::store::calls_rules::{bounded_count, missed_event, missed_owners, writes_call};
 use crate::store::{
-    CallStore, MAX_MESSAGES, NewEvent, NewVoicemail, Overlay, OwnedCall, StoreError, StoreResult,
+    CallStep, CallStore, MAX_MESSAGES, NewEvent, NewVoicemail, Overlay, OwnedCall, StoreError,
+    StoreResult, StoredStep,
 };
+use crate::voicemail::CallerMessage;
 
 #[async_trait]
 impl CallStore for SqliteStore {
@@ -31,6 +33,7 @@ impl CallStore for SqliteStore {
         events: &[NewEvent],
         overlays: &[Overlay],
         messages: &[NewVoicemail],
+        steps: &[CallStep],
     ) -> StoreResult<bool> {
         let mut tx = self.write().await?;
         for (owned, expected) in updates {
@@ -62,10 +65,20 @@ impl CallStore for SqliteStore {
                 // Dropping the transaction rolls back whatever was written before.
                 return Ok(false);
             }
+            if call.state != *expected {
+                // What was to happen next belonged to the state the call leaves.
+                sqlx::query("DELETE FROM call_steps WHERE call_id = ?")
+                    .bind(&call.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
         for owned in inserts {
             insert_call_row(&mut tx, owned).await?;
             self.own_call(&mut tx, &owned.call.id).await?;
+        }
+        for step in steps {
+            self.put_step(&mut tx, step).await?;
         }
         log_events(&mut tx, events).await?;
         for m in messages {
@@ -298,19 +311,70 @@ impl CallStore for SqliteStore {
         Ok(())
     }
 
-    async fn orphaned_calls(&self, stale_before_ms: i64) -> StoreResult<Vec<OwnedCall>> {
-        // The live states by name, not `NOT IN` the final ones: the `calls_live` index then serves
-        // this sweep, which every node runs with each heartbeat.
+    async fn adopt_orphans(
+        &self,
+        stale_before_ms: i64,
+    ) -> StoreResult<Vec<(OwnedCall, Option<CallStep>)>> {
+        let Some(node) = self.node.as_deref() else {
+            return Ok(Vec::new());
+        };
+        // Read first, without a write: most sweeps find nothing.
         let rows = sqlx::query(&format!(
-            "SELECT {CALL_COLUMNS} FROM calls
-             WHERE state IN ('dialing', 'ringing', 'connected')
-               AND (node IS NULL OR node NOT IN (SELECT id FROM nodes WHERE seen_ms >= ?))
-             ORDER BY seq"
+            "SELECT {CALL_COLUMNS} FROM calls WHERE {ORPHANED} ORDER BY seq"
         ))
         .bind(stale_before_ms)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(call_of).collect()
+        let orphans = rows.iter().map(call_of).collect::<StoreResult<Vec<_>>>()?;
+        if orphans.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.write().await?;
+        let mut adopted = Vec::new();
+        for call in orphans {
+            // The call and its step are each taken by the condition on its own row, again: of
+            // several nodes sweeping at once, the first to write takes it (writes queue on
+            // SQLite's one writer).
+            let call_taken = sqlx::query(
+                "UPDATE calls SET node = ?2 WHERE id = ?3
+                   AND state IN ('dialing', 'ringing', 'connected')
+                   AND (node IS NULL OR node NOT IN (SELECT id FROM nodes WHERE seen_ms >= ?1))",
+            )
+            .bind(stale_before_ms)
+            .bind(node)
+            .bind(&call.call.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            let step = sqlx::query(&format!(
+                "UPDATE call_steps SET node = ?2 WHERE call_id = ?3
+                   AND (node IS NULL OR node NOT IN (SELECT id FROM nodes WHERE seen_ms >= ?1))
+                 RETURNING {STEP_COLUMNS}"
+            ))
+            .bind(stale_before_ms)
+            .bind(node)
+            .bind(&call.call.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let step = step.as_ref().map(step_of).transpose()?.map(|s| s.step);
+
+            if call_taken || step.is_some() {
+                adopted.push((call, step));
+            }
+        }
+        tx.commit().await?;
+        Ok(adopted)
+    }
+
+    async fn call_step(&self, call_id: &str) -> StoreResult<Option<StoredStep>> {
+        let row = sqlx::query(&format!(
+            "SELECT {STEP_COLUMNS} FROM call_steps WHERE call_id = ?"
+        ))
+        .bind(call_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(step_of).transpose()
     }
 
     async fn live_calls(&self, user_id: Option<&str>) -> StoreResult<Vec<OwnedCall>> {
@@ -614,3 +678,40 @@ fn voicemail_of(r: &sqlx::sqlite::SqliteRow) -> VoicemailMessage {
 }
 
 const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of";
+
+/// Whether a call (`calls`) is an orphan, with the oldest heartbeat of a live node bound as
+/// `?1`: live, and its node not alive (none, stopped or stale), or its step stamped with a node
+/// that is not (a step its node was storing as another node adopted the call). The live states by
+/// name, not `NOT IN` the final ones: the `calls_live` index then serves the sweep, which every
+/// node runs with each heartbeat.
+const ORPHANED: &str = "calls.state IN ('dialing', 'ringing', 'connected')
+    AND (calls.node IS NULL
+         OR calls.node NOT IN (SELECT id FROM nodes WHERE seen_ms >= ?1)
+         OR EXISTS (SELECT 1 FROM call_steps s WHERE s.call_id = calls.id
+                    AND s.node NOT IN (SELECT id FROM nodes WHERE seen_ms >= ?1)))";
+
+/// The columns [`step_of`] reads.
+const STEP_COLUMNS: &str = "call_id, kind, since_ms, node, message, message_ms";
+
+/// A `call_steps` row.
+fn step_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<StoredStep> {
+    let message = match (
+        r.get::<Option<Vec<u8>>, _>("message"),
+        r.get::<Option<i64>, _>("message_ms"),
+    ) {
+        (Some(wav), Some(ms)) => Some(CallerMessage {
+            wav: std::sync::Arc::new(wav),
+            duration_ms: u32::try_from(ms).unwrap_or(0),
+        }),
+        _ => None,
+    };
+    Ok(StoredStep {
+        step: CallStep {
+            call_id: r.get("call_id"),
+            kind: parse_enum(&r.get::<String, _>("kind"))?,
+            since_ms: r.get("since_ms"),
+            message,
+        },
+        node: r.get("node"),
+    })
+}

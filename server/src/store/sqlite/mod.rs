@@ -33,7 +33,7 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use crate::store::codec::{
     colours_of, conflict, enum_str, from_json, parse_enum, profile, to_json, user_of,
 };
-use crate::store::{NewEvent, StoreError, StoreResult};
+use crate::store::{CallStep, NewEvent, StoreError, StoreResult};
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -142,6 +142,26 @@ impl SqliteStore {
                 .execute(&mut **tx)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Stores `step` in `tx` as the call's next step (replacing any), played by this store's node.
+    async fn put_step(&self, tx: &mut WriteTx, step: &CallStep) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO call_steps (call_id, kind, since_ms, node, message, message_ms)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (call_id) DO UPDATE SET kind = excluded.kind,
+                 since_ms = excluded.since_ms, node = excluded.node,
+                 message = excluded.message, message_ms = excluded.message_ms",
+        )
+        .bind(&step.call_id)
+        .bind(enum_str(&step.kind))
+        .bind(step.since_ms)
+        .bind(self.node.as_deref())
+        .bind(step.message.as_ref().map(|m| m.wav.as_slice()))
+        .bind(step.message.as_ref().map(|m| i64::from(m.duration_ms)))
+        .execute(&mut **tx)
+        .await?;
         Ok(())
     }
 

@@ -89,6 +89,7 @@ async fn both_sides_of_a_call_move_together_or_not_at_all() {
                 std::slice::from_ref(&event),
                 &[],
                 &[],
+                &[],
             )
             .await
             .unwrap()
@@ -113,6 +114,7 @@ async fn both_sides_of_a_call_move_together_or_not_at_all() {
                 std::slice::from_ref(&event),
                 &[],
                 &[],
+                &[],
             )
             .await
             .unwrap()
@@ -135,6 +137,7 @@ async fn both_sides_of_a_call_move_together_or_not_at_all() {
                 ],
                 &[],
                 &[event],
+                &[],
                 &[],
                 &[],
             )
@@ -211,7 +214,7 @@ async fn the_busy_overlay_is_logged_only_when_no_other_call_of_the_user_is_conne
     let write = [ended(&a)];
     assert!(
         store
-            .write_calls(&write, &[], &[], std::slice::from_ref(&overlay), &[])
+            .write_calls(&write, &[], &[], std::slice::from_ref(&overlay), &[], &[])
             .await
             .unwrap()
     );
@@ -220,7 +223,7 @@ async fn the_busy_overlay_is_logged_only_when_no_other_call_of_the_user_is_conne
     let write = [ended(&b), ended(&c)];
     assert!(
         store
-            .write_calls(&write, &[], &[], std::slice::from_ref(&overlay), &[])
+            .write_calls(&write, &[], &[], std::slice::from_ref(&overlay), &[], &[])
             .await
             .unwrap()
     );
