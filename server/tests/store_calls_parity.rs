@@ -2,7 +2,8 @@
 //! same calls of `CallStore` on the same rows give the same answers and log the same events on
 //! both engines; and on PostgreSQL, callers racing on two pools (two nodes) cannot both pass a
 //! decision SQLite's single writer made safe: one winner per state change and per claim, the busy
-//! overlay announced once, a mailbox never above its limit, every missed count a different one.
+//! overlay announced once, a mailbox never above its limit, every missed count a different one;
+//! and on both, an orphaned call goes to one adopter with its step.
 
 mod common;
 
@@ -15,7 +16,9 @@ use ucclient_core::api::{
 };
 use ucclient_server::store::engine::Engine;
 use ucclient_server::store::prelude::*;
-use ucclient_server::store::{MAX_MESSAGES, NewEvent, NewVoicemail, Overlay, OwnedCall};
+use ucclient_server::store::{
+    CallStep, MAX_MESSAGES, NewEvent, NewVoicemail, Overlay, OwnedCall, StepKind,
+};
 
 /// Two customers of one reseller and their users.
 const SEED: &[&str] = &[
@@ -559,4 +562,85 @@ async fn on_two_nodes_each_decision_is_made_once() {
     // The customer's ids stayed contiguous through every race.
     let ids: Vec<i64> = log.iter().map(|e| e.0).collect();
     assert_eq!(ids, (1..=log.len() as i64).collect::<Vec<_>>());
+}
+
+/// Adoption of orphaned calls, on both engines with three nodes' pools on one database: a node not
+/// seen since the bound is dead (its calls are adopted with their steps), each orphan goes to one
+/// of two nodes sweeping at once, the living nodes' calls are left alone, and a step stamped with
+/// a dead node is adopted even when its call's node lives (the dead node stored it as the call was
+/// being adopted).
+#[tokio::test]
+async fn an_orphan_goes_to_one_adopter_with_its_step() {
+    for pg in [false, true] {
+        let (first, path, _dir) = open(pg).await;
+        let node = async |name: &str| {
+            Engine::open(&path, Duration::from_secs(10))
+                .await
+                .unwrap()
+                .with_node(name.into())
+        };
+        let (a, b, c) = (node("a").await, node("b").await, node("c").await);
+        let t = 1_800_000_000_000;
+        for (engine, name) in [(&a, "a"), (&b, "b"), (&c, "c")] {
+            engine.store().node_alive(name, t, 0).await.unwrap();
+        }
+        let step = CallStep {
+            call_id: "k1".into(),
+            kind: StepKind::Dial,
+            since_ms: t,
+            message: None,
+        };
+        let dialing = call("k1", "u1", CallState::Dialing);
+        a.store()
+            .write_calls(&[], &[dialing], &[], &[], &[], std::slice::from_ref(&step))
+            .await
+            .unwrap();
+        // Nodes not seen since `t + 1` are dead.
+        let adopt = async |engine: &Engine| {
+            engine
+                .store()
+                .adopt_orphans(t + 1)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|(c, s)| (c.call.id, s))
+                .collect::<Vec<_>>()
+        };
+        let stamp = async || {
+            let stored = a.store().call_step("k1").await.unwrap().unwrap();
+            assert_eq!(stored.step, step, "pg: {pg}");
+            stored.node.unwrap()
+        };
+        a.store().node_alive("a", t + 10_000, 0).await.unwrap();
+        b.store().node_alive("b", t + 10_000, 0).await.unwrap();
+        c.store().node_alive("c", t + 10_000, 0).await.unwrap();
+        assert_eq!(adopt(&b).await, vec![], "everyone alive (pg: {pg})");
+        assert_eq!(stamp().await, "a");
+
+        // A is not seen again (in the store: its row ages as if `t`): B and C sweep at once, and
+        // one of them adopts the call.
+        a.store().node_alive("a", t, 0).await.unwrap();
+        let (by_b, by_c) = tokio::join!(adopt(&b), adopt(&c));
+        let adopted = vec![("k1".to_owned(), Some(step.clone()))];
+        let winner = match (by_b == adopted, by_c == adopted) {
+            (true, false) if by_c.is_empty() => "b",
+            (false, true) if by_b.is_empty() => "c",
+            _ => panic!("adopted twice or not at all (pg: {pg}): {by_b:?} {by_c:?}"),
+        };
+        assert_eq!(stamp().await, winner);
+        assert_eq!(adopt(&b).await, vec![], "adopted once (pg: {pg})");
+        assert_eq!(adopt(&c).await, vec![], "adopted once (pg: {pg})");
+
+        // The call is the winner's now; a step dead A stores makes it an orphan again.
+        a.store()
+            .write_calls(&[], &[], &[], &[], &[], std::slice::from_ref(&step))
+            .await
+            .unwrap();
+        let loser = if winner == "b" { &c } else { &b };
+        assert_eq!(adopt(loser).await, adopted, "pg: {pg}");
+        assert_ne!(stamp().await, "a");
+        for engine in [first, a, b, c] {
+            engine.close().await;
+        }
+    }
 }

@@ -6,7 +6,7 @@ CREATE TABLE call_steps (
     since_ms BIGINT NOT NULL,
     node TEXT,
     message BYTEA,
-    message_ms INTEGER
+    message_ms BIGINT
 );
 -- Live calls from before this table get the step they were waiting for (see the SQLite twin).
 INSERT INTO call_steps (call_id, kind, since_ms, node)

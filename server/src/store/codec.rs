@@ -8,7 +8,8 @@ use sqlx::{ColumnIndex, Decode, Row, Type};
 use ucclient_core::ProfileId;
 use ucclient_core::api::{HexColour, PresenceColours, User};
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::{CallStep, StoreError, StoreResult, StoredStep};
+use crate::voicemail::CallerMessage;
 
 /// An enum's wire name (its serde string), as stored in a TEXT column.
 pub(crate) fn enum_str<T: Serialize>(v: &T) -> String {
@@ -86,4 +87,39 @@ where
         away: read("colour_away", defaults.away),
         busy: read("colour_busy", defaults.busy),
     }
+}
+
+/// The columns of `call_steps` that [`step_of`] reads.
+pub(crate) const STEP_COLUMNS: &str = "call_id, kind, since_ms, node, message, message_ms";
+
+/// A `call_steps` row ([`STEP_COLUMNS`]).
+pub(crate) fn step_of<'r, R>(r: &'r R) -> StoreResult<StoredStep>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<Vec<u8>>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let message = match (
+        r.get::<Option<Vec<u8>>, _>("message"),
+        r.get::<Option<i64>, _>("message_ms"),
+    ) {
+        (Some(wav), Some(ms)) => Some(CallerMessage {
+            wav: std::sync::Arc::new(wav),
+            duration_ms: u32::try_from(ms).unwrap_or(0),
+        }),
+        _ => None,
+    };
+    Ok(StoredStep {
+        step: CallStep {
+            call_id: r.get("call_id"),
+            kind: parse_enum(&r.get::<String, _>("kind"))?,
+            since_ms: r.get("since_ms"),
+            message,
+        },
+        node: r.get("node"),
+    })
 }

@@ -20,12 +20,11 @@ use ucclient_core::api::{
 
 use super::{Lock, PgStore, WriteTx, log_events};
 use crate::store::calls_rules::{bounded_count, missed_event, missed_owners, writes_call};
-use crate::store::codec::{enum_str, from_json, parse_enum, to_json};
+use crate::store::codec::{STEP_COLUMNS, enum_str, from_json, parse_enum, step_of, to_json};
 use crate::store::{
     CallStep, CallStore, MAX_MESSAGES, NewEvent, NewVoicemail, Overlay, OwnedCall, StoreError,
     StoreResult, StoredStep,
 };
-use crate::voicemail::CallerMessage;
 
 #[async_trait]
 impl CallStore for PgStore {
@@ -766,29 +765,3 @@ const ORPHANED: &str = "calls.state IN ('dialing', 'ringing', 'connected')
          OR calls.node NOT IN (SELECT id FROM nodes WHERE seen_ms >= $1)
          OR EXISTS (SELECT 1 FROM call_steps s WHERE s.call_id = calls.id
                     AND s.node NOT IN (SELECT id FROM nodes WHERE seen_ms >= $1)))";
-
-/// The columns [`step_of`] reads.
-const STEP_COLUMNS: &str = "call_id, kind, since_ms, node, message, message_ms";
-
-/// A `call_steps` row.
-fn step_of(r: &PgRow) -> StoreResult<StoredStep> {
-    let message = match (
-        r.get::<Option<Vec<u8>>, _>("message"),
-        r.get::<Option<i32>, _>("message_ms"),
-    ) {
-        (Some(wav), Some(ms)) => Some(CallerMessage {
-            wav: std::sync::Arc::new(wav),
-            duration_ms: u32::try_from(ms).unwrap_or(0),
-        }),
-        _ => None,
-    };
-    Ok(StoredStep {
-        step: CallStep {
-            call_id: r.get("call_id"),
-            kind: parse_enum(&r.get::<String, _>("kind"))?,
-            since_ms: r.get("since_ms"),
-            message,
-        },
-        node: r.get("node"),
-    })
-}

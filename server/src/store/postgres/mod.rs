@@ -136,11 +136,7 @@ impl PgStore {
         .bind(step.since_ms)
         .bind(self.node.as_deref())
         .bind(step.message.as_ref().map(|m| m.wav.as_slice()))
-        .bind(
-            step.message
-                .as_ref()
-                .map(|m| i32::try_from(m.duration_ms).unwrap_or(i32::MAX)),
-        )
+        .bind(step.message.as_ref().map(|m| i64::from(m.duration_ms)))
         .execute(tx)
         .await?;
         Ok(())
