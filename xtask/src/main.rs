@@ -15,7 +15,7 @@
 //! - `demo.rs` — `demo`: builds everything and runs the backend with its demo data;
 //! - `demo_hosts.rs` — the emulated CRM hosts `demo` also serves;
 //! - `cluster.rs` — `cluster`: the demo on three backend nodes sharing one local PostgreSQL;
-//! - `postgres.rs` — a throw-away local PostgreSQL for `cluster` and `bench`;
+//! - `postgres.rs` — a throw-away local PostgreSQL for `cluster` and `bench` (`tools/throwaway-pg`);
 //! - `package.rs` — `package`: the Salesforce and Dynamics 365 packages;
 //! - `bench.rs` — `bench`: fan-out against NATS, memory, write path, PostgreSQL on 1 and 3 nodes,
 //!   widget; writes BENCHMARKS.md;
