@@ -440,6 +440,19 @@ pub(crate) async fn open(db: &DbArg) -> anyhow::Result<Engine> {
         })
 }
 
+/// Closes the database of an admin command; after one that `changes` something, on PostgreSQL,
+/// first rings every node's doorbell so their streams read the change at once rather than at
+/// their next poll (a cluster ringing through `--bus` sees it at that poll).
+async fn finish(engine: Engine, changes: bool) {
+    if changes
+        && let Engine::Postgres(store) = &engine
+        && let Err(e) = crate::doorbell::ring_everyone(store.pool()).await
+    {
+        tracing::warn!(error = %e, "the nodes see the change at their next poll");
+    }
+    engine.close().await;
+}
+
 fn found(ok: bool, what: &str) -> anyhow::Result<()> {
     if ok {
         Ok(())
@@ -453,6 +466,7 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
     let engine = open(&args.db).await?;
     let store = engine.store();
     let s = &*store;
+    let changes = !matches!(args.cmd, ResellerCmd::List);
     match args.cmd {
         ResellerCmd::Add {
             name,
@@ -520,7 +534,7 @@ pub async fn reseller(args: ResellerArgs) -> anyhow::Result<()> {
             }
         }
     }
-    engine.close().await;
+    finish(engine, changes).await;
     Ok(())
 }
 
@@ -529,6 +543,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
     let engine = open(&args.db).await?;
     let store = engine.store();
     let s = &*store;
+    let changes = !matches!(args.cmd, CustomerCmd::List);
     match args.cmd {
         CustomerCmd::Add {
             reseller,
@@ -623,7 +638,7 @@ pub async fn customer(args: CustomerArgs) -> anyhow::Result<()> {
             reset,
         } => crm_presence(s, &customer, set, reset).await?,
     }
-    engine.close().await;
+    finish(engine, changes).await;
     Ok(())
 }
 
@@ -632,6 +647,7 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
     let engine = open(&args.db).await?;
     let store = engine.store();
     let s = &*store;
+    let changes = !matches!(args.cmd, UserCmd::List { .. });
     match args.cmd {
         UserCmd::Add {
             customer,
@@ -741,7 +757,7 @@ pub async fn user(args: UserArgs) -> anyhow::Result<()> {
             }
         }
     }
-    engine.close().await;
+    finish(engine, changes).await;
     Ok(())
 }
 
@@ -750,6 +766,7 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
     let engine = open(&args.db).await?;
     let store = engine.store();
     let s = &*store;
+    let changes = !matches!(args.cmd, DeviceCmd::List { .. });
     match args.cmd {
         DeviceCmd::Add {
             user,
@@ -789,7 +806,7 @@ pub async fn device(args: DeviceArgs) -> anyhow::Result<()> {
             }
         }
     }
-    engine.close().await;
+    finish(engine, changes).await;
     Ok(())
 }
 
@@ -798,6 +815,7 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
     let engine = open(&args.db).await?;
     let store = engine.store();
     let s = &*store;
+    let changes = !matches!(args.cmd, OrgCmd::List { .. });
     match args.cmd {
         OrgCmd::Add {
             customer,
@@ -878,7 +896,7 @@ pub async fn org(args: OrgArgs) -> anyhow::Result<()> {
             }
         }
     }
-    engine.close().await;
+    finish(engine, changes).await;
     Ok(())
 }
 
@@ -894,6 +912,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
     let engine = open(&args.db).await?;
     let store = engine.store();
     let s = &*store;
+    let changes = !matches!(args.cmd, GroupCmd::List { .. });
     match args.cmd {
         GroupCmd::Put {
             customer,
@@ -958,7 +977,7 @@ pub async fn group(args: GroupArgs) -> anyhow::Result<()> {
             }
         }
     }
-    engine.close().await;
+    finish(engine, changes).await;
     Ok(())
 }
 

@@ -123,6 +123,29 @@ impl Queue {
     }
 }
 
+/// The customer of a ring that wakes every reader (an admin command, which knows no tails).
+const EVERYONE: &str = "*";
+
+/// Rings every node listening on this PostgreSQL database to wake all its readers: what a
+/// process without a doorbell of its own (an admin command) sends after its commit.
+pub async fn ring_everyone(pool: &PgPool) -> sqlx::Result<()> {
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload(&node_id(), EVERYONE))
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Wakes what a ring from another node for `customer` asks for: its reader, or every reader.
+fn answer(wake: &dyn Wake, customer: &str) {
+    if customer == EVERYONE {
+        wake.wake_all();
+    } else {
+        wake.wake(customer);
+    }
+}
+
 /// A ring's payload: the ringing node, a space, the customer.
 fn payload(node: &str, customer_id: &str) -> String {
     format!("{node} {customer_id}")
@@ -351,7 +374,7 @@ async fn listen_postgres(pool: PgPool, node: Arc<str>, wake: Arc<dyn Wake>) {
                     match listener.try_recv().await {
                         Ok(Some(ring)) => {
                             if let Some(customer) = theirs(&node, ring.payload()) {
-                                wake.wake(customer);
+                                answer(&*wake, customer);
                             }
                         }
                         Ok(None) => {
@@ -413,7 +436,7 @@ async fn listen_nats(mut subscriber: async_nats::Subscriber, node: Arc<str>, wak
             .ok()
             .and_then(|p| theirs(&node, p))
         {
-            wake.wake(customer);
+            answer(&*wake, customer);
         }
     }
 }

@@ -2,8 +2,9 @@
 //! doorbells on one PostgreSQL database or one nats-server (a ring on one reaches the other's
 //! listener, never its own), PostgreSQL crashing and restarting (the listener reconnects and wakes
 //! every reader), nats-server killed and started again (rings resume), credentials of `--bus`
-//! never in the logs; and two backends on one database, where a subscriber on one gets a change
-//! made through the other well before the readers' poll.
+//! never in the logs; an admin command's change waking every reader of every node; and two
+//! backends on one database, where a subscriber on one gets a change made through the other well
+//! before the readers' poll.
 
 mod common;
 #[path = "support/nats.rs"]
@@ -414,4 +415,47 @@ async fn two_postgres_backends_with_a_nats_bus_ring_each_other_over_it() {
     let server = Nats::start();
     let bus = server.url().parse().unwrap();
     a_change_through_a_reaches_a_stream_on_b(config, Some(bus)).await;
+}
+
+/// An admin command is a process of its own, with no doorbell and no tails: after a change on
+/// PostgreSQL it rings every node to wake all their readers; a listing rings nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_command_that_changes_something_wakes_every_reader_of_every_node() {
+    let url = Postgres::shared().fresh_database();
+    let (wa, mut ra) = recorder();
+    let (wb, mut rb) = recorder();
+    let a = Doorbell::postgres(pool(&url).await, wa);
+    let b = Doorbell::postgres(pool(&url).await, wb);
+    // Both listen once a ring each way gets through.
+    check_two_doorbells(&a, &mut ra, &b, &mut rb).await;
+    let admin = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ucclient-server"))
+            .args(args)
+            .args(["--database", &url])
+            .env_remove("UCCLIENT_DATABASE")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    admin(&["reseller", "list"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(drain(&mut ra), vec![], "a listing rang");
+    assert_eq!(drain(&mut rb), vec![], "a listing rang");
+
+    admin(&[
+        "reseller", "add", "--id", "r1", "--name", "R", "--mode", "active",
+    ]);
+    for (node, rx) in [("A", &mut ra), ("B", &mut rb)] {
+        assert!(
+            hears(rx, &Rung::All, Duration::from_secs(1)).await,
+            "node {node} was not rung"
+        );
+    }
+    a.stop();
+    b.stop();
 }
