@@ -26,9 +26,9 @@ use crate::components::{
     history::History,
     not_enabled::NotEnabled,
     profile_switcher::ProfileSwitcher,
-    routing::RoutingEditor,
+    routing::routing_panel,
     sign_in::SignIn,
-    voicemail::{MessageWaiting, Voicemail},
+    voicemail::{MessageWaiting, voicemail_panel},
 };
 use crate::host::{DialRequest, Host, PresenceLabel};
 use crate::i18n::{T, access_end_text, call_outcome, detail_adds, error_text, tr, unheard_text};
@@ -1253,6 +1253,22 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     }
 }
 
+/// A tab's panel made by `load`, which with the `split` feature is a Leptos `lazy` function whose
+/// code comes in a wasm chunk of its own: the loading line shows until the chunk is in (the first
+/// time only; a failed fetch panics the module, as Leptos's `lazy` loads it). Without the feature
+/// `load`'s future is ready at once and the panel renders in the same pass.
+fn lazy_panel<F>(ctx: Ctx, load: fn() -> F) -> AnyView
+where
+    F: Future<Output = AnyView> + Send + 'static,
+{
+    view! {
+        <Suspense fallback=move || view! { <p class="uc-loading" role="status">{ctx.t(T::Loading)}</p> }>
+            {move || Suspend::new(load())}
+        </Suspense>
+    }
+    .into_any()
+}
+
 /// The licensed agent's panel: header, call card, tabs.
 #[component]
 fn Ready() -> impl IntoView {
@@ -1311,8 +1327,8 @@ fn Ready() -> impl IntoView {
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
         Tab::Directory => view! { <Directory /> }.into_any(),
         Tab::History => view! { <History /> }.into_any(),
-        Tab::Voicemail => view! { <Voicemail /> }.into_any(),
-        Tab::Routing => view! { <RoutingEditor /> }.into_any(),
+        Tab::Voicemail => lazy_panel(ctx, voicemail_panel),
+        Tab::Routing => lazy_panel(ctx, routing_panel),
     };
     // Who is signed in, as plain text: `/me` came before this panel and stays for its life.
     // Extension first, never cut: when the frame is narrow the name gives way (ellipsis; the
