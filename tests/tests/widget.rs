@@ -2,11 +2,11 @@
 //! (`UCCLIENT_WIDGET_DIST`) and two headless Chromium sessions, one per agent. Screenshots of the
 //! 300 px panel in each state go to `artifacts/screenshots/widget-*.png`.
 
-use anyhow::Result;
+use anyhow::{Result, ensure};
 use fantoccini::{Client, Locator};
 use ucclient_e2e::{
     Server, click, open_panel, screenshot, sign_in, text_of, type_into, wait_attr, wait_text,
-    wait_until, with_browsers,
+    wait_until, widget_dist, with_browsers,
 };
 
 /// Window size (Chromium's narrowest; the panel inside is 300 px wide).
@@ -354,6 +354,83 @@ async fn signing_out_elsewhere_shows_sign_in_with_the_reason() -> Result<()> {
         )
         .await?;
         screenshot(ana, "widget-13-signed-out-elsewhere").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The lazily loaded chunks of the split standalone module (`pkg/split_*.wasm`, `pkg/chunk_*.wasm`)
+/// the page has fetched so far, from its resource timing entries.
+const CHUNKS_FETCHED: &str = "return performance.getEntriesByType('resource')\
+     .map(e => e.name.split('/').pop()).filter(n => /^(split|chunk)_.*\\.wasm$/.test(n)).sort()";
+
+/// The chunks fetched so far (see [`CHUNKS_FETCHED`]).
+async fn chunks_fetched(client: &Client) -> Result<Vec<String>> {
+    let v = client.execute(CHUNKS_FETCHED, vec![]).await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_voicemail_and_routing_tabs_load_their_code_when_first_opened() -> Result<()> {
+    // The release build splits the standalone module (issue 12): each of the two tabs is a wasm
+    // chunk fetched the first time it opens. A `--dev` build is whole: then only the tabs' views
+    // are checked.
+    let split = widget_dist()?.join("pkg/__wasm_split.js").is_file();
+    let server = Server::demo(None).await?;
+    let origin = server.url();
+    with_browsers(1, W, H, async |b| {
+        let ana = &b[0].client;
+        open_panel(ana, &origin).await?;
+        sign_in(ana, &origin, "ana@acme.example").await?;
+        ready(ana).await?;
+        wait_text(ana, "[data-test=badge]", "Available").await?;
+        ensure!(
+            chunks_fetched(ana).await?.is_empty(),
+            "a chunk was fetched before any lazy tab opened: {:?}",
+            chunks_fetched(ana).await?
+        );
+
+        click(ana, "#uc-tab-voicemail").await?;
+        ana.wait()
+            .for_element(Locator::Css("[data-test=vm-player]"))
+            .await?;
+        let fetched = chunks_fetched(ana).await?;
+        if split {
+            ensure!(
+                fetched
+                    .iter()
+                    .any(|n| n.starts_with("split_voicemail_panel_"))
+                    && !fetched
+                        .iter()
+                        .any(|n| n.starts_with("split_routing_panel_")),
+                "opening Voicemail fetched {fetched:?}"
+            );
+        }
+
+        click(ana, "#uc-tab-routing").await?;
+        click(ana, "[data-test=ring-selected]").await?;
+        click(ana, "form[data-test=routing] button[type=submit]").await?;
+        wait_text(ana, "form[data-test=routing]", "customised").await?;
+        let fetched = chunks_fetched(ana).await?;
+        if split {
+            ensure!(
+                fetched
+                    .iter()
+                    .any(|n| n.starts_with("split_routing_panel_")),
+                "opening Routing fetched {fetched:?}"
+            );
+        }
+
+        // Back to Voicemail: the chunk is in, the tab shows at once and nothing is fetched again.
+        click(ana, "#uc-tab-voicemail").await?;
+        ana.wait()
+            .for_element(Locator::Css("[data-test=vm-player]"))
+            .await?;
+        ensure!(
+            chunks_fetched(ana).await? == fetched,
+            "reopening a tab fetched its chunk again: {:?}",
+            chunks_fetched(ana).await?
+        );
         Ok(())
     })
     .await
