@@ -1255,18 +1255,47 @@ pub fn App(ctx: Ctx) -> impl IntoView {
 
 /// A tab's panel made by `load`, which with the `split` feature is a Leptos `lazy` function whose
 /// code comes in a wasm chunk of its own: the loading line shows until the chunk is in (the first
-/// time only; a failed fetch panics the module, as Leptos's `lazy` loads it). Without the feature
-/// `load`'s future is ready at once and the panel renders in the same pass.
+/// time only; a failed fetch panics the module, as Leptos's `lazy` loads it); once the chunk is in,
+/// the future is ready at once and the panel renders in the same pass. The future is polled
+/// here and then by a task of the panel's owner (so the panel reads the context as any other),
+/// instead of through Leptos's `Suspense` / `Suspend`, whose code measured more.
+#[cfg(feature = "split")]
 fn lazy_panel<F>(ctx: Ctx, load: fn() -> F) -> AnyView
 where
-    F: Future<Output = AnyView> + Send + 'static,
+    F: Future<Output = AnyView> + 'static,
 {
-    view! {
-        <Suspense fallback=move || view! { <p class="uc-loading" role="status">{ctx.t(T::Loading)}</p> }>
-            {move || Suspend::new(load())}
-        </Suspense>
+    use futures::FutureExt;
+    let mut panel = Box::pin(load());
+    if let Some(ready) = (&mut panel).now_or_never() {
+        return ready;
     }
+    let loaded = RwSignal::new_local(None::<AnyView>);
+    leptos::task::spawn_local_scoped(async move {
+        // The agent may have left the tab meanwhile: then the signal is gone, and so is the view.
+        let _ = loaded.try_set(Some(panel.await));
+    });
+    dyn_view(move || {
+        loaded.track();
+        loaded
+            .try_update_untracked(Option::take)
+            .flatten()
+            .unwrap_or_else(|| {
+                view! { <p class="uc-loading" role="status">{ctx.t(T::Loading)}</p> }.into_any()
+            })
+    })
     .into_any()
+}
+
+/// A tab's panel made by `load`, a plain async function without the `split` feature: ready at
+/// once, so the panel renders in the same pass, and the modules that are not split carry no code
+/// for a panel still loading.
+#[cfg(not(feature = "split"))]
+fn lazy_panel<F>(_: Ctx, load: fn() -> F) -> AnyView
+where
+    F: Future<Output = AnyView> + 'static,
+{
+    use futures::FutureExt;
+    load().now_or_never().unwrap_or_else(|| ().into_any())
 }
 
 /// The licensed agent's panel: header, call card, tabs.
