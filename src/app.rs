@@ -1253,19 +1253,20 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     }
 }
 
-/// A tab's panel made by `load`, which with the `split` feature is a Leptos `lazy` function whose
-/// code comes in a wasm chunk of its own: the loading line shows until the chunk is in (the first
+/// A panel (a tab's, the wrap-up form) made by `panel`, the future of a function that with the
+/// `split` feature is a Leptos `lazy` one whose code comes in a wasm chunk of its own: the loading
+/// line shows until the chunk is in (the first
 /// time only; a failed fetch panics the module, as Leptos's `lazy` loads it); once the chunk is in,
 /// the future is ready at once and the panel renders in the same pass. The future is polled
 /// here and then by a task of the panel's owner (so the panel reads the context as any other),
 /// instead of through Leptos's `Suspense` / `Suspend`, whose code measured more.
 #[cfg(feature = "split")]
-fn lazy_panel<F>(ctx: Ctx, load: fn() -> F) -> AnyView
+pub fn lazy_panel<F>(ctx: Ctx, panel: F) -> AnyView
 where
     F: Future<Output = AnyView> + 'static,
 {
     use futures::FutureExt;
-    let mut panel = Box::pin(load());
+    let mut panel = Box::pin(panel);
     if let Some(ready) = (&mut panel).now_or_never() {
         return ready;
     }
@@ -1286,16 +1287,16 @@ where
     .into_any()
 }
 
-/// A tab's panel made by `load`, a plain async function without the `split` feature: ready at
-/// once, so the panel renders in the same pass, and the modules that are not split carry no code
-/// for a panel still loading.
+/// A panel made by `panel`, the future of a plain async function without the `split` feature:
+/// ready at once, so the panel renders in the same pass, and the modules that are not split carry
+/// no code for a panel still loading.
 #[cfg(not(feature = "split"))]
-fn lazy_panel<F>(_: Ctx, load: fn() -> F) -> AnyView
+pub fn lazy_panel<F>(_: Ctx, panel: F) -> AnyView
 where
     F: Future<Output = AnyView> + 'static,
 {
     use futures::FutureExt;
-    load().now_or_never().unwrap_or_else(|| ().into_any())
+    panel.now_or_never().unwrap_or_else(|| ().into_any())
 }
 
 /// The licensed agent's panel: header, call card, tabs.
@@ -1356,8 +1357,8 @@ fn Ready() -> impl IntoView {
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
         Tab::Directory => view! { <Directory /> }.into_any(),
         Tab::History => view! { <History /> }.into_any(),
-        Tab::Voicemail => lazy_panel(ctx, voicemail_panel),
-        Tab::Routing => lazy_panel(ctx, routing_panel),
+        Tab::Voicemail => lazy_panel(ctx, voicemail_panel()),
+        Tab::Routing => lazy_panel(ctx, routing_panel()),
     };
     // Who is signed in, as plain text: `/me` came before this panel and stays for its life.
     // Extension first, never cut: when the frame is narrow the name gives way (ellipsis; the
