@@ -1254,7 +1254,7 @@ pub fn App(ctx: Ctx) -> impl IntoView {
 }
 
 /// A panel (a tab's, the wrap-up form) made by `panel`, the future of a function that with the
-/// `split` feature is a Leptos `lazy` one whose code comes in a wasm chunk of its own: the loading
+/// `split` feature is an async Leptos `lazy` one whose code comes in a wasm chunk of its own: the loading
 /// line shows until the chunk is in (the first
 /// time only; a failed fetch panics the module, as Leptos's `lazy` loads it); once the chunk is in,
 /// the future is ready at once and the panel renders in the same pass. The future is polled
@@ -1287,16 +1287,11 @@ where
     .into_any()
 }
 
-/// A panel made by `panel`, the future of a plain async function without the `split` feature:
-/// ready at once, so the panel renders in the same pass, and the modules that are not split carry
-/// no code for a panel still loading.
+/// The panel itself without the `split` feature (the panel functions are plain functions then):
+/// the modules that are not split carry no code for a panel still loading.
 #[cfg(not(feature = "split"))]
-pub fn lazy_panel<F>(_: Ctx, panel: F) -> AnyView
-where
-    F: Future<Output = AnyView> + 'static,
-{
-    use futures::FutureExt;
-    panel.now_or_never().unwrap_or_else(|| ().into_any())
+pub fn lazy_panel(_: Ctx, panel: AnyView) -> AnyView {
+    panel
 }
 
 /// The licensed agent's panel: header, call card, tabs.

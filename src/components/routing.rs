@@ -172,11 +172,11 @@ fn agent_of(s: &crate::state::ClientState) -> Agent {
         .unwrap_or_default()
 }
 
-/// The Routing tab's panel, for [`crate::app`]'s `lazy_panel`: like
-/// [`crate::components::voicemail::voicemail_panel`], a wasm chunk of its own with the `split`
-/// feature, a plain async function that is ready at once without it.
+/// The Routing tab's panel, for [`crate::app::lazy_panel`]: like
+/// [`crate::components::voicemail::voicemail_panel`], an async `lazy` function whose code is a wasm
+/// chunk of its own with the `split` feature, a plain function without it.
 #[cfg_attr(feature = "split", leptos::lazy)]
-pub async fn routing_panel() -> AnyView {
+pub fn routing_panel() -> AnyView {
     view! { <RoutingEditor /> }.into_any()
 }
 

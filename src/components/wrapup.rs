@@ -120,11 +120,11 @@ pub fn disposition_label(lang: Language, d: &Disposition) -> &str {
 }
 
 /// The wrap-up form of the ended `call` (see [`form`]) as a panel for [`crate::app::lazy_panel`]:
-/// with the `split` feature (the standalone page's build) a Leptos `lazy` function, its code a wasm
-/// chunk of its own, which that page never fetches since it shows no wrap-up (it logs nowhere); a
-/// plain async function that is ready at once without it (the CRM hosts' modules).
+/// with the `split` feature (the standalone page's build) an async Leptos `lazy` function, its code
+/// a wasm chunk of its own, which that page never fetches since it shows no wrap-up (it logs
+/// nowhere); a plain function without it (the CRM hosts' modules).
 #[cfg_attr(feature = "split", leptos::lazy)]
-pub async fn form_panel(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> AnyView {
+pub fn form_panel(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> AnyView {
     form(ctx, lang, &call, now).into_any()
 }
 
