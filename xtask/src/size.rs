@@ -29,11 +29,11 @@ pub const BUDGET_GZIP: u64 = 180_000;
 pub const CEILING_GZIP: u64 = 250_000;
 
 /// Each download's gzip total as last measured, in bytes, by host (`cargo xtask build-widget &&
-/// cargo xtask size`). The check fails when one grows more than [`GROWTH_ALLOWANCE_GZIP`] past its
+/// cargo xtask size`); for the split standalone module, what the page loads before any lazy part. The check fails when one grows more than [`GROWTH_ALLOWANCE_GZIP`] past its
 /// figure, so every growth is seen: a change that adds more updates the figure in the same commit
 /// and says why in BENCHMARKS.md.
 pub const CURRENT_GZIP: [(&str, u64); 4] = [
-    ("standalone", 235_154),
+    ("standalone", 220_675),
     ("salesforce", 244_217),
     ("dynamics", 248_065),
     ("salesforce-voice", 249_184),
