@@ -26,9 +26,9 @@ use crate::components::{
     history::History,
     not_enabled::NotEnabled,
     profile_switcher::ProfileSwitcher,
-    routing::RoutingEditor,
+    routing::routing_panel,
     sign_in::SignIn,
-    voicemail::{MessageWaiting, Voicemail},
+    voicemail::{MessageWaiting, voicemail_panel},
 };
 use crate::host::{DialRequest, Host, PresenceLabel};
 use crate::i18n::{T, access_end_text, call_outcome, detail_adds, error_text, tr, unheard_text};
@@ -1253,6 +1253,47 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     }
 }
 
+/// A panel (a tab's, the wrap-up form) made by `panel`, the future of a function that with the
+/// `split` feature is an async Leptos `lazy` one whose code comes in a wasm chunk of its own: the loading
+/// line shows until the chunk is in (the first
+/// time only; a failed fetch panics the module, as Leptos's `lazy` loads it); once the chunk is in,
+/// the future is ready at once and the panel renders in the same pass. The future is polled
+/// here and then by a task of the panel's owner (so the panel reads the context as any other),
+/// instead of through Leptos's `Suspense` / `Suspend`, whose code measured more.
+#[cfg(feature = "split")]
+pub fn lazy_panel<F>(ctx: Ctx, panel: F) -> AnyView
+where
+    F: Future<Output = AnyView> + 'static,
+{
+    use futures::FutureExt;
+    let mut panel = Box::pin(panel);
+    if let Some(ready) = (&mut panel).now_or_never() {
+        return ready;
+    }
+    let loaded = RwSignal::new_local(None::<AnyView>);
+    leptos::task::spawn_local_scoped(async move {
+        // The agent may have left the tab meanwhile: then the signal is gone, and so is the view.
+        let _ = loaded.try_set(Some(panel.await));
+    });
+    dyn_view(move || {
+        loaded.track();
+        loaded
+            .try_update_untracked(Option::take)
+            .flatten()
+            .unwrap_or_else(|| {
+                view! { <p class="uc-loading" role="status">{ctx.t(T::Loading)}</p> }.into_any()
+            })
+    })
+    .into_any()
+}
+
+/// The panel itself without the `split` feature (the panel functions are plain functions then):
+/// the modules that are not split carry no code for a panel still loading.
+#[cfg(not(feature = "split"))]
+pub fn lazy_panel(_: Ctx, panel: AnyView) -> AnyView {
+    panel
+}
+
 /// The licensed agent's panel: header, call card, tabs.
 #[component]
 fn Ready() -> impl IntoView {
@@ -1311,8 +1352,8 @@ fn Ready() -> impl IntoView {
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
         Tab::Directory => view! { <Directory /> }.into_any(),
         Tab::History => view! { <History /> }.into_any(),
-        Tab::Voicemail => view! { <Voicemail /> }.into_any(),
-        Tab::Routing => view! { <RoutingEditor /> }.into_any(),
+        Tab::Voicemail => lazy_panel(ctx, voicemail_panel()),
+        Tab::Routing => lazy_panel(ctx, routing_panel()),
     };
     // Who is signed in, as plain text: `/me` came before this panel and stays for its life.
     // Extension first, never cut: when the frame is narrow the name gives way (ellipsis; the

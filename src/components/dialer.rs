@@ -309,7 +309,8 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                 })}
             </div>
             {if wrap {
-                crate::components::wrapup::form(ctx, lang, &call, now).into_any()
+                let form = crate::components::wrapup::form_panel(ctx, lang, call.clone(), now);
+                crate::app::lazy_panel(ctx, form)
             } else if summary.is_some() {
                 ().into_any()
             } else if incoming && state == CallState::Ringing {

@@ -172,6 +172,14 @@ fn agent_of(s: &crate::state::ClientState) -> Agent {
         .unwrap_or_default()
 }
 
+/// The Routing tab's panel, for [`crate::app::lazy_panel`]: like
+/// [`crate::components::voicemail::voicemail_panel`], an async `lazy` function whose code is a wasm
+/// chunk of its own with the `split` feature, a plain function without it.
+#[cfg_attr(feature = "split", leptos::lazy)]
+pub fn routing_panel() -> AnyView {
+    view! { <RoutingEditor /> }.into_any()
+}
+
 /// The editor.
 #[component]
 pub fn RoutingEditor() -> impl IntoView {

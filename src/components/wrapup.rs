@@ -119,6 +119,15 @@ pub fn disposition_label(lang: Language, d: &Disposition) -> &str {
     tr(lang, key)
 }
 
+/// The wrap-up form of the ended `call` (see [`form`]) as a panel for [`crate::app::lazy_panel`]:
+/// with the `split` feature (the standalone page's build) an async Leptos `lazy` function, its code
+/// a wasm chunk of its own, which that page never fetches since it shows no wrap-up (it logs
+/// nowhere); a plain function without it (the CRM hosts' modules).
+#[cfg_attr(feature = "split", leptos::lazy)]
+pub fn form_panel(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> AnyView {
+    form(ctx, lang, &call, now).into_any()
+}
+
 /// The wrap-up form of the ended `call`: notes, the customer's dispositions, Save, and the time
 /// left before it saves itself. `now` is the cards' one-second clock.
 pub fn form(ctx: Ctx, lang: Language, call: &Call, now: Trigger) -> impl IntoView + use<> {

@@ -2,11 +2,11 @@
 //! (`UCCLIENT_WIDGET_DIST`) and two headless Chromium sessions, one per agent. Screenshots of the
 //! 300 px panel in each state go to `artifacts/screenshots/widget-*.png`.
 
-use anyhow::Result;
+use anyhow::{Result, ensure};
 use fantoccini::{Client, Locator};
 use ucclient_e2e::{
     Server, click, open_panel, screenshot, sign_in, text_of, type_into, wait_attr, wait_text,
-    wait_until, with_browsers,
+    wait_until, widget_dist, with_browsers,
 };
 
 /// Window size (Chromium's narrowest; the panel inside is 300 px wide).
@@ -354,6 +354,100 @@ async fn signing_out_elsewhere_shows_sign_in_with_the_reason() -> Result<()> {
         )
         .await?;
         screenshot(ana, "widget-13-signed-out-elsewhere").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The lazily loaded chunks of the split standalone module (`pkg/split_*.wasm`, `pkg/chunk_*.wasm`)
+/// the page has fetched so far, from its resource timing entries.
+const CHUNKS_FETCHED: &str = "return performance.getEntriesByType('resource')\
+     .map(e => e.name.split('/').pop()).filter(n => /^(split|chunk)_.*\\.wasm$/.test(n)).sort()";
+
+/// The chunks fetched so far (see [`CHUNKS_FETCHED`]).
+async fn chunks_fetched(client: &Client) -> Result<Vec<String>> {
+    let v = client.execute(CHUNKS_FETCHED, vec![]).await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lazy_panels_load_their_code_when_first_shown() -> Result<()> {
+    // The release build splits the standalone module (issue 12): the Voicemail tab, the Routing
+    // tab and the wrap-up form are each a wasm chunk fetched the first time they show (the form
+    // never, on this page). A `--dev` build is whole: then only the panels themselves are checked.
+    let split = widget_dist()?.join("pkg/__wasm_split.js").is_file();
+    let server = Server::demo(Some("300,600,0")).await?;
+    let origin = server.url();
+    with_browsers(1, W, H, async |b| {
+        let ana = &b[0].client;
+        open_panel(ana, &origin).await?;
+        sign_in(ana, &origin, "ana@acme.example").await?;
+        ready(ana).await?;
+        wait_text(ana, "[data-test=badge]", "Available").await?;
+        ensure!(
+            chunks_fetched(ana).await?.is_empty(),
+            "a chunk was fetched before any lazy tab opened: {:?}",
+            chunks_fetched(ana).await?
+        );
+
+        click(ana, "#uc-tab-voicemail").await?;
+        ana.wait()
+            .for_element(Locator::Css("[data-test=vm-player]"))
+            .await?;
+        let fetched = chunks_fetched(ana).await?;
+        if split {
+            ensure!(
+                fetched
+                    .iter()
+                    .any(|n| n.starts_with("split_voicemail_panel_"))
+                    && !fetched
+                        .iter()
+                        .any(|n| n.starts_with("split_routing_panel_")),
+                "opening Voicemail fetched {fetched:?}"
+            );
+        }
+
+        click(ana, "#uc-tab-routing").await?;
+        click(ana, "[data-test=ring-selected]").await?;
+        click(ana, "form[data-test=routing] button[type=submit]").await?;
+        wait_text(ana, "form[data-test=routing]", "customised").await?;
+        let fetched = chunks_fetched(ana).await?;
+        if split {
+            ensure!(
+                fetched
+                    .iter()
+                    .any(|n| n.starts_with("split_routing_panel_")),
+                "opening Routing fetched {fetched:?}"
+            );
+        }
+
+        // Back to Voicemail: the chunk is in, the tab shows at once and nothing is fetched again.
+        click(ana, "#uc-tab-voicemail").await?;
+        ana.wait()
+            .for_element(Locator::Css("[data-test=vm-player]"))
+            .await?;
+        ensure!(
+            chunks_fetched(ana).await? == fetched,
+            "reopening a tab fetched its chunk again: {:?}",
+            chunks_fetched(ana).await?
+        );
+
+        // A call ends: the plain page shows its summary, never a wrap-up form (it logs nowhere),
+        // so the form's chunk is never fetched here.
+        click(ana, "#uc-tab-dial").await?;
+        type_into(ana, "#uc-number", "912 345 678").await?;
+        click(ana, "form[data-test=dialer] button[type=submit]").await?;
+        wait_attr(ana, "[data-test=call-card]", "data-state", "connected").await?;
+        click(ana, "[data-test=hangup]").await?;
+        wait_text(ana, "[data-test=call-card]", "Call ended").await?;
+        let after_call = chunks_fetched(ana).await?;
+        ensure!(
+            after_call == fetched
+                && !after_call
+                    .iter()
+                    .any(|n| n.starts_with("split_form_panel_")),
+            "a call's end fetched {after_call:?}"
+        );
         Ok(())
     })
     .await

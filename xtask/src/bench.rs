@@ -247,7 +247,7 @@ fn machine() -> String {
 }
 
 /// The widget's transfer sizes per host (what `cargo xtask size` counts: the host's module and JS
-/// glue, and the stylesheet).
+/// glue, and the stylesheet; for the split standalone module, its lazy chunks listed after).
 fn widget_sizes() -> Result<String> {
     let mut md = String::from("## Widget size (bytes)\n\n");
     for variant in widget::VARIANTS {
@@ -270,6 +270,22 @@ fn widget_sizes() -> Result<String> {
             "| **total** | **{}** | **{}** | **{}** |\n",
             total[0], total[1], total[2]
         );
+        let lazy = crate::size::lazy_parts(&variant)?;
+        if !lazy.is_empty() {
+            // The split standalone module's chunks, fetched when a lazy panel first shows.
+            let _ = writeln!(
+                md,
+                "Loaded later, when a lazy panel first shows:\n\n| file | raw | gzip | brotli |\n|---|---|---|---|"
+            );
+            for (_, name, sizes) in &lazy {
+                let _ = writeln!(
+                    md,
+                    "| {name} | {} | {} | {} |",
+                    sizes[0], sizes[1], sizes[2]
+                );
+            }
+            let _ = writeln!(md);
+        }
         let ok = total[1] <= crate::size::BUDGET_GZIP;
         let _ = writeln!(
             md,

@@ -191,13 +191,14 @@ fn step_clippy_wasm() -> Result<Outcome> {
     clippy("ucclient-widget", "--all-targets")?;
     clippy("ucclient-admin", "--all-targets")?;
     // Each shipped module has one host's bridge or none: what the other bridge alone used must not
-    // be left over in it (the default build, with both, is checked above).
+    // be left over in it (the default build, with both, is checked above); the standalone page's
+    // with its `split` feature, as it ships.
     for variant in crate::widget::VARIANTS {
         run_command(
             cargo()
                 .args(["clippy", "-p", "ucclient-widget", "--target"])
                 .args(["wasm32-unknown-unknown", "--lib", "--no-default-features"])
-                .args(variant.feature.map(|f| format!("--features={f}")))
+                .args(variant.features())
                 .args(["--", "-D", "warnings"]),
         )?;
     }

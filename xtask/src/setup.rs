@@ -28,6 +28,7 @@ pub fn run() -> Result<()> {
         wasm_target()?,
         wasm_bindgen()?,
         wasm_pack()?,
+        wasm_split()?,
         npm_tool(
             "binaryen",
             BINARYEN_VERSION,
@@ -145,6 +146,34 @@ fn wasm_pack() -> Result<String> {
     }
     run_command(cargo().args(["install", "wasm-pack", "--locked"]))?;
     Ok("wasm-pack: installed".into())
+}
+
+/// The `wasm_split_cli_support` release whose `wasm-split-cli` (feature `build-binary`) cuts the
+/// standalone page's module into lazily loaded chunks: the one Leptos 0.8's `lazy` is made for (its
+/// runtime, `wasm_split_helpers`, is in `Cargo.lock`). Not the crates.io crate `wasm-split-cli`,
+/// an older tool of another name scheme.
+pub const WASM_SPLIT_VERSION: &str = "0.2.4";
+
+/// Installs `wasm-split-cli` from `wasm_split_cli_support` [`WASM_SPLIT_VERSION`] (locked) unless
+/// cargo's install record has that version and the binary is there (the tool has no `--version`).
+fn wasm_split() -> Result<String> {
+    let record = format!("\"wasm_split_cli_support {WASM_SPLIT_VERSION} ");
+    let installed = fs::read_to_string(project::cargo_home().join(".crates.toml"))
+        .is_ok_and(|t| t.contains(&record))
+        && project::cargo_bin_dir().join("wasm-split-cli").exists();
+    if installed {
+        return Ok(format!("wasm-split-cli {WASM_SPLIT_VERSION}: present"));
+    }
+    run_command(cargo().args([
+        "install",
+        "--locked",
+        "wasm_split_cli_support",
+        "--version",
+        WASM_SPLIT_VERSION,
+        "--features",
+        "build-binary",
+    ]))?;
+    Ok(format!("wasm-split-cli {WASM_SPLIT_VERSION}: installed"))
 }
 
 /// The version of the npm package `name` in `.tools/`, if installed.

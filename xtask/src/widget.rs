@@ -10,6 +10,15 @@
 //! and `<dir>/ucclient_widget_bg.wasm` with `<dir>` = `dist/widget/pkg` (the standalone page: the
 //! static pages import `./pkg/ucclient_widget.js`), `dist/widget/salesforce/pkg` (the Salesforce
 //! package and the hosted Salesforce page) and `dist/widget/dynamics/pkg` (likewise for Dynamics 365).
+//!
+//! The standalone page's release module is split ([`Variant::split`], issue 12): built by cargo with
+//! the crate's `split` feature (the Voicemail and Routing tabs as Leptos `lazy` functions), cut by
+//! `wasm-split-cli` into the main module and one wasm chunk per lazy part, then given its glue by
+//! wasm-bindgen; `pkg/` then also holds `__wasm_split.js` (the chunks' loader, imported by the
+//! glue) and the chunks (`split_*.wasm`, `chunk_*.wasm`: code shared by two lazy parts), fetched
+//! when a tab first opens. The CRM hosts' modules stay whole: Dynamics 365 serves the widget from
+//! one web resource per file and cannot fetch further modules beside it, and Salesforce's package
+//! keeps the shape it has.
 
 use std::fs;
 use std::io::Write;
@@ -129,6 +138,9 @@ pub struct Variant {
     pub feature: Option<&'static str>,
     /// The module's directory, relative to `dist/widget/`.
     pub pkg: &'static str,
+    /// Whether the release module is split into a main module and lazily loaded chunks (the
+    /// crate's `split` feature, `wasm-split-cli`); a `--dev` build is never split.
+    pub split: bool,
 }
 
 /// Every module the widget ships as, the standalone page's first.
@@ -137,21 +149,25 @@ pub const VARIANTS: [Variant; 4] = [
         host: "standalone",
         feature: None,
         pkg: "pkg",
+        split: true,
     },
     Variant {
         host: "salesforce",
         feature: Some("salesforce"),
         pkg: "salesforce/pkg",
+        split: false,
     },
     Variant {
         host: "dynamics",
         feature: Some("dynamics"),
         pkg: "dynamics/pkg",
+        split: false,
     },
     Variant {
         host: "salesforce-voice",
         feature: Some("salesforce-voice"),
         pkg: "salesforce-voice/pkg",
+        split: false,
     },
 ];
 
@@ -166,11 +182,30 @@ impl Variant {
         project::dist_widget().join(self.pkg)
     }
 
-    /// The variant's built wasm module.
+    /// The variant's built wasm module (the main module of a split one).
     pub fn wasm_path(&self) -> PathBuf {
         self.pkg_dir().join(format!("{OUT_NAME}_bg.wasm"))
     }
+
+    /// The crate features the variant's release module is built with, as a cargo argument.
+    pub fn features(&self) -> Option<String> {
+        let mut features: Vec<&str> = self.feature.into_iter().collect();
+        if self.split {
+            features.push("split");
+        }
+        (!features.is_empty()).then(|| format!("--features={}", features.join(",")))
+    }
 }
+
+/// Whether `name` is one of the wasm chunks that `wasm-split-cli` cuts out of a split module
+/// (`split_<lazy fn>_<hash>.wasm` for a lazy part, `chunk_<n>.wasm` for code shared by several):
+/// what the page fetches only when a lazy part is first used.
+pub fn is_lazy_chunk(name: &str) -> bool {
+    name.ends_with(".wasm") && (name.starts_with("split_") || name.starts_with("chunk_"))
+}
+
+/// The loader `wasm-split-cli` writes beside a split module's glue (which imports it).
+pub const SPLIT_LOADER: &str = "__wasm_split.js";
 
 /// The standalone page's built wasm module (`dist/widget/pkg/`).
 pub fn wasm_path() -> PathBuf {
@@ -254,9 +289,13 @@ fn build_module(args: &BuildArgs, variant: &Variant) -> Result<()> {
     fs::create_dir_all(&pkg).with_context(|| format!("creating {}", pkg.display()))?;
     println!("== the {} module ({})", variant.host, variant.pkg);
 
-    run(wasm_pack_build(args.dev, OUT_NAME, &pkg, &project::root())
-        .args(["--", "--no-default-features"])
-        .args(variant.feature.map(|f| format!("--features={f}"))))?;
+    if variant.split && !args.dev {
+        split_build(variant, &pkg)?;
+    } else {
+        run(wasm_pack_build(args.dev, OUT_NAME, &pkg, &project::root())
+            .args(["--", "--no-default-features"])
+            .args(variant.feature.map(|f| format!("--features={f}"))))?;
+    }
     let wasm = variant.wasm_path();
     if !wasm.exists() {
         bail!("wasm-pack finished but {} is missing", wasm.display());
@@ -270,7 +309,78 @@ fn build_module(args: &BuildArgs, variant: &Variant) -> Result<()> {
         // The glue first, so that the load check below runs the minified glue that ships.
         minify_tree(&pkg, "js")?;
         optimise(&wasm, &pkg, OUT_NAME, variant.host)?;
+        for chunk in files_under(&pkg)? {
+            let name = chunk.file_name().unwrap_or_default().to_string_lossy();
+            if is_lazy_chunk(&name) {
+                // A chunk alone cannot be instantiated (it imports the main module's memory and
+                // table): the browser tests of the lazy tabs are its load check.
+                wasm_opt(&chunk, &chunk)?;
+            }
+        }
     }
+    Ok(())
+}
+
+/// The split release build of `variant` into `pkg` (issue 12), the steps Leptos's code splitting
+/// takes: cargo builds the crate with the variant's features and `split`, linked with
+/// `--emit-relocs` (the relocations let `wasm-split-cli` move functions between modules), into
+/// `target/split/` so that its different flags do not rebuild the other variants' dependencies;
+/// `wasm-split-cli` cuts rustc's module into the main module, the chunks and their loader;
+/// wasm-bindgen writes the main module's glue (`--keep-lld-exports` keeps the exports the chunks
+/// import; not `--no-demangle`, which Leptos's recipe adds: the names it keeps mangled are only
+/// the name section's, which wasm-opt's `--reorder-functions-by-name` sorts by, and demangled they
+/// measured 0.4 KB gzip smaller, the chunks loading the same); the loader and the chunks are copied
+/// beside the glue, whose name they import.
+fn split_build(variant: &Variant, pkg: &Path) -> Result<()> {
+    let target = project::target_dir().join("split");
+    let mut rustflags = wasm_rustflags();
+    rustflags.push_str("\u{1f}-Clink-args=--emit-relocs");
+    run(project::cargo()
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "z")
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "--lib", "--release", "-p", "ucclient-widget"])
+        .args([
+            "--target",
+            "wasm32-unknown-unknown",
+            "--no-default-features",
+        ])
+        .args(variant.features()))?;
+    let rustc_wasm = target
+        .join("wasm32-unknown-unknown")
+        .join("release")
+        .join(format!("{OUT_NAME}.wasm"));
+    if output(command("wasm-split-cli").arg("--help")).is_none() {
+        bail!("wasm-split-cli is missing: run `cargo xtask setup`");
+    }
+    let cut = project::target_dir().join("xtask").join("split");
+    if cut.exists() {
+        fs::remove_dir_all(&cut).with_context(|| format!("removing {}", cut.display()))?;
+    }
+    run(command("wasm-split-cli")
+        .args(["--target", "web", "--out-name", OUT_NAME])
+        .arg(&rustc_wasm)
+        .arg(&cut))?;
+    run(command("wasm-bindgen")
+        .args(["--target", "web", "--keep-lld-exports"])
+        .args(["--no-typescript", "--out-name", OUT_NAME, "--out-dir"])
+        .arg(pkg)
+        .arg(cut.join(format!("{OUT_NAME}.wasm"))))?;
+    let mut chunks = 0;
+    for file in files_under(&cut)? {
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        if is_lazy_chunk(&name) || name == SPLIT_LOADER {
+            fs::copy(&file, pkg.join(&*name)).with_context(|| format!("copying {name}"))?;
+            chunks += usize::from(name != SPLIT_LOADER);
+        }
+    }
+    if chunks == 0 || !pkg.join(SPLIT_LOADER).exists() {
+        bail!(
+            "wasm-split-cli left no chunks or no {SPLIT_LOADER} in {}: are the lazy tabs still `lazy`?",
+            cut.display()
+        );
+    }
+    println!("split: the main module and {chunks} lazily loaded chunk(s)");
     Ok(())
 }
 
@@ -296,29 +406,11 @@ pub(crate) fn check_wasm_bindgen() -> Result<()> {
 /// module aside (named after `out_name` and `tag`) to check that the optimised one still
 /// instantiates through the JS glue (`pkg/<out_name>.js`) wherever the original did.
 pub(crate) fn optimise(wasm: &Path, pkg: &Path, out_name: &str, tag: &str) -> Result<()> {
-    let wasm_opt = project::wasm_opt();
-    if !wasm_opt.exists() {
-        bail!("{} is missing: run `cargo xtask setup`", wasm_opt.display());
-    }
     let work = project::target_dir().join("xtask");
     fs::create_dir_all(&work)?;
     let original = work.join(format!("{out_name}_bg.{tag}.unopt.wasm"));
     fs::copy(wasm, &original).context("keeping the unoptimised module")?;
-
-    let started = Instant::now();
-    run(command(&wasm_opt)
-        .args(WASM_OPT_ARGS)
-        .args(WASM_FEATURES)
-        .arg(&original)
-        .arg("-o")
-        .arg(wasm))?;
-    let before = fs::metadata(&original)?.len();
-    let after = fs::metadata(wasm)?.len();
-    println!(
-        "wasm-opt {}: {before} -> {after} bytes in {:.1}s",
-        WASM_OPT_ARGS.join(" "),
-        started.elapsed().as_secs_f64()
-    );
+    wasm_opt(&original, wasm)?;
 
     match load_check(&original, pkg, out_name)? {
         Err(reason) => println!(
@@ -329,6 +421,30 @@ pub(crate) fn optimise(wasm: &Path, pkg: &Path, out_name: &str, tag: &str) -> Re
             Err(reason) => bail!("wasm-opt broke the module: it no longer instantiates ({reason})"),
         },
     }
+    Ok(())
+}
+
+/// Runs the npm `wasm-opt` with [`WASM_OPT_ARGS`] on `input` into `output` (which may be the same
+/// file), saying how much it took off.
+fn wasm_opt(input: &Path, output: &Path) -> Result<()> {
+    let wasm_opt = project::wasm_opt();
+    if !wasm_opt.exists() {
+        bail!("{} is missing: run `cargo xtask setup`", wasm_opt.display());
+    }
+    let before = fs::metadata(input)?.len();
+    let started = Instant::now();
+    run(command(&wasm_opt)
+        .args(WASM_OPT_ARGS)
+        .args(WASM_FEATURES)
+        .arg(input)
+        .arg("-o")
+        .arg(output))?;
+    let after = fs::metadata(output)?.len();
+    println!(
+        "wasm-opt {}: {before} -> {after} bytes in {:.1}s",
+        WASM_OPT_ARGS.join(" "),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
