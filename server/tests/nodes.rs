@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use common::{Served, config_in, seed};
+use common::{Served, config_in, seed, wav};
 use serde_json::Value;
 use ucclient_core::api::{CallOutcome, CallState};
 
@@ -158,23 +158,6 @@ async fn a_claim_holds_until_released_or_lapsed() {
     engine.close().await;
 }
 
-/// A PCM WAV of `ms` milliseconds of a ramp at 8 kHz (what a caller says into a mailbox).
-fn caller_wav(ms: u32) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
-    for i in 0..8 * ms {
-        w.write_sample((i % 251) as i16 * 100).unwrap();
-    }
-    w.finalize().unwrap();
-    out.into_inner()
-}
-
 /// Calls belong to the node that plays them (issue 16): a node starting beside a live one leaves
 /// that node's calls and their steps alone; when their node stops, another adopts them and plays
 /// their stored steps, so they go on exactly as they would have — an outside call rings, is
@@ -203,7 +186,8 @@ async fn a_nodes_calls_go_on_on_another_node_when_it_is_gone() {
         call["id"].as_str().unwrap().to_owned()
     };
     let outbound = post("/calls", serde_json::json!({"to": "912 345 678"})).await;
-    let said = caller_wav(700);
+    // 700 ms of 8 kHz 16-bit mono.
+    let said = wav(8_000, 1, 16, 8 * 700 * 2);
     let inbound = post(
         "/pbx/calls/inbound",
         serde_json::json!({

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use base64::Engine;
-use common::{Served, TestApp, config_in, seed};
+use common::{Served, TestApp, config_in, seed, wav};
 use serde_json::{Value, json};
 use ucclient_server::config::CallTimings;
 
@@ -23,30 +23,6 @@ fn calls_ringing_for(secs: u64) -> impl FnOnce(&mut ucclient_server::Config) {
         };
         c.ring_timeout_secs = secs;
     }
-}
-
-/// A PCM WAV file: `rate` Hz, `channels`, `bits` (8 or 16), `data` bytes of a ramp (written by
-/// `hound`, as the server reads them).
-fn wav(rate: u32, channels: u16, bits: u16, data: usize) -> Vec<u8> {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: bits,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut out = std::io::Cursor::new(Vec::new());
-    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
-    let width = usize::from(bits / 8);
-    for i in 0..data / width {
-        let v = (i % 251) as i32;
-        if bits == 8 {
-            w.write_sample(v as i8).unwrap();
-        } else {
-            w.write_sample(v as i16).unwrap();
-        }
-    }
-    w.finalize().unwrap();
-    out.into_inner()
 }
 
 fn b64(bytes: &[u8]) -> String {

@@ -634,3 +634,27 @@ fn build(method: Method, path: &str, token: Option<&str>, body: Option<Value>) -
         None => req.body(Body::empty()).unwrap(),
     }
 }
+
+/// A PCM WAV file: `rate` Hz, `channels`, `bits` (8 or 16), `data` bytes of a ramp (written by
+/// `hound`, as the server reads them).
+pub fn wav(rate: u32, channels: u16, bits: u16, data: usize) -> Vec<u8> {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: bits,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut w = hound::WavWriter::new(&mut out, spec).unwrap();
+    let width = usize::from(bits / 8);
+    for i in 0..data / width {
+        let v = (i % 251) as i32;
+        if bits == 8 {
+            w.write_sample(v as i8).unwrap();
+        } else {
+            w.write_sample(v as i16).unwrap();
+        }
+    }
+    w.finalize().unwrap();
+    out.into_inner()
+}
