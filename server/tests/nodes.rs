@@ -100,17 +100,21 @@ async fn a_claim_holds_until_released_or_lapsed() {
     let engine = common::open_store(&config.database).await;
     let store = engine.store();
     let now = chrono::Utc::now();
-    let version = store
-        .set_presence(
-            "ana",
-            ucclient_core::ProfileId::Lunch,
-            now,
-            ucclient_core::api::PbxSync::Pending,
-            None,
-            &[],
-        )
-        .await
-        .unwrap();
+    // Ana's desired state changes to `profile`, pending on the PBX; its version.
+    let choose = async |profile| {
+        store
+            .set_presence(
+                "ana",
+                profile,
+                now,
+                ucclient_core::api::PbxSync::Pending,
+                None,
+                &[],
+            )
+            .await
+            .unwrap()
+    };
+    let version = choose(ucclient_core::ProfileId::Lunch).await;
     let t = now.timestamp_millis();
     let claim = async |holder: &str, now_ms: i64, until_ms: i64| {
         store
@@ -137,17 +141,7 @@ async fn a_claim_holds_until_released_or_lapsed() {
     assert!(claim("node-c", t + 1040, t + 3000).await);
 
     // A newer state written while node-c applied `version` is due when node-c releases.
-    store
-        .set_presence(
-            "ana",
-            ucclient_core::ProfileId::Away,
-            now,
-            ucclient_core::api::PbxSync::Pending,
-            None,
-            &[],
-        )
-        .await
-        .unwrap();
+    choose(ucclient_core::ProfileId::Away).await;
     let later = t + 600_000;
     store
         .release_apply("ana", "node-c", version, later)
