@@ -298,7 +298,6 @@ async fn commit_then(
 /// decided by `core::phone::dial_target`, exactly as the widget's preview decides.
 pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -> ApiResult<Call> {
     let (target, callee) = dial(state, account, &req.to).await?;
-    let internal = callee.is_some();
     // Characters, as the OpenAPI document's `maxLength` counts them.
     let too_long = |s: &Option<String>| {
         s.as_ref()
@@ -320,7 +319,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         answered_at: None,
         ended_at: None,
         context: req.context,
-        internal,
+        internal: callee.is_some(),
         outcome: None,
         answered_on: None,
         forwarded_to: None,

@@ -146,7 +146,9 @@ fn message(id: &str, call_id: &str, created: Timestamp) -> NewVoicemail {
 /// was done.
 async fn to_voicemail(s: &dyn Store, id: &str, m: NewVoicemail) -> bool {
     let ringing = call(id, "u1", CallState::Ringing);
-    s.insert_call(&ringing, &[]).await.unwrap();
+    s.write_calls(&[], std::slice::from_ref(&ringing), &[], &[], &[], &[])
+        .await
+        .unwrap();
     let over = moved(&ringing, CallState::Ended, Some(CallOutcome::Voicemail));
     s.write_calls(&[(over, CallState::Ringing)], &[], &[], &[], &[m], &[])
         .await
@@ -174,8 +176,30 @@ async fn scenario(engine: &Engine) -> Vec<String> {
     let mut k2 = call("k2", "u2", CallState::Ringing);
     k2.call.direction = CallDirection::Outbound;
     k2.peer = Some("k1".into());
-    log!(s.insert_call(&k1, &[event("call", "k1")]).await.unwrap());
-    log!(s.insert_call(&k2, &[event("call", "k2")]).await.unwrap());
+    log!(
+        s.write_calls(
+            &[],
+            std::slice::from_ref(&k1),
+            &[event("call", "k1")],
+            &[],
+            &[],
+            &[]
+        )
+        .await
+        .unwrap()
+    );
+    log!(
+        s.write_calls(
+            &[],
+            std::slice::from_ref(&k2),
+            &[event("call", "k2")],
+            &[],
+            &[],
+            &[]
+        )
+        .await
+        .unwrap()
+    );
     log!(s.call("k1").await.unwrap());
     log!(s.call("nope").await.unwrap());
     log!(s.live_calls(None).await.unwrap());
@@ -231,7 +255,11 @@ async fn scenario(engine: &Engine) -> Vec<String> {
     );
     // A second call of u1 while k1 is connected: its overlays are not announced.
     let k3 = call("k3", "u1", CallState::Ringing);
-    log!(s.insert_call(&k3, &[]).await.unwrap());
+    log!(
+        s.write_calls(&[], std::slice::from_ref(&k3), &[], &[], &[], &[])
+            .await
+            .unwrap()
+    );
     let k3c = moved(&k3, CallState::Connected, None);
     log!(
         s.write_calls(
@@ -317,7 +345,11 @@ async fn scenario(engine: &Engine) -> Vec<String> {
     not_owner.user_id = "u2".into();
     log!(s.set_after_call_work(&not_owner, &[]).await.unwrap());
     let live = call("k5", "u1", CallState::Ringing);
-    log!(s.insert_call(&live, &[]).await.unwrap());
+    log!(
+        s.write_calls(&[], std::slice::from_ref(&live), &[], &[], &[], &[])
+            .await
+            .unwrap()
+    );
     log!(
         s.set_after_call_work(&live, &[event("call", "too early")])
             .await
@@ -423,7 +455,9 @@ async fn on_two_nodes_each_decision_is_made_once() {
 
     // One winner of a state change.
     let k1 = call("k1", "u1", CallState::Ringing);
-    s.insert_call(&k1, &[]).await.unwrap();
+    s.write_calls(&[], std::slice::from_ref(&k1), &[], &[], &[], &[])
+        .await
+        .unwrap();
     let won = futures::future::join_all((0..n).map(|i| {
         let s = nodes[i % 2].clone();
         let next = moved(&k1, CallState::Connected, None);

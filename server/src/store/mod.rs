@@ -671,8 +671,6 @@ pub trait EventStore: Send + Sync {
 /// Calls (their transitions, claims and history, missed calls), voicemail and after-call work.
 #[async_trait]
 pub trait CallStore: Send + Sync {
-    /// Stores a new call and logs events.
-    async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()>;
     /// Replaces calls (with their peer links) if each one's state is still the state given with
     /// it, and inserts new ones, logging events — all or nothing: false, and nothing written, when
     /// any call had moved on (so racing transitions cannot go backwards, and the two sides of a

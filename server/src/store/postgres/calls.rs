@@ -28,17 +28,6 @@ use crate::store::{
 
 #[async_trait]
 impl CallStore for PgStore {
-    async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()> {
-        let customers = std::iter::once(call.customer_id.as_str())
-            .chain(events.iter().map(|e| e.customer_id.as_str()));
-        let mut tx = self.write_of(customers).await?;
-        insert_call_row(&mut tx, call).await?;
-        self.own_call(&mut tx, &call.call.id).await?;
-        log_events(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn write_calls(
         &self,
         updates: &[(OwnedCall, CallState)],

@@ -17,15 +17,6 @@ use crate::store::{
 
 #[async_trait]
 impl CallStore for SqliteStore {
-    async fn insert_call(&self, call: &OwnedCall, events: &[NewEvent]) -> StoreResult<()> {
-        let mut tx = self.write().await?;
-        insert_call_row(&mut tx, call).await?;
-        self.own_call(&mut tx, &call.call.id).await?;
-        log_events(&mut tx, events).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     async fn write_calls(
         &self,
         updates: &[(OwnedCall, CallState)],

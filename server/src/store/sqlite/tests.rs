@@ -73,7 +73,10 @@ async fn both_sides_of_a_call_move_together_or_not_at_all() {
     };
     let out = leg("out", "in", CallDirection::Outbound);
     let inbound = leg("in", "out", CallDirection::Inbound);
-    store.insert_call(&out, &[]).await.unwrap();
+    store
+        .write_calls(&[], std::slice::from_ref(&out), &[], &[], &[], &[])
+        .await
+        .unwrap();
     let event = NewEvent {
         customer_id: "c".into(),
         audience: None,
@@ -199,7 +202,10 @@ async fn the_busy_overlay_is_logged_only_when_no_other_call_of_the_user_is_conne
     };
     let (a, b, c) = (connected("a"), connected("b"), connected("c"));
     for call in [&a, &b, &c] {
-        store.insert_call(call, &[]).await.unwrap();
+        store
+            .write_calls(&[], std::slice::from_ref(call), &[], &[], &[], &[])
+            .await
+            .unwrap();
     }
     assert_eq!(
         store.call("a").await.unwrap().unwrap().call,
