@@ -699,6 +699,7 @@ impl Ctx {
                 .place_call(PlaceCallRequest {
                     to: number,
                     context,
+                    device: None,
                 })
                 .await;
             ctx.ui.update(|u| u.busy = false);

@@ -1237,6 +1237,7 @@ fn the_widget_writes_what_serde_json_writes() {
     let place = PlaceCallRequest {
         to: "+351 912 345 678".into(),
         context: None,
+        device: None,
     };
     same(to_json(&place), serde_json::to_string(&place));
     // And reads it back.

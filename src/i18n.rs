@@ -208,6 +208,9 @@ texts! {
     DispWrongNumber => "Wrong number", "Número errado", "Número errado";
     DispFollowUp => "Follow-up", "Seguimento", "Retornar contato";
     ErrCallNotEnded => "The call is not over yet.", "A chamada ainda não terminou.", "A ligação ainda não terminou.";
+    ErrSoftphoneNotRegistered => "This panel is no longer your phone: another tab or CRM took over.", "Este painel já não é o seu telefone: outro separador ou CRM assumiu.", "Este painel não é mais o seu telefone: outra aba ou CRM assumiu.";
+    ErrInvalidSdp => "The call's audio could not be set up.", "Não foi possível estabelecer o áudio da chamada.", "Não foi possível estabelecer o áudio da ligação.";
+    ErrCallEnded => "The call is over.", "A chamada terminou.", "A ligação terminou.";
     ErrInvalidWrapUp => "The wrap-up could not be saved.", "Não foi possível guardar as notas da chamada.", "Não foi possível salvar as anotações da ligação.";
     ErrUnknownDisposition => "That outcome is no longer on your company's list: pick another.", "Esse resultado já não está na lista da sua empresa: escolha outro.", "Esse resultado não está mais na lista da sua empresa: escolha outro.";
     ErrNotesTooLong => "The notes are too long (at most 2000 characters).", "As notas são demasiado longas (no máximo 2000 caracteres).", "As anotações são longas demais (no máximo 2000 caracteres).";
@@ -306,6 +309,10 @@ pub fn error_text(code: Option<ErrorCode>) -> T {
             ErrorCode::InvalidIdempotencyKey
             | ErrorCode::IdempotencyKeyReused
             | ErrorCode::IdempotencyKeyInFlight => T::ErrBadRequest,
+            // the softphone (issue 17)
+            ErrorCode::SoftphoneNotRegistered => T::ErrSoftphoneNotRegistered,
+            ErrorCode::InvalidSdp => T::ErrInvalidSdp,
+            ErrorCode::CallEnded => T::ErrCallEnded,
         },
     }
 }

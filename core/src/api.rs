@@ -159,6 +159,15 @@ pub enum ErrorCode {
     /// An `Idempotency-Key` whose first request is still being processed (409; an extension of
     /// API.md): retry a little later to get its answer.
     IdempotencyKeyInFlight,
+    // --- the softphone (issue 17) ---
+    /// The panel's softphone registration is not the user's current one: another tab or CRM took
+    /// it over, or it expired (409; an extension of API.md).
+    SoftphoneNotRegistered,
+    /// A media offer that is not an SDP audio offer the media endpoint can answer, or longer than
+    /// [`MAX_SDP_LEN`] (422; an extension of API.md).
+    InvalidSdp,
+    /// The call is over: it can no longer carry media (409; an extension of API.md).
+    CallEnded,
     /// Something failed inside; nothing more is said (500).
     Internal,
     /// A code this build does not know (a newer backend's), as a client reads it: the widget shows a
@@ -587,6 +596,11 @@ pub struct PlaceCallRequest {
     /// Where the call came from.
     #[serde(default)]
     pub context: Option<CallContext>,
+    /// The id of the user's device the call is placed from (the softphone when the agent chose
+    /// it); `None`: the user's desk phone, as before (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub device: Option<String>,
 }
 
 /// Direction of a call.
@@ -774,6 +788,81 @@ pub struct AnswerRequest {
     /// The id of the user's device to connect the call to; `None`: the first device ringing.
     #[serde(default)]
     pub device: Option<String>,
+}
+
+/// Longest SDP offer `POST /calls/<id>/media` accepts, in bytes.
+pub const MAX_SDP_LEN: usize = 16 * 1024;
+
+/// `PUT /softphone` body (an extension of API.md): registers the open panel as the user's
+/// softphone device.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SoftphoneRegisterRequest {
+    /// The user's device of kind `softphone` to register as; `None`: their first one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub device: Option<String>,
+}
+
+/// `PUT /softphone` answer: the panel's registration (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftphoneRegistration {
+    /// The registration's id, for keep-alives, media offers and the end of the registration.
+    pub id: String,
+    /// The softphone device the panel now is.
+    pub device: String,
+    /// Seconds the registration lives without a keep-alive.
+    pub expires_in: u32,
+}
+
+/// What became of a softphone registration, in a `softphone` event (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SoftphoneState {
+    /// Another panel of the same user registered: this one is no longer the softphone.
+    Replaced,
+    /// No keep-alive came within its lifetime.
+    Expired,
+    /// The panel ended it (`DELETE /softphone/<id>`).
+    Ended,
+    /// A state this build does not know (a newer backend's): read as the end of the
+    /// registration. Never written, and not part of the API's schema.
+    #[serde(other, skip_serializing)]
+    Other,
+}
+
+/// The `softphone` event: sent to the user's own streams when one of their registrations ends
+/// (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftphoneEvent {
+    /// The registration that ended.
+    pub registration: String,
+    /// Why.
+    pub state: SoftphoneState,
+}
+
+/// `POST /calls/<id>/media` body (an extension of API.md): the softphone's WebRTC offer for its
+/// leg of the call. The browser always offers; the backend's media endpoint answers.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaOffer {
+    /// The panel's current softphone registration.
+    #[cfg_attr(feature = "openapi", schema(max_length = 64))]
+    pub registration: String,
+    /// The SDP offer (audio), at most [`MAX_SDP_LEN`] bytes.
+    #[cfg_attr(feature = "openapi", schema(max_length = 16384))]
+    pub sdp: String,
+}
+
+/// `POST /calls/<id>/media` answer (an extension of API.md).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaAnswer {
+    /// The SDP answer (ICE-lite, one host candidate).
+    pub sdp: String,
 }
 
 /// One user's presence inside a snapshot or a `presence` event.

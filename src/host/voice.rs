@@ -665,6 +665,7 @@ pub async fn voice_dial(number: String, record_id: Option<String>) -> Result<JsV
             object_type: None,
             record_name: None,
         }),
+        device: None,
     };
     let r = ctx.backend().place_call(req).await;
     with(|v| v.dialing = false);
