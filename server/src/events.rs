@@ -42,6 +42,18 @@ const PAGE: i64 = 100;
 const MAX_CHUNK: usize = 64 * 1024;
 /// A comment line: keeps an idle stream alive.
 const KEEP_ALIVE: &[u8] = b":\n\n";
+/// The first wait before a stream reads the store again after a failed read; it doubles with each
+/// failure in a row up to [`RETRY_CAP`].
+const RETRY_FIRST: Duration = Duration::from_millis(100);
+/// The longest wait between two store reads of a stream whose reads fail.
+const RETRY_CAP: Duration = Duration::from_secs(5);
+
+/// How long a stream waits before reading the store again after `failures` failed reads in a row
+/// (at least 1): [`RETRY_FIRST`], doubled per further failure, at most [`RETRY_CAP`].
+fn retry_delay(failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    (RETRY_FIRST * (1u32 << doublings)).min(RETRY_CAP)
+}
 
 /// The shared tails and connection counts of the streams of this process.
 pub struct Hub {
@@ -297,6 +309,7 @@ pub async fn stream(
         from_store: true,
         opened,
         ended: false,
+        failures: 0,
         keep_alive,
         last_sent: Instant::now(),
         timer: Box::pin(tokio::time::sleep(keep_alive)),
@@ -351,6 +364,9 @@ struct Subscriber {
     /// An end of access was met: the stream ends after what was due before it and the
     /// `access_ended` event.
     ended: bool,
+    /// Store reads failed in a row (a pool timeout under load, the database restarting): the
+    /// stream waits ([`retry_delay`]) and reads again rather than ending.
+    failures: u32,
     /// The key of the session the stream was opened for ([`session_key`]).
     session: String,
     /// Fires when the session's token expires: the stream then ends.
@@ -373,8 +389,8 @@ impl Subscriber {
         })
     }
 
-    /// The next bytes to send, waiting for some; `None` ends the stream (shutdown or store
-    /// failure).
+    /// The next bytes to send, waiting for some; `None` ends the stream (shutdown, the end of
+    /// access, or the customer's log closing). A failed store read is retried, not an end.
     async fn next_chunk(&mut self) -> Option<Bytes> {
         loop {
             if *self.shutdown.borrow() || self.ended {
@@ -413,20 +429,34 @@ impl Subscriber {
                     }
                 }
             };
-            match due {
+            let retry = match due {
                 Ok(Some(chunk)) => {
+                    self.failures = 0;
                     self.last_sent = Instant::now();
                     return Some(chunk);
                 }
                 Ok(None) if self.ended => return None,
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::error!(error = %e, "event stream");
-                    return None;
+                Ok(None) => {
+                    self.failures = 0;
+                    None
                 }
-            }
+                // A failed read ends nothing: the stream keeps its place, sends its keep-alives,
+                // and reads again after a growing wait (it would otherwise end, and every client
+                // behind the tail would reconnect at once when the store has a bad moment).
+                Err(e) => {
+                    self.failures = self.failures.saturating_add(1);
+                    let wait = retry_delay(self.failures);
+                    if self.failures == 1 {
+                        tracing::warn!(error = %e, "event stream: reading the store failed; retrying");
+                    } else {
+                        tracing::debug!(error = %e, failures = self.failures, "event stream: reading the store failed again");
+                    }
+                    Some(wait)
+                }
+            };
             tokio::select! {
-                changed = self.head.changed() => {
+                _ = tokio::time::sleep(retry.unwrap_or_default()), if retry.is_some() => {}
+                changed = self.head.changed(), if retry.is_none() => {
                     if changed.is_err() {
                         return None;
                     }
@@ -503,5 +533,21 @@ impl Subscriber {
         };
         self.from_store = self.cursor < self.tail.floor();
         Ok(chunk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_stream_waits_longer_each_time_up_to_the_cap() {
+        assert_eq!(retry_delay(1), RETRY_FIRST);
+        assert_eq!(retry_delay(2), RETRY_FIRST * 2);
+        assert_eq!(retry_delay(3), RETRY_FIRST * 4);
+        assert_eq!(retry_delay(7), RETRY_CAP);
+        assert_eq!(retry_delay(u32::MAX), RETRY_CAP);
+        // Never a busy loop, even for a zero count.
+        assert_eq!(retry_delay(0), RETRY_FIRST);
     }
 }
