@@ -22,8 +22,8 @@ use crate::components::{
     badge::{Badge, colour_style},
     connection::ConnectionState,
     dialer::Dialer,
-    directory::Directory,
-    history::History,
+    directory::directory_panel,
+    history::history_panel,
     not_enabled::NotEnabled,
     profile_switcher::ProfileSwitcher,
     routing::routing_panel,
@@ -1351,8 +1351,8 @@ fn Ready() -> impl IntoView {
     let panel = move || match ctx.tab.get() {
         Tab::Dial => view! { <Dialer /> }.into_any(),
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
-        Tab::Directory => view! { <Directory /> }.into_any(),
-        Tab::History => view! { <History /> }.into_any(),
+        Tab::Directory => lazy_panel(ctx, directory_panel()),
+        Tab::History => lazy_panel(ctx, history_panel()),
         Tab::Voicemail => lazy_panel(ctx, voicemail_panel()),
         Tab::Routing => lazy_panel(ctx, routing_panel()),
     };

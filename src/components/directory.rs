@@ -11,6 +11,14 @@ use crate::app::Ctx;
 use crate::components::badge::{PresenceLabel, PresenceOf};
 use crate::i18n::T;
 
+/// The Directory tab's panel, for [`crate::app::lazy_panel`]: like
+/// [`crate::components::voicemail::voicemail_panel`], an async `lazy` function whose code is a wasm
+/// chunk of its own with the `split` feature, a plain function without it.
+#[cfg_attr(feature = "split", leptos::lazy)]
+pub fn directory_panel() -> AnyView {
+    view! { <Directory /> }.into_any()
+}
+
 /// The colleague list with its search field.
 #[component]
 pub fn Directory() -> impl IntoView {

@@ -53,6 +53,14 @@ pub fn when(lang: Language, started: Timestamp) -> String {
     }
 }
 
+/// The History tab's panel, for [`crate::app::lazy_panel`]: like
+/// [`crate::components::voicemail::voicemail_panel`], an async `lazy` function whose code is a wasm
+/// chunk of its own with the `split` feature, a plain function without it.
+#[cfg_attr(feature = "split", leptos::lazy)]
+pub fn history_panel() -> AnyView {
+    view! { <History /> }.into_any()
+}
+
 /// The list of finished calls, newest first.
 #[component]
 pub fn History() -> impl IntoView {

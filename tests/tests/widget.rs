@@ -372,8 +372,8 @@ async fn chunks_fetched(client: &Client) -> Result<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lazy_panels_load_their_code_when_first_shown() -> Result<()> {
-    // The release build splits the standalone module (issue 12): the Voicemail tab, the Routing
-    // tab and the wrap-up form are each a wasm chunk fetched the first time they show (the form
+    // The release build splits the standalone module (issue 12): the Voicemail, Routing,
+    // Directory and History tabs and the wrap-up form are each a wasm chunk fetched the first time they show (the form
     // never, on this page). A `--dev` build is whole: then only the panels themselves are checked.
     let split = widget_dist()?.join("pkg/__wasm_split.js").is_file();
     let server = Server::demo(Some("300,600,0")).await?;
@@ -420,6 +420,38 @@ async fn the_lazy_panels_load_their_code_when_first_shown() -> Result<()> {
                 "opening Routing fetched {fetched:?}"
             );
         }
+
+        // Directory and History (issue 12): each its own chunk, fetched when it first opens.
+        for (tab, shown, chunk) in [
+            (
+                "#uc-tab-directory",
+                "[data-user=bruno]",
+                "split_directory_panel_",
+            ),
+            (
+                "#uc-tab-history",
+                "[data-test=history]",
+                "split_history_panel_",
+            ),
+        ] {
+            ensure!(
+                !chunks_fetched(ana)
+                    .await?
+                    .iter()
+                    .any(|n| n.starts_with(chunk)),
+                "{chunk} fetched before {tab} opened"
+            );
+            click(ana, tab).await?;
+            ana.wait().for_element(Locator::Css(shown)).await?;
+            if split {
+                let now = chunks_fetched(ana).await?;
+                ensure!(
+                    now.iter().any(|n| n.starts_with(chunk)),
+                    "opening {tab} fetched {now:?}"
+                );
+            }
+        }
+        let fetched = chunks_fetched(ana).await?;
 
         // Back to Voicemail: the chunk is in, the tab shows at once and nothing is fetched again.
         click(ana, "#uc-tab-voicemail").await?;
