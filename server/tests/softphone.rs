@@ -596,3 +596,55 @@ async fn two_nodes_sweeping_at_once_expire_each_registration_once() {
     other.close().await;
     one.close().await;
 }
+
+// --- `PlaceCallRequest.device`: the device a call is placed from ---
+
+#[tokio::test]
+async fn a_call_placed_from_the_softphone_records_it() {
+    let app = TestApp::demo().await;
+    let ana = app.login("ana").await;
+    let placed = |body: Value| app.post("/api/v1/calls", &ana, body);
+    let a = placed(json!({"to": "+351912345678", "device": "ana-softphone"})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let on_softphone = a.body["id"].as_str().unwrap().to_owned();
+    let call = app.state.store.call(&on_softphone).await.unwrap().unwrap();
+    assert_eq!(call.from_device.as_deref(), Some("ana-softphone"));
+    // The wire's call is unchanged by it.
+    assert!(a.body.get("device").is_none() && a.body.get("from_device").is_none());
+    app.post(
+        &format!("/api/v1/calls/{on_softphone}/hangup"),
+        &ana,
+        Value::Null,
+    )
+    .await;
+
+    // Without one: none recorded, as before.
+    let a = placed(json!({"to": "+351912345678"})).await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let plain = a.body["id"].as_str().unwrap().to_owned();
+    let call = app.state.store.call(&plain).await.unwrap().unwrap();
+    assert_eq!(call.from_device, None);
+    app.post(&format!("/api/v1/calls/{plain}/hangup"), &ana, Value::Null)
+        .await;
+
+    // Another user's device, an unknown or over-long one: 422, and no call placed.
+    let before = app.state.store.calls_of("ana", 100).await.unwrap().len();
+    for device in [
+        "bruno-desk".to_owned(),
+        "nope".to_owned(),
+        "a".repeat(softphone::MAX_ID_LEN + 1),
+    ] {
+        let a = placed(json!({"to": "+351912345678", "device": device})).await;
+        assert_eq!(
+            a.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{device}: {}",
+            a.text
+        );
+        assert_eq!(a.code(), "unknown_device");
+    }
+    assert_eq!(
+        app.state.store.calls_of("ana", 100).await.unwrap().len(),
+        before
+    );
+}
