@@ -171,7 +171,12 @@ async fn refusals() {
         assert_eq!(a.code(), "unknown_device", "{device}: {}", a.text);
     }
     // Malformed bodies.
-    for body in [json!({"device": 5}), json!("ana-softphone")] {
+    for body in [
+        json!({"device": 5}),
+        json!("ana-softphone"),
+        json!([]),
+        json!(["ana-softphone"]),
+    ] {
         let a = app.put("/api/v1/softphone", &ana, body).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.text);
     }
