@@ -860,7 +860,8 @@ pub async fn hangup(state: &AppState, account: &Account, call_id: &str) -> ApiRe
 }
 
 /// `POST /calls/<id>/media`: the softphone's SDP offer for the user's own call that is not over
-/// (dialling or ringing: the agent is about to answer on the softphone; connected), answered by
+/// (dialling or ringing: the agent is about to answer on the softphone; connected), from the
+/// user's current softphone registration (409 `softphone_not_registered` otherwise), answered by
 /// this node's media endpoint, whose session then follows the call.
 pub async fn offer_media(
     state: &AppState,
@@ -869,6 +870,7 @@ pub async fn offer_media(
     offer: MediaOffer,
 ) -> ApiResult<MediaAnswer> {
     let owned = own_call(state, account, call_id).await?;
+    crate::softphone::require(state, &account.user.id, &offer.registration).await?;
     if owned.call.state.is_final() {
         return Err(ApiError::CallEnded);
     }

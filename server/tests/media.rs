@@ -236,14 +236,22 @@ async fn until_closed(app: &TestApp, key: &SessionKey) {
     }
 }
 
-/// Offers media for `call` as `token`'s softphone; the client once answered.
+/// Registers the user's panel as their softphone; the registration id.
+async fn register(app: &TestApp, token: &str) -> String {
+    let r = app.put("/api/v1/softphone", token, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Offers media for `call` as `token`'s softphone (registering it); the client once answered.
 async fn softphone(app: &TestApp, token: &str, call: &str) -> Client {
+    let registration = register(app, token).await;
     let offering = offer(MediaKind::Audio).await;
     let answer = app
         .post(
             &format!("/api/v1/calls/{call}/media"),
             token,
-            json!({"registration": "r1", "sdp": offering.sdp}),
+            json!({"registration": registration, "sdp": offering.sdp}),
         )
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
@@ -287,11 +295,12 @@ async fn the_outside_party_plays_a_tone_that_hold_stops_and_the_end_closes() {
     post(&app, &format!("/api/v1/calls/{id}/hangup"), &ana).await;
     until_closed(&app, &ana_key).await;
     let late = offer(MediaKind::Audio).await;
+    let registration = register(&app, &ana).await;
     let r = app
         .post(
             &format!("/api/v1/calls/{id}/media"),
             &ana,
-            json!({"registration": "r1", "sdp": late.sdp}),
+            json!({"registration": registration, "sdp": late.sdp}),
         )
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "call_ended"));
@@ -302,6 +311,15 @@ async fn two_colleagues_softphones_are_bridged_until_hold_and_the_end() {
     let app = TestApp::demo_with(quick_dial).await;
     let ana = app.login("ana").await;
     let bruno = app.login("bruno").await;
+    // Bruno gets a softphone device (the demo gives one to ana only).
+    let added = app
+        .post(
+            "/api/v1/admin/users/bruno/devices",
+            &ana,
+            json!({"kind": "softphone"}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
     let placed = app.post("/api/v1/calls", &ana, json!({"to": "202"})).await;
     assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
     let ana_call = placed.body["id"].as_str().unwrap().to_owned();
@@ -357,16 +375,46 @@ async fn offers_are_refused_for_others_calls_ended_calls_and_anything_but_audio_
     let path = format!("/api/v1/calls/{id}/media");
     let audio = offer(MediaKind::Audio).await.sdp;
 
+    // Not her current softphone registration (none yet, a made-up one, a replaced one).
+    let r = app
+        .post(&path, &ana, json!({"registration": "r", "sdp": audio}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "softphone_not_registered")
+    );
+    let replaced = register(&app, &ana).await;
+    let current = register(&app, &ana).await;
+    let r = app
+        .post(&path, &ana, json!({"registration": replaced, "sdp": audio}))
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "softphone_not_registered")
+    );
+    let r = app
+        .post(
+            &path,
+            &ana,
+            json!({"registration": current, "sdp": "a".repeat(100_000)}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+
     // Another user's call, or no call at all: not found.
     let r = app
-        .post(&path, &bruno, json!({"registration": "r", "sdp": audio}))
+        .post(
+            &path,
+            &bruno,
+            json!({"registration": current, "sdp": audio}),
+        )
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     let r = app
         .post(
             "/api/v1/calls/nope/media",
             &ana,
-            json!({"registration": "r", "sdp": audio}),
+            json!({"registration": current, "sdp": audio}),
         )
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
@@ -377,7 +425,7 @@ async fn offers_are_refused_for_others_calls_ended_calls_and_anything_but_audio_
     assert!(too_long.len() > ucclient_core::api::MAX_SDP_LEN);
     for sdp in ["hello", "", video.as_str(), too_long.as_str()] {
         let r = app
-            .post(&path, &ana, json!({"registration": "r", "sdp": sdp}))
+            .post(&path, &ana, json!({"registration": current, "sdp": sdp}))
             .await;
         assert_eq!(
             (r.status, r.code()),
@@ -395,12 +443,12 @@ async fn offers_are_refused_for_others_calls_ended_calls_and_anything_but_audio_
 
     // A good offer makes one session, which a second offer replaces.
     let first = app
-        .post(&path, &ana, json!({"registration": "r", "sdp": audio}))
+        .post(&path, &ana, json!({"registration": current, "sdp": audio}))
         .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text);
     let again = offer(MediaKind::Audio).await.sdp;
     let second = app
-        .post(&path, &ana, json!({"registration": "r", "sdp": again}))
+        .post(&path, &ana, json!({"registration": current, "sdp": again}))
         .await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.text);
     assert_eq!(app.state.media.calls().await, vec![id.clone()]);
@@ -412,8 +460,48 @@ async fn offers_are_refused_for_others_calls_ended_calls_and_anything_but_audio_
     // Ended: call_ended, and the session is gone.
     post(&app, &format!("/api/v1/calls/{id}/hangup"), &ana).await;
     let r = app
-        .post(&path, &ana, json!({"registration": "r", "sdp": audio}))
+        .post(&path, &ana, json!({"registration": current, "sdp": audio}))
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "call_ended"));
     until_closed(&app, &key(&id, "ana")).await;
+}
+
+#[tokio::test]
+async fn media_follows_a_call_that_another_node_moves() {
+    let app = TestApp::demo_with(quick_dial).await;
+    let ana = app.login("ana").await;
+    let id = connected_call_of_ana(&app, &ana).await;
+    let mut client = softphone(&app, &ana, &id).await;
+    client.until("heard the tone", |s| s.pcmu >= 5).await;
+
+    // A second node on the same database: ana's hold and hang-up go through it. This node's
+    // endpoint learns of them only by reading its calls back from the store.
+    let mut other = ucclient_server::Backend::open((*app.state.config).clone())
+        .await
+        .unwrap();
+    other.start().await.unwrap();
+    let router = other.router();
+    let on_other = |path: String| {
+        let req = axum::http::Request::post(path)
+            .header("authorization", format!("Bearer {ana}"))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        common::send(&router, req)
+    };
+    let held = on_other(format!("/api/v1/calls/{id}/hold")).await;
+    assert_eq!(held.status, StatusCode::OK, "{}", held.text);
+    let ana_key = key(&id, "ana");
+    let start = Instant::now();
+    loop {
+        let before = stats(&app, &ana_key).await.unwrap().sent;
+        tokio::time::sleep(QUIET).await;
+        if stats(&app, &ana_key).await.unwrap().sent == before {
+            break;
+        }
+        assert!(start.elapsed() < WITHIN, "the tone never stopped");
+    }
+    let hung = on_other(format!("/api/v1/calls/{id}/hangup")).await;
+    assert_eq!(hung.body["state"], "ended", "{}", hung.text);
+    until_closed(&app, &ana_key).await;
+    other.stop().await;
 }
