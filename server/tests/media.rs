@@ -505,3 +505,44 @@ async fn media_follows_a_call_that_another_node_moves() {
     until_closed(&app, &ana_key).await;
     other.stop().await;
 }
+
+#[tokio::test]
+async fn a_node_bound_on_every_interface_writes_media_address_in_its_candidate() {
+    // Bound on 0.0.0.0 with --media-address: the candidate carries that address, and media flows.
+    let app = TestApp::demo_with(|c| {
+        quick_dial(c);
+        c.media_listen = Some("0.0.0.0:0".parse().unwrap());
+        c.media_address = Some("127.0.0.1".parse().unwrap());
+    })
+    .await;
+    let ana = app.login("ana").await;
+    let id = connected_call_of_ana(&app, &ana).await;
+    let mut client = softphone(&app, &ana, &id).await;
+    client.until("heard the tone", |s| s.pcmu >= 5).await;
+    let candidate = app.state.media.candidate().unwrap();
+    assert_eq!(candidate.ip().to_string(), "127.0.0.1");
+    assert_ne!(candidate.port(), 0);
+
+    // Bound on 0.0.0.0 without it: no candidate to give, so no answer (500, the cause logged).
+    let app = TestApp::demo_with(|c| {
+        quick_dial(c);
+        c.media_listen = Some("0.0.0.0:0".parse().unwrap());
+    })
+    .await;
+    let ana = app.login("ana").await;
+    let id = connected_call_of_ana(&app, &ana).await;
+    let registration = register(&app, &ana).await;
+    let offering = offer(MediaKind::Audio).await;
+    let r = app
+        .post(
+            &format!("/api/v1/calls/{id}/media"),
+            &ana,
+            json!({"registration": registration, "sdp": offering.sdp}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    );
+    assert!(app.state.media.candidate().is_none());
+}
