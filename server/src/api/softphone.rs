@@ -4,11 +4,12 @@
 
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
+use serde_json::Value;
 use ucclient_core::api::{SoftphoneRegisterRequest, SoftphoneRegistration};
 
 use crate::AppState;
 use crate::auth::Licensed;
-use crate::error::{ApiJson, ApiResult};
+use crate::error::{ApiError, ApiJson, ApiResult};
 use crate::limits::{self, Budget};
 use crate::softphone;
 
@@ -31,11 +32,20 @@ pub async fn register(
 ) -> ApiResult<ApiJson<SoftphoneRegistration>> {
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
     let body = if request.headers().contains_key(header::CONTENT_TYPE) {
-        // `null` is the schema's "no body" too (the body is optional): the default.
-        ApiJson::<Option<SoftphoneRegisterRequest>>::from_request(request, &state)
-            .await?
-            .0
-            .unwrap_or_default()
+        // `null` is the schema's "no body" too (the body is optional): the default. Only an object
+        // is the request itself: serde would also read a struct of optional fields from an array
+        // (`[]` as `{}`), which the schema does not allow.
+        match ApiJson::<Value>::from_request(request, &state).await?.0 {
+            Value::Null => SoftphoneRegisterRequest::default(),
+            body @ Value::Object(_) => serde_json::from_value(body).map_err(|e| {
+                ApiError::bad_request(format!("the request body is not valid: {e}"))
+            })?,
+            _ => {
+                return Err(ApiError::bad_request(
+                    "the request body must be a JSON object",
+                ));
+            }
+        }
     } else {
         SoftphoneRegisterRequest::default()
     };

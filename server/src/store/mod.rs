@@ -250,6 +250,10 @@ pub struct OwnedCall {
     /// For a call between colleagues, the id of the other side's call (the caller's outbound call
     /// or the callee's inbound call).
     pub peer: Option<String>,
+    /// For an outbound call placed with `PlaceCallRequest.device`: the user's device it was placed
+    /// from (the softphone, when the agent chose it; issue 17). Written when the call is inserted,
+    /// never changed; not on the wire (the `Call` an inbound call answers with has `answered_on`).
+    pub from_device: Option<String>,
 }
 
 /// What the embedded PBX does next to a live call when its time comes. Stored with the call
