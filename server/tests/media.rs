@@ -371,3 +371,28 @@ async fn a_node_bound_on_every_interface_writes_media_address_in_its_candidate()
     );
     assert!(app.state.media.candidate().is_none());
 }
+
+#[tokio::test]
+async fn a_vanished_browsers_session_closes_after_the_ice_timeout() {
+    let app = TestApp::demo_with(quick_dial).await;
+    let ana = app.login("ana").await;
+    let id = connected_call_of_ana(&app, &ana).await;
+    let mut client = softphone(&app, &ana, &id).await;
+    client.until("heard the tone", |s| s.pcmu >= 5).await;
+    // The page goes away without a word (no hang-up): ICE-lite hears no more checks and gives up
+    // after 15 s (str0m's bound); the session closes though the call goes on.
+    drop(client);
+    let ana_key = key(&id, "ana");
+    let start = Instant::now();
+    while stats(&app, &ana_key).await.is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the session outlived its browser"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let gone = start.elapsed();
+    assert!(gone >= Duration::from_secs(10), "closed after {gone:?}");
+    let call = app.state.store.call(&id).await.unwrap().unwrap();
+    assert_eq!(call.call.state, ucclient_core::api::CallState::Connected);
+}
