@@ -2,7 +2,9 @@
 //! offers over `POST /calls/{id}/media`, the endpoint answers, and the two talk ICE, DTLS and SRTP
 //! over real UDP sockets on 127.0.0.1: the simulated outside party's tone reaches an agent, two
 //! colleagues' softphones are bridged, hold stops the media both ways and resume restarts it, the
-//! call's end closes the sessions; and every refusal of the route.
+//! call's end closes the sessions, also when another node moves the call; a node bound on 0.0.0.0
+//! announces `--media-address`; a browser that vanishes loses its session after ICE's timeout; and
+//! every refusal of the route.
 
 mod common;
 #[path = "support/softphone.rs"]
