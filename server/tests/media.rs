@@ -264,6 +264,29 @@ async fn offers_are_refused_for_others_calls_ended_calls_and_anything_but_audio_
     }
     assert!(app.state.media.calls().await.is_empty());
 
+    // The bound is the OpenAPI document's, and an offer exactly at it is answered.
+    let doc = app.get("/api/v1/openapi.json", &ana).await.body;
+    assert_eq!(
+        doc["components"]["schemas"]["MediaOffer"]["properties"]["sdp"]["maxLength"],
+        ucclient_core::api::MAX_SDP_LEN
+    );
+    let pad = ucclient_core::api::MAX_SDP_LEN - audio.len() - "a=\r\n".len();
+    let at_bound = format!("{audio}a={}\r\n", "x".repeat(pad));
+    assert_eq!(at_bound.len(), ucclient_core::api::MAX_SDP_LEN);
+    let r = app
+        .post(
+            &path,
+            &ana,
+            json!({"registration": current, "sdp": at_bound}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let over = format!("{at_bound}a");
+    let r = app
+        .post(&path, &ana, json!({"registration": current, "sdp": over}))
+        .await;
+    assert_eq!(r.code(), "invalid_sdp");
+
     // Missing fields: the usual bad_request.
     let r = app.post(&path, &ana, json!({"sdp": audio})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
