@@ -186,6 +186,40 @@ pub trait Backend {
     fn sso_start(&self, _customer: String) -> ApiFuture<SsoStart> {
         Box::pin(async { Err(ApiError::status_only(404, String::new())) })
     }
+    // --- softphone (issue 17); a backend without it (the tests' fakes) has none ---
+    /// `PUT /softphone`: registers this panel as the user's softphone device.
+    #[cfg(feature = "softphone")]
+    fn softphone_register(
+        &self,
+        _req: ucclient_core::api::SoftphoneRegisterRequest,
+    ) -> ApiFuture<ucclient_core::api::SoftphoneRegistration> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
+    /// `POST /softphone/<registration>/keepalive`.
+    #[cfg(feature = "softphone")]
+    fn softphone_keepalive(&self, _registration: String) -> ApiFuture<()> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
+    /// `DELETE /softphone/<registration>`; with `page_going` the request is started at once as a
+    /// `fetch` with `keepalive: true` (it outlives the page) and the future is ready at once.
+    #[cfg(feature = "softphone")]
+    fn softphone_end(&self, _registration: String, _page_going: bool) -> ApiFuture<()> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
+    /// `POST /calls/<id>/media`: the softphone's WebRTC offer for its leg of the call.
+    #[cfg(feature = "softphone")]
+    fn media_offer(
+        &self,
+        _call_id: String,
+        _req: ucclient_core::api::MediaOffer,
+    ) -> ApiFuture<ucclient_core::api::MediaAnswer> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
+    /// `POST /calls/<id>/answer {"device"}`: answers a ringing call on that device of the user.
+    #[cfg(feature = "softphone")]
+    fn answer_on(&self, _call_id: String, _device: String) -> ApiFuture<Call> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -555,6 +589,63 @@ impl Backend for HttpBackend {
         let mut r = self.req(Request::post, "/sso/start");
         r.token = None;
         call(r.json(&SsoStartRequest { customer }))
+    }
+
+    #[cfg(feature = "softphone")]
+    fn softphone_register(
+        &self,
+        req: ucclient_core::api::SoftphoneRegisterRequest,
+    ) -> ApiFuture<ucclient_core::api::SoftphoneRegistration> {
+        self.with_body(Request::put, "/softphone", &req)
+    }
+
+    #[cfg(feature = "softphone")]
+    fn softphone_keepalive(&self, registration: String) -> ApiFuture<()> {
+        let id = String::from(js_sys::encode_uri_component(&registration));
+        self.empty(Request::post, &format!("/softphone/{id}/keepalive"))
+    }
+
+    #[cfg(feature = "softphone")]
+    fn softphone_end(&self, registration: String, page_going: bool) -> ApiFuture<()> {
+        let id = String::from(js_sys::encode_uri_component(&registration));
+        let path = format!("/softphone/{id}");
+        if !page_going {
+            return self.empty(Request::delete, &path);
+        }
+        // The page is going away: a future would never be polled again, so the request starts
+        // here, as a `fetch` with `keepalive` (which outlives the page), the token in its header.
+        let init = web_sys::RequestInit::new();
+        init.set_method("DELETE");
+        // web-sys's `RequestInit` has no setter for `keepalive`: the dictionary's member is set
+        // as the browser reads it.
+        let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &wasm_bindgen::JsValue::TRUE);
+        if let (Some(t), Ok(headers)) = (self.token.borrow().as_ref(), web_sys::Headers::new()) {
+            let _ = headers.set("Authorization", &format!("Bearer {t}"));
+            init.set_headers(&headers);
+        }
+        if let Some(w) = web_sys::window() {
+            let _ = w.fetch_with_str_and_init(&self.url(&path), &init);
+        }
+        Box::pin(async { Ok(()) })
+    }
+
+    #[cfg(feature = "softphone")]
+    fn media_offer(
+        &self,
+        call_id: String,
+        req: ucclient_core::api::MediaOffer,
+    ) -> ApiFuture<ucclient_core::api::MediaAnswer> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        self.with_body(Request::post, &format!("/calls/{id}/media"), &req)
+    }
+
+    #[cfg(feature = "softphone")]
+    fn answer_on(&self, call_id: String, device: String) -> ApiFuture<Call> {
+        let id = String::from(js_sys::encode_uri_component(&call_id));
+        let body = ucclient_core::api::AnswerRequest {
+            device: Some(device),
+        };
+        self.with_body(Request::post, &format!("/calls/{id}/answer"), &body)
     }
 }
 
