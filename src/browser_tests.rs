@@ -404,6 +404,27 @@ impl Backend for Fake {
             extension: "600".into(),
         }]))
     }
+    #[cfg(feature = "softphone")]
+    fn softphone_register(
+        &self,
+        _req: SoftphoneRegisterRequest,
+    ) -> ApiFuture<SoftphoneRegistration> {
+        self.note("softphone_register".into());
+        ready(Ok(SoftphoneRegistration {
+            id: "reg-1".into(),
+            device: "ana-soft".into(),
+            expires_in: 30,
+        }))
+    }
+    #[cfg(feature = "softphone")]
+    fn softphone_keepalive(&self, _registration: String) -> ApiFuture<()> {
+        ready(Ok(()))
+    }
+    #[cfg(feature = "softphone")]
+    fn softphone_end(&self, registration: String, page_going: bool) -> ApiFuture<()> {
+        self.note(format!("softphone_end {registration} {page_going}"));
+        ready(Ok(()))
+    }
 }
 
 thread_local! {
@@ -3591,4 +3612,163 @@ async fn sso_messages_from_the_backend_origin_sign_in_and_others_are_ignored() {
     m.q(".uc-signout").click();
     tick().await;
     drop(handle);
+}
+
+/// The softphone's controls and sentences (issue 17), with the page's `getUserMedia` replaced: the
+/// media itself is the end-to-end test's (`tests/tests/softphone.rs`, a real backend).
+#[cfg(feature = "softphone")]
+mod softphone {
+    use super::*;
+    use crate::softphone::{S, remember_key, ts};
+
+    /// While alive, `navigator.mediaDevices.getUserMedia` answers with `script` (a function body
+    /// returning a promise); the original comes back when dropped.
+    struct FakeMicrophone {
+        original: JsValue,
+    }
+
+    impl FakeMicrophone {
+        fn install(script: &str) -> FakeMicrophone {
+            let devices = web_sys::window()
+                .unwrap()
+                .navigator()
+                .media_devices()
+                .unwrap();
+            let original = js_sys::Reflect::get(&devices, &"getUserMedia".into()).unwrap();
+            let fake = js_sys::Function::new_no_args(script);
+            js_sys::Reflect::set(&devices, &"getUserMedia".into(), &fake).unwrap();
+            FakeMicrophone { original }
+        }
+    }
+
+    impl Drop for FakeMicrophone {
+        fn drop(&mut self) {
+            let devices = web_sys::window()
+                .unwrap()
+                .navigator()
+                .media_devices()
+                .unwrap();
+            js_sys::Reflect::set(&devices, &"getUserMedia".into(), &self.original).unwrap();
+            // No other test's sign-in makes its panel the phone.
+            let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+            storage.remove_item(&remember_key("ana")).unwrap();
+        }
+    }
+
+    fn status(m: &Mounted) -> String {
+        m.q("[data-test=softphone-status]").text_content().unwrap()
+    }
+
+    fn toggle(m: &Mounted) -> web_sys::HtmlInputElement {
+        m.q("[data-test=softphone-toggle]").unchecked_into()
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_refused_microphone_is_said_and_nothing_registers() {
+        let _mic = FakeMicrophone::install(
+            "return Promise.reject(new DOMException('denied', 'NotAllowedError'));",
+        );
+        let m = mount(true, Language::PtPt);
+        m.sign_in().await;
+        toggle(&m).click();
+        sleep(50).await;
+        assert_eq!(status(&m), ts(Language::PtPt, S::MicRefused));
+        assert!(!toggle(&m).checked(), "not the phone");
+        assert!(
+            !m.log().iter().any(|l| l.starts_with("softphone")),
+            "{:?}",
+            m.log()
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn no_microphone_is_said_in_brazilian_portuguese() {
+        let _mic = FakeMicrophone::install(
+            "return Promise.reject(new DOMException('none', 'NotFoundError'));",
+        );
+        let m = mount(true, Language::PtBr);
+        m.sign_in().await;
+        toggle(&m).click();
+        sleep(50).await;
+        assert_eq!(status(&m), ts(Language::PtBr, S::NoAudioDevice));
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_panel_registers_rings_and_stops_when_replaced() {
+        let _mic = FakeMicrophone::install("return Promise.resolve(new MediaStream());");
+        let m = mount(true, Language::En);
+        m.sign_in().await;
+        toggle(&m).click();
+        sleep(50).await;
+        assert_eq!(status(&m), ts(Language::En, S::IsPhone));
+        assert!(toggle(&m).checked());
+        assert!(
+            m.log().contains(&"softphone_register".to_owned()),
+            "{:?}",
+            m.log()
+        );
+        let remembered = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        assert_eq!(
+            remembered
+                .get_item(&remember_key("ana"))
+                .unwrap()
+                .as_deref(),
+            Some("1"),
+            "remembered for the next load"
+        );
+        // Calls placed now go from the softphone.
+        assert_eq!(
+            crate::softphone::outgoing_device(m.ctx).as_deref(),
+            Some("ana-soft")
+        );
+        // A ringing inbound call rings in the panel.
+        let mut c = call("in-1", "201", CallState::Ringing);
+        c.direction = CallDirection::Inbound;
+        c.from = "+351210000001".into();
+        m.ctx.store.update(|s| {
+            s.apply_event(Some(1), Event::Call(c));
+        });
+        tick().await;
+        assert_eq!(
+            m.q(".uc-incoming [data-test=softphone-line]")
+                .text_content()
+                .unwrap(),
+            ts(Language::En, S::RingsHere)
+        );
+        // An event about another registration changes nothing; about this one, it stops.
+        crate::softphone::on_event(m.ctx, r#"{"registration":"reg-0","state":"replaced"}"#);
+        tick().await;
+        assert_eq!(status(&m), ts(Language::En, S::IsPhone));
+        crate::softphone::on_event(m.ctx, r#"{"registration":"reg-1","state":"replaced"}"#);
+        tick().await;
+        assert_eq!(status(&m), ts(Language::En, S::Replaced));
+        assert!(!toggle(&m).checked(), "no longer the phone");
+        assert!(
+            m.root
+                .query_selector("[data-test=softphone-line]")
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(crate::softphone::outgoing_device(m.ctx), None);
+    }
+
+    #[wasm_bindgen_test]
+    async fn turning_it_off_ends_the_registration_and_forgets_the_choice() {
+        let _mic = FakeMicrophone::install("return Promise.resolve(new MediaStream());");
+        let m = mount(true, Language::En);
+        m.sign_in().await;
+        toggle(&m).click();
+        sleep(50).await;
+        assert!(toggle(&m).checked());
+        toggle(&m).click();
+        sleep(50).await;
+        assert!(!toggle(&m).checked());
+        assert!(
+            m.log().contains(&"softphone_end reg-1 false".to_owned()),
+            "{:?}",
+            m.log()
+        );
+        let remembered = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        assert_eq!(remembered.get_item(&remember_key("ana")).unwrap(), None);
+    }
 }

@@ -99,7 +99,7 @@ pub fn controls(ctx: Ctx) -> AnyView {
     };
     view! {
         <section class="uc-softphone" data-test="softphone" aria-labelledby="uc-softphone-title">
-            <h3 class="uc-group" id="uc-softphone-title">{ts(lang, S::Softphone)}</h3>
+            <h3 class="uc-softphone-title" id="uc-softphone-title">{ts(lang, S::Softphone)}</h3>
             <label class="uc-check">
                 <input
                     type="checkbox"
