@@ -3663,6 +3663,17 @@ mod softphone {
         m.q("[data-test=softphone-toggle]").unchecked_into()
     }
 
+    /// Waits (at most 3 s) until the softphone's status says `text`.
+    async fn status_becomes(m: &Mounted, text: &str) {
+        for _ in 0..60 {
+            if status(m) == text {
+                return;
+            }
+            sleep(50).await;
+        }
+        assert_eq!(status(m), text);
+    }
+
     #[wasm_bindgen_test]
     async fn a_refused_microphone_is_said_and_nothing_registers() {
         let _mic = FakeMicrophone::install(
@@ -3671,8 +3682,7 @@ mod softphone {
         let m = mount(true, Language::PtPt);
         m.sign_in().await;
         toggle(&m).click();
-        sleep(50).await;
-        assert_eq!(status(&m), ts(Language::PtPt, S::MicRefused));
+        status_becomes(&m, ts(Language::PtPt, S::MicRefused)).await;
         assert!(!toggle(&m).checked(), "not the phone");
         assert!(
             !m.log().iter().any(|l| l.starts_with("softphone")),
@@ -3689,8 +3699,7 @@ mod softphone {
         let m = mount(true, Language::PtBr);
         m.sign_in().await;
         toggle(&m).click();
-        sleep(50).await;
-        assert_eq!(status(&m), ts(Language::PtBr, S::NoAudioDevice));
+        status_becomes(&m, ts(Language::PtBr, S::NoAudioDevice)).await;
     }
 
     #[wasm_bindgen_test]
@@ -3699,8 +3708,7 @@ mod softphone {
         let m = mount(true, Language::En);
         m.sign_in().await;
         toggle(&m).click();
-        sleep(50).await;
-        assert_eq!(status(&m), ts(Language::En, S::IsPhone));
+        status_becomes(&m, ts(Language::En, S::IsPhone)).await;
         assert!(toggle(&m).checked());
         assert!(
             m.log().contains(&"softphone_register".to_owned()),
@@ -3758,7 +3766,7 @@ mod softphone {
         let m = mount(true, Language::En);
         m.sign_in().await;
         toggle(&m).click();
-        sleep(50).await;
+        status_becomes(&m, ts(Language::En, S::IsPhone)).await;
         assert!(toggle(&m).checked());
         toggle(&m).click();
         sleep(50).await;
