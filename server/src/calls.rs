@@ -55,7 +55,7 @@ use crate::voicemail::{self, CallerMessage};
 
 /// Most calls `GET /calls` returns.
 pub const MAX_HISTORY: i64 = 200;
-/// Longest device id accepted in an answer.
+/// Longest device id accepted in an answer or a placed call.
 const MAX_DEVICE_ID_LEN: usize = 64;
 /// How often a write that lost a race with the simulation is retried.
 const MAX_RACES: usize = 5;
@@ -295,7 +295,10 @@ async fn commit_then(
 }
 
 /// `POST /calls`: a colleague's extension, or a number normalised with the customer's country —
-/// decided by `core::phone::dial_target`, exactly as the widget's preview decides.
+/// decided by `core::phone::dial_target`, exactly as the widget's preview decides. `req.device`,
+/// when given, must be one of the user's devices (422 `unknown_device`): the call records it as
+/// the device it was placed from ([`OwnedCall::from_device`]; the softphone, for the media
+/// endpoint). The simulation plays the call alike whichever device it was placed from.
 pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -> ApiResult<Call> {
     let (target, callee) = dial(state, account, &req.to).await?;
     // Characters, as the OpenAPI document's `maxLength` counts them.
@@ -307,6 +310,15 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         && (too_long(&c.record_id) || too_long(&c.object_type) || too_long(&c.record_name))
     {
         return Err(ApiError::bad_request("the call context is too long"));
+    }
+    // The device it is placed from: one of the user's (422 otherwise), recorded with the call.
+    if let Some(device) = &req.device
+        && (device.len() > MAX_DEVICE_ID_LEN
+            || !presence::device_ids(state, &account.user.id)
+                .await?
+                .contains(device))
+    {
+        return Err(ApiError::UnknownDevice);
     }
     check_dial_rate(state, &account.user.id).await?;
     let call = Call {
@@ -334,6 +346,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         customer_id: account.customer_id.clone(),
         call: call.clone(),
         peer: None,
+        from_device: req.device,
     };
     let dial = step(state, &call.id, StepKind::Dial);
     let from = Instant::now();
@@ -487,6 +500,7 @@ pub async fn inbound(
         customer_id: account.customer_id.clone(),
         call: call.clone(),
         peer: None,
+        from_device: None,
     };
     // Over at once to voicemail: the message goes in the same write as the call. Ringing: it is
     // kept with the call's step until the call stops ringing.
@@ -547,6 +561,7 @@ async fn dialled(state: AppState, id: String, at: Instant) -> ApiResult<()> {
         customer_id: caller.customer_id.clone(),
         call: inbound_call(caller.call.from.clone(), &callee, true, &targets, mailbox),
         peer: Some(caller.call.id.clone()),
+        from_device: None,
     };
     let messages = message_left(&leg, None);
     let (next, outcome) = match leg.call.state {
@@ -949,6 +964,7 @@ pub async fn transfer(
                     customer_id: owned.customer_id.clone(),
                     call: inbound_call(other_party, callee, owned.call.internal, &targets, mailbox),
                     peer: peer.as_ref().map(|p| p.call.id.clone()),
+                    from_device: None,
                 };
                 // Nothing rings the target (DND): the call lands in their mailbox at once.
                 messages = message_left(&leg, None);
@@ -1101,6 +1117,7 @@ async fn group_legs(
             crm_record: None,
         },
         peer: Some(anchor.clone()),
+        from_device: None,
     };
     let mut legs = Vec::new();
     let mut seen: Vec<&str> = vec![caller_id];
@@ -1357,6 +1374,7 @@ pub async fn consult(
             customer_id: account.customer_id.clone(),
             call: leg.clone(),
             peer: None,
+            from_device: None,
         };
         let updates = vec![(with_call(&first, held), CallState::Connected)];
         let steps = step(state, &leg.id, StepKind::Dial).into_iter().collect();

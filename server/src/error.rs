@@ -177,6 +177,14 @@ pub enum ApiError {
          to get its answer"
     )]
     IdempotencyKeyInFlight,
+    // --- soft-server: the softphone (issue 17) ---
+    /// 409 `softphone_not_registered`: the registration a request names is not the user's current
+    /// one (another panel took over, it expired or ended).
+    #[error(
+        "this panel is not your softphone any more: another tab or CRM took over, or it expired; \
+         register it again"
+    )]
+    SoftphoneNotRegistered,
 }
 
 impl ApiError {
@@ -268,6 +276,9 @@ impl ApiError {
             ),
             ApiError::IdempotencyKeyInFlight => {
                 (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyInFlight)
+            }
+            ApiError::SoftphoneNotRegistered => {
+                (StatusCode::CONFLICT, ErrorCode::SoftphoneNotRegistered)
             }
         }
     }

@@ -14,6 +14,8 @@
 //! - [`presence`]: choosing profiles and overrides, and bringing the PBX to the desired state
 //!   (with retries).
 //! - [`calls`]: click-to-dial, inbound calls, history, and the embedded PBX's call simulation.
+//! - [`softphone`]: the panel registered as the user's softphone device (one per user, kept
+//!   alive, expired by the node heartbeat's sweep).
 //! - [`voicemail`]: the messages of calls that went to the user's mailbox (core's rule), WAV
 //!   validation, the PBX's generated message, and the mailbox as its owner reads it.
 //! - [`events`]: the SSE stream over the persisted per-customer event log; [`fanout`]: the shared
@@ -60,6 +62,7 @@ pub mod orgs;
 pub mod pbx;
 pub mod presence;
 pub mod rsa_key;
+pub mod softphone;
 pub mod sso;
 pub mod static_pages;
 pub mod store;
@@ -94,7 +97,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// How often old events, tickets, rate-limit windows and expired idempotency keys are pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-/// How often a node says it is alive (`nodes.seen_ms`) and adopts the calls of nodes that are not.
+/// How often a node says it is alive (`nodes.seen_ms`), adopts the calls of nodes that are not,
+/// and expires the softphone registrations nobody kept alive ([`softphone::sweep`]).
 const NODE_HEARTBEAT: Duration = Duration::from_secs(5);
 /// A node not seen for this long is dead: its live calls are adopted by the others.
 const NODE_STALE_MS: i64 = 20_000;
@@ -255,6 +259,9 @@ impl Backend {
                 }
                 if let Err(e) = calls::adopt_orphans(&state, now - NODE_STALE_MS).await {
                     tracing::error!(error = %e, "adopting orphaned calls");
+                }
+                if let Err(e) = softphone::sweep(&state, now).await {
+                    tracing::error!(error = %e, "expiring softphone registrations");
                 }
             }
         }));

@@ -56,8 +56,10 @@ use crate::events;
         api::sso::get_settings, api::sso::put_settings, api::sso::jwks,
         // --- presence-server: the customer's CRM presence map (issue 14) ---
         api::admin::get_crm_presence, api::admin::put_crm_presence,
+        // --- soft-server: the softphone registration (issue 17) ---
+        api::softphone::register, api::softphone::keep_alive, api::softphone::end,
     ),
-    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls))
+    components(schemas(ucclient_core::api::AccessEnded, ucclient_core::api::AccessEndReason, ucclient_core::api::VoicemailEvent, ucclient_core::api::MissedCalls, ucclient_core::api::SoftphoneEvent, ucclient_core::api::SoftphoneState))
 )]
 pub struct ApiDoc;
 

@@ -416,6 +416,57 @@ async fn the_bounds_in_the_schemas_are_the_servers() {
         "routing": {"ring": "selected", "steps": [{"devices": ["nope"], "after_seconds": MAX_AFTER_SECONDS + 1}]}});
     let a = app.put("/api/v1/me/profiles/away/settings", &t, over).await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.text);
+
+    // The softphone (issue 17): the device and registration ids, at their edge.
+    use ucclient_server::softphone::MAX_ID_LEN;
+    assert_eq!(
+        schemas["SoftphoneRegisterRequest"]["properties"]["device"]["maxLength"],
+        MAX_ID_LEN
+    );
+    for (m, path) in [
+        ("post", "/softphone/{registration}/keepalive"),
+        ("delete", "/softphone/{registration}"),
+    ] {
+        assert_eq!(
+            param(path, m, "registration")["maxLength"],
+            MAX_ID_LEN,
+            "{m} {path}"
+        );
+    }
+    let a = app.put("/api/v1/softphone", &t, json!({})).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let id = a.body["id"].as_str().unwrap().to_owned();
+    assert!(id.len() <= MAX_ID_LEN);
+    let keep = |id: String| {
+        let t = t.clone();
+        let app = &app;
+        async move {
+            app.post(
+                &format!("/api/v1/softphone/{id}/keepalive"),
+                &t,
+                Value::Null,
+            )
+            .await
+            .status
+        }
+    };
+    assert_eq!(keep(id.clone()).await, StatusCode::NO_CONTENT);
+    // Longer than any id given, and over the bound: refused as not current before the store.
+    assert_eq!(
+        keep("a".repeat(MAX_ID_LEN + 1)).await,
+        StatusCode::NOT_FOUND
+    );
+    let device = |d: String| app.put("/api/v1/softphone", &t, json!({"device": d}));
+    assert_eq!(
+        device("é".repeat(MAX_ID_LEN + 1)).await.code(),
+        "unknown_device"
+    );
+    // The schema's event data and its states are documented (the widget reads them).
+    assert!(schemas["SoftphoneEvent"]["properties"]["registration"].is_object());
+    let states = serde_json::to_string(&schemas["SoftphoneState"]).unwrap();
+    for state in ["replaced", "expired", "ended"] {
+        assert!(states.contains(state), "{states}");
+    }
 }
 
 /// Percent-encodes a query value.

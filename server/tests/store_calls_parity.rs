@@ -84,6 +84,7 @@ fn call(id: &str, user: &str, state: CallState) -> OwnedCall {
             consult_of: None,
         },
         peer: None,
+        from_device: None,
     }
 }
 

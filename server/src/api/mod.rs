@@ -7,6 +7,7 @@ pub(crate) mod directory;
 pub(crate) mod orgs;
 pub(crate) mod pbx;
 pub(crate) mod profiles;
+pub(crate) mod softphone;
 pub(crate) mod sso;
 pub(crate) mod voicemail;
 
@@ -150,6 +151,16 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/admin/crm-presence",
             keyed(get(admin::get_crm_presence).put(admin::put_crm_presence)),
+        )
+        // --- soft-server: the softphone registration (issue 17) ---
+        .route("/softphone", keyed(put(softphone::register)))
+        .route(
+            "/softphone/{registration}",
+            keyed(axum::routing::delete(softphone::end)),
+        )
+        .route(
+            "/softphone/{registration}/keepalive",
+            keyed(post(softphone::keep_alive)),
         )
         .route("/openapi.json", get(crate::openapi::document))
         .fallback(not_found)

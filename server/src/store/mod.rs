@@ -250,6 +250,10 @@ pub struct OwnedCall {
     /// For a call between colleagues, the id of the other side's call (the caller's outbound call
     /// or the callee's inbound call).
     pub peer: Option<String>,
+    /// For an outbound call placed with `PlaceCallRequest.device`: the user's device it was placed
+    /// from (the softphone, when the agent chose it; issue 17). Written when the call is inserted,
+    /// never changed; not on the wire (the `Call` an inbound call answers with has `answered_on`).
+    pub from_device: Option<String>,
 }
 
 /// What the embedded PBX does next to a live call when its time comes. Stored with the call
@@ -1075,6 +1079,85 @@ pub trait IdempotencyStore: Send + Sync {
     async fn prune_idempotency_keys(&self, now_ms: i64, limit: i64) -> StoreResult<u64>;
 }
 
+// --- soft-server: the softphone registration (issue 17) ---
+
+/// The SSE `event:` name of a softphone registration's end ([`softphone_event`]).
+pub const SOFTPHONE_EVENT: &str = "softphone";
+
+/// A user's softphone registration as stored: the panel that is their softphone device now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRegistration {
+    /// The registration's id (what the panel names it by).
+    pub id: String,
+    /// Whose it is.
+    pub user_id: String,
+    /// Their customer (whose log carries the registration's events).
+    pub customer_id: String,
+    /// The user's device of kind `softphone` the panel is.
+    pub device_id: String,
+    /// When it expires unless kept alive (Unix milliseconds).
+    pub expires_ms: i64,
+}
+
+/// The `softphone` event announcing that `reg` ended `state` (replaced, expired, ended), to its
+/// user's own streams only, like `call` events.
+pub fn softphone_event(
+    reg: &StoredRegistration,
+    state: ucclient_core::api::SoftphoneState,
+) -> NewEvent {
+    NewEvent {
+        customer_id: reg.customer_id.clone(),
+        audience: Some(reg.user_id.clone()),
+        kind: SOFTPHONE_EVENT,
+        data: serde_json::to_string(&ucclient_core::api::SoftphoneEvent {
+            registration: reg.id.clone(),
+            state,
+        })
+        .unwrap_or_default(),
+    }
+}
+
+/// Softphone registrations (issue 17): one per user, so that one holds across every node sharing
+/// the database. Every end of a registration (replaced, ended, expired) is logged once, as a
+/// [`softphone_event`], in the transaction that ends it.
+#[async_trait]
+pub trait SoftphoneStore: Send + Sync {
+    /// Makes `reg` its user's registration, replacing the one they had, in one transaction that
+    /// also logs the replaced one's end (`replaced`; `expired` when it had expired by `now_ms`
+    /// without being swept yet). The replaced registration, if there was one.
+    async fn register_softphone(
+        &self,
+        reg: &StoredRegistration,
+        now_ms: i64,
+    ) -> StoreResult<Option<StoredRegistration>>;
+    /// Moves the expiry of the user's registration `id` to `expires_ms`, if it is still theirs and
+    /// not expired at `now_ms`; false (nothing written) otherwise.
+    async fn keep_softphone_alive(
+        &self,
+        user_id: &str,
+        id: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StoreResult<bool>;
+    /// Ends the user's registration `id` if it is still theirs and not expired at `now_ms`,
+    /// logging its end (`ended`) in the same transaction; false (nothing written) otherwise.
+    async fn end_softphone(&self, user_id: &str, id: &str, now_ms: i64) -> StoreResult<bool>;
+    /// The user's registration, unless it expired by `now_ms`.
+    async fn softphone_registration(
+        &self,
+        user_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<Option<StoredRegistration>>;
+    /// Deletes at most `limit` registrations expired by `now_ms`, logging each one's end
+    /// (`expired`) in the transaction that deletes it; those it deleted. However many nodes sweep
+    /// at once, each registration is deleted, and its end logged, once.
+    async fn expire_softphones(
+        &self,
+        now_ms: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredRegistration>>;
+}
+
 /// The operations the backend needs from a database, each one transaction: the union of the
 /// concern traits above, implemented for every type that implements them all. Callers hold an
 /// `Arc<dyn Store>` and call any method through it; an engine (SQLite here, PostgreSQL next)
@@ -1092,6 +1175,7 @@ pub trait Store:
     + SsoStore
     + VoiceStore
     + IdempotencyStore
+    + SoftphoneStore
     + 'static
 {
 }
@@ -1108,6 +1192,7 @@ impl<T> Store for T where
         + SsoStore
         + VoiceStore
         + IdempotencyStore
+        + SoftphoneStore
         + 'static
 {
 }
@@ -1117,6 +1202,6 @@ impl<T> Store for T where
 pub mod prelude {
     pub use super::{
         AccountStore, AdminStore, CallStore, EventStore, IdempotencyStore, LimitStore, OrgStore,
-        PbxStore, PresenceStore, SsoStore, Store, VoiceStore,
+        PbxStore, PresenceStore, SoftphoneStore, SsoStore, Store, VoiceStore,
     };
 }

@@ -622,6 +622,7 @@ fn call_of(r: &PgRow) -> StoreResult<OwnedCall> {
             consult_of: r.get("consult_of"),
         },
         peer: r.get("peer_call_id"),
+        from_device: r.get("from_device"),
     })
 }
 
@@ -630,7 +631,7 @@ async fn insert_call_row(tx: &mut PgConnection, owned: &OwnedCall) -> StoreResul
     sqlx::query(&format!(
         "INSERT INTO calls ({CALL_COLUMNS}) VALUES
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-          $21)"
+          $21, $22)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -653,6 +654,7 @@ async fn insert_call_row(tx: &mut PgConnection, owned: &OwnedCall) -> StoreResul
     .bind(c.crm_record.as_ref().map(to_json).transpose()?)
     .bind(&c.transferred_to)
     .bind(&c.consult_of)
+    .bind(&owned.from_device)
     .execute(tx)
     .await?;
     Ok(())
@@ -742,7 +744,7 @@ fn voicemail_of(r: &PgRow) -> StoreResult<VoicemailMessage> {
     })
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device";
 
 /// Whether a call (`calls`) is an orphan, with the oldest heartbeat of a live node bound as
 /// `$1`: live, and its node not alive (none, stopped or stale), or its step stamped with a node

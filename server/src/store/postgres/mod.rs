@@ -35,6 +35,7 @@ mod limits;
 mod orgs;
 mod pbx;
 mod presence;
+mod softphone;
 mod sso;
 mod voice;
 

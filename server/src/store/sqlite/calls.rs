@@ -551,13 +551,14 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
             consult_of: r.get("consult_of"),
         },
         peer: r.get("peer_call_id"),
+        from_device: r.get("from_device"),
     })
 }
 
 async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
     let c = &owned.call;
     sqlx::query(&format!(
-        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -580,6 +581,7 @@ async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()>
     .bind(c.crm_record.as_ref().map(to_json).transpose()?)
     .bind(&c.transferred_to)
     .bind(&c.consult_of)
+    .bind(&owned.from_device)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -668,7 +670,7 @@ fn voicemail_of(r: &sqlx::sqlite::SqliteRow) -> VoicemailMessage {
     }
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device";
 
 /// Whether a call (`calls`) is an orphan, with the oldest heartbeat of a live node bound as
 /// `?1`: live, and its node not alive (none, stopped or stale), or its step stamped with a node

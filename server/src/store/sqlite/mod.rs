@@ -15,6 +15,7 @@ mod limits;
 mod orgs;
 mod pbx;
 mod presence;
+mod softphone;
 mod sso;
 #[cfg(test)]
 mod tests;

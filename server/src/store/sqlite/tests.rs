@@ -70,6 +70,7 @@ async fn both_sides_of_a_call_move_together_or_not_at_all() {
             consult_of: None,
         },
         peer: Some(peer.into()),
+        from_device: None,
     };
     let out = leg("out", "in", CallDirection::Outbound);
     let inbound = leg("in", "out", CallDirection::Inbound);
@@ -185,6 +186,7 @@ async fn the_busy_overlay_is_logged_only_when_no_other_call_of_the_user_is_conne
             consult_of: None,
         },
         peer: None,
+        from_device: None,
     };
     let ended = |c: &OwnedCall| {
         let mut c = c.clone();
