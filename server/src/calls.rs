@@ -37,8 +37,8 @@ use chrono::Utc;
 use tokio::time::Instant;
 use ucclient_core::api::{
     AnswerRequest, Call, CallDirection, CallOutcome, CallState, CrmRecord, HuntGroup,
-    InboundCallRequest, MAX_CONTEXT_LEN, MissedCalls, PlaceCallRequest, Timestamp, TransferRequest,
-    User, WrapUp,
+    InboundCallRequest, MAX_CONTEXT_LEN, MediaAnswer, MediaOffer, MissedCalls, PlaceCallRequest,
+    Timestamp, TransferRequest, User, WrapUp,
 };
 use ucclient_core::licence;
 use ucclient_core::phone::{self, DialTarget};
@@ -49,6 +49,7 @@ use ucclient_core::wrapup;
 use crate::AppState;
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
+use crate::media::Leg;
 use crate::presence;
 use crate::store::{Account, CallStep, NewEvent, NewVoicemail, Overlay, OwnedCall, StepKind};
 use crate::voicemail::{self, CallerMessage};
@@ -281,6 +282,9 @@ async fn commit_then(
         .await?
     {
         state.hub.notify(&customer_id).await;
+        // The softphones' media follows the calls it moved (connected, held, resumed, ended).
+        let legs = all.iter().map(|c| Leg::of(c)).collect();
+        state.media.follow(legs);
         for step in steps {
             play(state, step, from);
         }
@@ -868,6 +872,29 @@ pub async fn hangup(state: &AppState, account: &Account, call_id: &str) -> ApiRe
         }
     }
     Err(ApiError::Internal("hang-up kept racing the call".into()))
+}
+
+/// `POST /calls/<id>/media`: the softphone's SDP offer for the user's own call that is not over
+/// (dialling or ringing: the agent is about to answer on the softphone; connected), from the
+/// user's current softphone registration (409 `softphone_not_registered` otherwise), answered by
+/// this node's media endpoint, whose session then follows the call.
+pub async fn offer_media(
+    state: &AppState,
+    account: &Account,
+    call_id: &str,
+    offer: MediaOffer,
+) -> ApiResult<MediaAnswer> {
+    let owned = own_call(state, account, call_id).await?;
+    crate::softphone::require(state, &account.user.id, &offer.registration).await?;
+    if owned.call.state.is_final() {
+        return Err(ApiError::CallEnded);
+    }
+    let sdp = state.media.answer(Leg::of(&owned), &offer.sdp).await?;
+    // The call may have moved while the offer was answered: the session catches up.
+    if let Some(now) = state.store.call(call_id).await? {
+        state.media.follow(vec![Leg::of(&now)]);
+    }
+    Ok(MediaAnswer { sdp })
 }
 
 /// `POST /calls/<id>/hold` (`held` true) and `/resume` (false): the user's own connected call is

@@ -1,7 +1,7 @@
 //! Command line and settings: `serve`, `demo` and the admin commands. Every setting of the server has
 //! a flag and an environment variable (`UCCLIENT_*`), and a doc line saying what it bounds.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -263,6 +263,15 @@ pub struct Config {
     /// PostgreSQL database ring each other with LISTEN/NOTIFY, and a SQLite server rings no one.
     #[arg(long, env = "UCCLIENT_BUS", value_parser = BusUrlParser)]
     pub bus: Option<BusUrl>,
+    // --- soft-media: the softphone's media endpoint (issue 17) ---
+    /// The UDP address the media endpoint binds (one socket for every softphone call of this
+    /// node). Unset: the `--listen` host with a free port.
+    #[arg(long, env = "UCCLIENT_MEDIA_LISTEN")]
+    pub media_listen: Option<SocketAddr>,
+    /// The IP address written in the media endpoint's host candidate: the one browsers reach the
+    /// media socket at (needed when it binds 0.0.0.0 or sits behind NAT). Unset: the bound one.
+    #[arg(long, env = "UCCLIENT_MEDIA_ADDRESS")]
+    pub media_address: Option<IpAddr>,
 }
 
 impl Config {
@@ -305,6 +314,8 @@ impl Config {
             public_url: None,
             sso_allow_http_loopback: false,
             bus: None,
+            media_listen: None,
+            media_address: None,
         }
     }
 }

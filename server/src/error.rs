@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use ucclient_core::api::{ErrorBody, ErrorCode};
 
+use crate::media::MediaError;
 use crate::store::StoreError;
 
 /// Everything a handler can answer besides success.
@@ -111,6 +112,13 @@ pub enum ApiError {
     /// `core::wrapup`, with its sentence.
     #[error("{0}")]
     WrapUp(ucclient_core::wrapup::WrapUpError),
+    /// 422 `invalid_sdp`: a media offer that is not an SDP audio offer the media endpoint can
+    /// answer, or too long; the sentence says why.
+    #[error("{0}")]
+    InvalidSdp(String),
+    /// 409 `call_ended`: media offered for a call that is over.
+    #[error("the call is over; it can no longer carry audio")]
+    CallEnded,
     /// 500: logged, never described.
     #[error("something went wrong on our side")]
     Internal(String),
@@ -243,6 +251,8 @@ impl ApiError {
             }
             ApiError::CallNotEnded => (StatusCode::CONFLICT, ErrorCode::CallNotEnded),
             ApiError::WrapUp(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidWrapUp),
+            ApiError::InvalidSdp(_) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidSdp),
+            ApiError::CallEnded => (StatusCode::CONFLICT, ErrorCode::CallEnded),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
             ApiError::EmailTaken => (StatusCode::CONFLICT, ErrorCode::EmailTaken),
             ApiError::ExtensionTaken => (StatusCode::CONFLICT, ErrorCode::ExtensionTaken),
@@ -397,3 +407,13 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
 
 /// Handler results.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<MediaError> for ApiError {
+    fn from(e: MediaError) -> ApiError {
+        match e {
+            MediaError::InvalidSdp(why) => ApiError::InvalidSdp(why),
+            MediaError::Full => ApiError::Unavailable,
+            MediaError::Down(cause) => ApiError::Internal(format!("media endpoint: {cause}")),
+        }
+    }
+}

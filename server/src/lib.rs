@@ -31,6 +31,8 @@
 //! - [`crm_pages`]: the hosted Salesforce / Dynamics 365 adapter pages under `/crm/`.
 //! - [`sso`]: single sign-on with each customer's OpenID Connect identity provider.
 //! - [`admin_page`]: the built administration page's files at `/admin`, under a strict CSP.
+//! - [`media`]: the softphone's media endpoint (WebRTC on str0m, one UDP socket per node): it
+//!   bridges two softphones on a call between colleagues and plays a tone for the outside party.
 //! - [`orgs`]: the CRM orgs customers registered (which origins may embed the widget, and whose
 //!   they are), read through a bounded cache; [`cors`] and [`static_pages`] apply them.
 //!
@@ -57,6 +59,7 @@ pub mod events;
 pub mod fanout;
 pub mod idempotency;
 pub mod limits;
+pub mod media;
 pub mod openapi;
 pub mod orgs;
 pub mod pbx;
@@ -134,6 +137,8 @@ pub struct AppState {
     /// This process's id among the nodes sharing the database (random per start): the holder of
     /// its claims to apply users' PBX state.
     pub node: Arc<str>,
+    /// The softphone's media endpoint of this node (`--media-listen`), started on first use.
+    pub media: Arc<media::Media>,
 }
 
 /// A backend opened on its database, with its background tasks once started.
@@ -178,7 +183,12 @@ impl Backend {
             ),
             shutdown_rx,
         );
+        let media_listen = config
+            .media_listen
+            .unwrap_or(std::net::SocketAddr::new(config.listen.ip(), 0));
+        let media = Arc::new(media::Media::new(media_listen, config.media_address));
         let state = AppState {
+            media,
             orgs: Arc::new(orgs::OrgRegistry::new(store.clone())),
             store,
             pbx: embedded.clone(),
@@ -263,6 +273,14 @@ impl Backend {
                 if let Err(e) = softphone::sweep(&state, now).await {
                     tracing::error!(error = %e, "expiring softphone registrations");
                 }
+            }
+        }));
+        let state = self.state.clone();
+        self.tasks.push(tokio::spawn(async move {
+            // The softphones' media follows calls that other nodes move, read back from the store.
+            loop {
+                tokio::time::sleep(media::READ_BACK_EVERY).await;
+                media::read_back(&state).await;
             }
         }));
         let state = self.state.clone();

@@ -37,7 +37,7 @@ use crate::events;
         events::ticket, events::stream,
         api::calls::place, api::calls::history, api::calls::hangup, api::calls::claim,
         api::calls::answer, api::calls::decline,
-        api::calls::hold, api::calls::resume, api::calls::transfer,
+        api::calls::hold, api::calls::resume, api::calls::media, api::calls::transfer,
         api::calls::wrap_up, api::calls::crm_record,
         api::calls::consult, api::calls::complete_consult, api::calls::cancel_consult,
         api::calls::missed, api::calls::missed_seen, api::directory::groups,

@@ -5,8 +5,8 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, Uri, header};
 use serde::Deserialize;
 use ucclient_core::api::{
-    AnswerRequest, Call, ClaimRequest, ClaimResponse, CrmRecord, MissedCalls, PlaceCallRequest,
-    TransferRequest, WrapUp,
+    AnswerRequest, Call, ClaimRequest, ClaimResponse, CrmRecord, MediaAnswer, MediaOffer,
+    MissedCalls, PlaceCallRequest, TransferRequest, WrapUp,
 };
 
 use crate::AppState;
@@ -159,6 +159,39 @@ pub async fn hold(
     limits::spend(&state, &a.user.id, Budget::Writes).await?;
     bounded(&id)?;
     Ok(ApiJson(calls::set_held(&state, &a, &id, true).await?))
+}
+
+/// `POST /calls/<id>/media` `{"registration", "sdp"}`: the softphone's WebRTC offer for the
+/// user's own call, answered by this node's media endpoint (ICE-lite, one host candidate).
+#[utoipa::path(
+    post,
+    path = "/calls/{id}/media",
+    tag = "calls",
+    security(("bearer" = [])),
+    params(("id" = String, Path, max_length = 64, description = "call id")),
+    request_body(content = ucclient_core::api::MediaOffer, content_type = "application/json", description = "{\"registration\": the panel's softphone registration, \"sdp\": the browser's SDP offer (audio, at most 16384 bytes)}"),
+    responses(
+        (status = 200, description = "MediaAnswer {sdp}: the SDP answer (ICE-lite, one host candidate; Opus, PCMU, telephone-event). The media then follows the call: a colleague's softphone is bridged, the simulated outside party plays a tone, hold stops both ways, the call's end closes it", body = ucclient_core::api::MediaAnswer),
+        (status = 400, description = "bad_request: malformed JSON or wrong types (413 when the body is too large)", body = ucclient_core::api::ErrorBody),
+        (status = 401, description = "unauthenticated", body = ucclient_core::api::ErrorBody),
+        (status = 403, description = "client_not_licensed", body = ucclient_core::api::ErrorBody),
+        (status = 404, description = "not_found: no such call of this user", body = ucclient_core::api::ErrorBody),
+        (status = 409, description = "call_ended: the call is over; softphone_not_registered: the registration is not the user's current softphone", body = ucclient_core::api::ErrorBody),
+        (status = 422, description = "invalid_sdp: longer than 16384 bytes, does not parse, has no audio section, or cannot be answered", body = ucclient_core::api::ErrorBody),
+        (status = 429, description = "rate_limited, with Retry-After: over the user's write budget", body = ucclient_core::api::ErrorBody),
+        (status = 500, description = "internal: the media endpoint could not start (its socket)", body = ucclient_core::api::ErrorBody),
+        (status = 503, description = "unavailable: the node's media endpoint holds as many sessions as it takes, or no database connection within the bound", body = ucclient_core::api::ErrorBody),
+    )
+)]
+pub async fn media(
+    State(state): State<AppState>,
+    Licensed(a): Licensed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MediaOffer>,
+) -> ApiResult<ApiJson<MediaAnswer>> {
+    limits::spend(&state, &a.user.id, Budget::Writes).await?;
+    bounded(&id)?;
+    Ok(ApiJson(calls::offer_media(&state, &a, &id, req).await?))
 }
 
 /// `POST /calls/<id>/resume`: the user's held call is taken off hold.

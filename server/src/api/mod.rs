@@ -67,6 +67,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/calls/{id}/decline", keyed(post(calls::decline)))
         .route("/calls/{id}/hold", keyed(post(calls::hold)))
         .route("/calls/{id}/resume", keyed(post(calls::resume)))
+        .route("/calls/{id}/media", keyed(post(calls::media)))
         .route("/calls/{id}/transfer", keyed(post(calls::transfer)))
         .route("/calls/{id}/wrapup", keyed(put(calls::wrap_up)))
         .route("/calls/{id}/crm-record", keyed(put(calls::crm_record)))
