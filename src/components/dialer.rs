@@ -361,7 +361,6 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                 })}
                 {softphone_line(ctx, &call)}
             </div>
-            {softphone_controls(ctx, &call, summary.is_some())}
             {if wrap {
                 let form = crate::components::wrapup::form_panel(ctx, lang, call.clone(), now);
                 crate::app::lazy_panel(ctx, form)
@@ -475,6 +474,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
             } else {
                 act(lang, "uc-button uc-danger", "hangup", T::HangUp, false, h(move |_| ctx.hangup(id.clone())))
             }}
+            {softphone_controls(ctx, &call, summary.is_some())}
         </div>
     }
 }

@@ -204,6 +204,12 @@ async fn two_agents_talk_through_their_panels() -> Result<()> {
         signed_in(bruno, &b_origin, BRUNO).await?;
         make_phone(ana).await?;
         make_phone(bruno).await?;
+        bruno
+            .execute(
+                "document.querySelector('[data-test=softphone]').scrollIntoView({block: 'end'})",
+                vec![],
+            )
+            .await?;
         screenshot(bruno, "softphone-controls").await?;
 
         // ana calls bruno's extension from her softphone; his panel rings.
