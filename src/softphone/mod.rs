@@ -500,3 +500,32 @@ fn act_end_media(ctx: Ctx) {
     media::close();
     let _ = ctx.phone.try_update(|p| p.media_call = None);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_softphone_sentence_exists_in_every_language() {
+        for &k in S::ALL {
+            for lang in Language::ALL {
+                assert!(!ts(lang, k).trim().is_empty(), "{k:?} in {lang:?}");
+            }
+        }
+        // Really translated, and the two Portuguese told apart where they differ.
+        assert_ne!(
+            ts(Language::PtPt, S::UsePanel),
+            ts(Language::En, S::UsePanel)
+        );
+        assert_ne!(
+            ts(Language::PtPt, S::Speaker),
+            ts(Language::PtBr, S::Speaker)
+        );
+    }
+
+    #[test]
+    fn the_choice_is_remembered_per_user() {
+        assert_ne!(remember_key("ana"), remember_key("bruno"));
+        assert!(remember_key("ana").starts_with("ucclient-softphone:"));
+    }
+}
