@@ -1,6 +1,10 @@
 //! The softphone's controls: "Use this panel as my phone" with its state, the microphone and
 //! speaker (in the Presence tab), and mute and the DTMF keypad on the card of the call the panel
 //! carries. Written for size like the rest of the views (`h`, `dyn_view`, `Arc<str>` attributes).
+//!
+//! Their few styles are set here (`prop:style`, CSSOM, which a CSP without `'unsafe-inline'` lets
+//! through) rather than in `widget.css`: the stylesheet is in every host's download, and the CRM
+//! hosts, which have no softphone, are at their size ceiling.
 
 use std::sync::Arc;
 
@@ -98,8 +102,13 @@ pub fn controls(ctx: Ctx) -> AnyView {
         })
     };
     view! {
-        <section class="uc-softphone" data-test="softphone" aria-labelledby="uc-softphone-title">
-            <h3 class="uc-softphone-title" id="uc-softphone-title">{ts(lang, S::Softphone)}</h3>
+        <section
+            class="uc-softphone"
+            prop:style="margin-top:12px;padding-top:6px;border-top:1px solid #d5dbe1"
+            data-test="softphone"
+            aria-labelledby="uc-softphone-title"
+        >
+            <h3 prop:style="font-size:13px;margin:0 0 4px" id="uc-softphone-title">{ts(lang, S::Softphone)}</h3>
             <label class="uc-check">
                 <input
                     type="checkbox"
@@ -145,7 +154,15 @@ pub fn call_controls(ctx: Ctx) -> AnyView {
                 .collect_view();
             let label: Arc<str> = Arc::from(ts(lang, S::Keypad));
             view! {
-                <div class="uc-keypad" role="group" data-test="keypad" aria-label=label>{keys}</div>
+                <div
+                    class="uc-keypad"
+                    prop:style="display:grid;grid-template-columns:repeat(3,1fr);gap:4px;flex-basis:100%"
+                    role="group"
+                    data-test="keypad"
+                    aria-label=label
+                >
+                    {keys}
+                </div>
             }
         })
     };
