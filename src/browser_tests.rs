@@ -425,6 +425,36 @@ impl Backend for Fake {
         self.note(format!("softphone_end {registration} {page_going}"));
         ready(Ok(()))
     }
+    /// An answer from a peer connection of the page's own that never learns the offer's
+    /// candidates (nor gives any): the panel's connection can never come up.
+    #[cfg(feature = "softphone")]
+    fn media_offer(&self, call_id: String, req: MediaOffer) -> ApiFuture<MediaAnswer> {
+        self.note(format!("media_offer {call_id}"));
+        let answer = js_sys::Function::new_with_args(
+            "sdp",
+            "const pc = new RTCPeerConnection(); \
+             const offer = sdp.split('\\r\\n').filter(l => !l.startsWith('a=candidate')).join('\\r\\n'); \
+             return pc.setRemoteDescription({type: 'offer', sdp: offer}) \
+                 .then(() => pc.createAnswer()).then(a => a.sdp);",
+        );
+        let promise: js_sys::Promise = answer
+            .call1(&JsValue::NULL, &req.sdp.into())
+            .unwrap()
+            .unchecked_into();
+        Box::pin(async move {
+            let sdp = wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .map_err(|_| ApiError::network("the test's answer failed"))?;
+            Ok(MediaAnswer {
+                sdp: sdp.as_string().unwrap_or_default(),
+            })
+        })
+    }
+    #[cfg(feature = "softphone")]
+    fn answer_on(&self, call_id: String, device: String) -> ApiFuture<Call> {
+        self.note(format!("answer_on {call_id} {device}"));
+        ready(Err(ApiError::network("not in this test")))
+    }
 }
 
 thread_local! {
@@ -3758,6 +3788,65 @@ mod softphone {
                 .is_none()
         );
         assert_eq!(crate::softphone::outgoing_device(m.ctx), None);
+    }
+
+    #[wasm_bindgen_test]
+    async fn media_not_connected_in_10_s_leaves_the_call_unanswered_here() {
+        // A microphone with a real audio track (WebAudio's), so that the offer carries audio.
+        let _mic = FakeMicrophone::install(
+            "const c = new AudioContext(); const d = c.createMediaStreamDestination(); \
+             c.createOscillator().connect(d); return Promise.resolve(d.stream);",
+        );
+        let m = mount(true, Language::En);
+        m.sign_in().await;
+        toggle(&m).click();
+        status_becomes(&m, ts(Language::En, S::IsPhone)).await;
+        let mut c = call("in-2", "201", CallState::Ringing);
+        c.direction = CallDirection::Inbound;
+        c.from = "+351210000002".into();
+        m.ctx.store.update(|s| {
+            s.apply_event(Some(1), Event::Call(c));
+        });
+        tick().await;
+        m.q(".uc-incoming [data-test=answer]").click();
+        sleep(500).await;
+        assert_eq!(
+            m.q(".uc-incoming [data-test=softphone-line]")
+                .text_content()
+                .unwrap(),
+            ts(Language::En, S::ConnectingAudio)
+        );
+        for _ in 0..70 {
+            if status(&m) == ts(Language::En, S::MediaTimeout) {
+                break;
+            }
+            sleep(200).await;
+        }
+        assert_eq!(status(&m), ts(Language::En, S::MediaTimeout));
+        assert!(
+            m.log().contains(&"media_offer in-2".to_owned()),
+            "{:?}",
+            m.log()
+        );
+        assert!(
+            !m.log().iter().any(|l| l.starts_with("answer_on")),
+            "not answered on the softphone: {:?}",
+            m.log()
+        );
+        // Still ringing (the other devices too), and ringing here again.
+        assert_eq!(
+            m.q(".uc-incoming").get_attribute("data-state").as_deref(),
+            Some("ringing")
+        );
+        assert_eq!(
+            m.q(".uc-incoming [data-test=softphone-line]")
+                .text_content()
+                .unwrap(),
+            ts(Language::En, S::RingsHere)
+        );
+        // No other test's panel is the phone.
+        toggle(&m).click();
+        sleep(50).await;
     }
 
     #[wasm_bindgen_test]
