@@ -187,17 +187,18 @@ pub trait Backend {
         Box::pin(async { Err(ApiError::status_only(404, String::new())) })
     }
     // --- softphone (issue 17); a backend without it (the tests' fakes) has none ---
-    /// `PUT /softphone`: registers this panel as the user's softphone device.
+    /// One request of the softphone (`PUT /softphone`, `POST /softphone/<id>/keepalive`, `POST
+    /// /calls/<id>/media`, `POST /calls/<id>/answer`): `path` under the API prefix (its ids already
+    /// encoded), `body` JSON, answered with the answer's JSON text. The softphone reads and writes
+    /// its wire types itself (`softphone::request`), so their serde code is in its lazily loaded
+    /// chunk rather than in every page's main module through this trait's vtable.
     #[cfg(feature = "softphone")]
-    fn softphone_register(
+    fn softphone_call(
         &self,
-        _req: ucclient_core::api::SoftphoneRegisterRequest,
-    ) -> ApiFuture<ucclient_core::api::SoftphoneRegistration> {
-        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
-    }
-    /// `POST /softphone/<registration>/keepalive`.
-    #[cfg(feature = "softphone")]
-    fn softphone_keepalive(&self, _registration: String) -> ApiFuture<()> {
+        _method: SoftphoneMethod,
+        _path: String,
+        _body: Option<String>,
+    ) -> ApiFuture<String> {
         Box::pin(async { Err(ApiError::status_only(404, String::new())) })
     }
     /// `DELETE /softphone/<registration>`; with `page_going` the request is started at once as a
@@ -206,20 +207,16 @@ pub trait Backend {
     fn softphone_end(&self, _registration: String, _page_going: bool) -> ApiFuture<()> {
         Box::pin(async { Err(ApiError::status_only(404, String::new())) })
     }
-    /// `POST /calls/<id>/media`: the softphone's WebRTC offer for its leg of the call.
-    #[cfg(feature = "softphone")]
-    fn media_offer(
-        &self,
-        _call_id: String,
-        _req: ucclient_core::api::MediaOffer,
-    ) -> ApiFuture<ucclient_core::api::MediaAnswer> {
-        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
-    }
-    /// `POST /calls/<id>/answer {"device"}`: answers a ringing call on that device of the user.
-    #[cfg(feature = "softphone")]
-    fn answer_on(&self, _call_id: String, _device: String) -> ApiFuture<Call> {
-        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
-    }
+}
+
+/// The method of a [`Backend::softphone_call`].
+#[cfg(feature = "softphone")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoftphoneMethod {
+    /// `PUT`.
+    Put,
+    /// `POST`.
+    Post,
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -592,17 +589,22 @@ impl Backend for HttpBackend {
     }
 
     #[cfg(feature = "softphone")]
-    fn softphone_register(
+    fn softphone_call(
         &self,
-        req: ucclient_core::api::SoftphoneRegisterRequest,
-    ) -> ApiFuture<ucclient_core::api::SoftphoneRegistration> {
-        self.with_body(Request::put, "/softphone", &req)
-    }
-
-    #[cfg(feature = "softphone")]
-    fn softphone_keepalive(&self, registration: String) -> ApiFuture<()> {
-        let id = String::from(js_sys::encode_uri_component(&registration));
-        self.empty(Request::post, &format!("/softphone/{id}/keepalive"))
+        method: SoftphoneMethod,
+        path: String,
+        body: Option<String>,
+    ) -> ApiFuture<String> {
+        let method: Method = match method {
+            SoftphoneMethod::Put => Request::put,
+            SoftphoneMethod::Post => Request::post,
+        };
+        let mut req = self.req(method, &path);
+        req.body = body;
+        Box::pin(fetch(req).map(|answer| match answer? {
+            (_, Answer::Text(text)) => Ok(text),
+            (_, Answer::Bytes(_)) => Ok(String::new()),
+        }))
     }
 
     #[cfg(feature = "softphone")]
@@ -627,25 +629,6 @@ impl Backend for HttpBackend {
             let _ = w.fetch_with_str_and_init(&self.url(&path), &init);
         }
         Box::pin(async { Ok(()) })
-    }
-
-    #[cfg(feature = "softphone")]
-    fn media_offer(
-        &self,
-        call_id: String,
-        req: ucclient_core::api::MediaOffer,
-    ) -> ApiFuture<ucclient_core::api::MediaAnswer> {
-        let id = String::from(js_sys::encode_uri_component(&call_id));
-        self.with_body(Request::post, &format!("/calls/{id}/media"), &req)
-    }
-
-    #[cfg(feature = "softphone")]
-    fn answer_on(&self, call_id: String, device: String) -> ApiFuture<Call> {
-        let id = String::from(js_sys::encode_uri_component(&call_id));
-        let body = ucclient_core::api::AnswerRequest {
-            device: Some(device),
-        };
-        self.with_body(Request::post, &format!("/calls/{id}/answer"), &body)
     }
 }
 

@@ -404,56 +404,57 @@ impl Backend for Fake {
             extension: "600".into(),
         }]))
     }
+    /// Registers as `reg-1` (device `ana-soft`), keeps alive, and answers a media offer from a
+    /// peer connection of the page's own that never learns the offer's candidates (nor gives
+    /// any): the panel's connection can never come up. Answering on the softphone is refused.
     #[cfg(feature = "softphone")]
-    fn softphone_register(
+    fn softphone_call(
         &self,
-        _req: SoftphoneRegisterRequest,
-    ) -> ApiFuture<SoftphoneRegistration> {
-        self.note("softphone_register".into());
-        ready(Ok(SoftphoneRegistration {
-            id: "reg-1".into(),
-            device: "ana-soft".into(),
-            expires_in: 30,
-        }))
-    }
-    #[cfg(feature = "softphone")]
-    fn softphone_keepalive(&self, _registration: String) -> ApiFuture<()> {
-        ready(Ok(()))
+        method: crate::api::SoftphoneMethod,
+        path: String,
+        body: Option<String>,
+    ) -> ApiFuture<String> {
+        use crate::api::SoftphoneMethod::{Post, Put};
+        match (method, path.as_str()) {
+            (Put, "/softphone") => {
+                self.note("softphone_register".into());
+                ready(Ok(
+                    r#"{"id":"reg-1","device":"ana-soft","expires_in":30}"#.to_owned()
+                ))
+            }
+            (Post, p) if p.starts_with("/softphone/") => ready(Ok(String::new())),
+            (Post, p) if p.ends_with("/media") => {
+                let call_id = p.trim_start_matches("/calls/").trim_end_matches("/media");
+                self.note(format!("media_offer {call_id}"));
+                let offer: MediaOffer = crate::api::from_json(&body.unwrap_or_default()).unwrap();
+                let answer = js_sys::Function::new_with_args(
+                    "sdp",
+                    "const pc = new RTCPeerConnection(); \
+                     const offer = sdp.split('\\r\\n').filter(l => !l.startsWith('a=candidate')).join('\\r\\n'); \
+                     return pc.setRemoteDescription({type: 'offer', sdp: offer}) \
+                         .then(() => pc.createAnswer()).then(a => JSON.stringify({sdp: a.sdp}));",
+                );
+                let promise: js_sys::Promise = answer
+                    .call1(&JsValue::NULL, &offer.sdp.into())
+                    .unwrap()
+                    .unchecked_into();
+                Box::pin(async move {
+                    let json = wasm_bindgen_futures::JsFuture::from(promise)
+                        .await
+                        .map_err(|_| ApiError::network("the test's answer failed"))?;
+                    Ok(json.as_string().unwrap_or_default())
+                })
+            }
+            (_, p) => {
+                self.note(format!("softphone_call {p} {}", body.unwrap_or_default()));
+                ready(Err(ApiError::network("not in this test")))
+            }
+        }
     }
     #[cfg(feature = "softphone")]
     fn softphone_end(&self, registration: String, page_going: bool) -> ApiFuture<()> {
         self.note(format!("softphone_end {registration} {page_going}"));
         ready(Ok(()))
-    }
-    /// An answer from a peer connection of the page's own that never learns the offer's
-    /// candidates (nor gives any): the panel's connection can never come up.
-    #[cfg(feature = "softphone")]
-    fn media_offer(&self, call_id: String, req: MediaOffer) -> ApiFuture<MediaAnswer> {
-        self.note(format!("media_offer {call_id}"));
-        let answer = js_sys::Function::new_with_args(
-            "sdp",
-            "const pc = new RTCPeerConnection(); \
-             const offer = sdp.split('\\r\\n').filter(l => !l.startsWith('a=candidate')).join('\\r\\n'); \
-             return pc.setRemoteDescription({type: 'offer', sdp: offer}) \
-                 .then(() => pc.createAnswer()).then(a => a.sdp);",
-        );
-        let promise: js_sys::Promise = answer
-            .call1(&JsValue::NULL, &req.sdp.into())
-            .unwrap()
-            .unchecked_into();
-        Box::pin(async move {
-            let sdp = wasm_bindgen_futures::JsFuture::from(promise)
-                .await
-                .map_err(|_| ApiError::network("the test's answer failed"))?;
-            Ok(MediaAnswer {
-                sdp: sdp.as_string().unwrap_or_default(),
-            })
-        })
-    }
-    #[cfg(feature = "softphone")]
-    fn answer_on(&self, call_id: String, device: String) -> ApiFuture<Call> {
-        self.note(format!("answer_on {call_id} {device}"));
-        ready(Err(ApiError::network("not in this test")))
     }
 }
 
@@ -3829,7 +3830,7 @@ mod softphone {
             m.log()
         );
         assert!(
-            !m.log().iter().any(|l| l.starts_with("answer_on")),
+            !m.log().iter().any(|l| l.contains("/answer")),
             "not answered on the softphone: {:?}",
             m.log()
         );

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 
 use js_sys::{Array, Function, Object, Reflect};
 use leptos::prelude::*;
-use ucclient_core::api::{ErrorCode, MediaOffer};
+use ucclient_core::api::{ErrorCode, MediaAnswer, MediaOffer};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -22,7 +22,7 @@ use web_sys::{
 };
 
 use super::{MEDIA_TIMEOUT_MS, S};
-use crate::api::ApiError;
+use crate::api::{ApiError, SoftphoneMethod};
 use crate::app::Ctx;
 use crate::host::interop::wait_until;
 
@@ -257,15 +257,12 @@ async fn negotiate(
     )
     .await;
     let sdp = pc.local_description().map(|d| d.sdp()).unwrap_or_default();
-    let answer = ctx
-        .backend()
-        .media_offer(
-            call.to_owned(),
-            MediaOffer {
-                registration: registration.to_owned(),
-                sdp,
-            },
-        )
+    let offer = MediaOffer {
+        registration: registration.to_owned(),
+        sdp,
+    };
+    let path = format!("/calls/{}/media", super::encoded(call));
+    let answer: MediaAnswer = super::request(ctx, SoftphoneMethod::Post, path, Some(&offer))
         .await
         .map_err(Failure::Api)?;
     let remote = RtcSessionDescriptionInit::new(RtcSdpType::Answer);

@@ -31,7 +31,7 @@ use ucclient_core::api::{
     SoftphoneRegistration, SoftphoneState,
 };
 
-use crate::api::ApiError;
+use crate::api::{ApiError, SoftphoneMethod};
 use crate::app::Ctx;
 use crate::i18n::{column, error_text, texts, tr};
 
@@ -122,6 +122,8 @@ pub enum Act {
         /// Whether the carried call is on hold.
         held: bool,
     },
+    /// A `softphone` event of the live stream, its JSON data.
+    Event(String),
 }
 
 /// The `localStorage` key of the agent's choice to use the panel as their phone.
@@ -200,9 +202,14 @@ pub fn signed_out(ctx: Ctx) {
     start(ctx, Act::EndMedia);
 }
 
-/// A `softphone` event of the live stream: when it is about this panel's registration (replaced by
-/// another tab or CRM, or expired), the panel says so and stops being the phone.
+/// A `softphone` event of the live stream (its JSON data): read by [`act`]'s code.
 pub fn on_event(ctx: Ctx, data: &str) {
+    start(ctx, Act::Event(data.to_owned()));
+}
+
+/// A `softphone` event: when it is about this panel's registration (replaced by another tab or
+/// CRM, or expired), the panel says so and stops being the phone.
+fn softphone_event(ctx: Ctx, data: &str) {
     let Some(event) = crate::api::from_json::<SoftphoneEvent>(data) else {
         return;
     };
@@ -302,7 +309,33 @@ pub async fn act(ctx: Ctx, what: Act) {
             let muted = ctx.phone.try_with_untracked(|p| p.muted).unwrap_or(false);
             media::send(!muted && !held).await;
         }
+        Act::Event(data) => softphone_event(ctx, &data),
     }
+}
+
+/// One softphone request through [`crate::api::Backend::softphone_call`]: `body` written and the
+/// answer read here, through core's serde derives (so that code is in this lazily loaded part).
+/// `path`'s ids must be encoded ([`encoded`]).
+pub async fn request<T: serde::de::DeserializeOwned>(
+    ctx: Ctx,
+    method: SoftphoneMethod,
+    path: String,
+    body: Option<&impl serde::Serialize>,
+) -> Result<T, ApiError> {
+    let body = body.and_then(crate::api::to_json);
+    let text = ctx.backend().softphone_call(method, path, body).await?;
+    let text = if text.is_empty() { "null" } else { &text };
+    crate::api::from_json(text).ok_or_else(|| ApiError {
+        status: 200,
+        code: None,
+        message: "the answer does not have the expected shape".to_owned(),
+        timed_out: false,
+    })
+}
+
+/// An id as a path segment.
+pub fn encoded(id: &str) -> String {
+    String::from(js_sys::encode_uri_component(id))
 }
 
 /// The chosen speaker's `deviceId`.
@@ -348,10 +381,13 @@ async fn enable(ctx: Ctx) {
         p.mics = mics;
         p.speakers = speakers;
     });
-    let r = ctx
-        .backend()
-        .softphone_register(SoftphoneRegisterRequest { device: None })
-        .await;
+    let r = request::<SoftphoneRegistration>(
+        ctx,
+        SoftphoneMethod::Put,
+        "/softphone".to_owned(),
+        Some(&SoftphoneRegisterRequest { device: None }),
+    )
+    .await;
     // Turned off meanwhile: the registration is not wanted.
     let still = ctx.phone.try_with_untracked(|p| p.on).unwrap_or(false);
     match r {
@@ -397,7 +433,9 @@ async fn keep_alive(ctx: Ctx, id: String) {
         if !current {
             return;
         }
-        match ctx.backend().softphone_keepalive(id.clone()).await {
+        let path = format!("/softphone/{}/keepalive", encoded(&id));
+        let none: Option<&()> = None;
+        match request::<()>(ctx, SoftphoneMethod::Post, path, none).await {
             Err(e) if e.status == 404 => {
                 stopped(ctx, ts(ctx.lang, S::Expired));
                 return;
@@ -478,7 +516,11 @@ async fn answer(ctx: Ctx, call: String) {
     if !connect(ctx, &call, S::MediaTimeout).await {
         return;
     }
-    match ctx.backend().answer_on(call, device).await {
+    let path = format!("/calls/{}/answer", encoded(&call));
+    let body = ucclient_core::api::AnswerRequest {
+        device: Some(device),
+    };
+    match request::<ucclient_core::api::Call>(ctx, SoftphoneMethod::Post, path, Some(&body)).await {
         Ok(c) => ctx.take_call_reply(c),
         Err(e) => {
             act_end_media(ctx);
