@@ -1395,11 +1395,11 @@ fn Ready() -> impl IntoView {
         Tab::Dial => view! { <Dialer /> }.into_any(),
         #[cfg(not(feature = "softphone"))]
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
-        // The softphone's controls under the profiles, their code loaded when first shown.
+        // The softphone's section under the profiles, its controls' code loaded when first opened.
         #[cfg(feature = "softphone")]
         Tab::Presence => view! {
             <ProfileSwitcher />
-            {lazy_panel(ctx, crate::softphone::panel_view(ctx, None))}
+            {crate::softphone::section(ctx)}
         }
         .into_any(),
         Tab::Directory => view! { <Directory /> }.into_any(),

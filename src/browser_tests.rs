@@ -3690,7 +3690,15 @@ mod softphone {
         m.q("[data-test=softphone-status]").text_content().unwrap()
     }
 
+    /// "Use this panel as my phone", its section opened first when closed.
     fn toggle(m: &Mounted) -> web_sys::HtmlInputElement {
+        if m.root
+            .query_selector("[data-test=softphone-toggle]")
+            .unwrap()
+            .is_none()
+        {
+            m.q("[data-test=softphone-open]").click();
+        }
         m.q("[data-test=softphone-toggle]").unchecked_into()
     }
 

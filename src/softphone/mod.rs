@@ -287,6 +287,40 @@ pub fn watch(ctx: Ctx) {
     });
 }
 
+/// The Presence tab's softphone section: its title opens the controls, whose code is loaded then
+/// (so a page whose agent never looks at the softphone fetches none of it); open by itself while
+/// the panel is (becoming) the phone or has something to say about it.
+pub fn section(ctx: Ctx) -> AnyView {
+    let opened = RwSignal::new(false);
+    let shown = Memo::new(move |_| {
+        opened.get() || {
+            let p = ctx.phone.read();
+            p.on || p.said.is_some()
+        }
+    });
+    view! {
+        <section
+            class="uc-softphone"
+            prop:style="margin-top:12px;padding-top:6px;border-top:1px solid #d5dbe1"
+            data-test="softphone"
+        >
+            <button
+                class="uc-link"
+                data-test="softphone-open"
+                aria-controls="uc-softphone-controls"
+                aria-expanded=move || if shown.get() { "true" } else { "false" }
+                on:click=crate::components::h(move |_| opened.update(|o| *o = !*o))
+            >
+                {ts(ctx.lang, S::Softphone)}
+            </button>
+            {crate::components::dyn_view(move || {
+                shown.get().then(|| crate::app::lazy_panel(ctx, panel_view(ctx, None)))
+            })}
+        </section>
+    }
+    .into_any()
+}
+
 /// Does `what` (see [`Act`]). With the `split` feature, a Leptos `lazy` function: its code and
 /// [`media`]'s come in a wasm chunk, fetched the first time.
 #[cfg_attr(feature = "split", leptos::lazy)]

@@ -50,7 +50,7 @@ fn device_select(
     .into_any()
 }
 
-/// The Presence tab's softphone section.
+/// The Presence tab's softphone controls (inside [`super::section`]).
 pub fn controls(ctx: Ctx) -> AnyView {
     let lang = ctx.lang;
     let status = move || {
@@ -102,13 +102,7 @@ pub fn controls(ctx: Ctx) -> AnyView {
         })
     };
     view! {
-        <section
-            class="uc-softphone"
-            prop:style="margin-top:12px;padding-top:6px;border-top:1px solid #d5dbe1"
-            data-test="softphone"
-            aria-labelledby="uc-softphone-title"
-        >
-            <h3 prop:style="font-size:13px;margin:0 0 4px" id="uc-softphone-title">{ts(lang, S::Softphone)}</h3>
+        <div id="uc-softphone-controls">
             <label class="uc-check">
                 <input
                     type="checkbox"
@@ -122,7 +116,7 @@ pub fn controls(ctx: Ctx) -> AnyView {
             </label>
             <p class="uc-hint" role="status" data-test="softphone-status">{dyn_view(status)}</p>
             {dyn_view(settings)}
-        </section>
+        </div>
     }
     .into_any()
 }

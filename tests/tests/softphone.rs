@@ -162,6 +162,7 @@ async fn signed_in(client: &Client, origin: &str, email: &str) -> Result<()> {
 async fn make_phone(client: &Client) -> Result<()> {
     client.execute(RECORD_PEER_CONNECTIONS, vec![]).await?;
     click(client, "#uc-tab-presence").await?;
+    click(client, "[data-test=softphone-open]").await?;
     click(client, "[data-test=softphone-toggle]").await?;
     wait_text(
         client,
@@ -340,6 +341,7 @@ async fn a_second_panel_takes_over_and_a_refused_microphone_is_said() -> Result<
         // A browser that refuses the microphone: the sentence, and no registration.
         signed_in(refused, &first_origin, BRUNO).await?;
         click(refused, "#uc-tab-presence").await?;
+        click(refused, "[data-test=softphone-open]").await?;
         click(refused, "[data-test=softphone-toggle]").await?;
         wait_text(
             refused,
