@@ -3690,16 +3690,21 @@ mod softphone {
         m.q("[data-test=softphone-status]").text_content().unwrap()
     }
 
-    /// "Use this panel as my phone", its section opened first when closed.
+    /// "Use this panel as my phone".
     fn toggle(m: &Mounted) -> web_sys::HtmlInputElement {
-        if m.root
-            .query_selector("[data-test=softphone-toggle]")
-            .unwrap()
-            .is_none()
-        {
-            m.q("[data-test=softphone-open]").click();
-        }
         m.q("[data-test=softphone-toggle]").unchecked_into()
+    }
+
+    /// Opens the Presence tab's softphone section (its controls load then).
+    async fn open(m: &Mounted) {
+        m.q("[data-test=softphone-open]").click();
+        tick().await;
+        assert_eq!(
+            m.q("[data-test=softphone-open]")
+                .get_attribute("aria-expanded")
+                .as_deref(),
+            Some("true")
+        );
     }
 
     /// Waits (at most 3 s) until the softphone's status says `text`.
@@ -3720,6 +3725,7 @@ mod softphone {
         );
         let m = mount(true, Language::PtPt);
         m.sign_in().await;
+        open(&m).await;
         toggle(&m).click();
         status_becomes(&m, ts(Language::PtPt, S::MicRefused)).await;
         assert!(!toggle(&m).checked(), "not the phone");
@@ -3737,6 +3743,7 @@ mod softphone {
         );
         let m = mount(true, Language::PtBr);
         m.sign_in().await;
+        open(&m).await;
         toggle(&m).click();
         status_becomes(&m, ts(Language::PtBr, S::NoAudioDevice)).await;
     }
@@ -3746,6 +3753,7 @@ mod softphone {
         let _mic = FakeMicrophone::install("return Promise.resolve(new MediaStream());");
         let m = mount(true, Language::En);
         m.sign_in().await;
+        open(&m).await;
         toggle(&m).click();
         status_becomes(&m, ts(Language::En, S::IsPhone)).await;
         assert!(toggle(&m).checked());
@@ -3808,6 +3816,7 @@ mod softphone {
         );
         let m = mount(true, Language::En);
         m.sign_in().await;
+        open(&m).await;
         toggle(&m).click();
         status_becomes(&m, ts(Language::En, S::IsPhone)).await;
         let mut c = call("in-2", "201", CallState::Ringing);
@@ -3863,6 +3872,7 @@ mod softphone {
         let _mic = FakeMicrophone::install("return Promise.resolve(new MediaStream());");
         let m = mount(true, Language::En);
         m.sign_in().await;
+        open(&m).await;
         toggle(&m).click();
         status_becomes(&m, ts(Language::En, S::IsPhone)).await;
         assert!(toggle(&m).checked());
