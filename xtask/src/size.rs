@@ -33,7 +33,7 @@ pub const CEILING_GZIP: u64 = 250_000;
 /// figure, so every growth is seen: a change that adds more updates the figure in the same commit
 /// and says why in BENCHMARKS.md.
 pub const CURRENT_GZIP: [(&str, u64); 4] = [
-    ("standalone", 230_820),
+    ("standalone", 232_743),
     ("salesforce", 244_217),
     ("dynamics", 248_065),
     ("salesforce-voice", 249_184),
