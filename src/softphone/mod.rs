@@ -202,9 +202,13 @@ pub fn signed_out(ctx: Ctx) {
     start(ctx, Act::EndMedia);
 }
 
-/// A `softphone` event of the live stream (its JSON data): read by [`act`]'s code.
+/// A `softphone` event of the live stream (its JSON data): read by [`act`]'s code when the panel
+/// is the phone (an event about another panel's registration cannot be about this one, and a page
+/// that never used the softphone fetches none of its code for it).
 pub fn on_event(ctx: Ctx, data: &str) {
-    start(ctx, Act::Event(data.to_owned()));
+    if registered(ctx) {
+        start(ctx, Act::Event(data.to_owned()));
+    }
 }
 
 /// A `softphone` event: when it is about this panel's registration (replaced by another tab or
