@@ -32,7 +32,7 @@ macro_rules! texts {
 #[cfg(feature = "softphone")]
 pub(crate) use texts;
 
-/// The column of a language in a [`texts!`] table.
+/// The column of a language in a `texts!` table.
 pub fn column(lang: Language) -> usize {
     match lang {
         Language::En => 0,

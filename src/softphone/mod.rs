@@ -4,17 +4,19 @@
 //! What it owns: the registration (`PUT /softphone`, a keep-alive every [`KEEPALIVE_MS`], `DELETE`
 //! when the agent turns it off, signs out or the page goes away — then through a `keepalive`
 //! fetch), ringing in the panel, the media of the one call the panel carries ([`media`]) and the
-//! controls ([`view`]). What it must never do: put the token in a URL, put anything on `window`,
+//! controls ([`panel_view`], [`section`]). What it must never do: put the token in a URL, put anything on `window`,
 //! or answer a call on the softphone before its media is up.
 //!
 //! # Layout
 //!
 //! - here: [`Phone`], the reactive part the rest of the widget reads (whether the panel is the
-//!   phone, the call it carries), and the small hooks `app.rs`, `live.rs` and the call cards call;
-//!   they are in the main module, and only start what follows;
+//!   phone, the call it carries), the Presence tab's [`section`] (its title), and the small hooks
+//!   `app.rs`, `live.rs` and the call cards call; they are in the main module, and only start what
+//!   follows;
 //! - [`act`] and [`panel_view`], the two entry points into everything else: with the crate's `split`
 //!   feature (the standalone page's build) Leptos `lazy` functions, so that code is a wasm chunk
-//!   the page fetches the first time the softphone is used or shown;
+//!   the page fetches the first time the softphone is used or opened; the requests go through one
+//!   `Backend::softphone_call` carrying JSON text, so their serde code is there too ([`request`]);
 //! - [`media`]: microphone, `RTCPeerConnection`, offer and answer, mute, DTMF, ring tone;
 //! - `panel`: the controls: "Use this panel as my phone", microphone and speaker, mute and keypad.
 //!
