@@ -484,6 +484,36 @@ mod tests {
     }
 
     #[test]
+    fn the_media_endpoint_options_parse() {
+        let serve = |args: &[&str]| {
+            let mut all = vec!["ucclient-server", "serve"];
+            all.extend_from_slice(args);
+            Cli::try_parse_from(all).map(|cli| match cli.command {
+                Command::Serve(c) => (c.media_listen, c.media_address),
+                _ => (None, None),
+            })
+        };
+        assert_eq!(serve(&[]).unwrap(), (None, None));
+        let (listen, address) = serve(&[
+            "--media-listen",
+            "0.0.0.0:40000",
+            "--media-address",
+            "203.0.113.7",
+        ])
+        .unwrap();
+        assert_eq!(listen, Some(SocketAddr::from(([0, 0, 0, 0], 40000))));
+        assert_eq!(address, Some(IpAddr::from([203, 0, 113, 7])));
+        assert!(
+            serve(&["--media-listen", "0.0.0.0"]).is_err(),
+            "a port is needed"
+        );
+        assert!(
+            serve(&["--media-address", "media.example"]).is_err(),
+            "an IP address"
+        );
+    }
+
+    #[test]
     fn the_ring_timeout_is_bounded() {
         let parse = |secs: &str| {
             Cli::try_parse_from(["ucclient-server", "serve", "--ring-timeout-secs", secs]).map(

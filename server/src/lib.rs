@@ -186,6 +186,13 @@ impl Backend {
         let media_listen = config
             .media_listen
             .unwrap_or(std::net::SocketAddr::new(config.listen.ip(), 0));
+        if media_listen.ip().is_unspecified() && config.media_address.is_none() {
+            tracing::warn!(
+                %media_listen,
+                "softphone media is off until --media-address names the address browsers reach \
+                 this node at (the media socket binds an unspecified address)"
+            );
+        }
         let media = Arc::new(media::Media::new(media_listen, config.media_address));
         let state = AppState {
             media,

@@ -2,31 +2,26 @@
 //! offers over `POST /calls/{id}/media`, the endpoint answers, and the two talk ICE, DTLS and SRTP
 //! over real UDP sockets on 127.0.0.1: the simulated outside party's tone reaches an agent, two
 //! colleagues' softphones are bridged, hold stops the media both ways and resume restarts it, the
-//! call's end closes the sessions; and every refusal of the route.
+//! call's end closes the sessions, also when another node moves the call; a node bound on 0.0.0.0
+//! announces `--media-address`; a browser that vanishes loses its session after ICE's timeout; and
+//! every refusal of the route.
 
 mod common;
+#[path = "support/softphone.rs"]
+mod softphone;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use common::TestApp;
 use common::calls::{connected_call_of_ana, post, wait_for};
 use serde_json::json;
-use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
-use str0m::net::{Protocol, Receive};
-use str0m::{Candidate, Event, Input, Output, Rtc};
-use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use softphone::{Client, WITHIN, offer};
+use str0m::media::MediaKind;
 use ucclient_server::config::CallTimings;
 use ucclient_server::media::{SessionKey, SessionStats, tone};
 
-/// The bound of every wait for something to happen.
-const WITHIN: Duration = Duration::from_secs(10);
 /// How long "nothing flows" is watched for.
 const QUIET: Duration = Duration::from_millis(400);
 
@@ -37,174 +32,6 @@ fn quick_dial(c: &mut ucclient_server::Config) {
         ring: Duration::from_secs(3600),
         talk: None,
     };
-}
-
-/// What a client received so far.
-#[derive(Debug, Clone, Default)]
-struct Seen {
-    connected: bool,
-    /// PCMU frames (the tone) and their first payload.
-    pcmu: u64,
-    first_pcmu: Vec<u8>,
-    /// Opus frames (a colleague's audio) and the newest payload.
-    opus: u64,
-    last_opus: Vec<u8>,
-}
-
-/// A str0m peer playing the browser: it offers audio (Opus, PCMU), connects to the endpoint's
-/// answer, counts what it receives, and sends Opus frames of its own while `sending`.
-struct Client {
-    seen: watch::Receiver<Seen>,
-    sending: Arc<AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Client {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// The offer of a new client, and what it needs to connect once answered.
-struct Offering {
-    rtc: Rtc,
-    socket: UdpSocket,
-    mid: Mid,
-    pending: SdpPendingOffer,
-    sdp: String,
-}
-
-async fn offer(kind: MediaKind) -> Offering {
-    let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let mut config = Rtc::builder().clear_codecs();
-    config.codec_config().enable_opus(true, false);
-    config.codec_config().enable_pcmu(true, false);
-    config.codec_config().enable_vp8(true);
-    let mut rtc = config.build(Instant::now());
-    let local = socket.local_addr().unwrap();
-    rtc.add_local_candidate(Candidate::host(local, "udp").unwrap())
-        .unwrap();
-    let mut change = rtc.sdp_api();
-    let mid = change.add_media(kind, Direction::SendRecv, None, None, None);
-    let (offer, pending) = change.apply().unwrap();
-    Offering {
-        rtc,
-        socket,
-        mid,
-        pending,
-        sdp: offer.to_sdp_string(),
-    }
-}
-
-impl Offering {
-    /// Takes the endpoint's answer and runs the client.
-    fn connect(mut self, answer: &str) -> Client {
-        let answer = SdpAnswer::from_sdp_string(answer).unwrap();
-        self.rtc
-            .sdp_api()
-            .accept_answer(self.pending, answer)
-            .unwrap();
-        let (tx, seen) = watch::channel(Seen::default());
-        let sending = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(run(self.rtc, self.socket, self.mid, tx, sending.clone()));
-        Client {
-            seen,
-            sending,
-            task,
-        }
-    }
-}
-
-/// The client's loop: socket in, timers, one Opus frame every 20 ms while sending.
-async fn run(
-    mut rtc: Rtc,
-    socket: UdpSocket,
-    mid: Mid,
-    seen: watch::Sender<Seen>,
-    sending: Arc<AtomicBool>,
-) {
-    let local: SocketAddr = socket.local_addr().unwrap();
-    let mut buf = vec![0u8; 2000];
-    let mut next_frame = Instant::now();
-    let mut frame_no: u64 = 0;
-    loop {
-        let wake = loop {
-            match rtc.poll_output().unwrap() {
-                Output::Timeout(at) => break at,
-                Output::Transmit(t) => {
-                    socket.send_to(&t.contents, t.destination).await.unwrap();
-                }
-                Output::Event(Event::Connected) => seen.send_modify(|s| s.connected = true),
-                Output::Event(Event::MediaData(data)) => {
-                    let codec = data.params.spec().codec;
-                    seen.send_modify(|s| {
-                        if codec == Codec::PCMU {
-                            s.pcmu += 1;
-                            if s.first_pcmu.is_empty() {
-                                s.first_pcmu = data.data.to_vec();
-                            }
-                        } else if codec == Codec::Opus {
-                            s.opus += 1;
-                            s.last_opus = data.data.to_vec();
-                        }
-                    });
-                }
-                Output::Event(_) => {}
-            }
-        };
-        let now = Instant::now();
-        if sending.load(Ordering::SeqCst) && seen.borrow().connected && next_frame <= now {
-            let writer = rtc.writer(mid).unwrap();
-            let pt = writer
-                .payload_params()
-                .find(|p| p.spec().codec == Codec::Opus)
-                .map(|p| p.pt())
-                .unwrap();
-            // A stand-in for an Opus packet: the endpoint forwards it untouched.
-            let mut payload = b"opus-frame-".to_vec();
-            payload.extend_from_slice(&frame_no.to_be_bytes());
-            let time = MediaTime::new(frame_no * 960, Frequency::FORTY_EIGHT_KHZ);
-            writer.write(pt, now, time, payload).unwrap();
-            frame_no += 1;
-            next_frame = now + Duration::from_millis(20);
-            continue;
-        }
-        let mut until = wake.min(now + Duration::from_millis(20));
-        if sending.load(Ordering::SeqCst) {
-            until = until.min(next_frame);
-        }
-        let until = tokio::time::Instant::from_std(until.max(now));
-        tokio::select! {
-            r = socket.recv_from(&mut buf) => {
-                let (n, source) = r.unwrap();
-                let input = Input::Receive(Instant::now(), Receive {
-                    proto: Protocol::Udp,
-                    source,
-                    destination: local,
-                    contents: buf[..n].try_into().unwrap(),
-                });
-                rtc.handle_input(input).unwrap();
-            }
-            _ = tokio::time::sleep_until(until) => {
-                rtc.handle_input(Input::Timeout(Instant::now())).unwrap();
-            }
-        }
-    }
-}
-
-impl Client {
-    /// Waits (at most [`WITHIN`]) until what the client received satisfies `done`.
-    async fn until(&mut self, what: &str, done: impl Fn(&Seen) -> bool) -> Seen {
-        let got = match tokio::time::timeout(WITHIN, self.seen.wait_for(|s| done(s))).await {
-            Ok(Ok(s)) => Some(s.clone()),
-            _ => None,
-        };
-        got.unwrap_or_else(|| panic!("never {what}: {:?}", *self.seen.borrow()))
-    }
-
-    fn now(&self) -> Seen {
-        self.seen.borrow().clone()
-    }
 }
 
 fn key(call_id: &str, user_id: &str) -> SessionKey {
@@ -437,6 +264,29 @@ async fn offers_are_refused_for_others_calls_ended_calls_and_anything_but_audio_
     }
     assert!(app.state.media.calls().await.is_empty());
 
+    // The bound is the OpenAPI document's, and an offer exactly at it is answered.
+    let doc = app.get("/api/v1/openapi.json", &ana).await.body;
+    assert_eq!(
+        doc["components"]["schemas"]["MediaOffer"]["properties"]["sdp"]["maxLength"],
+        ucclient_core::api::MAX_SDP_LEN
+    );
+    let pad = ucclient_core::api::MAX_SDP_LEN - audio.len() - "a=\r\n".len();
+    let at_bound = format!("{audio}a={}\r\n", "x".repeat(pad));
+    assert_eq!(at_bound.len(), ucclient_core::api::MAX_SDP_LEN);
+    let r = app
+        .post(
+            &path,
+            &ana,
+            json!({"registration": current, "sdp": at_bound}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let over = format!("{at_bound}a");
+    let r = app
+        .post(&path, &ana, json!({"registration": current, "sdp": over}))
+        .await;
+    assert_eq!(r.code(), "invalid_sdp");
+
     // Missing fields: the usual bad_request.
     let r = app.post(&path, &ana, json!({"sdp": audio})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
@@ -504,4 +354,70 @@ async fn media_follows_a_call_that_another_node_moves() {
     assert_eq!(hung.body["state"], "ended", "{}", hung.text);
     until_closed(&app, &ana_key).await;
     other.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_bound_on_every_interface_writes_media_address_in_its_candidate() {
+    // Bound on 0.0.0.0 with --media-address: the candidate carries that address, and media flows.
+    let app = TestApp::demo_with(|c| {
+        quick_dial(c);
+        c.media_listen = Some("0.0.0.0:0".parse().unwrap());
+        c.media_address = Some("127.0.0.1".parse().unwrap());
+    })
+    .await;
+    let ana = app.login("ana").await;
+    let id = connected_call_of_ana(&app, &ana).await;
+    let mut client = softphone(&app, &ana, &id).await;
+    client.until("heard the tone", |s| s.pcmu >= 5).await;
+    let candidate = app.state.media.candidate().unwrap();
+    assert_eq!(candidate.ip().to_string(), "127.0.0.1");
+    assert_ne!(candidate.port(), 0);
+
+    // Bound on 0.0.0.0 without it: no candidate to give, so no answer (500, the cause logged).
+    let app = TestApp::demo_with(|c| {
+        quick_dial(c);
+        c.media_listen = Some("0.0.0.0:0".parse().unwrap());
+    })
+    .await;
+    let ana = app.login("ana").await;
+    let id = connected_call_of_ana(&app, &ana).await;
+    let registration = register(&app, &ana).await;
+    let offering = offer(MediaKind::Audio).await;
+    let r = app
+        .post(
+            &format!("/api/v1/calls/{id}/media"),
+            &ana,
+            json!({"registration": registration, "sdp": offering.sdp}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    );
+    assert!(app.state.media.candidate().is_none());
+}
+
+#[tokio::test]
+async fn a_vanished_browsers_session_closes_after_the_ice_timeout() {
+    let app = TestApp::demo_with(quick_dial).await;
+    let ana = app.login("ana").await;
+    let id = connected_call_of_ana(&app, &ana).await;
+    let mut client = softphone(&app, &ana, &id).await;
+    client.until("heard the tone", |s| s.pcmu >= 5).await;
+    // The page goes away without a word (no hang-up): ICE-lite hears no more checks and gives up
+    // after 15 s (str0m's bound); the session closes though the call goes on.
+    drop(client);
+    let ana_key = key(&id, "ana");
+    let start = Instant::now();
+    while stats(&app, &ana_key).await.is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the session outlived its browser"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let gone = start.elapsed();
+    assert!(gone >= Duration::from_secs(10), "closed after {gone:?}");
+    let call = app.state.store.call(&id).await.unwrap().unwrap();
+    assert_eq!(call.call.state, ucclient_core::api::CallState::Connected);
 }

@@ -317,6 +317,8 @@ struct Session {
     stats: SessionStats,
     /// ICE gave up or the session failed: removed at the end of this round.
     dead: bool,
+    /// The RTP time of the last DTMF event logged (its end is sent three times).
+    last_dtmf: Option<MediaTime>,
 }
 
 impl Session {
@@ -484,6 +486,7 @@ impl Endpoint {
                 tone_time: 0,
                 stats: SessionStats::default(),
                 dead: false,
+                last_dtmf: None,
             },
         );
         Ok(answer.to_sdp_string())
@@ -491,16 +494,14 @@ impl Endpoint {
 
     fn follow(&mut self, leg: Leg) {
         let key = leg.key();
-        let Some(session) = self.sessions.get_mut(&key) else {
-            return;
-        };
-        if leg.state.is_final() {
-            let mut session = self.sessions.remove(&key).expect("just found");
+        if !leg.state.is_final() {
+            if let Some(session) = self.sessions.get_mut(&key) {
+                session.leg = leg;
+            }
+        } else if let Some(mut session) = self.sessions.remove(&key) {
             session.rtc.disconnect();
             let s = session.stats;
             tracing::debug!(call = %key.call_id, sent = s.sent, received = s.received, "media session closed: the call ended");
-        } else {
-            session.leg = leg;
         }
     }
 
@@ -599,8 +600,11 @@ impl Endpoint {
                         }
                         Event::MediaData(data) => {
                             session.stats.received += 1;
-                            if data.params.spec().codec == Codec::Tele {
-                                log_dtmf(&key.call_id, &data);
+                            if data.params.spec().codec == Codec::Tele
+                                && session.last_dtmf != Some(data.time)
+                                && log_dtmf(&key.call_id, &data)
+                            {
+                                session.last_dtmf = Some(data.time);
                             }
                             received.push((key.clone(), data));
                         }
@@ -665,11 +669,12 @@ impl Endpoint {
 }
 
 /// Logs a DTMF digit the browser sent (RFC 4733: the event code, at the end of the event), at
-/// debug level: the digit, never the audio.
-fn log_dtmf(call_id: &str, data: &MediaData) {
-    if let [event, flags, ..] = data.data[..]
-        && flags & 0x80 != 0
-    {
+/// debug level: the digit, never the audio. Whether this was an event's end (logged).
+fn log_dtmf(call_id: &str, data: &MediaData) -> bool {
+    let [event, flags, ..] = data.data[..] else {
+        return false;
+    };
+    if flags & 0x80 != 0 {
         let digit = match event {
             0..=9 => char::from(b'0' + event),
             10 => '*',
@@ -678,5 +683,7 @@ fn log_dtmf(call_id: &str, data: &MediaData) {
             _ => '?',
         };
         tracing::debug!(call = %call_id, %digit, "DTMF from the softphone");
+        return true;
     }
+    false
 }
