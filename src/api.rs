@@ -186,6 +186,37 @@ pub trait Backend {
     fn sso_start(&self, _customer: String) -> ApiFuture<SsoStart> {
         Box::pin(async { Err(ApiError::status_only(404, String::new())) })
     }
+    // --- softphone (issue 17); a backend without it (the tests' fakes) has none ---
+    /// One request of the softphone (`PUT /softphone`, `POST /softphone/<id>/keepalive`, `POST
+    /// /calls/<id>/media`, `POST /calls/<id>/answer`): `path` under the API prefix (its ids already
+    /// encoded), `body` JSON, answered with the answer's JSON text. The softphone reads and writes
+    /// its wire types itself (`softphone::request`), so their serde code is in its lazily loaded
+    /// chunk rather than in every page's main module through this trait's vtable.
+    #[cfg(feature = "softphone")]
+    fn softphone_call(
+        &self,
+        _method: SoftphoneMethod,
+        _path: String,
+        _body: Option<String>,
+    ) -> ApiFuture<String> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
+    /// `DELETE /softphone/<registration>`; with `page_going` the request is started at once as a
+    /// `fetch` with `keepalive: true` (it outlives the page) and the future is ready at once.
+    #[cfg(feature = "softphone")]
+    fn softphone_end(&self, _registration: String, _page_going: bool) -> ApiFuture<()> {
+        Box::pin(async { Err(ApiError::status_only(404, String::new())) })
+    }
+}
+
+/// The method of a [`Backend::softphone_call`].
+#[cfg(feature = "softphone")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoftphoneMethod {
+    /// `PUT`.
+    Put,
+    /// `POST`.
+    Post,
 }
 
 /// The real backend over gloo-net's `fetch`.
@@ -555,6 +586,49 @@ impl Backend for HttpBackend {
         let mut r = self.req(Request::post, "/sso/start");
         r.token = None;
         call(r.json(&SsoStartRequest { customer }))
+    }
+
+    #[cfg(feature = "softphone")]
+    fn softphone_call(
+        &self,
+        method: SoftphoneMethod,
+        path: String,
+        body: Option<String>,
+    ) -> ApiFuture<String> {
+        let method: Method = match method {
+            SoftphoneMethod::Put => Request::put,
+            SoftphoneMethod::Post => Request::post,
+        };
+        let mut req = self.req(method, &path);
+        req.body = body;
+        Box::pin(fetch(req).map(|answer| match answer? {
+            (_, Answer::Text(text)) => Ok(text),
+            (_, Answer::Bytes(_)) => Ok(String::new()),
+        }))
+    }
+
+    #[cfg(feature = "softphone")]
+    fn softphone_end(&self, registration: String, page_going: bool) -> ApiFuture<()> {
+        let id = String::from(js_sys::encode_uri_component(&registration));
+        let path = format!("/softphone/{id}");
+        if !page_going {
+            return self.empty(Request::delete, &path);
+        }
+        // The page is going away: a future would never be polled again, so the request starts
+        // here, as a `fetch` with `keepalive` (which outlives the page), the token in its header.
+        let init = web_sys::RequestInit::new();
+        init.set_method("DELETE");
+        // web-sys's `RequestInit` has no setter for `keepalive`: the dictionary's member is set
+        // as the browser reads it.
+        let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &wasm_bindgen::JsValue::TRUE);
+        if let (Some(t), Ok(headers)) = (self.token.borrow().as_ref(), web_sys::Headers::new()) {
+            let _ = headers.set("Authorization", &format!("Bearer {t}"));
+            init.set_headers(&headers);
+        }
+        if let Some(w) = web_sys::window() {
+            let _ = w.fetch_with_str_and_init(&self.url(&path), &init);
+        }
+        Box::pin(async { Ok(()) })
     }
 }
 

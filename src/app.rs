@@ -174,6 +174,9 @@ pub struct Ctx {
     pub ui: RwSignal<Ui>,
     /// The tab shown.
     pub tab: RwSignal<Tab>,
+    /// The softphone: whether this panel is the agent's phone, and the call it carries.
+    #[cfg(feature = "softphone")]
+    pub phone: RwSignal<crate::softphone::Phone>,
     /// What is not reactive, in one arena slot (one instantiation of the stored-value code for
     /// all of it rather than one per type: code size).
     services: StoredValue<Rc<Services>, LocalStorage>,
@@ -211,6 +214,8 @@ impl Ctx {
             session: RwSignal::new(Session::SignedOut(None)),
             ui: RwSignal::new(Ui::default()),
             tab: RwSignal::new(Tab::Presence),
+            #[cfg(feature = "softphone")]
+            phone: RwSignal::new(crate::softphone::Phone::default()),
             services: StoredValue::new_local(Rc::new(Services {
                 backend,
                 host,
@@ -449,6 +454,9 @@ impl Ctx {
             ctx.session.set(Session::Ready);
             ctx.go_live();
             ctx.offer_early_dial();
+            // The panel becomes the phone again when the agent chose so before.
+            #[cfg(feature = "softphone")]
+            crate::softphone::resume(ctx);
             if focus {
                 // After the panel is drawn (effects run once this task yields).
                 set_timeout(
@@ -559,6 +567,8 @@ impl Ctx {
     /// Signs out: the token stops working on the server and is forgotten here.
     pub fn sign_out(&self) {
         let ctx = *self;
+        #[cfg(feature = "softphone")]
+        crate::softphone::signed_out(ctx);
         ctx.stop_live();
         let backend = ctx.backend();
         leptos::task::spawn_local(async move {
@@ -583,6 +593,8 @@ impl Ctx {
     }
 
     fn end_session(&self, why: T) {
+        #[cfg(feature = "softphone")]
+        crate::softphone::signed_out(*self);
         self.stop_live();
         self.backend().set_token(None);
         self.save_token(None);
@@ -693,18 +705,35 @@ impl Ctx {
         }
         let context = context.or_else(|| ctx.early_context(&number));
         ctx.ui.update(|u| u.busy = true);
+        // From the softphone when the panel is the phone and the agent places calls from it.
+        #[cfg(feature = "softphone")]
+        let device = crate::softphone::outgoing_device(ctx);
+        #[cfg(not(feature = "softphone"))]
+        let device = None;
         leptos::task::spawn_local(async move {
+            #[cfg(feature = "softphone")]
+            let soft = device.is_some();
             let r = ctx
                 .backend()
                 .place_call(PlaceCallRequest {
                     to: number,
                     context,
-                    device: None,
+                    device,
                 })
                 .await;
             ctx.ui.update(|u| u.busy = false);
             match r {
-                Ok(call) => ctx.take_call_reply(call),
+                Ok(call) => {
+                    // The call's audio: the media offer for it, now that it has an id.
+                    #[cfg(feature = "softphone")]
+                    if soft {
+                        crate::softphone::start(
+                            ctx,
+                            crate::softphone::Act::Outgoing(call.id.clone()),
+                        );
+                    }
+                    ctx.take_call_reply(call)
+                }
                 Err(e) => ctx.show_error(&e),
             }
         });
@@ -717,6 +746,18 @@ impl Ctx {
         self.tab.set(Tab::Dial);
         // After the Dial tab is rendered.
         set_timeout(|| focus_id("uc-number"), std::time::Duration::ZERO);
+    }
+
+    /// Answers a ringing call: on the softphone (media first) when this panel is the phone, else
+    /// on the first device ringing.
+    pub fn answer(&self, call_id: String) {
+        #[cfg(feature = "softphone")]
+        if crate::softphone::registered(*self) {
+            self.ui.update(|u| u.notice = None);
+            crate::softphone::start(*self, crate::softphone::Act::Answer(call_id));
+            return;
+        }
+        self.call_action(call_id, CallAction::Answer);
     }
 
     /// Hangs up, answers or declines a call, and shows what it became.
@@ -1299,6 +1340,8 @@ pub fn lazy_panel(_: Ctx, panel: AnyView) -> AnyView {
 #[component]
 fn Ready() -> impl IntoView {
     let ctx = Ctx::current();
+    #[cfg(feature = "softphone")]
+    crate::softphone::watch(ctx);
     let active = move || {
         let s = ctx.store.read();
         s.me.as_ref().map(|m| m.mode) == Some(ucclient_core::pbx::Mode::Active)
@@ -1350,7 +1393,15 @@ fn Ready() -> impl IntoView {
     };
     let panel = move || match ctx.tab.get() {
         Tab::Dial => view! { <Dialer /> }.into_any(),
+        #[cfg(not(feature = "softphone"))]
         Tab::Presence => view! { <ProfileSwitcher /> }.into_any(),
+        // The softphone's section under the profiles, its controls' code loaded when first opened.
+        #[cfg(feature = "softphone")]
+        Tab::Presence => view! {
+            <ProfileSwitcher />
+            {crate::softphone::section(ctx)}
+        }
+        .into_any(),
         Tab::Directory => lazy_panel(ctx, directory_panel()),
         Tab::History => lazy_panel(ctx, history_panel()),
         Tab::Voicemail => lazy_panel(ctx, voicemail_panel()),

@@ -404,6 +404,58 @@ impl Backend for Fake {
             extension: "600".into(),
         }]))
     }
+    /// Registers as `reg-1` (device `ana-soft`), keeps alive, and answers a media offer from a
+    /// peer connection of the page's own that never learns the offer's candidates (nor gives
+    /// any): the panel's connection can never come up. Answering on the softphone is refused.
+    #[cfg(feature = "softphone")]
+    fn softphone_call(
+        &self,
+        method: crate::api::SoftphoneMethod,
+        path: String,
+        body: Option<String>,
+    ) -> ApiFuture<String> {
+        use crate::api::SoftphoneMethod::{Post, Put};
+        match (method, path.as_str()) {
+            (Put, "/softphone") => {
+                self.note("softphone_register".into());
+                ready(Ok(
+                    r#"{"id":"reg-1","device":"ana-soft","expires_in":30}"#.to_owned()
+                ))
+            }
+            (Post, p) if p.starts_with("/softphone/") => ready(Ok(String::new())),
+            (Post, p) if p.ends_with("/media") => {
+                let call_id = p.trim_start_matches("/calls/").trim_end_matches("/media");
+                self.note(format!("media_offer {call_id}"));
+                let offer: MediaOffer = crate::api::from_json(&body.unwrap_or_default()).unwrap();
+                let answer = js_sys::Function::new_with_args(
+                    "sdp",
+                    "const pc = new RTCPeerConnection(); \
+                     const offer = sdp.split('\\r\\n').filter(l => !l.startsWith('a=candidate')).join('\\r\\n'); \
+                     return pc.setRemoteDescription({type: 'offer', sdp: offer}) \
+                         .then(() => pc.createAnswer()).then(a => JSON.stringify({sdp: a.sdp}));",
+                );
+                let promise: js_sys::Promise = answer
+                    .call1(&JsValue::NULL, &offer.sdp.into())
+                    .unwrap()
+                    .unchecked_into();
+                Box::pin(async move {
+                    let json = wasm_bindgen_futures::JsFuture::from(promise)
+                        .await
+                        .map_err(|_| ApiError::network("the test's answer failed"))?;
+                    Ok(json.as_string().unwrap_or_default())
+                })
+            }
+            (_, p) => {
+                self.note(format!("softphone_call {p} {}", body.unwrap_or_default()));
+                ready(Err(ApiError::network("not in this test")))
+            }
+        }
+    }
+    #[cfg(feature = "softphone")]
+    fn softphone_end(&self, registration: String, page_going: bool) -> ApiFuture<()> {
+        self.note(format!("softphone_end {registration} {page_going}"));
+        ready(Ok(()))
+    }
 }
 
 thread_local! {
@@ -3591,4 +3643,248 @@ async fn sso_messages_from_the_backend_origin_sign_in_and_others_are_ignored() {
     m.q(".uc-signout").click();
     tick().await;
     drop(handle);
+}
+
+/// The softphone's controls and sentences (issue 17), with the page's `getUserMedia` replaced: the
+/// media itself is the end-to-end test's (`tests/tests/softphone.rs`, a real backend).
+#[cfg(feature = "softphone")]
+mod softphone {
+    use super::*;
+    use crate::softphone::{S, remember_key, ts};
+
+    /// While alive, `navigator.mediaDevices.getUserMedia` answers with `script` (a function body
+    /// returning a promise); the original comes back when dropped.
+    struct FakeMicrophone {
+        original: JsValue,
+    }
+
+    impl FakeMicrophone {
+        fn install(script: &str) -> FakeMicrophone {
+            let devices = web_sys::window()
+                .unwrap()
+                .navigator()
+                .media_devices()
+                .unwrap();
+            let original = js_sys::Reflect::get(&devices, &"getUserMedia".into()).unwrap();
+            let fake = js_sys::Function::new_no_args(script);
+            js_sys::Reflect::set(&devices, &"getUserMedia".into(), &fake).unwrap();
+            FakeMicrophone { original }
+        }
+    }
+
+    impl Drop for FakeMicrophone {
+        fn drop(&mut self) {
+            let devices = web_sys::window()
+                .unwrap()
+                .navigator()
+                .media_devices()
+                .unwrap();
+            js_sys::Reflect::set(&devices, &"getUserMedia".into(), &self.original).unwrap();
+            // No other test's sign-in makes its panel the phone.
+            let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+            storage.remove_item(&remember_key("ana")).unwrap();
+        }
+    }
+
+    fn status(m: &Mounted) -> String {
+        m.q("[data-test=softphone-status]").text_content().unwrap()
+    }
+
+    /// "Use this panel as my phone".
+    fn toggle(m: &Mounted) -> web_sys::HtmlInputElement {
+        m.q("[data-test=softphone-toggle]").unchecked_into()
+    }
+
+    /// Opens the Presence tab's softphone section (its controls load then).
+    async fn open(m: &Mounted) {
+        m.q("[data-test=softphone-open]").click();
+        tick().await;
+        assert_eq!(
+            m.q("[data-test=softphone-open]")
+                .get_attribute("aria-expanded")
+                .as_deref(),
+            Some("true")
+        );
+    }
+
+    /// Waits (at most 3 s) until the softphone's status says `text`.
+    async fn status_becomes(m: &Mounted, text: &str) {
+        for _ in 0..60 {
+            if status(m) == text {
+                return;
+            }
+            sleep(50).await;
+        }
+        assert_eq!(status(m), text);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_refused_microphone_is_said_and_nothing_registers() {
+        let _mic = FakeMicrophone::install(
+            "return Promise.reject(new DOMException('denied', 'NotAllowedError'));",
+        );
+        let m = mount(true, Language::PtPt);
+        m.sign_in().await;
+        open(&m).await;
+        toggle(&m).click();
+        status_becomes(&m, ts(Language::PtPt, S::MicRefused)).await;
+        assert!(!toggle(&m).checked(), "not the phone");
+        assert!(
+            !m.log().iter().any(|l| l.starts_with("softphone")),
+            "{:?}",
+            m.log()
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn no_microphone_is_said_in_brazilian_portuguese() {
+        let _mic = FakeMicrophone::install(
+            "return Promise.reject(new DOMException('none', 'NotFoundError'));",
+        );
+        let m = mount(true, Language::PtBr);
+        m.sign_in().await;
+        open(&m).await;
+        toggle(&m).click();
+        status_becomes(&m, ts(Language::PtBr, S::NoAudioDevice)).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_panel_registers_rings_and_stops_when_replaced() {
+        let _mic = FakeMicrophone::install("return Promise.resolve(new MediaStream());");
+        let m = mount(true, Language::En);
+        m.sign_in().await;
+        open(&m).await;
+        toggle(&m).click();
+        status_becomes(&m, ts(Language::En, S::IsPhone)).await;
+        assert!(toggle(&m).checked());
+        assert!(
+            m.log().contains(&"softphone_register".to_owned()),
+            "{:?}",
+            m.log()
+        );
+        let remembered = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        assert_eq!(
+            remembered
+                .get_item(&remember_key("ana"))
+                .unwrap()
+                .as_deref(),
+            Some("1"),
+            "remembered for the next load"
+        );
+        // Calls placed now go from the softphone.
+        assert_eq!(
+            crate::softphone::outgoing_device(m.ctx).as_deref(),
+            Some("ana-soft")
+        );
+        // A ringing inbound call rings in the panel.
+        let mut c = call("in-1", "201", CallState::Ringing);
+        c.direction = CallDirection::Inbound;
+        c.from = "+351210000001".into();
+        m.ctx.store.update(|s| {
+            s.apply_event(Some(1), Event::Call(c));
+        });
+        tick().await;
+        assert_eq!(
+            m.q(".uc-incoming [data-test=softphone-line]")
+                .text_content()
+                .unwrap(),
+            ts(Language::En, S::RingsHere)
+        );
+        // An event about another registration changes nothing; about this one, it stops.
+        crate::softphone::on_event(m.ctx, r#"{"registration":"reg-0","state":"replaced"}"#);
+        tick().await;
+        assert_eq!(status(&m), ts(Language::En, S::IsPhone));
+        crate::softphone::on_event(m.ctx, r#"{"registration":"reg-1","state":"replaced"}"#);
+        tick().await;
+        assert_eq!(status(&m), ts(Language::En, S::Replaced));
+        assert!(!toggle(&m).checked(), "no longer the phone");
+        assert!(
+            m.root
+                .query_selector("[data-test=softphone-line]")
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(crate::softphone::outgoing_device(m.ctx), None);
+    }
+
+    #[wasm_bindgen_test]
+    async fn media_not_connected_in_10_s_leaves_the_call_unanswered_here() {
+        // A microphone with a real audio track (WebAudio's), so that the offer carries audio.
+        let _mic = FakeMicrophone::install(
+            "const c = new AudioContext(); const d = c.createMediaStreamDestination(); \
+             c.createOscillator().connect(d); return Promise.resolve(d.stream);",
+        );
+        let m = mount(true, Language::En);
+        m.sign_in().await;
+        open(&m).await;
+        toggle(&m).click();
+        status_becomes(&m, ts(Language::En, S::IsPhone)).await;
+        let mut c = call("in-2", "201", CallState::Ringing);
+        c.direction = CallDirection::Inbound;
+        c.from = "+351210000002".into();
+        m.ctx.store.update(|s| {
+            s.apply_event(Some(1), Event::Call(c));
+        });
+        tick().await;
+        m.q(".uc-incoming [data-test=answer]").click();
+        sleep(500).await;
+        assert_eq!(
+            m.q(".uc-incoming [data-test=softphone-line]")
+                .text_content()
+                .unwrap(),
+            ts(Language::En, S::ConnectingAudio)
+        );
+        for _ in 0..70 {
+            if status(&m) == ts(Language::En, S::MediaTimeout) {
+                break;
+            }
+            sleep(200).await;
+        }
+        assert_eq!(status(&m), ts(Language::En, S::MediaTimeout));
+        assert!(
+            m.log().contains(&"media_offer in-2".to_owned()),
+            "{:?}",
+            m.log()
+        );
+        assert!(
+            !m.log().iter().any(|l| l.contains("/answer")),
+            "not answered on the softphone: {:?}",
+            m.log()
+        );
+        // Still ringing (the other devices too), and ringing here again.
+        assert_eq!(
+            m.q(".uc-incoming").get_attribute("data-state").as_deref(),
+            Some("ringing")
+        );
+        assert_eq!(
+            m.q(".uc-incoming [data-test=softphone-line]")
+                .text_content()
+                .unwrap(),
+            ts(Language::En, S::RingsHere)
+        );
+        // No other test's panel is the phone.
+        toggle(&m).click();
+        sleep(50).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn turning_it_off_ends_the_registration_and_forgets_the_choice() {
+        let _mic = FakeMicrophone::install("return Promise.resolve(new MediaStream());");
+        let m = mount(true, Language::En);
+        m.sign_in().await;
+        open(&m).await;
+        toggle(&m).click();
+        status_becomes(&m, ts(Language::En, S::IsPhone)).await;
+        assert!(toggle(&m).checked());
+        toggle(&m).click();
+        sleep(50).await;
+        assert!(!toggle(&m).checked());
+        assert!(
+            m.log().contains(&"softphone_end reg-1 false".to_owned()),
+            "{:?}",
+            m.log()
+        );
+        let remembered = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+        assert_eq!(remembered.get_item(&remember_key("ana")).unwrap(), None);
+    }
 }

@@ -9,36 +9,45 @@ use ucclient_core::phone::{PhoneError, format_for_reading};
 
 use crate::state::{ClientState, format_duration, talk_seconds};
 
+/// A table of sentences: the enum `$name` of their meanings and the table `$table` of their texts in
+/// English, pt-PT and pt-BR (the widget's own, and the softphone's, `crate::softphone::S`).
 macro_rules! texts {
-    ($($key:ident => $en:expr, $pt:expr, $br:expr;)*) => {
+    ($name:ident, $table:ident; $($key:ident => $en:expr, $pt:expr, $br:expr;)*) => {
         /// A sentence of the widget, by meaning.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         #[allow(missing_docs)]
-        pub enum T { $($key,)* }
+        pub enum $name { $($key,)* }
 
-        impl T {
+        impl $name {
             /// Every sentence, for the completeness test.
             #[cfg(test)]
-            pub const ALL: &'static [T] = &[$(T::$key,)*];
+            pub const ALL: &'static [$name] = &[$($name::$key,)*];
         }
 
-        /// Every sentence in English, pt-PT and pt-BR, one row per [`T`] in declaration order: a table
+        /// Every sentence in English, pt-PT and pt-BR, one row per key in declaration order: a table
         /// (data) is smaller in the wasm module than a `match` per key (code).
-        const TEXTS: &[[&str; 3]] = &[$([$en, $pt, $br],)*];
+        const $table: &[[&str; 3]] = &[$([$en, $pt, $br],)*];
     };
+}
+#[cfg(feature = "softphone")]
+pub(crate) use texts;
+
+/// The column of a language in a `texts!` table.
+pub fn column(lang: Language) -> usize {
+    match lang {
+        Language::En => 0,
+        Language::PtPt => 1,
+        Language::PtBr => 2,
+    }
 }
 
 /// The sentence in a language.
 pub fn tr(lang: Language, key: T) -> &'static str {
-    let column = match lang {
-        Language::En => 0,
-        Language::PtPt => 1,
-        Language::PtBr => 2,
-    };
-    TEXTS[key as usize][column]
+    TEXTS[key as usize][column(lang)]
 }
 
 texts! {
+    T, TEXTS;
     AppName => "UcClient CRM", "UcClient CRM", "UcClient CRM";
     SignIn => "Sign in", "Iniciar sessão", "Entrar";
     SigningIn => "Signing in…", "A iniciar sessão…", "Entrando…";

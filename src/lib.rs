@@ -13,6 +13,8 @@
 //! - [`host`]: the [`host::Host`] trait, the only door to the host page, and its bridges.
 //! - [`components`]: one file per visible part.
 //! - [`i18n`]: every sentence in English, pt-PT and pt-BR.
+//! - `softphone` (crate feature `softphone`): the panel as the agent's softphone device, WebRTC
+//!   audio (issue 17).
 
 pub mod api;
 pub mod app;
@@ -20,6 +22,8 @@ pub mod components;
 pub mod host;
 pub mod i18n;
 pub mod live;
+#[cfg(feature = "softphone")]
+pub mod softphone;
 pub mod state;
 
 use std::rc::Rc;

@@ -27,6 +27,7 @@ const CONNECT_TIMEOUT_TICKS: u32 = 10;
 const TICK_MS: u32 = 1000;
 /// The event names of API.md, the extension saying the session's access ended, the owner's
 /// `voicemail` events and the missed-call count (issue 13).
+#[cfg(not(feature = "softphone"))]
 const EVENT_NAMES: [&str; 8] = [
     "snapshot",
     "presence",
@@ -37,6 +38,19 @@ const EVENT_NAMES: [&str; 8] = [
     "voicemail",
     // Issue 13, transfer: the missed-call count.
     "missed",
+];
+/// With the softphone, also its `softphone` events (a registration replaced or expired).
+#[cfg(feature = "softphone")]
+const EVENT_NAMES: [&str; 9] = [
+    "snapshot",
+    "presence",
+    "call",
+    "profile",
+    "colours",
+    ACCESS_ENDED_EVENT,
+    "voicemail",
+    "missed",
+    "softphone",
 ];
 
 /// Called after each applied event, with the event's name.
@@ -186,6 +200,12 @@ async fn stream(ctx: &Ctx, url: &str, stop: &Rc<Cell<bool>>, on_applied: &OnAppl
                 }
                 let id = msg.last_event_id().trim().parse::<u64>().ok();
                 let data = msg.data().as_string().unwrap_or_default();
+                // About this panel's registration: the softphone's, not the store's.
+                #[cfg(feature = "softphone")]
+                if name == "softphone" {
+                    crate::softphone::on_event(*ctx, &data);
+                    continue;
+                }
                 if let Some(event) = read_event(&name, &data) {
                     let mut applied = Applied::default();
                     ctx.store.update(|s| applied = s.apply_event(id, event));

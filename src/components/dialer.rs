@@ -244,6 +244,58 @@ struct Shown {
     wrap: bool,
 }
 
+/// What the softphone says on a call's card: "Ringing in this panel" while an inbound call rings
+/// here, "Connecting the audio…" while its media is being set up.
+#[cfg(feature = "softphone")]
+fn softphone_line(ctx: Ctx, call: &Call) -> AnyView {
+    use crate::softphone::{S, ts};
+    let id = call.id.clone();
+    let ringing = call.direction == CallDirection::Inbound && call.state == CallState::Ringing;
+    dyn_view(move || {
+        let p = ctx.phone.read();
+        let text = if p.connecting.as_deref() == Some(id.as_str()) {
+            Some(S::ConnectingAudio)
+        } else if ringing && p.registration.is_some() && p.media_call.is_none() {
+            Some(S::RingsHere)
+        } else {
+            None
+        };
+        text.map(|t| {
+            view! { <span class="uc-card-state" data-test="softphone-line">{ts(ctx.lang, t)}</span> }
+        })
+    })
+    .into_any()
+}
+
+/// Without the softphone, nothing.
+#[cfg(not(feature = "softphone"))]
+fn softphone_line(_: Ctx, _: &Call) {}
+
+/// Mute and the keypad on the card of the call whose media this panel carries (their code loaded
+/// when first shown); rebuilt only when the panel starts or stops carrying it.
+#[cfg(feature = "softphone")]
+fn softphone_controls(ctx: Ctx, call: &Call, over: bool) -> AnyView {
+    if over || call.state.is_final() {
+        return ().into_any();
+    }
+    let id = call.id.clone();
+    let carried = Memo::new(move |_| ctx.phone.read().media_call.as_deref() == Some(id.as_str()));
+    let call_id = call.id.clone();
+    dyn_view(move || {
+        carried.get().then(|| {
+            crate::app::lazy_panel(
+                ctx,
+                crate::softphone::panel_view(ctx, Some(call_id.clone())),
+            )
+        })
+    })
+    .into_any()
+}
+
+/// Without the softphone, nothing.
+#[cfg(not(feature = "softphone"))]
+fn softphone_controls(_: Ctx, _: &Call, _: bool) {}
+
 /// A call card's plain button (no shortcut): one view type for all of them (code size).
 fn act(
     lang: Language,
@@ -307,6 +359,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                         {format!("{} {who} · {}", tr(lang, T::Consulting), tr(lang, call_state_text(leg_state)))}
                     </span>
                 })}
+                {softphone_line(ctx, &call)}
             </div>
             {if wrap {
                 let form = crate::components::wrapup::form_panel(ctx, lang, call.clone(), now);
@@ -322,7 +375,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                         data-test="answer"
                         accesskey=shortcut_key(lang, T::Answer)
                         aria-keyshortcuts=shortcut(lang, T::Answer)
-                        on:click=h(move |_| ctx.call_action(answer.clone(), CallAction::Answer))
+                        on:click=h(move |_| ctx.answer(answer.clone()))
                     >
                         {tr(lang, T::Answer)} <kbd class="uc-kbd" aria-hidden="true">{shortcut(lang, T::Answer)}</kbd>
                     </button>
@@ -421,6 +474,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
             } else {
                 act(lang, "uc-button uc-danger", "hangup", T::HangUp, false, h(move |_| ctx.hangup(id.clone())))
             }}
+            {softphone_controls(ctx, &call, summary.is_some())}
         </div>
     }
 }

@@ -141,6 +141,10 @@ pub struct Variant {
     /// Whether the release module is split into a main module and lazily loaded chunks (the
     /// crate's `split` feature, `wasm-split-cli`); a `--dev` build is never split.
     pub split: bool,
+    /// Whether the module has the softphone (the crate's `softphone` feature, issue 17): only the
+    /// standalone page's, whose split build loads its code lazily; the CRM hosts' modules are at
+    /// their size ceiling.
+    pub softphone: bool,
 }
 
 /// Every module the widget ships as, the standalone page's first.
@@ -150,24 +154,28 @@ pub const VARIANTS: [Variant; 4] = [
         feature: None,
         pkg: "pkg",
         split: true,
+        softphone: true,
     },
     Variant {
         host: "salesforce",
         feature: Some("salesforce"),
         pkg: "salesforce/pkg",
         split: false,
+        softphone: false,
     },
     Variant {
         host: "dynamics",
         feature: Some("dynamics"),
         pkg: "dynamics/pkg",
         split: false,
+        softphone: false,
     },
     Variant {
         host: "salesforce-voice",
         feature: Some("salesforce-voice"),
         pkg: "salesforce-voice/pkg",
         split: false,
+        softphone: false,
     },
 ];
 
@@ -192,6 +200,19 @@ impl Variant {
         let mut features: Vec<&str> = self.feature.into_iter().collect();
         if self.split {
             features.push("split");
+        }
+        if self.softphone {
+            features.push("softphone");
+        }
+        (!features.is_empty()).then(|| format!("--features={}", features.join(",")))
+    }
+
+    /// The crate features of the variant's module when it is not split (a `--dev` build): the
+    /// host's bridge and the softphone, as a cargo argument.
+    pub fn unsplit_features(&self) -> Option<String> {
+        let mut features: Vec<&str> = self.feature.into_iter().collect();
+        if self.softphone {
+            features.push("softphone");
         }
         (!features.is_empty()).then(|| format!("--features={}", features.join(",")))
     }
@@ -294,7 +315,7 @@ fn build_module(args: &BuildArgs, variant: &Variant) -> Result<()> {
     } else {
         run(wasm_pack_build(args.dev, OUT_NAME, &pkg, &project::root())
             .args(["--", "--no-default-features"])
-            .args(variant.feature.map(|f| format!("--features={f}"))))?;
+            .args(variant.unsplit_features()))?;
     }
     let wasm = variant.wasm_path();
     if !wasm.exists() {

@@ -1,0 +1,358 @@
+//! The softphone end to end (issue 17): the real backend (`UCCLIENT_SERVER_BIN`) with the demo data,
+//! the built standalone panel (`UCCLIENT_WIDGET_DIST`, its softphone in lazily loaded chunks) and
+//! headless Chromium with fake media devices (`--use-fake-ui-for-media-stream`,
+//! `--use-fake-device-for-media-stream`: a beeping microphone, allowed without a prompt).
+//!
+//! - ana and bruno each make their panel their phone (bruno's softphone device is added first by
+//!   ana, the customer administrator, through the admin API: the demo gives him none); ana calls
+//!   bruno's extension from her softphone, his panel rings, he answers on it, and both peer
+//!   connections' `getStats()` show audio packets sent and received going up; mute stops bruno's
+//!   outgoing packets, hold stops what both receive, hang-up closes both peer connections and the
+//!   PBX call;
+//! - a second panel of ana's takes the registration over: the first says so and stops being the
+//!   phone; a browser that refuses the microphone says so and never registers.
+//!
+//! The production code puts nothing on `window`: the test finds the peer connections by wrapping
+//! the page's `RTCPeerConnection` constructor before the first call ([`RECORD_PEER_CONNECTIONS`]).
+//! Screenshots of the 300 px panel: `artifacts/screenshots/softphone-*.png`.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, ensure};
+use fantoccini::{Client, Locator};
+use serde_json::{Value, json};
+use ucclient_e2e::{
+    Browser, Server, click, screenshot, sign_in, text_of, type_into, wait_attr, wait_text,
+    wait_until,
+};
+
+const ANA: &str = "ana@acme.example";
+const BRUNO: &str = "bruno@acme.example";
+/// Window size (Chromium's narrowest; the panel inside is 300 px wide).
+const W: u32 = 500;
+const H: u32 = 760;
+/// Chromium's fake microphone, allowed without a prompt, and audio that may play without a click.
+const FAKE_MEDIA: [&str; 3] = [
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+];
+/// A fake microphone, and every permission prompt answered "block": the agent refusing it.
+const MIC_REFUSED: [&str; 2] = [
+    "--use-fake-device-for-media-stream",
+    "--deny-permission-prompts",
+];
+
+/// Test-only: keeps every `RTCPeerConnection` the page makes in `window.__ucTestPcs`, by replacing
+/// the page's constructor with a subclass (the widget's glue looks the constructor up when it
+/// makes one).
+const RECORD_PEER_CONNECTIONS: &str = "if (!window.__ucTestPcs) { \
+    const Original = window.RTCPeerConnection; window.__ucTestPcs = []; \
+    window.RTCPeerConnection = class extends Original { \
+        constructor(...a) { super(...a); window.__ucTestPcs.push(this); } }; }";
+
+/// Test-only: `[audio packets sent, audio packets received, connectionState]` of the page's last
+/// peer connection, from its `getStats()`; `null` when it made none.
+const STATS: &str = "const done = arguments[arguments.length - 1]; \
+    const pcs = window.__ucTestPcs || []; const pc = pcs[pcs.length - 1]; \
+    if (!pc) { done(null); return; } \
+    pc.getStats().then(r => { let sent = 0, got = 0; r.forEach(s => { \
+        if (s.type === 'outbound-rtp' && s.kind === 'audio') sent += s.packetsSent || 0; \
+        if (s.type === 'inbound-rtp' && s.kind === 'audio') got += s.packetsReceived || 0; }); \
+        done([sent, got, pc.connectionState]); }, () => done(null));";
+
+/// What [`STATS`] read.
+#[derive(Debug, Clone, PartialEq)]
+struct Stats {
+    sent: u64,
+    received: u64,
+    state: String,
+}
+
+async fn stats(client: &Client) -> Result<Stats> {
+    let v = client.execute_async(STATS, vec![]).await?;
+    Ok(Stats {
+        sent: v[0].as_u64().context("no peer connection")?,
+        received: v[1].as_u64().unwrap_or(0),
+        state: v[2].as_str().unwrap_or_default().to_owned(),
+    })
+}
+
+/// The packets counted over `ms` milliseconds: (sent, received) after minus before.
+async fn flow(client: &Client, ms: u64) -> Result<(u64, u64)> {
+    let a = stats(client).await?;
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    let b = stats(client).await?;
+    Ok((b.sent - a.sent, b.received - a.received))
+}
+
+/// The backend's API as the test uses it (reqwest, the bearer token in its header).
+struct Api(String);
+
+impl Api {
+    async fn login(&self, email: &str) -> Result<(String, String)> {
+        let r: Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/login", self.0))
+            .json(&json!({"email": email, "password": "demo"}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = r["token"].as_str().context("token")?.to_owned();
+        let id = r["user"]["id"].as_str().context("user id")?.to_owned();
+        Ok((token, id))
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder, token: &str) -> Result<Value> {
+        Ok(req
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
+    async fn get(&self, token: &str, path: &str) -> Result<Value> {
+        let req = reqwest::Client::new().get(format!("{}/api/v1{path}", self.0));
+        self.send(req, token).await
+    }
+
+    async fn post(&self, token: &str, path: &str, body: &Value) -> Result<Value> {
+        let req = reqwest::Client::new()
+            .post(format!("{}/api/v1{path}", self.0))
+            .json(body);
+        self.send(req, token).await
+    }
+}
+
+/// Starts one browser per entry of `args` (its extra Chromium switches), runs `body`, and closes
+/// them all whatever happens.
+async fn with_media_browsers<F>(args: &[&[&str]], body: F) -> Result<()>
+where
+    F: AsyncFnOnce(&[Browser]) -> Result<()>,
+{
+    let mut browsers = Vec::new();
+    for extra in args {
+        match Browser::start_with(W, H, "en-US", extra, false).await {
+            Ok(b) => browsers.push(b),
+            Err(e) => {
+                for b in browsers {
+                    b.close().await;
+                }
+                return Err(e);
+            }
+        }
+    }
+    let r = body(&browsers).await;
+    for b in browsers {
+        b.close().await;
+    }
+    r
+}
+
+/// Signs `email` in at `origin` and waits for the live stream.
+async fn signed_in(client: &Client, origin: &str, email: &str) -> Result<()> {
+    sign_in(client, origin, email).await?;
+    wait_attr(client, "[data-test=connection]", "data-state", "live").await
+}
+
+/// Turns "Use this panel as my phone" on (Presence tab) and waits until the panel is the phone.
+async fn make_phone(client: &Client) -> Result<()> {
+    client.execute(RECORD_PEER_CONNECTIONS, vec![]).await?;
+    click(client, "#uc-tab-presence").await?;
+    click(client, "[data-test=softphone-open]").await?;
+    click(client, "[data-test=softphone-toggle]").await?;
+    wait_text(
+        client,
+        "[data-test=softphone-status]",
+        "This panel is your phone",
+    )
+    .await
+}
+
+/// Whether the toggle is checked.
+async fn toggle_checked(client: &Client) -> Result<bool> {
+    let v = client
+        .execute(
+            "return document.querySelector('[data-test=softphone-toggle]').checked",
+            vec![],
+        )
+        .await?;
+    Ok(v.as_bool().unwrap_or(false))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agents_talk_through_their_panels() -> Result<()> {
+    let server = Server::demo(None).await?;
+    let api = Api(server.url());
+    let (ana_token, _) = api.login(ANA).await?;
+    let (_, bruno_id) = api.login(BRUNO).await?;
+    // The demo gives bruno no softphone: ana, the customer administrator, adds one.
+    let device = api
+        .post(
+            &ana_token,
+            &format!("/admin/users/{bruno_id}/devices"),
+            &json!({"kind": "softphone", "label": "Softphone", "number": "sip:202-soft@acme.example"}),
+        )
+        .await?;
+    ensure!(device["kind"] == "softphone", "{device}");
+    let (a_origin, b_origin) = (server.url(), server.other_url());
+    with_media_browsers(&[&FAKE_MEDIA, &FAKE_MEDIA], async |b| {
+        let (ana, bruno) = (&b[0].client, &b[1].client);
+        signed_in(ana, &a_origin, ANA).await?;
+        signed_in(bruno, &b_origin, BRUNO).await?;
+        make_phone(ana).await?;
+        make_phone(bruno).await?;
+        bruno
+            .execute(
+                "document.querySelector('[data-test=softphone]').scrollIntoView({block: 'end'})",
+                vec![],
+            )
+            .await?;
+        screenshot(bruno, "softphone-controls").await?;
+
+        // ana calls bruno's extension from her softphone; his panel rings.
+        click(ana, "#uc-tab-dial").await?;
+        type_into(ana, "#uc-number", "202").await?;
+        wait_text(ana, "#uc-number-hint", "Bruno").await?;
+        click(ana, "form[data-test=dialer] button[type=submit]").await?;
+        wait_text(
+            bruno,
+            ".uc-incoming [data-test=softphone-line]",
+            "Ringing in this panel",
+        )
+        .await?;
+        screenshot(bruno, "softphone-ringing").await?;
+
+        // He answers on the softphone: media first, then the call connects on both sides.
+        click(bruno, ".uc-incoming [data-test=answer]").await?;
+        wait_attr(bruno, "[data-test=call-card]", "data-state", "connected").await?;
+        wait_attr(ana, "[data-test=call-card]", "data-state", "connected").await?;
+        wait_until(bruno, "bruno's mute button", async |c| {
+            Ok(c.find(Locator::Css("[data-test=mute]")).await.is_ok())
+        })
+        .await?;
+        for (who, c) in [("ana", ana), ("bruno", bruno)] {
+            let s = stats(c).await?;
+            ensure!(s.state == "connected", "{who}'s peer connection: {s:?}");
+        }
+        // Audio both ways, going up over a few seconds.
+        for (who, c) in [("ana", ana), ("bruno", bruno)] {
+            let (sent, received) = flow(c, 3_000).await?;
+            ensure!(
+                sent > 50 && received > 50,
+                "{who}: {sent} packets sent, {received} received in 3 s"
+            );
+        }
+        screenshot(bruno, "softphone-in-call").await?;
+
+        // Mute: bruno's outgoing packets stop (and so does what ana receives), then come back.
+        click(bruno, "[data-test=mute]").await?;
+        wait_attr(bruno, "[data-test=mute]", "aria-pressed", "true").await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (sent, _) = flow(bruno, 2_000).await?;
+        ensure!(sent <= 2, "bruno muted still sent {sent} packets in 2 s");
+        let (_, received) = flow(ana, 2_000).await?;
+        ensure!(
+            received <= 2,
+            "ana still received {received} packets from muted bruno"
+        );
+        click(bruno, "[data-test=mute]").await?;
+        wait_attr(bruno, "[data-test=mute]", "aria-pressed", "false").await?;
+        let (sent, _) = flow(bruno, 2_000).await?;
+        ensure!(sent > 30, "bruno unmuted sent only {sent} packets in 2 s");
+
+        // The keypad sends DTMF on the call.
+        click(bruno, "[data-test=keypad-toggle]").await?;
+        let keys = bruno
+            .find_all(Locator::Css("[data-test=keypad] [data-digit]"))
+            .await?;
+        ensure!(keys.len() == 12, "{} keys", keys.len());
+        click(bruno, "[data-test=keypad] [data-digit='5']").await?;
+        screenshot(bruno, "softphone-keypad").await?;
+
+        // Hold: the backend stops the media both ways (and bruno's panel stops sending).
+        click(bruno, "[data-test=hold]").await?;
+        wait_text(bruno, "[data-test=call-card]", "On hold").await?;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        for (who, c) in [("ana", ana), ("bruno", bruno)] {
+            let (_, received) = flow(c, 2_000).await?;
+            ensure!(
+                received <= 2,
+                "{who} received {received} packets in 2 s on hold"
+            );
+        }
+        click(bruno, "[data-test=hold]").await?;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        for (who, c) in [("ana", ana), ("bruno", bruno)] {
+            let (_, received) = flow(c, 2_000).await?;
+            ensure!(
+                received > 30,
+                "{who} received only {received} packets after resume"
+            );
+        }
+
+        // Hang-up closes both peer connections and the PBX call.
+        click(bruno, "[data-test=hangup]").await?;
+        for (who, c) in [("ana", ana), ("bruno", bruno)] {
+            wait_until(c, &format!("{who}'s peer connection closed"), async |c| {
+                Ok(stats(c).await.map(|s| s.state == "closed").unwrap_or(true))
+            })
+            .await?;
+        }
+        let calls = api.get(&ana_token, "/calls?limit=1").await?;
+        ensure!(calls[0]["state"] == "ended", "the PBX call: {}", calls[0]);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_panel_takes_over_and_a_refused_microphone_is_said() -> Result<()> {
+    let server = Server::demo(None).await?;
+    let (first_origin, second_origin) = (server.url(), server.other_url());
+    with_media_browsers(&[&FAKE_MEDIA, &FAKE_MEDIA, &MIC_REFUSED], async |b| {
+        let (first, second, refused) = (&b[0].client, &b[1].client, &b[2].client);
+        signed_in(first, &first_origin, ANA).await?;
+        make_phone(first).await?;
+        ensure!(toggle_checked(first).await?, "the first panel is the phone");
+
+        // A second panel of ana's takes the registration over; the first says so.
+        signed_in(second, &second_origin, ANA).await?;
+        make_phone(second).await?;
+        wait_text(
+            first,
+            "[data-test=softphone-status]",
+            "Another tab or CRM is your phone now",
+        )
+        .await?;
+        ensure!(
+            !toggle_checked(first).await?,
+            "the first panel stopped being it"
+        );
+        screenshot(first, "softphone-taken-over").await?;
+        ensure!(
+            toggle_checked(second).await?,
+            "the second panel is the phone"
+        );
+
+        // A browser that refuses the microphone: the sentence, and no registration.
+        signed_in(refused, &first_origin, BRUNO).await?;
+        click(refused, "#uc-tab-presence").await?;
+        click(refused, "[data-test=softphone-open]").await?;
+        click(refused, "[data-test=softphone-toggle]").await?;
+        wait_text(
+            refused,
+            "[data-test=softphone-status]",
+            "The browser may not use the microphone",
+        )
+        .await?;
+        ensure!(!toggle_checked(refused).await?, "not the phone");
+        let text = text_of(refused, "[data-test=softphone]").await?;
+        ensure!(!text.contains("Microphone"), "no device choice: {text}");
+        Ok(())
+    })
+    .await
+}
