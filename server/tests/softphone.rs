@@ -437,22 +437,14 @@ fn reg(id: &str, user: &str, customer: &str, expires_ms: i64) -> StoredRegistrat
     }
 }
 
-/// The customer's logged events in id order: (audience, kind, data). (Ids are per customer on
-/// PostgreSQL, one sequence on SQLite.)
+/// The customer's logged events in id order: (audience, kind, data) (ids differ between the
+/// engines).
 async fn logged(engine: &Engine, customer: &str) -> Vec<(Option<String>, String, String)> {
-    let sql = "SELECT audience_user, kind, data FROM events WHERE customer_id = ";
-    match engine {
-        Engine::Sqlite(s) => sqlx::query_as(&format!("{sql} ? ORDER BY id"))
-            .bind(customer)
-            .fetch_all(s.pool())
-            .await
-            .unwrap(),
-        Engine::Postgres(s) => sqlx::query_as(&format!("{sql} $1 ORDER BY id"))
-            .bind(customer)
-            .fetch_all(s.pool())
-            .await
-            .unwrap(),
-    }
+    common::logged_events(engine, customer)
+        .await
+        .into_iter()
+        .map(|(_, audience, kind, data)| (audience, kind, data))
+        .collect()
 }
 
 /// The same calls on one engine, each answer as a line.

@@ -6,6 +6,7 @@
 //! and on both, an orphaned call goes to one adopter with its step.
 
 mod common;
+use common::logged_events as events;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,23 +35,6 @@ const SEED: &[&str] = &[
 /// SQLite file).
 async fn open(pg: bool) -> (Engine, std::path::PathBuf, Option<tempfile::TempDir>) {
     common::open_seeded(pg, SEED).await
-}
-
-/// The customer's logged events in id order: (id, audience, kind, data).
-async fn events(engine: &Engine, customer: &str) -> Vec<(i64, Option<String>, String, String)> {
-    let sql = "SELECT id, audience_user, kind, data FROM events WHERE customer_id = ";
-    match engine {
-        Engine::Sqlite(s) => sqlx::query_as(&format!("{sql} ? ORDER BY id"))
-            .bind(customer)
-            .fetch_all(s.pool())
-            .await
-            .unwrap(),
-        Engine::Postgres(s) => sqlx::query_as(&format!("{sql} $1 ORDER BY id"))
-            .bind(customer)
-            .fetch_all(s.pool())
-            .await
-            .unwrap(),
-    }
 }
 
 /// An instant `secs` seconds (and `nanos`) into the test's day.

@@ -484,8 +484,29 @@ impl DemoBackend {
 
     /// Signs `email` in (password `demo`): `(token, user id)`.
     pub async fn login(&self, email: &str) -> Result<(String, String)> {
+        Api(self.url.clone()).login(email).await
+    }
+
+    /// `GET` an API path with a token, as JSON.
+    pub async fn get(&self, token: &str, path: &str) -> Result<Value> {
+        Api(self.url.clone()).get(token, path).await
+    }
+
+    /// `POST` JSON to an API path with a token, as JSON.
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> Result<Value> {
+        Api(self.url.clone()).post(token, path, body).await
+    }
+}
+
+/// A backend's API at the origin it holds (`http://HOST:PORT`), called as a test client would:
+/// each answer must be a success and is read as JSON.
+pub struct Api(pub String);
+
+impl Api {
+    /// Signs `email` in (password `demo`): `(token, user id)`.
+    pub async fn login(&self, email: &str) -> Result<(String, String)> {
         let r: Value = reqwest::Client::new()
-            .post(format!("{}/api/v1/login", self.url))
+            .post(format!("{}/api/v1/login", self.0))
             .json(&json!({"email": email, "password": "demo"}))
             .send()
             .await?
@@ -499,22 +520,27 @@ impl DemoBackend {
 
     /// `GET` an API path with a token, as JSON.
     pub async fn get(&self, token: &str, path: &str) -> Result<Value> {
-        Ok(reqwest::Client::new()
-            .get(format!("{}/api/v1{path}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?)
+        self.send(
+            reqwest::Client::new().get(format!("{}/api/v1{path}", self.0)),
+            token,
+        )
+        .await
     }
 
     /// `POST` JSON to an API path with a token, as JSON.
     pub async fn post(&self, token: &str, path: &str, body: &Value) -> Result<Value> {
-        Ok(reqwest::Client::new()
-            .post(format!("{}/api/v1{path}", self.url))
+        self.send(
+            reqwest::Client::new()
+                .post(format!("{}/api/v1{path}", self.0))
+                .json(body),
+            token,
+        )
+        .await
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder, token: &str) -> Result<Value> {
+        Ok(req
             .bearer_auth(token)
-            .json(body)
             .send()
             .await?
             .error_for_status()?

@@ -20,7 +20,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use fantoccini::{Client, Locator};
-use serde_json::{Value, json};
+use serde_json::json;
+use ucclient_e2e::crm::Api;
 use ucclient_e2e::{
     Browser, Server, click, screenshot, sign_in, text_of, type_into, wait_attr, wait_text,
     wait_until,
@@ -84,47 +85,6 @@ async fn flow(client: &Client, ms: u64) -> Result<(u64, u64)> {
     tokio::time::sleep(Duration::from_millis(ms)).await;
     let b = stats(client).await?;
     Ok((b.sent - a.sent, b.received - a.received))
-}
-
-/// The backend's API as the test uses it (reqwest, the bearer token in its header).
-struct Api(String);
-
-impl Api {
-    async fn login(&self, email: &str) -> Result<(String, String)> {
-        let r: Value = reqwest::Client::new()
-            .post(format!("{}/api/v1/login", self.0))
-            .json(&json!({"email": email, "password": "demo"}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let token = r["token"].as_str().context("token")?.to_owned();
-        let id = r["user"]["id"].as_str().context("user id")?.to_owned();
-        Ok((token, id))
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder, token: &str) -> Result<Value> {
-        Ok(req
-            .bearer_auth(token)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?)
-    }
-
-    async fn get(&self, token: &str, path: &str) -> Result<Value> {
-        let req = reqwest::Client::new().get(format!("{}/api/v1{path}", self.0));
-        self.send(req, token).await
-    }
-
-    async fn post(&self, token: &str, path: &str, body: &Value) -> Result<Value> {
-        let req = reqwest::Client::new()
-            .post(format!("{}/api/v1{path}", self.0))
-            .json(body);
-        self.send(req, token).await
-    }
 }
 
 /// Starts one browser per entry of `args` (its extra Chromium switches), runs `body`, and closes

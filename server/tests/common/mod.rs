@@ -79,6 +79,27 @@ pub fn config_in(dir: &TempDir) -> Config {
     Config::with_database(fresh_database(dir))
 }
 
+/// The customer's logged events in id order, read straight from the store: (id, audience, kind,
+/// data). Ids are per customer on PostgreSQL, one sequence on SQLite.
+pub async fn logged_events(
+    engine: &Engine,
+    customer: &str,
+) -> Vec<(i64, Option<String>, String, String)> {
+    let sql = "SELECT id, audience_user, kind, data FROM events WHERE customer_id = ";
+    match engine {
+        Engine::Sqlite(s) => sqlx::query_as(&format!("{sql} ? ORDER BY id"))
+            .bind(customer)
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+        Engine::Postgres(s) => sqlx::query_as(&format!("{sql} $1 ORDER BY id"))
+            .bind(customer)
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+    }
+}
+
 /// Opens the database `--database` names, of either engine.
 pub async fn open_store(database: &std::path::Path) -> Engine {
     Engine::open_default(database).await.unwrap()
