@@ -523,21 +523,9 @@ async fn scenario(engine: &Engine) -> Vec<String> {
 
 #[tokio::test]
 async fn postgres_answers_and_logs_like_sqlite() {
-    let (sqlite, _, _dir) = common::open_seeded(false, SEED).await;
-    let (pg, _, _) = common::open_seeded(true, SEED).await;
-    let want = scenario(&sqlite).await;
-    let got = scenario(&pg).await;
-    for (w, g) in want.iter().zip(&got) {
-        assert_eq!(g, w);
-    }
-    assert_eq!(got.len(), want.len());
+    let want = common::same_on_both_engines(SEED, scenario).await;
     // The reference itself says what the store promises.
-    let line = |start: &str| {
-        want.iter()
-            .find(|l| l.starts_with(start))
-            .unwrap_or_else(|| panic!("no line {start}"))
-            .clone()
-    };
+    let line = |start: &str| common::line(&want, start);
     let c1 = line("logged(engine, \"c1\")");
     for (registration, state) in [
         ("a", "replaced"),
@@ -557,8 +545,6 @@ async fn postgres_answers_and_logs_like_sqlite() {
     assert_eq!(c1.matches("softphone").count(), 4, "{c1}");
     let c2 = line("logged(engine, \"c2\")");
     assert_eq!(c2.matches("expired").count(), 1, "{c2}");
-    pg.close().await;
-    sqlite.close().await;
 }
 
 /// Two nodes (two pools on one database of the engine under test) sweeping at once expire each

@@ -395,21 +395,9 @@ async fn scenario(engine: &Engine) -> Vec<String> {
 
 #[tokio::test]
 async fn postgres_answers_and_logs_like_sqlite() {
-    let (sqlite, _, _dir) = open(false).await;
-    let (pg, _, _) = open(true).await;
-    let want = scenario(&sqlite).await;
-    let got = scenario(&pg).await;
-    for (w, g) in want.iter().zip(&got) {
-        assert_eq!(g, w);
-    }
-    assert_eq!(got.len(), want.len());
+    let want = common::same_on_both_engines(SEED, scenario).await;
     // The reference itself says what the store promises.
-    let line = |start: &str| {
-        want.iter()
-            .find(|l| l.starts_with(start))
-            .unwrap_or_else(|| panic!("no line {start}"))
-            .clone()
-    };
+    let line = |start: &str| common::line(&want, start);
     assert!(line("s.call(\"k9\")").ends_with("= None"));
     assert!(line("s.voicemails(\"c1\", \"u1\")").contains("\"m3\""));
     let log = line("events(engine, \"c1\")");

@@ -79,6 +79,34 @@ pub fn config_in(dir: &TempDir) -> Config {
     Config::with_database(fresh_database(dir))
 }
 
+/// Runs `scenario` on a SQLite and a PostgreSQL store, both seeded with `seed`, asserts that they
+/// answer and log the same lines, and returns SQLite's (the reference, for the test's own checks
+/// with [`line`]).
+pub async fn same_on_both_engines(
+    seed: &[&str],
+    scenario: impl AsyncFn(&Engine) -> Vec<String>,
+) -> Vec<String> {
+    let (sqlite, _, _dir) = open_seeded(false, seed).await;
+    let (pg, _, _) = open_seeded(true, seed).await;
+    let want = scenario(&sqlite).await;
+    let got = scenario(&pg).await;
+    for (w, g) in want.iter().zip(&got) {
+        assert_eq!(g, w);
+    }
+    assert_eq!(got.len(), want.len());
+    pg.close().await;
+    sqlite.close().await;
+    want
+}
+
+/// The first of `lines` that starts with `start` (a line of [`same_on_both_engines`]).
+pub fn line<'a>(lines: &'a [String], start: &str) -> &'a str {
+    lines
+        .iter()
+        .find(|l| l.starts_with(start))
+        .unwrap_or_else(|| panic!("no line {start}"))
+}
+
 /// The customer's logged events in id order, read straight from the store: (id, audience, kind,
 /// data). Ids are per customer on PostgreSQL, one sequence on SQLite.
 pub async fn logged_events(
