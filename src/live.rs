@@ -26,9 +26,9 @@ const CONNECT_TIMEOUT_TICKS: u32 = 10;
 /// How often the stream's state is checked, in milliseconds.
 const TICK_MS: u32 = 1000;
 /// The event names of API.md, the extension saying the session's access ended, the owner's
-/// `voicemail` events and the missed-call count (issue 13).
-#[cfg(not(feature = "softphone"))]
-const EVENT_NAMES: [&str; 8] = [
+/// `voicemail` events, the missed-call count (issue 13) and, with the softphone, its `softphone`
+/// events (a registration replaced or expired).
+const EVENT_NAMES: &[&str] = &[
     "snapshot",
     "presence",
     "call",
@@ -38,18 +38,7 @@ const EVENT_NAMES: [&str; 8] = [
     "voicemail",
     // Issue 13, transfer: the missed-call count.
     "missed",
-];
-/// With the softphone, also its `softphone` events (a registration replaced or expired).
-#[cfg(feature = "softphone")]
-const EVENT_NAMES: [&str; 9] = [
-    "snapshot",
-    "presence",
-    "call",
-    "profile",
-    "colours",
-    ACCESS_ENDED_EVENT,
-    "voicemail",
-    "missed",
+    #[cfg(feature = "softphone")]
     "softphone",
 ];
 
@@ -167,7 +156,7 @@ pub fn read_event(name: &str, data: &str) -> Option<Event> {
 fn open(url: &str) -> Option<(EventSource, SelectAll<EventSourceSubscription>)> {
     let mut es = EventSource::new(url).ok()?;
     let mut subscriptions = Vec::with_capacity(EVENT_NAMES.len());
-    for name in EVENT_NAMES {
+    for &name in EVENT_NAMES {
         subscriptions.push(es.subscribe(name).ok()?);
     }
     Some((es, select_all(subscriptions)))
