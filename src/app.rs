@@ -748,11 +748,17 @@ impl Ctx {
         set_timeout(|| focus_id("uc-number"), std::time::Duration::ZERO);
     }
 
-    /// Answers a ringing call: on the softphone (media first) when this panel is the phone, else
+    /// Answers a ringing call: on the softphone (media first) when it rings in this panel, else
     /// on the first device ringing.
     pub fn answer(&self, call_id: String) {
         #[cfg(feature = "softphone")]
-        if crate::softphone::registered(*self) {
+        if self.phone.with_untracked(|p| {
+            self.store.with_untracked(|s| {
+                s.live_calls
+                    .iter()
+                    .any(|c| c.id == call_id && crate::softphone::rings_here(p, c))
+            })
+        }) {
             self.ui.update(|u| u.notice = None);
             crate::softphone::start(*self, crate::softphone::Act::Answer(call_id));
             return;

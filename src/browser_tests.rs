@@ -110,6 +110,7 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         crm_record: None,
         transferred_to: None,
         consult_of: None,
+        rings_on: Vec::new(),
     }
 }
 
@@ -3776,12 +3777,43 @@ mod softphone {
             crate::softphone::outgoing_device(m.ctx).as_deref(),
             Some("ana-soft")
         );
-        // A ringing inbound call rings in the panel.
+        // A ringing call the PBX does not send to the softphone (the profile rings the desk
+        // phone only) does not ring here, and Answer takes it on the desk phone, without media.
+        let mut c = call("in-0", "201", CallState::Ringing);
+        c.direction = CallDirection::Inbound;
+        c.from = "+351210000009".into();
+        c.rings_on = vec!["ana-desk".into()];
+        m.ctx.store.update(|s| {
+            s.apply_event(Some(1), Event::Call(c.clone()));
+        });
+        tick().await;
+        assert!(m.q(".uc-incoming").get_attribute("data-state").as_deref() == Some("ringing"));
+        assert!(
+            m.root
+                .query_selector("[data-test=softphone-line]")
+                .unwrap()
+                .is_none(),
+            "not ringing here"
+        );
+        m.q(".uc-incoming [data-test=answer]").click();
+        sleep(50).await;
+        assert!(m.log().contains(&"answer in-0".to_owned()), "{:?}", m.log());
+        assert!(
+            !m.log().iter().any(|l| l.starts_with("media_offer")),
+            "{:?}",
+            m.log()
+        );
+        c.state = CallState::Ended;
+        m.ctx.store.update(|s| {
+            s.apply_event(Some(2), Event::Call(c));
+        });
+        // One that lists the softphone rings in the panel.
         let mut c = call("in-1", "201", CallState::Ringing);
         c.direction = CallDirection::Inbound;
         c.from = "+351210000001".into();
+        c.rings_on = vec!["ana-desk".into(), "ana-soft".into()];
         m.ctx.store.update(|s| {
-            s.apply_event(Some(1), Event::Call(c));
+            s.apply_event(Some(3), Event::Call(c));
         });
         tick().await;
         assert_eq!(
@@ -3822,6 +3854,7 @@ mod softphone {
         let mut c = call("in-2", "201", CallState::Ringing);
         c.direction = CallDirection::Inbound;
         c.from = "+351210000002".into();
+        c.rings_on = vec!["ana-soft".into()];
         m.ctx.store.update(|s| {
             s.apply_event(Some(1), Event::Call(c));
         });

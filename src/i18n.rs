@@ -473,6 +473,7 @@ mod tests {
             crm_record: None,
             transferred_to: None,
             consult_of: None,
+            rings_on: Vec::new(),
         };
         assert_eq!(
             call_outcome(Language::En, &call),
@@ -514,6 +515,7 @@ mod tests {
             crm_record: None,
             transferred_to: None,
             consult_of: None,
+            rings_on: Vec::new(),
         };
         assert_eq!(call_summary(Language::En, &call), "Missed");
         assert_eq!(call_summary(Language::PtBr, &call), "Perdida");

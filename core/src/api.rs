@@ -721,6 +721,13 @@ pub struct Call {
     /// about, held meanwhile. Absent on every other call (an extension of API.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consult_of: Option<String>,
+    /// For an inbound call that rang: the ids of the user's devices it rings on, in ring order
+    /// (find-me/follow-me's first step first), as the PBX's ring resolution said when it arrived,
+    /// and kept once it stopped ringing. Empty (left out) on outbound calls and on one that rang
+    /// nothing. A panel that is the user's softphone rings only for a call that lists its device
+    /// (an extension of API.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rings_on: Vec<String>,
 }
 
 /// Whether a flag is off: serde leaves such a flag out of the JSON.
@@ -1806,6 +1813,29 @@ mod tests {
         })
         .unwrap();
         assert_eq!(data, r#"{"reason":"password_changed"}"#);
+    }
+
+    /// `rings_on` (issue 17): left out when empty, so API.md's `Call` is what an older client
+    /// reads; read back in order when present.
+    #[test]
+    fn the_devices_a_call_rings_on_are_written_only_when_it_rang() {
+        let json = serde_json::json!({
+            "id": "c1", "direction": "inbound", "from": "+351912345678", "to": "201",
+            "state": "ringing", "started_at": "2023-11-14T22:13:20Z", "answered_at": null,
+            "ended_at": null, "context": null
+        });
+        let mut call: Call = serde_json::from_value(json).unwrap();
+        assert!(call.rings_on.is_empty());
+        assert!(
+            serde_json::to_value(&call)
+                .unwrap()
+                .get("rings_on")
+                .is_none()
+        );
+        call.rings_on = vec!["d-soft".into(), "d-desk".into()];
+        let written = serde_json::to_value(&call).unwrap();
+        assert_eq!(written["rings_on"], serde_json::json!(["d-soft", "d-desk"]));
+        assert_eq!(serde_json::from_value::<Call>(written).unwrap(), call);
     }
 
     // --- Issue 13, transfer ---

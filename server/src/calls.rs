@@ -344,6 +344,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         crm_record: None,
         transferred_to: None,
         consult_of: None,
+        rings_on: Vec::new(),
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
@@ -434,6 +435,12 @@ fn inbound_call(
         crm_record: None,
         transferred_to: None,
         consult_of: None,
+        // What rings, for a call that does (the softphone rings only when it is listed).
+        rings_on: if state == CallState::Ringing {
+            targets.devices.clone()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -1120,7 +1127,7 @@ async fn group_legs(
 ) -> ApiResult<Vec<OwnedCall>> {
     let now: Timestamp = Utc::now().into();
     let ext = group.extension.clone().unwrap_or_default();
-    let leg = |user_id: &str, state: CallState, outcome: Option<CallOutcome>| OwnedCall {
+    let leg = |user_id: &str, state: CallState, outcome: Option<CallOutcome>, rings_on| OwnedCall {
         user_id: user_id.to_owned(),
         customer_id: of.customer_id.clone(),
         call: Call {
@@ -1142,6 +1149,7 @@ async fn group_legs(
             consult_of: None,
             wrap_up: None,
             crm_record: None,
+            rings_on,
         },
         peer: Some(anchor.clone()),
         from_device: None,
@@ -1166,7 +1174,7 @@ async fn group_legs(
         };
         let rings = ring_group(std::slice::from_ref(member), |_| Some(line));
         if !rings.devices.is_empty() {
-            legs.push(leg(user_id, CallState::Ringing, None));
+            legs.push(leg(user_id, CallState::Ringing, None, rings.devices));
         }
     }
     if legs.is_empty()
@@ -1176,7 +1184,12 @@ async fn group_legs(
         let route = group_route(group.voicemail, true);
         let outcome = unanswered_outcome(mailbox, route, NotAnswered::NothingRang);
         if outcome == CallOutcome::Voicemail && first.user_id() != caller_id {
-            legs.push(leg(first.user_id(), CallState::Failed, Some(outcome)));
+            legs.push(leg(
+                first.user_id(),
+                CallState::Failed,
+                Some(outcome),
+                Vec::new(),
+            ));
         }
     }
     Ok(legs)
@@ -1395,6 +1408,7 @@ pub async fn consult(
             consult_of: Some(first.call.id.clone()),
             wrap_up: None,
             crm_record: None,
+            rings_on: Vec::new(),
         };
         let owned = OwnedCall {
             user_id: account.user.id.clone(),

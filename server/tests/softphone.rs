@@ -672,3 +672,87 @@ async fn a_retried_registration_is_not_a_second_one() {
         [(id, "replaced".to_owned())]
     );
 }
+
+/// An inbound call says which of the user's devices it rings on (`rings_on`, what the panel's
+/// softphone rings by): every device by default, find-me/follow-me's in step order when the
+/// current profile routes, none when nothing rings (Do Not Disturb) — in the answer, in the store
+/// and in the `call` event alike; outbound calls list none.
+#[tokio::test]
+async fn an_inbound_call_says_which_devices_it_rings_on() {
+    let app = TestApp::demo().await;
+    let ana = app.login("ana").await;
+    let ring_ana = || async {
+        let a = app
+            .post(
+                "/api/v1/pbx/calls/inbound",
+                &ana,
+                json!({"from": "+351213000000", "to_user": "ana"}),
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+        let id = a.body["id"].as_str().unwrap().to_owned();
+        let stored = app.state.store.call(&id).await.unwrap().unwrap().call;
+        assert_eq!(
+            serde_json::to_value(&stored).unwrap()["rings_on"],
+            a.body["rings_on"],
+            "stored as answered"
+        );
+        app.post(&format!("/api/v1/calls/{id}/decline"), &ana, Value::Null)
+            .await;
+        a.body
+    };
+    let every = json!(["ana-desk", "ana-softphone", "ana-mobile"]);
+    assert_eq!(ring_ana().await["rings_on"], every);
+
+    // A profile that rings the desk phone, then the softphone: that order, and nothing else.
+    let routed = json!({"dnd": false, "forwarding": {"enabled": false, "to": null},
+        "routing": {"ring": "selected", "steps": [{"devices": ["ana-desk"], "after_seconds": 0},
+                                                   {"devices": ["ana-softphone"], "after_seconds": 10}]}});
+    let r = app
+        .put(
+            "/api/v1/me/profiles/working_from_home/settings",
+            &ana,
+            routed,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    app.set_profile(&ana, "working_from_home").await;
+    assert_eq!(
+        ring_ana().await["rings_on"],
+        json!(["ana-desk", "ana-softphone"])
+    );
+
+    // The desk phone only: the softphone is not listed, so a panel that is the phone stays quiet.
+    let desk = json!({"dnd": false, "forwarding": {"enabled": false, "to": null},
+        "routing": {"ring": "selected", "steps": [{"devices": ["ana-desk"], "after_seconds": 0}]}});
+    app.put("/api/v1/me/profiles/working_from_home/settings", &ana, desk)
+        .await;
+    let call = ring_ana().await;
+    assert_eq!(call["rings_on"], json!(["ana-desk"]));
+    let events = app
+        .state
+        .store
+        .events_after("acme", "ana", 0, 10_000)
+        .await
+        .unwrap();
+    let ringing = events
+        .iter()
+        .filter(|e| e.kind == "call")
+        .map(|e| serde_json::from_str::<Value>(&e.data).unwrap())
+        .find(|c| c["id"] == call["id"] && c["state"] == "ringing")
+        .expect("the ringing call's event");
+    assert_eq!(ringing["rings_on"], json!(["ana-desk"]));
+
+    // Nothing rings under Do Not Disturb: the field is left out.
+    app.set_profile(&ana, "away").await;
+    let call = ring_ana().await;
+    assert_ne!(call["state"], "ringing");
+    assert!(call.get("rings_on").is_none(), "{call}");
+
+    // A call the user places lists nothing.
+    app.set_profile(&ana, "available").await;
+    let a = app
+        .post("/api/v1/calls", &ana, json!({"to": "+351912345678"}))
+        .await;
+    assert!(a.body.get("rings_on").is_none(), "{}", a.text);
+}

@@ -66,6 +66,7 @@ fn call(id: &str, user: &str, state: CallState) -> OwnedCall {
             crm_record: None,
             transferred_to: None,
             consult_of: None,
+            rings_on: Vec::new(),
         },
         peer: None,
         from_device: None,

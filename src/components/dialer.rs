@@ -250,12 +250,12 @@ struct Shown {
 fn softphone_line(ctx: Ctx, call: &Call) -> AnyView {
     use crate::softphone::{S, ts};
     let id = call.id.clone();
-    let ringing = call.direction == CallDirection::Inbound && call.state == CallState::Ringing;
+    let call = call.clone();
     dyn_view(move || {
         let p = ctx.phone.read();
         let text = if p.connecting.as_deref() == Some(id.as_str()) {
             Some(S::ConnectingAudio)
-        } else if ringing && p.registration.is_some() && p.media_call.is_none() {
+        } else if p.media_call.is_none() && crate::softphone::rings_here(&p, &call) {
             Some(S::RingsHere)
         } else {
             None

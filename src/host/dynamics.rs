@@ -848,6 +848,7 @@ mod tests {
             crm_record: None,
             transferred_to: None,
             consult_of: None,
+            rings_on: Vec::new(),
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let pc = phonecall_for(&call, Some(&rita));
@@ -924,6 +925,7 @@ mod tests {
             crm_record: None,
             transferred_to: None,
             consult_of: None,
+            rings_on: Vec::new(),
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let summary = CallSummary::of(&call).with_message(Some(12_400));

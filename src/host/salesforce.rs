@@ -499,6 +499,7 @@ mod tests {
             crm_record: None,
             transferred_to: None,
             consult_of: None,
+            rings_on: Vec::new(),
         }
     }
 

@@ -20,8 +20,10 @@
 //! - [`media`]: microphone, `RTCPeerConnection`, offer and answer, mute, DTMF, ring tone;
 //! - `panel`: the controls: "Use this panel as my phone", microphone and speaker, mute and keypad.
 //!
-//! Which calls ring in the panel: every inbound call ringing while the panel is registered (a
-//! `Call` does not say which devices ring; Answer here tells the backend the softphone's id).
+//! Which calls ring in the panel: an inbound call ringing while the panel is registered and whose
+//! `rings_on` (the PBX's ring resolution: find-me/follow-me, Do Not Disturb) lists the softphone
+//! device the panel is ([`rings_here`]); Answer on such a call answers here, with the softphone's
+//! id. Any other ringing call is answered on the devices that do ring, as without a softphone.
 
 pub mod media;
 mod panel;
@@ -29,7 +31,7 @@ mod panel;
 use leptos::prelude::*;
 use ucclient_core::Language;
 use ucclient_core::api::{
-    CallDirection, CallState, ErrorCode, SoftphoneEvent, SoftphoneRegisterRequest,
+    Call, CallDirection, CallState, ErrorCode, SoftphoneEvent, SoftphoneRegisterRequest,
     SoftphoneRegistration, SoftphoneState,
 };
 
@@ -192,6 +194,17 @@ pub fn registered(ctx: Ctx) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether `call` rings in this panel: an inbound call ringing now whose devices
+/// (`Call::rings_on`) include the softphone device this panel is registered as.
+pub fn rings_here(phone: &Phone, call: &Call) -> bool {
+    call.direction == CallDirection::Inbound
+        && call.state == CallState::Ringing
+        && phone
+            .registration
+            .as_ref()
+            .is_some_and(|r| call.rings_on.contains(&r.device))
+}
+
 /// Signing out (or the session ending): the registration ends at once — started before the token
 /// is forgotten — and the media closes.
 pub fn signed_out(ctx: Ctx) {
@@ -255,26 +268,17 @@ fn api_sentence(lang: Language, e: &ApiError) -> &'static str {
     }
 }
 
-/// Watches the calls and the media, from the licensed panel: rings while an inbound call rings
-/// and the panel is the phone with no call of its own, closes the media when its call is over,
+/// Watches the calls and the media, from the licensed panel: rings while a call rings here
+/// ([`rings_here`]) and the panel has no call of its own, closes the media when its call is over,
 /// and stops sending while the call is on hold.
 pub fn watch(ctx: Ctx) {
     Effect::new(move |prev: Option<(bool, Option<Option<bool>>)>| {
-        let (registered, busy, media_call) = {
-            let p = ctx.phone.read();
-            (
-                p.registration.is_some(),
-                p.media_call.is_some() || p.connecting.is_some(),
-                p.media_call.clone(),
-            )
-        };
         let now = {
+            let p = ctx.phone.read();
+            let busy = p.media_call.is_some() || p.connecting.is_some();
+            let media_call = p.media_call.clone();
             let s = ctx.store.read();
-            let ringing = registered
-                && !busy
-                && s.live_calls.iter().any(|c| {
-                    c.direction == CallDirection::Inbound && c.state == CallState::Ringing
-                });
+            let ringing = !busy && s.live_calls.iter().any(|c| rings_here(&p, c));
             // `None`: no media; `Some(None)`: its call is over; `Some(Some(held))`: live.
             let media =
                 media_call.map(|id| s.live_calls.iter().find(|c| c.id == id).map(|c| c.held));

@@ -538,6 +538,17 @@ impl Api {
         .await
     }
 
+    /// `PUT` JSON to an API path with a token, as JSON.
+    pub async fn put(&self, token: &str, path: &str, body: &Value) -> Result<Value> {
+        self.send(
+            reqwest::Client::new()
+                .put(format!("{}/api/v1{path}", self.0))
+                .json(body),
+            token,
+        )
+        .await
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder, token: &str) -> Result<Value> {
         Ok(req
             .bearer_auth(token)

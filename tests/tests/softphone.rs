@@ -8,7 +8,8 @@
 //!   bruno's extension from her softphone, his panel rings, he answers on it, and both peer
 //!   connections' `getStats()` show audio packets sent and received going up; mute stops bruno's
 //!   outgoing packets, hold stops what both receive, hang-up closes both peer connections and the
-//!   PBX call;
+//!   PBX call; then, bruno's profile ringing his desk phone only, ana's next call shows on his
+//!   panel without ringing there, and his Answer takes it on the desk phone with no media;
 //! - a second panel of ana's takes the registration over: the first says so and stops being the
 //!   phone; a browser that refuses the microphone says so and never registers.
 //!
@@ -264,6 +265,47 @@ async fn two_agents_talk_through_their_panels() -> Result<()> {
         }
         let calls = api.get(&ana_token, "/calls?limit=1").await?;
         ensure!(calls[0]["state"] == "ended", "the PBX call: {}", calls[0]);
+
+        // A profile that rings bruno's desk phone only: ana's next call shows on his panel but
+        // does not ring there, and his Answer takes it on the desk phone, with no media.
+        let (bruno_token, _) = api.login(BRUNO).await?;
+        let desk_only = json!({"dnd": false, "forwarding": {"enabled": false, "to": null},
+            "routing": {"ring": "selected", "steps": [{"devices": ["bruno-desk"], "after_seconds": 0}]}});
+        api.put(&bruno_token, "/me/profiles/in_the_office/settings", &desk_only)
+            .await?;
+        api.put(&bruno_token, "/me/presence", &json!({"profile": "in_the_office"}))
+            .await?;
+        let pcs = "return (window.__ucTestPcs || []).length";
+        let before = bruno.execute(pcs, vec![]).await?;
+        type_into(ana, "#uc-number", "202").await?;
+        wait_text(ana, "#uc-number-hint", "Bruno").await?;
+        click(ana, "form[data-test=dialer] button[type=submit]").await?;
+        wait_attr(bruno, ".uc-incoming", "data-state", "ringing").await?;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let line = bruno
+            .find_all(Locator::Css("[data-test=softphone-line]"))
+            .await?;
+        ensure!(line.is_empty(), "the desk-only call rings in the panel");
+        click(bruno, ".uc-incoming [data-test=answer]").await?;
+        let mut call = json!(null);
+        for _ in 0..50 {
+            call = api.get(&bruno_token, "/calls?limit=1").await?[0].clone();
+            if call["state"] == "connected" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        ensure!(
+            call["state"] == "connected"
+                && call["answered_on"] == "bruno-desk"
+                && call["rings_on"] == json!(["bruno-desk"]),
+            "answered on the desk phone: {call}"
+        );
+        let after = bruno.execute(pcs, vec![]).await?;
+        ensure!(before == after, "media set up for a desk-phone call");
+        let id = call["id"].as_str().context("call id")?;
+        api.post(&bruno_token, &format!("/calls/{id}/hangup"), &json!(null))
+            .await?;
         Ok(())
     })
     .await

@@ -35,6 +35,20 @@ pub(crate) fn from_json<T: DeserializeOwned>(s: &str) -> StoreResult<T> {
     serde_json::from_str(s).map_err(|e| StoreError::Data(e.to_string()))
 }
 
+/// A call's `rings_on` as its column: NULL when the call rang nothing (every row stored before the
+/// column was), else the device ids as a JSON array.
+pub(crate) fn rings_on_column(devices: &[String]) -> StoreResult<Option<String>> {
+    (!devices.is_empty()).then(|| to_json(&devices)).transpose()
+}
+
+/// A call's `rings_on` read back from its column.
+pub(crate) fn rings_on_of(column: Option<String>) -> StoreResult<Vec<String>> {
+    Ok(column
+        .map(|c| from_json(&c))
+        .transpose()?
+        .unwrap_or_default())
+}
+
 /// A stored profile id.
 pub(crate) fn profile(s: &str) -> StoreResult<ProfileId> {
     ProfileId::parse(s).ok_or_else(|| StoreError::Data(format!("profile {s}")))

@@ -20,7 +20,9 @@ use ucclient_core::api::{
 
 use super::{Lock, PgStore, WriteTx, log_events};
 use crate::store::calls_rules::{bounded_count, missed_event, missed_owners, writes_call};
-use crate::store::codec::{STEP_COLUMNS, enum_str, from_json, parse_enum, step_of, to_json};
+use crate::store::codec::{
+    STEP_COLUMNS, enum_str, from_json, parse_enum, rings_on_column, rings_on_of, step_of, to_json,
+};
 use crate::store::{
     CallStep, CallStore, MAX_MESSAGES, NewEvent, NewVoicemail, Overlay, OwnedCall, StoreError,
     StoreResult, StoredStep,
@@ -620,6 +622,7 @@ fn call_of(r: &PgRow) -> StoreResult<OwnedCall> {
                 .transpose()?,
             transferred_to: r.get("transferred_to"),
             consult_of: r.get("consult_of"),
+            rings_on: rings_on_of(r.get("rings_on"))?,
         },
         peer: r.get("peer_call_id"),
         from_device: r.get("from_device"),
@@ -631,7 +634,7 @@ async fn insert_call_row(tx: &mut PgConnection, owned: &OwnedCall) -> StoreResul
     sqlx::query(&format!(
         "INSERT INTO calls ({CALL_COLUMNS}) VALUES
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-          $21, $22)"
+          $21, $22, $23)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -655,6 +658,7 @@ async fn insert_call_row(tx: &mut PgConnection, owned: &OwnedCall) -> StoreResul
     .bind(&c.transferred_to)
     .bind(&c.consult_of)
     .bind(&owned.from_device)
+    .bind(rings_on_column(&c.rings_on)?)
     .execute(tx)
     .await?;
     Ok(())
@@ -744,7 +748,7 @@ fn voicemail_of(r: &PgRow) -> StoreResult<VoicemailMessage> {
     })
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device, rings_on";
 
 /// Whether a call (`calls`) is an orphan, with the oldest heartbeat of a live node bound as
 /// `$1`: live, and its node not alive (none, stopped or stale), or its step stamped with a node

@@ -9,7 +9,7 @@ use ucclient_core::api::{
 
 use super::{SqliteStore, WriteTx, enum_str, from_json, log_events, parse_enum, to_json};
 use crate::store::calls_rules::{bounded_count, missed_event, missed_owners, writes_call};
-use crate::store::codec::{STEP_COLUMNS, step_of};
+use crate::store::codec::{STEP_COLUMNS, rings_on_column, rings_on_of, step_of};
 use crate::store::{
     CallStep, CallStore, MAX_MESSAGES, NewEvent, NewVoicemail, Overlay, OwnedCall, StoreError,
     StoreResult, StoredStep,
@@ -549,6 +549,7 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
                 .transpose()?,
             transferred_to: r.get("transferred_to"),
             consult_of: r.get("consult_of"),
+            rings_on: rings_on_of(r.get("rings_on"))?,
         },
         peer: r.get("peer_call_id"),
         from_device: r.get("from_device"),
@@ -558,7 +559,7 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
 async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
     let c = &owned.call;
     sqlx::query(&format!(
-        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -582,6 +583,7 @@ async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()>
     .bind(&c.transferred_to)
     .bind(&c.consult_of)
     .bind(&owned.from_device)
+    .bind(rings_on_column(&c.rings_on)?)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -670,7 +672,7 @@ fn voicemail_of(r: &sqlx::sqlite::SqliteRow) -> VoicemailMessage {
     }
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device, rings_on";
 
 /// Whether a call (`calls`) is an orphan, with the oldest heartbeat of a live node bound as
 /// `?1`: live, and its node not alive (none, stopped or stale), or its step stamped with a node
