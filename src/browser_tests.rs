@@ -231,6 +231,9 @@ impl Backend for Fake {
     }
     fn place_call(&self, req: PlaceCallRequest) -> ApiFuture<Call> {
         self.note(format!("call {}", req.to));
+        if let Some(device) = &req.device {
+            self.note(format!("call from {device}"));
+        }
         if req.to == "999" {
             return ready(Err(ApiError {
                 status: 422,
@@ -3895,6 +3898,44 @@ mod softphone {
                 .unwrap(),
             ts(Language::En, S::RingsHere)
         );
+        // No other test's panel is the phone.
+        toggle(&m).click();
+        sleep(50).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_outgoing_call_whose_media_does_not_connect_in_10_s_is_hung_up() {
+        let _mic = FakeMicrophone::install(
+            "const c = new AudioContext(); const d = c.createMediaStreamDestination(); \
+             c.createOscillator().connect(d); return Promise.resolve(d.stream);",
+        );
+        let m = mount(true, Language::En);
+        m.sign_in().await;
+        open(&m).await;
+        toggle(&m).click();
+        status_becomes(&m, ts(Language::En, S::IsPhone)).await;
+        m.q("#uc-tab-dial").click();
+        tick().await;
+        m.type_into("#uc-number", "912 345 678");
+        tick().await;
+        m.q("form[data-test=dialer] button[type=submit]").click();
+        sleep(500).await;
+        // Placed from the softphone, with its media offered at once.
+        let log = m.log();
+        assert!(log.contains(&"call from ana-soft".to_owned()), "{log:?}");
+        assert!(log.contains(&"media_offer c1".to_owned()), "{log:?}");
+        assert!(!log.contains(&"hangup c1".to_owned()), "{log:?}");
+        // No audio within 10 s: the call is hung up (it would have none) and the panel says so.
+        for _ in 0..70 {
+            if m.log().contains(&"hangup c1".to_owned()) {
+                break;
+            }
+            sleep(200).await;
+        }
+        assert!(m.log().contains(&"hangup c1".to_owned()), "{:?}", m.log());
+        m.q("#uc-tab-presence").click();
+        tick().await;
+        status_becomes(&m, ts(Language::En, S::MediaTimeoutOut)).await;
         // No other test's panel is the phone.
         toggle(&m).click();
         sleep(50).await;
