@@ -1,10 +1,10 @@
 //! The softphone's media endpoint (issue 17) without a browser: str0m plays the browser. A client
 //! offers over `POST /calls/{id}/media`, the endpoint answers, and the two talk ICE, DTLS and SRTP
 //! over real UDP sockets on 127.0.0.1: the simulated outside party's tone reaches an agent, two
-//! colleagues' softphones are bridged, hold stops the media both ways and resume restarts it, the
-//! call's end closes the sessions, also when another node moves the call; a node bound on 0.0.0.0
-//! announces `--media-address`; a browser that vanishes loses its session after ICE's timeout; and
-//! every refusal of the route.
+//! colleagues' softphones are bridged (audio and RFC 4733 DTMF digits, both ways), hold stops the
+//! media both ways and resume restarts it, the call's end closes the sessions, also when another
+//! node moves the call; a node bound on 0.0.0.0 announces `--media-address`; a browser that
+//! vanishes loses its session after ICE's timeout; and every refusal of the route.
 
 mod common;
 #[path = "support/softphone.rs"]
@@ -171,6 +171,13 @@ async fn two_colleagues_softphones_are_bridged_until_hold_and_the_end() {
     );
     a.until("heard bruno", |s| s.opus >= 10).await;
     assert_eq!(a.now().pcmu + b.now().pcmu, 0, "no tone between colleagues");
+
+    // Ana's keypad: her DTMF digit (RFC 4733) reaches bruno's side, once.
+    a.send_dtmf(5);
+    let got = b.until("got ana's digit 5", |s| s.dtmf == [5]).await;
+    assert_eq!(got.dtmf, [5]);
+    b.send_dtmf(11);
+    a.until("got bruno's #", |s| s.dtmf == [11]).await;
 
     // Ana holds: nothing flows either way; she resumes: both hear each other again.
     let ana_key = key(&ana_call, "ana");

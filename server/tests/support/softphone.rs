@@ -1,16 +1,17 @@
 //! A str0m peer playing the browser in the media endpoint's tests (`tests/media.rs`,
 //! `tests/media_load.rs`): it offers audio (Opus, PCMU), connects to the endpoint's answer over a
-//! real UDP socket on 127.0.0.1, counts what it receives, and sends Opus frames while asked to.
+//! real UDP socket on 127.0.0.1, counts what it receives, and sends Opus frames while asked to and
+//! RFC 4733 DTMF digits when told.
 
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use str0m::change::{SdpAnswer, SdpPendingOffer};
-use str0m::format::Codec;
+use str0m::format::{Codec, FormatParams};
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
@@ -30,13 +31,22 @@ pub struct Seen {
     /// Opus frames (a colleague's audio) and the newest payload.
     pub opus: u64,
     pub last_opus: Vec<u8>,
+    /// The RFC 4733 event codes received (a colleague's DTMF), each once, at its end.
+    pub dtmf: Vec<u8>,
 }
+
+/// No DTMF digit waiting to be sent.
+const NO_DIGIT: u8 = u8::MAX;
+/// RFC 4733 `telephone-event` at 48 kHz, Chromium's payload type (as the endpoint offers it).
+const TELEPHONE_EVENT_PT: u8 = 110;
 
 /// A str0m peer playing the browser: it offers audio (Opus, PCMU), connects to the endpoint's
 /// answer, counts what it receives, and sends Opus frames of its own while `sending`.
 pub struct Client {
     seen: watch::Receiver<Seen>,
     pub sending: Arc<AtomicBool>,
+    /// The RFC 4733 event code to send next ([`NO_DIGIT`]: none).
+    digit: Arc<AtomicU8>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -60,6 +70,14 @@ pub async fn offer(kind: MediaKind) -> Offering {
     let mut config = Rtc::builder().clear_codecs();
     config.codec_config().enable_opus(true, false);
     config.codec_config().enable_pcmu(true, false);
+    config.codec_config().add_config(
+        TELEPHONE_EVENT_PT.into(),
+        None,
+        Codec::Tele,
+        Frequency::FORTY_EIGHT_KHZ,
+        None,
+        FormatParams::default(),
+    );
     config.codec_config().enable_vp8(true);
     let mut rtc = config.build(Instant::now());
     let local = socket.local_addr().unwrap();
@@ -87,27 +105,39 @@ impl Offering {
             .unwrap();
         let (tx, seen) = watch::channel(Seen::default());
         let sending = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(run(self.rtc, self.socket, self.mid, tx, sending.clone()));
+        let digit = Arc::new(AtomicU8::new(NO_DIGIT));
+        let task = tokio::spawn(run(
+            self.rtc,
+            self.socket,
+            self.mid,
+            tx,
+            sending.clone(),
+            digit.clone(),
+        ));
         Client {
             seen,
             sending,
+            digit,
             task,
         }
     }
 }
 
-/// The client's loop: socket in, timers, one Opus frame every 20 ms while sending.
+/// The client's loop: socket in, timers, one Opus frame every 20 ms while sending, a DTMF digit
+/// when one is waiting.
 async fn run(
     mut rtc: Rtc,
     socket: UdpSocket,
     mid: Mid,
     seen: watch::Sender<Seen>,
     sending: Arc<AtomicBool>,
+    digit: Arc<AtomicU8>,
 ) {
     let local: SocketAddr = socket.local_addr().unwrap();
     let mut buf = vec![0u8; 2000];
     let mut next_frame = Instant::now();
     let mut frame_no: u64 = 0;
+    let mut dtmf_time: Option<MediaTime> = None;
     loop {
         let wake = loop {
             match rtc.poll_output().unwrap() {
@@ -118,6 +148,10 @@ async fn run(
                 Output::Event(Event::Connected) => seen.send_modify(|s| s.connected = true),
                 Output::Event(Event::MediaData(data)) => {
                     let codec = data.params.spec().codec;
+                    let last_dtmf = dtmf_time;
+                    if codec == Codec::Tele {
+                        dtmf_time = Some(data.time);
+                    }
                     seen.send_modify(|s| {
                         if codec == Codec::PCMU {
                             s.pcmu += 1;
@@ -127,6 +161,13 @@ async fn run(
                         } else if codec == Codec::Opus {
                             s.opus += 1;
                             s.last_opus = data.data.to_vec();
+                        } else if codec == Codec::Tele
+                            && let [event, flags, ..] = data.data[..]
+                            && flags & 0x80 != 0
+                            && last_dtmf != Some(data.time)
+                        {
+                            // An event's end (sent three times): counted once.
+                            s.dtmf.push(event);
                         }
                     });
                 }
@@ -134,6 +175,25 @@ async fn run(
             }
         };
         let now = Instant::now();
+        let event = digit.load(Ordering::SeqCst);
+        if event != NO_DIGIT && seen.borrow().connected {
+            digit.store(NO_DIGIT, Ordering::SeqCst);
+            // RFC 4733: one event of 100 ms (4,800 ticks at 48 kHz), its end packet three times,
+            // all with the event's start time.
+            let writer = rtc.writer(mid).unwrap();
+            let pt = writer
+                .payload_params()
+                .find(|p| p.spec().codec == Codec::Tele)
+                .map(|p| p.pt())
+                .expect("telephone-event negotiated");
+            let time = MediaTime::new(frame_no * 960 + 1, Frequency::FORTY_EIGHT_KHZ);
+            let payload = vec![event, 0x80 | 10, 0x12, 0xC0];
+            for _ in 0..3 {
+                let writer = rtc.writer(mid).unwrap();
+                writer.write(pt, now, time, payload.clone()).unwrap();
+            }
+            continue;
+        }
         if sending.load(Ordering::SeqCst) && seen.borrow().connected && next_frame <= now {
             let writer = rtc.writer(mid).unwrap();
             let pt = writer
@@ -183,6 +243,11 @@ impl Client {
             _ => None,
         };
         got.unwrap_or_else(|| panic!("never {what}: {:?}", *self.seen.borrow()))
+    }
+
+    /// Sends the DTMF digit of RFC 4733 event code `event` (0–9, 10 `*`, 11 `#`) once connected.
+    pub fn send_dtmf(&self, event: u8) {
+        self.digit.store(event, Ordering::SeqCst);
     }
 
     pub fn now(&self) -> Seen {
