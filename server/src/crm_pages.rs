@@ -402,6 +402,22 @@ pub struct WidgetBundle {
     wasm: Option<Bytes>,
     /// `export default "<the wasm, base64>";`.
     wasm_js: Option<Bytes>,
+    /// A split module's loader (`__wasm_split.js`) and lazily loaded chunks (`split_*.wasm`,
+    /// `chunk_*.wasm`), by file name; empty for a whole module.
+    split: std::collections::BTreeMap<String, Bytes>,
+}
+
+/// The most files of a split module served (its loader and chunks: 18 today).
+const MAX_SPLIT_FILES: usize = 64;
+
+/// Whether `name` is a file of a split module in `pkg/`: wasm-split's loader or one of its chunks
+/// (a plain file name, ASCII letters, digits and `_` before the extension).
+fn is_split_file(name: &str) -> bool {
+    let stem = match name.strip_suffix(".wasm") {
+        Some(stem) if stem.starts_with("split_") || stem.starts_with("chunk_") => stem,
+        _ => return name == "__wasm_split.js",
+    };
+    stem.len() <= 128 && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 impl WidgetBundle {
@@ -417,11 +433,25 @@ impl WidgetBundle {
             let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
             Bytes::from(format!("export default \"{b64}\";\n"))
         });
+        let mut split = std::collections::BTreeMap::new();
+        if let Ok(entries) = std::fs::read_dir(dir.join(pkg)) {
+            let mut names: Vec<String> = entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| is_split_file(n))
+                .collect();
+            names.sort();
+            for name in names.into_iter().take(MAX_SPLIT_FILES) {
+                if let Some(bytes) = read(&format!("{pkg}/{name}")) {
+                    split.insert(name, bytes);
+                }
+            }
+        }
         WidgetBundle {
             css: read("widget.css"),
             glue: read(&format!("{pkg}/ucclient_widget.js")),
             wasm,
             wasm_js,
+            split,
         }
     }
 }
@@ -469,12 +499,18 @@ async fn voice_file(
     widget_file(&bundles.voice, &file)
 }
 
-/// The widget's glue and module, and the module base64-encoded in a JavaScript module.
+/// The widget's glue and module, the module base64-encoded in a JavaScript module, and a split
+/// module's loader and chunks.
 fn widget_file(bundle: &WidgetBundle, file: &str) -> Response {
     match file {
         "ucclient_widget.js" => bundled(&bundle.glue, "text/javascript; charset=utf-8"),
         "ucclient_widget_bg.wasm" => bundled(&bundle.wasm, "application/wasm"),
         "ucclient_widget_wasm.js" => bundled(&bundle.wasm_js, "text/javascript; charset=utf-8"),
+        "__wasm_split.js" => bundled(
+            &bundle.split.get(file).cloned(),
+            "text/javascript; charset=utf-8",
+        ),
+        _ if is_split_file(file) => bundled(&bundle.split.get(file).cloned(), "application/wasm"),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -491,6 +527,27 @@ fn read_widget(path: &std::path::Path) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_split_modules_files_are_served_beside_it() {
+        for name in [
+            "__wasm_split.js",
+            "chunk_8.wasm",
+            "split_act_17948665109551896713.wasm",
+        ] {
+            assert!(is_split_file(name), "{name}");
+        }
+        for name in [
+            "ucclient_widget.js",
+            "split_act.js",
+            "chunk_../x.wasm",
+            "split_a-b.wasm",
+            "other.wasm",
+            ".wasm",
+        ] {
+            assert!(!is_split_file(name), "{name}");
+        }
+    }
     use crate::store::sqlite::SqliteStore;
     use crate::store::{Store, StoredOrg};
 

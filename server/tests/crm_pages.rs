@@ -34,6 +34,11 @@ async fn hosted() -> (TestApp, tempfile::TempDir) {
         wasm.push(extra);
         std::fs::write(dir.join("ucclient_widget_bg.wasm"), wasm).unwrap();
     }
+    // Salesforce's module is split (issue 17): its loader and chunks sit beside it.
+    let sf = widget.path().join("salesforce/pkg");
+    std::fs::write(sf.join("__wasm_split.js"), "export const loader = 1;").unwrap();
+    std::fs::write(sf.join("split_act_42.wasm"), b"\0asm act").unwrap();
+    std::fs::write(sf.join("chunk_8.wasm"), b"\0asm shared").unwrap();
     std::fs::write(
         widget.path().join("salesforce-voice/scv-connector-base.js"),
         "window.SCVConnectorBase = {}; // the library",
@@ -128,6 +133,34 @@ async fn salesforce_page_loads_open_cti_from_the_org_and_the_widget_from_here() 
     let wasm = fetch(&app, "/crm/salesforce/pkg/ucclient_widget_bg.wasm").await;
     assert_eq!(wasm.headers["content-type"], "application/wasm");
     assert_eq!(wasm.text, "\0asm\u{1}\0\0\0F");
+    // The split module's loader and chunks, the chunks as application/wasm (the loader streams them).
+    let loader = fetch(&app, "/crm/salesforce/pkg/__wasm_split.js").await;
+    assert_eq!(loader.status, StatusCode::OK);
+    assert_eq!(
+        loader.headers["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    for (file, body) in [
+        ("split_act_42.wasm", "\0asm act"),
+        ("chunk_8.wasm", "\0asm shared"),
+    ] {
+        let chunk = fetch(&app, &format!("/crm/salesforce/pkg/{file}")).await;
+        assert_eq!(chunk.status, StatusCode::OK, "{file}");
+        assert_eq!(chunk.headers["content-type"], "application/wasm");
+        assert_eq!(chunk.text, body);
+    }
+    // Another module's page has none; a name that is not a chunk is not served.
+    for path in [
+        "/crm/dynamics/pkg/split_act_42.wasm",
+        "/crm/salesforce/pkg/split_act_43.wasm",
+        "/crm/salesforce/pkg/ucclient_widget.d.ts",
+    ] {
+        assert_eq!(
+            fetch(&app, path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
     assert_eq!(
         fetch(&app, "/crm/ucclient.css").await.text,
         "body{margin:0}"

@@ -244,14 +244,15 @@ fn js_file(config_name: &str, config: &Value, library: &Path) -> Result<File> {
 }
 
 /// The outer page framing a panel at 300 px, with a strip showing what the host shows (Salesforce's
-/// utility item label and icon, posted by the emulated Open CTI).
+/// utility item label and icon, posted by the emulated Open CTI). The frame may use the microphone
+/// (the softphone), as the CRMs' telephony frames must allow for browser softphones.
 fn console_page(title: &str, frame: &str) -> File {
     let html = format!(
         r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{margin:0;font:13px system-ui,sans-serif;background:#f3f3f3}}
 header{{background:#032d60;color:#fff;padding:6px 10px}} iframe{{border:0;width:300px;height:440px;background:#fff;display:block}}
 #utility{{background:#fff;border-top:1px solid #ccc;padding:4px 10px;width:280px}}</style></head>
-<body><header>{title} (emulated)</header><iframe id="panel" src="{frame}" title="UcClient CRM"></iframe>
+<body><header>{title} (emulated)</header><iframe id="panel" src="{frame}" title="UcClient CRM" allow="microphone"></iframe>
 <div id="utility" aria-live="polite">UcClient CRM</div>
 <script>addEventListener('message', e => {{ const d = e.data || {{}};
 if (d.emulatedOpenCti === 'label') document.getElementById('utility').textContent = '\u260E ' + d.value; }});</script>

@@ -1,7 +1,8 @@
 //! The hosted shape of issue 5, end to end: the backend serves `/crm/salesforce` and `/crm/dynamics`
 //! itself (widget from its static directory, the packages' boot scripts), and the pages load the org's
 //! libraries — the emulated Open CTI and CIF of `tests/hosts/`, from the emulated org's origin, which
-//! the backend allows — under the pages' strict Content-Security-Policy. Needs `cargo xtask package`
+//! the backend allows — under the pages' strict Content-Security-Policy; the Salesforce page's split
+//! module fetches a lazy panel's chunk from the backend. Needs `cargo xtask package`
 //! (the emulated org site is built from the packages) and the built widget (`UCCLIENT_WIDGET_DIST`).
 
 use anyhow::Result;
@@ -49,6 +50,15 @@ async fn the_hosted_pages_run_the_widget_with_the_orgs_libraries() -> Result<()>
         )
         .await?;
         screenshot(sf, "crm-hosted-salesforce").await?;
+        // Its module is split (issue 17): a lazy panel's chunk comes from the backend, as
+        // `application/wasm`, under the page's CSP — the Directory tab's, first opened now.
+        ucclient_e2e::click(sf, "#uc-tab-directory").await?;
+        wait_js(sf, "document.querySelector('.uc-search')").await?;
+        wait_js(
+            sf,
+            "performance.getEntriesByType('resource').some(e => /\\/crm\\/salesforce\\/pkg\\/split_directory_panel_/.test(e.name))",
+        )
+        .await?;
 
         // Dynamics: the bridge loads CIF from the org the page names, not from the backend.
         dy.goto(&format!("{}/crm/dynamics?org={org}", backend.url))

@@ -11,7 +11,10 @@
 //!   PBX call; then, bruno's profile ringing his desk phone only, ana's next call shows on his
 //!   panel without ringing there, and his Answer takes it on the desk phone with no media;
 //! - a second panel of ana's takes the registration over: the first says so and stops being the
-//!   phone; a browser that refuses the microphone says so and never registers.
+//!   phone; a browser that refuses the microphone says so and never registers;
+//! - the same call between two Salesforce panels: the package's split module in the emulated
+//!   utility bar (`tests/src/crm.rs`, its chunks served as `application/octet-stream`, so the boot
+//!   script's fallback instantiates them), the softphone's code fetched only once it is opened.
 //!
 //! The production code puts nothing on `window`: the test finds the peer connections by wrapping
 //! the page's `RTCPeerConnection` constructor before the first call ([`RECORD_PEER_CONNECTIONS`]).
@@ -22,7 +25,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, ensure};
 use fantoccini::{Client, Locator};
 use serde_json::json;
-use ucclient_e2e::crm::Api;
+use ucclient_e2e::crm::{Api, open_panel, sign_in_here, start_hosts};
 use ucclient_e2e::{
     Browser, Server, click, screenshot, sign_in, text_of, type_into, wait_attr, wait_text,
     wait_until,
@@ -354,6 +357,80 @@ async fn a_second_panel_takes_over_and_a_refused_microphone_is_said() -> Result<
         ensure!(!toggle_checked(refused).await?, "not the phone");
         let text = text_of(refused, "[data-test=softphone]").await?;
         ensure!(!text.contains("Microphone"), "no device choice: {text}");
+        Ok(())
+    })
+    .await
+}
+
+/// The softphone's code files of a split module the page fetched so far (wasm-split's `act` and
+/// `panel_view` parts).
+const SOFTPHONE_FETCHES: &str = "return performance.getEntriesByType('resource')\
+    .filter(e => /split_(act|panel_view)_/.test(e.name)).length";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agents_talk_through_their_salesforce_panels() -> Result<()> {
+    let (backend, site) = start_hosts(|_| {}).await?;
+    let (ana_token, _) = backend.login(ANA).await?;
+    let (_, bruno_id) = backend.login(BRUNO).await?;
+    backend
+        .post(
+            &ana_token,
+            &format!("/admin/users/{bruno_id}/devices"),
+            &json!({"kind": "softphone", "label": "Softphone", "number": "sip:202-soft@acme.example"}),
+        )
+        .await?;
+    with_media_browsers(&[&FAKE_MEDIA, &FAKE_MEDIA], async |b| {
+        let (ana, bruno) = (&b[0].client, &b[1].client);
+        for (client, email) in [(ana, ANA), (bruno, BRUNO)] {
+            open_panel(client, &site, "salesforce").await?;
+            sign_in_here(client, email).await?;
+            let fetched = client.execute(SOFTPHONE_FETCHES, vec![]).await?;
+            ensure!(fetched == 0, "softphone code fetched before it was opened");
+        }
+        make_phone(ana).await?;
+        make_phone(bruno).await?;
+        let fetched = bruno.execute(SOFTPHONE_FETCHES, vec![]).await?;
+        ensure!(
+            fetched.as_u64().unwrap_or(0) >= 1,
+            "the softphone's chunks: {fetched}"
+        );
+
+        // ana dials bruno from her Salesforce panel's softphone; his rings; he answers there.
+        click(ana, "#uc-tab-dial").await?;
+        type_into(ana, "#uc-number", "202").await?;
+        wait_text(ana, "#uc-number-hint", "Bruno").await?;
+        click(ana, "form[data-test=dialer] button[type=submit]").await?;
+        wait_text(
+            bruno,
+            ".uc-incoming [data-test=softphone-line]",
+            "Ringing in this panel",
+        )
+        .await?;
+        screenshot(bruno, "salesforce-softphone-ringing-300px").await?;
+        click(bruno, ".uc-incoming [data-test=answer]").await?;
+        wait_attr(bruno, "[data-test=call-card]", "data-state", "connected").await?;
+        wait_attr(ana, "[data-test=call-card]", "data-state", "connected").await?;
+        for (who, c) in [("ana", ana), ("bruno", bruno)] {
+            let (sent, received) = flow(c, 3_000).await?;
+            ensure!(
+                sent > 50 && received > 50,
+                "{who}: {sent} packets sent, {received} received in 3 s"
+            );
+        }
+        wait_until(bruno, "bruno's mute button", async |c| {
+            Ok(c.find(Locator::Css("[data-test=mute]")).await.is_ok())
+        })
+        .await?;
+        screenshot(bruno, "salesforce-softphone-in-call-300px").await?;
+
+        // Hang-up closes both peer connections.
+        click(bruno, "[data-test=hangup]").await?;
+        for (who, c) in [("ana", ana), ("bruno", bruno)] {
+            wait_until(c, &format!("{who}'s peer connection closed"), async |c| {
+                Ok(stats(c).await.map(|s| s.state == "closed").unwrap_or(true))
+            })
+            .await?;
+        }
         Ok(())
     })
     .await

@@ -164,6 +164,9 @@ pub struct Widget {
     pub wasm: Vec<u8>,
     /// Further files the glue imports (`pkg/snippets/...`), by path relative to `pkg/`, sorted.
     pub snippets: Vec<(String, Vec<u8>)>,
+    /// A split module's loader (`__wasm_split.js`) and lazily loaded chunks (`split_*.wasm`,
+    /// `chunk_*.wasm`), by file name in `pkg/`, sorted; empty for a whole module.
+    pub chunks: Vec<(String, Vec<u8>)>,
     /// Every stylesheet of the widget, concatenated in path order.
     pub css: Vec<u8>,
 }
@@ -203,6 +206,13 @@ impl Widget {
                 }
             }
         }
+        let mut chunks = Vec::new();
+        for file in sorted_files(&pkg)? {
+            let rel = relative(&pkg, &file)?;
+            if is_shipped(&file) && is_split_file(&rel) {
+                chunks.push((rel, read_bounded(&file)?));
+            }
+        }
         let mut css = Vec::new();
         for file in sorted_files(dir)? {
             let rel = relative(dir, &file)?;
@@ -216,6 +226,7 @@ impl Widget {
             glue_js,
             wasm,
             snippets,
+            chunks,
             css,
         })
     }
@@ -227,9 +238,19 @@ impl Widget {
             (WASM_FILE.to_owned(), self.wasm.as_slice()),
         ];
         files.extend(self.snippets.iter().map(|(p, b)| (p.clone(), b.as_slice())));
+        files.extend(self.chunks.iter().map(|(p, b)| (p.clone(), b.as_slice())));
         files.sort_by(|a, b| a.0.cmp(&b.0));
         files
     }
+}
+
+/// Whether `name` (relative to `pkg/`) is a file of a split module: wasm-split's loader or one of
+/// its chunks, directly in `pkg/`.
+pub fn is_split_file(name: &str) -> bool {
+    !name.contains('/')
+        && (name == "__wasm_split.js"
+            || ((name.starts_with("split_") || name.starts_with("chunk_"))
+                && name.ends_with(".wasm")))
 }
 
 /// Whether a built file ships (compressed copies and typings do not).

@@ -34,7 +34,7 @@ pub const CEILING_GZIP: u64 = 250_000;
 /// and says why in BENCHMARKS.md.
 pub const CURRENT_GZIP: [(&str, u64); 4] = [
     ("standalone", 229_412),
-    ("salesforce", 244_516),
+    ("salesforce", 238_063),
     ("dynamics", 248_669),
     ("salesforce-voice", 249_824),
 ];

@@ -11,14 +11,17 @@
 //! static pages import `./pkg/ucclient_widget.js`), `dist/widget/salesforce/pkg` (the Salesforce
 //! package and the hosted Salesforce page) and `dist/widget/dynamics/pkg` (likewise for Dynamics 365).
 //!
-//! The standalone page's release module is split ([`Variant::split`], issue 12): built by cargo with
-//! the crate's `split` feature (the Voicemail and Routing tabs as Leptos `lazy` functions), cut by
+//! The standalone page's and Salesforce's release modules are split ([`Variant::split`], issues 12
+//! and 17): built by cargo with the crate's `split` feature (the Voicemail, Routing, Directory and
+//! History tabs, the wrap-up form and the softphone as Leptos `lazy` functions), cut by
 //! `wasm-split-cli` into the main module and one wasm chunk per lazy part, then given its glue by
 //! wasm-bindgen; `pkg/` then also holds `__wasm_split.js` (the chunks' loader, imported by the
 //! glue) and the chunks (`split_*.wasm`, `chunk_*.wasm`: code shared by two lazy parts), fetched
-//! when a tab first opens. The CRM hosts' modules stay whole: Dynamics 365 serves the widget from
-//! one web resource per file and cannot fetch further modules beside it, and Salesforce's package
-//! keeps the shape it has.
+//! when a tab first opens. Salesforce's static resource carries them beside the module (its boot
+//! script gives the loader the fallback a `.wasm` not served as `application/wasm` needs). Dynamics
+//! 365's and Salesforce Voice's modules stay whole: Dynamics serves the widget from one web
+//! resource per file and cannot fetch further modules beside it; the Voice connector's static
+//! resource could carry chunks as Salesforce's does, but is not split yet.
 
 use std::fs;
 use std::io::Write;
@@ -141,9 +144,9 @@ pub struct Variant {
     /// Whether the release module is split into a main module and lazily loaded chunks (the
     /// crate's `split` feature, `wasm-split-cli`); a `--dev` build is never split.
     pub split: bool,
-    /// Whether the module has the softphone (the crate's `softphone` feature, issue 17): only the
-    /// standalone page's, whose split build loads its code lazily; the CRM hosts' modules are at
-    /// their size ceiling.
+    /// Whether the module has the softphone (the crate's `softphone` feature, issue 17): the split
+    /// ones, which load its code lazily (the standalone page's and Salesforce's); the other CRM
+    /// hosts' whole modules are at their size ceiling.
     pub softphone: bool,
 }
 
@@ -160,8 +163,8 @@ pub const VARIANTS: [Variant; 4] = [
         host: "salesforce",
         feature: Some("salesforce"),
         pkg: "salesforce/pkg",
-        split: false,
-        softphone: false,
+        split: true,
+        softphone: true,
     },
     Variant {
         host: "dynamics",

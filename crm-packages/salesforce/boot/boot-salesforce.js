@@ -25,6 +25,21 @@ function wasmBlocked(error) {
   return /WebAssembly|wasm|unsafe-eval|Content Security Policy/i.test(text);
 }
 
+// The panels the widget loads later (the softphone, voicemail, routing, …) are wasm chunks that
+// wasm-split's loader (`pkg/__wasm_split.js`) instantiates with `WebAssembly.instantiateStreaming`,
+// which, unlike the glue, has no fallback when the response is not `application/wasm` — and the
+// content type Salesforce gives a .wasm inside a zip static resource is not documented. This page is
+// the softphone iframe, ours alone: here the call falls back to the response's bytes, as the glue does.
+const streaming = WebAssembly.instantiateStreaming;
+WebAssembly.instantiateStreaming = async (source, imports) => {
+  const response = await source;
+  const type = (response.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();
+  if (streaming && type === 'application/wasm') {
+    return streaming.call(WebAssembly, response, imports);
+  }
+  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+};
+
 try {
   const widget = await import('./pkg/ucclient_widget.js');
   // The content type Salesforce gives a .wasm inside a zip static resource is not documented: the glue

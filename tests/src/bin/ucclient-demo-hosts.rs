@@ -62,7 +62,7 @@ iframe{{border:1px solid #ccc;width:300px;height:520px;background:#fff;display:b
 section{{background:#fff;border:1px solid #ccc;border-radius:4px;padding:8px 10px;min-width:0;flex:1}}
 button{{font:inherit;margin:4px 4px 4px 0;padding:4px 8px}} pre{{white-space:pre-wrap;font-size:11px;max-height:300px;overflow:auto;background:#f8f8f8;padding:6px}}</style></head>
 <body><header>{crm} (emulated) — sign in as <b>{who}</b>, password <b>demo</b></header>
-<main><div><iframe id="panel" title="UcClient CRM" src="about:blank"></iframe><div id="utility" aria-live="polite">UcClient CRM</div></div>
+<main><div><iframe id="panel" title="UcClient CRM" src="about:blank" allow="microphone"></iframe><div id="utility" aria-live="polite">UcClient CRM</div></div>
 <section><h2 style="font-size:14px;margin:0 0 6px">Contact: {CONTACT_NAME}</h2>
 <p>Phone: <a href="#" id="dial">{CONTACT_NUMBER}</a></p>
 <button id="call" type="button">Click to dial {CONTACT_NUMBER}</button>
@@ -99,7 +99,7 @@ addEventListener('message', e => {{ const d = e.data || {{}};
 fn side_by_side() -> String {
     r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>UcClient CRM demo · both hosts</title>
 <style>body{margin:0;font:13px system-ui,sans-serif} main{display:flex} iframe{border:0;border-right:2px solid #999;width:50%;height:100vh}</style></head>
-<body><main><iframe src="/demo/salesforce" title="Salesforce (emulated): ana"></iframe><iframe id="dynamics" src="about:blank" title="Dynamics 365 (emulated): bruno"></iframe></main>
+<body><main><iframe src="/demo/salesforce" title="Salesforce (emulated): ana" allow="microphone"></iframe><iframe id="dynamics" src="about:blank" title="Dynamics 365 (emulated): bruno" allow="microphone"></iframe></main>
 <script>// The other loopback name: another origin, so bruno's sign-in is kept apart from ana's.
 const other = location.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
 document.getElementById('dynamics').src = location.protocol + '//' + other + ':' + location.port + '/demo/dynamics';</script></body></html>"#

@@ -135,6 +135,13 @@ pub fn web_resources(
         resource("icon.svg", "UcClient CRM icon", template("icon.svg")?),
         resource("ucclient.css", "UcClient CRM styles", widget.css.clone()),
     ];
+    if !widget.chunks.is_empty() {
+        bail!(
+            "the Dynamics 365 module is split ({} lazily loaded files): its web resources cannot \
+             serve chunks beside the module — build it whole",
+            widget.chunks.len()
+        );
+    }
     for (path, bytes) in widget.pkg_files() {
         if path == super::WASM_FILE {
             let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);

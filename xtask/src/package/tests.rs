@@ -39,6 +39,7 @@ fn widget() -> Widget {
         glue_js: b"export function mount() {}\nexport default async function init() {}\n".to_vec(),
         wasm: b"\0asm\x01\0\0\0 stand-in module bytes \xff\xfe".to_vec(),
         snippets: Vec::new(),
+        chunks: Vec::new(),
         css: b".ucclient { color: black; }\n".to_vec(),
     }
 }
@@ -238,6 +239,51 @@ fn the_softphone_page_loads_open_cti_from_the_org_and_the_widget_from_the_static
         project[&format!("{}/{}", salesforce::PROJECT_DIR, salesforce::RESOURCE_PATH)],
         sf.static_resource
     );
+}
+
+/// A split module (issue 17: Salesforce's, with the softphone): the loader and every chunk ship in
+/// the static resource beside the module, and the boot script gives the loader's
+/// `instantiateStreaming` the fallback a `.wasm` not served as `application/wasm` needs.
+#[test]
+fn a_split_module_ships_its_chunks_and_the_boot_script_their_fallback() {
+    let mut split = widget();
+    split.chunks = vec![
+        ("__wasm_split.js".into(), b"export const x = 1;\n".to_vec()),
+        ("chunk_1.wasm".into(), b"\0asm chunk".to_vec()),
+        ("split_act_1.wasm".into(), b"\0asm act".to_vec()),
+    ];
+    let sf = salesforce::build(&templates().join("salesforce"), &split, &backend()).unwrap();
+    let (_, resource) = unzip(&sf.static_resource);
+    for (name, bytes) in &split.chunks {
+        assert_eq!(&resource[&format!("pkg/{name}")], bytes, "{name}");
+    }
+    let boot = text(&resource, salesforce::BOOT_FILE);
+    assert!(
+        boot.contains("WebAssembly.instantiateStreaming ="),
+        "{boot}"
+    );
+    assert!(boot.contains("arrayBuffer()"), "{boot}");
+    // Dynamics 365's web resources cannot serve chunks: a split module is refused, not half-shipped.
+    let refused = dynamics::build(&templates().join("dynamics365"), &split, &backend());
+    assert!(
+        refused.unwrap_err().to_string().contains("split"),
+        "a split Dynamics module must be refused"
+    );
+}
+
+#[test]
+fn only_split_files_count_as_chunks() {
+    for name in ["__wasm_split.js", "chunk_8.wasm", "split_act_1794.wasm"] {
+        assert!(super::is_split_file(name), "{name}");
+    }
+    for name in [
+        "ucclient_widget_bg.wasm",
+        "ucclient_widget.js",
+        "snippets/chunk_1.wasm",
+        "split_act.js",
+    ] {
+        assert!(!super::is_split_file(name), "{name}");
+    }
 }
 
 #[test]

@@ -15,6 +15,7 @@ fn widget() -> Widget {
             .to_vec(),
         wasm: b"\0asm\x01\0\0\0 stand-in voice module".to_vec(),
         snippets: Vec::new(),
+        chunks: Vec::new(),
         css: b".ucclient { color: black; }\n".to_vec(),
     }
 }
