@@ -403,7 +403,8 @@ pub struct WidgetBundle {
     /// `export default "<the wasm, base64>";`.
     wasm_js: Option<Bytes>,
     /// A split module's loader (`__wasm_split.js`) and lazily loaded chunks (`split_*.wasm`,
-    /// `chunk_*.wasm`), by file name; empty for a whole module.
+    /// `chunk_*.wasm`), by file name; and each chunk base64-encoded in a JavaScript module, as
+    /// `<chunk>.wasm.js` (what the Dynamics loader reads a chunk from); empty for a whole module.
     split: std::collections::BTreeMap<String, Bytes>,
 }
 
@@ -429,10 +430,7 @@ impl WidgetBundle {
         };
         let read = |relative: &str| read_widget(&dir.join(relative)).map(Bytes::from);
         let wasm = read(&format!("{pkg}/ucclient_widget_bg.wasm"));
-        let wasm_js = wasm.as_ref().map(|bytes| {
-            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-            Bytes::from(format!("export default \"{b64}\";\n"))
-        });
+        let wasm_js = wasm.as_ref().map(|bytes| base64_module(bytes));
         let mut split = std::collections::BTreeMap::new();
         if let Ok(entries) = std::fs::read_dir(dir.join(pkg)) {
             let mut names: Vec<String> = entries
@@ -442,6 +440,9 @@ impl WidgetBundle {
             names.sort();
             for name in names.into_iter().take(MAX_SPLIT_FILES) {
                 if let Some(bytes) = read(&format!("{pkg}/{name}")) {
+                    if name.ends_with(".wasm") {
+                        split.insert(format!("{name}.js"), base64_module(&bytes));
+                    }
                     split.insert(name, bytes);
                 }
             }
@@ -454,6 +455,13 @@ impl WidgetBundle {
             split,
         }
     }
+}
+
+/// `bytes` base64-encoded as a JavaScript module's default export (Dynamics' loader reads the
+/// module and its chunks so).
+fn base64_module(bytes: &[u8]) -> Bytes {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    Bytes::from(format!("export default \"{b64}\";\n"))
 }
 
 /// A file of the bundle with its content type, or 404.
@@ -511,6 +519,10 @@ fn widget_file(bundle: &WidgetBundle, file: &str) -> Response {
             "text/javascript; charset=utf-8",
         ),
         _ if is_split_file(file) => bundled(&bundle.split.get(file).cloned(), "application/wasm"),
+        _ if file.strip_suffix(".js").is_some_and(is_split_file) => bundled(
+            &bundle.split.get(file).cloned(),
+            "text/javascript; charset=utf-8",
+        ),
         _ => StatusCode::NOT_FOUND.into_response(),
     }
 }

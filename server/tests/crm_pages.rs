@@ -34,11 +34,13 @@ async fn hosted() -> (TestApp, tempfile::TempDir) {
         wasm.push(extra);
         std::fs::write(dir.join("ucclient_widget_bg.wasm"), wasm).unwrap();
     }
-    // Salesforce's module is split (issue 17): its loader and chunks sit beside it.
-    let sf = widget.path().join("salesforce/pkg");
-    std::fs::write(sf.join("__wasm_split.js"), "export const loader = 1;").unwrap();
-    std::fs::write(sf.join("split_act_42.wasm"), b"\0asm act").unwrap();
-    std::fs::write(sf.join("chunk_8.wasm"), b"\0asm shared").unwrap();
+    // Salesforce's and Dynamics' modules are split (issue 17): their loaders and chunks sit beside them.
+    for pkg in ["salesforce/pkg", "dynamics/pkg"] {
+        let dir = widget.path().join(pkg);
+        std::fs::write(dir.join("__wasm_split.js"), "export const loader = 1;").unwrap();
+        std::fs::write(dir.join("split_act_42.wasm"), b"\0asm act").unwrap();
+        std::fs::write(dir.join("chunk_8.wasm"), b"\0asm shared").unwrap();
+    }
     std::fs::write(
         widget.path().join("salesforce-voice/scv-connector-base.js"),
         "window.SCVConnectorBase = {}; // the library",
@@ -149,10 +151,19 @@ async fn salesforce_page_loads_open_cti_from_the_org_and_the_widget_from_here() 
         assert_eq!(chunk.headers["content-type"], "application/wasm");
         assert_eq!(chunk.text, body);
     }
+    // Dynamics' loader reads a chunk as a script carrying it in base64 (no .wasm web resource).
+    let chunk_js = fetch(&app, "/crm/dynamics/pkg/split_act_42.wasm.js").await;
+    assert_eq!(chunk_js.status, StatusCode::OK);
+    assert_eq!(
+        chunk_js.headers["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(chunk_js.text, "export default \"AGFzbSBhY3Q=\";\n");
     // Another module's page has none; a name that is not a chunk is not served.
     for path in [
-        "/crm/dynamics/pkg/split_act_42.wasm",
+        "/crm/salesforce-voice/pkg/split_act_42.wasm",
         "/crm/salesforce/pkg/split_act_43.wasm",
+        "/crm/dynamics/pkg/ucclient_widget_bg.wasm.js",
         "/crm/salesforce/pkg/ucclient_widget.d.ts",
     ] {
         assert_eq!(

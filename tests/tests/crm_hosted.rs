@@ -1,8 +1,8 @@
 //! The hosted shape of issue 5, end to end: the backend serves `/crm/salesforce` and `/crm/dynamics`
 //! itself (widget from its static directory, the packages' boot scripts), and the pages load the org's
 //! libraries — the emulated Open CTI and CIF of `tests/hosts/`, from the emulated org's origin, which
-//! the backend allows — under the pages' strict Content-Security-Policy; the Salesforce page's split
-//! module fetches a lazy panel's chunk from the backend. Needs `cargo xtask package`
+//! the backend allows — under the pages' strict Content-Security-Policy; each page's split module
+//! fetches a lazy panel's chunk from the backend (Dynamics' as the script carrying it in base64). Needs `cargo xtask package`
 //! (the emulated org site is built from the packages) and the built widget (`UCCLIENT_WIDGET_DIST`).
 
 use anyhow::Result;
@@ -85,6 +85,14 @@ async fn the_hosted_pages_run_the_widget_with_the_orgs_libraries() -> Result<()>
         )
         .await?;
         screenshot(dy, "crm-hosted-dynamics").await?;
+        // Its split module's chunk comes through the loader, as the script carrying it in base64.
+        ucclient_e2e::click(dy, "#uc-tab-directory").await?;
+        wait_js(dy, "document.querySelector('.uc-search')").await?;
+        wait_js(
+            dy,
+            "performance.getEntriesByType('resource').some(e => /\\/crm\\/dynamics\\/pkg\\/split_directory_panel_\\w+\\.wasm\\.js$/.test(e.name))",
+        )
+        .await?;
         Ok(())
     })
     .await

@@ -12,9 +12,11 @@
 //!   panel without ringing there, and his Answer takes it on the desk phone with no media;
 //! - a second panel of ana's takes the registration over: the first says so and stops being the
 //!   phone; a browser that refuses the microphone says so and never registers;
-//! - the same call between two Salesforce panels: the package's split module in the emulated
-//!   utility bar (`tests/src/crm.rs`, its chunks served as `application/octet-stream`, so the boot
-//!   script's fallback instantiates them), the softphone's code fetched only once it is opened.
+//! - the same call from a Salesforce panel to a Dynamics 365 panel, the packages' split modules in
+//!   the emulated hosts (`tests/src/crm.rs`): Salesforce's chunks served as
+//!   `application/octet-stream` (the boot script's fallback instantiates them), Dynamics' read from
+//!   their base64 script web resources by its loader; the softphone's code fetched only once it is
+//!   opened.
 //!
 //! The production code puts nothing on `window`: the test finds the peer connections by wrapping
 //! the page's `RTCPeerConnection` constructor before the first call ([`RECORD_PEER_CONNECTIONS`]).
@@ -368,7 +370,7 @@ const SOFTPHONE_FETCHES: &str = "return performance.getEntriesByType('resource')
     .filter(e => /split_(act|panel_view)_/.test(e.name)).length";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_agents_talk_through_their_salesforce_panels() -> Result<()> {
+async fn an_agent_in_salesforce_and_one_in_dynamics_talk_through_their_panels() -> Result<()> {
     let (backend, site) = start_hosts(|_| {}).await?;
     let (ana_token, _) = backend.login(ANA).await?;
     let (_, bruno_id) = backend.login(BRUNO).await?;
@@ -381,8 +383,8 @@ async fn two_agents_talk_through_their_salesforce_panels() -> Result<()> {
         .await?;
     with_media_browsers(&[&FAKE_MEDIA, &FAKE_MEDIA], async |b| {
         let (ana, bruno) = (&b[0].client, &b[1].client);
-        for (client, email) in [(ana, ANA), (bruno, BRUNO)] {
-            open_panel(client, &site, "salesforce").await?;
+        for (client, email, host) in [(ana, ANA, "salesforce"), (bruno, BRUNO, "dynamics")] {
+            open_panel(client, &site, host).await?;
             sign_in_here(client, email).await?;
             let fetched = client.execute(SOFTPHONE_FETCHES, vec![]).await?;
             ensure!(fetched == 0, "softphone code fetched before it was opened");
@@ -395,7 +397,8 @@ async fn two_agents_talk_through_their_salesforce_panels() -> Result<()> {
             "the softphone's chunks: {fetched}"
         );
 
-        // ana dials bruno from her Salesforce panel's softphone; his rings; he answers there.
+        // ana dials bruno from her Salesforce panel's softphone; his Dynamics panel rings; he
+        // answers there.
         click(ana, "#uc-tab-dial").await?;
         type_into(ana, "#uc-number", "202").await?;
         wait_text(ana, "#uc-number-hint", "Bruno").await?;
@@ -406,7 +409,7 @@ async fn two_agents_talk_through_their_salesforce_panels() -> Result<()> {
             "Ringing in this panel",
         )
         .await?;
-        screenshot(bruno, "salesforce-softphone-ringing-300px").await?;
+        screenshot(bruno, "dynamics-softphone-ringing-300px").await?;
         click(bruno, ".uc-incoming [data-test=answer]").await?;
         wait_attr(bruno, "[data-test=call-card]", "data-state", "connected").await?;
         wait_attr(ana, "[data-test=call-card]", "data-state", "connected").await?;
@@ -421,7 +424,8 @@ async fn two_agents_talk_through_their_salesforce_panels() -> Result<()> {
             Ok(c.find(Locator::Css("[data-test=mute]")).await.is_ok())
         })
         .await?;
-        screenshot(bruno, "salesforce-softphone-in-call-300px").await?;
+        screenshot(bruno, "dynamics-softphone-in-call-300px").await?;
+        screenshot(ana, "salesforce-softphone-in-call-300px").await?;
 
         // Hang-up closes both peer connections.
         click(bruno, "[data-test=hangup]").await?;

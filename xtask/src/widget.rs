@@ -11,17 +11,18 @@
 //! static pages import `./pkg/ucclient_widget.js`), `dist/widget/salesforce/pkg` (the Salesforce
 //! package and the hosted Salesforce page) and `dist/widget/dynamics/pkg` (likewise for Dynamics 365).
 //!
-//! The standalone page's and Salesforce's release modules are split ([`Variant::split`], issues 12
-//! and 17): built by cargo with the crate's `split` feature (the Voicemail, Routing, Directory and
-//! History tabs, the wrap-up form and the softphone as Leptos `lazy` functions), cut by
+//! The standalone page's, Salesforce's and Dynamics 365's release modules are split
+//! ([`Variant::split`], issues 12 and 17): built by cargo with the crate's `split` feature (the
+//! Voicemail, Routing, Directory and History tabs, the wrap-up form and the softphone as Leptos
+//! `lazy` functions), cut by
 //! `wasm-split-cli` into the main module and one wasm chunk per lazy part, then given its glue by
 //! wasm-bindgen; `pkg/` then also holds `__wasm_split.js` (the chunks' loader, imported by the
 //! glue) and the chunks (`split_*.wasm`, `chunk_*.wasm`: code shared by two lazy parts), fetched
 //! when a tab first opens. Salesforce's static resource carries them beside the module (its boot
-//! script gives the loader the fallback a `.wasm` not served as `application/wasm` needs). Dynamics
-//! 365's and Salesforce Voice's modules stay whole: Dynamics serves the widget from one web
-//! resource per file and cannot fetch further modules beside it; the Voice connector's static
-//! resource could carry chunks as Salesforce's does, but is not split yet.
+//! script gives the loader the fallback a `.wasm` not served as `application/wasm` needs);
+//! Dynamics 365, which has no `.wasm` web resource, carries each chunk base64 in a script web
+//! resource, and its loader answers the split loader's fetch from it. The Salesforce Voice
+//! connector's module stays whole.
 
 use std::fs;
 use std::io::Write;
@@ -145,8 +146,7 @@ pub struct Variant {
     /// crate's `split` feature, `wasm-split-cli`); a `--dev` build is never split.
     pub split: bool,
     /// Whether the module has the softphone (the crate's `softphone` feature, issue 17): the split
-    /// ones, which load its code lazily (the standalone page's and Salesforce's); the other CRM
-    /// hosts' whole modules are at their size ceiling.
+    /// ones, which load its code lazily; the Voice connector's whole module is at its size ceiling.
     pub softphone: bool,
 }
 
@@ -170,8 +170,8 @@ pub const VARIANTS: [Variant; 4] = [
         host: "dynamics",
         feature: Some("dynamics"),
         pkg: "dynamics/pkg",
-        split: false,
-        softphone: false,
+        split: true,
+        softphone: true,
     },
     Variant {
         host: "salesforce-voice",

@@ -36,6 +36,24 @@ function decodeBase64(text) {
   return bytes;
 }
 
+// The module is split: the panels it loads later (the softphone, voicemail, routing, …) are wasm
+// chunks that wasm-split's loader fetches as `pkg/<chunk>.wasm`. Dynamics serves no .wasm, so each
+// chunk is the script web resource `pkg/<chunk>.wasm.js` (base64, like the module). This page is the
+// CIF panel, ours alone: here exactly those fetches are answered from that script; every other
+// request goes to the network untouched.
+const pkgBase = new URL('./pkg/', import.meta.url).href;
+const networkFetch = window.fetch.bind(window);
+window.fetch = (input, init) => {
+  const url = typeof input === 'string' ? input : (input instanceof URL ? input.href : input.url);
+  const file = url.startsWith(pkgBase) ? url.slice(pkgBase.length) : '';
+  if (/^(split|chunk)_[A-Za-z0-9_]+\.wasm$/.test(file)) {
+    return import(`./pkg/${file}.js`).then((chunk) => new Response(decodeBase64(chunk.default), {
+      headers: { 'Content-Type': 'application/wasm' },
+    }));
+  }
+  return networkFetch(input, init);
+};
+
 try {
   const [config, widget, wasm] = await Promise.all([
     import('./config.js'),

@@ -263,12 +263,34 @@ fn a_split_module_ships_its_chunks_and_the_boot_script_their_fallback() {
         "{boot}"
     );
     assert!(boot.contains("arrayBuffer()"), "{boot}");
-    // Dynamics 365's web resources cannot serve chunks: a split module is refused, not half-shipped.
-    let refused = dynamics::build(&templates().join("dynamics365"), &split, &backend());
-    assert!(
-        refused.unwrap_err().to_string().contains("split"),
-        "a split Dynamics module must be refused"
-    );
+    // Dynamics 365 has no .wasm web resource: each chunk is a script carrying it in base64, beside
+    // the name the split loader fetches, and the loader answers that fetch from it.
+    let resources =
+        dynamics::web_resources(&templates().join("dynamics365"), &split, &backend()).unwrap();
+    let named = |n: &str| {
+        resources
+            .iter()
+            .find(|r| r.name == format!("{}/{n}", dynamics::FOLDER))
+            .unwrap_or_else(|| panic!("no web resource {n}"))
+    };
+    for (name, bytes) in &split.chunks {
+        if let Some(stem) = name.strip_suffix(".wasm") {
+            let r = named(&format!("pkg/{stem}.wasm.js"));
+            assert_eq!(r.kind, dynamics::WebResourceType::Js);
+            let text = String::from_utf8(r.bytes.clone()).unwrap();
+            let b64 = text.split('"').nth(1).unwrap();
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap();
+            assert_eq!(&decoded, bytes, "{name}");
+        } else {
+            assert_eq!(&named(&format!("pkg/{name}")).bytes, bytes, "{name}");
+        }
+    }
+    assert!(!resources.iter().any(|r| r.name.ends_with(".wasm")));
+    let loader = String::from_utf8(named("loader.js").bytes.clone()).unwrap();
+    assert!(loader.contains("window.fetch ="), "{loader}");
+    assert!(loader.contains(".wasm.js"), "{loader}");
 }
 
 #[test]
