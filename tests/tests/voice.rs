@@ -94,6 +94,16 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
     ensure!(login["payload"]["loginFrameHeight"] == 420, "{login}");
     client.enter_frame(0).await?;
     sign_in_here(client, ANA).await?;
+    // The module is split: a lazy panel's chunk comes from the static resource, served as
+    // `application/octet-stream` here (the shim's fallback instantiates it).
+    ucclient_e2e::click(client, "#uc-tab-directory").await?;
+    wait_js(client, "document.querySelector('.uc-search')").await?;
+    wait_js(
+        client,
+        "performance.getEntriesByType('resource').some(e => /\\/pkg\\/split_directory_panel_\\w+\\.wasm$/.test(e.name))",
+    )
+    .await?;
+    ucclient_e2e::click(client, "#uc-tab-presence").await?;
     client.enter_parent_frame().await?;
     let result = nth(client, "LOGIN_RESULT", 1).await?;
     ensure!(result["payload"]["success"] == true, "{result}");

@@ -11,18 +11,17 @@
 //! static pages import `./pkg/ucclient_widget.js`), `dist/widget/salesforce/pkg` (the Salesforce
 //! package and the hosted Salesforce page) and `dist/widget/dynamics/pkg` (likewise for Dynamics 365).
 //!
-//! The standalone page's, Salesforce's and Dynamics 365's release modules are split
-//! ([`Variant::split`], issues 12 and 17): built by cargo with the crate's `split` feature (the
-//! Voicemail, Routing, Directory and History tabs, the wrap-up form and the softphone as Leptos
-//! `lazy` functions), cut by
+//! Every release module is split ([`Variant::split`], issues 12 and 17): built by cargo with the
+//! crate's `split` feature (the Voicemail, Routing, Directory and History tabs, the wrap-up form
+//! and the softphone as Leptos `lazy` functions), cut by
 //! `wasm-split-cli` into the main module and one wasm chunk per lazy part, then given its glue by
 //! wasm-bindgen; `pkg/` then also holds `__wasm_split.js` (the chunks' loader, imported by the
 //! glue) and the chunks (`split_*.wasm`, `chunk_*.wasm`: code shared by two lazy parts), fetched
-//! when a tab first opens. Salesforce's static resource carries them beside the module (its boot
-//! script gives the loader the fallback a `.wasm` not served as `application/wasm` needs);
-//! Dynamics 365, which has no `.wasm` web resource, carries each chunk base64 in a script web
-//! resource, and its loader answers the split loader's fetch from it. The Salesforce Voice
-//! connector's module stays whole.
+//! when a tab first opens. Salesforce's and Salesforce Voice's static resources carry them beside
+//! the module (their boot script and connector shim give the loader the fallback a `.wasm` not
+//! served as `application/wasm` needs); Dynamics 365, which has no `.wasm` web resource, carries
+//! each chunk base64 in a script web resource, and its loader answers the split loader's fetch
+//! from it.
 
 use std::fs;
 use std::io::Write;
@@ -145,8 +144,9 @@ pub struct Variant {
     /// Whether the release module is split into a main module and lazily loaded chunks (the
     /// crate's `split` feature, `wasm-split-cli`); a `--dev` build is never split.
     pub split: bool,
-    /// Whether the module has the softphone (the crate's `softphone` feature, issue 17): the split
-    /// ones, which load its code lazily; the Voice connector's whole module is at its size ceiling.
+    /// Whether the module has the softphone (the crate's `softphone` feature, issue 17): all but
+    /// the Salesforce Voice connector's, whose calls Salesforce's own telephony UI answers
+    /// (`acceptCall` does not set up the panel's media).
     pub softphone: bool,
 }
 
@@ -177,7 +177,7 @@ pub const VARIANTS: [Variant; 4] = [
         host: "salesforce-voice",
         feature: Some("salesforce-voice"),
         pkg: "salesforce-voice/pkg",
-        split: false,
+        split: true,
         softphone: false,
     },
 ];

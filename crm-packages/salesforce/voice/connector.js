@@ -8,6 +8,20 @@
 // the `voice_*` functions of the module (src/host/voice.rs: all the logic is there); and (3) turns their
 // plain answers into the library's own result classes, which the library checks with `instanceof`.
 // Methods resolve their promise; the library publishes the matching event itself.
+// The widget's module is split: the panels it loads later are wasm chunks that wasm-split's loader
+// instantiates with `WebAssembly.instantiateStreaming`, which has no fallback when the static
+// resource's .wasm is not served as `application/wasm` (undocumented for a zip static resource). This
+// page is the connector frame, ours alone: here the call falls back to the response's bytes, as the
+// glue does.
+const streaming = WebAssembly.instantiateStreaming;
+WebAssembly.instantiateStreaming = async (source, imports) => {
+  const response = await source;
+  const type = (response.headers.get('Content-Type') || '').split(';')[0].trim().toLowerCase();
+  if (streaming && type === 'application/wasm') {
+    return streaming.call(WebAssembly, response, imports);
+  }
+  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+};
 const S = window.SCVConnectorBase;
 const root = document.getElementById('ucclient-root');
 let wasm;

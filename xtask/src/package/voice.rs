@@ -64,12 +64,6 @@ pub fn static_resource_entries(
     if !library.windows(16).any(|w| w == b"SCVConnectorBase") {
         bail!("{LIBRARY_FILE} is not the scv-connector-base browser build");
     }
-    if !widget.chunks.is_empty() {
-        bail!(
-            "the Salesforce Voice module is split: its connector shim has no fallback for chunks \
-             not served as application/wasm — build it whole"
-        );
-    }
     let mut entries = vec![
         (LIBRARY_FILE.to_owned(), library.to_vec()),
         (SHIM_FILE.to_owned(), shim),

@@ -93,6 +93,9 @@ fn the_connector_page_loads_the_library_the_shim_and_the_css_from_the_voice_reso
     assert_eq!(resource[voice::LIBRARY_FILE], LIBRARY);
     let shim = String::from_utf8(resource[voice::SHIM_FILE].clone()).unwrap();
     assert!(shim.contains("import('./pkg/ucclient_widget.js')"));
+    // The split module's chunks load whatever content type the static resource gives them.
+    assert!(shim.contains("WebAssembly.instantiateStreaming ="));
+    assert!(shim.contains("arrayBuffer()"));
     assert!(shim.contains("S.initializeConnector(new UcClientConnector())"));
     assert!(shim.contains("extends S.VendorConnector"));
     // The resource is in the project, the shim's source is not (it ships inside the resource).
