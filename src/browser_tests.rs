@@ -3662,6 +3662,11 @@ mod softphone {
         original: JsValue,
     }
 
+    /// A microphone with a real audio track (WebAudio's oscillator), so that an offer carries audio.
+    const TONE_MICROPHONE: &str = "const c = new AudioContext(); \
+        const d = c.createMediaStreamDestination(); \
+        c.createOscillator().connect(d); return Promise.resolve(d.stream);";
+
     impl FakeMicrophone {
         fn install(script: &str) -> FakeMicrophone {
             let devices = web_sys::window()
@@ -3844,11 +3849,7 @@ mod softphone {
 
     #[wasm_bindgen_test]
     async fn media_not_connected_in_10_s_leaves_the_call_unanswered_here() {
-        // A microphone with a real audio track (WebAudio's), so that the offer carries audio.
-        let _mic = FakeMicrophone::install(
-            "const c = new AudioContext(); const d = c.createMediaStreamDestination(); \
-             c.createOscillator().connect(d); return Promise.resolve(d.stream);",
-        );
+        let _mic = FakeMicrophone::install(TONE_MICROPHONE);
         let m = mount(true, Language::En);
         m.sign_in().await;
         open(&m).await;
@@ -3905,10 +3906,7 @@ mod softphone {
 
     #[wasm_bindgen_test]
     async fn an_outgoing_call_whose_media_does_not_connect_in_10_s_is_hung_up() {
-        let _mic = FakeMicrophone::install(
-            "const c = new AudioContext(); const d = c.createMediaStreamDestination(); \
-             c.createOscillator().connect(d); return Promise.resolve(d.stream);",
-        );
+        let _mic = FakeMicrophone::install(TONE_MICROPHONE);
         let m = mount(true, Language::En);
         m.sign_in().await;
         open(&m).await;

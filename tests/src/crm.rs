@@ -584,6 +584,20 @@ pub async fn wait_js(client: &fantoccini::Client, expression: &str) -> Result<Va
     }
 }
 
+/// Opens the Directory tab in the panel the session is in and waits until it shows and the page
+/// has fetched its lazily loaded code: a resource whose URL matches the JavaScript regular
+/// expression `chunk_url` (the split module's `split_directory_panel_…` file, as that host serves it).
+pub async fn directory_chunk_loads(client: &fantoccini::Client, chunk_url: &str) -> Result<()> {
+    crate::click(client, "#uc-tab-directory").await?;
+    wait_js(client, "document.querySelector('.uc-search')").await?;
+    wait_js(
+        client,
+        &format!("performance.getEntriesByType('resource').some(e => /{chunk_url}/.test(e.name))"),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Opens `host`'s panel (`salesforce` or `dynamics`) the way the CRM shows it — in a 300 px iframe of an
 /// outer console page — and switches the WebDriver session into that iframe, so scripts and clicks
 /// act on the panel while screenshots show the panel at 300 px inside its host.

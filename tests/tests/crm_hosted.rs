@@ -7,8 +7,8 @@
 
 use anyhow::Result;
 use ucclient_e2e::crm::{
-    DemoBackend, DynamicsOptions, HostOptions, HostSite, SalesforceOptions, packages_dir,
-    sign_in_here, wait_js,
+    DemoBackend, DynamicsOptions, HostOptions, HostSite, SalesforceOptions, directory_chunk_loads,
+    packages_dir, sign_in_here, wait_js,
 };
 use ucclient_e2e::{screenshot, widget_dist, with_browsers};
 
@@ -52,11 +52,9 @@ async fn the_hosted_pages_run_the_widget_with_the_orgs_libraries() -> Result<()>
         screenshot(sf, "crm-hosted-salesforce").await?;
         // Its module is split (issue 17): a lazy panel's chunk comes from the backend, as
         // `application/wasm`, under the page's CSP — the Directory tab's, first opened now.
-        ucclient_e2e::click(sf, "#uc-tab-directory").await?;
-        wait_js(sf, "document.querySelector('.uc-search')").await?;
-        wait_js(
+        directory_chunk_loads(
             sf,
-            "performance.getEntriesByType('resource').some(e => /\\/crm\\/salesforce\\/pkg\\/split_directory_panel_/.test(e.name))",
+            r"\/crm\/salesforce\/pkg\/split_directory_panel_\w+\.wasm$",
         )
         .await?;
 
@@ -86,11 +84,9 @@ async fn the_hosted_pages_run_the_widget_with_the_orgs_libraries() -> Result<()>
         .await?;
         screenshot(dy, "crm-hosted-dynamics").await?;
         // Its split module's chunk comes through the loader, as the script carrying it in base64.
-        ucclient_e2e::click(dy, "#uc-tab-directory").await?;
-        wait_js(dy, "document.querySelector('.uc-search')").await?;
-        wait_js(
+        directory_chunk_loads(
             dy,
-            "performance.getEntriesByType('resource').some(e => /\\/crm\\/dynamics\\/pkg\\/split_directory_panel_\\w+\\.wasm\\.js$/.test(e.name))",
+            r"\/crm\/dynamics\/pkg\/split_directory_panel_\w+\.wasm\.js$",
         )
         .await?;
         Ok(())

@@ -138,6 +138,24 @@ async fn make_phone(client: &Client) -> Result<()> {
     .await
 }
 
+/// `caller` dials 202 (bruno's extension) from the Dial tab; `callee`'s panel rings as the
+/// softphone ("Ringing in this panel"), is screenshot as `ringing_shot`, and answers there.
+async fn dial_bruno_and_answer(caller: &Client, callee: &Client, ringing_shot: &str) -> Result<()> {
+    click(caller, "#uc-tab-dial").await?;
+    type_into(caller, "#uc-number", "202").await?;
+    wait_text(caller, "#uc-number-hint", "Bruno").await?;
+    click(caller, "form[data-test=dialer] button[type=submit]").await?;
+    wait_text(
+        callee,
+        ".uc-incoming [data-test=softphone-line]",
+        "Ringing in this panel",
+    )
+    .await?;
+    screenshot(callee, ringing_shot).await?;
+    click(callee, ".uc-incoming [data-test=answer]").await?;
+    Ok(())
+}
+
 /// Whether the toggle is checked.
 async fn toggle_checked(client: &Client) -> Result<bool> {
     let v = client
@@ -179,21 +197,9 @@ async fn two_agents_talk_through_their_panels() -> Result<()> {
             .await?;
         screenshot(bruno, "softphone-controls").await?;
 
-        // ana calls bruno's extension from her softphone; his panel rings.
-        click(ana, "#uc-tab-dial").await?;
-        type_into(ana, "#uc-number", "202").await?;
-        wait_text(ana, "#uc-number-hint", "Bruno").await?;
-        click(ana, "form[data-test=dialer] button[type=submit]").await?;
-        wait_text(
-            bruno,
-            ".uc-incoming [data-test=softphone-line]",
-            "Ringing in this panel",
-        )
-        .await?;
-        screenshot(bruno, "softphone-ringing").await?;
-
-        // He answers on the softphone: media first, then the call connects on both sides.
-        click(bruno, ".uc-incoming [data-test=answer]").await?;
+        // ana calls bruno's extension from her softphone; his panel rings; he answers on the
+        // softphone: media first, then the call connects on both sides.
+        dial_bruno_and_answer(ana, bruno, "softphone-ringing").await?;
         wait_attr(bruno, "[data-test=call-card]", "data-state", "connected").await?;
         wait_attr(ana, "[data-test=call-card]", "data-state", "connected").await?;
         wait_until(bruno, "bruno's mute button", async |c| {
@@ -399,18 +405,7 @@ async fn an_agent_in_salesforce_and_one_in_dynamics_talk_through_their_panels() 
 
         // ana dials bruno from her Salesforce panel's softphone; his Dynamics panel rings; he
         // answers there.
-        click(ana, "#uc-tab-dial").await?;
-        type_into(ana, "#uc-number", "202").await?;
-        wait_text(ana, "#uc-number-hint", "Bruno").await?;
-        click(ana, "form[data-test=dialer] button[type=submit]").await?;
-        wait_text(
-            bruno,
-            ".uc-incoming [data-test=softphone-line]",
-            "Ringing in this panel",
-        )
-        .await?;
-        screenshot(bruno, "dynamics-softphone-ringing-300px").await?;
-        click(bruno, ".uc-incoming [data-test=answer]").await?;
+        dial_bruno_and_answer(ana, bruno, "dynamics-softphone-ringing-300px").await?;
         wait_attr(bruno, "[data-test=call-card]", "data-state", "connected").await?;
         wait_attr(ana, "[data-test=call-card]", "data-state", "connected").await?;
         for (who, c) in [("ana", ana), ("bruno", bruno)] {

@@ -13,7 +13,9 @@
 
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value, json};
-use ucclient_e2e::crm::{DemoBackend, js, packages_dir, sign_in_here, wait_js};
+use ucclient_e2e::crm::{
+    DemoBackend, directory_chunk_loads, js, packages_dir, sign_in_here, wait_js,
+};
 use ucclient_e2e::voice::{OMNI_STATUSES, VoiceSite, set_profile, voice_browser};
 
 const ANA: &str = "ana@acme.example";
@@ -96,13 +98,7 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
     sign_in_here(client, ANA).await?;
     // The module is split: a lazy panel's chunk comes from the static resource, served as
     // `application/octet-stream` here (the shim's fallback instantiates it).
-    ucclient_e2e::click(client, "#uc-tab-directory").await?;
-    wait_js(client, "document.querySelector('.uc-search')").await?;
-    wait_js(
-        client,
-        "performance.getEntriesByType('resource').some(e => /\\/pkg\\/split_directory_panel_\\w+\\.wasm$/.test(e.name))",
-    )
-    .await?;
+    directory_chunk_loads(client, r"\/pkg\/split_directory_panel_\w+\.wasm$").await?;
     ucclient_e2e::click(client, "#uc-tab-presence").await?;
     client.enter_parent_frame().await?;
     let result = nth(client, "LOGIN_RESULT", 1).await?;
