@@ -657,6 +657,12 @@ pub async fn voice_dial(number: String, record_id: Option<String>) -> Result<JsV
         return Err(JsValue::from_str("INVALID_DESTINATION"));
     }
     with(|v| v.dialing = true);
+    // From the softphone when the panel is the phone and the agent places calls from it.
+    #[cfg(feature = "softphone")]
+    let device = crate::softphone::outgoing_device(ctx);
+    #[cfg(not(feature = "softphone"))]
+    let device = None;
+    let soft = device.is_some();
     let req = PlaceCallRequest {
         to: number,
         context: Some(CallContext {
@@ -665,13 +671,43 @@ pub async fn voice_dial(number: String, record_id: Option<String>) -> Result<JsV
             object_type: None,
             record_name: None,
         }),
-        device: None,
+        device,
     };
     let r = ctx.backend().place_call(req).await;
     with(|v| v.dialing = false);
     match r {
-        Ok(call) => Ok(took(ctx, call)),
+        Ok(call) => {
+            // The call's audio: its media offer, now that it has an id.
+            #[cfg(feature = "softphone")]
+            if soft {
+                crate::softphone::start(ctx, crate::softphone::Act::Outgoing(call.id.clone()));
+            }
+            #[cfg(not(feature = "softphone"))]
+            let _ = soft;
+            Ok(took(ctx, call))
+        }
         Err(e) => Err(failure(&e)),
+    }
+}
+
+/// `acceptCall` on a call that rings in this panel as the softphone: the media first, then the
+/// answer on the softphone (`softphone::act`, as the panel's own Answer does); the call as it is
+/// then, or a failure when its audio did not connect (the call keeps ringing elsewhere).
+#[cfg(feature = "softphone")]
+async fn accept_on_softphone(ctx: Ctx, id: String) -> Result<JsValue, JsValue> {
+    crate::softphone::act(ctx, crate::softphone::Act::Answer(id.clone())).await;
+    let call = ctx
+        .store
+        .try_with_untracked(|s| s.live_calls.iter().find(|c| c.id == id).cloned())
+        .flatten();
+    match call {
+        Some(call) if call.state != CallState::Ringing => Ok(took(ctx, call)),
+        _ => {
+            with(|v| v.busy.retain(|b| *b != id));
+            Err(JsValue::from_str(
+                "GENERIC_ERROR: the call's audio did not connect in this panel",
+            ))
+        }
     }
 }
 
@@ -709,6 +745,18 @@ pub async fn voice_call_action(
     };
     let id = target(ctx, call_id)?;
     with(|v| v.busy.push(id.clone()));
+    #[cfg(feature = "softphone")]
+    if action == CallAction::Answer
+        && ctx.phone.with_untracked(|p| {
+            ctx.store.with_untracked(|s| {
+                s.live_calls
+                    .iter()
+                    .any(|c| c.id == id && crate::softphone::rings_here(p, c))
+            })
+        })
+    {
+        return accept_on_softphone(ctx, id).await;
+    }
     match ctx.backend().call_action(id.clone(), action).await {
         Ok(call) => Ok(took(ctx, call)),
         Err(e) => {

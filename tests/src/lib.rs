@@ -13,6 +13,7 @@
 //! Everything talks to 127.0.0.1 only and writes only in temporary directories and `artifacts/`.
 
 pub mod crm;
+pub mod media;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};

@@ -293,17 +293,17 @@ impl VoiceSite {
 /// A headless Chromium that resolves the Salesforce names to 127.0.0.1 and accepts the test's
 /// certificate (this browser only), at `width` × `height`.
 pub async fn voice_browser(width: u32, height: u32) -> Result<Browser> {
-    Browser::start_with(
-        width,
-        height,
-        "en-US",
-        &[
-            "--host-resolver-rules=MAP *.force.com 127.0.0.1",
-            "--ignore-certificate-errors",
-        ],
-        true,
-    )
-    .await
+    voice_browser_with(width, height, &[]).await
+}
+
+/// [`voice_browser`] with `extra` Chromium switches (the softphone test's fake media devices).
+pub async fn voice_browser_with(width: u32, height: u32, extra: &[&str]) -> Result<Browser> {
+    let mut args = vec![
+        "--host-resolver-rules=MAP *.force.com 127.0.0.1",
+        "--ignore-certificate-errors",
+    ];
+    args.extend_from_slice(extra);
+    Browser::start_with(width, height, "en-US", &args, true).await
 }
 
 /// `PUT /me/presence` with `token`: the agent changes their profile somewhere else (another tab).

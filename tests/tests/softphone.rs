@@ -19,7 +19,7 @@
 //!   opened.
 //!
 //! The production code puts nothing on `window`: the test finds the peer connections by wrapping
-//! the page's `RTCPeerConnection` constructor before the first call ([`RECORD_PEER_CONNECTIONS`]).
+//! the page's `RTCPeerConnection` constructor before the first call (`ucclient_e2e::media`).
 //! Screenshots of the 300 px panel: `artifacts/screenshots/softphone-*.png`.
 
 use std::time::Duration;
@@ -28,6 +28,7 @@ use anyhow::{Context, Result, ensure};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use ucclient_e2e::crm::{Api, open_panel, sign_in_here, start_hosts};
+use ucclient_e2e::media::{FAKE_MEDIA, MIC_REFUSED, flow, make_phone, stats};
 use ucclient_e2e::{
     Browser, Server, click, screenshot, sign_in, text_of, type_into, wait_attr, wait_text,
     wait_until,
@@ -38,61 +39,6 @@ const BRUNO: &str = "bruno@acme.example";
 /// Window size (Chromium's narrowest; the panel inside is 300 px wide).
 const W: u32 = 500;
 const H: u32 = 760;
-/// Chromium's fake microphone, allowed without a prompt, and audio that may play without a click.
-const FAKE_MEDIA: [&str; 3] = [
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-];
-/// A fake microphone, and every permission prompt answered "block": the agent refusing it.
-const MIC_REFUSED: [&str; 2] = [
-    "--use-fake-device-for-media-stream",
-    "--deny-permission-prompts",
-];
-
-/// Test-only: keeps every `RTCPeerConnection` the page makes in `window.__ucTestPcs`, by replacing
-/// the page's constructor with a subclass (the widget's glue looks the constructor up when it
-/// makes one).
-const RECORD_PEER_CONNECTIONS: &str = "if (!window.__ucTestPcs) { \
-    const Original = window.RTCPeerConnection; window.__ucTestPcs = []; \
-    window.RTCPeerConnection = class extends Original { \
-        constructor(...a) { super(...a); window.__ucTestPcs.push(this); } }; }";
-
-/// Test-only: `[audio packets sent, audio packets received, connectionState]` of the page's last
-/// peer connection, from its `getStats()`; `null` when it made none.
-const STATS: &str = "const done = arguments[arguments.length - 1]; \
-    const pcs = window.__ucTestPcs || []; const pc = pcs[pcs.length - 1]; \
-    if (!pc) { done(null); return; } \
-    pc.getStats().then(r => { let sent = 0, got = 0; r.forEach(s => { \
-        if (s.type === 'outbound-rtp' && s.kind === 'audio') sent += s.packetsSent || 0; \
-        if (s.type === 'inbound-rtp' && s.kind === 'audio') got += s.packetsReceived || 0; }); \
-        done([sent, got, pc.connectionState]); }, () => done(null));";
-
-/// What [`STATS`] read.
-#[derive(Debug, Clone, PartialEq)]
-struct Stats {
-    sent: u64,
-    received: u64,
-    state: String,
-}
-
-async fn stats(client: &Client) -> Result<Stats> {
-    let v = client.execute_async(STATS, vec![]).await?;
-    Ok(Stats {
-        sent: v[0].as_u64().context("no peer connection")?,
-        received: v[1].as_u64().unwrap_or(0),
-        state: v[2].as_str().unwrap_or_default().to_owned(),
-    })
-}
-
-/// The packets counted over `ms` milliseconds: (sent, received) after minus before.
-async fn flow(client: &Client, ms: u64) -> Result<(u64, u64)> {
-    let a = stats(client).await?;
-    tokio::time::sleep(Duration::from_millis(ms)).await;
-    let b = stats(client).await?;
-    Ok((b.sent - a.sent, b.received - a.received))
-}
-
 /// Starts one browser per entry of `args` (its extra Chromium switches), runs `body`, and closes
 /// them all whatever happens.
 async fn with_media_browsers<F>(args: &[&[&str]], body: F) -> Result<()>
@@ -122,20 +68,6 @@ where
 async fn signed_in(client: &Client, origin: &str, email: &str) -> Result<()> {
     sign_in(client, origin, email).await?;
     wait_attr(client, "[data-test=connection]", "data-state", "live").await
-}
-
-/// Turns "Use this panel as my phone" on (Presence tab) and waits until the panel is the phone.
-async fn make_phone(client: &Client) -> Result<()> {
-    client.execute(RECORD_PEER_CONNECTIONS, vec![]).await?;
-    click(client, "#uc-tab-presence").await?;
-    click(client, "[data-test=softphone-open]").await?;
-    click(client, "[data-test=softphone-toggle]").await?;
-    wait_text(
-        client,
-        "[data-test=softphone-status]",
-        "This panel is your phone",
-    )
-    .await
 }
 
 /// `caller` dials 202 (bruno's extension) from the Dial tab; `callee`'s panel rings as the

@@ -16,7 +16,8 @@ use serde_json::{Value, json};
 use ucclient_e2e::crm::{
     DemoBackend, directory_chunk_loads, js, packages_dir, sign_in_here, wait_js,
 };
-use ucclient_e2e::voice::{OMNI_STATUSES, VoiceSite, set_profile, voice_browser};
+use ucclient_e2e::media::{FAKE_MEDIA, flow, make_phone, stats};
+use ucclient_e2e::voice::{OMNI_STATUSES, VoiceSite, set_profile, voice_browser_with};
 
 const ANA: &str = "ana@acme.example";
 const CALLER: &str = "+351210000001";
@@ -481,10 +482,18 @@ async fn with_voice_site<F>(scenario: F) -> Result<()>
 where
     F: AsyncFnOnce(&fantoccini::Client, &VoiceSite, &DemoBackend) -> Result<()>,
 {
+    with_voice_site_in(&[], scenario).await
+}
+
+/// [`with_voice_site`] in a browser started with `extra` Chromium switches.
+async fn with_voice_site_in<F>(extra: &[&str], scenario: F) -> Result<()>
+where
+    F: AsyncFnOnce(&fantoccini::Client, &VoiceSite, &DemoBackend) -> Result<()>,
+{
     let (listener, port) = VoiceSite::bind().await?;
     let backend = DemoBackend::start(&VoiceSite::connector_origin(port)).await?;
     let site = VoiceSite::start(listener, &packages_dir(), &backend.url).await?;
-    let browser = voice_browser(1000, 800).await?;
+    let browser = voice_browser_with(1000, 800, extra).await?;
     let client = browser.client.clone();
     let outcome = scenario(&client, &site, &backend).await;
     if outcome.is_err() {
@@ -558,6 +567,68 @@ async fn a_map_switched_off_keeps_omni_and_the_profile_apart() -> Result<()> {
             "{}",
             all_events(client).await
         );
+        Ok(())
+    })
+    .await
+}
+
+/// The softphone in the Voice connector (issue 17): the panel made the phone, Salesforce's
+/// `acceptCall` answers an outside caller on it — the media first, then the answer on the
+/// softphone device — and the caller's audio (the backend's tone) arrives; `endCall` closes it.
+#[tokio::test]
+async fn salesforce_accepts_a_call_on_the_connectors_softphone() -> Result<()> {
+    with_voice_site_in(&FAKE_MEDIA, async |client, site, backend| {
+        open_signed_in(client, site).await?;
+        client.enter_frame(0).await?;
+        make_phone(client).await?;
+        client.enter_parent_frame().await?;
+
+        let (token, ana_id) = backend.login(ANA).await?;
+        backend
+            .post(
+                &token,
+                "/pbx/calls/inbound",
+                &json!({"from": CALLER, "to_user": ana_id}),
+            )
+            .await?;
+        let inbound = nth(client, "CALL_STARTED", 1).await?;
+        let id = inbound["payload"]["callId"]
+            .as_str()
+            .context("callId")?
+            .to_owned();
+        send(
+            client,
+            json!({"type": "ACCEPT_CALL", "call": {"callId": id, "callType": "Inbound"}}),
+        )
+        .await?;
+        let accepted = nth(client, "CALL_CONNECTED", 1).await?;
+        ensure!(accepted["payload"]["callId"] == id.as_str(), "{accepted}");
+        let call = backend.get(&token, "/calls?limit=1").await?[0].clone();
+        ensure!(
+            call["answered_on"] == "ana-softphone",
+            "answered on the softphone: {call}"
+        );
+        client.enter_frame(0).await?;
+        let (sent, received) = flow(client, 3_000).await?;
+        ensure!(
+            sent > 50 && received > 50,
+            "{sent} packets sent, {received} received in 3 s"
+        );
+        client.enter_parent_frame().await?;
+        send(client, json!({"type": "END_CALL", "call": {"callId": id}})).await?;
+        nth(client, "HANGUP", 1).await?;
+        client.enter_frame(0).await?;
+        for _ in 0..50 {
+            if stats(client).await?.state == "closed" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        ensure!(
+            stats(client).await?.state == "closed",
+            "the peer connection stays open after endCall"
+        );
+        client.enter_parent_frame().await?;
         Ok(())
     })
     .await

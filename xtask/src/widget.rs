@@ -144,9 +144,8 @@ pub struct Variant {
     /// Whether the release module is split into a main module and lazily loaded chunks (the
     /// crate's `split` feature, `wasm-split-cli`); a `--dev` build is never split.
     pub split: bool,
-    /// Whether the module has the softphone (the crate's `softphone` feature, issue 17): all but
-    /// the Salesforce Voice connector's, whose calls Salesforce's own telephony UI answers
-    /// (`acceptCall` does not set up the panel's media).
+    /// Whether the module has the softphone (the crate's `softphone` feature, issue 17): every
+    /// split module loads its code lazily, so all four have it.
     pub softphone: bool,
 }
 
@@ -178,7 +177,7 @@ pub const VARIANTS: [Variant; 4] = [
         feature: Some("salesforce-voice"),
         pkg: "salesforce-voice/pkg",
         split: true,
-        softphone: false,
+        softphone: true,
     },
 ];
 
