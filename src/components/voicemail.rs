@@ -132,8 +132,8 @@ fn play(ctx: Ctx, id: String, url: String, name: &str, player: web_sys::Element)
     Some(())
 }
 
-/// The Voicemail tab's panel, for [`crate::app::lazy_panel`]. With the crate's `split` feature (the
-/// standalone page's build) this is a Leptos `lazy` function, async: the tab's code is a wasm chunk
+/// The Voicemail tab's panel, for [`crate::app::lazy_panel`]. With the crate's `split` feature
+/// (every release build) this is a Leptos `lazy` function, async: the tab's code is a wasm chunk
 /// of its own, fetched the first time the tab opens; without it, a plain function.
 #[cfg_attr(feature = "split", leptos::lazy)]
 pub fn voicemail_panel() -> AnyView {

@@ -120,9 +120,9 @@ pub fn disposition_label(lang: Language, d: &Disposition) -> &str {
 }
 
 /// The wrap-up form of the ended `call` (see [`form`]) as a panel for [`crate::app::lazy_panel`]:
-/// with the `split` feature (the standalone page's build) an async Leptos `lazy` function, its code
-/// a wasm chunk of its own, which that page never fetches since it shows no wrap-up (it logs
-/// nowhere); a plain function without it (the CRM hosts' modules).
+/// with the `split` feature (every release build) an async Leptos `lazy` function, its code a wasm
+/// chunk of its own, fetched when a CRM panel first shows a wrap-up (the standalone page never
+/// does: it logs nowhere); a plain function without it (tests, `--dev` builds).
 #[cfg_attr(feature = "split", leptos::lazy)]
 pub fn form_panel(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> AnyView {
     form(ctx, lang, &call, now).into_any()

@@ -14,7 +14,7 @@
 //!   `app.rs`, `live.rs` and the call cards call; they are in the main module, and only start what
 //!   follows;
 //! - [`act`] and [`panel_view`], the two entry points into everything else: with the crate's `split`
-//!   feature (the standalone page's build) Leptos `lazy` functions, so that code is a wasm chunk
+//!   feature (every release build) Leptos `lazy` functions, so that code is a wasm chunk
 //!   the page fetches the first time the softphone is used or opened; the requests go through one
 //!   `Backend::softphone_call` carrying JSON text, so their serde code is there too ([`request`]);
 //! - [`media`]: microphone, `RTCPeerConnection`, offer and answer, mute, DTMF, ring tone;

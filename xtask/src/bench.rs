@@ -247,7 +247,7 @@ fn machine() -> String {
 }
 
 /// The widget's transfer sizes per host (what `cargo xtask size` counts: the host's module and JS
-/// glue, and the stylesheet; for the split standalone module, its lazy chunks listed after).
+/// glue, and the stylesheet; for a split module, its lazy chunks listed after).
 fn widget_sizes() -> Result<String> {
     let mut md = String::from("## Widget size (bytes)\n\n");
     for variant in widget::VARIANTS {
@@ -272,7 +272,7 @@ fn widget_sizes() -> Result<String> {
         );
         let lazy = crate::size::lazy_parts(&variant)?;
         if !lazy.is_empty() {
-            // The split standalone module's chunks, fetched when a lazy panel first shows.
+            // A split module's chunks, fetched when a lazy panel first shows.
             let _ = writeln!(
                 md,
                 "Loaded later, when a lazy panel first shows:\n\n| file | raw | gzip | brotli |\n|---|---|---|---|"

@@ -149,7 +149,7 @@ fn wasm_pack() -> Result<String> {
 }
 
 /// The `wasm_split_cli_support` release whose `wasm-split-cli` (feature `build-binary`) cuts the
-/// standalone page's module into lazily loaded chunks: the one Leptos 0.8's `lazy` is made for (its
+/// release modules into lazily loaded chunks: the one Leptos 0.8's `lazy` is made for (its
 /// runtime, `wasm_split_helpers`, is in `Cargo.lock`). Not the crates.io crate `wasm-split-cli`,
 /// an older tool of another name scheme.
 pub const WASM_SPLIT_VERSION: &str = "0.2.4";

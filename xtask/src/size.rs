@@ -1,7 +1,7 @@
 //! `cargo xtask size`: what the browser downloads for the widget in each host — that host's module
 //! and JS glue and the stylesheet of `dist/widget/`, raw, gzip and brotli — against the budget of
-//! the widget issue. For the split standalone module the download is what the page loads before
-//! any lazy tab opens (glue, main module, the chunks' loader, stylesheet); each lazily loaded
+//! the widget issue. For a split module (every release module) the download is what the page loads
+//! before any lazy tab opens (glue, main module, the chunks' loader, stylesheet); each lazily loaded
 //! chunk is listed after it, on its own, outside the budget's figure.
 
 use std::fs;
@@ -29,7 +29,8 @@ pub const BUDGET_GZIP: u64 = 180_000;
 pub const CEILING_GZIP: u64 = 250_000;
 
 /// Each download's gzip total as last measured, in bytes, by host (`cargo xtask build-widget &&
-/// cargo xtask size`); for the split standalone module, what the page loads before any lazy part. The check fails when one grows more than [`GROWTH_ALLOWANCE_GZIP`] past its
+/// cargo xtask size`); for a split module, what the page loads before any lazy part. The check
+/// fails when one grows more than [`GROWTH_ALLOWANCE_GZIP`] past its
 /// figure, so every growth is seen: a change that adds more updates the figure in the same commit
 /// and says why in BENCHMARKS.md.
 pub const CURRENT_GZIP: [(&str, u64); 4] = [
