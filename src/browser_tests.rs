@@ -3847,14 +3847,20 @@ mod softphone {
         assert_eq!(crate::softphone::outgoing_device(m.ctx), None);
     }
 
-    #[wasm_bindgen_test]
-    async fn media_not_connected_in_10_s_leaves_the_call_unanswered_here() {
-        let _mic = FakeMicrophone::install(TONE_MICROPHONE);
+    /// A signed-in English panel made the phone, with [`TONE_MICROPHONE`] (kept while alive).
+    async fn phone_with_a_tone() -> (FakeMicrophone, Mounted) {
+        let mic = FakeMicrophone::install(TONE_MICROPHONE);
         let m = mount(true, Language::En);
         m.sign_in().await;
         open(&m).await;
         toggle(&m).click();
         status_becomes(&m, ts(Language::En, S::IsPhone)).await;
+        (mic, m)
+    }
+
+    #[wasm_bindgen_test]
+    async fn media_not_connected_in_10_s_leaves_the_call_unanswered_here() {
+        let (_mic, m) = phone_with_a_tone().await;
         let mut c = call("in-2", "201", CallState::Ringing);
         c.direction = CallDirection::Inbound;
         c.from = "+351210000002".into();
@@ -3906,12 +3912,7 @@ mod softphone {
 
     #[wasm_bindgen_test]
     async fn an_outgoing_call_whose_media_does_not_connect_in_10_s_is_hung_up() {
-        let _mic = FakeMicrophone::install(TONE_MICROPHONE);
-        let m = mount(true, Language::En);
-        m.sign_in().await;
-        open(&m).await;
-        toggle(&m).click();
-        status_becomes(&m, ts(Language::En, S::IsPhone)).await;
+        let (_mic, m) = phone_with_a_tone().await;
         m.q("#uc-tab-dial").click();
         tick().await;
         m.type_into("#uc-number", "912 345 678");

@@ -56,6 +56,29 @@ async fn nth(client: &fantoccini::Client, name: &str, n: usize) -> Result<Value>
     .with_context(|| format!("waiting for {name} #{n}"))
 }
 
+/// An outside caller rings ana through the PBX (her `token`, her id `ana`); the connector's `n`-th
+/// `CALL_STARTED` is that call: its event and its id.
+async fn caller_rings_ana(
+    client: &fantoccini::Client,
+    backend: &DemoBackend,
+    (token, ana): (&str, &str),
+    n: usize,
+) -> Result<(Value, String)> {
+    backend
+        .post(
+            token,
+            "/pbx/calls/inbound",
+            &json!({"from": CALLER, "to_user": ana}),
+        )
+        .await?;
+    let started = nth(client, "CALL_STARTED", n).await?;
+    let id = started["payload"]["callId"]
+        .as_str()
+        .context("callId")?
+        .to_owned();
+    Ok((started, id))
+}
+
 async fn count(client: &fantoccini::Client, name: &str) -> Result<usize> {
     let v = js(
         client,
@@ -213,21 +236,10 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
 
     // An inbound call: CALL_STARTED is ours (Salesforce did not start it); accept and end are answers.
     let (token, ana_id) = backend.login(ANA).await?;
-    backend
-        .post(
-            &token,
-            "/pbx/calls/inbound",
-            &json!({"from": CALLER, "to_user": ana_id}),
-        )
-        .await?;
-    let inbound = nth(client, "CALL_STARTED", 2).await?;
+    let (inbound, inbound_id) = caller_rings_ana(client, backend, (&token, &ana_id), 2).await?;
     ensure!(inbound["payload"]["callType"] == "Inbound", "{inbound}");
     ensure!(inbound["payload"]["phoneNumber"] == CALLER, "{inbound}");
     ensure!(inbound["payload"]["state"] == "ringing", "{inbound}");
-    let inbound_id = inbound["payload"]["callId"]
-        .as_str()
-        .context("callId")?
-        .to_owned();
     send(
         client,
         json!({"type": "ACCEPT_CALL", "call": {"callId": inbound_id, "callType": "Inbound"}}),
@@ -250,18 +262,7 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
     );
 
     // A declined inbound call: HANGUP from declineCall's answer.
-    backend
-        .post(
-            &token,
-            "/pbx/calls/inbound",
-            &json!({"from": CALLER, "to_user": ana_id}),
-        )
-        .await?;
-    let third = nth(client, "CALL_STARTED", 3).await?;
-    let third_id = third["payload"]["callId"]
-        .as_str()
-        .context("callId")?
-        .to_owned();
+    let (_, third_id) = caller_rings_ana(client, backend, (&token, &ana_id), 3).await?;
     send(
         client,
         json!({"type": "DECLINE_CALL", "call": {"callId": third_id}}),
@@ -584,18 +585,7 @@ async fn salesforce_accepts_a_call_on_the_connectors_softphone() -> Result<()> {
         client.enter_parent_frame().await?;
 
         let (token, ana_id) = backend.login(ANA).await?;
-        backend
-            .post(
-                &token,
-                "/pbx/calls/inbound",
-                &json!({"from": CALLER, "to_user": ana_id}),
-            )
-            .await?;
-        let inbound = nth(client, "CALL_STARTED", 1).await?;
-        let id = inbound["payload"]["callId"]
-            .as_str()
-            .context("callId")?
-            .to_owned();
+        let (_, id) = caller_rings_ana(client, backend, (&token, &ana_id), 1).await?;
         send(
             client,
             json!({"type": "ACCEPT_CALL", "call": {"callId": id, "callType": "Inbound"}}),
