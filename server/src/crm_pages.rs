@@ -514,16 +514,16 @@ fn widget_file(bundle: &WidgetBundle, file: &str) -> Response {
         "ucclient_widget.js" => bundled(&bundle.glue, "text/javascript; charset=utf-8"),
         "ucclient_widget_bg.wasm" => bundled(&bundle.wasm, "application/wasm"),
         "ucclient_widget_wasm.js" => bundled(&bundle.wasm_js, "text/javascript; charset=utf-8"),
-        "__wasm_split.js" => bundled(
+        // A split module's file: only names `WidgetBundle::load` checked with `is_split_file`
+        // are in the map (404 for any other).
+        _ => bundled(
             &bundle.split.get(file).cloned(),
-            "text/javascript; charset=utf-8",
+            if file.ends_with(".wasm") {
+                "application/wasm"
+            } else {
+                "text/javascript; charset=utf-8"
+            },
         ),
-        _ if is_split_file(file) => bundled(&bundle.split.get(file).cloned(), "application/wasm"),
-        _ if file.strip_suffix(".js").is_some_and(is_split_file) => bundled(
-            &bundle.split.get(file).cloned(),
-            "text/javascript; charset=utf-8",
-        ),
-        _ => StatusCode::NOT_FOUND.into_response(),
     }
 }
 
