@@ -705,13 +705,8 @@ impl Ctx {
         }
         let context = context.or_else(|| ctx.early_context(&number));
         ctx.ui.update(|u| u.busy = true);
-        // From the softphone when the panel is the phone and the agent places calls from it.
-        #[cfg(feature = "softphone")]
-        let device = crate::softphone::outgoing_device(ctx);
-        #[cfg(not(feature = "softphone"))]
-        let device = None;
+        let device = ctx.outgoing_device();
         leptos::task::spawn_local(async move {
-            #[cfg(feature = "softphone")]
             let soft = device.is_some();
             let r = ctx
                 .backend()
@@ -724,19 +719,45 @@ impl Ctx {
             ctx.ui.update(|u| u.busy = false);
             match r {
                 Ok(call) => {
-                    // The call's audio: the media offer for it, now that it has an id.
-                    #[cfg(feature = "softphone")]
-                    if soft {
-                        crate::softphone::start(
-                            ctx,
-                            crate::softphone::Act::Outgoing(call.id.clone()),
-                        );
-                    }
+                    ctx.placed_from_softphone(&call.id, soft);
                     ctx.take_call_reply(call)
                 }
                 Err(e) => ctx.show_error(&e),
             }
         });
+    }
+
+    /// The device a call placed now goes from: the softphone, when this panel is the phone and
+    /// the agent places calls from it; otherwise none (the desk phone, as without a softphone).
+    pub fn outgoing_device(&self) -> Option<String> {
+        #[cfg(feature = "softphone")]
+        return crate::softphone::outgoing_device(*self);
+        #[cfg(not(feature = "softphone"))]
+        None
+    }
+
+    /// A call just placed (`soft`: from the device [`Ctx::outgoing_device`] gave, the
+    /// softphone): its media offer, now that it has an id.
+    pub fn placed_from_softphone(&self, call_id: &str, soft: bool) {
+        #[cfg(feature = "softphone")]
+        if soft {
+            crate::softphone::start(*self, crate::softphone::Act::Outgoing(call_id.to_owned()));
+        }
+        #[cfg(not(feature = "softphone"))]
+        let _ = (call_id, soft);
+    }
+
+    /// Whether the ringing call `call_id` rings in this panel as the softphone
+    /// (`softphone::rings_here`): then answering it is the softphone's, media first.
+    #[cfg(feature = "softphone")]
+    pub fn rings_here(&self, call_id: &str) -> bool {
+        self.phone.with_untracked(|p| {
+            self.store.with_untracked(|s| {
+                s.live_calls
+                    .iter()
+                    .any(|c| c.id == call_id && crate::softphone::rings_here(p, c))
+            })
+        })
     }
 
     /// Hangs up a call; the keyboard focus goes to the dial field (the card's buttons go, and the
@@ -752,13 +773,7 @@ impl Ctx {
     /// on the first device ringing.
     pub fn answer(&self, call_id: String) {
         #[cfg(feature = "softphone")]
-        if self.phone.with_untracked(|p| {
-            self.store.with_untracked(|s| {
-                s.live_calls
-                    .iter()
-                    .any(|c| c.id == call_id && crate::softphone::rings_here(p, c))
-            })
-        }) {
+        if self.rings_here(&call_id) {
             self.ui.update(|u| u.notice = None);
             crate::softphone::start(*self, crate::softphone::Act::Answer(call_id));
             return;

@@ -657,11 +657,7 @@ pub async fn voice_dial(number: String, record_id: Option<String>) -> Result<JsV
         return Err(JsValue::from_str("INVALID_DESTINATION"));
     }
     with(|v| v.dialing = true);
-    // From the softphone when the panel is the phone and the agent places calls from it.
-    #[cfg(feature = "softphone")]
-    let device = crate::softphone::outgoing_device(ctx);
-    #[cfg(not(feature = "softphone"))]
-    let device = None;
+    let device = ctx.outgoing_device();
     let soft = device.is_some();
     let req = PlaceCallRequest {
         to: number,
@@ -677,13 +673,7 @@ pub async fn voice_dial(number: String, record_id: Option<String>) -> Result<JsV
     with(|v| v.dialing = false);
     match r {
         Ok(call) => {
-            // The call's audio: its media offer, now that it has an id.
-            #[cfg(feature = "softphone")]
-            if soft {
-                crate::softphone::start(ctx, crate::softphone::Act::Outgoing(call.id.clone()));
-            }
-            #[cfg(not(feature = "softphone"))]
-            let _ = soft;
+            ctx.placed_from_softphone(&call.id, soft);
             Ok(took(ctx, call))
         }
         Err(e) => Err(failure(&e)),
@@ -746,15 +736,7 @@ pub async fn voice_call_action(
     let id = target(ctx, call_id)?;
     with(|v| v.busy.push(id.clone()));
     #[cfg(feature = "softphone")]
-    if action == CallAction::Answer
-        && ctx.phone.with_untracked(|p| {
-            ctx.store.with_untracked(|s| {
-                s.live_calls
-                    .iter()
-                    .any(|c| c.id == id && crate::softphone::rings_here(p, c))
-            })
-        })
-    {
+    if action == CallAction::Answer && ctx.rings_here(&id) {
         return accept_on_softphone(ctx, id).await;
     }
     match ctx.backend().call_action(id.clone(), action).await {
