@@ -111,6 +111,7 @@ fn call(id: &str, to: &str, state: CallState) -> Call {
         transferred_to: None,
         consult_of: None,
         rings_on: Vec::new(),
+        leaving_message: false,
     }
 }
 
@@ -2576,6 +2577,36 @@ async fn a_connected_call_is_held_and_resumed_from_its_card() {
     tick().await;
     assert!(m.log().contains(&"resume c7".to_string()));
     assert!(state().starts_with("Connected"), "{}", state());
+}
+
+/// A softphone caller whose call reached a colleague's mailbox: the card says to speak after the
+/// beep, in the agent's language, and offers hang-up only (no hold, transfer or consultation of a
+/// mailbox); hanging up ends the message.
+#[wasm_bindgen_test]
+async fn a_call_leaving_a_message_says_so_and_only_hangs_up() {
+    for (lang, says) in [
+        (Language::En, "Leaving a message: speak after the beep"),
+        (Language::PtPt, "A deixar mensagem: fale após o sinal"),
+    ] {
+        let m = mount(true, lang);
+        m.sign_in().await;
+        let mut c = call("c8", "202", CallState::Connected);
+        c.answered_at = Some(t(12));
+        c.internal = true;
+        c.leaving_message = true;
+        m.ctx.store.update(|s| {
+            s.apply_event(Some(8), Event::Call(c));
+        });
+        tick().await;
+        let state = m.q(".uc-card-state").text_content().unwrap();
+        assert!(state.starts_with(says), "{state}");
+        for gone in ["hold", "transfer", "consult"] {
+            assert_eq!(m.all(&format!("[data-test={gone}]")).len(), 0, "{gone}");
+        }
+        m.q("[data-test=hangup]").click();
+        tick().await;
+        assert!(m.log().contains(&"hangup c8".to_string()), "{:?}", m.log());
+    }
 }
 
 #[wasm_bindgen_test]

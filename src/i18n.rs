@@ -82,6 +82,7 @@ texts! {
     Transfer => "Transfer", "Transferir", "Transferir";
     TransferTo => "Transfer to", "Transferir para", "Transferir para";
     OnHold => "On hold", "Em espera", "Em espera";
+    LeavingMessage => "Leaving a message: speak after the beep", "A deixar mensagem: fale após o sinal", "Deixando recado: fale após o sinal";
     Transferred => "Transferred", "Transferida", "Transferida";
     ErrCallMoved => "The call is no longer in that state.", "A chamada já não está nesse estado.", "A ligação não está mais nesse estado.";
     ErrTransferToSelf => "A call cannot be transferred to you or to the person on it.", "Não pode transferir a chamada para si nem para quem está nela.", "Não é possível transferir a ligação para você nem para quem está nela.";
@@ -474,6 +475,7 @@ mod tests {
             transferred_to: None,
             consult_of: None,
             rings_on: Vec::new(),
+            leaving_message: false,
         };
         assert_eq!(
             call_outcome(Language::En, &call),
@@ -516,6 +518,7 @@ mod tests {
             transferred_to: None,
             consult_of: None,
             rings_on: Vec::new(),
+            leaving_message: false,
         };
         assert_eq!(call_summary(Language::En, &call), "Missed");
         assert_eq!(call_summary(Language::PtBr, &call), "Perdida");

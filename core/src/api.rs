@@ -728,6 +728,12 @@ pub struct Call {
     /// (an extension of API.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rings_on: Vec<String>,
+    /// Whether this connected call is the caller's side of a call that went to a colleague's
+    /// voicemail, placed from the caller's softphone: the PBX answered it with the mailbox's
+    /// beep and records what the caller says as the message, until they hang up or
+    /// [`MAX_RECORDED_MS`] passes. Written only when true (an extension of API.md).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub leaving_message: bool,
 }
 
 /// Whether a flag is off: serde leaves such a flag out of the JSON.
@@ -1114,6 +1120,11 @@ pub struct InboundCallRequest {
 pub const MAX_MESSAGE_BYTES: usize = 512 * 1024;
 /// Longest voicemail message, in milliseconds.
 pub const MAX_MESSAGE_MS: u32 = 60_000;
+/// Longest message the PBX records from a softphone caller (`Call::leaving_message`): 30 s of
+/// 8 kHz 16-bit mono is 480,000 bytes of WAV, inside [`MAX_MESSAGE_BYTES`] and [`MAX_MESSAGE_MS`].
+pub const MAX_RECORDED_MS: u32 = 30_000;
+const _: () = assert!(44 + MAX_RECORDED_MS as usize * 16 <= MAX_MESSAGE_BYTES);
+const _: () = assert!(MAX_RECORDED_MS <= MAX_MESSAGE_MS);
 /// Longest base64 text of a message of [`MAX_MESSAGE_BYTES`] (4 characters per 3 bytes, padded).
 pub const MAX_MESSAGE_BASE64_LEN: usize = MAX_MESSAGE_BYTES.div_ceil(3) * 4;
 

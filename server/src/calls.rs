@@ -36,9 +36,9 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio::time::Instant;
 use ucclient_core::api::{
-    AnswerRequest, Call, CallDirection, CallOutcome, CallState, CrmRecord, HuntGroup,
-    InboundCallRequest, MAX_CONTEXT_LEN, MediaAnswer, MediaOffer, MissedCalls, PlaceCallRequest,
-    Timestamp, TransferRequest, User, WrapUp,
+    AnswerRequest, Call, CallDirection, CallOutcome, CallState, CrmRecord, DeviceKind, HuntGroup,
+    InboundCallRequest, MAX_CONTEXT_LEN, MAX_RECORDED_MS, MediaAnswer, MediaOffer, MissedCalls,
+    PlaceCallRequest, Timestamp, TransferRequest, User, WrapUp,
 };
 use ucclient_core::licence;
 use ucclient_core::phone::{self, DialTarget};
@@ -110,6 +110,7 @@ fn phase(config: &crate::Config, kind: StepKind) -> Option<Duration> {
         StepKind::Answer => Some(timings.ring),
         StepKind::HangUp => timings.talk,
         StepKind::RingOut => Some(Duration::from_secs(config.ring_timeout_secs)),
+        StepKind::MessageEnds => Some(Duration::from_millis(u64::from(MAX_RECORDED_MS))),
     }
 }
 
@@ -188,6 +189,7 @@ async fn take_step(state: AppState, step: CallStep, at: Instant) -> ApiResult<()
         StepKind::Answer => far_side_answers(state, id, at).await,
         StepKind::HangUp => far_side_hangs_up(state, id).await,
         StepKind::RingOut => rings_out(state, id).await,
+        StepKind::MessageEnds => message_ends(state, id).await,
     }
 }
 
@@ -345,6 +347,7 @@ pub async fn place(state: &AppState, account: &Account, req: PlaceCallRequest) -
         transferred_to: None,
         consult_of: None,
         rings_on: Vec::new(),
+        leaving_message: false,
     };
     let owned = OwnedCall {
         user_id: account.user.id.clone(),
@@ -441,6 +444,7 @@ fn inbound_call(
         } else {
             Vec::new()
         },
+        leaving_message: false,
     }
 }
 
@@ -574,7 +578,14 @@ async fn dialled(state: AppState, id: String, at: Instant) -> ApiResult<()> {
         peer: Some(caller.call.id.clone()),
         from_device: None,
     };
-    let messages = message_left(&leg, None);
+    // To the colleague's voicemail: a caller on their softphone leaves the message themselves.
+    let recorded =
+        leg.call.outcome == Some(CallOutcome::Voicemail) && leaves_message(&state, &caller).await?;
+    let messages = if recorded {
+        Vec::new()
+    } else {
+        message_left(&leg, None)
+    };
     let (next, outcome) = match leg.call.state {
         CallState::Ringing => (CallState::Ringing, None),
         // Forwarded: the caller's call goes on to the forwarding number like any outside call.
@@ -583,7 +594,11 @@ async fn dialled(state: AppState, id: String, at: Instant) -> ApiResult<()> {
         }
         _ => (CallState::Failed, leg.call.outcome),
     };
-    let mut caller_now = with_call(&caller, moved(&caller.call, next, outcome, now));
+    let mut caller_now = if recorded {
+        to_mailbox(&caller, now)
+    } else {
+        with_call(&caller, moved(&caller.call, next, outcome, now))
+    };
     caller_now.peer = Some(leg.call.id.clone());
     // Forwarded: the caller's call records where it went too, with the same `forwarded` outcome.
     caller_now.call.forwarded_to = leg.call.forwarded_to.clone();
@@ -591,6 +606,8 @@ async fn dialled(state: AppState, id: String, at: Instant) -> ApiResult<()> {
         ring_step(&state, &leg).await?
     } else if next == CallState::Ringing {
         step(&state, &id, StepKind::Answer)
+    } else if recorded {
+        step(&state, &id, StepKind::MessageEnds)
     } else {
         None
     };
@@ -739,9 +756,19 @@ async fn finish(
     peer_end: Option<(CallState, Option<CallOutcome>)>,
 ) -> ApiResult<bool> {
     let now: Timestamp = Utc::now().into();
-    let ended = with_call(call, moved(&call.call, next, outcome, now));
-    let messages = left_message(state, &ended).await?;
+    let mut ended = with_call(call, moved(&call.call, next, outcome, now));
+    let mut messages = if call.call.leaving_message {
+        // The caller was leaving a message: it ends as a call to voicemail, and what they said
+        // is the message.
+        if ended.call.outcome.is_none() {
+            ended.call.outcome = Some(CallOutcome::Voicemail);
+        }
+        recorded_message(state, call).await?
+    } else {
+        left_message(state, &ended).await?
+    };
     let mut updates = vec![(ended, call.call.state)];
+    let mut steps = Vec::new();
     let peer = peer_of(state, call).await?;
     match &peer {
         Some(peer) if is_group_leg(call, peer) => {
@@ -771,6 +798,18 @@ async fn finish(
                 updates.push((with_call(peer, ended), peer.call.state));
             }
         }
+        Some(peer)
+            if peer_end.is_none()
+                && outcome == Some(CallOutcome::Voicemail)
+                && !peer.call.state.is_on_call()
+                && leaves_message(state, peer).await? =>
+        {
+            // To voicemail while a softphone caller waits: the mailbox answers them, and the
+            // message is theirs, taken when their call ends.
+            messages.clear();
+            updates.push((to_mailbox(peer, now), peer.call.state));
+            steps.extend(step(state, &peer.call.id, StepKind::MessageEnds));
+        }
         Some(peer) => {
             let (peer_next, peer_outcome) = peer_end.unwrap_or(if peer.call.state.is_on_call() {
                 (CallState::Ended, None)
@@ -791,7 +830,78 @@ async fn finish(
             updates.push((with_call(&leg, over), CallState::Ringing));
         }
     }
-    commit(state, updates, vec![], messages).await
+    commit_then(state, updates, vec![], messages, steps, Instant::now()).await
+}
+
+/// Whether the caller of `caller`'s call, reaching a colleague's voicemail, is answered by the
+/// mailbox and leaves the message themselves: an outbound call placed from one of the caller's
+/// softphone devices, whose audio the media endpoint records. Any other caller's call is over at
+/// once, and the message is the PBX's.
+async fn leaves_message(state: &AppState, caller: &OwnedCall) -> ApiResult<bool> {
+    let Some(device) = &caller.from_device else {
+        return Ok(false);
+    };
+    if caller.call.direction != CallDirection::Outbound {
+        return Ok(false);
+    }
+    Ok(state
+        .store
+        .devices(&caller.user_id)
+        .await?
+        .iter()
+        .any(|d| &d.id == device && d.kind == DeviceKind::Softphone))
+}
+
+/// Whether `call` is connected to someone it could be transferred from or consult about: not to a
+/// mailbox taking the caller's message.
+fn with_someone(call: &Call) -> bool {
+    call.state == CallState::Connected && !call.leaving_message
+}
+
+/// `caller`'s call answered by a colleague's mailbox at `now` ([`leaves_message`]).
+fn to_mailbox(caller: &OwnedCall, now: Timestamp) -> OwnedCall {
+    let mut call = moved(&caller.call, CallState::Connected, None, now);
+    call.leaving_message = true;
+    with_call(caller, call)
+}
+
+/// The message `caller` left (`leaving_message`), for the mailbox whose call it reached: what the
+/// media endpoint recorded, else — no audio of theirs reached this node's endpoint — the PBX's
+/// generated message, so the colleague still learns of the call.
+async fn recorded_message(state: &AppState, caller: &OwnedCall) -> ApiResult<Vec<NewVoicemail>> {
+    let Some(id) = &caller.peer else {
+        return Ok(Vec::new());
+    };
+    let Some(mailbox_call) = state.store.call(id).await? else {
+        return Ok(Vec::new());
+    };
+    let recorded = state
+        .media
+        .recording(Leg::of(caller).key())
+        .await
+        .filter(|samples| !samples.is_empty());
+    let audio = match recorded {
+        Some(samples) => voicemail::recorded_message(&samples),
+        None => {
+            tracing::info!(call = %caller.call.id, "no recording of the caller here: the PBX's message is left");
+            voicemail::generated_message()
+        }
+    };
+    Ok(vec![voicemail::message_for(
+        &mailbox_call,
+        &audio,
+        voicemail::now(),
+    )])
+}
+
+/// The longest message is over for the caller `id` leaving one: the mailbox hangs up.
+async fn message_ends(state: AppState, id: String) -> ApiResult<()> {
+    if let Some(call) = still(&state, &id, CallState::Connected).await?
+        && call.call.leaving_message
+    {
+        finish(&state, &call, CallState::Ended, None, None).await?;
+    }
+    Ok(())
 }
 
 /// The user's own call `call_id` (another's, or an unknown id, is 404).
@@ -953,8 +1063,9 @@ pub async fn transfer(
     call_id: &str,
     req: TransferRequest,
 ) -> ApiResult<Call> {
-    // Someone else's call is 404 whatever the target.
-    if own_call(state, account, call_id).await?.call.state != CallState::Connected {
+    // Someone else's call is 404 whatever the target; a caller leaving a message talks to no one
+    // who could be handed on.
+    if !with_someone(&own_call(state, account, call_id).await?.call) {
         return Err(ApiError::CallNotConnected);
     }
     let (target, callee) = transfer_target(state, account, &req.to).await?;
@@ -1150,6 +1261,7 @@ async fn group_legs(
             wrap_up: None,
             crm_record: None,
             rings_on,
+            leaving_message: false,
         },
         peer: Some(anchor.clone()),
         from_device: None,
@@ -1363,7 +1475,7 @@ pub async fn consult(
     if first.call.consult_of.is_some() {
         return Err(ApiError::AlreadyConsulting);
     }
-    if first.call.state != CallState::Connected {
+    if !with_someone(&first.call) {
         return Err(ApiError::CallNotConnected);
     }
     let (target, callee) = transfer_target(state, account, &req.to).await?;
@@ -1409,6 +1521,7 @@ pub async fn consult(
             wrap_up: None,
             crm_record: None,
             rings_on: Vec::new(),
+            leaving_message: false,
         };
         let owned = OwnedCall {
             user_id: account.user.id.clone(),

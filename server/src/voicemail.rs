@@ -167,6 +167,18 @@ fn wav_file(rate: u32, samples: &[i16]) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The message a softphone caller recorded: 8 kHz 16-bit mono samples
+/// ([`crate::media::record`], at most `MAX_RECORDED_MS`) as a WAV file.
+pub fn recorded_message(samples: &[i16]) -> CallerMessage {
+    let rate = crate::media::record::SAMPLE_RATE;
+    let duration_ms =
+        u32::try_from(samples.len() as u64 * 1_000 / u64::from(rate)).unwrap_or(u32::MAX);
+    CallerMessage {
+        duration_ms,
+        wav: Arc::new(wav_file(rate, samples)),
+    }
+}
+
 /// What the embedded PBX records when the caller gave no audio: two seconds of 8 kHz 16-bit mono
 /// that sound like speech — six "syllables" of a voiced tone (a gliding fundamental and three
 /// harmonics) with a rise-and-fall envelope, short pauses, and a little breath noise. The same

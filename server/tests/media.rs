@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use common::TestApp;
 use common::calls::{connected_call_of_ana, post, wait_for};
 use serde_json::json;
-use softphone::{Client, WITHIN, offer};
+use softphone::{Client, PCMU_FRAME, WITHIN, offer};
 use str0m::media::MediaKind;
 use ucclient_server::config::CallTimings;
 use ucclient_server::media::{SessionKey, SessionStats, tone};
@@ -198,6 +198,114 @@ async fn two_colleagues_softphones_are_bridged_until_hold_and_the_end() {
     assert_eq!(hung.body["state"], "ended", "{}", hung.text);
     until_closed(&app, &ana_key).await;
     until_closed(&app, &bruno_key).await;
+}
+
+/// Ana calls bruno from her softphone and he declines: his mailbox answers her with its beep, her
+/// call is `connected` and `leaving_message`, what her softphone sends is recorded (PCMU here,
+/// decoded sample for sample), and when she hangs up it is the message in bruno's mailbox. A
+/// caller leaving a message cannot transfer the mailbox or consult about it.
+#[tokio::test]
+async fn a_softphone_caller_leaves_their_own_words_in_a_colleagues_mailbox() {
+    let app = TestApp::demo_with(quick_dial).await;
+    let ana = app.login("ana").await;
+    let bruno = app.login("bruno").await;
+    let placed = app
+        .post(
+            "/api/v1/calls",
+            &ana,
+            json!({"to": "202", "device": "ana-softphone"}),
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+    let ana_call = placed.body["id"].as_str().unwrap().to_owned();
+    let mut a = softphone(&app, &ana, &ana_call).await;
+    a.until("connected", |s| s.connected).await;
+    a.pcmu.store(true, Ordering::SeqCst);
+    a.sending.store(true, Ordering::SeqCst);
+    let ringing = wait_for(&app, &bruno, |c| c["state"] == "ringing").await;
+    let bruno_call = ringing["id"].as_str().unwrap().to_owned();
+    let declined = post(&app, &format!("/api/v1/calls/{bruno_call}/decline"), &bruno).await;
+    assert_eq!(declined.body["outcome"], "voicemail", "{}", declined.text);
+
+    let leaving = wait_for(&app, &ana, |c| c["id"] == ana_call.as_str()).await;
+    assert_eq!(leaving["state"], "connected", "{leaving}");
+    assert_eq!(leaving["leaving_message"], true, "{leaving}");
+    assert!(leaving["answered_at"].is_string(), "{leaving}");
+    let beeped = a
+        .until("heard the beep", |s| s.pcmu >= u64::from(tone::BEEP_FRAMES))
+        .await;
+    assert_eq!(beeped.first_pcmu.as_slice(), tone::beep().as_slice());
+    let ana_key = key(&ana_call, "ana");
+    assert_quiet(&app, &ana_key).await;
+    assert_eq!(
+        a.now().pcmu,
+        u64::from(tone::BEEP_FRAMES),
+        "one beep, then quiet"
+    );
+    for path in ["transfer", "consult"] {
+        let r = app
+            .post(
+                &format!("/api/v1/calls/{ana_call}/{path}"),
+                &ana,
+                json!({"to": "203"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::CONFLICT, "call_not_connected")
+        );
+    }
+    // Nothing in the mailbox while she speaks: the message is hers, taken when she is done.
+    let mailbox = app.get("/api/v1/voicemail", &bruno).await;
+    assert_eq!(mailbox.body["messages"], json!([]), "{}", mailbox.text);
+
+    // A second of her voice, then she hangs up.
+    let start = Instant::now();
+    while stats(&app, &ana_key).await.unwrap().received < 60 {
+        assert!(start.elapsed() < WITHIN, "her audio never arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let hung = post(&app, &format!("/api/v1/calls/{ana_call}/hangup"), &ana).await;
+    assert_eq!(hung.body["state"], "ended", "{}", hung.text);
+    assert_eq!(hung.body["outcome"], "voicemail", "{}", hung.text);
+    until_closed(&app, &ana_key).await;
+
+    let mailbox = app.get("/api/v1/voicemail", &bruno).await;
+    let messages = mailbox.body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1, "{}", mailbox.text);
+    let m = &messages[0];
+    assert_eq!(
+        (m["from"].as_str(), m["call_id"].as_str()),
+        (Some("201"), Some(bruno_call.as_str()))
+    );
+    let audio = app
+        .get(
+            &format!("/api/v1/voicemail/{}/audio", m["id"].as_str().unwrap()),
+            &bruno,
+        )
+        .await;
+    assert_eq!(audio.status, StatusCode::OK);
+    let mut wav = hound::WavReader::new(std::io::Cursor::new(audio.bytes)).unwrap();
+    let spec = wav.spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (8_000, 1, 16)
+    );
+    let samples: Vec<i16> = wav.samples::<i16>().map(Result::unwrap).collect();
+    assert!(samples.len() >= 50 * 160, "{} samples", samples.len());
+    assert_eq!(samples.len() % 160, 0, "whole frames");
+    assert_eq!(m["duration_ms"], samples.len() as u64 / 8);
+    let frame: Vec<i16> = PCMU_FRAME
+        .iter()
+        .map(|&c| tone::ulaw_to_linear(c))
+        .collect();
+    for (i, chunk) in samples.chunks(160).enumerate() {
+        assert_eq!(
+            chunk,
+            frame.as_slice(),
+            "frame {i}: what her softphone sent"
+        );
+    }
 }
 
 #[tokio::test]

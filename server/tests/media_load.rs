@@ -61,6 +61,7 @@ fn the_endpoint_carries_n_sessions() {
                 state: CallState::Connected,
                 held: false,
                 peer: bridged.then(|| format!("c{}", i ^ 1)),
+                recording: false,
             };
             let (m, sdp) = (media.clone(), offering.sdp.clone());
             // Answered on the endpoint's runtime, so its task starts there.

@@ -67,6 +67,7 @@ fn call(id: &str, user: &str, state: CallState) -> OwnedCall {
             transferred_to: None,
             consult_of: None,
             rings_on: Vec::new(),
+            leaving_message: false,
         },
         peer: None,
         from_device: None,

@@ -488,3 +488,108 @@ async fn a_snapshot_carries_the_owners_unheard_count() {
     assert_eq!(snap.data["voicemail_unheard"], 0);
     s.stop().await;
 }
+
+/// Ana's call from `device` to bruno's extension, its dial phase jumped over; its id.
+async fn ana_calls_bruno_from(app: &TestApp, ana: &str, device: &str) -> String {
+    let placed = app
+        .post("/api/v1/calls", ana, json!({"to": "202", "device": device}))
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+    common::calls::jump(Duration::from_secs(3600)).await;
+    placed.body["id"].as_str().unwrap().to_owned()
+}
+
+/// A colleague calling from her softphone is answered by the mailbox instead of failing — at
+/// once under Do Not Disturb, or when declined — her call `connected` and `leaving_message` until
+/// the longest message passes (the `message_ends` step, on tokio's clock) or she hangs up; with no
+/// recording on this node (no media here), the message is the PBX's. From her desk phone the call
+/// fails at once, as before. (The recording itself: `tests/media.rs`.)
+#[tokio::test]
+async fn a_softphone_caller_is_answered_by_the_mailbox_until_she_hangs_up_or_it_is_full() {
+    let app = TestApp::demo_with(calls_ringing_for(7200)).await;
+    let ana = app.login("ana").await;
+    let bruno = app.login("bruno").await;
+    let ana_call = |id: String| {
+        let app = &app;
+        let ana = &ana;
+        async move {
+            let calls = app.get("/api/v1/calls", ana).await.body;
+            calls
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["id"] == id.as_str())
+                .cloned()
+                .unwrap()
+        }
+    };
+
+    // Do Not Disturb: the mailbox answers her at once; nothing is left until she is done.
+    app.set_profile(&bruno, "lunch").await;
+    let id = ana_calls_bruno_from(&app, &ana, "ana-softphone").await;
+    let c = common::calls::wait_for(&app, &ana, |c| {
+        c["id"] == id.as_str() && c["state"] == "connected"
+    })
+    .await;
+    assert_eq!(c["leaving_message"], true, "{c}");
+    assert!(c["outcome"].is_null(), "{c}");
+    assert_eq!(
+        app.get("/api/v1/voicemail", &bruno).await.body["unheard"],
+        0
+    );
+    assert_eq!(common::calls::on_call(&app, &ana).await, true);
+    // The longest message passes: the mailbox hangs up, and the message is left.
+    common::calls::jump(Duration::from_millis(u64::from(
+        ucclient_core::api::MAX_RECORDED_MS,
+    )))
+    .await;
+    let mailbox = wait_mailbox(&app, &bruno, 1).await;
+    let m = &mailbox["messages"][0];
+    assert_eq!(
+        (&m["from"], &m["duration_ms"]),
+        (&json!("201"), &json!(2000))
+    );
+    let c = ana_call(id).await;
+    assert_eq!(
+        (&c["state"], &c["outcome"]),
+        (&json!("ended"), &json!("voicemail")),
+        "{c}"
+    );
+
+    // From the desk phone: failed at once, the PBX's message left at once.
+    let id = ana_calls_bruno_from(&app, &ana, "ana-desk").await;
+    wait_mailbox(&app, &bruno, 2).await;
+    let c = ana_call(id).await;
+    assert_eq!(
+        (&c["state"], &c["outcome"]),
+        (&json!("failed"), &json!("voicemail")),
+        "{c}"
+    );
+    assert!(c.get("leaving_message").is_none(), "{c}");
+
+    // Declined while it rang: the mailbox answers her; she hangs up.
+    app.set_profile(&bruno, "available").await;
+    let id = ana_calls_bruno_from(&app, &ana, "ana-softphone").await;
+    let ringing = common::calls::wait_for(&app, &bruno, |c| c["state"] == "ringing").await;
+    let declined = common::calls::post(
+        &app,
+        &format!("/api/v1/calls/{}/decline", ringing["id"].as_str().unwrap()),
+        &bruno,
+    )
+    .await;
+    assert_eq!(declined.body["outcome"], "voicemail", "{}", declined.text);
+    let c = ana_call(id.clone()).await;
+    assert_eq!(
+        (&c["state"], &c["leaving_message"]),
+        (&json!("connected"), &json!(true)),
+        "{c}"
+    );
+    let hung = common::calls::post(&app, &format!("/api/v1/calls/{id}/hangup"), &ana).await;
+    assert_eq!(
+        (&hung.body["state"], &hung.body["outcome"]),
+        (&json!("ended"), &json!("voicemail"))
+    );
+    let mailbox = wait_mailbox(&app, &bruno, 3).await;
+    assert_eq!(mailbox["messages"][0]["call_id"], ringing["id"]);
+    assert_eq!(common::calls::on_call(&app, &ana).await, false);
+}

@@ -351,7 +351,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                 <span class="uc-card-title">{tr(lang, title)}</span>
                 <span class="uc-card-number">{name}</span>
                 <span class="uc-card-state">
-                    {summary.clone().unwrap_or_else(|| tr(lang, if call.held { T::OnHold } else { call_state_text(state) }).to_owned())}
+                    {summary.clone().unwrap_or_else(|| tr(lang, if call.held { T::OnHold } else if call.leaving_message { T::LeavingMessage } else { call_state_text(state) }).to_owned())}
                     {(state == CallState::Connected).then(|| view! { " · " <span class="uc-timer">{dyn_view(timer)}</span> }.into_any())}
                 </span>
                 {consulting.clone().map(|(who, leg_state)| view! {
@@ -406,7 +406,7 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                     </div>
                 }
                 .into_any()
-            } else if state == CallState::Connected && !leg {
+            } else if state == CallState::Connected && !leg && !call.leaving_message {
                 let (held, hold, go) = (call.held, id.clone(), id.clone());
                 let hint = move || {
                     let input = ctx.ui.read().transfer_input.clone().unwrap_or_default();

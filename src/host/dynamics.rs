@@ -849,6 +849,7 @@ mod tests {
             transferred_to: None,
             consult_of: None,
             rings_on: Vec::new(),
+            leaving_message: false,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let pc = phonecall_for(&call, Some(&rita));
@@ -926,6 +927,7 @@ mod tests {
             transferred_to: None,
             consult_of: None,
             rings_on: Vec::new(),
+            leaving_message: false,
         };
         let rita = Regarding::contact("11111111-2222-3333-4444-555555555555".into());
         let summary = CallSummary::of(&call).with_message(Some(12_400));

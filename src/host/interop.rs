@@ -634,6 +634,7 @@ mod tests {
             transferred_to: None,
             consult_of: None,
             rings_on: Vec::new(),
+            leaving_message: false,
         }
     }
 

@@ -550,6 +550,19 @@ impl Api {
         .await
     }
 
+    /// `GET` an API path with a token, as bytes (a voicemail's WAV).
+    pub async fn get_bytes(&self, token: &str, path: &str) -> Result<Vec<u8>> {
+        Ok(reqwest::Client::new()
+            .get(format!("{}/api/v1{path}", self.0))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?
+            .to_vec())
+    }
+
     async fn send(&self, req: reqwest::RequestBuilder, token: &str) -> Result<Value> {
         Ok(req
             .bearer_auth(token)

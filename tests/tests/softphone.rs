@@ -12,6 +12,8 @@
 //!   panel without ringing there, and his Answer takes it on the desk phone with no media;
 //! - a second panel of ana's takes the registration over: the first says so and stops being the
 //!   phone; a browser that refuses the microphone says so and never registers;
+//! - ana calls bruno from her softphone and he declines: his mailbox answers her with a beep, she
+//!   speaks, hangs up, and the message in his mailbox is her recorded voice;
 //! - the same call from a Salesforce panel to a Dynamics 365 panel, the packages' split modules in
 //!   the emulated hosts (`tests/src/crm.rs`): Salesforce's chunks served as
 //!   `application/octet-stream` (the boot script's fallback instantiates them), Dynamics' read from
@@ -249,6 +251,81 @@ async fn two_agents_talk_through_their_panels() -> Result<()> {
         let id = call["id"].as_str().context("call id")?;
         api.post(&bruno_token, &format!("/calls/{id}/hangup"), &json!(null))
             .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// ana calls bruno from her panel's softphone and he declines: the mailbox answers her with its
+/// beep, her card says to speak after it, her fake microphone is recorded for three seconds, and
+/// when she hangs up bruno's mailbox holds her words (decoded from Chromium's Opus), not the PBX's
+/// generated message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_softphone_caller_leaves_a_message_in_her_own_voice() -> Result<()> {
+    let server = Server::demo(None).await?;
+    let api = Api(server.url());
+    let (bruno_token, _) = api.login(BRUNO).await?;
+    let origin = server.url();
+    with_media_browsers(&[&FAKE_MEDIA], async |b| {
+        let ana = &b[0].client;
+        signed_in(ana, &origin, ANA).await?;
+        make_phone(ana).await?;
+        click(ana, "#uc-tab-dial").await?;
+        type_into(ana, "#uc-number", "202").await?;
+        wait_text(ana, "#uc-number-hint", "Bruno").await?;
+        click(ana, "form[data-test=dialer] button[type=submit]").await?;
+        let mut ringing = json!(null);
+        for _ in 0..50 {
+            ringing = api.get(&bruno_token, "/calls?limit=1").await?[0].clone();
+            if ringing["state"] == "ringing" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let id = ringing["id"].as_str().context("bruno's call")?.to_owned();
+        api.post(&bruno_token, &format!("/calls/{id}/decline"), &json!(null))
+            .await?;
+
+        wait_text(
+            ana,
+            "[data-test=call-card] .uc-card-state",
+            "Leaving a message",
+        )
+        .await?;
+        screenshot(ana, "softphone-leaving-message").await?;
+        let (sent, received) = flow(ana, 3_000).await?;
+        ensure!(sent > 100, "ana sent {sent} packets in 3 s");
+        ensure!(
+            received <= 30,
+            "a beep of 25 frames, then quiet: {received}"
+        );
+        click(ana, "[data-test=hangup]").await?;
+        wait_until(ana, "ana's peer connection closed", async |c| {
+            Ok(stats(c).await.map(|s| s.state == "closed").unwrap_or(true))
+        })
+        .await?;
+
+        let mailbox = api.get(&bruno_token, "/voicemail").await?;
+        let m = &mailbox["messages"][0];
+        ensure!(m["from"] == "201", "{mailbox}");
+        let ms = m["duration_ms"].as_u64().context("duration")?;
+        ensure!((3_000..=10_000).contains(&ms), "a {ms} ms message");
+        let wav = api
+            .get_bytes(
+                &bruno_token,
+                &format!("/voicemail/{}/audio", m["id"].as_str().context("id")?),
+            )
+            .await?;
+        let generated = ucclient_server::voicemail::generated_message();
+        ensure!(wav != *generated.wav, "the PBX's message, not hers");
+        let samples: Vec<i16> = hound::WavReader::new(std::io::Cursor::new(wav))?
+            .samples::<i16>()
+            .collect::<Result<_, _>>()?;
+        let peak = samples.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        ensure!(
+            peak > 1_000,
+            "her fake microphone's beeps are in it: peak {peak}"
+        );
         Ok(())
     })
     .await

@@ -46,7 +46,7 @@ pub fn run() -> Result<()> {
         schemathesis()?,
         oidc_provider()?,
         chromium()?,
-        debian_servers()?,
+        debian_packages()?,
         disk_space(),
     ];
     println!("setup:");
@@ -320,33 +320,37 @@ fn oidc_provider() -> Result<String> {
     ))
 }
 
-// --- store-split: PostgreSQL and nats-server for the many-node store (issue 16) ---
+// --- Debian's packages: the many-node store's servers (issue 16), libopus's build (issue 17) ---
 
-/// Debian's packages of the servers the PostgreSQL store and its tests start (PostgreSQL, run
-/// from `/usr/lib/postgresql/<version>/bin`, and the NATS doorbell), each with the binary that
-/// shows it is installed.
-const DEBIAN_SERVERS: [(&str, &str); 2] = [
+/// Debian's packages the build and the tests need, each with the binary that shows it is
+/// installed: the servers the PostgreSQL store and its tests start (PostgreSQL, run from
+/// `/usr/lib/postgresql/<version>/bin`, and the NATS doorbell), and cmake, which builds libopus
+/// for the backend's voicemail recorder (the `opus` crate's bundled source; without it the
+/// backend does not compile).
+const DEBIAN_PACKAGES: [(&str, &str); 3] = [
     ("postgresql", "/usr/lib/postgresql/*/bin/postgres"),
     ("nats-server", "/usr/sbin/nats-server"),
+    ("cmake", "/usr/bin/cmake"),
 ];
 
-/// Installs Debian's `postgresql` and `nats-server` when their binaries are missing (one
-/// `apt-get install` for what is missing, after `apt-get update`); quiet when both are there.
-/// The package's own cluster service is not used: tests and `cluster` start their own servers
-/// with data directories under `target/`.
-fn debian_servers() -> Result<String> {
-    let missing: Vec<&str> = DEBIAN_SERVERS
+/// Installs [`DEBIAN_PACKAGES`] whose binaries are missing (one `apt-get install` for what is
+/// missing, after `apt-get update`); quiet when all are there. The PostgreSQL package's own
+/// cluster service is not used: tests and `cluster` start their own servers with data
+/// directories under `target/`.
+fn debian_packages() -> Result<String> {
+    let missing: Vec<&str> = DEBIAN_PACKAGES
         .iter()
         .filter(|(_, bin)| !binary_present(bin))
         .map(|(package, _)| *package)
         .collect();
-    let names = DEBIAN_SERVERS.map(|(package, _)| package).join(" + ");
+    let names = DEBIAN_PACKAGES.map(|(package, _)| package).join(" + ");
     if missing.is_empty() {
         return Ok(format!("{names} (Debian): present"));
     }
     if output(command("id").arg("-u")).as_deref() != Some("0") {
         bail!(
-            "{} needed for the PostgreSQL store tests; as root run `apt-get update && apt-get \
+            "{} needed for the backend's build and the PostgreSQL store tests; as root run \
+             `apt-get update && apt-get \
              install -y {}` (Debian), then try again",
             missing.join(" and "),
             missing.join(" ")
@@ -359,7 +363,7 @@ fn debian_servers() -> Result<String> {
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
-    if let Some((package, bin)) = DEBIAN_SERVERS.iter().find(|(_, bin)| !binary_present(bin)) {
+    if let Some((package, bin)) = DEBIAN_PACKAGES.iter().find(|(_, bin)| !binary_present(bin)) {
         bail!("apt-get installed {package} but {bin} is still missing");
     }
     Ok(format!(

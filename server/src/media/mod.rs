@@ -14,6 +14,9 @@
 //!   (Opus, and RFC 4733 `telephone-event`) goes to the other untouched;
 //! - a connected call whose other side is the simulated outside party (no `peer`): the endpoint
 //!   sends a generated chime in PCMU ([`tone`]), 20 ms frames, so the agent hears something;
+//! - a caller leaving a message in a colleague's mailbox (`leaving_message`): the endpoint sends
+//!   the mailbox's beep and records what the caller says ([`record`]) until the call ends, when
+//!   the call's end takes it ([`Media::recording`]) as the message;
 //! - on hold (either leg's `held`): nothing flows either way; resuming restarts it;
 //! - an ended call: its sessions close. A session that does not connect within
 //!   [`CONNECT_WITHIN`], or whose browser goes silent (ICE times out), closes too.
@@ -21,6 +24,7 @@
 //! Sessions live in this process only: both legs of a call between colleagues must reach the same
 //! node (ARCHITECTURE.md, "Softphone media").
 
+pub mod record;
 pub mod tone;
 
 use std::collections::HashMap;
@@ -52,6 +56,13 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(5);
 const MAX_DATAGRAM: usize = 2_000;
 /// Longest the task sleeps without looking at its sessions' timers.
 const IDLE_TICK: Duration = Duration::from_millis(500);
+/// How long the recording of a caller whose session closed before their call ended (the browser
+/// closed its peer connection before the hang-up reached the backend, or vanished) waits for the
+/// call's end to take it.
+const KEEP_RECORDING: Duration = Duration::from_secs(60);
+/// Most such recordings kept at once (the oldest goes first): 100 × 30 s of 8 kHz 16-bit is 48 MB
+/// at worst.
+const MAX_KEPT: usize = 100;
 /// How many rounds of forwarding one wake-up drains at most.
 const MAX_ROUNDS: usize = 4;
 /// The payload types offered for RFC 4733 `telephone-event` (Chromium's numbers), at 48 kHz
@@ -83,6 +94,8 @@ pub struct Leg {
     pub held: bool,
     /// For a call between colleagues, the other side's call; `None`: the simulated outside party.
     pub peer: Option<String>,
+    /// The caller is leaving a message in a colleague's mailbox: what they say is recorded.
+    pub recording: bool,
 }
 
 impl Leg {
@@ -94,10 +107,12 @@ impl Leg {
             state: call.call.state,
             held: call.call.held,
             peer: call.peer.clone(),
+            recording: call.call.leaving_message,
         }
     }
 
-    fn key(&self) -> SessionKey {
+    /// The session of this leg.
+    pub fn key(&self) -> SessionKey {
         SessionKey {
             call_id: self.call_id.clone(),
             user_id: self.user_id.clone(),
@@ -158,6 +173,7 @@ enum Command {
     Follow(Vec<Leg>),
     Calls(oneshot::Sender<Vec<String>>),
     Stats(SessionKey, oneshot::Sender<Option<SessionStats>>),
+    Recording(SessionKey, oneshot::Sender<Option<Vec<i16>>>),
 }
 
 impl Media {
@@ -260,6 +276,20 @@ impl Media {
             .ok()?;
         stats.await.ok().flatten()
     }
+
+    /// What the caller of `key` said to a colleague's mailbox so far (8 kHz 16-bit mono samples);
+    /// `None` when the session is not here or is not recording. Read before the call's end is
+    /// committed: the end closes the session and drops the recording with it.
+    pub async fn recording(&self, key: SessionKey) -> Option<Vec<i16>> {
+        let running = self.running.get()?;
+        let (reply, samples) = oneshot::channel();
+        running
+            .commands
+            .send(Command::Recording(key, reply))
+            .await
+            .ok()?;
+        samples.await.ok().flatten()
+    }
 }
 
 /// How often the calls with a session here are read back from the store (calls another node
@@ -319,6 +349,10 @@ struct Session {
     dead: bool,
     /// The RTP time of the last DTMF event logged (its end is sent three times).
     last_dtmf: Option<MediaTime>,
+    /// While the caller leaves a message: what they said so far.
+    recorder: Option<record::Recorder>,
+    /// Frames of the mailbox's beep sent.
+    beeped: u32,
 }
 
 impl Session {
@@ -326,6 +360,20 @@ impl Session {
     /// side.
     fn wants_tone(&self) -> bool {
         self.connected && self.leg.live() && self.leg.peer.is_none()
+    }
+
+    /// Sends the mailbox's beep: connected, leaving a message, the beep not over.
+    fn wants_beep(&self) -> bool {
+        self.connected && self.leg.live() && self.leg.recording && self.beeped < tone::BEEP_FRAMES
+    }
+
+    /// Takes this leg's connection to the call as it is now: a caller who starts leaving a
+    /// message starts being recorded.
+    fn set_leg(&mut self, leg: Leg) {
+        if leg.recording && self.recorder.is_none() {
+            self.recorder = Some(record::Recorder::new());
+        }
+        self.leg = leg;
     }
 }
 
@@ -336,6 +384,10 @@ struct Endpoint {
     candidate: SocketAddr,
     sessions: HashMap<SessionKey, Session>,
     tone: tone::Tone,
+    /// One frame of the mailbox's beep.
+    beep: [u8; tone::FRAME_SAMPLES],
+    /// Recordings of sessions that closed before their call ended, and when ([`KEEP_RECORDING`]).
+    kept: HashMap<SessionKey, (Instant, Vec<i16>)>,
     /// The chime's frame number and when the next frame is due, while some session wants it.
     tone_frame: u64,
     next_tone: Option<Instant>,
@@ -349,6 +401,8 @@ impl Endpoint {
             candidate,
             sessions: HashMap::new(),
             tone: tone::Tone::new(),
+            beep: tone::beep(),
+            kept: HashMap::new(),
             tone_frame: 0,
             next_tone: None,
         }
@@ -434,6 +488,13 @@ impl Endpoint {
             Command::Stats(key, reply) => {
                 let _ = reply.send(self.sessions.get(&key).map(|s| s.stats));
             }
+            Command::Recording(key, reply) => {
+                let samples = match self.sessions.get(&key) {
+                    Some(s) => s.recorder.as_ref().map(|r| r.samples().to_vec()),
+                    None => self.kept.get(&key).map(|(_, samples)| samples.clone()),
+                };
+                let _ = reply.send(samples);
+            }
         }
     }
 
@@ -474,6 +535,7 @@ impl Endpoint {
             tracing::debug!(call = %key.call_id, "media session replaced by a new offer");
         }
         tracing::debug!(call = %key.call_id, "media session answered");
+        let recorder = leg.recording.then(record::Recorder::new);
         self.sessions.insert(
             key,
             Session {
@@ -487,6 +549,8 @@ impl Endpoint {
                 stats: SessionStats::default(),
                 dead: false,
                 last_dtmf: None,
+                recorder,
+                beeped: 0,
             },
         );
         Ok(answer.to_sdp_string())
@@ -494,11 +558,15 @@ impl Endpoint {
 
     fn follow(&mut self, leg: Leg) {
         let key = leg.key();
+        if leg.state.is_final() {
+            self.kept.remove(&key);
+        }
         if !leg.state.is_final() {
             if let Some(session) = self.sessions.get_mut(&key) {
-                session.leg = leg;
+                session.set_leg(leg);
             }
         } else if let Some(mut session) = self.sessions.remove(&key) {
+            // Its recording, if any, was taken before the end was committed.
             session.rtc.disconnect();
             let s = session.stats;
             tracing::debug!(call = %key.call_id, sent = s.sent, received = s.received, "media session closed: the call ended");
@@ -527,9 +595,13 @@ impl Endpoint {
         self.close_over(now);
     }
 
-    /// Writes the chime's due frames to every session that wants it.
+    /// Writes the chime's (and the beep's) due frames to every session that wants it.
     fn play_tone(&mut self, now: Instant) {
-        if !self.sessions.values().any(Session::wants_tone) {
+        if !self
+            .sessions
+            .values()
+            .any(|s| s.wants_tone() || s.wants_beep())
+        {
             self.next_tone = None;
             return;
         }
@@ -539,8 +611,16 @@ impl Endpoint {
             due = now;
         }
         while due <= now {
-            let frame = self.tone.frame(self.tone_frame);
-            for session in self.sessions.values_mut().filter(|s| s.wants_tone()) {
+            let chime = self.tone.frame(self.tone_frame);
+            for session in self.sessions.values_mut() {
+                let frame = if session.wants_tone() {
+                    chime
+                } else if session.wants_beep() {
+                    session.beeped += 1;
+                    &self.beep
+                } else {
+                    continue;
+                };
                 let Some(mid) = session.audio else { continue };
                 let Some(writer) = session.rtc.writer(mid) else {
                     continue;
@@ -600,6 +680,11 @@ impl Endpoint {
                         }
                         Event::MediaData(data) => {
                             session.stats.received += 1;
+                            if session.leg.live()
+                                && let Some(recorder) = session.recorder.as_mut()
+                            {
+                                recorder.push(data.params.spec().codec, &data.data);
+                            }
                             if data.params.spec().codec == Codec::Tele
                                 && session.last_dtmf != Some(data.time)
                                 && log_dtmf(&key.call_id, &data)
@@ -654,7 +739,10 @@ impl Endpoint {
     }
 
     /// Closes the sessions that failed, timed out, or never connected within [`CONNECT_WITHIN`].
+    /// A caller's recording outlives their session until the call's end takes it
+    /// ([`KEEP_RECORDING`], [`MAX_KEPT`]).
     fn close_over(&mut self, now: Instant) {
+        let kept = &mut self.kept;
         self.sessions.retain(|key, s| {
             let late = !s.connected && now.saturating_duration_since(s.created) > CONNECT_WITHIN;
             let keep = !s.dead && !late && s.rtc.is_alive();
@@ -662,9 +750,26 @@ impl Endpoint {
                 s.rtc.disconnect();
                 let st = s.stats;
                 tracing::debug!(call = %key.call_id, late, sent = st.sent, received = st.received, "media session closed");
+                if let Some(r) = s.recorder.take() {
+                    tracing::debug!(call = %key.call_id, samples = r.samples().len(), refused = r.refused(), "recording kept for the call's end");
+                    kept.insert(key.clone(), (now, r.samples().to_vec()));
+                }
             }
             keep
         });
+        self.kept
+            .retain(|_, (at, _)| now.saturating_duration_since(*at) < KEEP_RECORDING);
+        while self.kept.len() > MAX_KEPT {
+            let Some(oldest) = self
+                .kept
+                .iter()
+                .min_by_key(|(_, (at, _))| *at)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.kept.remove(&oldest);
+        }
     }
 }
 

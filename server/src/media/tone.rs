@@ -1,12 +1,13 @@
 //! The simulated outside party's voice: a two-note chime in PCMU (G.711 μ-law, 8 kHz), one 20 ms
-//! frame of 160 samples at a time.
+//! frame of 160 samples at a time; the mailbox's beep; and G.711 μ-law both ways.
 //!
 //! The notes are 400 Hz and 500 Hz: a whole number of periods fits in each 20 ms frame (8 and 10),
 //! so each note is one precomputed frame repeated without a click, and no resampling or codec
 //! library is needed. The μ-law encoder is the short, table-free one of ITU-T G.711 (the Sun
-//! reference `linear2ulaw`): the crates offering it bring whole codec suites (Opus, G.729 through C)
-//! or a media framework's core for these fifteen lines; its test checks known values and that
-//! every code round-trips through the standard decoding.
+//! reference `linear2ulaw`), and so is the decoder (`ulaw2linear`, which the mailbox's recorder
+//! uses for a browser sending PCMU): the crates offering them bring whole codec suites (Opus, G.729
+//! through C) or a media framework's core for these twenty lines; the tests check known values and
+//! that every code round-trips.
 
 /// Samples per second of PCMU.
 pub const SAMPLE_RATE: u32 = 8_000;
@@ -18,6 +19,10 @@ const FRAMES_PER_NOTE: u64 = 20;
 const NOTES: [u32; 3] = [400, 500, 0];
 /// Peak amplitude, about -12 dBFS: audible, never harsh.
 const AMPLITUDE: f64 = 8_000.0;
+/// The mailbox's beep, in Hz: 8 samples a period, so 20 whole periods a frame.
+const BEEP_HZ: u32 = 1_000;
+/// Frames the beep lasts: 0.5 s.
+pub const BEEP_FRAMES: u32 = 25;
 
 /// G.711 μ-law of one 16-bit linear sample.
 pub fn linear_to_ulaw(sample: i16) -> u8 {
@@ -36,6 +41,32 @@ pub fn linear_to_ulaw(sample: i16) -> u8 {
     ((sign | (segment << 4) | mantissa) ^ 0xFF) as u8
 }
 
+/// The 16-bit linear sample of one G.711 μ-law code (ITU-T G.711, Sun's `ulaw2linear`).
+pub fn ulaw_to_linear(code: u8) -> i16 {
+    let u = !code;
+    let t = ((i32::from(u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4);
+    // At most 0x84 + (0x7F << 7) = 32,644 either way: always an i16.
+    (if u & 0x80 != 0 { 0x84 - t } else { t - 0x84 }) as i16
+}
+
+/// One PCMU frame of a pure tone of `hz` (a whole number of periods in a frame plays on without a
+/// click).
+fn tone_frame(hz: u32) -> [u8; FRAME_SAMPLES] {
+    let mut frame = [0u8; FRAME_SAMPLES];
+    for (i, out) in frame.iter_mut().enumerate() {
+        let t = i as f64 / f64::from(SAMPLE_RATE);
+        let v = AMPLITUDE * (2.0 * std::f64::consts::PI * f64::from(hz) * t).sin();
+        *out = linear_to_ulaw(v.round() as i16);
+    }
+    frame
+}
+
+/// One frame of the mailbox's beep (1 kHz), played [`BEEP_FRAMES`] times when a softphone caller
+/// reaches a colleague's voicemail.
+pub fn beep() -> [u8; FRAME_SAMPLES] {
+    tone_frame(BEEP_HZ)
+}
+
 /// The tone's frames, precomputed: one per entry of [`NOTES`].
 pub struct Tone {
     frames: Vec<[u8; FRAME_SAMPLES]>,
@@ -50,18 +81,7 @@ impl Default for Tone {
 impl Tone {
     /// Computes the frames of each note.
     pub fn new() -> Tone {
-        let frames = NOTES
-            .iter()
-            .map(|&hz| {
-                let mut frame = [0u8; FRAME_SAMPLES];
-                for (i, out) in frame.iter_mut().enumerate() {
-                    let t = i as f64 / f64::from(SAMPLE_RATE);
-                    let v = AMPLITUDE * (2.0 * std::f64::consts::PI * f64::from(hz) * t).sin();
-                    *out = linear_to_ulaw(v.round() as i16);
-                }
-                frame
-            })
-            .collect();
+        let frames = NOTES.iter().map(|&hz| tone_frame(hz)).collect();
         Tone { frames }
     }
 
@@ -76,13 +96,6 @@ impl Tone {
 mod tests {
     use super::*;
 
-    /// The standard decoding (ITU-T G.711 / Sun's `ulaw2linear`).
-    fn ulaw_to_linear(code: u8) -> i16 {
-        let u = !code;
-        let t = ((i32::from(u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4);
-        (if u & 0x80 != 0 { 0x84 - t } else { t - 0x84 }) as i16
-    }
-
     #[test]
     fn known_values() {
         assert_eq!(linear_to_ulaw(0), 0xFF);
@@ -92,6 +105,19 @@ mod tests {
         assert_eq!(linear_to_ulaw(i16::MAX), 0x80);
         assert_eq!(linear_to_ulaw(i16::MIN), 0x00);
         assert_eq!(ulaw_to_linear(0xCE), 988);
+        assert_eq!(ulaw_to_linear(0xFF), 0);
+        assert_eq!(ulaw_to_linear(0x00), -32_124);
+        assert_eq!(ulaw_to_linear(0x80), 32_124);
+    }
+
+    #[test]
+    fn the_beep_is_a_whole_number_of_periods_at_1_khz() {
+        let b = beep();
+        // 8 samples a period: each sample comes back 8 later, and a frame starts where it goes on.
+        for i in 0..FRAME_SAMPLES - 8 {
+            assert_eq!(b[i], b[i + 8], "sample {i}");
+        }
+        assert_ne!(b, [0xFFu8; FRAME_SAMPLES]);
     }
 
     #[test]

@@ -270,6 +270,9 @@ pub enum StepKind {
     HangUp,
     /// The ring timeout is over for a ringing inbound call: it goes to voicemail or is missed.
     RingOut,
+    /// The longest message is over for a caller leaving one (`Call::leaving_message`): the
+    /// mailbox hangs up, and what was recorded is the message.
+    MessageEnds,
 }
 
 /// A call's next step ([`StepKind`]), timed from `since_ms` (Unix milliseconds, when the phase

@@ -1,7 +1,7 @@
 //! A str0m peer playing the browser in the media endpoint's tests (`tests/media.rs`,
 //! `tests/media_load.rs`): it offers audio (Opus, PCMU), connects to the endpoint's answer over a
-//! real UDP socket on 127.0.0.1, counts what it receives, and sends Opus frames while asked to and
-//! RFC 4733 DTMF digits when told.
+//! real UDP socket on 127.0.0.1, counts what it receives, and sends Opus frames (or PCMU ones) while
+//! asked to and RFC 4733 DTMF digits when told.
 
 #![allow(dead_code)]
 
@@ -40,11 +40,24 @@ const NO_DIGIT: u8 = u8::MAX;
 /// RFC 4733 `telephone-event` at 48 kHz, Chromium's payload type (as the endpoint offers it).
 const TELEPHONE_EVENT_PT: u8 = 110;
 
+/// The PCMU frame a client sends while `pcmu`: every μ-law code from 0x00 up (160 of them).
+pub const PCMU_FRAME: [u8; 160] = {
+    let mut f = [0u8; 160];
+    let mut i = 0;
+    while i < 160 {
+        f[i] = i as u8;
+        i += 1;
+    }
+    f
+};
+
 /// A str0m peer playing the browser: it offers audio (Opus, PCMU), connects to the endpoint's
 /// answer, counts what it receives, and sends Opus frames of its own while `sending`.
 pub struct Client {
     seen: watch::Receiver<Seen>,
     pub sending: Arc<AtomicBool>,
+    /// Send [`PCMU_FRAME`]s instead of Opus ones while `sending`.
+    pub pcmu: Arc<AtomicBool>,
     /// The RFC 4733 event code to send next ([`NO_DIGIT`]: none).
     digit: Arc<AtomicU8>,
     task: tokio::task::JoinHandle<()>,
@@ -105,6 +118,7 @@ impl Offering {
             .unwrap();
         let (tx, seen) = watch::channel(Seen::default());
         let sending = Arc::new(AtomicBool::new(false));
+        let pcmu = Arc::new(AtomicBool::new(false));
         let digit = Arc::new(AtomicU8::new(NO_DIGIT));
         let task = tokio::spawn(run(
             self.rtc,
@@ -112,11 +126,13 @@ impl Offering {
             self.mid,
             tx,
             sending.clone(),
+            pcmu.clone(),
             digit.clone(),
         ));
         Client {
             seen,
             sending,
+            pcmu,
             digit,
             task,
         }
@@ -131,6 +147,7 @@ async fn run(
     mid: Mid,
     seen: watch::Sender<Seen>,
     sending: Arc<AtomicBool>,
+    pcmu: Arc<AtomicBool>,
     digit: Arc<AtomicU8>,
 ) {
     let local: SocketAddr = socket.local_addr().unwrap();
@@ -196,15 +213,21 @@ async fn run(
         }
         if sending.load(Ordering::SeqCst) && seen.borrow().connected && next_frame <= now {
             let writer = rtc.writer(mid).unwrap();
+            let (codec, payload, time) = if pcmu.load(Ordering::SeqCst) {
+                let time = MediaTime::new(frame_no * 160, Frequency::EIGHT_KHZ);
+                (Codec::PCMU, PCMU_FRAME.to_vec(), time)
+            } else {
+                // A stand-in for an Opus packet: the endpoint forwards it untouched.
+                let mut payload = b"opus-frame-".to_vec();
+                payload.extend_from_slice(&frame_no.to_be_bytes());
+                let time = MediaTime::new(frame_no * 960, Frequency::FORTY_EIGHT_KHZ);
+                (Codec::Opus, payload, time)
+            };
             let pt = writer
                 .payload_params()
-                .find(|p| p.spec().codec == Codec::Opus)
+                .find(|p| p.spec().codec == codec)
                 .map(|p| p.pt())
                 .unwrap();
-            // A stand-in for an Opus packet: the endpoint forwards it untouched.
-            let mut payload = b"opus-frame-".to_vec();
-            payload.extend_from_slice(&frame_no.to_be_bytes());
-            let time = MediaTime::new(frame_no * 960, Frequency::FORTY_EIGHT_KHZ);
             writer.write(pt, now, time, payload).unwrap();
             frame_no += 1;
             // Paced on the frame clock, not on when this loop woke: 50 frames/s.

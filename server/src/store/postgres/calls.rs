@@ -55,8 +55,9 @@ impl CallStore for PgStore {
             let done = sqlx::query(
                 "UPDATE calls SET state = $1, answered_at = $2, ended_at = $3, outcome = $4,
                         answered_on = $5, forwarded_to = $6, peer_call_id = $7, held = $8,
-                        transferred_to = $9, from_number = $10, internal = $11
-                 WHERE id = $12 AND state = $13",
+                        transferred_to = $9, from_number = $10, internal = $11,
+                        leaving_message = $12
+                 WHERE id = $13 AND state = $14",
             )
             .bind(enum_str(&call.state))
             .bind(call.answered_at.map(time_text))
@@ -69,6 +70,7 @@ impl CallStore for PgStore {
             .bind(&call.transferred_to)
             .bind(&call.from)
             .bind(call.internal)
+            .bind(call.leaving_message)
             .bind(&call.id)
             .bind(enum_str(expected))
             .execute(&mut *tx)
@@ -623,6 +625,7 @@ fn call_of(r: &PgRow) -> StoreResult<OwnedCall> {
             transferred_to: r.get("transferred_to"),
             consult_of: r.get("consult_of"),
             rings_on: rings_on_of(r.get("rings_on"))?,
+            leaving_message: r.get("leaving_message"),
         },
         peer: r.get("peer_call_id"),
         from_device: r.get("from_device"),
@@ -634,7 +637,7 @@ async fn insert_call_row(tx: &mut PgConnection, owned: &OwnedCall) -> StoreResul
     sqlx::query(&format!(
         "INSERT INTO calls ({CALL_COLUMNS}) VALUES
          ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-          $21, $22, $23)"
+          $21, $22, $23, $24)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -659,6 +662,7 @@ async fn insert_call_row(tx: &mut PgConnection, owned: &OwnedCall) -> StoreResul
     .bind(&c.consult_of)
     .bind(&owned.from_device)
     .bind(rings_on_column(&c.rings_on)?)
+    .bind(c.leaving_message)
     .execute(tx)
     .await?;
     Ok(())
@@ -748,7 +752,7 @@ fn voicemail_of(r: &PgRow) -> StoreResult<VoicemailMessage> {
     })
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device, rings_on";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device, rings_on, leaving_message";
 
 /// Whether a call (`calls`) is an orphan, with the oldest heartbeat of a live node bound as
 /// `$1`: live, and its node not alive (none, stopped or stale), or its step stamped with a node

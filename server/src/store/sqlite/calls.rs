@@ -32,7 +32,8 @@ impl CallStore for SqliteStore {
             let done = sqlx::query(
                 "UPDATE calls SET state = ?, answered_at = ?, ended_at = ?, outcome = ?,
                         answered_on = ?, forwarded_to = ?, peer_call_id = ?, held = ?,
-                        transferred_to = ?, from_number = ?, internal = ?
+                        transferred_to = ?, from_number = ?, internal = ?,
+                        leaving_message = ?
                  WHERE id = ? AND state = ?",
             )
             .bind(enum_str(&call.state))
@@ -46,6 +47,7 @@ impl CallStore for SqliteStore {
             .bind(&call.transferred_to)
             .bind(&call.from)
             .bind(i64::from(call.internal))
+            .bind(i64::from(call.leaving_message))
             .bind(&call.id)
             .bind(enum_str(expected))
             .execute(&mut *tx)
@@ -550,6 +552,7 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
             transferred_to: r.get("transferred_to"),
             consult_of: r.get("consult_of"),
             rings_on: rings_on_of(r.get("rings_on"))?,
+            leaving_message: r.get::<i64, _>("leaving_message") != 0,
         },
         peer: r.get("peer_call_id"),
         from_device: r.get("from_device"),
@@ -559,7 +562,7 @@ fn call_of(r: &sqlx::sqlite::SqliteRow) -> StoreResult<OwnedCall> {
 async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()> {
     let c = &owned.call;
     sqlx::query(&format!(
-        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO calls ({CALL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
     .bind(&c.id)
     .bind(&owned.user_id)
@@ -584,6 +587,7 @@ async fn insert_call_row(tx: &mut WriteTx, owned: &OwnedCall) -> StoreResult<()>
     .bind(&c.consult_of)
     .bind(&owned.from_device)
     .bind(rings_on_column(&c.rings_on)?)
+    .bind(i64::from(c.leaving_message))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -672,7 +676,7 @@ fn voicemail_of(r: &sqlx::sqlite::SqliteRow) -> VoicemailMessage {
     }
 }
 
-const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device, rings_on";
+const CALL_COLUMNS: &str = "id, user_id, customer_id, direction, from_number, to_number, state, started_at, answered_at, ended_at, context, internal, outcome, answered_on, forwarded_to, peer_call_id, held, wrap_up, crm_record, transferred_to, consult_of, from_device, rings_on, leaving_message";
 
 /// Whether a call (`calls`) is an orphan, with the oldest heartbeat of a live node bound as
 /// `?1`: live, and its node not alive (none, stopped or stale), or its step stamped with a node
