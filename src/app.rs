@@ -760,6 +760,61 @@ impl Ctx {
         })
     }
 
+    /// Whether the panel carries the media of `call_id` now (always false without the softphone).
+    pub fn softphone_carries(&self, call_id: &str) -> bool {
+        #[cfg(feature = "softphone")]
+        return crate::softphone::carries(*self, call_id);
+        #[cfg(not(feature = "softphone"))]
+        {
+            let _ = call_id;
+            false
+        }
+    }
+
+    /// Mutes or unmutes the softphone's microphone, or sends DTMF `digits` on the call it
+    /// carries (`None`: mute only), as Salesforce Voice asks; nothing without the softphone.
+    pub fn softphone_control(&self, muted: Option<bool>, digits: Option<String>) {
+        #[cfg(feature = "softphone")]
+        {
+            use crate::softphone::{Act, start};
+            if let Some(muted) = muted {
+                start(*self, Act::Mute(muted));
+            }
+            if let Some(digits) = digits {
+                start(*self, Act::Dtmf(digits));
+            }
+        }
+        #[cfg(not(feature = "softphone"))]
+        let _ = (muted, digits);
+    }
+
+    /// Whether the panel is the agent's softphone now, and whether the calls they place go from
+    /// it (both false without the softphone).
+    pub fn softphone_state(&self) -> (bool, bool) {
+        #[cfg(feature = "softphone")]
+        return (
+            crate::softphone::registered(*self),
+            self.outgoing_device().is_some(),
+        );
+        #[cfg(not(feature = "softphone"))]
+        (false, false)
+    }
+
+    /// Places the agent's calls from the softphone (true) or their other devices; false when the
+    /// panel is not the softphone and `from_softphone` asked for it.
+    pub fn place_from_softphone(&self, from_softphone: bool) -> bool {
+        #[cfg(feature = "softphone")]
+        {
+            if from_softphone && !crate::softphone::registered(*self) {
+                return false;
+            }
+            let _ = self.phone.try_update(|p| p.outgoing = from_softphone);
+            true
+        }
+        #[cfg(not(feature = "softphone"))]
+        !from_softphone
+    }
+
     /// Hangs up a call; the keyboard focus goes to the dial field (the card's buttons go, and the
     /// next thing an agent does after a call is usually the next call).
     pub fn hangup(&self, call_id: String) {

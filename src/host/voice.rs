@@ -264,9 +264,10 @@ pub fn call_state(state: CallState) -> &'static str {
 }
 
 /// The plain `PhoneCall` of `call` (`callId`, `callType`, `state`, `phoneNumber`, `name`,
-/// `isOnHold`, `participantType`, `reason` once over): the shim builds the library's `PhoneCall`
-/// from it. A consultation leg is an `AddParticipant` call of a `Third_Party`.
-pub fn plain_call(call: &Call, name: Option<String>) -> Object {
+/// `isOnHold`, `participantType`, `reason` once over, `onSoftphone` when `soft`: the panel carries
+/// its audio, so Salesforce shows its mute button): the shim builds the library's `PhoneCall` from
+/// it. A consultation leg is an `AddParticipant` call of a `Third_Party`.
+pub fn plain_call(call: &Call, name: Option<String>, soft: bool) -> Object {
     let (call_type, number) = match call.direction {
         _ if call.consult_of.is_some() => ("AddParticipant", call.to.as_str()),
         CallDirection::Inbound => ("Inbound", call.from.as_str()),
@@ -287,6 +288,9 @@ pub fn plain_call(call: &Call, name: Option<String>) -> Object {
     ];
     if let Some(name) = name {
         fields.push(("name", JsValue::from_str(&name)));
+    }
+    if soft {
+        fields.push(("onSoftphone", JsValue::TRUE));
     }
     if call.state.is_final() {
         let reason = if call.state == CallState::Failed {
@@ -457,7 +461,8 @@ pub fn attach(ctx: Ctx) {
             events_between(&mut v.told, &live, &ended, &busy, v.dialing)
         });
         for event in events {
-            let payload = plain_call(event.call(), name_of(ctx, event.call()));
+            let call = event.call();
+            let payload = plain_call(call, name_of(ctx, call), ctx.softphone_carries(&call.id));
             publish(event.event_type(), &payload);
         }
         if let Some(status) = profile_changed(ctx) {
@@ -622,7 +627,7 @@ pub fn voice_active_calls() -> Array {
             s.live_calls
                 .iter()
                 .filter(|c| !c.state.is_final() && c.consult_of.is_none())
-                .map(|c| plain_call(c, Some(s.party_name(c))))
+                .map(|c| plain_call(c, Some(s.party_name(c)), ctx.softphone_carries(&c.id)))
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
@@ -639,7 +644,7 @@ fn took(ctx: Ctx, call: Call) -> JsValue {
         v.busy.retain(|b| *b != call.id);
     });
     let name = name_of(ctx, &call);
-    let plain = plain_call(&call, name);
+    let plain = plain_call(&call, name, ctx.softphone_carries(&call.id));
     ctx.take_call_reply(call);
     plain.into()
 }
@@ -783,11 +788,89 @@ pub async fn voice_add_participant(
     }
 }
 
-/// `mute` / `unmute`: the PBX has no mute (the capability says so); the flag is answered back.
+/// `mute` / `unmute`: on a call whose audio the panel carries (the softphone), its microphone is
+/// muted or unmuted as the card's Mute does; a desk phone's call has no mute here (the PBX has
+/// none, and Salesforce shows no button for it: `onSoftphone`), and the flag is answered back.
 #[wasm_bindgen]
 pub fn voice_mute(muted: bool) -> JsValue {
     with(|v| v.muted = muted);
+    if let Some(ctx) = with(|v| v.ctx)
+        && let Ok(id) = target(ctx, None)
+        && ctx.softphone_carries(&id)
+    {
+        ctx.softphone_control(Some(muted), None);
+    }
     object(&[("isMuted", JsValue::from_bool(muted))]).into()
+}
+
+/// Longest `sendDigits` string taken at once.
+pub const MAX_DIGITS: usize = 32;
+
+/// `sendDigits(digits)`: DTMF on the call whose audio the panel carries (RFC 4733, as the card's
+/// keypad sends); on a desk phone's call the phone itself plays them, so nothing is sent. Digits
+/// are `0-9 * # A-D` and `,` (a two-second pause), at most [`MAX_DIGITS`]; anything else is refused.
+#[wasm_bindgen]
+pub fn voice_send_digits(digits: String) -> Result<(), JsValue> {
+    let Some(tones) = dtmf_tones(&digits) else {
+        return Err(JsValue::from_str(
+            "GENERIC_ERROR: DTMF digits are 0-9, *, #, A-D and ',' (at most 32)",
+        ));
+    };
+    let ctx = ready_ctx()?;
+    let id = target(ctx, None)?;
+    if ctx.softphone_carries(&id) {
+        ctx.softphone_control(None, Some(tones));
+    }
+    Ok(())
+}
+
+/// `sendDigits`' `digits` as the tones `insertDTMF` takes (A-D upper case), or `None` when they
+/// are empty, longer than [`MAX_DIGITS`] or hold anything but `0-9 * # A-D ,`.
+pub fn dtmf_tones(digits: &str) -> Option<String> {
+    let ok = !digits.is_empty()
+        && digits.len() <= MAX_DIGITS
+        && digits
+            .chars()
+            .all(|c| c.is_ascii_digit() || "*#ABCDabcd,".contains(c));
+    ok.then(|| digits.to_ascii_uppercase())
+}
+
+/// `getAgentConfig`: the phones the agent can take Salesforce's calls on — the desk phone, and the
+/// softphone while this panel is it — and the selected one, where the calls they place go from
+/// (`SOFT_PHONE` when the panel places them): `[phones, selected]`.
+#[wasm_bindgen]
+pub fn voice_agent_config() -> Array {
+    let (registered, outgoing) = with(|v| v.ctx).map_or((false, false), |c| c.softphone_state());
+    let phones = Array::of1(&JsValue::from_str("DESK_PHONE"));
+    if registered {
+        phones.push(&JsValue::from_str("SOFT_PHONE"));
+    }
+    let selected = if outgoing { "SOFT_PHONE" } else { "DESK_PHONE" };
+    Array::of2(&phones, &JsValue::from_str(selected))
+}
+
+/// `setAgentConfig({selectedPhone})`: `SOFT_PHONE` places the agent's calls from the panel (as
+/// its "Place my calls from this panel" does; refused while the panel is not the softphone),
+/// `DESK_PHONE` from their other devices; any other phone type is refused.
+#[wasm_bindgen]
+pub fn voice_set_agent_config(phone_type: String) -> Result<(), JsValue> {
+    let ctx = ready_ctx()?;
+    let soft = match phone_type.as_str() {
+        "SOFT_PHONE" => true,
+        "DESK_PHONE" => false,
+        _ => {
+            return Err(JsValue::from_str(
+                "CAN_NOT_SET_AGENT_CONFIG: this connector has a desk phone and a softphone only",
+            ));
+        }
+    };
+    if ctx.place_from_softphone(soft) {
+        Ok(())
+    } else {
+        Err(JsValue::from_str(
+            "CAN_NOT_SET_AGENT_CONFIG: this panel is not your phone: turn on 'Use this panel as my phone' first",
+        ))
+    }
 }
 
 /// `getPhoneContacts(filter)`: the directory with live presence, as plain `Contact`s (`Agent`
@@ -1089,6 +1172,16 @@ mod tests {
         );
         assert_eq!(find_status(&org, "on lunch"), Some(&org[2]));
         assert_eq!(find_status(&org, "Away"), None);
+    }
+
+    #[test]
+    fn dtmf_digits_are_checked_and_upper_cased() {
+        assert_eq!(dtmf_tones("12#*").as_deref(), Some("12#*"));
+        assert_eq!(dtmf_tones("1,a,D").as_deref(), Some("1,A,D"));
+        for bad in ["", "12x", "1 2", "+1", &"1".repeat(MAX_DIGITS + 1)] {
+            assert_eq!(dtmf_tones(bad), None, "{bad:?}");
+        }
+        assert!(dtmf_tones(&"9".repeat(MAX_DIGITS)).is_some());
     }
 
     #[test]

@@ -128,6 +128,12 @@ pub enum Act {
     },
     /// A `softphone` event of the live stream, its JSON data.
     Event(String),
+    /// Mutes (true) or unmutes the microphone on the call the panel carries (the card's Mute, and
+    /// Salesforce Voice's `mute` / `unmute`).
+    Mute(bool),
+    /// Sends DTMF tones on the call the panel carries (Salesforce Voice's `sendDigits`; the card's
+    /// keypad sends its own).
+    Dtmf(String),
 }
 
 /// The `localStorage` key of the agent's choice to use the panel as their phone.
@@ -354,7 +360,31 @@ pub async fn act(ctx: Ctx, what: Act) {
             media::send(!muted && !held).await;
         }
         Act::Event(data) => softphone_event(ctx, &data),
+        Act::Mute(muted) => {
+            let _ = ctx.phone.try_update(|p| p.muted = muted);
+            media::send(!muted && !carried_held(ctx)).await;
+        }
+        Act::Dtmf(tones) => media::dtmf(&tones),
     }
+}
+
+/// Whether the call the panel carries is on hold.
+fn carried_held(ctx: Ctx) -> bool {
+    ctx.phone
+        .try_with_untracked(|p| p.media_call.clone())
+        .flatten()
+        .is_some_and(|id| {
+            ctx.store
+                .try_with_untracked(|s| s.live_calls.iter().any(|c| c.id == id && c.held))
+                .unwrap_or(false)
+        })
+}
+
+/// Whether the panel carries the media of `call_id` now.
+pub fn carries(ctx: Ctx, call_id: &str) -> bool {
+    ctx.phone
+        .try_with_untracked(|p| p.media_call.as_deref() == Some(call_id))
+        .unwrap_or(false)
 }
 
 /// One softphone request through [`crate::api::Backend::softphone_call`]: `body` written and the

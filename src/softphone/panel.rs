@@ -127,14 +127,7 @@ pub fn call_controls(ctx: Ctx) -> AnyView {
     let mute = h(move |_| {
         let muted = !ctx.phone.read_untracked().muted;
         ctx.phone.update(|p| p.muted = muted);
-        let held = ctx
-            .phone
-            .with_untracked(|p| p.media_call.clone())
-            .is_some_and(|id| {
-                ctx.store
-                    .with_untracked(|s| s.live_calls.iter().any(|c| c.id == id && c.held))
-            });
-        leptos::task::spawn_local(media::send(!muted && !held));
+        super::start(ctx, super::Act::Mute(muted));
     });
     let keypad = move || {
         ctx.phone.read().keypad.then(|| {

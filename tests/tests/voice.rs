@@ -18,6 +18,7 @@ use ucclient_e2e::crm::{
 };
 use ucclient_e2e::media::{FAKE_MEDIA, flow, make_phone, stats};
 use ucclient_e2e::voice::{OMNI_STATUSES, VoiceSite, set_profile, voice_browser_with};
+use ucclient_e2e::{wait_attr, wait_until};
 
 const ANA: &str = "ana@acme.example";
 const CALLER: &str = "+351210000001";
@@ -132,7 +133,7 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
         ready["payload"]["agentConfig"]["PHONES"] == json!(["DESK_PHONE"]),
         "{ready}"
     );
-    ensure!(ready["payload"]["capabilities"]["MUTE"] == false, "{ready}");
+    ensure!(ready["payload"]["capabilities"]["MUTE"] == true, "{ready}");
     ensure!(
         ready["payload"]["capabilities"]["BLIND_TRANSFER"] == true,
         "{ready}"
@@ -159,8 +160,12 @@ async fn drive(client: &fantoccini::Client, site: &VoiceSite, backend: &DemoBack
         "{connected}"
     );
     ensure!(connected["payload"]["state"] == "connected", "{connected}");
+    ensure!(
+        connected["payload"]["callInfo"]["showMuteButton"] == false,
+        "a desk phone's call has no mute button: {connected}"
+    );
 
-    // mute and unmute: the PBX has no mute (the capability says so), the flag is answered back.
+    // mute and unmute of a desk phone's call: the PBX has no mute, the flag is answered back.
     send(client, json!({"type": "MUTE", "call": {"callId": call_id}})).await?;
     let muted = nth(client, "MUTE_TOGGLE", 1).await?;
     ensure!(muted["payload"]["isMuted"] == true, "{muted}");
@@ -575,7 +580,10 @@ async fn a_map_switched_off_keeps_omni_and_the_profile_apart() -> Result<()> {
 
 /// The softphone in the Voice connector (issue 17): the panel made the phone, Salesforce's
 /// `acceptCall` answers an outside caller on it — the media first, then the answer on the
-/// softphone device — and the caller's audio (the backend's tone) arrives; `endCall` closes it.
+/// softphone device — and the caller's audio (the backend's tone) arrives; the call shows
+/// Salesforce's mute button, whose `mute` stops the panel's packets and `unmute` restarts them;
+/// `sendDigits` takes DTMF digits and refuses others; `setAgentConfig` switches where ana's calls
+/// go from (the panel's "Place my calls from this panel"); `endCall` closes it.
 #[tokio::test]
 async fn salesforce_accepts_a_call_on_the_connectors_softphone() -> Result<()> {
     with_voice_site_in(&FAKE_MEDIA, async |client, site, backend| {
@@ -593,6 +601,11 @@ async fn salesforce_accepts_a_call_on_the_connectors_softphone() -> Result<()> {
         .await?;
         let accepted = nth(client, "CALL_CONNECTED", 1).await?;
         ensure!(accepted["payload"]["callId"] == id.as_str(), "{accepted}");
+        ensure!(
+            accepted["payload"]["callInfo"]["showMuteButton"] == true
+                && accepted["payload"]["callInfo"]["muteEnabled"] == true,
+            "the softphone's call has Salesforce's mute button: {accepted}"
+        );
         let call = backend.get(&token, "/calls?limit=1").await?[0].clone();
         ensure!(
             call["answered_on"] == "ana-softphone",
@@ -605,6 +618,64 @@ async fn salesforce_accepts_a_call_on_the_connectors_softphone() -> Result<()> {
             "{sent} packets sent, {received} received in 3 s"
         );
         client.enter_parent_frame().await?;
+
+        // Salesforce's mute is the softphone's: no packet leaves, and the panel's Mute says so.
+        send(client, json!({"type": "MUTE", "call": {"callId": id}})).await?;
+        let muted = nth(client, "MUTE_TOGGLE", 1).await?;
+        ensure!(muted["payload"]["isMuted"] == true, "{muted}");
+        client.enter_frame(0).await?;
+        wait_attr(client, "[data-test=mute]", "aria-pressed", "true").await?;
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let (sent, _) = flow(client, 2_000).await?;
+        ensure!(
+            sent <= 2,
+            "muted from Salesforce, still {sent} packets sent in 2 s"
+        );
+        client.enter_parent_frame().await?;
+        send(client, json!({"type": "UNMUTE", "call": {"callId": id}})).await?;
+        nth(client, "MUTE_TOGGLE", 2).await?;
+        client.enter_frame(0).await?;
+        wait_attr(client, "[data-test=mute]", "aria-pressed", "false").await?;
+        let (sent, _) = flow(client, 2_000).await?;
+        ensure!(
+            sent > 30,
+            "unmuted from Salesforce, only {sent} packets sent in 2 s"
+        );
+        client.enter_parent_frame().await?;
+        // Its keypad: digits go on the call as RFC 4733 events; a bad one is refused.
+        send(client, json!({"type": "SEND_DIGITS", "digits": "12#"})).await?;
+        send(client, json!({"type": "SEND_DIGITS", "digits": "12x"})).await?;
+        let refused = wait_js(
+            client,
+            "((e) => e.length > 0 && e.map((x) => x.payload))(window.__errors.filter((e) => \
+             e.eventType === 'SEND_DIGITS'))",
+        )
+        .await?;
+        ensure!(
+            refused == json!(["12x"]),
+            "only the bad digits fail: {refused}"
+        );
+        // Its phone setting: the desk phone, then the softphone again, for the calls ana places.
+        for (phone, checked) in [("DESK_PHONE", false), ("SOFT_PHONE", true)] {
+            send(
+                client,
+                json!({"type": "SET_AGENT_CONFIG", "config": {"selectedPhone": {"type": phone}}}),
+            )
+            .await?;
+            client.enter_frame(0).await?;
+            wait_until(client, phone, async |c| {
+                let v = c
+                    .execute(
+                        "const b = document.querySelector('[data-test=softphone-outgoing]'); \
+                         return b && b.checked",
+                        vec![],
+                    )
+                    .await?;
+                Ok(v.as_bool() == Some(checked))
+            })
+            .await?;
+            client.enter_parent_frame().await?;
+        }
         send(client, json!({"type": "END_CALL", "call": {"callId": id}})).await?;
         nth(client, "HANGUP", 1).await?;
         client.enter_frame(0).await?;

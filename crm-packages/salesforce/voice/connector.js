@@ -36,9 +36,10 @@ ready.catch((error) => {
   console.error('UcClient CRM connector failed', error);
 });
 
+// Mute is the softphone's: shown on the calls whose audio the panel carries.
 const callInfo = (c) => new S.CallInfo({
   isOnHold: !!c.isOnHold, callStateTimestamp: new Date(),
-  muteEnabled: false, showMuteButton: false, recordEnabled: false, showRecordButton: false,
+  muteEnabled: !!c.onSoftphone, showMuteButton: !!c.onSoftphone, recordEnabled: false, showRecordButton: false,
   swapEnabled: false, showSwapButton: false, conferenceEnabled: false, showMergeButton: false,
 });
 const participantResult = (p) => new S.ParticipantResult({
@@ -95,7 +96,7 @@ class UcClientConnector extends S.VendorConnector {
   async mute() { return new S.MuteToggleResult((await ready).voice_mute(true)); }
   async unmute() { return new S.MuteToggleResult((await ready).voice_mute(false)); }
   async dial(contact) { return callResult(await (await ready).voice_dial(contact.phoneNumber || '', contact.recordId)); }
-  async sendDigits() { /* DTMF is played by the agent's own phone. */ }
+  async sendDigits(digits) { (await ready).voice_send_digits(String(digits || '')); }
   async getPhoneContacts(filter) {
     const w = await ready;
     const text = typeof filter === 'string' ? filter : (filter && filter.contains) || undefined;
@@ -112,12 +113,17 @@ class UcClientConnector extends S.VendorConnector {
   }
   async getAgentStatus() { return new S.AgentVendorStatusInfo((await ready).voice_status()); }
   async getAgentConfig() {
-    return new S.AgentConfigResult({ phones: ['DESK_PHONE'], selectedPhone: new S.Phone({ type: 'DESK_PHONE' }) });
+    const [phones, selected] = (await ready).voice_agent_config();
+    return new S.AgentConfigResult({ phones, selectedPhone: new S.Phone({ type: selected }) });
   }
-  async setAgentConfig() { return new S.GenericResult({ success: true }); }
+  async setAgentConfig(config) {
+    const phone = (config && config.selectedPhone) || {};
+    (await ready).voice_set_agent_config(String(phone.type || ''));
+    return new S.GenericResult({ success: true });
+  }
   async getCapabilities() {
     return new S.CapabilitiesResult({
-      hasMute: false, hasRecord: false, hasMerge: false, hasSwap: false, hasSignedRecordingUrl: false,
+      hasMute: true, hasRecord: false, hasMerge: false, hasSwap: false, hasSignedRecordingUrl: false,
       debugEnabled: false, hasContactSearch: true, hasAgentAvailability: true, hasBlindTransfer: true,
       hasPhoneBook: true,
     });
