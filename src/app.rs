@@ -1371,45 +1371,87 @@ pub fn App(ctx: Ctx) -> impl IntoView {
     }
 }
 
-/// A panel (a tab's, the wrap-up form) made by `panel`, the future of a function that with the
-/// `split` feature is an async Leptos `lazy` one whose code comes in a wasm chunk of its own: the loading
-/// line shows until the chunk is in (the first
-/// time only; a failed fetch panics the module, as Leptos's `lazy` loads it); once the chunk is in,
-/// the future is ready at once and the panel renders in the same pass. The future is polled
-/// here and then by a task of the panel's owner (so the panel reads the context as any other),
-/// instead of through Leptos's `Suspense` / `Suspend`, whose code measured more.
+/// A lazily loaded part of the widget (a tab's panel, the wrap-up form, the softphone) whose wasm
+/// chunk could not be fetched: the network failed, or the page is older than the backend's widget
+/// (chunk names are not per build). Never a panic: the rest of the panel goes on, and the part
+/// says so and can be tried again (a failed fetch is not cached).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unloaded;
+
 #[cfg(feature = "split")]
-pub fn lazy_panel<F>(ctx: Ctx, panel: F) -> AnyView
+impl From<leptos::wasm_split::SplitLoaderError> for Unloaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Unloaded {
+        Unloaded
+    }
+}
+
+/// What a part that could not be loaded shows: the sentence, and **Try again**, which runs
+/// `retry`.
+pub fn unloaded_view(ctx: Ctx, retry: impl Fn() + 'static) -> AnyView {
+    view! {
+        <div class="uc-notice" role="alert" data-test="unloaded">
+            <span class="uc-notice-text">{ctx.t(T::PartNotLoaded)}</span>
+            <button class="uc-link" data-test="retry" on:click=h(move |_| retry())>
+                {ctx.t(T::TryAgain)}
+            </button>
+        </div>
+    }
+    .into_any()
+}
+
+/// A panel (a tab's, the wrap-up form) made by `load`, a function that with the `split` feature
+/// is an async split one whose code comes in a wasm chunk of its own: the loading line shows until
+/// the chunk is in (the first time only); once it is in, the future is ready at once and the panel
+/// renders in the same pass. A chunk that could not be fetched shows [`unloaded_view`], whose Try
+/// again calls `load` anew. The future is polled here and then by a task of the panel's owner (so
+/// the panel reads the context as any other), instead of through Leptos's `Suspense` /
+/// `Suspend`, whose code measured more.
+#[cfg(feature = "split")]
+pub fn lazy_panel<L, F>(ctx: Ctx, load: L) -> AnyView
 where
-    F: Future<Output = AnyView> + 'static,
+    L: Fn() -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<AnyView, Unloaded>> + 'static,
 {
     use futures::FutureExt;
-    let mut panel = Box::pin(panel);
-    if let Some(ready) = (&mut panel).now_or_never() {
+    let mut panel = Box::pin(load());
+    if let Some(Ok(ready)) = (&mut panel).now_or_never() {
         return ready;
     }
-    let loaded = RwSignal::new_local(None::<AnyView>);
-    leptos::task::spawn_local_scoped(async move {
-        // The agent may have left the tab meanwhile: then the signal is gone, and so is the view.
-        let _ = loaded.try_set(Some(panel.await));
-    });
+    let loaded = RwSignal::new_local(None::<Result<AnyView, Unloaded>>);
+    let fetch = move |panel: std::pin::Pin<Box<F>>| {
+        leptos::task::spawn_local_scoped(async move {
+            // The agent may have left the tab meanwhile: then the signal is gone, and so is the view.
+            let _ = loaded.try_set(Some(panel.await));
+        });
+    };
+    fetch(panel);
     dyn_view(move || {
         loaded.track();
-        loaded
-            .try_update_untracked(Option::take)
-            .flatten()
-            .unwrap_or_else(|| {
+        match loaded.try_update_untracked(Option::take).flatten() {
+            Some(Ok(view)) => view,
+            Some(Err(Unloaded)) => {
+                let load = load.clone();
+                unloaded_view(ctx, move || {
+                    let _ = loaded.try_set(None);
+                    fetch(Box::pin(load()));
+                })
+            }
+            None => {
                 view! { <p class="uc-loading" role="status">{ctx.t(T::Loading)}</p> }.into_any()
-            })
+            }
+        }
     })
     .into_any()
 }
 
-/// The panel itself without the `split` feature (the panel functions are plain functions then):
-/// the modules that are not split carry no code for a panel still loading.
+/// The panel itself without the `split` feature (the panel functions are plain functions then,
+/// always `Ok`): the modules that are not split carry no code for a panel still loading.
 #[cfg(not(feature = "split"))]
-pub fn lazy_panel(_: Ctx, panel: AnyView) -> AnyView {
-    panel
+pub fn lazy_panel<L>(ctx: Ctx, load: L) -> AnyView
+where
+    L: Fn() -> Result<AnyView, Unloaded> + 'static,
+{
+    load().unwrap_or_else(|Unloaded| unloaded_view(ctx, || ()))
 }
 
 /// The licensed agent's panel: header, call card, tabs.
@@ -1478,10 +1520,10 @@ fn Ready() -> impl IntoView {
             {crate::softphone::section(ctx)}
         }
         .into_any(),
-        Tab::Directory => lazy_panel(ctx, directory_panel()),
-        Tab::History => lazy_panel(ctx, history_panel()),
-        Tab::Voicemail => lazy_panel(ctx, voicemail_panel()),
-        Tab::Routing => lazy_panel(ctx, routing_panel()),
+        Tab::Directory => lazy_panel(ctx, directory_panel),
+        Tab::History => lazy_panel(ctx, history_panel),
+        Tab::Voicemail => lazy_panel(ctx, voicemail_panel),
+        Tab::Routing => lazy_panel(ctx, routing_panel),
     };
     // Who is signed in, as plain text: `/me` came before this panel and stays for its life.
     // Extension first, never cut: when the frame is narrow the name gives way (ellipsis; the

@@ -60,6 +60,8 @@ texts! {
     EndNotLicensed => "Your access to the CRM client was removed.", "O seu acesso ao cliente CRM foi retirado.", "Seu acesso ao cliente CRM foi removido.";
     EndUserDeleted => "Your account was removed.", "A sua conta foi removida.", "Sua conta foi removida.";
     Loading => "Loading…", "A carregar…", "Carregando…";
+    PartNotLoaded => "This part of UcClient CRM could not be loaded. Check the connection and try again, or reload the page if UcClient CRM was just updated.", "Não foi possível carregar esta parte do UcClient CRM. Verifique a ligação e tente de novo, ou recarregue a página se o UcClient CRM acabou de ser atualizado.", "Não foi possível carregar esta parte do UcClient CRM. Verifique a conexão e tente novamente, ou recarregue a página se o UcClient CRM acabou de ser atualizado.";
+    TryAgain => "Try again", "Tentar de novo", "Tentar novamente";
     YourPresence => "Your presence", "A sua presença", "Sua presença";
     OnACall => "On a call", "Em chamada", "Em ligação";
     PbxPending => "Applying your settings to the phone system…", "A aplicar as definições na central telefónica…", "Aplicando as configurações na central telefônica…";

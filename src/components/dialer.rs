@@ -283,10 +283,10 @@ fn softphone_controls(ctx: Ctx, call: &Call, over: bool) -> AnyView {
     let call_id = call.id.clone();
     dyn_view(move || {
         carried.get().then(|| {
-            crate::app::lazy_panel(
-                ctx,
-                crate::softphone::panel_view(ctx, Some(call_id.clone())),
-            )
+            let call_id = call_id.clone();
+            crate::app::lazy_panel(ctx, move || {
+                crate::softphone::panel_view(ctx, Some(call_id.clone()))
+            })
         })
     })
     .into_any()
@@ -362,7 +362,8 @@ fn card(ctx: Ctx, lang: Language, call: Call, shown: Shown, now: Trigger) -> imp
                 {softphone_line(ctx, &call)}
             </div>
             {if wrap {
-                let form = crate::components::wrapup::form_panel(ctx, lang, call.clone(), now);
+                let call = call.clone();
+                let form = move || crate::components::wrapup::form_panel(ctx, lang, call.clone(), now);
                 crate::app::lazy_panel(ctx, form)
             } else if summary.is_some() {
                 ().into_any()

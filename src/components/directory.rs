@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use crate::app::Unloaded;
 use crate::components::{dyn_view, h};
 
 use crate::app::Ctx;
@@ -14,9 +15,12 @@ use crate::i18n::T;
 /// The Directory tab's panel, for [`crate::app::lazy_panel`]: like
 /// [`crate::components::voicemail::voicemail_panel`], an async `lazy` function whose code is a wasm
 /// chunk of its own with the `split` feature, a plain function without it.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub fn directory_panel() -> AnyView {
-    view! { <Directory /> }.into_any()
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(directory_panel_part, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+pub fn directory_panel() -> Result<AnyView, Unloaded> {
+    Ok(view! { <Directory /> }.into_any())
 }
 
 /// The colleague list with its search field.

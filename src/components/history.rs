@@ -8,7 +8,7 @@ use crate::components::{dyn_view, h};
 use ucclient_core::Language;
 use ucclient_core::api::{CallDirection, Timestamp};
 
-use crate::app::Ctx;
+use crate::app::{Ctx, Unloaded};
 use crate::host::interop::Payload;
 use crate::i18n::{T, call_summary_named, direction_text, tr};
 
@@ -56,9 +56,12 @@ pub fn when(lang: Language, started: Timestamp) -> String {
 /// The History tab's panel, for [`crate::app::lazy_panel`]: like
 /// [`crate::components::voicemail::voicemail_panel`], an async `lazy` function whose code is a wasm
 /// chunk of its own with the `split` feature, a plain function without it.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub fn history_panel() -> AnyView {
-    view! { <History /> }.into_any()
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(history_panel_part, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+pub fn history_panel() -> Result<AnyView, Unloaded> {
+    Ok(view! { <History /> }.into_any())
 }
 
 /// The list of finished calls, newest first.

@@ -18,7 +18,7 @@ use ucclient_core::settings::{
 };
 use ucclient_core::{ProfileId, Status};
 
-use crate::app::Ctx;
+use crate::app::{Ctx, Unloaded};
 use crate::components::profile_switcher::settings_effect_text;
 use crate::i18n::{T, device_name, phone_error_text, tr};
 /// Turns a step's device on or off.
@@ -175,9 +175,12 @@ fn agent_of(s: &crate::state::ClientState) -> Agent {
 /// The Routing tab's panel, for [`crate::app::lazy_panel`]: like
 /// [`crate::components::voicemail::voicemail_panel`], an async `lazy` function whose code is a wasm
 /// chunk of its own with the `split` feature, a plain function without it.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub fn routing_panel() -> AnyView {
-    view! { <RoutingEditor /> }.into_any()
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(routing_panel_part, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+pub fn routing_panel() -> Result<AnyView, Unloaded> {
+    Ok(view! { <RoutingEditor /> }.into_any())
 }
 
 /// The editor.

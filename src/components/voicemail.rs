@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use crate::app::{Ctx, Tab};
+use crate::app::{Ctx, Tab, Unloaded};
 use crate::components::history::when;
 use crate::components::{dyn_view, h};
 use crate::i18n::T;
@@ -133,11 +133,16 @@ fn play(ctx: Ctx, id: String, url: String, name: &str, player: web_sys::Element)
 }
 
 /// The Voicemail tab's panel, for [`crate::app::lazy_panel`]. With the crate's `split` feature
-/// (every release build) this is a Leptos `lazy` function, async: the tab's code is a wasm chunk
-/// of its own, fetched the first time the tab opens; without it, a plain function.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub fn voicemail_panel() -> AnyView {
-    view! { <Voicemail /> }.into_any()
+/// (every release build) this is a split function (wasm-split's, as Leptos's `lazy` makes them,
+/// but `fallible`), async: the tab's code is a wasm chunk of its own, fetched the first time the
+/// tab opens, and a fetch that fails is an [`Unloaded`] the panel says (never a panic, which would
+/// stop the whole module); without it, a plain function that is always `Ok`.
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(voicemail_panel_part, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+pub fn voicemail_panel() -> Result<AnyView, Unloaded> {
+    Ok(view! { <Voicemail /> }.into_any())
 }
 
 /// The Voicemail tab.

@@ -15,7 +15,7 @@ use ucclient_core::Language;
 use ucclient_core::api::{Call, Disposition, WrapUp};
 use ucclient_core::wrapup::{self, DEFAULT_DISPOSITIONS};
 
-use crate::app::Ctx;
+use crate::app::{Ctx, Unloaded};
 use crate::components::{dyn_view, h};
 use crate::i18n::{T, tr};
 use crate::state::format_duration;
@@ -120,12 +120,16 @@ pub fn disposition_label(lang: Language, d: &Disposition) -> &str {
 }
 
 /// The wrap-up form of the ended `call` (see [`form`]) as a panel for [`crate::app::lazy_panel`]:
-/// with the `split` feature (every release build) an async Leptos `lazy` function, its code a wasm
-/// chunk of its own, fetched when a CRM panel first shows a wrap-up (the standalone page never
-/// does: it logs nowhere); a plain function without it (tests, `--dev` builds).
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub fn form_panel(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> AnyView {
-    form(ctx, lang, &call, now).into_any()
+/// with the `split` feature (every release build) an async split function like
+/// [`crate::components::voicemail::voicemail_panel`], its code a wasm chunk of its own, fetched
+/// when a CRM panel first shows a wrap-up (the standalone page never does: it logs nowhere); a
+/// plain function without it (tests, `--dev` builds).
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(form_panel_part, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+pub fn form_panel(ctx: Ctx, lang: Language, call: Call, now: Trigger) -> Result<AnyView, Unloaded> {
+    Ok(form(ctx, lang, &call, now).into_any())
 }
 
 /// The wrap-up form of the ended `call`: notes, the customer's dispositions, Save, and the time

@@ -690,7 +690,16 @@ pub async fn voice_dial(number: String, record_id: Option<String>) -> Result<JsV
 /// then, or a failure when its audio did not connect (the call keeps ringing elsewhere).
 #[cfg(feature = "softphone")]
 async fn accept_on_softphone(ctx: Ctx, id: String) -> Result<JsValue, JsValue> {
-    crate::softphone::act(ctx, crate::softphone::Act::Answer(id.clone())).await;
+    if crate::softphone::act(ctx, crate::softphone::Act::Answer(id.clone()))
+        .await
+        .is_err()
+    {
+        crate::softphone::unloaded(ctx);
+        with(|v| v.busy.retain(|b| *b != id));
+        return Err(JsValue::from_str(
+            "GENERIC_ERROR: the softphone's code could not be loaded: reload the page",
+        ));
+    }
     let call = ctx
         .store
         .try_with_untracked(|s| s.live_calls.iter().find(|c| c.id == id).cloned())

@@ -14,7 +14,7 @@
 //!   `app.rs`, `live.rs` and the call cards call; they are in the main module, and only start what
 //!   follows;
 //! - [`act`] and [`panel_view`], the two entry points into everything else: with the crate's `split`
-//!   feature (every release build) Leptos `lazy` functions, so that code is a wasm chunk
+//!   feature (every release build) fallible wasm-split functions, so that code is a wasm chunk
 //!   the page fetches the first time the softphone is used or opened; the requests go through one
 //!   `Backend::softphone_call` carrying JSON text, so their serde code is there too ([`request`]);
 //! - [`media`]: microphone, `RTCPeerConnection`, offer and answer, mute, DTMF, ring tone;
@@ -28,6 +28,9 @@
 pub mod media;
 mod panel;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use leptos::prelude::*;
 use ucclient_core::Language;
 use ucclient_core::api::{
@@ -36,7 +39,7 @@ use ucclient_core::api::{
 };
 
 use crate::api::{ApiError, SoftphoneMethod};
-use crate::app::Ctx;
+use crate::app::{Ctx, Unloaded};
 use crate::i18n::{column, error_text, texts, tr};
 
 texts! {
@@ -166,9 +169,24 @@ fn remember(ctx: Ctx, on: bool) {
     };
 }
 
-/// Runs [`act`] as a task.
+/// Runs [`act`] as a task; when its code could not be loaded, the softphone says so (and
+/// whatever it was doing is not done).
 pub fn start(ctx: Ctx, what: Act) {
-    leptos::task::spawn_local(act(ctx, what));
+    leptos::task::spawn_local(async move {
+        if act(ctx, what).await.is_err() {
+            unloaded(ctx);
+        }
+    });
+}
+
+/// The softphone's code could not be loaded: nothing is being set up, and the softphone's status
+/// line says why.
+pub fn unloaded(ctx: Ctx) {
+    let said = ctx.t(crate::i18n::T::PartNotLoaded);
+    let _ = ctx.phone.try_update(|p| {
+        p.connecting = None;
+        p.said = Some(said);
+    });
 }
 
 /// After sign-in or a reload: the panel becomes the phone again when the agent chose it before.
@@ -330,17 +348,34 @@ pub fn section(ctx: Ctx) -> AnyView {
                 {ts(ctx.lang, S::Softphone)}
             </button>
             {crate::components::dyn_view(move || {
-                shown.get().then(|| crate::app::lazy_panel(ctx, panel_view(ctx, None)))
+                shown.get().then(|| crate::app::lazy_panel(ctx, move || panel_view(ctx, None)))
             })}
         </section>
     }
     .into_any()
 }
 
-/// Does `what` (see [`Act`]). With the `split` feature, a Leptos `lazy` function: its code and
-/// [`media`]'s come in a wasm chunk, fetched the first time.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub async fn act(ctx: Ctx, what: Act) {
+/// Does `what` (see [`Act`]). With the `split` feature, a split function (as Leptos's `lazy`
+/// makes them for an async function, but `fallible`): its code and [`media`]'s come in a wasm
+/// chunk, fetched the first time; a fetch that fails is [`Unloaded`], never a panic.
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(
+        act_part,
+        wasm_split_path = ::leptos::wasm_split,
+        fallible,
+        return_wrapper(let future = _; { future.await } -> Result<(), Unloaded>)
+    )
+)]
+pub fn act(ctx: Ctx, what: Act) -> Pin<Box<dyn Future<Output = Result<(), Unloaded>>>> {
+    Box::pin(async move {
+        act_now(ctx, what).await;
+        Ok(())
+    })
+}
+
+/// What [`act`] does, in its chunk.
+async fn act_now(ctx: Ctx, what: Act) {
     match what {
         Act::Enable => enable(ctx).await,
         Act::Disable => disable(ctx).await,
@@ -420,13 +455,16 @@ fn speaker(ctx: Ctx) -> String {
 }
 
 /// The panel's softphone controls (for the Presence tab) or, with `call`, the carried call's
-/// (mute, keypad). With the `split` feature, a Leptos `lazy` function like [`act`].
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub fn panel_view(ctx: Ctx, call: Option<String>) -> AnyView {
-    match call {
+/// (mute, keypad). With the `split` feature, a split function like [`act`].
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(panel_view_part, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+pub fn panel_view(ctx: Ctx, call: Option<String>) -> Result<AnyView, crate::app::Unloaded> {
+    Ok(match call {
         None => panel::controls(ctx),
         Some(_) => panel::call_controls(ctx),
-    }
+    })
 }
 
 /// "Use this panel as my phone": the microphone first (a refusal or no device ends it here with

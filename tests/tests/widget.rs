@@ -484,3 +484,55 @@ async fn the_lazy_panels_load_their_code_when_first_shown() -> Result<()> {
     })
     .await
 }
+
+/// Test-only: makes the page's `fetch` fail for the Directory tab's chunk while
+/// `window.__ucBlockChunk` is true, as a network gone away (or a chunk gone after an upgrade) would.
+const BLOCK_DIRECTORY_CHUNK: &str = "window.__ucBlockChunk = true; \
+    if (!window.__ucFetch) { window.__ucFetch = window.fetch; \
+    window.fetch = (url, ...rest) => (window.__ucBlockChunk && /split_directory_panel_/.test(String(url))) \
+        ? Promise.reject(new TypeError('Failed to fetch')) : window.__ucFetch.call(window, url, ...rest); }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lazy_panel_whose_code_cannot_be_fetched_says_so_and_tries_again() -> Result<()> {
+    // Only a split module fetches chunks (a `--dev` build is whole).
+    if !widget_dist()?.join("pkg/__wasm_split.js").is_file() {
+        return Ok(());
+    }
+    let server = Server::demo(Some("300,600,0")).await?;
+    let origin = server.url();
+    with_browsers(1, W, H, async |b| {
+        let ana = &b[0].client;
+        open_panel(ana, &origin).await?;
+        sign_in(ana, &origin, "ana@acme.example").await?;
+        ready(ana).await?;
+        ana.execute(BLOCK_DIRECTORY_CHUNK, vec![]).await?;
+
+        // The tab says its part could not be loaded, in a sentence, with Try again.
+        click(ana, "#uc-tab-directory").await?;
+        wait_text(ana, "[data-test=unloaded]", "could not be loaded").await?;
+        screenshot(ana, "widget-part-not-loaded").await?;
+        // The rest of the panel goes on (no panic stopped the module): dialling previews a colleague.
+        click(ana, "#uc-tab-dial").await?;
+        type_into(ana, "#uc-number", "202").await?;
+        wait_text(ana, "#uc-number-hint", "Bruno").await?;
+        // Still failing: Try again says so again.
+        click(ana, "#uc-tab-directory").await?;
+        wait_text(ana, "[data-test=unloaded]", "could not be loaded").await?;
+        click(ana, "[data-test=retry]").await?;
+        wait_text(ana, "[data-test=unloaded]", "could not be loaded").await?;
+        // The network is back: Try again loads the tab.
+        ana.execute("window.__ucBlockChunk = false", vec![]).await?;
+        click(ana, "[data-test=retry]").await?;
+        ana.wait()
+            .for_element(Locator::Css("[data-user=bruno]"))
+            .await?;
+        ensure!(
+            ana.find_all(Locator::Css("[data-test=unloaded]"))
+                .await?
+                .is_empty(),
+            "the sentence stays after the tab loaded"
+        );
+        Ok(())
+    })
+    .await
+}

@@ -13,7 +13,7 @@
 //!
 //! Every release module is split ([`Variant::split`], issues 12 and 17): built by cargo with the
 //! crate's `split` feature (the Voicemail, Routing, Directory and History tabs, the wrap-up form
-//! and the softphone as Leptos `lazy` functions), cut by
+//! and the softphone as fallible wasm-split functions, as Leptos's `lazy` makes them), cut by
 //! `wasm-split-cli` into the main module and one wasm chunk per lazy part, then given its glue by
 //! wasm-bindgen; `pkg/` then also holds `__wasm_split.js` (the chunks' loader, imported by the
 //! glue) and the chunks (`split_*.wasm`, `chunk_*.wasm`: code shared by two lazy parts), fetched

@@ -253,42 +253,33 @@ impl Media {
         }
     }
 
+    /// Asks the endpoint's task a question (`ask` makes the command from the reply's sender) and
+    /// waits for its answer; `None` before the endpoint started or once its task ended.
+    async fn ask<T>(&self, ask: impl FnOnce(oneshot::Sender<T>) -> Command) -> Option<T> {
+        let running = self.running.get()?;
+        let (reply, answer) = oneshot::channel();
+        running.commands.send(ask(reply)).await.ok()?;
+        answer.await.ok()
+    }
+
     /// The call ids that have a session here (none before the endpoint started).
     pub async fn calls(&self) -> Vec<String> {
-        let Some(running) = self.running.get() else {
-            return Vec::new();
-        };
-        let (reply, calls) = oneshot::channel();
-        if running.commands.send(Command::Calls(reply)).await.is_err() {
-            return Vec::new();
-        }
-        calls.await.unwrap_or_default()
+        self.ask(Command::Calls).await.unwrap_or_default()
     }
 
     /// What the session of `key` did so far; `None` when there is no such session.
     pub async fn stats(&self, key: SessionKey) -> Option<SessionStats> {
-        let running = self.running.get()?;
-        let (reply, stats) = oneshot::channel();
-        running
-            .commands
-            .send(Command::Stats(key, reply))
-            .await
-            .ok()?;
-        stats.await.ok().flatten()
+        self.ask(|reply| Command::Stats(key, reply)).await.flatten()
     }
 
     /// What the caller of `key` said to a colleague's mailbox so far (8 kHz 16-bit mono samples);
     /// `None` when the session is not here or is not recording. Read before the call's end is
-    /// committed: the end closes the session and drops the recording with it.
+    /// committed: the end closes the session and drops the recording with it (a session that
+    /// closed first left it for a while: [`KEEP_RECORDING`]).
     pub async fn recording(&self, key: SessionKey) -> Option<Vec<i16>> {
-        let running = self.running.get()?;
-        let (reply, samples) = oneshot::channel();
-        running
-            .commands
-            .send(Command::Recording(key, reply))
+        self.ask(|reply| Command::Recording(key, reply))
             .await
-            .ok()?;
-        samples.await.ok().flatten()
+            .flatten()
     }
 }
 
