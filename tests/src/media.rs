@@ -30,6 +30,18 @@ pub const RECORD_PEER_CONNECTIONS: &str = "if (!window.__ucTestPcs) { \
     window.RTCPeerConnection = class extends Original { \
         constructor(...a) { super(...a); window.__ucTestPcs.push(this); } }; }";
 
+/// Test-only: records in `window.__ucSinks` every speaker the page chooses for an audio output
+/// (`setSinkId`), by wrapping `HTMLMediaElement.prototype.setSinkId` (the widget calls it on its
+/// own, detached audio element).
+pub const RECORD_SINKS: &str = "if (!window.__ucSinks) { window.__ucSinks = []; \
+    const p = HTMLMediaElement.prototype; const o = p.setSinkId; \
+    if (o) { p.setSinkId = function (id) { window.__ucSinks.push(id); return o.call(this, id); }; } }";
+
+/// Test-only: how many audio outputs the browser lists (`enumerateDevices`).
+pub const AUDIO_OUTPUTS: &str = "const done = arguments[arguments.length - 1]; \
+    navigator.mediaDevices.enumerateDevices().then( \
+        (d) => done(d.filter((x) => x.kind === 'audiooutput').length), () => done(-1));";
+
 /// Test-only: `[audio packets sent, audio packets received, connectionState]` of the page's last
 /// peer connection, from its `getStats()`; `null` when it made none.
 pub const STATS: &str = "const done = arguments[arguments.length - 1]; \

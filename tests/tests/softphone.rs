@@ -6,7 +6,8 @@
 //! - ana and bruno each make their panel their phone (bruno's softphone device is added first by
 //!   ana, the customer administrator, through the admin API: the demo gives him none); ana calls
 //!   bruno's extension from her softphone, his panel rings, he answers on it, and both peer
-//!   connections' `getStats()` show audio packets sent and received going up; mute stops bruno's
+//!   connections' `getStats()` show audio packets sent and received going up; choosing a speaker
+//!   plays bruno's call there (`setSinkId`); mute stops bruno's
 //!   outgoing packets, hold stops what both receive, hang-up closes both peer connections and the
 //!   PBX call; then, bruno's profile ringing his desk phone only, ana's next call shows on his
 //!   panel without ringing there, and his Answer takes it on the desk phone with no media;
@@ -30,7 +31,9 @@ use anyhow::{Context, Result, ensure};
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use ucclient_e2e::crm::{Api, open_panel, sign_in_here, start_hosts};
-use ucclient_e2e::media::{FAKE_MEDIA, MIC_REFUSED, flow, make_phone, stats};
+use ucclient_e2e::media::{
+    AUDIO_OUTPUTS, FAKE_MEDIA, MIC_REFUSED, RECORD_SINKS, flow, make_phone, stats,
+};
 use ucclient_e2e::{
     Browser, Server, click, screenshot, sign_in, text_of, type_into, wait_attr, wait_text,
     wait_until,
@@ -153,6 +156,52 @@ async fn two_agents_talk_through_their_panels() -> Result<()> {
             );
         }
         screenshot(bruno, "softphone-in-call").await?;
+
+        // The speaker: Chromium's fake devices list audio outputs; choosing one in the Presence
+        // tab plays the call there (`setSinkId` on the panel's audio element).
+        bruno.execute(RECORD_SINKS, vec![]).await?;
+        click(bruno, "#uc-tab-presence").await?;
+        if bruno
+            .find(Locator::Css("[data-test=softphone-toggle]"))
+            .await
+            .is_err()
+        {
+            click(bruno, "[data-test=softphone-open]").await?;
+        }
+        let outputs = bruno.execute_async(AUDIO_OUTPUTS, vec![]).await?;
+        ensure!(
+            outputs.as_u64().unwrap_or(0) > 0,
+            "the fake devices list no audio output: {outputs}"
+        );
+        wait_until(bruno, "the speaker choice", async |c| {
+            Ok(c.find(Locator::Css("#uc-speaker")).await.is_ok())
+        })
+        .await?;
+        let options = bruno
+            .execute(
+                "return Array.from(document.getElementById('uc-speaker').options) \
+                 .map((o) => o.value).filter((v) => v)",
+                vec![],
+            )
+            .await?;
+        let options: Vec<String> = serde_json::from_value(options)?;
+        let chosen = options.last().context("no speaker to choose")?;
+        bruno
+            .execute(
+                "const s = document.getElementById('uc-speaker'); s.value = arguments[0]; \
+                 s.dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![json!(chosen)],
+            )
+            .await?;
+        wait_until(bruno, "the call played on the chosen speaker", async |c| {
+            let sinks = c.execute("return window.__ucSinks", vec![]).await?;
+            Ok(sinks
+                .as_array()
+                .is_some_and(|s| s.iter().any(|v| v == chosen.as_str())))
+        })
+        .await?;
+        screenshot(bruno, "softphone-speaker").await?;
+        click(bruno, "#uc-tab-dial").await?;
 
         // Mute: bruno's outgoing packets stop (and so does what ana receives), then come back.
         click(bruno, "[data-test=mute]").await?;
