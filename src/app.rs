@@ -771,21 +771,22 @@ impl Ctx {
         }
     }
 
-    /// Mutes or unmutes the softphone's microphone, or sends DTMF `digits` on the call it
-    /// carries (`None`: mute only), as Salesforce Voice asks; nothing without the softphone.
-    pub fn softphone_control(&self, muted: Option<bool>, digits: Option<String>) {
+    /// Mutes or unmutes the softphone's microphone on the call it carries, as the card's Mute
+    /// does (Salesforce Voice's `mute`); nothing without the softphone.
+    pub fn softphone_mute(&self, muted: bool) {
         #[cfg(feature = "softphone")]
-        {
-            use crate::softphone::{Act, start};
-            if let Some(muted) = muted {
-                start(*self, Act::Mute(muted));
-            }
-            if let Some(digits) = digits {
-                start(*self, Act::Dtmf(digits));
-            }
-        }
+        crate::softphone::start(*self, crate::softphone::Act::Mute(muted));
         #[cfg(not(feature = "softphone"))]
-        let _ = (muted, digits);
+        let _ = muted;
+    }
+
+    /// Sends DTMF `tones` on the call the softphone carries (Salesforce Voice's `sendDigits`);
+    /// nothing without the softphone.
+    pub fn softphone_dtmf(&self, tones: String) {
+        #[cfg(feature = "softphone")]
+        crate::softphone::start(*self, crate::softphone::Act::Dtmf(tones));
+        #[cfg(not(feature = "softphone"))]
+        let _ = tones;
     }
 
     /// Whether the panel is the agent's softphone now, and whether the calls they place go from

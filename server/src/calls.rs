@@ -879,19 +879,12 @@ async fn recorded_message(state: &AppState, caller: &OwnedCall) -> ApiResult<Vec
         .media
         .recording(Leg::of(caller).key())
         .await
-        .filter(|samples| !samples.is_empty());
-    let audio = match recorded {
-        Some(samples) => voicemail::recorded_message(&samples),
-        None => {
-            tracing::info!(call = %caller.call.id, "no recording of the caller here: the PBX's message is left");
-            voicemail::generated_message()
-        }
-    };
-    Ok(vec![voicemail::message_for(
-        &mailbox_call,
-        &audio,
-        voicemail::now(),
-    )])
+        .filter(|samples| !samples.is_empty())
+        .map(|samples| voicemail::recorded_message(&samples));
+    if recorded.is_none() {
+        tracing::info!(call = %caller.call.id, "no recording of the caller here: the PBX's message is left");
+    }
+    Ok(message_left(&mailbox_call, recorded.as_ref()))
 }
 
 /// The longest message is over for the caller `id` leaving one: the mailbox hangs up.

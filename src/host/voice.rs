@@ -807,7 +807,7 @@ pub fn voice_mute(muted: bool) -> JsValue {
         && let Ok(id) = target(ctx, None)
         && ctx.softphone_carries(&id)
     {
-        ctx.softphone_control(Some(muted), None);
+        ctx.softphone_mute(muted);
     }
     object(&[("isMuted", JsValue::from_bool(muted))]).into()
 }
@@ -828,7 +828,7 @@ pub fn voice_send_digits(digits: String) -> Result<(), JsValue> {
     let ctx = ready_ctx()?;
     let id = target(ctx, None)?;
     if ctx.softphone_carries(&id) {
-        ctx.softphone_control(None, Some(tones));
+        ctx.softphone_dtmf(tones);
     }
     Ok(())
 }

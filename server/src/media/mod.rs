@@ -549,15 +549,15 @@ impl Endpoint {
 
     fn follow(&mut self, leg: Leg) {
         let key = leg.key();
-        if leg.state.is_final() {
-            self.kept.remove(&key);
-        }
         if !leg.state.is_final() {
             if let Some(session) = self.sessions.get_mut(&key) {
                 session.set_leg(leg);
             }
-        } else if let Some(mut session) = self.sessions.remove(&key) {
-            // Its recording, if any, was taken before the end was committed.
+            return;
+        }
+        // Its recording, if any, was taken before the end was committed.
+        self.kept.remove(&key);
+        if let Some(mut session) = self.sessions.remove(&key) {
             session.rtc.disconnect();
             let s = session.stats;
             tracing::debug!(call = %key.call_id, sent = s.sent, received = s.received, "media session closed: the call ended");
@@ -743,7 +743,7 @@ impl Endpoint {
                 tracing::debug!(call = %key.call_id, late, sent = st.sent, received = st.received, "media session closed");
                 if let Some(r) = s.recorder.take() {
                     tracing::debug!(call = %key.call_id, samples = r.samples().len(), refused = r.refused(), "recording kept for the call's end");
-                    kept.insert(key.clone(), (now, r.samples().to_vec()));
+                    kept.insert(key.clone(), (now, r.into_samples()));
                 }
             }
             keep

@@ -56,20 +56,19 @@ impl Recorder {
             self.refused += 1;
             return;
         }
-        if self.opus.is_none() {
-            match OpusDecoder::new(SAMPLE_RATE, Channels::Mono) {
-                Ok(d) => self.opus = Some(d),
+        let decoder = match &mut self.opus {
+            Some(decoder) => decoder,
+            None => match OpusDecoder::new(SAMPLE_RATE, Channels::Mono) {
+                Ok(decoder) => self.opus.insert(decoder),
                 Err(e) => {
                     tracing::warn!(error = %e, "no Opus decoder for the mailbox");
                     self.refused += 1;
                     return;
                 }
-            }
-        }
-        let Some(decoder) = self.opus.as_mut() else {
-            return;
+            },
         };
-        let mut pcm = vec![0i16; MAX_FRAME];
+        // On the stack: this runs for every 20 ms packet of every caller leaving a message.
+        let mut pcm = [0i16; MAX_FRAME];
         match decoder.decode(payload, &mut pcm, false) {
             Ok(n) => self.samples.extend_from_slice(&pcm[..n.min(pcm.len())]),
             Err(_) => self.refused += 1,
@@ -79,6 +78,11 @@ impl Recorder {
     /// The samples recorded so far.
     pub fn samples(&self) -> &[i16] {
         &self.samples
+    }
+
+    /// The samples recorded, the recorder done with.
+    pub fn into_samples(self) -> Vec<i16> {
+        self.samples
     }
 
     /// How many frames did not decode.
